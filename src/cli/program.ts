@@ -1,0 +1,12 @@
+import { Command } from 'commander';
+import { versionLine } from './build-info.ts';
+
+/** The command tree. Each command's action imports its implementation on first use. */
+export function buildProgram(): Command {
+  const program = new Command('edgeos')
+    .description('A Kubernetes-compatible edge runtime in one executable')
+    .version(versionLine(), '-v, --version')
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}

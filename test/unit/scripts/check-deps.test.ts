@@ -1,0 +1,40 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { checkTree } from '../../../scripts/check-deps.ts';
+
+describe('check-deps', () => {
+  let dir = '';
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  function tree(files: Record<string, string>): string {
+    dir = mkdtempSync(join(tmpdir(), 'edgeos-deps-'));
+    for (const [name, text] of Object.entries(files)) {
+      mkdirSync(join(dir, name, '..'), { recursive: true });
+      writeFileSync(join(dir, name), text);
+    }
+    return dir;
+  }
+
+  it('flags store importing server, and agent importing server dynamically', () => {
+    const src = tree({
+      'store/a.ts': "import { x } from '../server/api/x.ts';\n",
+      'agent/b.ts': "const m = await import('../server/y.ts');\n",
+      'server/y.ts': "export type { T } from '../store/types.ts';\n",
+    });
+    const v = checkTree(src);
+    expect(v.map((x) => `${x.from}->${x.to}`).sort()).toEqual(['agent->server', 'store->server']);
+    expect(v.find((x) => x.from === 'store')?.line).toBe(1);
+  });
+
+  it('accepts the allowed directions', () => {
+    const src = tree({
+      'cli/main.ts': "import '../server/index.ts';\nimport '../agent/index.ts';\n",
+      'server/index.ts': "import '../store/types.ts';\nimport '../common/errors.ts';\n",
+      'agent/index.ts': "import '../runtime/types.ts';\n",
+      'common/errors.ts': "import 'node:fs';\n",
+    });
+    expect(checkTree(src)).toEqual([]);
+  });
+});
