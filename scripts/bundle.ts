@@ -4,13 +4,13 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 let commit = process.env.EDGEOS_COMMIT ?? 'unknown';
 try {
   commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
 } catch { /* not a git checkout: keep the env value */ }
 
-export async function bundle({ outfile = 'dist/edgeos.cjs', minify = false } = {}) {
+export async function bundle({ outfile = "dist/edgeos.cjs", minify = false }: { outfile?: string; minify?: boolean } = {}): Promise<string> {
   await build({
     entryPoints: ['src/cli/main.ts'],
     outfile,
