@@ -1,0 +1,61 @@
+import type { Logger } from '../../common/log.ts';
+import { silentLogger } from '../../common/log.ts';
+import type { Store } from '../types.ts';
+import { SqliteBackend } from './backend.ts';
+import { Maintenance } from './maintenance.ts';
+import type { RetentionPolicy } from './maintenance.ts';
+import { openDatabase } from './open.ts';
+import type { SyncMode } from './schema.ts';
+
+export interface SqliteStoreOptions extends Partial<RetentionPolicy> {
+  /** Database file, or ':memory:' for tests. */
+  file: string;
+  log?: Logger;
+  /** 'normal' (default) survives a crash of the process; 'full' also a loss of power. */
+  sync?: SyncMode;
+  /** How long open waits for another process's lock before failing with STORE_LOCKED. */
+  busyTimeoutMs?: number;
+  /** Idle watches get a progress message (bookmark) this often. */
+  progressIntervalMs?: number;
+  nativeBinding?: object;
+}
+
+export const storeDefaults = {
+  sync: 'normal' as SyncMode,
+  busyTimeoutMs: 2000,
+  progressIntervalMs: 10_000,
+  // Like the Kubernetes apiserver's 5-minute etcd compaction, plus a revision floor so that a
+  // burst of writes does not strip history that reconnecting watches still need.
+  retainRevisions: 10_000,
+  retainMs: 5 * 60_000,
+  compactIntervalMs: 30_000,
+  ttlSweepIntervalMs: 1000,
+};
+
+export type SqliteStore = Store & {
+  /** Run one compaction decision / TTL sweep now (tests, `edgeos store compact`). */
+  readonly maintenance: Pick<Maintenance, 'tick' | 'sweepExpired'>;
+};
+
+/** Opens the SQLite store and starts its background compaction and TTL expiry. */
+export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
+  const log = (opts.log ?? silentLogger()).child({ component: 'store' });
+  const o = { ...storeDefaults, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
+  const db = openDatabase({ file: opts.file, sync: o.sync, busyTimeoutMs: o.busyTimeoutMs, nativeBinding: opts.nativeBinding });
+  const backend = new SqliteBackend({ db, file: opts.file, log, progressIntervalMs: o.progressIntervalMs });
+  const maintenance = new Maintenance(
+    backend,
+    { retainRevisions: o.retainRevisions, retainMs: o.retainMs, compactIntervalMs: o.compactIntervalMs, ttlSweepIntervalMs: o.ttlSweepIntervalMs },
+    log,
+  );
+  maintenance.start();
+  log.info({ file: opts.file, revision: backend.revision, compacted: backend.compactedRevision }, 'store open');
+  const close = backend.close.bind(backend);
+  return Object.assign(backend, {
+    maintenance,
+    close: async () => {
+      await maintenance.stop();
+      await close();
+    },
+  });
+}
