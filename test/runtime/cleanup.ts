@@ -1,0 +1,57 @@
+// Leaves the host as a runtime test found it: pods removed through CRI (which also tears down
+// their netns, veths and iptables rules via CNI DEL), containerd stopped by pid, leftover mounts
+// under the data dir unmounted, the test's bridge deleted, the data dir removed.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { CriClient } from '../../src/runtime/cri/client.ts';
+
+export async function removeAllPods(socket: string): Promise<void> {
+  const client = new CriClient({ endpoint: socket, defaultTimeoutMs: 30_000 });
+  try {
+    const { items } = await client.call('ListPodSandbox', { filter: null }, { timeoutMs: 5000 });
+    for (const s of items) {
+      await client.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+      await client.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
+    }
+  } catch {
+    // containerd already gone: nothing to remove through it.
+  } finally {
+    client.close();
+  }
+}
+
+export function unmountUnder(dir: string): void {
+  const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' ')[4])
+    .filter((m): m is string => !!m && m.startsWith(dir + '/'))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) {
+    try {
+      execFileSync('umount', ['-l', m], { stdio: 'ignore' });
+    } catch {
+      // Already gone with its parent.
+    }
+  }
+}
+
+export function deleteLink(name: string): void {
+  try {
+    execFileSync('ip', ['link', 'del', name], { stdio: 'ignore' });
+  } catch {
+    // Not there.
+  }
+}
+
+export function killPid(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Already exited.
+  }
+}
+
+export function removeDataDir(dir: string): void {
+  unmountUnder(dir);
+  rmSync(dir, { recursive: true, force: true });
+}
