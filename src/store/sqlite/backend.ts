@@ -1,5 +1,5 @@
 import { renameSync, rmSync, statSync } from 'node:fs';
-import type { Database as Db } from 'better-sqlite3';
+import type { Database as Db, Transaction } from 'better-sqlite3';
 import type { Logger } from '../../common/log.ts';
 import {
   ClosedError,
@@ -67,12 +67,15 @@ export class SqliteBackend implements Store {
   #closed = false;
   /** Revisions written since compaction last looked; it paces itself to keep up (compact.ts). */
   #writesSinceCompactStep = 0;
+  /** The write transaction, built once: better-sqlite3's transaction() wrapper is costly to create. */
+  readonly #applyOps: Transaction<(ops: readonly TxnOp[], now: number) => { rev: number; results: KeyValue[]; events: WatchEvent[] }>;
 
   constructor(opts: BackendOptions) {
     this.#db = opts.db;
     this.#file = opts.file;
     this.#log = opts.log;
     this.#st = prepareStatements(opts.db);
+    this.#applyOps = this.#db.transaction((ops: readonly TxnOp[], now: number) => this.#apply(ops, now));
     this.#compactRev = this.#st.getMeta.get('compact_revision')?.value ?? 0;
     this.#rev = Math.max(this.#st.maxId.get()?.seq ?? 0, this.#compactRev);
     this.hub = new WatchHub({
@@ -167,49 +170,50 @@ export class SqliteBackend implements Store {
         checkTtl(o.key, o.ttlSeconds);
       }
     }
-    const events: WatchEvent[] = [];
-    const results: KeyValue[] = [];
-    const now = Date.now();
-    const run = this.#db.transaction(() => {
-      let rev = this.#rev;
-      for (const o of ops) {
-        const prev = this.#st.latest.get(o.key);
-        const live = prev && !prev.deleted ? prev : undefined;
-        const id = ++rev;
-        if (o.op === 'create') {
-          if (live) throw new KeyExistsError(o.key);
-          const exp = o.ttlSeconds ? now + o.ttlSeconds * 1000 : null;
-          this.#st.insert.run(id, o.key, 1, 0, id, prev?.id ?? 0, exp, o.value);
-          const kv = toKv({ id, name: o.key, created: 1, deleted: 0, create_revision: id, prev_revision: prev?.id ?? 0, expires_at: exp, value: o.value });
-          results.push(kv);
-          events.push({ type: 'ADDED', kv });
-          continue;
-        }
-        if (!live) throw new NotFoundError(o.key);
-        if (o.expectedModRevision !== undefined && o.expectedModRevision !== live.id) {
-          throw new ConflictError(o.key, o.expectedModRevision, live.id);
-        }
-        const prevKv = toKv(live);
-        if (o.op === 'update') {
-          const exp = o.ttlSeconds ? now + o.ttlSeconds * 1000 : null;
-          this.#st.insert.run(id, o.key, 0, 0, live.create_revision, live.id, exp, o.value);
-          const kv = toKv({ ...live, id, created: 0, prev_revision: live.id, expires_at: exp, value: o.value });
-          results.push(kv);
-          events.push({ type: 'MODIFIED', kv, prevKv });
-        } else {
-          this.#st.insert.run(id, o.key, 0, 1, live.create_revision, live.id, null, live.value);
-          const kv = toKv({ ...live, id, expires_at: null }, id);
-          results.push(kv);
-          events.push({ type: 'DELETED', kv, prevKv });
-        }
-      }
-      return rev;
-    });
-    const rev = this.#sql('write', () => run.immediate());
+    const { rev, results, events } = this.#sql('write', () => this.#applyOps.immediate(ops, Date.now()));
     this.#writesSinceCompactStep += rev - this.#rev;
     this.#rev = rev;
     this.hub.publish(events);
     return results;
+  }
+
+  /** Appends one row per operation; runs inside one SQLite transaction (#applyOps). */
+  #apply(ops: readonly TxnOp[], now: number): { rev: number; results: KeyValue[]; events: WatchEvent[] } {
+    const events: WatchEvent[] = [];
+    const results: KeyValue[] = [];
+    let rev = this.#rev;
+    for (const o of ops) {
+      const prev = this.#st.latest.get(o.key);
+      const live = prev && !prev.deleted ? prev : undefined;
+      const id = ++rev;
+      if (o.op === 'create') {
+        if (live) throw new KeyExistsError(o.key);
+        const exp = o.ttlSeconds ? now + o.ttlSeconds * 1000 : null;
+        this.#st.insert.run(id, o.key, 1, 0, id, prev?.id ?? 0, exp, o.value);
+        const kv = toKv({ id, name: o.key, created: 1, deleted: 0, create_revision: id, prev_revision: prev?.id ?? 0, expires_at: exp, value: o.value });
+        results.push(kv);
+        events.push({ type: 'ADDED', kv });
+        continue;
+      }
+      if (!live) throw new NotFoundError(o.key);
+      if (o.expectedModRevision !== undefined && o.expectedModRevision !== live.id) {
+        throw new ConflictError(o.key, o.expectedModRevision, live.id);
+      }
+      const prevKv = toKv(live);
+      if (o.op === 'update') {
+        const exp = o.ttlSeconds ? now + o.ttlSeconds * 1000 : null;
+        this.#st.insert.run(id, o.key, 0, 0, live.create_revision, live.id, exp, o.value);
+        const kv = toKv({ ...live, id, created: 0, prev_revision: live.id, expires_at: exp, value: o.value });
+        results.push(kv);
+        events.push({ type: 'MODIFIED', kv, prevKv });
+      } else {
+        this.#st.insert.run(id, o.key, 0, 1, live.create_revision, live.id, null, live.value);
+        const kv = toKv({ ...live, id, expires_at: null }, id);
+        results.push(kv);
+        events.push({ type: 'DELETED', kv, prevKv });
+      }
+    }
+    return { rev, results, events };
   }
 
   watch(prefix: string, opts: WatchOptions, onMessage: (msg: WatchMessage) => void): Watch {

@@ -24,21 +24,21 @@ export function prepareStatements(db: Database) {
     insert: s<[number, string, number, number, number, number, number | null, Buffer]>(
       `INSERT INTO kv (id, name, created, deleted, create_revision, prev_revision, expires_at, value) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    // Latest row of every key in [start, end) as of a revision, live keys only, in key order.
-    // The GROUP BY walks the (name, id) index in name order, so LIMIT stops it early.
+    // Latest row of every key in [start, end) as of a revision, live keys only, in key order. It
+    // walks the (name, id) index in order and keeps a row only if it is its key's newest at the
+    // revision, so LIMIT stops the walk early. (A GROUP BY subquery joined back to kv made SQLite
+    // sort the whole remaining range in a temp B-tree on every page: 107 ms vs 0.6 ms a page.)
     list: s<[string, string, number, number], Row>(
-      `SELECT k.id, k.name, k.created, k.deleted, k.create_revision, k.prev_revision, k.expires_at, k.value
-         FROM (SELECT MAX(id) AS mid FROM kv WHERE name >= ? AND name < ? AND id <= ? GROUP BY name) g
-         JOIN kv k ON k.id = g.mid
-        WHERE k.deleted = 0
+      `SELECT ${cols} FROM kv k
+        WHERE k.name >= ? AND k.name < ? AND k.deleted = 0
+          AND k.id = (SELECT MAX(n.id) FROM kv n WHERE n.name = k.name AND n.id <= ?)
         ORDER BY k.name
         LIMIT ?`,
     ),
     count: s<[string, string], { n: number }>(
-      `SELECT COUNT(*) AS n
-         FROM (SELECT MAX(id) AS mid FROM kv WHERE name >= ? AND name < ? GROUP BY name) g
-         JOIN kv k ON k.id = g.mid
-        WHERE k.deleted = 0`,
+      `SELECT COUNT(*) AS n FROM kv k
+        WHERE k.name >= ? AND k.name < ? AND k.deleted = 0
+          AND k.id = (SELECT MAX(n.id) FROM kv n WHERE n.name = k.name)`,
     ),
     // History for watch replay: every row after a revision, in revision order.
     history: s<[number, number, string, string, number], Row>(

@@ -1,0 +1,17 @@
+// Opens the 100k-key store given on the command line, serves reads from it (20k random gets, a
+// page of a list, a count), and prints the process RSS in bytes: the memory of a process holding
+// the store open. Run bundled (see ../bundle-entry.ts), as the product runs.
+import { openSqliteStore } from '../../src/store/index.ts';
+import { FILL, keyOf } from './keys.ts';
+
+const store = await openSqliteStore({ file: process.argv[2]!, compactIntervalMs: 3_600_000 });
+const n = await store.count('/registry/pods/');
+if (n < FILL) throw new Error(`expected ${FILL} keys, found ${n}`);
+await store.list('/registry/pods/', { limit: 500 });
+for (let i = 0; i < 20_000; i++) {
+  if (!(await store.get(keyOf(Math.floor(Math.random() * FILL))))) throw new Error('a filled key is missing');
+}
+(globalThis as { gc?: () => void }).gc?.();
+await new Promise((r) => setTimeout(r, 200));
+console.log(process.memoryUsage().rss);
+await store.close();
