@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { versionLine } from './build-info.ts';
+import { serverCommand } from './server-command.ts';
+import { storeCommand } from './store-command.ts';
 
 /** The command tree. Each command's action imports its implementation on first use. */
 export function buildProgram(): Command {
@@ -8,5 +10,7 @@ export function buildProgram(): Command {
     .version(versionLine(), '-v, --version')
     .showHelpAfterError()
     .exitOverride();
+  program.addCommand(serverCommand());
+  program.addCommand(storeCommand());
   return program;
 }

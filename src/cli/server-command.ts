@@ -1,0 +1,91 @@
+// `edgeos server`: the flags, and a supervisor around the server component. SIGTERM/SIGINT or a
+// background failure stop it; a failure makes the process exit non-zero. The server and store
+// code load only when the command runs (STYLE.md §11).
+import { Command, Option } from 'commander';
+import type { RawServerFlags } from '../server/config.ts';
+import { buildInfo } from './build-info.ts';
+
+/** If shutdown hangs (a stuck close), exit anyway after this long. */
+const STOP_DEADLINE_MS = 8000;
+
+function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function serverCommand(): Command {
+  // No commander defaults: resolveServerConfig must see which flags were given, so that EDGEOS_*
+  // variables can fill in the rest (flag > variable > default).
+  return new Command('server')
+    .description('Run the edgeos API server (and, later, the local agent)')
+    .option('--data-dir <dir>', 'state directory (env EDGEOS_DATA_DIR; default /var/lib/edgeos)')
+    .option('--bind-address <ip>', 'address to listen on, 0.0.0.0 or :: for all (env EDGEOS_BIND_ADDRESS; default 0.0.0.0)')
+    .option('--https-listen-port <port>', 'HTTPS port of the API (env EDGEOS_HTTPS_LISTEN_PORT; default 6443)')
+    .option('--advertise-address <ip>', 'address agents use to reach this server; added to the certificate (env EDGEOS_ADVERTISE_ADDRESS)')
+    .option('--tls-san <name>', 'extra name or IP for the serving certificate, repeatable (env EDGEOS_TLS_SAN, comma-separated)', collect)
+    .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (env EDGEOS_WRITE_KUBECONFIG; default /etc/edgeos/kubeconfig.yaml)')
+    .option('--write-kubeconfig-mode <mode>', 'octal file mode of the kubeconfig (env EDGEOS_WRITE_KUBECONFIG_MODE; default 600)')
+    .option('--disable-agent', 'do not run the local agent (env EDGEOS_DISABLE_AGENT)')
+    .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
+    .action(runServer);
+}
+
+async function runServer(flags: RawServerFlags): Promise<void> {
+  const [{ createLogger }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }] = await Promise.all([
+    import('../common/log.ts'),
+    import('../store/index.ts'),
+    import('../server/index.ts'),
+    import('../server/api/index.ts'),
+  ]);
+  const config = resolveServerConfig(flags, process.env, process.cwd());
+  const log = createLogger({ level: config.logLevel });
+  const stopSignal = new AbortController();
+  let failure: Error | undefined;
+
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopSignal.signal.aborted) {
+      log.warn({ signal: sig }, 'second signal during shutdown: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal: sig }, 'shutting down');
+    stopSignal.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  const server = createEdgeosServer({
+    config,
+    log,
+    build: buildInfo,
+    openStore: (o) => openSqliteStore(o),
+    mountApi: (deps) => createApiHandler(deps),
+    onFailure: (err) => {
+      failure ??= err;
+      log.error({ err: err.message }, 'background failure: shutting down');
+      stopSignal.abort();
+    },
+  });
+
+  if (config.disableAgent) log.info('--disable-agent: running the server without a local agent');
+  else log.warn('the local agent is not part of this build yet: running the server without one (as with --disable-agent)');
+
+  try {
+    await server.start(stopSignal.signal);
+    if (!stopSignal.signal.aborted) {
+      process.stdout.write(
+        `edgeos server is serving HTTPS on ${config.bindAddress} port ${server.address?.port ?? config.httpsListenPort}\n` +
+          `admin kubeconfig: ${config.kubeconfigPath}\n` +
+          `  export KUBECONFIG=${config.kubeconfigPath}\n`,
+      );
+      await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
+    }
+    setTimeout(() => {
+      log.error(`shutdown did not finish within ${STOP_DEADLINE_MS} ms: exiting`);
+      process.exit(1);
+    }, STOP_DEADLINE_MS).unref();
+    await server.stop();
+  } finally {
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  }
+  if (failure) throw failure;
+}

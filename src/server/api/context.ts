@@ -1,0 +1,43 @@
+/**
+ * What every API handler works with: the process-wide dependencies (`ApiDeps`) and the one
+ * request being served (`Call`).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../common/log.ts';
+import type { Store } from '../../store/types.ts';
+import type { Authorizer, UserInfo } from '../auth/types.ts';
+import type { KindBehavior } from '../kinds/types.ts';
+import type { ResourceInfo, ResourceRegistry } from '../registry/index.ts';
+import type { ClusterIpAllocator } from './services/cluster-ip.ts';
+import type { ResourceRequest } from './request-info.ts';
+
+export interface ApiDeps {
+  readonly store: Store;
+  readonly registry: ResourceRegistry;
+  readonly log: Logger;
+  readonly behavior: (group: string, kind: string) => KindBehavior | undefined;
+  /** For access reviews (`kubectl auth can-i`); requests themselves are authorized in handler.ts. */
+  readonly authorizer: Authorizer;
+  readonly clusterIps: ClusterIpAllocator;
+  readonly now: () => Date;
+  /** Aborted when the handler closes: ends open watches. */
+  readonly closing: AbortSignal;
+}
+
+export interface Call {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly url: URL;
+  readonly query: URLSearchParams;
+  readonly info: ResourceRequest;
+  readonly resource: ResourceInfo;
+  readonly user: UserInfo;
+  readonly log: Logger;
+  /** Warning headers to send with the response (kubectl prints them, §0). */
+  readonly warnings: string[];
+}
+
+/** dryRun=All in the query (create/update/patch) — DELETE may carry it in the body instead. */
+export function queryDryRun(query: URLSearchParams): boolean {
+  return query.getAll('dryRun').includes('All');
+}

@@ -1,0 +1,119 @@
+/**
+ * The HTTP entry of the API: authenticate (401 for anonymous callers), authorize (403), then
+ * serve discovery or a resource request. Every failure becomes a Status body; nothing escapes as
+ * an unhandled rejection, and a response never starts twice.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { EdgeosError } from '../../common/errors.ts';
+import type { Authenticator, UserInfo } from '../auth/types.ts';
+import { attributesOf, authorize } from './authorize.ts';
+import type { ApiDeps } from './context.ts';
+import { apiRoot, apisRoot, groupDocument, resourceList } from './discovery.ts';
+import { parseRequest, requestUrl } from './request-info.ts';
+import type { RequestInfo, ResourceRequest } from './request-info.ts';
+import type { ResourceInfo } from '../registry/index.ts';
+import { writeError, writeJson } from './respond.ts';
+import { isOpenApiPath, serveOpenApi } from './openapi-route.ts';
+import { route } from './route.ts';
+import { ApiError, internalError, methodNotAllowed, pathNotFound, unauthorized } from './status.ts';
+
+export interface HandlerDeps extends ApiDeps {
+  readonly authenticator: Authenticator;
+  /** Resolves once bootstrap (default namespaces, CRDs) is done. */
+  readonly ready: Promise<void>;
+}
+
+export function newRequestId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof EdgeosError) return internalError(err.message, err);
+  return internalError('an unexpected error occurred', err);
+}
+
+export interface Authenticated {
+  readonly user: UserInfo;
+  readonly url: URL;
+  readonly info: RequestInfo;
+}
+
+/** Authentication, request parsing and authorization shared by requests and upgrades. */
+export async function admitRequest(h: HandlerDeps, req: IncomingMessage): Promise<Authenticated> {
+  const user = await h.authenticator.authenticate(req);
+  if (!user) throw unauthorized();
+  const url = requestUrl(req.url);
+  const info = parseRequest(req.method ?? 'GET', url);
+  const denied = await authorize(h.authorizer, attributesOf(user, req.method ?? 'GET', info, url.pathname));
+  if (denied) throw denied;
+  await h.ready;
+  return { user, url, info };
+}
+
+/** The served resource a request addresses, or 404 when it is not served at that scope. */
+export function resolveResource(h: HandlerDeps, info: RequestInfo): { info: ResourceRequest; resource: ResourceInfo } {
+  if (info.kind !== 'resource') throw pathNotFound();
+  const resource = h.registry.resolve(info.group, info.version, info.resource);
+  if (!resource) throw pathNotFound();
+  // A namespaced resource needs a namespace for anything addressed by name or created; a
+  // cluster-scoped one must not have one.
+  if (resource.namespaced && info.namespace === '' && (info.name !== '' || info.verb === 'create' || info.verb === 'deletecollection')) throw pathNotFound();
+  if (!resource.namespaced && info.namespace !== '') throw pathNotFound();
+  return { info, resource };
+}
+
+async function serve(h: HandlerDeps, req: IncomingMessage, res: ServerResponse, log: ApiDeps['log']): Promise<void> {
+  const a = await admitRequest(h, req);
+  const info = a.info;
+  const method = req.method ?? 'GET';
+  if (info.kind === 'nonresource') {
+    if ((method === 'GET' || method === 'HEAD') && isOpenApiPath(info.path)) return serveOpenApi(req, res, info.path);
+    throw pathNotFound();
+  }
+  if (info.kind === 'discovery' || info.verb === 'discovery') {
+    if (method !== 'GET' && method !== 'HEAD') throw methodNotAllowed();
+    const accept = req.headers.accept;
+    if (info.kind === 'discovery') {
+      if (info.path === '/api') {
+        const host = req.headers.host ?? '';
+        const ans = apiRoot(h.registry, accept, host);
+        return writeJson(res, 200, ans.body, { contentType: ans.contentType });
+      }
+      if (info.path === '/apis') {
+        const ans = apisRoot(h.registry, accept);
+        return writeJson(res, 200, ans.body, { contentType: ans.contentType });
+      }
+      const g = groupDocument(h.registry, info.group);
+      if (!g) throw pathNotFound();
+      return writeJson(res, 200, g);
+    }
+    if (!h.registry.hasGroupVersion(info.group, info.version)) throw pathNotFound();
+    return writeJson(res, 200, resourceList(h.registry, info.group, info.version));
+  }
+  if (!h.registry.hasGroupVersion(info.group, info.version)) throw pathNotFound();
+  const { resource } = resolveResource(h, info);
+  await route(h, { req, res, url: a.url, query: a.url.searchParams, info, resource, user: a.user, log, warnings: [] });
+}
+
+export function handleRequest(h: HandlerDeps, req: IncomingMessage, res: ServerResponse): void {
+  const reqId = newRequestId();
+  const log = h.log.child({ reqId });
+  const started = Date.now();
+  serve(h, req, res, log).then(
+    () => log.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request'),
+    (err: unknown) => {
+      const apiErr = toApiError(err);
+      if (apiErr.httpStatus >= 500) log.error({ err: apiErr.cause ?? apiErr, method: req.method, url: req.url }, 'request failed');
+      else log.debug({ method: req.method, url: req.url, status: apiErr.httpStatus, reason: apiErr.reason }, 'request refused');
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      // Drain an unread body so the connection can be reused.
+      if (!req.complete) req.resume();
+      writeError(res, apiErr);
+    },
+  );
+}

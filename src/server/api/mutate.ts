@@ -1,0 +1,153 @@
+/**
+ * The read-modify-write loop shared by PUT, PATCH, status and scale writes, after apiserver's
+ * GuaranteedUpdate: read the current object, compute the desired one, apply the update rules,
+ * default/validate, then compare-and-swap on the current revision. A client-given
+ * metadata.resourceVersion is a precondition (409 Conflict when stale); without one, a lost race
+ * is retried with the fresh object.
+ */
+import { ConflictError } from '../../store/errors.ts';
+import type { TxnOp } from '../../store/types.ts';
+import type { KubeObject } from '../kinds/types.ts';
+import { hasSubresource, objectKey } from '../registry/index.ts';
+import { defaultAndValidate } from './admit.ts';
+import type { ApiDeps, Call } from './context.ts';
+import { hooksFor } from './hooks.ts';
+import { fieldManagerOf, recordUpdate } from './managed-fields.ts';
+import { decodeStored, encodeForStore, finalizersOf, meta, metaString, rfc3339 } from './objects.ts';
+import { readCurrent } from './read.ts';
+import { badRequest, conflict, notFound } from './status.ts';
+import { translateStoreError } from './store-errors.ts';
+
+export interface UpdateRequest {
+  /**
+   * "" for the main resource (keeps the stored status), "status" for the status subresource (keeps
+   * everything else), "binding" for pods/binding (writes spec.nodeName and the PodScheduled status).
+   */
+  readonly subresource: '' | 'status' | 'binding';
+  /** Desired object from the current one (undefined only when allowCreate). May throw ApiError. */
+  transform(current: KubeObject | undefined): Promise<KubeObject>;
+  /** Server-side apply creates a missing object. */
+  readonly allowCreate?: (desired: KubeObject) => Promise<KubeObject>;
+  readonly dryRun: boolean;
+  /** Record an Update managedFields entry (apply records its own). */
+  readonly recordManager: boolean;
+}
+
+export interface UpdateResult {
+  readonly obj: KubeObject;
+  readonly created: boolean;
+}
+
+const IMMUTABLE_META = ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds'] as const;
+
+function specPart(r: { custom: boolean }, obj: KubeObject): unknown {
+  if (!r.custom) return obj.spec;
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
+  return rest;
+}
+
+/** apiserver's update rules: identity and deletion state stay, status and spec split by subresource, generation bumps. */
+function applyUpdateRules(c: Call, current: KubeObject, desired: KubeObject, subresource: '' | 'status' | 'binding'): KubeObject {
+  const r = c.resource;
+  let next: KubeObject;
+  if (subresource === 'status') {
+    next = structuredClone(current);
+    if (desired.status === undefined) delete next.status;
+    else next.status = desired.status;
+    const dm = meta(desired);
+    if (Array.isArray(dm.managedFields)) meta(next).managedFields = dm.managedFields;
+  } else {
+    next = desired;
+    if (subresource === '' && hasSubresource(r, 'status')) {
+      if (current.status === undefined) delete next.status;
+      else next.status = structuredClone(current.status);
+    }
+  }
+  const m = meta(next);
+  const cm = meta(current);
+  for (const k of IMMUTABLE_META) {
+    if (cm[k] === undefined) delete m[k];
+    else if (k !== 'uid' || m.uid === undefined || m.uid === '') m[k] = cm[k];
+  }
+  m.name = cm.name;
+  if (r.namespaced) m.namespace = cm.namespace;
+  else delete m.namespace;
+  if (r.tracksGeneration) {
+    const gen = typeof cm.generation === 'number' ? cm.generation : 1;
+    m.generation = JSON.stringify(specPart(r, next)) !== JSON.stringify(specPart(r, current)) ? gen + 1 : gen;
+  } else if (cm.generation !== undefined) m.generation = cm.generation;
+  else delete m.generation;
+  m.resourceVersion = cm.resourceVersion;
+  return next;
+}
+
+function sameObject(a: KubeObject, b: KubeObject): boolean {
+  const strip = (o: KubeObject): string => {
+    const copy = structuredClone(o);
+    if (copy.metadata) {
+      delete copy.metadata.managedFields;
+      delete copy.metadata.resourceVersion;
+    }
+    return JSON.stringify(copy);
+  };
+  return strip(a) === strip(b);
+}
+
+export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promise<UpdateResult> {
+  const r = c.resource;
+  const name = c.info.name;
+  const key = objectKey(r, c.info.namespace, name);
+  for (let attempt = 0; ; attempt++) {
+    const cur = await readCurrent(d, r, c.info.namespace, name);
+    if (!cur) {
+      if (!u.allowCreate) throw notFound(r, name);
+      const desired = await u.transform(undefined);
+      return { obj: await u.allowCreate(desired), created: true };
+    }
+    const desired = await u.transform(structuredClone(cur.obj));
+    const dm = meta(desired);
+    if (typeof dm.name === 'string' && dm.name !== '' && dm.name !== name) {
+      throw badRequest(`the name of the object (${dm.name}) does not match the name on the URL (${name})`);
+    }
+    if (r.namespaced && typeof dm.namespace === 'string' && dm.namespace !== '' && dm.namespace !== c.info.namespace) {
+      throw badRequest('the namespace of the provided object does not match the namespace sent on the request');
+    }
+    const precondition = typeof dm.resourceVersion === 'string' && dm.resourceVersion !== '' ? dm.resourceVersion : undefined;
+    if (precondition !== undefined && precondition !== String(cur.kv.modRevision)) throw conflict(r, name);
+    if (typeof dm.uid === 'string' && dm.uid !== '' && dm.uid !== metaString(cur.obj, 'uid')) {
+      throw conflict(r, name, `Precondition failed: UID in precondition: ${dm.uid}, UID in object meta: ${metaString(cur.obj, 'uid')}`);
+    }
+
+    const next = applyUpdateRules(c, cur.obj, desired, u.subresource);
+    const now = d.now();
+    if (u.recordManager) recordUpdate(r, next, cur.obj, fieldManagerOf(c.query, c.req), rfc3339(now), u.subresource === 'binding' ? '' : u.subresource);
+    // pods/binding is the scheduler's own write; the pod update validation (spec is immutable) does not apply.
+    if (u.subresource !== 'binding') defaultAndValidate(d, c, next, cur.obj);
+    const hooks = hooksFor(r);
+    const extra: TxnOp[] = hooks.beforeUpdate ? await hooks.beforeUpdate(d, c, next, cur.obj) : [];
+
+    // An object being deleted goes away once its last finalizer is removed (genericregistry Store.Update).
+    const removeNow = Boolean(meta(cur.obj).deletionTimestamp) && finalizersOf(next).length === 0;
+    if (!removeNow && extra.length === 0 && sameObject(next, cur.obj)) return { obj: cur.obj, created: false };
+    if (u.dryRun) return { obj: next, created: false };
+    try {
+      if (removeNow) {
+        const more = hooks.beforeDelete ? await hooks.beforeDelete(d, cur.obj) : [];
+        const kvs = await d.store.txn([{ op: 'delete', key, expectedModRevision: cur.kv.modRevision }, ...more]);
+        hooks.afterWrite?.(d, name, undefined);
+        const gone = structuredClone(next);
+        meta(gone).resourceVersion = String(kvs[0]?.modRevision ?? cur.kv.modRevision);
+        return { obj: gone, created: false };
+      }
+      const kvs = await d.store.txn([{ op: 'update', key, value: encodeForStore(r, next), expectedModRevision: cur.kv.modRevision, ...(r.ttlSeconds ? { ttlSeconds: r.ttlSeconds } : {}) }, ...extra]);
+      const kv = kvs[0];
+      if (!kv) throw new Error(`store txn returned no result for ${key}`);
+      const stored = decodeStored(r, kv);
+      hooks.afterWrite?.(d, name, stored);
+      return { obj: stored, created: false };
+    } catch (e) {
+      if (e instanceof ConflictError && e.key === key && precondition === undefined && attempt < 8) continue;
+      throw translateStoreError(e, r, name);
+    }
+  }
+}

@@ -1,0 +1,33 @@
+/**
+ * The NamespaceLifecycle admission plugin: objects can only be created in a namespace that exists
+ * and is not being deleted.
+ */
+import type { ApiDeps } from './context.ts';
+import { decodeStored } from './objects.ts';
+import { ApiError, notFound } from './status.ts';
+import type { ResourceName } from './status.ts';
+
+const NAMESPACES = { group: '', plural: 'namespaces' } as const;
+
+export async function requireActiveNamespace(d: ApiDeps, namespace: string, r: ResourceName, name: string): Promise<void> {
+  const nsResource = d.registry.resolve('', 'v1', 'namespaces');
+  if (!nsResource) return;
+  const kv = await d.store.get(`/registry/${nsResource.storage}/${namespace}`);
+  if (!kv) throw notFound(NAMESPACES, namespace);
+  const ns = decodeStored(nsResource, kv);
+  const terminating = (ns.status as { phase?: string } | undefined)?.phase === 'Terminating' || Boolean(ns.metadata?.deletionTimestamp);
+  if (terminating) {
+    const what = r.group === '' ? r.plural : `${r.plural}.${r.group}`;
+    throw new ApiError(
+      403,
+      'Forbidden',
+      `${what} "${name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`,
+      {
+        name,
+        ...(r.group === '' ? {} : { group: r.group }),
+        kind: r.plural,
+        causes: [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }],
+      },
+    );
+  }
+}

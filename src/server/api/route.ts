@@ -1,0 +1,64 @@
+/** Which handler serves a resource request: verb × subresource, as the resource's discovery entry allows. */
+import type { ApiDeps, Call } from './context.ts';
+import { methodNotAllowed, pathNotFound } from './status.ts';
+import { createBinding } from './subresources/binding.ts';
+import { createEviction } from './subresources/eviction.ts';
+import { serveMetrics } from './subresources/metrics.ts';
+import { createReview } from './subresources/reviews.ts';
+import { nodeTunnelError } from './subresources/node-tunnel.ts';
+import { getScale, writeScale } from './subresources/scale.ts';
+import { createObject } from './verbs/create.ts';
+import { deleteCollection } from './verbs/delete-collection.ts';
+import { deleteObject } from './verbs/delete.ts';
+import { getObject } from './verbs/get.ts';
+import { listObjects } from './verbs/list.ts';
+import { patchObject } from './verbs/patch.ts';
+import { replaceObject } from './verbs/update.ts';
+import { watchObjects } from './verbs/watch.ts';
+import { mustRead } from './read.ts';
+import { respondObject } from './present.ts';
+
+const TUNNELLED = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+
+export async function route(d: ApiDeps, c: Call): Promise<void> {
+  const { verb, subresource } = c.info;
+  const r = c.resource;
+  if (subresource === '') {
+    if (!r.verbs.includes(verb)) throw methodNotAllowed();
+    if (r.virtual) return r.group === 'metrics.k8s.io' ? serveMetrics(d, c) : createReview(d, c);
+    switch (verb) {
+      case 'get': return getObject(d, c);
+      case 'list': return listObjects(d, c);
+      case 'watch': return watchObjects(d, c);
+      case 'create': return createObject(d, c);
+      case 'update': return replaceObject(d, c, '');
+      case 'patch': return patchObject(d, c, '');
+      case 'delete': return deleteObject(d, c);
+      case 'deletecollection': return deleteCollection(d, c);
+      default: throw methodNotAllowed();
+    }
+  }
+  const base = subresource.split('/')[0] ?? '';
+  const sub = r.subresources.find((s) => s.name === base);
+  if (!sub || c.info.name === '') throw pathNotFound();
+  if (TUNNELLED.has(base)) throw await nodeTunnelError(d, r, c.info);
+  if (!sub.verbs.includes(verb)) throw methodNotAllowed();
+  switch (base) {
+    case 'status':
+    case 'approval':
+      if (verb === 'get') return respondObject(d, c, 200, (await mustRead(d, r, c.info.namespace, c.info.name)).obj);
+      if (verb === 'update') return replaceObject(d, c, 'status');
+      return patchObject(d, c, 'status');
+    case 'finalize':
+      return replaceObject(d, c, '');
+    case 'scale':
+      if (verb === 'get') return getScale(d, c);
+      return writeScale(d, c, verb === 'update' ? 'update' : 'patch');
+    case 'binding':
+      return createBinding(d, c);
+    case 'eviction':
+      return createEviction(d, c);
+    default:
+      throw pathNotFound();
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Upgrade requests (exec/attach/portforward over WebSocket or SPDY, §11–12). The tunnel to agents
+ * does not exist yet, so after authentication, authorization and the pod checks every upgrade is
+ * answered with a plain HTTP error carrying a Status body, which kubectl prints.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { HandlerDeps } from './handler.ts';
+import { admitRequest, newRequestId, resolveResource } from './handler.ts';
+import { ApiError, internalError, pathNotFound } from './status.ts';
+import { nodeTunnelError } from './subresources/node-tunnel.ts';
+
+const TUNNELLED = new Set(['exec', 'attach', 'portforward', 'proxy', 'log']);
+
+function writeRawError(socket: Duplex, err: ApiError): void {
+  const body = JSON.stringify(err.toStatus());
+  const reason = err.httpStatus === 503 ? 'Service Unavailable' : err.httpStatus === 404 ? 'Not Found' : err.httpStatus === 401 ? 'Unauthorized' : err.httpStatus === 403 ? 'Forbidden' : 'Error';
+  socket.end(
+    `HTTP/1.1 ${err.httpStatus} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
+
+export function handleUpgrade(h: HandlerDeps, req: IncomingMessage, socket: Duplex, _head: Buffer): void {
+  const log = h.log.child({ reqId: newRequestId() });
+  socket.on('error', () => socket.destroy());
+  (async (): Promise<ApiError> => {
+    const a = await admitRequest(h, req);
+    const { info, resource } = resolveResource(h, a.info);
+    const base = info.subresource.split('/')[0] ?? '';
+    if (info.name === '' || !TUNNELLED.has(base) || !resource.subresources.some((s) => s.name === base)) return pathNotFound();
+    return nodeTunnelError(h, resource, info);
+  })().then(
+    (err) => writeRawError(socket, err),
+    (err: unknown) => {
+      const apiErr = err instanceof ApiError ? err : internalError('an unexpected error occurred', err);
+      if (apiErr.httpStatus >= 500) log.error({ err, url: req.url }, 'upgrade failed');
+      writeRawError(socket, apiErr);
+    },
+  );
+}

@@ -1,0 +1,179 @@
+/**
+ * WATCH as a chunked stream of JSON lines `{"type":…,"object":…}` (kubectl-wire.md §4).
+ *  - resourceVersion unset or "0": synthetic ADDED events for the current objects first, then
+ *    changes after that snapshot; N: every change after revision N (ERROR 410 Expired when N was
+ *    compacted — informers re-list on it, `get -w` prints it).
+ *  - Selectors filter events the apiserver way: an object that stops matching is sent as DELETED,
+ *    one that starts matching as ADDED.
+ *  - BOOKMARK events (only metadata.resourceVersion) when allowWatchBookmarks=true and the store
+ *    reports progress.
+ *  - Table watches (`get -w`) get each object as a one-row Table.
+ *  - The stream ends after timeoutSeconds (default: a random 30–60 minutes, like apiserver's
+ *    min-request-timeout), when the client goes away, or when the server closes.
+ */
+import { randomInt } from 'node:crypto';
+import { CompactedError, StoreError } from '../../../store/errors.ts';
+import type { WatchEvent, WatchMessage } from '../../../store/types.ts';
+import type { KubeObject } from '../../kinds/types.ts';
+import { groupVersion, listPrefix } from '../../registry/index.ts';
+import type { ApiDeps, Call } from '../context.ts';
+import { parseFilter } from '../filter.ts';
+import type { ObjectFilter } from '../filter.ts';
+import { objectView } from '../negotiate.ts';
+import { decodeStored } from '../objects.ts';
+import { parseResourceVersion } from '../resource-version.ts';
+import { ApiError, internalError } from '../status.ts';
+import { expiredFor, translateStoreError } from '../store-errors.ts';
+import { includeObjectParam, partialObjectMetadata, tableRow, tableSpecFor } from '../table/table.ts';
+import { readPage } from './list.ts';
+
+type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+function timeoutMs(query: URLSearchParams): number {
+  const t = query.get('timeoutSeconds');
+  if (t !== null && /^\d+$/.test(t) && Number(t) > 0) return Number(t) * 1000;
+  return (30 * 60 + randomInt(30 * 60)) * 1000;
+}
+
+/** Map one store event through the selector: apiserver's cacheWatcher.convertToWatchEvent. */
+function filtered(d: ApiDeps, c: Call, filter: ObjectFilter, ev: WatchEvent): { type: EventType; obj: KubeObject } | undefined {
+  const r = c.resource;
+  const obj = decodeStored(r, ev.kv);
+  if (ev.type === 'ADDED') return filter.matches(obj) ? { type: 'ADDED', obj } : undefined;
+  if (ev.type === 'DELETED') {
+    return filter.everything || filter.matches(obj) ? { type: 'DELETED', obj } : undefined;
+  }
+  const now = filter.matches(obj);
+  if (filter.everything) return { type: 'MODIFIED', obj };
+  const before = ev.prevKv ? filter.matches(decodeStored(r, ev.prevKv)) : false;
+  if (now && before) return { type: 'MODIFIED', obj };
+  if (now) return { type: 'ADDED', obj };
+  if (before) return { type: 'DELETED', obj };
+  return undefined;
+}
+
+export async function watchObjects(d: ApiDeps, c: Call): Promise<void> {
+  const r = c.resource;
+  const filter = parseFilter(r, c.query);
+  const rv = parseResourceVersion(c.query.get('resourceVersion'));
+  const bookmarks = c.query.get('allowWatchBookmarks') === 'true';
+  const sendInitial = c.query.get('sendInitialEvents') === 'true';
+  const view = objectView(c.req.headers.accept);
+  const include = view === 'table' ? includeObjectParam(c.query) : 'Metadata';
+  const spec = view === 'table' ? tableSpecFor(r, d.behavior(r.group, r.kind)) : undefined;
+  const prefix = listPrefix(r, c.info.namespace);
+  const res = c.res;
+  let lastRevision = 0;
+  let headersSentTable = false;
+
+  const encode = (type: EventType, obj: unknown): string => JSON.stringify({ type, object: obj }) + '\n';
+  const present = (obj: KubeObject): unknown => {
+    if (spec) {
+      const table: Record<string, unknown> = {
+        kind: 'Table',
+        apiVersion: 'meta.k8s.io/v1',
+        metadata: { resourceVersion: String(obj.metadata?.resourceVersion ?? '') },
+        columnDefinitions: headersSentTable ? [] : spec.columns,
+        rows: [tableRow(spec, obj, include, d.now())],
+      };
+      headersSentTable = true;
+      return table;
+    }
+    if (view === 'partial') return partialObjectMetadata(obj);
+    return obj;
+  };
+  const bookmarkObject = (revision: number): unknown => ({
+    kind: r.kind,
+    apiVersion: groupVersion(r.group, r.version),
+    metadata: { resourceVersion: String(revision) },
+  });
+
+  // Snapshot first when asked for the current state (rv unset/0), so its events precede live ones.
+  const initial: string[] = [];
+  let from = rv ?? 0;
+  if (rv === undefined || rv === 0 || sendInitial) {
+    try {
+      const page = await readPage(d, r, prefix, filter, 0, rv && rv > 0 ? rv : undefined, undefined);
+      for (const obj of page.items) initial.push(encode('ADDED', present(obj)));
+      from = page.revision;
+    } catch (e) {
+      if (!(e instanceof CompactedError)) throw translateStoreError(e, r, '');
+    }
+    if (sendInitial) {
+      initial.push(encode('BOOKMARK', { ...(bookmarkObject(from) as object), metadata: { resourceVersion: String(from), annotations: { 'k8s.io/initial-events-end': 'true' } } }));
+    }
+  }
+  lastRevision = from;
+
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/json');
+  res.setHeader('Cache-Control', 'no-cache, private');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  if (c.warnings.length > 0) res.setHeader('Warning', c.warnings.map((w) => `299 - ${JSON.stringify(w)}`));
+  res.flushHeaders();
+  for (const line of initial) res.write(line);
+
+  await new Promise<void>((resolve) => {
+    let done = false;
+    let watch: { close(): void } | undefined;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      d.closing.removeEventListener('abort', finish);
+      watch?.close();
+      res.end();
+      resolve();
+    };
+    const fail = (err: ApiError): void => {
+      if (!done && !res.writableEnded) res.write(encode('ERROR', err.toStatus()));
+      finish();
+    };
+    const timer = setTimeout(finish, timeoutMs(c.query));
+    d.closing.addEventListener('abort', finish);
+    c.req.on('close', finish);
+    res.on('close', finish);
+    res.on('error', finish);
+
+    const onMessage = (msg: WatchMessage): void => {
+      if (done) return;
+      if (msg.kind === 'error') {
+        fail(msg.error instanceof CompactedError ? expiredFor(msg.error) : internalError(msg.error.message, msg.error));
+        return;
+      }
+      if (msg.kind === 'progress') {
+        lastRevision = Math.max(lastRevision, msg.revision);
+        if (bookmarks) res.write(encode('BOOKMARK', bookmarkObject(lastRevision)));
+        return;
+      }
+      let out = '';
+      for (const ev of msg.events) {
+        lastRevision = Math.max(lastRevision, ev.kv.modRevision);
+        const f = filtered(d, c, filter, ev);
+        if (f) out += encode(f.type, present(f.obj));
+      }
+      if (out) res.write(out);
+    };
+    // A failure while encoding one event ends this watch with an ERROR event; it must never
+    // escape into the store's watch fan-out.
+    const guarded = (msg: WatchMessage): void => {
+      try {
+        onMessage(msg);
+      } catch (e) {
+        c.log.error({ err: e }, 'watch event failed');
+        fail(internalError('the watch could not encode an event'));
+      }
+    };
+    try {
+      watch = d.store.watch(prefix, { fromRevision: from }, guarded);
+    } catch (e) {
+      const translated = translateStoreError(e, r, '');
+      if (translated instanceof ApiError) fail(translated);
+      else if (e instanceof StoreError) fail(internalError(e.message, e));
+      else {
+        c.log.error({ err: e }, 'watch failed to start');
+        fail(internalError('the watch could not be started'));
+      }
+    }
+  });
+}

@@ -1,0 +1,12 @@
+export type * from './types.ts';
+export { createAuthenticator, AUTHENTICATED_GROUP } from './authenticator.ts';
+export { createAuthorizer } from './authorizer.ts';
+export { forbiddenStatus } from './forbidden-message.ts';
+export type { ForbiddenStatus } from './forbidden-message.ts';
+export { MASTERS_GROUP } from './chain.ts';
+export { nodeNameOf, NODES_GROUP, NODE_USER_PREFIX, NODE_LEASE_NAMESPACE } from './node-authorizer.ts';
+export { createToken, readToken, revokeToken, parseToken, TOKEN_PREFIX } from './tokens.ts';
+export type { NewToken, StoredToken } from './tokens.ts';
+export { bearerToken } from './token-authenticator.ts';
+export { rbacKeys } from './rbac-authorizer.ts';
+export { nodeAuthzKeys } from './node-authorizer.ts';

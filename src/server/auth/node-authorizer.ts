@@ -1,0 +1,184 @@
+// The Node authorizer (k8s.io/kubernetes plugin/pkg/auth/authorizer/node) for users
+// "system:node:<name>" in group "system:nodes": a node may touch its own Node and Lease, the pods
+// bound to it, and only the Secrets/ConfigMaps/ServiceAccounts/PVCs those pods use. Relationships
+// are looked up in the store at request time (upstream keeps a graph; at edge scale a lookup is
+// cheap and never stale). Everything else is "no opinion" and falls through to RBAC.
+//
+// What this authorizer decides and what the API must still do:
+// - nodes: get/update/patch own Node and nodes/status (name = node); list/watch only with
+//   fieldSelector metadata.name=<node> (the API applies the selector); create is allowed when the
+//   name is empty or the node's own: the API must check the body's metadata.name equals the node
+//   name on create (upstream NodeRestriction admission).
+// - pods: get, delete, and update/patch of pods/status only for pods whose spec.nodeName is the
+//   node; list/watch only with fieldSelector spec.nodeName=<node>, which the API applies.
+// - secrets, configmaps, serviceaccounts, persistentvolumeclaims: get (or list/watch pinned with
+//   fieldSelector metadata.name=<name>) when a pod bound to the node references it.
+// - leases in kube-node-lease: get/update/patch/delete named <node>; create with an empty or own
+//   name (the API checks the body's name on create, as for nodes).
+// - events (core and events.k8s.io): create, patch, update in any namespace.
+// - certificatesigningrequests: create; get (or list/watch pinned by metadata.name) of CSRs whose
+//   spec.username is the node's user.
+import type { Pod } from 'kubernetes-types/core/v1';
+import type { Logger } from '../../common/log.ts';
+import type { Store } from '../../store/types.ts';
+import { storageSegment } from '../registry/index.ts';
+import { allow, noOpinion } from './chain.ts';
+import type { ChainLink, Verdict } from './chain.ts';
+import { requiredFieldValue } from './field-selector.ts';
+import { podReferences } from './pod-references.ts';
+import type { PodReferences } from './pod-references.ts';
+import type { RequestAttributes, UserInfo } from './types.ts';
+
+export const NODES_GROUP = 'system:nodes';
+export const NODE_USER_PREFIX = 'system:node:';
+export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
+
+/** Where the API server keeps the objects this authorizer reads: the registry's storage layout. */
+export const nodeAuthzKeys = {
+  pod: (ns: string, name: string) => `/registry/${storageSegment('', 'pods')}/${ns}/${name}`,
+  pods: (ns: string) => `/registry/${storageSegment('', 'pods')}/${ns}/`,
+  csr: (name: string) => `/registry/${storageSegment('certificates.k8s.io', 'certificatesigningrequests')}/${name}`,
+};
+
+/** The node a user acts for, or undefined when the user is not a node identity. */
+export function nodeNameOf(user: UserInfo): string | undefined {
+  if (!user.name.startsWith(NODE_USER_PREFIX) || !user.groups.includes(NODES_GROUP)) return undefined;
+  const name = user.name.slice(NODE_USER_PREFIX.length);
+  return name === '' ? undefined : name;
+}
+
+const noRelationship = (node: string) => noOpinion(`no relationship found between node '${node}' and this object`);
+
+/** The name a request addresses: the path's, or a list/watch pinned by metadata.name. */
+function addressedName(a: RequestAttributes): string {
+  if (a.name) return a.name;
+  if (a.verb === 'list' || a.verb === 'watch') return requiredFieldValue(a.fieldSelector, 'metadata.name') ?? '';
+  return '';
+}
+
+export function createNodeAuthorizer(deps: { store: Store; log: Logger }): ChainLink {
+  const { store, log } = deps;
+
+  async function readJson<T>(key: string): Promise<T | undefined> {
+    const kv = await store.get(key);
+    if (!kv) return undefined;
+    try {
+      return JSON.parse(kv.value.toString('utf8')) as T;
+    } catch (err) {
+      log.error({ key, err }, 'ignoring a stored object that is not JSON');
+      return undefined;
+    }
+  }
+
+  async function podIsBound(node: string, ns: string, name: string): Promise<boolean> {
+    const pod = await readJson<Pod>(nodeAuthzKeys.pod(ns, name));
+    return pod?.spec?.nodeName === node;
+  }
+
+  async function referencedByBoundPod(node: string, ns: string, kind: keyof PodReferences, name: string): Promise<boolean> {
+    const { kvs } = await store.list(nodeAuthzKeys.pods(ns));
+    for (const kv of kvs) {
+      let pod: Pod;
+      try {
+        pod = JSON.parse(kv.value.toString('utf8')) as Pod;
+      } catch {
+        continue;
+      }
+      if (pod.spec?.nodeName === node && podReferences(pod)[kind].has(name)) return true;
+    }
+    return false;
+  }
+
+  function authorizeNode(node: string, a: RequestAttributes): Verdict {
+    if (a.subresource !== '' && a.subresource !== 'status') return noOpinion(`node '${node}' cannot access nodes/${a.subresource}`);
+    const name = addressedName(a);
+    switch (a.verb) {
+      case 'get':
+      case 'list':
+      case 'watch':
+      case 'update':
+      case 'patch':
+        if (a.subresource === 'status' && (a.verb === 'list' || a.verb === 'watch')) break;
+        return name === node ? allow() : noOpinion(`node '${node}' can only access its own Node object`);
+      case 'create':
+        if (a.subresource === '' && (name === '' || name === node)) return allow();
+        break;
+    }
+    return noOpinion(`node '${node}' cannot ${a.verb} nodes${a.subresource ? '/' + a.subresource : ''}`);
+  }
+
+  async function authorizePod(node: string, a: RequestAttributes): Promise<Verdict> {
+    if (a.subresource === '' && (a.verb === 'list' || a.verb === 'watch')) {
+      return requiredFieldValue(a.fieldSelector, 'spec.nodeName') === node
+        ? allow()
+        : noOpinion('can only list/watch pods with spec.nodeName field selector');
+    }
+    const ok =
+      (a.subresource === '' && (a.verb === 'get' || a.verb === 'delete')) ||
+      (a.subresource === 'status' && (a.verb === 'update' || a.verb === 'patch'));
+    if (!ok || !a.name || !a.namespace) return noOpinion(`node '${node}' cannot ${a.verb} pods${a.subresource ? '/' + a.subresource : ''}`);
+    return (await podIsBound(node, a.namespace, a.name)) ? allow() : noRelationship(node);
+  }
+
+  async function authorizeReferenced(node: string, a: RequestAttributes, kind: keyof PodReferences): Promise<Verdict> {
+    const name = addressedName(a);
+    if (a.subresource !== '' || !['get', 'list', 'watch'].includes(a.verb)) {
+      return noOpinion(`node '${node}' can only read ${kind}`);
+    }
+    if (!name || !a.namespace) return noOpinion(`node '${node}' can only read ${kind} by name`);
+    return (await referencedByBoundPod(node, a.namespace, kind, name)) ? allow() : noRelationship(node);
+  }
+
+  // Upstream authorizeLease: name unchecked on create (NodeRestriction checks the body).
+  function authorizeLease(node: string, a: RequestAttributes): Verdict {
+    if (!['get', 'create', 'update', 'patch', 'delete'].includes(a.verb)) {
+      return noOpinion('can only get, create, update, patch, or delete a node lease');
+    }
+    if (a.namespace !== NODE_LEASE_NAMESPACE) return noOpinion(`can only access leases in the "${NODE_LEASE_NAMESPACE}" system namespace`);
+    if (a.verb === 'create' ? a.name !== '' && a.name !== node : a.name !== node) {
+      return noOpinion('can only access node lease with the same name as the requesting node');
+    }
+    return allow();
+  }
+
+  async function authorizeCsr(node: string, user: UserInfo, a: RequestAttributes): Promise<Verdict> {
+    if (a.subresource !== '') return noOpinion(`node '${node}' cannot access certificatesigningrequests/${a.subresource}`);
+    if (a.verb === 'create') return allow();
+    if (!['get', 'list', 'watch'].includes(a.verb)) return noOpinion(`node '${node}' cannot ${a.verb} certificatesigningrequests`);
+    const name = addressedName(a);
+    if (!name) return noOpinion(`node '${node}' can only read its own certificatesigningrequests by name`);
+    const csr = await readJson<{ spec?: { username?: string } }>(nodeAuthzKeys.csr(name));
+    return csr?.spec?.username === user.name ? allow() : noRelationship(node);
+  }
+
+  return {
+    name: 'node',
+    async authorize(a) {
+      const node = nodeNameOf(a.user);
+      if (node === undefined || !a.resourceRequest) return noOpinion();
+      const key = `${a.apiGroup}/${a.resource}`;
+      switch (key) {
+        case '/nodes':
+          return authorizeNode(node, a);
+        case '/pods':
+          return authorizePod(node, a);
+        case '/secrets':
+        case '/configmaps':
+        case '/serviceaccounts':
+        case '/persistentvolumeclaims':
+          return authorizeReferenced(node, a, a.resource as keyof PodReferences);
+        case 'coordination.k8s.io/leases':
+          return authorizeLease(node, a);
+        case '/events':
+        case 'events.k8s.io/events':
+          return a.subresource === '' && ['create', 'patch', 'update'].includes(a.verb)
+            ? allow()
+            : noOpinion(`node '${node}' can only create, patch or update events`);
+        case 'certificates.k8s.io/certificatesigningrequests':
+          return authorizeCsr(node, a.user, a);
+        default:
+          return noOpinion();
+      }
+    },
+  };
+}

@@ -1,0 +1,31 @@
+// Client-certificate authentication as apiserver's x509 authenticator does it: the TLS layer
+// verified the chain against the cluster CA (the server runs with requestCert and
+// rejectUnauthorized:false, so a bad certificate reaches us and becomes a 401 instead of a failed
+// handshake); the certificate must allow clientAuth; CN is the user name, O entries the groups.
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket, PeerCertificate } from 'node:tls';
+import type { AuthenticationResult } from './types.ts';
+
+const CLIENT_AUTH_OID = '1.3.6.1.5.5.7.3.2';
+
+function asList(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  return Array.isArray(v) ? v : [v];
+}
+
+export function authenticateClientCertificate(req: IncomingMessage): AuthenticationResult {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (typeof socket.getPeerCertificate !== 'function') return { kind: 'anonymous' };
+  const cert: PeerCertificate = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return { kind: 'anonymous' };
+  if (!socket.authorized) {
+    return { kind: 'rejected', reason: `client certificate not accepted: ${String(socket.authorizationError ?? 'unknown error')}` };
+  }
+  const usages = (cert as PeerCertificate & { ext_key_usage?: string[] }).ext_key_usage;
+  if (usages && !usages.includes(CLIENT_AUTH_OID)) {
+    return { kind: 'rejected', reason: 'client certificate does not allow client authentication (extended key usage)' };
+  }
+  const name = asList(cert.subject?.CN)[0];
+  if (!name) return { kind: 'rejected', reason: 'client certificate has no common name' };
+  return { kind: 'user', user: { name, groups: asList(cert.subject?.O) } };
+}

@@ -1,0 +1,185 @@
+// `edgeos server` settings: commander hands over the raw flags, resolveServerConfig validates them
+// against the EDGEOS_* environment and defaults and returns one frozen object (k3s's cmds.Server →
+// config.Control split). Runtime state (listeners, the store) never lives here.
+import { isIP } from 'node:net';
+import { join, resolve } from 'node:path';
+import { InvalidInputError } from '../common/errors.ts';
+
+/** Flags exactly as commander parsed them; undefined = not given on the command line. */
+export interface RawServerFlags {
+  readonly dataDir?: string;
+  readonly bindAddress?: string;
+  readonly httpsListenPort?: string;
+  readonly advertiseAddress?: string;
+  readonly tlsSan?: readonly string[];
+  readonly writeKubeconfig?: string;
+  readonly writeKubeconfigMode?: string;
+  readonly disableAgent?: boolean;
+  readonly logLevel?: string;
+}
+
+export interface ServerConfig {
+  readonly dataDir: string;
+  readonly bindAddress: string;
+  readonly httpsListenPort: number;
+  readonly advertiseAddress: string | undefined;
+  readonly tlsSans: readonly string[];
+  readonly kubeconfigPath: string;
+  readonly kubeconfigMode: number;
+  readonly disableAgent: boolean;
+  readonly logLevel: string;
+  /** Where the admin kubeconfig points kubectl. */
+  readonly apiServerUrl: string;
+  readonly paths: {
+    /** <data-dir>/server */
+    readonly serverDir: string;
+    /** <data-dir>/server/tls */
+    readonly tlsDir: string;
+    /** <data-dir>/server/db/state.db */
+    readonly dbFile: string;
+  };
+}
+
+export const serverDefaults = {
+  dataDir: '/var/lib/edgeos',
+  bindAddress: '0.0.0.0',
+  httpsListenPort: 6443,
+  kubeconfigPath: '/etc/edgeos/kubeconfig.yaml',
+  kubeconfigMode: 0o600,
+  logLevel: 'info',
+} as const;
+
+/** Each setting's flag and its environment mirror, for defaults and error messages. */
+const sources = {
+  dataDir: ['--data-dir', 'EDGEOS_DATA_DIR'],
+  bindAddress: ['--bind-address', 'EDGEOS_BIND_ADDRESS'],
+  httpsListenPort: ['--https-listen-port', 'EDGEOS_HTTPS_LISTEN_PORT'],
+  advertiseAddress: ['--advertise-address', 'EDGEOS_ADVERTISE_ADDRESS'],
+  tlsSan: ['--tls-san', 'EDGEOS_TLS_SAN'],
+  writeKubeconfig: ['--write-kubeconfig', 'EDGEOS_WRITE_KUBECONFIG'],
+  writeKubeconfigMode: ['--write-kubeconfig-mode', 'EDGEOS_WRITE_KUBECONFIG_MODE'],
+  disableAgent: ['--disable-agent', 'EDGEOS_DISABLE_AGENT'],
+  logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
+} as const;
+
+type Setting = keyof typeof sources;
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A value and the name (flag or variable) it came from, so an error names what the user typed. */
+interface Sourced<T> {
+  readonly value: T;
+  readonly from: string;
+}
+
+function pick(raw: RawServerFlags, env: Env, setting: Setting & keyof RawServerFlags): Sourced<string> | undefined {
+  const [flag, variable] = sources[setting];
+  const fromFlag = raw[setting];
+  if (typeof fromFlag === 'string') return { value: fromFlag, from: flag };
+  const fromEnv = env[variable];
+  if (fromEnv !== undefined && fromEnv !== '') return { value: fromEnv, from: variable };
+  return undefined;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+// A DNS name for a certificate: labels of letters, digits and hyphens; a leading "*." wildcard is
+// allowed as in k3s's --tls-san.
+const dnsNameRe = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
+
+function bad(from: string, message: string): InvalidInputError {
+  return new InvalidInputError(`${from}: ${message}`);
+}
+
+function resolvePort(s: Sourced<string> | undefined): number {
+  if (!s) return serverDefaults.httpsListenPort;
+  const n = /^\d{1,5}$/.test(s.value.trim()) ? Number(s.value.trim()) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw bad(s.from, `${JSON.stringify(s.value)} is not a TCP port (1-65535)`);
+  return n;
+}
+
+function resolveIp(s: Sourced<string> | undefined, fallback: string | undefined): string | undefined {
+  if (!s) return fallback;
+  const v = s.value.trim().replace(/^\[(.*)\]$/, '$1');
+  if (isIP(v) === 0) throw bad(s.from, `${JSON.stringify(s.value)} is not an IPv4 or IPv6 address`);
+  return v;
+}
+
+function resolveMode(s: Sourced<string> | undefined): number {
+  if (!s) return serverDefaults.kubeconfigMode;
+  // Octal like chmod and k3s's --write-kubeconfig-mode: "644", "0600".
+  if (!/^0?[0-7]{3}$/.test(s.value.trim())) throw bad(s.from, `${JSON.stringify(s.value)} is not an octal file mode such as 600 or 644`);
+  return parseInt(s.value.trim(), 8);
+}
+
+function resolveBool(raw: boolean | undefined, env: Env, setting: 'disableAgent'): boolean {
+  if (raw !== undefined) return raw;
+  const variable = sources[setting][1];
+  const v = env[variable]?.trim().toLowerCase();
+  if (v === undefined || v === '') return false;
+  if (['1', 'true', 'yes'].includes(v)) return true;
+  if (['0', 'false', 'no'].includes(v)) return false;
+  throw bad(variable, `${JSON.stringify(env[variable])} is not a boolean (true/false)`);
+}
+
+function resolveTlsSans(raw: RawServerFlags, env: Env): string[] {
+  const [flag, variable] = sources.tlsSan;
+  // The variable holds a comma-separated list (one variable cannot repeat like a flag).
+  const given: Sourced<string>[] =
+    raw.tlsSan && raw.tlsSan.length > 0
+      ? raw.tlsSan.map((value) => ({ value, from: flag }))
+      : (env[variable] ?? '').split(',').filter((v) => v.trim() !== '').map((value) => ({ value, from: variable }));
+  return given.map((s) => {
+    const v = s.value.trim().replace(/^\[(.*)\]$/, '$1');
+    if (isIP(v) === 0 && (v.length > 253 || !dnsNameRe.test(v))) {
+      throw bad(s.from, `${JSON.stringify(s.value)} is neither an IP address nor a DNS name`);
+    }
+    return v;
+  });
+}
+
+function resolvePath(s: Sourced<string> | undefined, fallback: string, cwd: string): string {
+  if (!s) return fallback;
+  if (s.value.trim() === '') throw bad(s.from, 'must not be empty');
+  return resolve(cwd, s.value);
+}
+
+/** The URL the admin kubeconfig uses: loopback when the server listens everywhere. */
+function apiServerUrl(bindAddress: string, port: number): string {
+  const wildcard = bindAddress === '0.0.0.0' || bindAddress === '::';
+  const host = wildcard ? '127.0.0.1' : bindAddress;
+  return `https://${isIP(host) === 6 ? `[${host}]` : host}:${port}`;
+}
+
+/**
+ * Validates flags and environment into the server's configuration. Flags win over EDGEOS_*
+ * variables, which win over defaults. Throws InvalidInputError naming the flag or variable.
+ * Pure apart from resolving relative paths against `cwd`; the file system is checked at start.
+ */
+export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): ServerConfig {
+  const dataDir = resolvePath(pick(raw, env, 'dataDir'), serverDefaults.dataDir, cwd);
+  const bindAddress = resolveIp(pick(raw, env, 'bindAddress'), serverDefaults.bindAddress)!;
+  const httpsListenPort = resolvePort(pick(raw, env, 'httpsListenPort'));
+  const advertiseAddress = resolveIp(pick(raw, env, 'advertiseAddress'), undefined);
+  const tlsSans = resolveTlsSans(raw, env);
+  const kubeconfigPath = resolvePath(pick(raw, env, 'writeKubeconfig'), serverDefaults.kubeconfigPath, cwd);
+  const kubeconfigMode = resolveMode(pick(raw, env, 'writeKubeconfigMode'));
+  const disableAgent = resolveBool(raw.disableAgent, env, 'disableAgent');
+  const level = pick(raw, env, 'logLevel');
+  const logLevel = level ? level.value.trim().toLowerCase() : serverDefaults.logLevel;
+  if (level && !LOG_LEVELS.includes(logLevel)) {
+    throw bad(level.from, `${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.join(', ')}`);
+  }
+  const serverDir = join(dataDir, 'server');
+  return Object.freeze({
+    dataDir,
+    bindAddress,
+    httpsListenPort,
+    advertiseAddress,
+    tlsSans: Object.freeze(tlsSans),
+    kubeconfigPath,
+    kubeconfigMode,
+    disableAgent,
+    logLevel,
+    apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
+    paths: Object.freeze({ serverDir, tlsDir: join(serverDir, 'tls'), dbFile: join(serverDir, 'db', 'state.db') }),
+  });
+}

@@ -1,0 +1,386 @@
+/**
+ * The contract of the controllers of `edgeos server` (kube-controller-manager and kube-scheduler in
+ * one process). Controllers are ordinary API clients: they read through shared informers (list +
+ * watch kept in memory) and write through a `KubeClient` that speaks HTTPS to the server's own
+ * listener with an in-memory loopback credential, exactly as kube-controller-manager talks to
+ * kube-apiserver (K3s does the same over its loopback client). Nothing here touches the store.
+ *
+ * A controller package exports `ControllerDescriptor`s; the manager builds one `ControllerContext`
+ * per controller (its own logger and event source), starts the shared informers, waits for them to
+ * sync, then calls `start(signal)`. A controller whose `start` rejects (or that reports failure
+ * through `ready`) is logged and restarted with backoff; it never stops the server.
+ *
+ * Convention for the workload controllers: `src/server/controllers/workloads/index.ts` exports
+ * `workloadControllers: readonly ControllerDescriptor[]`, which the manager registers.
+ *
+ * Helpers beside this file: `keys.ts` (objectKey/splitKey/controllerOf), `lifecycle.ts`
+ * (`controllerFromRun(name, run)` builds the Controller lifecycle from one async function),
+ * `work-queue.ts` (`createWorkQueue(log)`).
+ */
+import { EdgeosError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+
+// ---------------------------------------------------------------------------------------------
+// Objects
+
+export interface OwnerReference {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+export interface ObjectMeta {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  ownerReferences?: OwnerReference[];
+  finalizers?: string[];
+  [key: string]: unknown;
+}
+
+/** Any Kubernetes object as JSON. Controllers narrow `spec`/`status` with their own interfaces. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: ObjectMeta;
+  [key: string]: unknown;
+}
+
+/** core/v1 ObjectReference, as used by Events' involvedObject. */
+export interface ObjectReference {
+  apiVersion?: string;
+  kind?: string;
+  namespace?: string;
+  name?: string;
+  uid?: string;
+  resourceVersion?: string;
+  fieldPath?: string;
+}
+
+/**
+ * Addresses one resource: `{ group: 'apps', version: 'v1', resource: 'deployments' }`. `namespace`
+ * set: that namespace; unset: cluster-scoped resources, or all namespaces for list/watch/informers.
+ * `group` is '' for the core group. See `resources` for the ones controllers use.
+ */
+export interface ResourceRef {
+  readonly group: string;
+  readonly version: string;
+  /** Lower-case plural, as in the URL. */
+  readonly resource: string;
+  readonly namespace?: string;
+}
+
+/** The resources the built-in controllers read and write. */
+export const resources = Object.freeze({
+  pods: { group: '', version: 'v1', resource: 'pods' },
+  nodes: { group: '', version: 'v1', resource: 'nodes' },
+  namespaces: { group: '', version: 'v1', resource: 'namespaces' },
+  services: { group: '', version: 'v1', resource: 'services' },
+  endpoints: { group: '', version: 'v1', resource: 'endpoints' },
+  events: { group: '', version: 'v1', resource: 'events' },
+  persistentVolumeClaims: { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
+  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
+  endpointSlices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
+  replicaSets: { group: 'apps', version: 'v1', resource: 'replicasets' },
+  deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
+  daemonSets: { group: 'apps', version: 'v1', resource: 'daemonsets' },
+  statefulSets: { group: 'apps', version: 'v1', resource: 'statefulsets' },
+  controllerRevisions: { group: 'apps', version: 'v1', resource: 'controllerrevisions' },
+  jobs: { group: 'batch', version: 'v1', resource: 'jobs' },
+  cronJobs: { group: 'batch', version: 'v1', resource: 'cronjobs' },
+  podDisruptionBudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
+} satisfies Record<string, ResourceRef>);
+
+/** `ref` narrowed to one namespace. */
+export function inNamespace(ref: ResourceRef, namespace: string): ResourceRef {
+  return { group: ref.group, version: ref.version, resource: ref.resource, namespace };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The API client
+
+export interface ListOptions {
+  /** Label selector in query syntax: "app=web,tier!=db,env in (a,b)". */
+  labelSelector?: string;
+  /** Field selector in query syntax: "spec.nodeName=n1,status.phase!=Failed". */
+  fieldSelector?: string;
+  /** "0" reads from the watch cache; unset is a consistent read. */
+  resourceVersion?: string;
+  signal?: AbortSignal;
+}
+
+export interface ObjectList<T extends KubeObject = KubeObject> {
+  /** All items: the client follows `continue` tokens itself. */
+  items: T[];
+  /** The list's resourceVersion, to start a watch from. */
+  resourceVersion: string;
+}
+
+export interface WatchOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Resume after this resourceVersion; a compacted one ends the stream with an `ERROR` 410 event. */
+  resourceVersion?: string;
+  /** The server ends the watch after this long (apiserver default 30–60 min). */
+  timeoutSeconds?: number;
+  allowWatchBookmarks?: boolean;
+  /** Aborting ends the iteration without error. */
+  signal: AbortSignal;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export interface WatchEvent<T extends KubeObject = KubeObject> {
+  type: WatchEventType;
+  /** For ERROR, a meta/v1 Status (`code` 410 = resourceVersion too old: relist). */
+  object: T;
+}
+
+export interface WriteOptions {
+  fieldManager?: string;
+  signal?: AbortSignal;
+}
+
+export type PatchType = 'merge' | 'strategic' | 'json';
+
+export interface PatchOptions extends WriteOptions {
+  /** e.g. 'status' to patch only the status subresource. */
+  subresource?: string;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
+  gracePeriodSeconds?: number;
+  /** Delete only if the stored object still has this uid / resourceVersion (else ConflictError). */
+  preconditions?: { uid?: string; resourceVersion?: string };
+  signal?: AbortSignal;
+}
+
+/**
+ * A Kubernetes API client. Every failing call throws: `NotFoundError` (404), `ConflictError`
+ * (409 Conflict, e.g. stale resourceVersion or failed precondition), `AlreadyExistsError` (409
+ * AlreadyExists), otherwise `ApiError` with the HTTP status and the Status `reason`.
+ */
+export interface KubeClient {
+  get<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, opts?: { signal?: AbortSignal }): Promise<T>;
+  list<T extends KubeObject = KubeObject>(ref: ResourceRef, opts?: ListOptions): Promise<ObjectList<T>>;
+  /** Yields events until the server ends the stream or `opts.signal` aborts. */
+  watch<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: WatchOptions): AsyncIterable<WatchEvent<T>>;
+  /** POST; `ref.namespace` (when namespaced) wins over `obj.metadata.namespace`. */
+  create<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOptions): Promise<T>;
+  /** PUT with `obj.metadata.resourceVersion`: optimistic concurrency, a stale one is a ConflictError. */
+  update<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOptions): Promise<T>;
+  /** PUT on the status subresource (only `status` is taken). */
+  updateStatus<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, opts?: WriteOptions): Promise<T>;
+  patch<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, type: PatchType, patch: unknown, opts?: PatchOptions): Promise<T>;
+  /** Returns the object when the delete is graceful or blocked by finalizers, else undefined. */
+  delete(ref: ResourceRef, name: string, opts?: DeleteOptions): Promise<KubeObject | undefined>;
+  /** POST to a subresource: pods/binding (a v1 Binding), pods/eviction (a policy/v1 Eviction). */
+  createSubresource<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, subresource: string, body: KubeObject, opts?: WriteOptions): Promise<T>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors (codes are public API)
+
+/** Fields every API failure carries: the HTTP status and the Status object's reason/message. */
+export interface ApiFailure {
+  readonly status: number;
+  readonly reason: string;
+}
+
+export class NotFoundError extends EdgeosError implements ApiFailure {
+  readonly status = 404;
+  readonly reason = 'NotFound';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EDGEOS_CONTROLLER_NOT_FOUND', message, options);
+  }
+}
+
+export class ConflictError extends EdgeosError implements ApiFailure {
+  readonly status = 409;
+  readonly reason = 'Conflict';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EDGEOS_CONTROLLER_CONFLICT', message, options);
+  }
+}
+
+export class AlreadyExistsError extends EdgeosError implements ApiFailure {
+  readonly status = 409;
+  readonly reason = 'AlreadyExists';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EDGEOS_CONTROLLER_ALREADY_EXISTS', message, options);
+  }
+}
+
+/** Any other non-2xx answer (403, 422, 429 TooManyRequests from eviction, 5xx, …) or a transport failure (status 0). */
+export class ApiError extends EdgeosError implements ApiFailure {
+  readonly status: number;
+  readonly reason: string;
+  constructor(status: number, reason: string, message: string, options?: { cause?: unknown }) {
+    super('EDGEOS_CONTROLLER_API', message, options);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** A controller failed in a way the manager should log and restart it for. */
+export class ControllerFailedError extends EdgeosError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('EDGEOS_CONTROLLER_FAILED', message, options);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Informers
+
+export interface EventHandler<T extends KubeObject = KubeObject> {
+  add?(obj: T): void;
+  /** Also called on relist for objects whose resourceVersion changed. */
+  update?(oldObj: T, newObj: T): void;
+  /** The last state the cache knew (relists detect deletes missed while disconnected). */
+  delete?(obj: T): void;
+}
+
+/** Read access to an informer's cache. Returned objects are shared: never mutate them. */
+export interface Lister<T extends KubeObject = KubeObject> {
+  /** `namespace` '' or undefined for cluster-scoped objects. */
+  get(namespace: string | undefined, name: string): T | undefined;
+  /** All cached objects, optionally of one namespace and matching a label selector (matchLabels/matchExpressions or a plain label map). */
+  list(namespace?: string, selector?: LabelSelector | Record<string, string>): T[];
+  /** Objects whose index function returned `value` (see `Informer.addIndex`). */
+  byIndex(index: string, value: string): T[];
+}
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+/**
+ * One resource listed and watched into memory (client-go's SharedIndexInformer). The watch resumes
+ * from the last seen resourceVersion; a 410 Gone relists and reconciles the cache, firing the
+ * add/update/delete events the gap hid.
+ */
+export interface Informer<T extends KubeObject = KubeObject> extends Lister<T> {
+  readonly ref: ResourceRef;
+  /** Handlers added after sync first receive `add` for every cached object. Returns an unsubscribe. */
+  addEventHandler(handler: EventHandler<T>): () => void;
+  /** Secondary index, e.g. pods by `spec.nodeName`; may be added at any time. */
+  addIndex(name: string, fn: (obj: T) => readonly string[]): void;
+  /** True after the first list has been loaded into the cache. */
+  hasSynced(): boolean;
+  /** The resourceVersion of the newest event applied to the cache ('' before sync). */
+  lastSyncResourceVersion(): string;
+}
+
+/** One informer per resource, shared by every controller (keyed by group/version/resource). */
+export interface SharedInformers {
+  /** Get or create the informer for `ref` (ref.namespace is ignored: informers are cluster-wide). Created after start, it starts at once. */
+  informerFor<T extends KubeObject = KubeObject>(ref: ResourceRef): Informer<T>;
+  /** Resolves when every informer created so far has synced; rejects if `signal` aborts first. */
+  waitForSync(signal: AbortSignal): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Work queue
+
+/**
+ * A rate-limited work queue (client-go's workqueue): a key waiting is queued once; a key being
+ * processed is never given to a second worker — added again meanwhile, it runs once more after.
+ */
+export interface WorkQueue {
+  add(key: string): void;
+  /** Add after `delayMs` (earlier adds still win). */
+  addAfter(key: string, delayMs: number): void;
+  /** Add after this key's next backoff: 5 ms doubling per failure up to 1000 s, like client-go. */
+  addRateLimited(key: string): void;
+  /** Reset the key's backoff (done automatically when the worker succeeds). */
+  forget(key: string): void;
+  /** Failures recorded for the key since its last success. */
+  numRequeues(key: string): number;
+  /** Keys waiting (not counting ones being processed or delayed). */
+  len(): number;
+  /**
+   * Run `workers` concurrent loops until `signal` aborts. A worker that resolves: the key is
+   * forgotten; one that throws: logged and `addRateLimited`. Resolves once workers have finished.
+   */
+  run(worker: (key: string) => Promise<void>, opts: { workers: number; signal: AbortSignal }): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events
+
+export type EventType = 'Normal' | 'Warning';
+
+/**
+ * Writes core/v1 Events like client-go's recorder: the same (object, type, reason, message) within
+ * the aggregation window bumps `count` and `lastTimestamp` on the existing Event instead of
+ * creating a new one. The server stores Events with a 1 h TTL (kube-apiserver's --event-ttl).
+ * Recording never throws and never blocks the controller; failures are logged.
+ */
+export interface EventRecorder {
+  event(involved: KubeObject | ObjectReference, type: EventType, reason: string, message: string): void;
+  /** Resolves when every event recorded so far has been written (tests, shutdown). */
+  flush(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Controllers
+
+export interface Clock {
+  /** Milliseconds since the epoch. */
+  now(): number;
+}
+
+/** Settings of the controller manager (frozen; from flags in src/server/config.ts). */
+export interface ControllerOptions {
+  /** Lease not renewed for this long → node Ready=Unknown (kube default 40 s). */
+  readonly nodeMonitorGracePeriodMs: number;
+  /** How often node leases are checked (kube's --node-monitor-period, 5 s). */
+  readonly nodeMonitorPeriodMs: number;
+  /** Default worker count per controller (kube: --concurrent-*-syncs, 5). */
+  readonly workers: number;
+}
+
+export interface ControllerContext {
+  readonly client: KubeClient;
+  readonly informers: SharedInformers;
+  /** Events with `source.component` = the controller's name. */
+  readonly recorder: EventRecorder;
+  /** `log.child({ component: 'controller', controller: name })`. */
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly options: ControllerOptions;
+}
+
+/**
+ * Lifecycle as every edgeos component. `start` resolves once the controller runs (informers it
+ * needs synced, workers started); `ready` resolves then too. A failure after start rejects
+ * `done`, which makes the manager log it and restart the controller. `stop` ends workers and
+ * resolves when they have finished.
+ */
+export interface Controller {
+  readonly name: string;
+  start(signal: AbortSignal): Promise<void>;
+  readonly ready: Promise<void>;
+  /** Settles when the controller stopped; rejects when it died. */
+  readonly done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface ControllerDescriptor {
+  /** Name as in kube-controller-manager's --controllers ("deployment", "replicaset", …) or "scheduler". */
+  readonly name: string;
+  create(ctx: ControllerContext): Controller;
+}

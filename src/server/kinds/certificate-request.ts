@@ -1,0 +1,54 @@
+/**
+ * certificates.k8s.io/v1 CertificateSigningRequest: required fields of ValidateCertificateRequest
+ * and printCertificateSigningRequest (CONDITION from Approved/Denied/Failed plus Issued).
+ */
+import { humanDuration } from './age.ts';
+import { map, maps, num, str } from './access.ts';
+import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
+import { required } from './field-errors.ts';
+import { metaValidator } from './meta-only.ts';
+import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+
+const validateMeta = metaValidator(false);
+
+/** extractCSRStatus. */
+export function csrCondition(obj: KubeObject): string {
+  const status = map(obj.status) ?? {};
+  const types = new Set(maps(status.conditions).map((c) => str(c.type)));
+  let out = types.has('Denied') ? 'Denied' : types.has('Approved') ? 'Approved' : 'Pending';
+  if (types.has('Failed')) out += ',Failed';
+  if (str(status.certificate)) out += ',Issued';
+  return out;
+}
+
+export const certificateSigningRequestBehavior: KindBehavior = {
+  validate(obj, old) {
+    const spec = map(obj.spec) ?? {};
+    const errs: FieldError[] = validateMeta(obj, old);
+    if (!str(spec.request)) errs.push(required('spec.request'));
+    if (!str(spec.signerName)) errs.push(required('spec.signerName'));
+    return errs;
+  },
+  table: {
+    columns: [
+      NAME_COLUMN,
+      AGE_COLUMN,
+      col('SignerName', 'Name of the signer that should process this CSR.'),
+      col('Requestor', 'Name of the user that created this CSR.'),
+      col('RequestedDuration', 'The requested duration of validity of the issued certificate.'),
+      col('Condition', 'Current approval state of the request.'),
+    ],
+    row(obj, now) {
+      const spec = map(obj.spec) ?? {};
+      const seconds = num(spec.expirationSeconds);
+      return [
+        nameOf(obj),
+        ageOf(obj, now),
+        str(spec.signerName) || '<none>',
+        str(spec.username) ?? '',
+        seconds !== undefined ? humanDuration(seconds * 1000) : '<none>',
+        csrCondition(obj),
+      ];
+    },
+  },
+};

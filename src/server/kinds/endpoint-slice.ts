@@ -1,0 +1,54 @@
+/**
+ * discovery.k8s.io/v1 EndpointSlice: SetDefaults_EndpointPort (name "", protocol TCP),
+ * ValidateEndpointSlice(Update) (addressType required and immutable) and printEndpointSlice.
+ */
+import { list, maps, num, setDefault, str } from './access.ts';
+import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
+import { immutable, notSupported, required } from './field-errors.ts';
+import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
+import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+
+const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
+
+function validateSlice(obj: KubeObject): FieldError[] {
+  const type = str(obj.addressType) ?? '';
+  if (!type) return [required('addressType')];
+  return ADDRESS_TYPES.includes(type) ? [] : [notSupported('addressType', type, ADDRESS_TYPES)];
+}
+
+/** listWithMoreString. */
+function withMore(items: string[], count: number): string {
+  const max = 3;
+  const joined = items.slice(0, max).join(',');
+  if (count > max) return `${joined} + ${count - max} more...`;
+  return joined || '<unset>';
+}
+
+export const endpointSliceBehavior: KindBehavior = {
+  default(obj) {
+    for (const port of maps(obj.ports)) {
+      setDefault(port, 'name', '');
+      setDefault(port, 'protocol', 'TCP');
+    }
+  },
+  validate(obj, old) {
+    if (!old) return [...validateObjectMeta(obj, true), ...validateSlice(obj)];
+    const errs = [...validateObjectMetaUpdate(obj, old, true), ...validateSlice(obj)];
+    if (obj.addressType !== old.addressType) errs.push(immutable('addressType', obj.addressType ?? ''));
+    return errs;
+  },
+  table: {
+    columns: [
+      NAME_COLUMN,
+      col('AddressType', 'addressType specifies the type of address carried by this EndpointSlice.'),
+      col('Ports', 'ports specifies the list of network ports exposed by each endpoint in this slice.'),
+      col('Endpoints', 'endpoints is a list of unique endpoints in this slice.'),
+      AGE_COLUMN,
+    ],
+    row(obj, now) {
+      const ports = maps(obj.ports).map((p) => (num(p.port) !== undefined ? String(num(p.port)) : str(p.name) ?? '*'));
+      const addresses = maps(obj.endpoints).flatMap((e) => list(e.addresses).map(String));
+      return [nameOf(obj), str(obj.addressType) ?? '', withMore(ports, ports.length), withMore(addresses, addresses.length), ageOf(obj, now)];
+    },
+  },
+};

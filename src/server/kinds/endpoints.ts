@@ -1,0 +1,82 @@
+/**
+ * core/v1 Endpoints: SetDefaults_EndpointPort (protocol TCP), ValidateEndpoints and printEndpoints
+ * (formatEndpoints: at most three ip:port pairs, then " + N more...").
+ */
+import { isIP } from 'node:net';
+import { maps, num, setDefault, str } from './access.ts';
+import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
+import { invalid, notSupported, required } from './field-errors.ts';
+import { isValidPortNum } from './names.ts';
+import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
+import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+
+const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
+
+function validateSubsets(obj: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  maps(obj.subsets).forEach((ss, i) => {
+    const p = `subsets[${i}]`;
+    for (const [key, list] of [['addresses', ss.addresses], ['notReadyAddresses', ss.notReadyAddresses]] as const)
+      maps(list).forEach((a, j) => {
+        const ip = str(a.ip) ?? '';
+        if (isIP(ip) === 0) errs.push(invalid(`${p}.${key}[${j}].ip`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
+      });
+    maps(ss.ports).forEach((port, j) => {
+      const pp = `${p}.ports[${j}]`;
+      for (const msg of isValidPortNum(num(port.port) ?? 0)) errs.push(invalid(`${pp}.port`, num(port.port) ?? 0, msg));
+      const protocol = str(port.protocol) ?? '';
+      if (!protocol) errs.push(required(`${pp}.protocol`));
+      else if (!PROTOCOLS.includes(protocol)) errs.push(notSupported(`${pp}.protocol`, protocol, PROTOCOLS));
+    });
+  });
+  return errs;
+}
+
+/** formatEndpoints with no port filter. */
+export function formatEndpoints(obj: KubeObject): string {
+  const subsets = maps(obj.subsets);
+  if (subsets.length === 0) return '<none>';
+  const out: string[] = [];
+  const max = 3;
+  let more = false;
+  let count = 0;
+  const add = (text: string): void => {
+    if (out.length === max) more = true;
+    else out.push(text);
+  };
+  for (const ss of subsets) {
+    const addresses = maps(ss.addresses);
+    const ports = maps(ss.ports);
+    if (ports.length === 0) {
+      count += addresses.length;
+      for (const a of addresses) add(str(a.ip) ?? '');
+      continue;
+    }
+    for (const port of ports) {
+      count += addresses.length;
+      for (const a of addresses) {
+        const ip = str(a.ip) ?? '';
+        // net.JoinHostPort brackets IPv6 addresses.
+        add(`${ip.includes(':') ? `[${ip}]` : ip}:${num(port.port) ?? 0}`);
+      }
+    }
+  }
+  const joined = out.join(',');
+  return more ? `${joined} + ${count - max} more...` : joined;
+}
+
+export const endpointsBehavior: KindBehavior = {
+  default(obj) {
+    for (const ss of maps(obj.subsets)) for (const port of maps(ss.ports)) setDefault(port, 'protocol', 'TCP');
+  },
+  validate(obj, old) {
+    return [...(old ? validateObjectMetaUpdate(obj, old, true) : validateObjectMeta(obj, true)), ...validateSubsets(obj)];
+  },
+  table: {
+    columns: [NAME_COLUMN, col('Endpoints', 'Endpoints is the list of endpoints for this service.'), AGE_COLUMN],
+    row(obj, now) {
+      return [nameOf(obj), formatEndpoints(obj), ageOf(obj, now)];
+    },
+  },
+};
+

@@ -1,0 +1,94 @@
+/**
+ * core/v1 Node: SetDefaults_NodeStatus (allocatable defaults to capacity), ValidateNode (taints) and
+ * printNode (Ready/NotReady/Unknown plus SchedulingDisabled, roles from node-role labels).
+ */
+import { child, map, maps, setDefault, str } from './access.ts';
+import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
+import { invalid, notSupported, required } from './field-errors.ts';
+import { isLabelValue, isQualifiedName } from './names.ts';
+import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
+import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+
+const TAINT_EFFECTS = ['NoExecute', 'NoSchedule', 'PreferNoSchedule'];
+
+function validateTaints(obj: KubeObject): FieldError[] {
+  const errs: FieldError[] = [];
+  maps(map(obj.spec)?.taints).forEach((t, i) => {
+    const p = `spec.taints[${i}]`;
+    const key = str(t.key) ?? '';
+    for (const msg of isQualifiedName(key)) errs.push(invalid(`${p}.key`, key, msg));
+    const value = str(t.value);
+    if (value !== undefined) for (const msg of isLabelValue(value)) errs.push(invalid(`${p}.value`, value, msg));
+    const effect = str(t.effect) ?? '';
+    if (!effect) errs.push(required(`${p}.effect`));
+    else if (!TAINT_EFFECTS.includes(effect)) errs.push(notSupported(`${p}.effect`, effect, TAINT_EFFECTS));
+  });
+  return errs;
+}
+
+/** findNodeRoles: node-role.kubernetes.io/<role> labels and the legacy kubernetes.io/role label. */
+export function nodeRoles(obj: KubeObject): string {
+  const roles = new Set<string>();
+  for (const [k, v] of Object.entries(map(map(obj.metadata)?.labels) ?? {})) {
+    if (k.startsWith('node-role.kubernetes.io/')) {
+      const role = k.slice('node-role.kubernetes.io/'.length);
+      if (role) roles.add(role);
+    } else if (k === 'kubernetes.io/role' && typeof v === 'string' && v) roles.add(v);
+  }
+  return roles.size ? [...roles].sort().join(',') : '<none>';
+}
+
+/** printNode's STATUS. */
+export function nodeStatus(obj: KubeObject): string {
+  const parts: string[] = [];
+  const ready = maps(map(obj.status)?.conditions).find((c) => c.type === 'Ready');
+  if (ready) parts.push(ready.status === 'True' ? 'Ready' : 'NotReady');
+  else parts.push('Unknown');
+  if (map(obj.spec)?.unschedulable === true) parts.push('SchedulingDisabled');
+  return parts.join(',');
+}
+
+function address(obj: KubeObject, type: string): string {
+  return str(maps(map(obj.status)?.addresses).find((a) => a.type === type)?.address) || '<none>';
+}
+
+export const nodeBehavior: KindBehavior = {
+  default(obj) {
+    child(obj, 'spec');
+    const status = map(obj.status);
+    if (status && map(status.capacity)) setDefault(status, 'allocatable', { ...map(status.capacity) });
+  },
+  validate(obj, old) {
+    if (!old) return [...validateObjectMeta(obj, false), ...validateTaints(obj)];
+    return [...validateObjectMetaUpdate(obj, old, false), ...validateTaints(obj)];
+  },
+  table: {
+    columns: [
+      NAME_COLUMN,
+      col('Status', 'The status of the node'),
+      col('Roles', 'The roles of the node'),
+      AGE_COLUMN,
+      col('Version', 'Kubelet Version reported by the node.'),
+      col('Internal-IP', 'List of addresses reachable to the node. Queried from cloud provider, if available.', 1),
+      col('External-IP', 'List of addresses reachable to the node. Queried from cloud provider, if available.', 1),
+      col('OS-Image', 'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).', 1),
+      col('Kernel-Version', "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1),
+      col('Container-Runtime', 'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).', 1),
+    ],
+    row(obj, now) {
+      const info = map(map(obj.status)?.nodeInfo) ?? {};
+      return [
+        nameOf(obj),
+        nodeStatus(obj),
+        nodeRoles(obj),
+        ageOf(obj, now),
+        str(info.kubeletVersion) ?? '',
+        address(obj, 'InternalIP'),
+        address(obj, 'ExternalIP'),
+        str(info.osImage) || '<unknown>',
+        str(info.kernelVersion) || '<unknown>',
+        str(info.containerRuntimeVersion) || '<unknown>',
+      ];
+    },
+  },
+};

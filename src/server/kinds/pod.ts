@@ -1,0 +1,139 @@
+/**
+ * Pods: defaulting (defaults.go SetDefaults_Pod plus what the default admission chain adds —
+ * ServiceAccount, Priority, DefaultTolerationSeconds), create validation (ValidatePodCreate) and the
+ * update rule of ValidatePodUpdate (only images, activeDeadlineSeconds and added tolerations change).
+ */
+import { child, isMap, jsonEqual, list, map, maps, num, setDefault, str, type JsonMap } from './access.ts';
+import { forbidden, invalid } from './field-errors.ts';
+import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
+import { defaultPodSpec, validatePodSpec } from './pod-spec.ts';
+import { podTable } from './pod-table.ts';
+import { parseQuantity } from './quantity.ts';
+import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+
+/** DefaultTolerationSeconds admission: 300 s for the two node-health taints. */
+const DEFAULT_TOLERATED_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
+
+function addDefaultTolerations(spec: JsonMap): void {
+  const tolerations = maps(spec.tolerations);
+  for (const key of DEFAULT_TOLERATED_TAINTS) {
+    const covered = tolerations.some(
+      (t) => (t.key === key || (!t.key && t.operator === 'Exists')) && (!t.effect || t.effect === 'NoExecute'),
+    );
+    if (!covered) tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 });
+  }
+  spec.tolerations = tolerations;
+}
+
+function resourceAmount(rl: unknown, name: string): number {
+  const v = map(rl)?.[name];
+  if (typeof v !== 'string' && typeof v !== 'number') return 0;
+  try {
+    return parseQuantity(v);
+  } catch {
+    return 0;
+  }
+}
+
+/** qos.GetPodQOS over cpu and memory. */
+export function podQosClass(spec: JsonMap): 'BestEffort' | 'Burstable' | 'Guaranteed' {
+  const containers = [...maps(spec.initContainers), ...maps(spec.containers)];
+  let any = false;
+  let guaranteed = containers.length > 0;
+  for (const c of containers) {
+    const r = map(c.resources) ?? {};
+    for (const name of ['cpu', 'memory']) {
+      const req = resourceAmount(r.requests, name);
+      const lim = resourceAmount(r.limits, name);
+      if (req !== 0 || lim !== 0) any = true;
+      if (lim === 0 || (req !== 0 && req !== lim)) guaranteed = false;
+    }
+  }
+  if (!any) return 'BestEffort';
+  return guaranteed ? 'Guaranteed' : 'Burstable';
+}
+
+function defaultPod(obj: KubeObject): void {
+  const spec = child(obj, 'spec');
+  defaultPodSpec(spec);
+  setDefault(spec, 'enableServiceLinks', true);
+  // ServiceAccount admission fills both the field and its deprecated alias.
+  setDefault(spec, 'serviceAccountName', str(spec.serviceAccount) ?? 'default');
+  setDefault(spec, 'serviceAccount', spec.serviceAccountName);
+  // Priority admission with no PriorityClass.
+  setDefault(spec, 'priority', 0);
+  setDefault(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+  addDefaultTolerations(spec);
+  const status = child(obj, 'status');
+  setDefault(status, 'phase', 'Pending');
+  setDefault(status, 'qosClass', podQosClass(spec));
+}
+
+const UPDATABLE_POD_SPEC_FIELDS = [
+  '`spec.containers[*].image`',
+  '`spec.initContainers[*].image`',
+  '`spec.activeDeadlineSeconds`',
+  '`spec.tolerations` (only additions to existing tolerations)',
+  '`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)',
+];
+
+function withoutSeconds(t: JsonMap): JsonMap {
+  const { tolerationSeconds: _ignored, ...rest } = t;
+  return rest;
+}
+
+/** ValidatePodUpdate's spec rule: copy the mutable fields into the old spec and require equality. */
+export function validatePodSpecUpdate(newSpec: JsonMap, oldSpec: JsonMap): FieldError[] {
+  const errs: FieldError[] = [];
+  const munged: JsonMap = structuredClone(oldSpec);
+  for (const key of ['containers', 'initContainers'] as const) {
+    const oldList = maps(munged[key]);
+    const newList = list(newSpec[key]);
+    if (oldList.length === newList.length)
+      oldList.forEach((c, i) => {
+        const n = map(newList[i]);
+        if (n && 'image' in n) c.image = n.image;
+      });
+  }
+  const newDeadline = newSpec.activeDeadlineSeconds;
+  const oldDeadline = num(oldSpec.activeDeadlineSeconds);
+  if (newDeadline !== undefined && newDeadline !== null) {
+    if (oldDeadline !== undefined && typeof newDeadline === 'number' && newDeadline > oldDeadline)
+      errs.push(invalid('spec.activeDeadlineSeconds', newDeadline, 'must be less than or equal to previous value'));
+    munged.activeDeadlineSeconds = newDeadline;
+  } else if (oldDeadline !== undefined) {
+    errs.push(invalid('spec.activeDeadlineSeconds', null, 'must not update from a positive integer to nil value'));
+    delete munged.activeDeadlineSeconds;
+  }
+  const oldTolerations = maps(oldSpec.tolerations);
+  const newTolerations = maps(newSpec.tolerations);
+  const kept = oldTolerations.every((o) => newTolerations.some((n) => jsonEqual(withoutSeconds(o), withoutSeconds(n))));
+  if (!kept) errs.push(forbidden('spec.tolerations', 'existing toleration can not be modified except its tolerationSeconds'));
+  munged.tolerations = newSpec.tolerations;
+  const oldGrace = num(oldSpec.terminationGracePeriodSeconds);
+  if (oldGrace !== undefined && oldGrace < 0 && newSpec.terminationGracePeriodSeconds === 1) munged.terminationGracePeriodSeconds = 1;
+  if (!jsonEqual(munged, newSpec))
+    errs.push(forbidden('spec', `pod updates may not change fields other than ${UPDATABLE_POD_SPEC_FIELDS.join(',')}`));
+  return errs;
+}
+
+function validatePod(obj: KubeObject, old: KubeObject | undefined): FieldError[] {
+  if (!old) return [...validateObjectMeta(obj, true), ...validatePodSpec(obj.spec, 'spec')];
+  const errs = validateObjectMetaUpdate(obj, old, true);
+  const spec = map(obj.spec) ?? {};
+  const oldSpec = map(old.spec) ?? {};
+  errs.push(...validatePodSpec(spec, 'spec'));
+  errs.push(...validatePodSpecUpdate(spec, oldSpec));
+  return errs;
+}
+
+export const podBehavior: KindBehavior = {
+  default: defaultPod,
+  validate: validatePod,
+  table: podTable,
+};
+
+/** True when value is a pod template-like object with a spec (used by the workload kinds). */
+export function hasSpec(v: unknown): v is { spec: JsonMap } {
+  return isMap(v) && isMap(v.spec);
+}

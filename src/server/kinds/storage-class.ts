@@ -1,0 +1,54 @@
+/**
+ * storage.k8s.io/v1 StorageClass: SetDefaults_StorageClass (Delete, Immediate) and
+ * printStorageClass (NAME gets " (default)" for the default class).
+ */
+import { map, setDefault, str } from './access.ts';
+import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
+import { notSupported, required } from './field-errors.ts';
+import { metaValidator } from './meta-only.ts';
+import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+
+const RECLAIM = ['Delete', 'Retain'];
+const BINDING = ['Immediate', 'WaitForFirstConsumer'];
+const validateMeta = metaValidator(false);
+
+function isDefaultClass(obj: KubeObject): boolean {
+  const annotations = map(map(obj.metadata)?.annotations) ?? {};
+  return annotations['storageclass.kubernetes.io/is-default-class'] === 'true' || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
+}
+
+export const storageClassBehavior: KindBehavior = {
+  default(obj) {
+    setDefault(obj, 'reclaimPolicy', 'Delete');
+    setDefault(obj, 'volumeBindingMode', 'Immediate');
+  },
+  validate(obj, old) {
+    const errs: FieldError[] = validateMeta(obj, old);
+    if (!str(obj.provisioner)) errs.push(required('provisioner'));
+    const reclaim = str(obj.reclaimPolicy);
+    if (reclaim !== undefined && !RECLAIM.includes(reclaim)) errs.push(notSupported('reclaimPolicy', reclaim, RECLAIM));
+    const binding = str(obj.volumeBindingMode);
+    if (binding !== undefined && !BINDING.includes(binding)) errs.push(notSupported('volumeBindingMode', binding, BINDING));
+    return errs;
+  },
+  table: {
+    columns: [
+      NAME_COLUMN,
+      col('Provisioner', 'provisioner indicates the type of the provisioner.'),
+      col('ReclaimPolicy', 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class.'),
+      col('VolumeBindingMode', 'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.'),
+      { name: 'AllowVolumeExpansion', type: 'string', description: 'allowVolumeExpansion shows whether the storage class allow volume expand.', priority: 0 },
+      AGE_COLUMN,
+    ],
+    row(obj, now) {
+      return [
+        isDefaultClass(obj) ? `${nameOf(obj)} (default)` : nameOf(obj),
+        str(obj.provisioner) ?? '',
+        str(obj.reclaimPolicy) ?? 'Delete',
+        str(obj.volumeBindingMode) ?? 'Immediate',
+        obj.allowVolumeExpansion === true,
+        ageOf(obj, now),
+      ];
+    },
+  },
+};

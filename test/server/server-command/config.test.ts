@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../../src/common/errors.ts';
+import { resolveServerConfig } from '../../../src/server/config.ts';
+import type { RawServerFlags } from '../../../src/server/config.ts';
+
+function badInput(raw: RawServerFlags, env: Record<string, string> = {}): string {
+  try {
+    resolveServerConfig(raw, env);
+  } catch (err) {
+    expect(err).toBeInstanceOf(InvalidInputError);
+    return (err as Error).message;
+  }
+  throw new Error('expected resolveServerConfig to fail');
+}
+
+describe('resolveServerConfig', () => {
+  it('applies the defaults', () => {
+    const c = resolveServerConfig({}, {});
+    expect(c).toMatchObject({
+      dataDir: '/var/lib/edgeos',
+      bindAddress: '0.0.0.0',
+      httpsListenPort: 6443,
+      advertiseAddress: undefined,
+      tlsSans: [],
+      kubeconfigPath: '/etc/edgeos/kubeconfig.yaml',
+      kubeconfigMode: 0o600,
+      disableAgent: false,
+      logLevel: 'info',
+      apiServerUrl: 'https://127.0.0.1:6443',
+      paths: { serverDir: '/var/lib/edgeos/server', tlsDir: '/var/lib/edgeos/server/tls', dbFile: '/var/lib/edgeos/server/db/state.db' },
+    });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.paths)).toBe(true);
+    expect(Object.isFrozen(c.tlsSans)).toBe(true);
+  });
+
+  it('reads EDGEOS_* variables and lets flags win over them', () => {
+    const env = {
+      EDGEOS_DATA_DIR: '/srv/edge',
+      EDGEOS_HTTPS_LISTEN_PORT: '7443',
+      EDGEOS_TLS_SAN: 'a.example.com, 10.1.1.1',
+      EDGEOS_DISABLE_AGENT: 'true',
+      EDGEOS_WRITE_KUBECONFIG_MODE: '644',
+      EDGEOS_LOG_LEVEL: 'debug',
+    };
+    const fromEnv = resolveServerConfig({}, env);
+    expect(fromEnv).toMatchObject({ dataDir: '/srv/edge', httpsListenPort: 7443, tlsSans: ['a.example.com', '10.1.1.1'], disableAgent: true, kubeconfigMode: 0o644, logLevel: 'debug' });
+    const flags = resolveServerConfig({ dataDir: 'rel/dir', httpsListenPort: '8443', tlsSan: ['b.example.com'], disableAgent: false }, env, '/home/me');
+    expect(flags).toMatchObject({ dataDir: '/home/me/rel/dir', httpsListenPort: 8443, tlsSans: ['b.example.com'], disableAgent: false });
+  });
+
+  it('accepts IPv6 bind and advertise addresses, and points the kubeconfig at a specific bind address', () => {
+    expect(resolveServerConfig({ bindAddress: '::' }, {}).apiServerUrl).toBe('https://127.0.0.1:6443');
+    const c = resolveServerConfig({ bindAddress: '::1', advertiseAddress: '[fd00::1]', httpsListenPort: '9443' }, {});
+    expect(c).toMatchObject({ bindAddress: '::1', advertiseAddress: 'fd00::1', apiServerUrl: 'https://[::1]:9443' });
+  });
+
+  it('names the flag of a bad port', () => {
+    expect(badInput({ httpsListenPort: '70000' })).toBe('--https-listen-port: "70000" is not a TCP port (1-65535)');
+    expect(badInput({ httpsListenPort: '0' })).toMatch(/^--https-listen-port: /);
+    expect(badInput({ httpsListenPort: '64x' })).toMatch(/^--https-listen-port: /);
+    expect(badInput({}, { EDGEOS_HTTPS_LISTEN_PORT: '-1' })).toMatch(/^EDGEOS_HTTPS_LISTEN_PORT: /);
+  });
+
+  it('names the flag of a bad address', () => {
+    expect(badInput({ bindAddress: 'localhost' })).toBe('--bind-address: "localhost" is not an IPv4 or IPv6 address');
+    expect(badInput({ advertiseAddress: '10.0.0' })).toMatch(/^--advertise-address: /);
+    expect(badInput({}, { EDGEOS_BIND_ADDRESS: 'x' })).toMatch(/^EDGEOS_BIND_ADDRESS: /);
+  });
+
+  it('names the flag of a bad certificate name', () => {
+    expect(badInput({ tlsSan: ['ok.example.com', 'bad name'] })).toBe('--tls-san: "bad name" is neither an IP address nor a DNS name');
+    expect(badInput({}, { EDGEOS_TLS_SAN: 'a,_b' })).toMatch(/^EDGEOS_TLS_SAN: /);
+  });
+
+  it('names the flag of other bad values', () => {
+    expect(badInput({ writeKubeconfigMode: '999' })).toMatch(/^--write-kubeconfig-mode: /);
+    expect(badInput({ writeKubeconfig: ' ' })).toBe('--write-kubeconfig: must not be empty');
+    expect(badInput({ dataDir: '' })).toBe('--data-dir: must not be empty');
+    expect(badInput({ logLevel: 'loud' })).toMatch(/^--log-level: "loud" is not one of trace, debug/);
+    expect(badInput({}, { EDGEOS_DISABLE_AGENT: 'maybe' })).toMatch(/^EDGEOS_DISABLE_AGENT: /);
+  });
+});
