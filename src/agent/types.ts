@@ -1,0 +1,61 @@
+/**
+ * The agent's contracts. The kubelet (src/agent/kubelet) converges containers on the desired state
+ * it reads from the AgentCache, and reports through the StatusSink. The link (src/agent/link)
+ * fills the cache from the server while connected and drains the StatusSink to it; while the
+ * server is unreachable the cache is what keeps pods running and brings them back after an agent
+ * restart or a reboot (edge autonomy). Objects are plain Kubernetes JSON.
+ */
+import type { KubeJson } from './kube-json.ts';
+
+export type { KubeJson };
+
+/** What the agent caches, as Kubernetes kinds. */
+export type CachedKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node';
+
+export interface CacheChange {
+  readonly kind: CachedKind;
+  readonly namespace: string;
+  readonly name: string;
+  /** The new object, or undefined when it was deleted. */
+  readonly object: KubeJson | undefined;
+}
+
+/**
+ * The node's desired state, persisted on the device (SQLite) so that it survives agent restarts
+ * and reboots without the server. Writes come from the link; reads and change notifications
+ * serve the kubelet.
+ */
+export interface AgentCache {
+  put(kind: CachedKind, object: KubeJson): Promise<void>;
+  delete(kind: CachedKind, namespace: string, name: string): Promise<void>;
+  get(kind: CachedKind, namespace: string, name: string): Promise<KubeJson | undefined>;
+  list(kind: CachedKind): Promise<KubeJson[]>;
+  /** The last resourceVersion the link synced per kind, so it can resume a watch after reconnect. */
+  getResumeVersion(kind: CachedKind): Promise<string | undefined>;
+  setResumeVersion(kind: CachedKind, resourceVersion: string): Promise<void>;
+  /** Called after every committed change; returns an unsubscribe function. */
+  subscribe(listener: (change: CacheChange) => void): () => void;
+  close(): Promise<void>;
+}
+
+/** A core/v1 Event as the kubelet reports it. */
+export interface AgentEvent {
+  readonly involvedObject: { kind: string; namespace: string; name: string; uid: string; fieldPath?: string };
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+  /** When it happened (ms since epoch); events that happen offline are reported later with their time. */
+  readonly at: number;
+}
+
+/**
+ * Where the kubelet's reports go. Implementations queue while the server is unreachable and
+ * deliver the latest pod statuses (not every intermediate one) when the link returns.
+ */
+export interface StatusSink {
+  /** The pod's full `status` object (phase, conditions, containerStatuses, podIP, hostIP, …). */
+  podStatus(pod: { namespace: string; name: string; uid: string }, status: KubeJson): void;
+  /** The node's `status` object (conditions, addresses, capacity, allocatable, nodeInfo, images). */
+  nodeStatus(status: KubeJson): void;
+  event(e: AgentEvent): void;
+}
