@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../common/log.ts';
 import type { Store } from '../../store/types.ts';
+import { authenticateLoopback } from './loopback.ts';
 import { authenticateBearerToken } from './token-authenticator.ts';
 import type { AuthenticationResult, CredentialAuthenticator, UserInfo } from './types.ts';
 import { authenticateClientCertificate } from './x509-authenticator.ts';
@@ -16,8 +17,11 @@ function withAuthenticatedGroup(user: UserInfo): UserInfo {
   return { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
 }
 
-export function createAuthenticator(deps: { store: Store; log: Logger; now?: () => Date }): CredentialAuthenticator {
+export function createAuthenticator(deps: { store: Store; log: Logger; now?: () => Date; loopbackToken?: string }): CredentialAuthenticator {
   const identify = async (req: IncomingMessage): Promise<AuthenticationResult> => {
+    // The in-process controllers' token: checked first, it needs no store read.
+    const loopback = deps.loopbackToken ? authenticateLoopback(req, deps.loopbackToken) : undefined;
+    if (loopback) return { kind: 'user', user: withAuthenticatedGroup(loopback) };
     const cert = authenticateClientCertificate(req);
     if (cert.kind === 'user') return { kind: 'user', user: withAuthenticatedGroup(cert.user) };
     const token = await authenticateBearerToken(req, deps.store, deps.now);

@@ -10,3 +10,4 @@ export type { NewToken, StoredToken } from './tokens.ts';
 export { bearerToken } from './token-authenticator.ts';
 export { rbacKeys } from './rbac-authorizer.ts';
 export { nodeAuthzKeys } from './node-authorizer.ts';
+export { createLoopbackToken, LOOPBACK_USER } from './loopback.ts';

@@ -28,6 +28,7 @@ import { requiredFieldValue } from './field-selector.ts';
 import { podReferences } from './pod-references.ts';
 import type { PodReferences } from './pod-references.ts';
 import type { RequestAttributes, UserInfo } from './types.ts';
+import { readStoredJson } from './stored-json.ts';
 
 export const NODES_GROUP = 'system:nodes';
 export const NODE_USER_PREFIX = 'system:node:';
@@ -59,16 +60,7 @@ function addressedName(a: RequestAttributes): string {
 export function createNodeAuthorizer(deps: { store: Store; log: Logger }): ChainLink {
   const { store, log } = deps;
 
-  async function readJson<T>(key: string): Promise<T | undefined> {
-    const kv = await store.get(key);
-    if (!kv) return undefined;
-    try {
-      return JSON.parse(kv.value.toString('utf8')) as T;
-    } catch (err) {
-      log.error({ key, err }, 'ignoring a stored object that is not JSON');
-      return undefined;
-    }
-  }
+  const readJson = <T>(key: string) => readStoredJson<T>(store, log, key);
 
   async function podIsBound(node: string, ns: string, name: string): Promise<boolean> {
     const pod = await readJson<Pod>(nodeAuthzKeys.pod(ns, name));

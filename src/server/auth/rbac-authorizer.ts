@@ -9,9 +9,10 @@ import { storageSegment } from '../registry/index.ts';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles } from './bootstrap-policy.ts';
 import { allow, noOpinion } from './chain.ts';
 import type { ChainLink } from './chain.ts';
-import { selectorMatches } from './label-selector.ts';
+import { selectorMatches } from '../kinds/label-selector.ts';
 import { describeSubject, ruleAllows, subjectMatches } from './rbac-rules.ts';
 import type { RequestAttributes } from './types.ts';
+import { readStoredJson } from './stored-json.ts';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const segment = (plural: string) => `/registry/${storageSegment(RBAC_GROUP, plural)}/`;
@@ -38,16 +39,7 @@ interface RequestLookup {
 export function createRbacAuthorizer(deps: { store: Store; log: Logger }): ChainLink {
   const { store, log } = deps;
 
-  async function readJson<T>(key: string): Promise<T | undefined> {
-    const kv = await store.get(key);
-    if (!kv) return undefined;
-    try {
-      return JSON.parse(kv.value.toString('utf8')) as T;
-    } catch (err) {
-      log.error({ key, err }, 'ignoring an RBAC object that is not JSON');
-      return undefined;
-    }
-  }
+  const readJson = <T>(key: string) => readStoredJson<T>(store, log, key);
 
   async function listJson<T>(prefix: string): Promise<T[]> {
     const { kvs } = await store.list(prefix);
