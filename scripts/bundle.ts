@@ -1,5 +1,6 @@
-// Bundles src/cli/main.ts and every dependency into dist/edgeos.cjs, the program both `npm start`
-// and the single executable run. Native addons stay external: the SEA carries them as assets.
+// Bundles src/cli/main.ts (or another entry) and every dependency into dist/edgeos.cjs, the program
+// both `npm start` and the single executable run. Native addons stay external: the SEA carries
+// them as assets.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
@@ -10,15 +11,24 @@ try {
   commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
 } catch { /* not a git checkout: keep the env value */ }
 
-export async function bundle({ outfile = "dist/edgeos.cjs", minify = false }: { outfile?: string; minify?: boolean } = {}): Promise<string> {
+export interface BundleOptions {
+  /** The program's entry; build-sea's tests bundle a small probe through the same path. */
+  entry?: string;
+  outfile?: string;
+  minify?: boolean;
+}
+
+export async function bundle({ entry = 'src/cli/main.ts', outfile = 'dist/edgeos.cjs', minify = false }: BundleOptions = {}): Promise<string> {
   await build({
-    entryPoints: ['src/cli/main.ts'],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
     target: 'node24',
     format: 'cjs',
     minify,
+    // errors.ts names errors after their class (new.target.name): minifying must keep names.
+    keepNames: minify,
     sourcemap: false,
     legalComments: 'none',
     external: ['*.node'],

@@ -13,12 +13,17 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # Debian packages. containerd/runc/CNI run pods; busybox-static builds the offline test and pause
 # images; iproute2/iptables are what the CNI plugins drive.
-pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables xz-utils zstd ca-certificates python3 make g++)
+# binutils: strip for the single executable (strip before injection); the aarch64 strip builds the
+# arm64 one on this machine.
+pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables xz-utils zstd ca-certificates
+      binutils binutils-aarch64-linux-gnu)
 if [ "$want_test" = 1 ]; then
-  # docker-registry + skopeo: a real registry on 127.0.0.1 for pull tests; qemu + cross compilers:
-  # the arm64 build and its smoke test; shellcheck: the installer lint; systemd: systemd-analyze verify.
-  pkgs+=(docker-registry skopeo qemu-user-static gcc-aarch64-linux-gnu g++-aarch64-linux-gnu
-         libc6-dev-arm64-cross shellcheck systemd debootstrap)
+  # docker-registry + skopeo: a real registry on 127.0.0.1 for pull tests; qemu and the arm64 C/C++
+  # runtime libraries: the arm64 executable's code cache and its smoke test; shellcheck: the
+  # installer lint; systemd: `systemd-analyze verify` of the unit (systemd itself never runs here);
+  # python3: bcrypt for the registry's htpasswd; bsdutils: `script` gives kubectl exec -t a tty.
+  pkgs+=(docker-registry skopeo qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross shellcheck systemd
+         python3 bsdutils)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -30,8 +30,9 @@ export function serverCommand(): Command {
 }
 
 async function runServer(flags: RawServerFlags): Promise<void> {
-  const [{ createLogger }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }] = await Promise.all([
+  const [{ createLogger }, { sqliteNativeBinding }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }] = await Promise.all([
     import('../common/log.ts'),
+    import('../common/sea.ts'),
     import('../store/index.ts'),
     import('../server/index.ts'),
     import('../server/api/index.ts'),
@@ -56,7 +57,8 @@ async function runServer(flags: RawServerFlags): Promise<void> {
     config,
     log,
     build: buildInfo,
-    openStore: (o) => openSqliteStore(o),
+    // Inside the single executable better-sqlite3 finds its addon only through this option.
+    openStore: (o) => openSqliteStore({ ...o, nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }) }),
     mountApi: (deps) => createApiHandler(deps),
     onFailure: (err) => {
       failure ??= err;

@@ -8,14 +8,17 @@ interface StoreFlags {
 }
 
 /** The store file of a data dir; the server opens the same path (src/server/config.ts). */
+function dataDirOf(flags: StoreFlags): string {
+  return resolve(flags.dataDir ?? process.env.EDGEOS_DATA_DIR ?? '/var/lib/edgeos');
+}
+
 function storeFile(flags: StoreFlags): string {
-  const dataDir = resolve(flags.dataDir ?? process.env.EDGEOS_DATA_DIR ?? '/var/lib/edgeos');
-  return join(dataDir, 'server', 'db', 'state.db');
+  return join(dataDirOf(flags), 'server', 'db', 'state.db');
 }
 
 async function openStore(flags: StoreFlags) {
   const [{ openSqliteStore }, { sqliteNativeBinding }] = await Promise.all([import('../store/index.ts'), import('../common/sea.ts')]);
-  return openSqliteStore({ file: storeFile(flags), nativeBinding: sqliteNativeBinding(), compactIntervalMs: 3_600_000 });
+  return openSqliteStore({ file: storeFile(flags), nativeBinding: sqliteNativeBinding({ dataDir: dataDirOf(flags) }), compactIntervalMs: 3_600_000 });
 }
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
@@ -65,7 +68,7 @@ export function storeCommand(): Command {
     .option(...dataDir)
     .action(async (file: string, flags: StoreFlags) => {
       const [{ restoreSnapshot }, { sqliteNativeBinding }] = await Promise.all([import('../store/index.ts'), import('../common/sea.ts')]);
-      const r = restoreSnapshot(resolve(file), storeFile(flags), sqliteNativeBinding());
+      const r = restoreSnapshot(resolve(file), storeFile(flags), sqliteNativeBinding({ dataDir: dataDirOf(flags) }));
       console.log(`restored revision ${r.revision} into ${storeFile(flags)}` + (r.previous ? `; the previous database is kept as ${r.previous}` : ''));
     });
 
