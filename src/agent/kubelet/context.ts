@@ -1,0 +1,33 @@
+import type { Logger } from '../../common/log.ts';
+import type { ContainerRuntime, DnsConfig } from '../../runtime/types.ts';
+import type { AgentCache, StatusSink } from '../types.ts';
+import type { Backoff } from './backoff.ts';
+import type { ClusterDns } from './dns.ts';
+import type { EventRecorder } from './events.ts';
+import type { DownwardContext } from './field-ref.ts';
+import type { ImageManager } from './images.ts';
+import type { ObjectSource } from './objects.ts';
+import type { TokenSource } from './volumes.ts';
+
+/** What every pod worker shares: the node's settings, the runtime, the cache and the reporters. */
+export interface KubeletContext {
+  readonly nodeName: string;
+  readonly runtime: ContainerRuntime;
+  readonly cache: AgentCache;
+  readonly objects: ObjectSource;
+  readonly status: StatusSink;
+  readonly events: EventRecorder;
+  readonly log: Logger;
+  readonly rootDir: string;
+  readonly podLogDir: string | undefined;
+  readonly now: () => number;
+  readonly crashBackoff: Backoff;
+  readonly images: ImageManager;
+  readonly clusterDns: ClusterDns;
+  readonly hostDns: () => Promise<DnsConfig>;
+  /** The node's InternalIP and allocatable, for status, env and the downward API. */
+  readonly node: () => Pick<DownwardContext, 'hostIP' | 'allocatable'> & { memoryCapacityBytes: number };
+  readonly tokenSource: TokenSource | undefined;
+  /** How often a pod worker syncs when neither the cache, the PLEG nor a probe woke it. */
+  readonly resyncMs: number;
+}

@@ -1,0 +1,205 @@
+import { mkdir } from 'node:fs/promises';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { ContainerRuntime } from '../../runtime/types.ts';
+import type { AgentCache, CacheChange, StatusSink } from '../types.ts';
+import { Backoff, crashLoopBackoff, imagePullBackoff } from './backoff.ts';
+import type { BackoffPolicy } from './backoff.ts';
+import type { KubeletContext } from './context.ts';
+import { hostResolvConf } from './dns.ts';
+import type { ClusterDns } from './dns.ts';
+import { EventRecorder } from './events.ts';
+import { ImageManager } from './images.ts';
+import { podUidLabel } from './labels.ts';
+import { NodeStatusReporter } from './node-status.ts';
+import { Pleg } from './pleg.ts';
+import { cacheObjectSource, podKey } from './objects.ts';
+import { PodWorker } from './pod-worker.ts';
+import type { TokenSource } from './volumes.ts';
+
+export interface KubeletOptions {
+  nodeName: string;
+  runtime: ContainerRuntime;
+  cache: AgentCache;
+  status: StatusSink;
+  log: Logger;
+  /** Where volumes, managed /etc/hosts and termination-message files live (<rootDir>/pods/<uid>). */
+  rootDir: string;
+  /** Parent of the pods' log directories (<podLogDir>/<ns>_<name>_<uid>); default: the runtime's own. */
+  podLogDir?: string;
+  clock?: () => number;
+  /** --cluster-dns / --cluster-domain; without servers ClusterFirst pods fall back to the host's DNS. */
+  clusterDns?: Partial<ClusterDns>;
+  /** Tokens for projected serviceAccountToken sources; without one those files are left out (with an event). */
+  tokenSource?: TokenSource;
+  /** Runtime relist period that wakes pods whose containers changed (kubelet's PLEG, default 1 s). */
+  relistMs?: number;
+  /** How often each pod worker syncs when nothing woke it (default 10 s). */
+  resyncMs?: number;
+  /** Orphan scan and full cache relist (default 10 s). */
+  housekeepingMs?: number;
+  /** Node status sampling (default 10 s). */
+  nodeStatusMs?: number;
+  crashLoopBackoff?: BackoffPolicy;
+  imagePullBackoff?: BackoffPolicy;
+}
+
+export interface Kubelet {
+  /** Resolves once every pod found at start (cached, or a sandbox in the runtime) had its first sync. */
+  readonly ready: Promise<void>;
+  /** Returns once workers for the cached pods run (adoption happens in their first pass). */
+  start(signal: AbortSignal): Promise<void>;
+  /** Stops syncing; containers keep running (the next agent adopts them). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The edge kubelet: one worker per pod bound to this node in the AgentCache, plus one per pod
+ * sandbox in the runtime that has no pod any more (it is stopped and removed). Workers wake on
+ * cache changes (the pod, or a ConfigMap/Secret of its namespace), on probe results and every
+ * resync period; a housekeeping pass relists both sides every 10 s. Node status is sampled every
+ * 10 s and reported when it changed.
+ */
+export class EdgeKubelet implements Kubelet {
+  readonly ready: Promise<void>;
+  private readonly o: KubeletOptions;
+  private readonly ctx: KubeletContext;
+  private readonly nodeStatus: NodeStatusReporter;
+  private readonly pleg: Pleg;
+  private readonly workers = new Map<string, PodWorker>();
+  /** namespace/name → uid, so a deletion notice (which carries no uid) finds its worker. */
+  private readonly uidByName = new Map<string, string>();
+  private resolveReady!: () => void;
+  private rejectReady!: (err: Error) => void;
+  private unsubscribe: (() => void) | undefined;
+  private housekeeping: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(o: KubeletOptions) {
+    this.o = o;
+    this.ready = new Promise((res, rej) => { this.resolveReady = res; this.rejectReady = rej; });
+    this.ready.catch(() => {});
+    const now = o.clock ?? Date.now;
+    const log = o.log.child({ component: 'kubelet' });
+    const events = new EventRecorder(o.status, now);
+    const objects = cacheObjectSource(o.cache);
+    this.nodeStatus = new NodeStatusReporter({ runtime: o.runtime, sink: o.status, log, rootDir: o.rootDir, now, intervalMs: o.nodeStatusMs });
+    this.ctx = {
+      nodeName: o.nodeName, runtime: o.runtime, cache: o.cache, objects, status: o.status, events, log,
+      rootDir: o.rootDir, podLogDir: o.podLogDir, now,
+      crashBackoff: new Backoff(o.crashLoopBackoff ?? crashLoopBackoff, now),
+      images: new ImageManager({ runtime: o.runtime, objects, events, backoff: new Backoff(o.imagePullBackoff ?? imagePullBackoff, now), now }),
+      clusterDns: { servers: o.clusterDns?.servers ?? [], domain: o.clusterDns?.domain ?? 'cluster.local' },
+      hostDns: () => hostResolvConf(),
+      node: () => this.nodeStatus.facts(),
+      tokenSource: o.tokenSource,
+      resyncMs: o.resyncMs ?? 10_000,
+    };
+    this.pleg = new Pleg({ runtime: o.runtime, periodMs: o.relistMs ?? 1000, log, onPodChanged: (uid) => this.workers.get(uid)?.kick(0) });
+  }
+
+  async start(signal: AbortSignal): Promise<void> {
+    try {
+      await mkdir(this.o.rootDir, { recursive: true, mode: 0o750 });
+      await this.o.runtime.ready;
+      await this.nodeStatus.start();
+      this.unsubscribe = this.o.cache.subscribe((c) => this.onChange(c));
+      await this.pleg.relist();
+      await this.relist();
+      this.pleg.start();
+    } catch (err) {
+      this.rejectReady(err as Error);
+      throw err;
+    }
+    // Readiness is a signal, not part of start(): a first pass may wait on a long image pull.
+    const first = [...this.workers.values()];
+    void Promise.all(first.map((w) => w.firstPass)).then(() => {
+      this.ctx.log.info({ pods: first.length }, 'kubelet ready');
+      this.resolveReady();
+    });
+    const loop = (): void => {
+      this.housekeeping = setTimeout(() => {
+        void this.relist().catch((err: unknown) => this.ctx.log.warn({ err: errorMessage(err) }, 'housekeeping failed'))
+          .finally(() => { if (!this.stopped) loop(); });
+      }, this.o.housekeepingMs ?? 10_000);
+    };
+    loop();
+    signal.addEventListener('abort', () => { void this.stop(); }, { once: true });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.housekeeping);
+    this.unsubscribe?.();
+    this.nodeStatus.stop();
+    this.pleg.stop();
+    await Promise.all([...this.workers.values()].map((w) => w.stop()));
+    this.workers.clear();
+  }
+
+  private mine(pod: Pod | undefined): pod is Pod {
+    return !!pod?.metadata?.uid && pod.spec?.nodeName === this.o.nodeName;
+  }
+
+  private worker(uid: string, pod: Pod | undefined): void {
+    if (this.stopped) return;
+    const w = this.workers.get(uid);
+    if (w) {
+      w.update(pod);
+      return;
+    }
+    this.workers.set(uid, new PodWorker(this.ctx, uid, pod, (gone) => this.workers.delete(gone)));
+  }
+
+  private setPod(pod: Pod): void {
+    const key = podKey(pod);
+    const uid = pod.metadata!.uid!;
+    const old = this.uidByName.get(key);
+    // Same name, new uid: the old pod was deleted and recreated while we were not looking.
+    if (old && old !== uid) this.workers.get(old)?.update(undefined);
+    this.uidByName.set(key, uid);
+    this.worker(uid, pod);
+  }
+
+  private onChange(c: CacheChange): void {
+    if (this.stopped) return;
+    if (c.kind === 'Pod') {
+      const key = `${c.namespace}/${c.name}`;
+      const pod = c.object as Pod | undefined;
+      if (this.mine(pod)) {
+        this.setPod(pod);
+        return;
+      }
+      const uid = this.uidByName.get(key);
+      this.uidByName.delete(key);
+      if (uid) this.workers.get(uid)?.update(undefined);
+    } else if (c.kind === 'ConfigMap' || c.kind === 'Secret') {
+      // A pod may be waiting for it (CreateContainerConfigError, FailedMount) or mount it.
+      for (const w of this.workers.values()) if (w.pod?.metadata?.namespace === c.namespace) w.kick(0);
+    }
+  }
+
+  /** Full relist: cached pods get (or update) workers; sandboxes of unknown pods get a removing worker. */
+  private async relist(): Promise<void> {
+    const pods = ((await this.o.cache.list('Pod')) as Pod[]).filter((p) => this.mine(p));
+    const desired = new Set(pods.map((p) => p.metadata!.uid!));
+    for (const p of pods) {
+      const w = this.workers.get(p.metadata!.uid!);
+      if (!w || JSON.stringify(w.pod) !== JSON.stringify(p)) this.setPod(p);
+    }
+    for (const [uid, w] of this.workers) if (!desired.has(uid) && w.pod) w.update(undefined);
+    for (const s of await this.o.runtime.listPodSandboxes()) {
+      const uid = s.labels[podUidLabel];
+      if (uid && !desired.has(uid) && !this.workers.has(uid)) {
+        this.ctx.log.info({ uid, pod: `${s.metadata.namespace}/${s.metadata.name}` }, 'sandbox of a pod not in the cache; removing');
+        this.worker(uid, undefined);
+      }
+    }
+  }
+}
+
+export function createKubelet(o: KubeletOptions): Kubelet {
+  return new EdgeKubelet(o);
+}

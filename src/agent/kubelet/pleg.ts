@@ -1,0 +1,68 @@
+import { errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { ContainerRuntime } from '../../runtime/types.ts';
+import { podUidLabel } from './labels.ts';
+
+/**
+ * kubelet's Pod Lifecycle Event Generator (pkg/kubelet/pleg/generic.go): one relist of all
+ * sandboxes and containers per period (two CRI calls however many pods run), compared with the
+ * previous relist; a pod whose sandbox or container appeared, vanished or changed state gets its
+ * worker woken. This is what notices a crashed container within a second without every pod worker
+ * polling the runtime.
+ */
+export class Pleg {
+  private readonly runtime: ContainerRuntime;
+  private readonly periodMs: number;
+  private readonly onPodChanged: (uid: string) => void;
+  private readonly log: Logger;
+  private last = new Map<string, string>();
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(o: { runtime: ContainerRuntime; periodMs: number; log: Logger; onPodChanged: (uid: string) => void }) {
+    this.runtime = o.runtime;
+    this.periodMs = o.periodMs;
+    this.onPodChanged = o.onPodChanged;
+    this.log = o.log;
+  }
+
+  start(): void {
+    const loop = (): void => {
+      this.timer = setTimeout(() => {
+        void this.relist().catch((err: unknown) => this.log.debug({ err: errorMessage(err) }, 'relist failed'))
+          .finally(() => { if (!this.stopped) loop(); });
+      }, this.periodMs);
+    };
+    loop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+  }
+
+  /** One relist; returns the uids whose runtime state changed since the previous one. */
+  async relist(): Promise<Set<string>> {
+    const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandboxes(), this.runtime.listContainers()]);
+    const now = new Map<string, string>();
+    const uidOf = new Map<string, string>();
+    for (const s of sandboxes) {
+      const uid = s.labels[podUidLabel];
+      if (!uid) continue;
+      now.set(s.id, `${uid}|${s.state}`);
+      uidOf.set(s.id, uid);
+    }
+    for (const c of containers) {
+      const uid = c.labels[podUidLabel];
+      if (!uid) continue;
+      now.set(c.id, `${uid}|${c.state}`);
+      uidOf.set(c.id, uid);
+    }
+    const changed = new Set<string>();
+    for (const [id, v] of now) if (this.last.get(id) !== v) changed.add(uidOf.get(id)!);
+    for (const [id, v] of this.last) if (!now.has(id)) changed.add(v.split('|')[0]!);
+    this.last = now;
+    for (const uid of changed) this.onPodChanged(uid);
+    return changed;
+  }
+}

@@ -1,0 +1,171 @@
+import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
+import { errorMessage } from '../../common/errors.ts';
+import type { KubeJson } from '../types.ts';
+import type { KubeletContext } from './context.ts';
+import { killPod, removePod } from './pod-kill.ts';
+import { podRef } from './pod-state.ts';
+import type { PodState } from './pod-state.ts';
+import { computePodStatus, isTerminal } from './pod-status.ts';
+import { syncRunningPod } from './pod-sync.ts';
+import { PodProbes } from './probes.ts';
+import { inspectPod } from './runtime-pod.ts';
+import type { RuntimePod } from './runtime-pod.ts';
+
+/**
+ * One pod's worker (kubelet's podWorkers): syncs are serialized; a change from the cache, a probe
+ * result or a timer asks for another pass, and requests during a pass collapse into one more.
+ * Each pass reads the desired pod and the runtime afresh, converges, and reports the status only
+ * when it changed. The worker never stops containers on its own shutdown: an agent restart must
+ * leave pods running for the next agent to adopt.
+ */
+export class PodWorker {
+  readonly uid: string;
+  /** Resolves after the first pass (whatever its outcome), for the kubelet's `ready`. */
+  readonly firstPass: Promise<void>;
+  private readonly ctx: KubeletContext;
+  private readonly st: PodState;
+  private readonly onGone: (uid: string) => void;
+  private markFirstPass!: () => void;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+
+  constructor(ctx: KubeletContext, uid: string, pod: Pod | undefined, onGone: (uid: string) => void) {
+    this.ctx = ctx;
+    this.uid = uid;
+    this.onGone = onGone;
+    this.firstPass = new Promise((r) => { this.markFirstPass = r; });
+    this.st = {
+      uid, pod, lastPod: pod, waiting: new Map(), lastStatus: undefined, startTimeMs: undefined, hosts: undefined,
+      hashWarned: new Set(), terminatedReported: false,
+      probes: new PodProbes({ runtime: ctx.runtime, events: ctx.events, log: ctx.log, onChange: () => this.kick(0) }),
+    };
+    this.kick(0);
+  }
+
+  /** The desired pod changed (undefined: it left the cache). */
+  update(pod: Pod | undefined): void {
+    this.st.pod = pod;
+    if (pod) this.st.lastPod = pod;
+    this.kick(0);
+  }
+
+  get pod(): Pod | undefined {
+    return this.st.pod;
+  }
+
+  kick(delayMs: number): void {
+    if (this.stopped) return;
+    if (this.running) {
+      if (delayMs === 0) this.again = true;
+      return;
+    }
+    const at = this.ctx.now() + delayMs;
+    if (this.timer && this.timerAt <= at) return;
+    clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      void this.run();
+    }, delayMs);
+  }
+
+  /** Stops the worker (not the pod): timers and probes end, an in-flight pass finishes. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.st.probes.stopAll();
+    await this.running;
+    this.markFirstPass();
+  }
+
+  private async run(): Promise<void> {
+    let next = this.ctx.resyncMs;
+    let gone = false;
+    this.running = (async () => {
+      try {
+        const r = await this.pass();
+        if (r === 'gone') gone = true;
+        else next = r;
+      } catch (err) {
+        this.ctx.log.warn({ pod: this.st.lastPod ? podRef(this.st.lastPod) : { uid: this.uid }, err: errorMessage(err) }, 'pod sync failed; retrying');
+        next = Math.min(this.ctx.resyncMs, 2000);
+      }
+    })();
+    await this.running;
+    this.running = undefined;
+    this.markFirstPass();
+    if (gone) {
+      this.stopped = true;
+      this.onGone(this.uid);
+      return;
+    }
+    if (this.again) {
+      this.again = false;
+      next = 0;
+    }
+    this.kick(next);
+  }
+
+  private async pass(): Promise<number | 'gone'> {
+    const { ctx, st } = this;
+    const pod = st.pod;
+    let rt = await inspectPod(ctx.runtime, ctx.rootDir, this.uid);
+    if (!pod) {
+      await removePod(ctx, st, rt);
+      return 'gone';
+    }
+    if (pod.metadata?.deletionTimestamp) {
+      await killPod(ctx, st, pod, rt);
+      rt = await inspectPod(ctx.runtime, ctx.rootDir, this.uid);
+      this.report(pod, rt, true);
+      if (!st.terminatedReported && !rt.containers.some((c) => c.state === 'running')) {
+        st.terminatedReported = true;
+        ctx.status.podTerminated?.(podRef(pod));
+      }
+      return Math.min(ctx.resyncMs, 2000);
+    }
+    if (isTerminal(st.lastStatus ?? pod.status)) {
+      // Succeeded/Failed is final: nothing restarts, the sandbox is stopped (kubelet's terminated pods).
+      if (rt.containers.some((c) => c.state === 'running') || rt.sandboxes.some((s) => s.state === 'ready')) {
+        await killPod(ctx, st, pod, rt);
+        rt = await inspectPod(ctx.runtime, ctx.rootDir, this.uid);
+      }
+      this.report(pod, rt, false);
+      return ctx.resyncMs;
+    }
+    const r = await syncRunningPod(ctx, st, pod, rt);
+    const status = this.report(pod, r.rt, false);
+    return isTerminal(status) ? 0 : r.nextMs;
+  }
+
+  /** Computes the status and hands it to the StatusSink when it differs from the last one. */
+  private report(pod: Pod, rt: RuntimePod, terminating: boolean): PodStatus {
+    const { ctx, st } = this;
+    const previous = st.lastStatus ?? pod.status;
+    if (st.startTimeMs === undefined) {
+      const cached = pod.status?.startTime ? Date.parse(pod.status.startTime) : NaN;
+      const oldest = rt.sandboxes.at(-1)?.createdAtMs;
+      st.startTimeMs = Number.isFinite(cached) ? cached : oldest || ctx.now();
+    }
+    const status = computePodStatus({
+      pod, rt, hostIP: ctx.node().hostIP, waiting: st.waiting,
+      probe: (name, id) => {
+        const p = st.probes.get(name, id);
+        if (p) return p;
+        // No prober yet (the container started in this very pass): the probers' initial results.
+        const c = pod.spec?.containers.find((x) => x.name === name);
+        return c && { started: !c.startupProbe, ready: !c.startupProbe && !c.readinessProbe };
+      },
+      previous, startTimeMs: st.startTimeMs, now: ctx.now(), terminating,
+    });
+    if (JSON.stringify(status) !== JSON.stringify(st.lastStatus)) {
+      st.lastStatus = status;
+      ctx.status.podStatus(podRef(pod), status as KubeJson);
+    }
+    return status;
+  }
+}

@@ -1,0 +1,119 @@
+// Decisions of the sync loop that need no real containers, on the in-memory FakeRuntime: image
+// pull policies, the offline fallback for Always, and restartPolicy Never after a dead sandbox.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openAgentCache } from '../../../src/agent/cache/index.ts';
+import { createKubelet } from '../../../src/agent/kubelet/index.ts';
+import type { Kubelet } from '../../../src/agent/kubelet/index.ts';
+import type { AgentCache } from '../../../src/agent/types.ts';
+import { silentLogger } from '../../../src/common/log.ts';
+import { FakeRuntime } from '../../../src/runtime/fake-runtime.ts';
+import { makePod, podJson, RecordingSink, until } from './helpers.ts';
+
+let dir: string;
+let rt: FakeRuntime;
+let cache: AgentCache;
+let sink: RecordingSink;
+let kubelet: Kubelet;
+const ac = new AbortController();
+
+beforeEach(async () => {
+  dir = mkdtempSync('/tmp/eos-kl-fake-');
+  rt = new FakeRuntime();
+  rt.images.set('sha256:local', { id: 'sha256:local', repoTags: ['example.com/app:latest'], repoDigests: [], sizeBytes: 1, pinned: false });
+  cache = await openAgentCache({ file: join(dir, 'cache.db'), log: silentLogger() });
+  sink = new RecordingSink();
+  kubelet = createKubelet({ nodeName: 'n1', runtime: rt, cache, status: sink, log: silentLogger(), rootDir: join(dir, 'kubelet'), relistMs: 100, resyncMs: 500 });
+  await kubelet.start(ac.signal);
+});
+
+afterEach(async () => {
+  await kubelet.stop();
+  await cache.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('sync decisions (fake runtime)', () => {
+  it('refuses to pull with imagePullPolicy Never', async () => {
+    const pod = makePod('never-pull', 'n1', { containers: [{ name: 'c', image: 'example.com/other:1', imagePullPolicy: 'Never' }] });
+    await cache.put('Pod', podJson(pod));
+    const w = await until('ErrImageNeverPull', () => {
+      const x = sink.latest(pod.metadata!.uid!)?.containerStatuses?.[0]?.state?.waiting;
+      return x?.reason === 'ErrImageNeverPull' ? x : undefined;
+    }, 10_000);
+    expect(w.message).toBe('Container image "example.com/other:1" is not present with pull policy of Never');
+    expect(rt.calls.some((c) => c.method === 'pullImage')).toBe(false);
+  });
+
+  it('runs the local image when an Always pull fails (offline), with a Warning', async () => {
+    const pod = makePod('always', 'n1', { containers: [{ name: 'c', image: 'example.com/app:latest' }] });
+    await cache.put('Pod', podJson(pod));
+    await until('running', () => sink.latest(pod.metadata!.uid!)?.containerStatuses?.[0]?.state?.running, 10_000);
+    expect(rt.calls.filter((c) => c.method === 'pullImage').map((c) => c.args[0])).toEqual(['example.com/app:latest']);
+    const warn = sink.events.find((e) => e.reason === 'Failed');
+    expect(warn?.type).toBe('Warning');
+    expect(warn?.message).toMatch(/using the image present on the node$/);
+  });
+
+  it('does not recreate the sandbox of a restartPolicy Never pod whose containers ran', async () => {
+    const pod = makePod('once', 'n1', { restartPolicy: 'Never', containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent' }] });
+    const uid = pod.metadata!.uid!;
+    await cache.put('Pod', podJson(pod));
+    await until('running', () => sink.latest(uid)?.containerStatuses?.[0]?.state?.running, 10_000);
+    const [sid] = [...rt.sandboxes.keys()];
+    await rt.stopPodSandbox(sid!);
+    const s = await until('Failed', () => (sink.latest(uid)?.phase === 'Failed' ? sink.latest(uid) : undefined), 10_000);
+    expect(s.containerStatuses?.[0]?.state?.terminated?.exitCode).toBe(137);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(rt.calls.filter((c) => c.method === 'runPodSandbox')).toHaveLength(1);
+    expect(rt.calls.filter((c) => c.method === 'createContainer')).toHaveLength(1);
+  });
+
+  it('restarts OnFailure containers only after a failure', async () => {
+    const pod = makePod('onfail', 'n1', { restartPolicy: 'OnFailure', containers: [{ name: 'a', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent' }] });
+    const uid = pod.metadata!.uid!;
+    await cache.put('Pod', podJson(pod));
+    const first = await until('running', () => sink.latest(uid)?.containerStatuses?.[0]?.state?.running && sink.latest(uid)!.containerStatuses![0]!, 10_000);
+    rt.exit(first.containerID!.replace('containerd://', ''), 1);
+    const second = await until('restarted', () => {
+      const c = sink.latest(uid)?.containerStatuses?.[0];
+      return c?.restartCount === 1 && c.state?.running ? c : undefined;
+    }, 10_000);
+    rt.exit(second.containerID!.replace('containerd://', ''), 0);
+    await until('Succeeded', () => sink.latest(uid)?.phase === 'Succeeded', 10_000);
+    expect(rt.calls.filter((c) => c.method === 'createContainer')).toHaveLength(2);
+  });
+
+  it('holds liveness and readiness until the startup probe succeeds', async () => {
+    let startupOk = false;
+    let liveFails = false;
+    rt.execHandler = (_id, cmd) => ({
+      stdout: Buffer.alloc(0), stderr: Buffer.alloc(0),
+      exitCode: cmd[0] === 'startup' ? (startupOk ? 0 : 1) : cmd[0] === 'live' && liveFails ? 1 : 0,
+    });
+    const pod = makePod('slow', 'n1', { containers: [{
+      name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent',
+      startupProbe: { exec: { command: ['startup'] }, periodSeconds: 1, failureThreshold: 30 },
+      livenessProbe: { exec: { command: ['live'] }, periodSeconds: 1, failureThreshold: 1 },
+      readinessProbe: { exec: { command: ['ready'] }, periodSeconds: 1 },
+    }] });
+    const uid = pod.metadata!.uid!;
+    await cache.put('Pod', podJson(pod));
+    await until('running', () => sink.latest(uid)?.containerStatuses?.[0]?.state?.running, 10_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    const before = sink.latest(uid)!.containerStatuses![0]!;
+    expect(before).toMatchObject({ started: false, ready: false, restartCount: 0 });
+    const execs = rt.calls.filter((c) => c.method === 'execSync').map((c) => (c.args[1] as string[])[0]);
+    expect(new Set(execs)).toEqual(new Set(['startup']));
+    startupOk = true;
+    await until('started and ready', () => {
+      const c = sink.latest(uid)?.containerStatuses?.[0];
+      return c?.started === true && c.ready === true;
+    }, 10_000);
+    // Liveness runs now: its failure restarts the container.
+    liveFails = true;
+    await until('restarted by liveness', () => sink.latest(uid)?.containerStatuses?.[0]?.restartCount === 1, 10_000);
+    expect(sink.events.some((e) => e.reason === 'Unhealthy' && e.message.startsWith('Liveness probe failed'))).toBe(true);
+  });
+});
