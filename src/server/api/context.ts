@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../common/log.ts';
+import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authorizer, UserInfo } from '../auth/types.ts';
 import type { KindBehavior } from '../kinds/types.ts';
@@ -22,6 +23,8 @@ export interface ApiDeps {
   readonly now: () => Date;
   /** Aborted when the handler closes: ends open watches. */
   readonly closing: AbortSignal;
+  /** Streams to agents for pods/log, exec, attach, portforward (absent: those answer 503). */
+  readonly tunnel?: NodeTunnel;
 }
 
 export interface Call {

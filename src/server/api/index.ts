@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
+import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authenticator, Authorizer } from '../auth/types.ts';
 import { kindBehavior } from '../kinds/index.ts';
@@ -24,6 +25,8 @@ export interface ApiHandlerDeps {
   readonly log: Logger;
   /** Service ClusterIP range (default 10.43.0.0/16, like K3s). */
   readonly serviceCidr?: string;
+  /** Streams to agents over their links (src/server/link); without it pods/log, exec, attach, portforward answer 503. */
+  readonly nodeTunnel?: NodeTunnel;
 }
 
 export interface ApiHandler {
@@ -47,6 +50,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     clusterIps: new ClusterIpAllocator(deps.serviceCidr ?? DEFAULT_SERVICE_CIDR),
     now: () => new Date(),
     closing: closing.signal,
+    ...(deps.nodeTunnel ? { tunnel: deps.nodeTunnel } : {}),
   };
   const ready = bootstrap(api);
   // Requests wait on `ready`; a bootstrap failure answers them with 500 and is logged once here.

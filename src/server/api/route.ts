@@ -6,6 +6,8 @@ import { createEviction } from './subresources/eviction.ts';
 import { serveMetrics } from './subresources/metrics.ts';
 import { createReview } from './subresources/reviews.ts';
 import { nodeTunnelError } from './subresources/node-tunnel.ts';
+import { servePodLog } from './subresources/pod-log.ts';
+import { STREAM_SUBRESOURCES, upgradeRequired } from './subresources/pod-stream.ts';
 import { getScale, writeScale } from './subresources/scale.ts';
 import { createObject } from './verbs/create.ts';
 import { deleteCollection } from './verbs/delete-collection.ts';
@@ -41,6 +43,8 @@ export async function route(d: ApiDeps, c: Call): Promise<void> {
   const base = subresource.split('/')[0] ?? '';
   const sub = r.subresources.find((s) => s.name === base);
   if (!sub || c.info.name === '') throw pathNotFound();
+  if (r.plural === 'pods' && r.group === '' && base === 'log') return servePodLog(d, c);
+  if (r.plural === 'pods' && r.group === '' && STREAM_SUBRESOURCES.has(base)) throw await upgradeRequired(d, r, c.info);
   if (TUNNELLED.has(base)) throw await nodeTunnelError(d, r, c.info);
   if (!sub.verbs.includes(verb)) throw methodNotAllowed();
   switch (base) {

@@ -1,6 +1,7 @@
 /**
- * Upgrade requests (exec/attach/portforward over WebSocket or SPDY, §11–12). The tunnel to agents
- * does not exist yet, so after authentication, authorization and the pod checks every upgrade is
+ * Upgrade requests (exec/attach/portforward over WebSocket or SPDY, §11–12). After authentication,
+ * authorization and the pod checks, pods/exec, attach and portforward are forwarded to the node's
+ * agent through its tunnel (subresources/pod-stream.ts); everything else, and every refusal, is
  * answered with a plain HTTP error carrying a Status body, which kubectl prints.
  */
 import type { IncomingMessage } from 'node:http';
@@ -9,28 +10,35 @@ import type { HandlerDeps } from './handler.ts';
 import { admitRequest, newRequestId, resolveResource } from './handler.ts';
 import { ApiError, internalError, pathNotFound } from './status.ts';
 import { nodeTunnelError } from './subresources/node-tunnel.ts';
+import { STREAM_SUBRESOURCES, servePodStream } from './subresources/pod-stream.ts';
 
 const TUNNELLED = new Set(['exec', 'attach', 'portforward', 'proxy', 'log']);
 
 function writeRawError(socket: Duplex, err: ApiError): void {
   const body = JSON.stringify(err.toStatus());
-  const reason = err.httpStatus === 503 ? 'Service Unavailable' : err.httpStatus === 404 ? 'Not Found' : err.httpStatus === 401 ? 'Unauthorized' : err.httpStatus === 403 ? 'Forbidden' : 'Error';
+  const reason = err.httpStatus === 503 ? 'Service Unavailable' : err.httpStatus === 400 ? 'Bad Request' : err.httpStatus === 404 ? 'Not Found' : err.httpStatus === 401 ? 'Unauthorized' : err.httpStatus === 403 ? 'Forbidden' : 'Error';
   socket.end(
     `HTTP/1.1 ${err.httpStatus} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
 }
 
-export function handleUpgrade(h: HandlerDeps, req: IncomingMessage, socket: Duplex, _head: Buffer): void {
+export function handleUpgrade(h: HandlerDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const log = h.log.child({ reqId: newRequestId() });
   socket.on('error', () => socket.destroy());
-  (async (): Promise<ApiError> => {
+  (async (): Promise<ApiError | undefined> => {
     const a = await admitRequest(h, req);
     const { info, resource } = resolveResource(h, a.info);
     const base = info.subresource.split('/')[0] ?? '';
     if (info.name === '' || !TUNNELLED.has(base) || !resource.subresources.some((s) => s.name === base)) return pathNotFound();
+    if (resource.plural === 'pods' && resource.group === '' && STREAM_SUBRESOURCES.has(base)) {
+      await servePodStream(h, resource, info, req, socket, head, log);
+      return undefined;
+    }
     return nodeTunnelError(h, resource, info);
   })().then(
-    (err) => writeRawError(socket, err),
+    (err) => {
+      if (err) writeRawError(socket, err);
+    },
     (err: unknown) => {
       const apiErr = err instanceof ApiError ? err : internalError('an unexpected error occurred', err);
       if (apiErr.httpStatus >= 500) log.error({ err, url: req.url }, 'upgrade failed');

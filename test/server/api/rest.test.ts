@@ -312,7 +312,7 @@ describe('pod subresources', () => {
     expect(again.json.message).toContain('is already assigned to node "n1"');
     const logs = await call('GET', '/api/v1/namespaces/default/pods/bind-me/log');
     expect(logs.status).toBe(503);
-    expect(logs.json.message).toBe('no tunnel to node n1: the agent tunnel is not available yet');
+    expect(logs.json.message).toBe('no tunnel to node n1: this server does not accept agent links');
   });
 
   it('evicts pods unless a disruption budget forbids it', async () => {

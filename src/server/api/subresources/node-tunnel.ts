@@ -1,7 +1,8 @@
 /**
- * pods/log, exec, attach, portforward and nodes/proxy reach the node's agent through its tunnel.
- * Until the agent tunnel exists they answer a clear 503 after the checks kubectl users know
- * (the pod must exist and be scheduled), over plain HTTP and on upgrade requests alike.
+ * The tunnelled subresources the agent tunnel does not carry: nodes/proxy, pods/proxy (and a
+ * pods/log request made as an upgrade). `TunnelRequest` has no proxy kind, so after the checks
+ * kubectl users know (the object exists, the pod is scheduled) they answer a clear 503.
+ * pods/log, exec, attach and portforward go through the tunnel (pod-log.ts, pod-stream.ts).
  */
 import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
@@ -17,5 +18,6 @@ export async function nodeTunnelError(d: ApiDeps, r: ResourceInfo, info: Resourc
     if (typeof spec.nodeName !== 'string' || spec.nodeName === '') return badRequest(`pod ${info.name} does not have a host assigned`);
     node = spec.nodeName;
   }
-  return new ApiError(503, 'ServiceUnavailable', `no tunnel to node ${node}: the agent tunnel is not available yet`);
+  const sub = info.subresource.split('/')[0] ?? '';
+  return new ApiError(503, 'ServiceUnavailable', `no tunnel to node ${node} for ${r.plural}/${sub}: the agent tunnel carries logs, exec, attach and port-forward only`);
 }
