@@ -1,7 +1,10 @@
 import { Command } from 'commander';
 import { versionLine } from './build-info.ts';
+import { agentCommand } from './agent-command.ts';
+import { joinCommand } from './join-command.ts';
 import { serverCommand } from './server-command.ts';
 import { storeCommand } from './store-command.ts';
+import { tokenCommand } from './token-command.ts';
 
 /** The command tree. Each command's action imports its implementation on first use. */
 export function buildProgram(): Command {
@@ -12,5 +15,8 @@ export function buildProgram(): Command {
     .exitOverride();
   program.addCommand(serverCommand());
   program.addCommand(storeCommand());
+  program.addCommand(tokenCommand());
+  program.addCommand(joinCommand());
+  program.addCommand(agentCommand());
   return program;
 }

@@ -3,6 +3,7 @@
 // code load only when the command runs (STYLE.md §11).
 import { Command, Option } from 'commander';
 import type { RawServerFlags } from '../server/config.ts';
+import type { LocalAgentContext } from '../server/server.ts';
 import { buildInfo } from './build-info.ts';
 
 /** If shutdown hangs (a stuck close), exit anyway after this long. */
@@ -16,7 +17,7 @@ export function serverCommand(): Command {
   // No commander defaults: resolveServerConfig must see which flags were given, so that EDGEOS_*
   // variables can fill in the rest (flag > variable > default).
   return new Command('server')
-    .description('Run the edgeos API server (and, later, the local agent)')
+    .description('Run the edgeos API server and its local agent')
     .option('--data-dir <dir>', 'state directory (env EDGEOS_DATA_DIR; default /var/lib/edgeos)')
     .option('--bind-address <ip>', 'address to listen on, 0.0.0.0 or :: for all (env EDGEOS_BIND_ADDRESS; default 0.0.0.0)')
     .option('--https-listen-port <port>', 'HTTPS port of the API (env EDGEOS_HTTPS_LISTEN_PORT; default 6443)')
@@ -25,17 +26,20 @@ export function serverCommand(): Command {
     .option('--write-kubeconfig <file>', 'where to write the admin kubeconfig (env EDGEOS_WRITE_KUBECONFIG; default /etc/edgeos/kubeconfig.yaml)')
     .option('--write-kubeconfig-mode <mode>', 'octal file mode of the kubeconfig (env EDGEOS_WRITE_KUBECONFIG_MODE; default 600)')
     .option('--disable-agent', 'do not run the local agent (env EDGEOS_DISABLE_AGENT)')
+    .option('--disable-controllers', 'run no controllers and no scheduler: a passive API (env EDGEOS_DISABLE_CONTROLLERS)')
+    .option('--node-monitor-grace-period <duration>', 'a node whose lease is not renewed this long becomes Unknown (env EDGEOS_NODE_MONITOR_GRACE_PERIOD; default 40s)')
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
 
 async function runServer(flags: RawServerFlags): Promise<void> {
-  const [{ createLogger }, { sqliteNativeBinding }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }] = await Promise.all([
+  const [{ createLogger }, { sqliteNativeBinding }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }, { createControllerManager, builtinControllers }] = await Promise.all([
     import('../common/log.ts'),
     import('../common/sea.ts'),
     import('../store/index.ts'),
     import('../server/index.ts'),
     import('../server/api/index.ts'),
+    import('../server/controllers/index.ts'),
   ]);
   const config = resolveServerConfig(flags, process.env, process.cwd());
   const log = createLogger({ level: config.logLevel });
@@ -60,6 +64,31 @@ async function runServer(flags: RawServerFlags): Promise<void> {
     // Inside the single executable better-sqlite3 finds its addon only through this option.
     openStore: (o) => openSqliteStore({ ...o, nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }) }),
     mountApi: (deps) => createApiHandler(deps),
+    startControllers: (deps) =>
+      createControllerManager({
+        ...deps,
+        descriptors: builtinControllers,
+        options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5 },
+      }),
+    // The local agent loads only when it runs; the server never imports src/agent.
+    ...(config.disableAgent
+      ? {}
+      : {
+          startLocalAgent: async (ctx: LocalAgentContext) => {
+            const { startLocalAgent } = await import('../agent/join/local-agent.ts');
+            return startLocalAgent(ctx, {
+              dataDir: config.dataDir,
+              log,
+              signal: stopSignal.signal,
+              nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
+              onFailure: (err) => {
+                failure ??= err;
+                log.error({ err: err.message }, 'the local agent failed: shutting down');
+                stopSignal.abort();
+              },
+            });
+          },
+        }),
     onFailure: (err) => {
       failure ??= err;
       log.error({ err: err.message }, 'background failure: shutting down');
@@ -68,7 +97,6 @@ async function runServer(flags: RawServerFlags): Promise<void> {
   });
 
   if (config.disableAgent) log.info('--disable-agent: running the server without a local agent');
-  else log.warn('the local agent is not part of this build yet: running the server without one (as with --disable-agent)');
 
   try {
     await server.start(stopSignal.signal);

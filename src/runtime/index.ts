@@ -10,3 +10,5 @@ export type { RuntimeConfig, RuntimeOptions } from './config.ts';
 export { formatLogEntry } from './logs/cri-log.ts';
 export { createContainerRuntime } from './create-runtime.ts';
 export type { EdgeContainerRuntime, RuntimeDeps } from './create-runtime.ts';
+export { resolvePodCidr } from './cni/pod-cidr.ts';
+export { readRoutes } from './cni/cidr-check.ts';

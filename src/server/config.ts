@@ -4,6 +4,7 @@
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { InvalidInputError } from '../common/errors.ts';
+import { parseDuration } from './controllers/duration.ts';
 
 /** Flags exactly as commander parsed them; undefined = not given on the command line. */
 export interface RawServerFlags {
@@ -15,6 +16,8 @@ export interface RawServerFlags {
   readonly writeKubeconfig?: string;
   readonly writeKubeconfigMode?: string;
   readonly disableAgent?: boolean;
+  readonly disableControllers?: boolean;
+  readonly nodeMonitorGracePeriod?: string;
   readonly logLevel?: string;
 }
 
@@ -27,6 +30,12 @@ export interface ServerConfig {
   readonly kubeconfigPath: string;
   readonly kubeconfigMode: number;
   readonly disableAgent: boolean;
+  /** No controllers or scheduler: a passive API (tests). */
+  readonly disableControllers: boolean;
+  /** A node whose Lease is older than this becomes Ready=Unknown. */
+  readonly nodeMonitorGracePeriodMs: number;
+  /** How often node health is checked: kube's 5 s, shorter for short grace periods (tests). */
+  readonly nodeMonitorPeriodMs: number;
   readonly logLevel: string;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
@@ -37,6 +46,8 @@ export interface ServerConfig {
     readonly tlsDir: string;
     /** <data-dir>/server/db/state.db */
     readonly dbFile: string;
+    /** <data-dir>/server/token: the default join token (0600). */
+    readonly tokenFile: string;
   };
 }
 
@@ -47,6 +58,8 @@ export const serverDefaults = {
   kubeconfigPath: '/etc/edgeos/kubeconfig.yaml',
   kubeconfigMode: 0o600,
   logLevel: 'info',
+  /** kube-controller-manager's --node-monitor-grace-period default. */
+  nodeMonitorGracePeriodMs: 40_000,
 } as const;
 
 /** Each setting's flag and its environment mirror, for defaults and error messages. */
@@ -59,6 +72,8 @@ const sources = {
   writeKubeconfig: ['--write-kubeconfig', 'EDGEOS_WRITE_KUBECONFIG'],
   writeKubeconfigMode: ['--write-kubeconfig-mode', 'EDGEOS_WRITE_KUBECONFIG_MODE'],
   disableAgent: ['--disable-agent', 'EDGEOS_DISABLE_AGENT'],
+  disableControllers: ['--disable-controllers', 'EDGEOS_DISABLE_CONTROLLERS'],
+  nodeMonitorGracePeriod: ['--node-monitor-grace-period', 'EDGEOS_NODE_MONITOR_GRACE_PERIOD'],
   logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
 } as const;
 
@@ -110,7 +125,7 @@ function resolveMode(s: Sourced<string> | undefined): number {
   return parseInt(s.value.trim(), 8);
 }
 
-function resolveBool(raw: boolean | undefined, env: Env, setting: 'disableAgent'): boolean {
+function resolveBool(raw: boolean | undefined, env: Env, setting: 'disableAgent' | 'disableControllers'): boolean {
   if (raw !== undefined) return raw;
   const variable = sources[setting][1];
   const v = env[variable]?.trim().toLowerCase();
@@ -118,6 +133,13 @@ function resolveBool(raw: boolean | undefined, env: Env, setting: 'disableAgent'
   if (['1', 'true', 'yes'].includes(v)) return true;
   if (['0', 'false', 'no'].includes(v)) return false;
   throw bad(variable, `${JSON.stringify(env[variable])} is not a boolean (true/false)`);
+}
+
+function resolveGracePeriod(s: Sourced<string> | undefined): number {
+  if (!s) return serverDefaults.nodeMonitorGracePeriodMs;
+  const ms = parseDuration(s.value);
+  if (ms === undefined || ms < 1000) throw bad(s.from, `${JSON.stringify(s.value)} is not a duration of at least 1s such as 40s or 2m`);
+  return ms;
 }
 
 function resolveTlsSans(raw: RawServerFlags, env: Env): string[] {
@@ -163,6 +185,8 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
   const kubeconfigPath = resolvePath(pick(raw, env, 'writeKubeconfig'), serverDefaults.kubeconfigPath, cwd);
   const kubeconfigMode = resolveMode(pick(raw, env, 'writeKubeconfigMode'));
   const disableAgent = resolveBool(raw.disableAgent, env, 'disableAgent');
+  const disableControllers = resolveBool(raw.disableControllers, env, 'disableControllers');
+  const nodeMonitorGracePeriodMs = resolveGracePeriod(pick(raw, env, 'nodeMonitorGracePeriod'));
   const level = pick(raw, env, 'logLevel');
   const logLevel = level ? level.value.trim().toLowerCase() : serverDefaults.logLevel;
   if (level && !LOG_LEVELS.includes(logLevel)) {
@@ -178,8 +202,11 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     kubeconfigPath,
     kubeconfigMode,
     disableAgent,
+    disableControllers,
+    nodeMonitorGracePeriodMs,
+    nodeMonitorPeriodMs: Math.min(5000, Math.max(250, Math.floor(nodeMonitorGracePeriodMs / 4))),
     logLevel,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
-    paths: Object.freeze({ serverDir, tlsDir: join(serverDir, 'tls'), dbFile: join(serverDir, 'db', 'state.db') }),
+    paths: Object.freeze({ serverDir, tlsDir: join(serverDir, 'tls'), dbFile: join(serverDir, 'db', 'state.db'), tokenFile: join(serverDir, 'token') }),
   });
 }

@@ -4,14 +4,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
+import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { EdgeosError, InvalidInputError, errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
+import type { NodeTunnel } from '../common/tunnel.ts';
 import type { Store } from '../store/types.ts';
-import { createAuthenticator, createAuthorizer } from './auth/index.ts';
+import { createAuthenticator, createAuthorizer, createLoopbackToken } from './auth/index.ts';
 import type { Authorizer, CredentialAuthenticator } from './auth/index.ts';
 import type { ServerConfig } from './config.ts';
 import { createHttpsServer, listen } from './https-listener.ts';
+import { advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
+import type { JoinRoutes } from './join/index.ts';
+import { createLinkServer } from './link/index.ts';
+import type { LinkServer } from './link/index.ts';
 import { ensurePki, servingSans } from './pki/index.ts';
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
@@ -29,6 +35,22 @@ export interface ApiDeps {
   readonly authenticator: CredentialAuthenticator;
   readonly authorizer: Authorizer;
   readonly log: Logger;
+  /** Byte streams to nodes' agents (logs/exec/attach/port-forward), over their links. */
+  readonly nodeTunnel: NodeTunnel;
+}
+
+/** What the local agent of `edgeos server` gets: a node identity issued directly, no join token. */
+export interface LocalAgentContext {
+  /** The server's own API URL (loopback). */
+  readonly serverUrl: string;
+  readonly caPem: string;
+  /** Signs a node client certificate for the CSR's key (CN=system:node:<nodeName>). */
+  issueNodeCertificate(csrPem: string, nodeName: string): Promise<string>;
+}
+
+/** The running local agent, as the server sees it. */
+export interface LocalAgent {
+  stop(): Promise<void>;
 }
 
 export interface ApiHandler {
@@ -39,6 +61,19 @@ export interface ApiHandler {
   /** Ends open watches; called first at shutdown. */
   close(): Promise<void>;
 }
+
+/** What the controller manager needs to be an API client of this server. */
+export interface ControllerDeps {
+  /** https://<loopback or bind address>:<port> */
+  readonly url: string;
+  readonly caPem: string;
+  /** The in-memory loopback token (authenticates as system:edgeos-controller). */
+  readonly token: string;
+  readonly log: Logger;
+}
+
+/** Starts the controllers once the API serves (src/server/controllers createControllerManager). */
+export type StartControllers = (deps: ControllerDeps) => { start(signal: AbortSignal): Promise<void>; stop(): Promise<void> };
 
 /** The mount point of the API (src/server/api createApiHandler). */
 export type MountApi = (deps: ApiDeps) => ApiHandler;
@@ -51,6 +86,8 @@ export interface ServerDeps {
   readonly openStore: (opts: { file: string; log: Logger }) => Promise<Store>;
   /** Without it the server answers only the public paths (and 404 to authenticated callers). */
   readonly mountApi?: MountApi;
+  /** Without it (or with --disable-controllers) no controllers run. */
+  readonly startControllers?: StartControllers;
   /** Called once when the server fails after start; the supervisor should stop everything. */
   readonly onFailure: (err: Error) => void;
   readonly hostname?: string;
@@ -58,6 +95,8 @@ export interface ServerDeps {
   readonly now?: () => Date;
   /** How often certificates are checked for renewal while running (default 12 h). */
   readonly rotationIntervalMs?: number;
+  /** Starts the local agent once the API is ready (src/cli wires src/agent in; the server never imports it). */
+  readonly startLocalAgent?: (ctx: LocalAgentContext) => Promise<LocalAgent>;
 }
 
 export interface EdgeosServer {
@@ -69,6 +108,8 @@ export interface EdgeosServer {
   /** Set after start: the certificates (for joins) and the listening address (for tests). */
   readonly pki: Pki | undefined;
   readonly address: { host: string; port: number } | undefined;
+  /** Set after start: byte streams to connected agents. */
+  readonly tunnel: NodeTunnel | undefined;
 }
 
 /** Certificates are checked for renewal this often while the server runs. */
@@ -95,6 +136,18 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   let stopping: Promise<void> | undefined;
   const upgraded = new Set<Duplex>();
   let rotation: Rotation | undefined;
+  let link: LinkServer | undefined;
+  let join: JoinRoutes | undefined;
+  let localAgent: LocalAgent | undefined;
+  // The server's own listener, for the link's writes as a node and for the local agent.
+  const loopbackUrl = () => {
+    const host = isWildcard(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
+    return `https://${isIP(host) === 6 ? `[${host}]` : host}:${address?.port ?? config.httpsListenPort}`;
+  };
+  const servers = () => advertisedUrls({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress, port: address?.port ?? config.httpsListenPort });
+  let controllers: ReturnType<StartControllers> | undefined;
+  // Minted per start, held only here and by the controllers' client: never on disk, never logged.
+  const loopbackToken = createLoopbackToken();
 
   const routes: PublicRoutes = {
     livez: [],
@@ -111,6 +164,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
+    if (join?.matches(url)) return join.handle(req, res);
     const pub = publicPath(url);
     if (pub !== undefined) {
       const auth = authenticator ? await authenticator.identify(req) : ({ kind: 'anonymous' } as const);
@@ -130,6 +184,10 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
+    if (link && !stopping && link.matches(req)) {
+      link.handleUpgrade(req, socket, head);
+      return;
+    }
     if (api && !stopping) {
       api.handleUpgrade(req, socket, head);
       return;
@@ -159,8 +217,12 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       } catch (err) {
         throw new InvalidInputError(`--write-kubeconfig: cannot write ${config.kubeconfigPath}: ${errorMessage(err)}`, { cause: err });
       }
-      authenticator = createAuthenticator({ store, log: deps.log.child({ component: 'authn' }) });
+      authenticator = createAuthenticator({ store, log: deps.log.child({ component: 'authn' }), loopbackToken });
       const authorizer = createAuthorizer({ store, log: deps.log.child({ component: 'authz' }) });
+      const signNodeCsr = (csrPem: string, nodeName: string) => pki!.signNodeCsr(csrPem, nodeName);
+      const linkServer = createLinkServer({ store, authenticator, log: deps.log, apiUrl: loopbackUrl, caPem: () => pki!.caCertPem, signNodeCsr });
+      link = linkServer;
+      join = createJoinRoutes({ store, log: deps.log, caPem: () => pki!.caCertPem, servers, signNodeCsr, registerNode: (n, reg) => linkServer.registerNode(n, reg) });
 
       const server = createHttpsServer({
         host: config.bindAddress,
@@ -201,13 +263,16 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         deps.onFailure(new EdgeosError('SERVER_LISTENER_FAILED', `the HTTPS listener failed: ${errorMessage(err)}`, { cause: err }));
       });
 
+      await ensureDefaultJoinToken({ store, file: config.paths.tokenFile, caPem: pki.caCertPem, servers: servers(), log });
       if (deps.mountApi) {
-        const mounted = deps.mountApi({ store, authenticator, authorizer, log: deps.log });
+        const mounted = deps.mountApi({ store, authenticator, authorizer, log: deps.log, nodeTunnel: linkServer.tunnel });
         api = mounted;
         mounted.ready.then(
           () => {
             apiReady = true;
             markReady();
+            startControllers(signal);
+            startLocalAgent();
           },
           (err: unknown) => {
             log.error({ err }, 'the API failed to start');
@@ -224,6 +289,36 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     if (signal.aborted) await stop();
   }
 
+  function startControllers(signal: AbortSignal): void {
+    if (!deps.startControllers || stopping || signal.aborted || !pki || !address) return;
+    if (config.disableControllers) {
+      log.info('--disable-controllers: no controllers or scheduler run');
+      return;
+    }
+    controllers = deps.startControllers({ url: loopbackUrl(), caPem: pki.caCertPem, token: loopbackToken, log: deps.log });
+    controllers.start(signal).catch((err: unknown) => {
+      log.error({ err }, 'the controllers failed to start');
+      deps.onFailure(new EdgeosError('SERVER_CONTROLLERS_FAILED', `the controllers failed to start: ${errorMessage(err)}`, { cause: err }));
+    });
+  }
+
+  function startLocalAgent(): void {
+    if (!deps.startLocalAgent || stopping || !pki) return;
+    const p = pki;
+    deps
+      .startLocalAgent({ serverUrl: loopbackUrl(), caPem: p.caCertPem, issueNodeCertificate: (csr, node) => p.signNodeCsr(csr, node) })
+      .then(
+        (agent) => {
+          localAgent = agent;
+          if (stopping) void agent.stop();
+        },
+        (err: unknown) => {
+          log.error({ err }, 'the local agent failed to start');
+          deps.onFailure(new EdgeosError('SERVER_AGENT_FAILED', `the local agent failed to start: ${errorMessage(err)}`, { cause: err }));
+        },
+      );
+  }
+
   function writeAdminKubeconfig(p: Pki): void {
     writeKubeconfig(
       config.kubeconfigPath,
@@ -234,6 +329,22 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
 
   async function doStop(): Promise<void> {
     rotation?.stop();
+    if (localAgent) {
+      try {
+        await localAgent.stop();
+      } catch (err) {
+        log.error({ err }, 'stopping the local agent failed');
+      }
+    }
+    if (link) await link.close().catch((err: unknown) => log.error({ err }, 'closing agent links failed'));
+    // Controllers first: they are clients of the API that is about to close.
+    if (controllers) {
+      try {
+        await controllers.stop();
+      } catch (err) {
+        log.error({ err }, 'stopping the controllers failed');
+      }
+    }
     if (api) {
       try {
         await api.close();
@@ -280,6 +391,9 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     },
     get address() {
       return address;
+    },
+    get tunnel() {
+      return link?.tunnel;
     },
   };
 }

@@ -87,12 +87,14 @@ export interface StartOptions {
   readyTimeoutMs?: number;
   /** Reuse the directory of a stopped server (restart tests); the caller then owns its removal. */
   dir?: string;
+  /** Listen on this port (a restart where agents hold the old address); default a free one. */
+  port?: number;
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
   const ownsDir = opts.dir === undefined;
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'edgeos-server-'));
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   const kubeconfig = join(dir, 'kc.yaml');
   const child = spawn(
     process.execPath,

@@ -9,6 +9,7 @@ import { ConflictError } from '../../store/errors.ts';
 import type { TxnOp } from '../../store/types.ts';
 import type { KubeObject } from '../kinds/types.ts';
 import { hasSubresource, objectKey } from '../registry/index.ts';
+import type { ResourceInfo } from '../registry/index.ts';
 import { defaultAndValidate } from './admit.ts';
 import type { ApiDeps, Call } from './context.ts';
 import { hooksFor } from './hooks.ts';
@@ -127,7 +128,9 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
     const extra: TxnOp[] = hooks.beforeUpdate ? await hooks.beforeUpdate(d, c, next, cur.obj) : [];
 
     // An object being deleted goes away once its last finalizer is removed (genericregistry Store.Update).
-    const removeNow = Boolean(meta(cur.obj).deletionTimestamp) && finalizersOf(next).length === 0;
+    // A namespace also waits for spec.finalizers ("kubernetes"): the namespace controller removes
+    // that one only after emptying it, so a status or label write meanwhile must not remove it.
+    const removeNow = Boolean(meta(cur.obj).deletionTimestamp) && finalizersOf(next).length === 0 && namespaceFinalizers(r, next).length === 0;
     if (!removeNow && extra.length === 0 && sameObject(next, cur.obj)) return { obj: cur.obj, created: false };
     if (u.dryRun) return { obj: next, created: false };
     try {
@@ -150,4 +153,10 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
       throw translateStoreError(e, r, name);
     }
   }
+}
+
+function namespaceFinalizers(r: ResourceInfo, obj: KubeObject): unknown[] {
+  if (r.group !== '' || r.plural !== 'namespaces') return [];
+  const spec = obj.spec as { finalizers?: unknown } | undefined;
+  return Array.isArray(spec?.finalizers) ? spec.finalizers : [];
 }

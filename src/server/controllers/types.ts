@@ -89,6 +89,7 @@ export const resources = Object.freeze({
   services: { group: '', version: 'v1', resource: 'services' },
   endpoints: { group: '', version: 'v1', resource: 'endpoints' },
   events: { group: '', version: 'v1', resource: 'events' },
+  configMaps: { group: '', version: 'v1', resource: 'configmaps' },
   persistentVolumeClaims: { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
   leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
   endpointSlices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
@@ -167,6 +168,13 @@ export interface DeleteOptions {
   signal?: AbortSignal;
 }
 
+/** One served resource, from discovery (the preferred version of each group). */
+export interface ApiResource extends ResourceRef {
+  readonly kind: string;
+  readonly namespaced: boolean;
+  readonly verbs: readonly string[];
+}
+
 /**
  * A Kubernetes API client. Every failing call throws: `NotFoundError` (404), `ConflictError`
  * (409 Conflict, e.g. stale resourceVersion or failed precondition), `AlreadyExistsError` (409
@@ -188,6 +196,10 @@ export interface KubeClient {
   delete(ref: ResourceRef, name: string, opts?: DeleteOptions): Promise<KubeObject | undefined>;
   /** POST to a subresource: pods/binding (a v1 Binding), pods/eviction (a policy/v1 Eviction). */
   createSubresource<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, subresource: string, body: KubeObject, opts?: WriteOptions): Promise<T>;
+  /** PUT to a subresource other than status, e.g. namespaces/finalize. */
+  replaceSubresource<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, subresource: string, opts?: WriteOptions): Promise<T>;
+  /** Every resource the server serves (aggregated discovery), custom resources included; only the preferred version of each group. */
+  discover(opts?: { signal?: AbortSignal }): Promise<ApiResource[]>;
 }
 
 // ---------------------------------------------------------------------------------------------

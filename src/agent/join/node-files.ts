@@ -1,0 +1,91 @@
+/**
+ * A joined node's identity on the device, under <data-dir>/agent/node:
+ *   node.json   — node name, server URLs, registration labels and taints
+ *   ca.crt      — the cluster CA (pinned at join)
+ *   client.crt  — CN=system:node:<name>, O=system:nodes
+ *   client.key  — its private key (0600), made on this device and never sent anywhere
+ * Files are replaced atomically (temporary file, fsync, rename, fsync the directory).
+ */
+import { randomBytes } from 'node:crypto';
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { NodeRegistration } from '../../common/link/protocol.ts';
+import { JoinError } from './errors.ts';
+
+export interface NodeConfig {
+  readonly nodeName: string;
+  readonly servers: readonly string[];
+  readonly register: NodeRegistration;
+}
+
+export interface NodeIdentity {
+  readonly config: NodeConfig;
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+export const nodeDir = (dataDir: string) => join(dataDir, 'agent', 'node');
+export const nodeFiles = (dir: string) => ({
+  config: join(dir, 'node.json'),
+  ca: join(dir, 'ca.crt'),
+  cert: join(dir, 'client.crt'),
+  key: join(dir, 'client.key'),
+});
+
+export function writeFileAtomic(file: string, data: string, mode: number): void {
+  const dir = dirname(file);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const tmp = join(dir, `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+  const fd = openSync(tmp, 'wx', mode);
+  try {
+    writeSync(fd, data);
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, file);
+  const dfd = openSync(dir, 'r');
+  try {
+    fsyncSync(dfd);
+  } finally {
+    closeSync(dfd);
+  }
+}
+
+export function writeIdentity(dir: string, id: NodeIdentity): void {
+  const f = nodeFiles(dir);
+  writeFileAtomic(f.ca, id.caPem, 0o644);
+  writeFileAtomic(f.key, id.keyPem, 0o600);
+  writeFileAtomic(f.cert, id.certPem, 0o644);
+  // node.json last: its presence is what makes the directory a joined node.
+  writeFileAtomic(f.config, JSON.stringify(id.config, null, 2) + '\n', 0o644);
+}
+
+/** A renewed certificate: key first, so a crash in between leaves a key the next renewal replaces. */
+export function writeCertificate(dir: string, certPem: string, keyPem: string): void {
+  const f = nodeFiles(dir);
+  const keyTmp = f.key + '.next';
+  writeFileAtomic(keyTmp, keyPem, 0o600);
+  writeFileAtomic(f.cert + '.next', certPem, 0o644);
+  renameSync(keyTmp, f.key);
+  renameSync(f.cert + '.next', f.cert);
+}
+
+export function readIdentity(dataDir: string): NodeIdentity {
+  const f = nodeFiles(nodeDir(dataDir));
+  let text: string;
+  try {
+    text = readFileSync(f.config, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new JoinError('AGENT_NOT_JOINED', `--data-dir: ${dataDir} holds no joined node; run \`edgeos join <token> --data-dir ${dataDir}\` first`);
+    }
+    throw err;
+  }
+  const config = JSON.parse(text) as NodeConfig;
+  return { config, caPem: readFileSync(f.ca, 'utf8'), certPem: readFileSync(f.cert, 'utf8'), keyPem: readFileSync(f.key, 'utf8') };
+}

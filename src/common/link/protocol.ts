@@ -1,0 +1,193 @@
+/**
+ * The agent ↔ server link protocol (docs/link.md): one WebSocket at LINK_PATH over the API port,
+ * authenticated by the node's client certificate. Control messages are JSON text frames, a
+ * discriminated union on `type`, every one with an `id`; requests are answered by an `ack` with
+ * the same id. Stream bytes travel as binary frames (see stream-frames.ts) so they are never
+ * base64-inflated.
+ */
+import type { TunnelOpen } from '../tunnel.ts';
+
+export const LINK_PATH = '/edgeos/v1/link';
+/** Bumped on incompatible changes; the server refuses a hello with another version. */
+export const LINK_PROTOCOL_VERSION = 1;
+/** The WebSocket subprotocol the agent asks for, naming the version. */
+export const LINK_SUBPROTOCOL = `edgeos.link.v${LINK_PROTOCOL_VERSION}`;
+
+/** What the link carries of the node's desired state (CachedKind of src/agent/types.ts). */
+export type LinkKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node';
+
+export type KubeObjectJson = Record<string, unknown>;
+
+export interface ObjectChange {
+  readonly kind: LinkKind;
+  readonly namespace: string;
+  readonly name: string;
+  /** The object, or absent when it was deleted (or is no longer the node's concern). */
+  readonly object?: KubeObjectJson;
+}
+
+export interface NodeRegistration {
+  readonly labels: Readonly<Record<string, string>>;
+  /** core/v1 Taint objects. */
+  readonly taints: readonly { key: string; value?: string; effect: string }[];
+}
+
+// ---- agent → server ------------------------------------------------------------------------
+
+/** First message. `fromRevision` resumes the node's watch; absent = relist. */
+export interface HelloMessage {
+  readonly type: 'hello';
+  readonly id: number;
+  readonly protocol: number;
+  readonly fromRevision?: string;
+  /** Creates the Node when it does not exist (labels and taints only on creation, like the kubelet). */
+  readonly register?: NodeRegistration;
+}
+export interface PodStatusMessage {
+  readonly type: 'pod-status';
+  readonly id: number;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly status: KubeObjectJson;
+}
+/**
+ * The pod's containers are gone after a graceful delete (or it finished and was removed): the
+ * server deletes the object with grace period 0 and a uid precondition, the kubelet status
+ * manager's final delete that lets `kubectl delete pod` return.
+ */
+export interface PodTerminatedMessage {
+  readonly type: 'pod-terminated';
+  readonly id: number;
+  readonly namespace: string;
+  readonly name: string;
+  readonly uid: string;
+}
+export interface NodeStatusMessage {
+  readonly type: 'node-status';
+  readonly id: number;
+  readonly status: KubeObjectJson;
+}
+export interface EventMessage {
+  readonly type: 'event';
+  readonly id: number;
+  readonly event: {
+    readonly involvedObject: { kind: string; namespace: string; name: string; uid: string; fieldPath?: string };
+    readonly type: 'Normal' | 'Warning';
+    readonly reason: string;
+    readonly message: string;
+    readonly at: number;
+  };
+}
+/** Renews kube-node-lease/<node>; the agent sends it every LEASE_RENEW_INTERVAL_MS. */
+export interface LeaseMessage {
+  readonly type: 'lease';
+  readonly id: number;
+  readonly durationSeconds: number;
+}
+/** A new client certificate for the same node, for the public key of `csr` (PEM PKCS#10). */
+export interface RenewCertificateMessage {
+  readonly type: 'renew-certificate';
+  readonly id: number;
+  readonly csr: string;
+}
+
+// ---- server → agent ------------------------------------------------------------------------
+
+/** The node's whole desired state at `revision`; the agent replaces its cache with it. */
+export interface SnapshotMessage {
+  readonly type: 'snapshot';
+  readonly id: number;
+  readonly revision: string;
+  readonly objects: readonly { kind: LinkKind; object: KubeObjectJson }[];
+}
+/** Changes committed up to `revision`, in order. */
+export interface ChangesMessage {
+  readonly type: 'changes';
+  readonly id: number;
+  readonly revision: string;
+  readonly changes: readonly ObjectChange[];
+}
+/** Nothing for this node up to `revision` (keeps the resume point fresh on idle links). */
+export interface BookmarkMessage {
+  readonly type: 'bookmark';
+  readonly id: number;
+  readonly revision: string;
+}
+/** Opens tunnel stream `stream`; the agent acks (accepted) or acks with an error (refused). */
+export interface StreamOpenMessage {
+  readonly type: 'stream-open';
+  readonly id: number;
+  readonly stream: number;
+  readonly request: TunnelOpen['request'];
+  /** base64 of TunnelOpen.httpHead. */
+  readonly httpHead?: string;
+}
+
+// ---- both ways -------------------------------------------------------------------------------
+
+export interface AckMessage {
+  readonly type: 'ack';
+  readonly id: number;
+  /** Present when the request failed; a message for people, with a stable code. */
+  readonly error?: { readonly code: string; readonly message: string };
+  /** renew-certificate: the certificate PEM. hello: how the watch started. */
+  readonly certificate?: string;
+  readonly start?: 'resume' | 'relist';
+}
+/** The sender will send no more bytes on `stream` (half-close; like FIN). */
+export interface StreamEndMessage {
+  readonly type: 'stream-end';
+  readonly id: number;
+  readonly stream: number;
+}
+/** Abort `stream` in both directions (like RST); `message` says why. */
+export interface StreamResetMessage {
+  readonly type: 'stream-reset';
+  readonly id: number;
+  readonly stream: number;
+  readonly message: string;
+}
+/** The receiver consumed `bytes` more of `stream`: the sender may send that much more. */
+export interface StreamCreditMessage {
+  readonly type: 'stream-credit';
+  readonly id: number;
+  readonly stream: number;
+  readonly bytes: number;
+}
+
+export type StreamControlMessage = StreamEndMessage | StreamResetMessage | StreamCreditMessage;
+export type AgentMessage = HelloMessage | PodStatusMessage | PodTerminatedMessage | NodeStatusMessage | EventMessage | LeaseMessage | RenewCertificateMessage | AckMessage | StreamControlMessage;
+export type ServerMessage = SnapshotMessage | ChangesMessage | BookmarkMessage | StreamOpenMessage | AckMessage | StreamControlMessage;
+
+/** Distributes Omit over a union, so `send` can take a message without its id. */
+export type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
+
+export const LEASE_RENEW_INTERVAL_MS = 10_000;
+/** kubelet's default nodeLeaseDurationSeconds. */
+export const LEASE_DURATION_SECONDS = 40;
+/** Both ends ping this often; two unanswered pings close the link (half-open detection). */
+export const PING_INTERVAL_MS = 15_000;
+export const MAX_MISSED_PONGS = 2;
+/** Largest WebSocket message either side accepts (a snapshot of a big node fits). */
+export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'renew-certificate', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
+const SERVER_TYPES = new Set(['snapshot', 'changes', 'bookmark', 'stream-open', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
+
+function parseWith<T>(text: string, types: Set<string>): T | undefined {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (!v || typeof v !== 'object') return undefined;
+  const m = v as { type?: unknown; id?: unknown };
+  if (typeof m.type !== 'string' || !types.has(m.type) || typeof m.id !== 'number') return undefined;
+  return v as T;
+}
+
+/** A text frame from the agent, or undefined when it is not a message of this protocol. */
+export const parseAgentMessage = (text: string) => parseWith<AgentMessage>(text, AGENT_TYPES);
+export const parseServerMessage = (text: string) => parseWith<ServerMessage>(text, SERVER_TYPES);

@@ -1,0 +1,93 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InvalidInputError } from '../../common/errors.ts';
+import { parseCidr } from '../config.ts';
+import type { Route } from './cidr-check.ts';
+
+export interface PodCidrOptions {
+  /** The agent's data dir: the choice is kept in <data-dir>/agent/pod-cidr. */
+  readonly dataDir: string;
+  /** --pod-cidr, when given. */
+  readonly requested?: string;
+  /** Host-wide claims, one file per CIDR naming the data dir that owns it. */
+  readonly claimsDir?: string;
+  /** The host's routes (other agents' bridges, local networks). */
+  readonly routes: readonly Route[];
+}
+
+export const DEFAULT_CLAIMS_DIR = '/run/edgeos/pod-cidrs';
+
+/**
+ * The node's pod CIDR. Pods of different nodes do not talk to each other yet (no overlay network),
+ * so a CIDR only has to be unique on its host: several agents on one machine (tests, demos) must
+ * not share a bridge subnet. The first start picks the first 10.42.N.0/24 that no route on the host
+ * overlaps and no other agent on the host has claimed, and keeps it in the data dir, so restarts
+ * and offline reboots use the same subnet without asking anyone. Claims are files created with
+ * O_EXCL; a claim whose owner is gone (its data dir no longer holds that CIDR) is taken over.
+ */
+export function resolvePodCidr(o: PodCidrOptions): string {
+  const claims = o.claimsDir ?? DEFAULT_CLAIMS_DIR;
+  const kept = join(o.dataDir, 'agent', 'pod-cidr');
+  const mine = existsSync(kept) ? readFileSync(kept, 'utf8').trim() : undefined;
+  const want = o.requested ?? mine;
+  mkdirSync(claims, { recursive: true, mode: 0o755 });
+  if (want !== undefined) {
+    const from = o.requested !== undefined ? '--pod-cidr' : kept;
+    parseCidr(from, want);
+    if (!claim(claims, want, o.dataDir)) {
+      throw new InvalidInputError(`${from}: ${want} is used by another agent on this host (${ownerOf(claims, want)}); give each agent its own pod CIDR`);
+    }
+    keep(kept, want);
+    return want;
+  }
+  for (let n = 0; n < 256; n++) {
+    const cidr = `10.42.${n}.0/24`;
+    const net = parseCidr('--pod-cidr', cidr);
+    if (o.routes.some((r) => overlaps(net, r))) continue;
+    if (!claim(claims, cidr, o.dataDir)) continue;
+    keep(kept, cidr);
+    return cidr;
+  }
+  throw new InvalidInputError('--pod-cidr: every 10.42.N.0/24 is routed or claimed on this host; pass --pod-cidr');
+}
+
+function overlaps(a: { network: number; prefix: number }, b: { network: number; prefix: number }): boolean {
+  const size = 2 ** (32 - Math.min(a.prefix, b.prefix));
+  return Math.floor(a.network / size) === Math.floor(b.network / size);
+}
+
+const claimFile = (dir: string, cidr: string) => join(dir, cidr.replace('/', '_'));
+
+function ownerOf(dir: string, cidr: string): string {
+  try {
+    return readFileSync(claimFile(dir, cidr), 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+/** True when `dataDir` now owns `cidr` on this host. */
+function claim(dir: string, cidr: string, dataDir: string): boolean {
+  const file = claimFile(dir, cidr);
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, dataDir + '\n', { flag: 'wx' });
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const owner = ownerOf(dir, cidr);
+    if (owner === dataDir) return true;
+    const ownersChoice = join(owner, 'agent', 'pod-cidr');
+    const stillOwned = owner !== '' && existsSync(ownersChoice) && readFileSync(ownersChoice, 'utf8').trim() === cidr;
+    if (stillOwned) return false;
+    rmSync(file, { force: true }); // a stale claim: its agent is gone or moved on
+  }
+  return false;
+}
+
+function keep(file: string, cidr: string): void {
+  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+  writeFileSync(`${file}.tmp`, cidr + '\n');
+  renameSync(`${file}.tmp`, file);
+}

@@ -1,0 +1,23 @@
+// The controllers `edgeos server` runs, and the manager that runs them.
+import { endpointSliceController } from './endpoints/endpointslice-controller.ts';
+import { endpointsController } from './endpoints/endpoints-controller.ts';
+import { garbageCollectorController } from './gc/garbage-collector.ts';
+import { namespaceController } from './namespace/namespace-controller.ts';
+import { nodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
+import { schedulerController } from './scheduler/scheduler.ts';
+import type { ControllerDescriptor } from './types.ts';
+import { workloadControllers } from './workloads/index.ts';
+
+export { createControllerManager } from './manager.ts';
+export type { ControllerManager, ControllerManagerDeps } from './manager.ts';
+export type * from './types.ts';
+
+export const builtinControllers: readonly ControllerDescriptor[] = [
+  schedulerController,
+  nodeLifecycleController,
+  endpointsController,
+  endpointSliceController,
+  namespaceController,
+  garbageCollectorController,
+  ...workloadControllers,
+];

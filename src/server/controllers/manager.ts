@@ -1,0 +1,127 @@
+// The controller manager inside `edgeos server` (kube-controller-manager + kube-scheduler): one
+// loopback API client, shared informers, one context per controller, and a supervisor that logs a
+// controller's failure and restarts it with backoff — a crashed controller never takes the server
+// down, and never dies silently.
+import { hostname } from 'node:os';
+import type { Logger } from '../../common/log.ts';
+import { createKubeClient } from './client/kube-client.ts';
+import type { ClosableKubeClient } from './client/kube-client.ts';
+import { createEventRecorder } from './event-recorder.ts';
+import { createSharedInformers } from './informers/shared-informers.ts';
+import type { RunnableSharedInformers } from './informers/shared-informers.ts';
+import type { Clock, ControllerContext, ControllerDescriptor, ControllerOptions } from './types.ts';
+
+export interface ControllerManagerDeps {
+  /** The server's own URL, e.g. https://127.0.0.1:6443. */
+  readonly url: string;
+  readonly caPem: string;
+  /** The in-memory loopback bearer token; never logged. */
+  readonly token: string;
+  readonly log: Logger;
+  readonly options: ControllerOptions;
+  readonly descriptors: readonly ControllerDescriptor[];
+  readonly clock?: Clock;
+}
+
+export interface ControllerManager {
+  start(signal: AbortSignal): Promise<void>;
+  /** Resolves once every controller has started for the first time (or failed to). */
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+}
+
+const RESTART_MIN_MS = 1000;
+const RESTART_MAX_MS = 60_000;
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+}
+
+export function createControllerManager(deps: ControllerManagerDeps): ControllerManager {
+  const log = deps.log.child({ component: 'controller-manager' });
+  const clock: Clock = deps.clock ?? { now: () => Date.now() };
+  const abort = new AbortController();
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((r) => (markReady = r));
+  let client: ClosableKubeClient | undefined;
+  let informers: RunnableSharedInformers | undefined;
+  let supervisors: Promise<void>[] = [];
+  let stopping: Promise<void> | undefined;
+  const host = hostname();
+
+  async function supervise(d: ControllerDescriptor, c: ClosableKubeClient, inf: RunnableSharedInformers, signal: AbortSignal, started: () => void): Promise<void> {
+    const clog = deps.log.child({ component: 'controller', controller: d.name });
+    let delay = RESTART_MIN_MS;
+    let first = true;
+    while (!signal.aborted) {
+      const ctx: ControllerContext = {
+        client: c,
+        informers: inf,
+        recorder: createEventRecorder({ client: c, component: d.name === 'scheduler' ? 'default-scheduler' : `${d.name}-controller`, clock, log: clog, host }),
+        log: clog,
+        clock,
+        options: deps.options,
+      };
+      const startedAt = Date.now();
+      try {
+        const controller = d.create(ctx);
+        try {
+          await controller.start(signal);
+          if (first) started();
+          first = false;
+          await controller.done;
+          if (signal.aborted) return;
+          clog.error('the controller stopped by itself; restarting it');
+        } finally {
+          await controller.stop();
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        clog.error({ err }, 'the controller failed; restarting it');
+      }
+      if (first) started();
+      first = false;
+      if (Date.now() - startedAt > RESTART_MAX_MS) delay = RESTART_MIN_MS;
+      await sleep(delay, signal);
+      delay = Math.min(delay * 2, RESTART_MAX_MS);
+    }
+  }
+
+  async function start(signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return;
+    signal.addEventListener('abort', () => void stop(), { once: true });
+    const c = createKubeClient({ url: deps.url, caPem: deps.caPem, token: deps.token, userAgent: 'edgeos-controller-manager' });
+    client = c;
+    const inf = createSharedInformers(c, deps.log);
+    informers = inf;
+    inf.start(abort.signal);
+    let pending = deps.descriptors.length;
+    const one = () => {
+      if (--pending === 0) markReady();
+    };
+    if (pending === 0) markReady();
+    supervisors = deps.descriptors.map((d) => supervise(d, c, inf, abort.signal, one));
+    log.info({ controllers: deps.descriptors.map((d) => d.name) }, 'controllers starting');
+  }
+
+  async function doStop(): Promise<void> {
+    abort.abort();
+    await Promise.all(supervisors);
+    await informers?.stopped();
+    await client?.close();
+    log.info('controllers stopped');
+  }
+
+  function stop(): Promise<void> {
+    stopping ??= doStop();
+    return stopping;
+  }
+
+  return { start, ready, stop };
+}

@@ -1,0 +1,182 @@
+// The node lifecycle controller, edge-aware. Health comes from the node's Lease in kube-node-lease
+// (and the Ready heartbeat), observed with this process's clock as kube's probeTimestamp is, so
+// clock skew between node and server does not matter. A node silent for the grace period gets all
+// conditions Unknown, its pods Ready=False and the unreachable NoSchedule taint — but, unlike
+// kube-controller-manager, no NoExecute taint and no eviction: an edge node that loses its uplink
+// keeps serving. Nodes annotated `edgeos.io/evict-after: <duration>` opt into cloud behaviour: once
+// not ready that long they get the NoExecute taint and taint eviction deletes the pods that do not
+// tolerate it. When the Lease is renewed again, the conditions this controller set are restored
+// and the taints go; pods are left alone.
+import { parseDuration } from '../duration.ts';
+import { controllerFromRun } from '../lifecycle.ts';
+import { createWorkQueue } from '../work-queue.ts';
+import type { Node, NodeCondition, Pod } from '../core-types.ts';
+import { isTerminal } from '../core-types.ts';
+import { ConflictError, NotFoundError, resources } from '../types.ts';
+import type { Controller, ControllerContext, ControllerDescriptor, KubeObject } from '../types.ts';
+import { conditionsUnknown, readyCondition, unknownByController } from './conditions.ts';
+import { noExecuteTaint, noScheduleTaints, reconcileTaints } from './desired-taints.ts';
+import { evictionDelay } from './taint-eviction.ts';
+
+export const EVICT_AFTER_ANNOTATION = 'edgeos.io/evict-after';
+const LEASE_NAMESPACE = 'kube-node-lease';
+
+interface Lease extends KubeObject {
+  spec?: { renewTime?: string; holderIdentity?: string };
+}
+
+interface Health {
+  /** What was last seen: lease renewTime + Ready heartbeat. */
+  seen: string;
+  /** This process's clock when `seen` last changed. */
+  probe: number;
+  /** Conditions before this controller made them Unknown (restored when the node is back). */
+  saved?: NodeCondition[];
+}
+
+const rfc3339 = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+export function createNodeLifecycle(ctx: ControllerContext): Controller {
+  const { log, client, clock, options } = ctx;
+  return controllerFromRun('node-lifecycle', async (signal, ready) => {
+    const nodes = ctx.informers.informerFor<Node>(resources.nodes);
+    const leases = ctx.informers.informerFor<Lease>(resources.leases);
+    const pods = ctx.informers.informerFor<Pod>(resources.pods);
+    pods.addIndex('spec.nodeName', (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
+    const health = new Map<string, Health>();
+    const queue = createWorkQueue(log);
+
+    const offNodes = nodes.addEventHandler({
+      add: (n) => queue.add(n.metadata.name ?? ''),
+      update: (_, n) => queue.add(n.metadata.name ?? ''),
+      delete: (n) => health.delete(n.metadata.name ?? ''),
+    });
+    const onLease = (l: Lease) => {
+      if (l.metadata.namespace === LEASE_NAMESPACE) queue.add(l.metadata.name ?? '');
+    };
+    const offLeases = leases.addEventHandler({ add: onLease, update: (_, l) => onLease(l) });
+    const offPods = pods.addEventHandler({
+      // A pod placed on a node with NoExecute taints must be checked too.
+      add: (p) => {
+        if (p.spec?.nodeName) queue.add(p.spec.nodeName);
+      },
+    });
+    const tick = setInterval(() => {
+      for (const n of nodes.list()) queue.add(n.metadata.name ?? '');
+    }, options.nodeMonitorPeriodMs);
+    tick.unref();
+
+    function observe(node: Node, now: number): Health {
+      const name = node.metadata.name ?? '';
+      const lease = leases.get(LEASE_NAMESPACE, name);
+      const seen = `${lease?.spec?.renewTime ?? ''}|${readyCondition(node)?.lastHeartbeatTime ?? ''}`;
+      let h = health.get(name);
+      if (!h) health.set(name, (h = { seen, probe: now }));
+      else if (h.seen !== seen) {
+        h.seen = seen;
+        h.probe = now;
+      }
+      return h;
+    }
+
+    async function markPodsNotReady(node: Node): Promise<void> {
+      const now = rfc3339(clock.now());
+      for (const p of pods.byIndex('spec.nodeName', node.metadata.name ?? '')) {
+        if (isTerminal(p)) continue;
+        const cond = p.status?.conditions?.find((c) => c.type === 'Ready');
+        if (cond?.status === 'False') continue;
+        try {
+          await client.patch({ ...resources.pods, namespace: p.metadata.namespace ?? '' }, p.metadata.name ?? '', 'strategic', {
+            status: { conditions: [{ type: 'Ready', status: 'False', lastTransitionTime: now }] },
+          }, { subresource: 'status', fieldManager: 'node-lifecycle-controller' });
+          ctx.recorder.event(p, 'Warning', 'NodeNotReady', 'Node is not ready');
+        } catch (err) {
+          if (!(err instanceof NotFoundError)) throw err;
+        }
+      }
+    }
+
+    async function setConditions(node: Node, conditions: NodeCondition[]): Promise<Node> {
+      return client.patch<Node>(resources.nodes, node.metadata.name ?? '', 'strategic', { status: { conditions } }, { subresource: 'status', fieldManager: 'node-lifecycle-controller' });
+    }
+
+    async function evictPods(node: Node, now: number): Promise<number | undefined> {
+      let next: number | undefined;
+      for (const p of pods.byIndex('spec.nodeName', node.metadata.name ?? '')) {
+        if (p.metadata.deletionTimestamp || isTerminal(p)) continue;
+        const delay = evictionDelay(p, node.spec?.taints ?? [], now);
+        if (delay === undefined) continue;
+        if (delay > 0) {
+          next = Math.min(next ?? delay, delay);
+          continue;
+        }
+        const namespace = p.metadata.namespace ?? '';
+        try {
+          await client.delete({ ...resources.pods, namespace }, p.metadata.name ?? '', { preconditions: { uid: p.metadata.uid ?? '' } });
+          ctx.recorder.event(p, 'Normal', 'TaintManagerEviction', `Marking for deletion Pod ${namespace}/${p.metadata.name ?? ''}`);
+        } catch (err) {
+          if (!(err instanceof NotFoundError) && !(err instanceof ConflictError)) throw err;
+        }
+      }
+      return next;
+    }
+
+    async function sync(name: string): Promise<void> {
+      let node = nodes.get(undefined, name);
+      if (!node) return;
+      const now = clock.now();
+      const h = observe(node, now);
+      const stale = now - h.probe > options.nodeMonitorGracePeriodMs;
+      const readyNow = readyCondition(node);
+      if (stale && readyNow?.status !== 'Unknown') {
+        h.saved = node.status?.conditions?.map((c) => ({ ...c }));
+        log.info({ node: name, silentForMs: now - h.probe }, 'node stopped renewing its lease: marking it Unknown');
+        node = await setConditions(node, conditionsUnknown(node, rfc3339(now)));
+        ctx.recorder.event({ kind: 'Node', apiVersion: 'v1', name, uid: node.metadata.uid ?? '' }, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
+      } else if (!stale && unknownByController(node) && h.saved) {
+        log.info({ node: name }, 'node renewed its lease again: restoring its conditions');
+        const restored = h.saved.map((c) => (c.status === 'Unknown' ? c : { ...c, lastTransitionTime: rfc3339(now), lastHeartbeatTime: rfc3339(now) }));
+        h.saved = undefined;
+        node = await setConditions(node, restored);
+        ctx.recorder.event({ kind: 'Node', apiVersion: 'v1', name, uid: node.metadata.uid ?? '' }, 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
+      }
+      const ready = readyCondition(node);
+      if (ready && ready.status !== 'True') await markPodsNotReady(node);
+
+      // NoExecute only for nodes that opted in, once they have been not ready for the chosen time.
+      const wanted = noScheduleTaints(node);
+      let recheck: number | undefined;
+      const evictAfterText = node.metadata.annotations?.[EVICT_AFTER_ANNOTATION];
+      const evictAfter = evictAfterText !== undefined ? parseDuration(evictAfterText) : undefined;
+      if (evictAfterText !== undefined && evictAfter === undefined) log.warn({ node: name, value: evictAfterText }, `${EVICT_AFTER_ANNOTATION} is not a duration such as 5m; ignored`);
+      const noExec = noExecuteTaint(node);
+      if (noExec && evictAfter !== undefined && ready) {
+        const since = Date.parse(ready.lastTransitionTime ?? '') || now;
+        const left = since + evictAfter - now;
+        if (left <= 0) wanted.push(noExec);
+        else recheck = left;
+      }
+      const taints = reconcileTaints(node.spec?.taints ?? [], wanted, rfc3339(now));
+      if (taints) {
+        const updated: Node = { ...node, spec: { ...(node.spec ?? {}), taints } };
+        node = await client.update<Node>(resources.nodes, updated);
+      }
+      const evictIn = await evictPods(node, now);
+      if (evictIn !== undefined) recheck = Math.min(recheck ?? evictIn, evictIn);
+      if (recheck !== undefined) queue.addAfter(name, recheck + 50);
+    }
+
+    try {
+      await ctx.informers.waitForSync(signal);
+      ready();
+      await queue.run(sync, { workers: options.workers, signal });
+    } finally {
+      clearInterval(tick);
+      offNodes();
+      offLeases();
+      offPods();
+    }
+  });
+}
+
+export const nodeLifecycleController: ControllerDescriptor = { name: 'node-lifecycle', create: createNodeLifecycle };

@@ -1,0 +1,51 @@
+/**
+ * The server's registry of connected agents (node → live link) and the NodeTunnel the API uses to
+ * reach them. A node has at most one link: a new connection replaces the old one (the agent
+ * reconnected before the server noticed the old link was dead). Connects and disconnects are logged.
+ */
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../../common/log.ts';
+import { LinkError } from '../../common/link/errors.ts';
+import type { NodeTunnel, TunnelOpen } from '../../common/tunnel.ts';
+import type { LinkSession } from './link-session.ts';
+
+export class AgentRegistry implements NodeTunnel {
+  private readonly sessions = new Map<string, LinkSession>();
+  private readonly log: Logger;
+
+  constructor(log: Logger) {
+    this.log = log;
+  }
+
+  add(session: LinkSession, remote: string | undefined): void {
+    const old = this.sessions.get(session.node);
+    this.sessions.set(session.node, session);
+    this.log.info({ node: session.node, remote, replaced: Boolean(old) }, 'agent connected');
+    old?.close(4001, 'replaced by a newer link of the same node');
+  }
+
+  remove(session: LinkSession): void {
+    if (this.sessions.get(session.node) !== session) return;
+    this.sessions.delete(session.node);
+    this.log.info({ node: session.node, connectedMs: Date.now() - session.connectedAt }, 'agent disconnected');
+  }
+
+  /** Nodes with a live link. */
+  connected(): string[] {
+    return [...this.sessions.keys()].sort();
+  }
+
+  isConnected(node: string): boolean {
+    return this.sessions.has(node);
+  }
+
+  open(node: string, open: TunnelOpen, signal?: AbortSignal): Promise<Duplex> {
+    const s = this.sessions.get(node);
+    if (!s) return Promise.reject(new LinkError('TUNNEL_NO_AGENT', `node ${node} has no connected agent`));
+    return s.openStream(open, signal);
+  }
+
+  closeAll(reason: string): void {
+    for (const s of [...this.sessions.values()]) s.close(1001, reason);
+  }
+}

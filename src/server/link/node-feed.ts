@@ -1,0 +1,279 @@
+/**
+ * The node-scoped watch behind a link: only the pods bound to the node, the ConfigMaps, Secrets
+ * and ServiceAccounts those pods reference, and the node's own Node object, never the rest of the
+ * cluster. The server does the filtering, reading the store directly (like the Node authorizer):
+ * one watch on the whole registry keeps every change in revision order, so a pod that starts
+ * referencing a Secret and the Secret itself arrive in the order they were written.
+ *
+ * Resume: the agent's last revision R is resumed when history above R still exists (the node's
+ * state at R is rebuilt from a list at revision R, then events after R replayed). Otherwise
+ * (first connect, or R compacted away, the 410 Gone case) the feed sends a snapshot.
+ */
+import type { Pod } from 'kubernetes-types/core/v1';
+import { errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { KubeObjectJson, LinkKind, ObjectChange } from '../../common/link/protocol.ts';
+import { CompactedError } from '../../store/errors.ts';
+import type { KeyValue, Store, Watch, WatchEvent } from '../../store/types.ts';
+import { decodeStored } from '../api/objects.ts';
+import { podReferences } from '../auth/pod-references.ts';
+import { ResourceRegistry, objectKey } from '../registry/index.ts';
+import type { ResourceInfo } from '../registry/index.ts';
+
+export interface FeedSink {
+  snapshot(revision: number, objects: { kind: LinkKind; object: KubeObjectJson }[]): void;
+  changes(revision: number, changes: ObjectChange[]): void;
+  bookmark(revision: number): void;
+  /** The feed stopped for good (store closed); the link should close. */
+  failed(err: Error): void;
+}
+
+export interface NodeFeed {
+  /** How the feed started: from the agent's revision, or with a snapshot. */
+  readonly start: 'resume' | 'relist';
+  stop(): void;
+}
+
+const REFERENCED: { kind: LinkKind; plural: string; refs: 'secrets' | 'configmaps' | 'serviceaccounts' }[] = [
+  { kind: 'Secret', plural: 'secrets', refs: 'secrets' },
+  { kind: 'ConfigMap', plural: 'configmaps', refs: 'configmaps' },
+  { kind: 'ServiceAccount', plural: 'serviceaccounts', refs: 'serviceaccounts' },
+];
+
+/** Quiet periods produce at most one bookmark this often (other nodes’ leases change every 10 s; each bookmark is a write on the device). */
+const BOOKMARK_EVERY_MS = 30_000;
+
+interface Resources {
+  readonly pods: ResourceInfo;
+  readonly nodes: ResourceInfo;
+  readonly byKind: Map<LinkKind, ResourceInfo>;
+}
+
+function resources(): Resources {
+  const registry = new ResourceRegistry();
+  const must = (plural: string) => {
+    const r = registry.resolve('', 'v1', plural);
+    if (!r) throw new Error(`built-in resource ${plural} is missing from the registry`);
+    return r;
+  };
+  const byKind = new Map<LinkKind, ResourceInfo>([
+    ['Pod', must('pods')],
+    ['Node', must('nodes')],
+    ...REFERENCED.map((x) => [x.kind, must(x.plural)] as [LinkKind, ResourceInfo]),
+  ]);
+  return { pods: must('pods'), nodes: must('nodes'), byKind };
+}
+
+/** "Kind/namespace/name". */
+type RefKey = string;
+
+/** What a pod makes the node receive. */
+function refsOf(pod: Pod, namespace: string): Set<RefKey> {
+  const r = podReferences(pod);
+  const out = new Set<RefKey>();
+  for (const x of REFERENCED) for (const name of r[x.refs]) out.add(`${x.kind}/${namespace}/${name}`);
+  return out;
+}
+
+export function startNodeFeed(opts: { store: Store; node: string; fromRevision: number | undefined; sink: FeedSink; log: Logger; now?: () => number }): Promise<NodeFeed> {
+  const { store, node, sink, log } = opts;
+  const now = opts.now ?? Date.now;
+  const res = resources();
+  const podsPrefix = `/registry/${res.pods.storage}/`;
+  const nodeKey = objectKey(res.nodes, '', node);
+  const refPrefixes = REFERENCED.map((x) => ({ kind: x.kind, prefix: `/registry/${res.byKind.get(x.kind)!.storage}/` }));
+
+  // The node's state as of the last processed revision.
+  const pods = new Map<string, Pod>();
+  const podRefs = new Map<string, Set<RefKey>>();
+  const refCount = new Map<RefKey, number>();
+  let watch: Watch | undefined;
+  let stopped = false;
+  let lastSent = 0;
+  let lastSentAt = now();
+
+  const decode = (kind: LinkKind, kv: KeyValue): KubeObjectJson => decodeStored(res.byKind.get(kind)!, kv) as KubeObjectJson;
+  const isOurs = (pod: Pod | undefined) => pod?.spec?.nodeName === node;
+
+  function addPod(key: string, pod: Pod): Set<RefKey> {
+    const ns = pod.metadata?.namespace ?? '';
+    const next = refsOf(pod, ns);
+    const prev = podRefs.get(key) ?? new Set<RefKey>();
+    pods.set(key, pod);
+    podRefs.set(key, next);
+    const added = new Set<RefKey>();
+    for (const r of next) if (!prev.has(r) && (refCount.get(r) ?? 0) === 0) added.add(r);
+    for (const r of next) if (!prev.has(r)) refCount.set(r, (refCount.get(r) ?? 0) + 1);
+    for (const r of prev) if (!next.has(r)) decRef(r);
+    return added;
+  }
+
+  const dropped: RefKey[] = [];
+  function decRef(r: RefKey): void {
+    const n = (refCount.get(r) ?? 0) - 1;
+    if (n <= 0) {
+      refCount.delete(r);
+      dropped.push(r);
+    } else refCount.set(r, n);
+  }
+
+  function removePod(key: string): void {
+    for (const r of podRefs.get(key) ?? []) decRef(r);
+    pods.delete(key);
+    podRefs.delete(key);
+  }
+
+  async function readRef(r: RefKey, revision: number): Promise<KubeObjectJson | undefined> {
+    const [kind, ns, name] = r.split('/') as [LinkKind, string, string];
+    const kv = await store.get(objectKey(res.byKind.get(kind)!, ns, name), { revision });
+    return kv ? decode(kind, kv) : undefined;
+  }
+
+  /** Rebuilds the node's state from a list at `revision`; returns the objects (for a snapshot). */
+  async function load(revision: number): Promise<{ kind: LinkKind; object: KubeObjectJson }[]> {
+    pods.clear();
+    podRefs.clear();
+    refCount.clear();
+    const out: { kind: LinkKind; object: KubeObjectJson }[] = [];
+    const { kvs } = await store.list(podsPrefix, { revision });
+    for (const kv of kvs) {
+      const pod = decode('Pod', kv) as Pod;
+      if (!isOurs(pod)) continue;
+      addPod(kv.key, pod);
+      out.push({ kind: 'Pod', object: pod as KubeObjectJson });
+    }
+    dropped.length = 0;
+    for (const r of refCount.keys()) {
+      const obj = await readRef(r, revision);
+      if (obj) out.push({ kind: r.split('/')[0] as LinkKind, object: obj });
+    }
+    const nodeKv = await store.get(nodeKey, { revision });
+    if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
+    return out;
+  }
+
+  const change = (kind: LinkKind, namespace: string, name: string, object?: KubeObjectJson): ObjectChange =>
+    object ? { kind, namespace, name, object } : { kind, namespace, name };
+
+  async function onEvent(ev: WatchEvent, out: ObjectChange[]): Promise<void> {
+    const key = ev.kv.key;
+    const rev = ev.kv.modRevision;
+    if (key.startsWith(podsPrefix)) {
+      const pod = ev.type === 'DELETED' ? undefined : (decode('Pod', ev.kv) as Pod);
+      const was = pods.has(key);
+      const [ns, name] = key.slice(podsPrefix.length).split('/') as [string, string];
+      if (pod && isOurs(pod)) {
+        const added = addPod(key, pod);
+        out.push(change('Pod', ns, name, pod as KubeObjectJson));
+        for (const r of added) {
+          const [kind, rns, rname] = r.split('/') as [LinkKind, string, string];
+          const obj = await readRef(r, rev);
+          if (obj) out.push(change(kind, rns, rname, obj));
+        }
+      } else if (was) {
+        removePod(key);
+        out.push(change('Pod', ns, name));
+      }
+      for (const r of dropped.splice(0)) {
+        const [kind, rns, rname] = r.split('/') as [LinkKind, string, string];
+        out.push(change(kind, rns, rname));
+      }
+      return;
+    }
+    if (key === nodeKey) {
+      out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : decode('Node', ev.kv)));
+      return;
+    }
+    for (const p of refPrefixes) {
+      if (!key.startsWith(p.prefix)) continue;
+      const [ns, name] = key.slice(p.prefix.length).split('/') as [string, string];
+      if (!refCount.has(`${p.kind}/${ns}/${name}`)) return;
+      out.push(change(p.kind, ns, name, ev.type === 'DELETED' ? undefined : decode(p.kind, ev.kv)));
+      return;
+    }
+  }
+
+  // Events are processed strictly in order even though reading references is asynchronous.
+  let queue: Promise<void> = Promise.resolve();
+
+  function onBatch(events: readonly WatchEvent[]): void {
+    queue = queue.then(async () => {
+      if (stopped || events.length === 0) return;
+      const out: ObjectChange[] = [];
+      for (const ev of events) await onEvent(ev, out);
+      const revision = events[events.length - 1]!.kv.modRevision;
+      if (out.length > 0) {
+        sink.changes(revision, out);
+        lastSent = revision;
+        lastSentAt = now();
+      } else maybeBookmark(revision);
+    });
+    queue.catch((err: unknown) => fail(err));
+  }
+
+  function maybeBookmark(revision: number): void {
+    if (revision <= lastSent || now() - lastSentAt < BOOKMARK_EVERY_MS) return;
+    sink.bookmark(revision);
+    lastSent = revision;
+    lastSentAt = now();
+  }
+
+  function fail(err: unknown): void {
+    if (stopped) return;
+    log.error({ err: errorMessage(err), node }, 'the node feed failed');
+    stop();
+    sink.failed(err instanceof Error ? err : new Error(String(err)));
+  }
+
+  function stop(): void {
+    stopped = true;
+    watch?.close();
+  }
+
+  function startWatch(from: number): void {
+    watch = store.watch('/registry/', { fromRevision: from }, (msg) => {
+      if (msg.kind === 'events') onBatch(msg.events);
+      else if (msg.kind === 'progress') {
+        queue = queue.then(() => {
+          if (!stopped) maybeBookmark(msg.revision);
+        });
+      } else {
+        // Fell behind compaction: start over with a snapshot (the agent replaces its cache).
+        watch?.close();
+        queue = queue.then(async () => {
+          if (stopped) return;
+          log.info({ node, err: errorMessage(msg.error) }, 'node watch fell behind compaction: sending a snapshot');
+          await relist();
+        });
+        queue.catch((err: unknown) => fail(err));
+      }
+    });
+  }
+
+  async function relist(): Promise<void> {
+    const revision = await store.currentRevision();
+    const objects = await load(revision);
+    sink.snapshot(revision, objects);
+    lastSent = revision;
+    lastSentAt = now();
+    startWatch(revision);
+  }
+
+  async function begin(): Promise<'resume' | 'relist'> {
+    const from = opts.fromRevision;
+    if (from !== undefined && from > 0 && from >= (await store.compactRevision()) && from <= (await store.currentRevision())) {
+      try {
+        await load(from);
+        lastSent = from;
+        startWatch(from);
+        return 'resume';
+      } catch (err) {
+        if (!(err instanceof CompactedError)) throw err;
+      }
+    }
+    await relist();
+    return 'relist';
+  }
+
+  return begin().then((start) => ({ start, stop }));
+}

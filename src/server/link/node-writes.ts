@@ -1,0 +1,126 @@
+// What an agent's link messages do on the server: each is one or two API requests as the node
+// (node-api-client.ts). Shapes follow the kubelet: pod and node status as merge patches of the
+// status subresource, Events from source "kubelet", the Lease in kube-node-lease renewed by the
+// holder with a microsecond renewTime.
+import { arch, platform } from 'node:os';
+import type { EventMessage, NodeRegistration } from '../../common/link/protocol.ts';
+import { LinkError } from '../../common/link/errors.ts';
+import type { NodeApiClient } from './node-api-client.ts';
+import { expectOk } from './node-api-client.ts';
+
+const LEASE_NS = 'kube-node-lease';
+const enc = encodeURIComponent;
+const MERGE = 'application/merge-patch+json';
+
+/** metav1.MicroTime's wire format. */
+export function microTime(d: Date): string {
+  return d.toISOString().replace(/Z$/, '000Z');
+}
+
+const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm' };
+
+export interface NodeWrites {
+  /** Creates the Node with these labels and taints; 'exists' when it is already registered. */
+  register(reg: NodeRegistration): Promise<'created' | 'exists'>;
+  podStatus(namespace: string, name: string, uid: string, status: Record<string, unknown>): Promise<void>;
+  podTerminated(namespace: string, name: string, uid: string): Promise<void>;
+  nodeStatus(status: Record<string, unknown>): Promise<void>;
+  event(e: EventMessage['event']): Promise<void>;
+  renewLease(durationSeconds: number): Promise<void>;
+}
+
+export function nodeWrites(node: string, api: NodeApiClient, now: () => Date = () => new Date()): NodeWrites {
+  const nodePath = `/api/v1/nodes/${enc(node)}`;
+  const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NS}/leases/${enc(node)}`;
+
+  async function register(reg: NodeRegistration): Promise<'created' | 'exists'> {
+    const existing = await api.request('GET', nodePath);
+    if (existing.status === 200) return 'exists';
+    if (existing.status !== 404) expectOk(existing, `read node ${node}`);
+    const body = {
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: {
+        name: node,
+        // The well-known labels the kubelet sets on registration.
+        labels: { 'kubernetes.io/hostname': node, 'kubernetes.io/os': platform(), 'kubernetes.io/arch': GO_ARCH[arch()] ?? arch(), ...reg.labels },
+      },
+      spec: reg.taints.length > 0 ? { taints: reg.taints } : {},
+    };
+    const r = await api.request('POST', '/api/v1/nodes', body);
+    if (r.status === 409) return 'exists';
+    expectOk(r, `register node ${node}`);
+    return 'created';
+  }
+
+  async function renewLease(durationSeconds: number): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const renewTime = microTime(now());
+      const cur = await api.request('GET', leasePath);
+      if (cur.status === 404) {
+        const r = await api.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NS}/leases`, {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: node, namespace: LEASE_NS },
+          spec: { holderIdentity: node, leaseDurationSeconds: durationSeconds, renewTime },
+        });
+        if (r.status === 409) continue;
+        expectOk(r, `create lease ${LEASE_NS}/${node}`);
+        return;
+      }
+      const lease = expectOk(cur, `read lease ${LEASE_NS}/${node}`) as { spec?: Record<string, unknown> };
+      const next = { ...lease, spec: { ...(lease.spec ?? {}), holderIdentity: node, leaseDurationSeconds: durationSeconds, renewTime } };
+      const r = await api.request('PUT', leasePath, next);
+      if (r.status === 409) continue; // resourceVersion raced: read again
+      expectOk(r, `renew lease ${LEASE_NS}/${node}`);
+      return;
+    }
+    throw new LinkError('LINK_REFUSED', `renew lease ${LEASE_NS}/${node}: kept conflicting`);
+  }
+
+  return {
+    register,
+    renewLease,
+    async podStatus(namespace, name, uid, status) {
+      // metadata.uid is a precondition: a status never lands on a new pod that reuses the name.
+      const r = await api.request('PATCH', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/status`, { metadata: { uid }, status }, MERGE);
+      expectOk(r, `update status of pod ${namespace}/${name}`);
+    },
+    async podTerminated(namespace, name, uid) {
+      const r = await api.request('DELETE', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}`, {
+        apiVersion: 'v1',
+        kind: 'DeleteOptions',
+        gracePeriodSeconds: 0,
+        preconditions: { uid },
+      });
+      // Already gone, or the name now belongs to a new pod (uid precondition failed): nothing to do.
+      if (r.status === 404 || r.status === 409) return;
+      expectOk(r, `delete terminated pod ${namespace}/${name}`);
+    },
+    async nodeStatus(status) {
+      const r = await api.request('PATCH', `${nodePath}/status`, { status }, MERGE);
+      expectOk(r, `update status of node ${node}`);
+    },
+    async event(e) {
+      const at = new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+      const ns = e.involvedObject.namespace || 'default';
+      const r = await api.request('POST', `/api/v1/namespaces/${enc(ns)}/events`, {
+        apiVersion: 'v1',
+        kind: 'Event',
+        // client-go's recorder names events <object>.<unix nanoseconds in hex>.
+        metadata: { name: `${e.involvedObject.name}.${(BigInt(e.at) * 1_000_000n + BigInt(process.hrtime()[1] % 1_000_000)).toString(16)}`, namespace: ns },
+        involvedObject: { apiVersion: 'v1', ...e.involvedObject, namespace: ns },
+        reason: e.reason,
+        message: e.message,
+        type: e.type,
+        count: 1,
+        firstTimestamp: at,
+        lastTimestamp: at,
+        source: { component: 'kubelet', host: node },
+        reportingComponent: 'kubelet',
+        reportingInstance: node,
+      });
+      expectOk(r, `record event ${e.reason} for ${ns}/${e.involvedObject.name}`);
+    },
+  };
+}

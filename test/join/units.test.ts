@@ -1,0 +1,80 @@
+// Pure parts of joining: the token format, flag resolution (errors name the flag), TTLs, backoff.
+import { describe, expect, it } from 'vitest';
+import { resolveAgentConfig } from '../../src/agent/join/agent-config.ts';
+import { reconnectDelay } from '../../src/agent/link/backoff.ts';
+import { renewalDue } from '../../src/agent/link/cert-renewal.ts';
+import { decodeJoinToken, encodeJoinToken } from '../../src/common/link/join-token.ts';
+import { parseTtl } from '../../src/cli/token-command.ts';
+
+const token = { servers: ['https://10.0.0.1:6443'], caHash: 'sha256:' + 'ab'.repeat(32), tokenId: 'abcdef', tokenSecret: '0123456789abcdef' };
+
+describe('join token', () => {
+  it('round-trips and is versioned', () => {
+    const s = encodeJoinToken(token);
+    expect(s.startsWith('edgeos1.')).toBe(true);
+    expect(decodeJoinToken(s)).toEqual(token);
+  });
+
+  it.each([
+    ['', /must start with "edgeos1."/],
+    ['edgeos1.!!!', /truncated or damaged/],
+    [encodeJoinToken({ ...token, servers: ['http://plain'] }), /no https server URL/],
+    [encodeJoinToken({ ...token, caHash: 'md5:00' }), /no sha256 CA hash/],
+    [encodeJoinToken({ ...token, tokenSecret: 'SHORT' }), /no bootstrap token/],
+  ])('rejects %j', (s, why) => {
+    expect(() => decodeJoinToken(s)).toThrow(why);
+  });
+});
+
+describe('resolveAgentConfig', () => {
+  it('parses labels and taints, flags over environment', () => {
+    const c = resolveAgentConfig({ nodeLabel: ['zone=a', 'example.com/tier=edge'], nodeTaint: ['dedicated=edge:NoSchedule', 'gpu:NoExecute'], nodeName: 'n1' }, { EDGEOS_NODE_NAME: 'ignored' }, '/', 'host');
+    expect(c.nodeName).toBe('n1');
+    expect(c.register.labels).toEqual({ zone: 'a', 'example.com/tier': 'edge' });
+    expect(c.register.taints).toEqual([{ key: 'dedicated', value: 'edge', effect: 'NoSchedule' }, { key: 'gpu', effect: 'NoExecute' }]);
+    expect(resolveAgentConfig({}, { EDGEOS_NODE_LABEL: 'a=1,b=2' }, '/', 'Host-Name').register.labels).toEqual({ a: '1', b: '2' });
+    expect(resolveAgentConfig({}, {}, '/', 'Host-Name').nodeName).toBe('host-name');
+  });
+
+  it.each([
+    [{ nodeLabel: ['novalue'] }, {}, /--node-label: "novalue" is not key=value/],
+    [{ nodeTaint: ['k=v:Sometimes'] }, {}, /--node-taint: effect "Sometimes" is not one of/],
+    [{ nodeName: 'Bad_Name' }, {}, /--node-name: "Bad_Name" is not a lowercase DNS-1123 subdomain/],
+    [{}, { EDGEOS_NODE_TAINT: 'x' }, /EDGEOS_NODE_TAINT: "x" is not key=value:Effect/],
+    [{}, { EDGEOS_DISABLE_RUNTIME: 'maybe' }, /EDGEOS_DISABLE_RUNTIME: "maybe" is not a boolean/],
+  ])('names the flag: %j %j', (raw, env, why) => {
+    expect(() => resolveAgentConfig(raw, env, '/', 'host')).toThrow(why);
+  });
+});
+
+describe('token TTL', () => {
+  it.each([
+    ['24h', 86400],
+    ['1h30m', 5400],
+    ['7d', 604800],
+    ['0', 0],
+  ])('%s = %d s', (s, n) => expect(parseTtl(s)).toBe(n));
+  it('rejects nonsense naming --ttl', () => expect(() => parseTtl('soon')).toThrow(/--ttl: "soon"/));
+});
+
+describe('reconnect backoff', () => {
+  it('doubles up to the cap, jittered between half and the full delay', () => {
+    const o = { initialMs: 500, maxMs: 30_000 };
+    expect(reconnectDelay(0, o, () => 0)).toBe(250);
+    expect(reconnectDelay(0, o, () => 1)).toBe(500);
+    expect(reconnectDelay(3, o, () => 1)).toBe(4000);
+    expect(reconnectDelay(20, o, () => 0.5)).toBe(22_500);
+    expect(reconnectDelay(100, o, () => 1)).toBe(30_000);
+  });
+});
+
+describe('certificate renewal', () => {
+  it('is due after 2/3 of the lifetime', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const pem = execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '30', '-subj', '/CN=x', '-keyout', '/dev/null'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const now = Date.now();
+    expect(renewalDue(pem, now)).toBe(false);
+    expect(renewalDue(pem, now + 19 * 86400_000)).toBe(false);
+    expect(renewalDue(pem, now + 21 * 86400_000)).toBe(true);
+  });
+});

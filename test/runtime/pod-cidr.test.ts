@@ -1,0 +1,49 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { resolvePodCidr } from '../../src/runtime/cni/pod-cidr.ts';
+import { parseProcNetRoute } from '../../src/runtime/cni/cidr-check.ts';
+
+const root = mkdtempSync(join(tmpdir(), 'edgeos-podcidr-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+const fresh = () => {
+  const base = join(root, `t${++n}`);
+  return { claimsDir: join(base, 'claims'), dir: (name: string) => join(base, name) };
+};
+
+// eth0 10.0.2.0/24 and a bridge on 10.42.0.0/24 (little-endian hex, as /proc/net/route prints).
+const routes = parseProcNetRoute(
+  'Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\n' +
+    'eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\n' +
+    'cni0\t00002A0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\n',
+);
+
+describe('pod CIDR per agent on one host', () => {
+  it('skips routed subnets, gives two agents different CIDRs, and keeps each choice', () => {
+    const t = fresh();
+    const a = resolvePodCidr({ dataDir: t.dir('a'), claimsDir: t.claimsDir, routes });
+    const b = resolvePodCidr({ dataDir: t.dir('b'), claimsDir: t.claimsDir, routes });
+    expect(a).toBe('10.42.1.0/24');
+    expect(b).toBe('10.42.2.0/24');
+    expect(readFileSync(join(t.dir('a'), 'agent', 'pod-cidr'), 'utf8').trim()).toBe(a);
+    // restarts (even after /run was cleared by a reboot) keep the same subnet
+    expect(resolvePodCidr({ dataDir: t.dir('a'), claimsDir: t.claimsDir, routes })).toBe(a);
+    rmSync(t.claimsDir, { recursive: true });
+    expect(resolvePodCidr({ dataDir: t.dir('b'), claimsDir: t.claimsDir, routes })).toBe(b);
+    expect(resolvePodCidr({ dataDir: t.dir('a'), claimsDir: t.claimsDir, routes })).toBe(a);
+  });
+
+  it('refuses a requested CIDR another agent holds, naming the flag; takes over a stale claim', () => {
+    const t = fresh();
+    const a = resolvePodCidr({ dataDir: t.dir('a'), claimsDir: t.claimsDir, routes: [] });
+    expect(() => resolvePodCidr({ dataDir: t.dir('b'), requested: a, claimsDir: t.claimsDir, routes: [] })).toThrow(
+      `--pod-cidr: ${a} is used by another agent on this host (${t.dir('a')})`,
+    );
+    expect(() => resolvePodCidr({ dataDir: t.dir('b'), requested: '10.42.x.0/24', claimsDir: t.claimsDir, routes: [] })).toThrow(/--pod-cidr/);
+    // agent a moves to another subnet: its old claim is stale and b may take it
+    writeFileSync(join(t.dir('a'), 'agent', 'pod-cidr'), '10.42.9.0/24\n');
+    expect(resolvePodCidr({ dataDir: t.dir('b'), requested: a, claimsDir: t.claimsDir, routes: [] })).toBe(a);
+  });
+});
