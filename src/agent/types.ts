@@ -58,4 +58,10 @@ export interface StatusSink {
   /** The node's `status` object (conditions, addresses, capacity, allocatable, nodeInfo, images). */
   nodeStatus(status: KubeJson): void;
   event(e: AgentEvent): void;
+  /**
+   * Optional: a pod with a deletionTimestamp has no running container left (its final status was
+   * reported first). Like the kubelet's status manager, the link then deletes the pod on the server
+   * with gracePeriodSeconds 0 and a uid precondition, which completes the graceful deletion.
+   */
+  podTerminated?(pod: { namespace: string; name: string; uid: string }): void;
 }
