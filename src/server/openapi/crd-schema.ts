@@ -83,7 +83,7 @@ export function crdVersionDocs(crd: unknown): CrdVersionDocs[] {
     out.push({
       group,
       version,
-      resource: { resource: plural, kind, namespaced, schema: `${prefix}.${kind}`, ...(subs.length ? { subresources: subs } : {}) },
+      resource: { resource: plural, kind, namespaced, schema: `${prefix}.${kind}`, custom: true, ...(subs.length ? { subresources: subs } : {}) },
       schemas: { [`${prefix}.${kind}`]: schema, [`${prefix}.${kind}List`]: list },
     });
   }

@@ -84,7 +84,9 @@ export function resourcePaths(group: string, version: string, res: ServedResourc
   const patchBody = {
     requestBody: {
       content: Object.fromEntries(
-        ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'].map((t) => [
+        // kubectl picks its client-side apply patch type from this list: a custom resource must not
+        // offer strategic merge patch, which the API rejects for it (415) as apiserver does.
+        ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', ...(res.custom ? [] : ['application/strategic-merge-patch+json'])].map((t) => [
           t,
           { schema: ref(`${META}.Patch`) },
         ]),

@@ -17,6 +17,8 @@ export interface ServedResource {
   /** Component schema name of the kind, e.g. io.k8s.api.core.v1.Pod. */
   readonly schema: string;
   readonly subresources?: readonly PublishedSubresource[];
+  /** A CRD-defined kind: no strategic merge patch (apiserver answers it with 415 for them). */
+  readonly custom?: boolean;
 }
 
 export interface ServedGroupVersion {

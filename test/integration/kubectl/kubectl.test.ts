@@ -13,7 +13,9 @@ import type { RunningServer } from '../../helpers/start-server.ts';
 let server: RunningServer;
 
 beforeAll(async () => {
-  server = await startServer();
+  // API machinery semantics (e.g. a deleted namespace stays Terminating until something empties it)
+  // are tested on a passive API; the controllers have their own tests in test/server/controllers.
+  server = await startServer({ extraArgs: ['--disable-controllers'] });
 });
 afterAll(async () => {
   await server?.stop();
@@ -290,14 +292,17 @@ describe('typed commands and other writes', () => {
     expect(waited.code).toBe(0);
   });
 
-  it('explains why logs and exec cannot reach a node yet', async () => {
+  it('explains why logs and exec cannot reach a pod', async () => {
     await ok(['run', 'pending', '-n', 'typed', '--image=busybox']);
     await ok(['run', 'placed', '-n', 'typed', '--image=busybox', '--overrides={"spec":{"nodeName":"far-away"}}']);
-    expect((await k(['logs', 'pending', '-n', 'typed'])).stderr.trim()).toBe('Error from server (BadRequest): pod pending does not have a host assigned');
-    expect((await k(['logs', 'placed', '-n', 'typed'])).stderr.trim()).toBe('Error from server (ServiceUnavailable): no tunnel to node far-away: the agent tunnel is not available yet');
+    // apiserver answers logs of an unscheduled pod with no location: an empty stream.
+    const pending = await k(['logs', 'pending', '-n', 'typed']);
+    expect([pending.code, pending.stdout, pending.stderr.trim()]).toEqual([0, '', '']);
+    expect((await k(['exec', 'pending', '-n', 'typed', '--', 'true'])).stderr).toContain('pod pending does not have a host assigned');
+    expect((await k(['logs', 'placed', '-n', 'typed'])).stderr.trim()).toBe('Error from server (ServiceUnavailable): node far-away has no connected agent');
     const exec = await k(['exec', 'placed', '-n', 'typed', '--', 'true']);
     expect(exec.code).not.toBe(0);
-    expect(exec.stderr).toContain('no tunnel to node far-away: the agent tunnel is not available yet');
+    expect(exec.stderr).toContain('node far-away has no connected agent');
   });
 
   it('server-side apply reports conflicts with other managers', async () => {
@@ -382,6 +387,9 @@ spec:
     - {name: Age, type: date, jsonPath: .metadata.creationTimestamp}
 `)]);
     expect(await ok(['wait', '--for=condition=Established', 'crd/gadgets.example.com', '--timeout=20s'])).toBe('customresourcedefinition.apiextensions.k8s.io/gadgets.example.com condition met\n');
+    await ok(['apply', '-f', manifest('gadget', 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: default}\nspec: {color: blue}\n')]);
+    // Applying a change sends a merge patch: the OpenAPI must not offer strategic merge for a custom resource.
+    expect(await ok(['apply', '-f', manifest('gadget', 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: default}\nspec: {color: red}\n')])).toBe('gadget.example.com/g1 configured\n');
     await ok(['apply', '-f', manifest('gadget', 'apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g1, namespace: default}\nspec: {color: blue}\n')]);
     const out = await ok(['get', 'gd']);
     expect(out).toMatch(/^NAME\s+COLOR\s+AGE\n/);
