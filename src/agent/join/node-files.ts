@@ -6,9 +6,9 @@
  *   client.key  — its private key (0600), made on this device and never sent anywhere
  * Files are replaced atomically (temporary file, fsync, rename, fsync the directory).
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { JoinError } from './errors.ts';
 
@@ -33,28 +33,6 @@ export const nodeFiles = (dir: string) => ({
   key: join(dir, 'client.key'),
 });
 
-export function writeFileAtomic(file: string, data: string, mode: number): void {
-  const dir = dirname(file);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const tmp = join(dir, `.${basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'wx', mode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, file);
-  const dfd = openSync(dir, 'r');
-  try {
-    fsyncSync(dfd);
-  } finally {
-    closeSync(dfd);
-  }
-}
 
 export function writeIdentity(dir: string, id: NodeIdentity): void {
   const f = nodeFiles(dir);

@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { StreamingServerError } from './errors.ts';
 import { replayHead } from './replay-head.ts';
-import { splice } from './splice.ts';
+import { splice } from '../../common/splice.ts';
 
 const CONNECT_TIMEOUT_MS = 10_000;
 

@@ -16,7 +16,7 @@ import { requestUrl } from '../request-info.ts';
 import { badRequest } from '../status.ts';
 import type { ApiError } from '../status.ts';
 import { noHostAssigned, readPodTarget, resolveContainer } from './pod-target.ts';
-import { splice } from './splice.ts';
+import { splice } from '../../../common/splice.ts';
 import { streamRequest } from './stream-options.ts';
 import { isAgentRefusal, noTunnel, tunnelApiError } from './tunnel-errors.ts';
 import { upgradeHead } from './upgrade-head.ts';
