@@ -1,0 +1,179 @@
+// The server under test: `edgeos server` bundled as the product ships it (esbuild, CommonJS, the
+// same options as scripts/bundle.ts), so the RSS it reports has no TypeScript stripper in it
+// (~40 MB). better-sqlite3 stays external: a plain `node dist/edgeos.cjs` looks for the addon at
+// <bundle dir>/../build/Release (only the SEA carries it), while an external better-sqlite3
+// resolves from node_modules as the bundle lives under the repo (.cache/bench).
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { build } from 'esbuild';
+import { Client } from 'undici';
+import { parse } from 'yaml';
+
+const REPO = resolve(import.meta.dirname, '../..');
+
+export interface Credentials {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+export interface BenchServer {
+  readonly url: string;
+  readonly pid: number;
+  readonly creds: Credentials;
+  /** VmRSS and VmHWM of the server process, in MB. */
+  memory(): { rssMb: number; hwmMb: number };
+  /**
+   * Full GCs in the server (SIGUSR2 → the preload below), then `idleMs` of nothing; returns the
+   * server's process.memoryUsage() right after the GCs, in MB.
+   */
+  settle(idleMs: number): Promise<Record<string, number>>;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+async function bundleServer(): Promise<string> {
+  const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
+  const outfile = join(REPO, '.cache', 'bench', 'edgeos-api.cjs');
+  mkdirSync(join(REPO, '.cache', 'bench'), { recursive: true });
+  await build({
+    entryPoints: [join(REPO, 'src/cli/main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'cjs',
+    sourcemap: false,
+    legalComments: 'none',
+    external: ['*.node', 'better-sqlite3'],
+    define: { __EDGEOS_VERSION__: JSON.stringify(pkg.version), __EDGEOS_COMMIT__: JSON.stringify('bench') },
+    logLevel: 'warning',
+  });
+  return outfile;
+}
+
+function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const srv = createServer();
+    srv.once('error', rej);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => res(port));
+    });
+  });
+}
+
+function readCredentials(kubeconfig: string): Credentials {
+  const kc = parse(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
+  const dec = (s: string | undefined): string => Buffer.from(s ?? '', 'base64').toString('utf8');
+  return {
+    ca: dec(kc.clusters[0]?.cluster['certificate-authority-data']),
+    cert: dec(kc.users[0]?.user['client-certificate-data']),
+    key: dec(kc.users[0]?.user['client-key-data']),
+  };
+}
+
+function statusMb(pid: number, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  if (!m) throw new Error(`no ${field} in /proc/${pid}/status`);
+  return Number(m[1]) / 1024;
+}
+
+async function stopChild(child: ChildProcess, pid: number): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  process.kill(pid, 'SIGTERM');
+  const killer = setTimeout(() => {
+    if (child.exitCode === null && child.signalCode === null) process.kill(pid, 'SIGKILL');
+  }, 10_000);
+  await exited;
+  clearTimeout(killer);
+}
+
+async function waitReady(url: string, kubeconfig: string, child: ChildProcess, out: () => string): Promise<Credentials> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`edgeos server exited with ${child.exitCode}:\n${out()}`);
+    if (Date.now() > deadline) throw new Error(`edgeos server was not ready within 60 s:\n${out()}`);
+    if (existsSync(kubeconfig)) {
+      const creds = readCredentials(kubeconfig);
+      const client = new Client(url, { connect: { ca: creds.ca, cert: creds.cert, key: creds.key } });
+      try {
+        const r = await client.request({ path: '/readyz', method: 'GET' });
+        await r.body.dump();
+        if (r.statusCode === 200) return creds;
+      } catch { /* not listening yet */ } finally {
+        await client.close();
+      }
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Bundles and starts `edgeos server --disable-controllers`; the caller must stop() it (try/finally). */
+export async function startBundledServer(): Promise<BenchServer> {
+  const entry = await bundleServer();
+  const dir = mkdtempSync(join(tmpdir(), 'edgeos-bench-api-'));
+  let child: ChildProcess | undefined;
+  try {
+    // Lets the bench force full GCs in the server without touching the product: a preload that
+    // only installs a signal handler (the server does not use SIGUSR2) and reports the heap split.
+    const preload = join(dir, 'settle.cjs');
+    const memFile = join(dir, 'memory.json');
+    writeFileSync(preload, [
+      "process.on('SIGUSR2', () => {",
+      '  for (let i = 0; i < 3; i++) globalThis.gc();',
+      `  require('node:fs').writeFileSync(${JSON.stringify(memFile)}, JSON.stringify(process.memoryUsage()));`,
+      '});',
+    ].join('\n'));
+    const port = await freePort();
+    const kubeconfig = join(dir, 'kc.yaml');
+    const env = { ...process.env, EDGEOS_LOG_LEVEL: 'warn' };
+    child = spawn(process.execPath, [
+      '--expose-gc', '--require', preload, entry, 'server',
+      '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port),
+      '--disable-agent', '--disable-controllers', '--write-kubeconfig', kubeconfig, '--log-level', 'warn',
+    ], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env });
+    const started = child;
+    const pid = started.pid;
+    if (pid === undefined) throw new Error('edgeos server did not start');
+    let out = '';
+    const keep = (b: Buffer): void => {
+      out = (out + b.toString()).slice(-20_000);
+    };
+    started.stdout?.on('data', keep);
+    started.stderr?.on('data', keep);
+    const url = `https://127.0.0.1:${port}`;
+    const creds = await waitReady(url, kubeconfig, started, () => out);
+    return {
+      url,
+      pid,
+      creds,
+      memory: () => ({ rssMb: statusMb(pid, 'VmRSS'), hwmMb: statusMb(pid, 'VmHWM') }),
+      settle: async (idleMs) => {
+        rmSync(memFile, { force: true });
+        process.kill(pid, 'SIGUSR2');
+        await new Promise((r) => setTimeout(r, idleMs));
+        const usage = JSON.parse(readFileSync(memFile, 'utf8')) as Record<string, number>;
+        return Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, Math.round(v / 1024 / 102.4) / 10]));
+      },
+      output: () => out,
+      stop: async () => {
+        try {
+          await stopChild(started, pid);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (e) {
+    if (child?.pid !== undefined) await stopChild(child, child.pid);
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
