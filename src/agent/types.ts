@@ -5,6 +5,7 @@
  * server is unreachable the cache is what keeps pods running and brings them back after an agent
  * restart or a reboot (edge autonomy). Objects are plain Kubernetes JSON.
  */
+import type { NodeStatsReport } from '../common/link/protocol.ts';
 import type { KubeJson } from './kube-json.ts';
 
 export type { KubeJson };
@@ -64,4 +65,6 @@ export interface StatusSink {
    * with gracePeriodSeconds 0 and a uid precondition, which completes the graceful deletion.
    */
   podTerminated?(pod: { namespace: string; name: string; uid: string }): void;
+  /** Optional: resource usage for metrics.k8s.io; sent only while linked, dropped otherwise (never queued). */
+  stats?(report: NodeStatsReport): void;
 }

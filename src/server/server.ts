@@ -17,7 +17,7 @@ import { createHttpsServer, listen } from './https-listener.ts';
 import { advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
 import type { JoinRoutes } from './join/index.ts';
 import { createLinkServer } from './link/index.ts';
-import type { LinkServer } from './link/index.ts';
+import type { LinkServer, NodeStatsSource } from './link/index.ts';
 import { ensurePki, servingSans } from './pki/index.ts';
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
@@ -37,6 +37,8 @@ export interface ApiDeps {
   readonly log: Logger;
   /** Byte streams to nodes' agents (logs/exec/attach/port-forward), over their links. */
   readonly nodeTunnel: NodeTunnel;
+  /** The agents' latest resource usage, for metrics.k8s.io. */
+  readonly nodeStats: NodeStatsSource;
 }
 
 /** What the local agent of `edgeos server` gets: a node identity issued directly, no join token. */
@@ -265,7 +267,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
 
       await ensureDefaultJoinToken({ store, file: config.paths.tokenFile, caPem: pki.caCertPem, servers: servers(), log });
       if (deps.mountApi) {
-        const mounted = deps.mountApi({ store, authenticator, authorizer, log: deps.log, nodeTunnel: linkServer.tunnel });
+        const mounted = deps.mountApi({ store, authenticator, authorizer, log: deps.log, nodeTunnel: linkServer.tunnel, nodeStats: linkServer.stats });
         api = mounted;
         mounted.ready.then(
           () => {

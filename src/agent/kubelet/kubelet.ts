@@ -14,6 +14,7 @@ import { ImageManager } from './images.ts';
 import { podUidLabel } from './labels.ts';
 import { NodeStatusReporter } from './node-status.ts';
 import { Pleg } from './pleg.ts';
+import { StatsCollector } from './stats.ts';
 import { cacheObjectSource, podKey } from './objects.ts';
 import { PodWorker } from './pod-worker.ts';
 import type { TokenSource } from './volumes.ts';
@@ -41,6 +42,8 @@ export interface KubeletOptions {
   housekeepingMs?: number;
   /** Node status sampling (default 10 s). */
   nodeStatusMs?: number;
+  /** Resource usage reports (StatusSink.stats, metrics.k8s.io; default 15 s). */
+  statsMs?: number;
   crashLoopBackoff?: BackoffPolicy;
   imagePullBackoff?: BackoffPolicy;
 }
@@ -67,6 +70,7 @@ export class EdgeKubelet implements Kubelet {
   private readonly ctx: KubeletContext;
   private readonly nodeStatus: NodeStatusReporter;
   private readonly pleg: Pleg;
+  private readonly stats: StatsCollector;
   private readonly workers = new Map<string, PodWorker>();
   /** namespace/name → uid, so a deletion notice (which carries no uid) finds its worker. */
   private readonly uidByName = new Map<string, string>();
@@ -96,6 +100,7 @@ export class EdgeKubelet implements Kubelet {
       tokenSource: o.tokenSource,
       resyncMs: o.resyncMs ?? 10_000,
     };
+    this.stats = new StatsCollector({ runtime: o.runtime, sink: o.status, log, now, ...(o.statsMs ? { intervalMs: o.statsMs } : {}) });
     this.pleg = new Pleg({ runtime: o.runtime, periodMs: o.relistMs ?? 1000, log, onPodChanged: (uid) => this.workers.get(uid)?.kick(0) });
   }
 
@@ -108,6 +113,7 @@ export class EdgeKubelet implements Kubelet {
       await this.pleg.relist();
       await this.relist();
       this.pleg.start();
+      this.stats.start();
     } catch (err) {
       this.rejectReady(err as Error);
       throw err;
@@ -134,6 +140,7 @@ export class EdgeKubelet implements Kubelet {
     clearTimeout(this.housekeeping);
     this.unsubscribe?.();
     this.nodeStatus.stop();
+    this.stats.stop();
     this.pleg.stop();
     await Promise.all([...this.workers.values()].map((w) => w.stop()));
     this.workers.clear();

@@ -21,7 +21,7 @@ import {
   PING_INTERVAL_MS,
   parseServerMessage,
 } from '../../common/link/protocol.ts';
-import type { AckMessage, AgentMessage, NodeRegistration, ServerMessage, WithoutId } from '../../common/link/protocol.ts';
+import type { AckMessage, AgentMessage, NodeRegistration, NodeStatsReport, ServerMessage, WithoutId } from '../../common/link/protocol.ts';
 import { StreamMux } from '../../common/link/stream-mux.ts';
 import type { TunnelHandler } from '../../common/tunnel.ts';
 import type { AgentCache, CachedKind, StatusSink } from '../types.ts';
@@ -173,6 +173,21 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       );
     }
   }
+
+  /** Usage samples go out at once on a synced link, unacknowledged; offline they are dropped. */
+  function sendStats(r: NodeStatsReport): void {
+    const c = conn;
+    if (!c || !c.synced) return;
+    send(c, { type: 'stats', ...r });
+  }
+
+  const statusSink: StatusSink = {
+    podStatus: (pod, status) => queue.podStatus(pod, status),
+    podTerminated: (pod) => queue.podTerminated(pod),
+    nodeStatus: (status) => queue.nodeStatus(status),
+    event: (e) => queue.event(e),
+    stats: sendStats,
+  };
 
   // ---- the desired state ----
 
@@ -433,7 +448,7 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       await loop;
       await applying.catch(() => undefined);
     },
-    statusSink: queue,
+    statusSink,
     stats,
     get connected() {
       return conn?.synced ?? false;

@@ -92,6 +92,31 @@ export interface RenewCertificateMessage {
   readonly csr: string;
 }
 
+/** One container's usage: CPU as a rate over the window, memory as the working set. */
+export interface ContainerUsage {
+  readonly name: string;
+  /** Average CPU use over the window in nanocores (1e9 = one core). */
+  readonly cpuNanoCores: number;
+  readonly memoryBytes: number;
+}
+/** The payload of a `stats` message (what the kubelet samples; the link adds type and id). */
+export interface NodeStatsReport {
+  /** When it was sampled (ms since epoch). */
+  readonly timestamp: number;
+  /** The period the CPU rates average over (ms). */
+  readonly windowMs: number;
+  readonly node: { readonly cpuNanoCores: number; readonly memoryBytes: number };
+  readonly pods: readonly { readonly namespace: string; readonly name: string; readonly uid: string; readonly containers: readonly ContainerUsage[] }[];
+}
+/**
+ * Resource usage of the node and its pods, every 15 s while linked (metrics.k8s.io, `kubectl
+ * top`). Not acknowledged and never queued offline: a late sample is worthless.
+ */
+export interface StatsMessage extends NodeStatsReport {
+  readonly type: 'stats';
+  readonly id: number;
+}
+
 // ---- server → agent ------------------------------------------------------------------------
 
 /** The node's whole desired state at `revision`; the agent replaces its cache with it. */
@@ -157,7 +182,7 @@ export interface StreamCreditMessage {
 }
 
 export type StreamControlMessage = StreamEndMessage | StreamResetMessage | StreamCreditMessage;
-export type AgentMessage = HelloMessage | PodStatusMessage | PodTerminatedMessage | NodeStatusMessage | EventMessage | LeaseMessage | RenewCertificateMessage | AckMessage | StreamControlMessage;
+export type AgentMessage = HelloMessage | PodStatusMessage | PodTerminatedMessage | NodeStatusMessage | EventMessage | LeaseMessage | RenewCertificateMessage | StatsMessage | AckMessage | StreamControlMessage;
 export type ServerMessage = SnapshotMessage | ChangesMessage | BookmarkMessage | StreamOpenMessage | AckMessage | StreamControlMessage;
 
 /** Distributes Omit over a union, so `send` can take a message without its id. */
@@ -172,7 +197,7 @@ export const MAX_MISSED_PONGS = 2;
 /** Largest WebSocket message either side accepts (a snapshot of a big node fits). */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'renew-certificate', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
+const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'renew-certificate', 'stats', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
 const SERVER_TYPES = new Set(['snapshot', 'changes', 'bookmark', 'stream-open', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
 
 function parseWith<T>(text: string, types: Set<string>): T | undefined {

@@ -8,6 +8,7 @@ import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authorizer, UserInfo } from '../auth/types.ts';
 import type { KindBehavior } from '../kinds/types.ts';
+import type { NodeStatsSource } from '../link/node-stats.ts';
 import type { ResourceInfo, ResourceRegistry } from '../registry/index.ts';
 import type { ClusterIpAllocator } from './services/cluster-ip.ts';
 import type { ResourceRequest } from './request-info.ts';
@@ -25,6 +26,8 @@ export interface ApiDeps {
   readonly closing: AbortSignal;
   /** Streams to agents for pods/log, exec, attach, portforward (absent: those answer 503). */
   readonly tunnel?: NodeTunnel;
+  /** The agents' latest resource usage, for metrics.k8s.io (absent: empty lists). */
+  readonly nodeStats?: NodeStatsSource;
 }
 
 export interface Call {

@@ -9,6 +9,7 @@ import type { Logger } from '../../common/log.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authenticator, Authorizer } from '../auth/types.ts';
+import type { NodeStatsSource } from '../link/node-stats.ts';
 import { kindBehavior } from '../kinds/index.ts';
 import { ResourceRegistry } from '../registry/index.ts';
 import { bootstrap } from './bootstrap.ts';
@@ -27,6 +28,8 @@ export interface ApiHandlerDeps {
   readonly serviceCidr?: string;
   /** Streams to agents over their links (src/server/link); without it pods/log, exec, attach, portforward answer 503. */
   readonly nodeTunnel?: NodeTunnel;
+  /** The agents' latest resource usage (src/server/link), served as metrics.k8s.io. */
+  readonly nodeStats?: NodeStatsSource;
 }
 
 export interface ApiHandler {
@@ -51,6 +54,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     now: () => new Date(),
     closing: closing.signal,
     ...(deps.nodeTunnel ? { tunnel: deps.nodeTunnel } : {}),
+    ...(deps.nodeStats ? { nodeStats: deps.nodeStats } : {}),
   };
   const ready = bootstrap(api);
   // Requests wait on `ready`; a bootstrap failure answers them with 500 and is logged once here.

@@ -18,6 +18,8 @@ import { createNodeApiClient } from './node-api-client.ts';
 import type { NodeApiClient } from './node-api-client.ts';
 import { nodeWrites } from './node-writes.ts';
 import { LinkSession } from './link-session.ts';
+import { NodeStatsStore } from './node-stats.ts';
+import type { NodeStatsSource } from './node-stats.ts';
 
 export interface LinkServerOptions {
   readonly store: Store;
@@ -36,6 +38,8 @@ export interface LinkServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   readonly tunnel: NodeTunnel;
   readonly registry: AgentRegistry;
+  /** The latest resource usage of each linked node (metrics.k8s.io). */
+  readonly stats: NodeStatsSource;
   /** Registers a joining node's Node as that node ('exists' when the name is taken). */
   registerNode(node: string, reg: NodeRegistration): Promise<'created' | 'exists'>;
   close(): Promise<void>;
@@ -51,6 +55,7 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
 export function createLinkServer(o: LinkServerOptions): LinkServer {
   const log = o.log.child({ component: 'link' });
   const registry = new AgentRegistry(log);
+  const stats = new NodeStatsStore();
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_MESSAGE_BYTES,
@@ -86,7 +91,12 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
         signNodeCsr: o.signNodeCsr,
         log,
         ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
-        onClose: (s) => registry.remove(s),
+        onStats: (report) => stats.put(node, report),
+        onClose: (s) => {
+          registry.remove(s);
+          // A replaced link closing leaves the newer link's samples alone.
+          if (!registry.isConnected(node)) stats.forget(node);
+        },
       });
       registry.add(session, req.socket.remoteAddress);
     });
@@ -103,6 +113,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
     },
     tunnel: registry,
     registry,
+    stats,
     registerNode: async (node, reg) => nodeWrites(node, await clientFor(node)).register(reg),
     async close() {
       registry.closeAll('the server is shutting down');

@@ -10,7 +10,7 @@ import { EdgeosError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { LinkError } from '../../common/link/errors.ts';
 import { LINK_PROTOCOL_VERSION, MAX_MISSED_PONGS, PING_INTERVAL_MS, parseAgentMessage } from '../../common/link/protocol.ts';
-import type { AckMessage, AgentMessage, ServerMessage, WithoutId } from '../../common/link/protocol.ts';
+import type { AckMessage, AgentMessage, NodeStatsReport, ServerMessage, WithoutId } from '../../common/link/protocol.ts';
 import { StreamMux } from '../../common/link/stream-mux.ts';
 import type { TunnelOpen } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
@@ -26,6 +26,8 @@ export interface LinkSessionOptions {
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly log: Logger;
   readonly pingIntervalMs?: number;
+  /** A `stats` report of the agent (kept for metrics.k8s.io). */
+  readonly onStats?: (report: NodeStatsReport) => void;
   /** Called once when the session ended, for the registry. */
   readonly onClose: (session: LinkSession) => void;
 }
@@ -147,6 +149,12 @@ export class LinkSession {
       case 'lease':
         this.answer(msg.id, () => this.o.writes.renewLease(msg.durationSeconds));
         return;
+      case 'stats': {
+        // Not acknowledged: the agent sends one every 15 s and never retries.
+        const { type: _type, id: _id, ...report } = msg;
+        this.o.onStats?.(report);
+        return;
+      }
       case 'renew-certificate':
         this.o.signNodeCsr(msg.csr, this.node).then(
           (certificate) => {
