@@ -281,13 +281,15 @@ describe('private containerd', () => {
       renameSync(`${t.dir}/oci.tar`, `${t.config.imagesDir}/late-oci.tar`);
       wanted.push('edgeos.test/late-oci:1');
     }
-    const tags = await waitFor('all archives imported', async () => {
+    const importedKinds = () => t.logs.filter((l) => l.msg === 'imported image archive').map((l) => l.compression);
+    // containerd lists an image before `ctr import` has exited and the importer has logged it.
+    const tags = await waitFor('all archives imported and logged', async () => {
       const all = (await t.rt.listImages()).flatMap((i) => i.repoTags);
-      return wanted.every((w) => all.includes(w)) ? all : undefined;
+      const logged = importedKinds();
+      return wanted.every((w) => all.includes(w)) && logged.includes('gzip') && logged.includes('zstd') ? all : undefined;
     });
     expect(tags).toContain(busyboxImage);
-    const imported = t.logs.filter((l) => l.msg === 'imported image archive').map((l) => l.compression);
-    expect(imported).toEqual(expect.arrayContaining(['gzip', 'zstd']));
+    expect(importedKinds()).toEqual(expect.arrayContaining(['gzip', 'zstd']));
     const failed = t.logs.find((l) => l.msg === 'image archive import failed');
     expect(failed?.file).toBe(`${t.config.imagesDir}/broken.tar`);
     expect(String(failed?.err)).toMatch(/^import .*broken\.tar: ctr exited 1: /);

@@ -81,14 +81,20 @@ describe('Deployment with kubectl', () => {
     expect((await k('set', 'image', 'deployment/web', 'nginx=nginx:1.26')).code).toBe(0);
     const status = await k('rollout', 'status', 'deployment/web', '--timeout=90s');
     expect(status.stdout).toContain('successfully rolled out');
-    const sets = await replicaSets('app=web');
-    expect(sets).toHaveLength(2);
-    const byRevision = new Map(sets.map((rs) => [rs.metadata.annotations?.['deployment.kubernetes.io/revision'], rs]));
+    // rollout status succeeds on pod counts from ReplicaSet status (as in Kubernetes); the old
+    // ReplicaSet's spec may reach 0 a moment later, so wait for the end state.
+    const byRevision = await waitFor(async () => {
+      const sets = await replicaSets('app=web');
+      const m = new Map(sets.map((rs) => [rs.metadata.annotations?.['deployment.kubernetes.io/revision'], rs]));
+      return sets.length === 2 && (m.get('1')?.spec as { replicas: number } | undefined)?.replicas === 0 ? m : undefined;
+    }, 'the old ReplicaSet scaled to 0');
     const v2 = byRevision.get('2');
     expect(((v2?.spec as { template: { spec: { containers: { image: string }[] } } }).template.spec.containers[0])?.image).toBe('nginx:1.26');
     expect((v2?.spec as { replicas: number }).replicas).toBe(2);
-    expect((byRevision.get('1')?.spec as { replicas: number }).replicas).toBe(0);
-    const pods = await listPods(c.client, 'default', 'app=web');
+    const pods = await waitFor(async () => {
+      const ps = await listPods(c.client, 'default', 'app=web');
+      return ps.length === 2 ? ps : undefined;
+    }, 'two pods of the new ReplicaSet');
     expect(pods.map((p) => (p.spec as { containers: { image: string }[] }).containers[0]?.image)).toEqual(['nginx:1.26', 'nginx:1.26']);
 
     const history = await k('rollout', 'history', 'deployment/web');
