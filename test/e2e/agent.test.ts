@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_CLAIMS_DIR } from '../../src/runtime/cni/pod-cidr.ts';
-import { resolveRuntimeConfig } from '../../src/runtime/index.ts';
+import { silentLogger } from '../../src/common/log.ts';
+import { createContainerRuntime, resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { kubectl } from '../helpers/kubectl.ts';
 import { startServer } from '../helpers/start-server.ts';
@@ -83,18 +84,33 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  // The agent first, so its kubelet cannot recreate what we remove; its containerd stops with it
+  // (pods keep running, by design), so a containerd of the test's own on the agent's data dir
+  // removes every pod through CRI, which also tears down their network namespaces and rules.
   try {
-    if (server) await k(['delete', 'namespace', 'e2e', '--wait=false']);
-    if (runtimeConfig.containerd) await removeAllPods(runtimeConfig.containerd.address).catch(() => undefined);
-  } finally {
     await stopProcess(agent);
     await server?.stop();
+  } finally {
+    await removePodsOfStoppedAgent();
     if (serverDir) rmSync(serverDir, { recursive: true, force: true });
     deleteLink(runtimeConfig.cni.bridge);
     releasePodCidrClaim(agentDir);
     removeDataDir(agentDir);
   }
 }, 120_000);
+
+async function removePodsOfStoppedAgent(): Promise<void> {
+  const kept = join(agentDir, 'agent', 'pod-cidr');
+  const podCidr = existsSync(kept) ? readFileSync(kept, 'utf8').trim() : undefined;
+  const config = resolveRuntimeConfig({ dataDir: agentDir, ...(podCidr ? { podCidr } : {}) });
+  const rt = createContainerRuntime(config, { log: silentLogger() });
+  try {
+    await rt.start(AbortSignal.timeout(60_000));
+    if (config.containerd) await removeAllPods(config.containerd.address);
+  } finally {
+    await rt.stop();
+  }
+}
 
 describe('a device joined with edgeos join runs workloads driven by kubectl', () => {
   it('runs a Deployment with ConfigMap/Secret env and volumes until rollout status succeeds', async () => {
