@@ -7,7 +7,7 @@ import { child, map, maps, num, setDefault, str, type JsonMap } from './access.t
 import { duplicate, invalid, notFound, notSupported, required } from './field-errors.ts';
 import { defaultProbesAndHooks, validateProbesAndHooks } from './probe.ts';
 import { isDns1123Label, isQualifiedName, isValidPortName, isValidPortNum } from './names.ts';
-import { isQuantity, parseQuantity, quantityError } from './quantity.ts';
+import { isQuantity, parseQuantity, quantityError } from '../../common/quantity.ts';
 import type { FieldError } from './types.ts';
 
 /** SetDefaults_Container: ":latest" or no tag pulls Always, anything else IfNotPresent. */

@@ -91,7 +91,7 @@ export function kindBehavior(group: string, kind: string): KindBehavior | undefi
 
 export { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 export { generateJobSelector } from './job.ts';
-export { parseQuantity, isQuantity } from './quantity.ts';
+export { parseQuantity, isQuantity } from '../../common/quantity.ts';
 export { humanDuration, ageSince } from './age.ts';
 export { selectorMatches, formatLabelSelector } from './label-selector.ts';
 export type { FieldError, KindBehavior, KubeObject, TableColumn, TableSpec } from './types.ts';

@@ -8,7 +8,7 @@ import { forbidden, invalid } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { defaultPodSpec, validatePodSpec } from './pod-spec.ts';
 import { podTable } from './pod-table.ts';
-import { parseQuantity } from './quantity.ts';
+import { parseQuantity } from '../../common/quantity.ts';
 import type { FieldError, KindBehavior, KubeObject } from './types.ts';
 
 /** DefaultTolerationSeconds admission: 300 s for the two node-health taints. */

@@ -6,7 +6,7 @@ import { map, str } from './access.ts';
 import { AGE_COLUMN, CREATED_AT_TABLE, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { invalid, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
-import { quantityError } from './quantity.ts';
+import { quantityError } from '../../common/quantity.ts';
 import type { FieldError, KindBehavior } from './types.ts';
 
 const validateMeta = metaValidator(true);

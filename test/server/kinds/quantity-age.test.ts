@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ageSince, humanDuration } from '../../../src/server/kinds/age.ts';
-import { QUANTITY_FORMAT_ERROR, isQuantity, parseQuantity, quantityError } from '../../../src/server/kinds/quantity.ts';
+import { QUANTITY_FORMAT_ERROR, isQuantity, parseQuantity, quantityError } from '../../../src/common/quantity.ts';
 
 describe('parseQuantity', () => {
   it.each([

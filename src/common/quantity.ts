@@ -1,9 +1,9 @@
 /**
  * Resource quantities (k8s.io/apimachinery/pkg/api/resource, quantity.go): "100m", "1.5", "128Mi",
  * "1G", "2e3". parseQuantity gives the value as a plain number (cores for cpu, bytes for memory),
- * which is what the validators and the scheduler compare.
+ * which is what the validators, the scheduler and the kubelet compare.
  */
-import { InvalidInputError } from '../../common/errors.ts';
+import { InvalidInputError } from './errors.ts';
 
 /** The exact text of resource.ErrFormatWrong. */
 export const QUANTITY_FORMAT_ERROR =
