@@ -66,7 +66,8 @@ afterAll(async () => {
 describe('through the real agent link', () => {
   it('kubectl logs, --tail and -f', async () => {
     // stdout and stderr are copied by separate goroutines in containerd: only per-stream order is fixed.
-    await waitFor('talker logs', async () => /^one\n(.*\n)*two\n/.test((await kubectl(server, ['logs', 'talker'])).stdout));
+    // Wait for the first tick as well: --tail=1 below expects the last line to be one.
+    await waitFor('talker logs', async () => /^one\n(.*\n)*two\n(.*\n)*tick \d+\n$/.test((await kubectl(server, ['logs', 'talker'])).stdout));
     expect((await kubectl(server, ['logs', 'talker', '--tail=1'])).stdout).toMatch(/^tick \d+\n$/);
     const follow = kubectlStream(server, ['logs', '-f', 'talker', '--tail=1']);
     try {
