@@ -86,10 +86,18 @@ export function createEndpointSliceController(ctx: ControllerContext): Controlle
       }),
     ];
 
+    // Slices this controller created that the informer may not show yet (kube's endpointSliceTracker):
+    // without them a sync right after a create would create a second slice for the same Service.
+    const created = new Map<string, EndpointSlice[]>();
+
     async function sync(key: string): Promise<void> {
       const { namespace = '', name } = splitKey(key);
       const ref = inNamespace(resources.endpointSlices, namespace);
-      const existing = slices.byIndex('managed-service', key);
+      const cached = slices.byIndex('managed-service', key);
+      const pending = (created.get(key) ?? []).filter((p) => !cached.some((c) => c.metadata.uid === p.metadata.uid));
+      if (pending.length > 0) created.set(key, pending);
+      else created.delete(key);
+      const existing = [...cached, ...pending];
       const service = services.get(namespace, name);
       const selector = service?.spec?.selector;
       if (!service || !selector || Object.keys(selector).length === 0) {
@@ -118,10 +126,14 @@ export function createEndpointSliceController(ctx: ControllerContext): Controlle
           const [s] = unused.splice(i, 1) as [EndpointSlice];
           await client.update(ref, { ...s, metadata: { ...s.metadata, labels, ownerReferences: [owner] }, ...body });
         } else {
-          await client.create(ref, { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { generateName: `${name}-`, namespace, labels, ownerReferences: [owner] }, ...body });
+          const made = await client.create(ref, { apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice', metadata: { generateName: `${name}-`, namespace, labels, ownerReferences: [owner] }, ...body });
+          created.set(key, [...(created.get(key) ?? []), made as EndpointSlice]);
         }
       }
       for (const s of unused) {
+        const left = (created.get(key) ?? []).filter((p) => p.metadata.uid !== s.metadata.uid);
+        if (left.length > 0) created.set(key, left);
+        else created.delete(key);
         await client.delete(ref, s.metadata.name ?? '', { preconditions: { uid: s.metadata.uid ?? '' } }).catch((err: unknown) => {
           if (!(err instanceof NotFoundError)) throw err;
         });
