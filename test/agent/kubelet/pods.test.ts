@@ -154,6 +154,8 @@ describe('kubelet on containerd: a pod with config, volumes, init containers and
     const uid = pod.metadata!.uid!;
     await node.cache.delete('Pod', 'default', 'web');
     await until('sandbox removed', async () => (await node.rt.listPodSandboxes({ labelSelector: { [podUidLabel]: uid } })).length === 0, 60_000);
+    // The pod's directories go after its sandbox, in the same cleanup.
+    await until('pod directories removed', () => !existsSync(join(node.rootDir, 'pods', uid)) && !existsSync(join(node.config.podLogsDir, `default_web_${uid}`)), 30_000);
     expect(readFileSync(join(node.dir, 'host-share', 'prestop'), 'utf8')).toBe('bye\n');
     expect(await node.rt.listContainers({ labelSelector: { [podUidLabel]: uid } })).toEqual([]);
     expect(existsSync(join(node.rootDir, 'pods', uid))).toBe(false);
@@ -209,5 +211,7 @@ describe('kubelet on containerd: pods that cannot start yet', () => {
     expect(await exec(cid, 'cat /tmp/post-start /v/f')).toBe('arrived\nfile');
     await node.cache.delete('Pod', 'default', 'later');
     await until('sandbox removed', async () => (await node.rt.listPodSandboxes({ labelSelector: { [podUidLabel]: uid } })).length === 0, 60_000);
+    // The pod's directories go after its sandbox, in the same cleanup.
+    await until('pod directories removed', () => !existsSync(join(node.rootDir, 'pods', uid)) && !existsSync(join(node.config.podLogsDir, `default_web_${uid}`)), 30_000);
   });
 });
