@@ -65,6 +65,12 @@ export interface StatusSink {
    * with gracePeriodSeconds 0 and a uid precondition, which completes the graceful deletion.
    */
   podTerminated?(pod: { namespace: string; name: string; uid: string }): void;
-  /** Optional: resource usage for metrics.k8s.io; sent only while linked, dropped otherwise (never queued). */
-  stats?(report: NodeStatsReport): void;
+  /**
+   * Optional: the kubelet hands over its usage sampler; the link answers the server's stats
+   * requests (metrics.k8s.io, `kubectl top`) with it. Nothing is sent unless the server asks.
+   */
+  serveStats?(sample: UsageSampler): void;
 }
+
+/** Samples the node's and its pods' resource usage now (the kubelet's StatsCollector). */
+export type UsageSampler = () => Promise<NodeStatsReport>;

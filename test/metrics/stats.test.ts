@@ -1,13 +1,15 @@
-// Resource usage for `kubectl top`, piece by piece: the agent's CPU rates and report, the
-// server's store of the latest report per node, and the metrics.k8s.io quantities.
+// Resource usage for `kubectl top`, piece by piece: the agent's CPU rates, report and on-demand
+// collector, the server's cache of samples per node, and the metrics.k8s.io quantities.
 import { describe, expect, it } from 'vitest';
-import { StatsCollector, buildReport, cpuNanoCores } from '../../src/agent/kubelet/stats.ts';
-import type { StatusSink } from '../../src/agent/types.ts';
+import { StatsCollector, buildReport, countersOf, cpuNanoCores, pickBaseline } from '../../src/agent/kubelet/stats.ts';
+import type { RuntimeReading } from '../../src/agent/kubelet/stats.ts';
+import type { StatusSink, UsageSampler } from '../../src/agent/types.ts';
 import type { NodeStatsReport } from '../../src/common/link/protocol.ts';
 import { silentLogger } from '../../src/common/log.ts';
 import type { ContainerRuntime, ContainerStats, NodeStats, PodSandbox } from '../../src/runtime/types.ts';
 import { cpuQuantity, goDuration, memoryQuantity, nodeMetrics, podMetrics } from '../../src/server/api/subresources/metrics.ts';
-import { NodeStatsStore } from '../../src/server/link/node-stats.ts';
+import { LinkError } from '../../src/common/link/errors.ts';
+import { NodeStatsCache } from '../../src/server/link/node-stats.ts';
 
 const node = (at: number, cumulative: number): NodeStats => ({
   timestampMs: at, cpuUsageCoreNanoSeconds: cumulative, cpuUsageNanoCores: 7, memoryWorkingSetBytes: 512 * 2 ** 20,
@@ -36,17 +38,12 @@ describe('CPU rates', () => {
 });
 
 describe('the agent’s report', () => {
-  it('groups containers by pod, computes rates against the previous sample and forgets gone containers', () => {
-    const prev = new Map<string, { cumulative: number; at: number }>();
-    const sandboxes = [sandbox('s1', 'web', 'u1'), sandbox('s2', 'idle', 'u2')];
-    const first = buildReport({ node: node(0, 0), containers: [container('c1', 's1', 'nginx', 0, 0, 99), container('c9', 's1', 'gone', 0, 0)], sandboxes, now: 0, lastAt: undefined, intervalMs: 15_000 }, prev);
-    expect(first.windowMs).toBe(15_000);
-    expect(first.pods[0]!.containers.find((c) => c.name === 'nginx')!.cpuNanoCores).toBe(99);
-    const r = buildReport({
-      node: node(15_000, 15e9),
-      containers: [container('c2', 's1', 'sidecar', 15_000, 3e9), container('c1', 's1', 'nginx', 15_000, 1.5e9)],
-      sandboxes, now: 15_000, lastAt: 0, intervalMs: 15_000,
-    }, prev);
+  const sandboxes = [sandbox('s1', 'web', 'u1'), sandbox('s2', 'idle', 'u2')];
+  const reading = (at: number, nodeCpu: number, containers: ContainerStats[]): RuntimeReading => ({ node: node(at, nodeCpu), containers, sandboxes, now: at });
+
+  it('groups containers by pod and computes rates against the kept reading', () => {
+    const base = countersOf(reading(0, 0, [container('c1', 's1', 'nginx', 0, 0), container('c9', 's1', 'gone', 0, 0)]));
+    const r = buildReport(reading(15_000, 15e9, [container('c2', 's1', 'sidecar', 15_000, 3e9), container('c1', 's1', 'nginx', 15_000, 1.5e9)]), base);
     expect(r).toEqual({
       timestamp: 15_000,
       windowMs: 15_000,
@@ -54,74 +51,168 @@ describe('the agent’s report', () => {
       // The idle pod has no running container: it is not reported.
       pods: [{ namespace: 'default', name: 'web', uid: 'u1', containers: [
         { name: 'nginx', cpuNanoCores: 100_000_000, memoryBytes: 12_345 * 1024 },
-        { name: 'sidecar', cpuNanoCores: 0, memoryBytes: 12_345 * 1024 }, // first sample of c2: the runtime's rate
+        { name: 'sidecar', cpuNanoCores: 0, memoryBytes: 12_345 * 1024 }, // c2 started after the kept reading: the runtime's rate
       ] }],
     });
-    expect([...prev.keys()].sort()).toEqual(['c1', 'c2', 'node']);
   });
 
-  it('the collector primes at start, reports shortly after and sends only to a sink with stats', async () => {
-    let cumulative = 0;
-    let at = 1_000_000;
-    const runtime = {
-      nodeStats: async () => node(at, cumulative),
-      containerStats: async () => [container('c1', 's1', 'app', at, cumulative / 2)],
-      listPodSandboxes: async () => [sandbox('s1', 'web', 'u1')],
-    } as unknown as ContainerRuntime;
-    const sent: NodeStatsReport[] = [];
-    const sink: StatusSink = { podStatus: () => undefined, nodeStatus: () => undefined, event: () => undefined, stats: (r) => sent.push(r) };
-    const c = new StatsCollector({ runtime, sink, log: silentLogger(), now: () => at, firstMs: 50, intervalMs: 60_000 });
-    c.start();
-    await new Promise((r) => setTimeout(r, 10));
-    expect(sent).toHaveLength(0); // the priming sample is not sent
-    cumulative = 2e9;
-    at += 1000;
-    await new Promise((r) => setTimeout(r, 100));
-    c.stop();
-    expect(sent).toHaveLength(1);
-    expect(sent[0]!.windowMs).toBe(1000);
-    expect(sent[0]!.node.cpuNanoCores).toBe(2e9);
-    expect(sent[0]!.pods[0]!.containers[0]!.cpuNanoCores).toBe(1e9);
-    // A sink without stats (an older link) gets nothing and the runtime is not even sampled.
-    let sampled = 0;
-    const quiet = new StatsCollector({ runtime: { ...runtime, nodeStats: async () => { sampled++; return node(0, 0); } } as unknown as ContainerRuntime, sink: { podStatus: () => undefined, nodeStatus: () => undefined, event: () => undefined }, log: silentLogger(), now: Date.now, firstMs: 1 });
-    quiet.start();
-    await new Promise((r) => setTimeout(r, 20));
-    quiet.stop();
-    expect(sampled).toBe(0);
+  it('rates against the newest reading at least the minimum window old, else the oldest usable one', () => {
+    const at = (t: number) => countersOf(reading(t, 0, []));
+    const kept = [at(0), at(15_000)];
+    expect(pickBaseline(kept, 21_000, 5000, 60_000)?.at).toBe(15_000); // 6 s window
+    expect(pickBaseline(kept, 17_000, 5000, 60_000)?.at).toBe(0); // 2 s would be too short: 17 s
+    expect(pickBaseline([at(15_000)], 17_000, 5000, 60_000)?.at).toBe(15_000); // the only one
+    expect(pickBaseline(kept, 100_000, 5000, 60_000)).toBeUndefined(); // both too old
+    expect(pickBaseline([], 1000, 5000, 60_000)).toBeUndefined();
+    expect(pickBaseline([at(1000)], 1000, 5000, 60_000)).toBeUndefined(); // no time passed
   });
 });
 
-describe('the server’s store of samples', () => {
-  const report = (cpu: number): NodeStatsReport => ({ timestamp: 1000, windowMs: 15_000, node: { cpuNanoCores: cpu, memoryBytes: 1024 }, pods: [{ namespace: 'default', name: 'web', uid: 'u1', containers: [{ name: 'app', cpuNanoCores: cpu, memoryBytes: 2048 }] }] });
+describe('the agent’s collector', () => {
+  // A runtime whose counters the test moves; every read is counted.
+  function counting() {
+    const r = { cumulative: 0, at: 1_000_000, reads: 0, sandboxReads: 0 };
+    const runtime = {
+      nodeStats: async () => (r.reads++, node(r.at, r.cumulative)),
+      containerStats: async () => [container('c1', 's1', 'app', r.at, r.cumulative / 2, 42)],
+      listPodSandboxes: async () => (r.sandboxReads++, [sandbox('s1', 'web', 'u1')]),
+    } as unknown as ContainerRuntime;
+    return { r, runtime };
+  }
+  const sinkWith = (serve?: (s: UsageSampler) => void): StatusSink => ({ podStatus: () => undefined, nodeStatus: () => undefined, event: () => undefined, ...(serve ? { serveStats: serve } : {}) });
 
-  it('keeps the latest report per node and forgets it on request or when stale', () => {
-    let now = 0;
-    const s = new NodeStatsStore({ now: () => now, staleMs: 120_000 });
-    s.put('a', report(1));
-    s.put('a', report(2));
-    s.put('b', report(3));
-    expect(s.all().map((x) => [x.nodeName, x.node.cpuNanoCores])).toEqual([['a', 2], ['b', 3]]);
-    s.forget('b');
-    expect(s.get('b')).toBeUndefined();
-    now = 120_001;
-    expect(s.get('a')).toBeUndefined();
-    expect(s.all()).toEqual([]);
+  it('reads the runtime locally, sends nothing by itself, and answers a request with rates since a kept reading', async () => {
+    const { r, runtime } = counting();
+    let sampler: UsageSampler | undefined;
+    const c = new StatsCollector({ runtime, sink: sinkWith((s) => (sampler = s)), log: silentLogger(), now: () => r.at, intervalMs: 60_000, minWindowMs: 5000 });
+    c.start();
+    try {
+      await waitUntil(() => r.reads === 1);
+      await new Promise((res) => setTimeout(res, 10)); // the reading is kept once both answers are in
+      expect(r.sandboxReads).toBe(0); // a local reading needs only the counters
+      r.cumulative = 12e9; // two cores for 6 s
+      r.at += 6000;
+      const report = await sampler!();
+      expect(report.windowMs).toBe(6000);
+      expect(report.node.cpuNanoCores).toBe(2e9);
+      expect(report.pods[0]!.containers[0]!.cpuNanoCores).toBe(1e9);
+      // A second request a moment later still rates over the kept reading, not over the moment.
+      r.cumulative = 13e9;
+      r.at += 500;
+      const again = await sampler!();
+      expect(again.windowMs).toBe(6500);
+      expect(again.node.cpuNanoCores).toBe(2e9);
+      // Concurrent requests share one reading of the runtime.
+      const before = r.reads;
+      const [a, b] = await Promise.all([sampler!(), sampler!()]);
+      expect(a).toBe(b);
+      expect(r.reads).toBe(before + 1);
+    } finally {
+      c.stop();
+    }
   });
 
-  it('sanitizes what comes off the wire', () => {
-    const s = new NodeStatsStore();
-    s.put('a', { timestamp: 5, windowMs: -1, node: { cpuNanoCores: Number.NaN, memoryBytes: 'x' }, pods: [
+  it('reads twice a moment apart when it has no usable reading yet', async () => {
+    const { r, runtime } = counting();
+    // The runtime fails at first, so the collector keeps no reading.
+    const failing = { ...runtime, nodeStats: async () => Promise.reject(new Error('containerd is starting')) } as unknown as ContainerRuntime;
+    let sampler: UsageSampler | undefined;
+    let clock = r.at;
+    const c = new StatsCollector({ runtime: failing, sink: sinkWith((s) => (sampler = s)), log: silentLogger(), now: () => clock, intervalMs: 60_000, firstWindowMs: 50 });
+    c.start();
+    try {
+      await expect(sampler!()).rejects.toThrow(/containerd is starting/);
+      Object.assign(failing, { nodeStats: async () => { r.reads++; clock += 1000; r.cumulative += 0.5e9; return node(clock, r.cumulative); } });
+      const report = await sampler!();
+      expect(r.reads).toBe(2);
+      expect(report.windowMs).toBe(1000);
+      expect(report.node.cpuNanoCores).toBe(0.5e9);
+    } finally {
+      c.stop();
+    }
+  });
+
+  it('a sink without serveStats (a link that cannot answer) gets nothing and nothing is read', async () => {
+    const { r, runtime } = counting();
+    const quiet = new StatsCollector({ runtime, sink: sinkWith(), log: silentLogger(), now: Date.now });
+    quiet.start();
+    await new Promise((res) => setTimeout(res, 20));
+    quiet.stop();
+    expect(r.reads).toBe(0);
+  });
+});
+
+describe('the server’s cache of samples', () => {
+  const report = (cpu: number): NodeStatsReport => ({ timestamp: 1000, windowMs: 15_000, node: { cpuNanoCores: cpu, memoryBytes: 1024 }, pods: [{ namespace: 'default', name: 'web', uid: 'u1', containers: [{ name: 'app', cpuNanoCores: cpu, memoryBytes: 2048 }] }] });
+
+  function cache(answer: (node: string) => Promise<NodeStatsReport>) {
+    const t = { now: 0, asked: [] as string[], linked: ['b', 'a'] };
+    const c = new NodeStatsCache({
+      fetch: (n) => (t.asked.push(n), answer(n)),
+      linked: () => [...t.linked],
+      log: silentLogger(),
+      now: () => t.now,
+      maxAgeMs: 10_000,
+    });
+    return { c, t };
+  }
+
+  it('asks a node only when read, reuses its sample while young, and shares a request in flight', async () => {
+    let cpu = 1;
+    const { c, t } = cache(async () => report(cpu++));
+    expect(t.asked).toEqual([]);
+    const [x, y] = await Promise.all([c.get('a'), c.get('a')]);
+    expect(x).toBe(y);
+    expect(x).toMatchObject({ nodeName: 'a', receivedAt: 0, node: { cpuNanoCores: 1 } });
+    t.now = 9_999;
+    expect((await c.get('a'))?.node.cpuNanoCores).toBe(1);
+    expect(t.asked).toEqual(['a']);
+    t.now = 10_000;
+    expect((await c.get('a'))?.node.cpuNanoCores).toBe(2);
+    expect((await c.all()).map((s) => [s.nodeName, s.node.cpuNanoCores])).toEqual([['a', 2], ['b', 3]]);
+    expect(t.asked).toEqual(['a', 'a', 'b']);
+    c.forget('a');
+    expect((await c.get('a'))?.node.cpuNanoCores).toBe(4);
+    // A node without a link is not asked at all.
+    expect(await c.get('offline')).toBeUndefined();
+    expect(t.asked).not.toContain('offline');
+  });
+
+  it('leaves out a node that is too slow and remembers that for a while; a refusal is not remembered', async () => {
+    const { c, t } = cache(async (n) => {
+      if (n === 'b') throw new LinkError('STATS_TIMEOUT', 'no answer in 5000 ms');
+      if (n === 'c') throw new LinkError('STATS_UNAVAILABLE', 'no runtime');
+      return report(7);
+    });
+    t.linked.push('c');
+    expect((await c.all()).map((s) => s.nodeName)).toEqual(['a']);
+    const askedOf = (n: string) => t.asked.filter((x) => x === n).length;
+    expect(await c.get('b')).toBeUndefined();
+    expect(askedOf('b')).toBe(1);
+    expect(await c.get('c')).toBeUndefined();
+    expect(askedOf('c')).toBe(2);
+    t.now = 10_000;
+    expect(await c.get('b')).toBeUndefined();
+    expect(askedOf('b')).toBe(2);
+  });
+
+  it('sanitizes what comes off the wire', async () => {
+    const { c } = cache(async () => ({ timestamp: 5, windowMs: -1, node: { cpuNanoCores: Number.NaN, memoryBytes: 'x' }, pods: [
       { namespace: 'default', name: 'ok', uid: 'u', containers: [{ name: 'c', cpuNanoCores: 10, memoryBytes: 20 }, { cpuNanoCores: 1 }] },
       { name: 'no-namespace', containers: [] },
       null,
-    ] } as unknown as NodeStatsReport);
-    const got = s.get('a')!;
+    ] }) as unknown as NodeStatsReport);
+    const got = (await c.get('a'))!;
     expect(got.node).toEqual({ cpuNanoCores: 0, memoryBytes: 0 });
     expect(got.windowMs).toBe(0);
     expect(got.pods).toEqual([{ namespace: 'default', name: 'ok', uid: 'u', containers: [{ name: 'c', cpuNanoCores: 10, memoryBytes: 20 }] }]);
   });
 });
+
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 200 && !cond(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!cond()) throw new Error('condition not reached');
+}
 
 describe('metrics.k8s.io quantities and objects', () => {
   it('writes CPU like metrics-server', () => {

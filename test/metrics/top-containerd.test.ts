@@ -1,7 +1,8 @@
 /**
  * `kubectl top` with real numbers: a device joined with `edgeos join` (its own process, private
- * containerd, busybox imported air-gapped) runs a pod; its kubelet samples the runtime and sends
- * `stats` over the link; kubectl 1.32 then prints the pod's and the node's usage.
+ * containerd, busybox imported air-gapped) runs a pod; when metrics are read the server asks its
+ * agent over the link (`stats-request`) and the kubelet answers from the runtime; kubectl 1.32
+ * then prints the pod's and the node's usage.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -94,8 +95,9 @@ spec:
     await waitFor('the pod Running', async () =>
       (await kubectl(server!, ['get', 'pod', 'busy', '-o', 'jsonpath={.status.phase}'])).stdout === 'Running',
     120_000);
-    // The kubelet reports every 15 s (and 2 s after start); a container's CPU is a rate between two
-    // of its samples, so it shows from the second report that saw the container on.
+    // A container's CPU is a rate since the kubelet's last kept reading (every 15 s); a container
+    // younger than that reading has the runtime's own rate, which may still be 0 — the server
+    // reuses a sample for 10 s, so this may take a couple of reads.
     const raw = await waitFor('a PodMetrics with CPU', async () => {
       const r = await kubectl(server!, ['get', '--raw', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/busy']);
       if (r.code !== 0) return undefined;

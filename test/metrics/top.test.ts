@@ -1,6 +1,7 @@
 // `kubectl top pod` and `kubectl top node` (kubectl 1.32) against the real server, with usage
-// that a joined agent sends over its real link (`stats`). The agent runs without a container
-// runtime, so the test hands its link the report the kubelet's collector would send.
+// that the server asks a joined agent for over its real link (`stats-request`), only when
+// metrics are read. The agents run without a container runtime, so the test hands their links
+// the sampler the kubelet's collector would (and counts its calls).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeStatsReport } from '../../src/common/link/protocol.ts';
 import { kubectl } from '../helpers/kubectl.ts';
@@ -9,6 +10,9 @@ import type { ServerProcess, TestAgent } from '../link/harness.ts';
 
 let server: ServerProcess;
 let agent: TestAgent;
+/** A second node whose agent gets slow. */
+let slow: TestAgent;
+let sampled = 0;
 const uids: Record<string, string> = {};
 
 async function createPod(namespace: string, name: string, labels: Record<string, string>): Promise<void> {
@@ -44,12 +48,14 @@ beforeAll(async () => {
   await createPod('default', 'db', { app: 'db' });
   await createPod('kube-system', 'dns', { app: 'dns' });
   agent = await startTestAgent(server.token(), 'metered', server.dir, { labels: { zone: 'lab' } });
+  slow = await startTestAgent(server.token(), 'slow', server.dir);
   // kubectl top node takes allocatable from the Node for its percentages.
   agent.agent.link!.statusSink.nodeStatus({ capacity: { cpu: '4', memory: '4Gi' }, allocatable: { cpu: '4', memory: '4Gi' } });
   await waitFor('node allocatable', async () => ((await server.api('GET', '/api/v1/nodes/metered')).body.status?.allocatable?.cpu === '4' ? true : undefined));
 }, 120_000);
 
 afterAll(async () => {
+  await slow?.stop();
   await agent?.stop();
   await server?.dispose();
 });
@@ -57,7 +63,10 @@ afterAll(async () => {
 const rows = (stdout: string) => stdout.trim().split('\n').map((l) => l.trim().split(/\s+/));
 
 describe('kubectl top over the link', () => {
-  it('says metrics are not available before any agent reported', async () => {
+  it('says metrics are not available while no agent can sample (and answers at once)', async () => {
+    const started = Date.now();
+    expect((await server.api('GET', '/apis/metrics.k8s.io/v1beta1/nodes')).body.items).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(2500); // a refusal, not the 5 s timeout
     const list = await kubectl(server, ['top', 'node']);
     expect(list.code).not.toBe(0);
     expect(list.stderr).toMatch(/metrics not available/i);
@@ -68,12 +77,18 @@ describe('kubectl top over the link', () => {
     expect((await server.api('GET', '/apis/metrics.k8s.io/v1beta1/nodes')).body.items).toEqual([]);
   });
 
-  it('serves what the agent reported as PodMetrics and NodeMetrics', async () => {
-    agent.agent.link!.statusSink.stats!(report());
-    const list = await waitFor('pod metrics', async () => {
-      const b = (await server.api('GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods')).body;
-      return b.items?.length ? b : undefined;
+  it('asks the agent only when metrics are read, once for concurrent reads, and serves its sample as PodMetrics and NodeMetrics', async () => {
+    agent.agent.link!.statusSink.serveStats!(async () => {
+      sampled++;
+      await new Promise((r) => setTimeout(r, 300));
+      return report();
     });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(sampled).toBe(0); // nothing is pushed
+    const lists = await Promise.all([1, 2, 3, 4, 5].map(() => server.api('GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods')));
+    expect(sampled).toBe(1);
+    const list = lists[0]!.body;
+    for (const l of lists) expect(l.body).toEqual(list);
     expect(list.kind).toBe('PodMetricsList');
     expect(list.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['db', 'web']);
     const web = (await server.api('GET', '/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/web')).body;
@@ -89,6 +104,8 @@ describe('kubectl top over the link', () => {
     expect(all.items.map((i: { metadata: { namespace: string; name: string } }) => `${i.metadata.namespace}/${i.metadata.name}`)).toEqual(['default/db', 'default/web', 'kube-system/dns']);
     const node = (await server.api('GET', '/apis/metrics.k8s.io/v1beta1/nodes/metered')).body;
     expect(node).toMatchObject({ kind: 'NodeMetrics', metadata: { name: 'metered', labels: { zone: 'lab' } }, usage: { cpu: '250m', memory: '512Mi' } });
+    expect(sampled).toBe(1); // a sample younger than 10 s is reused
+    expect(agent.agent.link!.stats.statsServed).toBe(1);
   });
 
   it('kubectl top pod prints CPU and memory, per namespace, across namespaces, by label and per container', async () => {
@@ -116,6 +133,29 @@ describe('kubectl top over the link', () => {
     expect(row).toEqual(['metered', '250m', '6%', '512Mi', '12%']);
     expect(rows((await kubectl(server, ['top', 'node', '-l', 'zone=elsewhere'])).stdout + '\n').length).toBeLessThanOrEqual(1);
   });
+
+  it('leaves out a node whose agent does not answer in time, without hanging the request', async () => {
+    let asked = 0;
+    slow.agent.link!.statusSink.serveStats!(() => {
+      asked++;
+      return new Promise(() => undefined); // never answers
+    });
+    const started = Date.now();
+    const list = (await server.api('GET', '/apis/metrics.k8s.io/v1beta1/nodes')).body;
+    const took = Date.now() - started;
+    expect(list.items.map((i: { metadata: { name: string } }) => i.metadata.name)).toEqual(['metered']);
+    expect(asked).toBe(1);
+    expect(took).toBeGreaterThan(4000); // the server waited for it ...
+    expect(took).toBeLessThan(8000); // ... 5 s, not for ever
+    // The timeout is remembered for a while: the next reads do not wait again.
+    const again = Date.now();
+    expect((await server.api('GET', '/apis/metrics.k8s.io/v1beta1/nodes/slow')).status).toBe(404);
+    const top = await kubectl(server, ['top', 'node', '--no-headers']);
+    expect(Date.now() - again).toBeLessThan(4000);
+    expect(asked).toBe(1);
+    expect(top.stdout).toMatch(/^metered\s+250m/m);
+    expect(slow.agent.link!.connected).toBe(true); // a slow answer is not a broken link
+  }, 30_000);
 
   it('forgets the node’s usage when its link closes', async () => {
     await agent.stop();

@@ -42,7 +42,7 @@ export interface KubeletOptions {
   housekeepingMs?: number;
   /** Node status sampling (default 10 s). */
   nodeStatusMs?: number;
-  /** Resource usage reports (StatusSink.stats, metrics.k8s.io; default 15 s). */
+  /** Local readings of resource usage that on-demand samples rate against (StatusSink.serveStats, metrics.k8s.io; default 15 s). */
   statsMs?: number;
   crashLoopBackoff?: BackoffPolicy;
   imagePullBackoff?: BackoffPolicy;

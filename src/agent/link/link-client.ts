@@ -1,15 +1,17 @@
 /**
  * The agent end of the link: dials the server, keeps the AgentCache in step with the node-scoped
- * feed, delivers the StatusSink's reports, renews the node Lease every 10 s and serves the tunnel
- * streams the server opens. It reconnects for ever with exponential backoff and jitter, resuming
- * from the last revision it stored; pings detect a half-open connection (a server that froze or a
- * path that silently drops packets) within two ping intervals.
+ * feed, delivers the StatusSink's reports, renews the node Lease every 10 s, serves the tunnel
+ * streams the server opens and answers its stats requests from the kubelet's sampler. It
+ * reconnects for ever with exponential backoff and jitter, resuming from the last revision it
+ * stored; the keepalive detects a half-open connection (a server that froze or a path that
+ * silently drops packets) within a few ping intervals, pinging only when the link is silent.
  */
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
 import { EdgeosError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { LinkError } from '../../common/link/errors.ts';
+import { Keepalive } from '../../common/link/keepalive.ts';
 import {
   LEASE_DURATION_SECONDS,
   LEASE_RENEW_INTERVAL_MS,
@@ -17,14 +19,15 @@ import {
   LINK_PROTOCOL_VERSION,
   LINK_SUBPROTOCOL,
   MAX_MESSAGE_BYTES,
-  MAX_MISSED_PONGS,
+  MAX_SILENT_INTERVALS,
   PING_INTERVAL_MS,
   parseServerMessage,
+  unknownMessageError,
 } from '../../common/link/protocol.ts';
-import type { AckMessage, AgentMessage, NodeRegistration, NodeStatsReport, ServerMessage, WithoutId } from '../../common/link/protocol.ts';
+import type { AckMessage, AgentMessage, NodeRegistration, ServerMessage, WithoutId } from '../../common/link/protocol.ts';
 import { StreamMux } from '../../common/link/stream-mux.ts';
 import type { TunnelHandler } from '../../common/tunnel.ts';
-import type { AgentCache, CachedKind, StatusSink } from '../types.ts';
+import type { AgentCache, CachedKind, StatusSink, UsageSampler } from '../types.ts';
 import { DEFAULT_BACKOFF, reconnectDelay } from './backoff.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { StatusQueue } from './status-queue.ts';
@@ -71,6 +74,10 @@ export interface LinkStats {
   leaseRenewals: number;
   /** Connection attempts that failed or links that dropped. */
   disconnects: number;
+  /** Keepalive pings sent (only after an interval in which nothing arrived from the server). */
+  pings: number;
+  /** Stats requests of the server answered with a sample. */
+  statsServed: number;
 }
 
 export interface LinkClient {
@@ -98,7 +105,8 @@ interface Connection {
 export function createLinkClient(o: LinkClientOptions): LinkClient {
   const log = o.log.child({ component: 'link' });
   const backoff = o.backoff ?? DEFAULT_BACKOFF;
-  const stats: LinkStats = { connects: 0, relists: 0, resumes: 0, leaseRenewals: 0, disconnects: 0 };
+  const stats: LinkStats = { connects: 0, relists: 0, resumes: 0, leaseRenewals: 0, disconnects: 0, pings: 0, statsServed: 0 };
+  let sampleUsage: UsageSampler | undefined;
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
   let conn: Connection | undefined;
@@ -174,20 +182,29 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
     }
   }
 
-  /** Usage samples go out at once on a synced link, unacknowledged; offline they are dropped. */
-  function sendStats(r: NodeStatsReport): void {
-    const c = conn;
-    if (!c || !c.synced) return;
-    send(c, { type: 'stats', ...r });
-  }
-
   const statusSink: StatusSink = {
     podStatus: (pod, status) => queue.podStatus(pod, status),
     podTerminated: (pod) => queue.podTerminated(pod),
     nodeStatus: (status) => queue.nodeStatus(status),
     event: (e) => queue.event(e),
-    stats: sendStats,
+    serveStats: (sampler) => (sampleUsage = sampler),
   };
+
+  /** A stats request: the usage sample in the ack, or an error ack when there is no sampler or it failed. */
+  function answerStats(c: Connection, id: number): void {
+    const sampler = sampleUsage;
+    if (!sampler) {
+      send(c, { type: 'ack', id, error: { code: 'STATS_UNAVAILABLE', message: `node ${o.node} runs no container runtime: it has no resource usage` } });
+      return;
+    }
+    sampler().then(
+      (report) => {
+        stats.statsServed++;
+        send(c, { type: 'ack', id, stats: report });
+      },
+      (err: unknown) => send(c, { type: 'ack', id, error: { code: 'STATS_UNAVAILABLE', message: `node ${o.node} cannot sample resource usage: ${errorMessage(err)}` } }),
+    );
+  }
 
   // ---- the desired state ----
 
@@ -226,6 +243,9 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
         return;
       case 'stream-open':
         openStream(c, m);
+        return;
+      case 'stats-request':
+        answerStats(c, m.id);
         return;
       case 'snapshot':
         stats.relists++;
@@ -329,36 +349,48 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
 
     conn = c;
     const openedAt = Date.now();
-    let missed = 0;
-    ws.on('pong', () => (missed = 0));
-    const pinger = setInterval(() => {
-      if (missed >= MAX_MISSED_PONGS) {
-        log.warn({ server: url, missed }, 'the server stopped answering pings: reconnecting');
+    const keepalive = new Keepalive({
+      intervalMs: o.pingIntervalMs ?? PING_INTERVAL_MS,
+      maxSilent: MAX_SILENT_INTERVALS,
+      ping: () => {
+        stats.pings++;
+        try {
+          ws.ping();
+        } catch {
+          /* closing: the close handler reconnects */
+        }
+      },
+      dead: (silent) => {
+        log.warn({ server: url, silentIntervals: silent }, 'the server stopped answering pings: reconnecting');
         ws.terminate();
-        return;
-      }
-      missed++;
-      try {
-        ws.ping();
-      } catch {
-        /* closing: the close handler reconnects */
-      }
-    }, o.pingIntervalMs ?? PING_INTERVAL_MS);
+      },
+    });
+    const heard = () => keepalive.heard();
+    ws.on('pong', heard);
+    ws.on('ping', heard);
     let leaseTimer: NodeJS.Timeout | undefined;
     let retryTimer: NodeJS.Timeout | undefined;
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
 
     ws.on('message', (data, isBinary) => {
+      heard();
       if (isBinary) {
         c.mux.onFrame(data as Buffer);
         return;
       }
-      const m = parseServerMessage((data as Buffer).toString('utf8'));
-      if (!m) {
+      const parsed = parseServerMessage((data as Buffer).toString('utf8'));
+      if (parsed.kind === 'unknown') {
+        // A newer server: its request fails with a clear error, the link stays up.
+        log.warn({ type: parsed.type }, 'the server sent a message type this agent does not know: refused');
+        send(c, { type: 'ack', id: parsed.id, error: unknownMessageError(parsed.type, 'agent') });
+        return;
+      }
+      if (parsed.kind === 'invalid') {
         log.warn('the server sent a message that is not part of the link protocol: reconnecting');
         ws.close(4002, 'protocol error');
         return;
       }
+      const m = parsed.message;
       onServerMessage(c, m).catch((err: unknown) => log.error({ err: errorMessage(err) }, 'handling a server message failed'));
     });
 
@@ -386,7 +418,7 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       flush();
       await closed;
     } finally {
-      clearInterval(pinger);
+      keepalive.stop();
       clearInterval(leaseTimer);
       clearInterval(retryTimer);
       if (conn === c) conn = undefined;

@@ -12,7 +12,11 @@ export type LinkErrorCode =
   /** The link closed while a request was outstanding. */
   | 'LINK_CLOSED'
   /** The server refused a request of the agent (message from the server). */
-  | 'LINK_REFUSED';
+  | 'LINK_REFUSED'
+  /** The agent cannot sample resource usage (it runs no container runtime, or the runtime failed). */
+  | 'STATS_UNAVAILABLE'
+  /** The agent did not answer a stats request in time (metrics.k8s.io leaves the node out). */
+  | 'STATS_TIMEOUT';
 
 /** A failure of the agent ↔ server link or of a stream over it. */
 export class LinkError extends EdgeosError {

@@ -8,8 +8,11 @@
 import type { TunnelOpen } from '../tunnel.ts';
 
 export const LINK_PATH = '/edgeos/v1/link';
-/** Bumped on incompatible changes; the server refuses a hello with another version. */
-export const LINK_PROTOCOL_VERSION = 1;
+/**
+ * Bumped on incompatible changes: the server refuses the upgrade of another version's subprotocol
+ * (and a hello with another version). 2: usage is asked for (`stats-request`), no longer pushed.
+ */
+export const LINK_PROTOCOL_VERSION = 2;
 /** The WebSocket subprotocol the agent asks for, naming the version. */
 export const LINK_SUBPROTOCOL = `edgeos.link.v${LINK_PROTOCOL_VERSION}`;
 
@@ -99,7 +102,7 @@ export interface ContainerUsage {
   readonly cpuNanoCores: number;
   readonly memoryBytes: number;
 }
-/** The payload of a `stats` message (what the kubelet samples; the link adds type and id). */
+/** The node's and its pods' resource usage: the answer to a `stats-request` (in `ack.stats`). */
 export interface NodeStatsReport {
   /** When it was sampled (ms since epoch). */
   readonly timestamp: number;
@@ -107,14 +110,6 @@ export interface NodeStatsReport {
   readonly windowMs: number;
   readonly node: { readonly cpuNanoCores: number; readonly memoryBytes: number };
   readonly pods: readonly { readonly namespace: string; readonly name: string; readonly uid: string; readonly containers: readonly ContainerUsage[] }[];
-}
-/**
- * Resource usage of the node and its pods, every 15 s while linked (metrics.k8s.io, `kubectl
- * top`). Not acknowledged and never queued offline: a late sample is worthless.
- */
-export interface StatsMessage extends NodeStatsReport {
-  readonly type: 'stats';
-  readonly id: number;
 }
 
 // ---- server → agent ------------------------------------------------------------------------
@@ -139,6 +134,14 @@ export interface BookmarkMessage {
   readonly id: number;
   readonly revision: string;
 }
+/**
+ * Asks for a usage sample now (metrics.k8s.io, `kubectl top`): the agent answers with an ack
+ * carrying `stats`, or an ack with an error when it cannot sample (no container runtime).
+ */
+export interface StatsRequestMessage {
+  readonly type: 'stats-request';
+  readonly id: number;
+}
 /** Opens tunnel stream `stream`; the agent acks (accepted) or acks with an error (refused). */
 export interface StreamOpenMessage {
   readonly type: 'stream-open';
@@ -156,9 +159,10 @@ export interface AckMessage {
   readonly id: number;
   /** Present when the request failed; a message for people, with a stable code. */
   readonly error?: { readonly code: string; readonly message: string };
-  /** renew-certificate: the certificate PEM. hello: how the watch started. */
+  /** renew-certificate: the certificate PEM. hello: how the watch started. stats-request: the sample. */
   readonly certificate?: string;
   readonly start?: 'resume' | 'relist';
+  readonly stats?: NodeStatsReport;
 }
 /** The sender will send no more bytes on `stream` (half-close; like FIN). */
 export interface StreamEndMessage {
@@ -182,8 +186,8 @@ export interface StreamCreditMessage {
 }
 
 export type StreamControlMessage = StreamEndMessage | StreamResetMessage | StreamCreditMessage;
-export type AgentMessage = HelloMessage | PodStatusMessage | PodTerminatedMessage | NodeStatusMessage | EventMessage | LeaseMessage | RenewCertificateMessage | StatsMessage | AckMessage | StreamControlMessage;
-export type ServerMessage = SnapshotMessage | ChangesMessage | BookmarkMessage | StreamOpenMessage | AckMessage | StreamControlMessage;
+export type AgentMessage = HelloMessage | PodStatusMessage | PodTerminatedMessage | NodeStatusMessage | EventMessage | LeaseMessage | RenewCertificateMessage | AckMessage | StreamControlMessage;
+export type ServerMessage = SnapshotMessage | ChangesMessage | BookmarkMessage | StatsRequestMessage | StreamOpenMessage | AckMessage | StreamControlMessage;
 
 /** Distributes Omit over a union, so `send` can take a message without its id. */
 export type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
@@ -191,28 +195,50 @@ export type WithoutId<T> = T extends unknown ? Omit<T, 'id'> : never;
 export const LEASE_RENEW_INTERVAL_MS = 10_000;
 /** kubelet's default nodeLeaseDurationSeconds. */
 export const LEASE_DURATION_SECONDS = 40;
-/** Both ends ping this often; two unanswered pings close the link (half-open detection). */
+/**
+ * Keepalive (keepalive.ts): each end looks this often whether it heard anything from the other
+ * since it last looked; only a silent interval sends a ping, and MAX_SILENT_INTERVALS in a row
+ * close the link (half-open detection). The lease and its ack every 10 s keep an idle link from
+ * ever being silent that long, so in practice no ping is sent.
+ */
 export const PING_INTERVAL_MS = 15_000;
-export const MAX_MISSED_PONGS = 2;
+export const MAX_SILENT_INTERVALS = 2;
 /** Largest WebSocket message either side accepts (a snapshot of a big node fits). */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'renew-certificate', 'stats', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
-const SERVER_TYPES = new Set(['snapshot', 'changes', 'bookmark', 'stream-open', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
+const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'renew-certificate', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
+const SERVER_TYPES = new Set(['snapshot', 'changes', 'bookmark', 'stats-request', 'stream-open', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
 
-function parseWith<T>(text: string, types: Set<string>): T | undefined {
+/**
+ * A parsed text frame: a message of this protocol; a well-formed message of a type this end does
+ * not know (a newer peer), which the receiver refuses with an error ack and the link stays up; or
+ * not a message at all, which closes the link.
+ */
+export type Parsed<T> =
+  | { readonly kind: 'message'; readonly message: T }
+  | { readonly kind: 'unknown'; readonly id: number; readonly type: string }
+  | { readonly kind: 'invalid' };
+
+function parseWith<T>(text: string, types: Set<string>): Parsed<T> {
   let v: unknown;
   try {
     v = JSON.parse(text);
   } catch {
-    return undefined;
+    return { kind: 'invalid' };
   }
-  if (!v || typeof v !== 'object') return undefined;
+  if (!v || typeof v !== 'object') return { kind: 'invalid' };
   const m = v as { type?: unknown; id?: unknown };
-  if (typeof m.type !== 'string' || !types.has(m.type) || typeof m.id !== 'number') return undefined;
-  return v as T;
+  if (typeof m.type !== 'string' || typeof m.id !== 'number') return { kind: 'invalid' };
+  if (!types.has(m.type)) return { kind: 'unknown', id: m.id, type: m.type };
+  return { kind: 'message', message: v as T };
 }
 
-/** A text frame from the agent, or undefined when it is not a message of this protocol. */
+/** The error an end answers a message of an unknown type with (the sender's request then fails with it). */
+export function unknownMessageError(type: string, peer: 'agent' | 'server'): { code: 'LINK_PROTOCOL'; message: string } {
+  return { code: 'LINK_PROTOCOL', message: `the ${peer} does not know link message type "${type}" (it speaks link protocol ${LINK_PROTOCOL_VERSION})` };
+}
+
+/** A text frame from the agent. */
 export const parseAgentMessage = (text: string) => parseWith<AgentMessage>(text, AGENT_TYPES);
+/** A text frame from the server. */
 export const parseServerMessage = (text: string) => parseWith<ServerMessage>(text, SERVER_TYPES);

@@ -6,6 +6,7 @@
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
 import { LinkError } from '../../common/link/errors.ts';
+import type { NodeStatsReport } from '../../common/link/protocol.ts';
 import type { NodeTunnel, TunnelOpen } from '../../common/tunnel.ts';
 import type { LinkSession } from './link-session.ts';
 
@@ -37,6 +38,13 @@ export class AgentRegistry implements NodeTunnel {
 
   isConnected(node: string): boolean {
     return this.sessions.has(node);
+  }
+
+  /** A usage sample of the node's agent (LinkSession.requestStats). */
+  requestStats(node: string, timeoutMs: number): Promise<NodeStatsReport> {
+    const s = this.sessions.get(node);
+    if (!s) return Promise.reject(new LinkError('TUNNEL_NO_AGENT', `node ${node} has no connected agent`));
+    return s.requestStats(timeoutMs);
   }
 
   open(node: string, open: TunnelOpen, signal?: AbortSignal): Promise<Duplex> {

@@ -5,6 +5,6 @@
 export { createLinkServer } from './link-server.ts';
 export type { LinkServer, LinkServerOptions } from './link-server.ts';
 export { AgentRegistry } from './agent-registry.ts';
-export { NodeStatsStore, STATS_STALE_MS } from './node-stats.ts';
+export { NodeStatsCache, STATS_MAX_AGE_MS, STATS_TIMEOUT_MS } from './node-stats.ts';
 export type { NodeStatsSample, NodeStatsSource } from './node-stats.ts';
 export type { NodeTunnel } from '../../common/tunnel.ts';

@@ -18,7 +18,7 @@ import { createNodeApiClient } from './node-api-client.ts';
 import type { NodeApiClient } from './node-api-client.ts';
 import { nodeWrites } from './node-writes.ts';
 import { LinkSession } from './link-session.ts';
-import { NodeStatsStore } from './node-stats.ts';
+import { NodeStatsCache } from './node-stats.ts';
 import type { NodeStatsSource } from './node-stats.ts';
 
 export interface LinkServerOptions {
@@ -38,7 +38,7 @@ export interface LinkServer {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   readonly tunnel: NodeTunnel;
   readonly registry: AgentRegistry;
-  /** The latest resource usage of each linked node (metrics.k8s.io). */
+  /** Resource usage of the linked nodes, asked for on demand (metrics.k8s.io). */
   readonly stats: NodeStatsSource;
   /** Registers a joining node's Node as that node ('exists' when the name is taken). */
   registerNode(node: string, reg: NodeRegistration): Promise<'created' | 'exists'>;
@@ -55,7 +55,11 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
 export function createLinkServer(o: LinkServerOptions): LinkServer {
   const log = o.log.child({ component: 'link' });
   const registry = new AgentRegistry(log);
-  const stats = new NodeStatsStore();
+  const stats = new NodeStatsCache({
+    fetch: (node, timeoutMs) => registry.requestStats(node, timeoutMs),
+    linked: () => registry.connected(),
+    log,
+  });
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_MESSAGE_BYTES,
@@ -81,7 +85,11 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
     const node = nodeNameOf(auth.user);
     if (!node) return refuse(socket, 403, 'Forbidden', `user "${auth.user.name}" is not a node identity`);
     const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',').map((s) => s.trim());
-    if (!offered.includes(LINK_SUBPROTOCOL)) return refuse(socket, 400, 'BadRequest', `the link speaks ${LINK_SUBPROTOCOL}`);
+    if (!offered.includes(LINK_SUBPROTOCOL)) {
+      // An agent of another version: it logs this and retries with backoff; upgrading it fixes it.
+      const theirs = offered.filter(Boolean).join(', ').slice(0, 200) || 'no subprotocol';
+      return refuse(socket, 400, 'BadRequest', `this server speaks ${LINK_SUBPROTOCOL}, the agent offered ${theirs}: run the same edgeos version on both`);
+    }
     wss.handleUpgrade(req, socket, head, (ws) => {
       const session: LinkSession = new LinkSession({
         ws,
@@ -91,14 +99,14 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
         signNodeCsr: o.signNodeCsr,
         log,
         ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
-        onStats: (report) => stats.put(node, report),
         onClose: (s) => {
           registry.remove(s);
-          // A replaced link closing leaves the newer link's samples alone.
+          // A replaced link closing leaves the newer link's sample alone.
           if (!registry.isConnected(node)) stats.forget(node);
         },
       });
       registry.add(session, req.socket.remoteAddress);
+      stats.forget(node);
     });
   }
 

@@ -1,7 +1,8 @@
 /**
  * One connected agent: the WebSocket, its node-scoped feed, the node's writes, the tunnel
- * streams and the keepalive. Requests of the agent are answered with acks; stream opens of the
- * server wait for the agent's ack (accepted, or refused with a message).
+ * streams, usage requests and the keepalive. Requests of the agent are answered with acks;
+ * requests of the server (stream opens, stats requests) wait for the agent's ack (accepted, or
+ * refused with a message).
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
@@ -9,7 +10,8 @@ import { errorMessage } from '../../common/errors.ts';
 import { EdgeosError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { LinkError } from '../../common/link/errors.ts';
-import { LINK_PROTOCOL_VERSION, MAX_MISSED_PONGS, PING_INTERVAL_MS, parseAgentMessage } from '../../common/link/protocol.ts';
+import { Keepalive } from '../../common/link/keepalive.ts';
+import { LINK_PROTOCOL_VERSION, MAX_SILENT_INTERVALS, PING_INTERVAL_MS, parseAgentMessage, unknownMessageError } from '../../common/link/protocol.ts';
 import type { AckMessage, AgentMessage, NodeStatsReport, ServerMessage, WithoutId } from '../../common/link/protocol.ts';
 import { StreamMux } from '../../common/link/stream-mux.ts';
 import type { TunnelOpen } from '../../common/tunnel.ts';
@@ -26,14 +28,12 @@ export interface LinkSessionOptions {
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly log: Logger;
   readonly pingIntervalMs?: number;
-  /** A `stats` report of the agent (kept for metrics.k8s.io). */
-  readonly onStats?: (report: NodeStatsReport) => void;
   /** Called once when the session ended, for the registry. */
   readonly onClose: (session: LinkSession) => void;
 }
 
-interface PendingOpen {
-  resolve(): void;
+interface PendingRequest {
+  resolve(ack: AckMessage): void;
   reject(err: Error): void;
 }
 
@@ -45,11 +45,11 @@ export class LinkSession {
   private readonly mux: StreamMux;
   private nextId = 1;
   private nextStream = 1;
-  private readonly pendingOpens = new Map<number, PendingOpen>();
+  /** The server's requests awaiting the agent's ack, by message id. */
+  private readonly pending = new Map<number, PendingRequest>();
   private feed: NodeFeed | undefined;
   private closed = false;
-  private missedPongs = 0;
-  private readonly pinger: NodeJS.Timeout;
+  private readonly keepalive: Keepalive;
 
   constructor(o: LinkSessionOptions) {
     this.o = o;
@@ -59,27 +59,31 @@ export class LinkSession {
       sendControl: (m) => this.send(m),
       sendFrame: (f) => this.sendRaw(f),
     });
-    o.ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
-    o.ws.on('pong', () => (this.missedPongs = 0));
+    this.keepalive = new Keepalive({
+      intervalMs: o.pingIntervalMs ?? PING_INTERVAL_MS,
+      maxSilent: MAX_SILENT_INTERVALS,
+      ping: () => {
+        try {
+          this.o.ws.ping();
+        } catch {
+          /* the close handler finishes the session */
+        }
+      },
+      dead: (silent) => {
+        this.log.warn({ node: this.node, silentIntervals: silent }, 'agent stopped answering pings: dropping the link');
+        this.o.ws.terminate();
+        this.finish('ping timeout');
+      },
+    });
+    const heard = () => this.keepalive.heard();
+    o.ws.on('message', (data, isBinary) => {
+      heard();
+      this.onMessage(data as Buffer, isBinary);
+    });
+    o.ws.on('pong', heard);
+    o.ws.on('ping', heard);
     o.ws.on('close', (code, reason) => this.finish(`closed (${code}${reason.length ? ` ${reason.toString()}` : ''})`));
     o.ws.on('error', (err) => this.log.debug({ err: errorMessage(err) }, 'link socket error'));
-    this.pinger = setInterval(() => this.ping(), o.pingIntervalMs ?? PING_INTERVAL_MS);
-    this.pinger.unref();
-  }
-
-  private ping(): void {
-    if (this.missedPongs >= MAX_MISSED_PONGS) {
-      this.log.warn({ node: this.node, missed: this.missedPongs }, 'agent stopped answering pings: dropping the link');
-      this.o.ws.terminate();
-      this.finish('ping timeout');
-      return;
-    }
-    this.missedPongs++;
-    try {
-      this.o.ws.ping();
-    } catch {
-      /* the close handler finishes the session */
-    }
   }
 
   private sendRaw(data: Buffer | string): void {
@@ -107,13 +111,19 @@ export class LinkSession {
       this.mux.onFrame(data);
       return;
     }
-    const msg = parseAgentMessage(data.toString('utf8'));
-    if (!msg) {
+    const parsed = parseAgentMessage(data.toString('utf8'));
+    if (parsed.kind === 'unknown') {
+      // A newer agent: its request fails with a clear error, the link stays up.
+      this.log.warn({ node: this.node, type: parsed.type }, 'agent sent a message type this server does not know: refused');
+      this.ack(parsed.id, { error: unknownMessageError(parsed.type, 'server') });
+      return;
+    }
+    if (parsed.kind === 'invalid') {
       this.log.warn({ node: this.node }, 'agent sent a message that is not part of the link protocol: closing');
       this.o.ws.close(4002, 'protocol error');
       return;
     }
-    this.dispatch(msg);
+    this.dispatch(parsed.message);
   }
 
   private dispatch(msg: AgentMessage): void {
@@ -122,11 +132,10 @@ export class LinkSession {
         void this.hello(msg);
         return;
       case 'ack': {
-        const p = this.pendingOpens.get(msg.id);
-        if (!p) return;
-        this.pendingOpens.delete(msg.id);
-        if (msg.error) p.reject(new LinkError('TUNNEL_FAILED', msg.error.message));
-        else p.resolve();
+        // An ack of a request that timed out or was cancelled finds nothing.
+        const p = this.pending.get(msg.id);
+        this.pending.delete(msg.id);
+        p?.resolve(msg);
         return;
       }
       case 'stream-end':
@@ -149,12 +158,6 @@ export class LinkSession {
       case 'lease':
         this.answer(msg.id, () => this.o.writes.renewLease(msg.durationSeconds));
         return;
-      case 'stats': {
-        // Not acknowledged: the agent sends one every 15 s and never retries.
-        const { type: _type, id: _id, ...report } = msg;
-        this.o.onStats?.(report);
-        return;
-      }
       case 'renew-certificate':
         this.o.signNodeCsr(msg.csr, this.node).then(
           (certificate) => {
@@ -229,6 +232,35 @@ export class LinkSession {
     }
   }
 
+  /**
+   * Asks the agent for a usage sample (metrics.k8s.io). Rejects when the agent cannot sample
+   * (STATS_UNAVAILABLE), the link closes, or it did not answer within `timeoutMs`
+   * (STATS_TIMEOUT); a late answer is then ignored.
+   */
+  requestStats(timeoutMs: number): Promise<NodeStatsReport> {
+    if (this.closed) return Promise.reject(new LinkError('TUNNEL_NO_AGENT', `the agent of node ${this.node} is not connected`));
+    return new Promise<NodeStatsReport>((resolve, reject) => {
+      const id = this.send({ type: 'stats-request' });
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new LinkError('STATS_TIMEOUT', `the agent of node ${this.node} did not answer a stats request within ${timeoutMs} ms`));
+      }, timeoutMs);
+      timer.unref();
+      this.pending.set(id, {
+        resolve: (ack) => {
+          clearTimeout(timer);
+          if (ack.error) reject(new LinkError('STATS_UNAVAILABLE', ack.error.message));
+          else if (!ack.stats || typeof ack.stats !== 'object') reject(new LinkError('LINK_PROTOCOL', `the agent of node ${this.node} answered a stats request without stats`));
+          else resolve(ack.stats);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+    });
+  }
+
   /** NodeTunnel.open on this link. */
   openStream(open: TunnelOpen, signal?: AbortSignal): Promise<Duplex> {
     if (this.closed) return Promise.reject(new LinkError('TUNNEL_NO_AGENT', `the agent of node ${this.node} is not connected`));
@@ -237,7 +269,7 @@ export class LinkSession {
     const stream = this.mux.open(streamId);
     return new Promise<Duplex>((resolve, reject) => {
       const onAbort = () => {
-        this.pendingOpens.delete(id);
+        this.pending.delete(id);
         stream.destroy();
         reject(signal?.reason instanceof Error ? signal.reason : new LinkError('TUNNEL_FAILED', 'the request was cancelled'));
       };
@@ -247,10 +279,16 @@ export class LinkSession {
         request: open.request,
         ...(open.httpHead ? { httpHead: open.httpHead.toString('base64') } : {}),
       });
-      this.pendingOpens.set(id, {
-        resolve: () => {
+      this.pending.set(id, {
+        resolve: (ack) => {
           signal?.removeEventListener('abort', onAbort);
-          resolve(stream);
+          if (!ack.error) {
+            resolve(stream);
+            return;
+          }
+          this.mux.forget(streamId);
+          stream.destroy();
+          reject(new LinkError('TUNNEL_FAILED', ack.error.message));
         },
         reject: (err) => {
           signal?.removeEventListener('abort', onAbort);
@@ -277,11 +315,11 @@ export class LinkSession {
   private finish(why: string): void {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.pinger);
+    this.keepalive.stop();
     this.feed?.stop();
     this.mux.closeAll(`the link to node ${this.node} closed`);
-    for (const p of this.pendingOpens.values()) p.reject(new LinkError('TUNNEL_NO_AGENT', `the link to node ${this.node} closed: ${why}`));
-    this.pendingOpens.clear();
+    for (const p of this.pending.values()) p.reject(new LinkError('TUNNEL_NO_AGENT', `the link to node ${this.node} closed: ${why}`));
+    this.pending.clear();
     // A terminated socket may never emit close; make sure it is gone.
     setTimeout(() => this.o.ws.terminate(), 2000).unref();
     this.o.onClose(this);

@@ -40,8 +40,13 @@ const REFERENCED: { kind: LinkKind; plural: string; refs: 'secrets' | 'configmap
   { kind: 'ServiceAccount', plural: 'serviceaccounts', refs: 'serviceaccounts' },
 ];
 
-/** Quiet periods produce at most one bookmark this often (other nodes’ leases change every 10 s; each bookmark is a write on the device). */
-const BOOKMARK_EVERY_MS = 30_000;
+/**
+ * Quiet periods produce at most one bookmark this often (other nodes’ leases change every 10 s;
+ * each bookmark is ~70 bytes on the link and a write on the device). The resume point then lags
+ * at most a minute, well inside the store's 5 minutes of history, so an agent that was away up to
+ * ~4 minutes still resumes without a snapshot.
+ */
+const BOOKMARK_EVERY_MS = 60_000;
 
 interface Resources {
   readonly pods: ResourceInfo;

@@ -1,64 +1,105 @@
 /**
- * The latest resource usage each linked node reported (`stats` messages), in memory only: what
- * metrics.k8s.io serves (`kubectl top`). A node's sample is dropped when its link closes or when
- * it is older than STATS_STALE_MS (an agent that stopped sampling, e.g. its runtime is down).
+ * Resource usage of linked nodes, asked for on demand (metrics.k8s.io, `kubectl top`): nothing
+ * crosses the link until someone reads metrics. A node's sample is fetched with a `stats-request`
+ * and reused while younger than STATS_MAX_AGE_MS; concurrent reads of a node share one request.
+ * A node that is not linked, cannot sample, or does not answer within STATS_TIMEOUT_MS has no
+ * sample — metrics.k8s.io leaves it out, as metrics-server leaves out a node whose kubelet it
+ * could not scrape. A timeout is remembered for STATS_MAX_AGE_MS, so a slow node does not make
+ * every `kubectl top` wait; a refusal came fast and is not. A node's entry is dropped when its
+ * link comes or goes. In memory only.
  */
+import { EdgeosError, errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
 import type { ContainerUsage, NodeStatsReport } from '../../common/link/protocol.ts';
 
-/** Samples older than this are not served (the agent reports every 15 s). */
-export const STATS_STALE_MS = 120_000;
+/** A sample (or its absence) is reused this long: about metrics-server's 15 s resolution. */
+export const STATS_MAX_AGE_MS = 10_000;
+/** A metrics read waits at most this long for an agent. */
+export const STATS_TIMEOUT_MS = 5_000;
 
 export interface NodeStatsSample extends NodeStatsReport {
   readonly nodeName: string;
-  /** When the server received it (ms since epoch); staleness is judged by this clock. */
+  /** When the server received it (ms since epoch); the cache's age is judged by this clock. */
   readonly receivedAt: number;
 }
 
 /** What the API reads (src/server/api/subresources/metrics.ts). */
 export interface NodeStatsSource {
-  /** Fresh samples of all nodes, by node name. */
-  all(): NodeStatsSample[];
-  get(node: string): NodeStatsSample | undefined;
+  /** Samples of all linked nodes that answered, by node name. */
+  all(): Promise<NodeStatsSample[]>;
+  /** The node's sample, or undefined when it has none (not linked, failed, too slow). */
+  get(node: string): Promise<NodeStatsSample | undefined>;
 }
 
-export class NodeStatsStore implements NodeStatsSource {
-  private readonly samples = new Map<string, NodeStatsSample>();
+export interface NodeStatsCacheOptions {
+  /** Asks the node's agent for a sample; rejects when it cannot (not linked, refused). */
+  readonly fetch: (node: string, timeoutMs: number) => Promise<NodeStatsReport>;
+  /** Nodes with a live link. */
+  readonly linked: () => string[];
+  readonly log: Logger;
+  readonly now?: () => number;
+  readonly maxAgeMs?: number;
+  readonly timeoutMs?: number;
+}
+
+interface Entry {
+  /** When the outcome arrived; undefined while the request is in flight. */
+  at?: number;
+  sample?: NodeStatsSample;
+  inFlight?: Promise<NodeStatsSample | undefined>;
+}
+
+export class NodeStatsCache implements NodeStatsSource {
+  private readonly entries = new Map<string, Entry>();
+  private readonly o: NodeStatsCacheOptions;
   private readonly now: () => number;
-  private readonly staleMs: number;
 
-  constructor(opts: { now?: () => number; staleMs?: number } = {}) {
-    this.now = opts.now ?? Date.now;
-    this.staleMs = opts.staleMs ?? STATS_STALE_MS;
+  constructor(o: NodeStatsCacheOptions) {
+    this.o = o;
+    this.now = o.now ?? Date.now;
   }
 
-  /** Keeps only the latest report of `node`; malformed parts of a report are left out. */
-  put(nodeName: string, r: NodeStatsReport): void {
-    this.samples.set(nodeName, { ...sanitize(r), nodeName, receivedAt: this.now() });
+  get(node: string): Promise<NodeStatsSample | undefined> {
+    if (!this.o.linked().includes(node)) return Promise.resolve(undefined);
+    const e = this.entries.get(node);
+    if (e?.inFlight) return e.inFlight;
+    if (e?.at !== undefined && this.now() - e.at < (this.o.maxAgeMs ?? STATS_MAX_AGE_MS)) return Promise.resolve(e.sample);
+    // An entry forgotten meanwhile (the link came or went) serves only the reads already waiting.
+    const entry: Entry = {};
+    let remember = true;
+    entry.inFlight = this.o.fetch(node, this.o.timeoutMs ?? STATS_TIMEOUT_MS).then(
+      (report): NodeStatsSample | undefined => ({ ...sanitize(report), nodeName: node, receivedAt: this.now() }),
+      (err: unknown) => {
+        remember = err instanceof EdgeosError && err.code === 'STATS_TIMEOUT';
+        this.o.log.info({ node, err: errorMessage(err) }, 'no resource usage from the node: left out of metrics.k8s.io');
+        return undefined;
+      },
+    ).then((sample) => {
+      entry.at = this.now();
+      entry.sample = sample;
+      delete entry.inFlight;
+      if (!remember && this.entries.get(node) === entry) this.entries.delete(node);
+      return sample;
+    });
+    this.entries.set(node, entry);
+    return entry.inFlight;
   }
 
-  forget(nodeName: string): void {
-    this.samples.delete(nodeName);
+  async all(): Promise<NodeStatsSample[]> {
+    const samples = await Promise.all(this.o.linked().sort().map((n) => this.get(n)));
+    return samples.filter((s): s is NodeStatsSample => s !== undefined);
   }
 
-  get(nodeName: string): NodeStatsSample | undefined {
-    const s = this.samples.get(nodeName);
-    if (!s) return undefined;
-    if (this.now() - s.receivedAt > this.staleMs) {
-      this.samples.delete(nodeName);
-      return undefined;
-    }
-    return s;
-  }
-
-  all(): NodeStatsSample[] {
-    return [...this.samples.keys()].sort().flatMap((n) => this.get(n) ?? []);
+  /** Drops what is known of the node (its link connected or closed). */
+  forget(node: string): void {
+    this.entries.delete(node);
   }
 }
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? v : 0);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
-/** The message comes from the wire: keep what has the right shape, zero what has not. */
+/** The answer comes from the wire: keep what has the right shape, zero what has not. */
 function sanitize(r: NodeStatsReport): NodeStatsReport {
   const pods = Array.isArray(r.pods) ? r.pods : [];
   return {

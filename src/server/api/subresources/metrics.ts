@@ -1,9 +1,11 @@
 /**
  * metrics.k8s.io/v1beta1 PodMetrics and NodeMetrics (kubectl top, §13), served like metrics-server
- * from the latest usage each linked agent reported (src/server/link/node-stats.ts; every 15 s,
- * forgotten when the link closes or after 2 minutes). Only pods and nodes that exist in the API
- * (same pod uid) are served, so `labelSelector` applies to their labels. Nothing reported yet:
- * lists are empty and named reads 404 — `kubectl top` then says "Metrics not available".
+ * from the linked agents' usage, which the server asks for only now (src/server/link/node-stats.ts:
+ * a sample younger than 10 s is reused, an agent gets 5 s to answer). A named read asks only the
+ * node concerned (a pod's spec.nodeName); lists ask every linked node at once. Only pods and nodes
+ * that exist in the API (same pod uid) are served, so `labelSelector` applies to their labels. A
+ * node without a sample (offline, no runtime, too slow) is left out, like metrics-server: lists
+ * lack it and named reads 404 — `kubectl top` then says "Metrics not available".
  */
 import { InvalidInputError } from '../../../common/errors.ts';
 import type { KubeObject } from '../../kinds/types.ts';
@@ -92,11 +94,26 @@ function core(d: ApiDeps, plural: 'pods' | 'nodes') {
   return r;
 }
 
+const nodeNameOf = (pod: KubeObject | undefined): string => {
+  const n = (pod?.spec as { nodeName?: unknown } | undefined)?.nodeName;
+  return typeof n === 'string' ? n : '';
+};
+
+/** The samples to serve: of one node (absent = none), or of every linked node. */
+async function samples(d: ApiDeps, node?: string): Promise<NodeStatsSample[]> {
+  if (!d.nodeStats) return [];
+  if (node === undefined) return d.nodeStats.all();
+  const s = node ? await d.nodeStats.get(node) : undefined;
+  return s ? [s] : [];
+}
+
 async function podItems(d: ApiDeps, namespace: string, name: string, selector: LabelSelector): Promise<Record<string, unknown>[]> {
   const pods = core(d, 'pods');
   const now = d.now();
   const out: Record<string, unknown>[] = [];
-  for (const sample of d.nodeStats?.all() ?? []) {
+  // A named pod: only its node is asked (and nobody when the pod does not exist or is unscheduled).
+  const node = name ? nodeNameOf((await readCurrent(d, pods, namespace, name))?.obj) : undefined;
+  for (const sample of await samples(d, node)) {
     for (const p of sample.pods) {
       if ((namespace && p.namespace !== namespace) || (name && p.name !== name)) continue;
       const cur = await readCurrent(d, pods, p.namespace, p.name);
@@ -115,7 +132,7 @@ async function nodeItems(d: ApiDeps, name: string, selector: LabelSelector): Pro
   const nodes = core(d, 'nodes');
   const now = d.now();
   const out: Record<string, unknown>[] = [];
-  for (const sample of d.nodeStats?.all() ?? []) {
+  for (const sample of await samples(d, name || undefined)) {
     if (name && sample.nodeName !== name) continue;
     const cur = await readCurrent(d, nodes, '', sample.nodeName);
     if (!cur) continue;
