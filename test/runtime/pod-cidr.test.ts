@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -20,7 +21,35 @@ const routes = parseProcNetRoute(
     'cni0\t00002A0A\t00000000\t0001\t0\t0\t0\t00FFFFFF\n',
 );
 
+const podCidrModule = join(import.meta.dirname, '../../src/runtime/cni/pod-cidr.ts');
+
+/** One process per data dir, all released together, each resolving its CIDR once. */
+function resolveConcurrently(claimsDir: string, dataDirs: string[]): Promise<string[]> {
+  const start = Date.now() + 600;
+  const script = `import { resolvePodCidr } from ${JSON.stringify(podCidrModule)};
+    while (Date.now() < ${start});
+    process.stdout.write(resolvePodCidr({ dataDir: process.argv[1], claimsDir: ${JSON.stringify(claimsDir)}, routes: [] }));`;
+  return Promise.all(dataDirs.map((dir) => new Promise<string>((ok, fail) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.on('close', (code) => (code === 0 ? ok(out) : fail(new Error(`exit ${code}: ${err}`))));
+  })));
+}
+
 describe('pod CIDR per agent on one host', () => {
+  it('gives agents that start at the same moment different CIDRs (host-wide lock, atomic claims)', async () => {
+    for (let round = 0; round < 3; round++) {
+      const t = fresh();
+      const dirs = [1, 2, 3, 4, 5, 6].map((i) => t.dir(`agent${i}`));
+      const got = await resolveConcurrently(t.claimsDir, dirs);
+      expect(new Set(got).size, got.join(' ')).toBe(dirs.length);
+      expect(readdirSync(t.claimsDir).sort()).toEqual(got.map((c) => c.replace('/', '_')).sort());
+    }
+  }, 60_000);
+
   it('skips routed subnets, gives two agents different CIDRs, and keeps each choice', () => {
     const t = fresh();
     const a = resolvePodCidr({ dataDir: t.dir('a'), claimsDir: t.claimsDir, routes });

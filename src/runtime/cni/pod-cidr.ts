@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidInputError } from '../../common/errors.ts';
 import { parseCidr } from '../config.ts';
@@ -23,14 +23,50 @@ export const DEFAULT_CLAIMS_DIR = '/run/edgeos/pod-cidrs';
  * not share a bridge subnet. The first start picks the first 10.42.N.0/24 that no route on the host
  * overlaps and no other agent on the host has claimed, and keeps it in the data dir, so restarts
  * and offline reboots use the same subnet without asking anyone. Claims are files created with
- * O_EXCL; a claim whose owner is gone (its data dir no longer holds that CIDR) is taken over.
+ * link(2) (atomic, never seen half-written); a claim whose owner is gone (its data dir no longer
+ * holds that CIDR) is taken over. The whole choice (claim, then keep) runs under a host-wide lock:
+ * without it, an agent starting at the same moment could see a claim before its owner kept the
+ * CIDR, take it for stale and take it over, and two bridges would share a subnet.
  */
 export function resolvePodCidr(o: PodCidrOptions): string {
   const claims = o.claimsDir ?? DEFAULT_CLAIMS_DIR;
+  mkdirSync(claims, { recursive: true, mode: 0o755 });
+  return withHostLock(join(claims, '.lock'), () => resolveLocked(o, claims));
+}
+
+/** Longest a lock may be held before it counts as left behind by a dead process. */
+const LOCK_STALE_MS = 10_000;
+
+function withHostLock<T>(lock: string, fn: () => T): T {
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let waited = 0; ; waited += 20) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    let age: number;
+    try {
+      age = Date.now() - statSync(lock).mtimeMs;
+    } catch {
+      continue; // released between our mkdir and stat
+    }
+    if (age > LOCK_STALE_MS) rmSync(lock, { recursive: true, force: true });
+    else if (waited > 2 * LOCK_STALE_MS) throw new Error(`${lock}: pod CIDR lock still held after ${waited} ms`);
+    else Atomics.wait(pause, 0, 0, 20); // the section it guards takes milliseconds
+  }
+  try {
+    return fn();
+  } finally {
+    rmdirSync(lock);
+  }
+}
+
+function resolveLocked(o: PodCidrOptions, claims: string): string {
   const kept = join(o.dataDir, 'agent', 'pod-cidr');
   const mine = existsSync(kept) ? readFileSync(kept, 'utf8').trim() : undefined;
   const want = o.requested ?? mine;
-  mkdirSync(claims, { recursive: true, mode: 0o755 });
   if (want !== undefined) {
     const from = o.requested !== undefined ? '--pod-cidr' : kept;
     parseCidr(from, want);
@@ -69,21 +105,27 @@ function ownerOf(dir: string, cidr: string): string {
 /** True when `dataDir` now owns `cidr` on this host. */
 function claim(dir: string, cidr: string, dataDir: string): boolean {
   const file = claimFile(dir, cidr);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, dataDir + '\n', { flag: 'wx' });
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  const draft = `${file}.${process.pid}.tmp`;
+  writeFileSync(draft, dataDir + '\n');
+  try {
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        linkSync(draft, file); // fails with EEXIST when claimed; never exposes an empty file
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      }
+      const owner = ownerOf(dir, cidr);
+      if (owner === dataDir) return true;
+      const ownersChoice = join(owner, 'agent', 'pod-cidr');
+      const stillOwned = owner !== '' && existsSync(ownersChoice) && readFileSync(ownersChoice, 'utf8').trim() === cidr;
+      if (stillOwned) return false;
+      rmSync(file, { force: true }); // a stale claim: its agent is gone or moved on
     }
-    const owner = ownerOf(dir, cidr);
-    if (owner === dataDir) return true;
-    const ownersChoice = join(owner, 'agent', 'pod-cidr');
-    const stillOwned = owner !== '' && existsSync(ownersChoice) && readFileSync(ownersChoice, 'utf8').trim() === cidr;
-    if (stillOwned) return false;
-    rmSync(file, { force: true }); // a stale claim: its agent is gone or moved on
+    return false;
+  } finally {
+    rmSync(draft, { force: true });
   }
-  return false;
 }
 
 function keep(file: string, cidr: string): void {
