@@ -5,23 +5,19 @@
  * rollout status, exec, logs, a Service, deleting a pod — then the server dies, the pods keep
  * running, and when it returns the node is Ready again without a container being recreated.
  */
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { get } from 'node:http';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CLAIMS_DIR } from '../../src/runtime/cni/pod-cidr.ts';
-import { silentLogger } from '../../src/common/log.ts';
-import { createContainerRuntime, resolveRuntimeConfig } from '../../src/runtime/index.ts';
+import { resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { kubectl } from '../helpers/kubectl.ts';
 import { startServer } from '../helpers/start-server.ts';
 import type { RunningServer } from '../helpers/start-server.ts';
-import { deleteLink, removeAllPods, removeDataDir } from '../runtime/cleanup.ts';
+import { deleteLink, removeDataDir } from '../runtime/cleanup.ts';
+import { httpGet, releasePodCidrClaim, removePodsOfStoppedAgent, spawnEdgeos, stopProcess, stopServerKeepingData, waitFor as waitForState } from './helpers.ts';
 
-const REPO = resolve(import.meta.dirname, '../..');
 const NODE = 'e2e-device';
 const IMAGE = 'edgeos.test/busybox:e2e';
 
@@ -39,31 +35,10 @@ async function ok(args: string[], opts: { stdin?: string; timeoutMs?: number } =
   return r.stdout;
 }
 
-async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\nagent output:\n${agentOut.slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> =>
+  waitForState(what, fn, timeoutMs, () => `agent output:\n${agentOut.slice(-3000)}`);
 
-function startAgent(args: string[]): ChildProcess {
-  const child = spawn(process.execPath, [join(REPO, 'src/cli/main.ts'), ...args], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (b: Buffer) => (agentOut += b.toString()));
-  child.stderr?.on('data', (b: Buffer) => (agentOut += b.toString()));
-  return child;
-}
-
-async function stopProcess(child: ChildProcess | undefined): Promise<void> {
-  if (!child || child.exitCode !== null || child.signalCode !== null || !child.pid) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  process.kill(child.pid, 'SIGTERM');
-  const t = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(t);
-}
+const startAgent = (args: string[]): ChildProcess => spawnEdgeos(args, (s) => (agentOut += s));
 
 const containerIds = async () =>
   (await ok(['get', 'pods', '-n', 'e2e', '-l', 'app=web', '-o', 'jsonpath={range .items[*]}{.status.containerStatuses[0].containerID}{"\\n"}{end}']))
@@ -91,26 +66,13 @@ afterAll(async () => {
     await stopProcess(agent);
     await server?.stop();
   } finally {
-    await removePodsOfStoppedAgent();
+    await removePodsOfStoppedAgent(agentDir);
     if (serverDir) rmSync(serverDir, { recursive: true, force: true });
     deleteLink(runtimeConfig.cni.bridge);
     releasePodCidrClaim(agentDir);
     removeDataDir(agentDir);
   }
 }, 120_000);
-
-async function removePodsOfStoppedAgent(): Promise<void> {
-  const kept = join(agentDir, 'agent', 'pod-cidr');
-  const podCidr = existsSync(kept) ? readFileSync(kept, 'utf8').trim() : undefined;
-  const config = resolveRuntimeConfig({ dataDir: agentDir, ...(podCidr ? { podCidr } : {}) });
-  const rt = createContainerRuntime(config, { log: silentLogger() });
-  try {
-    await rt.start(AbortSignal.timeout(60_000));
-    if (config.containerd) await removeAllPods(config.containerd.address);
-  } finally {
-    await rt.stop();
-  }
-}
 
 describe('a device joined with edgeos join runs workloads driven by kubectl', () => {
   it('runs a Deployment with ConfigMap/Secret env and volumes until rollout status succeeds', async () => {
@@ -206,42 +168,3 @@ spec:
     expect(restarts.trim()).toBe('0 0');
   }, 300_000);
 });
-
-/** RunningServer.stop() removes a directory it created; this stops the process only. */
-async function stopServerKeepingData(s: RunningServer): Promise<void> {
-  const exited = waitForExit(s.pid);
-  process.kill(s.pid, 'SIGTERM');
-  await exited;
-}
-
-async function waitForExit(pid: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      process.kill(pid, 0);
-    } catch {
-      return;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  process.kill(pid, 'SIGKILL');
-}
-
-function httpGet(url: string): Promise<string> {
-  return new Promise((res, rej) => {
-    const req = get(url, { timeout: 5000 }, (r) => {
-      let body = '';
-      r.on('data', (b: Buffer) => (body += b.toString()));
-      r.on('end', () => res(body));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${url} timed out`)));
-    req.on('error', rej);
-  });
-}
-
-/** The agent claimed a pod CIDR host-wide (/run/edgeos/pod-cidrs); give it back. */
-function releasePodCidrClaim(dataDir: string): void {
-  const kept = join(dataDir, 'agent', 'pod-cidr');
-  if (!existsSync(kept)) return;
-  const claim = join(DEFAULT_CLAIMS_DIR, readFileSync(kept, 'utf8').trim().replace('/', '_'));
-  if (existsSync(claim) && readFileSync(claim, 'utf8').trim() === dataDir) rmSync(claim);
-}

@@ -22,6 +22,8 @@ export interface RunningServer extends KubectlTarget {
   readonly pid: number;
   /** Everything the server wrote to stdout and stderr so far (for failure messages). */
   output(): string;
+  /** The process's exit code once it exited (null while running or when killed by a signal). */
+  exitCode(): number | null;
   /** GET/POST/... with the admin client certificate from the kubeconfig. */
   request(method: string, path: string, opts?: { body?: string; headers?: Record<string, string> }): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }>;
   stop(): Promise<void>;
@@ -89,6 +91,8 @@ export interface StartOptions {
   dir?: string;
   /** Listen on this port (a restart where agents hold the old address); default a free one. */
   port?: number;
+  /** Run the server's local agent (no --disable-agent): it starts a containerd under the data dir. */
+  localAgent?: boolean;
 }
 
 export async function startServer(opts: StartOptions = {}): Promise<RunningServer> {
@@ -98,7 +102,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
   const kubeconfig = join(dir, 'kc.yaml');
   const child = spawn(
     process.execPath,
-    [join(REPO, 'src/cli/main.ts'), 'server', '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port), '--disable-agent', '--write-kubeconfig', kubeconfig, ...(opts.extraArgs ?? [])],
+    [join(REPO, 'src/cli/main.ts'), 'server', '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port), ...(opts.localAgent ? [] : ['--disable-agent']), '--write-kubeconfig', kubeconfig, ...(opts.extraArgs ?? [])],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGEOS_LOG_LEVEL: process.env.EDGEOS_LOG_LEVEL ?? 'info' } },
   );
   if (child.pid === undefined) throw new Error('edgeos server did not start');
@@ -134,6 +138,7 @@ export async function startServer(opts: StartOptions = {}): Promise<RunningServe
     kubeconfig,
     cacheDir: join(dir, 'kube-cache'),
     output: () => out,
+    exitCode: () => child.exitCode,
     request: (method, path, o) => httpsRequest(c, `${url}${path}`, method, o),
     stop: async () => {
       await stopChild(child, exited);
