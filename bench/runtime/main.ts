@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/common/log.ts';
-import { channelOptions, criPackage, endpointAddress } from '../../src/runtime/cri/client.ts';
+import { channelOptions, criRpcs, endpointAddress } from '../../src/runtime/cri/client.ts';
 import { createContainerRuntime, resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import type { PodSandboxConfig } from '../../src/runtime/index.ts';
 import { busyboxArchive } from '../../test/fixtures/images/busybox-image.ts';
@@ -26,11 +26,12 @@ const config = resolveRuntimeConfig({
 const rt = createContainerRuntime(config, { log: silentLogger() });
 const ac = new AbortController();
 
-type Unary = (req: object, cb: (err: grpc.ServiceError | null, res: Record<string, unknown>) => void) => void;
-const pkg = criPackage() as unknown as { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } };
-const raw = new pkg.runtime.v1.RuntimeService!(endpointAddress(config.endpoint), grpc.credentials.createInsecure(), channelOptions) as unknown as Record<string, Unary>;
-const rawCall = (method: string, req: object): Promise<Record<string, unknown>> =>
-  new Promise((resolve, reject) => raw[method]!.call(raw, req, (err, res) => (err ? reject(err) : resolve(res))));
+const raw = new grpc.Client(endpointAddress(config.endpoint), grpc.credentials.createInsecure(), channelOptions);
+const rawCall = (method: string, req: object): Promise<Record<string, unknown>> => {
+  const rpc = criRpcs.get(method)!;
+  return new Promise((resolve, reject) => raw.makeUnaryRequest(rpc.path, rpc.serialize, rpc.deserialize, req, new grpc.Metadata(), {},
+    (err, res) => (err ? reject(err) : resolve(res as Record<string, unknown>))));
+};
 
 function sandboxFor(kind: string, i: number): PodSandboxConfig {
   return { metadata: { name: `${kind}-${i}`, uid: `${kind}-uid-${i}`, namespace: 'bench', attempt: 0 } };
@@ -109,7 +110,7 @@ try {
     overhead_ratio: Math.round((edgeosP50 / rawP50) * 1000) / 1000,
   }));
 } finally {
-  (raw as unknown as grpc.Client).close();
+  raw.close();
   await removeAllPods(config.endpoint);
   await rt.stop();
   killPid(pid);

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CriClient, criPackage } from '../../src/runtime/cri/client.ts';
+import { CriClient, criRpcs } from '../../src/runtime/cri/client.ts';
 import { RuntimeUnavailableError } from '../../src/runtime/errors.ts';
 
 describe('CRI client', () => {
-  it('builds both services from the embedded schema', () => {
-    const pkg = criPackage() as unknown as { runtime: { v1: Record<string, { service: Record<string, { path: string }> }> } };
-    expect(pkg.runtime.v1.RuntimeService!.service.RunPodSandbox!.path).toBe('/runtime.v1.RuntimeService/RunPodSandbox');
-    expect(pkg.runtime.v1.ImageService!.service.PullImage!.path).toBe('/runtime.v1.ImageService/PullImage');
+  it('routes each method to its service', () => {
+    expect(criRpcs.get('RunPodSandbox')!.path).toBe('/runtime.v1.RuntimeService/RunPodSandbox');
+    expect(criRpcs.get('PullImage')!.path).toBe('/runtime.v1.ImageService/PullImage');
+    expect(criRpcs.size).toBe(24);
   });
 
   it('retries an absent socket until the deadline, then reports it unavailable', async () => {

@@ -1,37 +1,29 @@
 import * as grpc from '@grpc/grpc-js';
-import * as protoLoader from '@grpc/proto-loader';
-import protobuf from 'protobufjs';
 import { errorMessage } from '../../common/errors.ts';
 import { fromGrpcStatus, grpcCode, RuntimeError, RuntimeUnavailableError } from '../errors.ts';
-import { criProto } from './proto.ts';
-import { imageMethods } from './wire.ts';
+import { decode, encode } from './codec.ts';
+import { criServices } from './schema.ts';
 import type { CriMethod, CriResponses } from './wire.ts';
 
-/** Options that shape what grpc-js hands back; cri/wire.ts describes the result. */
-export const loaderOptions: protoLoader.Options = {
-  keepCase: false,
-  longs: String,
-  enums: String,
-  defaults: true,
-  arrays: true,
-  objects: true,
-};
-
-let cachedDefinition: grpc.GrpcObject | undefined;
+/** One RPC as grpc-js needs it: the path and plain functions to turn messages into bytes and back. */
+export interface CriRpc {
+  readonly path: string;
+  readonly serialize: (request: object) => Buffer;
+  readonly deserialize: (bytes: Buffer) => unknown;
+}
 
 /**
- * The runtime.v1 package, built from the embedded schema string: protobufjs parses it and
- * proto-loader turns the reflection JSON into service definitions, so nothing is read from disk.
+ * Every CRI method edgeos calls, keyed by name. The codec (cri/codec.ts, tables in cri/schema.ts)
+ * stands in for protobufjs reflection and @grpc/proto-loader, which cost the agent ~10 MB of heap
+ * and code for one small schema (docs/runtime.md).
  */
-export function criPackage(): grpc.GrpcObject {
-  if (!cachedDefinition) {
-    // protobufjs applies keepCase while parsing; proto-loader's fromJSON takes names as they are.
-    const root = protobuf.parse(criProto, { keepCase: false }).root;
-    const def = protoLoader.fromJSON(root.toJSON(), loaderOptions);
-    cachedDefinition = grpc.loadPackageDefinition(def);
-  }
-  return cachedDefinition;
-}
+export const criRpcs: ReadonlyMap<string, CriRpc> = new Map(
+  Object.entries(criServices).flatMap(([service, methods]) => methods.map((method): [string, CriRpc] => [method, {
+    path: `/runtime.v1.${service}/${method}`,
+    serialize: (request) => encode(`${method}Request`, request),
+    deserialize: (bytes) => decode(`${method}Response`, bytes),
+  }])),
+);
 
 /** Channel options shared by the client and the benchmark's raw baseline. */
 export const channelOptions: grpc.ChannelOptions = {
@@ -55,9 +47,6 @@ export interface CriClientOptions {
   defaultTimeoutMs?: number;
 }
 
-type UnaryMethod = (req: unknown, meta: grpc.Metadata, opts: grpc.CallOptions, cb: (err: grpc.ServiceError | null, res: unknown) => void) => void;
-type ServiceClient = grpc.Client & Record<string, UnaryMethod>;
-
 export function endpointAddress(endpoint: string): string {
   return endpoint.startsWith('unix:') ? endpoint : `unix://${endpoint}`;
 }
@@ -70,31 +59,24 @@ export function endpointAddress(endpoint: string): string {
  */
 export class CriClient {
   readonly endpoint: string;
-  private readonly runtime: ServiceClient;
-  private readonly image: ServiceClient;
+  private readonly client: grpc.Client;
   private readonly defaultTimeoutMs: number;
 
   constructor(opts: CriClientOptions) {
     this.endpoint = endpointAddress(opts.endpoint);
     this.defaultTimeoutMs = opts.defaultTimeoutMs ?? 120_000;
-    const pkg = criPackage() as unknown as { runtime: { v1: Record<string, grpc.ServiceClientConstructor> } };
-    const creds = grpc.credentials.createInsecure();
-    const RuntimeService = pkg.runtime.v1.RuntimeService!;
-    const ImageService = pkg.runtime.v1.ImageService!;
-    this.runtime = new RuntimeService(this.endpoint, creds, channelOptions) as unknown as ServiceClient;
-    // Same address and options: grpc-js shares one subchannel (one connection) between both.
-    this.image = new ImageService(this.endpoint, creds, channelOptions) as unknown as ServiceClient;
+    // One channel (one connection) for both services: a method's path names its service.
+    this.client = new grpc.Client(this.endpoint, grpc.credentials.createInsecure(), channelOptions);
   }
 
   async call<M extends CriMethod>(method: M, request: object, opts: CallOptions = {}): Promise<CriResponses[M]> {
-    const client = imageMethods.has(method) ? this.image : this.runtime;
-    const fn = client[method];
-    if (typeof fn !== 'function') throw new RuntimeError('EDGEOS_RUNTIME_CALL_FAILED', `${method}: not in the CRI schema`);
+    const rpc = criRpcs.get(method);
+    if (!rpc) throw new RuntimeError('EDGEOS_RUNTIME_CALL_FAILED', `${method}: not in the CRI schema`);
     const deadline = Date.now() + (opts.timeoutMs ?? this.defaultTimeoutMs);
     for (let attempt = 0; ; attempt++) {
       try {
         return await new Promise<CriResponses[M]>((resolve, reject) => {
-          fn.call(client, request, new grpc.Metadata(), { deadline }, (err, res) => {
+          this.client.makeUnaryRequest(rpc.path, rpc.serialize, rpc.deserialize, request, new grpc.Metadata(), { deadline }, (err, res) => {
             if (err) reject(err);
             else resolve(res as CriResponses[M]);
           });
@@ -113,7 +95,6 @@ export class CriClient {
   }
 
   close(): void {
-    this.runtime.close();
-    this.image.close();
+    this.client.close();
   }
 }

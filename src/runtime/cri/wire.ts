@@ -1,7 +1,7 @@
 /**
- * The CRI messages as grpc-js hands them to us with the loader options in client.ts: camelCase
- * fields, enums as their names, int64/uint64 as decimal strings (nanosecond timestamps exceed
- * 2^53), every field present with its default. Only the fields edgeos reads are declared.
+ * The CRI messages as cri/codec.ts decodes them: camelCase fields, enums as their names,
+ * int64/uint64 as decimal strings (nanosecond timestamps exceed 2^53), every field present with
+ * its default. Only the fields edgeos reads are declared.
  */
 
 export type Labels = Record<string, string>;
@@ -106,5 +106,3 @@ export interface CriResponses {
 }
 
 export type CriMethod = keyof CriResponses;
-
-export const imageMethods: ReadonlySet<CriMethod> = new Set(['ListImages', 'ImageStatus', 'PullImage', 'RemoveImage', 'ImageFsInfo']);
