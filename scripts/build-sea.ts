@@ -14,7 +14,7 @@ import { basename, delimiter, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { EdgeosError, InvalidInputError, errorMessage } from '../src/common/errors.ts';
-import { SQLITE_ADDON } from '../src/common/sea.ts';
+import { INSTALLER_ASSET, SQLITE_ADDON } from '../src/common/sea.ts';
 import { bundle } from './bundle.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -286,7 +286,12 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
       useCodeCache: runner !== undefined,
-      assets: { [SQLITE_ADDON.gzipAsset]: packed, [SQLITE_ADDON.sha256Asset]: addonSum },
+      // No flags for every command: each role's V8 flags (src/common/v8-flags.ts) differ, so
+      // src/cli/main.ts relaunches `join`/`agent`/`server` with theirs as `--node-options=…`,
+      // which only "cli" accepts (any Node option; NODE_OPTIONS refuses V8 flags like --lite-mode).
+      execArgvExtension: 'cli',
+      // install.sh (15 KB) travels inside so `edgeos bundle create` can ship it from any machine.
+      assets: { [SQLITE_ADDON.gzipAsset]: packed, [SQLITE_ADDON.sha256Asset]: addonSum, [INSTALLER_ASSET]: join(root, 'installer/install.sh') },
     };
     writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
     const pkgs = `qemu-user-static libc6-${arch}-cross libstdc++6-${arch}-cross`;

@@ -16,9 +16,13 @@ export interface BundleOptions {
   entry?: string;
   outfile?: string;
   minify?: boolean;
+  /** More packages left out (bench/agent resolves better-sqlite3 from node_modules instead). */
+  external?: string[];
+  /** Replaces the version compiled in (benches). */
+  version?: string;
 }
 
-export async function bundle({ entry = 'src/cli/main.ts', outfile = 'dist/edgeos.cjs', minify = false }: BundleOptions = {}): Promise<string> {
+export async function bundle({ entry = 'src/cli/main.ts', outfile = 'dist/edgeos.cjs', minify = false, external = [], version = pkg.version }: BundleOptions = {}): Promise<string> {
   await build({
     entryPoints: [entry],
     outfile,
@@ -31,9 +35,11 @@ export async function bundle({ entry = 'src/cli/main.ts', outfile = 'dist/edgeos
     keepNames: minify,
     sourcemap: false,
     legalComments: 'none',
-    external: ['*.node'],
+    // grpc-js require()s @grpc/proto-loader only to serve channelz and ORCA from .proto files on
+    // disk, which edgeos never does (and a SEA could not read); the CRI has its own codec.
+    external: ['*.node', '@grpc/proto-loader', ...external],
     define: {
-      __EDGEOS_VERSION__: JSON.stringify(pkg.version),
+      __EDGEOS_VERSION__: JSON.stringify(version),
       __EDGEOS_COMMIT__: JSON.stringify(commit),
     },
     logLevel: 'warning',

@@ -7,15 +7,16 @@
 // Last line: {"bench":"agent",…}
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { parse } from 'yaml';
+import { bundle } from '../../scripts/bundle.ts';
+import { launchEnvOf, v8Flags } from '../../src/common/v8-flags.ts';
 import { decodeJoinToken, encodeJoinToken } from '../../src/common/link/join-token.ts';
 import { DEFAULT_CLAIMS_DIR } from '../../src/runtime/cni/pod-cidr.ts';
 import { CriClient } from '../../src/runtime/cri/client.ts';
@@ -64,6 +65,11 @@ async function settledRss(pid: number, samples = 5): Promise<number> {
     if (i < samples - 1) await sleep(1000);
   }
   return pct(xs, 50);
+}
+/** CPU seconds (user + system) the process has used so far (/proc/<pid>/stat, clock ticks of 100 Hz). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 function childPids(pid: number): number[] {
   try {
@@ -203,7 +209,29 @@ const agentDir = join(work, 'a'); // short: containerd's socket path must fit su
 const runtimeConfig = resolveRuntimeConfig({ dataDir: agentDir });
 const criSocket = runtimeConfig.containerd!.address;
 const bundleFile = join(work, 'edgeos.cjs');
-const agentEnv: NodeJS.ProcessEnv = { ...env, NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'warn' };
+const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'warn' };
+// The agent runs with the flags it ships with (src/common/v8-flags.ts). EDGEOS_BENCH_HEAP_SNAPSHOTS=<dir>
+// adds heap snapshots of the agent at idle, with 20 pods and after the idle window (they distort
+// the RSS figures that follow them: diagnosis only).
+const snapshotDir = process.env.EDGEOS_BENCH_HEAP_SNAPSHOTS;
+if (snapshotDir) mkdirSync(snapshotDir, { recursive: true });
+const agentNodeArgs = [...v8Flags.agent, ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${resolve(snapshotDir)}`] : [])];
+async function heapSnapshot(pid: number, label: string): Promise<void> {
+  if (!snapshotDir) return;
+  const before = new Set(readdirSync(snapshotDir));
+  process.kill(pid, 'SIGUSR2');
+  const file = await waitFor(`heap snapshot ${label}`, async () => readdirSync(snapshotDir).find((f) => !before.has(f) && f.endsWith('.heapsnapshot')), 120_000, 500);
+  // The file is complete when its size stops changing.
+  let size = -1;
+  for (;;) {
+    await sleep(1000);
+    const now = statSync(join(snapshotDir, file)).size;
+    if (now === size) break;
+    size = now;
+  }
+  renameSync(join(snapshotDir, file), join(snapshotDir, `${label}.heapsnapshot`));
+  log(`heap snapshot ${join(snapshotDir, label)}.heapsnapshot (${round(size / 1e6, 1)} MB)`);
+}
 
 let bare: Proc | undefined;
 let server: RunningServer | undefined;
@@ -259,13 +287,9 @@ spec:
 }
 
 try {
-  // 1. The agent program, bundled as `npm run bundle` does.
-  await build({
-    entryPoints: [join(REPO, 'src/cli/main.ts')], outfile: bundleFile, bundle: true, platform: 'node', target: 'node24', format: 'cjs',
-    external: ['*.node', 'better-sqlite3'], logLevel: 'warning',
-    define: { __EDGEOS_VERSION__: JSON.stringify('0.0.0-bench'), __EDGEOS_COMMIT__: JSON.stringify('bench') },
-  });
-  log(`bundled the agent (${(readFileSync(bundleFile).length / 1e6).toFixed(1)} MB)`);
+  // 1. The agent program, bundled as the single executable's (minified, names kept).
+  await bundle({ outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
+  log(`bundled the agent (${(readFileSync(bundleFile).length / 1e6).toFixed(1)} MB); node flags: ${agentNodeArgs.join(' ') || 'none'}; env ${JSON.stringify(launchEnvOf('agent'))}`);
 
   // 2. The bare Node baseline runs alongside the whole bench.
   bare = startProc(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], env);
@@ -283,7 +307,7 @@ try {
   log(`server on 127.0.0.1:${server.port}, counting proxy on 127.0.0.1:${proxy.port}`);
   mkdirSync(join(agentDir, 'agent', 'images'), { recursive: true });
   writeBusyboxArchive(join(agentDir, 'agent', 'images', 'busybox.tar'), IMAGE);
-  agent = startProc(process.execPath, [bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir], agentEnv);
+  agent = startProc(process.execPath, [...agentNodeArgs, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir], agentEnv);
   const joinStart = performance.now();
   await waitFor('the node to be Ready', async () =>
     (await kubectl(server!, ['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True', 120_000, 250);
@@ -294,6 +318,7 @@ try {
   const idleRss = await settledRss(agentPid);
   const bareRssIdle = await settledRss(bare.child.pid!, 3);
   log(`idle agent RSS ${round(idleRss)} MB (bare node ${round(bareRssIdle)} MB); ${rssParts(agentPid)}; containerd pid ${childPids(agentPid).join(',')} not counted`);
+  await heapSnapshot(agentPid, 'idle');
 
   // 4. Apply-to-Running, one pod at a time (as the raw baseline), raw and kubectl interleaved.
   await k(['create', 'namespace', NS]);
@@ -301,6 +326,7 @@ try {
   for (let i = 0; i < RAW_WARMUP; i++) await rawStart(cri, 1000 + i);
   const rawMs: number[] = [];
   const applyMs: number[] = [];
+  const cpuBefore = cpuSeconds(agentPid);
   const kubectlMs: number[] = [];
   for (let i = 0; i < APPLY_PODS; i++) {
     rawMs.push(await rawStart(cri, i));
@@ -316,6 +342,7 @@ try {
     }
   }
   watch.stop();
+  log(`agent CPU time during the ${APPLY_PODS} applies: ${round(cpuSeconds(agentPid) - cpuBefore)} s`);
 
   // 5. Down to 20 pods; settle; RSS.
   await k(['delete', 'pods', '-n', NS, '-l', 'group=extra', '--wait=true', '--timeout=120s'], { timeoutMs: 130_000 });
@@ -328,6 +355,7 @@ try {
 
   // 6. Idle link bytes with 20 pods, at least 2 minutes; RSS at both ends of the window.
   const rss20a = await settledRss(agentPid);
+  await heapSnapshot(agentPid, 'pods-20');
   const before = { up: proxy.up, down: proxy.down, upChunks: proxy.upChunks, downChunks: proxy.downChunks, t: performance.now() };
   log(`agent RSS with ${KEEP_PODS} pods ${round(rss20a)} MB; idle link window of ${IDLE_WINDOW_MS / 1000} s starts`);
   proxy.trace = [];
@@ -336,6 +364,7 @@ try {
   proxy.trace = undefined;
   const after = { up: proxy.up, down: proxy.down, upChunks: proxy.upChunks, downChunks: proxy.downChunks, t: performance.now() };
   const rss20b = await settledRss(agentPid);
+  await heapSnapshot(agentPid, 'pods-20-after-idle');
   const bareRss = await settledRss(bare.child.pid!, 3);
   const windowH = (after.t - before.t) / 3_600_000;
   const upB = after.up - before.up;
@@ -358,7 +387,7 @@ try {
   const left = await purgePods('SIGKILL');
   log(`"rebooted": pods removed (${left} containers left running), containerd killed; starting edgeos agent offline`);
   const rebootStart = performance.now();
-  agent = startProc(process.execPath, [bundleFile, 'agent', '--data-dir', agentDir], agentEnv);
+  agent = startProc(process.execPath, [...agentNodeArgs, bundleFile, 'agent', '--data-dir', agentDir], agentEnv);
   let criUpS = NaN;
   await waitFor(`${KEEP_PODS} containers RUNNING again`, async () => {
     const n = await runningContainers(cri!);
@@ -367,6 +396,9 @@ try {
   }, 120_000, 50);
   const recoveryS = (performance.now() - rebootStart) / 1000;
   log(`offline reboot recovery: ${KEEP_PODS} containers running ${round(recoveryS, 2)} s after edgeos agent started (its containerd answered CRI after ${round(criUpS, 2)} s)`);
+  // The process a device runs after a reboot is `edgeos agent`, not `join`: its memory too.
+  await sleep(SETTLE_MS);
+  log(`rebooted agent (edgeos agent) RSS with ${KEEP_PODS} pods ${round(await settledRss(agent.child.pid!))} MB; ${rssParts(agent.child.pid!)}`);
 
   const rawP99 = pct(rawMs, 99);
   log(`total ${round((performance.now() - t0) / 1000, 1)} s`);

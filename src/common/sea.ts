@@ -18,6 +18,9 @@ export const SQLITE_ADDON = { file: 'better_sqlite3.node', gzipAsset: 'better_sq
 
 export const DEFAULT_DATA_DIR = '/var/lib/edgeos';
 
+/** installer/install.sh, embedded so `edgeos bundle create` from the executable can ship it. */
+export const INSTALLER_ASSET = 'install.sh';
+
 // getBuiltinModule works the same from ESM source, the CJS bundle and inside a SEA (whose require()
 // would also do, but ESM has none). node:sea exists outside a SEA too; isSea() is false there.
 function seaModule(): typeof SeaModule | undefined {

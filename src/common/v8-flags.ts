@@ -1,3 +1,5 @@
+import type * as SeaModule from 'node:sea';
+
 /**
  * V8/Node flags the product runs with, per role. One list, read by everything that starts an
  * edgeos process: the single executable's launch (scripts/build-sea.ts and src/cli) and the
@@ -7,6 +9,114 @@
  * - agent: `edgeos join` / `edgeos agent` on a device, where memory matters most.
  */
 export const v8Flags: { readonly server: readonly string[]; readonly agent: readonly string[] } = {
-  server: [],
-  agent: [],
+  server: ['--max-semi-space-size=1'],
+  agent: ['--max-semi-space-size=1', '--lite-mode'],
 };
+
+export type Role = keyof typeof v8Flags;
+
+/**
+ * Environment variables of the agent's process that, like V8 flags, only count from exec on:
+ * glibc reads its malloc tunables when the process starts (docs/runtime.md, "Memory").
+ */
+export const agentLaunchEnv: Readonly<Record<string, string>> = {
+  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=32768:glibc.malloc.arena_max=1',
+};
+
+/** The environment a role's process gets on top of what it was started with. */
+export function launchEnvOf(role: Role): Readonly<Record<string, string>> {
+  return role === 'agent' ? agentLaunchEnv : {};
+}
+
+/**
+ * Set in the environment of a relaunched process (`<role>[:<variable we added>…]`): a process that
+ * has it never relaunches again, even if its flags somehow did not arrive (no loop). It is removed
+ * at once, with the variables it names, so nothing the process starts inherits them.
+ */
+export const RELAUNCH_MARK = 'EDGEOS_RELAUNCHED_WITH_FLAGS';
+
+/** The role a command line runs as: its subcommand decides; help and unknown commands need none. */
+export function roleOf(args: readonly string[]): Role | undefined {
+  if (args.some((a) => a === '--help' || a === '-h')) return undefined;
+  switch (args[0]) {
+    case 'join':
+    case 'agent': return 'agent';
+    case 'server': return 'server';
+    default: return undefined;
+  }
+}
+
+/** Flags under which V8 has no WebAssembly. */
+function disablesWasm(flag: string): boolean {
+  return flag === '--lite-mode' || flag === '--jitless';
+}
+
+/** Heap sizing flags, which V8 leaves out of the hash that guards its code cache. */
+function heapOnlyFlag(flag: string): boolean {
+  return /^--max-(semi|old)-space-size=/.test(flag);
+}
+
+export interface ProcessLaunch {
+  /** process.execPath */
+  execPath: string;
+  /** process.execArgv: the Node options this process runs with. */
+  execArgv: readonly string[];
+  /** process.argv */
+  argv: readonly string[];
+  env: NodeJS.ProcessEnv;
+  /** Inside the single executable, argv[1] is the executable again and Node options travel as --node-options. */
+  sea: boolean;
+}
+
+export interface Relaunch {
+  file: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
+/**
+ * How to start this command line again with its role's flags (for process.execve, which keeps the
+ * pid: pid files and supervisors see one process), or undefined when it runs with them already or
+ * needs none. V8 reads heap and compiler flags when the isolate is created, so they cannot be set
+ * from inside a running process (docs/runtime.md, "Memory").
+ */
+export function relaunchWithFlags(p: ProcessLaunch): Relaunch | undefined {
+  const role = roleOf(p.argv.slice(2));
+  if (!role || p.env[RELAUNCH_MARK] !== undefined) return undefined;
+  // Running TypeScript from source (`npm start`, tests): Node's type stripper is WebAssembly, which
+  // --lite-mode (it implies --jitless) turns off. Source runs keep the heap flags only; what ships
+  // (the executable, the bundle the benchmarks run) gets every flag.
+  const fromSource = /\.[cm]?ts$/.test(p.argv[1] ?? '');
+  const flags = v8Flags[role].filter((f) => !fromSource || !disablesWasm(f));
+  const extraEnv = Object.entries(launchEnvOf(role)).filter(([k]) => p.env[k] === undefined);
+  if (flags.every((f) => p.execArgv.includes(f)) && extraEnv.length === 0) return undefined;
+  // A variable the user set wins over ours; the mark names the ones we added.
+  const mark = [role, ...extraEnv.map(([k]) => k)].join(':');
+  const env = { ...Object.fromEntries(extraEnv), ...p.env, [RELAUNCH_MARK]: mark };
+  if (p.sea) {
+    // The executable is built with execArgvExtension "cli" (scripts/build-sea.ts): a leading
+    // --node-options=… is parsed as Node options, not handed to the program. Its code cache was
+    // made without flags, and V8 refuses it under flags that change code generation (--lite-mode);
+    // the main script is then compiled from source and Node warns "Code cache data rejected."
+    // (type Warning) on every start, which --disable-warning silences.
+    const nodeOptions = [...flags, ...(flags.some((f) => !heapOnlyFlag(f)) ? ['--disable-warning=Warning'] : [])];
+    return { file: p.execPath, args: [p.execPath, `--node-options=${nodeOptions.join(' ')}`, ...p.argv.slice(2)], env };
+  }
+  return { file: p.execPath, args: [p.execPath, ...p.execArgv, ...flags, ...p.argv.slice(1)], env };
+}
+
+/**
+ * Replaces this process (same pid) by the same command line with its role's flags and launch
+ * environment when it lacks them; returns when nothing is needed. Called first thing by the entry
+ * point, before anything else is loaded.
+ */
+export function relaunchForRole(argv: readonly string[] = process.argv): void {
+  const sea = (process.getBuiltinModule('node:sea') as typeof SeaModule | undefined)?.isSea() ?? false;
+  const relaunch = relaunchWithFlags({ execPath: process.execPath, execArgv: process.execArgv, argv, env: process.env, sea });
+  if (relaunch && process.execve) process.execve(relaunch.file, relaunch.args, relaunch.env);
+  const [, ...added] = (process.env[RELAUNCH_MARK] ?? '').split(':');
+  delete process.env[RELAUNCH_MARK];
+  // What the relaunch added served this process; the programs it starts (containerd) get the
+  // environment the user gave. (glibc also cuts GLIBC_TUNABLES at its first ':' while parsing it.)
+  for (const k of added) delete process.env[k];
+}

@@ -8,6 +8,8 @@ import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeJoinToken } from '../../src/common/link/join-token.ts';
+import { agentLaunchEnv, v8Flags } from '../../src/common/v8-flags.ts';
 import { buildSea, cleanEnv, elfMachine, headCommit, probeEntry, root, run, sha256Prefix, versionLinePattern } from './sea-harness.ts';
 
 const prebuild = join(root, 'node_modules/better-sqlite3/prebuilds/linux-x64.node');
@@ -84,6 +86,39 @@ describe.runIf(process.arch === 'x64')('linux/amd64 single executable', () => {
         process.kill(child.pid, 'SIGKILL');
         await new Promise((ok) => child.once('exit', ok));
       }
+    }
+  });
+
+  it('runs `edgeos join` as the same process again with the agent\'s V8 flags and malloc tunables', async () => {
+    // A server that accepts the join's connection and never answers keeps the agent waiting, so
+    // its command line and environment can be read while it runs.
+    const silent = createServer((socket) => socket.on('error', () => undefined));
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    const port = (silent.address() as { port: number }).port;
+    const token = encodeJoinToken({ servers: [`https://127.0.0.1:${port}`], caHash: `sha256:${'0'.repeat(64)}`, tokenId: 'abcdef', tokenSecret: '0123456789abcdef' });
+    const child = spawn(exe, ['join', token, '--data-dir', join(tmp, 'join-data')], { env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    try {
+      const pid = child.pid!;
+      const nodeOptions = `--node-options=${v8Flags.agent.join(' ')}`;
+      let cmdline: string[] = [];
+      for (const end = Date.now() + 20_000; Date.now() < end && child.exitCode === null; await new Promise((ok) => setTimeout(ok, 50))) {
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+        if (cmdline[1]?.startsWith(nodeOptions)) break;
+      }
+      expect(cmdline.slice(2, 3), `stderr: ${stderr}`).toEqual(['join']);
+      expect(cmdline[1]).toMatch(new RegExp(`^${nodeOptions}( --disable-warning=Warning)?$`));
+      // glibc parses GLIBC_TUNABLES in place, turning its ':' separators into NULs.
+      const environ = `:${readFileSync(`/proc/${pid}/environ`, 'utf8').replaceAll('\0', ':')}`;
+      for (const [k, v] of Object.entries(agentLaunchEnv)) expect(environ).toContain(`:${k}=${v}:`);
+      expect(stderr).not.toMatch(/Code cache data rejected|bad option/);
+    } finally {
+      if (child.exitCode === null && child.pid) {
+        process.kill(child.pid, 'SIGKILL');
+        await new Promise((ok) => child.once('exit', ok));
+      }
+      silent.close();
     }
   });
 
