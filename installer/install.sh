@@ -2,7 +2,7 @@
 # Installs (or upgrades in place) edgeos as a service. POSIX sh; see docs/install.md.
 #
 #   curl -sfL https://…/install.sh | EDGEOS_URL=https://…/edgeos-linux-amd64 sh -           # server
-#   curl -sfL https://…/install.sh | EDGEOS_URL=… EDGEOS_SERVER=https://srv:6443 sh -s - join TOKEN
+#   curl -sfL https://…/install.sh | EDGEOS_URL=… sh -s - join TOKEN   # the token names the server
 #   ./install.sh                       # from an unpacked release: edgeos-linux-<arch>(.sha256) beside it
 #   EDGEOS_BINARY=./edgeos-linux-amd64 ./install.sh
 #
@@ -168,6 +168,21 @@ settings=$TMP/settings
 env | sed -n 's/^\(EDGEOS_[A-Z0-9_]*\)=.*/\1/p' | sort -u > "$settings"
 [ "$MODE" = device ] && ! grep -qx EDGEOS_TOKEN "$settings" && echo EDGEOS_TOKEN >> "$settings"
 
+if [ "$MODE" = server ]; then COMMAND=server; else COMMAND=agent; fi
+# edgeos refuses a config.yaml key that is no flag and ignores one of another command: check every
+# setting against the flags of the command the service runs (when the binary runs here), before
+# anything is written.
+flags=$("$BIN" "$COMMAND" --help 2>/dev/null || true)
+case $flags in *--data-dir*) say "checking the settings against \`edgeos $COMMAND --help\`" ;; *) flags= ;; esac
+while read -r name; do
+  installer_only "$name" && continue
+  key=$(echo "${name#EDGEOS_}" | tr 'A-Z_' 'a-z-')
+  case $flags in
+    "" | *"--$key "*) ;;
+    *) fatal "$name is not a setting of \`edgeos $COMMAND\` (it has no --$key flag; see \`edgeos $COMMAND --help\`): unset it" ;;
+  esac
+done < "$settings"
+
 say "writing $ENV_FILE (mode 0600)"
 {
   echo "# Written by install.sh from EDGEOS_* variables; edgeos reads them as its flags' defaults."
@@ -192,14 +207,115 @@ say "writing $CONFIG_FILE"
     secret "$name" && continue
     key=$(echo "${name#EDGEOS_}" | tr 'A-Z_' 'a-z-')
     value=$(printenv "$name" | sed 's/\\/\\\\/g; s/"/\\"/g')
-    printf '%s: "%s"\n' "$key" "$value"
+    # edgeos types the file's values (docs/install.md): true/false are booleans (--disable-agent),
+    # everything else a quoted string.
+    case $value in
+      true | false) printf '%s: %s\n' "$key" "$value" ;;
+      *) printf '%s: "%s"\n' "$key" "$value" ;;
+    esac
   done < "$settings"
 } > "$CONFIG_FILE.new"
 chmod 0644 "$CONFIG_FILE.new"
 mv -f "$CONFIG_FILE.new" "$CONFIG_FILE"
 umask 022
 
-if [ "$MODE" = server ]; then COMMAND=server; else COMMAND=agent; fi
+# --- container runtime and images (air-gapped bundle) -------------------------------------------
+# edgeos runs a private containerd found in PATH (with containerd-shim-runc-v2, ctr and runc) and
+# the CNI plugins in /usr/lib/cni (docs/runtime.md). From an air-gapped bundle (`edgeos bundle
+# create`: bundle.json beside this script) they come from the bundle and nothing touches the
+# network; otherwise a missing runtime is installed with the distribution's package manager.
+CNI_DIR=/usr/lib/cni
+RUNTIME_FILES=$CONFIG_DIR/runtime-files # what the bundle installed, for edgeos-uninstall.sh
+BUNDLE_DIR=
+if [ -n "$script_dir" ] && [ -f "$script_dir/bundle.json" ]; then BUNDLE_DIR=$script_dir; fi
+
+needs_runtime() {
+  [ -z "${EDGEOS_CONTAINER_RUNTIME_ENDPOINT:-}" ] || return 1
+  if [ "$MODE" = server ]; then [ "${EDGEOS_DISABLE_AGENT:-false}" != true ]; else [ "${EDGEOS_DISABLE_RUNTIME:-false}" != true ]; fi
+}
+# Where the install root's standard PATH (the service's, not ours) finds a command.
+host_command() {
+  for d in /usr/local/sbin /usr/local/bin /usr/sbin /usr/bin /sbin /bin; do
+    if [ -x "$ROOT$d/$1" ]; then echo "$d/$1"; return 0; fi
+  done
+  return 1
+}
+recorded() { [ -f "$RUNTIME_FILES" ] && grep -qx "$1" "$RUNTIME_FILES"; }
+record() { recorded "$1" || echo "$1" >> "$RUNTIME_FILES"; }
+
+# A bundle file to its place (a path without EDGEOS_ROOT), unless the system already has its own
+# copy that an earlier bundle did not put there: package-managed files are never overwritten.
+install_runtime_file() { # source target
+  name=${2##*/}
+  if recorded "$2"; then :
+  elif [ "${2%/*}" = "$CNI_DIR" ] && [ -e "$ROOT$2" ]; then say "keeping the installed CNI plugin $2"; return 0
+  elif [ "${2%/*}" != "$CNI_DIR" ] && found=$(host_command "$name"); then say "keeping the installed $found"; return 0
+  fi
+  if [ ! -d "$ROOT${2%/*}" ]; then mkdir -p "$ROOT${2%/*}"; record "${2%/*}/"; fi
+  # Copy beside it, then rename: a running containerd or shim keeps its old file.
+  cp "$1" "$ROOT$2.new.$$"
+  chmod 0755 "$ROOT$2.new.$$"
+  mv -f "$ROOT$2.new.$$" "$ROOT$2"
+  record "$2"
+  say "installed $2 from the bundle"
+}
+
+if [ -n "$BUNDLE_DIR" ]; then
+  say "air-gapped bundle: $BUNDLE_DIR (no network is used)"
+  [ -f "$BUNDLE_DIR/SHA256SUMS" ] || fatal "$BUNDLE_DIR/SHA256SUMS is missing: the bundle is incomplete"
+  if command -v sha256sum >/dev/null 2>&1; then
+    (cd "$BUNDLE_DIR" && sha256sum -c SHA256SUMS) > "$TMP/sums" 2>&1 || fatal "the bundle is damaged: $(grep -v ': OK$' "$TMP/sums" | tr '\n' ' ')"
+  else
+    (cd "$BUNDLE_DIR" && shasum -a 256 -c SHA256SUMS) > "$TMP/sums" 2>&1 || fatal "the bundle is damaged: $(grep -v ': OK$' "$TMP/sums" | tr '\n' ' ')"
+  fi
+  say "bundle verified against SHA256SUMS"
+  for f in "$BUNDLE_DIR"/runtime/bin/*; do
+    if [ -f "$f" ]; then install_runtime_file "$f" "/usr/local/bin/${f##*/}"; fi
+  done
+  for f in "$BUNDLE_DIR"/runtime/cni/*; do
+    if [ -f "$f" ]; then install_runtime_file "$f" "$CNI_DIR/${f##*/}"; fi
+  done
+  # The agent imports every archive in <data-dir>/agent/images when it starts (docs/runtime.md).
+  images_dir=$ROOT${EDGEOS_DATA_DIR:-/var/lib/edgeos}/agent/images
+  for f in "$BUNDLE_DIR"/images/*; do
+    [ -f "$f" ] || continue
+    if [ -f "$images_dir/${f##*/}" ] && [ "$(sha256_of "$images_dir/${f##*/}")" = "$(sha256_of "$f")" ]; then
+      say "image ${f##*/} is already in $images_dir"
+      continue
+    fi
+    say "copying image ${f##*/} to $images_dir (imported when edgeos starts)"
+    mkdir -p "$images_dir"
+    # The temporary name does not end in .tar, so the agent never imports a partial copy.
+    cp "$f" "$images_dir/.${f##*/}.part.$$"
+    mv -f "$images_dir/.${f##*/}.part.$$" "$images_dir/${f##*/}"
+  done
+elif [ -n "$ROOT" ]; then
+  say "install root is $ROOT: leaving the container runtime to the system"
+elif needs_runtime; then
+  missing=
+  for c in containerd containerd-shim-runc-v2 ctr runc; do host_command "$c" >/dev/null || missing="$missing $c"; done
+  for p in bridge host-local portmap loopback; do [ -x "$CNI_DIR/$p" ] || missing="$missing $CNI_DIR/$p"; done
+  if [ -n "$missing" ]; then
+    say "missing:$missing"
+    offline="could not install them (no network?): install containerd, runc and the CNI plugins yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
+    if command -v apt-get >/dev/null 2>&1; then
+      say "apt-get install containerd runc containernetworking-plugins"
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd runc containernetworking-plugins; } || fatal "apt-get $offline"
+    elif command -v dnf >/dev/null 2>&1; then
+      say "dnf install containerd runc containernetworking-plugins"
+      dnf install -y containerd runc containernetworking-plugins || fatal "dnf $offline"
+    elif command -v apk >/dev/null 2>&1; then
+      say "apk add containerd runc cni-plugins"
+      apk add --no-cache containerd runc cni-plugins || fatal "apk $offline"
+    else
+      fatal "no apt-get, dnf or apk here: install containerd, runc and the CNI plugins yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
+    fi
+    # Fedora/RHEL and Alpine put the plugins in /usr/libexec/cni; edgeos reads /usr/lib/cni.
+    if [ ! -e "$CNI_DIR" ] && [ -x /usr/libexec/cni/bridge ]; then ln -s /usr/libexec/cni "$CNI_DIR"; fi
+  else
+    say "container runtime: $(host_command containerd), $(host_command runc), CNI plugins in $CNI_DIR"
+  fi
+fi
 
 # --- helper scripts ---------------------------------------------------------------------------
 # The helper scripts start with the paths of this install, then a fixed body.
@@ -279,6 +395,51 @@ awk -v d="$data_dir/" -v r="$ROOT/run/edgeos/" 'index($2, d) == 1 || index($2, r
     echo "[edgeos-killall] unmounting $m"
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done
+# The agent's CNI network (docs/runtime.md): bridge eos<8 hex of sha256(data dir)>, CNI network
+# edgeos-<bridge>. Its pods' network namespaces hang on the bridge by veths and outlive the killed
+# processes; remove them, the bridge, the iptables rules CNI tagged with the network name and
+# CNI's cache entries, so a reinstall starts clean. Not below an EDGEOS_ROOT: the network is the host's.
+if [ -z "$ROOT" ] && command -v ip >/dev/null 2>&1; then
+  bridge=eos$(printf %s "$data_dir" | sha256sum | cut -c1-8)
+  # Pod network namespaces: those our containerd's metadata names (also sandboxes whose network
+  # setup failed) and those whose veths hang on our bridge.
+  { grep -ao '/var/run/netns/cni-[0-9a-f-]*' "$data_dir/agent/containerd/root/io.containerd.metadata.v1.bolt/meta.db" 2>/dev/null | sed 's|.*/||'
+    ip -o link show master "$bridge" 2>/dev/null | sed -n 's/.* link-netns \([^ ]*\).*/\1/p'
+  } | sort -u | while read -r ns; do
+    [ -e "/run/netns/$ns" ] || continue
+    echo "[edgeos-killall] deleting pod network namespace $ns"
+    ip netns delete "$ns" 2>/dev/null || true
+  done
+  if ip link show "$bridge" >/dev/null 2>&1; then
+    echo "[edgeos-killall] deleting bridge $bridge"
+    ip link delete "$bridge" 2>/dev/null || true
+  fi
+  if command -v iptables-save >/dev/null 2>&1; then
+    for table in nat filter; do
+      iptables-save -t "$table" > "$tmp/rules" 2>/dev/null || continue
+      # The name is fixed-length (eos + 8 hex), so it is no prefix of another agent's.
+      grep -qF "edgeos-$bridge" "$tmp/rules" || continue
+      echo "[edgeos-killall] removing $table rules of CNI network edgeos-$bridge"
+      # Rule by rule (not iptables-restore of the whole table, which would drop rules another CNI
+      # user adds meanwhile): the rules tagged with our network, then the per-pod chains they jump
+      # to (CNI-<hash>, CNI-DN-<hash>). A saved rule is valid sh words once "-A" becomes "-D".
+      grep -F "edgeos-$bridge" "$tmp/rules" | sed -n 's/.* -j \(CNI-[A-Za-z0-9-]*\).*/\1/p' | sort -u > "$tmp/chains"
+      grep -F "edgeos-$bridge" "$tmp/rules" | grep '^-A ' | while read -r rule; do
+        eval "iptables -w -t $table -D ${rule#-A }" 2>/dev/null || true
+      done
+      while read -r chain; do
+        iptables -w -t "$table" -F "$chain" 2>/dev/null && iptables -w -t "$table" -X "$chain" 2>/dev/null ||
+          echo "[edgeos-killall] warning: could not delete iptables chain $chain ($table)"
+      done < "$tmp/chains"
+    done
+  fi
+  # CNI's result cache: <network>-<sandbox id>-<ifname>, for our network and containerd's
+  # cni-loopback, whose entries are ours only by sandbox id.
+  rm -f /var/lib/cni/results/"edgeos-$bridge"-*
+  for sandbox in "$data_dir"/agent/containerd/root/io.containerd.grpc.v1.cri/sandboxes/*; do
+    [ -d "$sandbox" ] && rm -f /var/lib/cni/results/cni-loopback-"${sandbox##*/}"-*
+  done
+fi
 echo "[edgeos-killall] done"
 EOF
 } > "$KILLALL"
@@ -299,10 +460,25 @@ if [ -z "$ROOT" ]; then
     openrc) rc-update delete edgeos default 2>/dev/null || true ;;
   esac
 fi
-rm -f "$SYSTEMD_UNIT" "$OPENRC_SCRIPT"
+rm -f "$SYSTEMD_UNIT" "$(dirname "$SYSTEMD_UNIT")/multi-user.target.wants/edgeos.service" "$OPENRC_SCRIPT"
+rmdir "$(dirname "$SYSTEMD_UNIT")/multi-user.target.wants" 2>/dev/null || true # only if edgeos was its last
 if [ -z "$ROOT" ] && [ "$INIT" = systemd ]; then systemctl daemon-reload 2>/dev/null || true; fi
-echo "[edgeos-uninstall] removing $BIN, $CONFIG_DIR, $data_dir, $ROOT/run/edgeos"
-rm -rf "$BIN" "$CONFIG_DIR" "$data_dir" "$ROOT/run/edgeos"
+# What an air-gapped bundle installed (runtime-files: paths; directories end in /), files first.
+if [ -f "$CONFIG_DIR/runtime-files" ]; then
+  echo "[edgeos-uninstall] removing the container runtime installed from the bundle"
+  sort -r "$CONFIG_DIR/runtime-files" | while read -r f; do
+    case $f in */) rmdir "$ROOT${f%/}" 2>/dev/null || true ;; *) rm -f "$ROOT$f" ;; esac
+  done
+  # Directories that containerd and the CNI plugins create outside the data dir, if now empty.
+  rmdir "$ROOT/run/containerd/s" "$ROOT/run/containerd" "$ROOT/run/netns" "$ROOT/var/lib/cni/results" "$ROOT/var/lib/cni" 2>/dev/null || true
+fi
+echo "[edgeos-uninstall] removing $BIN, $CONFIG_DIR, $data_dir and this data dir's pod CIDR claim in $ROOT/run/edgeos"
+rm -rf "$BIN" "$CONFIG_DIR" "$data_dir"
+# Pod CIDR claims are host-wide (another agent on this host keeps its own): remove only ours.
+for claim in "$ROOT"/run/edgeos/pod-cidrs/*; do
+  if [ -f "$claim" ] && [ "$(cat "$claim")" = "${data_dir#"$ROOT"}" ]; then rm -f "$claim"; fi
+done
+rmdir "$ROOT/run/edgeos/pod-cidrs" "$ROOT/run/edgeos" 2>/dev/null || true
 rm -f "$KILLALL" "$0"
 echo "[edgeos-uninstall] done"
 EOF
@@ -380,10 +556,16 @@ esac
 
 if [ -n "$ROOT" ]; then
   say "install root is $ROOT: not enabling or starting the service"
+elif [ "$INIT" = systemd ] && [ ! -d /run/systemd/system ]; then
+  # EDGEOS_INIT=systemd where systemd is not running (an image build, a chroot): systemctl cannot
+  # talk to it, so enable the unit the way `systemctl enable` would offline, and start nothing.
+  say "systemd is not running here: enabling edgeos.service for the next boot (multi-user.target.wants); not starting it"
+  mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
+  ln -sf /etc/systemd/system/edgeos.service "$ROOT/etc/systemd/system/multi-user.target.wants/edgeos.service"
 elif [ "$INIT" = systemd ]; then
   say "systemctl daemon-reload; enable edgeos.service"
-  systemctl daemon-reload
-  systemctl enable edgeos.service >/dev/null
+  systemctl daemon-reload || fatal "systemctl daemon-reload failed: see journalctl -xe"
+  systemctl enable edgeos.service >/dev/null || fatal "systemctl enable edgeos.service failed"
   if [ "${EDGEOS_SKIP_START:-false}" = true ]; then
     say "EDGEOS_SKIP_START=true: not starting"
   else

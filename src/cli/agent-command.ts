@@ -1,32 +1,48 @@
-// `edgeos agent`: runs an already-joined agent in the foreground until SIGTERM/SIGINT or a
-// background failure. The agent code loads only when the command runs (STYLE.md §11).
+// `edgeos agent`: runs the agent in the foreground until SIGTERM/SIGINT or a background failure.
+// With a join token (--token / EDGEOS_TOKEN, as the service install.sh writes for `join <token>`)
+// an unjoined data dir is joined first, like `k3s agent --token`; a joined one ignores the token,
+// so restarts after the token expired still work. The agent code loads only when the command runs
+// (STYLE.md §11).
+import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Logger } from '../common/log.ts';
 import type { AgentConfig, RawAgentFlags } from '../agent/join/agent-config.ts';
+import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
 
 const STOP_DEADLINE_MS = 8000;
 
-export function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 /** Flags shared by `edgeos agent` and `edgeos join`. */
 export function addAgentFlags(c: Command): Command {
-  return c
+  return withConfigFile(c)
     .option('--data-dir <dir>', 'state directory (env EDGEOS_DATA_DIR; default /var/lib/edgeos)')
     .option('--container-runtime-endpoint <socket>', 'use this CRI socket instead of a private containerd (env EDGEOS_CONTAINER_RUNTIME_ENDPOINT)')
     .option('--pod-cidr <cidr>', "this node's pod subnet (env EDGEOS_POD_CIDR; default a free 10.42.N.0/24 on this host, kept in the data dir)")
     .option('--disable-runtime', 'keep the link and the offline cache only; run no pods on this node (env EDGEOS_DISABLE_RUNTIME)')
-    .option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)');
+    .option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)')
+    .option('--node-name <name>', 'name of this node when it joins (env EDGEOS_NODE_NAME; default the host name)')
+    .option('--node-label <key=value>', 'label of the Node at registration, repeatable (env EDGEOS_NODE_LABEL, comma-separated)', collect)
+    .option('--node-taint <key=value:Effect>', 'taint of the Node at registration, repeatable (env EDGEOS_NODE_TAINT, comma-separated)', collect);
 }
 
 export function agentCommand(): Command {
-  return addAgentFlags(new Command('agent').description('Run the agent of a node joined with `edgeos join`')).action(async (flags: RawAgentFlags) => {
-    const { resolveAgentConfig } = await import('../agent/join/agent-config.ts');
-    const { createLogger } = await import('../common/log.ts');
-    const config = resolveAgentConfig(flags, process.env, process.cwd());
-    await runAgentForeground(config, createLogger({ level: config.logLevel }));
-  });
+  return addAgentFlags(new Command('agent').description('Run the agent of this node; with --token, join first if the data dir has not joined yet'))
+    .option('--token <token>', 'join token, used only while the data dir holds no joined node (env EDGEOS_TOKEN)')
+    .action(async (flags: RawAgentFlags & { token?: string }, command: Command) => {
+      const [{ resolveAgentConfig }, { createLogger }, { nodeDir, nodeFiles }] = await Promise.all([
+        import('../agent/join/agent-config.ts'),
+        import('../common/log.ts'),
+        import('../agent/join/node-files.ts'),
+      ]);
+      const config = attributeConfigErrors(command, () => resolveAgentConfig(flags, process.env, process.cwd()));
+      const log = createLogger({ level: config.logLevel });
+      const token = flags.token ?? (process.env.EDGEOS_TOKEN || undefined);
+      if (token !== undefined && !existsSync(nodeFiles(nodeDir(config.dataDir)).config)) {
+        const { joinCluster } = await import('../agent/join/join.ts');
+        await joinCluster({ token, nodeName: config.nodeName, dataDir: config.dataDir, register: config.register, log });
+        log.info({ node: config.nodeName }, 'joined with the join token; later starts ignore it');
+      }
+      await runAgentForeground(config, log);
+    });
 }
 
 /** Starts the agent of `config.dataDir` and supervises it until a signal or a failure. */

@@ -5,18 +5,15 @@ import { Command, Option } from 'commander';
 import type { RawServerFlags } from '../server/config.ts';
 import type { LocalAgentContext } from '../server/server.ts';
 import { buildInfo } from './build-info.ts';
+import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
 
 /** If shutdown hangs (a stuck close), exit anyway after this long. */
 const STOP_DEADLINE_MS = 8000;
 
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
-}
-
 export function serverCommand(): Command {
   // No commander defaults: resolveServerConfig must see which flags were given, so that EDGEOS_*
-  // variables can fill in the rest (flag > variable > default).
-  return new Command('server')
+  // variables and then the config file can fill in the rest (flag > variable > file > default).
+  return withConfigFile(new Command('server'))
     .description('Run the edgeos API server and its local agent')
     .option('--data-dir <dir>', 'state directory (env EDGEOS_DATA_DIR; default /var/lib/edgeos)')
     .option('--bind-address <ip>', 'address to listen on, 0.0.0.0 or :: for all (env EDGEOS_BIND_ADDRESS; default 0.0.0.0)')
@@ -32,7 +29,7 @@ export function serverCommand(): Command {
     .action(runServer);
 }
 
-async function runServer(flags: RawServerFlags): Promise<void> {
+async function runServer(flags: RawServerFlags, command: Command): Promise<void> {
   const [{ createLogger }, { sqliteNativeBinding }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }, { createControllerManager, builtinControllers }] = await Promise.all([
     import('../common/log.ts'),
     import('../common/sea.ts'),
@@ -41,7 +38,7 @@ async function runServer(flags: RawServerFlags): Promise<void> {
     import('../server/api/index.ts'),
     import('../server/controllers/index.ts'),
   ]);
-  const config = resolveServerConfig(flags, process.env, process.cwd());
+  const config = attributeConfigErrors(command, () => resolveServerConfig(flags, process.env, process.cwd()));
   const log = createLogger({ level: config.logLevel });
   const stopSignal = new AbortController();
   let failure: Error | undefined;

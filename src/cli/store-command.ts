@@ -2,6 +2,7 @@
 // is locked while it runs; a running server's state is copied with its own online snapshot).
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
+import { withConfigFile } from './config-file.ts';
 
 interface StoreFlags {
   dataDir?: string;
@@ -27,8 +28,7 @@ export function storeCommand(): Command {
   const cmd = new Command('store').description('Inspect, back up and restore the server store (server stopped)');
   const dataDir = ['--data-dir <dir>', 'state directory (env EDGEOS_DATA_DIR; default /var/lib/edgeos)'] as const;
 
-  cmd
-    .command('stats')
+  withConfigFile(cmd.command('stats'))
     .description('Print the revision, history and file sizes of the store')
     .option(...dataDir)
     .option('-o, --output <format>', 'text or json', 'text')
@@ -48,8 +48,7 @@ export function storeCommand(): Command {
       }
     });
 
-  cmd
-    .command('snapshot <file>')
+  withConfigFile(cmd.command('snapshot <file>'))
     .description('Write a consistent copy of the store to <file>')
     .option(...dataDir)
     .action(async (file: string, flags: StoreFlags) => {
@@ -62,8 +61,7 @@ export function storeCommand(): Command {
       }
     });
 
-  cmd
-    .command('restore <file>')
+  withConfigFile(cmd.command('restore <file>'))
     .description('Replace the store with a snapshot (the old database is kept beside it)')
     .option(...dataDir)
     .action(async (file: string, flags: StoreFlags) => {
@@ -72,8 +70,7 @@ export function storeCommand(): Command {
       console.log(`restored revision ${r.revision} into ${storeFile(flags)}` + (r.previous ? `; the previous database is kept as ${r.previous}` : ''));
     });
 
-  cmd
-    .command('compact')
+  withConfigFile(cmd.command('compact'))
     .description('Compact history now by the retention policy and return free pages to the file system')
     .option(...dataDir)
     .action(async (flags: StoreFlags) => {

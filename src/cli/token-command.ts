@@ -5,6 +5,7 @@ import { request } from 'node:https';
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { InvalidInputError, EdgeosError, errorMessage } from '../common/errors.ts';
+import { collect, withConfigFile } from './config-file.ts';
 
 const DEFAULT_KUBECONFIG = '/etc/edgeos/kubeconfig.yaml';
 
@@ -13,11 +14,7 @@ interface TokenFlags {
 }
 
 function withKubeconfig(c: Command): Command {
-  return c.option('--kubeconfig <file>', `admin kubeconfig of the server (env KUBECONFIG; default ${DEFAULT_KUBECONFIG})`);
-}
-
-function collect(value: string, previous: string[] = []): string[] {
-  return [...previous, value];
+  return withConfigFile(c).option('--kubeconfig <file>', `admin kubeconfig of the server (env KUBECONFIG; default ${DEFAULT_KUBECONFIG})`);
 }
 
 export function tokenCommand(): Command {

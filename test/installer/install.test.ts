@@ -1,5 +1,5 @@
 // installer/install.sh, run into a temporary EDGEOS_ROOT (nothing on the host is touched or started).
-// Starting the service and waiting for Ready needs systemd and the agent; those tests come later.
+// Starting the installed services, Ready nodes and a clean uninstall: install-e2e.test.ts.
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -55,11 +55,11 @@ describe.runIf(process.arch === 'x64')('installer/install.sh', () => {
     const r0 = newRoot();
     const r = await install({
       EDGEOS_ROOT: r0, EDGEOS_INIT: 'systemd', EDGEOS_BINARY: sea,
-      EDGEOS_DATA_DIR: '/srv/edgeos', EDGEOS_HTTPS_LISTEN_PORT: '7443', EDGEOS_AGENT_TOKEN: 'hush',
+      EDGEOS_DATA_DIR: '/srv/edgeos', EDGEOS_HTTPS_LISTEN_PORT: '7443', EDGEOS_DISABLE_AGENT: 'true',
     });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    for (const line of ['mode: server', 'architecture: amd64', 'init system: systemd', `SHA-256 verified: ${sha256(sea)}`, 'installing ', 'writing ']) {
+    for (const line of ['mode: server', 'architecture: amd64', 'init system: systemd', `SHA-256 verified: ${sha256(sea)}`, 'installing ', 'checking the settings against `edgeos server --help`', 'writing ']) {
       expect(r.stdout).toContain(line);
     }
     expect(r.stdout).toMatch(/installed: edgeos v\d+\.\d+\.\d+ \(commit \w+, node v24\.\d+\.\d+, linux\/amd64\)/);
@@ -73,14 +73,14 @@ describe.runIf(process.arch === 'x64')('installer/install.sh', () => {
     const envText = readFileSync(env, 'utf8');
     expect(envText).toContain("EDGEOS_DATA_DIR='/srv/edgeos'\n");
     expect(envText).toContain("EDGEOS_HTTPS_LISTEN_PORT='7443'\n");
-    expect(envText).toContain("EDGEOS_AGENT_TOKEN='hush'\n");
+    expect(envText).toContain("EDGEOS_DISABLE_AGENT='true'\n");
     expect(envText).not.toContain('EDGEOS_BINARY'); // installer-only variables stay out
     expect(envText).not.toContain('EDGEOS_ROOT');
     const config = readFileSync(join(r0, 'etc/edgeos/config.yaml'), 'utf8');
     expect(config).toContain('mode: server\n');
     expect(config).toContain('data-dir: "/srv/edgeos"\n');
     expect(config).toContain('https-listen-port: "7443"\n');
-    expect(config).not.toContain('hush'); // secrets only in the 0600 file
+    expect(config).toContain('disable-agent: true\n'); // a boolean, as edgeos expects for the flag
 
     const unit = readFileSync(join(r0, 'etc/systemd/system/edgeos.service'), 'utf8');
     expect(unit).toContain('ExecStart=/usr/local/bin/edgeos server\n');
@@ -102,19 +102,30 @@ describe.runIf(process.arch === 'x64')('installer/install.sh', () => {
 
   it('installs a device with `join <token>`: agent service, token only in the env file (OpenRC)', async () => {
     const r0 = newRoot();
-    const r = await install({ EDGEOS_ROOT: r0, EDGEOS_INIT: 'openrc', EDGEOS_BINARY: small, EDGEOS_SERVER: 'https://10.0.0.1:6443' }, ['join', 'K10abc::secret']);
+    const r = await install({ EDGEOS_ROOT: r0, EDGEOS_INIT: 'openrc', EDGEOS_BINARY: small, EDGEOS_NODE_NAME: 'edge-1' }, ['join', 'K10abc::secret']);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('mode: device');
     expect(readFileSync(join(r0, 'etc/edgeos/edgeos.env'), 'utf8')).toContain("EDGEOS_TOKEN='K10abc::secret'\n");
     const config = readFileSync(join(r0, 'etc/edgeos/config.yaml'), 'utf8');
     expect(config).toContain('mode: device\n');
-    expect(config).toContain('server: "https://10.0.0.1:6443"\n');
-    expect(config).not.toContain('K10abc');
+    expect(config).toContain('node-name: "edge-1"\n');
+    expect(config).not.toContain('K10abc'); // secrets only in the 0600 file
     const rc = join(r0, 'etc/init.d/edgeos');
     expect(readFileSync(rc, 'utf8')).toContain('command_args="agent"');
     expect(statSync(rc).mode & 0o111).toBe(0o111);
     shellcheck(rc);
     expect(existsSync(join(r0, 'etc/systemd'))).toBe(false);
+  });
+
+  it('refuses a setting the service command has no flag for, before writing anything', async () => {
+    const r0 = newRoot();
+    // A typo, and a flag of another command (`edgeos join` has --node-name; the server has not).
+    for (const [name, flag] of [['EDGEOS_DATA_DIRR', 'data-dirr'], ['EDGEOS_NODE_NAME', 'node-name']] as const) {
+      const r = await install({ EDGEOS_ROOT: r0, EDGEOS_INIT: 'none', EDGEOS_BINARY: sea, [name]: 'x' });
+      expect(r.status).not.toBe(0);
+      expect(r.stderr).toContain(`${name} is not a setting of \`edgeos server\` (it has no --${flag} flag; see \`edgeos server --help\`): unset it`);
+      expect(existsSync(join(r0, 'etc/edgeos/edgeos.env'))).toBe(false);
+    }
   });
 
   it.each([
