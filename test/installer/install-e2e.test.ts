@@ -68,9 +68,18 @@ describe.runIf(process.arch === 'x64' && isRoot && missing.length === 0)('instal
   // root sees at the same path (see fresh-roots.ts), set in beforeAll.
   const node = { server: { dataDir: '' }, device: { dataDir: '', name: `e2e-device-${id}` } };
   /** Our agents' pod CIDR claims in the host's claims dir: file name (the CIDR) → data dir. */
+  const readOwner = (file: string) => {
+    try {
+      return readFileSync(file, 'utf8').trim();
+    } catch {
+      return ''; // released while we looked
+    }
+  };
+  // Another install's uninstall (the offline bundle test runs in parallel) removes the claims dir
+  // once it is empty; then there are no claims of ours either.
   const ourClaims = () =>
-    readdirSync(HOST_CLAIMS_DIR)
-      .map((f) => [f, readFileSync(join(HOST_CLAIMS_DIR, f), 'utf8').trim()] as const)
+    (existsSync(HOST_CLAIMS_DIR) ? readdirSync(HOST_CLAIMS_DIR) : [])
+      .map((f) => [f, readOwner(join(HOST_CLAIMS_DIR, f))] as const)
       .filter(([, owner]) => owner === node.server.dataDir || owner === node.device.dataDir);
   let uninstalled = false;
 

@@ -1,5 +1,5 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { InvalidInputError } from '../../common/errors.ts';
 import { parseCidr } from '../config.ts';
 import type { Route } from './cidr-check.ts';
@@ -44,7 +44,12 @@ function withHostLock<T>(lock: string, fn: () => T): T {
       mkdirSync(lock);
       break;
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') { // an uninstall removed the empty claims dir just now
+        mkdirSync(dirname(lock), { recursive: true, mode: 0o755 });
+        continue;
+      }
+      if (code !== 'EEXIST') throw err;
     }
     let age: number;
     try {
