@@ -110,7 +110,8 @@ export async function openLoop(clients: Clients, ratePerS: number, durationMs: n
   for (let n = 0; n < total; n++) {
     const due = t0 + n * interval;
     const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    // Never early: a request sent before its due time would report less than its latency.
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     run.sendLagMs.push(Math.max(0, performance.now() - due));
     const call = next(n);
     inflight.push(clients.send(n, call).then((r) => {

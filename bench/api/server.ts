@@ -1,17 +1,19 @@
-// The server under test: `edgeos server` bundled as the product ships it (esbuild, CommonJS, the
-// same options as scripts/bundle.ts), so the RSS it reports has no TypeScript stripper in it
+// The server under test: `edgeos server` bundled as the product ships it (scripts/bundle.ts, minified
+// as the single executable's), so the RSS it reports has no TypeScript stripper in it
 // (~40 MB). better-sqlite3 stays external: a plain `node dist/edgeos.cjs` looks for the addon at
 // <bundle dir>/../build/Release (only the SEA carries it), while an external better-sqlite3
-// resolves from node_modules as the bundle lives under the repo (.cache/bench).
+// resolves from node_modules as the bundle lives under the repo (.cache/bench). It runs with exactly
+// the server role's V8 flags (src/common/v8-flags.ts), which the single executable applies too.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
 import { Client } from 'undici';
 import { parse } from 'yaml';
+import { bundle } from '../../scripts/bundle.ts';
+import { v8Flags } from '../../src/common/v8-flags.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 
@@ -28,32 +30,22 @@ export interface BenchServer {
   /** VmRSS and VmHWM of the server process, in MB. */
   memory(): { rssMb: number; hwmMb: number };
   /**
-   * Full GCs in the server (SIGUSR2 → the preload below), then `idleMs` of nothing; returns the
-   * server's process.memoryUsage() right after the GCs, in MB.
+   * Full GCs in the server (SIGUSR2 → the preload below), then `idleMs` of nothing; returns, in MB
+   * right after the GCs, the server's process.memoryUsage(), its resident memory split from
+   * /proc/self/smaps_rollup and the sizes of V8's heap spaces.
    */
-  settle(idleMs: number): Promise<Record<string, number>>;
+  settle(idleMs: number): Promise<Record<'usage' | 'rollup' | 'spaces', Record<string, number>>>;
   output(): string;
   stop(): Promise<void>;
 }
 
 async function bundleServer(): Promise<string> {
   const pkg = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string };
-  const outfile = join(REPO, '.cache', 'bench', 'edgeos-api.cjs');
   mkdirSync(join(REPO, '.cache', 'bench'), { recursive: true });
-  await build({
-    entryPoints: [join(REPO, 'src/cli/main.ts')],
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'cjs',
-    sourcemap: false,
-    legalComments: 'none',
-    external: ['*.node', 'better-sqlite3'],
-    define: { __EDGEOS_VERSION__: JSON.stringify(pkg.version), __EDGEOS_COMMIT__: JSON.stringify('bench') },
-    logLevel: 'warning',
-  });
-  return outfile;
+  // Minified (names kept) as scripts/build-sea.ts bundles the single executable: an unminified
+  // bundle keeps comments with non-ASCII characters, which makes V8 hold the whole 5.5 MB source
+  // as a two-byte string (11 MB of heap the product does not have).
+  return bundle({ entry: join(REPO, 'src/cli/main.ts'), outfile: join(REPO, '.cache', 'bench', 'edgeos-api.cjs'), minify: true, external: ['better-sqlite3'], version: pkg.version });
 }
 
 function freePort(): Promise<number> {
@@ -125,17 +117,22 @@ export async function startBundledServer(): Promise<BenchServer> {
     // only installs a signal handler (the server does not use SIGUSR2) and reports the heap split.
     const preload = join(dir, 'settle.cjs');
     const memFile = join(dir, 'memory.json');
+    // Besides process.memoryUsage() it reports the split of resident memory (/proc smaps_rollup:
+    // anonymous vs file pages) and V8's heap spaces, so a reader can tell heap from native.
     writeFileSync(preload, [
       "process.on('SIGUSR2', () => {",
       '  for (let i = 0; i < 3; i++) globalThis.gc();',
-      `  require('node:fs').writeFileSync(${JSON.stringify(memFile)}, JSON.stringify(process.memoryUsage()));`,
+      "  const fs = require('node:fs');",
+      "  const rollup = Object.fromEntries([...fs.readFileSync('/proc/self/smaps_rollup', 'utf8').matchAll(/^(Rss|Anonymous|Shared_Clean|Private_Clean|Private_Dirty):\\s+(\\d+) kB/gm)].map((m) => [m[1], Number(m[2]) * 1024]));",
+      "  const spaces = Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((s) => [s.space_name.replace(/_space$/, ''), s.space_size]));",
+      `  fs.writeFileSync(${JSON.stringify(memFile)}, JSON.stringify({ usage: process.memoryUsage(), rollup, spaces }));`,
       '});',
     ].join('\n'));
     const port = await freePort();
     const kubeconfig = join(dir, 'kc.yaml');
     const env = { ...process.env, EDGEOS_LOG_LEVEL: 'warn' };
     child = spawn(process.execPath, [
-      '--expose-gc', '--require', preload, entry, 'server',
+      ...v8Flags.server, '--expose-gc', '--require', preload, entry, 'server',
       '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port),
       '--disable-agent', '--disable-controllers', '--write-kubeconfig', kubeconfig, '--log-level', 'warn',
     ], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env });
@@ -159,8 +156,9 @@ export async function startBundledServer(): Promise<BenchServer> {
         rmSync(memFile, { force: true });
         process.kill(pid, 'SIGUSR2');
         await new Promise((r) => setTimeout(r, idleMs));
-        const usage = JSON.parse(readFileSync(memFile, 'utf8')) as Record<string, number>;
-        return Object.fromEntries(Object.entries(usage).map(([k, v]) => [k, Math.round(v / 1024 / 102.4) / 10]));
+        const report = JSON.parse(readFileSync(memFile, 'utf8')) as Record<'usage' | 'rollup' | 'spaces', Record<string, number>>;
+        const mb = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v / 1024 / 102.4) / 10]));
+        return { usage: mb(report.usage), rollup: mb(report.rollup), spaces: mb(report.spaces) };
       },
       output: () => out,
       stop: async () => {

@@ -9,7 +9,10 @@ import type * as SeaModule from 'node:sea';
  * - agent: `edgeos join` / `edgeos agent` on a device, where memory matters most.
  */
 export const v8Flags: { readonly server: readonly string[]; readonly agent: readonly string[] } = {
-  server: ['--max-semi-space-size=1'],
+  // The young generation capped at 2 × 4 MB: uncapped, V8 grew it to 128 MB under bench/api's
+  // load and kept it through full GCs (RSS at 10,000 pods 270 MB, capped 128–146 MB; smaller caps
+  // saved no more and cost GET throughput: bench/api/README.md, "Memory").
+  server: ['--max-semi-space-size=4'],
   agent: ['--max-semi-space-size=1', '--lite-mode'],
 };
 

@@ -30,6 +30,17 @@ export function writeStatus(res: ServerResponse, code: number, reason: string, m
   res.end(body);
 }
 
+// kubectl reads /version before every command: its body is serialized once.
+const versionBodies = new WeakMap<Record<string, string>, string>();
+function versionBody(version: Record<string, string>): string {
+  let body = versionBodies.get(version);
+  if (body === undefined) {
+    body = JSON.stringify(version, null, 2);
+    versionBodies.set(version, body);
+  }
+  return body;
+}
+
 /**
  * Answers /healthz, /livez, /readyz and /version. A rejected credential gets 401 like everywhere
  * else (apiserver authenticates before it authorizes the public paths).
@@ -41,7 +52,7 @@ export function servePublic(req: IncomingMessage, res: ServerResponse, path: str
   }
   if (path === '/version') {
     res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
-    res.end(JSON.stringify(routes.version, null, 2));
+    res.end(versionBody(routes.version));
     return;
   }
   const checks = path === '/readyz' ? [...routes.livez, ...routes.readyz] : routes.livez;

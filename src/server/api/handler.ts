@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EdgeosError } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
 import type { Authenticator, UserInfo } from '../auth/types.ts';
 import { attributesOf, authorize } from './authorize.ts';
 import type { ApiDeps } from './context.ts';
@@ -24,8 +25,13 @@ export interface HandlerDeps extends ApiDeps {
   readonly ready: Promise<void>;
 }
 
+// Request ids only correlate log lines: a random start per process, then a counter (randomBytes
+// for every request cost more than routing it).
+let lastRequestId = randomBytes(6).readUIntBE(0, 6);
+
 export function newRequestId(): string {
-  return randomBytes(6).toString('hex');
+  lastRequestId = (lastRequestId + 1) % 2 ** 48;
+  return lastRequestId.toString(16).padStart(12, '0');
 }
 
 function toApiError(err: unknown): ApiError {
@@ -64,7 +70,7 @@ export function resolveResource(h: HandlerDeps, info: RequestInfo): { info: Reso
   return { info, resource };
 }
 
-async function serve(h: HandlerDeps, req: IncomingMessage, res: ServerResponse, log: ApiDeps['log']): Promise<void> {
+async function serve(h: HandlerDeps, req: IncomingMessage, res: ServerResponse, log: () => Logger): Promise<void> {
   const a = await admitRequest(h, req);
   const info = a.info;
   const method = req.method ?? 'GET';
@@ -94,19 +100,30 @@ async function serve(h: HandlerDeps, req: IncomingMessage, res: ServerResponse, 
   }
   if (!h.registry.hasGroupVersion(info.group, info.version)) throw pathNotFound();
   const { resource } = resolveResource(h, info);
-  await route(h, { req, res, url: a.url, query: a.url.searchParams, info, resource, user: a.user, log, warnings: [] });
+  await route(h, {
+    req, res, url: a.url, query: a.url.searchParams, info, resource, user: a.user, warnings: [],
+    get log() {
+      return log();
+    },
+  });
 }
 
 export function handleRequest(h: HandlerDeps, req: IncomingMessage, res: ServerResponse): void {
   const reqId = newRequestId();
-  const log = h.log.child({ reqId });
+  // The per-request child logger is made only when something logs: at the default level most
+  // requests log nothing.
+  let child: Logger | undefined;
+  const log = (): Logger => (child ??= h.log.child({ reqId }));
+  const debug = h.log.isLevelEnabled('debug');
   const started = Date.now();
   serve(h, req, res, log).then(
-    () => log.debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request'),
+    () => {
+      if (debug) log().debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
+    },
     (err: unknown) => {
       const apiErr = toApiError(err);
-      if (apiErr.httpStatus >= 500) log.error({ err: apiErr.cause ?? apiErr, method: req.method, url: req.url }, 'request failed');
-      else log.debug({ method: req.method, url: req.url, status: apiErr.httpStatus, reason: apiErr.reason }, 'request refused');
+      if (apiErr.httpStatus >= 500) log().error({ err: apiErr.cause ?? apiErr, method: req.method, url: req.url }, 'request failed');
+      else if (debug) log().debug({ method: req.method, url: req.url, status: apiErr.httpStatus, reason: apiErr.reason }, 'request refused');
       if (res.headersSent) {
         res.destroy();
         return;

@@ -31,19 +31,29 @@ export function finalizersOf(obj: KubeObject): string[] {
   return Array.isArray(f) ? f.filter((x): x is string => typeof x === 'string') : [];
 }
 
-/** The object for the API: parsed, converted to the served version, resourceVersion set. */
+/**
+ * The object for the API: parsed, converted to the served version, resourceVersion set as the
+ * first field of metadata — the place stored-json.ts splices it into the stored bytes, so both
+ * paths serve the same JSON.
+ */
 export function decodeStored(r: ResourceInfo, kv: KeyValue): KubeObject {
   const obj = fromStorage(r, JSON.parse(kv.value.toString('utf8')) as KubeObject);
   obj.apiVersion = groupVersion(r.group, r.version);
   obj.kind = r.kind;
-  meta(obj).resourceVersion = String(kv.modRevision);
+  const { resourceVersion: _stored, ...rest } = meta(obj);
+  obj.metadata = { resourceVersion: String(kv.modRevision), ...rest };
   return obj;
 }
 
+/**
+ * The stored JSON: no metadata.resourceVersion (the key's modRevision is), and apiVersion, kind,
+ * metadata first whatever order the client sent — the order Kubernetes serializes in, and the
+ * prefix stored-json.ts serves the bytes by.
+ */
 export function encodeForStore(r: ResourceInfo, obj: KubeObject): Buffer {
-  const copy = toStorage(r, structuredClone(obj));
-  if (copy.metadata) delete copy.metadata.resourceVersion;
-  return Buffer.from(JSON.stringify(copy), 'utf8');
+  const { apiVersion, kind, metadata, ...rest } = toStorage(r, structuredClone(obj));
+  if (metadata) delete metadata.resourceVersion;
+  return Buffer.from(JSON.stringify({ apiVersion, kind, metadata, ...rest }), 'utf8');
 }
 
 /** RFC 3339 with second precision, the way metav1.Time marshals. */

@@ -13,13 +13,17 @@ export interface Current {
   readonly kv: KeyValue;
 }
 
-export async function readCurrent(d: ApiDeps, r: ResourceInfo, namespace: string, name: string, revision?: number): Promise<Current | undefined> {
-  let kv: KeyValue | undefined;
+/** The stored key-value of one object, undecoded. */
+export async function readStored(d: ApiDeps, r: ResourceInfo, namespace: string, name: string, revision?: number): Promise<KeyValue | undefined> {
   try {
-    kv = await d.store.get(objectKey(r, namespace, name), revision ? { revision } : undefined);
+    return await d.store.get(objectKey(r, namespace, name), revision ? { revision } : undefined);
   } catch (e) {
     throw translateStoreError(e, r, name);
   }
+}
+
+export async function readCurrent(d: ApiDeps, r: ResourceInfo, namespace: string, name: string, revision?: number): Promise<Current | undefined> {
+  const kv = await readStored(d, r, namespace, name, revision);
   return kv ? { obj: decodeStored(r, kv), kv } : undefined;
 }
 

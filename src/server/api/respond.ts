@@ -25,7 +25,16 @@ export function writeJson(res: ServerResponse, status: number, body: unknown, op
     res.end();
     return;
   }
-  let data = Buffer.from(JSON.stringify(body), 'utf8');
+  writeJsonBytes(res, status, Buffer.from(JSON.stringify(body), 'utf8'), opts);
+}
+
+/** writeJson for a body already serialized (stored-json.ts). */
+export function writeJsonBytes(res: ServerResponse, status: number, json: Buffer, opts: WriteOptions = {}): void {
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  let data = json;
   baseHeaders(res, opts.contentType ?? 'application/json', opts.warnings);
   // apiserver gzips responses over 128 KiB when the client accepts it (kubectl always does, §0).
   if (data.length > GZIP_THRESHOLD && /\bgzip\b/.test(String(res.req?.headers['accept-encoding'] ?? ''))) {

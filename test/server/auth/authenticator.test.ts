@@ -1,5 +1,5 @@
 // Authentication over a real TLS listener with real certificates and a real (in-memory SQLite) store.
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import type { Server } from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,14 +31,15 @@ interface ClientCreds {
   authorization?: string;
 }
 
-function identify(creds: ClientCreds): Promise<AuthenticationResult> {
+function identify(creds: ClientCreds, agent: Agent | false = false, reused?: boolean[]): Promise<AuthenticationResult> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (creds.token) headers.authorization = `Bearer ${creds.token}`;
     if (creds.authorization) headers.authorization = creds.authorization;
     const req = request(
-      { host: '127.0.0.1', port, path: '/', ca: pki.caCertPem, cert: creds.cert, key: creds.key, headers, agent: false },
+      { host: '127.0.0.1', port, path: '/', ca: pki.caCertPem, cert: creds.cert, key: creds.key, headers, agent },
       (res) => {
+        reused?.push(req.reusedSocket);
         let body = '';
         res.on('data', (c: Buffer) => (body += c.toString()));
         res.on('end', () => resolve(JSON.parse(body) as AuthenticationResult));
@@ -106,6 +107,32 @@ describe('client certificates', () => {
   it('rejects a certificate of our CA that is not for client authentication', async () => {
     const r = await identify({ cert: pki.servingCertPem, key: pki.servingKeyPem });
     expect(r.kind).toBe('rejected');
+  });
+
+  it('keeps each connection\'s verdict for its later requests, and bearer tokens still count', async () => {
+    for (const [creds, kind] of [[{ cert: pki.adminCertPem, key: pki.adminKeyPem }, 'user'], [{ cert: otherPki.adminCertPem, key: otherPki.adminKeyPem }, 'rejected']] as const) {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: pki.caCertPem, cert: creds.cert, key: creds.key });
+      const reused: boolean[] = [];
+      try {
+        const results = [];
+        for (let i = 0; i < 3; i++) results.push(await identify(creds, agent, reused));
+        expect(reused).toEqual([false, true, true]);
+        expect(results.map((r) => r.kind)).toEqual([kind, kind, kind]);
+        expect(results[2]).toEqual(results[0]);
+      } finally {
+        agent.destroy();
+      }
+    }
+    // A connection without a certificate: anonymous each time, tokens decide per request.
+    const agent = new Agent({ keepAlive: true, maxSockets: 1, ca: pki.caCertPem });
+    try {
+      const { token } = await createToken(store, { user: 'per-request' });
+      expect(await identify({}, agent)).toEqual({ kind: 'anonymous' });
+      expect(await identify({ token }, agent)).toEqual({ kind: 'user', user: { name: 'per-request', groups: ['system:authenticated'] } });
+      expect(await identify({}, agent)).toEqual({ kind: 'anonymous' });
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('treats a request without credentials as anonymous', async () => {

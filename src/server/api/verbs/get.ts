@@ -1,11 +1,16 @@
 import type { ApiDeps, Call } from '../context.ts';
+import { objectView } from '../negotiate.ts';
+import { decodeStored } from '../objects.ts';
 import { respondObject } from '../present.ts';
-import { mustRead, readCurrent } from '../read.ts';
+import { readCurrent, readStored } from '../read.ts';
+import { writeJsonBytes } from '../respond.ts';
 import { notFound } from '../status.ts';
+import { servedJson } from '../stored-json.ts';
 
 /**
  * GET one object. resourceVersion "" or "0" read the latest; another value reads "not older
- * than" that revision, which the latest always satisfies unless it is in the future.
+ * than" that revision, which the latest always satisfies unless it is in the future. The plain
+ * object is served from its stored bytes (stored-json.ts); Table and metadata views decode it.
  */
 export async function getObject(d: ApiDeps, c: Call): Promise<void> {
   const rv = c.query.get('resourceVersion') ?? '';
@@ -17,6 +22,8 @@ export async function getObject(d: ApiDeps, c: Call): Promise<void> {
       if (!cur) throw notFound(c.resource, c.info.name);
     }
   }
-  const { obj } = await mustRead(d, c.resource, c.info.namespace, c.info.name);
-  respondObject(d, c, 200, obj);
+  const kv = await readStored(d, c.resource, c.info.namespace, c.info.name);
+  if (!kv) throw notFound(c.resource, c.info.name);
+  if (objectView(c.req.headers.accept) === 'object') return writeJsonBytes(c.res, 200, servedJson(c.resource, kv), { warnings: c.warnings });
+  respondObject(d, c, 200, decodeStored(c.resource, kv));
 }

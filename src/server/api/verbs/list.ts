@@ -6,8 +6,8 @@
  *   N, no limit   → not older than N (the latest, 504 if N is in the future);
  *   N with limit, or resourceVersionMatch=Exact → exactly at N (410 when compacted).
  * The list's metadata.resourceVersion is the revision it was read at, which `get -w` watches from.
+ * Plain lists are assembled from the stored bytes of their items (stored-json.ts).
  */
-import type { KubeObject } from '../../kinds/types.ts';
 import { listPrefix } from '../../registry/index.ts';
 import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps, Call } from '../context.ts';
@@ -16,7 +16,10 @@ import { parseFilter } from '../filter.ts';
 import type { ObjectFilter } from '../filter.ts';
 import { decodeStored } from '../objects.ts';
 import { presentList } from '../present.ts';
-import { writeJson } from '../respond.ts';
+import { objectView } from '../negotiate.ts';
+import { writeJson, writeJsonBytes } from '../respond.ts';
+import { listedObject, servedListJson } from '../stored-json.ts';
+import type { ListedObject } from '../stored-json.ts';
 import { parseResourceVersion } from '../resource-version.ts';
 import { ApiError, badRequest, expired } from '../status.ts';
 import { translateStoreError } from '../store-errors.ts';
@@ -24,7 +27,7 @@ import { CompactedError } from '../../../store/errors.ts';
 import type { ListMetaOut } from '../table/table.ts';
 
 export interface ListPage {
-  readonly items: KubeObject[];
+  readonly items: ListedObject[];
   readonly revision: number;
   /** Key (relative to the prefix) after which the next page starts, when there is one. */
   readonly continueAfter?: string;
@@ -34,7 +37,7 @@ export interface ListPage {
 export async function readPage(
   d: ApiDeps, r: ResourceInfo, prefix: string, filter: ObjectFilter, limit: number, revision: number | undefined, startAfter: string | undefined,
 ): Promise<ListPage> {
-  const items: KubeObject[] = [];
+  const items: ListedObject[] = [];
   let after = startAfter;
   let rev = revision;
   // Selectors filter after reading, so keep reading chunks until the page is full (as apiserver does).
@@ -44,9 +47,13 @@ export async function readPage(
     rev = res.revision;
     for (const kv of res.kvs) {
       after = kv.key;
-      const obj = decodeStored(r, kv);
-      if (!filter.matches(obj)) continue;
-      items.push(obj);
+      // Without a selector nothing needs the decoded object: it may be served from its bytes.
+      if (filter.everything) items.push({ kv });
+      else {
+        const obj = decodeStored(r, kv);
+        if (!filter.matches(obj)) continue;
+        items.push({ kv, obj });
+      }
       if (limit > 0 && items.length === limit) {
         const last = res.kvs[res.kvs.length - 1];
         const moreInChunk = last !== undefined && last.key !== kv.key;
@@ -98,5 +105,9 @@ export async function listObjects(d: ApiDeps, c: Call): Promise<void> {
   }
   const listMeta: ListMetaOut = { resourceVersion: String(page.revision) };
   if (page.continueAfter !== undefined) listMeta.continue = encodeContinue({ revision: page.revision, after: page.continueAfter });
-  writeJson(c.res, 200, presentList(d, c, page.items, listMeta), { warnings: c.warnings });
+  if (objectView(c.req.headers.accept) === 'object') {
+    writeJsonBytes(c.res, 200, servedListJson(r, listMeta, page.items), { warnings: c.warnings });
+    return;
+  }
+  writeJson(c.res, 200, presentList(d, c, page.items.map((item) => listedObject(r, item)), listMeta), { warnings: c.warnings });
 }

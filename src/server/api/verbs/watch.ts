@@ -16,6 +16,7 @@ import { CompactedError, StoreError } from '../../../store/errors.ts';
 import type { WatchEvent, WatchMessage } from '../../../store/types.ts';
 import type { KubeObject } from '../../kinds/types.ts';
 import { groupVersion, listPrefix } from '../../registry/index.ts';
+import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { parseFilter } from '../filter.ts';
 import type { ObjectFilter } from '../filter.ts';
@@ -24,10 +25,14 @@ import { decodeStored } from '../objects.ts';
 import { parseResourceVersion } from '../resource-version.ts';
 import { ApiError, internalError } from '../status.ts';
 import { expiredFor, translateStoreError } from '../store-errors.ts';
+import { listedObject, servedParts } from '../stored-json.ts';
+import type { ListedObject } from '../stored-json.ts';
 import { includeObjectParam, partialObjectMetadata, tableRow, tableSpecFor } from '../table/table.ts';
 import { readPage } from './list.ts';
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+const LINE_END = Buffer.from('}\n', 'utf8');
 
 function timeoutMs(query: URLSearchParams): number {
   const t = query.get('timeoutSeconds');
@@ -35,20 +40,25 @@ function timeoutMs(query: URLSearchParams): number {
   return (30 * 60 + randomInt(30 * 60)) * 1000;
 }
 
-/** Map one store event through the selector: apiserver's cacheWatcher.convertToWatchEvent. */
-function filtered(d: ApiDeps, c: Call, filter: ObjectFilter, ev: WatchEvent): { type: EventType; obj: KubeObject } | undefined {
-  const r = c.resource;
-  const obj = decodeStored(r, ev.kv);
-  if (ev.type === 'ADDED') return filter.matches(obj) ? { type: 'ADDED', obj } : undefined;
-  if (ev.type === 'DELETED') {
-    return filter.everything || filter.matches(obj) ? { type: 'DELETED', obj } : undefined;
-  }
+interface Filtered extends ListedObject {
+  readonly type: EventType;
+}
+
+/**
+ * Map one store event through the selector: apiserver's cacheWatcher.convertToWatchEvent. Without
+ * a selector every event passes as it is and nothing is decoded here.
+ */
+function filtered(r: ResourceInfo, filter: ObjectFilter, ev: WatchEvent): Filtered | undefined {
+  const kv = ev.kv;
+  if (filter.everything) return { type: ev.type, kv };
+  const obj = decodeStored(r, kv);
   const now = filter.matches(obj);
-  if (filter.everything) return { type: 'MODIFIED', obj };
+  if (ev.type === 'ADDED') return now ? { type: 'ADDED', kv, obj } : undefined;
+  if (ev.type === 'DELETED') return now ? { type: 'DELETED', kv, obj } : undefined;
   const before = ev.prevKv ? filter.matches(decodeStored(r, ev.prevKv)) : false;
-  if (now && before) return { type: 'MODIFIED', obj };
-  if (now) return { type: 'ADDED', obj };
-  if (before) return { type: 'DELETED', obj };
+  if (now && before) return { type: 'MODIFIED', kv, obj };
+  if (now) return { type: 'ADDED', kv, obj };
+  if (before) return { type: 'DELETED', kv, obj };
   return undefined;
 }
 
@@ -67,6 +77,13 @@ export async function watchObjects(d: ApiDeps, c: Call): Promise<void> {
   let headersSentTable = false;
 
   const encode = (type: EventType, obj: unknown): string => JSON.stringify({ type, object: obj }) + '\n';
+  // The line of one object event: in the plain view from the stored bytes (stored-json.ts), the
+  // same bytes `encode` would give.
+  const eventLine = (type: EventType, item: ListedObject): Buffer => {
+    const served = view === 'object' ? servedParts(r, item.kv) : undefined;
+    if (served) return Buffer.concat([Buffer.from(`{"type":"${type}","object":`, 'utf8'), ...served, LINE_END]);
+    return Buffer.from(encode(type, present(listedObject(r, item))), 'utf8');
+  };
   const present = (obj: KubeObject): unknown => {
     if (spec) {
       const table: Record<string, unknown> = {
@@ -89,12 +106,12 @@ export async function watchObjects(d: ApiDeps, c: Call): Promise<void> {
   });
 
   // Snapshot first when asked for the current state (rv unset/0), so its events precede live ones.
-  const initial: string[] = [];
+  const initial: (Buffer | string)[] = [];
   let from = rv ?? 0;
   if (rv === undefined || rv === 0 || sendInitial) {
     try {
       const page = await readPage(d, r, prefix, filter, 0, rv && rv > 0 ? rv : undefined, undefined);
-      for (const obj of page.items) initial.push(encode('ADDED', present(obj)));
+      for (const item of page.items) initial.push(eventLine('ADDED', item));
       from = page.revision;
     } catch (e) {
       if (!(e instanceof CompactedError)) throw translateStoreError(e, r, '');
@@ -146,13 +163,13 @@ export async function watchObjects(d: ApiDeps, c: Call): Promise<void> {
         if (bookmarks) res.write(encode('BOOKMARK', bookmarkObject(lastRevision)));
         return;
       }
-      let out = '';
+      const out: Buffer[] = [];
       for (const ev of msg.events) {
         lastRevision = Math.max(lastRevision, ev.kv.modRevision);
-        const f = filtered(d, c, filter, ev);
-        if (f) out += encode(f.type, present(f.obj));
+        const f = filtered(r, filter, ev);
+        if (f) out.push(eventLine(f.type, f));
       }
-      if (out) res.write(out);
+      if (out.length > 0) res.write(out.length === 1 ? out[0] : Buffer.concat(out));
     };
     // A failure while encoding one event ends this watch with an ERROR event; it must never
     // escape into the store's watch fan-out.
