@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { Client } from 'undici';
 import { parse } from 'yaml';
 import { bundle } from '../../scripts/bundle.ts';
-import { v8Flags } from '../../src/common/v8-flags.ts';
+import { launchEnvOf, v8Flags } from '../../src/common/v8-flags.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 
@@ -130,7 +130,7 @@ export async function startBundledServer(): Promise<BenchServer> {
     ].join('\n'));
     const port = await freePort();
     const kubeconfig = join(dir, 'kc.yaml');
-    const env = { ...process.env, EDGEOS_LOG_LEVEL: 'warn' };
+    const env = { ...process.env, ...launchEnvOf('server'), EDGEOS_LOG_LEVEL: 'warn' };
     child = spawn(process.execPath, [
       ...v8Flags.server, '--expose-gc', '--require', preload, entry, 'server',
       '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port),

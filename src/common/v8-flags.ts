@@ -26,9 +26,18 @@ export const agentLaunchEnv: Readonly<Record<string, string>> = {
   GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=32768:glibc.malloc.arena_max=1',
 };
 
+/**
+ * The server's: the same fixed mmap threshold (freed large buffers — list responses, TLS records —
+ * go back to the system instead of raising the threshold for good), and two arenas shared by
+ * V8's GC/compiler threads and libuv's pool (one arena measured no smaller: 132 vs 131 MB) (bench/api/README.md, "Memory").
+ */
+export const serverLaunchEnv: Readonly<Record<string, string>> = {
+  GLIBC_TUNABLES: 'glibc.malloc.mmap_threshold=32768:glibc.malloc.arena_max=2',
+};
+
 /** The environment a role's process gets on top of what it was started with. */
 export function launchEnvOf(role: Role): Readonly<Record<string, string>> {
-  return role === 'agent' ? agentLaunchEnv : {};
+  return role === 'agent' ? agentLaunchEnv : serverLaunchEnv;
 }
 
 /**

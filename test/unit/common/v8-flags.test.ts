@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { agentLaunchEnv, RELAUNCH_MARK, relaunchWithFlags, roleOf, v8Flags } from '../../../src/common/v8-flags.ts';
+import { agentLaunchEnv, RELAUNCH_MARK, relaunchWithFlags, roleOf, serverLaunchEnv, v8Flags } from '../../../src/common/v8-flags.ts';
 
 const node = '/usr/bin/node';
 
@@ -45,6 +45,12 @@ describe('V8 flags per role', () => {
     const r = relaunchWithFlags({ execPath: node, execArgv: [], argv: [node, '/x/src/cli/main.ts', 'join', 'tok'], env: {}, sea: false });
     expect(r?.args).toEqual([node, ...v8Flags.agent.filter((f) => f !== '--lite-mode'), '/x/src/cli/main.ts', 'join', 'tok']);
     expect(r?.args).not.toContain('--lite-mode');
+  });
+
+  it('gives the server its own flags and malloc tunables', () => {
+    const r = relaunchWithFlags({ execPath: node, execArgv: [], argv: [node, '/x/main.cjs', 'server'], env: {}, sea: false });
+    expect(r?.args).toEqual([node, ...v8Flags.server, '/x/main.cjs', 'server']);
+    expect(r?.env).toMatchObject(serverLaunchEnv);
   });
 
   it('does not relaunch commands without a role', () => {
