@@ -18,6 +18,7 @@ import type { ApiHandler } from '../../src/server/api/index.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import type { SqliteStore } from '../../src/store/index.ts';
 import type { KubectlTarget } from './kubectl.ts';
+import type { Duplex } from 'node:stream';
 
 export const TEST_TOKEN = 'edgeos-test-admin-token';
 
@@ -52,7 +53,13 @@ export async function startInProcessApi(opts: { log?: Logger; authorizer?: Autho
   const api = createApiHandler({ store, authenticator: tokenAuthenticator, authorizer: opts.authorizer ?? allowAll, log: opts.log ?? silentLogger() });
   await api.ready;
   const server: Server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: caPem }, (req, res) => api.handleRequest(req, res));
-  server.on('upgrade', (req, socket, head) => api.handleUpgrade(req, socket, head));
+  // Like src/server/server.ts: upgraded sockets are the server's to end at shutdown.
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req, socket, head) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    api.handleUpgrade(req, socket, head);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const url = `https://127.0.0.1:${port}`;
@@ -81,6 +88,7 @@ export async function startInProcessApi(opts: { log?: Logger; authorizer?: Autho
     close: async () => {
       await api.close();
       server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();
       rmSync(dir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../../src/common/log.ts';
@@ -41,7 +42,14 @@ export async function startTunnelApi(tunnel: NodeTunnel | undefined, opts: { log
   const api = createApiHandler({ store, authenticator: tokenAuthenticator, authorizer: opts.authorizer ?? allowAll, log: opts.log ?? silentLogger(), ...(tunnel ? { nodeTunnel: tunnel } : {}) });
   await api.ready;
   const server = createServer({ key: readFileSync(join(dir, 'key.pem')), cert: caPem }, (req, res) => api.handleRequest(req, res));
-  server.on('upgrade', (req, socket, head) => api.handleUpgrade(req, socket, head));
+  // Like src/server/server.ts: upgraded sockets (exec, attach, port-forward) are the server's to
+  // end at shutdown; server.close() alone would wait for every one of them to close by itself.
+  const upgraded = new Set<Duplex>();
+  server.on('upgrade', (req, socket, head) => {
+    upgraded.add(socket);
+    socket.once('close', () => upgraded.delete(socket));
+    api.handleUpgrade(req, socket, head);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const kubeconfig = join(dir, 'kubeconfig.yaml');
@@ -66,6 +74,7 @@ export async function startTunnelApi(tunnel: NodeTunnel | undefined, opts: { log
     close: async () => {
       await api.close();
       server.closeAllConnections();
+      for (const socket of upgraded) socket.destroy();
       await new Promise<void>((r) => server.close(() => r()));
       await store.close();
       rmSync(dir, { recursive: true, force: true });
