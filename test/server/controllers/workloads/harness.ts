@@ -17,6 +17,7 @@ import type { Clock, Controller, ControllerDescriptor, KubeObject } from '../../
 import { workloadControllers } from '../../../../src/server/controllers/workloads/index.ts';
 import { startServer } from '../../../helpers/start-server.ts';
 import type { RunningServer } from '../../../helpers/start-server.ts';
+import { garbageCollectorController } from '../../../../src/server/controllers/gc/garbage-collector.ts';
 
 export interface WorkloadCluster {
   readonly server: RunningServer;
@@ -42,7 +43,10 @@ export async function startWorkloadCluster(names?: readonly string[]): Promise<W
   let offset = 0;
   const clock: Clock = { now: () => Date.now() + offset };
   const log = createLogger({ level: process.env.EDGEOS_TEST_LOG_LEVEL ?? 'silent' });
-  const descriptors: readonly ControllerDescriptor[] = names ? workloadControllers.filter((d) => names.includes(d.name)) : workloadControllers;
+  // By name, the garbage collector can join: what a controller creates for an owner deleted a moment
+  // before (its informer still had it) is the collector's to remove, as in a real cluster.
+  const known = [...workloadControllers, garbageCollectorController];
+  const descriptors: readonly ControllerDescriptor[] = names ? known.filter((d) => names.includes(d.name)) : workloadControllers;
   let running = await runControllers(client, descriptors, clock, log);
   return {
     server,

@@ -13,7 +13,9 @@ import type { WorkloadCluster } from './harness.ts';
 let c: WorkloadCluster;
 
 beforeAll(async () => {
-  c = await startWorkloadCluster(['statefulset']);
+  // With the garbage collector: the API cascades a deleted set's pods and claims in the delete itself,
+  // but the controller, its informer a moment behind, can create one again for the set just deleted.
+  c = await startWorkloadCluster(['statefulset', 'garbage-collector']);
 });
 
 afterAll(async () => {
