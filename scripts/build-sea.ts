@@ -6,13 +6,14 @@
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
-  accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync,
-  readSync, closeSync, renameSync, rmSync, statSync, writeFileSync,
+  accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
+  renameSync, rmSync, statSync, writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, delimiter, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
+import { ELF_MACHINE, elfMachine } from '../src/common/elf.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../src/common/errors.ts';
 import { INSTALLER_ASSET, SQLITE_ADDON } from '../src/common/sea.ts';
 import { bundle } from './bundle.ts';
@@ -33,8 +34,8 @@ interface ArchInfo {
 }
 
 const archs: Record<Arch, ArchInfo> = {
-  amd64: { nodeArch: 'x64', elfMachine: 0x3e, triplet: 'x86_64-linux-gnu', binutilsPackage: 'binutils-x86-64-linux-gnu' },
-  arm64: { nodeArch: 'arm64', elfMachine: 0xb7, triplet: 'aarch64-linux-gnu', binutilsPackage: 'binutils-aarch64-linux-gnu' },
+  amd64: { nodeArch: 'x64', elfMachine: ELF_MACHINE.amd64, triplet: 'x86_64-linux-gnu', binutilsPackage: 'binutils-x86-64-linux-gnu' },
+  arm64: { nodeArch: 'arm64', elfMachine: ELF_MACHINE.arm64, triplet: 'aarch64-linux-gnu', binutilsPackage: 'binutils-aarch64-linux-gnu' },
 };
 
 export interface BuildOptions {
@@ -118,17 +119,6 @@ function stripTool(arch: Arch): string {
     throw new EdgeosError('EDGEOS_BUILD_TOOL_MISSING', `${tool} not found in PATH: install ${pkg} (apt-get install ${pkg})`);
   }
   return found;
-}
-
-function elfMachine(file: string): number | undefined {
-  const fd = openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(20);
-    if (readSync(fd, head, 0, 20, 0) < 20 || head.readUInt32BE(0) !== 0x7f454c46) return undefined;
-    return head.readUInt16LE(18);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function requireElf(file: string, arch: Arch, what: string): void {

@@ -3,25 +3,11 @@
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { ELF_MACHINE, elfMachine } from '../../common/elf.ts';
 import { EdgeosError, InvalidInputError } from '../../common/errors.ts';
 import { runningAsSea } from '../../common/sea.ts';
 import type { BundleArch } from './options.ts';
-
-/** ELF e_machine of each target: a file for the wrong CPU is refused before it is shipped. */
-export const ELF_MACHINE: Record<BundleArch, number> = { amd64: 0x3e, arm64: 0xb7 };
-
-export function elfMachine(file: string): number | undefined {
-  const fd = openSync(file, 'r');
-  try {
-    const head = Buffer.alloc(20);
-    if (readSync(fd, head, 0, 20, 0) < 20 || head.readUInt32BE(0) !== 0x7f454c46) return undefined;
-    return head.readUInt16LE(18);
-  } finally {
-    closeSync(fd);
-  }
-}
 
 export async function sha256OfFile(file: string): Promise<string> {
   const hash = createHash('sha256');

@@ -6,7 +6,7 @@ import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, r
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { EdgeosError, InvalidInputError } from '../../common/errors.ts';
-import { ELF_MACHINE, elfMachine } from './binary.ts';
+import { ELF_MACHINE, elfMachine } from '../../common/elf.ts';
 import type { BundleArch } from './options.ts';
 
 interface RuntimePackage {
