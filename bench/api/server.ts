@@ -34,7 +34,7 @@ export interface BenchServer {
    * right after the GCs, the server's process.memoryUsage(), its resident memory split from
    * /proc/self/smaps_rollup and the sizes of V8's heap spaces.
    */
-  settle(idleMs: number): Promise<Record<'usage' | 'rollup' | 'spaces', Record<string, number>>>;
+  settle(idleMs: number): Promise<Record<'usage' | 'rollup' | 'spaces' | 'v8', Record<string, number>>>;
   output(): string;
   stop(): Promise<void>;
 }
@@ -125,7 +125,9 @@ export async function startBundledServer(): Promise<BenchServer> {
       "  const fs = require('node:fs');",
       "  const rollup = Object.fromEntries([...fs.readFileSync('/proc/self/smaps_rollup', 'utf8').matchAll(/^(Rss|Anonymous|Shared_Clean|Private_Clean|Private_Dirty):\\s+(\\d+) kB/gm)].map((m) => [m[1], Number(m[2]) * 1024]));",
       "  const spaces = Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((s) => [s.space_name.replace(/_space$/, ''), s.space_size]));",
-      `  fs.writeFileSync(${JSON.stringify(memFile)}, JSON.stringify({ usage: process.memoryUsage(), rollup, spaces }));`,
+      "  const h = require('node:v8').getHeapStatistics();",
+      "  const v8stats = { physical: h.total_physical_size, malloced: h.malloced_memory, external: h.external_memory };",
+      `  fs.writeFileSync(${JSON.stringify(memFile)}, JSON.stringify({ usage: process.memoryUsage(), rollup, spaces, v8: v8stats }));`,
       '});',
     ].join('\n'));
     const port = await freePort();
@@ -156,9 +158,9 @@ export async function startBundledServer(): Promise<BenchServer> {
         rmSync(memFile, { force: true });
         process.kill(pid, 'SIGUSR2');
         await new Promise((r) => setTimeout(r, idleMs));
-        const report = JSON.parse(readFileSync(memFile, 'utf8')) as Record<'usage' | 'rollup' | 'spaces', Record<string, number>>;
+        const report = JSON.parse(readFileSync(memFile, 'utf8')) as Record<'usage' | 'rollup' | 'spaces' | 'v8', Record<string, number>>;
         const mb = (o: Record<string, number>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, Math.round(v / 1024 / 102.4) / 10]));
-        return { usage: mb(report.usage), rollup: mb(report.rollup), spaces: mb(report.spaces) };
+        return { usage: mb(report.usage), rollup: mb(report.rollup), spaces: mb(report.spaces), v8: mb(report.v8) };
       },
       output: () => out,
       stop: async () => {
