@@ -5,7 +5,10 @@
  * comes back on the same data dir and port. At every step the agent's containerd (CRI) must show
  * the very same sandboxes and containers — ids, attempts, creation and start times, host PIDs and
  * their start times — and once the server is back the node is Ready and the pod statuses are what
- * they were. test/e2e/agent.test.ts covers the server restart with the agent left running.
+ * they were. Then a reboot while the server is down: agent stopped, every pod removed through CRI,
+ * containerd stopped and the bridge deleted; `edgeos agent` alone must start the same pods again
+ * from its cache, and the returning server must see those very pods (same uids) Running with the
+ * new containers. test/e2e/agent.test.ts covers the server restart with the agent left running.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -263,5 +266,51 @@ spec:
     expect(reasons.Started).toBe(4);
     expect(reasons.Killing ?? 0).toBe(0);
     expect(reasons.SandboxChanged ?? 0).toBe(0);
+  }, 120_000);
+});
+
+describe('reboot while the server is down: the pods come back from the cache, the server finds them Running', () => {
+  let afterReboot: Record<string, Instance> = {};
+
+  it('starts every pod again after a simulated offline reboot (no containerd, no pods, no bridge)', async () => {
+    const uidsBefore = statusesBefore.map((p) => p.uid);
+    expect(uidsBefore).toHaveLength(2);
+    await stopServerKeepingData(api(), 'SIGKILL');
+    await stopProcess(agent);
+    // The reboot: every pod and its network namespace removed through CRI, containerd stopped,
+    // the pods' bridge gone. What is left is the agent's data dir (its cache) and nothing running.
+    await removePodsOfStoppedAgent(agentDir);
+    deleteLink(runtimeConfig.cni.bridge);
+    const from = agentOut.length;
+    agent = startAgent(['agent', '--data-dir', agentDir]);
+    afterReboot = await waitFor('two pods with both containers running again, from the cache', async () => {
+      const state = await runtimeState();
+      const sandboxes = Object.values(state).filter((i) => i.kind === 'sandbox');
+      const containers = Object.values(state).filter((i) => i.kind === 'container');
+      return sandboxes.length === 2 && containers.length === 4 && running(state) ? state : undefined;
+    }, 90_000);
+    // New sandboxes and containers (the old ones are gone), for the same pods.
+    for (const id of Object.keys(afterReboot)) expect(before[id]).toBeUndefined();
+    const podsOf = (s: Record<string, Instance>) => [...new Set(Object.values(s).map((i) => i.pod))].sort();
+    expect(podsOf(afterReboot)).toEqual(podsOf(before));
+    expect(agentLog(from).some((l) => l.msg === 'kubelet ready')).toBe(true);
+    expect(agent.exitCode).toBeNull();
+  }, 150_000);
+
+  it('reports the node Ready and the same pods Running with the new containers once the server is back', async () => {
+    const port = api().port;
+    server = await startServer({ dir: serverDir, port });
+    await waitFor('the node to be Ready', async () => (await nodeReady()) === 'True');
+    const ids = Object.entries(afterReboot).filter(([, i]) => i.kind === 'container').map(([id]) => `containerd://${id}`).sort();
+    const statuses = await waitFor('the pod statuses to name the containers started after the reboot', async () => {
+      const s = await podStatuses();
+      const reported = s.flatMap((p) => p.containers.map((c) => c.containerID)).sort();
+      return JSON.stringify(reported) === JSON.stringify(ids) && s.every((p) => p.phase === 'Running' && p.ready === 'True') ? s : undefined;
+    }, 60_000);
+    // The same pod objects (same uids): nothing was deleted and replaced by the Deployment.
+    expect(statuses.map((p) => p.uid)).toEqual(statusesBefore.map((p) => p.uid));
+    expect(statuses.every((p) => p.containers.every((c) => c.ready))).toBe(true);
+    // Still the containers started offline: the server's return recreated nothing.
+    expect(await runtimeState()).toEqual(afterReboot);
   }, 120_000);
 });
