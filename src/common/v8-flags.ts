@@ -13,7 +13,7 @@ export const v8Flags: { readonly server: readonly string[]; readonly agent: read
   // load and kept it through full GCs (RSS at 10,000 pods 270 MB, capped 128–146 MB; smaller caps
   // saved no more and cost GET throughput). --optimize-for-size: Node 24's V8 keeps every heap page
   // a GC frees in a pool, resident, until a memory-reducing GC that an idle server never gets (~12
-  // MB at 10,000 pods, 40 MB in a toy); with the flag pages go back at once (RSS 126–130 → 106–110
+  // MB at 10,000 pods, 40 MB in a toy); with the flag pages go back at once (RSS 126–130 → 110–112
   // MB) (bench/api/README.md, "Memory").
   server: ['--max-semi-space-size=4', '--optimize-for-size'],
   agent: ['--max-semi-space-size=1', '--lite-mode'],
