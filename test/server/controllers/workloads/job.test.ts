@@ -131,15 +131,21 @@ describe('Job with kubectl', () => {
   it('deletes a finished Job after ttlSecondsAfterFinished', async () => {
     expect((await k(['apply', '-f', '-'], jobManifest('short', { ttlSecondsAfterFinished: 1 }))).code).toBe(0);
     const [pod] = await activePods('short', 1);
-    await markFinished(c.client, pod as KubeObject, 'Succeeded');
-    await condition('short', 'Complete');
-    await waitFor(async () => {
-      try {
-        await c.client.get(jobRef, 'short');
-        return undefined;
-      } catch (e) {
-        return e instanceof NotFoundError ? true : undefined;
+    // Watched, not polled: one second after Complete the Job is gone, and a poll on a loaded
+    // machine can miss that window (CI did). The stream sees both the condition and the deletion.
+    const { resourceVersion } = await c.client.list(jobRef, { fieldSelector: 'metadata.name=short' });
+    const abort = AbortSignal.timeout(45_000);
+    const seen: { type: string; complete: boolean }[] = [];
+    const watched = (async () => {
+      for await (const e of c.client.watch(jobRef, { fieldSelector: 'metadata.name=short', resourceVersion, signal: abort })) {
+        const conditions = (e.object.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions ?? [];
+        seen.push({ type: e.type, complete: conditions.some((x) => x.type === 'Complete' && x.status === 'True') });
+        if (e.type === 'DELETED') return;
       }
-    }, 'the job deleted');
+    })();
+    await markFinished(c.client, pod as KubeObject, 'Succeeded');
+    await watched;
+    expect(seen.at(-1)).toEqual({ type: 'DELETED', complete: true });
+    await expect(c.client.get(jobRef, 'short')).rejects.toBeInstanceOf(NotFoundError);
   });
 });
