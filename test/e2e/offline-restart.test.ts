@@ -293,7 +293,10 @@ describe('reboot while the server is down: the pods come back from the cache, th
     for (const id of Object.keys(afterReboot)) expect(before[id]).toBeUndefined();
     const podsOf = (s: Record<string, Instance>) => [...new Set(Object.values(s).map((i) => i.pod))].sort();
     expect(podsOf(afterReboot)).toEqual(podsOf(before));
-    expect(agentLog(from).some((l) => l.msg === 'kubelet ready')).toBe(true);
+    // The kubelet says so once its first sync of every cached pod is done (which may end just after
+    // the containers run).
+    const ready = await waitFor('the restarted kubelet to report its first sync', async () => agentLog(from).find((l) => l.msg === 'kubelet ready'));
+    expect(ready.pods).toBe(2);
     expect(agent.exitCode).toBeNull();
   }, 150_000);
 
