@@ -16,6 +16,7 @@ import { gzipSync } from 'node:zlib';
 import { ELF_MACHINE, elfMachine } from '../src/common/elf.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../src/common/errors.ts';
 import { INSTALLER_ASSET, SQLITE_ADDON } from '../src/common/sea.ts';
+import { executableFlags } from '../src/common/v8-flags.ts';
 import { bundle } from './bundle.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -276,9 +277,11 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
       useCodeCache: runner !== undefined,
-      // No flags for every command: each role's V8 flags (src/common/v8-flags.ts) differ, so
+      // The flags every command shares (executableFlags in src/common/v8-flags.ts); the code
+      // cache is made under the same ones (the blob command below). The roles' other flags differ, so
       // src/cli/main.ts relaunches `join`/`agent`/`server` with theirs as `--node-options=…`,
       // which only "cli" accepts (any Node option; NODE_OPTIONS refuses V8 flags like --lite-mode).
+      execArgv: [...executableFlags],
       execArgvExtension: 'cli',
       // install.sh (15 KB) travels inside so `edgeos bundle create` can ship it from any machine.
       assets: { [SQLITE_ADDON.gzipAsset]: packed, [SQLITE_ADDON.sha256Asset]: addonSum, [INSTALLER_ASSET]: join(root, 'installer/install.sh') },
@@ -289,7 +292,7 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
       + (runner ? `on (generated ${runner.how})` : `off (to generate it for ${arch} here: apt-get install ${pkgs})`));
     const env = { ...process.env };
     delete env.NODE_OPTIONS; // flags of the build shell must not shape the code cache
-    run('make the SEA blob', blobNode.file, [...blobNode.args, '--experimental-sea-config', join(work, 'sea-config.json')], { cwd: work, env });
+    run('make the SEA blob', blobNode.file, [...blobNode.args, ...executableFlags, '--experimental-sea-config', join(work, 'sea-config.json')], { cwd: work, env });
 
     const exe = join(work, `${opts.name}-linux-${arch}`);
     copyFileSync(node, exe);

@@ -16,8 +16,19 @@ export const v8Flags: { readonly server: readonly string[]; readonly agent: read
   // MB at 10,000 pods, 40 MB in a toy); with the flag pages go back at once (RSS 126–130 → 110–112
   // MB) (bench/api/README.md, "Memory").
   server: ['--max-semi-space-size=4', '--optimize-for-size'],
-  agent: ['--max-semi-space-size=1', '--lite-mode'],
+  // --optimize-for-size here only because every start of the executable has it (below); measured
+  // neutral for the agent's memory (bench/agent/README.md, session 3).
+  agent: ['--max-semi-space-size=1', '--lite-mode', '--optimize-for-size'],
 };
+
+/**
+ * Flags every start of the single executable runs with (sea-config `execArgv`), and under which
+ * scripts/build-sea.ts makes its code cache: V8 refuses a cache made under other code-generation
+ * flags, and compiling the 3 MB script instead costs ~140 ms per start. With the server's
+ * --optimize-for-size here, the server and the plain commands keep the cache; only the agent's
+ * --lite-mode refuses it (docs/build.md).
+ */
+export const executableFlags: readonly string[] = ['--optimize-for-size'];
 
 export type Role = keyof typeof v8Flags;
 
@@ -111,10 +122,11 @@ export function relaunchWithFlags(p: ProcessLaunch): Relaunch | undefined {
   if (p.sea) {
     // The executable is built with execArgvExtension "cli" (scripts/build-sea.ts): a leading
     // --node-options=… is parsed as Node options, not handed to the program. Its code cache was
-    // made without flags, and V8 refuses it under flags that change code generation (--lite-mode);
+    // made under executableFlags, and V8 refuses it under other code-generation flags (--lite-mode);
     // the main script is then compiled from source and Node warns "Code cache data rejected."
     // (type Warning) on every start, which --disable-warning silences.
-    const nodeOptions = [...flags, ...(flags.some((f) => !heapOnlyFlag(f)) ? ['--disable-warning=Warning'] : [])];
+    const refusesCache = flags.some((f) => !heapOnlyFlag(f) && !executableFlags.includes(f));
+    const nodeOptions = [...flags, ...(refusesCache ? ['--disable-warning=Warning'] : [])];
     return { file: p.execPath, args: [p.execPath, `--node-options=${nodeOptions.join(' ')}`, ...p.argv.slice(2)], env };
   }
   return { file: p.execPath, args: [p.execPath, ...p.execArgv, ...flags, ...p.argv.slice(1)], env };
