@@ -1,6 +1,15 @@
 import type * as SeaModule from 'node:sea';
 
 /**
+ * Flags every start of the single executable runs with (sea-config `execArgv`), and under which
+ * scripts/build-sea.ts makes its code cache: V8 refuses a cache made under other code-generation
+ * flags, and compiling the 3 MB script instead costs ~140 ms per start. With the server's
+ * --optimize-for-size here, the server and the plain commands keep the cache; only the agent's
+ * --lite-mode refuses it (docs/build.md).
+ */
+export const executableFlags: readonly string[] = ['--optimize-for-size'];
+
+/**
  * V8/Node flags the product runs with, per role. One list, read by everything that starts an
  * edgeos process: the single executable's launch (scripts/build-sea.ts and src/cli) and the
  * benchmarks that run the bundled JavaScript with `node`, so a bench measures what ships.
@@ -16,19 +25,10 @@ export const v8Flags: { readonly server: readonly string[]; readonly agent: read
   // MB at 10,000 pods, 40 MB in a toy); with the flag pages go back at once (RSS 126–130 → 110–112
   // MB) (bench/api/README.md, "Memory").
   server: ['--max-semi-space-size=4', '--optimize-for-size'],
-  // --optimize-for-size here only because every start of the executable has it (below); measured
-  // neutral for the agent's memory (bench/agent/README.md, session 3).
-  agent: ['--max-semi-space-size=1', '--lite-mode', '--optimize-for-size'],
+  // executableFlags only because every start of the executable has them (above); measured neutral
+  // for the agent's memory (bench/agent/README.md, session 3).
+  agent: ['--max-semi-space-size=1', '--lite-mode', ...executableFlags],
 };
-
-/**
- * Flags every start of the single executable runs with (sea-config `execArgv`), and under which
- * scripts/build-sea.ts makes its code cache: V8 refuses a cache made under other code-generation
- * flags, and compiling the 3 MB script instead costs ~140 ms per start. With the server's
- * --optimize-for-size here, the server and the plain commands keep the cache; only the agent's
- * --lite-mode refuses it (docs/build.md).
- */
-export const executableFlags: readonly string[] = ['--optimize-for-size'];
 
 export type Role = keyof typeof v8Flags;
 

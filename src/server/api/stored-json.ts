@@ -49,12 +49,6 @@ export function servedParts(r: ResourceInfo, kv: KeyValue): Buffer[] | undefined
   return [v.subarray(0, prefix.length), rv, v.subarray(prefix.length)];
 }
 
-/** The JSON of one stored object as served: the stored bytes when they can be, else decoded. */
-export function servedJson(r: ResourceInfo, kv: KeyValue): Buffer {
-  const parts = servedParts(r, kv);
-  return parts ? Buffer.concat(parts) : Buffer.from(JSON.stringify(decodeStored(r, kv)), 'utf8');
-}
-
 /** One object of a list page: its stored form, and the decoded object when a selector needed it. */
 export interface ListedObject {
   readonly kv: KeyValue;
@@ -63,6 +57,16 @@ export interface ListedObject {
 
 export function listedObject(r: ResourceInfo, item: ListedObject): KubeObject {
   return item.obj ?? decodeStored(r, item.kv);
+}
+
+/** The served JSON of one object as pieces: the stored bytes when they can be, else its encoding. */
+function servedItem(r: ResourceInfo, item: ListedObject): Buffer[] {
+  return servedParts(r, item.kv) ?? [Buffer.from(JSON.stringify(listedObject(r, item)), 'utf8')];
+}
+
+/** The JSON of one stored object as served. */
+export function servedJson(r: ResourceInfo, kv: KeyValue): Buffer {
+  return Buffer.concat(servedItem(r, { kv }));
 }
 
 /**
@@ -76,9 +80,7 @@ export function servedListJson(r: ResourceInfo, listMeta: ListMetaOut, items: re
   const comma = Buffer.from(',', 'utf8');
   items.forEach((item, i) => {
     if (i > 0) parts.push(comma);
-    const served = servedParts(r, item.kv);
-    if (served) parts.push(...served);
-    else parts.push(Buffer.from(JSON.stringify(item.obj ?? decodeStored(r, item.kv)), 'utf8'));
+    parts.push(...servedItem(r, item));
   });
   parts.push(Buffer.from(']}', 'utf8'));
   return Buffer.concat(parts);
