@@ -17,10 +17,31 @@ import { ELF_MACHINE, elfMachine } from '../src/common/elf.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../src/common/errors.ts';
 import { INSTALLER_ASSET, SQLITE_ADDON } from '../src/common/sea.ts';
 import { executableFlags } from '../src/common/v8-flags.ts';
+import { PROGRAM_ASSETS, wrapCommonJs } from '../src/cli/sea-scripts.ts';
+import type { Program } from '../src/cli/sea-scripts.ts';
 import { bundle } from './bundle.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const defaultEntry = join(root, 'src/cli/main.ts');
+const launcherEntry = join(root, 'src/cli/sea-main.ts');
+const programEntries: Record<Program, string> = { full: defaultEntry, agent: join(root, 'src/cli/agent-main.ts') };
+
+/**
+ * Run by the target's node under executableFlags: V8's code cache for a program asset, made from
+ * exactly the text the launcher compiles (src/cli/sea-main.ts), before it runs (so only what V8
+ * compiles eagerly is in it, as with useCodeCache).
+ */
+const makeCodeCache = `const fs = require('node:fs');
+const [source, out, filename] = process.argv.slice(1);
+const script = new (require('node:vm').Script)(fs.readFileSync(source, 'latin1'), { filename });
+fs.writeFileSync(out, script.createCachedData());`;
+
+/** The build's environment for the target's node: flags of the build shell must not shape a code cache. */
+function buildEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.NODE_OPTIONS;
+  return env;
+}
 /** The fuse Node looks for to know a blob was injected (Node SEA docs, "Injecting the blob"). */
 export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -258,11 +279,34 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
   mkdirSync(opts.outDir, { recursive: true });
   const work = mkdtempSync(join(opts.outDir, `.build-${arch}-`));
   try {
+    // The executable's own build (no --entry): a small launcher as the SEA's main script and the two
+    // programs as assets (docs/build.md, "Two scripts"); a test probe is the main script alone.
+    const launcher = opts.entry === defaultEntry;
     const script = join(work, 'main.cjs');
-    // Minified, the bundle and so the executable is ~40% smaller (2.2 → 1.3 MB at the time of
-    // writing): the size budget (docs/build.md) is mostly the node binary, the rest is ours.
-    step(`bundle ${basename(opts.entry)} → ${script}${opts.minify ? ' (minified, names kept)' : ''}`);
-    await bundle({ entry: opts.entry, outfile: script, minify: opts.minify });
+    const minified = opts.minify ? ' (minified, names kept)' : '';
+    step(`bundle ${basename(launcher ? launcherEntry : opts.entry)} → ${script}${minified}`);
+    await bundle({ entry: launcher ? launcherEntry : opts.entry, outfile: script, minify: opts.minify });
+    const programs: Record<string, string> = {};
+    if (launcher) {
+      for (const [program, entry] of Object.entries(programEntries) as [Program, string][]) {
+        const names = PROGRAM_ASSETS[program];
+        const out = join(work, names.script);
+        await bundle({ entry, outfile: out, minify: opts.minify });
+        const wrapped = Buffer.from(wrapCommonJs(readFileSync(out, 'latin1')), 'latin1');
+        writeFileSync(out, wrapped);
+        const stored = names.gzip ? `${out}.gz` : out;
+        if (names.gzip) writeFileSync(stored, gzipSync(wrapped, { level: 9 }));
+        programs[names.script] = stored;
+        let cache = 'no code cache';
+        if (names.codeCache !== undefined && runner) {
+          const cacheFile = join(work, names.codeCache);
+          run(`make the code cache of ${names.script}`, runner.file, [...runner.args, ...executableFlags, '-e', makeCodeCache, out, cacheFile, names.script], { cwd: work, env: buildEnv() });
+          programs[names.codeCache] = cacheFile;
+          cache = `code cache ${mb(cacheFile)} (made ${runner.how})`;
+        }
+        step(`bundle ${basename(entry)} → asset ${names.script}${minified}: ${mb(out)}${names.gzip ? ` (${mb(stored)} gzip)` : ''}, ${cache}`);
+      }
+    }
 
     const addon = readFileSync(prebuild);
     const packed = join(work, SQLITE_ADDON.gzipAsset);
@@ -276,7 +320,9 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
       output: blob,
       disableExperimentalSEAWarning: true,
       useSnapshot: false,
-      useCodeCache: runner !== undefined,
+      // The launcher is a few kB and runs under every role's flags: a code cache would save nothing
+      // and, refused under the agent's --lite-mode, make Node warn on every start.
+      useCodeCache: !launcher && runner !== undefined,
       // The flags every command shares (executableFlags in src/common/v8-flags.ts); the code
       // cache is made under the same ones (the blob command below). The roles' other flags differ, so
       // src/cli/main.ts relaunches `join`/`agent`/`server` with theirs as `--node-options=…`,
@@ -284,14 +330,14 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
       execArgv: [...executableFlags],
       execArgvExtension: 'cli',
       // install.sh (15 KB) travels inside so `edgeos bundle create` can ship it from any machine.
-      assets: { [SQLITE_ADDON.gzipAsset]: packed, [SQLITE_ADDON.sha256Asset]: addonSum, [INSTALLER_ASSET]: join(root, 'installer/install.sh') },
+      assets: { ...programs, [SQLITE_ADDON.gzipAsset]: packed, [SQLITE_ADDON.sha256Asset]: addonSum, [INSTALLER_ASSET]: join(root, 'installer/install.sh') },
     };
     writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
     const pkgs = `qemu-user-static libc6-${arch}-cross libstdc++6-${arch}-cross`;
+    const noCache = `off (to generate it for ${arch} here: apt-get install ${pkgs})`;
     step(`blob: main ${mb(script)}, asset ${SQLITE_ADDON.gzipAsset} ${mb(packed)} (${mb(prebuild)} unpacked), code cache `
-      + (runner ? `on (generated ${runner.how})` : `off (to generate it for ${arch} here: apt-get install ${pkgs})`));
-    const env = { ...process.env };
-    delete env.NODE_OPTIONS; // flags of the build shell must not shape the code cache
+      + (!runner ? noCache : launcher ? 'with the full program (above)' : `on (generated ${runner.how})`));
+    const env = buildEnv();
     run('make the SEA blob', blobNode.file, [...blobNode.args, ...executableFlags, '--experimental-sea-config', join(work, 'sea-config.json')], { cwd: work, env });
 
     const exe = join(work, `${opts.name}-linux-${arch}`);
@@ -306,7 +352,7 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
     await injectBlob(exe, readFileSync(blob));
     step(`inject NODE_SEA_BLOB with postject → ${mb(exe)}`);
 
-    if (native && opts.entry === defaultEntry) {
+    if (native && launcher) {
       // Cheap proof the executable starts at all before it is published.
       const line = run(`run ${exe} --version`, exe, ['--version'], { env }).trim();
       step(`check ${exe} --version: ${line}`);

@@ -2,8 +2,9 @@
 // alongside), apply-to-Running latency through kubectl vs raw CRI calls on the same containerd,
 // bytes on the agent↔server link while idle (counted by a TCP proxy of our own between them), and
 // recovery after an offline reboot. One real `edgeos server` (src, --disable-agent) on 127.0.0.1;
-// the agent is the bundled JavaScript (esbuild, as `npm run bundle`, better-sqlite3 left external
-// and resolved from node_modules through NODE_PATH) started with `edgeos join`. See README.md.
+// the agent is the executable's agent program (src/cli/agent-main.ts) bundled as `npm run build`
+// bundles it (better-sqlite3 left external and resolved from node_modules through NODE_PATH),
+// started with `edgeos join`. See README.md.
 // Last line: {"bench":"agent",…}
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -208,7 +209,7 @@ const work = mkdtempSync(join(tmpdir(), 'eos-agent-bench-'));
 const agentDir = join(work, 'a'); // short: containerd's socket path must fit sun_path
 const runtimeConfig = resolveRuntimeConfig({ dataDir: agentDir });
 const criSocket = runtimeConfig.containerd!.address;
-const bundleFile = join(work, 'edgeos.cjs');
+const bundleFile = join(work, 'edgeos-agent.cjs');
 const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'warn' };
 // The agent runs with the flags it ships with (src/common/v8-flags.ts). EDGEOS_BENCH_HEAP_SNAPSHOTS=<dir>
 // adds heap snapshots of the agent at idle, with 20 pods and after the idle window (they distort
@@ -287,8 +288,9 @@ spec:
 }
 
 try {
-  // 1. The agent program, bundled as the single executable's (minified, names kept).
-  await bundle({ outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
+  // 1. The agent program, bundled as the single executable's (minified, names kept): the script the
+  //    executable runs for `join` and `agent` (src/cli/sea-scripts.ts).
+  await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
   log(`bundled the agent (${(readFileSync(bundleFile).length / 1e6).toFixed(1)} MB); node flags: ${agentNodeArgs.join(' ') || 'none'}; env ${JSON.stringify(launchEnvOf('agent'))}`);
 
   // 2. The bare Node baseline runs alongside the whole bench.

@@ -10,3 +10,8 @@ export const buildInfo = {
 export function versionLine(): string {
   return `edgeos v${buildInfo.version} (commit ${buildInfo.commit}, node ${process.version}, linux/${process.arch === 'x64' ? 'amd64' : process.arch})`;
 }
+
+/** `edgeos --version` (and -v, version): answered before anything else loads. */
+export function isVersionQuery(argv: readonly string[]): boolean {
+  return argv.length === 3 && (argv[2] === '--version' || argv[2] === '-v' || argv[2] === 'version');
+}

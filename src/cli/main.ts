@@ -1,11 +1,13 @@
-// The entry point of the single executable. It only wires commands: `--version` answers before
-// anything else is loaded, and each mode imports its own code lazily when it runs.
+// The entry point of the whole program (`npm start`, dist/edgeos.cjs, and the executable's full
+// script: src/cli/sea-main.ts picks it for every command but `join` and `agent`). It only wires
+// commands: `--version` answers before anything else is loaded, and each mode imports its own code
+// lazily when it runs.
 import { relaunchForRole } from '../common/v8-flags.ts';
-import { versionLine } from './build-info.ts';
+import { isVersionQuery, versionLine } from './build-info.ts';
 import { reportFatal } from './fatal.ts';
 
 async function main(argv: string[]): Promise<void> {
-  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-v' || argv[2] === 'version')) {
+  if (isVersionQuery(argv)) {
     process.stdout.write(versionLine() + '\n');
     return;
   }

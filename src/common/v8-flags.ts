@@ -2,10 +2,10 @@ import type * as SeaModule from 'node:sea';
 
 /**
  * Flags every start of the single executable runs with (sea-config `execArgv`), and under which
- * scripts/build-sea.ts makes its code cache: V8 refuses a cache made under other code-generation
- * flags, and compiling the 3 MB script instead costs ~140 ms per start. With the server's
- * --optimize-for-size here, the server and the plain commands keep the cache; only the agent's
- * --lite-mode refuses it (docs/build.md).
+ * scripts/build-sea.ts makes the code cache of its full program: V8 refuses a cache made under
+ * other code-generation flags, and compiling the 3 MB script instead costs ~140 ms per start. With
+ * the server's --optimize-for-size here, the server and the plain commands keep the cache; the
+ * agent runs its own script, without one (src/cli/sea-scripts.ts, docs/build.md).
  */
 export const executableFlags: readonly string[] = ['--optimize-for-size'];
 
@@ -77,11 +77,6 @@ function disablesWasm(flag: string): boolean {
   return flag === '--lite-mode' || flag === '--jitless';
 }
 
-/** Heap sizing flags, which V8 leaves out of the hash that guards its code cache. */
-function heapOnlyFlag(flag: string): boolean {
-  return /^--max-(semi|old)-space-size=/.test(flag);
-}
-
 export interface ProcessLaunch {
   /** process.execPath */
   execPath: string;
@@ -121,16 +116,13 @@ export function relaunchWithFlags(p: ProcessLaunch): Relaunch | undefined {
   const env = { ...Object.fromEntries(extraEnv), ...p.env, [RELAUNCH_MARK]: mark };
   if (p.sea) {
     // The executable is built with execArgvExtension "cli" (scripts/build-sea.ts): a leading
-    // --node-options=… is parsed as Node options, not handed to the program. Its code cache was
-    // made under executableFlags, and V8 refuses it under other code-generation flags (--lite-mode);
-    // the main script is then compiled from source and Node warns "Code cache data rejected."
-    // (type Warning) on every start, which --disable-warning silences.
-    const refusesCache = flags.some((f) => !heapOnlyFlag(f) && !executableFlags.includes(f));
-    const nodeOptions = [...flags, ...(refusesCache ? ['--disable-warning=Warning'] : [])];
-    return { file: p.execPath, args: [p.execPath, `--node-options=${nodeOptions.join(' ')}`, ...p.argv.slice(2)], env };
+    // --node-options=… is parsed as Node options, not handed to the program.
+    return { file: p.execPath, args: [p.execPath, `--node-options=${flags.join(' ')}`, ...p.argv.slice(2)], env };
   }
   return { file: p.execPath, args: [p.execPath, ...p.execArgv, ...flags, ...p.argv.slice(1)], env };
 }
+
+const decided = Symbol.for('edgeos.relaunch-decided');
 
 /**
  * Replaces this process (same pid) by the same command line with its role's flags and launch
@@ -138,6 +130,11 @@ export function relaunchWithFlags(p: ProcessLaunch): Relaunch | undefined {
  * point, before anything else is loaded.
  */
 export function relaunchForRole(argv: readonly string[] = process.argv): void {
+  // Once per process: in the executable the launcher decides, then the script it runs (with its own
+  // copy of this module) would find the mark gone and our variables removed, and relaunch again.
+  const g = globalThis as { [decided]?: true };
+  if (g[decided]) return;
+  g[decided] = true;
   const sea = (process.getBuiltinModule('node:sea') as typeof SeaModule | undefined)?.isSea() ?? false;
   const relaunch = relaunchWithFlags({ execPath: process.execPath, execArgv: process.execArgv, argv, env: process.env, sea });
   if (relaunch && process.execve) process.execve(relaunch.file, relaunch.args, relaunch.env);

@@ -22,11 +22,10 @@ describe('V8 flags per role', () => {
     });
   });
 
-  it('relaunches the single executable with --node-options and silences only the code-cache warning it causes', () => {
+  it('relaunches the single executable with its flags as --node-options', () => {
     const exe = '/usr/local/bin/edgeos';
     const r = relaunchWithFlags({ execPath: exe, execArgv: [], argv: [exe, exe, 'join', 'tok'], env: {}, sea: true });
-    const lite = v8Flags.agent.includes('--lite-mode');
-    expect(r?.args).toEqual([exe, `--node-options=${[...v8Flags.agent, ...(lite ? ['--disable-warning=Warning'] : [])].join(' ')}`, 'join', 'tok']);
+    expect(r?.args).toEqual([exe, `--node-options=${v8Flags.agent.join(' ')}`, 'join', 'tok']);
   });
 
   it('leaves a variable the user set alone, and never relaunches twice', () => {
