@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Logger } from '../common/log.ts';
 import type { AgentConfig, RawAgentFlags } from '../agent/join/agent-config.ts';
+import { execCommandLine } from '../common/v8-flags.ts';
 import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
 
 const STOP_DEADLINE_MS = 8000;
@@ -40,9 +41,44 @@ export function agentCommand(): Command {
         const { joinCluster } = await import('../agent/join/join.ts');
         await joinCluster({ token, nodeName: config.nodeName, dataDir: config.dataDir, register: config.register, log });
         log.info({ node: config.nodeName }, 'joined with the join token; later starts ignore it');
+        return continueAsAgent(config, log, token);
       }
       await runAgentForeground(config, log);
     });
+}
+
+/**
+ * The command line `edgeos agent` with the flags of a join (`join <token> …` or `agent --token …`):
+ * the same arguments without the token, which a joined data dir no longer needs.
+ */
+export function agentArgvAfterJoin(argv: readonly string[], token: string): string[] {
+  const out = argv.slice(0, 2).concat('agent');
+  let tokenDropped = false;
+  for (let i = 3; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--token') i++;
+    else if (a.startsWith('--token=')) continue;
+    else if (a === token && !tokenDropped) tokenDropped = true;
+    else out.push(a);
+  }
+  return out;
+}
+
+/**
+ * After a join, the process becomes `edgeos agent` (execve: same pid, so a supervisor or a test
+ * waiting on it sees one process) instead of running the agent beside what the join loaded: the
+ * x509/CSR libraries and WebCrypto stay resident otherwise, and the device runs this process for
+ * months. Its command line no longer shows the token. Falls back to running in this process where
+ * Node has no execve.
+ */
+export async function continueAsAgent(config: AgentConfig, log: Logger, token: string): Promise<void> {
+  const [, , command] = process.argv;
+  if (command === 'join' || command === 'agent') {
+    // Lines pino still buffers would be lost with the process image.
+    await new Promise<void>((resolve) => log.flush(() => resolve()));
+    execCommandLine(agentArgvAfterJoin(process.argv, token));
+  }
+  await runAgentForeground(config, log);
 }
 
 /** Starts the agent of `config.dataDir` and supervises it until a signal or a failure. */

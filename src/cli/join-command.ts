@@ -1,7 +1,8 @@
-// `edgeos join <token>`: joins this device to a cluster, then runs its agent in the foreground.
+// `edgeos join <token>`: joins this device to a cluster, then runs its agent in the foreground (by
+// becoming `edgeos agent`: continueAsAgent).
 import { Command } from 'commander';
 import type { RawAgentFlags } from '../agent/join/agent-config.ts';
-import { addAgentFlags, runAgentForeground } from './agent-command.ts';
+import { addAgentFlags, continueAsAgent } from './agent-command.ts';
 import { attributeConfigErrors } from './config-file.ts';
 
 export function joinCommand(): Command {
@@ -19,6 +20,6 @@ export function joinCommand(): Command {
     const log = createLogger({ level: config.logLevel });
     await joinCluster({ token, nodeName: config.nodeName, dataDir: config.dataDir, register: config.register, log });
     process.stdout.write(`joined as node ${config.nodeName}; running the agent (later: edgeos agent --data-dir ${config.dataDir})\n`);
-    await runAgentForeground(config, log);
+    await continueAsAgent(config, log, token);
   });
 }

@@ -98,19 +98,20 @@ export interface Relaunch {
 /**
  * How to start this command line again with its role's flags (for process.execve, which keeps the
  * pid: pid files and supervisors see one process), or undefined when it runs with them already or
- * needs none. V8 reads heap and compiler flags when the isolate is created, so they cannot be set
- * from inside a running process (docs/runtime.md, "Memory").
+ * needs none — unless `always` (a process starting another command line of its role: join → agent).
+ * V8 reads heap and compiler flags when the isolate is created, so they cannot be set from inside a
+ * running process (docs/runtime.md, "Memory").
  */
-export function relaunchWithFlags(p: ProcessLaunch): Relaunch | undefined {
+export function relaunchWithFlags(p: ProcessLaunch, opts: { always?: boolean } = {}): Relaunch | undefined {
   const role = roleOf(p.argv.slice(2));
-  if (!role || p.env[RELAUNCH_MARK] !== undefined) return undefined;
+  if (!role || (!opts.always && p.env[RELAUNCH_MARK] !== undefined)) return undefined;
   // Running TypeScript from source (`npm start`, tests): Node's type stripper is WebAssembly, which
   // --lite-mode (it implies --jitless) turns off. Source runs keep the heap flags only; what ships
   // (the executable, the bundle the benchmarks run) gets every flag.
   const fromSource = /\.[cm]?ts$/.test(p.argv[1] ?? '');
   const flags = v8Flags[role].filter((f) => !fromSource || !disablesWasm(f));
   const extraEnv = Object.entries(launchEnvOf(role)).filter(([k]) => p.env[k] === undefined);
-  if (flags.every((f) => p.execArgv.includes(f)) && extraEnv.length === 0) return undefined;
+  if (!opts.always && flags.every((f) => p.execArgv.includes(f)) && extraEnv.length === 0) return undefined;
   // A variable the user set wins over ours; the mark names the ones we added.
   const mark = [role, ...extraEnv.map(([k]) => k)].join(':');
   const env = { ...Object.fromEntries(extraEnv), ...p.env, [RELAUNCH_MARK]: mark };
@@ -119,7 +120,24 @@ export function relaunchWithFlags(p: ProcessLaunch): Relaunch | undefined {
     // --node-options=… is parsed as Node options, not handed to the program.
     return { file: p.execPath, args: [p.execPath, `--node-options=${flags.join(' ')}`, ...p.argv.slice(2)], env };
   }
-  return { file: p.execPath, args: [p.execPath, ...p.execArgv, ...flags, ...p.argv.slice(1)], env };
+  return { file: p.execPath, args: [p.execPath, ...p.execArgv, ...flags.filter((f) => !p.execArgv.includes(f)), ...p.argv.slice(1)], env };
+}
+
+function runningInSea(): boolean {
+  return (process.getBuiltinModule('node:sea') as typeof SeaModule | undefined)?.isSea() ?? false;
+}
+
+/**
+ * Replaces this process (same pid) by the command line `argv` (process.argv's shape) with its
+ * role's flags and launch environment. Returns false where Node has no execve; on success it does
+ * not return.
+ */
+export function execCommandLine(argv: readonly string[]): boolean {
+  if (!process.execve) return false;
+  const next = relaunchWithFlags({ execPath: process.execPath, execArgv: process.execArgv, argv, env: process.env, sea: runningInSea() }, { always: true });
+  if (!next) return false;
+  process.execve(next.file, next.args, next.env);
+  return true;
 }
 
 const decided = Symbol.for('edgeos.relaunch-decided');
@@ -135,8 +153,7 @@ export function relaunchForRole(argv: readonly string[] = process.argv): void {
   const g = globalThis as { [decided]?: true };
   if (g[decided]) return;
   g[decided] = true;
-  const sea = (process.getBuiltinModule('node:sea') as typeof SeaModule | undefined)?.isSea() ?? false;
-  const relaunch = relaunchWithFlags({ execPath: process.execPath, execArgv: process.execArgv, argv, env: process.env, sea });
+  const relaunch = relaunchWithFlags({ execPath: process.execPath, execArgv: process.execArgv, argv, env: process.env, sea: runningInSea() });
   if (relaunch && process.execve) process.execve(relaunch.file, relaunch.args, relaunch.env);
   const [, ...added] = (process.env[RELAUNCH_MARK] ?? '').split(':');
   delete process.env[RELAUNCH_MARK];

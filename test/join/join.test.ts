@@ -110,6 +110,12 @@ describe('edgeos join', () => {
       // The key never left the device: it is in no server file or log.
       const keyBody = readFileSync(keyFile, 'utf8').split('\n')[1]!;
       expect(server.output()).not.toContain(keyBody);
+      // The joined process became `edgeos agent` (same pid): without the join's libraries, and
+      // without the token on its command line.
+      const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0');
+      expect(cmdline.slice(cmdline.indexOf(join(REPO, 'src/cli/main.ts')) + 1, -1)).toEqual(
+        ['agent', '--data-dir', dataDir, '--node-name', 'edge-good', '--node-label', 'site=lab', '--node-taint', 'dedicated=edge:NoSchedule', '--disable-runtime']);
+      expect(cmdline.join(' ')).not.toContain(server.token());
     } finally {
       process.kill(child.pid!, 'SIGTERM');
       await exited;

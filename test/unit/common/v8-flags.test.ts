@@ -28,6 +28,15 @@ describe('V8 flags per role', () => {
     expect(r?.args).toEqual([exe, `--node-options=${v8Flags.agent.join(' ')}`, 'join', 'tok']);
   });
 
+  it('starts another command line of a role with its flags even from a process that has them (join → agent)', () => {
+    const argv = [node, '/x/main.cjs', 'agent', '--data-dir', '/d'];
+    // This process was relaunched: it has the flags, and our variables were removed again.
+    const r = relaunchWithFlags({ execPath: node, execArgv: [...v8Flags.agent], argv, env: { PATH: '/bin' }, sea: false }, { always: true });
+    expect(r?.args).toEqual([node, ...v8Flags.agent, '/x/main.cjs', 'agent', '--data-dir', '/d']);
+    expect(r?.env).toEqual({ ...agentLaunchEnv, PATH: '/bin', [RELAUNCH_MARK]: ['agent', ...Object.keys(agentLaunchEnv)].join(':') });
+    expect(relaunchWithFlags({ execPath: node, execArgv: [], argv: [node, '/x/main.cjs', 'token', 'list'], env: {}, sea: false }, { always: true })).toBeUndefined();
+  });
+
   it('leaves a variable the user set alone, and never relaunches twice', () => {
     const argv = [node, '/x/main.cjs', 'agent'];
     const user = { GLIBC_TUNABLES: 'glibc.malloc.arena_max=4' };
