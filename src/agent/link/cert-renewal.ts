@@ -7,7 +7,6 @@
 import { X509Certificate } from 'node:crypto';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { createNodeKeyAndCsr } from '../../common/link/node-csr.ts';
 import type { AckMessage, AgentMessage, WithoutId } from '../../common/link/protocol.ts';
 
 const CHECK_EVERY_MS = 60 * 60 * 1000;
@@ -43,6 +42,9 @@ export function startCertRenewal(o: CertRenewalOptions): CertRenewal {
     if (running || !renewalDue(o.currentCert(), now())) return false;
     running = true;
     try {
+      // Loaded only when due (every ~8 months): @peculiar/x509 and WebCrypto would otherwise stay
+      // resident in the agent for nothing (docs/runtime.md, "Memory").
+      const { createNodeKeyAndCsr } = await import('../../common/link/node-csr.ts');
       const { keyPem, csrPem } = await createNodeKeyAndCsr(o.node);
       const ack = await o.request({ type: 'renew-certificate', csr: csrPem });
       const cert = ack.certificate;
