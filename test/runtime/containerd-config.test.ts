@@ -25,13 +25,13 @@ configs:
       insecure_skip_verify: false
 `;
 
-function input(restrict: boolean): ContainerdConfigInput {
-  return { paths: cfg.containerd!, cni: cfg.cni, sandboxImage: cfg.pauseImage, registries: parseRegistries('r.yaml', k3sExample), restrictOomScoreAdj: restrict };
+async function input(restrict: boolean): Promise<ContainerdConfigInput> {
+  return { paths: cfg.containerd!, cni: cfg.cni, sandboxImage: cfg.pauseImage, registries: await parseRegistries('r.yaml', k3sExample), restrictOomScoreAdj: restrict };
 }
 
 describe('registries.yaml (K3s format)', () => {
-  it('reads mirrors and configs', () => {
-    const r = parseRegistries('r.yaml', k3sExample);
+  it('reads mirrors and configs', async () => {
+    const r = await parseRegistries('r.yaml', k3sExample);
     expect(r.mirrors['docker.io']).toEqual({ endpoints: ['https://mirror.example.com:5000'] });
     expect(r.configs['mirror.example.com:5000']).toEqual({
       auth: { username: 'edge', password: 'p"w', auth: undefined, identityToken: undefined },
@@ -46,15 +46,15 @@ describe('registries.yaml (K3s format)', () => {
     ['configs: { h: { tls: { insecure_skip_verify: "yes" } } }', 'configs.h.tls.insecure_skip_verify'],
     ['configs: { h: { auth: { username: 3 } } }', 'configs.h.auth.username'],
     ['mirrors: {', 'not valid YAML'],
-  ])('rejects %s naming %s', (text, where) => {
-    expect(() => parseRegistries('/etc/edgeos/registries.yaml', text)).toThrow(InvalidInputError);
-    expect(() => parseRegistries('/etc/edgeos/registries.yaml', text)).toThrow(where);
+  ])('rejects %s naming %s', async (text, where) => {
+    await expect(parseRegistries('/etc/edgeos/registries.yaml', text)).rejects.toThrow(InvalidInputError);
+    await expect(parseRegistries('/etc/edgeos/registries.yaml', text)).rejects.toThrow(where);
   });
 });
 
 describe('containerd config', () => {
-  it('isolates the instance and carries CNI, sandbox image, mirrors and auth', () => {
-    const toml = renderContainerdConfig(input(true));
+  it('isolates the instance and carries CNI, sandbox image, mirrors and auth', async () => {
+    const toml = renderContainerdConfig(await input(true));
     expect(toml).toContain('root = "/var/lib/edgeos/agent/containerd/root"');
     expect(toml).toContain('address = "/var/lib/edgeos/agent/containerd/containerd.sock"');
     expect(toml).toContain('address = "/var/lib/edgeos/agent/containerd/containerd.sock.ttrpc"');
@@ -66,12 +66,12 @@ describe('containerd config', () => {
     expect(toml).toContain('[plugins."io.containerd.grpc.v1.cri".registry.mirrors."docker.io"]\n  endpoint = ["https://mirror.example.com:5000"]');
     expect(toml).toContain('[plugins."io.containerd.grpc.v1.cri".registry.configs."mirror.example.com:5000".auth]\n  username = "edge"\n  password = "p\\"w"');
     expect(toml).toContain('ca_file = "/etc/ssl/mirror-ca.pem"');
-    expect(renderContainerdConfig(input(false))).toContain('restrict_oom_score_adj = false');
+    expect(renderContainerdConfig(await input(false))).toContain('restrict_oom_score_adj = false');
   });
 
-  it('lets a user template replace or extend the generated config', () => {
-    const base = renderContainerdConfig(input(true));
-    const out = applyTemplate('{{ base }}\n[plugins."x"]\n  root = "{{root}}"\n  keep = "{{unknown}}"\n', input(true), base);
+  it('lets a user template replace or extend the generated config', async () => {
+    const base = renderContainerdConfig(await input(true));
+    const out = applyTemplate('{{ base }}\n[plugins."x"]\n  root = "{{root}}"\n  keep = "{{unknown}}"\n', await input(true), base);
     expect(out.startsWith(base)).toBe(true);
     expect(out).toContain('root = "/var/lib/edgeos/agent/containerd/root"');
     expect(out).toContain('keep = "{{unknown}}"');

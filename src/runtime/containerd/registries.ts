@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { InvalidInputError } from '../../common/errors.ts';
 
 /**
@@ -40,8 +39,12 @@ function str(file: string, where: string, v: unknown): string | undefined {
   return v;
 }
 
-/** Validates parsed YAML; `file` is only for messages. */
-export function parseRegistries(file: string, text: string): Registries {
+/**
+ * Parses and validates the file's text; `file` is only for messages. The YAML parser loads here, not
+ * with the runtime: most devices have no registries.yaml, and the agent would keep it resident.
+ */
+export async function parseRegistries(file: string, text: string): Promise<Registries> {
+  const { parse } = await import('yaml');
   let doc: unknown;
   try {
     doc = parse(text);
