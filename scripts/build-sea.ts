@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   accessSync, chmodSync, constants, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
-  renameSync, rmSync, statSync, writeFileSync,
+  renameSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, delimiter, join, resolve } from 'node:path';
@@ -17,24 +17,12 @@ import { ELF_MACHINE, elfMachine } from '../src/common/elf.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../src/common/errors.ts';
 import { INSTALLER_ASSET, SQLITE_ADDON } from '../src/common/sea.ts';
 import { executableFlags } from '../src/common/v8-flags.ts';
-import { PROGRAM_ASSETS, wrapCommonJs } from '../src/cli/sea-scripts.ts';
-import type { Program } from '../src/cli/sea-scripts.ts';
 import { bundle } from './bundle.ts';
+import { bundlePrograms, mb } from './sea-programs.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const defaultEntry = join(root, 'src/cli/main.ts');
 const launcherEntry = join(root, 'src/cli/sea-main.ts');
-const programEntries: Record<Program, string> = { full: defaultEntry, agent: join(root, 'src/cli/agent-main.ts') };
-
-/**
- * Run by the target's node under executableFlags: V8's code cache for a program asset, made from
- * exactly the text the launcher compiles (src/cli/sea-main.ts), before it runs (so only what V8
- * compiles eagerly is in it, as with useCodeCache).
- */
-const makeCodeCache = `const fs = require('node:fs');
-const [source, out, filename] = process.argv.slice(1);
-const script = new (require('node:vm').Script)(fs.readFileSync(source, 'latin1'), { filename });
-fs.writeFileSync(out, script.createCachedData());`;
 
 /** The build's environment for the target's node: flags of the build shell must not shape a code cache. */
 function buildEnv(): NodeJS.ProcessEnv {
@@ -42,6 +30,7 @@ function buildEnv(): NodeJS.ProcessEnv {
   delete env.NODE_OPTIONS;
   return env;
 }
+
 /** The fuse Node looks for to know a blob was injected (Node SEA docs, "Injecting the blob"). */
 export const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
@@ -232,9 +221,6 @@ function sha256File(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-function mb(file: string): string {
-  return `${(statSync(file).size / 1e6).toFixed(1)} MB`;
-}
 
 type Inject = (file: string, resource: string, data: Buffer, opts: { sentinelFuse: string }) => Promise<void>;
 
@@ -280,33 +266,16 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
   const work = mkdtempSync(join(opts.outDir, `.build-${arch}-`));
   try {
     // The executable's own build (no --entry): a small launcher as the SEA's main script and the two
-    // programs as assets (docs/build.md, "Two scripts"); a test probe is the main script alone.
+    // programs as assets (docs/build.md, "Two programs"); a test probe is the main script alone.
     const launcher = opts.entry === defaultEntry;
     const script = join(work, 'main.cjs');
-    const minified = opts.minify ? ' (minified, names kept)' : '';
-    step(`bundle ${basename(launcher ? launcherEntry : opts.entry)} → ${script}${minified}`);
+    step(`bundle ${basename(launcher ? launcherEntry : opts.entry)} → ${script}${opts.minify ? ' (minified, names kept)' : ''}`);
     await bundle({ entry: launcher ? launcherEntry : opts.entry, outfile: script, minify: opts.minify });
-    const programs: Record<string, string> = {};
-    if (launcher) {
-      for (const [program, entry] of Object.entries(programEntries) as [Program, string][]) {
-        const names = PROGRAM_ASSETS[program];
-        const out = join(work, names.script);
-        await bundle({ entry, outfile: out, minify: opts.minify });
-        const wrapped = Buffer.from(wrapCommonJs(readFileSync(out, 'latin1')), 'latin1');
-        writeFileSync(out, wrapped);
-        const stored = names.gzip ? `${out}.gz` : out;
-        if (names.gzip) writeFileSync(stored, gzipSync(wrapped, { level: 9 }));
-        programs[names.script] = stored;
-        let cache = 'no code cache';
-        if (names.codeCache !== undefined && runner) {
-          const cacheFile = join(work, names.codeCache);
-          run(`make the code cache of ${names.script}`, runner.file, [...runner.args, ...executableFlags, '-e', makeCodeCache, out, cacheFile, names.script], { cwd: work, env: buildEnv() });
-          programs[names.codeCache] = cacheFile;
-          cache = `code cache ${mb(cacheFile)} (made ${runner.how})`;
-        }
-        step(`bundle ${basename(entry)} → asset ${names.script}${minified}: ${mb(out)}${names.gzip ? ` (${mb(stored)} gzip)` : ''}, ${cache}`);
-      }
-    }
+    const codeCache = runner && {
+      how: runner.how,
+      make: (args: string[]) => void run('make a program\'s code cache', runner.file, [...runner.args, ...args], { cwd: work, env: buildEnv() }),
+    };
+    const programs = launcher ? await bundlePrograms({ work, minify: opts.minify, ...(codeCache ? { codeCache } : {}), step }) : {};
 
     const addon = readFileSync(prebuild);
     const packed = join(work, SQLITE_ADDON.gzipAsset);

@@ -8,7 +8,10 @@ import { relaunchForRole } from '../common/v8-flags.ts';
 import { isVersionQuery, versionLine } from './build-info.ts';
 import { PROGRAM_ASSETS, programFor } from './sea-scripts.ts';
 
-/** A view of an embedded asset (no copy), or undefined when the executable lacks it. */
+/**
+ * A view of an embedded asset (no copy), or undefined when the executable lacks it. Not
+ * src/common/sea.ts's seaAsset: that module loads crypto, zlib and fs, which `--version` would pay for.
+ */
 function asset(sea: typeof SeaModule, name: string): Buffer | undefined {
   try {
     return Buffer.from(sea.getRawAsset(name));

@@ -1,6 +1,6 @@
 // The two programs the single executable carries (scripts/build-sea.ts) and which one a command
 // line runs. A process keeps the source of every script it loaded in its heap: the agent on a
-// device runs a script without the server's code (docs/build.md, "Two scripts").
+// device runs a script without the server's code (docs/build.md, "Two programs").
 import { roleOf } from '../common/v8-flags.ts';
 
 export const PROGRAM_ASSETS = {
