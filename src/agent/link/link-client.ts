@@ -27,15 +27,13 @@ import {
 import type { AckMessage, AgentMessage, NodeRegistration, ServerMessage, WithoutId } from '../../common/link/protocol.ts';
 import { StreamMux } from '../../common/link/stream-mux.ts';
 import type { TunnelHandler } from '../../common/tunnel.ts';
-import type { AgentCache, CachedKind, StatusSink, UsageSampler } from '../types.ts';
+import type { AgentCache, StatusSink, UsageSampler } from '../types.ts';
+import { cacheUpdateOf } from './cache-sync.ts';
 import { DEFAULT_BACKOFF, reconnectDelay } from './backoff.ts';
 import type { BackoffOptions } from './backoff.ts';
 import { StatusQueue } from './status-queue.ts';
 import type { QueuedReport } from './status-queue.ts';
 
-const KINDS: readonly CachedKind[] = ['Pod', 'ConfigMap', 'Secret', 'ServiceAccount', 'Node'];
-/** The revision the link resumes from is stored under this kind (the feed has one revision for all). */
-const RESUME_KIND: CachedKind = 'Pod';
 /** Undelivered reports are retried this often while connected. */
 const RETRY_MS = 5000;
 const HANDSHAKE_TIMEOUT_MS = 10_000;
@@ -208,26 +206,6 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
 
   // ---- the desired state ----
 
-  async function applySnapshot(m: Extract<ServerMessage, { type: 'snapshot' }>): Promise<void> {
-    const keep = new Map<CachedKind, Set<string>>(KINDS.map((k) => [k, new Set<string>()]));
-    for (const { kind, object } of m.objects) {
-      const meta = (object.metadata ?? {}) as { namespace?: string; name?: string };
-      keep.get(kind)?.add(`${meta.namespace ?? ''}/${meta.name ?? ''}`);
-      await o.cache.put(kind, object);
-    }
-    for (const kind of KINDS) {
-      for (const obj of await o.cache.list(kind)) {
-        const meta = (obj.metadata ?? {}) as { namespace?: string; name?: string };
-        if (!keep.get(kind)!.has(`${meta.namespace ?? ''}/${meta.name ?? ''}`)) await o.cache.delete(kind, meta.namespace ?? '', meta.name ?? '');
-      }
-    }
-    await setRevision(m.revision);
-  }
-
-  async function setRevision(revision: string): Promise<void> {
-    for (const kind of KINDS) await o.cache.setResumeVersion(kind, revision);
-  }
-
   async function onServerMessage(c: Connection, m: ServerMessage): Promise<void> {
     switch (m.type) {
       case 'ack': {
@@ -249,19 +227,12 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
         return;
       case 'snapshot':
         stats.relists++;
-        applying = applying.then(() => applySnapshot(m)).then(() => c.onSnapshotApplied());
+        applying = applying.then(() => o.cache.apply(cacheUpdateOf(m))).then(() => c.onSnapshotApplied());
         return;
       case 'changes':
-        applying = applying.then(async () => {
-          for (const ch of m.changes) {
-            if (ch.object) await o.cache.put(ch.kind, ch.object);
-            else await o.cache.delete(ch.kind, ch.namespace, ch.name);
-          }
-          await setRevision(m.revision);
-        });
-        return;
       case 'bookmark':
-        applying = applying.then(() => setRevision(m.revision));
+        // One message, one cache transaction: its objects and its revision commit together.
+        applying = applying.then(() => o.cache.apply(cacheUpdateOf(m)));
         return;
     }
   }
@@ -395,7 +366,7 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
     });
 
     try {
-      const fromRevision = await o.cache.getResumeVersion(RESUME_KIND);
+      const fromRevision = await o.cache.resumeRevision();
       const hello = requestOn(c, { type: 'hello', protocol: LINK_PROTOCOL_VERSION, ...(fromRevision ? { fromRevision } : {}), ...(o.register ? { register: o.register } : {}) });
       const ack = await Promise.race([hello, closed.then(() => Promise.reject(new LinkError('LINK_CLOSED', 'the link closed during hello')))]);
       if (ack.start === 'resume') stats.resumes++;
