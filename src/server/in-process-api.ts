@@ -3,8 +3,7 @@
 // in-memory stream pair handed to the same request handler as the HTTPS listener's, so it passes
 // authentication (the identity bound to the connection: auth/in-process.ts), authorization (the
 // Node authorizer, RBAC), admission and storage exactly like a kubelet's request, and is refused
-// the same way. It skips what loopback HTTPS cost: a TCP connection, a TLS handshake, a client
-// certificate (a key and a signature) per node.
+// the same way, without a TCP connection, a TLS handshake or a client certificate per node.
 import { createServer, request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { duplexPair } from 'node:stream';
