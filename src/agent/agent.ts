@@ -10,6 +10,7 @@
  */
 import { join } from 'node:path';
 import type { Logger } from '../common/log.ts';
+import type { LinkDialer } from '../common/link/transport.ts';
 import type { TunnelHandler } from '../common/tunnel.ts';
 import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfig } from '../runtime/index.ts';
 import type { EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
@@ -20,6 +21,7 @@ import { nodeDir, readIdentity, writeCertificate } from './join/node-files.ts';
 import type { NodeIdentity } from './join/node-files.ts';
 import { startCertRenewal } from './link/cert-renewal.ts';
 import type { CertRenewal } from './link/cert-renewal.ts';
+import { webSocketDialer } from './link/dial.ts';
 import { createLinkClient } from './link/link-client.ts';
 import type { LinkClient } from './link/link-client.ts';
 import type { BackoffOptions } from './link/backoff.ts';
@@ -43,6 +45,11 @@ export interface AgentOptions {
   readonly backoff?: BackoffOptions;
   /** better-sqlite3's addon inside the single executable (src/common/sea.ts). */
   readonly nativeBinding?: object;
+  /**
+   * How the link reaches the server. Default: a WebSocket to the identity's servers with the
+   * node certificate; the local agent of `edgeos server` gets the server's in-process transport.
+   */
+  readonly dial?: LinkDialer;
 }
 
 export interface Agent {
@@ -89,7 +96,7 @@ export function createAgent(o: AgentOptions): Agent {
       link = createLinkClient({
         node,
         servers: identity.config.servers,
-        credentials: () => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem }),
+        dial: o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })),
         cache,
         ...(tunnel ? { tunnel } : {}),
         register: identity.config.register,

@@ -8,16 +8,19 @@ import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { EdgeosError, InvalidInputError, errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
+import type { LinkTransport } from '../common/link/transport.ts';
+import type { NodeStatsSource } from '../common/node-stats.ts';
 import type { NodeTunnel } from '../common/tunnel.ts';
 import type { Store } from '../store/types.ts';
-import { createAuthenticator, createAuthorizer, createLoopbackToken } from './auth/index.ts';
+import { createAuthenticator, createAuthorizer, createLoopbackToken, InProcessIdentities } from './auth/index.ts';
 import type { Authorizer, CredentialAuthenticator } from './auth/index.ts';
 import type { ServerConfig } from './config.ts';
 import { createHttpsServer, listen } from './https-listener.ts';
+import { createInProcessApi } from './in-process-api.ts';
 import { advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
 import type { JoinRoutes } from './join/index.ts';
 import { createLinkServer } from './link/index.ts';
-import type { LinkServer, NodeStatsSource } from './link/index.ts';
+import type { LinkServer } from './link/index.ts';
 import { ensurePki, servingSans } from './pki/index.ts';
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
@@ -48,6 +51,8 @@ export interface LocalAgentContext {
   readonly caPem: string;
   /** Signs a node client certificate for the CSR's key (CN=system:node:<nodeName>). */
   issueNodeCertificate(csrPem: string, nodeName: string): Promise<string>;
+  /** A link as `nodeName` inside this process: no socket, no TLS; its writes still go through authorization. */
+  connectLink(nodeName: string): LinkTransport;
 }
 
 /** The running local agent, as the server sees it. */
@@ -141,7 +146,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   let link: LinkServer | undefined;
   let join: JoinRoutes | undefined;
   let localAgent: LocalAgent | undefined;
-  // The server's own listener, for the link's writes as a node and for the local agent.
+  // The server's own listener, for the controllers and the local agent's identity.
   const loopbackUrl = () => {
     const host = isWildcard(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
     return `https://${isIP(host) === 6 ? `[${host}]` : host}:${address?.port ?? config.httpsListenPort}`;
@@ -183,6 +188,14 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     else writeStatus(res, 404, 'NotFound', 'the server could not find the requested resource');
   }
 
+  function serveRequest(req: IncomingMessage, res: ServerResponse): void {
+    onRequest(req, res).catch((err: unknown) => {
+      log.error({ err, method: req.method, url: req.url }, 'request failed');
+      if (!res.headersSent) writeStatus(res, 500, 'InternalError', 'an internal error occurred');
+      else res.destroy();
+    });
+  }
+
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
@@ -219,10 +232,12 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       } catch (err) {
         throw new InvalidInputError(`--write-kubeconfig: cannot write ${config.kubeconfigPath}: ${errorMessage(err)}`, { cause: err });
       }
-      authenticator = createAuthenticator({ store, log: deps.log.child({ component: 'authn' }), loopbackToken });
+      // The link's writes as a node reach the API in this process, as that node (in-process-api.ts).
+      const inProcess = new InProcessIdentities();
+      authenticator = createAuthenticator({ store, log: deps.log.child({ component: 'authn' }), loopbackToken, inProcess });
       const authorizer = createAuthorizer({ store, log: deps.log.child({ component: 'authz' }) });
       const signNodeCsr = (csrPem: string, nodeName: string) => pki!.signNodeCsr(csrPem, nodeName);
-      const linkServer = createLinkServer({ store, authenticator, log: deps.log, apiUrl: loopbackUrl, caPem: () => pki!.caCertPem, signNodeCsr });
+      const linkServer = createLinkServer({ store, authenticator, log: deps.log, apiAs: createInProcessApi({ handle: serveRequest, identities: inProcess }), signNodeCsr });
       link = linkServer;
       join = createJoinRoutes({ store, log: deps.log, caPem: () => pki!.caCertPem, servers, signNodeCsr, registerNode: (n, reg) => linkServer.registerNode(n, reg) });
 
@@ -230,13 +245,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         host: config.bindAddress,
         port: config.httpsListenPort,
         ...tlsContext(pki),
-        onRequest: (req, res) => {
-          onRequest(req, res).catch((err: unknown) => {
-            log.error({ err, method: req.method, url: req.url }, 'request failed');
-            if (!res.headersSent) writeStatus(res, 500, 'InternalError', 'an internal error occurred');
-            else res.destroy();
-          });
-        },
+        onRequest: serveRequest,
       });
       https = server;
       server.on('upgrade', onUpgrade);
@@ -305,10 +314,16 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   }
 
   function startLocalAgent(): void {
-    if (!deps.startLocalAgent || stopping || !pki) return;
+    const linkServer = link;
+    if (!deps.startLocalAgent || stopping || !pki || !linkServer) return;
     const p = pki;
     deps
-      .startLocalAgent({ serverUrl: loopbackUrl(), caPem: p.caCertPem, issueNodeCertificate: (csr, node) => p.signNodeCsr(csr, node) })
+      .startLocalAgent({
+        serverUrl: loopbackUrl(),
+        caPem: p.caCertPem,
+        issueNodeCertificate: (csr, node) => p.signNodeCsr(csr, node),
+        connectLink: (node) => linkServer.connectInProcess(node),
+      })
       .then(
         (agent) => {
           localAgent = agent;

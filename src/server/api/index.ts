@@ -9,7 +9,7 @@ import type { Logger } from '../../common/log.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authenticator, Authorizer } from '../auth/types.ts';
-import type { NodeStatsSource } from '../link/node-stats.ts';
+import type { NodeStatsSource } from '../../common/node-stats.ts';
 import { kindBehavior } from '../kinds/index.ts';
 import { ResourceRegistry } from '../registry/index.ts';
 import { bootstrap } from './bootstrap.ts';
