@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { decodeObject, mediaType, readBody } from '../body.ts';
+import { checkBodyTypes } from '../body-types.ts';
 import { badRequest } from '../status.ts';
 
 export type Propagation = 'Background' | 'Foreground' | 'Orphan';
@@ -22,6 +23,7 @@ export async function readDeleteOptions(req: IncomingMessage, query: URLSearchPa
   if (body.kind !== undefined && body.kind !== 'DeleteOptions') {
     throw badRequest(`${String(body.kind)} in version "${String(body.apiVersion)}" cannot be handled as a DeleteOptions`);
   }
+  checkBodyTypes(body, { group: 'meta.k8s.io', version: 'v1', kind: 'DeleteOptions' });
   let grace: number | undefined = typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined;
   const qGrace = query.get('gracePeriodSeconds');
   if (qGrace !== null && qGrace !== '') {
