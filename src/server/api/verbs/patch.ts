@@ -17,6 +17,7 @@ import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts
 import { updateObject } from '../mutate.ts';
 import { rfc3339 } from '../objects.ts';
 import { respondObject } from '../present.ts';
+import { queryBool } from '../query-params.ts';
 import { ApiError, badRequest, unsupportedMediaType } from '../status.ts';
 import { createObjectFrom } from './create.ts';
 
@@ -75,7 +76,7 @@ export async function patchObject(d: ApiDeps, c: Call, subresource: '' | 'status
     checkBodyTypes(cfg, r, { keepNulls: true });
     checkUnknownFields(r, cfg, validation, c.warnings);
     const manager = c.query.get('fieldManager') ?? '';
-    const force = c.query.get('force') === 'true';
+    const force = queryBool(c.query, 'force') ?? false;
     const run = (live: KubeObject | undefined): KubeObject => {
       let out;
       try {
