@@ -70,8 +70,8 @@ export async function listObjects(d: ApiDeps, c: Call): Promise<void> {
   const r = c.resource;
   const filter = parseFilter(r, c.query);
   const prefix = listPrefix(r, c.info.namespace);
-  // apiserver pages only for a positive limit.
-  const limit = Math.max(queryInt(c.query, 'limit') ?? 0, 0);
+  // apiserver pages only for a positive limit; past 2^53 it is no limit at all (and SQLite's).
+  const limit = Math.min(Math.max(queryInt(c.query, 'limit') ?? 0, 0), Number.MAX_SAFE_INTEGER);
   const rv = parseResourceVersion(c.query.get('resourceVersion'));
   const match = c.query.get('resourceVersionMatch') ?? '';
   if (match !== '' && match !== 'Exact' && match !== 'NotOlderThan') {
