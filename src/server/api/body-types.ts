@@ -7,10 +7,10 @@
  */
 import type { KubeObject } from '../kinds/types.ts';
 import { typeMismatch } from '../openapi/type-check/index.ts';
-import type { BuiltinKind } from '../openapi/type-check/index.ts';
+import type { TypedKind } from '../openapi/type-check/index.ts';
 import { ApiError } from './status.ts';
 
-export function checkBodyTypes(obj: KubeObject, gvk: BuiltinKind & { readonly custom?: boolean }, opts: { keepNulls?: boolean } = {}): void {
+export function checkBodyTypes(obj: KubeObject, gvk: TypedKind & { readonly custom?: boolean }, opts: { keepNulls?: boolean } = {}): void {
   if (gvk.custom) return;
   const m = typeMismatch(gvk, obj, opts);
   if (!m) return;

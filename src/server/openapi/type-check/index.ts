@@ -12,7 +12,8 @@ import { validators } from './validators.generated.js';
 
 export type { TypeMismatch } from './mismatch.ts';
 
-export interface BuiltinKind {
+/** The group, version and kind whose schema a body is checked against. */
+export interface TypedKind {
   readonly group: string;
   readonly version: string;
   readonly kind: string;
@@ -24,7 +25,7 @@ export interface BuiltinKind {
  * apply engine reads nulls itself), its nulls are replaced by zero values in place. Kinds without a
  * published schema are not checked.
  */
-export function typeMismatch(gvk: BuiltinKind, obj: object, opts: { keepNulls?: boolean } = {}): TypeMismatch | undefined {
+export function typeMismatch(gvk: TypedKind, obj: object, opts: { keepNulls?: boolean } = {}): TypeMismatch | undefined {
   const name = schemaName(gvk.group, gvk.version, gvk.kind);
   const validate = name === undefined ? undefined : validators[name];
   if (name === undefined || validate === undefined) return undefined;
