@@ -13,12 +13,12 @@ import { silentLogger } from '../../../src/common/log.ts';
 import { openSqliteStore } from '../../../src/store/index.ts';
 import type { Store } from '../../../src/store/index.ts';
 import { createEdgeosServer, resolveServerConfig } from '../../../src/server/index.ts';
-import type { ApiDeps, EdgeosServer } from '../../../src/server/index.ts';
+import type { ApiHandlerDeps, EdgeosServer } from '../../../src/server/index.ts';
 
 let tmp: string;
 let server: EdgeosServer | undefined;
 let store: Store | undefined;
-let mounted: ApiDeps | undefined;
+let mounted: ApiHandlerDeps | undefined;
 const upgrades: string[] = [];
 const closed: string[] = [];
 const failures: Error[] = [];
@@ -42,7 +42,7 @@ async function startServer(withApi: boolean, onRequest?: (req: IncomingMessage, 
     onFailure: (err) => failures.push(err),
     ...(withApi
       ? {
-          mountApi: (deps: ApiDeps) => {
+          mountApi: (deps: ApiHandlerDeps) => {
             mounted = deps;
             return {
               ready: apiReady,
