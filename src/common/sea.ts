@@ -45,7 +45,7 @@ function rawAsset(sea: typeof SeaModule, name: string): ArrayBuffer {
     // getRawAsset maps the bytes inside the executable without copying them.
     return sea.getRawAsset(name);
   } catch (err) {
-    throw new EdgeosError('EDGEOS_SEA_ASSET_MISSING', `this executable carries no asset "${name}" (was it built with npm run build?)`, { cause: err });
+    throw new EdgeosError('SEA_ASSET_MISSING', `this executable carries no asset "${name}" (was it built with npm run build?)`, { cause: err });
   }
 }
 
@@ -88,7 +88,7 @@ function loadEmbeddedAddon(sea: typeof SeaModule, opts: NativeBindingOptions): o
       failures.push(`${dir}: ${errorMessage(err)}`);
     }
   }
-  throw new EdgeosError('EDGEOS_SEA_ADDON_LOAD', `cannot load the embedded ${SQLITE_ADDON.file}; tried ${failures.join('; ')}. `
+  throw new EdgeosError('SEA_ADDON_LOAD', `cannot load the embedded ${SQLITE_ADDON.file}; tried ${failures.join('; ')}. `
     + 'Set EDGEOS_DATA_DIR (or --data-dir) to a writable directory on a filesystem mounted without noexec; '
     + 'the addon also needs glibc >= 2.34 and libstdc++ from GCC 11 or newer');
 }
@@ -100,7 +100,7 @@ function sha256Hex(bytes: Uint8Array): string {
 function unpack(sea: typeof SeaModule, want: string): Buffer {
   const bytes = gunzipSync(new Uint8Array(rawAsset(sea, SQLITE_ADDON.gzipAsset)));
   if (sha256Hex(bytes) !== want) {
-    throw new EdgeosError('EDGEOS_SEA_ASSET_CORRUPT', `the embedded ${SQLITE_ADDON.gzipAsset} does not unpack to SHA-256 ${want}: the executable is damaged`);
+    throw new EdgeosError('SEA_ASSET_CORRUPT', `the embedded ${SQLITE_ADDON.gzipAsset} does not unpack to SHA-256 ${want}: the executable is damaged`);
   }
   return bytes;
 }
@@ -118,7 +118,7 @@ function claimPrivateDir(base: string): void {
   const st = lstatSync(base);
   const uid = userInfo().uid;
   if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
-    throw new EdgeosError('EDGEOS_SEA_ADDON_LOAD', `${base} is not a directory owned by uid ${uid} and writable only by it`);
+    throw new EdgeosError('SEA_ADDON_LOAD', `${base} is not a directory owned by uid ${uid} and writable only by it`);
   }
 }
 

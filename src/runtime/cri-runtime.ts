@@ -80,7 +80,7 @@ export class CriRuntime implements ContainerRuntime {
   async start(signal: AbortSignal): Promise<void> {
     try {
       await this.parts.start(signal);
-      if (this.parts.stopping) throw new RuntimeError('EDGEOS_RUNTIME_STOPPED', 'runtime stopped while starting');
+      if (this.parts.stopping) throw new RuntimeError('RUNTIME_STOPPED', 'runtime stopped while starting');
       this.resolveReady();
     } catch (err) {
       this.rejectReady(err as Error);
