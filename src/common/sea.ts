@@ -1,8 +1,9 @@
 // Access to what the single executable (SEA) carries besides its script. A SEA's require() loads only
 // built-in modules, so the better-sqlite3 addon travels as an asset and is written to disk once per
 // build, then loaded with process.dlopen (the pattern of the Node SEA docs, "Using native addons").
-import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.ts';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type * as SeaModule from 'node:sea';
@@ -132,17 +133,9 @@ function extractOnce(dir: string, name: string, want: string, unpackBytes: () =>
   // Hashing 2 MB costs ~2 ms and also catches a damaged or replaced file.
   if (existing && sha256Hex(existing) === want) return file;
   const bytes = unpackBytes();
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Concurrent starts each write their own temp file and rename it into place: rename is atomic, so
   // a reader sees either no file or a complete one, never a partial write. No lock is needed.
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    writeFileSync(tmp, bytes, { mode: 0o644 });
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(file, bytes, 0o644);
   return file;
 }
 

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ContainerdPaths } from '../config.ts';
@@ -131,7 +132,7 @@ export class ContainerdSupervisor {
       }
       await sleep(100);
     }
-    await writeFile(paths.pidFile, `${child.pid}\n`);
+    writeFileAtomic(paths.pidFile, `${child.pid}\n`, 0o644);
     log.info({ pid: child.pid, address: paths.address }, 'containerd ready');
     child.once('exit', (code, sig) => void this.onExit(child, code, sig));
   }
