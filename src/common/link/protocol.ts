@@ -2,7 +2,7 @@
  * The agent ↔ server link protocol (docs/link.md): one WebSocket at LINK_PATH over the API port,
  * authenticated by the node's client certificate. Control messages are JSON text frames, a
  * discriminated union on `type`, every one with an `id`; requests are answered by an `ack` with
- * the same id. Stream bytes travel as binary frames (see stream-frames.ts) so they are never
+ * the same id. Stream bytes travel as binary frames (see stream-mux.ts) so they are never
  * base64-inflated.
  */
 import type { TunnelOpen } from '../tunnel.ts';
