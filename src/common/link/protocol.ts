@@ -5,6 +5,7 @@
  * the same id. Stream bytes travel as binary frames (see stream-mux.ts) so they are never
  * base64-inflated.
  */
+import type { ErrorCode } from '../error-codes.ts';
 import type { TunnelOpen } from '../tunnel.ts';
 
 export const LINK_PATH = '/edgeos/v1/link';
@@ -157,8 +158,8 @@ export interface StreamOpenMessage {
 export interface AckMessage {
   readonly type: 'ack';
   readonly id: number;
-  /** Present when the request failed; a message for people, with a stable code. */
-  readonly error?: { readonly code: string; readonly message: string };
+  /** Present when the request failed: a message for people and a code of the catalogue (src/common/error-codes.ts). */
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
   /** renew-certificate: the certificate PEM. hello: how the watch started. stats-request: the sample. */
   readonly certificate?: string;
   readonly start?: 'resume' | 'relist';
