@@ -89,7 +89,7 @@ export class ContainerdSupervisor {
     if (!(pid > 0) || !alive(pid)) return;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
     if (!cmdline.includes(this.opts.paths.configFile) || !cmdline.includes(binary.split('/').pop()!)) return;
-    this.opts.log.warn({ pid }, 'stopping a containerd left behind by a previous run');
+    this.opts.log.warn({ containerdPid: pid }, 'stopping a containerd left behind by a previous run');
     process.kill(pid, 'SIGTERM');
     if (!(await waitGone(pid, 10_000))) process.kill(pid, 'SIGKILL');
   }
@@ -133,7 +133,7 @@ export class ContainerdSupervisor {
       await sleep(100);
     }
     writeFileAtomic(paths.pidFile, `${child.pid}\n`, 0o644);
-    log.info({ pid: child.pid, address: paths.address }, 'containerd ready');
+    log.info({ containerdPid: child.pid, address: paths.address }, 'containerd ready');
     child.once('exit', (code, sig) => void this.onExit(child, code, sig));
   }
 
