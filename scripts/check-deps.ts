@@ -69,7 +69,7 @@ function importGraph(srcDir: string): Map<string, string[]> {
 }
 
 /**
- * Every import cycle between files, each as the path that closes it (a.ts → b.ts → a.ts), relative
+ * Every import cycle between files, each as the path that closes it (first → … → first), relative
  * to the working directory. One path per strongly connected component (Tarjan), which is enough to
  * name what to cut; fix it and the next run names the rest.
  */

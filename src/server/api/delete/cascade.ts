@@ -1,6 +1,6 @@
 /**
- * The owner-reference cascade, done synchronously inside the delete request until the garbage
- * collector (controllers issue) takes it over. Background and Foreground both remove the dependents
+ * The owner-reference cascade, done synchronously inside the delete request; the garbage collector
+ * (src/server/controllers/gc) does the same work asynchronously. Background and Foreground both remove the dependents
  * (recursively) in the same transaction as the owner; Orphan removes the owner reference from them.
  * Only namespaced owners cascade, to dependents in their own namespace — the only case Kubernetes
  * allows for namespaced dependents. The namespace is read once per request and indexed by owner uid.

@@ -7,8 +7,8 @@
  *  - pods bound to a node with a non-zero grace period → deletionTimestamp +
  *    deletionGracePeriodSeconds, the agent removes them once the containers stopped; unbound pods
  *    (no agent will ever act on them) and grace 0 are deleted at once;
- *  - otherwise → delete, plus dependent keys (ClusterIP) and, until the garbage collector of the
- *    controllers issue exists, the owner-reference cascade (cascade.ts).
+ *  - otherwise → delete, plus dependent keys (ClusterIP) and the owner-reference cascade
+ *    (cascade.ts), which the garbage collector (controllers/gc/garbage-collector.ts) also does.
  */
 import type { TxnOp } from '../../../store/types.ts';
 import type { KubeObject } from '../../kinds/types.ts';
