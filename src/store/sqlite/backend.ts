@@ -226,6 +226,28 @@ export class SqliteBackend implements Store {
     await compactTo(this, revision, { log: this.#log });
   }
 
+  /** One process owns the file (locking_mode EXCLUSIVE): it always does the maintenance. */
+  async lead(): Promise<boolean> {
+    return !this.#closed;
+  }
+
+  async interruptedCompaction(): Promise<number | undefined> {
+    return (this.#st.getMeta.get('compact_cursor')?.value ?? 0) < this.#compactRev ? this.#compactRev : undefined;
+  }
+
+  /** Deletes keys whose TTL has passed, as ordinary deletes that watchers see. */
+  async sweepExpired(): Promise<number> {
+    let total = 0;
+    while (!this.#closed) {
+      const due = this.#st.expired.all(Date.now(), 500);
+      if (due.length === 0) break;
+      this.txnSync(due.map((d) => ({ op: 'delete', key: d.name, expectedModRevision: d.id })));
+      total += due.length;
+      if (due.length < 500) break;
+    }
+    return total;
+  }
+
   /** Revisions written since the last call (compaction's pacing input). */
   takeWriteCount(): number {
     const n = this.#writesSinceCompactStep;
@@ -265,6 +287,11 @@ export class SqliteBackend implements Store {
       walBytes: this.#file === ':memory:' ? 0 : size(`${this.#file}-wal`),
       watchers: this.hub.size,
     };
+  }
+
+  /** A local file: it goes away only with the process, which then fails loudly on its own. */
+  unavailable(): string | undefined {
+    return this.#closed ? 'the store is closed' : undefined;
   }
 
   async close(): Promise<void> {
