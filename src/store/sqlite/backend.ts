@@ -10,7 +10,7 @@ import {
   NotFoundError,
   StoreError,
 } from '../errors.ts';
-import { checkKey, checkPrefix, checkTtl, checkValue, prefixEnd } from '../keys.ts';
+import { checkKey, checkOps, checkPrefix, checkRevision, prefixEnd } from '../keys.ts';
 import type {
   DeleteOptions,
   GetOptions,
@@ -163,13 +163,7 @@ export class SqliteBackend implements Store {
   /** The synchronous core of every write, also used by the TTL sweeper. */
   txnSync(ops: readonly TxnOp[]): KeyValue[] {
     this.#open();
-    for (const o of ops) {
-      checkKey(o.key);
-      if (o.op !== 'delete') {
-        checkValue(o.key, o.value);
-        checkTtl(o.key, o.ttlSeconds);
-      }
-    }
+    checkOps(ops);
     const { rev, results, events } = this.#sql('write', () => this.#applyOps.immediate(ops, Date.now()));
     this.#writesSinceCompactStep += rev - this.#rev;
     this.#rev = rev;
@@ -324,7 +318,7 @@ export class SqliteBackend implements Store {
   }
 
   #readRevision(revision: number): number {
-    if (!Number.isInteger(revision) || revision < 0) throw new StoreError('STORE_INVALID_REVISION', `invalid revision ${revision}`);
+    checkRevision(revision);
     if (revision > this.#rev) throw new FutureRevisionError(revision, this.#rev);
     if (revision < this.#compactRev) throw new CompactedError(revision, this.#compactRev);
     return revision;
