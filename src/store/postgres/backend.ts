@@ -50,6 +50,11 @@ export interface PostgresBackendOptions {
 /** SQLSTATEs that mean "the database is not there" rather than "this statement is wrong". */
 const unavailableStates = /^(08|53|57P0)/;
 
+/** A failure of the connection or the server, not of the statement. */
+function isConnectionFailure(err: unknown): boolean {
+  return !(err instanceof pg.DatabaseError) || unavailableStates.test(err.code ?? '');
+}
+
 /**
  * The Store on PostgreSQL, for one server among possibly several sharing the database. Writes are
  * single calls of edgeos_write (schema.ts), so the database serializes them under its revision
@@ -258,8 +263,22 @@ export class PostgresBackend implements Store, MaintenanceTarget {
     if (this.#closed) throw new ClosedError();
   }
 
+  /**
+   * One statement on a pooled connection. A read is tried once more on a fresh connection when the
+   * first one turned out dead (the database restarted since it was pooled); a write never is, since
+   * its commit may have happened before the connection broke.
+   */
   async #query<T extends object>(doing: string, statement: { name: string; text: string }, values: unknown[]): Promise<T[]> {
-    return this.#sql(doing, async () => (await this.#pool.query<T>({ ...statement, values })).rows);
+    const run = async () => (await this.#pool.query<T>({ ...statement, values })).rows;
+    return this.#sql(doing, async () => {
+      if (statement === statements.write) return run();
+      try {
+        return await run();
+      } catch (err) {
+        if (this.#closed || !isConnectionFailure(err)) throw err;
+        return run();
+      }
+    });
   }
 
   /** Runs database work, turning its failures into store errors that name the server, never a password. */
@@ -281,7 +300,7 @@ export class PostgresBackend implements Store, MaintenanceTarget {
         const [actual, expected] = (err.detail ?? '').split(' ').map(Number);
         return new ConflictError(key, expected!, actual!);
       }
-      if (!unavailableStates.test(err.code ?? '')) {
+      if (!isConnectionFailure(err)) {
         return new StoreError('STORE_QUERY_FAILED', `${doing} on ${this.#c.description}: ${err.message}`, { cause: err });
       }
     }
