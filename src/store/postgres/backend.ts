@@ -152,7 +152,11 @@ export class PostgresBackend implements Store, MaintenanceTarget {
     const limit = opts.limit && opts.limit > 0 ? opts.limit : null;
     // Keys are printable ASCII (0x21–0x7e), so "after K" is exactly ">= K + '\x21'".
     const start = opts.startAfter !== undefined && opts.startAfter >= prefix ? opts.startAfter + '\x21' : prefix;
-    const rows = await this.#query<CheckedRow>('list', statements.list, [start, prefixEnd(prefix), revision, limit === null ? null : limit + 1]);
+    const bounds = [start, prefixEnd(prefix), limit === null ? null : limit + 1];
+    const rows =
+      revision === null
+        ? await this.#query<CheckedRow>('list', statements.list, bounds)
+        : await this.#query<CheckedRow>('list', statements.listAt, [...bounds, revision]);
     const state = rows[0]!;
     if (revision !== null) this.#checkReadable(revision, state);
     this.feed.observe(state.current);
@@ -268,7 +272,7 @@ export class PostgresBackend implements Store, MaintenanceTarget {
    * first one turned out dead (the database restarted since it was pooled); a write never is, since
    * its commit may have happened before the connection broke.
    */
-  async #query<T extends object>(doing: string, statement: { name: string; text: string }, values: unknown[]): Promise<T[]> {
+  async #query<T extends object>(doing: string, statement: { name?: string; text: string }, values: unknown[]): Promise<T[]> {
     const run = async () => (await this.#pool.query<T>({ ...statement, values })).rows;
     return this.#sql(doing, async () => {
       if (statement === statements.write) return run();

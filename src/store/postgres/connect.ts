@@ -103,7 +103,7 @@ export function connectionFor(endpoint: PostgresEndpoint, files: EndpointFiles =
     statement_timeout: 30_000,
     // The write path relies on READ COMMITTED (each statement of edgeos_write sees the commits
     // made before it took the revision lock), whatever the database's default is.
-    options: '-c default_transaction_isolation=read\\ committed',
+    options: '-c default_transaction_isolation=read\\ committed -c jit=off',
     types,
   };
   // node-postgres keeps the password out of stack traces and logs the same way.

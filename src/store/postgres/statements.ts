@@ -47,6 +47,17 @@ const q = (name: string, text: string): Omit<QueryConfig, 'values'> & { name: st
 // The revisions every checked read reports: one row, joined to what the read finds.
 const state = `(SELECT r.rev AS current, m.value AS compacted FROM edgeos_revision r, edgeos_meta m WHERE m.key = 'compact_revision') s`;
 
+function listSql(atRevision: string): string {
+  return `SELECT s.current, s.compacted, k.* FROM ${state}
+    LEFT JOIN LATERAL (
+      SELECT * FROM (
+        SELECT DISTINCT ON (k.name) ${cols} FROM edgeos_kv k
+         WHERE k.name >= $1 AND k.name < $2 ${atRevision}
+         ORDER BY k.name, k.id DESC
+      ) l WHERE NOT l.deleted ORDER BY l.name LIMIT $3
+    ) k ON ${atRevision ? '$4 <= s.current AND $4 >= s.compacted' : 'true'}`;
+}
+
 export const statements = {
   revision: q('revision', `SELECT rev FROM edgeos_revision`),
   compacted: q('compacted', `SELECT value FROM edgeos_meta WHERE key = 'compact_revision'`),
@@ -58,21 +69,14 @@ export const statements = {
        LEFT JOIN LATERAL (SELECT ${cols} FROM edgeos_kv k WHERE k.name = $1 AND k.id <= $2 ORDER BY k.id DESC LIMIT 1) k
          ON $2 <= s.current AND $2 >= s.compacted`,
   ),
-  // The newest row of every key in [$1, $2) as of revision $3 (NULL: the current one), live keys
-  // only, in key order, at most $4 (NULL: all). DISTINCT ON walks the (name, id DESC) index in
-  // order, so LIMIT stops the walk early.
-  list: q(
-    'list',
-    `SELECT s.current, s.compacted, k.* FROM ${state}
-       LEFT JOIN LATERAL (
-         SELECT * FROM (
-           SELECT DISTINCT ON (k.name) ${cols} FROM edgeos_kv k
-            WHERE k.name >= $1 AND k.name < $2 AND k.id <= coalesce($3, s.current)
-            ORDER BY k.name, k.id DESC
-         ) l WHERE NOT l.deleted ORDER BY l.name LIMIT $4
-       ) k ON $3 IS NULL OR ($3 <= s.current AND $3 >= s.compacted)
-     ORDER BY k.name`,
-  ),
+  // The newest row of every key in [$1, $2) as of now (list) or of revision $4 (listAt), live keys
+  // only, in key order, at most $3 (NULL: all). DISTINCT ON walks the (name, id DESC) index in
+  // order, so there is no sort and LIMIT stops the walk early. The state is the only outer row of
+  // a nested loop, so the rows come out in the lateral subquery's (key) order.
+  list: q('list', listSql('')),
+  // Not prepared: planned with the actual revision each time. A generic plan guesses that
+  // "id <= $4" keeps a third of the table and walks the primary key instead (~40x slower).
+  listAt: { text: listSql('AND k.id <= $4') },
   count: q(
     'count',
     `SELECT count(*)::bigint AS n FROM (
