@@ -72,7 +72,7 @@ export class Maintenance {
     };
     every(this.#policy.compactIntervalMs, () => void this.tick());
     every(this.#policy.ttlSweepIntervalMs, () => void this.sweepExpired());
-    if (await this.#b.lead()) {
+    if (await this.#lead()) {
       // A compaction interrupted by a crash resumes now (its revision was already recorded).
       const resume = await this.#b.interruptedCompaction();
       if (resume !== undefined) this.#compact(resume);

@@ -1,4 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -6,6 +8,7 @@ import { CompactedError, ConflictError, DatabaseError, openPostgresStore, openSq
 import type { EndpointFiles, PostgresStore, PostgresStoreOptions, WatchEvent } from '../../src/store/index.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 import type { TestPostgres } from '../helpers/postgres.ts';
+import type { PostgresBackend } from '../../src/store/postgres/backend.ts';
 import { WatchRecorder, describeStoreConformance } from './conformance.ts';
 
 let pg: TestPostgres;
@@ -124,6 +127,28 @@ describe('postgres store: several servers on one database', () => {
     expect((await c.stats()).rows).toBe(10);
   });
 
+  it('compacts in many short paced transactions while another server keeps writing', async () => {
+    const db = await pg.createDatabase('pace');
+    const a = await openStore(db);
+    const c = await openStore(db);
+    const v = Buffer.alloc(200, 'v');
+    await a.txn(Array.from({ length: 50 }, (_, i) => ({ op: 'create' as const, key: `/k/${i}`, value: v })));
+    for (let r = 0; r < 200; r++) await c.txn(Array.from({ length: 50 }, (_, i) => ({ op: 'update' as const, key: `/k/${i}`, value: v })));
+    let writing = true;
+    const writer = (async () => {
+      while (writing) await c.update('/k/0', v);
+    })();
+    const leader = (a as unknown as PostgresBackend).leader;
+    const target = (await a.currentRevision()) - 100;
+    const result = await leader.compact(target, { takeWriteCount: () => 0, closed: () => false }, 2);
+    writing = false;
+    await writer;
+    expect(result.chunks).toBeGreaterThan(1);
+    expect(result.compacted).toBe(target);
+    expect((await a.stats()).rows).toBeLessThanOrEqual(50 + 100 + (await a.currentRevision()) - target);
+    expect((await c.list('/k/')).kvs).toHaveLength(50);
+  });
+
   it('a server whose connections were cut catches up: its watches miss nothing', async () => {
     const db = await pg.createDatabase('cut');
     const a = await openStore(db, { heartbeatMs: 200 });
@@ -186,6 +211,20 @@ describe('postgres store: connecting', () => {
       expect(err!.message).not.toContain(pg.password);
     }
     expect((await attempt(wrongPassword))!.message).toContain(host);
+  });
+
+  it('a server that accepts but never answers fails after connect_timeout', async () => {
+    const silent = createServer(() => {}); // takes the connection, says nothing
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const t0 = Date.now();
+      const err = await attempt(`postgres://edge:Not-The-Pw-123@127.0.0.1:${port}/x?sslmode=disable&connect_timeout=1`);
+      expect(err!.message).toBe(`--datastore-endpoint: cannot use PostgreSQL at 127.0.0.1:${port} (database x, user edge): no answer within 1 s (connect_timeout)`);
+      expect(Date.now() - t0).toBeLessThan(10_000);
+    } finally {
+      silent.close();
+    }
   });
 
   it('takes the password from --datastore-password-file', async () => {

@@ -154,7 +154,8 @@ export function connectFailure(err: unknown, c: Connection): string {
   if (/client password must be a string|no password supplied/i.test(msg)) {
     return 'the server asks for a password and none was given (in the URL, EDGEOS_DATASTORE_ENDPOINT or --datastore-password-file)';
   }
-  if (/timeout/i.test(msg) && !reasons[code]) return `no answer within ${c.endpoint.connectTimeoutSeconds} s (connect_timeout)`;
+  if (/connection timeout|timeout expired/i.test(msg)) return `no answer within ${c.endpoint.connectTimeoutSeconds} s (connect_timeout)`;
+  if (/query read timeout/i.test(msg)) return 'the database stopped answering (no reply within the query timeout)';
   if (code === '28000') return `not allowed to connect: ${msg}`; // pg_hba.conf: names the client address, user and database
   return reasons[code] ?? msg;
 }
