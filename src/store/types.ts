@@ -144,8 +144,8 @@ export interface Store {
 
   /** Compact history up to `revision` now (normally the background compactor does this). */
   compact(revision: number): Promise<void>;
-  /** A consistent copy of the whole store, taken while serving, written to `path`. */
-  snapshot(path: string): Promise<void>;
+  /** A consistent copy of the whole store, taken while serving, written to `path`; resolves with its revision. */
+  snapshot(path: string): Promise<number>;
   stats(): Promise<StoreStats>;
   /**
    * Why the store cannot serve right now (its database went away), or undefined while it can: the

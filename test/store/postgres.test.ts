@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -285,7 +285,6 @@ describe('postgres store: snapshot', () => {
       await s.snapshot(file);
       await writing;
       const dataFile = join(root, 'restored', 'state.db');
-      mkdirSync(join(root, 'restored'));
       const { revision } = restoreSnapshot(file, dataFile);
       const restored = await openSqliteStore({ file: dataFile });
       try {

@@ -220,10 +220,10 @@ export class PostgresBackend implements Store, MaintenanceTarget {
   }
 
   /** Writes a SQLite store file of one consistent revision (snapshot.ts). */
-  async snapshot(path: string): Promise<void> {
+  async snapshot(path: string): Promise<number> {
     this.#open();
     const { snapshotToSqlite } = await import('./snapshot.ts');
-    await this.#sql('snapshot', () => snapshotToSqlite(this.#pool, path, this.#sqliteBinding()));
+    return this.#sql('snapshot', () => snapshotToSqlite(this.#pool, path, this.#sqliteBinding()));
   }
 
   async stats(): Promise<StoreStats> {

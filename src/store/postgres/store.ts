@@ -24,6 +24,8 @@ export interface PostgresStoreOptions extends Partial<RetentionPolicy> {
   poolSize?: number;
   /** The better-sqlite3 addon for snapshots (the single executable extracts its own). */
   sqliteBinding?: () => object | undefined;
+  /** false: never compact or expire keys, nor take part in the election (`edgeos store stats`). */
+  maintenance?: boolean;
 }
 
 export const postgresDefaults = {
@@ -115,7 +117,7 @@ export async function openPostgresStore(opts: PostgresStoreOptions): Promise<Pos
     { retainRevisions: o.retainRevisions, retainMs: o.retainMs, compactIntervalMs: o.compactIntervalMs, ttlSweepIntervalMs: o.ttlSweepIntervalMs },
     log,
   );
-  await maintenance.start();
+  if (opts.maintenance !== false) await maintenance.start();
   log.info(
     { database: connection.description, tls: connection.config.ssl ? connection.sslmode : 'off', revision: backend.revision, compacted: backend.compactedRevision, maintenance: backend.leader.leading },
     'store open',

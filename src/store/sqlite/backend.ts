@@ -255,14 +255,17 @@ export class SqliteBackend implements Store {
     this.#compactRev = revision;
   }
 
-  async snapshot(path: string): Promise<void> {
+  async snapshot(path: string): Promise<number> {
     this.#open();
     const tmp = `${path}.tmp-${process.pid}`;
     try {
       // SQLite's online backup copies page by page between event-loop turns; writes made on this
-      // connection meanwhile are folded into the copy, so the result is one consistent revision.
+      // connection meanwhile are folded into the copy, so the result is one consistent revision:
+      // the one current when the backup completes.
       await this.#db.backup(tmp);
+      const revision = this.#rev;
       renameSync(tmp, path);
+      return revision;
     } catch (err) {
       rmSync(tmp, { force: true });
       throw describeSqliteError(path, err, 'snapshot') ??
