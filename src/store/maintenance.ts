@@ -55,6 +55,7 @@ export class Maintenance {
   #timers: NodeJS.Timeout[] = [];
   #compacting: Promise<unknown> | undefined;
   #sweeping: Promise<number> | undefined;
+  #leadFailing = false;
 
   constructor(b: MaintenanceTarget, policy: RetentionPolicy, log: Logger) {
     this.#b = b;
@@ -115,9 +116,13 @@ export class Maintenance {
 
   async #lead(): Promise<boolean> {
     try {
-      return await this.#b.lead();
+      const leads = await this.#b.lead();
+      this.#leadFailing = false;
+      return leads;
     } catch (err) {
-      if (!this.#b.closed) this.#log.warn({ err }, 'cannot tell whether this process leads maintenance; will retry');
+      // Once per outage, not once per tick: the store's own health says the rest.
+      if (!this.#b.closed && !this.#leadFailing) this.#log.warn({ err: (err as Error).message }, 'cannot tell whether this process leads maintenance; will retry');
+      this.#leadFailing = true;
       return false;
     }
   }

@@ -126,8 +126,10 @@ export class WatchFeed {
     const client = new pg.Client(this.#o.connection.config);
     client.on('error', (err) => this.#lost(client, err));
     client.on('end', () => this.#lost(client, new Error('the connection was closed')));
+    // Any connection's notification is true news (also one that arrives before this connection
+    // is installed below, or on one being replaced): a revision that exists, or a compaction.
     client.on('notification', (n) => {
-      if (client !== this.#client || n.payload === undefined) return;
+      if (this.#closed || n.payload === undefined) return;
       if (n.payload.startsWith('c')) this.observeCompacted(Number(n.payload.slice(1)));
       else this.observe(Number(n.payload));
     });
@@ -142,7 +144,7 @@ export class WatchFeed {
       this.observeCompacted(compacted);
       // The first connection starts at the current revision (older history is read on demand by
       // watches that ask for it); a reconnection catches up from where it was.
-      if (!this.#connectedOnce) this.#seen = this.#target = current;
+      if (!this.#connectedOnce) this.#seen = this.#target = Math.max(current, this.#target);
       else this.observe(current);
       this.#connectedOnce = true;
     } catch (err) {
