@@ -211,8 +211,14 @@ export class PostgresBackend implements Store, MaintenanceTarget {
       throw new StoreError('STORE_NOT_LEADER', `another server holds the maintenance lock on ${this.#c.description} and compacts by the retention policy`);
     }
     const current = await this.currentRevision();
-    const pinned = this.hub.pinnedRevision();
-    const target = Math.min(revision, current, pinned ?? Number.MAX_SAFE_INTEGER);
+    // Not past what watches here still have to receive: replays in progress, and the feed itself,
+    // which normally trails the database by a read; give it a moment to get there.
+    const want = Math.min(revision, current);
+    for (let waited = 0; this.hub.size > 0 && this.feed.seen < want && waited < 5000 && !this.#closed; waited += 10) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    const pinned = Math.min(this.hub.pinnedRevision() ?? Number.MAX_SAFE_INTEGER, this.hub.size > 0 ? this.feed.seen : Number.MAX_SAFE_INTEGER);
+    const target = Math.min(want, pinned);
     const { compacted } = await this.#sql('compact', () =>
       this.leader.compact(target, { takeWriteCount: () => this.feed.takeWriteCount(), closed: () => this.#closed }),
     );
