@@ -23,12 +23,17 @@ export function serverCommand(): Command {
     .option('--disable-agent', 'do not run the local agent (env EDGEOS_DISABLE_AGENT)')
     .option('--disable-controllers', 'run no controllers and no scheduler: a passive API (env EDGEOS_DISABLE_CONTROLLERS)')
     .option('--node-monitor-grace-period <duration>', 'a node whose lease is not renewed this long becomes Unknown (env EDGEOS_NODE_MONITOR_GRACE_PERIOD; default 40s)')
+    .option('--datastore-endpoint <url>', 'store in PostgreSQL instead of SQLite: postgres://user:password@host:5432/database?sslmode=verify-full (env EDGEOS_DATASTORE_ENDPOINT)')
+    .option('--datastore-cafile <file>', 'CA that signed the PostgreSQL server certificate; verifies it (env EDGEOS_DATASTORE_CAFILE)')
+    .option('--datastore-certfile <file>', 'client certificate for PostgreSQL (env EDGEOS_DATASTORE_CERTFILE)')
+    .option('--datastore-keyfile <file>', 'key of the client certificate (env EDGEOS_DATASTORE_KEYFILE)')
+    .option('--datastore-password-file <file>', 'file holding the PostgreSQL password, instead of in the URL (env EDGEOS_DATASTORE_PASSWORD_FILE)')
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
 
 async function runServer(flags: RawServerFlags, command: Command): Promise<void> {
-  const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }, { createControllerManager, builtinControllers }] = await Promise.all([
+  const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }, { createControllerManager, builtinControllers }] = await Promise.all([
     import('../common/log.ts'),
     import('../common/supervisor.ts'),
     import('../common/sea.ts'),
@@ -45,8 +50,12 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
     config,
     log,
     build: buildInfo,
-    // Inside the single executable better-sqlite3 finds its addon only through this option.
-    openStore: (o) => openSqliteStore({ ...o, nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }) }),
+    // Inside the single executable better-sqlite3 finds its addon only through this option (on
+    // PostgreSQL it is needed only to write snapshots).
+    openStore: (o) =>
+      config.datastore
+        ? openPostgresStore({ ...config.datastore, log: o.log, sqliteBinding: () => sqliteNativeBinding({ dataDir: config.dataDir }) })
+        : openSqliteStore({ ...o, nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }) }),
     mountApi: (deps) => createApiHandler(deps),
     startControllers: (deps) =>
       createControllerManager({

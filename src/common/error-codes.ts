@@ -88,6 +88,9 @@ const declared = {
   STORE_SCHEMA: { subsystem: 'store', raisedAs: 'DatabaseError', meaning: 'The database comes from a newer edgeos.' },
   STORE_SNAPSHOT_FAILED: { subsystem: 'store', raisedAs: 'StoreError', meaning: 'Writing a snapshot of the database failed.' },
   STORE_WATCH_FAILED: { subsystem: 'store', raisedAs: 'StoreError', meaning: "Replaying a watch's history failed." },
+  STORE_UNAVAILABLE: { subsystem: 'store', raisedAs: 'DatabaseError', meaning: 'The PostgreSQL datastore cannot be reached (refused, timed out, connection lost); /readyz turns red until it is back.' },
+  STORE_NOT_LEADER: { subsystem: 'store', raisedAs: 'StoreError', meaning: 'compact() on a server that does not hold the PostgreSQL maintenance lock; the leader compacts.' },
+  STORE_QUERY_FAILED: { subsystem: 'store', raisedAs: 'StoreError', meaning: 'PostgreSQL refused a statement for a reason other than a lost connection (its message is kept).' },
   STORE_CLOSED: { subsystem: 'store', raisedAs: 'ClosedError', meaning: 'The store was closed (shutdown); the operation did not happen.' },
   // runtime
   RUNTIME_NOT_FOUND: { subsystem: 'runtime', raisedAs: 'RuntimeNotFoundError', meaning: 'The sandbox, container or image a call names does not exist (gRPC NOT_FOUND).' },

@@ -155,7 +155,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   const routes: PublicRoutes = {
     livez: [],
     readyz: [
-      { name: 'store', check: () => (store ? undefined : 'the store is not open') },
+      { name: 'store', check: () => (store ? store.unavailable() : 'the store is not open') },
       { name: 'api', check: () => (!api ? 'the API is not mounted' : apiReady ? undefined : 'the API is starting') },
       // apiserver's readyz "shutdown" check: load balancers stop sending traffic while we drain.
       { name: 'shutdown', check: () => (sup.stopping ? 'the server is shutting down' : undefined) },
