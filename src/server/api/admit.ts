@@ -6,9 +6,9 @@
 import { validateObjectMeta, validateObjectMetaUpdate } from '../kinds/object-meta.ts';
 import type { FieldError, KubeObject } from '../kinds/types.ts';
 import type { ApiDeps, Call } from './context.ts';
-import { convertsForm, fromBehaviorForm, toBehaviorForm } from './convert.ts';
+import { convertsForm, fromBehaviorForm, toBehaviorForm } from '../storage/convert.ts';
 import { crSchemaErrors } from './crds/cr-schema.ts';
-import { metaString } from './objects.ts';
+import { metaString } from '../storage/objects.ts';
 import { invalid } from './status.ts';
 
 // Finalizers Kubernetes itself uses without a domain (apimachinery's standard finalizers).

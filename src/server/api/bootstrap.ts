@@ -9,8 +9,8 @@ import { objectKey } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 import type { ApiDeps } from './context.ts';
 import { syncCrd } from './crds/crd-hooks.ts';
-import { decodeStored, encodeForStore, rfc3339 } from './objects.ts';
-import type { KubeObject } from './objects.ts';
+import { decodeStored, encodeForStore, rfc3339 } from '../storage/objects.ts';
+import type { KubeObject } from '../storage/types.ts';
 import type { TxnOp } from '../../store/types.ts';
 
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;

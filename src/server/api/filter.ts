@@ -2,7 +2,7 @@
 import { InvalidInputError } from '../../common/errors.ts';
 import type { KubeObject } from '../kinds/types.ts';
 import type { ResourceInfo } from '../registry/index.ts';
-import { labelsOf } from './objects.ts';
+import { labelsOf } from '../storage/objects.ts';
 import { fieldValue, parseFieldSelector } from './selectors/field-selector.ts';
 import type { FieldSelector } from './selectors/field-selector.ts';
 import { parseLabelSelector } from './selectors/label-selector.ts';

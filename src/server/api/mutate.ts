@@ -14,10 +14,10 @@ import { defaultAndValidate } from './admit.ts';
 import type { ApiDeps, Call } from './context.ts';
 import { hooksFor } from './hooks.ts';
 import { fieldManagerOf, recordUpdate } from './managed-fields.ts';
-import { decodeStored, encodeForStore, finalizersOf, meta, metaString, rfc3339 } from './objects.ts';
-import { readCurrent } from './read.ts';
+import { decodeStored, encodeForStore, finalizersOf, meta, metaString, rfc3339 } from '../storage/objects.ts';
+import { readCurrent } from '../storage/read.ts';
 import { badRequest, conflict, notFound } from './status.ts';
-import { translateStoreError } from './store-errors.ts';
+import { translateStoreError } from '../storage/store-errors.ts';
 
 export interface UpdateRequest {
   /**
@@ -99,7 +99,7 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
   const name = c.info.name;
   const key = objectKey(r, c.info.namespace, name);
   for (let attempt = 0; ; attempt++) {
-    const cur = await readCurrent(d, r, c.info.namespace, name);
+    const cur = await readCurrent(d.store, r, c.info.namespace, name);
     if (!cur) {
       if (!u.allowCreate) throw notFound(r, name);
       const desired = await u.transform(undefined);

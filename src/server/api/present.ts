@@ -5,7 +5,7 @@ import type { ApiDeps, Call } from './context.ts';
 import { objectView } from './negotiate.ts';
 import { writeJson } from './respond.ts';
 import { buildTable, includeObjectParam, partialObjectMetadata, tableSpecFor } from './table/table.ts';
-import type { ListMetaOut } from './table/table.ts';
+import type { ListMetaOut } from '../storage/types.ts';
 
 export function presentObject(d: ApiDeps, c: Call, obj: KubeObject): unknown {
   const view = objectView(c.req.headers.accept);

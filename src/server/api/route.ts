@@ -17,7 +17,7 @@ import { listObjects } from './verbs/list.ts';
 import { patchObject } from './verbs/patch.ts';
 import { replaceObject } from './verbs/update.ts';
 import { watchObjects } from './verbs/watch.ts';
-import { mustRead } from './read.ts';
+import { mustRead } from '../storage/read.ts';
 import { respondObject } from './present.ts';
 
 const TUNNELLED = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
@@ -50,7 +50,7 @@ export async function route(d: ApiDeps, c: Call): Promise<void> {
   switch (base) {
     case 'status':
     case 'approval':
-      if (verb === 'get') return respondObject(d, c, 200, (await mustRead(d, r, c.info.namespace, c.info.name)).obj);
+      if (verb === 'get') return respondObject(d, c, 200, (await mustRead(d.store, r, c.info.namespace, c.info.name)).obj);
       if (verb === 'update') return replaceObject(d, c, 'status');
       return patchObject(d, c, 'status');
     case 'finalize':

@@ -127,7 +127,7 @@ export function builtinResources(): ResourceInfo[] {
     }),
     // discovery.k8s.io/v1
     resource({ group: 'discovery.k8s.io', kind: 'EndpointSlice', plural: 'endpointslices', namespaced: true }),
-    // events.k8s.io/v1: the same objects as core/v1 events, converted at the edge (convert.ts in the API).
+    // events.k8s.io/v1: the same objects as core/v1 events, converted at the storage edge (storage/convert.ts).
     resource({ group: 'events.k8s.io', kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], storage: 'events', ttlSeconds: EVENT_TTL_SECONDS }),
     // coordination.k8s.io/v1
     resource({ group: 'coordination.k8s.io', kind: 'Lease', plural: 'leases', namespaced: true }),

@@ -11,7 +11,7 @@ import { openapiAddCrd, openapiRemoveCrd } from '../../openapi/index.ts';
 import { resourcesFromCrd } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
 import type { WriteHooks } from '../hooks.ts';
-import { rfc3339 } from '../objects.ts';
+import { rfc3339 } from '../../storage/objects.ts';
 
 type Json = Record<string, unknown>;
 

@@ -8,8 +8,8 @@
 import type { ResourceInfo } from '../../registry/index.ts';
 import { listPrefix, objectKey } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
-import { decodeStored, encodeForStore, meta, metaString } from '../objects.ts';
-import type { KubeObject } from '../objects.ts';
+import { decodeStored, encodeForStore, meta, metaString } from '../../storage/objects.ts';
+import type { KubeObject } from '../../storage/types.ts';
 import type { DeleteOptions } from './delete-options.ts';
 import type { DeletePlan, Dependent } from './plan-delete.ts';
 import { planDelete } from './plan-delete.ts';

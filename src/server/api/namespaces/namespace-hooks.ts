@@ -3,7 +3,7 @@
  * label, as apiserver's namespace strategy sets them.
  */
 import type { WriteHooks } from '../hooks.ts';
-import { meta, metaString } from '../objects.ts';
+import { meta, metaString } from '../../storage/objects.ts';
 
 export const namespaceHooks: WriteHooks = {
   async beforeCreate(_d, _c, obj) {

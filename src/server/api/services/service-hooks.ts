@@ -8,7 +8,7 @@ import type { TxnOp } from '../../../store/types.ts';
 import type { KubeObject } from '../../kinds/types.ts';
 import type { ApiDeps } from '../context.ts';
 import type { WriteHooks } from '../hooks.ts';
-import { metaString } from '../objects.ts';
+import { metaString } from '../../storage/objects.ts';
 import { ApiError, invalid } from '../status.ts';
 import { NODE_PORT_MAX, NODE_PORT_MIN, allocateNodePorts, needsNodePorts, nodePortKey, nodePortsOf } from './node-port.ts';
 

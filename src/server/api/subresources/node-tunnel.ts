@@ -7,11 +7,11 @@
 import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
 import type { ResourceRequest } from '../request-info.ts';
-import { mustRead } from '../read.ts';
+import { mustRead } from '../../storage/read.ts';
 import { ApiError, badRequest } from '../status.ts';
 
 export async function nodeTunnelError(d: ApiDeps, r: ResourceInfo, info: ResourceRequest): Promise<ApiError> {
-  const { obj } = await mustRead(d, r, info.namespace, info.name);
+  const { obj } = await mustRead(d.store, r, info.namespace, info.name);
   let node = info.name;
   if (r.plural === 'pods') {
     const spec = (obj.spec ?? {}) as { nodeName?: unknown };

@@ -8,7 +8,8 @@ import { ageSince } from '../../kinds/age.ts';
 import { AGE_COLUMN, NAME_COLUMN } from '../../kinds/columns.ts';
 import type { KindBehavior, KubeObject, TableColumn, TableSpec } from '../../kinds/types.ts';
 import type { PrinterColumn, ResourceInfo } from '../../registry/index.ts';
-import { convertsForm, toBehaviorForm } from '../convert.ts';
+import type { ListMetaOut } from '../../storage/types.ts';
+import { convertsForm, toBehaviorForm } from '../../storage/convert.ts';
 import { badRequest } from '../status.ts';
 import { evaluateJsonPath } from './json-path.ts';
 
@@ -19,12 +20,6 @@ export function includeObjectParam(query: URLSearchParams): IncludeObject {
   if (v === null || v === '' || v === 'Metadata') return 'Metadata';
   if (v === 'None' || v === 'Object') return v;
   throw badRequest(`includeObject: Unsupported value: "${v}": supported values: "Metadata", "None", "Object"`);
-}
-
-export interface ListMetaOut {
-  resourceVersion?: string;
-  continue?: string;
-  remainingItemCount?: number;
 }
 
 export function partialObjectMetadata(obj: KubeObject): Record<string, unknown> {

@@ -17,10 +17,10 @@ import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts
 import { hooksFor } from '../hooks.ts';
 import { fieldManagerOf, recordUpdate } from '../managed-fields.ts';
 import { requireActiveNamespace } from '../namespace-check.ts';
-import { decodeStored, encodeForStore, meta, metaString, rfc3339 } from '../objects.ts';
+import { decodeStored, encodeForStore, meta, metaString, rfc3339 } from '../../storage/objects.ts';
 import { respondObject } from '../present.ts';
 import { alreadyExists, badRequest, invalid } from '../status.ts';
-import { translateStoreError } from '../store-errors.ts';
+import { translateStoreError } from '../../storage/store-errors.ts';
 
 // apimachinery's SimpleNameGenerator: 5 characters without vowels or confusable digits.
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';

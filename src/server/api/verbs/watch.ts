@@ -21,12 +21,12 @@ import type { ApiDeps, Call } from '../context.ts';
 import { parseFilter } from '../filter.ts';
 import type { ObjectFilter } from '../filter.ts';
 import { objectView } from '../negotiate.ts';
-import { decodeStored } from '../objects.ts';
+import { decodeStored } from '../../storage/objects.ts';
 import { parseResourceVersion } from '../resource-version.ts';
 import { ApiError, internalError } from '../status.ts';
-import { expiredFor, translateStoreError } from '../store-errors.ts';
-import { listedObject, servedParts } from '../stored-json.ts';
-import type { ListedObject } from '../stored-json.ts';
+import { expiredFor, translateStoreError } from '../../storage/store-errors.ts';
+import { listedObject, servedParts } from '../../storage/stored-json.ts';
+import type { ListedObject } from '../../storage/types.ts';
 import { includeObjectParam, partialObjectMetadata, tableRow, tableSpecFor } from '../table/table.ts';
 import { readPage } from './list.ts';
 

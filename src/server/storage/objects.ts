@@ -4,12 +4,10 @@
  * storage are converted at this edge (convert.ts).
  */
 import type { KeyValue } from '../../store/types.ts';
-import type { KubeObject } from '../kinds/types.ts';
+import type { KubeObject } from './types.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 import { groupVersion } from '../registry/index.ts';
 import { fromStorage, toStorage } from './convert.ts';
-
-export type { KubeObject };
 
 export function meta(obj: KubeObject): Record<string, unknown> {
   if (!obj.metadata || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) obj.metadata = {};
