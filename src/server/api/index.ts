@@ -10,13 +10,13 @@ import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authenticator, Authorizer } from '../auth/types.ts';
 import type { NodeStatsSource } from '../link/node-stats.ts';
-import { kindBehavior } from '../kinds/index.ts';
+import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR } from '../kinds/cluster-ip.ts';
 import { ResourceRegistry } from '../registry/index.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { ApiDeps } from './context.ts';
 import { handleRequest } from './handler.ts';
 import type { HandlerDeps } from './handler.ts';
-import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR } from './services/cluster-ip.ts';
+import { syncCrd } from './crds/serve-crd.ts';
 import { handleUpgrade } from './upgrade.ts';
 
 export interface ApiHandlerDeps {
@@ -44,15 +44,16 @@ export interface ApiHandler {
 export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   const log = deps.log.child({ component: 'api' });
   const closing = new AbortController();
+  const registry = new ResourceRegistry();
   const api: ApiDeps = {
     store: deps.store,
-    registry: new ResourceRegistry(),
+    registry,
     log,
-    behavior: kindBehavior,
     authorizer: deps.authorizer,
     clusterIps: new ClusterIpAllocator(deps.serviceCidr ?? DEFAULT_SERVICE_CIDR),
     now: () => new Date(),
     closing: closing.signal,
+    serveCrd: (name, crd) => syncCrd(registry, name, crd),
     ...(deps.nodeTunnel ? { tunnel: deps.nodeTunnel } : {}),
     ...(deps.nodeStats ? { nodeStats: deps.nodeStats } : {}),
   };
@@ -71,4 +72,4 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
 }
 
 export { DEFAULT_NAMESPACES } from './bootstrap.ts';
-export { DEFAULT_SERVICE_CIDR } from './services/cluster-ip.ts';
+export { DEFAULT_SERVICE_CIDR } from '../kinds/cluster-ip.ts';

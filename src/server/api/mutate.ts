@@ -7,6 +7,7 @@
  */
 import { ConflictError } from '../../store/errors.ts';
 import type { TxnOp } from '../../store/types.ts';
+import { present } from '../kinds/types.ts';
 import type { KubeObject } from '../kinds/types.ts';
 import { hasSubresource, objectKey } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
@@ -14,7 +15,8 @@ import { defaultAndValidate } from './admit.ts';
 import type { ApiDeps, Call } from './context.ts';
 import { hooksFor } from './hooks.ts';
 import { fieldManagerOf, recordUpdate } from './managed-fields.ts';
-import { decodeStored, encodeForStore, finalizersOf, meta, metaString, rfc3339 } from '../storage/objects.ts';
+import { decodeStored, encodeForStore, finalizersOf, meta, metaString } from '../storage/objects.ts';
+import { rfc3339 } from '../kinds/age.ts';
 import { readCurrent } from '../storage/read.ts';
 import { badRequest, conflict, notFound } from './status.ts';
 import { translateStoreError } from '../storage/store-errors.ts';
@@ -123,14 +125,15 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
     const now = d.now();
     if (u.recordManager) recordUpdate(r, next, cur.obj, fieldManagerOf(c.query, c.req), rfc3339(now), u.subresource === 'binding' ? '' : u.subresource);
     // pods/binding is the scheduler's own write; the pod update validation (spec is immutable) does not apply.
-    if (u.subresource !== 'binding') defaultAndValidate(d, c, next, cur.obj);
+    if (u.subresource !== 'binding') defaultAndValidate(c, next, cur.obj);
     const hooks = hooksFor(r);
-    const extra: TxnOp[] = hooks.beforeUpdate ? await hooks.beforeUpdate(d, c, next, cur.obj) : [];
+    const extra: TxnOp[] = hooks.beforeUpdate ? await hooks.beforeUpdate(d, next, cur.obj) : [];
 
     // An object being deleted goes away once its last finalizer is removed (genericregistry Store.Update).
-    // A namespace also waits for spec.finalizers ("kubernetes"): the namespace controller removes
-    // that one only after emptying it, so a status or label write meanwhile must not remove it.
-    const removeNow = Boolean(meta(cur.obj).deletionTimestamp) && finalizersOf(next).length === 0 && namespaceFinalizers(r, next).length === 0;
+    // A kind may hold it with finalizers of its own (a namespace's spec.finalizers, which the
+    // namespace controller removes only after emptying it), so a status or label write meanwhile
+    // must not remove it.
+    const removeNow = Boolean(meta(cur.obj).deletionTimestamp) && finalizersOf(next).length === 0 && kindFinalizers(r, next).length === 0;
     if (!removeNow && extra.length === 0 && sameObject(next, cur.obj)) return { obj: cur.obj, created: false };
     if (u.dryRun) return { obj: next, created: false };
     try {
@@ -155,8 +158,7 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
   }
 }
 
-function namespaceFinalizers(r: ResourceInfo, obj: KubeObject): unknown[] {
-  if (r.group !== '' || r.plural !== 'namespaces') return [];
-  const spec = obj.spec as { finalizers?: unknown } | undefined;
-  return Array.isArray(spec?.finalizers) ? spec.finalizers : [];
+function kindFinalizers(r: ResourceInfo, obj: KubeObject): readonly unknown[] {
+  const policy = r.builtin && present(r.builtin.deletion);
+  return policy?.finalizers?.(obj) ?? [];
 }

@@ -1,60 +1,34 @@
 /**
- * Conversion between versions that share storage. Custom resources use the "None" strategy
- * (only apiVersion changes). events.k8s.io/v1 Events are stored as core/v1 Events, as in
- * Kubernetes, and mapped field by field (k8s.io/kubernetes pkg/apis/events/v1 conversion).
+ * Conversion between a served version and the stored form. Custom resources use the "None"
+ * strategy (only apiVersion changes); a built-in kind whose served form differs from what is stored
+ * says how in its descriptor's `conversion` (events.k8s.io/v1 Events are stored as core/v1 Events,
+ * as in Kubernetes).
  */
-import type { KubeObject } from '../kinds/types.ts';
+import { present } from '../kinds/types.ts';
+import type { KubeObject, StorageConversion } from '../kinds/types.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 
-type Json = Record<string, unknown>;
-
-// [events.k8s.io/v1 field, core/v1 field]
-const EVENT_FIELDS: ReadonlyArray<readonly [string, string]> = [
-  ['regarding', 'involvedObject'],
-  ['note', 'message'],
-  ['reportingController', 'reportingComponent'],
-  ['deprecatedSource', 'source'],
-  ['deprecatedFirstTimestamp', 'firstTimestamp'],
-  ['deprecatedLastTimestamp', 'lastTimestamp'],
-  ['deprecatedCount', 'count'],
-];
-
-function isEventsGroup(r: ResourceInfo): boolean {
-  return r.group === 'events.k8s.io' && r.kind === 'Event';
-}
-
-function rename(obj: Json, pairs: ReadonlyArray<readonly [string, string]>, fromIndex: 0 | 1): Json {
-  const toIndex = fromIndex === 0 ? 1 : 0;
-  for (const pair of pairs) {
-    const from = pair[fromIndex];
-    const to = pair[toIndex];
-    if (from in obj) {
-      obj[to] = obj[from];
-      delete obj[from];
-    }
-  }
-  return obj;
+function conversionOf(r: ResourceInfo): StorageConversion | undefined {
+  return r.builtin && present(r.builtin.conversion);
 }
 
 export function toStorage(r: ResourceInfo, obj: KubeObject): KubeObject {
-  if (!isEventsGroup(r)) return obj;
-  const out = rename(obj, EVENT_FIELDS, 0) as KubeObject;
-  out.apiVersion = 'v1';
-  return out;
+  const c = conversionOf(r);
+  return c ? c.toStorage(obj) : obj;
 }
 
 export function fromStorage(r: ResourceInfo, obj: KubeObject): KubeObject {
-  if (!isEventsGroup(r)) return obj;
-  return rename(obj, EVENT_FIELDS, 1) as KubeObject;
+  const c = conversionOf(r);
+  return c ? c.fromStorage(obj) : obj;
 }
 
-/** True when a served version's objects differ in shape from the stored (core) form. */
+/** True when a served version's objects differ in shape from the stored form. */
 export function convertsForm(r: ResourceInfo): boolean {
-  return isEventsGroup(r);
+  return conversionOf(r) !== undefined;
 }
 
 /**
- * The kind behaviours (src/server/kinds) are written against the stored form (core/v1 Event), as
+ * The kind strategies (src/server/kinds) are written against the stored form (core/v1 Event), as
  * Kubernetes' strategies work on the internal type; these map a served object to that form and back.
  */
 export function toBehaviorForm(r: ResourceInfo, obj: KubeObject): KubeObject {

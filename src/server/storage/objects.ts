@@ -54,8 +54,3 @@ export function encodeForStore(r: ResourceInfo, obj: KubeObject): Buffer {
   return Buffer.from(JSON.stringify({ apiVersion, kind, metadata, ...rest }), 'utf8');
 }
 
-/** RFC 3339 with second precision, the way metav1.Time marshals. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
-

@@ -2,21 +2,24 @@
  * What deleting one object means, as store operations (so one request commits all or nothing):
  *  - finalizers present (or added by Foreground/Orphan-free policies) → set deletionTimestamp and
  *    keep the object until an update removes the last finalizer (mutate.ts deletes it then);
- *  - namespaces → status.phase Terminating + deletionTimestamp; emptying the namespace and removing
- *    the `kubernetes` finalizer is the namespace controller's job (controllers issue);
- *  - pods bound to a node with a non-zero grace period → deletionTimestamp +
- *    deletionGracePeriodSeconds, the agent removes them once the containers stopped; unbound pods
- *    (no agent will ever act on them) and grace 0 are deleted at once;
+ *  - kinds that always terminate (namespaces: the descriptor's deletion.terminate) → marked and
+ *    kept with deletionTimestamp; emptying the namespace and removing the `kubernetes` finalizer
+ *    is the namespace controller's job;
+ *  - graceful kinds (pods: deletion.gracePeriodSeconds) with a non-zero grace period →
+ *    deletionTimestamp + deletionGracePeriodSeconds, the agent removes them once the containers
+ *    stopped; unbound pods (no agent will ever act on them) and grace 0 are deleted at once;
  *  - otherwise → delete, plus dependent keys (ClusterIP) and, until the garbage collector of the
  *    controllers issue exists, the owner-reference cascade (cascade.ts).
  */
 import type { TxnOp } from '../../../store/types.ts';
+import { present } from '../../kinds/types.ts';
 import type { KubeObject } from '../../kinds/types.ts';
 import { objectKey } from '../../registry/index.ts';
 import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
 import { hooksFor } from '../hooks.ts';
-import { encodeForStore, finalizersOf, meta, metaString, rfc3339 } from '../../storage/objects.ts';
+import { encodeForStore, finalizersOf, meta, metaString } from '../../storage/objects.ts';
+import { rfc3339 } from '../../kinds/age.ts';
 import type { Current } from '../../storage/types.ts';
 import { conflict } from '../status.ts';
 import { planCascade } from './cascade.ts';
@@ -55,12 +58,6 @@ function checkPreconditions(r: ResourceInfo, cur: Current, o: DeleteOptions): vo
   }
 }
 
-function podGrace(obj: KubeObject, o: DeleteOptions): number {
-  if (o.gracePeriodSeconds !== undefined) return Math.max(0, o.gracePeriodSeconds);
-  const spec = (obj.spec ?? {}) as { terminationGracePeriodSeconds?: unknown };
-  return typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30;
-}
-
 /** Add the plan for deleting `cur` to `plan` and return the object as the response shows it. */
 export async function planDelete(d: ApiDeps, r: ResourceInfo, cur: Current, o: DeleteOptions, plan: DeletePlan): Promise<KubeObject> {
   checkPreconditions(r, cur, o);
@@ -80,11 +77,13 @@ export async function planDelete(d: ApiDeps, r: ResourceInfo, cur: Current, o: D
     return obj;
   };
 
-  if (r.group === '' && r.plural === 'namespaces') {
+  const policy = r.builtin && present(r.builtin.deletion);
+  const terminate = policy?.terminate;
+  if (terminate) {
     return keep(() => {
       m.deletionTimestamp ??= rfc3339(now);
       m.deletionGracePeriodSeconds ??= 0;
-      obj.status = { ...((obj.status ?? {}) as object), phase: 'Terminating' };
+      terminate(obj);
     });
   }
   if (finalizersOf(obj).length > 0) {
@@ -93,21 +92,18 @@ export async function planDelete(d: ApiDeps, r: ResourceInfo, cur: Current, o: D
       m.deletionGracePeriodSeconds ??= 0;
     });
   }
-  if (r.group === '' && r.plural === 'pods') {
-    const nodeName = (obj.spec as { nodeName?: unknown } | undefined)?.nodeName;
-    const grace = podGrace(obj, o);
-    if (typeof nodeName === 'string' && nodeName !== '' && grace > 0) {
-      const current = typeof m.deletionGracePeriodSeconds === 'number' ? m.deletionGracePeriodSeconds : Infinity;
-      // A repeated delete may only shorten the grace period (apiserver's BeforeDelete).
-      if (grace < current) {
-        return keep(() => {
-          m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
-          m.deletionGracePeriodSeconds = grace;
-        });
-      }
-      plan.removedKeys.add(key);
-      return obj;
+  const grace = policy?.gracePeriodSeconds?.(obj, o.gracePeriodSeconds) ?? 0;
+  if (grace > 0) {
+    const current = typeof m.deletionGracePeriodSeconds === 'number' ? m.deletionGracePeriodSeconds : Infinity;
+    // A repeated delete may only shorten the grace period (apiserver's BeforeDelete).
+    if (grace < current) {
+      return keep(() => {
+        m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
+        m.deletionGracePeriodSeconds = grace;
+      });
     }
+    plan.removedKeys.add(key);
+    return obj;
   }
 
   plan.removedKeys.add(key);

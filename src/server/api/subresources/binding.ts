@@ -7,7 +7,7 @@ import { checkBodyKind } from '../body-kind.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { updateObject } from '../mutate.ts';
-import { rfc3339 } from '../../storage/objects.ts';
+import { rfc3339 } from '../../kinds/age.ts';
 import { writeJson } from '../respond.ts';
 import { ApiError, badRequest } from '../status.ts';
 

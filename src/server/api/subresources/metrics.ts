@@ -148,9 +148,9 @@ function key(o: Record<string, unknown>): string {
   return `${m.namespace ?? ''}/${m.name}`;
 }
 
-export async function serveMetrics(d: ApiDeps, c: Call): Promise<void> {
+export async function serveMetrics(d: ApiDeps, c: Call, of: 'pods' | 'nodes'): Promise<void> {
   const r = c.resource;
-  const isPods = r.kind === 'PodMetrics';
+  const isPods = of === 'pods';
   const plural = isPods ? 'podmetrics' : 'nodemetrics';
   let selector: LabelSelector;
   try {

@@ -14,7 +14,7 @@ import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts';
 import { updateObject } from '../mutate.ts';
-import { rfc3339 } from '../../storage/objects.ts';
+import { rfc3339 } from '../../kinds/age.ts';
 import { respondObject } from '../present.ts';
 import { ApiError, badRequest, unsupportedMediaType } from '../status.ts';
 import { createObjectFrom } from './create.ts';

@@ -70,7 +70,7 @@ export async function watchObjects(d: ApiDeps, c: Call): Promise<void> {
   const sendInitial = c.query.get('sendInitialEvents') === 'true';
   const view = objectView(c.req.headers.accept);
   const include = view === 'table' ? includeObjectParam(c.query) : 'Metadata';
-  const spec = view === 'table' ? tableSpecFor(r, d.behavior(r.group, r.kind)) : undefined;
+  const spec = view === 'table' ? tableSpecFor(r) : undefined;
   const prefix = listPrefix(r, c.info.namespace);
   const res = c.res;
   let lastRevision = 0;
