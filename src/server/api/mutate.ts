@@ -129,11 +129,15 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
     const hooks = hooksFor(r);
     const extra: TxnOp[] = hooks.beforeUpdate ? await hooks.beforeUpdate(d, next, cur.obj) : [];
 
-    // An object being deleted goes away once its last finalizer is removed (genericregistry Store.Update).
-    // A kind may hold it with finalizers of its own (a namespace's spec.finalizers, which the
-    // namespace controller removes only after emptying it), so a status or label write meanwhile
-    // must not remove it.
-    const removeNow = Boolean(meta(cur.obj).deletionTimestamp) && finalizersOf(next).length === 0 && kindFinalizers(r, next).length === 0;
+    // An object being deleted goes away once its last finalizer is removed, unless a graceful
+    // deletion is still running (genericregistry Store.shouldDeleteDuringUpdate: the agent ends
+    // that one with a grace-0 delete once the containers stopped, so a pod whose foreground
+    // cascade finished still stops gracefully). A kind may hold it with finalizers of its own (a
+    // namespace's spec.finalizers, which the namespace controller removes only after emptying it),
+    // so a status or label write meanwhile must not remove it.
+    const cm = meta(cur.obj);
+    const graceful = typeof cm.deletionGracePeriodSeconds === 'number' && cm.deletionGracePeriodSeconds > 0;
+    const removeNow = Boolean(cm.deletionTimestamp) && !graceful && finalizersOf(next).length === 0 && kindFinalizers(r, next).length === 0;
     if (!removeNow && extra.length === 0 && sameObject(next, cur.obj)) return { obj: cur.obj, created: false };
     if (u.dryRun) return { obj: next, created: false };
     try {
