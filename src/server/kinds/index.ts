@@ -4,11 +4,10 @@
  * validateObjectMeta and their schema, and prints the CRD's additionalPrinterColumns.
  */
 export { BUILTIN_KINDS, builtinKind } from './builtin.ts';
-export { storageSegment } from './define.ts';
 export { isNone, none, present } from './types.ts';
 export { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 export { generateJobSelector } from './job.ts';
 export { parseQuantity, isQuantity } from '../../common/quantity.ts';
-export { humanDuration, ageSince, rfc3339 } from './age.ts';
+export { humanDuration, ageSince } from './age.ts';
 export { selectorMatches, formatLabelSelector } from './label-selector.ts';
 export type { BuiltinKind, FieldError, KubeObject, TableColumn, TableSpec } from './types.ts';
