@@ -1,7 +1,8 @@
 /**
  * apiextensions.k8s.io/v1 CustomResourceDefinition: SetDefaults_CustomResourceDefinition (singular,
  * listKind, conversion None), the commonly hit checks of ValidateCustomResourceDefinition
- * (apiextensions-apiserver pkg/apis/apiextensions/validation) and the CREATED AT table.
+ * (apiextensions-apiserver pkg/apis/apiextensions/validation), the CREATED AT table, and the write
+ * hooks that establish a CRD, serve it, and delete its custom resources with it.
  */
 import { child, list, map, maps, setDefault, str } from './access.ts';
 import { CREATED_AT_TABLE } from './columns.ts';

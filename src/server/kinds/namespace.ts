@@ -1,7 +1,7 @@
 /**
  * core/v1 Namespace: the registry's PrepareForCreate (spec.finalizers [kubernetes]) and
  * SetDefaults_NamespaceStatus (phase Active), ValidateNamespace (DNS-1123 label names) and
- * printNamespace.
+ * printNamespace, the create hook and the deletion policy (always through Terminating).
  */
 import { child, list, map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';

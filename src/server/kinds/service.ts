@@ -1,7 +1,8 @@
 /**
  * core/v1 Service: SetDefaults_Service (pkg/apis/core/v1/defaults.go) plus the single-stack IPv4
  * family the registry fills in, ValidateService / ValidateServiceUpdate
- * (pkg/apis/core/validation) and printService.
+ * (pkg/apis/core/validation) and printService; its write hooks (service-hooks.ts) allocate and
+ * release ClusterIPs and NodePorts.
  */
 import { isIP } from 'node:net';
 import { child, list, map, maps, num, setDefault, str, type JsonMap } from './access.ts';
