@@ -5,13 +5,17 @@
 // field descriptions), read with the TypeScript compiler API. Patch metadata
 // (x-kubernetes-patch-merge-key/-strategy), which kubectl's client-side apply needs to build
 // strategic merge patches, is not in those typings, so it comes from the table below, transcribed
-// from the `patchStrategy`/`patchMergeKey` struct tags in k8s.io/api.
+// from the `patchStrategy`/`patchMergeKey` struct tags in k8s.io/api. Nor is the width of an integer
+// (TypeScript has only `number`): int32 or int64 comes from @kubernetes/client-node's generated
+// models, which carry upstream's OpenAPI formats; typed decoding (openapi/type-check) range-checks
+// and names Go types with it.
 //
 // Run: node scripts/gen-openapi.ts [out.json]   (re-run after upgrading kubernetes-types; the
 // default output is the committed module, test/server/openapi checks it is up to date)
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
+import * as clientNode from '@kubernetes/client-node';
 import ts from 'typescript';
 import { SCHEMA_PREFIX, typesModule } from '../src/server/openapi/schema-names.ts';
 import { builtinResources } from '../src/server/registry/index.ts';
@@ -110,6 +114,31 @@ const FIELD_FORMAT: Record<string, Schema> = {
 };
 const BYTE_MAPS = new Set(['core/v1.Secret.data', 'core/v1.ConfigMap.binaryData']);
 
+type AttributeTypeMap = { name: string; baseName: string; format: string }[];
+const MODELS = clientNode as unknown as Record<string, { getAttributeTypeMap?: () => AttributeTypeMap } | undefined>;
+
+/**
+ * int32 or int64 for an integer field, from the client-node model of the same type: `CoreV1Event`
+ * where a name exists in several groups, `V1PodSpec` otherwise.
+ */
+function integerFormat(module: string, type: string, field: string): string {
+  const [group = '', version = ''] = module.split('/');
+  const v = version.charAt(0).toUpperCase() + version.slice(1);
+  for (const candidate of [`${group.charAt(0).toUpperCase()}${group.slice(1)}${v}${type}`, `${v}${type}`]) {
+    const attr = MODELS[candidate]?.getAttributeTypeMap?.().find((a) => a.baseName === field);
+    if (attr?.format === 'int32' || attr?.format === 'int64') return attr.format;
+  }
+  throw new Error(`no integer format for ${module}.${type}.${field} in @kubernetes/client-node`);
+}
+
+/** Set the integer width of a field's schema (a plain integer or an array of them). */
+function withIntegerFormat(schema: Schema, module: string, type: string, field: string): Schema {
+  if (schema.type === 'integer') return { ...schema, format: integerFormat(module, type, field) };
+  const items = schema.items as Schema | undefined;
+  if (schema.type === 'array' && items?.type === 'integer') return { ...schema, items: { ...items, format: integerFormat(module, type, field) } };
+  return schema;
+}
+
 const moduleFiles = Object.keys(PACKAGES).map((m) => join(typesDir, `${m}.d.ts`));
 const program = ts.createProgram(moduleFiles, { noEmit: true, skipLibCheck: true });
 const checker = program.getTypeChecker();
@@ -157,7 +186,7 @@ const INT_OR_STRING = 'io.k8s.apimachinery.pkg.util.intstr.IntOrString';
 /** A schema for a type node; `wrap` puts references in allOf the way upstream v3 does for fields. */
 function typeSchema(node: ts.TypeNode, wrap: boolean, reach: Set<string>): Schema {
   if (node.kind === ts.SyntaxKind.StringKeyword) return { type: 'string' };
-  if (node.kind === ts.SyntaxKind.NumberKeyword) return { type: 'integer', format: 'int32' };
+  if (node.kind === ts.SyntaxKind.NumberKeyword) return { type: 'integer' };
   if (node.kind === ts.SyntaxKind.BooleanKeyword) return { type: 'boolean' };
   if (ts.isLiteralTypeNode(node)) return { type: 'string' };
   if (ts.isArrayTypeNode(node)) return { type: 'array', items: typeSchema(node.elementType, true, reach) };
@@ -199,7 +228,7 @@ function declSchema(name: string, decl: Decl, reach: Set<string>): Schema {
     if (!ts.isPropertySignature(member) || !member.type) continue;
     const field = member.name.getText().replace(/^["']|["']$/g, '');
     const key = `${decl.module}.${decl.name}.${field}`;
-    let schema = FIELD_FORMAT[key] ?? typeSchema(member.type, true, reach);
+    let schema = FIELD_FORMAT[key] ?? withIntegerFormat(typeSchema(member.type, true, reach), decl.module, decl.name, field);
     if (BYTE_MAPS.has(key)) schema = { type: 'object', additionalProperties: { type: 'string', format: 'byte' } };
     if (ts.isLiteralTypeNode(member.type) && ts.isStringLiteral(member.type.literal)) {
       const literal = member.type.literal.text;

@@ -21,9 +21,11 @@ if [ "$want_test" = 1 ]; then
   # docker-registry + skopeo: a real registry on 127.0.0.1 for pull tests; qemu and the arm64 C/C++
   # runtime libraries: the arm64 executable's code cache and its smoke test; shellcheck: the
   # installer lint; systemd: `systemd-analyze verify` of the unit (systemd itself never runs here);
-  # python3: bcrypt for the registry's htpasswd; bsdutils: `script` gives kubectl exec -t a tty.
+  # python3: bcrypt for the registry's htpasswd; bsdutils: `script` gives kubectl exec -t a tty;
+  # python3-kubernetes: the official Python client (Debian 12: 22.6.0), a second client library
+  # from another language driving the API (test/integration/client-library/python-client.test.ts).
   pkgs+=(docker-registry skopeo qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross shellcheck systemd
-         python3 bsdutils)
+         python3 bsdutils python3-kubernetes)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

@@ -21,6 +21,24 @@ export interface CacheChange {
   readonly object: KubeJson | undefined;
 }
 
+/** One object of the node's desired state to store, or to remove (`object` undefined). */
+export interface CacheWrite {
+  readonly kind: CachedKind;
+  readonly namespace: string;
+  readonly name: string;
+  readonly object?: KubeJson;
+}
+
+/** What one link message brings: its objects and the revision they bring the cache to. */
+export interface CacheUpdate {
+  /** The revision of the node's desired state after this update (the link resumes from it). */
+  readonly revision: string;
+  /** Applied in order; a key written twice ends with the last write. */
+  readonly writes: readonly CacheWrite[];
+  /** A snapshot: every cached object that `writes` does not mention is removed. */
+  readonly replace?: boolean;
+}
+
 /**
  * The node's desired state, persisted on the device (SQLite) so that it survives agent restarts
  * and reboots without the server. Writes come from the link; reads and change notifications
@@ -29,11 +47,15 @@ export interface CacheChange {
 export interface AgentCache {
   put(kind: CachedKind, object: KubeJson): Promise<void>;
   delete(kind: CachedKind, namespace: string, name: string): Promise<void>;
+  /**
+   * Applies one link message in one transaction: its writes and its revision commit together, so
+   * after a crash the cache holds the state before the message or after it, never a mix.
+   */
+  apply(update: CacheUpdate): Promise<void>;
   get(kind: CachedKind, namespace: string, name: string): Promise<KubeJson | undefined>;
   list(kind: CachedKind): Promise<KubeJson[]>;
-  /** The last resourceVersion the link synced per kind, so it can resume a watch after reconnect. */
-  getResumeVersion(kind: CachedKind): Promise<string | undefined>;
-  setResumeVersion(kind: CachedKind, resourceVersion: string): Promise<void>;
+  /** The revision of the last applied update, from which the link resumes its watch after a reconnect. */
+  resumeRevision(): Promise<string | undefined>;
   /** Called after every committed change; returns an unsubscribe function. */
   subscribe(listener: (change: CacheChange) => void): () => void;
   close(): Promise<void>;

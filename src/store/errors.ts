@@ -1,7 +1,12 @@
+import type { AreaCode } from '../common/error-codes.ts';
 import { EdgeosError } from '../common/errors.ts';
 
-/** Base of every store error; `code` is stable and mapped to HTTP status by the API server. */
-export class StoreError extends EdgeosError {}
+/** Base of every store error; `code` (STORE_*) is stable and mapped to HTTP status by the API server. */
+export class StoreError extends EdgeosError {
+  constructor(code: AreaCode<'STORE'>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
 
 /** create() of a key that exists (API: 409 AlreadyExists). */
 export class KeyExistsError extends StoreError {
@@ -85,7 +90,7 @@ export class ValueTooLargeError extends StoreError {
 export class DatabaseError extends StoreError {
   readonly file: string;
   constructor(
-    code: 'STORE_CORRUPT' | 'STORE_LOCKED' | 'STORE_READONLY' | 'STORE_OPEN_FAILED' | 'STORE_SCHEMA',
+    code: Extract<AreaCode<'STORE'>, 'STORE_CORRUPT' | 'STORE_LOCKED' | 'STORE_READONLY' | 'STORE_OPEN_FAILED' | 'STORE_SCHEMA'>,
     file: string,
     message: string,
     options?: { cause?: unknown },

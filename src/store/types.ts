@@ -4,7 +4,7 @@
  * Every write gets a new global revision (a monotonic integer, which the API server exposes as
  * `resourceVersion`). Each key carries the revision that created it and the one that last
  * modified it. History is kept until compaction, so reads and watches can start at a past
- * revision. Implementations: SQLite (sqlite-backend.ts); PostgreSQL for HA later. Every
+ * revision. Implementations: SQLite (sqlite/backend.ts); PostgreSQL for HA later. Every
  * implementation must pass test/store/conformance.ts.
  *
  * The contract is asynchronous even though SQLite answers synchronously: a network backend cannot.

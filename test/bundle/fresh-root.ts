@@ -13,6 +13,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { maskLayerScript } from '../helpers/host-edgeos-state.ts';
 
 export interface Result { status: number | null; stdout: string; stderr: string }
 
@@ -48,12 +49,14 @@ function runAsync(file: string, args: string[], opts: { env?: NodeJS.ProcessEnv;
   });
 }
 
+// The mask layer hides the host's own edgeos (README line 1 or an install) from the fresh machine.
 const SETUP = `set -eu
 B=$1
 R=$B/root
 mount -t tmpfs -o mode=0755 edgeos-fresh-layers "$B/layers"
-mkdir "$B/layers/upper" "$B/layers/work"
-mount -t overlay edgeos-fresh-root -o "lowerdir=/,upperdir=$B/layers/upper,workdir=$B/layers/work" "$R"
+mkdir "$B/layers/upper" "$B/layers/work" "$B/layers/mask"
+${maskLayerScript('$B/layers/mask').join('\n')}
+mount -t overlay edgeos-fresh-root -o "lowerdir=$B/layers/mask:/,upperdir=$B/layers/upper,workdir=$B/layers/work" "$R"
 mount -t proc proc "$R/proc"
 mount -t sysfs sysfs "$R/sys"
 mount --rbind /sys/fs/cgroup "$R/sys/fs/cgroup"

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { kubectl } from '../helpers/kubectl.ts';
+import { jsonLineCount, linesWithDuplicateKeys } from '../helpers/log-lines.ts';
 import { startServer } from '../helpers/start-server.ts';
 import type { RunningServer } from '../helpers/start-server.ts';
 import { deleteLink, removeDataDir } from '../runtime/cleanup.ts';
@@ -167,4 +168,11 @@ spec:
     const restarts = await ok(['get', 'pods', '-n', 'e2e', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.containerStatuses[0].restartCount}']);
     expect(restarts.trim()).toBe('0 0');
   }, 300_000);
+
+  it('logs each key once per line: the agent (cache, runtime, link, kubelet, tunnel) and the server', async () => {
+    await ok(['logs', '-n', 'e2e', 'deployment/web']); // one more tunnel stream for the agent to log about
+    expect(jsonLineCount(agentOut)).toBeGreaterThan(20);
+    expect(linesWithDuplicateKeys(agentOut)).toEqual([]);
+    expect(linesWithDuplicateKeys(server.output())).toEqual([]);
+  });
 });

@@ -27,6 +27,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { maskLayerScript } from '../helpers/host-edgeos-state.ts';
 
 export interface FreshRoots {
   /** The pid of the process holding the mount namespace. */
@@ -72,10 +73,13 @@ export async function freshRoots(dir: string, names: string[], sameAs: string[] 
     `mount -t tmpfs -o mode=0755 edgeos-e2e "${dir}"`,
     `mkdir -p "${dir}/run/edgeos"`,
     `mount --bind "${HOST_EDGEOS_RUN}" "${dir}/run/edgeos"`,
+    // Whiteouts that hide the host's own edgeos (README line 1 or an install) from every root.
+    `mkdir -p "${dir}/mask"`,
+    ...maskLayerScript(`${dir}/mask`),
     ...names.flatMap((n) => [
       `mkdir -p "${dir}/${n}/upper" "${dir}/${n}/work" "${dir}/${n}/root"`,
       // The upper dir is on the tmpfs, not below the lower layer: overlayfs refuses overlapping layers.
-      `mount -t overlay overlay -o "lowerdir=/,upperdir=${dir}/${n}/upper,workdir=${dir}/${n}/work" "${dir}/${n}/root"`,
+      `mount -t overlay overlay -o "lowerdir=${dir}/mask:/,upperdir=${dir}/${n}/upper,workdir=${dir}/${n}/work" "${dir}/${n}/root"`,
       `mount -t proc proc "${dir}/${n}/root/proc"`,
       `mount --rbind /sys "${dir}/${n}/root/sys"`,
       `mount --rbind /dev "${dir}/${n}/root/dev"`,

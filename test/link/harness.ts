@@ -16,6 +16,10 @@ import type { Agent } from '../../src/agent/agent.ts';
 import { joinCluster } from '../../src/agent/join/join.ts';
 import type { TunnelHandler } from '../../src/common/tunnel.ts';
 import { silentLogger, createLogger } from '../../src/common/log.ts';
+import { createApiHandler } from '../../src/server/api/index.ts';
+import { createEdgeosServer, resolveServerConfig } from '../../src/server/index.ts';
+import type { EdgeosServer, ServerDeps } from '../../src/server/index.ts';
+import { openSqliteStore } from '../../src/store/index.ts';
 import type { KubectlTarget } from '../helpers/kubectl.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
@@ -157,6 +161,29 @@ export async function serverProcess(extraArgs: string[] = []): Promise<ServerPro
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The real server in this process (so a test can call its NodeTunnel, or give it a local agent),
+ * on a free loopback port, with the API and no controllers; the admin kubeconfig is <dir>/kc.yaml.
+ */
+export async function startInProcessServer(dir: string, signal: AbortSignal, extra: Pick<ServerDeps, 'startLocalAgent'> = {}): Promise<{ server: EdgeosServer; port: number }> {
+  const port = await freePort();
+  const config = resolveServerConfig({ dataDir: join(dir, 'data'), bindAddress: '127.0.0.1', httpsListenPort: String(port), writeKubeconfig: join(dir, 'kc.yaml') }, {});
+  const server = createEdgeosServer({
+    config,
+    log: testLog,
+    build: { version: 'v0.0.0-test', commit: 'test' },
+    openStore: (o) => openSqliteStore(o),
+    mountApi: (deps) => createApiHandler(deps),
+    onFailure: (err) => {
+      throw err;
+    },
+    ...extra,
+  });
+  await server.start(signal);
+  await server.ready;
+  return { server, port };
 }
 
 export interface TestAgent {

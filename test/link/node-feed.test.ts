@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObjectJson, LinkKind, ObjectChange } from '../../src/common/link/protocol.ts';
 import { silentLogger } from '../../src/common/log.ts';
 import { startNodeFeed } from '../../src/server/link/node-feed.ts';
-import type { FeedSink } from '../../src/server/link/node-feed.ts';
+import type { FeedSink } from '../../src/server/link/types.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import type { SqliteStore } from '../../src/store/index.ts';
 import { waitFor } from './harness.ts';

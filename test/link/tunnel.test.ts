@@ -9,11 +9,8 @@ import type { Duplex } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TunnelHandler, TunnelOpen } from '../../src/common/tunnel.ts';
 import { LinkError } from '../../src/common/link/errors.ts';
-import { createApiHandler } from '../../src/server/api/index.ts';
-import { createEdgeosServer, resolveServerConfig } from '../../src/server/index.ts';
 import type { EdgeosServer } from '../../src/server/index.ts';
-import { openSqliteStore } from '../../src/store/index.ts';
-import { freePort, startTestAgent, testLog } from './harness.ts';
+import { startInProcessServer, startTestAgent } from './harness.ts';
 import type { TestAgent } from './harness.ts';
 
 const echo: TunnelHandler = {
@@ -60,20 +57,7 @@ function readAll(s: Duplex): Promise<Buffer> {
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'edgeos-tunnel-'));
-  const port = await freePort();
-  const config = resolveServerConfig({ dataDir: join(dir, 'data'), bindAddress: '127.0.0.1', httpsListenPort: String(port), writeKubeconfig: join(dir, 'kc.yaml'), disableAgent: true }, {});
-  server = createEdgeosServer({
-    config,
-    log: testLog,
-    build: { version: 'v0.0.0-test', commit: 'test' },
-    openStore: (o) => openSqliteStore(o),
-    mountApi: (deps) => createApiHandler(deps),
-    onFailure: (err) => {
-      throw err;
-    },
-  });
-  await server.start(stop.signal);
-  await server.ready;
+  ({ server } = await startInProcessServer(dir, stop.signal));
   agent = await startTestAgent(readFileSync(join(dir, 'data', 'server', 'token'), 'utf8').trim(), 'tunnel-node', dir, { tunnelHandler: echo });
 });
 

@@ -1,9 +1,9 @@
 import type { Logger } from '../../common/log.ts';
 import { errorMessage, InvalidInputError } from '../../common/errors.ts';
-import { NotFoundError, openSqliteStore } from '../../store/index.ts';
-import type { SqliteStore } from '../../store/index.ts';
-import type { AgentCache, CacheChange, CachedKind, KubeJson } from '../types.ts';
-import { kindPrefix, objectKey, resumeKey } from './keys.ts';
+import { openSqliteStore } from '../../store/index.ts';
+import type { SqliteStore, TxnOp } from '../../store/index.ts';
+import type { AgentCache, CacheChange, CacheUpdate, CacheWrite, CachedKind, KubeJson } from '../types.ts';
+import { CACHED_KINDS, LEGACY_RESUME_KEY, RESUME_KEY, kindPrefix, objectKey } from './keys.ts';
 
 export interface AgentCacheOptions {
   /** SQLite file (':memory:' only for tests that do not restart). */
@@ -20,10 +20,13 @@ const meta = (o: KubeJson): { namespace: string; name: string } => {
 /**
  * The node's desired state on the device, on the same revisioned SQLite store the server uses.
  * History is not needed here (the link resumes from the server, not from us), so compaction keeps
- * only a few revisions and the file stays small. A write whose bytes equal the stored value is
- * skipped, so a relist after reconnect does not wake every pod worker. Listeners run after the
- * write committed (the store's promise resolves after the SQLite transaction), so a crash can
- * never leave the kubelet acting on a change the file does not hold.
+ * only a few revisions and the file stays small.
+ *
+ * Every write — one object, or a whole link message with its revision — is one store transaction,
+ * so one commit (and, with synchronous=FULL, one fsync) and all or nothing after a crash. A write
+ * whose bytes equal the stored value is left out, so a relist after reconnect does not wake every
+ * pod worker. Listeners run after the commit (the store's promise resolves after the SQLite
+ * transaction), so a crash can never leave the kubelet acting on a change the file does not hold.
  */
 export class SqliteAgentCache implements AgentCache {
   private readonly listeners = new Set<(c: CacheChange) => void>();
@@ -40,22 +43,17 @@ export class SqliteAgentCache implements AgentCache {
   put(kind: CachedKind, object: KubeJson): Promise<void> {
     const { namespace, name } = meta(object);
     if (!name) return Promise.reject(new InvalidInputError(`agent cache: ${kind} without metadata.name`));
-    return this.serial(async () => {
-      if (!(await this.write(objectKey(kind, namespace, name), Buffer.from(JSON.stringify(object))))) return;
-      this.notify({ kind, namespace, name, object });
-    });
+    return this.commit({ writes: [{ kind, namespace, name, object }] });
   }
 
   delete(kind: CachedKind, namespace: string, name: string): Promise<void> {
-    return this.serial(async () => {
-      try {
-        await this.store.delete(objectKey(kind, namespace, name));
-      } catch (err) {
-        if (err instanceof NotFoundError) return;
-        throw err;
-      }
-      this.notify({ kind, namespace, name, object: undefined });
-    });
+    return this.commit({ writes: [{ kind, namespace, name }] });
+  }
+
+  apply(update: CacheUpdate): Promise<void> {
+    const nameless = update.writes.find((w) => !w.name);
+    if (nameless) return Promise.reject(new InvalidInputError(`agent cache: ${nameless.kind} without metadata.name`));
+    return this.commit(update);
   }
 
   async get(kind: CachedKind, namespace: string, name: string): Promise<KubeJson | undefined> {
@@ -68,12 +66,9 @@ export class SqliteAgentCache implements AgentCache {
     return r.kvs.map((kv) => JSON.parse(kv.value.toString()) as KubeJson);
   }
 
-  async getResumeVersion(kind: CachedKind): Promise<string | undefined> {
-    return (await this.store.get(resumeKey(kind)))?.value.toString();
-  }
-
-  setResumeVersion(kind: CachedKind, resourceVersion: string): Promise<void> {
-    return this.serial(async () => { await this.write(resumeKey(kind), Buffer.from(resourceVersion)); });
+  async resumeRevision(): Promise<string | undefined> {
+    const kv = (await this.store.get(RESUME_KEY)) ?? (await this.store.get(LEGACY_RESUME_KEY));
+    return kv?.value.toString();
   }
 
   subscribe(listener: (change: CacheChange) => void): () => void {
@@ -86,19 +81,47 @@ export class SqliteAgentCache implements AgentCache {
     await this.store.close();
   }
 
+  /** The writes (and the revision, when given) as one transaction; then the listeners hear of what changed. */
+  private commit(u: { writes: readonly CacheWrite[]; revision?: string; replace?: boolean }): Promise<void> {
+    return this.serial(async () => {
+      const ops: TxnOp[] = [];
+      const changes: CacheChange[] = [];
+      // What each key holds once the ops so far ran, so a key written twice gets the right op.
+      const pending = new Map<string, Buffer | undefined>();
+      const write = async (key: string, value: Buffer | undefined): Promise<boolean> => {
+        const cur = pending.has(key) ? pending.get(key) : (await this.store.get(key))?.value;
+        if (value === undefined ? cur === undefined : cur?.equals(value)) return false;
+        ops.push(value === undefined ? { op: 'delete', key } : cur === undefined ? { op: 'create', key, value } : { op: 'update', key, value });
+        pending.set(key, value);
+        return true;
+      };
+      const mentioned = new Set<string>();
+      for (const w of u.writes) {
+        const key = objectKey(w.kind, w.namespace, w.name);
+        mentioned.add(key);
+        const value = w.object === undefined ? undefined : Buffer.from(JSON.stringify(w.object));
+        if (await write(key, value)) changes.push({ kind: w.kind, namespace: w.namespace, name: w.name, object: w.object });
+      }
+      if (u.replace) {
+        for (const kind of CACHED_KINDS) {
+          for (const kv of (await this.store.list(kindPrefix(kind))).kvs) {
+            if (mentioned.has(kv.key)) continue;
+            ops.push({ op: 'delete', key: kv.key });
+            changes.push({ kind, ...meta(JSON.parse(kv.value.toString()) as KubeJson), object: undefined });
+          }
+        }
+      }
+      if (u.revision !== undefined) await write(RESUME_KEY, Buffer.from(u.revision));
+      if (ops.length === 0) return;
+      await this.store.txn(ops);
+      for (const c of changes) this.notify(c);
+    });
+  }
+
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(fn, fn);
     this.tail = run.catch(() => undefined);
     return run;
-  }
-
-  /** Writes unless the stored bytes are equal; true when something changed. */
-  private async write(key: string, value: Buffer): Promise<boolean> {
-    const cur = await this.store.get(key);
-    if (cur?.value.equals(value)) return false;
-    if (cur) await this.store.update(key, value);
-    else await this.store.create(key, value);
-    return true;
   }
 
   private notify(change: CacheChange): void {
@@ -117,7 +140,8 @@ export async function openAgentCache(opts: AgentCacheOptions): Promise<AgentCach
   const log = opts.log.child({ component: 'agent-cache' });
   const store = await openSqliteStore({
     file: opts.file,
-    log,
+    // The store binds its own `component`; a key appears once per log line.
+    log: opts.log,
     // 'full': the cache is what brings pods back after a power loss, so fsync every commit.
     sync: 'full',
     retainRevisions: 100,

@@ -5,8 +5,8 @@ import type {
   ConfigMapProjection, Container, DownwardAPIVolumeFile, KeyToPath, Pod, SecretProjection, Volume, VolumeProjection,
 } from 'kubernetes-types/core/v1';
 import type { Mount } from '../../runtime/types.ts';
-import type { PayloadFile } from './atomic-writer.ts';
-import { writePayload } from './atomic-writer.ts';
+import type { PayloadFile } from '../../common/atomic-file.ts';
+import { writePayload } from '../../common/atomic-file.ts';
 import { VolumeSetupError } from './errors.ts';
 import { fieldRefValue, resourceFieldValue } from './field-ref.ts';
 import type { DownwardContext } from './field-ref.ts';

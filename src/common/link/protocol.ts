@@ -2,10 +2,11 @@
  * The agent ↔ server link protocol (docs/link.md): one WebSocket at LINK_PATH over the API port,
  * authenticated by the node's client certificate. Control messages are JSON text frames, a
  * discriminated union on `type`, every one with an `id`; requests are answered by an `ack` with
- * the same id. Stream bytes travel as binary frames (see stream-frames.ts) so they are never
+ * the same id. Stream bytes travel as binary frames (see stream-mux.ts) so they are never
  * base64-inflated.
  */
 import type { TunnelOpen } from '../tunnel.ts';
+import { LinkErrorCode } from './error-codes.ts';
 
 export const LINK_PATH = '/edgeos/v1/link';
 /**
@@ -157,8 +158,8 @@ export interface StreamOpenMessage {
 export interface AckMessage {
   readonly type: 'ack';
   readonly id: number;
-  /** Present when the request failed; a message for people, with a stable code. */
-  readonly error?: { readonly code: string; readonly message: string };
+  /** Present when the request failed: a message for people and a link code (members of the error catalogue, src/common/error-codes.ts). */
+  readonly error?: { readonly code: LinkErrorCode; readonly message: string };
   /** renew-certificate: the certificate PEM. hello: how the watch started. stats-request: the sample. */
   readonly certificate?: string;
   readonly start?: 'resume' | 'relist';
@@ -206,6 +207,20 @@ export const MAX_SILENT_INTERVALS = 2;
 /** Largest WebSocket message either side accepts (a snapshot of a big node fits). */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
+/** The WebSocket close codes either end closes the link with. */
+export const LinkCloseCode = {
+  /** The agent or the server is stopping. */
+  GOING_AWAY: 1001,
+  /** This end cannot go on (the node feed failed, a message could not be applied). */
+  INTERNAL: 1011,
+  /** A newer link of the same node replaced this one. */
+  REPLACED: 4001,
+  /** A frame that is not a message of this protocol. */
+  PROTOCOL: 4002,
+  /** A hello of another protocol version. */
+  VERSION: 4003,
+} as const;
+
 const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'renew-certificate', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
 const SERVER_TYPES = new Set(['snapshot', 'changes', 'bookmark', 'stats-request', 'stream-open', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
 
@@ -234,8 +249,8 @@ function parseWith<T>(text: string, types: Set<string>): Parsed<T> {
 }
 
 /** The error an end answers a message of an unknown type with (the sender's request then fails with it). */
-export function unknownMessageError(type: string, peer: 'agent' | 'server'): { code: 'LINK_PROTOCOL'; message: string } {
-  return { code: 'LINK_PROTOCOL', message: `the ${peer} does not know link message type "${type}" (it speaks link protocol ${LINK_PROTOCOL_VERSION})` };
+export function unknownMessageError(type: string, peer: 'agent' | 'server'): { code: LinkErrorCode; message: string } {
+  return { code: LinkErrorCode.LINK_PROTOCOL, message: `the ${peer} does not know link message type "${type}" (it speaks link protocol ${LINK_PROTOCOL_VERSION})` };
 }
 
 /** A text frame from the agent. */

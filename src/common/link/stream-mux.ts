@@ -6,7 +6,7 @@
  * stream id then the bytes); end, reset and credit are control messages of the link protocol.
  */
 import { Duplex } from 'node:stream';
-import { LinkError } from './errors.ts';
+import { LinkError, LinkErrorCode } from './errors.ts';
 import type { StreamControlMessage, WithoutId } from './protocol.ts';
 
 export const STREAM_WINDOW_BYTES = 256 * 1024;
@@ -114,7 +114,7 @@ class MuxStream extends Duplex {
       this.mux.transport.sendControl({ type: 'stream-reset', stream: this.streamId, message: err ? err.message : 'stream closed' });
     }
     this.mux.forget(this.streamId);
-    p?.callback(err ?? new LinkError('TUNNEL_RESET', 'the stream was closed'));
+    p?.callback(err ?? new LinkError(LinkErrorCode.TUNNEL_RESET, 'the stream was closed'));
     callback(err);
   }
 
@@ -128,7 +128,7 @@ class MuxStream extends Duplex {
     if (this.destroyed || this.readableEnded) return;
     this.peerAllowance -= data.length;
     if (this.peerAllowance < 0) {
-      this.destroy(new LinkError('LINK_PROTOCOL', `the peer sent more than the stream window on stream ${this.streamId}`));
+      this.destroy(new LinkError(LinkErrorCode.LINK_PROTOCOL, `the peer sent more than the stream window on stream ${this.streamId}`));
       return;
     }
     this.unreturned += data.length;
@@ -149,12 +149,12 @@ class MuxStream extends Duplex {
 
   onReset(message: string): void {
     this.remoteGone = true;
-    this.destroy(new LinkError('TUNNEL_RESET', message));
+    this.destroy(new LinkError(LinkErrorCode.TUNNEL_RESET, message));
   }
 
   onLinkClosed(message: string): void {
     this.remoteGone = true;
-    this.destroy(new LinkError('LINK_CLOSED', message));
+    this.destroy(new LinkError(LinkErrorCode.LINK_CLOSED, message));
   }
 }
 
@@ -170,7 +170,7 @@ export class StreamMux {
 
   /** A new local end for stream `id`. `beforeFirstSend` runs once, before its first byte or end goes out. */
   open(id: number, beforeFirstSend?: () => void): Duplex {
-    if (this.streams.has(id)) throw new LinkError('LINK_PROTOCOL', `stream ${id} is already open`);
+    if (this.streams.has(id)) throw new LinkError(LinkErrorCode.LINK_PROTOCOL, `stream ${id} is already open`);
     const s = new MuxStream(this, id, this.window, beforeFirstSend);
     // A stream nobody listens to for errors must not crash the process.
     s.on('error', () => undefined);

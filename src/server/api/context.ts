@@ -8,7 +8,7 @@ import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authorizer, UserInfo } from '../auth/types.ts';
 import type { WriteContext } from '../kinds/types.ts';
-import type { NodeStatsSource } from '../link/node-stats.ts';
+import type { NodeStatsSource } from '../../common/node-stats.ts';
 import type { ResourceInfo, ResourceRegistry } from '../registry/index.ts';
 import type { ResourceRequest } from './request-info.ts';
 

@@ -3,6 +3,8 @@
  * `/api/v1/namespaces/NS/pods/NAME/status`, `/apis/apps/v1/deployments`, the legacy
  * `/api/v1/watch/...` prefix, and everything else as a non-resource path.
  */
+import { queryBool } from './query-params.ts';
+
 export interface ResourceRequest {
   readonly kind: 'resource';
   /** get, list, watch, create, update, patch, delete, deletecollection, or "discovery" for /api/v1 itself. */
@@ -78,8 +80,7 @@ function resourceRequest(method: string, url: URL, group: string, version: strin
   const subresource = parts.slice(2).join('/');
   // A namespace object is addressed as /api/v1/namespaces/NAME: it is cluster-scoped.
   if (resource === 'namespaces' && group === '') namespace = '';
-  const watchParam = url.searchParams.get('watch');
-  const watch = watchPrefix || watchParam === 'true' || watchParam === '1';
+  const watch = watchPrefix || (queryBool(url.searchParams, 'watch') ?? false);
   let verb: string;
   if (resource === '') verb = 'discovery';
   else {

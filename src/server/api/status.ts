@@ -37,7 +37,7 @@ export class ApiError extends EdgeosError {
   readonly details: StatusDetails | undefined;
 
   constructor(httpStatus: number, reason: string, message: string, details?: StatusDetails, options?: { cause?: unknown }) {
-    super(`API_${reason.toUpperCase()}`, message, options);
+    super('API_STATUS', message, options);
     this.httpStatus = httpStatus;
     this.reason = reason;
     this.details = details;

@@ -4,6 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../common/log.ts';
 import type { Store } from '../../store/types.ts';
+import type { InProcessIdentities } from './in-process.ts';
 import { authenticateLoopback } from './loopback.ts';
 import { authenticateBearerToken } from './token-authenticator.ts';
 import type { AuthenticationResult, CredentialAuthenticator, UserInfo } from './types.ts';
@@ -17,9 +18,12 @@ function withAuthenticatedGroup(user: UserInfo): UserInfo {
   return { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
 }
 
-export function createAuthenticator(deps: { store: Store; log: Logger; now?: () => Date; loopbackToken?: string }): CredentialAuthenticator {
+export function createAuthenticator(deps: { store: Store; log: Logger; now?: () => Date; loopbackToken?: string; inProcess?: InProcessIdentities }): CredentialAuthenticator {
   const identify = async (req: IncomingMessage): Promise<AuthenticationResult> => {
-    // The in-process controllers' token: checked first, it needs no store read.
+    // A request made inside this process on behalf of a user (the link's node writes).
+    const own = deps.inProcess?.userOf(req.socket);
+    if (own) return { kind: 'user', user: withAuthenticatedGroup(own) };
+    // The in-process controllers' token: before the others, it needs no store read.
     const loopback = deps.loopbackToken ? authenticateLoopback(req, deps.loopbackToken) : undefined;
     if (loopback) return { kind: 'user', user: withAuthenticatedGroup(loopback) };
     const cert = authenticateClientCertificate(req);

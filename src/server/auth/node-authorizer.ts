@@ -41,6 +41,11 @@ export const nodeAuthzKeys = {
   csr: (name: string) => `/registry/${storageSegment('certificates.k8s.io', 'certificatesigningrequests')}/${name}`,
 };
 
+/** The user a node acts as: what its client certificate (CN=system:node:<name>, O=system:nodes) authenticates as. */
+export function nodeUser(node: string): UserInfo {
+  return { name: `${NODE_USER_PREFIX}${node}`, groups: [NODES_GROUP] };
+}
+
 /** The node a user acts for, or undefined when the user is not a node identity. */
 export function nodeNameOf(user: UserInfo): string | undefined {
   if (!user.name.startsWith(NODE_USER_PREFIX) || !user.groups.includes(NODES_GROUP)) return undefined;

@@ -239,7 +239,7 @@ export class NotFoundError extends EdgeosError implements ApiFailure {
   readonly status = 404;
   readonly reason = 'NotFound';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_NOT_FOUND', message, options);
+    super('CONTROLLER_NOT_FOUND', message, options);
   }
 }
 
@@ -247,7 +247,7 @@ export class ConflictError extends EdgeosError implements ApiFailure {
   readonly status = 409;
   readonly reason = 'Conflict';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_CONFLICT', message, options);
+    super('CONTROLLER_CONFLICT', message, options);
   }
 }
 
@@ -255,7 +255,7 @@ export class AlreadyExistsError extends EdgeosError implements ApiFailure {
   readonly status = 409;
   readonly reason = 'AlreadyExists';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_ALREADY_EXISTS', message, options);
+    super('CONTROLLER_ALREADY_EXISTS', message, options);
   }
 }
 
@@ -264,16 +264,9 @@ export class ApiError extends EdgeosError implements ApiFailure {
   readonly status: number;
   readonly reason: string;
   constructor(status: number, reason: string, message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_API', message, options);
+    super('CONTROLLER_API_ERROR', message, options);
     this.status = status;
     this.reason = reason;
-  }
-}
-
-/** A controller failed in a way the manager should log and restart it for. */
-export class ControllerFailedError extends EdgeosError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_FAILED', message, options);
   }
 }
 

@@ -81,7 +81,7 @@ export function invalidRendered(field: string, rendered: string, detail?: string
 export class FieldRejectedError extends EdgeosError {
   readonly errors: readonly FieldError[];
   constructor(errors: readonly FieldError[]) {
-    super('EDGEOS_KIND_FIELD_REJECTED', errors.map((e) => `${e.field}: ${e.message}`).join(', '));
+    super('KIND_FIELD_REJECTED', errors.map((e) => `${e.field}: ${e.message}`).join(', '));
     this.errors = errors;
   }
 }
@@ -89,6 +89,6 @@ export class FieldRejectedError extends EdgeosError {
 /** A write hook could not allocate what the write needs (the service range is full): the API answers 500, as apiserver's NewInternalError. */
 export class AllocationFailedError extends EdgeosError {
   constructor(message: string) {
-    super('EDGEOS_KIND_ALLOCATION_FAILED', message);
+    super('KIND_ALLOCATION_FAILED', message);
   }
 }

@@ -5,7 +5,8 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
-import { LinkError } from '../../common/link/errors.ts';
+import { LinkError, LinkErrorCode } from '../../common/link/errors.ts';
+import { LinkCloseCode } from '../../common/link/protocol.ts';
 import type { NodeStatsReport } from '../../common/link/protocol.ts';
 import type { NodeTunnel, TunnelOpen } from '../../common/tunnel.ts';
 import type { LinkSession } from './link-session.ts';
@@ -22,7 +23,7 @@ export class AgentRegistry implements NodeTunnel {
     const old = this.sessions.get(session.node);
     this.sessions.set(session.node, session);
     this.log.info({ node: session.node, remote, replaced: Boolean(old) }, 'agent connected');
-    old?.close(4001, 'replaced by a newer link of the same node');
+    old?.close(LinkCloseCode.REPLACED, 'replaced by a newer link of the same node');
   }
 
   remove(session: LinkSession): void {
@@ -43,17 +44,17 @@ export class AgentRegistry implements NodeTunnel {
   /** A usage sample of the node's agent (LinkSession.requestStats). */
   requestStats(node: string, timeoutMs: number): Promise<NodeStatsReport> {
     const s = this.sessions.get(node);
-    if (!s) return Promise.reject(new LinkError('TUNNEL_NO_AGENT', `node ${node} has no connected agent`));
+    if (!s) return Promise.reject(new LinkError(LinkErrorCode.TUNNEL_NO_AGENT, `node ${node} has no connected agent`));
     return s.requestStats(timeoutMs);
   }
 
   open(node: string, open: TunnelOpen, signal?: AbortSignal): Promise<Duplex> {
     const s = this.sessions.get(node);
-    if (!s) return Promise.reject(new LinkError('TUNNEL_NO_AGENT', `node ${node} has no connected agent`));
+    if (!s) return Promise.reject(new LinkError(LinkErrorCode.TUNNEL_NO_AGENT, `node ${node} has no connected agent`));
     return s.openStream(open, signal);
   }
 
   closeAll(reason: string): void {
-    for (const s of [...this.sessions.values()]) s.close(1001, reason);
+    for (const s of [...this.sessions.values()]) s.close(LinkCloseCode.GOING_AWAY, reason);
   }
 }

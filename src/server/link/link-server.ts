@@ -1,51 +1,24 @@
 /**
  * The link endpoint: WebSocket upgrades at LINK_PATH on the API port, accepted only from a node
- * identity (client certificate CN=system:node:<name>, O=system:nodes, verified by the cluster CA).
+ * identity (client certificate CN=system:node:<name>, O=system:nodes, verified by the cluster CA),
+ * and in-process links for the server's own local agent. Either way the node's writes go to the
+ * server's API in-process, as that node (ApiAs).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import { errorMessage } from '../../common/errors.ts';
-import type { Logger } from '../../common/log.ts';
+import { LinkError, LinkErrorCode } from '../../common/link/errors.ts';
+import { inProcessLinkPair } from '../../common/link/in-process-transport.ts';
 import { LINK_PATH, LINK_SUBPROTOCOL, MAX_MESSAGE_BYTES } from '../../common/link/protocol.ts';
-import type { NodeRegistration } from '../../common/link/protocol.ts';
-import type { NodeTunnel } from '../../common/tunnel.ts';
-import type { Store } from '../../store/types.ts';
-import { nodeNameOf } from '../auth/node-authorizer.ts';
-import type { CredentialAuthenticator } from '../auth/types.ts';
+import type { LinkTransport } from '../../common/link/transport.ts';
+import { webSocketTransport } from '../../common/link/ws-transport.ts';
+import { nodeNameOf, nodeUser } from '../auth/node-authorizer.ts';
 import { AgentRegistry } from './agent-registry.ts';
-import { createNodeApiClient } from './node-api-client.ts';
-import type { NodeApiClient } from './node-api-client.ts';
-import { nodeWrites } from './node-writes.ts';
 import { LinkSession } from './link-session.ts';
 import { NodeStatsCache } from './node-stats.ts';
-import type { NodeStatsSource } from './node-stats.ts';
-
-export interface LinkServerOptions {
-  readonly store: Store;
-  readonly authenticator: CredentialAuthenticator;
-  readonly log: Logger;
-  /** The server's own API URL for the node writes (loopback). */
-  readonly apiUrl: () => string;
-  readonly caPem: () => string;
-  readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
-  readonly pingIntervalMs?: number;
-}
-
-export interface LinkServer {
-  /** True when the upgrade request is for the link (the caller hands it to handleUpgrade). */
-  matches(req: IncomingMessage): boolean;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  readonly tunnel: NodeTunnel;
-  readonly registry: AgentRegistry;
-  /** Resource usage of the linked nodes, asked for on demand (metrics.k8s.io). */
-  readonly stats: NodeStatsSource;
-  /** Registers a joining node's Node as that node ('exists' when the name is taken). */
-  registerNode(node: string, reg: NodeRegistration): Promise<'created' | 'exists'>;
-  close(): Promise<void>;
-}
-
-const CLIENT_MAX_AGE_MS = 24 * 60 * 60 * 1000;
+import { nodeWrites } from './node-writes.ts';
+import type { LinkServer, LinkServerOptions } from './types.ts';
 
 function refuse(socket: Duplex, status: number, reason: string, message: string): void {
   const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code: status });
@@ -66,18 +39,28 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
     perMessageDeflate: false,
     handleProtocols: (protocols) => (protocols.has(LINK_SUBPROTOCOL) ? LINK_SUBPROTOCOL : false),
   });
-  // One loopback API client per node (issuing its certificate costs a key and a signature),
-  // remade daily so it never outlives its certificate or a renewed CA.
-  const clients = new Map<string, { made: number; client: Promise<NodeApiClient> }>();
-  const clientFor = (node: string): Promise<NodeApiClient> => {
-    const cached = clients.get(node);
-    if (cached && Date.now() - cached.made < CLIENT_MAX_AGE_MS) return cached.client;
-    if (cached) void cached.client.then((c) => setTimeout(() => void c.close(), 60_000).unref(), () => undefined);
-    const client = createNodeApiClient({ url: o.apiUrl(), caPem: o.caPem(), node, signNodeCsr: o.signNodeCsr });
-    client.catch(() => clients.delete(node));
-    clients.set(node, { made: Date.now(), client });
-    return client;
-  };
+  // The field manager of a node's writes is its agent (managedFields: edgeos-agent).
+  const writesOf = (node: string) => nodeWrites(node, o.apiAs(nodeUser(node), `edgeos-agent/${node}`));
+  let closed = false;
+
+  function serve(transport: LinkTransport, node: string, remote: string | undefined): void {
+    const session: LinkSession = new LinkSession({
+      transport,
+      node,
+      store: o.store,
+      writes: writesOf(node),
+      signNodeCsr: o.signNodeCsr,
+      log,
+      ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
+      onClose: (s) => {
+        registry.remove(s);
+        // A replaced link closing leaves the newer link's sample alone.
+        if (!registry.isConnected(node)) stats.forget(node);
+      },
+    });
+    registry.add(session, remote);
+    stats.forget(node);
+  }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     const auth = await o.authenticator.identify(req);
@@ -90,24 +73,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       const theirs = offered.filter(Boolean).join(', ').slice(0, 200) || 'no subprotocol';
       return refuse(socket, 400, 'BadRequest', `this server speaks ${LINK_SUBPROTOCOL}, the agent offered ${theirs}: run the same edgeos version on both`);
     }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const session: LinkSession = new LinkSession({
-        ws,
-        node,
-        store: o.store,
-        writes: nodeWrites(node, { request: async (...a) => (await clientFor(node)).request(...a), close: async () => undefined }),
-        signNodeCsr: o.signNodeCsr,
-        log,
-        ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
-        onClose: (s) => {
-          registry.remove(s);
-          // A replaced link closing leaves the newer link's sample alone.
-          if (!registry.isConnected(node)) stats.forget(node);
-        },
-      });
-      registry.add(session, req.socket.remoteAddress);
-      stats.forget(node);
-    });
+    wss.handleUpgrade(req, socket, head, (ws) => serve(webSocketTransport(ws), node, req.socket.remoteAddress));
   }
 
   return {
@@ -119,15 +85,19 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
         if (socket.writable) refuse(socket, 500, 'InternalError', 'the link could not be set up');
       });
     },
+    connectInProcess(node) {
+      if (closed) throw new LinkError(LinkErrorCode.LINK_CLOSED, 'the server is shutting down');
+      const [agentEnd, serverEnd] = inProcessLinkPair();
+      serve(serverEnd, node, 'in-process');
+      return agentEnd;
+    },
     tunnel: registry,
-    registry,
     stats,
-    registerNode: async (node, reg) => nodeWrites(node, await clientFor(node)).register(reg),
+    registerNode: (node, reg) => writesOf(node).register(reg),
     async close() {
+      closed = true;
       registry.closeAll('the server is shutting down');
       await new Promise<void>((r) => wss.close(() => r()));
-      for (const c of clients.values()) await c.client.then((x) => x.close()).catch(() => undefined);
-      clients.clear();
     },
   };
 }

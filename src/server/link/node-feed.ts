@@ -11,28 +11,14 @@
  */
 import type { Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
-import type { Logger } from '../../common/log.ts';
 import type { KubeObjectJson, LinkKind, ObjectChange } from '../../common/link/protocol.ts';
 import { CompactedError } from '../../store/errors.ts';
-import type { KeyValue, Store, Watch, WatchEvent } from '../../store/types.ts';
+import type { KeyValue, Watch, WatchEvent } from '../../store/types.ts';
 import { decodeStored } from '../storage/objects.ts';
+import type { NodeFeed, NodeFeedOptions } from './types.ts';
 import { podReferences } from '../auth/pod-references.ts';
 import { ResourceRegistry, objectKey } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
-
-export interface FeedSink {
-  snapshot(revision: number, objects: { kind: LinkKind; object: KubeObjectJson }[]): void;
-  changes(revision: number, changes: ObjectChange[]): void;
-  bookmark(revision: number): void;
-  /** The feed stopped for good (store closed); the link should close. */
-  failed(err: Error): void;
-}
-
-export interface NodeFeed {
-  /** How the feed started: from the agent's revision, or with a snapshot. */
-  readonly start: 'resume' | 'relist';
-  stop(): void;
-}
 
 const REFERENCED: { kind: LinkKind; plural: string; refs: 'secrets' | 'configmaps' | 'serviceaccounts' }[] = [
   { kind: 'Secret', plural: 'secrets', refs: 'secrets' },
@@ -80,7 +66,7 @@ function refsOf(pod: Pod, namespace: string): Set<RefKey> {
   return out;
 }
 
-export function startNodeFeed(opts: { store: Store; node: string; fromRevision: number | undefined; sink: FeedSink; log: Logger; now?: () => number }): Promise<NodeFeed> {
+export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const { store, node, sink, log } = opts;
   const now = opts.now ?? Date.now;
   const res = resources();

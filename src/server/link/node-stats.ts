@@ -10,26 +10,14 @@
  */
 import { EdgeosError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
+import { LinkErrorCode } from '../../common/link/errors.ts';
 import type { ContainerUsage, NodeStatsReport } from '../../common/link/protocol.ts';
+import type { NodeStatsSample, NodeStatsSource } from './types.ts';
 
 /** A sample (or its absence) is reused this long: about metrics-server's 15 s resolution. */
 export const STATS_MAX_AGE_MS = 10_000;
 /** A metrics read waits at most this long for an agent. */
 export const STATS_TIMEOUT_MS = 5_000;
-
-export interface NodeStatsSample extends NodeStatsReport {
-  readonly nodeName: string;
-  /** When the server received it (ms since epoch); the cache's age is judged by this clock. */
-  readonly receivedAt: number;
-}
-
-/** What the API reads (src/server/api/subresources/metrics.ts). */
-export interface NodeStatsSource {
-  /** Samples of all linked nodes that answered, by node name. */
-  all(): Promise<NodeStatsSample[]>;
-  /** The node's sample, or undefined when it has none (not linked, failed, too slow). */
-  get(node: string): Promise<NodeStatsSample | undefined>;
-}
 
 export interface NodeStatsCacheOptions {
   /** Asks the node's agent for a sample; rejects when it cannot (not linked, refused). */
@@ -70,7 +58,7 @@ export class NodeStatsCache implements NodeStatsSource {
     entry.inFlight = this.o.fetch(node, this.o.timeoutMs ?? STATS_TIMEOUT_MS).then(
       (report): NodeStatsSample | undefined => ({ ...sanitize(report), nodeName: node, receivedAt: this.now() }),
       (err: unknown) => {
-        remember = err instanceof EdgeosError && err.code === 'STATS_TIMEOUT';
+        remember = err instanceof EdgeosError && err.code === LinkErrorCode.STATS_TIMEOUT;
         this.o.log.info({ node, err: errorMessage(err) }, 'no resource usage from the node: left out of metrics.k8s.io');
         return undefined;
       },

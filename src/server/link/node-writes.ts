@@ -1,12 +1,14 @@
-// What an agent's link messages do on the server: each is one or two API requests as the node
-// (node-api-client.ts). Shapes follow the kubelet: pod and node status as merge patches of the
-// status subresource, Events from source "kubelet", the Lease in kube-node-lease renewed by the
-// holder with a microsecond renewTime.
+// What an agent's link messages do on the server: each is one or two requests to the server's own
+// API as the node (ApiAs, src/server/in-process-api.ts), so every status update, lease renewal
+// and event passes the same Node authorizer, defaulting, validation and managedFields bookkeeping
+// as a kubelet's request would, and a link can never do more than its node may. Shapes follow
+// the kubelet: pod and node status as merge patches of the status subresource, Events from
+// source "kubelet", the Lease in kube-node-lease renewed by the holder with a microsecond
+// renewTime.
 import { arch, platform } from 'node:os';
-import type { EventMessage, NodeRegistration } from '../../common/link/protocol.ts';
-import { LinkError } from '../../common/link/errors.ts';
-import type { NodeApiClient } from './node-api-client.ts';
-import { expectOk } from './node-api-client.ts';
+import type { NodeRegistration } from '../../common/link/protocol.ts';
+import { LinkError, LinkErrorCode } from '../../common/link/errors.ts';
+import type { ApiClient, ApiResponse, NodeWrites } from './types.ts';
 
 const LEASE_NS = 'kube-node-lease';
 const enc = encodeURIComponent;
@@ -19,17 +21,19 @@ export function microTime(d: Date): string {
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm' };
 
-export interface NodeWrites {
-  /** Creates the Node with these labels and taints; 'exists' when it is already registered. */
-  register(reg: NodeRegistration): Promise<'created' | 'exists'>;
-  podStatus(namespace: string, name: string, uid: string, status: Record<string, unknown>): Promise<void>;
-  podTerminated(namespace: string, name: string, uid: string): Promise<void>;
-  nodeStatus(status: Record<string, unknown>): Promise<void>;
-  event(e: EventMessage['event']): Promise<void>;
-  renewLease(durationSeconds: number): Promise<void>;
+/** Status message of an error response, for the ack the agent logs. */
+function statusMessage(body: unknown, fallback: string): string {
+  const m = (body as { message?: unknown } | undefined)?.message;
+  return typeof m === 'string' && m !== '' ? m : fallback;
 }
 
-export function nodeWrites(node: string, api: NodeApiClient, now: () => Date = () => new Date()): NodeWrites {
+/** Throws LinkError LINK_REFUSED with the API's message unless the status is 2xx. */
+function expectOk(r: ApiResponse, what: string): unknown {
+  if (r.status >= 200 && r.status < 300) return r.body;
+  throw new LinkError(LinkErrorCode.LINK_REFUSED, `${what}: ${statusMessage(r.body, `HTTP ${r.status}`)}`);
+}
+
+export function nodeWrites(node: string, api: ApiClient, now: () => Date = () => new Date()): NodeWrites {
   const nodePath = `/api/v1/nodes/${enc(node)}`;
   const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NS}/leases/${enc(node)}`;
 
@@ -75,7 +79,7 @@ export function nodeWrites(node: string, api: NodeApiClient, now: () => Date = (
       expectOk(r, `renew lease ${LEASE_NS}/${node}`);
       return;
     }
-    throw new LinkError('LINK_REFUSED', `renew lease ${LEASE_NS}/${node}: kept conflicting`);
+    throw new LinkError(LinkErrorCode.LINK_REFUSED, `renew lease ${LEASE_NS}/${node}: kept conflicting`);
   }
 
   return {

@@ -1,5 +1,19 @@
+import type { Database as Db } from 'better-sqlite3';
 import type { Logger } from '../../common/log.ts';
-import type { SqliteBackend } from './backend.ts';
+import type { Statements } from './statements.ts';
+
+/** What compaction needs of the backend (SqliteBackend satisfies it; no import back, no cycle). */
+export interface CompactionTarget {
+  readonly db: Db;
+  readonly statements: Statements;
+  readonly hub: { pinnedRevision(): number | undefined };
+  readonly revision: number;
+  readonly compactedRevision: number;
+  readonly closed: boolean;
+  setCompactRevision(revision: number): void;
+  /** Revisions written since the last call (the pacing input). */
+  takeWriteCount(): number;
+}
 
 export interface CompactOptions {
   log: Logger;
@@ -24,7 +38,7 @@ const yieldTurn = () => new Promise<void>((r) => setImmediate(r));
  * never cover fewer revisions than twice what was written meanwhile: compaction cannot fall behind. A cursor in `meta` lets an interrupted
  * compaction resume after a crash. Freed pages go back to the file system and the WAL is truncated.
  */
-export async function compactTo(b: SqliteBackend, requested: number, opts: CompactOptions): Promise<CompactResult> {
+export async function compactTo(b: CompactionTarget, requested: number, opts: CompactOptions): Promise<CompactResult> {
   const st = b.statements;
   const pinned = b.hub.pinnedRevision();
   const target = Math.min(requested, b.revision, pinned ?? Number.MAX_SAFE_INTEGER);
@@ -64,7 +78,7 @@ export async function compactTo(b: SqliteBackend, requested: number, opts: Compa
 }
 
 /** Returns free pages to the file system a few at a time, then truncates the WAL. */
-async function reclaim(b: SqliteBackend, maxChunkMs: number): Promise<void> {
+async function reclaim(b: CompactionTarget, maxChunkMs: number): Promise<void> {
   let pages = 256;
   while (!b.closed && b.statements.freelist.get()!.freelist_count > 0) {
     const t0 = performance.now();

@@ -1,5 +1,5 @@
-// The agent cache on SQLite: CRUD per kind, change notifications after commit, resume versions,
-// and durability across a SIGKILLed process.
+// The agent cache on SQLite: CRUD per kind, change notifications after commit, the resume
+// revision, and durability across a SIGKILLed process.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,11 +54,10 @@ describe('agent cache', () => {
       await cache.put('Pod', pod('b'));
       expect(seen.length).toBe(3);
 
-      expect(await cache.getResumeVersion('Pod')).toBeUndefined();
-      await cache.setResumeVersion('Pod', '42');
-      await cache.setResumeVersion('Pod', '43');
-      expect(await cache.getResumeVersion('Pod')).toBe('43');
-      expect(await cache.getResumeVersion('Secret')).toBeUndefined();
+      expect(await cache.resumeRevision()).toBeUndefined();
+      await cache.apply({ revision: '42', writes: [] });
+      await cache.apply({ revision: '43', writes: [] });
+      expect(await cache.resumeRevision()).toBe('43');
     } finally {
       await cache.close();
     }
@@ -83,7 +82,7 @@ describe('agent cache', () => {
       import { openAgentCache } from ${JSON.stringify(modulePath)};
       import { silentLogger } from ${JSON.stringify(logPath)};
       const cache = await openAgentCache({ file: ${JSON.stringify(file)}, log: silentLogger() });
-      await cache.setResumeVersion('Pod', '50');
+      await cache.apply({ revision: '50', writes: [] });
       // The listener runs after the commit: dying inside it must not lose the change it announces.
       cache.subscribe((c) => { if (c.name === 'p7') process.kill(process.pid, 'SIGKILL'); });
       for (let i = 0; i < 50; i++) await cache.put('Pod', { metadata: { name: 'p' + i, namespace: 'default', uid: 'u' + i } });
@@ -99,7 +98,7 @@ describe('agent cache', () => {
     try {
       expect((await cache.list('Pod')).map((p) => (p.metadata as { name: string }).name).sort()).toEqual(
         ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7']);
-      expect(await cache.getResumeVersion('Pod')).toBe('50');
+      expect(await cache.resumeRevision()).toBe('50');
     } finally {
       await cache.close();
     }

@@ -2,7 +2,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { checkTree } from '../../../scripts/check-deps.ts';
+import { checkTree, findCycles } from '../../../scripts/check-deps.ts';
 
 describe('check-deps', () => {
   let dir = '';
@@ -36,5 +36,24 @@ describe('check-deps', () => {
       'common/errors.ts': "import 'node:fs';\n",
     });
     expect(checkTree(src)).toEqual([]);
+  });
+
+  it('names an import cycle between files, type-only imports included', () => {
+    const src = tree({
+      'server/a.ts': "import type { B } from './b.ts';\nexport type A = B;\n",
+      'server/b.ts': "import { c } from './sub/c.ts';\nexport type B = number;\n",
+      'server/sub/c.ts': "import type { A } from '../a.ts';\nexport const c = 1;\n",
+      'server/d.ts': "import { c } from './sub/c.ts';\n",
+    });
+    const cycles = findCycles(src);
+    expect(cycles).toHaveLength(1);
+    const names = cycles[0]!.map((f) => f.slice(f.indexOf('server/')));
+    expect(names).toEqual(['server/a.ts', 'server/b.ts', 'server/sub/c.ts', 'server/a.ts']);
+  });
+
+  it('finds a file that imports itself, and no cycle in a tree without one', () => {
+    expect(findCycles(tree({ 'store/x.ts': "import './x.ts';\n" }))).toHaveLength(1);
+    rmSync(dir, { recursive: true, force: true });
+    expect(findCycles(tree({ 'store/x.ts': "import './y.ts';\n", 'store/y.ts': "import 'node:fs';\n" }))).toEqual([]);
   });
 });

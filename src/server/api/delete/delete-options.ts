@@ -4,6 +4,8 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { decodeObject, mediaType, readBody } from '../body.ts';
+import { checkBodyTypes } from '../body-types.ts';
+import { queryBool, queryInt } from '../query-params.ts';
 import { badRequest } from '../status.ts';
 
 export type Propagation = 'Background' | 'Foreground' | 'Orphan';
@@ -22,14 +24,12 @@ export async function readDeleteOptions(req: IncomingMessage, query: URLSearchPa
   if (body.kind !== undefined && body.kind !== 'DeleteOptions') {
     throw badRequest(`${String(body.kind)} in version "${String(body.apiVersion)}" cannot be handled as a DeleteOptions`);
   }
+  checkBodyTypes(body, { group: 'meta.k8s.io', version: 'v1', kind: 'DeleteOptions' });
   let grace: number | undefined = typeof body.gracePeriodSeconds === 'number' ? body.gracePeriodSeconds : undefined;
-  const qGrace = query.get('gracePeriodSeconds');
-  if (qGrace !== null && qGrace !== '') {
-    if (!/^-?\d+$/.test(qGrace)) throw badRequest(`gracePeriodSeconds: invalid value ${JSON.stringify(qGrace)}`);
-    grace = Number(qGrace);
-  }
+  const qGrace = queryInt(query, 'gracePeriodSeconds');
+  if (qGrace !== undefined) grace = qGrace;
   let propagation = (typeof body.propagationPolicy === 'string' ? body.propagationPolicy : query.get('propagationPolicy') ?? undefined) as string | undefined;
-  const orphan = typeof body.orphanDependents === 'boolean' ? body.orphanDependents : query.get('orphanDependents') === 'true' ? true : undefined;
+  const orphan = typeof body.orphanDependents === 'boolean' ? body.orphanDependents : queryBool(query, 'orphanDependents');
   if (orphan !== undefined && propagation !== undefined) {
     throw badRequest('DeleteOptions is invalid: propagationPolicy: Invalid value: "' + propagation + '": orphanDependents and deletionPropagation cannot be both set');
   }

@@ -4,6 +4,7 @@
  */
 import { decodeObject, mediaType, readBody } from '../body.ts';
 import { checkBodyKind } from '../body-kind.ts';
+import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { updateObject } from '../mutate.ts';
@@ -13,7 +14,9 @@ import { ApiError, badRequest } from '../status.ts';
 
 export async function createBinding(d: ApiDeps, c: Call): Promise<void> {
   const binding = await decodeObject(await readBody(c.req), mediaType(c.req));
-  checkBodyKind(binding, { group: '', version: 'v1', kind: 'Binding' });
+  const gvk = { group: '', version: 'v1', kind: 'Binding' };
+  checkBodyKind(binding, gvk);
+  checkBodyTypes(binding, gvk);
   const target = (binding.target ?? {}) as { kind?: unknown; name?: unknown };
   if (typeof target.name !== 'string' || target.name === '') throw badRequest('Binding.target.name: Required value');
   if (target.kind !== undefined && target.kind !== '' && target.kind !== 'Node') {

@@ -6,6 +6,7 @@
  */
 import { listPrefix } from '../../registry/index.ts';
 import { decodeObject, mediaType, readBody } from '../body.ts';
+import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { emptyPlan, planDelete } from '../delete/plan-delete.ts';
 import { decodeStored, labelsOf, metaString } from '../../storage/objects.ts';
@@ -23,6 +24,7 @@ export async function createEviction(d: ApiDeps, c: Call): Promise<void> {
   if (ev.apiVersion !== undefined && !EVICTION_VERSIONS.has(String(ev.apiVersion))) {
     throw badRequest(`the API version in the data (${String(ev.apiVersion)}) does not match the expected API version (policy/v1)`);
   }
+  checkBodyTypes(ev, { group: 'policy', version: 'v1', kind: 'Eviction' });
   const evName = metaString(ev, 'name');
   if (evName !== '' && evName !== c.info.name) throw badRequest(`name in URL does not match name in Eviction object`);
   const cur = await mustRead(d.store, c.resource, c.info.namespace, c.info.name);

@@ -5,7 +5,7 @@
 import type { TunnelRequest } from '../../../common/tunnel.ts';
 import type { StatusCause } from '../status.ts';
 import { badRequest, invalid } from '../status.ts';
-import { boolParam, intParam } from './query-values.ts';
+import { queryBool, queryInt } from '../query-params.ts';
 
 export type LogOptionFields = Omit<Extract<TunnelRequest, { kind: 'logs' }>, 'kind' | 'namespace' | 'name' | 'uid' | 'container'>;
 
@@ -13,9 +13,9 @@ export type LogOptionFields = Omit<Extract<TunnelRequest, { kind: 'logs' }>, 'ki
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
 
 export function parseLogOptions(q: URLSearchParams, pod: string): LogOptionFields {
-  const tailLines = intParam(q, 'tailLines');
-  const limitBytes = intParam(q, 'limitBytes');
-  const sinceSeconds = intParam(q, 'sinceSeconds');
+  const tailLines = queryInt(q, 'tailLines');
+  const limitBytes = queryInt(q, 'limitBytes');
+  const sinceSeconds = queryInt(q, 'sinceSeconds');
   const sinceTime = q.get('sinceTime') ?? undefined;
   if (sinceTime !== undefined && (!RFC3339.test(sinceTime) || Number.isNaN(Date.parse(sinceTime)))) {
     throw badRequest(`invalid value for sinceTime: ${JSON.stringify(sinceTime)} is not an RFC 3339 time`);
@@ -30,9 +30,9 @@ export function parseLogOptions(q: URLSearchParams, pod: string): LogOptionField
   }
   if (causes.length > 0) throw invalid('PodLogOptions', '', pod, causes);
   return {
-    follow: boolParam(q, 'follow'),
-    previous: boolParam(q, 'previous'),
-    timestamps: boolParam(q, 'timestamps'),
+    follow: queryBool(q, 'follow') ?? false,
+    previous: queryBool(q, 'previous') ?? false,
+    timestamps: queryBool(q, 'timestamps') ?? false,
     ...(tailLines === undefined ? {} : { tailLines }),
     ...(sinceSeconds === undefined ? {} : { sinceSeconds }),
     ...(sinceTime === undefined ? {} : { sinceTime }),

@@ -9,7 +9,7 @@
  */
 import { InvalidInputError } from '../../../common/errors.ts';
 import type { KubeObject } from '../../kinds/types.ts';
-import type { NodeStatsSample } from '../../link/node-stats.ts';
+import type { NodeStatsSample } from '../../../common/node-stats.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { labelsOf } from '../../storage/objects.ts';
 import { readCurrent } from '../../storage/read.ts';

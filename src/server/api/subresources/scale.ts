@@ -6,6 +6,7 @@
 import type { KubeObject } from '../../kinds/types.ts';
 import { readBody, decodeObject, mediaType } from '../body.ts';
 import { checkBodyKind } from '../body-kind.ts';
+import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { updateObject } from '../mutate.ts';
@@ -81,6 +82,7 @@ export async function writeScale(d: ApiDeps, c: Call, verb: 'update' | 'patch'):
   if (verb === 'update') {
     body = await decodeObject(raw, mediaType(c.req));
     checkBodyKind(body, SCALE_GVK);
+    checkBodyTypes(body, SCALE_GVK);
   }
 
   const result = await updateObject(d, c, {
@@ -91,6 +93,7 @@ export async function writeScale(d: ApiDeps, c: Call, verb: 'update' | 'patch'):
       if (!cur) throw new Error('scale of a missing object');
       const scale = scaleOf(c, cur);
       const desired: KubeObject = body ?? (pt ? applyPatchBody(pt, scale, raw, SCALE_GVK) : scale);
+      if (pt) checkBodyTypes(desired, SCALE_GVK);
       const replicas = (desired.spec as { replicas?: unknown } | undefined)?.replicas;
       if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
         throw invalid('Scale', 'autoscaling', c.info.name, [

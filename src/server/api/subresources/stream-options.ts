@@ -5,13 +5,14 @@
  */
 import type { PodRef, TunnelRequest } from '../../../common/tunnel.ts';
 import { badRequest } from '../status.ts';
-import { boolParam } from './query-values.ts';
+import { queryBool } from '../query-params.ts';
 
 type StreamKind = 'exec' | 'attach' | 'portforward';
 
 function streams(q: URLSearchParams): { stdin: boolean; stdout: boolean; stderr: boolean; tty: boolean } {
-  const tty = boolParam(q, 'tty');
-  const s = { stdin: boolParam(q, 'stdin'), stdout: boolParam(q, 'stdout'), stderr: boolParam(q, 'stderr') && !tty, tty };
+  const flag = (name: string): boolean => queryBool(q, name) ?? false;
+  const tty = flag('tty');
+  const s = { stdin: flag('stdin'), stdout: flag('stdout'), stderr: flag('stderr') && !tty, tty };
   if (!s.stdin && !s.stdout && !s.stderr) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
   return s;
 }

@@ -8,16 +8,17 @@
  * answered the kubelet's way by pod-stream.ts.
  */
 import { EdgeosError } from '../../../common/errors.ts';
+import { LinkErrorCode } from '../../../common/link/errors.ts';
 import { ApiError, badRequest, internalError, serviceUnavailable } from '../status.ts';
 
 /** The agent refused the stream (TUNNEL_FAILED); its message is the kubelet's. */
 export function isAgentRefusal(err: unknown): err is EdgeosError {
-  return err instanceof EdgeosError && err.code === 'TUNNEL_FAILED';
+  return err instanceof EdgeosError && err.code === LinkErrorCode.TUNNEL_FAILED;
 }
 
 export function tunnelApiError(err: unknown): ApiError {
   if (err instanceof ApiError) return err;
-  if (err instanceof EdgeosError && err.code === 'TUNNEL_NO_AGENT') return serviceUnavailable(err.message);
+  if (err instanceof EdgeosError && err.code === LinkErrorCode.TUNNEL_NO_AGENT) return serviceUnavailable(err.message);
   if (isAgentRefusal(err)) return badRequest(err.message);
   return internalError(err instanceof Error ? err.message : String(err), err);
 }

@@ -11,6 +11,7 @@ import { hasSubresource, objectKey } from '../../registry/index.ts';
 import { defaultAndValidate } from '../admit.ts';
 import { decodeObject, mediaType, readBody } from '../body.ts';
 import { checkBodyKind } from '../body-kind.ts';
+import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts';
@@ -103,6 +104,7 @@ export async function createObjectFrom(d: ApiDeps, c: Call, obj: KubeObject, dry
 export async function createObject(d: ApiDeps, c: Call): Promise<void> {
   const obj = await decodeObject(await readBody(c.req), mediaType(c.req));
   checkBodyKind(obj, c.resource);
+  checkBodyTypes(obj, c.resource);
   checkUnknownFields(c.resource, obj, fieldValidationParam(c.query), c.warnings);
   const created = await createObjectFrom(d, c, obj, queryDryRun(c.query));
   respondObject(d, c, 201, created);

@@ -20,6 +20,7 @@ import { objectView } from '../negotiate.ts';
 import { writeJson, writeJsonBytes } from '../respond.ts';
 import { listedObject, servedListJson } from '../../storage/stored-json.ts';
 import type { ListedObject } from '../../storage/types.ts';
+import { queryInt } from '../query-params.ts';
 import { parseResourceVersion } from '../resource-version.ts';
 import { ApiError, badRequest, expired } from '../status.ts';
 import { translateStoreError } from '../../storage/store-errors.ts';
@@ -69,8 +70,8 @@ export async function listObjects(d: ApiDeps, c: Call): Promise<void> {
   const r = c.resource;
   const filter = parseFilter(r, c.query);
   const prefix = listPrefix(r, c.info.namespace);
-  const limitParam = c.query.get('limit');
-  const limit = limitParam && /^\d+$/.test(limitParam) ? Number(limitParam) : 0;
+  // apiserver pages only for a positive limit; past 2^53 it is no limit at all (and SQLite's).
+  const limit = Math.min(Math.max(queryInt(c.query, 'limit') ?? 0, 0), Number.MAX_SAFE_INTEGER);
   const rv = parseResourceVersion(c.query.get('resourceVersion'));
   const match = c.query.get('resourceVersionMatch') ?? '';
   if (match !== '' && match !== 'Exact' && match !== 'NotOlderThan') {

@@ -10,12 +10,14 @@ import { ApplyRequestError, PatchError, applyConflictMessage, applyPatch as engi
 import type { ApplyConflict, GroupVersionKind, PatchType } from '../../patch/index.ts';
 import { readBody } from '../body.ts';
 import { checkBodyKind } from '../body-kind.ts';
+import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts';
 import { updateObject } from '../mutate.ts';
 import { rfc3339 } from '../../kinds/age.ts';
 import { respondObject } from '../present.ts';
+import { queryBool } from '../query-params.ts';
 import { ApiError, badRequest, unsupportedMediaType } from '../status.ts';
 import { createObjectFrom } from './create.ts';
 
@@ -71,9 +73,10 @@ export async function patchObject(d: ApiDeps, c: Call, subresource: '' | 'status
       throw translatePatchError(e);
     }
     checkBodyKind(cfg, r);
+    checkBodyTypes(cfg, r, { keepNulls: true });
     checkUnknownFields(r, cfg, validation, c.warnings);
     const manager = c.query.get('fieldManager') ?? '';
-    const force = c.query.get('force') === 'true';
+    const force = queryBool(c.query, 'force') ?? false;
     const run = (live: KubeObject | undefined): KubeObject => {
       let out;
       try {
@@ -83,6 +86,7 @@ export async function patchObject(d: ApiDeps, c: Call, subresource: '' | 'status
       }
       if (!out.ok) throw conflictError(out.conflicts);
       const obj = out.object;
+      checkBodyTypes(obj, r);
       // The stored object's resourceVersion is not a precondition unless the configuration sets one.
       if (obj.metadata && live && obj.metadata.resourceVersion === live.metadata?.resourceVersion && cfg.metadata?.resourceVersion === undefined) {
         delete obj.metadata.resourceVersion;
@@ -108,6 +112,7 @@ export async function patchObject(d: ApiDeps, c: Call, subresource: '' | 'status
       if (!cur) throw new Error('patch of a missing object');
       const rv = cur.metadata?.resourceVersion;
       const next = applyPatchBody(pt, cur, raw, gvk);
+      checkBodyTypes(next, r);
       checkUnknownFields(r, next, validation, c.warnings);
       // A patch that does not mention resourceVersion is unconditional: drop the value read from
       // the store so only a patched-in resourceVersion acts as a precondition.

@@ -1,6 +1,7 @@
 /** PUT: replace an object (or its status). metadata.resourceVersion in the body is a precondition. */
 import { decodeObject, mediaType, readBody } from '../body.ts';
 import { checkBodyKind } from '../body-kind.ts';
+import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts';
@@ -11,6 +12,7 @@ import { badRequest } from '../status.ts';
 export async function replaceObject(d: ApiDeps, c: Call, subresource: '' | 'status'): Promise<void> {
   const body = await decodeObject(await readBody(c.req), mediaType(c.req));
   checkBodyKind(body, c.resource);
+  checkBodyTypes(body, c.resource);
   checkUnknownFields(c.resource, body, fieldValidationParam(c.query), c.warnings);
   const name = body.metadata?.name;
   if (typeof name === 'string' && name !== '' && name !== c.info.name) {

@@ -22,6 +22,7 @@ import { parseFilter } from '../filter.ts';
 import type { ObjectFilter } from '../filter.ts';
 import { objectView } from '../negotiate.ts';
 import { decodeStored } from '../../storage/objects.ts';
+import { queryBool, queryInt } from '../query-params.ts';
 import { parseResourceVersion } from '../resource-version.ts';
 import { ApiError, internalError } from '../status.ts';
 import { expiredFor, translateStoreError } from '../../storage/store-errors.ts';
@@ -34,9 +35,10 @@ type EventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 const LINE_END = Buffer.from('}\n', 'utf8');
 
+/** timeoutSeconds when positive, else apiserver's default of 30–60 minutes. */
 function timeoutMs(query: URLSearchParams): number {
-  const t = query.get('timeoutSeconds');
-  if (t !== null && /^\d+$/.test(t) && Number(t) > 0) return Number(t) * 1000;
+  const t = queryInt(query, 'timeoutSeconds');
+  if (t !== undefined && t > 0) return t * 1000;
   return (30 * 60 + randomInt(30 * 60)) * 1000;
 }
 
@@ -66,8 +68,9 @@ export async function watchObjects(d: ApiDeps, c: Call): Promise<void> {
   const r = c.resource;
   const filter = parseFilter(r, c.query);
   const rv = parseResourceVersion(c.query.get('resourceVersion'));
-  const bookmarks = c.query.get('allowWatchBookmarks') === 'true';
-  const sendInitial = c.query.get('sendInitialEvents') === 'true';
+  const bookmarks = queryBool(c.query, 'allowWatchBookmarks') ?? false;
+  const sendInitial = queryBool(c.query, 'sendInitialEvents') ?? false;
+  const timeout = timeoutMs(c.query);
   const view = objectView(c.req.headers.accept);
   const include = view === 'table' ? includeObjectParam(c.query) : 'Metadata';
   const spec = view === 'table' ? tableSpecFor(r) : undefined;
@@ -146,7 +149,7 @@ export async function watchObjects(d: ApiDeps, c: Call): Promise<void> {
       if (!done && !res.writableEnded) res.write(encode('ERROR', err.toStatus()));
       finish();
     };
-    const timer = setTimeout(finish, timeoutMs(c.query));
+    const timer = setTimeout(finish, timeout);
     d.closing.addEventListener('abort', finish);
     c.req.on('close', finish);
     res.on('close', finish);

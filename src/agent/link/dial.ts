@@ -1,0 +1,60 @@
+/**
+ * How a joined agent reaches the server: a WebSocket at LINK_PATH over TLS, authenticated by the
+ * node's client certificate and pinned to the cluster CA. A server that answers the upgrade with
+ * an HTTP error (another protocol version, no node identity) is LINK_REFUSED with its Status
+ * message; one that cannot be reached or does not finish the handshake in 10 s (a SIGSTOPped
+ * server accepts TCP but never finishes TLS) is LINK_CLOSED.
+ */
+import { WebSocket } from 'ws';
+import { LinkError, LinkErrorCode } from '../../common/link/errors.ts';
+import { LINK_PATH, LINK_SUBPROTOCOL, MAX_MESSAGE_BYTES } from '../../common/link/protocol.ts';
+import type { LinkDialer } from '../../common/link/transport.ts';
+import { webSocketTransport } from '../../common/link/ws-transport.ts';
+
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+export interface LinkCredentials {
+  readonly caPem: string;
+  readonly certPem: string;
+  readonly keyPem: string;
+}
+
+/** Reads `credentials` at every dial, so a renewed certificate is used from the next connection on. */
+export function webSocketDialer(credentials: () => LinkCredentials): LinkDialer {
+  return async (server, signal) => {
+    const creds = credentials();
+    const target = new URL(LINK_PATH, server);
+    target.protocol = 'wss:';
+    const ws = new WebSocket(target, LINK_SUBPROTOCOL, {
+      ca: creds.caPem,
+      cert: creds.certPem,
+      key: creds.keyPem,
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      maxPayload: MAX_MESSAGE_BYTES,
+      perMessageDeflate: false,
+    });
+    ws.on('error', () => undefined); // the close handler reports
+    const onAbort = () => ws.terminate();
+    signal.addEventListener('abort', onAbort, { once: true });
+    ws.once('close', () => signal.removeEventListener('abort', onAbort));
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => (body += b.toString()));
+        res.on('end', () => {
+          let message = body;
+          try {
+            message = (JSON.parse(body) as { message?: string }).message ?? body;
+          } catch {
+            /* not a Status */
+          }
+          reject(new LinkError(LinkErrorCode.LINK_REFUSED, `the server refused the link (HTTP ${res.statusCode}): ${message}`));
+        });
+      });
+      ws.once('close', () => reject(new LinkError(LinkErrorCode.LINK_CLOSED, 'the connection closed before the link was up')));
+      ws.once('error', (err) => reject(new LinkError(LinkErrorCode.LINK_CLOSED, `cannot reach ${server}: ${err.message}`, { cause: err })));
+    });
+    return webSocketTransport(ws);
+  };
+}

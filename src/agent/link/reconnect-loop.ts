@@ -1,0 +1,74 @@
+/**
+ * The agent's reconnect loop: one connection at a time, for ever, with exponential backoff and
+ * equal jitter between attempts (backoff.ts), trying the token's servers in turn. A connection
+ * that stayed up STABLE_MS starts the backoff over.
+ */
+import { errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import { reconnectDelay } from './backoff.ts';
+import type { BackoffOptions } from './backoff.ts';
+
+/** A connection that stayed up this long resets the backoff. */
+const STABLE_MS = 10_000;
+
+export interface ReconnectLoopOptions {
+  readonly servers: readonly string[];
+  readonly backoff: BackoffOptions;
+  /**
+   * One connection to `server`: resolves when it ended, rejects when it could not be made or
+   * failed. It calls `up` once the connection is open (the stable time counts from there).
+   */
+  readonly connect: (server: string, signal: AbortSignal, up: () => void) => Promise<void>;
+  /** A connection attempt failed or a link ended. */
+  readonly onDisconnect: () => void;
+  readonly log: Logger;
+}
+
+export interface ReconnectLoop {
+  /** Resolves once stopped. */
+  readonly done: Promise<void>;
+  /** Stops after the current connection (the caller closes it); a wait between attempts ends at once. */
+  stop(): void;
+}
+
+export function startReconnectLoop(o: ReconnectLoopOptions): ReconnectLoop {
+  const abort = new AbortController();
+  let wake: (() => void) | undefined;
+
+  async function run(): Promise<void> {
+    const signal = abort.signal;
+    let attempt = 0;
+    while (!signal.aborted) {
+      const server = o.servers[attempt % o.servers.length]!;
+      let upAt: number | undefined;
+      try {
+        await o.connect(server, signal, () => (upAt = Date.now()));
+      } catch (err) {
+        if (!signal.aborted) o.log.warn({ server, err: errorMessage(err) }, 'link attempt failed');
+      }
+      if (signal.aborted) break;
+      o.onDisconnect();
+      if (upAt !== undefined && Date.now() - upAt >= STABLE_MS) attempt = 0;
+      const delay = reconnectDelay(attempt, o.backoff);
+      attempt++;
+      o.log.info({ delayMs: delay, attempt }, 'reconnecting to the server');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = undefined;
+    }
+  }
+
+  const done = run();
+  return {
+    done,
+    stop() {
+      abort.abort();
+      wake?.();
+    },
+  };
+}

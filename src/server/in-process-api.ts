@@ -1,0 +1,57 @@
+// The server's API called from inside its own process as a given user: the link's writes as a
+// node (status, events, Lease, registration). Each request is a real HTTP/1.1 exchange over an
+// in-memory stream pair handed to the same request handler as the HTTPS listener's, so it passes
+// authentication (the identity bound to the connection: auth/in-process.ts), authorization (the
+// Node authorizer, RBAC), admission and storage exactly like a kubelet's request, and is refused
+// the same way, without a TCP connection, a TLS handshake or a client certificate per node.
+import { createServer, request } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { duplexPair } from 'node:stream';
+import type { InProcessIdentities } from './auth/in-process.ts';
+import type { UserInfo } from './auth/types.ts';
+import type { ApiAs, ApiResponse } from './link/types.ts';
+
+export function createInProcessApi(o: { handle: (req: IncomingMessage, res: ServerResponse) => void; identities: InProcessIdentities }): ApiAs {
+  // Never listens: connections are handed to it one request at a time.
+  const server = createServer(o.handle);
+  return (user: UserInfo, userAgent: string) => ({
+    request(method, path, body, contentType = 'application/json') {
+      const [client, served] = duplexPair();
+      o.identities.bind(served, user);
+      server.emit('connection', served);
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      return new Promise<ApiResponse>((resolve, reject) => {
+        const req = request(
+          {
+            createConnection: () => client,
+            method,
+            path,
+            headers: {
+              host: 'in-process',
+              accept: 'application/json',
+              'user-agent': userAgent,
+              ...(text === undefined ? {} : { 'content-type': contentType, 'content-length': Buffer.byteLength(text) }),
+            },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('error', reject);
+            res.on('end', () => {
+              const raw = Buffer.concat(chunks).toString('utf8');
+              let parsed: unknown = raw;
+              try {
+                parsed = raw ? JSON.parse(raw) : undefined;
+              } catch {
+                /* not JSON: keep the text */
+              }
+              resolve({ status: res.statusCode ?? 0, body: parsed });
+            });
+          },
+        );
+        req.on('error', reject);
+        req.end(text);
+      });
+    },
+  });
+}

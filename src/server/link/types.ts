@@ -1,0 +1,101 @@
+/**
+ * The contracts of the server end of the link (docs/link.md): the node-scoped feed, the node's
+ * writes, the API they go through, and the link server the HTTPS listener hands upgrades to. What
+ * the API reads of the link lives in src/common (NodeTunnel in tunnel.ts, NodeStatsSource in
+ * node-stats.ts), so src/server/api never imports this folder.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '../../common/log.ts';
+import type { EventMessage, KubeObjectJson, LinkKind, NodeRegistration, ObjectChange } from '../../common/link/protocol.ts';
+import type { LinkTransport } from '../../common/link/transport.ts';
+import type { NodeStatsSource } from '../../common/node-stats.ts';
+import type { NodeTunnel } from '../../common/tunnel.ts';
+import type { Store } from '../../store/types.ts';
+import type { CredentialAuthenticator, UserInfo } from '../auth/types.ts';
+
+export type { NodeStatsSample, NodeStatsSource } from '../../common/node-stats.ts';
+
+// ---- the node-scoped feed (node-feed.ts) ----
+
+export interface FeedSink {
+  snapshot(revision: number, objects: { kind: LinkKind; object: KubeObjectJson }[]): void;
+  changes(revision: number, changes: ObjectChange[]): void;
+  bookmark(revision: number): void;
+  /** The feed stopped for good (store closed); the link should close. */
+  failed(err: Error): void;
+}
+
+export interface NodeFeedOptions {
+  readonly store: Store;
+  readonly node: string;
+  /** The agent's last revision; undefined = relist. */
+  readonly fromRevision: number | undefined;
+  readonly sink: FeedSink;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface NodeFeed {
+  /** How the feed started: from the agent's revision, or with a snapshot. */
+  readonly start: 'resume' | 'relist';
+  stop(): void;
+}
+
+// ---- the node's writes (node-writes.ts) ----
+
+export interface NodeWrites {
+  /** Creates the Node with these labels and taints; 'exists' when it is already registered. */
+  register(reg: NodeRegistration): Promise<'created' | 'exists'>;
+  podStatus(namespace: string, name: string, uid: string, status: Record<string, unknown>): Promise<void>;
+  podTerminated(namespace: string, name: string, uid: string): Promise<void>;
+  nodeStatus(status: Record<string, unknown>): Promise<void>;
+  event(e: EventMessage['event']): Promise<void>;
+  renewLease(durationSeconds: number): Promise<void>;
+}
+
+export interface ApiResponse {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+/** Requests to the server's own API as one user. */
+export interface ApiClient {
+  request(method: string, path: string, body?: unknown, contentType?: string): Promise<ApiResponse>;
+}
+
+/**
+ * The server's API called in its own process as `user` (src/server/in-process-api.ts): no socket,
+ * no TLS, no credential, but the same authentication result, authorization (Node authorizer,
+ * RBAC), admission and storage as a request over HTTPS. `userAgent` names the field manager.
+ */
+export type ApiAs = (user: UserInfo, userAgent: string) => ApiClient;
+
+// ---- the link server (link-server.ts) ----
+
+export interface LinkServerOptions {
+  readonly store: Store;
+  readonly authenticator: CredentialAuthenticator;
+  readonly log: Logger;
+  /** Where a node's writes go, as that node. */
+  readonly apiAs: ApiAs;
+  readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
+  readonly pingIntervalMs?: number;
+}
+
+export interface LinkServer {
+  /** True when the upgrade request is for the link (the caller hands it to handleUpgrade). */
+  matches(req: IncomingMessage): boolean;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /**
+   * A link for an agent in this process (the local agent of `edgeos server`), as `node`: the
+   * agent's end of an in-process transport whose server end is served like a WebSocket link.
+   */
+  connectInProcess(node: string): LinkTransport;
+  readonly tunnel: NodeTunnel;
+  /** Resource usage of the linked nodes, asked for on demand (metrics.k8s.io). */
+  readonly stats: NodeStatsSource;
+  /** Registers a joining node's Node as that node ('exists' when the name is taken). */
+  registerNode(node: string, reg: NodeRegistration): Promise<'created' | 'exists'>;
+  close(): Promise<void>;
+}
