@@ -3,7 +3,7 @@
  * and is not being deleted.
  */
 import type { ApiDeps } from './context.ts';
-import { decodeStored } from './objects.ts';
+import { decodeStored } from '../storage/objects.ts';
 import { ApiError, notFound } from './status.ts';
 import type { ResourceName } from './status.ts';
 

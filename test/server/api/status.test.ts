@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { translateStoreError } from '../../../src/server/api/store-errors.ts';
+import { translateStoreError } from '../../../src/server/storage/store-errors.ts';
 import { ApiError, invalid } from '../../../src/server/api/status.ts';
 import {
   ClosedError, CompactedError, ConflictError, FutureRevisionError, KeyExistsError, NotFoundError, ValueTooLargeError,

@@ -8,7 +8,7 @@ import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { updateObject } from '../mutate.ts';
-import { rfc3339 } from '../objects.ts';
+import { rfc3339 } from '../../kinds/age.ts';
 import { writeJson } from '../respond.ts';
 import { ApiError, badRequest } from '../status.ts';
 

@@ -21,8 +21,6 @@ import { streamRequest } from './stream-options.ts';
 import { isAgentRefusal, noTunnel, tunnelApiError } from './tunnel-errors.ts';
 import { upgradeHead } from './upgrade-head.ts';
 
-export const STREAM_SUBRESOURCES: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward']);
-
 /** Throws an ApiError (answered as plain HTTP) until the stream is open; resolves when it ends. */
 export async function servePodStream(
   d: ApiDeps, r: ResourceInfo, info: ResourceRequest, req: IncomingMessage, socket: Duplex, head: Buffer, log: Logger,

@@ -15,7 +15,7 @@ import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts';
 import { updateObject } from '../mutate.ts';
-import { rfc3339 } from '../objects.ts';
+import { rfc3339 } from '../../kinds/age.ts';
 import { respondObject } from '../present.ts';
 import { queryBool } from '../query-params.ts';
 import { ApiError, badRequest, unsupportedMediaType } from '../status.ts';
