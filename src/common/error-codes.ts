@@ -133,7 +133,7 @@ const declared = {
   PKI_MISMATCH: { subsystem: 'server', raisedAs: 'PkiError', meaning: 'A key does not belong to its certificate, or a certificate was not issued by the cluster CA.' },
   PKI_BAD_CSR: { subsystem: 'server', raisedAs: 'PkiError', meaning: 'A certificate signing request is malformed or its signature does not verify.' },
   PKI_WRITE_FAILED: { subsystem: 'server', raisedAs: 'PkiError', meaning: 'Writing a certificate or key failed.' },
-  API_STATUS: { subsystem: 'server', raisedAs: 'ApiError (api/status.ts)', meaning: 'A request fails with a Kubernetes Status; its HTTP status, reason and details say which.' },
+  API_STATUS: { subsystem: 'server', raisedAs: 'ApiError (storage/status.ts)', meaning: 'A request fails with a Kubernetes Status; its HTTP status, reason and details say which.' },
   KIND_FIELD_REJECTED: { subsystem: 'server', raisedAs: 'FieldRejectedError', meaning: "A kind's write hook refused a field, e.g. a ClusterIP or NodePort that is taken or out of range; the API answers 422 Invalid." },
   KIND_ALLOCATION_FAILED: { subsystem: 'server', raisedAs: 'AllocationFailedError', meaning: "A kind's write hook could not allocate what the write needs (the ClusterIP or NodePort range is full); the API answers 500." },
   PATCH_UNPARSABLE: { subsystem: 'server', raisedAs: 'PatchError', meaning: 'A patch body is not JSON/YAML of the shape its patch type requires (400).' },

@@ -10,7 +10,7 @@ import type { Call } from './context.ts';
 import { convertsForm, fromBehaviorForm, toBehaviorForm } from '../storage/convert.ts';
 import { crSchemaErrors } from './crds/cr-schema.ts';
 import { metaString } from '../storage/objects.ts';
-import { invalid } from './status.ts';
+import { invalid } from '../storage/status.ts';
 
 // Finalizers Kubernetes itself uses without a domain (apimachinery's standard finalizers).
 const STANDARD_FINALIZERS = new Set(['kubernetes', 'orphan', 'foregroundDeletion']);

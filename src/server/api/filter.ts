@@ -8,7 +8,7 @@ import type { FieldSelector } from './selectors/field-selector.ts';
 import { parseLabelSelector } from './selectors/label-selector.ts';
 import type { LabelSelector } from './selectors/label-selector.ts';
 import { supportedFields } from './selectors/supported-fields.ts';
-import { badRequest } from './status.ts';
+import { badRequest } from '../storage/status.ts';
 
 export interface ObjectFilter {
   readonly label: LabelSelector;

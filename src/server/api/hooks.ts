@@ -6,7 +6,7 @@ import { FieldRejectedError } from '../kinds/field-errors.ts';
 import { present } from '../kinds/types.ts';
 import type { KubeObject, WriteHooks } from '../kinds/types.ts';
 import type { ResourceInfo } from '../registry/index.ts';
-import { invalid } from './status.ts';
+import { invalid } from '../storage/status.ts';
 
 const cache = new WeakMap<ResourceInfo, WriteHooks>();
 

@@ -18,7 +18,7 @@ import { fieldManagerOf, recordUpdate } from './managed-fields.ts';
 import { decodeStored, encodeForStore, finalizersOf, meta, metaString } from '../storage/objects.ts';
 import { rfc3339 } from '../kinds/age.ts';
 import { readCurrent } from '../storage/read.ts';
-import { badRequest, conflict, notFound } from './status.ts';
+import { badRequest, conflict, notFound } from '../storage/status.ts';
 import { translateStoreError } from '../storage/store-errors.ts';
 
 export interface UpdateRequest {

@@ -4,8 +4,8 @@
  */
 import type { ApiDeps } from './context.ts';
 import { decodeStored } from '../storage/objects.ts';
-import { ApiError, notFound } from './status.ts';
-import type { ResourceName } from './status.ts';
+import { ApiError, notFound } from '../storage/status.ts';
+import type { ResourceName } from '../storage/status.ts';
 
 const NAMESPACES = { group: '', plural: 'namespaces' } as const;
 

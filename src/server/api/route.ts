@@ -6,7 +6,7 @@
 import { present } from '../kinds/types.ts';
 import type { ComputedSource } from '../kinds/types.ts';
 import type { ApiDeps, Call } from './context.ts';
-import { methodNotAllowed, pathNotFound } from './status.ts';
+import { methodNotAllowed, pathNotFound } from '../storage/status.ts';
 import { createBinding } from './subresources/binding.ts';
 import { createEviction } from './subresources/eviction.ts';
 import { serveMetrics } from './subresources/metrics.ts';

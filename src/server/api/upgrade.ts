@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HandlerDeps } from './handler.ts';
 import { admitRequest, newRequestId, resolveResource } from './handler.ts';
-import { ApiError, internalError, pathNotFound } from './status.ts';
+import { ApiError, internalError, pathNotFound } from '../storage/status.ts';
 import { nodeTunnelError } from './subresources/node-tunnel.ts';
 import { servePodStream } from './subresources/pod-stream.ts';
 

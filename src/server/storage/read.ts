@@ -1,7 +1,7 @@
 /** Reading one object from the store: decoded with apiserver's errors, or raw for the authorizers. */
 import type { Logger } from '../../common/log.ts';
 import type { KeyValue, Store } from '../../store/types.ts';
-import { notFound } from '../api/status.ts';
+import { notFound } from './status.ts';
 import { objectKey } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 import { decodeStored } from './objects.ts';

@@ -6,8 +6,8 @@ import {
   ClosedError, CompactedError, ConflictError, DatabaseError, FutureRevisionError, InvalidKeyError,
   KeyExistsError, NotFoundError, ValueTooLargeError,
 } from '../../store/errors.ts';
-import { ApiError, alreadyExists, badRequest, conflict, expired, internalError, notFound, serviceUnavailable } from '../api/status.ts';
-import type { ResourceName } from '../api/status.ts';
+import { ApiError, alreadyExists, badRequest, conflict, expired, internalError, notFound, serviceUnavailable } from './status.ts';
+import type { ResourceName } from './status.ts';
 
 export function translateStoreError(err: unknown, r: ResourceName, name: string): unknown {
   if (err instanceof KeyExistsError) return alreadyExists(r, name);

@@ -4,8 +4,9 @@
  * key's modRevision, as in Kubernetes' etcd3 storage), conversion between a served version and the
  * stored form (convert.ts), serving stored bytes without re-encoding (stored-json.ts), reading one
  * object (read.ts) and the mapping of store errors to Kubernetes Status errors (store-errors.ts).
- * Nothing here knows HTTP requests; the API's Status vocabulary (api/status.ts) is the one thing it
- * shares with the API.
+ * Nothing here knows HTTP requests. The Kubernetes Status vocabulary (status.ts: ApiError and the
+ * Status constructors) lives here too, below the API that answers with it, so that storage imports
+ * nothing of api.
  */
 import type { KeyValue } from '../../store/types.ts';
 import type { KubeObject } from '../kinds/types.ts';

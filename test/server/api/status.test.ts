@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { translateStoreError } from '../../../src/server/storage/store-errors.ts';
-import { ApiError, invalid } from '../../../src/server/api/status.ts';
+import { ApiError, invalid } from '../../../src/server/storage/status.ts';
 import {
   ClosedError, CompactedError, ConflictError, DatabaseError, FutureRevisionError, KeyExistsError, NotFoundError, ValueTooLargeError,
 } from '../../../src/store/errors.ts';

@@ -29,7 +29,7 @@ import { hooksFor } from '../hooks.ts';
 import { encodeForStore, finalizersOf, meta, metaString } from '../../storage/objects.ts';
 import { rfc3339 } from '../../kinds/age.ts';
 import type { Current } from '../../storage/types.ts';
-import { conflict } from '../status.ts';
+import { conflict } from '../../storage/status.ts';
 import type { DeleteOptions, Propagation } from './delete-options.ts';
 
 /** metav1.FinalizerOrphanDependents and metav1.FinalizerDeleteDependents. */

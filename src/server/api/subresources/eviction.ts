@@ -13,7 +13,7 @@ import { decodeStored, labelsOf, metaString } from '../../storage/objects.ts';
 import { mustRead } from '../../storage/read.ts';
 import { writeJson } from '../respond.ts';
 import { selectorFromObject } from '../selectors/label-selector.ts';
-import { badRequest, tooManyRequests } from '../status.ts';
+import { badRequest, tooManyRequests } from '../../storage/status.ts';
 import { translateStoreError } from '../../storage/store-errors.ts';
 
 const EVICTION_VERSIONS = new Set(['policy/v1', 'policy/v1beta1']);

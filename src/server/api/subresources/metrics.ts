@@ -16,7 +16,7 @@ import { readCurrent } from '../../storage/read.ts';
 import { writeJson } from '../respond.ts';
 import { parseLabelSelector } from '../selectors/label-selector.ts';
 import type { LabelSelector } from '../selectors/label-selector.ts';
-import { badRequest, notFound } from '../status.ts';
+import { badRequest, notFound } from '../../storage/status.ts';
 
 const API_VERSION = 'metrics.k8s.io/v1beta1';
 

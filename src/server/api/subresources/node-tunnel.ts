@@ -8,7 +8,7 @@ import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
 import type { ResourceRequest } from '../request-info.ts';
 import { mustRead } from '../../storage/read.ts';
-import { ApiError, badRequest } from '../status.ts';
+import { ApiError, badRequest } from '../../storage/status.ts';
 
 /** `of`: whether the object is the node itself (nodes/proxy) or a pod on it (a pods/log upgrade). */
 export async function nodeTunnelError(d: ApiDeps, r: ResourceInfo, info: ResourceRequest, of: 'node' | 'pod'): Promise<ApiError> {

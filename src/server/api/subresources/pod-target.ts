@@ -11,8 +11,8 @@ import type { KubeObject } from '../../kinds/types.ts';
 import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
 import { mustRead } from '../../storage/read.ts';
-import { badRequest } from '../status.ts';
-import type { ApiError } from '../status.ts';
+import { badRequest } from '../../storage/status.ts';
+import type { ApiError } from '../../storage/status.ts';
 
 export interface PodTarget {
   readonly ref: PodRef;

@@ -8,7 +8,7 @@ import { decodeObject, mediaType, readBody } from '../body.ts';
 import { checkBodyKind } from '../body-kind.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { writeJson } from '../respond.ts';
-import { badRequest } from '../status.ts';
+import { badRequest } from '../../storage/status.ts';
 
 type Json = Record<string, unknown>;
 

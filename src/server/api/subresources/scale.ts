@@ -14,7 +14,7 @@ import { meta } from '../../storage/objects.ts';
 import { mustRead } from '../../storage/read.ts';
 import { writeJson } from '../respond.ts';
 import { formatLabelSelector, selectorFromObject } from '../selectors/label-selector.ts';
-import { badRequest, invalid } from '../status.ts';
+import { badRequest, invalid } from '../../storage/status.ts';
 import { applyPatchBody, patchTypeOf } from '../verbs/patch.ts';
 
 const SCALE_GVK = { group: 'autoscaling', version: 'v1', kind: 'Scale' };

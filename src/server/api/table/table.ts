@@ -11,7 +11,7 @@ import type { KubeObject, TableColumn, TableSpec } from '../../kinds/types.ts';
 import type { PrinterColumn, ResourceInfo } from '../../registry/index.ts';
 import type { ListMetaOut } from '../../storage/types.ts';
 import { convertsForm, toBehaviorForm } from '../../storage/convert.ts';
-import { badRequest } from '../status.ts';
+import { badRequest } from '../../storage/status.ts';
 import { evaluateJsonPath } from './json-path.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';

@@ -21,7 +21,7 @@ import { requireActiveNamespace } from '../namespace-check.ts';
 import { decodeStored, encodeForStore, meta, metaString } from '../../storage/objects.ts';
 import { rfc3339 } from '../../kinds/age.ts';
 import { respondObject } from '../present.ts';
-import { alreadyExists, badRequest, invalid } from '../status.ts';
+import { alreadyExists, badRequest, invalid } from '../../storage/status.ts';
 import { translateStoreError } from '../../storage/store-errors.ts';
 
 // apimachinery's SimpleNameGenerator: 5 characters without vowels or confusable digits.

@@ -4,7 +4,7 @@ import { decodeStored } from '../../storage/objects.ts';
 import { respondObject } from '../present.ts';
 import { readCurrent, readStored } from '../../storage/read.ts';
 import { writeJsonBytes } from '../respond.ts';
-import { notFound } from '../status.ts';
+import { notFound } from '../../storage/status.ts';
 import { servedJson } from '../../storage/stored-json.ts';
 
 /**

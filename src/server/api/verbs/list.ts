@@ -22,7 +22,7 @@ import { listedObject, servedListJson } from '../../storage/stored-json.ts';
 import type { ListedObject } from '../../storage/types.ts';
 import { queryInt } from '../query-params.ts';
 import { parseResourceVersion } from '../resource-version.ts';
-import { ApiError, badRequest, expired } from '../status.ts';
+import { ApiError, badRequest, expired } from '../../storage/status.ts';
 import { translateStoreError } from '../../storage/store-errors.ts';
 import { CompactedError } from '../../../store/errors.ts';
 import type { ListMetaOut } from '../../storage/types.ts';

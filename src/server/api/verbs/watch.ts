@@ -24,7 +24,7 @@ import { objectView } from '../negotiate.ts';
 import { decodeStored } from '../../storage/objects.ts';
 import { queryBool, queryInt } from '../query-params.ts';
 import { parseResourceVersion } from '../resource-version.ts';
-import { ApiError, internalError } from '../status.ts';
+import { ApiError, internalError } from '../../storage/status.ts';
 import { expiredFor, translateStoreError } from '../../storage/store-errors.ts';
 import { listedObject, servedParts } from '../../storage/stored-json.ts';
 import type { ListedObject } from '../../storage/types.ts';
