@@ -4,6 +4,7 @@ import { endpointsController } from './endpoints/endpoints-controller.ts';
 import { garbageCollectorController } from './gc/garbage-collector.ts';
 import { namespaceController } from './namespace/namespace-controller.ts';
 import { nodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
+import { nodePoolController } from './pools/node-pool-controller.ts';
 import { schedulerController } from './scheduler/scheduler.ts';
 import type { ControllerDescriptor } from './types.ts';
 import { workloadControllers } from './workloads/index.ts';
@@ -20,4 +21,5 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
   namespaceController,
   garbageCollectorController,
   ...workloadControllers,
+  nodePoolController,
 ];

@@ -31,9 +31,12 @@ function validateSpec(obj: KubeObject): FieldError[] {
   errs.push(...validateTaintList(spec.taints, 'spec.taints'));
   const seen = new Set<string>();
   maps(spec.taints).forEach((t, i) => {
-    const id = `${str(t.key) ?? ''}:${str(t.effect) ?? ''}`;
+    const key = str(t.key) ?? '';
+    const id = `${key}:${str(t.effect) ?? ''}`;
     if (seen.has(id)) errs.push(duplicate(`spec.taints[${i}]`, id));
     seen.add(id);
+    // The node lifecycle controller owns these keys (not-ready, unreachable, pressure…) and would take them off again.
+    if (key.startsWith('node.kubernetes.io/')) errs.push(forbidden(`spec.taints[${i}].key`, 'node.kubernetes.io/ taints are the node lifecycle controller\'s'));
   });
   return errs;
 }
