@@ -5,6 +5,7 @@ import { garbageCollectorController } from './gc/garbage-collector.ts';
 import { namespaceController } from './namespace/namespace-controller.ts';
 import { nodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { nodePoolController } from './pools/node-pool-controller.ts';
+import { poolSetController } from './pools/pool-set-controller.ts';
 import { schedulerController } from './scheduler/scheduler.ts';
 import type { ControllerDescriptor } from './types.ts';
 import { workloadControllers } from './workloads/index.ts';
@@ -22,4 +23,5 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
   garbageCollectorController,
   ...workloadControllers,
   nodePoolController,
+  poolSetController,
 ];

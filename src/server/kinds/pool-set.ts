@@ -181,7 +181,7 @@ export const poolSet = defineKind({
     columns: [
       NAME_COLUMN,
       col('Ready', 'Pools whose workload has all its replicas ready, of the pools with a workload.'),
-      col('Updated', 'Pools whose workload runs the current template and tweaks, of the pools with a workload.'),
+      col('Updated', 'Pools whose workload rolled out the current template and tweaks, of the pools with a workload.'),
       col('Status', 'Ready, NotReady, RollingOut, Paused, Halted (a pool missed its progress deadline), PoolNotFound, WorkloadFailure or Pending.'),
       AGE_COLUMN,
       col('Kind', 'The kind of workload each pool runs.', 1),

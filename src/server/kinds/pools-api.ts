@@ -198,7 +198,7 @@ export interface PoolSetStatus {
   totalWorkloads?: number;
   /** Pools whose workload has all its replicas ready. */
   readyWorkloads?: number;
-  /** Pools whose workload was written from the current template and tweaks and has every replica updated. */
+  /** Pools whose workload was written from the current template and tweaks and has rolled out: every replica updated and ready, no old one left. */
   updatedWorkloads?: number;
   /** One entry per pool with a workload. */
   pools?: Array<PoolWorkloadStatus>;
@@ -220,6 +220,8 @@ export interface PoolWorkloadStatus {
   readyReplicas?: number;
   /** Replicas that run the workload's current template. */
   updatedReplicas?: number;
+  /** The workload has had all its replicas updated and ready since it was last written: this pool's part of the rollout is done. */
+  rolledOut?: boolean;
 }
 
 /** PoolSetCondition describes one aspect of the PoolSet's state. */
