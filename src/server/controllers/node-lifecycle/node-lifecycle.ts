@@ -7,9 +7,10 @@
 // not ready that long they get the NoExecute taint and taint eviction deletes the pods that do not
 // tolerate it. When the Lease is renewed again, the conditions this controller set are restored
 // and the taints go; pods are left alone. Node pools (apps.edgeos.io/v1 NodePool): nodes of a Cloud
-// pool opt in with 5 minutes unless they say otherwise; and a pool whose nodes are all not ready is
-// cut off from the server, not failed — no NoExecute taint for any of its nodes (kube's zone
-// "full disruption" rule), so none of its pods is evicted or rescheduled.
+// pool opt in with 5 minutes unless they say otherwise; and a pool none of whose other nodes has
+// been heard from since this one went not ready is cut off from the server, not failed — no
+// NoExecute taint for any of its nodes (kube's zone "full disruption" rule), so none of its pods is
+// evicted or rescheduled.
 import { parseDuration } from '../duration.ts';
 import { controllerFromRun } from '../lifecycle.ts';
 import { createWorkQueue } from '../work-queue.ts';
@@ -136,10 +137,19 @@ export function createNodeLifecycle(ctx: ControllerContext): Controller {
       return pool ? nodePools.get(undefined, pool) : undefined;
     }
 
-    /** Every node of the node's pool is not ready: the site lost the server, not its nodes. */
-    function poolCutOff(node: Node): boolean {
+    /**
+     * The node's pool is cut off from the server rather than this node failed: no other member is
+     * Ready and has been heard from (its Lease or heartbeat changed) since this node stopped being
+     * ready. A member whose Ready condition is still True only because its own grace period has not
+     * run out yet went silent with the rest of the site, so it is no evidence that the site is up.
+     */
+    function poolCutOff(node: Node, notReadySince: number): boolean {
       const pool = poolOfNode(node)?.metadata.name;
-      return pool !== undefined && nodes.byIndex(POOL_INDEX, pool).every((n) => readyCondition(n)?.status !== 'True');
+      if (pool === undefined) return false;
+      return !nodes.byIndex(POOL_INDEX, pool).some((n) => {
+        const other = n.metadata.name ?? '';
+        return other !== node.metadata.name && readyCondition(n)?.status === 'True' && (health.get(other)?.probe ?? 0) > notReadySince;
+      });
     }
 
     async function sync(name: string): Promise<void> {
@@ -172,8 +182,9 @@ export function createNodeLifecycle(ctx: ControllerContext): Controller {
       const evictAfter = evictAfterText !== undefined ? parseDuration(evictAfterText) : cloud;
       if (evictAfterText !== undefined && evictAfter === undefined) log.warn({ node: name, value: evictAfterText }, `${EVICT_AFTER_ANNOTATION} is not a duration such as 5m; ignored`);
       const noExec = noExecuteTaint(node);
-      if (noExec && evictAfter !== undefined && ready && !poolCutOff(node)) {
-        const since = Date.parse(ready.lastTransitionTime ?? '') || now;
+      const notReadySince = Date.parse(ready?.lastTransitionTime ?? '') || now;
+      if (noExec && evictAfter !== undefined && ready && !poolCutOff(node, notReadySince)) {
+        const since = notReadySince;
         const left = since + evictAfter - now;
         if (left <= 0) wanted.push(noExec);
         else recheck = left;
