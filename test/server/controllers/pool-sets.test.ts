@@ -232,7 +232,8 @@ spec:
   }, 60_000);
 });
 
-const ROLL = (image: string, extra = '') => `
+// A long progress deadline where pools are meant to get ready (a loaded machine must not halt them), a short one to see a halt.
+const ROLL = (image: string, extra = '', deadline = 90) => `
 apiVersion: apps.edgeos.io/v1
 kind: PoolSet
 metadata: {name: roll}
@@ -240,7 +241,7 @@ spec:
   pools: [p1, p2, p3, p4, p5]
   canaryPools: [p3]
   maxConcurrentPools: 2
-  progressDeadlineSeconds: 6
+  progressDeadlineSeconds: ${deadline}
 ${extra}
   workload:
     workloadTemplate:
@@ -298,7 +299,7 @@ describe('pool-by-pool rollout', () => {
   }, 150_000);
 
   it('halts on a canary that never gets ready: no other pool is touched; a condition and a Warning say so', async () => {
-    expect((await k(['apply', '-f', '-'], ROLL('registry.example/never-ready:3'))).stderr).toBe('');
+    expect((await k(['apply', '-f', '-'], ROLL('registry.example/never-ready:3', '', 6))).stderr).toBe('');
     const halted = await waitFor(async () => {
       const x = await c.client.get(poolSets, 'roll');
       return cond(x, 'Progressing')?.reason === 'ProgressDeadlineExceeded' ? x : undefined;
