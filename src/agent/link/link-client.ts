@@ -8,6 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import { WebSocket } from 'ws';
+import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import { EdgeosError, errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { LinkError } from '../../common/link/errors.ts';
@@ -33,7 +34,7 @@ import type { BackoffOptions } from './backoff.ts';
 import { StatusQueue } from './status-queue.ts';
 import type { QueuedReport } from './status-queue.ts';
 
-const KINDS: readonly CachedKind[] = ['Pod', 'ConfigMap', 'Secret', 'ServiceAccount', 'Node'];
+const KINDS: readonly CachedKind[] = ['Pod', 'ConfigMap', 'Secret', 'ServiceAccount', 'Node', 'Service', 'EndpointSlice'];
 /** The revision the link resumes from is stored under this kind (the feed has one revision for all). */
 const RESUME_KIND: CachedKind = 'Pod';
 /** Undelivered reports are retried this often while connected. */
@@ -61,6 +62,8 @@ export interface LinkClientOptions {
   readonly backoff?: BackoffOptions;
   readonly pingIntervalMs?: number;
   readonly leaseIntervalMs?: number;
+  /** The cluster's Service networking, as the server's answer to each hello tells it. */
+  readonly onNetwork?: (network: ClusterNetwork) => void;
 }
 
 export interface LinkStats {
@@ -399,6 +402,7 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       const hello = requestOn(c, { type: 'hello', protocol: LINK_PROTOCOL_VERSION, ...(fromRevision ? { fromRevision } : {}), ...(o.register ? { register: o.register } : {}) });
       const ack = await Promise.race([hello, closed.then(() => Promise.reject(new LinkError('LINK_CLOSED', 'the link closed during hello')))]);
       if (ack.start === 'resume') stats.resumes++;
+      if (ack.network) o.onNetwork?.(ack.network);
       stats.connects++;
       log.info({ server: url, start: ack.start, fromRevision }, 'linked to the server');
       const renew = () =>

@@ -5,6 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
+import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { LINK_PATH, LINK_SUBPROTOCOL, MAX_MESSAGE_BYTES } from '../../common/link/protocol.ts';
@@ -30,6 +31,8 @@ export interface LinkServerOptions {
   readonly caPem: () => string;
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly pingIntervalMs?: number;
+  /** The cluster's Service networking, told to every agent when it links. */
+  readonly network?: ClusterNetwork;
 }
 
 export interface LinkServer {
@@ -99,6 +102,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
         signNodeCsr: o.signNodeCsr,
         log,
         ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
+        ...(o.network ? { network: o.network } : {}),
         onClose: (s) => {
           registry.remove(s);
           // A replaced link closing leaves the newer link's sample alone.

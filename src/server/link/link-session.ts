@@ -6,6 +6,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
+import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import { errorMessage } from '../../common/errors.ts';
 import { EdgeosError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -28,6 +29,8 @@ export interface LinkSessionOptions {
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly log: Logger;
   readonly pingIntervalMs?: number;
+  /** The cluster's Service networking, told to the agent in the hello's ack. */
+  readonly network?: ClusterNetwork;
   /** Called once when the session ended, for the registry. */
   readonly onClose: (session: LinkSession) => void;
 }
@@ -198,7 +201,7 @@ export class LinkSession {
       const ackOnce = (start: 'resume' | 'relist') => {
         if (acked) return;
         acked = true;
-        this.ack(msg.id, { start });
+        this.ack(msg.id, { start, ...(this.o.network ? { network: this.o.network } : {}) });
       };
       const feed = await startNodeFeed({
         store: this.o.store,
