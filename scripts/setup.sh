@@ -12,18 +12,21 @@ want_test=0
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # Debian packages. containerd/runc/CNI run pods; busybox-static builds the offline test and pause
-# images; iproute2/iptables are what the CNI plugins drive.
+# images; iproute2/iptables are what the CNI plugins drive; nftables (nft) programs the Service
+# datapath and conntrack flushes stale UDP flows of Services (docs/services.md).
 # binutils: strip for the single executable (strip before injection); the aarch64 strip builds the
 # arm64 one on this machine.
-pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables xz-utils zstd ca-certificates
+pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables nftables conntrack xz-utils zstd ca-certificates
       binutils binutils-aarch64-linux-gnu)
 if [ "$want_test" = 1 ]; then
   # docker-registry + skopeo: a real registry on 127.0.0.1 for pull tests; qemu and the arm64 C/C++
   # runtime libraries: the arm64 executable's code cache and its smoke test; shellcheck: the
   # installer lint; systemd: `systemd-analyze verify` of the unit (systemd itself never runs here);
-  # python3: bcrypt for the registry's htpasswd; bsdutils: `script` gives kubectl exec -t a tty.
+  # python3: bcrypt for the registry's htpasswd; bsdutils: `script` gives kubectl exec -t a tty;
+  # dnsmasq: the upstream resolver of the DNS tests and bench/services' DNS baseline; iperf3:
+  # bench/services' throughput through a ClusterIP.
   pkgs+=(docker-registry skopeo qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross shellcheck systemd
-         python3 bsdutils)
+         python3 bsdutils dnsmasq iperf3)
 fi
 missing=()
 for p in "${pkgs[@]}"; do

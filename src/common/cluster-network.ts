@@ -55,6 +55,11 @@ export function cidrContains(cidr: string, ip: string): boolean {
   return !!c && n !== undefined && n >= c.base && n < c.base + c.size;
 }
 
+/** The first address of the Service CIDR: the `kubernetes` Service's ClusterIP (as kube-apiserver). */
+export function kubernetesServiceIp(n: Pick<ClusterNetwork, 'serviceCidr'>): string {
+  return intToIpv4(parseIpv4Cidr(n.serviceCidr)!.base + 1);
+}
+
 const domainRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /**

@@ -3,6 +3,8 @@
 // config.Control split). Runtime state (listeners, the store) never lives here.
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { resolveClusterNetwork } from '../common/cluster-network.ts';
+import type { ClusterNetwork } from '../common/cluster-network.ts';
 import { InvalidInputError } from '../common/errors.ts';
 import { parseDuration } from './controllers/duration.ts';
 
@@ -18,6 +20,10 @@ export interface RawServerFlags {
   readonly disableAgent?: boolean;
   readonly disableControllers?: boolean;
   readonly nodeMonitorGracePeriod?: string;
+  readonly serviceCidr?: string;
+  readonly clusterDns?: string;
+  readonly clusterDomain?: string;
+  readonly serviceNodePortRange?: string;
   readonly logLevel?: string;
 }
 
@@ -37,6 +43,8 @@ export interface ServerConfig {
   /** How often node health is checked: kube's 5 s, shorter for short grace periods (tests). */
   readonly nodeMonitorPeriodMs: number;
   readonly logLevel: string;
+  /** --service-cidr, --cluster-dns, --cluster-domain, --service-node-port-range (K3s's flags). */
+  readonly network: ClusterNetwork;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
   readonly paths: {
@@ -74,6 +82,10 @@ const sources = {
   disableAgent: ['--disable-agent', 'EDGEOS_DISABLE_AGENT'],
   disableControllers: ['--disable-controllers', 'EDGEOS_DISABLE_CONTROLLERS'],
   nodeMonitorGracePeriod: ['--node-monitor-grace-period', 'EDGEOS_NODE_MONITOR_GRACE_PERIOD'],
+  serviceCidr: ['--service-cidr', 'EDGEOS_SERVICE_CIDR'],
+  clusterDns: ['--cluster-dns', 'EDGEOS_CLUSTER_DNS'],
+  clusterDomain: ['--cluster-domain', 'EDGEOS_CLUSTER_DOMAIN'],
+  serviceNodePortRange: ['--service-node-port-range', 'EDGEOS_SERVICE_NODE_PORT_RANGE'],
   logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
 } as const;
 
@@ -192,6 +204,11 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
   if (level && !LOG_LEVELS.includes(logLevel)) {
     throw bad(level.from, `${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
+  const [cidr, dns, domain, ports] = (['serviceCidr', 'clusterDns', 'clusterDomain', 'serviceNodePortRange'] as const).map((k) => pick(raw, env, k));
+  const network = resolveClusterNetwork(
+    { ...(cidr ? { serviceCidr: cidr.value } : {}), ...(dns ? { clusterDns: dns.value } : {}), ...(domain ? { clusterDomain: domain.value } : {}), ...(ports ? { nodePortRange: ports.value } : {}) },
+    { serviceCidr: cidr?.from ?? '--service-cidr', clusterDns: dns?.from ?? '--cluster-dns', clusterDomain: domain?.from ?? '--cluster-domain', nodePortRange: ports?.from ?? '--service-node-port-range' },
+  );
   const serverDir = join(dataDir, 'server');
   return Object.freeze({
     dataDir,
@@ -206,6 +223,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     nodeMonitorGracePeriodMs,
     nodeMonitorPeriodMs: Math.min(5000, Math.max(250, Math.floor(nodeMonitorGracePeriodMs / 4))),
     logLevel,
+    network,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
     paths: Object.freeze({ serverDir, tlsDir: join(serverDir, 'tls'), dbFile: join(serverDir, 'db', 'state.db'), tokenFile: join(serverDir, 'token') }),
   });

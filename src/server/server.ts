@@ -6,6 +6,7 @@ import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
+import { kubernetesServiceIp } from '../common/cluster-network.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { NodeTunnel } from '../common/tunnel.ts';
@@ -209,6 +210,8 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
             ...(config.advertiseAddress ? { advertiseAddress: config.advertiseAddress } : {}),
             // A specific bind address is what the kubeconfig dials (config.apiServerUrl), so it must be a name of the certificate.
             tlsSans: isWildcard(config.bindAddress) ? config.tlsSans : [...config.tlsSans, config.bindAddress],
+            // In-cluster clients may dial the `kubernetes` Service's ClusterIP itself.
+            serviceIp: kubernetesServiceIp(config.network),
           }),
           log: deps.log.child({ component: 'pki' }),
           ...(deps.now ? { now: deps.now } : {}),
@@ -222,7 +225,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       authenticator = createAuthenticator({ store, log: deps.log.child({ component: 'authn' }), loopbackToken });
       const authorizer = createAuthorizer({ store, log: deps.log.child({ component: 'authz' }) });
       const signNodeCsr = (csrPem: string, nodeName: string) => pki!.signNodeCsr(csrPem, nodeName);
-      const linkServer = createLinkServer({ store, authenticator, log: deps.log, apiUrl: loopbackUrl, caPem: () => pki!.caCertPem, signNodeCsr });
+      const linkServer = createLinkServer({ store, authenticator, log: deps.log, apiUrl: loopbackUrl, caPem: () => pki!.caCertPem, signNodeCsr, network: config.network });
       link = linkServer;
       join = createJoinRoutes({ store, log: deps.log, caPem: () => pki!.caCertPem, servers, signNodeCsr, registerNode: (n, reg) => linkServer.registerNode(n, reg) });
 

@@ -17,6 +17,7 @@ import type { ApiDeps } from './context.ts';
 import { handleRequest } from './handler.ts';
 import type { HandlerDeps } from './handler.ts';
 import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR } from './services/cluster-ip.ts';
+import { DEFAULT_NODE_PORT_RANGE } from './services/node-port.ts';
 import { handleUpgrade } from './upgrade.ts';
 
 export interface ApiHandlerDeps {
@@ -26,6 +27,8 @@ export interface ApiHandlerDeps {
   readonly log: Logger;
   /** Service ClusterIP range (default 10.43.0.0/16, like K3s). */
   readonly serviceCidr?: string;
+  /** --service-node-port-range (default 30000-32767). */
+  readonly nodePortRange?: { readonly min: number; readonly max: number };
   /** Streams to agents over their links (src/server/link); without it pods/log, exec, attach, portforward answer 503. */
   readonly nodeTunnel?: NodeTunnel;
   /** The agents' latest resource usage (src/server/link), served as metrics.k8s.io. */
@@ -51,6 +54,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     behavior: kindBehavior,
     authorizer: deps.authorizer,
     clusterIps: new ClusterIpAllocator(deps.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+    nodePorts: deps.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
     now: () => new Date(),
     closing: closing.signal,
     ...(deps.nodeTunnel ? { tunnel: deps.nodeTunnel } : {}),
