@@ -9,6 +9,7 @@
  * is unreachable brings its cached pods back (edge autonomy).
  */
 import { join } from 'node:path';
+import type { ClusterNetwork } from '../common/cluster-network.ts';
 import type { Logger } from '../common/log.ts';
 import type { TunnelHandler } from '../common/tunnel.ts';
 import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfig } from '../runtime/index.ts';
@@ -23,8 +24,21 @@ import type { CertRenewal } from './link/cert-renewal.ts';
 import { createLinkClient } from './link/link-client.ts';
 import type { LinkClient } from './link/link-client.ts';
 import type { BackoffOptions } from './link/backoff.ts';
+import { createNodeServices } from './services/node-services.ts';
+import type { NodeServices } from './services/node-services.ts';
 import { createTunnelHandler } from './tunnel/index.ts';
-import type { AgentCache } from './types.ts';
+import type { AgentCache, KubeJson, StatusSink } from './types.ts';
+
+/** The kubelet's sink, also telling `tap` every pod status (the datapath's view of local pods). */
+function withPodStatusTap(sink: StatusSink, tap: (pod: { uid: string }, status: KubeJson) => void): StatusSink {
+  return {
+    ...sink,
+    podStatus: (pod, status) => {
+      tap(pod, status);
+      sink.podStatus(pod, status);
+    },
+  };
+}
 
 export interface AgentOptions {
   readonly dataDir: string;
@@ -43,6 +57,8 @@ export interface AgentOptions {
   readonly backoff?: BackoffOptions;
   /** better-sqlite3's addon inside the single executable (src/common/sea.ts). */
   readonly nativeBinding?: object;
+  /** --resolv-conf: upstream nameservers of the cluster DNS (default /etc/resolv.conf). */
+  readonly resolvConf?: string;
 }
 
 export interface Agent {
@@ -69,6 +85,7 @@ export function createAgent(o: AgentOptions): Agent {
   let kubelet: Kubelet | undefined;
   let renewal: CertRenewal | undefined;
   let runtimeConfig: RuntimeConfig | undefined;
+  let services: NodeServices | undefined;
   let stopping: Promise<void> | undefined;
 
   async function start(signal: AbortSignal): Promise<void> {
@@ -85,6 +102,17 @@ export function createAgent(o: AgentOptions): Agent {
         runtime = createContainerRuntime(runtimeConfig, { log, onFailure: o.onFailure });
         await runtime.start(signal);
         tunnel ??= createTunnelHandler({ runtime, log });
+        // Services and DNS from the cache, before the link and the kubelet: offline they are back before pods start.
+        services = createNodeServices({
+          dataDir: o.dataDir,
+          nodeName: node,
+          cache,
+          podCidr: runtimeConfig.cni.podCidr,
+          resolvConf: o.resolvConf ?? '/etc/resolv.conf',
+          log,
+          warn: (reason, message) => link?.statusSink.event({ involvedObject: { kind: 'Node', namespace: '', name: node, uid: node }, type: 'Warning', reason, message, at: Date.now() }),
+        });
+        await services.start(signal);
       }
       link = createLinkClient({
         node,
@@ -97,14 +125,17 @@ export function createAgent(o: AgentOptions): Agent {
         ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
         ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
         ...(o.backoff ? { backoff: o.backoff } : {}),
+        ...(services ? { onNetwork: (n: ClusterNetwork) => services?.setNetwork(n) } : {}),
       });
       await link.start(signal);
       if (runtime) {
+        const svc = services;
         kubelet = createKubelet({
           nodeName: node,
           runtime,
           cache,
-          status: link.statusSink,
+          status: svc ? withPodStatusTap(link.statusSink, (pod, status) => svc.podStatus(pod.uid, status)) : link.statusSink,
+          ...(svc ? { clusterDns: () => svc.clusterDns() } : {}),
           log,
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // The kubelet removes a deleted pod's log directory only when it knows where they live.
@@ -143,6 +174,7 @@ export function createAgent(o: AgentOptions): Agent {
     renewal?.stop();
     await kubelet?.stop().catch((err: unknown) => log.error({ err }, 'stopping the kubelet failed'));
     await link?.stop().catch((err: unknown) => log.error({ err }, 'stopping the link failed'));
+    await services?.stop().catch((err: unknown) => log.error({ err }, 'stopping Services and DNS failed'));
     await runtime?.stop().catch((err: unknown) => log.error({ err }, 'stopping the runtime failed'));
     await cache?.close().catch((err: unknown) => log.error({ err }, 'closing the cache failed'));
     log.info('agent stopped');

@@ -25,12 +25,16 @@ export function serverCommand(): Command {
     .option('--disable-agent', 'do not run the local agent (env EDGEOS_DISABLE_AGENT)')
     .option('--disable-controllers', 'run no controllers and no scheduler: a passive API (env EDGEOS_DISABLE_CONTROLLERS)')
     .option('--node-monitor-grace-period <duration>', 'a node whose lease is not renewed this long becomes Unknown (env EDGEOS_NODE_MONITOR_GRACE_PERIOD; default 40s)')
+    .option('--service-cidr <cidr>', 'IPv4 range of Service ClusterIPs (env EDGEOS_SERVICE_CIDR; default 10.43.0.0/16)')
+    .option('--cluster-dns <ip>', 'the cluster DNS address pods use, inside --service-cidr (env EDGEOS_CLUSTER_DNS; default the 10th address of it, 10.43.0.10)')
+    .option('--cluster-domain <domain>', 'the cluster DNS domain (env EDGEOS_CLUSTER_DOMAIN; default cluster.local)')
+    .option('--service-node-port-range <range>', 'NodePorts come from this range (env EDGEOS_SERVICE_NODE_PORT_RANGE; default 30000-32767)')
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
 
 async function runServer(flags: RawServerFlags, command: Command): Promise<void> {
-  const [{ createLogger }, { sqliteNativeBinding }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }, { createControllerManager, builtinControllers }] = await Promise.all([
+  const [{ createLogger }, { sqliteNativeBinding }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig, apiEndpoint }, { createApiHandler }, { createControllerManager, builtinControllers, clusterServiceControllers }] = await Promise.all([
     import('../common/log.ts'),
     import('../common/sea.ts'),
     import('../store/index.ts'),
@@ -60,11 +64,11 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
     build: buildInfo,
     // Inside the single executable better-sqlite3 finds its addon only through this option.
     openStore: (o) => openSqliteStore({ ...o, nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }) }),
-    mountApi: (deps) => createApiHandler(deps),
+    mountApi: (deps) => createApiHandler({ ...deps, serviceCidr: config.network.serviceCidr, nodePortRange: config.network.nodePortRange }),
     startControllers: (deps) =>
       createControllerManager({
         ...deps,
-        descriptors: builtinControllers,
+        descriptors: [...builtinControllers, ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config) })],
         options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5 },
       }),
     // The local agent loads only when it runs; the server never imports src/agent.

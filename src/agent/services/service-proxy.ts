@@ -44,8 +44,8 @@ export interface ServiceProxy {
   stop(): Promise<void>;
   /** The kubelet's latest status of one of this node's pods (undefined: the pod is gone). */
   podStatus(uid: string, status: KubeJson | undefined): void;
-  /** A new cluster network (from the server): readdresses and resyncs. */
-  setSettings(settings: DatapathSettings): void;
+  /** A new cluster network (from the server): readdresses (resolved then) and resyncs. */
+  setSettings(settings: DatapathSettings): Promise<void>;
 }
 
 export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
@@ -145,12 +145,12 @@ export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
       const after = localPods.get(uid);
       if (before?.ready !== after?.ready || before?.ip !== after?.ip) schedule();
     },
-    setSettings(next) {
+    async setSettings(next) {
       if (JSON.stringify(next) === JSON.stringify(settings)) return;
       const old = settings;
       settings = next;
       log.info({ serviceCidr: next.serviceCidr, clusterDns: next.clusterDns }, 'the cluster network changed: reprogramming');
-      void (async () => {
+      try {
         await running;
         if (old.table !== next.table) {
           await applier.remove().catch(() => undefined);
@@ -158,8 +158,10 @@ export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
         }
         await removeHostNetwork({ iface: o.iface, prefix });
         await ensureHostNetwork({ iface: o.iface, clusterDns: next.clusterDns, serviceCidr: next.serviceCidr, log, prefix });
-        schedule();
-      })().catch((err: unknown) => log.error({ err: errorMessage(err) }, 'cannot apply the new cluster network'));
+      } catch (err) {
+        log.error({ err: errorMessage(err) }, 'cannot apply the new cluster network');
+      }
+      schedule();
     },
   };
 }
