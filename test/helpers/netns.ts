@@ -1,6 +1,6 @@
 /**
  * Network namespaces a test makes for itself (never another address of the host): created with
- * loopback up, commands run inside with `ip netns exec`, deleted (with what lives in them) by the
+ * loopback up, commands run inside with `nsenter --net`, deleted (with what lives in them) by the
  * test's clean-up.
  */
 import { execFileSync, spawn } from 'node:child_process';
@@ -11,7 +11,7 @@ export interface Netns {
   readonly name: string;
   /** Runs a command inside and returns its stdout; throws with stderr on failure. */
   exec(argv: readonly string[], input?: string): string;
-  /** `ip netns exec <name>` — a prefix for spawning inside. */
+  /** `nsenter --net=…` — a prefix for running a command inside. */
   readonly prefix: readonly string[];
   spawn(argv: readonly string[], env?: NodeJS.ProcessEnv): ChildProcess;
   remove(): void;
@@ -20,7 +20,9 @@ export interface Netns {
 export function createNetns(label: string): Netns {
   const name = `eos-${label}-${randomBytes(3).toString('hex')}`;
   execFileSync('ip', ['netns', 'add', name]);
-  const prefix = ['ip', 'netns', 'exec', name];
+  // nsenter switches the network namespace only: `ip netns exec` also remounts /sys, which hides
+  // the cgroup mounts runc needs.
+  const prefix = ['nsenter', `--net=/var/run/netns/${name}`];
   const exec = (argv: readonly string[], input?: string) =>
     execFileSync(prefix[0]!, [...prefix.slice(1), ...argv], { encoding: 'utf8', input: input ?? '', stdio: ['pipe', 'pipe', 'pipe'] });
   exec(['ip', 'link', 'set', 'lo', 'up']);

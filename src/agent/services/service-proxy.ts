@@ -120,8 +120,9 @@ export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
         await checkNft(prefix);
         await ensureHostNetwork({ iface: o.iface, clusterDns: settings.clusterDns, serviceCidr: settings.serviceCidr, log, prefix });
         unsubscribe = catalog.subscribe(schedule);
+        const t0 = performance.now();
         await syncOnce(true);
-        log.info({ servicePorts: plans.length, table: settings.table }, 'Service rules programmed');
+        log.info({ servicePorts: plans.length, table: settings.table, ms: Math.round(performance.now() - t0) }, 'Service rules programmed');
         markReady();
       } catch (err) {
         failReady(err as Error);
