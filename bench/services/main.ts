@@ -132,7 +132,9 @@ async function httpRps(ip: string, p: number): Promise<number> {
   return (JSON.parse(await run(node!, [process.execPath, '-e', HTTP_LOAD, ip, String(p), String(LOAD_SECONDS), '16'])) as { rps: number }).rps;
 }
 async function iperf(ip: string, p: number): Promise<number> {
-  const out = JSON.parse(await run(node!, ['iperf3', '-c', ip, '-p', String(p), '-t', String(LOAD_SECONDS), '-J'])) as { end: { sum_received: { bits_per_second: number } } };
+  const text = await run(node!, ['iperf3', '-c', ip, '-p', String(p), '-t', String(LOAD_SECONDS), '-J']).catch((err: unknown) => String(err));
+  const out = JSON.parse(text.slice(text.indexOf('{'))) as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
+  if (!out.end?.sum_received) throw new Error(`iperf3 to ${ip}:${p}: ${out.error ?? text.slice(0, 500)}`);
   return out.end.sum_received.bits_per_second / 8;
 }
 async function dnsP99(server: string, p: number, names: string[]): Promise<{ p99: number; lost: number }> {
