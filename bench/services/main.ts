@@ -117,7 +117,7 @@ s.on('message', (m) => { const t = sent.get(m.readUInt16BE(0)); if (t !== undefi
 const total = Number(qps) * Number(secs); const t0 = process.hrtime.bigint(); let n = 0;
 function tick() { const due = Math.min(total, Math.floor(Number(process.hrtime.bigint() - t0) / 1e9 * Number(qps)));
   for (; n < due; n++) { id = (id + 1) & 0xffff; const m = msgs[n % msgs.length]; m.writeUInt16BE(id, 0); sent.set(id, process.hrtime.bigint()); s.send(m, Number(port), server); }
-  if (n < total) setImmediate(tick); else setTimeout(() => { lost = sent.size; lat.sort((a, b) => a - b);
+  if (n < total) setTimeout(tick, 1); else setTimeout(() => { lost = sent.size; lat.sort((a, b) => a - b);
     console.log(JSON.stringify({ p99: lat[Math.ceil(lat.length * 0.99) - 1], p50: lat[Math.ceil(lat.length * 0.5) - 1], answered: lat.length, lost })); s.close(); }, 1000); }
 s.bind(() => tick());
 `;
@@ -215,10 +215,12 @@ try {
   await waitFor('the 1000th Service to answer', async () => run(node!, [process.execPath, '-e', PROBE, last, '80'], undefined, 5000), 300_000, 1000);
   log(`${MANY} Services programmed`);
   const latency: number[] = [];
+  const taken = new Set((await k(['get', 'svc', '-A', '-o', 'jsonpath={.items[*].spec.clusterIP}'])).split(' '));
+  const free = Array.from({ length: 250 }, (_, i) => `10.43.250.${i + 1}`).filter((ip) => !taken.has(ip));
   for (let i = 0; i < LATENCY_SAMPLES; i++) {
     const name = `lat-${i}`;
-    // A fixed ClusterIP, so the probe can start before the create returns.
-    const ip = `10.43.250.${i + 1}`;
+    // A ClusterIP chosen up front, so the probe can start before the create returns.
+    const ip = free[i]!;
     const probe = run(node, [process.execPath, '-e', PROBE, ip, '80'], undefined, 60_000);
     await k(['apply', '-f', '-'], list([{ ...service(name, 'web', 80, 8080), spec: { ...service(name, 'web', 80, 8080).spec, clusterIP: ip } }]));
     latency.push(Number((await probe).trim()));

@@ -40,6 +40,8 @@ export interface DnsServer {
 }
 
 const TCP_IDLE_MS = 10_000;
+/** Encoded zone answers kept by question bytes; emptied whenever the zone changes. */
+const ANSWER_CACHE_ENTRIES = 4096;
 const MAX_TCP_MESSAGE = 65535;
 
 export function createDnsServer(o: DnsServerOptions): DnsServer {
@@ -55,7 +57,14 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
 
-  const rebuild = () => index.rebuild(o.catalog.services.values(), o.catalog.slices.values());
+  // The same question (bytes after the id, transport) gets the same answer until the zone changes:
+  // a hit costs a copy instead of a parse and an encode (the agent runs V8 in lite mode, without
+  // an optimizing compiler, so the full path is what dominates a busy node's DNS latency).
+  const answers = new Map<string, Buffer>();
+  const rebuild = () => {
+    answers.clear();
+    index.rebuild(o.catalog.services.values(), o.catalog.slices.values());
+  };
 
   /** An ExternalName outside the zone: its target's records, resolved upstream, after the CNAME. */
   async function chase(q: Query, target: string): Promise<Awaited<ReturnType<typeof parseAnswers>>> {
@@ -64,6 +73,15 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
   }
 
   async function answer(msg: Buffer, viaTcp: boolean): Promise<Buffer | undefined> {
+    const key = msg.length <= 512 && msg.length >= 12 ? (viaTcp ? 't' : 'u') + msg.toString('latin1', 2) : undefined;
+    const hit = key === undefined ? undefined : answers.get(key);
+    if (hit) {
+      stats.zone++;
+      const out = Buffer.from(hit);
+      out[0] = msg[0]!;
+      out[1] = msg[1]!;
+      return out;
+    }
     let q: Query & { opcode: number };
     try {
       q = parseQuery(msg);
@@ -78,7 +96,14 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
     const local = index.lookup(q.name, q.type);
     if (local) {
       stats.zone++;
-      if (!local.chase) return encodeResponse(q, local.response, limit);
+      if (!local.chase) {
+        const out = encodeResponse(q, local.response, limit);
+        if (key !== undefined) {
+          if (answers.size >= ANSWER_CACHE_ENTRIES) answers.clear();
+          answers.set(key, out);
+        }
+        return out;
+      }
       const more = await chase(q, local.chase);
       return encodeResponse(q, { ...local.response, answers: [...local.response.answers, ...more] }, limit);
     }
