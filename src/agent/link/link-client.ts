@@ -227,8 +227,12 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
     await setRevision(m.revision);
   }
 
+  /**
+   * One revision for the whole feed, stored once: each cache write is an fsync on the agent's
+   * event loop (which also answers cluster DNS), and it used to be one per cached kind.
+   */
   async function setRevision(revision: string): Promise<void> {
-    for (const kind of KINDS) await o.cache.setResumeVersion(kind, revision);
+    await o.cache.setResumeVersion(RESUME_KIND, revision);
   }
 
   async function onServerMessage(c: Connection, m: ServerMessage): Promise<void> {
