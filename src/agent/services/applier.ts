@@ -7,7 +7,7 @@
  */
 import { errorMessage } from '../../common/errors.ts';
 import { ServicesError } from './errors.ts';
-import { nftScript, sameRuleset } from './nft-script.ts';
+import { nftScript } from './nft-script.ts';
 import type { Fragment, NftRunner, Ruleset } from './types.ts';
 
 export interface Refusal {
@@ -39,13 +39,19 @@ export class NftApplier {
   /** Applies `next`; returns the ports it had to keep at their last good state. */
   async apply(next: Ruleset): Promise<Refusal[]> {
     const prev = this.last;
-    const changed = [...new Set([...(prev?.ports.keys() ?? []), ...next.ports.keys()])].filter((id) => fragmentKey(prev?.ports.get(id)) !== fragmentKey(next.ports.get(id)));
+    // The renderer hands back the same fragment object for an unchanged plan: compare by identity first.
+    const differs = (id: string) => {
+      const [a, b] = [prev?.ports.get(id), next.ports.get(id)];
+      return a !== b && fragmentKey(a) !== fragmentKey(b);
+    };
+    const changed = [...new Set([...(prev?.ports.keys() ?? []), ...next.ports.keys()])].filter(differs);
     // Known-bad fragments are not offered again (and were reported when refused).
     const retry = changed.filter((id) => this.refused.get(id) !== fragmentKey(next.ports.get(id)));
     const wanted = this.withPorts(prev, next, retry);
-    if (sameRuleset(prev, wanted, this.table)) return [];
+    const script = nftScript(this.table, prev, wanted);
+    if (prev && script === `add table ip ${this.table}\n`) return [];
     try {
-      await this.nft(nftScript(this.table, prev, wanted));
+      await this.nft(script);
       this.last = wanted;
       for (const id of retry) this.refused.delete(id);
       return [];

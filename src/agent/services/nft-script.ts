@@ -15,9 +15,15 @@ interface Merged {
   readonly elements: Map<string, { container: string; key: string; value: string }>;
 }
 
+/** The last applied table is merged once, not at every sync that diffs against it. */
+const merged = new WeakMap<Ruleset, Merged>();
+
 function merge(r: Ruleset | undefined): Merged {
   const m: Merged = { chains: new Map(), containers: new Map(), elements: new Map() };
   if (!r) return m;
+  const known = merged.get(r);
+  if (known) return known;
+  merged.set(r, m);
   const add = (f: Fragment) => {
     for (const [k, v] of f.chains) m.chains.set(k, v);
     for (const [k, v] of f.containers) m.containers.set(k, v);
@@ -29,7 +35,7 @@ function merge(r: Ruleset | undefined): Merged {
   return m;
 }
 
-const sameChain = (a: Chain, b: Chain) => a.hook === b.hook && a.rules.length === b.rules.length && a.rules.every((r, i) => r === b.rules[i]);
+const sameChain = (a: Chain, b: Chain) => a === b || (a.hook === b.hook && a.rules.length === b.rules.length && a.rules.every((r, i) => r === b.rules[i]));
 
 /** Elements grouped per container, one statement each (nft parses one long list fastest). */
 function elementLines(verb: 'add' | 'delete', table: string, els: { container: string; key: string; value: string }[], withValue: boolean): string[] {
@@ -70,9 +76,4 @@ export function nftScript(table: string, prev: Ruleset | undefined, next: Rulese
   for (const n of removedChains) out.push(`delete chain ip ${table} ${n}`);
   for (const [name, c] of a.containers) if (!b.containers.has(name)) out.push(`delete ${c.kind} ip ${table} ${name}`);
   return out.join('\n') + '\n';
-}
-
-/** True when applying `next` over `prev` would change nothing. */
-export function sameRuleset(prev: Ruleset | undefined, next: Ruleset, table = 't'): boolean {
-  return !!prev && nftScript(table, prev, next) === `add table ip ${table}\n`;
 }

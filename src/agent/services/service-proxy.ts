@@ -17,7 +17,7 @@ import { ensureHostNetwork, removeHostNetwork } from './host-network.ts';
 import type { ServiceCatalog } from './catalog.ts';
 import { localPodState, planServices } from './plan.ts';
 import type { LocalPodState } from './plan.ts';
-import { renderRuleset } from './render.ts';
+import { createRenderer } from './render.ts';
 import { checkNft, nftRunner } from './tools.ts';
 import type { DatapathSettings, ServicePortPlan } from './types.ts';
 
@@ -56,6 +56,7 @@ export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
   let settings = o.settings;
   let applier = new NftApplier(settings.table, nftRunner(prefix));
   let plans: ServicePortPlan[] = [];
+  const render = createRenderer();
   let unsubscribe: (() => void) | undefined;
   let stopped = false;
   let markReady!: () => void;
@@ -78,7 +79,7 @@ export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
     const next = planServices({ services: [...catalog.services.values()], slices: [...catalog.slices.values()], nodeName: o.nodeName, clusterDns: settings.clusterDns, localPods });
     let refused: Refusal[];
     try {
-      refused = await applier.apply(renderRuleset(next, settings));
+      refused = await applier.apply(render(next, settings));
     } catch (err) {
       if (first) throw err;
       log.error({ err: errorMessage(err) }, 'the kernel refused the Service table: the previous one stays');
