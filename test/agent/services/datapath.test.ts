@@ -53,6 +53,14 @@ const net = require('node:net'); const [host, port, n] = process.argv.slice(1);
   s.on('error', (e) => res(e.code)); })); } })();
 `;
 
+/** Sends one UDP datagram from a fixed source port (the same flow every time); prints the answer. */
+const UDP_CLIENT = `
+const s = require('node:dgram').createSocket('udp4'); const [host, port] = process.argv.slice(1);
+s.on('message', (m) => { console.log(String(m)); process.exit(0); }); setTimeout(() => { console.log('TIMEOUT'); process.exit(0); }, 2000);
+s.bind(40053, () => s.send('hi', Number(port), host));
+`;
+const udpAsk = (ns: Netns, host: string, port: number) => ns.exec([process.execPath, '-e', UDP_CLIENT, host, String(port)]).trim();
+
 function dial(ns: Netns, host: string, port: number, n = 1): string[] {
   return ns.exec([process.execPath, '-e', CLIENT, host, String(port), String(n)]).trim().split('\n');
 }
@@ -191,6 +199,19 @@ describe('Service datapath (nftables in network namespaces)', () => {
     proxy.podStatus('uid-a', { podIP: '10.99.1.2', conditions: [{ type: 'Ready', status: 'True' }] });
     await settle();
     expect(new Set(dial(node, '10.96.0.23', 8081, 20).map((a) => a.split(' ')[0]))).toEqual(new Set(['pod-a', 'pod-b']));
+  });
+
+  it('flushes the UDP flows of an endpoint that leaves', async () => {
+    const udpSlice = (ip: string) => slice('dns', [ep(ip)], [{ name: 'dns', port: 5353, protocol: 'UDP' }]);
+    await cache.put('Service', service('dns', { clusterIP: '10.96.0.25', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }] }));
+    await cache.put('EndpointSlice', udpSlice('10.99.1.2'));
+    await settle();
+    expect(udpAsk(node, '10.96.0.25', 53)).toBe('pod-a');
+    // The same flow (same source port) again, after its endpoint changed: without the flush its
+    // conntrack entry would keep sending it to pod-a for the UDP timeout.
+    await cache.put('EndpointSlice', udpSlice('10.99.1.3'));
+    await settle();
+    expect(udpAsk(node, '10.96.0.25', 53)).toBe('pod-b');
   });
 
   it('keeps the last good rules of a Service port the kernel refuses, and applies the rest', async () => {
