@@ -8,6 +8,7 @@ import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
+import { kubernetesServiceIp } from '../common/cluster-network.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { LinkTransport } from '../common/link/transport.ts';
@@ -212,6 +213,8 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         ...(config.advertiseAddress ? { advertiseAddress: config.advertiseAddress } : {}),
         // A specific bind address is what the kubeconfig dials (config.apiServerUrl), so it must be a name of the certificate.
         tlsSans: isWildcard(config.bindAddress) ? config.tlsSans : [...config.tlsSans, config.bindAddress],
+        // In-cluster clients may dial the `kubernetes` Service's ClusterIP itself.
+        serviceIp: kubernetesServiceIp(config.network),
       }),
       log: deps.log.child({ component: 'pki' }),
       ...(deps.now ? { now: deps.now } : {}),
@@ -289,7 +292,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       const signNodeCsr = (csrPem: string, nodeName: string) => pki!.signNodeCsr(csrPem, nodeName);
       // The link's writes as a node reach the API in this process, as that node (in-process-api.ts).
       const apiAs = createInProcessApi({ handle: serveRequest, identities: inProcess });
-      const linkServer = createLinkServer({ store: store!, authenticator: authenticator!, log: deps.log, apiAs, signNodeCsr });
+      const linkServer = createLinkServer({ store: store!, authenticator: authenticator!, log: deps.log, apiAs, signNodeCsr, network: config.network });
       link = linkServer;
       join = createJoinRoutes({ store: store!, log: deps.log, caPem: () => pki!.caCertPem, servers, signNodeCsr, registerNode: (n, reg) => linkServer.registerNode(n, reg) });
     },

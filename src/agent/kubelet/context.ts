@@ -23,7 +23,8 @@ export interface KubeletContext {
   readonly now: () => number;
   readonly crashBackoff: Backoff;
   readonly images: ImageManager;
-  readonly clusterDns: ClusterDns;
+  /** Read at each pod start: the cluster network can arrive from the server after the kubelet started. */
+  readonly clusterDns: () => ClusterDns;
   readonly hostDns: () => Promise<DnsConfig>;
   /** The node's InternalIP and allocatable, for status, env and the downward API. */
   readonly node: () => Pick<DownwardContext, 'hostIP' | 'allocatable'> & { memoryCapacityBytes: number };

@@ -5,6 +5,7 @@
  * the same id. Stream bytes travel as binary frames (see stream-mux.ts) so they are never
  * base64-inflated.
  */
+import type { ClusterNetwork } from '../cluster-network.ts';
 import type { TunnelOpen } from '../tunnel.ts';
 import { LinkErrorCode } from './error-codes.ts';
 
@@ -12,13 +13,14 @@ export const LINK_PATH = '/edgeos/v1/link';
 /**
  * Bumped on incompatible changes: the server refuses the upgrade of another version's subprotocol
  * (and a hello with another version). 2: usage is asked for (`stats-request`), no longer pushed.
+ * 3: the feed carries Services and EndpointSlices; the hello's ack carries the cluster network.
  */
-export const LINK_PROTOCOL_VERSION = 2;
+export const LINK_PROTOCOL_VERSION = 3;
 /** The WebSocket subprotocol the agent asks for, naming the version. */
 export const LINK_SUBPROTOCOL = `edgeos.link.v${LINK_PROTOCOL_VERSION}`;
 
 /** What the link carries of the node's desired state (CachedKind of src/agent/types.ts). */
-export type LinkKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node';
+export type LinkKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node' | 'Service' | 'EndpointSlice';
 
 export type KubeObjectJson = Record<string, unknown>;
 
@@ -163,6 +165,8 @@ export interface AckMessage {
   /** renew-certificate: the certificate PEM. hello: how the watch started. stats-request: the sample. */
   readonly certificate?: string;
   readonly start?: 'resume' | 'relist';
+  /** hello: the cluster's Service networking (the agent keeps it for offline restarts). */
+  readonly network?: ClusterNetwork;
   readonly stats?: NodeStatsReport;
 }
 /** The sender will send no more bytes on `stream` (half-close; like FIN). */

@@ -21,6 +21,8 @@ export interface ApiDeps {
   /** For access reviews (`kubectl auth can-i`); requests themselves are authorized in handler.ts. */
   readonly authorizer: Authorizer;
   readonly clusterIps: ClusterIpAllocator;
+  /** Where NodePorts come from (--service-node-port-range). */
+  readonly nodePorts: { readonly min: number; readonly max: number };
   readonly now: () => Date;
   /** Aborted when the handler closes: ends open watches. */
   readonly closing: AbortSignal;

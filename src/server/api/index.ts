@@ -10,6 +10,7 @@ import type { ApiDeps } from './context.ts';
 import { handleRequest } from './handler.ts';
 import type { HandlerDeps } from './handler.ts';
 import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR } from './services/cluster-ip.ts';
+import { DEFAULT_NODE_PORT_RANGE } from './services/node-port.ts';
 import type { ApiHandler, ApiHandlerDeps } from './types.ts';
 import { handleUpgrade } from './upgrade.ts';
 
@@ -25,6 +26,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     behavior: kindBehavior,
     authorizer: deps.authorizer,
     clusterIps: new ClusterIpAllocator(deps.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+    nodePorts: deps.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
     now: () => new Date(),
     closing: closing.signal,
     ...(deps.nodeTunnel ? { tunnel: deps.nodeTunnel } : {}),

@@ -18,6 +18,8 @@ export interface ApiHandlerDeps {
   readonly log: Logger;
   /** Service ClusterIP range (default 10.43.0.0/16, like K3s). */
   readonly serviceCidr?: string;
+  /** --service-node-port-range (default 30000-32767). */
+  readonly nodePortRange?: { readonly min: number; readonly max: number };
   /** Byte streams to nodes' agents over their links (logs/exec/attach/port-forward); without it those answer 503. */
   readonly nodeTunnel?: NodeTunnel;
   /** The agents' latest resource usage, served as metrics.k8s.io. */

@@ -6,6 +6,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import type { Logger } from '../../common/log.ts';
 import type { EventMessage, KubeObjectJson, LinkKind, NodeRegistration, ObjectChange } from '../../common/link/protocol.ts';
 import type { LinkTransport } from '../../common/link/transport.ts';
@@ -81,6 +82,8 @@ export interface LinkServerOptions {
   readonly apiAs: ApiAs;
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly pingIntervalMs?: number;
+  /** The cluster's Service networking, told to every agent when it links. */
+  readonly network?: ClusterNetwork;
 }
 
 export interface LinkServer {

@@ -122,6 +122,16 @@ describe('Node authorizer', () => {
     expect(await allowed(resource(node, 'update', 'certificatesigningrequests', { ...csr, name: 'csr-gw-1', subresource: 'approval' }))).toBe(false);
   });
 
+  it('lets a node read every Service and EndpointSlice, and change none', async () => {
+    for (const verb of ['get', 'list', 'watch']) {
+      expect(await allowed(resource(node, verb, 'services', verb === 'get' ? { namespace: 'shop', name: 'web' } : {}))).toBe(true);
+      expect(await allowed(resource(node, verb, 'endpointslices', { apiGroup: 'discovery.k8s.io', namespace: 'shop' }))).toBe(true);
+    }
+    expect(await allowed(resource(node, 'update', 'services', { namespace: 'shop', name: 'web' }))).toBe(false);
+    expect(await allowed(resource(node, 'patch', 'services', { namespace: 'shop', name: 'web', subresource: 'status' }))).toBe(false);
+    expect(await allowed(resource(node, 'delete', 'endpointslices', { apiGroup: 'discovery.k8s.io', namespace: 'shop', name: 'web-x' }))).toBe(false);
+  });
+
   it('does not apply to a user that only looks like a node', async () => {
     const impostor = user('system:node:gw-1');
     expect(await allowed(resource(impostor, 'get', 'nodes', { name: 'gw-1' }))).toBe(false);

@@ -62,6 +62,7 @@ describe('every tmp + rename of a device file goes through the atomic writer', (
     'src/server/api/convert.ts': 'renames object fields, not files',
     'src/store/sqlite/backend.ts': "the store's snapshot (VACUUM INTO a temporary file, renamed): SQLite's own file",
     'src/store/sqlite/restore.ts': "the store's restore: moves SQLite database files",
+    'src/store/postgres/snapshot.ts': "a PostgreSQL store's snapshot: a SQLite file SQLite wrote and checkpointed, renamed into place",
     'src/cli/bundle/archive-writer.ts': 'the bundle archive on the build machine, not a device file',
   };
   it('has no hand-rolled rename elsewhere', () => {

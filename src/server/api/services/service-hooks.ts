@@ -10,7 +10,7 @@ import type { ApiDeps } from '../context.ts';
 import type { WriteHooks } from '../hooks.ts';
 import { metaString } from '../objects.ts';
 import { ApiError, invalid } from '../status.ts';
-import { NODE_PORT_MAX, NODE_PORT_MIN, allocateNodePorts, needsNodePorts, nodePortKey, nodePortsOf } from './node-port.ts';
+import { allocateNodePorts, needsNodePorts, nodePortKey, nodePortsOf } from './node-port.ts';
 
 type Json = Record<string, unknown>;
 
@@ -59,10 +59,10 @@ async function allocatePorts(d: ApiDeps, obj: KubeObject, keep: ReadonlySet<numb
   const s = spec(obj);
   if (!needsNodePorts(s)) return [];
   const owner = `${metaString(obj, 'namespace')}/${metaString(obj, 'name')}`;
-  const res = await allocateNodePorts(d.store, owner, ports(s), keep);
+  const res = await allocateNodePorts(d.store, owner, ports(s), keep, d.nodePorts);
   if ('ops' in res) return res.ops;
   if (res.kind === 'full') throw new ApiError(500, 'InternalError', 'Internal error occurred: failed to allocate a nodePort: range is full');
-  const why = res.kind === 'taken' ? 'provided port is already allocated' : `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`;
+  const why = res.kind === 'taken' ? 'provided port is already allocated' : `provided port is not in the valid range. The range of valid ports is ${d.nodePorts.min}-${d.nodePorts.max}`;
   throw invalid('Service', '', metaString(obj, 'name'), [{ reason: 'FieldValueInvalid', field: `spec.ports[${res.index}].nodePort`, message: `Invalid value: ${res.port}: ${why}` }]);
 }
 
