@@ -37,7 +37,7 @@ export function serverCommand(): Command {
 }
 
 async function runServer(flags: RawServerFlags, command: Command): Promise<void> {
-  const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig, apiEndpoint }, { createApiHandler }, { createControllerManager, builtinControllers, clusterServiceControllers }] = await Promise.all([
+  const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig, apiEndpoint }, { createApiHandler }, { createControllerManager, builtinControllers, clusterServiceControllers, namespaceDefaultsController }] = await Promise.all([
     import('../common/log.ts'),
     import('../common/supervisor.ts'),
     import('../common/sea.ts'),
@@ -64,7 +64,11 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
     startControllers: (deps) =>
       createControllerManager({
         ...deps,
-        descriptors: [...builtinControllers, ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config) })],
+        descriptors: [
+          ...builtinControllers,
+          ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config) }),
+          namespaceDefaultsController({ caPem: deps.caPem }),
+        ],
         options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5 },
       }),
     // The local agent loads only when it runs; the server never imports src/agent.

@@ -1,6 +1,7 @@
 /**
  * Per-resource steps that go beyond defaulting and validation and touch other store keys or
- * server state: ClusterIP allocation, namespace and CRD status, serving CRDs. Extra store
+ * server state: ClusterIP allocation, namespace and CRD status, serving CRDs, a pod's
+ * ServiceAccount token volume. Extra store
  * operations join the object's own write in one transaction.
  */
 import type { TxnOp } from '../../store/types.ts';
@@ -9,6 +10,7 @@ import type { ResourceInfo } from '../registry/index.ts';
 import type { ApiDeps, Call } from './context.ts';
 import { crdHooks } from './crds/crd-hooks.ts';
 import { namespaceHooks } from './namespaces/namespace-hooks.ts';
+import { podHooks } from './pods/service-account-admission.ts';
 import { serviceHooks } from './services/service-hooks.ts';
 
 export interface WriteHooks {
@@ -24,6 +26,7 @@ export interface WriteHooks {
 export function hooksFor(r: ResourceInfo): WriteHooks {
   if (r.group === '' && r.plural === 'services') return serviceHooks;
   if (r.group === '' && r.plural === 'namespaces') return namespaceHooks;
+  if (r.group === '' && r.plural === 'pods') return podHooks;
   if (r.group === 'apiextensions.k8s.io' && r.plural === 'customresourcedefinitions') return crdHooks;
   return {};
 }

@@ -31,6 +31,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     closing: closing.signal,
     ...(deps.nodeTunnel ? { tunnel: deps.nodeTunnel } : {}),
     ...(deps.nodeStats ? { nodeStats: deps.nodeStats } : {}),
+    ...(deps.serviceAccountTokens ? { serviceAccountTokens: deps.serviceAccountTokens } : {}),
   };
   const ready = bootstrap(api);
   // Requests wait on `ready`; a bootstrap failure answers them with 500 and is logged once here.

@@ -56,6 +56,16 @@ export function encodeForStore(r: ResourceInfo, obj: KubeObject): Buffer {
   return Buffer.from(JSON.stringify({ apiVersion, kind, metadata, ...rest }), 'utf8');
 }
 
+// apimachinery's SimpleNameGenerator: 5 characters without vowels or confusable digits.
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** The random suffix of generated names (metadata.generateName, kube-api-access-<suffix>). */
+export function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return s;
+}
+
 /** RFC 3339 with second precision, the way metav1.Time marshals. */
 export function rfc3339(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');

@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
+import type { ServiceAccountTokens } from '../auth/service-account-tokens.ts';
 import type { Authenticator, Authorizer } from '../auth/types.ts';
 import type { NodeStatsSource } from '../../common/node-stats.ts';
 
@@ -24,6 +25,8 @@ export interface ApiHandlerDeps {
   readonly nodeTunnel?: NodeTunnel;
   /** The agents' latest resource usage, served as metrics.k8s.io. */
   readonly nodeStats?: NodeStatsSource;
+  /** Issues ServiceAccount tokens (serviceaccounts/token); without it that subresource answers 503. */
+  readonly serviceAccountTokens?: ServiceAccountTokens;
 }
 
 export interface ApiHandler {

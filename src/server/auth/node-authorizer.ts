@@ -13,6 +13,8 @@
 //   node; list/watch only with fieldSelector spec.nodeName=<node>, which the API applies.
 // - secrets, configmaps, serviceaccounts, persistentvolumeclaims: get (or list/watch pinned with
 //   fieldSelector metadata.name=<name>) when a pod bound to the node references it.
+// - serviceaccounts/token: create for a ServiceAccount a pod bound to the node runs as; the
+//   TokenRequest handler checks the token is bound to such a pod (upstream NodeRestriction).
 // - leases in kube-node-lease: get/update/patch/delete named <node>; create with an empty or own
 //   name (the API checks the body's name on create, as for nodes).
 // - services, endpointslices: get/list/watch cluster-wide, what RBAC's system:node and
@@ -122,6 +124,10 @@ export function createNodeAuthorizer(deps: { store: Store; log: Logger }): Chain
 
   async function authorizeReferenced(node: string, a: RequestAttributes, kind: keyof PodReferences): Promise<Verdict> {
     const name = addressedName(a);
+    if (kind === 'serviceaccounts' && a.subresource === 'token') {
+      if (a.verb !== 'create' || !name || !a.namespace) return noOpinion(`node '${node}' can only create serviceaccounts/token`);
+      return (await referencedByBoundPod(node, a.namespace, kind, name)) ? allow() : noRelationship(node);
+    }
     if (a.subresource !== '' || !['get', 'list', 'watch'].includes(a.verb)) {
       return noOpinion(`node '${node}' can only read ${kind}`);
     }

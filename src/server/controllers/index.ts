@@ -32,3 +32,6 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
 export function clusterServiceControllers(o: ClusterServicesOptions): readonly ControllerDescriptor[] {
   return [clusterServicesController(o), loadBalancerController];
 }
+
+/** Every namespace's `default` ServiceAccount and `kube-root-ca.crt` (pods' in-cluster API access). */
+export { namespaceDefaultsController } from './serviceaccounts/namespace-defaults.ts';

@@ -90,6 +90,7 @@ export const resources = Object.freeze({
   endpoints: { group: '', version: 'v1', resource: 'endpoints' },
   events: { group: '', version: 'v1', resource: 'events' },
   configMaps: { group: '', version: 'v1', resource: 'configmaps' },
+  serviceAccounts: { group: '', version: 'v1', resource: 'serviceaccounts' },
   persistentVolumeClaims: { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
   leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
   endpointSlices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },

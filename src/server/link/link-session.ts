@@ -79,6 +79,14 @@ export class LinkSession {
       case 'lease':
         this.answer(msg.id, () => w.renewLease(msg.durationSeconds));
         return;
+      case 'service-account-token': {
+        const { type: _t, id: _i, ...req } = msg;
+        w.serviceAccountToken(req).then(
+          (t) => this.peer.ack(msg.id, t),
+          (err: unknown) => this.peer.refuse(msg.id, ackError(err, LinkErrorCode.LINK_REFUSED)),
+        );
+        return;
+      }
       case 'renew-certificate':
         this.o.signNodeCsr(msg.csr, this.node).then(
           (certificate) => {

@@ -105,7 +105,10 @@ export function builtinResources(): ResourceInfo[] {
     resource({ kind: 'Endpoints', plural: 'endpoints', namespaced: true, shortNames: ['ep'] }),
     resource({ kind: 'ConfigMap', plural: 'configmaps', namespaced: true, shortNames: ['cm'] }),
     resource({ kind: 'Secret', plural: 'secrets', namespaced: true }),
-    resource({ kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'] }),
+    resource({
+      kind: 'ServiceAccount', plural: 'serviceaccounts', namespaced: true, shortNames: ['sa'],
+      subresources: [{ name: 'token', responseKind: gvk('authentication.k8s.io', 'v1', 'TokenRequest'), verbs: ['create'] }],
+    }),
     resource({ kind: 'Event', plural: 'events', namespaced: true, shortNames: ['ev'], ttlSeconds: EVENT_TTL_SECONDS }),
     resource({ kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true, shortNames: ['pvc'], subresources: [status('', 'v1', 'PersistentVolumeClaim')] }),
     resource({ kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false, shortNames: ['pv'], subresources: [status('', 'v1', 'PersistentVolume')] }),

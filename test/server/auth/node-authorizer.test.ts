@@ -101,6 +101,13 @@ describe('Node authorizer', () => {
     expect(await allowed(resource(node, 'update', 'secrets', { namespace: 'shop', name: 'web-tls' }))).toBe(false);
   });
 
+  it('lets a node ask for tokens of the service accounts its pods run as, and nothing else of them', async () => {
+    expect(await allowed(resource(node, 'create', 'serviceaccounts', { namespace: 'shop', name: 'web-sa', subresource: 'token' }))).toBe(true);
+    expect(await allowed(resource(node, 'create', 'serviceaccounts', { namespace: 'shop', name: 'default', subresource: 'token' }))).toBe(false);
+    expect(await allowed(resource(node, 'get', 'serviceaccounts', { namespace: 'shop', name: 'web-sa', subresource: 'token' }))).toBe(false);
+    expect(await allowed(resource(node, 'create', 'serviceaccounts', { namespace: 'shop', name: 'web-sa' }))).toBe(false);
+  });
+
   it('keeps a node to its own Lease in kube-node-lease', async () => {
     for (const verb of ['get', 'update', 'patch']) {
       expect(await allowed(resource(node, verb, 'leases', { apiGroup: 'coordination.k8s.io', namespace: 'kube-node-lease', name: 'gw-1' }))).toBe(true);

@@ -18,19 +18,11 @@ import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts
 import { hooksFor } from '../hooks.ts';
 import { fieldManagerOf, recordUpdate } from '../managed-fields.ts';
 import { requireActiveNamespace } from '../namespace-check.ts';
-import { decodeStored, encodeForStore, meta, metaString, rfc3339 } from '../objects.ts';
+import { decodeStored, encodeForStore, meta, metaString, randomSuffix, rfc3339 } from '../objects.ts';
 import { respondObject } from '../present.ts';
 import { alreadyExists, badRequest, invalid } from '../status.ts';
 import { translateStoreError } from '../store-errors.ts';
 
-// apimachinery's SimpleNameGenerator: 5 characters without vowels or confusable digits.
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-
-function randomSuffix(): string {
-  let s = '';
-  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
-  return s;
-}
 
 /** Namespace from the URL into the object (or a 400 when they disagree). */
 export function applyNamespace(c: Call, obj: KubeObject): void {
