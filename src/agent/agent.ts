@@ -20,6 +20,7 @@ import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfi
 import type { EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
 import { openAgentCache } from './cache/index.ts';
 import { createKubelet } from './kubelet/index.ts';
+import { createTokenManager } from './kubelet/token-manager.ts';
 import type { Kubelet } from './kubelet/index.ts';
 import { nodeDir, readIdentity, writeCertificate } from './join/node-files.ts';
 import type { NodeIdentity } from './join/node-files.ts';
@@ -185,7 +186,16 @@ export function createAgent(o: AgentOptions): Agent {
           runtime: runtime!,
           cache: cache!,
           status: services ? withPodStatusTap(link!.statusSink, (pod, status) => services!.podStatus(pod.uid, status)) : link!.statusSink,
-          ...(services ? { clusterDns: () => services!.clusterDns() } : {}),
+          ...(services ? { clusterDns: () => services!.clusterDns(), services: () => services!.services() } : {}),
+          // Projected ServiceAccount tokens, asked for over the link as this node.
+          tokenSource: createTokenManager({
+            log: nodeLog,
+            request: async (r) => {
+              const ack = await link!.request({ type: 'service-account-token', ...r });
+              if (typeof ack.token !== 'string') throw new Error('the server answered a token request without a token');
+              return { token: ack.token };
+            },
+          }),
           log: nodeLog,
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // The kubelet removes a deleted pod's log directory only when it knows where they live.

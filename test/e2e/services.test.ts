@@ -11,11 +11,11 @@
  */
 import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
+import { busyboxArchive, writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { KUBECTL } from '../helpers/kubectl.ts';
 import { createNetns, linkNetns } from '../helpers/netns.ts';
 import type { Netns } from '../helpers/netns.ts';
@@ -25,6 +25,9 @@ import { REPO, releasePodCidrClaim, waitFor as waitForState } from './helpers.ts
 const NODE = 'svc-node';
 const NS = 'shop';
 const IMAGE = 'edgeos.test/busybox:services';
+/** busybox plus a static kubectl, for in-cluster API access from a pod. */
+const KUBECTL_IMAGE = 'edgeos.test/kubectl:services';
+const STATIC_KUBECTL = '/usr/lib/google-cloud-sdk/bin/kubectl.1.33';
 const NODE_IP = '10.98.0.1';
 const CLIENT_IP = '10.98.0.2';
 const dir = mkdtempSync(join(tmpdir(), 'edgeos-e2e-services-'));
@@ -94,6 +97,14 @@ async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'S
   clearTimeout(t);
 }
 
+/** The token file of a pod's kube-api-access volume on the node. */
+function tokenFileOf(uid: string): string {
+  const dir = join(agentData, 'agent', 'kubelet', 'pods', uid, 'volumes', 'kubernetes.io~projected');
+  const vol = readdirSync(dir).find((n) => n.startsWith('kube-api-access-'));
+  if (!vol) throw new Error(`no kube-api-access volume in ${dir}`);
+  return join(dir, vol, 'token');
+}
+
 const yaml = (docs: object[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items: docs });
 const deployment = (name: string, replicas: number, script: string) => ({
   apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: NS },
@@ -119,6 +130,7 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'resolv.conf'), `nameserver ${CLIENT_IP}\n`);
   mkdirSync(join(agentData, 'agent', 'images'), { recursive: true });
   writeBusyboxArchive(join(agentData, 'agent', 'images', 'busybox.tar'), IMAGE, ['sleep', '3600']);
+  writeFileSync(join(agentData, 'agent', 'images', 'kubectl.tar'), busyboxArchive(KUBECTL_IMAGE, ['sleep', '3600'], [{ type: 'file', name: 'bin/kubectl', data: readFileSync(STATIC_KUBECTL), mode: 0o755 }]));
 
   server = startEdgeos(['server', '--data-dir', serverData, '--https-listen-port', String(port), '--advertise-address', NODE_IP, '--disable-agent', '--write-kubeconfig', kubeconfig], (s) => (serverOut += s));
   await waitFor('the server to be ready', async () => (await run(node, [KUBECTL, `--kubeconfig=${kubeconfig}`, 'get', '--raw', '/readyz'])).stdout === 'ok', 90_000);
@@ -240,9 +252,56 @@ describe('Services and cluster DNS', () => {
     expect(r.stdout).toMatch(/exit=1 took=[01]\b/);
   });
 
+  it('lets a pod with its ServiceAccount token list pods through https://kubernetes.default.svc, as RBAC allows', async () => {
+    await ok(['-n', NS, 'create', 'serviceaccount', 'lister']);
+    await ok(['-n', NS, 'create', 'role', 'pod-reader', '--verb=get,list', '--resource=pods']);
+    await ok(['-n', NS, 'create', 'rolebinding', 'lister-reads', '--role=pod-reader', `--serviceaccount=${NS}:lister`]);
+    await ok(['apply', '-f', '-'], yaml([{
+      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'in-cluster', namespace: NS },
+      spec: {
+        serviceAccountName: 'lister', terminationGracePeriodSeconds: 1,
+        containers: [{ name: 'c', image: KUBECTL_IMAGE, imagePullPolicy: 'Never', command: ['sleep', '3600'], env: [{ name: 'HOME', value: '/tmp' }] }],
+      },
+    }]));
+    await waitFor('the kubectl pod', async () => (await ok(['-n', NS, 'get', 'pod', 'in-cluster', '-o', 'jsonpath={.status.phase}'])) === 'Running', 90_000);
+    const inPod = (script: string) => run(node, [KUBECTL, `--kubeconfig=${kubeconfig}`, '-n', NS, 'exec', 'in-cluster', '--', 'sh', '-c', script], 60_000);
+    // What the kubelet gave it: the projected token, CA and namespace, and the Service variables.
+    const files = await inPod('cd /var/run/secrets/kubernetes.io/serviceaccount && cat namespace && echo && head -c 20 ca.crt && echo && echo "$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT $WEB_SERVICE_HOST $WEB_PORT_80_TCP_PROTO" && cut -d. -f2 token');
+    expect(files.code, files.stderr).toBe(0);
+    const [ns, ca, env, claims] = files.stdout.trim().split('\n');
+    expect(ns).toBe(NS);
+    expect(ca).toBe('-----BEGIN CERTIFICA');
+    expect(env).toBe(`10.43.0.1:443 ${await svcField('web', '{.spec.clusterIP}')} tcp`);
+    const payload = JSON.parse(Buffer.from(claims!, 'base64url').toString()) as { sub: string; 'kubernetes.io': { pod: { name: string } } };
+    expect(payload.sub).toBe(`system:serviceaccount:${NS}:lister`);
+    expect(payload['kubernetes.io'].pod.name).toBe('in-cluster');
+    // client-go's in-cluster config (KUBERNETES_SERVICE_HOST/PORT, the token and CA of the
+    // volume), and the same credential explicitly to the API by name, through the cluster DNS.
+    const SA = '/var/run/secrets/kubernetes.io/serviceaccount';
+    const byName = `kubectl --server=https://kubernetes.default.svc --token="$(cat ${SA}/token)" --certificate-authority=${SA}/ca.crt`;
+    const listed = await inPod(`kubectl get pod in-cluster -o name && ${byName} get pods -o name`);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).toMatch(/^pod\/in-cluster\n/);
+    expect(listed.stdout).toContain(`pod/${(await podNames('web'))[0]}`);
+    // `kubectl create token` gives a person the same kind of credential.
+    const token = (await ok(['-n', NS, 'create', 'token', 'lister'])).trim();
+    const server = (await ok(['config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}'])).trim();
+    const asLister = await run(node, [KUBECTL, '--kubeconfig=/dev/null', `--server=${server}`, '--insecure-skip-tls-verify', `--token=${token}`, '-n', NS, 'get', 'pod', 'in-cluster', '-o', 'name']);
+    expect(asLister.stdout.trim(), asLister.stderr).toBe('pod/in-cluster');
+    // Refused once RBAC no longer allows it.
+    await ok(['-n', NS, 'delete', 'rolebinding', 'lister-reads']);
+    const refused = await inPod(`${byName} get pods`);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(`User "system:serviceaccount:${NS}:lister" cannot list resource "pods" in API group "" in the namespace "${NS}"`);
+  }, 180_000);
+
   it('keeps Services and DNS answering with the server killed, and after an agent restart while it is down', async () => {
     const clusterIp = await svcField('web', '{.spec.clusterIP}');
     const webPods = await podNames('web');
+    // The in-cluster pod's token, as the kubelet wrote it into the pod's volume on this node.
+    const uid = await ok(['-n', NS, 'get', 'pod', 'in-cluster', '-o', 'jsonpath={.metadata.uid}']);
+    const tokenFile = tokenFileOf(uid);
+    const tokenBefore = readFileSync(tokenFile, 'utf8');
     await stop(server, 'SIGKILL');
     const check = async () => {
       const dns = await run(node, ['busybox', 'nslookup', 'web.shop.svc.cluster.local', '10.43.0.10']);
@@ -262,5 +321,7 @@ describe('Services and cluster DNS', () => {
     await waitFor('the kubelet', async () => agentOut.slice(from).includes('kubelet ready'), 60_000);
     const log = agentOut.slice(from);
     expect(log.indexOf('Service rules programmed')).toBeLessThan(log.indexOf('kubelet ready'));
+    // Offline, the restarted kubelet keeps the pod's last token (it cannot ask for a new one).
+    expect(readFileSync(tokenFile, 'utf8')).toBe(tokenBefore);
   });
 });

@@ -17,6 +17,7 @@ import { Pleg } from './pleg.ts';
 import { StatsCollector } from './stats.ts';
 import { cacheObjectSource, podKey } from './objects.ts';
 import { PodWorker } from './pod-worker.ts';
+import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
 
 const constant = <T>(v: T) => () => v;
@@ -36,6 +37,8 @@ export interface KubeletOptions {
   clusterDns?: Partial<ClusterDns> | (() => ClusterDns);
   /** Tokens for projected serviceAccountToken sources; without one those files are left out (with an event). */
   tokenSource?: TokenSource;
+  /** The cluster's Services, for the containers' service environment variables (none without it). */
+  services?: () => Iterable<ServiceForEnv>;
   /** Runtime relist period that wakes pods whose containers changed (kubelet's PLEG, default 1 s). */
   relistMs?: number;
   /** How often each pod worker syncs when nothing woke it (default 10 s). */
@@ -100,6 +103,7 @@ export class EdgeKubelet implements Kubelet {
       hostDns: () => hostResolvConf(),
       node: () => this.nodeStatus.facts(),
       tokenSource: o.tokenSource,
+      services: o.services ?? (() => []),
       resyncMs: o.resyncMs ?? 10_000,
     };
     this.stats = new StatsCollector({ runtime: o.runtime, sink: o.status, log, now, ...(o.statsMs ? { intervalMs: o.statsMs } : {}) });

@@ -19,6 +19,7 @@ import type { DnsServer } from '../dns/dns-server.ts';
 import type { AgentCache, KubeJson } from '../types.ts';
 import { createServiceCatalog } from './catalog.ts';
 import { createServiceProxy } from './service-proxy.ts';
+import type { ServiceJson } from './plan.ts';
 import type { DatapathSettings } from './types.ts';
 
 export interface NodeServicesOptions {
@@ -46,6 +47,8 @@ export interface NodeServices {
   setNetwork(network: ClusterNetwork): void;
   /** The nameserver and domain pods get in their resolv.conf (kubelet --cluster-dns/--cluster-domain). */
   clusterDns(): { servers: string[]; domain: string };
+  /** The cluster's Services as the cache holds them (the kubelet's service environment variables). */
+  services(): Iterable<ServiceJson>;
 }
 
 /** How often a DNS address that could not be bound is tried again. */
@@ -150,5 +153,6 @@ export function createNodeServices(o: NodeServicesOptions): NodeServices {
       })();
     },
     clusterDns: () => ({ servers: [network.clusterDns], domain: network.clusterDomain }),
+    services: () => catalog.services.values(),
   };
 }
