@@ -14,7 +14,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Logger } from '../../common/log.ts';
 import type { Store } from '../../store/types.ts';
 import { storageSegment } from '../registry/index.ts';
-import { readStoredJson } from './stored-json.ts';
+import { readStoredJson } from '../storage/read.ts';
 import type { AuthenticationResult, UserInfo } from './types.ts';
 
 export const SERVICE_ACCOUNT_USER_PREFIX = 'system:serviceaccount:';

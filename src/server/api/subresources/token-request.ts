@@ -8,16 +8,16 @@
  */
 import { nodeNameOf } from '../../auth/node-authorizer.ts';
 import type { ObjectRef } from '../../auth/service-account-tokens.ts';
+import { rfc3339 } from '../../kinds/age.ts';
 import type { KubeObject } from '../../kinds/types.ts';
+import { mustRead, readCurrent } from '../../storage/read.ts';
+import { ApiError, badRequest, forbidden, invalid, serviceUnavailable } from '../../storage/status.ts';
 import { decodeObject, mediaType, readBody } from '../body.ts';
 import { checkBodyKind } from '../body-kind.ts';
 import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
-import { rfc3339 } from '../objects.ts';
-import { mustRead, readCurrent } from '../read.ts';
 import { writeJson } from '../respond.ts';
-import { ApiError, badRequest, forbidden, invalid, serviceUnavailable } from '../status.ts';
 
 const GVK = { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' };
 const DEFAULT_EXPIRATION_SECONDS = 3600;
@@ -50,7 +50,7 @@ export async function createTokenRequest(d: ApiDeps, c: Call): Promise<void> {
   const audiences = spec.audiences && spec.audiences.length > 0 ? spec.audiences : [...tokens.apiAudiences];
 
   const saResource = c.resource;
-  const sa = (await mustRead(d, saResource, ns, name)).obj;
+  const sa = (await mustRead(d.store, saResource, ns, name)).obj;
   const bodyUid = (body.metadata as { uid?: unknown } | undefined)?.uid;
   if (typeof bodyUid === 'string' && bodyUid !== '' && bodyUid !== sa.metadata?.uid) {
     throw new ApiError(409, 'Conflict', `the UID in the token request (${bodyUid}) does not match the UID of the service account (${String(sa.metadata?.uid)})`);
@@ -67,7 +67,7 @@ export async function createTokenRequest(d: ApiDeps, c: Call): Promise<void> {
     if (ref.kind !== 'Pod') throw badRequest(`cannot bind token to object of type ${String(ref.kind)}: edgeos binds tokens to Pods`);
     if (ref.apiVersion && ref.apiVersion !== 'v1') throw badRequest(`cannot bind token to object of apiVersion ${ref.apiVersion}`);
     const pods = d.registry.resolve('', 'v1', 'pods')!;
-    const cur = await readCurrent(d, pods, ns, ref.name ?? '');
+    const cur = await readCurrent(d.store, pods, ns, ref.name ?? '');
     if (!cur) throw new ApiError(404, 'NotFound', `pods "${ref.name ?? ''}" not found`, { name: ref.name ?? '', kind: 'pods' });
     const p = cur.obj;
     if (ref.uid && ref.uid !== p.metadata?.uid) {
@@ -84,7 +84,7 @@ export async function createTokenRequest(d: ApiDeps, c: Call): Promise<void> {
     pod = refOf(p);
     if (podSpec.nodeName) {
       const nodes = d.registry.resolve('', 'v1', 'nodes')!;
-      const n = await readCurrent(d, nodes, '', podSpec.nodeName);
+      const n = await readCurrent(d.store, nodes, '', podSpec.nodeName);
       if (n) boundNode = refOf(n.obj);
     }
   }

@@ -4,9 +4,9 @@
  * allocation survives restarts and is released atomically with the Service's deletion.
  */
 import { randomInt } from 'node:crypto';
-import { intToIpv4 as intToIp, ipv4ToInt as ipToInt } from '../../../common/cluster-network.ts';
-import { InvalidInputError } from '../../../common/errors.ts';
-import type { Store, TxnOp } from '../../../store/types.ts';
+import { intToIpv4 as intToIp, ipv4ToInt as ipToInt } from '../../common/cluster-network.ts';
+import { InvalidInputError } from '../../common/errors.ts';
+import type { Store, TxnOp } from '../../store/types.ts';
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 export const CLUSTER_IP_PREFIX = '/registry/clusterips/';

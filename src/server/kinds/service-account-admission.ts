@@ -12,11 +12,9 @@
  * namespace and its pods in one `kubectl apply` does not race the controller.
  */
 import type { Container, Pod, Volume } from 'kubernetes-types/core/v1';
-import { storageSegment } from '../../registry/index.ts';
-import type { KubeObject } from '../../kinds/types.ts';
-import type { ApiDeps } from '../context.ts';
-import type { WriteHooks } from '../hooks.ts';
-import { randomSuffix } from '../objects.ts';
+import { storageSegment } from './define.ts';
+import { randomSuffix } from './names.ts';
+import type { KubeObject, WriteContext, WriteHooks } from './types.ts';
 
 export const TOKEN_VOLUME_PREFIX = 'kube-api-access-';
 export const TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
@@ -38,19 +36,19 @@ export function tokenVolume(name: string): Volume {
   };
 }
 
-async function serviceAccountAutomount(d: ApiDeps, namespace: string, name: string): Promise<boolean | undefined> {
-  const kv = await d.store.get(`/registry/${storageSegment('', 'serviceaccounts')}/${namespace}/${name}`);
+async function serviceAccountAutomount(ctx: WriteContext, namespace: string, name: string): Promise<boolean | undefined> {
+  const kv = await ctx.store.get(`/registry/${storageSegment('', 'serviceaccounts')}/${namespace}/${name}`);
   if (!kv) return undefined;
   const sa = JSON.parse(kv.value.toString('utf8')) as { automountServiceAccountToken?: boolean };
   return sa.automountServiceAccountToken;
 }
 
 /** Adds the token volume and its mounts to `pod` when it should have them (mutates). */
-export async function admitServiceAccount(d: ApiDeps, pod: Pod): Promise<void> {
+export async function admitServiceAccount(ctx: WriteContext, pod: Pod): Promise<void> {
   const spec = pod.spec;
   if (!spec || pod.metadata?.annotations?.[MIRROR_POD_ANNOTATION] !== undefined) return;
   const account = spec.serviceAccountName || 'default';
-  const automount = spec.automountServiceAccountToken ?? (await serviceAccountAutomount(d, pod.metadata?.namespace ?? '', account)) ?? true;
+  const automount = spec.automountServiceAccountToken ?? (await serviceAccountAutomount(ctx, pod.metadata?.namespace ?? '', account)) ?? true;
   if (!automount) return;
   const volumes = spec.volumes ?? [];
   let volumeName = volumes.find((v) => v.name.startsWith(TOKEN_VOLUME_PREFIX))?.name;
@@ -70,8 +68,8 @@ export async function admitServiceAccount(d: ApiDeps, pod: Pod): Promise<void> {
 }
 
 export const podHooks: WriteHooks = {
-  async beforeCreate(d, _c, obj: KubeObject) {
-    await admitServiceAccount(d, obj as unknown as Pod);
+  async beforeCreate(ctx, obj: KubeObject) {
+    await admitServiceAccount(ctx, obj as unknown as Pod);
     return [];
   },
 };

@@ -4,7 +4,7 @@
  * Service's transaction, like ClusterIPs.
  */
 import { randomInt } from 'node:crypto';
-import type { Store, TxnOp } from '../../../store/types.ts';
+import type { Store, TxnOp } from '../../store/types.ts';
 
 export const DEFAULT_NODE_PORT_RANGE = Object.freeze({ min: 30000, max: 32767 });
 export const NODE_PORT_PREFIX = '/registry/nodeports/';
