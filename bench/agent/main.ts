@@ -257,12 +257,15 @@ async function rawStart(c: CriClient, i: number): Promise<number> {
   return ms;
 }
 
+/** EDGEOS_BENCH_NO_SA_TOKEN=1: pods without the kube-api-access volume, to measure what tokens cost. */
+const NO_TOKEN = process.env.EDGEOS_BENCH_NO_SA_TOKEN === '1';
+
 function podManifest(i: number): string {
   return `apiVersion: v1
 kind: Pod
 metadata: { name: p-${i}, namespace: ${NS}, labels: { group: ${i < KEEP_PODS ? 'keep' : 'extra'} } }
 spec:
-  terminationGracePeriodSeconds: 0
+  terminationGracePeriodSeconds: 0${NO_TOKEN ? '\n  automountServiceAccountToken: false' : ''}
   containers:
   - { name: main, image: ${IMAGE}, imagePullPolicy: IfNotPresent, command: [sleep, '3600'] }
 `;
