@@ -45,6 +45,7 @@ const OWN_INT64 = new Set(['edgeos-apps/v1.PoolSetStatus.observedGeneration']);
 const ROOT_KINDS: Record<string, string[]> = {
   'core/v1': ['Binding'],
   'policy/v1': ['Eviction'],
+  'authentication/v1': ['TokenRequest'],
   'autoscaling/v1': ['Scale'],
   'meta/v1': ['Status', 'DeleteOptions', 'WatchEvent', 'APIResourceList'],
 };

@@ -38,6 +38,7 @@ import { pod } from '../kinds/pod.ts';
 import { poolSet } from '../kinds/pool-set.ts';
 import { replicaSet } from '../kinds/replica-set.ts';
 import { service } from '../kinds/service.ts';
+import { serviceAccount } from '../kinds/service-account.ts';
 import { statefulSet } from '../kinds/stateful-set.ts';
 import type { BuiltinKind } from '../kinds/types.ts';
 
@@ -116,6 +117,7 @@ export const resources = Object.freeze({
   endpoints: refOf(endpoints),
   events: refOf(event),
   configMaps: refOf(configMap),
+  serviceAccounts: refOf(serviceAccount),
   persistentVolumeClaims: refOf(persistentVolumeClaim),
   leases: refOf(lease),
   endpointSlices: refOf(endpointSlice),
