@@ -36,12 +36,21 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig({}, {}, '/', 'Host-Name').nodeName).toBe('host-name');
   });
 
+  it('--pool is the membership label; EDGEOS_POOL when the flag is absent', () => {
+    expect(resolveAgentConfig({ pool: 'shop-7', nodeLabel: ['zone=a'] }, { EDGEOS_POOL: 'other' }, '/', 'host').register.labels).toEqual({ zone: 'a', 'apps.edgeos.io/pool': 'shop-7' });
+    expect(resolveAgentConfig({}, { EDGEOS_POOL: 'cdn-eu' }, '/', 'host').register.labels).toEqual({ 'apps.edgeos.io/pool': 'cdn-eu' });
+    expect(resolveAgentConfig({ pool: 'a', nodeLabel: ['apps.edgeos.io/pool=a'] }, {}, '/', 'host').register.labels).toEqual({ 'apps.edgeos.io/pool': 'a' });
+  });
+
   it.each([
     [{ nodeLabel: ['novalue'] }, {}, /--node-label: "novalue" is not key=value/],
     [{ nodeTaint: ['k=v:Sometimes'] }, {}, /--node-taint: effect "Sometimes" is not one of/],
     [{ nodeName: 'Bad_Name' }, {}, /--node-name: "Bad_Name" is not a lowercase DNS-1123 subdomain/],
     [{}, { EDGEOS_NODE_TAINT: 'x' }, /EDGEOS_NODE_TAINT: "x" is not key=value:Effect/],
     [{}, { EDGEOS_DISABLE_RUNTIME: 'maybe' }, /EDGEOS_DISABLE_RUNTIME: "maybe" is not a boolean/],
+    [{ pool: 'Shop_1' }, {}, /--pool: "Shop_1" is not a node pool name/],
+    [{}, { EDGEOS_POOL: 'a.b' }, /EDGEOS_POOL: "a.b" is not a node pool name/],
+    [{ pool: 'a', nodeLabel: ['apps.edgeos.io/pool=b'] }, {}, /--pool: names pool "a" but --node-label apps.edgeos.io\/pool=b another/],
   ])('names the flag: %j %j', (raw, env, why) => {
     expect(() => resolveAgentConfig(raw, env, '/', 'host')).toThrow(why);
   });
