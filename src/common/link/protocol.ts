@@ -164,6 +164,11 @@ export interface AckMessage {
   readonly certificate?: string;
   readonly start?: 'resume' | 'relist';
   readonly stats?: NodeStatsReport;
+  /**
+   * hello and lease, from a server of a cluster: the URLs of every server, sent again only when the
+   * list changed. The agent keeps them and fails over to them (docs/ha.md).
+   */
+  readonly servers?: readonly string[];
 }
 /** The sender will send no more bytes on `stream` (half-close; like FIN). */
 export interface StreamEndMessage {

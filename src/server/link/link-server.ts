@@ -52,14 +52,18 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       signNodeCsr: o.signNodeCsr,
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
+      ...(o.cluster ? { servers: () => o.cluster!.servers() } : {}),
       onClose: (s) => {
         registry.remove(s);
-        // A replaced link closing leaves the newer link's sample alone.
-        if (!registry.isConnected(node)) stats.forget(node);
+        // A replaced link closing leaves the newer link's sample (and record) alone.
+        if (registry.isConnected(node)) return;
+        stats.forget(node);
+        o.cluster?.unlinked(node);
       },
     });
     registry.add(session, remote);
     stats.forget(node);
+    o.cluster?.linked(node);
   }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
