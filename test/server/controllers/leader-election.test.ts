@@ -1,17 +1,15 @@
 // Lease leader election (src/server/controllers/leader-election.ts) against the real API server:
 // three candidates, one leader at a time; a graceful stop releases the Lease and another candidate
 // takes it; a leader cut off from the API steps down before anyone else starts leading.
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
 import { silentLogger } from '../../../src/common/log.ts';
 import { createKubeClient } from '../../../src/server/controllers/client/kube-client.ts';
 import type { ClosableKubeClient } from '../../../src/server/controllers/client/kube-client.ts';
 import { createLeaderElector } from '../../../src/server/controllers/leader-election.ts';
 import type { LeaderElector } from '../../../src/server/controllers/leader-election.ts';
 import { ApiError, resources } from '../../../src/server/controllers/types.ts';
-import type { KubeClient } from '../../../src/server/controllers/types.ts';
-import { startServer } from '../../helpers/start-server.ts';
+import type { KubeClient, KubeObject } from '../../../src/server/controllers/types.ts';
+import { readCredentials, startServer } from '../../helpers/start-server.ts';
 import type { RunningServer } from '../../helpers/start-server.ts';
 
 const timings = { leaseDurationMs: 2000, renewDeadlineMs: 1500, retryPeriodMs: 250 };
@@ -20,9 +18,8 @@ let server: RunningServer;
 let client: ClosableKubeClient;
 beforeAll(async () => {
   server = await startServer({ extraArgs: ['--disable-controllers'] });
-  const kc = parse(readFileSync(server.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
-  const dec = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
-  client = createKubeClient({ url: server.url, caPem: dec(kc.clusters[0]!.cluster['certificate-authority-data']), certPem: dec(kc.users[0]!.user['client-certificate-data']), keyPem: dec(kc.users[0]!.user['client-key-data']) });
+  const creds = readCredentials(server.kubeconfig);
+  client = createKubeClient({ url: server.url, caPem: creds.ca, certPem: creds.cert, keyPem: creds.key });
 }, 120_000);
 afterAll(async () => {
   await client?.close();
@@ -78,7 +75,7 @@ describe('Lease leader election', () => {
     const first = await until('a leader', () => leaders(terms)[0]);
     await new Promise((r) => setTimeout(r, 1500)); // several retry periods: the others stay candidates
     expect(leaders(terms)).toEqual([first]);
-    const lease = await client.get<{ metadata: object; spec: { holderIdentity: string; leaseDurationSeconds: number } }>({ ...resources.leases, namespace: 'kube-system' }, 'test-graceful');
+    const lease = await client.get<KubeObject & { spec: { holderIdentity: string; leaseDurationSeconds: number } }>({ ...resources.leases, namespace: 'kube-system' }, 'test-graceful');
     expect(lease.spec).toMatchObject({ holderIdentity: first, leaseDurationSeconds: 2 });
 
     const index = ['a', 'b', 'c'].indexOf(first);
@@ -88,7 +85,7 @@ describe('Lease leader election', () => {
     expectNoOverlap(terms);
     for (const e of electors) await e.stop();
     expect(leaders(terms)).toEqual([]);
-    const released = await client.get<{ spec: { holderIdentity?: string; leaseTransitions: number } }>({ ...resources.leases, namespace: 'kube-system' }, 'test-graceful');
+    const released = await client.get<KubeObject & { spec: { holderIdentity?: string; leaseTransitions: number } }>({ ...resources.leases, namespace: 'kube-system' }, 'test-graceful');
     expect(released.spec.holderIdentity ?? '').toBe('');
     expect(released.spec.leaseTransitions).toBe(1);
   }, 60_000);
