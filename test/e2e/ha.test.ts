@@ -147,6 +147,9 @@ spec:
     const killedAt = Date.now();
     await waitFor('the device linked to A and its Lease renewed through it', async () => linkedTo(a, DEVICE, from) && (await leaseRenewedAfter(a, DEVICE, killedAt)) && (await ready(a, DEVICE)), 30_000);
     const failover = Date.now() - killedAt;
+    // It resumed from its revision on A: no relist, its cache stayed what it was.
+    const relinks = agentOut.split('\n').filter((l) => l.includes(`"node":"${DEVICE}"`) && l.includes('"msg":"linked to the server"'));
+    expect(relinks.at(-1)).toContain('"start":"resume"');
     console.log(`device failover after kill -9 of its server: ${failover} ms`);
     expect(failover).toBeLessThan(10_000);
     expect(await containers(a)).toEqual(before);

@@ -1,7 +1,7 @@
 // Founding and joining a cluster through its datastore (src/server/cluster/bootstrap.ts): the CA
 // sealed with the server token, opened by a second server, refused with a wrong or missing token.
 // The store contract is what bootstrap uses, so a real SQLite store stands for the shared database
-// here; test/server/server-command/ha.test.ts runs the same against PostgreSQL with real servers.
+// here; test/ha/servers.test.ts runs it against PostgreSQL with real servers.
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
