@@ -160,7 +160,15 @@ spec:
     await new Promise((r) => setTimeout(r, 3000));
     for (const ip of ips) expect(await httpGet(`http://${ip}:8080/index.html`)).toBe('served-by-edgeos');
     expect(agent?.exitCode).toBeNull();
+    const restartedAt = Date.now();
     server = await startServer({ dir, port });
+    // The stored Ready condition outlives the server's stop (the lifecycle controller waits its grace
+    // period), so "Ready" alone could be the old status: wait for a Lease renewed by the returning
+    // link, then for Ready.
+    await waitFor('the agent to renew its Lease through the restarted server', async () => {
+      const renew = (await k(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.renewTime}'])).stdout;
+      return renew !== '' && Date.parse(renew) >= restartedAt - 1000;
+    }, 120_000);
     await waitFor('the node to be Ready again', async () =>
       (await k(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True',
     120_000);

@@ -12,7 +12,7 @@ import type { PodTarget } from '../../src/server/api/subresources/pod-target.ts'
 import { streamRequest } from '../../src/server/api/subresources/stream-options.ts';
 import { tunnelApiError } from '../../src/server/api/subresources/tunnel-errors.ts';
 import { upgradeHead } from '../../src/server/api/subresources/upgrade-head.ts';
-import { ApiError } from '../../src/server/api/status.ts';
+import { ApiError } from '../../src/server/storage/status.ts';
 import { kubectl } from '../helpers/kubectl.ts';
 import { createApiPod } from './pods.ts';
 import { StreamPairTunnel } from './stream-pair-tunnel.ts';

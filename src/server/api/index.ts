@@ -3,13 +3,13 @@
  * subresources and Status errors, as real kubectl needs them (docs: /work/shared/kubectl-wire.md).
  * The server (src/server/server.ts) mounts this behind HTTPS and serves the public paths itself.
  */
-import { kindBehavior } from '../kinds/index.ts';
+import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR } from '../kinds/cluster-ip.ts';
 import { ResourceRegistry } from '../registry/index.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { ApiDeps } from './context.ts';
+import { syncCrd } from './crds/serve-crd.ts';
 import { handleRequest } from './handler.ts';
 import type { HandlerDeps } from './handler.ts';
-import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR } from './services/cluster-ip.ts';
 import type { ApiHandler, ApiHandlerDeps } from './types.ts';
 import { handleUpgrade } from './upgrade.ts';
 
@@ -18,15 +18,16 @@ export type { ApiHandler, ApiHandlerDeps } from './types.ts';
 export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   const log = deps.log.child({ component: 'api' });
   const closing = new AbortController();
+  const registry = new ResourceRegistry();
   const api: ApiDeps = {
     store: deps.store,
-    registry: new ResourceRegistry(),
+    registry,
     log,
-    behavior: kindBehavior,
     authorizer: deps.authorizer,
     clusterIps: new ClusterIpAllocator(deps.serviceCidr ?? DEFAULT_SERVICE_CIDR),
     now: () => new Date(),
     closing: closing.signal,
+    serveCrd: (name, crd) => syncCrd(registry, name, crd),
     ...(deps.nodeTunnel ? { tunnel: deps.nodeTunnel } : {}),
     ...(deps.nodeStats ? { nodeStats: deps.nodeStats } : {}),
   };
@@ -45,4 +46,4 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
 }
 
 export { DEFAULT_NAMESPACES } from './bootstrap.ts';
-export { DEFAULT_SERVICE_CIDR } from './services/cluster-ip.ts';
+export { DEFAULT_SERVICE_CIDR } from '../kinds/cluster-ip.ts';

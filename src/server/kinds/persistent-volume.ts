@@ -7,7 +7,10 @@ import { child, list, map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { notSupported, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind, conditions, labelSelector } from '../patch/merge-keys-core.ts';
+import { atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
 
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 
@@ -44,8 +47,26 @@ function validateAccessModes(modes: unknown, path: string): FieldError[] {
 const validateClaimMeta = metaValidator(true);
 const validateVolumeMeta = metaValidator(false);
 
-export const persistentVolumeClaimBehavior: KindBehavior = {
-  default(obj) {
+const pvcMergeKeys = kind({
+  spec: struct({ accessModes: atomic(), selector: labelSelector, resources: struct({ limits: mapSchema(), requests: mapSchema() }) }),
+  status: struct({ conditions, accessModes: atomic(), capacity: mapSchema() }),
+});
+
+export const persistentVolumeClaim = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'PersistentVolumeClaim',
+  plural: 'persistentvolumeclaims',
+  namespaced: true,
+  shortNames: ['pvc'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [statusSubresource('', 'v1', 'PersistentVolumeClaim')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     setDefault(child(obj, 'spec'), 'volumeMode', 'Filesystem');
     setDefault(child(obj, 'status'), 'phase', 'Pending');
   },
@@ -84,10 +105,29 @@ export const persistentVolumeClaimBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: pvcMergeKeys,
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});
 
-export const persistentVolumeBehavior: KindBehavior = {
-  default(obj) {
+export const persistentVolume = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'PersistentVolume',
+  plural: 'persistentvolumes',
+  namespaced: false,
+  shortNames: ['pv'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [statusSubresource('', 'v1', 'PersistentVolume')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     const spec = child(obj, 'spec');
     setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
     setDefault(spec, 'volumeMode', 'Filesystem');
@@ -134,4 +174,10 @@ export const persistentVolumeBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ accessModes: atomic(), capacity: mapSchema(), mountOptions: atomic() }) }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

@@ -6,7 +6,10 @@ import { map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { notSupported, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { atomic, map as mapSchema } from '../patch/merge-keys.ts';
 
 const RECLAIM = ['Delete', 'Retain'];
 const BINDING = ['Immediate', 'WaitForFirstConsumer'];
@@ -17,8 +20,21 @@ function isDefaultClass(obj: KubeObject): boolean {
   return annotations['storageclass.kubernetes.io/is-default-class'] === 'true' || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
 }
 
-export const storageClassBehavior: KindBehavior = {
-  default(obj) {
+export const storageClass = defineKind({
+  group: 'storage.k8s.io',
+  versions: ['v1'],
+  kind: 'StorageClass',
+  plural: 'storageclasses',
+  namespaced: false,
+  shortNames: ['sc'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     setDefault(obj, 'reclaimPolicy', 'Delete');
     setDefault(obj, 'volumeBindingMode', 'Immediate');
   },
@@ -51,4 +67,10 @@ export const storageClassBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ parameters: mapSchema(), mountOptions: atomic(), allowedTopologies: atomic() }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

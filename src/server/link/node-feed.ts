@@ -14,7 +14,7 @@ import { errorMessage } from '../../common/errors.ts';
 import type { KubeObjectJson, LinkKind, ObjectChange } from '../../common/link/protocol.ts';
 import { CompactedError } from '../../store/errors.ts';
 import type { KeyValue, Watch, WatchEvent } from '../../store/types.ts';
-import { decodeStored } from '../api/objects.ts';
+import { decodeStored } from '../storage/objects.ts';
 import type { NodeFeed, NodeFeedOptions } from './types.ts';
 import { podReferences } from '../auth/pod-references.ts';
 import { ResourceRegistry, objectKey } from '../registry/index.ts';

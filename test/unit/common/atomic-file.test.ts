@@ -59,9 +59,10 @@ describe('every tmp + rename of a device file goes through the atomic writer', (
     'src/common/atomic-file.ts': 'the writer itself',
     'src/agent/join/join.ts': 'renames the staged node directory (files written atomically) into place, then fsyncs its parent',
     'src/agent/join/node-files.ts': 'swaps a renewed key and certificate (each written atomically) in order, then fsyncs the directory',
-    'src/server/api/convert.ts': 'renames object fields, not files',
+    'src/server/kinds/event.ts': 'renames object fields (events.k8s.io/v1 ↔ core/v1 Event), not files',
     'src/store/sqlite/backend.ts': "the store's snapshot (VACUUM INTO a temporary file, renamed): SQLite's own file",
     'src/store/sqlite/restore.ts': "the store's restore: moves SQLite database files",
+    'src/store/postgres/snapshot.ts': "a PostgreSQL snapshot is a SQLite store file written to a temporary name, renamed when whole",
     'src/cli/bundle/archive-writer.ts': 'the bundle archive on the build machine, not a device file',
   };
   it('has no hand-rolled rename elsewhere', () => {

@@ -1,5 +1,5 @@
 /**
- * GET, LIST and WATCH serve plain objects from their stored bytes (src/server/api/stored-json.ts).
+ * GET, LIST and WATCH serve plain objects from their stored bytes (src/server/storage/stored-json.ts).
  * The reference is the decoding path: JSON.stringify(decodeStored(r, kv)), and for lists the
  * envelope around the decoded items. Responses must equal it byte for byte, at the revision they
  * were read at, for namespaced and cluster-scoped resources, pages with continue tokens, selectors
@@ -7,8 +7,8 @@
  * resourceVersion, other field orders) must take the decoding path and still be equal.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decodeStored, encodeForStore } from '../../../src/server/api/objects.ts';
-import { servedJson, servedListJson, servedParts } from '../../../src/server/api/stored-json.ts';
+import { decodeStored, encodeForStore } from '../../../src/server/storage/objects.ts';
+import { servedJson, servedListJson, servedParts } from '../../../src/server/storage/stored-json.ts';
 import { objectKey, ResourceRegistry } from '../../../src/server/registry/index.ts';
 import type { ResourceInfo } from '../../../src/server/registry/index.ts';
 import type { KeyValue } from '../../../src/store/types.ts';

@@ -4,8 +4,8 @@
  * allocation survives restarts and is released atomically with the Service's deletion.
  */
 import { randomInt } from 'node:crypto';
-import { InvalidInputError } from '../../../common/errors.ts';
-import type { Store, TxnOp } from '../../../store/types.ts';
+import { InvalidInputError } from '../../common/errors.ts';
+import type { Store, TxnOp } from '../../store/types.ts';
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 export const CLUSTER_IP_PREFIX = '/registry/clusterips/';

@@ -4,7 +4,7 @@
  * Service's transaction, like ClusterIPs.
  */
 import { randomInt } from 'node:crypto';
-import type { Store, TxnOp } from '../../../store/types.ts';
+import type { Store, TxnOp } from '../../store/types.ts';
 
 export const NODE_PORT_MIN = 30000;
 export const NODE_PORT_MAX = 32767;

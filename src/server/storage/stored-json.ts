@@ -5,7 +5,7 @@
  * the JSON of the object is those bytes with `"resourceVersion":"<modRevision>"` spliced in as the
  * first field of metadata: exactly what `JSON.stringify(decodeStored(r, kv))` produces, without
  * parsing and re-serialising the object (apiserver's watch cache keeps cached serializations for
- * the same reason). Any other value takes the decoding path. test/server/api/stored-json.test.ts
+ * the same reason). Any other value takes the decoding path. test/server/storage/stored-json.test.ts
  * compares the two byte for byte.
  */
 import type { KeyValue } from '../../store/types.ts';
@@ -14,7 +14,7 @@ import { groupVersion } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 import { convertsForm } from './convert.ts';
 import { decodeStored } from './objects.ts';
-import type { ListMetaOut } from './table/table.ts';
+import type { ListMetaOut, ListedObject } from './types.ts';
 
 /** `{"apiVersion":…,"kind":…,"metadata":{` of a resource, or null when its objects are converted. */
 const servedPrefixes = new WeakMap<ResourceInfo, Buffer | null>();
@@ -47,12 +47,6 @@ export function servedParts(r: ResourceInfo, kv: KeyValue): Buffer[] | undefined
   const emptyMetadata = v[prefix.length] === CLOSE_BRACE;
   const rv = Buffer.from(`"resourceVersion":"${kv.modRevision}"${emptyMetadata ? '' : ','}`, 'utf8');
   return [v.subarray(0, prefix.length), rv, v.subarray(prefix.length)];
-}
-
-/** One object of a list page: its stored form, and the decoded object when a selector needed it. */
-export interface ListedObject {
-  readonly kv: KeyValue;
-  readonly obj?: KubeObject;
 }
 
 export function listedObject(r: ResourceInfo, item: ListedObject): KubeObject {

@@ -26,6 +26,9 @@ export function translateStoreError(err: unknown, r: ResourceName, name: string)
   }
   if (err instanceof InvalidKeyError) return badRequest(err.message);
   if (err instanceof ClosedError) return serviceUnavailable('the server is shutting down');
+  // A datastore that is away for now (PostgreSQL restarting, a cut connection) is a 503: clients
+  // retry it, and /readyz is red meanwhile. Every other database failure is the server's own.
+  if (err instanceof DatabaseError && err.code === 'STORE_UNAVAILABLE') return serviceUnavailable(err.message);
   if (err instanceof DatabaseError) return internalError(err.message, err);
   return err;
 }

@@ -4,12 +4,10 @@
  * storage are converted at this edge (convert.ts).
  */
 import type { KeyValue } from '../../store/types.ts';
-import type { KubeObject } from '../kinds/types.ts';
+import type { KubeObject } from './types.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 import { groupVersion } from '../registry/index.ts';
 import { fromStorage, toStorage } from './convert.ts';
-
-export type { KubeObject };
 
 export function meta(obj: KubeObject): Record<string, unknown> {
   if (!obj.metadata || typeof obj.metadata !== 'object' || Array.isArray(obj.metadata)) obj.metadata = {};
@@ -54,10 +52,5 @@ export function encodeForStore(r: ResourceInfo, obj: KubeObject): Buffer {
   const { apiVersion, kind, metadata, ...rest } = toStorage(r, structuredClone(obj));
   if (metadata) delete metadata.resourceVersion;
   return Buffer.from(JSON.stringify({ apiVersion, kind, metadata, ...rest }), 'utf8');
-}
-
-/** RFC 3339 with second precision, the way metav1.Time marshals. */
-export function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
 
