@@ -24,7 +24,7 @@ import type { ClusterMembership } from './cluster/index.ts';
 import type { ServerConfig } from './config.ts';
 import { createHttpsServer, listen } from './https-listener.ts';
 import { createInProcessApi } from './in-process-api.ts';
-import { advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
+import { advertisedHosts, advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
 import type { JoinRoutes } from './join/index.ts';
 import { createLinkServer } from './link/index.ts';
 import type { LinkServer } from './link/index.ts';
@@ -225,8 +225,9 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       servingSans: servingSans({
         hostname: deps.hostname ?? osHostname(),
         ...(config.advertiseAddress ? { advertiseAddress: config.advertiseAddress } : {}),
-        // A specific bind address is what the kubeconfig dials (config.apiServerUrl), so it must be a name of the certificate.
-        tlsSans: isWildcard(config.bindAddress) ? config.tlsSans : [...config.tlsSans, config.bindAddress],
+        // Every address join tokens name (and a specific bind address, which the kubeconfig dials)
+        // must be a name of the certificate: agents and the other servers verify it.
+        tlsSans: [...config.tlsSans, ...advertisedHosts({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress })],
       }),
       log: deps.log.child({ component: 'pki' }),
       ...(deps.now ? { now: deps.now } : {}),
