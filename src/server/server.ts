@@ -227,7 +227,11 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         ...(config.advertiseAddress ? { advertiseAddress: config.advertiseAddress } : {}),
         // Every address join tokens name (and a specific bind address, which the kubeconfig dials)
         // must be a name of the certificate: agents and the other servers verify it.
-        tlsSans: [...config.tlsSans, ...advertisedHosts({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress })],
+        tlsSans: [
+          ...config.tlsSans,
+          ...advertisedHosts({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress }),
+          ...(isWildcard(config.bindAddress) ? [] : [config.bindAddress]),
+        ],
       }),
       log: deps.log.child({ component: 'pki' }),
       ...(deps.now ? { now: deps.now } : {}),
