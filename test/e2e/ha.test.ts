@@ -17,7 +17,7 @@ import { resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { createConfigMap, joinTokenOf, kill9, leaseHolder, serverTokenFile, startHaServer } from '../helpers/ha-cluster.ts';
 import type { HaServer } from '../helpers/ha-cluster.ts';
-import { kubectl } from '../helpers/kubectl.ts';
+import { kubectl, kubectlStream } from '../helpers/kubectl.ts';
 import { startPostgres } from '../helpers/postgres.ts';
 import type { TestPostgres } from '../helpers/postgres.ts';
 import { deleteLink, removeDataDir } from '../runtime/cleanup.ts';
@@ -114,7 +114,7 @@ afterAll(async () => {
 }, 120_000);
 
 describe('two servers, two agents, kill -9', () => {
-  it('runs a Deployment on the device; logs and exec reach it through the server it is not linked to', async () => {
+  it('runs a Deployment on the device; logs, exec and port-forward reach it through the server it is not linked to', async () => {
     await ok(a, ['create', 'namespace', 'ha']);
     const manifest = `
 apiVersion: apps/v1
@@ -136,6 +136,16 @@ spec:
     expect(await ok(a, ['logs', pod, '-n', 'ha'])).toContain('started');
     expect(await ok(a, ['exec', pod, '-n', 'ha', '--', 'sh', '-c', 'echo through $((40 + 2))'])).toBe('through 42\n');
     expect((await kubectl(a, ['exec', pod, '-n', 'ha', '--', 'sh', '-c', 'exit 3'])).code).toBe(3);
+    // port-forward too: a TCP connection here → kubectl → A → B → the device → the pod's httpd.
+    const pf = kubectlStream(a, ['port-forward', '-n', 'ha', `pod/${pod}`, ':8080']);
+    try {
+      await waitFor('port-forward listening', async () => /Forwarding from 127\.0\.0\.1:\d+ -> 8080/.test(pf.output()), 30_000);
+      const port = Number(/Forwarding from 127\.0\.0\.1:(\d+)/.exec(pf.output())![1]);
+      const res = await fetch(`http://127.0.0.1:${port}/etc/passwd`, { signal: AbortSignal.timeout(15_000) });
+      expect(await res.text()).toContain('root:x:0:0:root:/root:/bin/sh');
+    } finally {
+      await pf.stop();
+    }
   }, 240_000);
 
   it('kill -9 of the device\'s server: Ready through the other within 10 s, no container restarts, acknowledged writes kept', async () => {
