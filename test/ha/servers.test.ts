@@ -2,7 +2,8 @@
 // first's server token and refuses another; both serve the API with one CA and their own serving
 // certificates; join tokens name both; writes acknowledged by either survive kill -9 of a writing
 // server (the leader) and of every database connection, a watch on the survivor misses none of
-// them, and the controllers resume on the survivor.
+// them, and the controllers resume on the survivor. The database away: both servers turn /readyz
+// red, the leader stops its controllers; back, everything resumes by itself.
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeJoinToken } from '../../src/common/link/join-token.ts';
+import { kubectl } from '../helpers/kubectl.ts';
 import { linesWithDuplicateKeys } from '../helpers/log-lines.ts';
 import { apiWatch, createConfigMap, joinTokenOf, kill9, leaseHolder, serverTokenFile, startHaServer } from '../helpers/ha-cluster.ts';
 import type { HaServer } from '../helpers/ha-cluster.ts';
@@ -58,6 +60,17 @@ function servingCertificate(port: number, ca: string): Promise<X509Certificate> 
   });
 }
 
+/** Creates Deployment `name` through `via` and waits, reading through `reader`, until the controllers gave it its pods. */
+async function deploymentGetsPods(via: HaServer, reader: HaServer, name: string, replicas: number, timeoutMs: number): Promise<void> {
+  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } };
+  const created = await via.request('POST', '/apis/apps/v1/namespaces/default/deployments', { body: JSON.stringify(deployment), headers: { 'content-type': 'application/json' } });
+  expect(created.status, created.body).toBe(201);
+  await until(`the pods of Deployment ${name}`, async () => {
+    const pods = JSON.parse((await reader.request('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3D${name}`)).body) as { items: unknown[] };
+    return pods.items.length === replicas;
+  }, timeoutMs);
+}
+
 describe('two servers on one PostgreSQL', () => {
   const children: Child[] = [];
   afterAll(() => children.forEach(killChild));
@@ -76,7 +89,7 @@ describe('two servers on one PostgreSQL', () => {
     expect(wrong).not.toContain('someone-elses-cluster-token');
   }, 150_000); // two process starts: ~20 s each on this shared machine at load 20
 
-  it('share one CA, each serving its own certificate; join tokens and join-info name both; the first leads', async () => {
+  it('share one CA, each serving its own certificate; join tokens and join-info name both; the first leads; one kubeconfig works against either', async () => {
     const ca = readCredentials(a.kubeconfig).ca;
     expect(readCredentials(b.kubeconfig).ca).toBe(ca);
     const caCert = new X509Certificate(ca);
@@ -96,6 +109,9 @@ describe('two servers on one PostgreSQL', () => {
     expect(token.servers).toEqual(both);
     expect(token.caHash).toBe(decodeJoinToken(joinTokenOf(a)).caHash);
     expect(await leaseHolder(b)).toBe(a.id);
+    // kubectl through any server: B's kubeconfig, credentials and CA, pointed at A.
+    const viaA = await kubectl(b, ['--server', a.url, 'get', 'lease', 'edgeos-controllers', '-n', 'kube-system', '-o', 'jsonpath={.spec.holderIdentity}']);
+    expect(viaA).toMatchObject({ code: 0, stdout: a.id });
   });
 
   it('loses no acknowledged write to kill -9 of the leader and of every database connection; the watch on the survivor sees them all; the controllers resume there', async () => {
@@ -141,14 +157,31 @@ describe('two servers on one PostgreSQL', () => {
 
     // The leader died with its controllers: the survivor takes the Lease and acts.
     await until('the survivor to hold the Lease', async () => (await leaseHolder(b)) === b.id, 20_000);
-    const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'after-kill', namespace: 'default' }, spec: { replicas: 2, selector: { matchLabels: { app: 'after-kill' } }, template: { metadata: { labels: { app: 'after-kill' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } };
-    const created = await b.request('POST', '/apis/apps/v1/namespaces/default/deployments', { body: JSON.stringify(deployment), headers: { 'content-type': 'application/json' } });
-    expect(created.status, created.body).toBe(201);
-    await until('the Deployment created after the kill to get its pods', async () => {
-      const pods = JSON.parse((await b.request('GET', '/api/v1/namespaces/default/pods?labelSelector=app%3Dafter-kill')).body) as { items: unknown[] };
-      return pods.items.length === 2;
-    }, 30_000);
+    await deploymentGetsPods(b, b, 'after-kill', 2, 30_000);
     expect(Date.now() - killedAt).toBeLessThan(60_000);
     expect(linesWithDuplicateKeys(b.output())).toEqual([]);
   }, 120_000);
+
+  it('the database away: /readyz red on both servers and the leader stops its controllers; back: both green by themselves, the watches go on, the controllers act again', async () => {
+    a = await startHaServer(pg.url(db), { dir: a.dir, port: a.port, tokenFile: serverTokenFile(b) });
+    const acked = await createConfigMap(a, 'before-outage');
+    expect(acked).toBeDefined();
+    const watch = apiWatch(a, '/api/v1/namespaces/default/configmaps', acked!);
+    const leader = await until('a leader', () => leaseHolder(b), 20_000);
+    const leaderServer = [a, b].find((s) => s.id === leader)!;
+    const from = leaderServer.output().length;
+    const readyz = () => Promise.all([a, b].map(async (s) => (await s.request('GET', '/readyz')).status));
+
+    await pg.stop();
+    await until('/readyz red on both servers', async () => (await readyz()).every((c) => c === 500), 20_000);
+    for (const s of [a, b]) expect((await s.request('GET', '/livez')).status).toBe(200); // waiting, not dead
+    await until('the leader to stop its controllers', async () => leaderServer.output().slice(from).includes('could not renew the lease within the renew deadline'), 20_000);
+
+    await pg.restart();
+    await until('/readyz green on both servers', async () => (await readyz()).every((c) => c === 200), 30_000);
+    expect(await createConfigMap(b, 'after-outage')).toBeDefined();
+    await until('the watch through A, open through the outage, to see the write through B', async () => watch.events.some((e) => e.object.metadata.name === 'after-outage'), 20_000);
+    await deploymentGetsPods(b, a, 'after-outage', 1, 40_000);
+    watch.close();
+  }, 180_000);
 });
