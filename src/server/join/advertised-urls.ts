@@ -21,3 +21,12 @@ export function advertisedHosts(o: { advertiseAddress: string | undefined; bindA
 export function advertisedUrls(o: { advertiseAddress: string | undefined; bindAddress: string; port: number }): string[] {
   return advertisedHosts(o).map((h) => urlOf(h, o.port));
 }
+
+/**
+ * The address and port in-cluster clients reach the API on (the `kubernetes` Service's endpoint,
+ * as kube-apiserver's --advertise-address): the first of the advertised addresses.
+ */
+export function apiEndpoint(config: { advertiseAddress: string | undefined; bindAddress: string; httpsListenPort: number }): { ip: string; port: number } {
+  const url = new URL(advertisedUrls({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress, port: config.httpsListenPort })[0]!);
+  return { ip: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: config.httpsListenPort };
+}

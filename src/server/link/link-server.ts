@@ -53,6 +53,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
       ...(o.cluster ? { servers: () => o.cluster!.servers() } : {}),
+      ...(o.network ? { network: o.network } : {}),
       onClose: (s) => {
         registry.remove(s);
         // A replaced link closing leaves the newer link's sample (and record) alone.
