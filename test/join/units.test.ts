@@ -5,6 +5,8 @@ import { reconnectDelay } from '../../src/agent/link/backoff.ts';
 import { renewalDue } from '../../src/agent/link/cert-renewal.ts';
 import { decodeJoinToken, encodeJoinToken } from '../../src/common/link/join-token.ts';
 import { parseTtl } from '../../src/cli/token-command.ts';
+import { advertisedHosts, advertisedUrls } from '../../src/server/join/index.ts';
+import { servingSans } from '../../src/server/pki/index.ts';
 
 const token = { servers: ['https://10.0.0.1:6443'], caHash: 'sha256:' + 'ab'.repeat(32), tokenId: 'abcdef', tokenSecret: '0123456789abcdef' };
 
@@ -85,5 +87,21 @@ describe('certificate renewal', () => {
     expect(renewalDue(pem, now)).toBe(false);
     expect(renewalDue(pem, now + 19 * 86400_000)).toBe(false);
     expect(renewalDue(pem, now + 21 * 86400_000)).toBe(true);
+  });
+});
+
+describe('advertised addresses', () => {
+  it('prefer --advertise-address, then a specific --bind-address, else every IPv4 address and loopback', () => {
+    expect(advertisedHosts({ advertiseAddress: '10.1.2.3', bindAddress: '0.0.0.0' })).toEqual(['10.1.2.3']);
+    expect(advertisedHosts({ advertiseAddress: undefined, bindAddress: '192.168.7.1' })).toEqual(['192.168.7.1']);
+    const wild = advertisedHosts({ advertiseAddress: undefined, bindAddress: '0.0.0.0' });
+    expect(wild.at(-1)).toBe('127.0.0.1');
+    expect(advertisedUrls({ advertiseAddress: '::1', bindAddress: '::', port: 6443 })).toEqual(['https://[::1]:6443']);
+  });
+
+  it('are all names of the serving certificate, so an agent dialling any URL a join token names can verify it', () => {
+    const o = { advertiseAddress: undefined, bindAddress: '0.0.0.0', port: 6443 };
+    const sans = servingSans({ hostname: 'h', tlsSans: advertisedHosts(o) }).map((s) => s.value);
+    for (const u of advertisedUrls(o)) expect(sans).toContain(new URL(u).hostname);
   });
 });
