@@ -25,6 +25,7 @@ import { advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join
 import type { JoinRoutes } from './join/index.ts';
 import { createLinkServer } from './link/index.ts';
 import type { LinkServer } from './link/index.ts';
+import { createServerMetrics } from './metrics/index.ts';
 import { ensurePki, servingSans } from './pki/index.ts';
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
@@ -151,6 +152,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   const loopbackToken = createLoopbackToken();
   // Identities of in-process connections (the link's writes as a node: in-process-api.ts).
   const inProcess = new InProcessIdentities();
+  const metrics = createServerMetrics({ store: () => store, links: () => link?.traffic });
 
   const routes: PublicRoutes = {
     livez: [],
@@ -228,7 +230,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   sup.add({
     name: 'store',
     start: async () => {
-      store = await deps.openStore({ file: config.paths.dbFile, log: deps.log });
+      store = metrics.instrumentStore(await deps.openStore({ file: config.paths.dbFile, log: deps.log }));
     },
     stop: async () => store?.close(),
   });
@@ -342,7 +344,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       }
       const authorizer = createAuthorizer({ store: store!, log: deps.log.child({ component: 'authz' }) });
       const { tunnel, stats } = link!;
-      const mounted = mountApi({ store: store!, authenticator: authenticator!, authorizer, log: deps.log, nodeTunnel: tunnel, nodeStats: stats });
+      const mounted = mountApi({ store: store!, authenticator: authenticator!, authorizer, log: deps.log, nodeTunnel: tunnel, nodeStats: stats, metrics });
       api = mounted;
       apiBootstrapped = mounted.ready.then(
         () => {
