@@ -5,7 +5,7 @@
  * process (tests) never share counters.
  */
 import { Registry } from 'prom-client';
-import { linkMetrics } from './link-metrics.ts';
+import { linkMetrics, renderNodeFamilies } from './link-metrics.ts';
 import { processRegistry } from './process-metrics.ts';
 import { requestMetrics } from './request-metrics.ts';
 import { storeMetrics } from './store-metrics.ts';
@@ -24,7 +24,7 @@ export function createServerMetrics(o: ServerMetricsOptions): ServerMetrics {
     instrumentStore: (s) => store.instrument(s),
     async scrape() {
       const [processText, serverText] = await Promise.all([processRegistry().metrics(), registry.metrics()]);
-      return { contentType: registry.contentType, body: processText + serverText };
+      return { contentType: registry.contentType, body: processText + serverText + renderNodeFamilies(o.links()) };
     },
   };
 }
