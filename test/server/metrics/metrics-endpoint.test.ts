@@ -21,6 +21,7 @@ let ca: string;
 interface Identity {
   readonly cert?: string;
   readonly key?: string;
+  readonly headers?: Record<string, string>;
 }
 
 /** A client certificate for CN=<user>, O=<groups…>, signed by the cluster CA (as an operator would with openssl). */
@@ -172,6 +173,31 @@ describe('/metrics', () => {
     });
     expect(binding.status).toBe(201);
     await waitFor('the binding to take effect', async () => ((await get('/metrics', scraper)).status === 200 ? true : undefined), 10_000);
+  });
+
+  it('lets a ServiceAccount scrape with its bearer token once RBAC binds it, as Prometheus in a cluster would', async () => {
+    expect((await server.api('POST', '/api/v1/namespaces/default/serviceaccounts', { metadata: { name: 'prometheus' } })).status).toBe(201);
+    const requested = await server.api('POST', '/api/v1/namespaces/default/serviceaccounts/prometheus/token', {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 3600 },
+    });
+    expect(requested.status).toBe(201);
+    const bearer = { headers: { authorization: `Bearer ${String(requested.body.status.token)}` } };
+    const refused = await get('/metrics', bearer);
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).message).toBe('forbidden: User "system:serviceaccount:default:prometheus" cannot get path "/metrics"');
+    const binding = await server.api('POST', '/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+      metadata: { name: 'prometheus-sa-monitoring' },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'system:monitoring' },
+      subjects: [{ kind: 'ServiceAccount', name: 'prometheus', namespace: 'default' }],
+    });
+    expect(binding.status).toBe(201);
+    const allowed = await waitFor('the binding to take effect', async () => {
+      const r = await get('/metrics', bearer);
+      return r.status === 200 ? r : undefined;
+    }, 10_000);
+    expect(allowed.body).toMatch(/^# TYPE edgeos_link_connected_agents gauge$/m);
   });
 
   it('follows agents: connected agents, connects and disconnects, bytes and last-seen per node', async () => {
