@@ -29,6 +29,7 @@ import { advertisedHosts, advertisedUrls, createJoinRoutes, ensureDefaultJoinTok
 import type { JoinRoutes } from './join/index.ts';
 import { createLinkServer } from './link/index.ts';
 import type { LinkServer } from './link/index.ts';
+import { createServerMetrics } from './metrics/index.ts';
 import { ensurePki, ensureServiceAccountKey, servingSans } from './pki/index.ts';
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
@@ -164,6 +165,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   const loopbackToken = createLoopbackToken();
   // Identities of in-process connections (the link's writes as a node: in-process-api.ts).
   const inProcess = new InProcessIdentities();
+  const metrics = createServerMetrics({ store: () => store, links: () => link?.traffic });
 
   const routes: PublicRoutes = {
     livez: [],
@@ -252,7 +254,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   sup.add({
     name: 'store',
     start: async () => {
-      store = await deps.openStore({ file: config.paths.dbFile, log: deps.log });
+      store = metrics.instrumentStore(await deps.openStore({ file: config.paths.dbFile, log: deps.log }));
     },
     stop: async () => store?.close(),
   });
@@ -405,7 +407,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       const { tunnel, stats } = link!;
       // On a cluster, tunnels also reach agents linked to the other servers.
       const nodeTunnel = cluster ? cluster.tunnel(tunnel) : tunnel;
-      const mounted = mountApi({ store: store!, authenticator: authenticator!, authorizer, log: deps.log, nodeTunnel, nodeStats: stats, serviceAccountTokens: serviceAccountTokens! });
+      const mounted = mountApi({ store: store!, authenticator: authenticator!, authorizer, log: deps.log, nodeTunnel, nodeStats: stats, serviceAccountTokens: serviceAccountTokens!, metrics });
       api = mounted;
       apiBootstrapped = mounted.ready.then(
         () => {

@@ -37,7 +37,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   const ready = bootstrap(api);
   // Requests wait on `ready`; a bootstrap failure answers them with 500 and is logged once here.
   ready.catch((err: unknown) => log.error({ err }, 'API bootstrap failed'));
-  const h: HandlerDeps = { ...api, authenticator: deps.authenticator, ready };
+  const h: HandlerDeps = { ...api, authenticator: deps.authenticator, ready, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
   return {
     handleRequest: (req, res) => handleRequest(h, req, res),
     handleUpgrade: (req, socket, head) => handleUpgrade(h, req, socket, head),

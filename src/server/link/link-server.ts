@@ -16,6 +16,7 @@ import { webSocketTransport } from '../../common/link/ws-transport.ts';
 import { nodeNameOf, nodeUser } from '../auth/node-authorizer.ts';
 import { AgentRegistry } from './agent-registry.ts';
 import { LinkSession } from './link-session.ts';
+import { LinkTrafficCounter } from './link-traffic.ts';
 import { NodeStatsCache } from './node-stats.ts';
 import { nodeWrites } from './node-writes.ts';
 import type { LinkServer, LinkServerOptions } from './types.ts';
@@ -28,6 +29,7 @@ function refuse(socket: Duplex, status: number, reason: string, message: string)
 export function createLinkServer(o: LinkServerOptions): LinkServer {
   const log = o.log.child({ component: 'link' });
   const registry = new AgentRegistry(log);
+  const traffic = new LinkTrafficCounter(() => registry.size);
   const stats = new NodeStatsCache({
     fetch: (node, timeoutMs) => registry.requestStats(node, timeoutMs),
     linked: () => registry.connected(),
@@ -45,7 +47,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
 
   function serve(transport: LinkTransport, node: string, remote: string | undefined): void {
     const session: LinkSession = new LinkSession({
-      transport,
+      transport: traffic.count(node, transport),
       node,
       store: o.store,
       writes: writesOf(node),
@@ -98,6 +100,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
     },
     tunnel: registry,
     stats,
+    traffic,
     registerNode: (node, reg) => writesOf(node).register(reg),
     async close() {
       closed = true;

@@ -74,6 +74,25 @@ export interface ApiClient {
  */
 export type ApiAs = (user: UserInfo, userAgent: string) => ApiClient;
 
+// ---- what the server knows of the links, for /metrics (link-traffic.ts) ----
+
+export interface LinkNodeTraffic {
+  /** Payload bytes received from / sent to the node's agent since this server started. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** When the agent was last heard (any frame, ping or pong), ms since the epoch. */
+  readonly lastSeenMs: number;
+}
+
+export interface LinkTraffic {
+  /** Links opened and closed since this server started (a replaced link counts as one of each). */
+  readonly connects: number;
+  readonly disconnects: number;
+  connectedAgents(): number;
+  /** Every node that had a link since this server started, connected or not. */
+  nodes(): ReadonlyMap<string, LinkNodeTraffic>;
+}
+
 // ---- the link server (link-server.ts) ----
 
 /** What the link needs of a cluster of servers (src/server/cluster): absent on a lone server. */
@@ -111,6 +130,8 @@ export interface LinkServer {
   readonly tunnel: NodeTunnel & { isConnected(node: string): boolean };
   /** Resource usage of the linked nodes, asked for on demand (metrics.k8s.io). */
   readonly stats: NodeStatsSource;
+  /** Connects, disconnects and bytes per node, for /metrics. */
+  readonly traffic: LinkTraffic;
   /** Registers a joining node's Node as that node ('exists' when the name is taken). */
   registerNode(node: string, reg: NodeRegistration): Promise<'created' | 'exists'>;
   close(): Promise<void>;
