@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EdgeosError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import type { Authenticator, UserInfo } from '../auth/types.ts';
+import type { UserInfo } from '../auth/types.ts';
 import { attributesOf, authorize } from './authorize.ts';
 import type { ApiDeps } from './context.ts';
 import { apiRoot, apisRoot, groupDocument, resourceList } from './discovery.ts';
@@ -20,7 +20,6 @@ import { route } from './route.ts';
 import { ApiError, internalError, methodNotAllowed, pathNotFound, unauthorized } from '../storage/status.ts';
 
 export interface HandlerDeps extends ApiDeps {
-  readonly authenticator: Authenticator;
   /** Resolves once bootstrap (default namespaces, CRDs) is done. */
   readonly ready: Promise<void>;
 }

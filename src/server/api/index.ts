@@ -24,6 +24,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     registry,
     log,
     authorizer: deps.authorizer,
+    authenticator: deps.authenticator,
     clusterIps: new ClusterIpAllocator(deps.serviceCidr ?? DEFAULT_SERVICE_CIDR),
     now: () => new Date(),
     closing: closing.signal,
@@ -34,7 +35,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   const ready = bootstrap(api);
   // Requests wait on `ready`; a bootstrap failure answers them with 500 and is logged once here.
   ready.catch((err: unknown) => log.error({ err }, 'API bootstrap failed'));
-  const h: HandlerDeps = { ...api, authenticator: deps.authenticator, ready };
+  const h: HandlerDeps = { ...api, ready };
   return {
     handleRequest: (req, res) => handleRequest(h, req, res),
     handleUpgrade: (req, socket, head) => handleUpgrade(h, req, socket, head),

@@ -32,6 +32,9 @@ const COMPUTED: Readonly<Record<ComputedSource, (d: ApiDeps, c: Call) => Promise
   'self-subject-review': (d, c) => createReview(d, c, 'self-subject-review'),
   'self-subject-access-review': (d, c) => createReview(d, c, 'self-subject-access-review'),
   'subject-access-review': (d, c) => createReview(d, c, 'subject-access-review'),
+  'local-subject-access-review': (d, c) => createReview(d, c, 'local-subject-access-review'),
+  'self-subject-rules-review': (d, c) => createReview(d, c, 'self-subject-rules-review'),
+  'token-review': (d, c) => createReview(d, c, 'token-review'),
 };
 
 export async function route(d: ApiDeps, c: Call): Promise<void> {

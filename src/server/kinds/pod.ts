@@ -10,7 +10,7 @@ import { defaultPodSpec, validatePodSpec } from './pod-spec.ts';
 import { podTable } from './pod-table.ts';
 import { parseQuantity } from '../../common/quantity.ts';
 import type { DeletionPolicy, FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind, podSpec, podStatus } from '../patch/merge-keys-core.ts';
 import { boolField, fieldValue, pathFields } from './selectable-fields.ts';
 
@@ -179,7 +179,7 @@ export const pod = defineKind({
     'status.podIPs': (obj) => fieldValue(obj, 'status.podIP'),
   },
   mergeKeys: kind({ spec: podSpec, status: podStatus }),
-  protobuf: [{ apiVersion: 'v1', kind: 'Pod', message: 'core.Pod' }, { apiVersion: 'policy/v1', kind: 'Eviction', message: 'policy.Eviction' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });
 
