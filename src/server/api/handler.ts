@@ -8,7 +8,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EdgeosError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { UserInfo } from '../auth/types.ts';
-import { attributesOf, authorize } from './authorize.ts';
+import { attributesOf, authorize, forbiddenFor } from './authorize.ts';
+import { impersonatedUser } from '../auth/index.ts';
 import type { ApiDeps } from './context.ts';
 import { apiRoot, apisRoot, groupDocument, resourceList } from './discovery.ts';
 import { parseRequest, requestUrl } from './request-info.ts';
@@ -17,7 +18,7 @@ import type { ResourceInfo } from '../registry/index.ts';
 import { writeError, writeJson } from './respond.ts';
 import { isOpenApiPath, serveOpenApi } from './openapi-route.ts';
 import { route } from './route.ts';
-import { ApiError, internalError, methodNotAllowed, pathNotFound, unauthorized } from '../storage/status.ts';
+import { ApiError, badRequest, internalError, methodNotAllowed, pathNotFound, unauthorized } from '../storage/status.ts';
 
 export interface HandlerDeps extends ApiDeps {
   /** Resolves once bootstrap (default namespaces, CRDs) is done. */
@@ -47,8 +48,11 @@ export interface Authenticated {
 
 /** Authentication, request parsing and authorization shared by requests and upgrades. */
 export async function admitRequest(h: HandlerDeps, req: IncomingMessage): Promise<Authenticated> {
-  const user = await h.authenticator.authenticate(req);
-  if (!user) throw unauthorized();
+  const authenticated = await h.authenticator.authenticate(req);
+  if (!authenticated) throw unauthorized();
+  const user = await impersonatedUser(h.authorizer, req, authenticated);
+  if ('badRequest' in user) throw badRequest(user.badRequest);
+  if ('forbidden' in user) throw forbiddenFor(user.forbidden, user.reason);
   const url = requestUrl(req.url);
   const info = parseRequest(req.method ?? 'GET', url);
   const denied = await authorize(h.authorizer, attributesOf(user, req.method ?? 'GET', info, url.pathname));

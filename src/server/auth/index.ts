@@ -12,3 +12,4 @@ export { rbacKeys } from './rbac-authorizer.ts';
 export { nodeAuthzKeys } from './node-authorizer.ts';
 export { createLoopbackToken, LOOPBACK_USER } from './loopback.ts';
 export { InProcessIdentities } from './in-process.ts';
+export { impersonatedUser } from './impersonation.ts';

@@ -14,6 +14,8 @@ const COMPUTED = none('computed on each request, never stored');
 interface Computed {
   readonly group: string;
   readonly version: string;
+  /** Older versions still served with the same shape (kubectl 1.27 asks whoami at v1beta1). */
+  readonly olderVersions?: readonly string[];
   readonly kind: string;
   readonly plural: string;
   readonly namespaced: boolean;
@@ -25,7 +27,7 @@ interface Computed {
 function computedKind(c: Computed): BuiltinKind {
   return defineKind({
     group: c.group,
-    versions: [c.version],
+    versions: [c.version, ...(c.olderVersions ?? [])],
     kind: c.kind,
     plural: c.plural,
     namespaced: c.namespaced,
@@ -69,7 +71,7 @@ export const subjectAccessReview = computedKind({
   ...REVIEW, group: 'authorization.k8s.io', kind: 'SubjectAccessReview', plural: 'subjectaccessreviews', computed: 'subject-access-review',
 });
 export const selfSubjectReview = computedKind({
-  ...REVIEW, group: 'authentication.k8s.io', kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', computed: 'self-subject-review',
+  ...REVIEW, group: 'authentication.k8s.io', olderVersions: ['v1beta1'], kind: 'SelfSubjectReview', plural: 'selfsubjectreviews', computed: 'self-subject-review',
 });
 export const tokenReview = computedKind({
   ...REVIEW, group: 'authentication.k8s.io', kind: 'TokenReview', plural: 'tokenreviews', computed: 'token-review',

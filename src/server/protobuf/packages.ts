@@ -17,12 +17,15 @@ export function protoPackage(origin: ProtobufOrigin, group: string, version: str
 
 /**
  * Bodies that are no served kind's: DeleteOptions (drain's DELETE fallback sends it as v1, the
- * API's own group version is meta.k8s.io/v1), and TokenRequest (`kubectl create token`).
+ * API's own group version is meta.k8s.io/v1), TokenRequest (`kubectl create token`), and the
+ * v1beta1 SelfSubjectReview, whose message upstream is v1's under another package.
  */
 export const EXTRA_MESSAGES: readonly { readonly apiVersion: string; readonly kind: string; readonly message: string }[] = [
   { apiVersion: 'v1', kind: 'DeleteOptions', message: 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions' },
   { apiVersion: 'meta.k8s.io/v1', kind: 'DeleteOptions', message: 'k8s.io.apimachinery.pkg.apis.meta.v1.DeleteOptions' },
   { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', message: 'k8s.io.api.authentication.v1.TokenRequest' },
+  // v1beta1's SelfSubjectReview (kubectl 1.27's whoami) has v1's fields and numbers.
+  { apiVersion: 'authentication.k8s.io/v1beta1', kind: 'SelfSubjectReview', message: 'k8s.io.api.authentication.v1.SelfSubjectReview' },
 ];
 
 /**

@@ -92,6 +92,7 @@ const REVIEWS: Json[] = [
   { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec: { user: 'alice', groups: ['g'], extra: { scopes: ['a', 'b'] }, nonResourceAttributes: { path: '/healthz', verb: 'get' } } },
   { apiVersion: 'authorization.k8s.io/v1', kind: 'LocalSubjectAccessReview', metadata: { namespace: 'default' }, spec: { user: 'alice', resourceAttributes: { namespace: 'default', verb: 'get', resource: 'pods' } } },
   { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+  { apiVersion: 'authentication.k8s.io/v1beta1', kind: 'SelfSubjectReview' },
   { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', spec: { token: 'not-a-token', audiences: ['api'] } },
 ];
 
