@@ -11,7 +11,7 @@ import { createBinding } from './subresources/binding.ts';
 import { createEviction } from './subresources/eviction.ts';
 import { serveMetrics } from './subresources/metrics.ts';
 import { createReview } from './subresources/reviews.ts';
-import { nodeTunnelError } from './subresources/node-tunnel.ts';
+import { serveNodeProxy } from './subresources/node-proxy.ts';
 import { servePodLog } from './subresources/pod-log.ts';
 import { upgradeRequired } from './subresources/pod-stream.ts';
 import { getScale, writeScale } from './subresources/scale.ts';
@@ -62,7 +62,7 @@ export async function route(d: ApiDeps, c: Call): Promise<void> {
   // Streams from a node answer plain requests themselves (log), or refuse them (upgrades only).
   if (sub.handler === 'log') return servePodLog(d, c);
   if (sub.handler === 'stream') throw await upgradeRequired(d, r, c.info);
-  if (sub.handler === 'proxy') throw await nodeTunnelError(d, r, c.info, 'node');
+  if (sub.handler === 'proxy') return serveNodeProxy(d, c);
   if (!sub.verbs.includes(verb)) throw methodNotAllowed();
   switch (sub.handler) {
     case 'status':

@@ -1,0 +1,141 @@
+/**
+ * The kubectl commands operators type every day, against a real `edgeos server` and a device
+ * joined with `edgeos join` (its own process and containerd), with the real kubectl 1.33 and 1.27:
+ * the node's kubelet endpoints through `/api/v1/nodes/<n>/proxy/…` (answered by the agent over its
+ * link, as for a device behind NAT), authorized as nodes/proxy, and `kubectl cp` both ways.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
+import { kubectl } from '../helpers/kubectl.ts';
+import { startServer } from '../helpers/start-server.ts';
+import type { RunningServer } from '../helpers/start-server.ts';
+import { removeJoinedDevice, spawnEdgeos, waitFor as waitForState } from './helpers.ts';
+
+const NODE = 'daily-device';
+const IMAGE = 'edgeos.test/busybox:daily';
+const SDK = '/usr/lib/google-cloud-sdk/bin';
+
+let server: RunningServer;
+let agent: ChildProcess | undefined;
+let agentOut = '';
+const agentDir = mkdtempSync(join(tmpdir(), 'edgeos-daily-agent-'));
+
+const k = (args: string[], opts: { stdin?: string; timeoutMs?: number; bin?: string } = {}) => kubectl(server, args, opts);
+async function ok(args: string[], opts: { stdin?: string; timeoutMs?: number; bin?: string } = {}): Promise<string> {
+  const r = await k(args, opts);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} → ${r.code}\n${r.stderr}\nagent output:\n${agentOut.slice(-3000)}`);
+  return r.stdout;
+}
+const waitFor = <T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 90_000): Promise<T> =>
+  waitForState(what, fn, timeoutMs, () => `agent output:\n${agentOut.slice(-3000)}`);
+
+beforeAll(async () => {
+  server = await startServer();
+  mkdirSync(join(agentDir, 'agent', 'images'), { recursive: true });
+  writeBusyboxArchive(join(agentDir, 'agent', 'images', 'busybox.tar'), IMAGE);
+  const token = readFileSync(join(server.dir, 'data', 'server', 'token'), 'utf8').trim();
+  agent = spawnEdgeos(['join', token, '--node-name', NODE, '--data-dir', agentDir], (s) => (agentOut += s));
+  await waitFor('the joined node to be Ready', async () =>
+    (await k(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True',
+  );
+  await ok(['create', 'namespace', 'daily']);
+  await ok(['run', 'box', '-n', 'daily', `--image=${IMAGE}`, '--image-pull-policy=Never', '--', 'sh', '-c', 'while true; do echo tick; sleep 1; done']);
+  await ok(['wait', '-n', 'daily', '--for=condition=Ready', 'pod/box', '--timeout=120s'], { timeoutMs: 130_000 });
+}, 240_000);
+
+afterAll(() => removeJoinedDevice(agent, server, agentDir), 120_000);
+
+describe.each(['1.33', '1.27'])('node proxy through the link with kubectl %s', (v) => {
+  const bin = `${SDK}/kubectl.${v}`;
+  const raw = (path: string) => ok(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/${path}`], { bin });
+
+  it('healthz and pods', async () => {
+    expect(await raw('healthz')).toBe('ok');
+    const pods = JSON.parse(await raw('pods')) as { kind: string; items: { metadata: { name: string; namespace: string } }[] };
+    expect(pods.kind).toBe('PodList');
+    expect(pods.items.map((p) => `${p.metadata.namespace}/${p.metadata.name}`)).toContain('daily/box');
+  });
+
+  it('stats/summary has the node and the pod with CPU and memory', async () => {
+    const s = JSON.parse(await raw('stats/summary')) as {
+      node: { nodeName: string; cpu: { usageCoreNanoSeconds: number }; memory: { workingSetBytes: number } };
+      pods: { podRef: { name: string; namespace: string }; containers: { name: string; cpu: { usageCoreNanoSeconds: number }; memory: { workingSetBytes: number } }[] }[];
+    };
+    expect(s.node.nodeName).toBe(NODE);
+    expect(s.node.cpu.usageCoreNanoSeconds).toBeGreaterThan(0);
+    expect(s.node.memory.workingSetBytes).toBeGreaterThan(0);
+    const box = s.pods.find((p) => p.podRef.namespace === 'daily' && p.podRef.name === 'box');
+    expect(box?.containers.map((c) => c.name)).toEqual(['box']);
+    expect(box?.containers[0]?.cpu.usageCoreNanoSeconds).toBeGreaterThan(0);
+    expect(box?.containers[0]?.memory.workingSetBytes).toBeGreaterThan(0);
+  });
+
+  it('metrics, metrics/resource and metrics/cadvisor in the Prometheus text format', async () => {
+    expect(await raw('metrics')).toMatch(/^kubelet_running_pods [1-9]\d*$/m);
+    const resource = await raw('metrics/resource');
+    expect(resource).toMatch(/^# TYPE container_cpu_usage_seconds_total counter$/m);
+    expect(resource).toMatch(/^container_cpu_usage_seconds_total\{container="box",namespace="daily",pod="box"\} [\d.e-]+ \d+$/m);
+    expect(resource).toMatch(/^node_memory_working_set_bytes [1-9]\d* \d+$/m);
+    const cadvisor = await raw('metrics/cadvisor');
+    expect(cadvisor).toMatch(new RegExp(`^container_memory_working_set_bytes\\{container="box",id="[0-9a-f]+",image="${IMAGE.replace(/[.]/g, '\\.')}",name="[0-9a-f]+",namespace="daily",pod="box"\\} [1-9]\\d* \\d+$`, 'm'));
+  });
+
+  it('an unknown path is the kubelet 404, and an unknown node is NotFound', async () => {
+    const r = await k(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/nope`], { bin });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('NotFound');
+    const n = await k(['get', '--raw', '/api/v1/nodes/no-such-node/proxy/healthz'], { bin });
+    expect(n.stderr).toContain('nodes "no-such-node" not found');
+  });
+});
+
+describe('node proxy authorization', () => {
+  it('is nodes/proxy: a user with get nodes only is refused, one with nodes/proxy is served', async () => {
+    const rbac = `
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: node-reader }
+rules: [{ apiGroups: [""], resources: [nodes], verbs: [get] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: node-reader }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-reader }
+subjects: [{ kind: User, apiGroup: rbac.authorization.k8s.io, name: reader }, { kind: User, apiGroup: rbac.authorization.k8s.io, name: scraper }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: node-scraper }
+rules: [{ apiGroups: [""], resources: [nodes/proxy], verbs: [get] }]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: node-scraper }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: node-scraper }
+subjects: [{ kind: User, apiGroup: rbac.authorization.k8s.io, name: scraper }]
+`;
+    const file = join(server.dir, 'proxy-rbac.yaml');
+    writeFileSync(file, rbac);
+    await ok(['apply', '-f', file]);
+    const denied = await k(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics`, '--as', 'reader']);
+    expect(denied.code).not.toBe(0);
+    expect(denied.stderr).toContain(`nodes "${NODE}" is forbidden: User "reader" cannot get resource "nodes/proxy" in API group "" at the cluster scope`);
+    expect(await ok(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/healthz`, '--as', 'scraper'])).toBe('ok');
+  });
+});
+
+describe('kubectl cp', () => {
+  it('copies a file into the pod and back out', async () => {
+    const local = join(server.dir, 'cp-in.txt');
+    writeFileSync(local, 'copied-by-kubectl\n'.repeat(1000));
+    await ok(['cp', local, 'daily/box:/tmp/in.txt']);
+    expect((await ok(['exec', '-n', 'daily', 'box', '--', 'wc', '-c', '/tmp/in.txt'])).trim()).toBe('18000 /tmp/in.txt');
+    const back = join(server.dir, 'cp-out.txt');
+    await ok(['cp', 'daily/box:/tmp/in.txt', back]);
+    expect(readFileSync(back, 'utf8')).toBe(readFileSync(local, 'utf8'));
+  });
+});
