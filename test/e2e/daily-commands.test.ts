@@ -139,3 +139,42 @@ describe('kubectl cp', () => {
     expect(readFileSync(back, 'utf8')).toBe(readFileSync(local, 'utf8'));
   });
 });
+
+describe('kubectl autoscale', () => {
+  it('scales a CPU-burning Deployment out, and back in when it idles', async () => {
+    const manifest = `
+apiVersion: apps/v1
+kind: Deployment
+metadata: { name: burn, namespace: daily }
+spec:
+  replicas: 1
+  selector: { matchLabels: { app: burn } }
+  template:
+    metadata: { labels: { app: burn } }
+    spec:
+      containers:
+      - name: burn
+        image: ${IMAGE}
+        imagePullPolicy: Never
+        env: [{ name: BURN, value: "yes" }]
+        command: [sh, -c, 'if [ "$BURN" = yes ]; then while :; do :; done; else exec sleep 3600; fi']
+        resources: { requests: { cpu: 20m }, limits: { cpu: 100m } }
+`;
+    await ok(['apply', '-f', '-'], { stdin: manifest });
+    await ok(['rollout', 'status', '-n', 'daily', 'deployment/burn', '--timeout=120s'], { timeoutMs: 130_000 });
+    await ok(['autoscale', '-n', 'daily', 'deployment/burn', '--min=1', '--max=3', '--cpu-percent=50']);
+    // Short windows for the test: no scale-down stabilization.
+    await ok(['patch', '-n', 'daily', 'hpa', 'burn', '--type=merge', '-p', '{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":0}}}}']);
+    const replicas = () => ok(['get', '-n', 'daily', 'deployment/burn', '-o', 'jsonpath={.spec.replicas}']);
+    await waitFor('the HPA to scale burn out to 3', async () => (await replicas()) === '3', 150_000);
+    const v1 = JSON.parse(await ok(['get', '--raw', '/apis/autoscaling/v1/namespaces/daily/horizontalpodautoscalers/burn'])) as { status: { currentCPUUtilizationPercentage?: number; desiredReplicas: number } };
+    expect(v1.status.currentCPUUtilizationPercentage ?? 0).toBeGreaterThan(50);
+    const described = await ok(['describe', '-n', 'daily', 'hpa', 'burn']);
+    expect(described).toMatch(/AbleToScale\s+True\s+\w+/);
+    expect(described).toMatch(/ScalingActive\s+True\s+ValidMetricFound\s+the HPA was able to successfully calculate a replica count from cpu resource utilization \(percentage of request\)/);
+    expect(described).toMatch(/SuccessfulRescale\s+.*New size: 3; reason: cpu resource utilization \(percentage of request\) above target/);
+    await ok(['set', 'env', '-n', 'daily', 'deployment/burn', 'BURN=no']);
+    await waitFor('the HPA to scale burn back in to 1', async () => (await replicas()) === '1', 180_000);
+    expect(await ok(['describe', '-n', 'daily', 'hpa', 'burn'])).toMatch(/New size: 1; reason: All metrics below target/);
+  }, 400_000);
+});
