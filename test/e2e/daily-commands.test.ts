@@ -4,6 +4,7 @@
  * the node's kubelet endpoints through `/api/v1/nodes/<n>/proxy/…` (answered by the agent over its
  * link, as for a device behind NAT), authorized as nodes/proxy, and `kubectl cp` both ways.
  */
+import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -177,4 +178,67 @@ spec:
     await waitFor('the HPA to scale burn back in to 1', async () => (await replicas()) === '1', 180_000);
     expect(await ok(['describe', '-n', 'daily', 'hpa', 'burn'])).toMatch(/New size: 1; reason: All metrics below target/);
   }, 400_000);
+});
+
+/** kubectl under `script`, which gives it a pseudo-terminal (debug -it). */
+function kubectlInTerminal(bin: string, args: string, input: string): Promise<{ code: number; output: string }> {
+  const cmd = `stty cols 100 rows 40; ${bin} --kubeconfig=${server.kubeconfig} --cache-dir=${server.cacheDir} ${args}`;
+  return new Promise((resolve, reject) => {
+    const child = execFile('script', ['-qec', cmd, '/dev/null'], { timeout: 120_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TERM: 'dumb' } }, (err, stdout) => {
+      const code = err ? (err as { code?: unknown }).code : 0;
+      if (typeof code !== 'number') reject(err instanceof Error ? err : new Error(String(err)));
+      else resolve({ code, output: stdout });
+    });
+    // The shell's prompt first, then the commands (a pty echoes them).
+    setTimeout(() => child.stdin?.end(input), 8000);
+  });
+}
+
+describe('kubectl debug with ephemeral containers', () => {
+  it('validates the subresource as Kubernetes does', async () => {
+    const pod = JSON.parse(await ok(['get', 'pod', 'box', '-n', 'daily', '-o', 'json'])) as { spec: Record<string, unknown> };
+    const put = (ecs: unknown[]) => server.request('PUT', '/api/v1/namespaces/daily/pods/box/ephemeralcontainers', {
+      body: JSON.stringify({ ...pod, spec: { ...pod.spec, ephemeralContainers: ecs } }), headers: { 'content-type': 'application/json' },
+    });
+    const bad = await put([{ name: 'box', image: IMAGE, ports: [{ containerPort: 80 }], targetContainerName: 'nope' }]);
+    expect(bad.status).toBe(422);
+    const causes = (JSON.parse(bad.body) as { details: { causes: { field: string; message: string }[] } }).details.causes;
+    expect(causes.map((c) => c.field).sort()).toEqual(['spec.ephemeralContainers[0].name', 'spec.ephemeralContainers[0].ports', 'spec.ephemeralContainers[0].targetContainerName']);
+    // A regular update may not add them.
+    const viaPod = await server.request('PUT', '/api/v1/namespaces/daily/pods/box', { body: JSON.stringify({ ...pod, spec: { ...pod.spec, ephemeralContainers: [{ name: 'x', image: IMAGE }] } }), headers: { 'content-type': 'application/json' } });
+    expect(viaPod.status).toBe(422);
+  });
+
+  it('starts a debug container in the pod sharing the target process namespace; its status and logs show', async () => {
+    await ok(['debug', 'box', '-n', 'daily', `--image=${IMAGE}`, '--image-pull-policy=Never', '--target=box', '-c', 'peek', '--', 'sh', '-c', 'ps; sleep 3600']);
+    await waitFor('the ephemeral container to run', async () =>
+      (await ok(['get', 'pod', 'box', '-n', 'daily', '-o', 'jsonpath={.status.ephemeralContainerStatuses[?(@.name=="peek")].state.running.startedAt}'])) !== '');
+    // The target's shell loop is visible: same process namespace.
+    await waitFor('ps output in the debug container log', async () => (await ok(['logs', 'box', '-n', 'daily', '-c', 'peek'])).includes('while true'));
+    const removed = await server.request('PATCH', '/api/v1/namespaces/daily/pods/box/ephemeralcontainers', { body: '{"spec":{"ephemeralContainers":[]}}', headers: { 'content-type': 'application/merge-patch+json' } });
+    expect(removed.status).toBe(422);
+    expect(removed.body).toContain('existing ephemeral containers \\"peek\\" may not be removed');
+  }, 120_000);
+
+  it.each(['1.33', '1.27'])('kubectl %s debug -it attaches through the link', async (v) => {
+    const name = `it${v.replace('.', '')}`;
+    const r = await kubectlInTerminal(`${SDK}/kubectl.${v}`, `debug -it box -n daily --image=${IMAGE} --image-pull-policy=Never -c ${name} -- sh`, 'echo debug-$((6*7)); exit 4\n');
+    expect(r.output).toContain('debug-42');
+    // attach does not carry the exit code (kubectl says the session ended); the status does.
+    expect(r.code).toBe(0);
+    await waitFor('the ephemeral container to be terminated with code 4', async () =>
+      (await ok(['get', 'pod', 'box', '-n', 'daily', '-o', `jsonpath={.status.ephemeralContainerStatuses[?(@.name=="${name}")].state.terminated.exitCode}`])) === '4');
+  }, 150_000);
+});
+
+describe('kubectl debug node', () => {
+  it.each([['1.33', 'general'], ['1.27', 'general']])('kubectl %s debug node/<n> -it (profile %s): host namespaces and the host root at /host', async (v, profile) => {
+    const r = await kubectlInTerminal(`${SDK}/kubectl.${v}`, `debug node/${NODE} -it --image=${IMAGE} --image-pull-policy=Never --profile=${profile} -- sh`,
+      'cat /host/proc/sys/kernel/hostname; ls /host/bin >/dev/null && echo host-root-ok; ps | grep -c edgeos; exit\n');
+    expect(r.output).toContain('host-root-ok');
+    // The host's PID namespace: the edgeos agent process is visible.
+    expect(r.output).toMatch(/^[1-9]\d*\s*$/m);
+    const pods = await ok(['get', 'pods', '-n', 'default', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.hostPID} {.spec.hostNetwork} {.spec.nodeName}{"\\n"}{end}']);
+    expect(pods).toMatch(new RegExp(`^node-debugger-${NODE}-\\w+ true true ${NODE}$`, 'm'));
+  }, 150_000);
 });

@@ -71,6 +71,10 @@ export async function route(d: ApiDeps, c: Call): Promise<void> {
       return patchObject(d, c, 'status');
     case 'finalize':
       return replaceObject(d, c, '');
+    case 'ephemeralcontainers':
+      if (verb === 'get') return respondObject(d, c, 200, (await mustRead(d.store, r, c.info.namespace, c.info.name)).obj);
+      if (verb === 'update') return replaceObject(d, c, 'ephemeralcontainers');
+      return patchObject(d, c, 'ephemeralcontainers');
     case 'scale':
       if (verb === 'get') return getScale(d, c);
       return writeScale(d, c, verb === 'update' ? 'update' : 'patch');

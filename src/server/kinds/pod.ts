@@ -156,6 +156,8 @@ export const pod = defineKind({
   subresources: [
     statusSubresource('', 'v1', 'Pod'),
     { name: 'binding', responseKind: gvk('', 'v1', 'Binding'), verbs: ['create'], handler: 'binding' },
+    // kubectl debug adds containers here (pod-ephemeral.ts validates).
+    { name: 'ephemeralcontainers', responseKind: gvk('', 'v1', 'Pod'), verbs: ['get', 'patch', 'update'], handler: 'ephemeralcontainers' },
     // Drain looks for exactly this entry, with group policy and version v1 (kubectl-wire.md §14).
     { name: 'eviction', responseKind: gvk('policy', 'v1', 'Eviction'), verbs: ['create'], handler: 'eviction' },
     { name: 'log', responseKind: gvk('', 'v1', 'Pod'), verbs: ['get'], handler: 'log' },

@@ -83,7 +83,7 @@ export interface GroupVersionKind {
  *  - stream: exec/attach/portforward upgrades forwarded to the pod's node;
  *  - proxy: nodes/proxy, which the agent tunnel does not carry (503 after the checks).
  */
-export type SubresourceHandler = 'status' | 'finalize' | 'scale' | 'binding' | 'eviction' | 'log' | 'stream' | 'proxy';
+export type SubresourceHandler = 'status' | 'finalize' | 'scale' | 'binding' | 'eviction' | 'log' | 'stream' | 'proxy' | 'ephemeralcontainers';
 
 export interface SubresourceInfo {
   /** e.g. "status", "scale", "eviction", "log". */
