@@ -93,7 +93,7 @@ describe('kind descriptors', () => {
   });
 
   it('names a generic handler for every subresource', () => {
-    const handlers = new Set(['status', 'finalize', 'scale', 'binding', 'eviction', 'log', 'stream', 'proxy', 'token']);
+    const handlers = new Set(['status', 'finalize', 'scale', 'binding', 'eviction', 'log', 'stream', 'proxy', 'token', 'ephemeralcontainers']);
     for (const k of BUILTIN_KINDS) {
       for (const s of k.subresources) expect(handlers.has(s.handler), `${id(k)} ${s.name}`).toBe(true);
       expect(new Set(k.subresources.map((s) => s.name)).size).toBe(k.subresources.length);

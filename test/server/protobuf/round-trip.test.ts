@@ -108,7 +108,8 @@ function kindOf(apiVersion: string, kind: string) {
 function comparable(obj: Json): Json {
   // The uid shows up in generated labels and selectors (a Job's controller-uid).
   const uid = String((obj.metadata as Json).uid);
-  const o = JSON.parse(JSON.stringify(obj).replaceAll(uid, 'UID')) as Json;
+  // …and the projected token volume has a random suffix (kube-api-access-xxxxx, from the ServiceAccount admission).
+  const o = JSON.parse(JSON.stringify(obj).replaceAll(uid, 'UID').replace(/kube-api-access-[a-z0-9]{5}/g, 'kube-api-access-X')) as Json;
   const m = o.metadata as Json;
   for (const k of ['name', 'uid', 'resourceVersion', 'creationTimestamp', 'managedFields', 'generation']) delete m[k];
   const spec = o.spec as Json | undefined;
