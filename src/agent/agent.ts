@@ -102,6 +102,7 @@ export function createAgent(o: AgentOptions): Agent {
   let link: LinkClient | undefined;
   let kubelet: Kubelet | undefined;
   let renewal: CertRenewal | undefined;
+  const startedAt = Date.now();
   let services: NodeServices | undefined;
 
   sup.add({
@@ -128,7 +129,18 @@ export function createAgent(o: AgentOptions): Agent {
         runtimeConfig = resolveRuntimeConfig({ ...runtimeOptions, dataDir: o.dataDir, ...(podCidr ? { podCidr } : {}) });
         runtime = createContainerRuntime(runtimeConfig, { log: nodeLog, onFailure: (err) => sup.fail('runtime', err) });
         await runtime.start(signal);
-        tunnel ??= createTunnelHandler({ runtime, log: nodeLog });
+        const rt = runtime;
+        tunnel ??= createTunnelHandler({
+          runtime: rt,
+          log: nodeLog,
+          nodeHttp: {
+            nodeName: node,
+            runtime: rt,
+            pods: async () => (await cache!.list('Pod')).filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === node),
+            sample: () => kubelet?.sampleStats(),
+            startedAt,
+          },
+        });
       },
       stop: async () => runtime?.stop(),
     });

@@ -35,9 +35,11 @@ export interface StartTarget {
   volumes: Map<string, PreparedVolume>;
   /** kubelet's managed /etc/hosts ('' for host-network pods). */
   hostsFile: string;
+  /** An ephemeral container (kubectl debug), sharing the process namespace of the running target container if it names one. */
+  ephemeral?: { readonly targetContainerId?: string };
 }
 
-const ev = (t: { container: Container; init: boolean }): { name: string; init: boolean } => ({ name: t.container.name, init: t.init });
+const ev = (t: { container: Container; init: boolean; ephemeral?: unknown }): { name: string; init: boolean; ephemeral: boolean } => ({ name: t.container.name, init: t.init, ephemeral: t.ephemeral !== undefined });
 
 /** The pod's grace period for stopping its containers (deletion grace when it is being deleted). */
 export function podGraceSeconds(pod: Pod): number {
@@ -126,7 +128,7 @@ async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<Con
     ...(c.workingDir ? { workingDir: c.workingDir } : {}),
     env,
     mounts,
-    labels: { ...podLabels(pod), [containerNameLabel]: c.name, [containerTypeLabel]: t.init ? 'init' : 'app' },
+    labels: { ...podLabels(pod), [containerNameLabel]: c.name, [containerTypeLabel]: t.ephemeral ? 'ephemeral' : t.init ? 'init' : 'app' },
     annotations: {
       [containerHashAnnotation]: containerHash(c),
       [restartCountAnnotation]: String(t.attempt),
@@ -149,6 +151,7 @@ async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<Con
       addCapabilities: sc.capabilities?.add ?? [],
       dropCapabilities: sc.capabilities?.drop ?? [],
       pidNamespace: pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
+      ...(t.ephemeral?.targetContainerId ? { pidTargetContainerId: t.ephemeral.targetContainerId } : {}),
     },
   };
 }

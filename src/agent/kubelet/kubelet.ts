@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
+import type { NodeStatsReport } from '../../common/link/protocol.ts';
 import type { ContainerRuntime } from '../../runtime/types.ts';
 import type { AgentCache, CacheChange, StatusSink } from '../types.ts';
 import { Backoff, crashLoopBackoff, imagePullBackoff } from './backoff.ts';
@@ -60,6 +61,8 @@ export interface Kubelet {
   start(signal: AbortSignal): Promise<void>;
   /** Stops syncing; containers keep running (the next agent adopts them). */
   stop(): Promise<void>;
+  /** Usage now with CPU rates, the sample metrics.k8s.io gets (shared by concurrent callers). */
+  sampleStats(): Promise<NodeStatsReport>;
 }
 
 /**
@@ -138,6 +141,10 @@ export class EdgeKubelet implements Kubelet {
     };
     loop();
     signal.addEventListener('abort', () => { void this.stop(); }, { once: true });
+  }
+
+  sampleStats(): Promise<NodeStatsReport> {
+    return this.stats.sample();
   }
 
   async stop(): Promise<void> {

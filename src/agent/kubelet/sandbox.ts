@@ -56,6 +56,8 @@ export function sandboxConfig(pod: Pod, attempt: number, dns: DnsConfig, podLogD
     labels: { ...(m.labels ?? {}), ...podLabels(pod) },
     annotations: { ...(m.annotations ?? {}) },
     hostNetwork: spec.hostNetwork ?? false,
+    hostPid: spec.hostPID ?? false,
+    hostIpc: spec.hostIPC ?? false,
     ...(Object.keys(sysctls).length ? { sysctls } : {}),
   };
 }

@@ -7,8 +7,9 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EdgeosError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import type { Authenticator, UserInfo } from '../auth/types.ts';
-import { attributesOf, authorize } from './authorize.ts';
+import type { UserInfo } from '../auth/types.ts';
+import { attributesOf, authorize, forbiddenFor } from './authorize.ts';
+import { impersonatedUser } from '../auth/index.ts';
 import type { ApiDeps } from './context.ts';
 import { observeRequest, requestLabels } from './observe.ts';
 import type { ApiMetrics } from './types.ts';
@@ -19,10 +20,9 @@ import type { ResourceInfo } from '../registry/index.ts';
 import { writeError, writeJson } from './respond.ts';
 import { isOpenApiPath, serveOpenApi } from './openapi-route.ts';
 import { route } from './route.ts';
-import { ApiError, internalError, methodNotAllowed, pathNotFound, unauthorized } from '../storage/status.ts';
+import { ApiError, badRequest, internalError, methodNotAllowed, pathNotFound, unauthorized } from '../storage/status.ts';
 
 export interface HandlerDeps extends ApiDeps {
-  readonly authenticator: Authenticator;
   readonly metrics?: ApiMetrics;
   /** Resolves once bootstrap (default namespaces, CRDs) is done. */
   readonly ready: Promise<void>;
@@ -55,10 +55,13 @@ export function requestOf(req: IncomingMessage): { url: URL; info: RequestInfo }
   return { url, info: parseRequest(req.method ?? 'GET', url) };
 }
 
-/** Authentication and authorization shared by requests and upgrades. */
+/** Authentication (with impersonation) and authorization shared by requests and upgrades. */
 export async function admitRequest(h: HandlerDeps, req: IncomingMessage, { url, info }: { url: URL; info: RequestInfo }): Promise<Authenticated> {
-  const user = await h.authenticator.authenticate(req);
-  if (!user) throw unauthorized();
+  const authenticated = await h.authenticator.authenticate(req);
+  if (!authenticated) throw unauthorized();
+  const user = await impersonatedUser(h.authorizer, req, authenticated);
+  if ('badRequest' in user) throw badRequest(user.badRequest);
+  if ('forbidden' in user) throw forbiddenFor(user.forbidden, user.reason);
   const denied = await authorize(h.authorizer, attributesOf(user, req.method ?? 'GET', info, url.pathname));
   if (denied) throw denied;
   await h.ready;

@@ -25,6 +25,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     registry,
     log,
     authorizer: deps.authorizer,
+    authenticator: deps.authenticator,
     clusterIps: new ClusterIpAllocator(deps.serviceCidr ?? DEFAULT_SERVICE_CIDR),
     nodePorts: deps.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
     now: () => new Date(),

@@ -27,7 +27,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../../common/log.ts';
 import type { Store } from '../../store/types.ts';
 import { storageSegment } from '../registry/index.ts';
-import { allow, noOpinion } from './chain.ts';
+import { allow, noOpinion, NO_RULES } from './chain.ts';
 import type { ChainLink, Verdict } from './chain.ts';
 import { requiredFieldValue } from './field-selector.ts';
 import { podReferences } from './pod-references.ts';
@@ -159,6 +159,11 @@ export function createNodeAuthorizer(deps: { store: Store; log: Logger }): Chain
 
   return {
     name: 'node',
+    // Its decisions depend on the objects asked about, not on rules (upstream says the same).
+    async rulesFor(user) {
+      if (nodeNameOf(user) === undefined) return NO_RULES;
+      return { ...NO_RULES, incomplete: true, errors: ['node authorizer does not support user rule resolution'] };
+    },
     async authorize(a) {
       const node = nodeNameOf(a.user);
       if (node === undefined || !a.resourceRequest) return noOpinion();

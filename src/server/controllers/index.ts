@@ -1,4 +1,5 @@
 // The controllers `edgeos server` runs, and the manager that runs them.
+import { hpaController } from './autoscaling/hpa-controller.ts';
 import { endpointSliceController } from './endpoints/endpointslice-controller.ts';
 import { endpointsController } from './endpoints/endpoints-controller.ts';
 import { garbageCollectorController } from './gc/garbage-collector.ts';
@@ -27,6 +28,7 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
   ...workloadControllers,
   nodePoolController,
   poolSetController,
+  { name: 'horizontal-pod-autoscaler', create: hpaController },
 ];
 
 /**

@@ -211,7 +211,8 @@ export interface ApiResource extends ResourceRef {
  * AlreadyExists), otherwise `ApiError` with the HTTP status and the Status `reason`.
  */
 export interface KubeClient {
-  get<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, opts?: { signal?: AbortSignal }): Promise<T>;
+  /** GET the object, or one of its subresources (`scale`). */
+  get<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, opts?: { signal?: AbortSignal; subresource?: string }): Promise<T>;
   list<T extends KubeObject = KubeObject>(ref: ResourceRef, opts?: ListOptions): Promise<ObjectList<T>>;
   /** Yields events until the server ends the stream or `opts.signal` aborts. */
   watch<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: WatchOptions): AsyncIterable<WatchEvent<T>>;

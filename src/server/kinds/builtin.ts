@@ -7,7 +7,7 @@ import { horizontalPodAutoscaler } from './autoscaler.ts';
 import { certificateSigningRequest } from './certificate-request.ts';
 import { configMap } from './config-map.ts';
 import { controllerRevision } from './controller-revision.ts';
-import { nodeMetrics, podMetrics, selfSubjectAccessReview, selfSubjectReview, subjectAccessReview } from './computed.ts';
+import { localSubjectAccessReview, nodeMetrics, podMetrics, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './computed.ts';
 import { customResourceDefinition } from './crd.ts';
 import { cronJob } from './cron-job.ts';
 import { daemonSet } from './daemon-set.ts';
@@ -92,8 +92,11 @@ export const BUILTIN_KINDS: readonly BuiltinKind[] = [
   poolSet,
   // authorization.k8s.io, authentication.k8s.io: computed reviews
   selfSubjectAccessReview,
+  selfSubjectRulesReview,
   subjectAccessReview,
+  localSubjectAccessReview,
   selfSubjectReview,
+  tokenReview,
   // metrics.k8s.io/v1beta1: computed from what agents report
   podMetrics,
   nodeMetrics,

@@ -8,7 +8,7 @@ import { invalid, notSupported, required } from './field-errors.ts';
 import { isLabelValue, isQualifiedName } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind, conditions } from '../patch/merge-keys-core.ts';
 import { assoc, atomic, map as mapSchema, set, struct } from '../patch/merge-keys.ts';
 import { boolField } from './selectable-fields.ts';
@@ -138,6 +138,6 @@ export const node = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: { 'spec.unschedulable': boolField('spec.unschedulable') },
   mergeKeys: nodeMergeKeys,
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -89,8 +89,8 @@ export function createKubeClient(o: ClientOptions): ClosableKubeClient {
     `${verb} ${ref.resource}${ref.group ? `.${ref.group}` : ''}${name !== undefined ? ` ${ref.namespace ? `${ref.namespace}/` : ''}${name}` : ''}`;
 
   return {
-    async get<T extends KubeObject>(ref: ResourceRef, name: string, opts: { signal?: AbortSignal } = {}) {
-      return (await call('GET', resourcePath(ref, name), label(ref, 'get', name), undefined, undefined, opts.signal)) as T;
+    async get<T extends KubeObject>(ref: ResourceRef, name: string, opts: { signal?: AbortSignal; subresource?: string } = {}) {
+      return (await call('GET', resourcePath(ref, name, opts.subresource), label(ref, opts.subresource ? `get ${opts.subresource} of` : 'get', name), undefined, undefined, opts.signal)) as T;
     },
     async list<T extends KubeObject>(ref: ResourceRef, opts: ListOptions = {}): Promise<ObjectList<T>> {
       const items: T[] = [];
