@@ -6,7 +6,8 @@
  *
  * With a runtime, the kubelet (src/agent/kubelet) runs pods from the cache and reports through
  * `link.statusSink`; it starts without waiting for the link, so a node that boots while the server
- * is unreachable brings its cached pods back (edge autonomy).
+ * is unreachable brings its cached pods back (edge autonomy). The node also provisions and deletes
+ * its local volumes (src/agent/storage, docs/storage.md).
  */
 import { join } from 'node:path';
 import type { Logger } from '../common/log.ts';
@@ -25,6 +26,8 @@ import { webSocketDialer } from './link/dial.ts';
 import { createLinkClient } from './link/link-client.ts';
 import type { LinkClient } from './link/link-client.ts';
 import type { BackoffOptions } from './link/backoff.ts';
+import { LOCAL_STORAGE_PATH_ANNOTATION } from '../common/local-volumes.ts';
+import { LocalVolumes } from './storage/local-volumes.ts';
 import { createTunnelHandler } from './tunnel/index.ts';
 import type { AgentCache } from './types.ts';
 
@@ -43,6 +46,8 @@ export interface AgentOptions {
   readonly pingIntervalMs?: number;
   readonly leaseIntervalMs?: number;
   readonly backoff?: BackoffOptions;
+  /** Where local volumes are provisioned (`--default-local-storage-path`; default `<dataDir>/storage`). */
+  readonly localStoragePath?: string;
   /** better-sqlite3's addon inside the single executable (src/common/sea.ts). */
   readonly nativeBinding?: object;
   /**
@@ -74,6 +79,7 @@ export function createAgent(o: AgentOptions): Agent {
   let runtime: EdgeContainerRuntime | undefined;
   let link: LinkClient | undefined;
   let kubelet: Kubelet | undefined;
+  let localVolumes: LocalVolumes | undefined;
   let renewal: CertRenewal | undefined;
   let runtimeConfig: RuntimeConfig | undefined;
   let stopping: Promise<void> | undefined;
@@ -93,13 +99,15 @@ export function createAgent(o: AgentOptions): Agent {
         await runtime.start(signal);
         tunnel ??= createTunnelHandler({ runtime, log });
       }
+      const storageRoot = o.localStoragePath ?? join(o.dataDir, 'storage');
       link = createLinkClient({
         node,
         servers: identity.config.servers,
         dial: o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })),
         cache,
         ...(tunnel ? { tunnel } : {}),
-        register: identity.config.register,
+        // A node that runs pods tells the provisioner where its local volumes go.
+        register: runtime ? { ...identity.config.register, annotations: { [LOCAL_STORAGE_PATH_ANNOTATION]: storageRoot } } : identity.config.register,
         log,
         ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
         ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
@@ -107,6 +115,10 @@ export function createAgent(o: AgentOptions): Agent {
       });
       await link.start(signal);
       if (runtime) {
+        const request = link.request;
+        // Its own component key (pino: each key once per line), so from the root logger.
+        localVolumes = new LocalVolumes({ node, cache, root: storageRoot, release: (name) => request({ type: 'volume-released', name }), log: o.log.child({ node }) });
+        await localVolumes.start();
         kubelet = createKubelet({
           nodeName: node,
           runtime,
@@ -148,6 +160,7 @@ export function createAgent(o: AgentOptions): Agent {
 
   async function doStop(): Promise<void> {
     renewal?.stop();
+    localVolumes?.stop();
     await kubelet?.stop().catch((err: unknown) => log.error({ err }, 'stopping the kubelet failed'));
     await link?.stop().catch((err: unknown) => log.error({ err }, 'stopping the link failed'));
     await runtime?.stop().catch((err: unknown) => log.error({ err }, 'stopping the runtime failed'));

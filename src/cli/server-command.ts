@@ -25,6 +25,7 @@ export function serverCommand(): Command {
     .option('--disable-agent', 'do not run the local agent (env EDGEOS_DISABLE_AGENT)')
     .option('--disable-controllers', 'run no controllers and no scheduler: a passive API (env EDGEOS_DISABLE_CONTROLLERS)')
     .option('--node-monitor-grace-period <duration>', 'a node whose lease is not renewed this long becomes Unknown (env EDGEOS_NODE_MONITOR_GRACE_PERIOD; default 40s)')
+    .option('--default-local-storage-path <dir>', "where the local agent creates local persistent volumes (env EDGEOS_DEFAULT_LOCAL_STORAGE_PATH; default <data-dir>/storage)")
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
@@ -75,6 +76,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
             const { startLocalAgent } = await import('../agent/join/local-agent.ts');
             return startLocalAgent(ctx, {
               dataDir: config.dataDir,
+              localStoragePath: config.paths.localStorageDir,
               log,
               signal: stopSignal.signal,
               nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),

@@ -18,6 +18,7 @@ export interface RawServerFlags {
   readonly disableAgent?: boolean;
   readonly disableControllers?: boolean;
   readonly nodeMonitorGracePeriod?: string;
+  readonly defaultLocalStoragePath?: string;
   readonly logLevel?: string;
 }
 
@@ -48,6 +49,10 @@ export interface ServerConfig {
     readonly dbFile: string;
     /** <data-dir>/server/token: the default join token (0600). */
     readonly tokenFile: string;
+    /** <data-dir>/server/manifests: applied at start and on every change (docs/storage.md). */
+    readonly manifestsDir: string;
+    /** Where the local agent creates local volumes (--default-local-storage-path; <data-dir>/storage). */
+    readonly localStorageDir: string;
   };
 }
 
@@ -74,6 +79,7 @@ const sources = {
   disableAgent: ['--disable-agent', 'EDGEOS_DISABLE_AGENT'],
   disableControllers: ['--disable-controllers', 'EDGEOS_DISABLE_CONTROLLERS'],
   nodeMonitorGracePeriod: ['--node-monitor-grace-period', 'EDGEOS_NODE_MONITOR_GRACE_PERIOD'],
+  defaultLocalStoragePath: ['--default-local-storage-path', 'EDGEOS_DEFAULT_LOCAL_STORAGE_PATH'],
   logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
 } as const;
 
@@ -207,6 +213,13 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     nodeMonitorPeriodMs: Math.min(5000, Math.max(250, Math.floor(nodeMonitorGracePeriodMs / 4))),
     logLevel,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
-    paths: Object.freeze({ serverDir, tlsDir: join(serverDir, 'tls'), dbFile: join(serverDir, 'db', 'state.db'), tokenFile: join(serverDir, 'token') }),
+    paths: Object.freeze({
+      serverDir,
+      tlsDir: join(serverDir, 'tls'),
+      dbFile: join(serverDir, 'db', 'state.db'),
+      tokenFile: join(serverDir, 'token'),
+      manifestsDir: join(serverDir, 'manifests'),
+      localStorageDir: resolvePath(pick(raw, env, 'defaultLocalStoragePath'), join(dataDir, 'storage'), cwd),
+    }),
   });
 }

@@ -6,7 +6,7 @@ import type { ClusterDns } from './dns.ts';
 import type { EventRecorder } from './events.ts';
 import type { DownwardContext } from './field-ref.ts';
 import type { ImageManager } from './images.ts';
-import type { ObjectSource } from './objects.ts';
+import type { ClaimSource, ObjectSource } from './objects.ts';
 import type { TokenSource } from './volumes.ts';
 
 /** What every pod worker shares: the node's settings, the runtime, the cache and the reporters. */
@@ -15,6 +15,7 @@ export interface KubeletContext {
   readonly runtime: ContainerRuntime;
   readonly cache: AgentCache;
   readonly objects: ObjectSource;
+  readonly claims: ClaimSource;
   readonly status: StatusSink;
   readonly events: EventRecorder;
   readonly log: Logger;

@@ -6,6 +6,7 @@ import { namespaceController } from './namespace/namespace-controller.ts';
 import { nodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { schedulerController } from './scheduler/scheduler.ts';
 import type { ControllerDescriptor } from './types.ts';
+import { volumeControllers } from './volumes/index.ts';
 import { workloadControllers } from './workloads/index.ts';
 
 export { createControllerManager } from './manager.ts';
@@ -20,4 +21,5 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
   namespaceController,
   garbageCollectorController,
   ...workloadControllers,
+  ...volumeControllers,
 ];

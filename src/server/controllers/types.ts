@@ -91,6 +91,8 @@ export const resources = Object.freeze({
   events: { group: '', version: 'v1', resource: 'events' },
   configMaps: { group: '', version: 'v1', resource: 'configmaps' },
   persistentVolumeClaims: { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
+  persistentVolumes: { group: '', version: 'v1', resource: 'persistentvolumes' },
+  storageClasses: { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' },
   leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
   endpointSlices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
   replicaSets: { group: 'apps', version: 'v1', resource: 'replicasets' },

@@ -5,8 +5,9 @@
  */
 import { child, list, map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
-import { notSupported, required } from './field-errors.ts';
+import { forbidden, immutable, invalid, notSupported, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
+import { parseQuantity } from '../../common/quantity.ts';
 import type { FieldError, KindBehavior, KubeObject } from './types.ts';
 
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
@@ -44,6 +45,70 @@ function validateAccessModes(modes: unknown, path: string): FieldError[] {
 const validateClaimMeta = metaValidator(true);
 const validateVolumeMeta = metaValidator(false);
 
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * ValidatePersistentVolumeClaimUpdate: the spec is fixed once created, but for what binding and
+ * the default class fill in (volumeName while empty, storageClassName while unset) and a larger
+ * storage request.
+ */
+function validateClaimUpdate(spec: Record<string, unknown>, old: Record<string, unknown>): FieldError[] {
+  const rest = (s: Record<string, unknown>) => {
+    const r: Record<string, unknown> = { ...s };
+    delete r.resources;
+    delete r.volumeAttributesClassName;
+    if (!str(old.volumeName)) delete r.volumeName;
+    if (old.storageClassName === undefined || old.storageClassName === null) delete r.storageClassName;
+    return r;
+  };
+  if (!same(rest(spec), rest(old))) {
+    return [forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')];
+  }
+  const was = map(map(old.resources)?.requests)?.storage;
+  const now = map(map(spec.resources)?.requests)?.storage;
+  if (was !== undefined && now !== undefined && !same(was, now) && quantityBytes(now) < quantityBytes(was)) {
+    return [forbidden('spec.resources.requests.storage', 'field can not be less than previous value')];
+  }
+  return [];
+}
+
+function quantityBytes(q: unknown): number {
+  try {
+    return parseQuantity(q as string);
+  } catch {
+    return 0;
+  }
+}
+
+/** The volume sources of a PersistentVolume (PersistentVolumeSource's members). */
+const VOLUME_SOURCES = [
+  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk',
+  'glusterfs', 'hostPath', 'iscsi', 'local', 'nfs', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
+];
+
+/** ValidatePersistentVolumeSpec's source rules, and ValidatePersistentVolumeUpdate's immutable fields. */
+function validateVolumeSpec(spec: Record<string, unknown>, old: Record<string, unknown> | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  const sources = VOLUME_SOURCES.filter((k) => spec[k] !== undefined && spec[k] !== null);
+  if (sources.length === 0) errs.push(required('spec', 'must specify a volume type'));
+  else if (sources.length > 1) errs.push(forbidden(`spec.${sources[1]}`, 'may not specify more than 1 volume type'));
+  const local = map(spec.local);
+  if (local) {
+    const path = str(local.path) ?? '';
+    if (!path) errs.push(required('spec.local.path'));
+    else if (!path.startsWith('/')) errs.push(invalid('spec.local.path', path, 'must be an absolute path'));
+    else if (path.split('/').includes('..')) errs.push(invalid('spec.local.path', path, "must not contain '..'"));
+    if (!old && !map(map(spec.nodeAffinity)?.required)) errs.push(required('spec.nodeAffinity', 'Local volume requires node affinity'));
+  }
+  if (!old) return errs;
+  const oldSources = Object.fromEntries(VOLUME_SOURCES.map((k) => [k, old[k]]));
+  const newSources = Object.fromEntries(VOLUME_SOURCES.map((k) => [k, spec[k]]));
+  if (!same(newSources, oldSources)) errs.push(forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is immutable after creation'));
+  if (old.volumeMode !== undefined && !same(spec.volumeMode, old.volumeMode)) errs.push(immutable('spec.volumeMode', spec.volumeMode));
+  if (old.nodeAffinity && !same(spec.nodeAffinity, old.nodeAffinity)) errs.push(immutable('spec.nodeAffinity', spec.nodeAffinity));
+  return errs;
+}
+
 export const persistentVolumeClaimBehavior: KindBehavior = {
   default(obj) {
     setDefault(child(obj, 'spec'), 'volumeMode', 'Filesystem');
@@ -53,6 +118,7 @@ export const persistentVolumeClaimBehavior: KindBehavior = {
     const spec = map(obj.spec) ?? {};
     const errs = [...validateClaimMeta(obj, old), ...validateAccessModes(spec.accessModes, 'spec.accessModes')];
     if (!map(map(spec.resources)?.requests)?.storage && !map(spec.dataSourceRef)) errs.push(required('spec.resources[storage]'));
+    if (old) errs.push(...validateClaimUpdate(spec, map(old.spec) ?? {}));
     return errs;
   },
   table: {
@@ -97,6 +163,7 @@ export const persistentVolumeBehavior: KindBehavior = {
     const spec = map(obj.spec) ?? {};
     const errs = [...validateVolumeMeta(obj, old), ...validateAccessModes(spec.accessModes, 'spec.accessModes')];
     if (!map(spec.capacity)?.storage) errs.push(required('spec.capacity'));
+    errs.push(...validateVolumeSpec(spec, old ? (map(old.spec) ?? {}) : undefined));
     const policy = str(spec.persistentVolumeReclaimPolicy);
     if (policy !== undefined && !['Delete', 'Recycle', 'Retain'].includes(policy))
       errs.push(notSupported('spec.persistentVolumeReclaimPolicy', policy, ['Delete', 'Recycle', 'Retain']));

@@ -76,6 +76,9 @@ export class LinkSession {
       case 'lease':
         this.answer(msg.id, () => w.renewLease(msg.durationSeconds));
         return;
+      case 'volume-released':
+        this.answer(msg.id, () => w.volumeReleased(msg.name));
+        return;
       case 'renew-certificate':
         this.o.signNodeCsr(msg.csr, this.node).then(
           (certificate) => {

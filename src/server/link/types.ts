@@ -52,6 +52,8 @@ export interface NodeWrites {
   nodeStatus(status: Record<string, unknown>): Promise<void>;
   event(e: EventMessage['event']): Promise<void>;
   renewLease(durationSeconds: number): Promise<void>;
+  /** Removes LOCAL_PATH_FINALIZER from the PersistentVolume once the node acted on its data. */
+  volumeReleased(name: string): Promise<void>;
 }
 
 export interface ApiResponse {
