@@ -1,5 +1,5 @@
 // The parts of core/v1 objects the built-in controllers read, typed once (k8s.io/api/core/v1).
-import type { KubeObject } from './types.ts';
+import type { KubeObject, ObjectReference } from './types.ts';
 
 export interface Taint {
   key: string;
@@ -89,15 +89,6 @@ export interface Pod extends KubeObject {
 
 export const isTerminal = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 
-export interface ObjectRef {
-  apiVersion?: string;
-  kind?: string;
-  namespace?: string;
-  name?: string;
-  uid?: string;
-  resourceVersion?: string;
-}
-
 export interface PersistentVolumeClaim extends KubeObject {
   spec?: {
     accessModes?: string[];
@@ -114,7 +105,7 @@ export interface PersistentVolume extends KubeObject {
   spec?: {
     capacity?: Record<string, string | number>;
     accessModes?: string[];
-    claimRef?: ObjectRef | null;
+    claimRef?: ObjectReference | null;
     persistentVolumeReclaimPolicy?: string;
     storageClassName?: string;
     volumeMode?: string;

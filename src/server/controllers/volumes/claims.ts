@@ -2,9 +2,10 @@
 // claims, volumes and classes (pkg/controller/volume/persistentvolume/util and
 // component-helpers/storage/volume): the annotations they coordinate through, and whether a
 // volume can serve a claim (FindMatchingVolume).
-import { parseQuantity, selectorMatches } from '../../kinds/index.ts';
+import { selectorMatches } from '../../kinds/index.ts';
 import type { Node, PersistentVolume, PersistentVolumeClaim, StorageClass } from '../core-types.ts';
 import { matchesNodeSelectorTerms } from '../scheduler/node-affinity.ts';
+import { quantity } from '../scheduler/pod-resources.ts';
 
 /** Set by the scheduler on a WaitForFirstConsumer claim: provision (or bind) for this node. */
 export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
@@ -32,17 +33,8 @@ export function volumeClass(pv: PersistentVolume): string {
   return pv.spec?.storageClassName ?? pv.metadata.annotations?.[ANN_BETA_CLASS] ?? '';
 }
 
-function bytes(v: string | number | undefined): number {
-  if (v === undefined) return 0;
-  try {
-    return parseQuantity(v);
-  } catch {
-    return 0;
-  }
-}
-
-export const requestedStorage = (c: PersistentVolumeClaim): number => bytes(c.spec?.resources?.requests?.storage);
-export const volumeStorage = (pv: PersistentVolume): number => bytes(pv.spec?.capacity?.storage);
+export const requestedStorage = (c: PersistentVolumeClaim): number => quantity(c.spec?.resources?.requests?.storage);
+export const volumeStorage = (pv: PersistentVolume): number => quantity(pv.spec?.capacity?.storage);
 
 export function isDefaultClass(sc: StorageClass): boolean {
   return DEFAULT_CLASS_ANNOTATIONS.some((a) => sc.metadata.annotations?.[a] === 'true');
