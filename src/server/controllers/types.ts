@@ -155,11 +155,14 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
-export type PatchType = 'merge' | 'strategic' | 'json';
+/** `apply`: server-side apply (the patch is the applied configuration; needs `fieldManager`). */
+export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
 
 export interface PatchOptions extends WriteOptions {
   /** e.g. 'status' to patch only the status subresource. */
   subresource?: string;
+  /** Server-side apply: take fields other managers own instead of failing with a conflict. */
+  force?: boolean;
 }
 
 export interface DeleteOptions {
@@ -365,6 +368,8 @@ export interface ControllerOptions {
   readonly nodeMonitorPeriodMs: number;
   /** Default worker count per controller (kube: --concurrent-*-syncs, 5). */
   readonly workers: number;
+  /** `<data-dir>/server/manifests`, applied by the deploy controller; unset: no manifests are applied. */
+  readonly manifestsDir?: string;
 }
 
 export interface ControllerContext {
