@@ -66,7 +66,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
       createControllerManager({
         ...deps,
         descriptors: builtinControllers,
-        options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5 },
+        options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5, manifestsDir: config.paths.manifestsDir },
       }),
     // The local agent loads only when it runs; the server never imports src/agent.
     ...(config.disableAgent

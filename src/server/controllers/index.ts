@@ -1,4 +1,5 @@
 // The controllers `edgeos server` runs, and the manager that runs them.
+import { deployController } from './deploy/deploy-controller.ts';
 import { endpointSliceController } from './endpoints/endpointslice-controller.ts';
 import { endpointsController } from './endpoints/endpoints-controller.ts';
 import { garbageCollectorController } from './gc/garbage-collector.ts';
@@ -22,4 +23,5 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
   garbageCollectorController,
   ...workloadControllers,
   ...volumeControllers,
+  deployController,
 ];
