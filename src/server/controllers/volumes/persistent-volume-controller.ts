@@ -26,6 +26,7 @@ import { localPathVolume, nodeStoragePath, provisionedVolumeName } from './local
 /** How soon a claim waiting for its node's storage path is looked at again. */
 const RETRY_MS = 5000;
 const CONFLICT_RETRY_MS = 100;
+const RESYNC_MS = 15_000;
 
 const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 const claimKeyOf = (pv: PersistentVolume): string | undefined => {
@@ -243,15 +244,23 @@ export function persistentVolumeController(ctx: ControllerContext): Controller {
     name: 'persistentvolume',
     wire: (queue) => {
       const claimChanged = (c: PersistentVolumeClaim) => queue.add(`claim:${objectKey(c)}`);
+      const unboundClaims = () => {
+        for (const c of claims.list()) if (!c.spec?.volumeName) claimChanged(c);
+      };
       const volumeChanged = (pv: PersistentVolume) => {
         queue.add(`volume:${pv.metadata.name ?? ''}`);
         const k = claimKeyOf(pv);
         if (k) queue.add(`claim:${k}`);
+        // An available volume may be what a waiting claim needs.
+        else unboundClaims();
       };
-      const unboundClaims = () => {
-        for (const c of claims.list()) if (!c.spec?.volumeName) claimChanged(c);
-      };
+      // Upstream's --pvclaimbinder-sync-period: everything is looked at again now and then.
+      const resync = setInterval(() => {
+        for (const c of claims.list()) claimChanged(c);
+        for (const pv of volumes.list()) queue.add(`volume:${pv.metadata.name ?? ''}`);
+      }, RESYNC_MS);
       return [
+        () => clearInterval(resync),
         claims.addEventHandler({
           add: claimChanged,
           update: (_o, c) => claimChanged(c),
