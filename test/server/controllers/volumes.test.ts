@@ -46,7 +46,7 @@ const gone = async (ref: typeof volumes, name: string) => c.client.get(ref, name
 
 beforeAll(async () => {
   c = await startCluster();
-  for (const [name, zone] of [['edge-a', 'a'], ['edge-b', 'b']]) {
+  for (const [name, zone] of [['edge-a', 'a'], ['edge-b', 'b']] as const) {
     await addNode(c.client, name, { labels: { zone } });
     // What an agent that runs pods reports at every connect: where its local volumes go.
     await c.client.patch(resources.nodes, name, 'merge', { metadata: { annotations: { [LOCAL_STORAGE_PATH_ANNOTATION]: `/var/lib/edgeos-${name}/storage` } } });

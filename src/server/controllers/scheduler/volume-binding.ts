@@ -116,25 +116,24 @@ export class VolumeBinding {
     if (allBound()) return;
     await new Promise<void>((resolve, reject) => {
       let settled = false;
-      let off: (() => void) | undefined;
       const done = (err?: Error) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        off?.();
+        off();
         signal?.removeEventListener('abort', aborted);
         if (err) reject(err);
         else resolve();
       };
       const aborted = () => done(new Error('the scheduler is stopping'));
-      const timer = setTimeout(() => done(new Error('binding volumes: timed out waiting for the condition')), BIND_TIMEOUT_MS);
-      signal?.addEventListener('abort', aborted, { once: true });
-      off = this.claims.addEventHandler({
+      // Only updates and deletes: a handler's replay of the cache (adds) cannot settle it before `off` exists.
+      const off = this.claims.addEventHandler({
         update: () => allBound() && done(),
         delete: (c) => c.metadata.namespace === ns && names.includes(c.metadata.name ?? '') && done(new Error(`persistentvolumeclaim "${c.metadata.name ?? ''}" was deleted`)),
       });
-      if (settled) off();
-      else if (allBound()) done();
+      const timer = setTimeout(() => done(new Error('binding volumes: timed out waiting for the condition')), BIND_TIMEOUT_MS);
+      signal?.addEventListener('abort', aborted, { once: true });
+      if (allBound()) done();
     });
   }
 }
