@@ -10,6 +10,7 @@ import type { ApiDeps, Call } from './context.ts';
 import { crdHooks } from './crds/crd-hooks.ts';
 import { namespaceHooks } from './namespaces/namespace-hooks.ts';
 import { serviceHooks } from './services/service-hooks.ts';
+import { claimHooks, volumeHooks } from './volumes/volume-hooks.ts';
 
 export interface WriteHooks {
   /** May mutate obj; returns extra ops for the create transaction. Runs after validation. */
@@ -25,5 +26,7 @@ export function hooksFor(r: ResourceInfo): WriteHooks {
   if (r.group === '' && r.plural === 'services') return serviceHooks;
   if (r.group === '' && r.plural === 'namespaces') return namespaceHooks;
   if (r.group === 'apiextensions.k8s.io' && r.plural === 'customresourcedefinitions') return crdHooks;
+  if (r.group === '' && r.plural === 'persistentvolumeclaims') return claimHooks;
+  if (r.group === '' && r.plural === 'persistentvolumes') return volumeHooks;
   return {};
 }

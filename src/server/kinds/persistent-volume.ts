@@ -12,6 +12,10 @@ import type { FieldError, KindBehavior, KubeObject } from './types.ts';
 
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 
+/** Storage object in use protection (the StorageObjectInUseProtection admission plugin's finalizers). */
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
+
 /** helper.GetAccessModesAsString: fixed order, short names. */
 export function accessModesString(modes: unknown): string {
   const set = new Set(list(modes).map(String));

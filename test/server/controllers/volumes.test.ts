@@ -81,8 +81,11 @@ describe('local volumes in the control plane', () => {
   it('provisions the claim on the node its pod is scheduled to, then binds the pod', async () => {
     await c.client.create(pods, withClaim('app', 'data', { nodeSelector: { zone: 'a' } }));
     expect(await waitFor(() => nodeOf('app'), 'app bound')).toBe('edge-a');
-    const bound = await getClaim('data');
-    // The pod is bound only once its claim is: no wait needed here.
+    // The pod is bound once its claim names its volume (isPVCFullyBound); the claim's status follows.
+    const bound = await waitFor(async () => {
+      const got = await getClaim('data');
+      return got.status?.phase === 'Bound' ? got : undefined;
+    }, 'the claim Bound');
     expect(bound.status).toEqual({ phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '2Gi' } });
     expect(bound.metadata.annotations).toMatchObject({ 'volume.kubernetes.io/selected-node': 'edge-a', 'pv.kubernetes.io/bind-completed': 'yes' });
     volumeName = bound.spec.volumeName ?? '';

@@ -99,10 +99,11 @@ export function createScheduler(ctx: ControllerContext): Controller {
     const flush = setInterval(moveAllToActive, UNSCHEDULABLE_FLUSH_MS);
     flush.unref();
 
-    async function bind(pod: Pod, node: string, key: string, podVolumes: PodVolumes): Promise<void> {
+    async function bind(pod: Pod, chosen: Node, key: string, podVolumes: PodVolumes): Promise<void> {
       const { namespace = '', name } = { namespace: pod.metadata.namespace, name: pod.metadata.name ?? '' };
+      const node = chosen.metadata.name ?? '';
       try {
-        await volumeBinding.preBind(pod, podVolumes, node, signal);
+        await volumeBinding.preBind(pod, podVolumes, chosen, signal);
       } catch (err) {
         usage.forget(pod.metadata.uid ?? '');
         if (signal.aborted) return;
@@ -168,8 +169,8 @@ export function createScheduler(ctx: ControllerContext): Controller {
         await markUnschedulable(pod, message);
         return;
       }
-      const chosen = pickNode(demand, controllerOf(pod)?.uid, feasible).node.metadata.name ?? '';
-      usage.assume(pod, chosen);
+      const chosen = pickNode(demand, controllerOf(pod)?.uid, feasible).node;
+      usage.assume(pod, chosen.metadata.name ?? '');
       while (inFlight.size >= MAX_BINDINGS) await Promise.race(inFlight);
       const p = bind(pod, chosen, key, 'volumes' in volumeState ? volumeState.volumes : NO_VOLUMES).finally(() => inFlight.delete(p));
       inFlight.add(p);

@@ -11,8 +11,8 @@ import type { Informer, KubeClient } from '../types.ts';
 import { inNamespace, resources } from '../types.ts';
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../core-types.ts';
 import { podClaimNames } from '../core-types.ts';
-import { ANN_SELECTED_NODE, claimClass, findMatchingVolume, isWaitForFirstConsumer, volumeFitsNode } from '../volumes/claims.ts';
-import { nodeStoragePath } from '../volumes/local-path.ts';
+import { ANN_BIND_COMPLETED, ANN_SELECTED_NODE, effectiveClass, findMatchingVolume, isWaitForFirstConsumer, volumeFitsNode } from '../volumes/claims.ts';
+import { nodeStoragePath, provisionLocalVolume } from '../volumes/local-path.ts';
 
 export const REASON_NODE_CONFLICT = 'node(s) had volume node affinity conflict';
 export const REASON_BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind";
@@ -57,7 +57,7 @@ export class VolumeBinding {
         bound.push(claim);
         continue;
       }
-      const className = claimClass(claim);
+      const className = effectiveClass(claim, this.classes.list());
       const sc = className ? this.classes.get(undefined, className) : undefined;
       if (!isWaitForFirstConsumer(sc)) return { unresolvable: 'pod has unbound immediate PersistentVolumeClaims' };
       delayed.push({ claim, sc });
@@ -101,17 +101,35 @@ export class VolumeBinding {
     return topologies.some((t) => (t.matchLabelExpressions ?? []).every((e) => e.values.includes(labels[e.key] ?? '')));
   }
 
-  /** Writes the node on the pod's unbound claims and waits until every claim is Bound. */
-  async preBind(pod: Pod, v: PodVolumes, node: string, signal?: AbortSignal): Promise<void> {
+  /**
+   * The chosen node goes on the pod's unbound claims: a local-path claim without a matching
+   * volume there is provisioned at once (local-path.ts), any other gets
+   * `volume.kubernetes.io/selected-node` for the persistentvolume controller or an external
+   * provisioner. Then waits until every claim is bound.
+   */
+  async preBind(pod: Pod, v: PodVolumes, node: Node, signal?: AbortSignal): Promise<void> {
     const ns = pod.metadata.namespace ?? '';
-    for (const { claim } of v.delayed) {
-      if (claim.metadata.annotations?.[ANN_SELECTED_NODE] === node) continue;
-      await this.client.patch(inNamespace(resources.persistentVolumeClaims, ns), claim.metadata.name ?? '', 'merge', { metadata: { annotations: { [ANN_SELECTED_NODE]: node } } });
-    }
+    const nodeName = node.metadata.name ?? '';
+    const taken = new Set<string>();
+    await Promise.all(v.delayed.map(async ({ claim, sc }) => {
+      const current = this.claims.get(ns, claim.metadata.name ?? '') ?? claim;
+      if (current.spec?.volumeName) return;
+      const match = findMatchingVolume(current, this.volumes.list(), node, taken);
+      if (match) taken.add(match.metadata.name ?? '');
+      const path = nodeStoragePath(node);
+      if (!match && sc && LOCAL_PATH_PROVISIONERS.has(sc.provisioner ?? '') && path) {
+        await provisionLocalVolume(this.client, current, sc, node, path);
+        return;
+      }
+      if (current.metadata.annotations?.[ANN_SELECTED_NODE] === nodeName) return;
+      await this.client.patch(inNamespace(resources.persistentVolumeClaims, ns), current.metadata.name ?? '', 'merge', { metadata: { annotations: { [ANN_SELECTED_NODE]: nodeName } } });
+    }));
     const names = podClaimNames(pod);
+    // isPVCFullyBound: the claim names its volume and the binding is complete; its status phase
+    // follows in a later write that the pod need not wait for.
     const allBound = () => names.every((n) => {
       const c = this.claims.get(ns, n);
-      return Boolean(c?.spec?.volumeName) && c?.status?.phase === 'Bound';
+      return Boolean(c?.spec?.volumeName) && c?.metadata.annotations?.[ANN_BIND_COMPLETED] === 'yes';
     });
     if (allBound()) return;
     await new Promise<void>((resolve, reject) => {

@@ -2,7 +2,7 @@
 // claims, volumes and classes (pkg/controller/volume/persistentvolume/util and
 // component-helpers/storage/volume): the annotations they coordinate through, and whether a
 // volume can serve a claim (FindMatchingVolume).
-import { selectorMatches } from '../../kinds/index.ts';
+import { defaultClassOf, selectorMatches } from '../../kinds/index.ts';
 import type { Node, PersistentVolume, PersistentVolumeClaim, StorageClass } from '../core-types.ts';
 import { matchesNodeSelectorTerms } from '../scheduler/node-affinity.ts';
 import { quantity } from '../scheduler/pod-resources.ts';
@@ -14,10 +14,8 @@ export const ANN_BETA_STORAGE_PROVISIONER = 'volume.beta.kubernetes.io/storage-p
 export const ANN_BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
 export const ANN_BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller';
 const ANN_BETA_CLASS = 'volume.beta.kubernetes.io/storage-class';
-const DEFAULT_CLASS_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
 
-export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
-export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
+export { PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER } from '../../kinds/index.ts';
 
 /** GetPersistentVolumeClaimClass: the field, else the beta annotation, else "" (no class). */
 export function claimClass(c: PersistentVolumeClaim): string {
@@ -29,6 +27,15 @@ export function claimHasNoClass(c: PersistentVolumeClaim): boolean {
   return (c.spec?.storageClassName === undefined || c.spec.storageClassName === null) && c.metadata.annotations?.[ANN_BETA_CLASS] === undefined;
 }
 
+/**
+ * The class a claim is provisioned with: its own, or — for a claim that names none — the default
+ * class the persistentvolume controller is about to write on it (upstream's DefaultStorageClass
+ * admission writes it at creation), so the scheduler never takes such a claim for an Immediate one.
+ */
+export function effectiveClass(c: PersistentVolumeClaim, classes: readonly StorageClass[]): string {
+  return claimHasNoClass(c) ? (defaultClass(classes)?.metadata.name ?? '') : claimClass(c);
+}
+
 export function volumeClass(pv: PersistentVolume): string {
   return pv.spec?.storageClassName ?? pv.metadata.annotations?.[ANN_BETA_CLASS] ?? '';
 }
@@ -36,16 +43,8 @@ export function volumeClass(pv: PersistentVolume): string {
 export const requestedStorage = (c: PersistentVolumeClaim): number => quantity(c.spec?.resources?.requests?.storage);
 export const volumeStorage = (pv: PersistentVolume): number => quantity(pv.spec?.capacity?.storage);
 
-export function isDefaultClass(sc: StorageClass): boolean {
-  return DEFAULT_CLASS_ANNOTATIONS.some((a) => sc.metadata.annotations?.[a] === 'true');
-}
-
-/** The default StorageClass; with several, the newest, as the DefaultStorageClass admission plugin picks. */
-export function defaultClass(classes: readonly StorageClass[]): StorageClass | undefined {
-  return classes
-    .filter(isDefaultClass)
-    .sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || (a.metadata.name ?? '').localeCompare(b.metadata.name ?? ''))[0];
-}
+/** The default StorageClass; with several, the newest. */
+export const defaultClass = (classes: readonly StorageClass[]): StorageClass | undefined => defaultClassOf(classes);
 
 export const isWaitForFirstConsumer = (sc: StorageClass | undefined): boolean => sc?.volumeBindingMode === 'WaitForFirstConsumer';
 

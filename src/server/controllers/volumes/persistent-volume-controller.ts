@@ -11,17 +11,17 @@
  *   deletes a local-path volume's object, whose finalizer then waits for the node's agent to delete
  *   the data — at once, or when the node comes back (docs/storage.md).
  */
-import { LOCAL_PATH_PROVISIONERS, localPathNode } from '../../../common/local-volumes.ts';
+import { LOCAL_PATH_PROVISIONERS, PROVISIONED_BY_ANNOTATION, localPathNode } from '../../../common/local-volumes.ts';
 import { objectKey, splitKey } from '../keys.ts';
 import type { Node, PersistentVolume, PersistentVolumeClaim, StorageClass } from '../core-types.ts';
-import { AlreadyExistsError, ConflictError, NotFoundError, inNamespace, resources } from '../types.ts';
+import { ConflictError, NotFoundError, inNamespace, resources } from '../types.ts';
 import type { Controller, ControllerContext, ControllerDescriptor, WorkQueue } from '../types.ts';
 import { queueController } from '../workloads/queue-controller.ts';
 import {
   ANN_BETA_STORAGE_PROVISIONER, ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, ANN_STORAGE_PROVISIONER,
   claimClass, claimHasNoClass, defaultClass, findMatchingVolume, isWaitForFirstConsumer, volumeBoundTo,
 } from './claims.ts';
-import { localPathVolume, nodeStoragePath, provisionedVolumeName } from './local-path.ts';
+import { nodeStoragePath, provisionLocalVolume, provisionedVolumeName } from './local-path.ts';
 
 /** How soon a claim waiting for its node's storage path is looked at again. */
 const RETRY_MS = 5000;
@@ -44,6 +44,9 @@ export function persistentVolumeController(ctx: ControllerContext): Controller {
     return k ? [k] : [];
   });
   const claimRef = (c: PersistentVolumeClaim) => inNamespace(resources.persistentVolumeClaims, c.metadata.namespace ?? '');
+  /** Claims told they wait for their first consumer, or that their volume was provisioned: once each, not on every sync. */
+  const toldWaiting = new Set<string>();
+  const toldProvisioned = new Set<string>();
 
   async function volumePhase(pv: PersistentVolume, phase: string, extra: Record<string, unknown> = {}): Promise<void> {
     if (pv.status?.phase === phase && Object.keys(extra).length === 0) return;
@@ -51,22 +54,36 @@ export function persistentVolumeController(ctx: ControllerContext): Controller {
     await ctx.client.patch(resources.persistentVolumes, pv.metadata.name ?? '', 'merge', { status }, { subresource: 'status' });
   }
 
-  /** The claim's half of a binding (bindClaimToVolume + updateClaimStatus), and the volume's phase. */
+  /**
+   * The claim's half of a binding (bindClaimToVolume + updateClaimStatus), and the volume's phase.
+   * The claim's volumeName is what a waiting pod needs (the scheduler binds it then); the phases
+   * are written beside it rather than after it, so a burst of claims is not held up by them.
+   */
   async function completeBinding(c: PersistentVolumeClaim, pv: PersistentVolume): Promise<void> {
     const name = pv.metadata.name ?? '';
     const ann = c.metadata.annotations ?? {};
+    const writes: Promise<unknown>[] = [volumePhase(pv, 'Bound')];
     if (c.spec?.volumeName !== name || ann[ANN_BIND_COMPLETED] !== 'yes') {
       const byController = c.spec?.volumeName !== name ? { [ANN_BOUND_BY_CONTROLLER]: 'yes' } : {};
-      await ctx.client.patch(claimRef(c), c.metadata.name ?? '', 'merge', {
+      writes.push(ctx.client.patch(claimRef(c), c.metadata.name ?? '', 'merge', {
         metadata: { annotations: { [ANN_BIND_COMPLETED]: 'yes', ...byController } },
         spec: { volumeName: name },
-      });
+      }));
     }
-    await volumePhase(pv, 'Bound');
     const st = c.status ?? {};
     const want = { phase: 'Bound', accessModes: pv.spec?.accessModes ?? [], capacity: pv.spec?.capacity ?? {} };
     if (st.phase !== want.phase || JSON.stringify(st.accessModes) !== JSON.stringify(want.accessModes) || JSON.stringify(st.capacity) !== JSON.stringify(want.capacity)) {
-      await ctx.client.patch(claimRef(c), c.metadata.name ?? '', 'merge', { status: want }, { subresource: 'status' });
+      writes.push(ctx.client.patch(claimRef(c), c.metadata.name ?? '', 'merge', { status: want }, { subresource: 'status' }));
+    }
+    const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    // Told when the binding of a volume provisioned for the claim completes (by the scheduler in
+    // PreBind, or here), as the provisioner's own event.
+    const uid = c.metadata.uid ?? '';
+    if (st.phase !== 'Bound' && localPathNode(pv) && name === provisionedVolumeName(c) && !toldProvisioned.has(uid)) {
+      toldProvisioned.add(uid);
+      ctx.log.info({ claim: objectKey(c), volume: name, node: localPathNode(pv) }, 'provisioned a local volume');
+      ctx.recorder.event(c, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${pv.metadata.annotations?.[PROVISIONED_BY_ANNOTATION] ?? ''}`);
     }
   }
 
@@ -89,18 +106,7 @@ export function persistentVolumeController(ctx: ControllerContext): Controller {
       queue.addAfter(`claim:${objectKey(c)}`, RETRY_MS);
       return;
     }
-    const name = provisionedVolumeName(c);
-    let pv = volumes.get(undefined, name);
-    if (!pv) {
-      try {
-        pv = await ctx.client.create(resources.persistentVolumes, localPathVolume(c, sc, node, path));
-        ctx.log.info({ claim: objectKey(c), volume: name, node: nodeName }, 'provisioned a local volume');
-        ctx.recorder.event(c, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${sc.provisioner ?? ''}`);
-      } catch (e) {
-        if (!(e instanceof AlreadyExistsError)) throw e;
-        pv = await ctx.client.get<PersistentVolume>(resources.persistentVolumes, name);
-      }
-    }
+    const pv = volumes.get(undefined, provisionedVolumeName(c)) ?? (await provisionLocalVolume(ctx.client, c, sc, node, path));
     await completeBinding(c, pv);
   }
 
@@ -110,7 +116,9 @@ export function persistentVolumeController(ctx: ControllerContext): Controller {
     const delayed = isWaitForFirstConsumer(sc);
     const selected = c.metadata.annotations?.[ANN_SELECTED_NODE];
     if (delayed && !selected) {
-      ctx.recorder.event(c, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+      const uid = c.metadata.uid ?? '';
+      if (!toldWaiting.has(uid)) ctx.recorder.event(c, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+      toldWaiting.add(uid);
       return;
     }
     const node = selected ? nodes.get(undefined, selected) : undefined;
@@ -265,6 +273,8 @@ export function persistentVolumeController(ctx: ControllerContext): Controller {
           add: claimChanged,
           update: (_o, c) => claimChanged(c),
           delete: (c) => {
+            toldWaiting.delete(c.metadata.uid ?? '');
+            toldProvisioned.delete(c.metadata.uid ?? '');
             for (const pv of volumes.byIndex('claim', objectKey(c))) queue.add(`volume:${pv.metadata.name ?? ''}`);
           },
         }),
