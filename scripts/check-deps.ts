@@ -15,6 +15,18 @@ export const allowed: Record<string, readonly string[]> = {
   cli: ['cli', 'server', 'agent', 'store', 'runtime', 'common'],
 };
 
+/**
+ * Layers inside the server (docs/architecture.md): the storage layer sits below everything that
+ * serves objects; the API and the agents' link/join endpoints never import each other (the API
+ * reads the link through contracts in common: tunnel.ts, node-stats.ts).
+ */
+export const forbiddenInside: Record<string, readonly string[]> = {
+  'server/storage': ['server/api', 'server/link', 'server/join', 'server/controllers'],
+  'server/api': ['server/link', 'server/join'],
+  'server/link': ['server/api'],
+  'server/join': ['server/api'],
+};
+
 export interface Violation { file: string; line: number; spec: string; from: string; to: string }
 
 const importRe = /(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)['"]([^'"]+)['"]/g;
@@ -25,6 +37,12 @@ function* walk(dir: string): Generator<string> {
     if (statSync(p).isDirectory()) yield* walk(p);
     else if (/\.(ts|mts|cts|js|mjs)$/.test(name)) yield p;
   }
+}
+
+/** The server layer (server/<name>) a path belongs to, when it has rules. */
+function layerOf(srcDir: string, file: string, layers: readonly string[]): string | undefined {
+  const rel = relative(srcDir, file).split(sep).join('/');
+  return layers.find((l) => rel.startsWith(`${l}/`));
 }
 
 /** The top-level subsystem (src/<name>/…) a path belongs to, or undefined outside src. */
@@ -45,10 +63,14 @@ export function checkTree(srcDir: string): Violation[] {
       for (const m of text.matchAll(importRe)) {
         const spec = m[1]!;
         if (!spec.startsWith('.')) continue;
-        const to = subsystemOf(srcDir, resolve(dirname(file), spec));
+        const target = resolve(dirname(file), spec);
+        const to = subsystemOf(srcDir, target);
         if (to && !allowed[from]!.includes(to)) {
           out.push({ file: relative(process.cwd(), file), line: i + 1, spec, from, to });
         }
+        const fromLayer = layerOf(srcDir, file, Object.keys(forbiddenInside));
+        const toLayer = fromLayer && layerOf(srcDir, target, forbiddenInside[fromLayer]!);
+        if (fromLayer && toLayer) out.push({ file: relative(process.cwd(), file), line: i + 1, spec, from: fromLayer, to: toLayer });
       }
     });
   }
@@ -69,7 +91,7 @@ function importGraph(srcDir: string): Map<string, string[]> {
 }
 
 /**
- * Every import cycle between files, each as the path that closes it (a.ts → b.ts → a.ts), relative
+ * Every import cycle between files, each as the path that closes it (first → … → first), relative
  * to the working directory. One path per strongly connected component (Tarjan), which is enough to
  * name what to cut; fix it and the next run names the rest.
  */

@@ -24,8 +24,16 @@ if [ "$want_test" = 1 ]; then
   # python3: bcrypt for the registry's htpasswd; bsdutils: `script` gives kubectl exec -t a tty;
   # python3-kubernetes: the official Python client (Debian 12: 22.6.0), a second client library
   # from another language driving the API (test/integration/client-library/python-client.test.ts).
+  # postgresql: the server binaries (/usr/lib/postgresql/<v>/bin) that test/helpers/postgres.ts runs
+  # with initdb in a temp dir as the `postgres` user the package creates (the PostgreSQL store
+  # backend's conformance, outage and TLS tests, and `npm run bench -- store --backend postgres`).
   pkgs+=(docker-registry skopeo qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross shellcheck systemd
-         python3 bsdutils python3-kubernetes)
+         python3 bsdutils python3-kubernetes postgresql)
+  # The tests start their own clusters; keep the package from creating (and starting) a system one.
+  if [ "$(id -u)" = 0 ] && ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q 'install ok installed'; then
+    mkdir -p /etc/postgresql-common/createcluster.d
+    echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/edgeos-tests.conf
+  fi
 fi
 missing=()
 for p in "${pkgs[@]}"; do

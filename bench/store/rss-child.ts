@@ -1,10 +1,15 @@
-// Opens the 100k-key store given on the command line, serves reads from it (20k random gets, a
-// page of a list, a count), and prints the process RSS in bytes: the memory of a process holding
-// the store open. Run bundled (see ../bundle-entry.ts), as the product runs.
-import { openSqliteStore } from '../../src/store/index.ts';
+// Opens the 100k-key store given on the command line (`sqlite <file>` or `postgres <url>`), serves
+// reads from it (20k random gets, a page of a list, a count), and prints the process RSS in bytes:
+// the memory of a process holding the store open. Run bundled (see ../bundle-entry.ts), as the
+// product runs.
+import { openPostgresStore, openSqliteStore, parseEndpoint } from '../../src/store/index.ts';
 import { FILL, keyOf } from './keys.ts';
 
-const store = await openSqliteStore({ file: process.argv[2]!, compactIntervalMs: 3_600_000 });
+const [backend, target] = process.argv.slice(2) as [string, string];
+const store =
+  backend === 'postgres'
+    ? await openPostgresStore({ endpoint: parseEndpoint(target, 'bench'), compactIntervalMs: 3_600_000 })
+    : await openSqliteStore({ file: target, compactIntervalMs: 3_600_000 });
 const n = await store.count('/registry/pods/');
 if (n < FILL) throw new Error(`expected ${FILL} keys, found ${n}`);
 await store.list('/registry/pods/', { limit: 500 });

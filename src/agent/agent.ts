@@ -1,8 +1,8 @@
 /**
- * The agent component (`edgeos agent`, `edgeos join`, and the local agent of `edgeos server`):
- * the offline cache, the container runtime, the tunnel handler and the link, started in that order
- * and stopped in reverse. Lifecycle as every edgeos component: start(signal), ready, stop(). A
- * background failure (the runtime cannot be kept up) goes to onFailure so the supervisor stops.
+ * The agent component (`edgeos agent`, `edgeos join`, and the local agent of `edgeos server`): a
+ * supervisor (src/common/supervisor.ts) of the offline cache, the container runtime, the link, the
+ * local volumes, the kubelet and certificate renewal, started in that order and stopped in reverse. A background
+ * failure of any of them (the runtime cannot be kept up) stops the agent through its owner.
  *
  * With a runtime, the kubelet (src/agent/kubelet) runs pods from the cache and reports through
  * `link.statusSink`; it starts without waiting for the link, so a node that boots while the server
@@ -12,6 +12,8 @@
 import { join } from 'node:path';
 import type { Logger } from '../common/log.ts';
 import type { LinkDialer } from '../common/link/transport.ts';
+import { createSupervisor } from '../common/supervisor.ts';
+import type { Component } from '../common/supervisor.ts';
 import type { TunnelHandler } from '../common/tunnel.ts';
 import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfig } from '../runtime/index.ts';
 import type { EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
@@ -41,7 +43,11 @@ export interface AgentOptions {
   readonly runtime: Omit<RuntimeOptions, 'dataDir'> | false;
   /** Serve tunnel streams with this handler instead of the runtime's (tests). */
   readonly tunnelHandler?: TunnelHandler;
-  readonly onFailure: (err: Error) => void;
+  /**
+   * The owner (a parent supervisor), told about a background failure; it must then stop the
+   * agent. Without one the agent stops itself.
+   */
+  readonly onFailure?: (err: Error) => void;
   /** Link timing (tests shorten them). */
   readonly pingIntervalMs?: number;
   readonly leaseIntervalMs?: number;
@@ -57,7 +63,7 @@ export interface AgentOptions {
   readonly dial?: LinkDialer;
 }
 
-export interface Agent {
+export interface Agent extends Component {
   start(signal: AbortSignal): Promise<void>;
   /** Resolves once the link synced the cache for the first time. */
   readonly ready: Promise<void>;
@@ -72,66 +78,109 @@ export function createAgent(o: AgentOptions): Agent {
   // Reading the identity first makes `edgeos agent` on an unjoined data dir fail before anything starts.
   let identity: NodeIdentity = readIdentity(o.dataDir);
   const node = identity.config.nodeName;
-  const log = o.log.child({ component: 'agent', node });
-  let markReady!: () => void;
-  const ready = new Promise<void>((r) => (markReady = r));
+  // Each part binds its own `component`; only `node` is shared, so every key appears once per line.
+  const nodeLog = o.log.child({ node });
+  const log = nodeLog.child({ component: 'agent' });
+  const sup = createSupervisor({ name: 'agent', log, ...(o.onFailure ? { onFailure: o.onFailure } : {}) });
   let cache: AgentCache | undefined;
   let runtime: EdgeContainerRuntime | undefined;
+  let runtimeConfig: RuntimeConfig | undefined;
+  let tunnel = o.tunnelHandler;
   let link: LinkClient | undefined;
   let kubelet: Kubelet | undefined;
   let localVolumes: LocalVolumes | undefined;
   let renewal: CertRenewal | undefined;
-  let runtimeConfig: RuntimeConfig | undefined;
-  let stopping: Promise<void> | undefined;
 
-  async function start(signal: AbortSignal): Promise<void> {
-    try {
-      cache = await openAgentCache({ file: join(o.dataDir, 'agent', 'cache.db'), log, ...(o.nativeBinding ? { nativeBinding: o.nativeBinding } : {}) });
-      let tunnel = o.tunnelHandler;
-      if (o.runtime !== false) {
+  sup.add({
+    name: 'cache',
+    start: async () => {
+      cache = await openAgentCache({ file: join(o.dataDir, 'agent', 'cache.db'), log: nodeLog, ...(o.nativeBinding ? { nativeBinding: o.nativeBinding } : {}) });
+    },
+    stop: async () => cache?.close(),
+  });
+
+  const runtimeOptions = o.runtime;
+  if (runtimeOptions !== false) {
+    sup.add({
+      name: 'runtime',
+      get stopDeadlineMs() {
+        return runtime?.stopDeadlineMs;
+      },
+      start: async (signal) => {
         // A private containerd needs a bridge subnet of its own on this host (an external CRI
         // endpoint brings its own networking).
-        const podCidr = o.runtime.containerRuntimeEndpoint
-          ? o.runtime.podCidr
-          : resolvePodCidr({ dataDir: o.dataDir, ...(o.runtime.podCidr ? { requested: o.runtime.podCidr } : {}), routes: await readRoutes() });
-        runtimeConfig = resolveRuntimeConfig({ ...o.runtime, dataDir: o.dataDir, ...(podCidr ? { podCidr } : {}) });
-        runtime = createContainerRuntime(runtimeConfig, { log, onFailure: o.onFailure });
+        const podCidr = runtimeOptions.containerRuntimeEndpoint
+          ? runtimeOptions.podCidr
+          : resolvePodCidr({ dataDir: o.dataDir, ...(runtimeOptions.podCidr ? { requested: runtimeOptions.podCidr } : {}), routes: await readRoutes() });
+        runtimeConfig = resolveRuntimeConfig({ ...runtimeOptions, dataDir: o.dataDir, ...(podCidr ? { podCidr } : {}) });
+        runtime = createContainerRuntime(runtimeConfig, { log: nodeLog, onFailure: (err) => sup.fail('runtime', err) });
         await runtime.start(signal);
-        tunnel ??= createTunnelHandler({ runtime, log });
-      }
-      const storageRoot = o.localStoragePath ?? join(o.dataDir, 'storage');
+        tunnel ??= createTunnelHandler({ runtime, log: nodeLog });
+      },
+      stop: async () => runtime?.stop(),
+    });
+  }
+
+  const storageRoot = o.localStoragePath ?? join(o.dataDir, 'storage');
+
+  sup.add({
+    name: 'link',
+    get ready() {
+      return link?.ready;
+    },
+    start: async (signal) => {
       link = createLinkClient({
         node,
         servers: identity.config.servers,
         dial: o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })),
-        cache,
+        cache: cache!,
         ...(tunnel ? { tunnel } : {}),
         // A node that runs pods tells the provisioner where its local volumes go.
         register: runtime ? { ...identity.config.register, annotations: { [LOCAL_STORAGE_PATH_ANNOTATION]: storageRoot } } : identity.config.register,
-        log,
+        log: nodeLog,
         ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
         ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
         ...(o.backoff ? { backoff: o.backoff } : {}),
       });
       await link.start(signal);
-      if (runtime) {
-        const request = link.request;
-        // Its own component key (pino: each key once per line), so from the root logger.
-        localVolumes = new LocalVolumes({ node, cache, root: storageRoot, release: (name) => request({ type: 'volume-released', name }), log: o.log.child({ node }) });
+    },
+    stop: async () => link?.stop(),
+  });
+
+  if (runtimeOptions !== false) {
+    // Before the kubelet, which mounts the volumes this finds again from the cache.
+    sup.add({
+      name: 'local-volumes',
+      start: async () => {
+        const request = link!.request;
+        localVolumes = new LocalVolumes({ node, cache: cache!, root: storageRoot, release: (name) => request({ type: 'volume-released', name }), log: nodeLog });
         await localVolumes.start();
+      },
+      stop: async () => localVolumes?.stop(),
+    });
+    sup.add({
+      name: 'kubelet',
+      start: async (signal) => {
         kubelet = createKubelet({
           nodeName: node,
-          runtime,
-          cache,
-          status: link.statusSink,
-          log,
+          runtime: runtime!,
+          cache: cache!,
+          status: link!.statusSink,
+          log: nodeLog,
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // The kubelet removes a deleted pod's log directory only when it knows where they live.
           ...(runtimeConfig ? { podLogDir: runtimeConfig.podLogsDir } : {}),
         });
         await kubelet.start(signal);
-      }
-      const l = link;
+      },
+      stop: async () => kubelet?.stop(),
+    });
+  }
+
+  sup.add({
+    name: 'cert-renewal',
+    start: async () => {
+      const l = link!;
       renewal = startCertRenewal({
         node,
         caPem: identity.caPem,
@@ -143,40 +192,25 @@ export function createAgent(o: AgentOptions): Agent {
         },
         log,
       });
-      l.ready.then(
-        () => {
-          markReady();
-          void renewal?.check();
-        },
-        () => undefined,
-      );
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    signal.addEventListener('abort', () => void stop(), { once: true });
-    log.info({ servers: identity.config.servers }, 'agent started');
-  }
+    },
+    stop: async () => renewal?.stop(),
+  });
 
-  async function doStop(): Promise<void> {
-    renewal?.stop();
-    localVolumes?.stop();
-    await kubelet?.stop().catch((err: unknown) => log.error({ err }, 'stopping the kubelet failed'));
-    await link?.stop().catch((err: unknown) => log.error({ err }, 'stopping the link failed'));
-    await runtime?.stop().catch((err: unknown) => log.error({ err }, 'stopping the runtime failed'));
-    await cache?.close().catch((err: unknown) => log.error({ err }, 'closing the cache failed'));
-    log.info('agent stopped');
-  }
-
-  function stop(): Promise<void> {
-    stopping ??= doStop();
-    return stopping;
-  }
+  // Ready once the link synced the cache; the certificate is checked for renewal from then on.
+  const ready = sup.ready.then(() => void renewal?.check());
+  void sup.stopped.then(() => log.info('agent stopped'));
 
   return {
-    start,
+    name: 'agent',
+    start: async (signal) => {
+      await sup.start(signal);
+      if (!sup.stopping) log.info({ servers: identity.config.servers }, 'agent started');
+    },
     ready,
-    stop,
+    stop: () => sup.stop(),
+    get stopDeadlineMs() {
+      return sup.stopDeadlineMs;
+    },
     nodeName: node,
     get cache() {
       return cache;

@@ -10,8 +10,6 @@ import type { AgentConfig, RawAgentFlags } from '../agent/join/agent-config.ts';
 import { execCommandLine } from '../common/v8-flags.ts';
 import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
 
-const STOP_DEADLINE_MS = 8000;
-
 /** Flags shared by `edgeos agent` and `edgeos join`. */
 export function addAgentFlags(c: Command): Command {
   return withConfigFile(c)
@@ -82,46 +80,30 @@ export async function continueAsAgent(config: AgentConfig, log: Logger, token: s
   await runAgentForeground(config, log);
 }
 
-/** Starts the agent of `config.dataDir` and supervises it until a signal or a failure. */
+/**
+ * Starts the agent of `config.dataDir` under the process's supervisor (src/common/supervisor.ts
+ * runInForeground) until a signal or a background failure.
+ */
 export async function runAgentForeground(config: AgentConfig, log: Logger): Promise<void> {
-  const [{ createAgent }, { sqliteNativeBinding }] = await Promise.all([import('../agent/agent.ts'), import('../common/sea.ts')]);
-  const stopSignal = new AbortController();
-  let failure: Error | undefined;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopSignal.signal.aborted) process.exit(1);
-    log.info({ signal: sig }, 'shutting down');
-    stopSignal.abort();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    const agent = createAgent({
-      dataDir: config.dataDir,
-      log,
-      nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
-      localStoragePath: config.localStoragePath,
-      runtime: config.disableRuntime
-        ? false
-        : {
-            ...(config.containerRuntimeEndpoint ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint } : {}),
-            ...(config.podCidr ? { podCidr: config.podCidr } : {}),
-          },
-      onFailure: (err) => {
-        failure ??= err;
-        log.error({ err: err.message }, 'background failure: shutting down');
-        stopSignal.abort();
-      },
-    });
-    await agent.start(stopSignal.signal);
-    await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
-    setTimeout(() => {
-      log.error(`shutdown did not finish within ${STOP_DEADLINE_MS} ms: exiting`);
-      process.exit(1);
-    }, STOP_DEADLINE_MS).unref();
-    await agent.stop();
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
+  const [{ createAgent }, { createSupervisor, runInForeground }, { sqliteNativeBinding }] = await Promise.all([
+    import('../agent/agent.ts'),
+    import('../common/supervisor.ts'),
+    import('../common/sea.ts'),
+  ]);
+  const main = createSupervisor({ name: 'edgeos', log });
+  main.add(createAgent({
+    dataDir: config.dataDir,
+    log,
+    nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
+    localStoragePath: config.localStoragePath,
+    runtime: config.disableRuntime
+      ? false
+      : {
+          ...(config.containerRuntimeEndpoint ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint } : {}),
+          ...(config.podCidr ? { podCidr: config.podCidr } : {}),
+        },
+    onFailure: (err) => main.fail('agent', err),
+  }));
+  const { failure } = await runInForeground(main, { log });
   if (failure) throw failure;
 }

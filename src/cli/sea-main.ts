@@ -4,6 +4,7 @@
 import type * as SeaModule from 'node:sea';
 import type * as ZlibModule from 'node:zlib';
 import { Script } from 'node:vm';
+import type { ErrorCode } from '../common/error-codes.ts';
 import { relaunchForRole } from '../common/v8-flags.ts';
 import { isVersionQuery, versionLine } from './build-info.ts';
 import { PROGRAM_ASSETS, programFor } from './sea-scripts.ts';
@@ -42,7 +43,7 @@ function launch(argv: string[]): void {
   const script = new Script(source.toString('latin1'), { filename: names.script, ...(cachedData ? { cachedData } : {}) });
   if (script.cachedDataRejected) {
     // V8 takes a code cache only from its own version and flags: compiling costs ~0.15 s per start.
-    process.emitWarning(`the code cache of ${names.script} was rejected; this start compiles it`, { code: 'EDGEOS_CODE_CACHE_REJECTED' });
+    process.emitWarning(`the code cache of ${names.script} was rejected; this start compiles it`, { code: 'SEA_CODE_CACHE_REJECTED' satisfies ErrorCode });
   }
   (script.runInThisContext() as CommonJsFunction)(exports, require, module, __filename, __dirname);
 }

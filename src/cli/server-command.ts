@@ -1,14 +1,12 @@
-// `edgeos server`: the flags, and a supervisor around the server component. SIGTERM/SIGINT or a
-// background failure stop it; a failure makes the process exit non-zero. The server and store
-// code load only when the command runs (STYLE.md §11).
+// `edgeos server`: the flags, and the process's supervisor around the server component
+// (src/common/supervisor.ts runInForeground): SIGTERM/SIGINT or a background failure stop it; a
+// failure makes the process exit non-zero. The server and store code load only when the command
+// runs (STYLE.md §11).
 import { Command, Option } from 'commander';
 import type { RawServerFlags } from '../server/config.ts';
-import type { LocalAgentContext } from '../server/server.ts';
+import type { LocalAgentContext, LocalAgentLifecycle } from '../server/server.ts';
 import { buildInfo } from './build-info.ts';
 import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
-
-/** If shutdown hangs (a stuck close), exit anyway after this long. */
-const STOP_DEADLINE_MS = 8000;
 
 export function serverCommand(): Command {
   // No commander defaults: resolveServerConfig must see which flags were given, so that EDGEOS_*
@@ -26,13 +24,19 @@ export function serverCommand(): Command {
     .option('--disable-controllers', 'run no controllers and no scheduler: a passive API (env EDGEOS_DISABLE_CONTROLLERS)')
     .option('--node-monitor-grace-period <duration>', 'a node whose lease is not renewed this long becomes Unknown (env EDGEOS_NODE_MONITOR_GRACE_PERIOD; default 40s)')
     .option('--default-local-storage-path <dir>', "where the local agent creates local persistent volumes (env EDGEOS_DEFAULT_LOCAL_STORAGE_PATH; default <data-dir>/storage)")
+    .option('--datastore-endpoint <url>', 'store in PostgreSQL instead of SQLite: postgres://user:password@host:5432/database?sslmode=verify-full (env EDGEOS_DATASTORE_ENDPOINT)')
+    .option('--datastore-cafile <file>', 'CA that signed the PostgreSQL server certificate; verifies it (env EDGEOS_DATASTORE_CAFILE)')
+    .option('--datastore-certfile <file>', 'client certificate for PostgreSQL (env EDGEOS_DATASTORE_CERTFILE)')
+    .option('--datastore-keyfile <file>', 'key of the client certificate (env EDGEOS_DATASTORE_KEYFILE)')
+    .option('--datastore-password-file <file>', 'file holding the PostgreSQL password, instead of in the URL (env EDGEOS_DATASTORE_PASSWORD_FILE)')
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
 
 async function runServer(flags: RawServerFlags, command: Command): Promise<void> {
-  const [{ createLogger }, { sqliteNativeBinding }, { openSqliteStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }, { createControllerManager, builtinControllers }] = await Promise.all([
+  const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }, { createControllerManager, builtinControllers }] = await Promise.all([
     import('../common/log.ts'),
+    import('../common/supervisor.ts'),
     import('../common/sea.ts'),
     import('../store/index.ts'),
     import('../server/index.ts'),
@@ -41,26 +45,18 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
   ]);
   const config = attributeConfigErrors(command, () => resolveServerConfig(flags, process.env, process.cwd()));
   const log = createLogger({ level: config.logLevel });
-  const stopSignal = new AbortController();
-  let failure: Error | undefined;
-
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopSignal.signal.aborted) {
-      log.warn({ signal: sig }, 'second signal during shutdown: exiting now');
-      process.exit(1);
-    }
-    log.info({ signal: sig }, 'shutting down');
-    stopSignal.abort();
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const main = createSupervisor({ name: 'edgeos', log });
 
   const server = createEdgeosServer({
     config,
     log,
     build: buildInfo,
-    // Inside the single executable better-sqlite3 finds its addon only through this option.
-    openStore: (o) => openSqliteStore({ ...o, nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }) }),
+    // Inside the single executable better-sqlite3 finds its addon only through this option (on
+    // PostgreSQL it is needed only to write snapshots).
+    openStore: (o) =>
+      config.datastore
+        ? openPostgresStore({ ...config.datastore, log: o.log, sqliteBinding: () => sqliteNativeBinding({ dataDir: config.dataDir }) })
+        : openSqliteStore({ ...o, nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }) }),
     mountApi: (deps) => createApiHandler(deps),
     startControllers: (deps) =>
       createControllerManager({
@@ -72,49 +68,33 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
     ...(config.disableAgent
       ? {}
       : {
-          startLocalAgent: async (ctx: LocalAgentContext) => {
+          startLocalAgent: async (ctx: LocalAgentContext, lifecycle: LocalAgentLifecycle) => {
             const { startLocalAgent } = await import('../agent/join/local-agent.ts');
             return startLocalAgent(ctx, {
               dataDir: config.dataDir,
               localStoragePath: config.paths.localStorageDir,
               log,
-              signal: stopSignal.signal,
+              signal: lifecycle.signal,
               nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
-              onFailure: (err) => {
-                failure ??= err;
-                log.error({ err: err.message }, 'the local agent failed: shutting down');
-                stopSignal.abort();
-              },
+              onFailure: (err) => lifecycle.onFailure(err),
             });
           },
         }),
-    onFailure: (err) => {
-      failure ??= err;
-      log.error({ err: err.message }, 'background failure: shutting down');
-      stopSignal.abort();
-    },
+    onFailure: (err) => main.fail('server', err),
   });
+  main.add(server);
 
   if (config.disableAgent) log.info('--disable-agent: running the server without a local agent');
 
-  try {
-    await server.start(stopSignal.signal);
-    if (!stopSignal.signal.aborted) {
+  const { failure } = await runInForeground(main, {
+    log,
+    onStarted: () => {
       process.stdout.write(
         `edgeos server is serving HTTPS on ${config.bindAddress} port ${server.address?.port ?? config.httpsListenPort}\n` +
           `admin kubeconfig: ${config.kubeconfigPath}\n` +
           `  export KUBECONFIG=${config.kubeconfigPath}\n`,
       );
-      await new Promise<void>((resolve) => stopSignal.signal.addEventListener('abort', () => resolve(), { once: true }));
-    }
-    setTimeout(() => {
-      log.error(`shutdown did not finish within ${STOP_DEADLINE_MS} ms: exiting`);
-      process.exit(1);
-    }, STOP_DEADLINE_MS).unref();
-    await server.stop();
-  } finally {
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
+    },
+  });
   if (failure) throw failure;
 }

@@ -1,12 +1,16 @@
+import type { ErrorCode } from './error-codes.ts';
+
+export type { ErrorCode } from './error-codes.ts';
+
 /**
  * One base error with a stable, public `code` (like undici's errors). Subsystems define one level of
  * subclasses; edges translate them (store conflict → Kubernetes Status 409, gRPC status → runtime
- * error). Error codes are API: never rename one.
+ * error). Every code is declared once in the catalogue (error-codes.ts); codes are public API.
  */
 export class EdgeosError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
 
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -16,7 +20,7 @@ export class EdgeosError extends Error {
 /** A user-supplied value (flag, file, manifest) is wrong; the message says which and how to fix it. */
 export class InvalidInputError extends EdgeosError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_INVALID_INPUT', message, options);
+    super('INPUT_INVALID', message, options);
   }
 }
 

@@ -1,8 +1,9 @@
 // Access to what the single executable (SEA) carries besides its script. A SEA's require() loads only
 // built-in modules, so the better-sqlite3 addon travels as an asset and is written to disk once per
 // build, then loaded with process.dlopen (the pattern of the Node SEA docs, "Using native addons").
-import { createHash, randomBytes } from 'node:crypto';
-import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { lstatSync, mkdirSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.ts';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type * as SeaModule from 'node:sea';
@@ -45,7 +46,7 @@ function rawAsset(sea: typeof SeaModule, name: string): ArrayBuffer {
     // getRawAsset maps the bytes inside the executable without copying them.
     return sea.getRawAsset(name);
   } catch (err) {
-    throw new EdgeosError('EDGEOS_SEA_ASSET_MISSING', `this executable carries no asset "${name}" (was it built with npm run build?)`, { cause: err });
+    throw new EdgeosError('SEA_ASSET_MISSING', `this executable carries no asset "${name}" (was it built with npm run build?)`, { cause: err });
   }
 }
 
@@ -88,7 +89,7 @@ function loadEmbeddedAddon(sea: typeof SeaModule, opts: NativeBindingOptions): o
       failures.push(`${dir}: ${errorMessage(err)}`);
     }
   }
-  throw new EdgeosError('EDGEOS_SEA_ADDON_LOAD', `cannot load the embedded ${SQLITE_ADDON.file}; tried ${failures.join('; ')}. `
+  throw new EdgeosError('SEA_ADDON_LOAD', `cannot load the embedded ${SQLITE_ADDON.file}; tried ${failures.join('; ')}. `
     + 'Set EDGEOS_DATA_DIR (or --data-dir) to a writable directory on a filesystem mounted without noexec; '
     + 'the addon also needs glibc >= 2.34 and libstdc++ from GCC 11 or newer');
 }
@@ -100,7 +101,7 @@ function sha256Hex(bytes: Uint8Array): string {
 function unpack(sea: typeof SeaModule, want: string): Buffer {
   const bytes = gunzipSync(new Uint8Array(rawAsset(sea, SQLITE_ADDON.gzipAsset)));
   if (sha256Hex(bytes) !== want) {
-    throw new EdgeosError('EDGEOS_SEA_ASSET_CORRUPT', `the embedded ${SQLITE_ADDON.gzipAsset} does not unpack to SHA-256 ${want}: the executable is damaged`);
+    throw new EdgeosError('SEA_ASSET_CORRUPT', `the embedded ${SQLITE_ADDON.gzipAsset} does not unpack to SHA-256 ${want}: the executable is damaged`);
   }
   return bytes;
 }
@@ -118,7 +119,7 @@ function claimPrivateDir(base: string): void {
   const st = lstatSync(base);
   const uid = userInfo().uid;
   if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o022) !== 0) {
-    throw new EdgeosError('EDGEOS_SEA_ADDON_LOAD', `${base} is not a directory owned by uid ${uid} and writable only by it`);
+    throw new EdgeosError('SEA_ADDON_LOAD', `${base} is not a directory owned by uid ${uid} and writable only by it`);
   }
 }
 
@@ -132,17 +133,9 @@ function extractOnce(dir: string, name: string, want: string, unpackBytes: () =>
   // Hashing 2 MB costs ~2 ms and also catches a damaged or replaced file.
   if (existing && sha256Hex(existing) === want) return file;
   const bytes = unpackBytes();
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   // Concurrent starts each write their own temp file and rename it into place: rename is atomic, so
   // a reader sees either no file or a complete one, never a partial write. No lock is needed.
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  try {
-    writeFileSync(tmp, bytes, { mode: 0o644 });
-    renameSync(tmp, file);
-  } catch (err) {
-    rmSync(tmp, { force: true });
-    throw err;
-  }
+  writeFileAtomic(file, bytes, 0o644);
   return file;
 }
 

@@ -2,13 +2,13 @@ import { access, constants, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidInputError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
+import type { Component } from '../common/supervisor.ts';
 import { checkPodCidrFree, readRoutes } from './cni/cidr-check.ts';
 import { writeConflist } from './cni/conflist.ts';
 import type { RuntimeConfig } from './config.ts';
 import { ContainerdSupervisor } from './containerd/supervisor.ts';
 import { writeContainerdConfig } from './containerd/write-config.ts';
 import { CriRuntime } from './cri-runtime.ts';
-import type { Component } from './cri-runtime.ts';
 import { AirgapWatcher } from './images/airgap-watcher.ts';
 import { importImageBuffer } from './images/ctr-import.ts';
 import { hostImageArch } from './images/docker-archive.ts';
@@ -17,7 +17,10 @@ import { pauseImageArchive } from './images/pause-image.ts';
 
 export interface RuntimeDeps {
   log: Logger;
-  /** A background failure (containerd cannot be restarted): the agent should shut down. */
+  /**
+   * The owner (the agent's supervisor), told about a background failure (containerd cannot be
+   * restarted); it must then stop the runtime. Without one the runtime stops itself.
+   */
   onFailure?: (err: Error) => void;
 }
 
@@ -32,9 +35,12 @@ export interface EdgeContainerRuntime extends CriRuntime {
 
 const cniPlugins = ['bridge', 'host-local', 'portmap', 'loopback'];
 
-function step(name: string, start: (signal: AbortSignal) => Promise<void>, stop: () => Promise<void> = async () => {}): Component {
-  return { name, start, stop };
+function step(name: string, start: (signal: AbortSignal) => Promise<void>, stop: () => Promise<void> = async () => {}, stopDeadlineMs?: number): Component {
+  return { name, start, stop, ...(stopDeadlineMs ? { stopDeadlineMs } : {}) };
 }
+
+/** containerd gets SIGTERM, then SIGKILL after 10 s (containerd/supervisor.ts): its stop may take that long and a little. */
+const CONTAINERD_STOP_DEADLINE_MS = 12_000;
 
 /**
  * The runtime the agent uses. With a private containerd: write the CNI conflist and containerd's
@@ -49,7 +55,6 @@ export function createContainerRuntime(config: RuntimeConfig, deps: RuntimeDeps)
   let supervisor: ContainerdSupervisor | undefined;
   let watcher: AirgapWatcher | undefined;
   let gc: ImageGc | undefined;
-  const runtimeBox: { r?: CriRuntime } = {};
 
   if (cd) {
     components.push(step('cni', async () => {
@@ -65,15 +70,15 @@ export function createContainerRuntime(config: RuntimeConfig, deps: RuntimeDeps)
     supervisor = new ContainerdSupervisor({
       paths: cd,
       log: log.child({ part: 'containerd' }),
-      probe: async () => { await runtimeBox.r!.client.call('Version', { version: 'v1' }, { timeoutMs: 2000 }); },
-      onFailure: deps.onFailure,
+      probe: async () => { await runtime.client.call('Version', { version: 'v1' }, { timeoutMs: 2000 }); },
+      onFailure: (err) => runtime.fail('containerd', err),
     });
     const sup = supervisor;
     components.push(step('containerd', async (signal) => {
       await mkdir(config.podLogsDir, { recursive: true });
       await writeContainerdConfig(config, log);
       await sup.start(signal);
-    }, () => sup.stop()));
+    }, () => sup.stop(), CONTAINERD_STOP_DEADLINE_MS));
   }
   const importTarget = { ctrPath: config.ctrPath, address: config.endpoint, log: log.child({ part: 'images' }) };
   if (cd && config.builtinPause) {
@@ -89,7 +94,7 @@ export function createContainerRuntime(config: RuntimeConfig, deps: RuntimeDeps)
     components.push(step('airgap-images', (signal) => w.start(signal), () => w.stop()));
     components.push(step('image-gc', async () => {
       gc = new ImageGc({
-        runtime: runtimeBox.r!,
+        runtime,
         fsPath: cd.root,
         ...config.imageGc,
         keep: [config.pauseImage],
@@ -105,8 +110,8 @@ export function createContainerRuntime(config: RuntimeConfig, deps: RuntimeDeps)
     requestTimeoutMs: config.requestTimeoutMs,
     podLogsDir: config.podLogsDir,
     components,
+    ...(deps.onFailure ? { onFailure: deps.onFailure } : {}),
   });
-  runtimeBox.r = runtime;
   return Object.assign(runtime, {
     collectImages: () => {
       if (!gc) throw new InvalidInputError('image garbage collection runs only with the private containerd');

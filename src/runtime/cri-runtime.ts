@@ -1,7 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
+import { createSupervisor } from '../common/supervisor.ts';
+import type { Component, Supervisor } from '../common/supervisor.ts';
 import { CriClient } from './cri/client.ts';
 import {
   fromWireContainer, fromWireContainerStatus, fromWireImage, fromWireSandbox, fromWireSandboxStatus, nsToMs,
@@ -16,21 +17,22 @@ import type {
   PodSandboxStatus, RegistryAuth, RuntimeStatus, RuntimeVersion, StreamRequest,
 } from './types.ts';
 
-/** A part started before the runtime is ready and stopped after it, in reverse order. */
-export interface Component {
-  name: string;
-  start(signal: AbortSignal): Promise<void>;
-  stop(): Promise<void>;
-}
-
 export interface CriRuntimeOptions {
   endpoint: string;
   log: Logger;
   requestTimeoutMs: number;
   /** Where sandboxes without a logDirectory keep their container logs. */
   podLogsDir: string;
-  /** Started in order by start(); `ready` resolves after the last. */
+  /**
+   * Parts started in order by start() (CNI config, containerd, images), stopped in reverse;
+   * `ready` resolves once they run and the CRI endpoint answers.
+   */
   components?: Component[];
+  /**
+   * The owner, told when a part fails in the background (containerd cannot be restarted); it
+   * must then stop the runtime. Without one the runtime stops itself.
+   */
+  onFailure?: (err: Error) => void;
 }
 
 const PULL_TIMEOUT_MS = 30 * 60_000;
@@ -42,9 +44,8 @@ export class CriRuntime implements ContainerRuntime {
   private resolveReady!: () => void;
   private rejectReady!: (err: Error) => void;
   private readonly opts: CriRuntimeOptions;
-  private readonly started: Component[] = [];
+  private readonly parts: Supervisor;
   private readonly cpu = new CpuRate();
-  private stopped = false;
 
   constructor(opts: CriRuntimeOptions) {
     this.opts = opts;
@@ -54,18 +55,32 @@ export class CriRuntime implements ContainerRuntime {
       this.rejectReady = reject;
     });
     this.ready.catch(() => {});
+    this.parts = createSupervisor({ name: 'runtime', log: opts.log, ...(opts.onFailure ? { onFailure: opts.onFailure } : {}) });
+    for (const c of opts.components ?? []) this.parts.add(c);
+    this.parts.add({
+      name: 'cri',
+      start: async () => {
+        const v = await this.version();
+        this.opts.log.info({ endpoint: this.opts.endpoint, ...v }, 'container runtime ready');
+      },
+      stop: async () => undefined,
+    });
+  }
+
+  /** A part failed in the background (its supervisor calls this): the runtime shuts down. */
+  fail(part: string, err: unknown): void {
+    this.parts.fail(part, err);
+  }
+
+  /** How long stop() may take: the sum of the parts' deadlines. */
+  get stopDeadlineMs(): number {
+    return this.parts.stopDeadlineMs;
   }
 
   async start(signal: AbortSignal): Promise<void> {
     try {
-      for (const c of this.opts.components ?? []) {
-        if (signal.aborted || this.stopped) throw new RuntimeError('EDGEOS_RUNTIME_STOPPED', 'runtime stopped while starting');
-        this.opts.log.debug({ part: c.name }, 'starting');
-        await c.start(signal);
-        this.started.push(c);
-      }
-      const v = await this.version();
-      this.opts.log.info({ endpoint: this.opts.endpoint, ...v }, 'container runtime ready');
+      await this.parts.start(signal);
+      if (this.parts.stopping) throw new RuntimeError('RUNTIME_STOPPED', 'runtime stopped while starting');
       this.resolveReady();
     } catch (err) {
       this.rejectReady(err as Error);
@@ -74,14 +89,7 @@ export class CriRuntime implements ContainerRuntime {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    for (const c of this.started.splice(0).reverse()) {
-      try {
-        await c.stop();
-      } catch (err) {
-        this.opts.log.warn({ part: c.name, err: errorMessage(err) }, 'stop failed');
-      }
-    }
+    await this.parts.stop();
     this.client.close();
   }
 

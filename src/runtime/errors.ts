@@ -1,92 +1,97 @@
+import type { AreaCode } from '../common/error-codes.ts';
 import { EdgeosError } from '../common/errors.ts';
 
 /**
  * Errors of the runtime subsystem. gRPC statuses are translated here and only here (cri/client.ts
  * calls fromGrpcStatus); the agent sees these codes, never grpc-js. Codes are public API.
  */
-export class RuntimeError extends EdgeosError {}
+export class RuntimeError extends EdgeosError {
+  constructor(code: AreaCode<'RUNTIME'>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
 
 /** The sandbox, container or image the call names does not exist (gRPC NOT_FOUND). */
 export class RuntimeNotFoundError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_RUNTIME_NOT_FOUND', message, options);
+    super('RUNTIME_NOT_FOUND', message, options);
   }
 }
 
 /** A name is already taken, e.g. a sandbox with the same metadata (gRPC ALREADY_EXISTS). */
 export class RuntimeAlreadyExistsError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_RUNTIME_ALREADY_EXISTS', message, options);
+    super('RUNTIME_ALREADY_EXISTS', message, options);
   }
 }
 
 /** containerd did not answer (socket missing, restarting) even after retries (gRPC UNAVAILABLE). */
 export class RuntimeUnavailableError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_RUNTIME_UNAVAILABLE', message, options);
+    super('RUNTIME_UNAVAILABLE', message, options);
   }
 }
 
 /** The call's deadline passed (gRPC DEADLINE_EXCEEDED) or a wait timed out. */
 export class RuntimeTimeoutError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_RUNTIME_TIMEOUT', message, options);
+    super('RUNTIME_TIMEOUT', message, options);
   }
 }
 
 /** The request was rejected as malformed or not possible in the current state. */
 export class RuntimeInvalidRequestError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_RUNTIME_INVALID_REQUEST', message, options);
+    super('RUNTIME_INVALID_REQUEST', message, options);
   }
 }
 
 /** The runtime does not implement the call (gRPC UNIMPLEMENTED, e.g. an older containerd). */
 export class RuntimeUnimplementedError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_RUNTIME_UNIMPLEMENTED', message, options);
+    super('RUNTIME_UNIMPLEMENTED', message, options);
   }
 }
 
 /** Any other failure reported by the runtime (gRPC UNKNOWN, INTERNAL, …). */
 export class RuntimeCallError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_RUNTIME_CALL_FAILED', message, options);
+    super('RUNTIME_CALL_FAILED', message, options);
   }
 }
 
 /** An image reference that cannot be parsed ("Bad Reference"; kubelet's InvalidImageName). */
 export class ImageReferenceError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_IMAGE_INVALID_REFERENCE', message, options);
+    super('RUNTIME_IMAGE_INVALID_REFERENCE', message, options);
   }
 }
 
 /** The registry has no such image or tag (kubelet's ErrImagePull with "not found"). */
 export class ImageNotFoundError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_IMAGE_NOT_FOUND', message, options);
+    super('RUNTIME_IMAGE_NOT_FOUND', message, options);
   }
 }
 
 /** A pull failed for another reason: registry unreachable, unauthorized, corrupt layer. */
 export class ImagePullError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_IMAGE_PULL_FAILED', message, options);
+    super('RUNTIME_IMAGE_PULL_FAILED', message, options);
   }
 }
 
 /** An image tarball could not be imported into containerd. */
 export class ImageImportError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_IMAGE_IMPORT_FAILED', message, options);
+    super('RUNTIME_IMAGE_IMPORT_FAILED', message, options);
   }
 }
 
 /** The private containerd could not be started or exited and could not be restarted. */
 export class ContainerdError extends RuntimeError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTAINERD_FAILED', message, options);
+    super('RUNTIME_CONTAINERD_FAILED', message, options);
   }
 }
 

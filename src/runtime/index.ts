@@ -8,6 +8,7 @@ export * from './errors.ts';
 export { builtinPauseImage, resolveRuntimeConfig } from './config.ts';
 export type { RuntimeConfig, RuntimeOptions } from './config.ts';
 export { formatLogEntry } from './logs/cri-log.ts';
+export { podLogDirectory } from './logs/pod-log-dir.ts';
 export { createContainerRuntime } from './create-runtime.ts';
 export type { EdgeContainerRuntime, RuntimeDeps } from './create-runtime.ts';
 export { resolvePodCidr } from './cni/pod-cidr.ts';

@@ -4,6 +4,9 @@
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { InvalidInputError } from '../common/errors.ts';
+import { EndpointError, parseEndpoint } from '../store/postgres/endpoint.ts';
+import type { PostgresEndpoint } from '../store/postgres/endpoint.ts';
+import type { EndpointFiles, SourcedPath } from '../store/postgres/connect.ts';
 import { parseDuration } from './controllers/duration.ts';
 
 /** Flags exactly as commander parsed them; undefined = not given on the command line. */
@@ -20,6 +23,19 @@ export interface RawServerFlags {
   readonly nodeMonitorGracePeriod?: string;
   readonly defaultLocalStoragePath?: string;
   readonly logLevel?: string;
+  readonly datastoreEndpoint?: string;
+  readonly datastoreCafile?: string;
+  readonly datastoreCertfile?: string;
+  readonly datastoreKeyfile?: string;
+  readonly datastorePasswordFile?: string;
+}
+
+/** PostgreSQL instead of the SQLite file under --data-dir (K3s's --datastore-endpoint). */
+export interface DatastoreConfig {
+  /** Parsed and checked; its password (if in the URL) is non-enumerable and never logged. */
+  readonly endpoint: PostgresEndpoint;
+  /** CA, client certificate and password files, read when the store opens. */
+  readonly files: EndpointFiles;
 }
 
 export interface ServerConfig {
@@ -38,6 +54,8 @@ export interface ServerConfig {
   /** How often node health is checked: kube's 5 s, shorter for short grace periods (tests). */
   readonly nodeMonitorPeriodMs: number;
   readonly logLevel: string;
+  /** undefined: the embedded SQLite store (paths.dbFile). */
+  readonly datastore: DatastoreConfig | undefined;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
   readonly paths: {
@@ -81,6 +99,11 @@ const sources = {
   nodeMonitorGracePeriod: ['--node-monitor-grace-period', 'EDGEOS_NODE_MONITOR_GRACE_PERIOD'],
   defaultLocalStoragePath: ['--default-local-storage-path', 'EDGEOS_DEFAULT_LOCAL_STORAGE_PATH'],
   logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
+  datastoreEndpoint: ['--datastore-endpoint', 'EDGEOS_DATASTORE_ENDPOINT'],
+  datastoreCafile: ['--datastore-cafile', 'EDGEOS_DATASTORE_CAFILE'],
+  datastoreCertfile: ['--datastore-certfile', 'EDGEOS_DATASTORE_CERTFILE'],
+  datastoreKeyfile: ['--datastore-keyfile', 'EDGEOS_DATASTORE_KEYFILE'],
+  datastorePasswordFile: ['--datastore-password-file', 'EDGEOS_DATASTORE_PASSWORD_FILE'],
 } as const;
 
 type Setting = keyof typeof sources;
@@ -170,6 +193,34 @@ function resolvePath(s: Sourced<string> | undefined, fallback: string, cwd: stri
   return resolve(cwd, s.value);
 }
 
+/**
+ * --datastore-endpoint and its files. The URL is checked here (a typo fails before anything
+ * starts); error messages never quote it, since it may carry a password.
+ */
+function resolveDatastore(raw: RawServerFlags, env: Env, cwd: string): DatastoreConfig | undefined {
+  const given = pick(raw, env, 'datastoreEndpoint');
+  const file = (setting: 'datastoreCafile' | 'datastoreCertfile' | 'datastoreKeyfile' | 'datastorePasswordFile'): SourcedPath | undefined => {
+    const s = pick(raw, env, setting);
+    if (!s) return undefined;
+    if (!given) throw bad(s.from, `only applies with --datastore-endpoint (${sources.datastoreEndpoint[1]})`);
+    return { path: resolvePath(s, '', cwd), from: s.from };
+  };
+  const files = { caFile: file('datastoreCafile'), certFile: file('datastoreCertfile'), keyFile: file('datastoreKeyfile'), passwordFile: file('datastorePasswordFile') };
+  if (!given) return undefined;
+  let endpoint: PostgresEndpoint;
+  try {
+    endpoint = parseEndpoint(given.value, given.from);
+  } catch (err) {
+    if (err instanceof EndpointError) throw bad(given.from, err.message);
+    throw err;
+  }
+  if (files.passwordFile && endpoint.password !== undefined) {
+    throw bad(files.passwordFile.from, `the endpoint (${given.from}) already has a password; give it in one place only`);
+  }
+  const present = Object.fromEntries(Object.entries(files).filter(([, v]) => v !== undefined)) as EndpointFiles;
+  return Object.freeze({ endpoint, files: Object.freeze(present) });
+}
+
 /** The URL the admin kubeconfig uses: loopback when the server listens everywhere. */
 function apiServerUrl(bindAddress: string, port: number): string {
   const wildcard = bindAddress === '0.0.0.0' || bindAddress === '::';
@@ -198,6 +249,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
   if (level && !LOG_LEVELS.includes(logLevel)) {
     throw bad(level.from, `${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
+  const datastore = resolveDatastore(raw, env, cwd);
   const serverDir = join(dataDir, 'server');
   return Object.freeze({
     dataDir,
@@ -212,6 +264,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     nodeMonitorGracePeriodMs,
     nodeMonitorPeriodMs: Math.min(5000, Math.max(250, Math.floor(nodeMonitorGracePeriodMs / 4))),
     logLevel,
+    datastore,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
     paths: Object.freeze({
       serverDir,

@@ -1,6 +1,8 @@
-// The `edgeos server` component: store → certificates → admin kubeconfig → HTTPS listener → API.
-// Lifecycle as every edgeos component: start(signal), ready, stop(). A failure after start (the
-// listener dies) is reported through onFailure so the supervisor shuts down; it is never swallowed.
+// The `edgeos server` component: a supervisor (src/common/supervisor.ts) of store → certificates →
+// HTTPS listener → agent links and joins → certificate rotation → join token → API, and, once the
+// API is ready, the controllers and the local agent; stopped in reverse. A failure after start (the
+// listener dies, the API cannot bootstrap, the local agent fails) reaches the owner through
+// onFailure, which stops everything; it is never swallowed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -9,11 +11,13 @@ import { hostname as osHostname } from 'node:os';
 import { EdgeosError, InvalidInputError, errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { LinkTransport } from '../common/link/transport.ts';
-import type { NodeStatsSource } from '../common/node-stats.ts';
+import { createSupervisor, startWhen } from '../common/supervisor.ts';
+import type { Component } from '../common/supervisor.ts';
 import type { NodeTunnel } from '../common/tunnel.ts';
 import type { Store } from '../store/types.ts';
+import type { ApiHandler, ApiHandlerDeps } from './api/types.ts';
 import { createAuthenticator, createAuthorizer, createLoopbackToken, InProcessIdentities } from './auth/index.ts';
-import type { Authorizer, CredentialAuthenticator } from './auth/index.ts';
+import type { CredentialAuthenticator } from './auth/index.ts';
 import type { ServerConfig } from './config.ts';
 import { createHttpsServer, listen } from './https-listener.ts';
 import { createInProcessApi } from './in-process-api.ts';
@@ -32,17 +36,7 @@ import type { PublicRoutes } from './public-routes.ts';
 import { versionInfo } from './version-info.ts';
 import type { BuildInfo } from './version-info.ts';
 
-/** What the API machinery gets to serve everything but the public paths. */
-export interface ApiDeps {
-  readonly store: Store;
-  readonly authenticator: CredentialAuthenticator;
-  readonly authorizer: Authorizer;
-  readonly log: Logger;
-  /** Byte streams to nodes' agents (logs/exec/attach/port-forward), over their links. */
-  readonly nodeTunnel: NodeTunnel;
-  /** The agents' latest resource usage, for metrics.k8s.io. */
-  readonly nodeStats: NodeStatsSource;
-}
+export type { ApiHandler, ApiHandlerDeps } from './api/types.ts';
 
 /** What the local agent of `edgeos server` gets: a node identity issued directly, no join token. */
 export interface LocalAgentContext {
@@ -58,15 +52,16 @@ export interface LocalAgentContext {
 /** The running local agent, as the server sees it. */
 export interface LocalAgent {
   stop(): Promise<void>;
+  /** How long its stop may take (its own supervisor's deadlines). */
+  readonly stopDeadlineMs?: number;
 }
 
-export interface ApiHandler {
-  handleRequest(req: IncomingMessage, res: ServerResponse): void;
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
-  /** Resolves when the API can serve (bootstrap done); a rejection is a failure of the server. */
-  readonly ready: Promise<void>;
-  /** Ends open watches; called first at shutdown. */
-  close(): Promise<void>;
+/** How the local agent lives inside the server's supervisor. */
+export interface LocalAgentLifecycle {
+  /** Aborted when the server stops the agent. */
+  readonly signal: AbortSignal;
+  /** The agent failed in the background: the server shuts down. */
+  onFailure(err: Error): void;
 }
 
 /** What the controller manager needs to be an API client of this server. */
@@ -83,7 +78,7 @@ export interface ControllerDeps {
 export type StartControllers = (deps: ControllerDeps) => { start(signal: AbortSignal): Promise<void>; stop(): Promise<void> };
 
 /** The mount point of the API (src/server/api createApiHandler). */
-export type MountApi = (deps: ApiDeps) => ApiHandler;
+export type MountApi = (deps: ApiHandlerDeps) => ApiHandler;
 
 export interface ServerDeps {
   readonly config: ServerConfig;
@@ -95,7 +90,7 @@ export interface ServerDeps {
   readonly mountApi?: MountApi;
   /** Without it (or with --disable-controllers) no controllers run. */
   readonly startControllers?: StartControllers;
-  /** Called once when the server fails after start; the supervisor should stop everything. */
+  /** The owner, told once when the server fails after start; it must then stop the server. */
   readonly onFailure: (err: Error) => void;
   readonly hostname?: string;
   /** Clock for certificate issuance and renewal (tests). */
@@ -103,10 +98,10 @@ export interface ServerDeps {
   /** How often certificates are checked for renewal while running (default 12 h). */
   readonly rotationIntervalMs?: number;
   /** Starts the local agent once the API is ready (src/cli wires src/agent in; the server never imports it). */
-  readonly startLocalAgent?: (ctx: LocalAgentContext) => Promise<LocalAgent>;
+  readonly startLocalAgent?: (ctx: LocalAgentContext, lifecycle: LocalAgentLifecycle) => Promise<LocalAgent>;
 }
 
-export interface EdgeosServer {
+export interface EdgeosServer extends Component {
   /** Resolves when the API is being served; rejects (after cleaning up) when start-up fails. */
   start(signal: AbortSignal): Promise<void>;
   /** Resolves once the mounted API is ready (never rejects; failures go to onFailure). */
@@ -132,19 +127,19 @@ const DRAIN_MS = 1500;
 export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   const { config } = deps;
   const log = deps.log.child({ component: 'server' });
-  let markReady!: () => void;
-  const ready = new Promise<void>((r) => (markReady = r));
+  const sup = createSupervisor({ name: 'server', log, onFailure: deps.onFailure });
   let store: Store | undefined;
+  let authenticator: CredentialAuthenticator | undefined;
   let https: Server | undefined;
   let api: ApiHandler | undefined;
   let apiReady = false;
   let pki: Pki | undefined;
   let address: { host: string; port: number } | undefined;
-  let stopping: Promise<void> | undefined;
   const upgraded = new Set<Duplex>();
   let rotation: Rotation | undefined;
   let link: LinkServer | undefined;
   let join: JoinRoutes | undefined;
+  let controllers: ReturnType<StartControllers> | undefined;
   let localAgent: LocalAgent | undefined;
   // The server's own listener, for the controllers and the local agent's identity.
   const loopbackUrl = () => {
@@ -152,22 +147,21 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     return `https://${isIP(host) === 6 ? `[${host}]` : host}:${address?.port ?? config.httpsListenPort}`;
   };
   const servers = () => advertisedUrls({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress, port: address?.port ?? config.httpsListenPort });
-  let controllers: ReturnType<StartControllers> | undefined;
   // Minted per start, held only here and by the controllers' client: never on disk, never logged.
   const loopbackToken = createLoopbackToken();
+  // Identities of in-process connections (the link's writes as a node: in-process-api.ts).
+  const inProcess = new InProcessIdentities();
 
   const routes: PublicRoutes = {
     livez: [],
     readyz: [
-      { name: 'store', check: () => (store ? undefined : 'the store is not open') },
+      { name: 'store', check: () => (store ? store.unavailable() : 'the store is not open') },
       { name: 'api', check: () => (!api ? 'the API is not mounted' : apiReady ? undefined : 'the API is starting') },
       // apiserver's readyz "shutdown" check: load balancers stop sending traffic while we drain.
-      { name: 'shutdown', check: () => (stopping ? 'the server is shutting down' : undefined) },
+      { name: 'shutdown', check: () => (sup.stopping ? 'the server is shutting down' : undefined) },
     ],
     version: versionInfo(deps.build),
   };
-
-  let authenticator: CredentialAuthenticator | undefined;
 
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
@@ -199,142 +193,29 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     upgraded.add(socket);
     socket.once('close', () => upgraded.delete(socket));
-    if (link && !stopping && link.matches(req)) {
+    if (link && !sup.stopping && link.matches(req)) {
       link.handleUpgrade(req, socket, head);
       return;
     }
-    if (api && !stopping) {
+    if (api && !sup.stopping) {
       api.handleUpgrade(req, socket, head);
       return;
     }
     socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   }
 
-  async function start(signal: AbortSignal): Promise<void> {
-    preflight(config);
-    try {
-      store = await deps.openStore({ file: config.paths.dbFile, log: deps.log });
-      const ensureCertificates = () =>
-        ensurePki({
-          dir: config.paths.tlsDir,
-          servingSans: servingSans({
-            hostname: deps.hostname ?? osHostname(),
-            ...(config.advertiseAddress ? { advertiseAddress: config.advertiseAddress } : {}),
-            // A specific bind address is what the kubeconfig dials (config.apiServerUrl), so it must be a name of the certificate.
-            tlsSans: isWildcard(config.bindAddress) ? config.tlsSans : [...config.tlsSans, config.bindAddress],
-          }),
-          log: deps.log.child({ component: 'pki' }),
-          ...(deps.now ? { now: deps.now } : {}),
-        });
-      pki = await ensureCertificates();
-      try {
-        writeAdminKubeconfig(pki);
-      } catch (err) {
-        throw new InvalidInputError(`--write-kubeconfig: cannot write ${config.kubeconfigPath}: ${errorMessage(err)}`, { cause: err });
-      }
-      // The link's writes as a node reach the API in this process, as that node (in-process-api.ts).
-      const inProcess = new InProcessIdentities();
-      authenticator = createAuthenticator({ store, log: deps.log.child({ component: 'authn' }), loopbackToken, inProcess });
-      const authorizer = createAuthorizer({ store, log: deps.log.child({ component: 'authz' }) });
-      const signNodeCsr = (csrPem: string, nodeName: string) => pki!.signNodeCsr(csrPem, nodeName);
-      const linkServer = createLinkServer({ store, authenticator, log: deps.log, apiAs: createInProcessApi({ handle: serveRequest, identities: inProcess }), signNodeCsr });
-      link = linkServer;
-      join = createJoinRoutes({ store, log: deps.log, caPem: () => pki!.caCertPem, servers, signNodeCsr, registerNode: (n, reg) => linkServer.registerNode(n, reg) });
-
-      const server = createHttpsServer({
-        host: config.bindAddress,
-        port: config.httpsListenPort,
-        ...tlsContext(pki),
-        onRequest: serveRequest,
-      });
-      https = server;
-      server.on('upgrade', onUpgrade);
-      server.on('tlsClientError', (err: Error) => log.debug({ err: errorMessage(err) }, 'TLS handshake failed'));
-      await listen(server, config.bindAddress, config.httpsListenPort);
-      const addr = server.address();
-      address = typeof addr === 'object' && addr ? { host: addr.address, port: addr.port } : undefined;
-      rotation = startCertificateRotation(pki, {
-        intervalMs: deps.rotationIntervalMs ?? ROTATION_INTERVAL_MS,
-        ensure: ensureCertificates,
-        log,
-        onChange: (next) => {
-          pki = next;
-          // New handshakes use the renewed certificate; open connections keep theirs.
-          server.setSecureContext({ cert: next.servingCertPem, key: next.servingKeyPem, ca: next.caCertPem });
-          try {
-            writeAdminKubeconfig(next);
-          } catch (err) {
-            log.error({ err, file: config.kubeconfigPath }, 'cannot rewrite the admin kubeconfig with the renewed certificate');
-          }
-          log.info('renewed certificates are in use');
-        },
-      });
-      server.on('error', (err) => {
-        log.error({ err }, 'the HTTPS listener failed');
-        deps.onFailure(new EdgeosError('SERVER_LISTENER_FAILED', `the HTTPS listener failed: ${errorMessage(err)}`, { cause: err }));
-      });
-
-      await ensureDefaultJoinToken({ store, file: config.paths.tokenFile, caPem: pki.caCertPem, servers: servers(), log });
-      if (deps.mountApi) {
-        const mounted = deps.mountApi({ store, authenticator, authorizer, log: deps.log, nodeTunnel: linkServer.tunnel, nodeStats: linkServer.stats });
-        api = mounted;
-        mounted.ready.then(
-          () => {
-            apiReady = true;
-            markReady();
-            startControllers(signal);
-            startLocalAgent();
-          },
-          (err: unknown) => {
-            log.error({ err }, 'the API failed to start');
-            deps.onFailure(new EdgeosError('SERVER_API_FAILED', `the API failed to start: ${errorMessage(err)}`, { cause: err }));
-          },
-        );
-      } else log.warn('no API handler is mounted: only /healthz, /livez, /readyz and /version are served');
-    } catch (err) {
-      await stop();
-      throw err;
-    }
-    log.info({ address: config.bindAddress, port: address?.port ?? config.httpsListenPort, kubeconfig: config.kubeconfigPath }, 'serving HTTPS');
-    signal.addEventListener('abort', () => void stop(), { once: true });
-    if (signal.aborted) await stop();
-  }
-
-  function startControllers(signal: AbortSignal): void {
-    if (!deps.startControllers || stopping || signal.aborted || !pki || !address) return;
-    if (config.disableControllers) {
-      log.info('--disable-controllers: no controllers or scheduler run');
-      return;
-    }
-    controllers = deps.startControllers({ url: loopbackUrl(), caPem: pki.caCertPem, token: loopbackToken, log: deps.log });
-    controllers.start(signal).catch((err: unknown) => {
-      log.error({ err }, 'the controllers failed to start');
-      deps.onFailure(new EdgeosError('SERVER_CONTROLLERS_FAILED', `the controllers failed to start: ${errorMessage(err)}`, { cause: err }));
+  const ensureCertificates = () =>
+    ensurePki({
+      dir: config.paths.tlsDir,
+      servingSans: servingSans({
+        hostname: deps.hostname ?? osHostname(),
+        ...(config.advertiseAddress ? { advertiseAddress: config.advertiseAddress } : {}),
+        // A specific bind address is what the kubeconfig dials (config.apiServerUrl), so it must be a name of the certificate.
+        tlsSans: isWildcard(config.bindAddress) ? config.tlsSans : [...config.tlsSans, config.bindAddress],
+      }),
+      log: deps.log.child({ component: 'pki' }),
+      ...(deps.now ? { now: deps.now } : {}),
     });
-  }
-
-  function startLocalAgent(): void {
-    const linkServer = link;
-    if (!deps.startLocalAgent || stopping || !pki || !linkServer) return;
-    const p = pki;
-    deps
-      .startLocalAgent({
-        serverUrl: loopbackUrl(),
-        caPem: p.caCertPem,
-        issueNodeCertificate: (csr, node) => p.signNodeCsr(csr, node),
-        connectLink: (node) => linkServer.connectInProcess(node),
-      })
-      .then(
-        (agent) => {
-          localAgent = agent;
-          if (stopping) void agent.stop();
-        },
-        (err: unknown) => {
-          log.error({ err }, 'the local agent failed to start');
-          deps.onFailure(new EdgeosError('SERVER_AGENT_FAILED', `the local agent failed to start: ${errorMessage(err)}`, { cause: err }));
-        },
-      );
-  }
 
   function writeAdminKubeconfig(p: Pki): void {
     writeKubeconfig(
@@ -344,38 +225,54 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     );
   }
 
-  async function doStop(): Promise<void> {
-    rotation?.stop();
-    if (localAgent) {
+  sup.add({
+    name: 'store',
+    start: async () => {
+      store = await deps.openStore({ file: config.paths.dbFile, log: deps.log });
+    },
+    stop: async () => store?.close(),
+  });
+
+  sup.add({
+    name: 'pki',
+    start: async () => {
+      pki = await ensureCertificates();
       try {
-        await localAgent.stop();
+        writeAdminKubeconfig(pki);
       } catch (err) {
-        log.error({ err }, 'stopping the local agent failed');
+        throw new InvalidInputError(`--write-kubeconfig: cannot write ${config.kubeconfigPath}: ${errorMessage(err)}`, { cause: err });
       }
-    }
-    if (link) await link.close().catch((err: unknown) => log.error({ err }, 'closing agent links failed'));
-    // Controllers first: they are clients of the API that is about to close.
-    if (controllers) {
-      try {
-        await controllers.stop();
-      } catch (err) {
-        log.error({ err }, 'stopping the controllers failed');
-      }
-    }
-    if (api) {
-      try {
-        await api.close();
-      } catch (err) {
-        log.error({ err }, 'closing the API failed');
-      }
-    }
-    const server = https;
-    if (server) {
+      authenticator = createAuthenticator({ store: store!, log: deps.log.child({ component: 'authn' }), loopbackToken, inProcess });
+    },
+    stop: async () => undefined,
+  });
+
+  sup.add({
+    name: 'listener',
+    start: async () => {
+      const server = createHttpsServer({
+        host: config.bindAddress,
+        port: config.httpsListenPort,
+        ...tlsContext(pki!),
+        onRequest: serveRequest,
+      });
+      https = server;
+      server.on('upgrade', onUpgrade);
+      server.on('tlsClientError', (err: Error) => log.debug({ err: errorMessage(err) }, 'TLS handshake failed'));
+      await listen(server, config.bindAddress, config.httpsListenPort);
+      const addr = server.address();
+      address = typeof addr === 'object' && addr ? { host: addr.address, port: addr.port } : undefined;
+      server.on('error', (err) => {
+        sup.fail('listener', new EdgeosError('SERVER_LISTENER_FAILED', `the HTTPS listener failed: ${errorMessage(err)}`, { cause: err }));
+      });
+      log.info({ address: config.bindAddress, port: address?.port ?? config.httpsListenPort, kubeconfig: config.kubeconfigPath }, 'serving HTTPS');
+    },
+    stop: async () => {
+      const server = https;
+      if (!server?.listening) return;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(() => {
-          // Watches and log streams never end by themselves: cut what is still open.
-          server.closeAllConnections();
-        }, DRAIN_MS);
+        // Watches and log streams never end by themselves: cut what is still open after the drain.
+        const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
         server.close(() => {
           clearTimeout(timer);
           resolve();
@@ -383,26 +280,139 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         server.closeIdleConnections();
         for (const s of upgraded) s.destroy();
       });
-    }
-    if (store) {
-      try {
-        await store.close();
-      } catch (err) {
-        log.error({ err }, 'closing the store failed');
-      }
-    }
-    log.info('stopped');
-  }
+    },
+  });
 
-  function stop(): Promise<void> {
-    stopping ??= doStop();
-    return stopping;
+  sup.add({
+    name: 'link',
+    start: async () => {
+      const signNodeCsr = (csrPem: string, nodeName: string) => pki!.signNodeCsr(csrPem, nodeName);
+      // The link's writes as a node reach the API in this process, as that node (in-process-api.ts).
+      const apiAs = createInProcessApi({ handle: serveRequest, identities: inProcess });
+      const linkServer = createLinkServer({ store: store!, authenticator: authenticator!, log: deps.log, apiAs, signNodeCsr });
+      link = linkServer;
+      join = createJoinRoutes({ store: store!, log: deps.log, caPem: () => pki!.caCertPem, servers, signNodeCsr, registerNode: (n, reg) => linkServer.registerNode(n, reg) });
+    },
+    // Agents hear the server is going away before the listener cuts their sockets.
+    stop: async () => link?.close(),
+  });
+
+  sup.add({
+    name: 'cert-rotation',
+    start: async () => {
+      rotation = startCertificateRotation(pki!, {
+        intervalMs: deps.rotationIntervalMs ?? ROTATION_INTERVAL_MS,
+        ensure: ensureCertificates,
+        log,
+        onChange: (next) => {
+          pki = next;
+          // New handshakes use the renewed certificate; open connections keep theirs.
+          https!.setSecureContext({ cert: next.servingCertPem, key: next.servingKeyPem, ca: next.caCertPem });
+          try {
+            writeAdminKubeconfig(next);
+          } catch (err) {
+            log.error({ err, file: config.kubeconfigPath }, 'cannot rewrite the admin kubeconfig with the renewed certificate');
+          }
+          log.info('renewed certificates are in use');
+        },
+      });
+    },
+    stop: async () => rotation?.stop(),
+  });
+
+  sup.add({
+    name: 'join-token',
+    start: async () => {
+      await ensureDefaultJoinToken({ store: store!, file: config.paths.tokenFile, caPem: pki!.caCertPem, servers: servers(), log });
+    },
+    stop: async () => undefined,
+  });
+
+  const mountApi = deps.mountApi;
+  let apiBootstrapped: Promise<void> | undefined;
+  sup.add({
+    name: 'api',
+    get ready() {
+      return apiBootstrapped;
+    },
+    start: async () => {
+      if (!mountApi) {
+        log.warn('no API handler is mounted: only /healthz, /livez, /readyz and /version are served');
+        return;
+      }
+      const authorizer = createAuthorizer({ store: store!, log: deps.log.child({ component: 'authz' }) });
+      const { tunnel, stats } = link!;
+      const mounted = mountApi({ store: store!, authenticator: authenticator!, authorizer, log: deps.log, nodeTunnel: tunnel, nodeStats: stats });
+      api = mounted;
+      apiBootstrapped = mounted.ready.then(
+        () => {
+          apiReady = true;
+        },
+        (err: unknown) => {
+          throw new EdgeosError('SERVER_API_FAILED', `the API failed to start: ${errorMessage(err)}`, { cause: err });
+        },
+      );
+    },
+    stop: async () => api?.close(),
+  });
+
+  // Controllers and the local agent are clients of the API: they start once it is ready, in the
+  // background, so start() returns as soon as HTTPS serves.
+  const afterApi = createSupervisor({ name: 'server-clients', log, onFailure: (err) => sup.fail('clients', err) });
+  if (deps.startControllers && config.disableControllers) log.info('--disable-controllers: no controllers or scheduler run');
+  const startControllers = config.disableControllers ? undefined : deps.startControllers;
+  if (startControllers) {
+    afterApi.add({
+      name: 'controllers',
+      start: async (signal) => {
+        controllers = startControllers({ url: loopbackUrl(), caPem: pki!.caCertPem, token: loopbackToken, log: deps.log });
+        await controllers.start(signal).catch((err: unknown) => {
+          throw new EdgeosError('SERVER_CONTROLLERS_FAILED', `the controllers failed to start: ${errorMessage(err)}`, { cause: err });
+        });
+      },
+      stop: async () => controllers?.stop(),
+    });
   }
+  const startLocalAgent = deps.startLocalAgent;
+  if (startLocalAgent) {
+    afterApi.add({
+      name: 'local-agent',
+      get stopDeadlineMs() {
+        return localAgent?.stopDeadlineMs;
+      },
+      start: async (signal) => {
+        const p = pki!;
+        const linkServer = link!;
+        const ctx: LocalAgentContext = {
+          serverUrl: loopbackUrl(),
+          caPem: p.caCertPem,
+          issueNodeCertificate: (csr, node) => p.signNodeCsr(csr, node),
+          connectLink: (node) => linkServer.connectInProcess(node),
+        };
+        localAgent = await startLocalAgent(ctx, { signal, onFailure: (err) => afterApi.fail('local-agent', err) }).catch((err: unknown) => {
+          throw new EdgeosError('SERVER_AGENT_FAILED', `the local agent failed to start: ${errorMessage(err)}`, { cause: err });
+        });
+      },
+      stop: async () => localAgent?.stop(),
+    });
+  }
+  sup.add(startWhen(() => apiBootstrapped ?? new Promise<void>(() => undefined), afterApi, (err) => sup.fail('clients', err)));
+
+  void sup.stopped.then(() => log.info('stopped'));
+  // Without a mounted API the server is never ready.
+  const ready = mountApi ? sup.ready : new Promise<void>(() => undefined);
 
   return {
-    start,
+    name: 'server',
+    start: async (signal) => {
+      preflight(config);
+      await sup.start(signal);
+    },
     ready,
-    stop,
+    stop: () => sup.stop(),
+    get stopDeadlineMs() {
+      return sup.stopDeadlineMs;
+    },
     get pki() {
       return pki;
     },

@@ -1,7 +1,12 @@
+import type { AreaCode } from '../common/error-codes.ts';
 import { EdgeosError } from '../common/errors.ts';
 
-/** Base of every store error; `code` is stable and mapped to HTTP status by the API server. */
-export class StoreError extends EdgeosError {}
+/** Base of every store error; `code` (STORE_*) is stable and mapped to HTTP status by the API server. */
+export class StoreError extends EdgeosError {
+  constructor(code: AreaCode<'STORE'>, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+}
 
 /** create() of a key that exists (API: 409 AlreadyExists). */
 export class KeyExistsError extends StoreError {
@@ -79,13 +84,15 @@ export class ValueTooLargeError extends StoreError {
 }
 
 /**
- * The database file cannot be used: corrupt, locked by another process, read-only, or from an
- * unknown schema. The message names the file and what to do.
+ * The database cannot be used: a file that is corrupt, locked by another process, read-only, or
+ * from an unknown schema; a PostgreSQL server that cannot be reached or refuses us
+ * (STORE_UNAVAILABLE). The message names the file or the server (never a password) and what to do.
  */
 export class DatabaseError extends StoreError {
+  /** The database file, or the PostgreSQL server as describeEndpoint() names it. */
   readonly file: string;
   constructor(
-    code: 'STORE_CORRUPT' | 'STORE_LOCKED' | 'STORE_READONLY' | 'STORE_OPEN_FAILED' | 'STORE_SCHEMA',
+    code: Extract<AreaCode<'STORE'>, 'STORE_CORRUPT' | 'STORE_LOCKED' | 'STORE_READONLY' | 'STORE_OPEN_FAILED' | 'STORE_SCHEMA' | 'STORE_UNAVAILABLE'>,
     file: string,
     message: string,
     options?: { cause?: unknown },

@@ -1,4 +1,5 @@
-import { InvalidKeyError, ValueTooLargeError } from './errors.ts';
+import { InvalidKeyError, StoreError, ValueTooLargeError } from './errors.ts';
+import type { TxnOp } from './types.ts';
 
 /** etcd's default request limit, which Kubernetes objects are sized against. */
 export const MAX_VALUE_BYTES = 1.5 * 1024 * 1024;
@@ -39,4 +40,20 @@ export function checkTtl(key: string, ttlSeconds: number | undefined): number | 
     throw new InvalidKeyError(key, `ttlSeconds must be a positive number, got ${ttlSeconds}`);
   }
   return ttlSeconds;
+}
+
+/** Every key, value and TTL of a transaction, checked before anything is written. */
+export function checkOps(ops: readonly TxnOp[]): void {
+  for (const o of ops) {
+    checkKey(o.key);
+    if (o.op !== 'delete') {
+      checkValue(o.key, o.value);
+      checkTtl(o.key, o.ttlSeconds);
+    }
+  }
+}
+
+export function checkRevision(revision: number): number {
+  if (!Number.isInteger(revision) || revision < 0) throw new StoreError('STORE_INVALID_REVISION', `invalid revision ${revision}`);
+  return revision;
 }

@@ -4,8 +4,8 @@
  * Every write gets a new global revision (a monotonic integer, which the API server exposes as
  * `resourceVersion`). Each key carries the revision that created it and the one that last
  * modified it. History is kept until compaction, so reads and watches can start at a past
- * revision. Implementations: SQLite (sqlite-backend.ts); PostgreSQL for HA later. Every
- * implementation must pass test/store/conformance.ts.
+ * revision. Implementations: SQLite (sqlite/) and PostgreSQL (postgres/). Every implementation
+ * must pass test/store/conformance.ts.
  *
  * The contract is asynchronous even though SQLite answers synchronously: a network backend cannot.
  */
@@ -144,8 +144,13 @@ export interface Store {
 
   /** Compact history up to `revision` now (normally the background compactor does this). */
   compact(revision: number): Promise<void>;
-  /** A consistent copy of the whole store, taken while serving, written to `path`. */
-  snapshot(path: string): Promise<void>;
+  /** A consistent copy of the whole store, taken while serving, written to `path`; resolves with its revision. */
+  snapshot(path: string): Promise<number>;
   stats(): Promise<StoreStats>;
+  /**
+   * Why the store cannot serve right now (its database went away), or undefined while it can: the
+   * server's /readyz. A backend that loses its database reconnects by itself.
+   */
+  unavailable(): string | undefined;
   close(): Promise<void>;
 }

@@ -112,6 +112,15 @@ export class WatchHub {
     return { startRevision: start, close };
   }
 
+  /**
+   * Ends every watch with `error` (the store lost events it could not recover: they were compacted
+   * while its database connection was down). Watchers re-list and watch again, as after a 410.
+   */
+  endAll(error: StoreError): void {
+    this.#pending = [];
+    for (const w of [...this.#watchers]) this.#end(w, error);
+  }
+
   close(): void {
     this.#closed = true;
     clearInterval(this.#timer);

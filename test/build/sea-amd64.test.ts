@@ -50,7 +50,7 @@ describe.runIf(process.arch === 'x64')('linux/amd64 single executable', () => {
     // Under other code-generation flags V8 refuses it, and the start says so instead of silently
     // compiling 3 MB: the check above is not vacuous.
     const other = run(exe, ['--node-options=--no-lazy', 'token', '--help']);
-    expect(other.stderr).toContain('EDGEOS_CODE_CACHE_REJECTED');
+    expect(other.stderr).toContain('SEA_CODE_CACHE_REJECTED');
     expect(other.stdout).toContain('Usage: edgeos token');
   });
 

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { kubectl } from '../helpers/kubectl.ts';
+import { jsonLineCount, linesWithDuplicateKeys } from '../helpers/log-lines.ts';
 import { startServer } from '../helpers/start-server.ts';
 import type { RunningServer } from '../helpers/start-server.ts';
 import { deleteLink, removeDataDir } from '../runtime/cleanup.ts';
@@ -159,7 +160,15 @@ spec:
     await new Promise((r) => setTimeout(r, 3000));
     for (const ip of ips) expect(await httpGet(`http://${ip}:8080/index.html`)).toBe('served-by-edgeos');
     expect(agent?.exitCode).toBeNull();
+    const restartedAt = Date.now();
     server = await startServer({ dir, port });
+    // The stored Ready condition outlives the server's stop (the lifecycle controller waits its grace
+    // period), so "Ready" alone could be the old status: wait for a Lease renewed by the returning
+    // link, then for Ready.
+    await waitFor('the agent to renew its Lease through the restarted server', async () => {
+      const renew = (await k(['get', 'lease', '-n', 'kube-node-lease', NODE, '-o', 'jsonpath={.spec.renewTime}'])).stdout;
+      return renew !== '' && Date.parse(renew) >= restartedAt - 1000;
+    }, 120_000);
     await waitFor('the node to be Ready again', async () =>
       (await k(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True',
     120_000);
@@ -167,4 +176,11 @@ spec:
     const restarts = await ok(['get', 'pods', '-n', 'e2e', '-l', 'app=web', '-o', 'jsonpath={.items[*].status.containerStatuses[0].restartCount}']);
     expect(restarts.trim()).toBe('0 0');
   }, 300_000);
+
+  it('logs each key once per line: the agent (cache, runtime, link, kubelet, tunnel) and the server', async () => {
+    await ok(['logs', '-n', 'e2e', 'deployment/web']); // one more tunnel stream for the agent to log about
+    expect(jsonLineCount(agentOut)).toBeGreaterThan(20);
+    expect(linesWithDuplicateKeys(agentOut)).toEqual([]);
+    expect(linesWithDuplicateKeys(server.output())).toEqual([]);
+  });
 });

@@ -15,6 +15,7 @@ import { CriClient } from '../../src/runtime/cri/client.ts';
 import { resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { kubectl } from '../helpers/kubectl.ts';
+import { jsonLineCount, linesWithDuplicateKeys } from '../helpers/log-lines.ts';
 import { startServer } from '../helpers/start-server.ts';
 import type { RunningServer } from '../helpers/start-server.ts';
 import { deleteLink, removeDataDir } from '../runtime/cleanup.ts';
@@ -115,7 +116,10 @@ describe('edgeos server with its local agent', () => {
     expect(s.exitCode()).toBe(0);
     const out = s.output();
     expect(out).toContain('"msg":"agent stopped"');
-    expect(out).not.toContain('did not finish');
+    expect(out).not.toContain('did not stop in time');
+    // Server, controllers, local agent, runtime, kubelet, link and both stores logged: each key once a line.
+    expect(jsonLineCount(out)).toBeGreaterThan(20);
+    expect(linesWithDuplicateKeys(out)).toEqual([]);
     await waitFor("the local agent's containerd to exit", async () => !alive(containerdPid), 20_000);
     expect(existsSync(join(dataDir, 'agent', 'containerd', 'containerd.pid'))).toBe(false);
     expect(alive(podPid)).toBe(true);

@@ -29,7 +29,8 @@ export interface RunningServer extends KubectlTarget {
   stop(): Promise<void>;
 }
 
-function freePort(): Promise<number> {
+/** A TCP port free on loopback right now (servers the tests start listen on it). */
+export function freePort(): Promise<number> {
   return new Promise((res, rej) => {
     const srv = createServer();
     srv.once('error', rej);

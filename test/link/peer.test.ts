@@ -131,11 +131,11 @@ describe('link error codes', () => {
       expect(code).toBe(name);
       expect(isLinkErrorCode(code)).toBe(true);
     }
-    expect(isLinkErrorCode('EDGEOS_TUNNEL_CONTAINER_NOT_FOUND')).toBe(false);
+    expect(isLinkErrorCode('TUNNEL_CONTAINER_NOT_FOUND')).toBe(false);
   });
 
   it('put a failure from elsewhere into an ack as the context’s code, keeping its message', () => {
-    expect(ackError(new EdgeosError('EDGEOS_TUNNEL_CONTAINER_NOT_FOUND', 'container not found ("x")'), LinkErrorCode.TUNNEL_FAILED))
+    expect(ackError(new EdgeosError('TUNNEL_CONTAINER_NOT_FOUND', 'container not found ("x")'), LinkErrorCode.TUNNEL_FAILED))
       .toEqual({ code: 'TUNNEL_FAILED', message: 'container not found ("x")' });
     expect(ackError(new LinkError(LinkErrorCode.LINK_PROTOCOL, 'twice'), LinkErrorCode.LINK_REFUSED)).toEqual({ code: 'LINK_PROTOCOL', message: 'twice' });
     expect(ackError('plain', LinkErrorCode.LINK_REFUSED)).toEqual({ code: 'LINK_REFUSED', message: 'plain' });

@@ -9,18 +9,18 @@ import {
 
 describe('runtime errors', () => {
   it.each([
-    [RuntimeNotFoundError, 'EDGEOS_RUNTIME_NOT_FOUND'],
-    [RuntimeAlreadyExistsError, 'EDGEOS_RUNTIME_ALREADY_EXISTS'],
-    [RuntimeUnavailableError, 'EDGEOS_RUNTIME_UNAVAILABLE'],
-    [RuntimeTimeoutError, 'EDGEOS_RUNTIME_TIMEOUT'],
-    [RuntimeInvalidRequestError, 'EDGEOS_RUNTIME_INVALID_REQUEST'],
-    [RuntimeUnimplementedError, 'EDGEOS_RUNTIME_UNIMPLEMENTED'],
-    [RuntimeCallError, 'EDGEOS_RUNTIME_CALL_FAILED'],
-    [ImageReferenceError, 'EDGEOS_IMAGE_INVALID_REFERENCE'],
-    [ImageNotFoundError, 'EDGEOS_IMAGE_NOT_FOUND'],
-    [ImagePullError, 'EDGEOS_IMAGE_PULL_FAILED'],
-    [ImageImportError, 'EDGEOS_IMAGE_IMPORT_FAILED'],
-    [ContainerdError, 'EDGEOS_CONTAINERD_FAILED'],
+    [RuntimeNotFoundError, 'RUNTIME_NOT_FOUND'],
+    [RuntimeAlreadyExistsError, 'RUNTIME_ALREADY_EXISTS'],
+    [RuntimeUnavailableError, 'RUNTIME_UNAVAILABLE'],
+    [RuntimeTimeoutError, 'RUNTIME_TIMEOUT'],
+    [RuntimeInvalidRequestError, 'RUNTIME_INVALID_REQUEST'],
+    [RuntimeUnimplementedError, 'RUNTIME_UNIMPLEMENTED'],
+    [RuntimeCallError, 'RUNTIME_CALL_FAILED'],
+    [ImageReferenceError, 'RUNTIME_IMAGE_INVALID_REFERENCE'],
+    [ImageNotFoundError, 'RUNTIME_IMAGE_NOT_FOUND'],
+    [ImagePullError, 'RUNTIME_IMAGE_PULL_FAILED'],
+    [ImageImportError, 'RUNTIME_IMAGE_IMPORT_FAILED'],
+    [ContainerdError, 'RUNTIME_CONTAINERD_FAILED'],
   ])('%o has code %s', (Cls, code) => {
     const cause = new Error('root');
     const e = new Cls('msg', { cause });

@@ -209,12 +209,12 @@ describe('exec, attach, port-forward', () => {
 describe('errors', () => {
   it('have stable codes and the kubelet wording', () => {
     const table: [TunnelRequestError, string, string][] = [
-      [new ContainerWaitingError('c', 'p', 'ContainerCreating'), 'EDGEOS_TUNNEL_CONTAINER_WAITING', 'container "c" in pod "p" is waiting to start: ContainerCreating'],
-      [new NoPreviousContainerError('c', 'p'), 'EDGEOS_TUNNEL_NO_PREVIOUS_CONTAINER', 'previous terminated container "c" in pod "p" not found'],
-      [new ContainerNotRunningError('c'), 'EDGEOS_TUNNEL_CONTAINER_NOT_FOUND', 'container not found ("c")'],
-      [new PodNotRunningError('p', 'ns'), 'EDGEOS_TUNNEL_POD_NOT_FOUND', 'pod not found ("p_ns")'],
-      [new UpgradeHeadError('m'), 'EDGEOS_TUNNEL_BAD_UPGRADE_HEAD', 'm'],
-      [new StreamingServerError('m'), 'EDGEOS_TUNNEL_STREAMING_SERVER', 'm'],
+      [new ContainerWaitingError('c', 'p', 'ContainerCreating'), 'TUNNEL_CONTAINER_WAITING', 'container "c" in pod "p" is waiting to start: ContainerCreating'],
+      [new NoPreviousContainerError('c', 'p'), 'TUNNEL_NO_PREVIOUS_CONTAINER', 'previous terminated container "c" in pod "p" not found'],
+      [new ContainerNotRunningError('c'), 'TUNNEL_CONTAINER_NOT_FOUND', 'container not found ("c")'],
+      [new PodNotRunningError('p', 'ns'), 'TUNNEL_POD_NOT_FOUND', 'pod not found ("p_ns")'],
+      [new UpgradeHeadError('m'), 'TUNNEL_BAD_UPGRADE_HEAD', 'm'],
+      [new StreamingServerError('m'), 'TUNNEL_STREAMING_SERVER', 'm'],
     ];
     for (const [err, code, message] of table) {
       expect(err).toBeInstanceOf(TunnelRequestError);

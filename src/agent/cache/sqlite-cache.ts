@@ -146,7 +146,8 @@ export async function openAgentCache(opts: AgentCacheOptions): Promise<AgentCach
   const log = opts.log.child({ component: 'agent-cache' });
   const store = await openSqliteStore({
     file: opts.file,
-    log,
+    // The store binds its own `component`; a key appears once per log line.
+    log: opts.log,
     // 'full': the cache is what brings pods back after a power loss, so fsync every commit.
     sync: 'full',
     retainRevisions: 100,

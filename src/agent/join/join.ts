@@ -14,6 +14,7 @@ import { X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from '../../common/log.ts';
+import { fsyncDirectory } from '../../common/atomic-file.ts';
 import { errorMessage } from '../../common/errors.ts';
 import { CACERTS_PATH, JOIN_PATH } from '../../common/link/join-api.ts';
 import type { JoinRequest, JoinResponse } from '../../common/link/join-api.ts';
@@ -104,6 +105,7 @@ export async function joinCluster(o: JoinOptions): Promise<NodeIdentity> {
     mkdirSync(parent, { recursive: true, mode: 0o700 });
     writeIdentity(staging, identity);
     renameSync(staging, dir);
+    fsyncDirectory(parent);
   } catch (err) {
     rmSync(staging, { recursive: true, force: true });
     if (createdDataDir) rmSync(o.dataDir, { recursive: true, force: true });

@@ -8,7 +8,7 @@
  */
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../common/atomic-file.ts';
+import { fsyncDirectory, writeFileAtomic } from '../../common/atomic-file.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { JoinError } from './errors.ts';
 
@@ -51,6 +51,7 @@ export function writeCertificate(dir: string, certPem: string, keyPem: string): 
   writeFileAtomic(f.cert + '.next', certPem, 0o644);
   renameSync(keyTmp, f.key);
   renameSync(f.cert + '.next', f.cert);
+  fsyncDirectory(dir);
 }
 
 export function readIdentity(dataDir: string): NodeIdentity {

@@ -7,13 +7,13 @@ import { EdgeosError } from '../../common/errors.ts';
  */
 export class ContainerConfigError extends EdgeosError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_KUBELET_CONTAINER_CONFIG', message, options);
+    super('KUBELET_CONTAINER_CONFIG', message, options);
   }
 }
 
 /** A volume could not be set up (kubelet's FailedMount); the pod stays in ContainerCreating. */
 export class VolumeSetupError extends EdgeosError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_KUBELET_VOLUME_SETUP', message, options);
+    super('KUBELET_VOLUME_SETUP', message, options);
   }
 }

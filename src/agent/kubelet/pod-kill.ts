@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { RuntimeNotFoundError } from '../../runtime/errors.ts';
+import { podLogDirectory } from '../../runtime/logs/pod-log-dir.ts';
 import { killContainer, podGraceSeconds, recordedGrace } from './containers.ts';
 import type { KubeletContext } from './context.ts';
 import { containerTypeLabel } from './labels.ts';
@@ -46,7 +46,7 @@ export async function removePod(ctx: KubeletContext, st: PodState, rt: RuntimePo
     namespace: st.lastPod.metadata.namespace ?? '', name: st.lastPod.metadata.name ?? '', uid: st.uid,
   });
   if (ctx.podLogDir && meta) {
-    await rm(join(ctx.podLogDir, `${meta.namespace}_${meta.name}_${st.uid}`), { recursive: true, force: true });
+    await rm(podLogDirectory(ctx.podLogDir, { ...meta, uid: st.uid }), { recursive: true, force: true });
   }
   ctx.crashBackoff.forgetPrefix(`${st.uid}/`);
   ctx.images.forgetPod(st.uid);

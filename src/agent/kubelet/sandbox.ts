@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
+import { podLogDirectory } from '../../runtime/logs/pod-log-dir.ts';
 import type { DnsConfig, PodSandboxConfig, PortMapping, Protocol } from '../../runtime/types.ts';
 import { podNameLabel, podNamespaceLabel, podUidLabel } from './labels.ts';
 import { podDir } from './volumes.ts';
@@ -34,8 +35,7 @@ export function portMappings(pod: Pod): PortMapping[] {
 }
 
 export function sandboxLogDirectory(podLogDir: string | undefined, pod: Pod): string | undefined {
-  const m = pod.metadata ?? {};
-  return podLogDir ? join(podLogDir, `${m.namespace}_${m.name}_${m.uid}`) : undefined;
+  return podLogDir ? podLogDirectory(podLogDir, pod.metadata ?? {}) : undefined;
 }
 
 /**

@@ -6,8 +6,8 @@ import type {
 } from 'kubernetes-types/core/v1';
 import type { Mount } from '../../runtime/types.ts';
 import { ensureLocalVolume, localVolumeDir } from '../storage/local-volumes.ts';
-import type { PayloadFile } from './atomic-writer.ts';
-import { writePayload } from './atomic-writer.ts';
+import type { PayloadFile } from '../../common/atomic-file.ts';
+import { writePayload } from '../../common/atomic-file.ts';
 import { VolumeSetupError } from './errors.ts';
 import { fieldRefValue, resourceFieldValue } from './field-ref.ts';
 import type { DownwardContext } from './field-ref.ts';

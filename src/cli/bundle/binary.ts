@@ -55,7 +55,7 @@ export async function findShippedBinary(arch: BundleArch, explicit: string | und
     const tried = defaultCandidates(arch);
     const found = tried.find((p) => existsSync(p));
     if (!found) {
-      throw new EdgeosError('EDGEOS_BUNDLE_BINARY_MISSING', `no edgeos-linux-${arch} to ship (looked for ${tried.join(', ') || 'dist/ beside the running edgeos'}): `
+      throw new EdgeosError('BUNDLE_BINARY_MISSING', `no edgeos-linux-${arch} to ship (looked for ${tried.join(', ') || 'dist/ beside the running edgeos'}): `
         + `build it with \`npm run build -- --arch ${arch}\` or pass --binary FILE`);
     }
     file = found;
@@ -69,15 +69,15 @@ export async function findShippedBinary(arch: BundleArch, explicit: string | und
   let checksumVerified = false;
   if (existsSync(sumFile)) {
     const want = readFileSync(sumFile, 'utf8').trim().split(/\s+/)[0];
-    if (want !== sha256) throw new EdgeosError('EDGEOS_BUNDLE_CHECKSUM_MISMATCH', `${file} does not match ${sumFile} (expected ${want}, got ${sha256}): rebuild it or fix the checksum file`);
+    if (want !== sha256) throw new EdgeosError('BUNDLE_CHECKSUM_MISMATCH', `${file} does not match ${sumFile} (expected ${want}, got ${sha256}): rebuild it or fix the checksum file`);
     checksumVerified = true;
   } else if (!explicit) {
-    throw new EdgeosError('EDGEOS_BUNDLE_CHECKSUM_MISMATCH', `${sumFile} is missing: rebuild with \`npm run build -- --arch ${arch}\``);
+    throw new EdgeosError('BUNDLE_CHECKSUM_MISMATCH', `${sumFile} is missing: rebuild with \`npm run build -- --arch ${arch}\``);
   }
   let versionLine: string | undefined;
   if (arch === hostArch) {
     const r = spawnSync(file, ['--version'], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, NODE_OPTIONS: '' } });
-    if (r.status !== 0) throw new EdgeosError('EDGEOS_BUNDLE_BINARY_BROKEN', `${file} --version failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim()}`);
+    if (r.status !== 0) throw new EdgeosError('BUNDLE_BINARY_BROKEN', `${file} --version failed (exit ${r.status ?? r.signal}): ${(r.stderr || r.error?.message || '').trim()}`);
     versionLine = r.stdout.trim();
   }
   return { file, name: `edgeos-linux-${arch}`, sha256, size: statSync(file).size, versionLine, checksumVerified };

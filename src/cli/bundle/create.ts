@@ -31,7 +31,7 @@ const PAUSE_FILE = 'images/edgeos-pause.tar';
 function installScript(): Buffer {
   if (runningAsSea()) return seaAsset(INSTALLER_ASSET)!;
   const file = repoFile('installer/install.sh');
-  if (!file) throw new EdgeosError('EDGEOS_BUNDLE_INSTALLER_MISSING', 'installer/install.sh not found beside this source checkout');
+  if (!file) throw new EdgeosError('BUNDLE_INSTALLER_MISSING', 'installer/install.sh not found beside this source checkout');
   return readFileSync(file);
 }
 

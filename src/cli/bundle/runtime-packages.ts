@@ -50,7 +50,7 @@ export interface RuntimeSources {
 function run(file: string, args: string[], cwd?: string): { ok: boolean; out: string; err: string } {
   const r = spawnSync(file, args, { encoding: 'utf8', cwd, timeout: 300_000, maxBuffer: 64 << 20 });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new EdgeosError('EDGEOS_BUNDLE_TOOL_MISSING', `${file} not found: bundle create takes containerd, runc and the CNI plugins from Debian packages and needs dpkg (run it on Debian or Ubuntu)`);
+    throw new EdgeosError('BUNDLE_TOOL_MISSING', `${file} not found: bundle create takes containerd, runc and the CNI plugins from Debian packages and needs dpkg (run it on Debian or Ubuntu)`);
   }
   return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? r.error?.message ?? '').trim() };
 }
@@ -67,13 +67,13 @@ function isExecutableFile(p: string): boolean {
 
 function checkArch(file: string, arch: BundleArch, pkg: string): void {
   const m = elfMachine(file);
-  if (m !== ELF_MACHINE[arch]) throw new EdgeosError('EDGEOS_BUNDLE_RUNTIME_MISSING', `${file} (from ${pkg}) is not a linux/${arch} executable`);
+  if (m !== ELF_MACHINE[arch]) throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `${file} (from ${pkg}) is not a linux/${arch} executable`);
 }
 
 function pick(p: RuntimePackage, paths: string[], arch: BundleArch, where: string): RuntimeFile[] {
   return p.files.map((name) => {
     const source = paths.find((f) => basename(f) === name && isExecutableFile(f));
-    if (!source) throw new EdgeosError('EDGEOS_BUNDLE_RUNTIME_MISSING', `package ${p.pkg} (${where}) has no executable ${name}`);
+    if (!source) throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `package ${p.pkg} (${where}) has no executable ${name}`);
     checkArch(source, arch, p.pkg);
     return { path: `${p.dir}/${name}`, source };
   });
@@ -85,7 +85,7 @@ function fromInstalled(arch: BundleArch): RuntimeComponent[] {
     const q = run('dpkg-query', ['-W', '-f', '${Status}\t${Version}', `${p.pkg}:${arch}`]);
     const [status, version] = q.out.split('\t');
     if (!q.ok || status !== 'install ok installed' || !version) {
-      throw new EdgeosError('EDGEOS_BUNDLE_RUNTIME_MISSING', `package ${p.pkg} is not installed on this machine: `
+      throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `package ${p.pkg} is not installed on this machine: `
         + `apt-get install ${p.pkg} (or pass --debs DIR with the ${p.pkg}_*_${arch}.deb file)`);
     }
     const files = run('dpkg', ['-L', `${p.pkg}:${arch}`]).out.split('\n').filter(Boolean);
@@ -109,7 +109,7 @@ function fromDebs(arch: BundleArch, debsDir: string, work: string, hint: string)
   return RUNTIME_PACKAGES.map((p) => {
     const matches = names.filter((n) => n.startsWith(`${p.pkg}_`) && n.endsWith(`_${arch}.deb`));
     if (matches.length !== 1) {
-      throw new EdgeosError('EDGEOS_BUNDLE_RUNTIME_MISSING', matches.length === 0
+      throw new EdgeosError('BUNDLE_RUNTIME_MISSING', matches.length === 0
         ? `no ${p.pkg}_*_${arch}.deb in ${debsDir}: ${hint}`
         : `several ${p.pkg} packages for ${arch} in ${debsDir} (${matches.join(', ')}): keep one`);
     }
@@ -117,7 +117,7 @@ function fromDebs(arch: BundleArch, debsDir: string, work: string, hint: string)
     const version = run('dpkg-deb', ['-f', deb, 'Version']);
     const dest = join(work, p.pkg);
     const x = run('dpkg-deb', ['-x', deb, dest]);
-    if (!version.ok || !x.ok) throw new EdgeosError('EDGEOS_BUNDLE_RUNTIME_MISSING', `cannot unpack ${deb}: ${x.err || version.err}`);
+    if (!version.ok || !x.ok) throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `cannot unpack ${deb}: ${x.err || version.err}`);
     return { package: p.pkg, version: version.out.trim(), from: basename(deb), files: pick(p, walkFiles(dest), arch, basename(deb)) };
   });
 }
@@ -135,7 +135,7 @@ export function collectRuntime(arch: BundleArch, hostArch: BundleArch | undefine
       mkdirSync(dir);
       const r = run('apt-get', ['download', ...pkgs], dir);
       if (!r.ok) {
-        throw new EdgeosError('EDGEOS_BUNDLE_RUNTIME_MISSING', `apt-get download ${pkgs.join(' ')} failed: ${r.err.split('\n').slice(-3).join(' ')}. `
+        throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `apt-get download ${pkgs.join(' ')} failed: ${r.err.split('\n').slice(-3).join(' ')}. `
           + `Enable the architecture first (dpkg --add-architecture ${arch} && apt-get update), or put the .deb files in a directory and pass --debs DIR`);
       }
     }

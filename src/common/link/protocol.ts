@@ -2,11 +2,11 @@
  * The agent ↔ server link protocol (docs/link.md): one WebSocket at LINK_PATH over the API port,
  * authenticated by the node's client certificate. Control messages are JSON text frames, a
  * discriminated union on `type`, every one with an `id`; requests are answered by an `ack` with
- * the same id. Stream bytes travel as binary frames (see stream-frames.ts) so they are never
+ * the same id. Stream bytes travel as binary frames (see stream-mux.ts) so they are never
  * base64-inflated.
  */
 import type { TunnelOpen } from '../tunnel.ts';
-import { LinkErrorCode } from './errors.ts';
+import { LinkErrorCode } from './error-codes.ts';
 
 export const LINK_PATH = '/edgeos/v1/link';
 /**
@@ -173,7 +173,7 @@ export interface StreamOpenMessage {
 export interface AckMessage {
   readonly type: 'ack';
   readonly id: number;
-  /** Present when the request failed; a message for people, with a stable code. */
+  /** Present when the request failed: a message for people and a link code (members of the error catalogue, src/common/error-codes.ts). */
   readonly error?: { readonly code: LinkErrorCode; readonly message: string };
   /** renew-certificate: the certificate PEM. hello: how the watch started. stats-request: the sample. */
   readonly certificate?: string;

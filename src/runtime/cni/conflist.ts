@@ -1,4 +1,5 @@
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 import { join } from 'node:path';
 import type { CniSettings } from '../config.ts';
 import { parseCidr } from '../config.ts';
@@ -46,8 +47,7 @@ export async function writeConflist(cni: CniSettings): Promise<string> {
   await mkdir(cni.confDir, { recursive: true });
   await mkdir(cni.ipamDataDir, { recursive: true });
   const file = join(cni.confDir, conflistName);
-  await writeFile(`${file}.tmp`, JSON.stringify(renderConflist(cni), null, 2) + '\n');
-  await rename(`${file}.tmp`, file);
+  writeFileAtomic(file, JSON.stringify(renderConflist(cni), null, 2) + '\n', 0o644);
   for (const name of await readdir(cni.confDir)) {
     if (name !== conflistName && /\.(conf|conflist|json)$/.test(name)) await rm(join(cni.confDir, name), { force: true });
   }

@@ -1,5 +1,6 @@
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fsyncDirectory, writeFileAtomic } from '../../common/atomic-file.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import { parseCidr } from '../config.ts';
 import type { Route } from './cidr-check.ts';
@@ -111,11 +112,12 @@ function ownerOf(dir: string, cidr: string): string {
 function claim(dir: string, cidr: string, dataDir: string): boolean {
   const file = claimFile(dir, cidr);
   const draft = `${file}.${process.pid}.tmp`;
-  writeFileSync(draft, dataDir + '\n');
+  writeFileAtomic(draft, dataDir + '\n', 0o644);
   try {
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         linkSync(draft, file); // fails with EEXIST when claimed; never exposes an empty file
+        fsyncDirectory(dir);
         return true;
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
@@ -134,7 +136,5 @@ function claim(dir: string, cidr: string, dataDir: string): boolean {
 }
 
 function keep(file: string, cidr: string): void {
-  mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
-  writeFileSync(`${file}.tmp`, cidr + '\n');
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, cidr + '\n', 0o644);
 }

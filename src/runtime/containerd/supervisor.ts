@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ContainerdPaths } from '../config.ts';
@@ -88,7 +89,7 @@ export class ContainerdSupervisor {
     if (!(pid > 0) || !alive(pid)) return;
     const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
     if (!cmdline.includes(this.opts.paths.configFile) || !cmdline.includes(binary.split('/').pop()!)) return;
-    this.opts.log.warn({ pid }, 'stopping a containerd left behind by a previous run');
+    this.opts.log.warn({ containerdPid: pid }, 'stopping a containerd left behind by a previous run');
     process.kill(pid, 'SIGTERM');
     if (!(await waitGone(pid, 10_000))) process.kill(pid, 'SIGKILL');
   }
@@ -131,8 +132,8 @@ export class ContainerdSupervisor {
       }
       await sleep(100);
     }
-    await writeFile(paths.pidFile, `${child.pid}\n`);
-    log.info({ pid: child.pid, address: paths.address }, 'containerd ready');
+    writeFileAtomic(paths.pidFile, `${child.pid}\n`, 0o644);
+    log.info({ containerdPid: child.pid, address: paths.address }, 'containerd ready');
     child.once('exit', (code, sig) => void this.onExit(child, code, sig));
   }
 

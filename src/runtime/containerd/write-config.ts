@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../../common/atomic-file.ts';
 import type { Logger } from '../../common/log.ts';
 import type { RuntimeConfig } from '../config.ts';
 import { hasCapSysResource } from './capabilities.ts';
@@ -21,9 +22,7 @@ export async function writeContainerdConfig(config: RuntimeConfig, log: Logger):
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
   }
   if (template !== undefined) text = applyTemplate(template, input, text);
-  const tmp = `${paths.configFile}.tmp`;
-  await writeFile(tmp, text, { mode: 0o600 });
-  await rename(tmp, paths.configFile);
+  writeFileAtomic(paths.configFile, text, 0o600);
   log.info({
     configFile: paths.configFile,
     template: template !== undefined,

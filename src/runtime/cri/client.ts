@@ -71,7 +71,7 @@ export class CriClient {
 
   async call<M extends CriMethod>(method: M, request: object, opts: CallOptions = {}): Promise<CriResponses[M]> {
     const rpc = criRpcs.get(method);
-    if (!rpc) throw new RuntimeError('EDGEOS_RUNTIME_CALL_FAILED', `${method}: not in the CRI schema`);
+    if (!rpc) throw new RuntimeError('RUNTIME_CALL_FAILED', `${method}: not in the CRI schema`);
     const deadline = Date.now() + (opts.timeoutMs ?? this.defaultTimeoutMs);
     for (let attempt = 0; ; attempt++) {
       try {

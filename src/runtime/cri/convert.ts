@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { podLogDirectory } from '../logs/pod-log-dir.ts';
 import type {
   Container, ContainerConfig, ContainerState, ContainerStatus, Image, PodSandbox, PodSandboxConfig,
   PodSandboxStatus, SandboxState,
@@ -12,8 +12,7 @@ export function nsToMs(ns: string | undefined): number {
 }
 
 export function sandboxLogDirectory(podLogsDir: string, cfg: PodSandboxConfig): string {
-  const m = cfg.metadata;
-  return cfg.logDirectory ?? join(podLogsDir, `${m.namespace}_${m.name}_${m.uid}`);
+  return cfg.logDirectory ?? podLogDirectory(podLogsDir, cfg.metadata);
 }
 
 /**

@@ -1,8 +1,8 @@
 /** Authorization of one request, with apiserver's 403 wording. */
 import type { Authorizer, RequestAttributes, UserInfo } from '../auth/types.ts';
 import type { RequestInfo } from './request-info.ts';
-import { forbidden } from './status.ts';
-import type { ApiError } from './status.ts';
+import { forbidden } from '../storage/status.ts';
+import type { ApiError } from '../storage/status.ts';
 
 export function attributesOf(user: UserInfo, method: string, info: RequestInfo, path: string): RequestAttributes {
   if (info.kind !== 'resource' || info.verb === 'discovery') {

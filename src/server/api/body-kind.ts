@@ -1,7 +1,7 @@
 import type { KubeObject } from '../kinds/types.ts';
 import type { GroupVersionKind } from '../registry/index.ts';
 import { groupVersion } from '../registry/index.ts';
-import { badRequest } from './status.ts';
+import { badRequest } from '../storage/status.ts';
 
 /**
  * The body's apiVersion/kind must be the endpoint's; missing ones are filled in from the URL, as

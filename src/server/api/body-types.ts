@@ -8,7 +8,7 @@
 import type { KubeObject } from '../kinds/types.ts';
 import { typeMismatch } from '../openapi/type-check/index.ts';
 import type { TypedKind } from '../openapi/type-check/index.ts';
-import { ApiError } from './status.ts';
+import { ApiError } from '../storage/status.ts';
 
 export function checkBodyTypes(obj: KubeObject, gvk: TypedKind & { readonly custom?: boolean }, opts: { keepNulls?: boolean } = {}): void {
   if (gvk.custom) return;

@@ -7,7 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { errorMessage } from '../../common/errors.ts';
 import type { KubeObject } from '../kinds/types.ts';
 import { decodeProtobufBody } from './protobuf-body.ts';
-import { badRequest, tooLarge, unsupportedMediaType } from './status.ts';
+import { badRequest, tooLarge, unsupportedMediaType } from '../storage/status.ts';
 
 /** apiserver's limit for a request body (3 MiB, `MaxRequestBodyBytes`). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;

@@ -8,9 +8,10 @@ import { KeyExistsError } from '../../store/errors.ts';
 import { objectKey } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 import type { ApiDeps } from './context.ts';
-import { syncCrd } from './crds/crd-hooks.ts';
-import { decodeStored, encodeForStore, rfc3339 } from './objects.ts';
-import type { KubeObject } from './objects.ts';
+import { syncCrd } from './crds/serve-crd.ts';
+import { decodeStored, encodeForStore } from '../storage/objects.ts';
+import { rfc3339 } from '../kinds/age.ts';
+import type { KubeObject } from '../storage/types.ts';
 import type { TxnOp } from '../../store/types.ts';
 
 export const DEFAULT_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'] as const;
@@ -69,6 +70,6 @@ export async function bootstrap(d: ApiDeps): Promise<void> {
   const crds = mustResolve(d, 'apiextensions.k8s.io', 'v1', 'customresourcedefinitions');
   for (const kv of (await d.store.list(`/registry/${crds.storage}/`)).kvs) {
     const crd = decodeStored(crds, kv);
-    syncCrd(d, String(crd.metadata?.name ?? ''), crd);
+    syncCrd(d.registry, String(crd.metadata?.name ?? ''), crd);
   }
 }

@@ -7,21 +7,18 @@ import type { Logger } from '../../common/log.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { Authorizer, UserInfo } from '../auth/types.ts';
-import type { KindBehavior } from '../kinds/types.ts';
+import type { WriteContext } from '../kinds/types.ts';
 import type { NodeStatsSource } from '../../common/node-stats.ts';
 import type { ResourceInfo, ResourceRegistry } from '../registry/index.ts';
-import type { ClusterIpAllocator } from './services/cluster-ip.ts';
 import type { ResourceRequest } from './request-info.ts';
 
-export interface ApiDeps {
+/** The API's dependencies; the kinds' write hooks get the same object as their WriteContext. */
+export interface ApiDeps extends WriteContext {
   readonly store: Store;
   readonly registry: ResourceRegistry;
   readonly log: Logger;
-  readonly behavior: (group: string, kind: string) => KindBehavior | undefined;
   /** For access reviews (`kubectl auth can-i`); requests themselves are authorized in handler.ts. */
   readonly authorizer: Authorizer;
-  readonly clusterIps: ClusterIpAllocator;
-  readonly now: () => Date;
   /** Aborted when the handler closes: ends open watches. */
   readonly closing: AbortSignal;
   /** Streams to agents for pods/log, exec, attach, portforward (absent: those answer 503). */

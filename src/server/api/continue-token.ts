@@ -3,7 +3,7 @@
  * `{"v":"meta.k8s.io/v1","rv":<list revision>,"start":"<key after the prefix>"}`. Following pages
  * read at the same revision so one paginated list is a consistent snapshot.
  */
-import { badRequest } from './status.ts';
+import { badRequest } from '../storage/status.ts';
 
 export interface ContinuePosition {
   /** The revision the first page was read at. */

@@ -10,7 +10,7 @@ import builtinSchemas from '../openapi/schemas.json' with { type: 'json' };
 import type { KubeObject } from '../kinds/types.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 import { pruneCustomResource } from './crds/cr-schema.ts';
-import { badRequest } from './status.ts';
+import { badRequest } from '../storage/status.ts';
 
 type Schema = {
   properties?: Record<string, Schema>;

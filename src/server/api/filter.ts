@@ -2,13 +2,13 @@
 import { InvalidInputError } from '../../common/errors.ts';
 import type { KubeObject } from '../kinds/types.ts';
 import type { ResourceInfo } from '../registry/index.ts';
-import { labelsOf } from './objects.ts';
-import { fieldValue, parseFieldSelector } from './selectors/field-selector.ts';
+import { labelsOf } from '../storage/objects.ts';
+import { parseFieldSelector } from './selectors/field-selector.ts';
 import type { FieldSelector } from './selectors/field-selector.ts';
 import { parseLabelSelector } from './selectors/label-selector.ts';
 import type { LabelSelector } from './selectors/label-selector.ts';
-import { resolveField, supportedFields } from './selectors/supported-fields.ts';
-import { badRequest } from './status.ts';
+import { supportedFields } from './selectors/supported-fields.ts';
+import { badRequest } from '../storage/status.ts';
 
 export interface ObjectFilter {
   readonly label: LabelSelector;
@@ -22,7 +22,7 @@ export function parseFilter(r: ResourceInfo, query: URLSearchParams): ObjectFilt
   let field: FieldSelector;
   try {
     label = parseLabelSelector(query.get('labelSelector') ?? '');
-    field = parseFieldSelector(query.get('fieldSelector') ?? '', supportedFields(r.group, r.kind), (o, f) => resolveField(o, f, fieldValue));
+    field = parseFieldSelector(query.get('fieldSelector') ?? '', supportedFields(r));
   } catch (e) {
     if (e instanceof InvalidInputError) throw badRequest(e.message);
     throw e;

@@ -17,7 +17,7 @@ import type { ResourceInfo } from '../registry/index.ts';
 import { writeError, writeJson } from './respond.ts';
 import { isOpenApiPath, serveOpenApi } from './openapi-route.ts';
 import { route } from './route.ts';
-import { ApiError, internalError, methodNotAllowed, pathNotFound, unauthorized } from './status.ts';
+import { ApiError, internalError, methodNotAllowed, pathNotFound, unauthorized } from '../storage/status.ts';
 
 export interface HandlerDeps extends ApiDeps {
   readonly authenticator: Authenticator;

@@ -1,32 +1,35 @@
 /**
- * Per-resource steps that go beyond defaulting and validation and touch other store keys or
- * server state: ClusterIP allocation, namespace and CRD status, serving CRDs. Extra store
- * operations join the object's own write in one transaction.
+ * The write hooks of a resource's kind (its descriptor's `hooks`; none for custom resources), with
+ * a hook's refusal of a field answered as 422 Invalid for that kind, as validation errors are.
  */
-import type { TxnOp } from '../../store/types.ts';
-import type { KubeObject } from '../kinds/types.ts';
+import { FieldRejectedError } from '../kinds/field-errors.ts';
+import { present } from '../kinds/types.ts';
+import type { KubeObject, WriteHooks } from '../kinds/types.ts';
 import type { ResourceInfo } from '../registry/index.ts';
-import type { ApiDeps, Call } from './context.ts';
-import { crdHooks } from './crds/crd-hooks.ts';
-import { namespaceHooks } from './namespaces/namespace-hooks.ts';
-import { serviceHooks } from './services/service-hooks.ts';
-import { claimHooks, volumeHooks } from './volumes/volume-hooks.ts';
+import { invalid } from '../storage/status.ts';
 
-export interface WriteHooks {
-  /** May mutate obj; returns extra ops for the create transaction. Runs after validation. */
-  beforeCreate?(d: ApiDeps, c: Call, obj: KubeObject): Promise<TxnOp[]>;
-  beforeUpdate?(d: ApiDeps, c: Call, obj: KubeObject, old: KubeObject): Promise<TxnOp[]>;
-  /** Extra ops when the object is finally removed from the store. */
-  beforeDelete?(d: ApiDeps, obj: KubeObject): Promise<TxnOp[]>;
-  /** After a committed write; `obj` is undefined when the object was removed. */
-  afterWrite?(d: ApiDeps, name: string, obj: KubeObject | undefined): void;
+const cache = new WeakMap<ResourceInfo, WriteHooks>();
+
+function nameOf(obj: KubeObject): string {
+  const name = obj.metadata?.name;
+  return typeof name === 'string' ? name : '';
+}
+
+function rejected<T>(r: ResourceInfo, obj: KubeObject, run: () => Promise<T>): Promise<T> {
+  return run().catch((err: unknown) => {
+    if (err instanceof FieldRejectedError) throw invalid(r.kind, r.group, nameOf(obj), err.errors);
+    throw err;
+  });
 }
 
 export function hooksFor(r: ResourceInfo): WriteHooks {
-  if (r.group === '' && r.plural === 'services') return serviceHooks;
-  if (r.group === '' && r.plural === 'namespaces') return namespaceHooks;
-  if (r.group === 'apiextensions.k8s.io' && r.plural === 'customresourcedefinitions') return crdHooks;
-  if (r.group === '' && r.plural === 'persistentvolumeclaims') return claimHooks;
-  if (r.group === '' && r.plural === 'persistentvolumes') return volumeHooks;
-  return {};
+  let hooks = cache.get(r);
+  if (hooks) return hooks;
+  const own = (r.builtin && present(r.builtin.hooks)) ?? {};
+  const { beforeCreate, beforeUpdate } = own;
+  hooks = { ...own };
+  if (beforeCreate) hooks.beforeCreate = (ctx, obj) => rejected(r, obj, () => beforeCreate(ctx, obj));
+  if (beforeUpdate) hooks.beforeUpdate = (ctx, obj, old) => rejected(r, obj, () => beforeUpdate(ctx, obj, old));
+  cache.set(r, hooks);
+  return hooks;
 }

@@ -8,7 +8,7 @@ import type { IncomingMessage } from 'node:http';
 import type { KubeObject } from '../kinds/types.ts';
 import { recordUpdate as trackUpdate } from '../patch/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
-import { meta } from './objects.ts';
+import { meta } from '../storage/objects.ts';
 
 /** fieldManager, or apiserver's default: the User-Agent up to the first "/" ("kubectl"). */
 export function fieldManagerOf(query: URLSearchParams, req: IncomingMessage): string {

@@ -7,6 +7,7 @@
  */
 import { ConflictError } from '../../store/errors.ts';
 import type { TxnOp } from '../../store/types.ts';
+import { present } from '../kinds/types.ts';
 import type { KubeObject } from '../kinds/types.ts';
 import { hasSubresource, objectKey } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
@@ -14,10 +15,11 @@ import { defaultAndValidate } from './admit.ts';
 import type { ApiDeps, Call } from './context.ts';
 import { hooksFor } from './hooks.ts';
 import { fieldManagerOf, recordUpdate } from './managed-fields.ts';
-import { decodeStored, encodeForStore, finalizersOf, meta, metaString, rfc3339 } from './objects.ts';
-import { readCurrent } from './read.ts';
-import { badRequest, conflict, notFound } from './status.ts';
-import { translateStoreError } from './store-errors.ts';
+import { decodeStored, encodeForStore, finalizersOf, meta, metaString } from '../storage/objects.ts';
+import { rfc3339 } from '../kinds/age.ts';
+import { readCurrent } from '../storage/read.ts';
+import { badRequest, conflict, notFound } from '../storage/status.ts';
+import { translateStoreError } from '../storage/store-errors.ts';
 
 export interface UpdateRequest {
   /**
@@ -99,7 +101,7 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
   const name = c.info.name;
   const key = objectKey(r, c.info.namespace, name);
   for (let attempt = 0; ; attempt++) {
-    const cur = await readCurrent(d, r, c.info.namespace, name);
+    const cur = await readCurrent(d.store, r, c.info.namespace, name);
     if (!cur) {
       if (!u.allowCreate) throw notFound(r, name);
       const desired = await u.transform(undefined);
@@ -123,14 +125,19 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
     const now = d.now();
     if (u.recordManager) recordUpdate(r, next, cur.obj, fieldManagerOf(c.query, c.req), rfc3339(now), u.subresource === 'binding' ? '' : u.subresource);
     // pods/binding is the scheduler's own write; the pod update validation (spec is immutable) does not apply.
-    if (u.subresource !== 'binding') defaultAndValidate(d, c, next, cur.obj);
+    if (u.subresource !== 'binding') defaultAndValidate(c, next, cur.obj);
     const hooks = hooksFor(r);
-    const extra: TxnOp[] = hooks.beforeUpdate ? await hooks.beforeUpdate(d, c, next, cur.obj) : [];
+    const extra: TxnOp[] = hooks.beforeUpdate ? await hooks.beforeUpdate(d, next, cur.obj) : [];
 
-    // An object being deleted goes away once its last finalizer is removed (genericregistry Store.Update).
-    // A namespace also waits for spec.finalizers ("kubernetes"): the namespace controller removes
-    // that one only after emptying it, so a status or label write meanwhile must not remove it.
-    const removeNow = Boolean(meta(cur.obj).deletionTimestamp) && finalizersOf(next).length === 0 && namespaceFinalizers(r, next).length === 0;
+    // An object being deleted goes away once its last finalizer is removed, unless a graceful
+    // deletion is still running (genericregistry Store.shouldDeleteDuringUpdate: the agent ends
+    // that one with a grace-0 delete once the containers stopped, so a pod whose foreground
+    // cascade finished still stops gracefully). A kind may hold it with finalizers of its own (a
+    // namespace's spec.finalizers, which the namespace controller removes only after emptying it),
+    // so a status or label write meanwhile must not remove it.
+    const cm = meta(cur.obj);
+    const graceful = typeof cm.deletionGracePeriodSeconds === 'number' && cm.deletionGracePeriodSeconds > 0;
+    const removeNow = Boolean(cm.deletionTimestamp) && !graceful && finalizersOf(next).length === 0 && kindFinalizers(r, next).length === 0;
     if (!removeNow && extra.length === 0 && sameObject(next, cur.obj)) return { obj: cur.obj, created: false };
     if (u.dryRun) return { obj: next, created: false };
     try {
@@ -155,8 +162,7 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
   }
 }
 
-function namespaceFinalizers(r: ResourceInfo, obj: KubeObject): unknown[] {
-  if (r.group !== '' || r.plural !== 'namespaces') return [];
-  const spec = obj.spec as { finalizers?: unknown } | undefined;
-  return Array.isArray(spec?.finalizers) ? spec.finalizers : [];
+function kindFinalizers(r: ResourceInfo, obj: KubeObject): readonly unknown[] {
+  const policy = r.builtin && present(r.builtin.deletion);
+  return policy?.finalizers?.(obj) ?? [];
 }

@@ -3,9 +3,9 @@
  * and is not being deleted.
  */
 import type { ApiDeps } from './context.ts';
-import { decodeStored } from './objects.ts';
-import { ApiError, notFound } from './status.ts';
-import type { ResourceName } from './status.ts';
+import { decodeStored } from '../storage/objects.ts';
+import { ApiError, notFound } from '../storage/status.ts';
+import type { ResourceName } from '../storage/status.ts';
 
 const NAMESPACES = { group: '', plural: 'namespaces' } as const;
 

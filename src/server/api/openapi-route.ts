@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { openapiGroupVersionBody, openapiRoot } from '../openapi/index.ts';
 import { acceptsSwaggerProtobuf, SWAGGER_PROTOBUF, swaggerDocument } from '../openapi/v2/index.ts';
 import { writeJson } from './respond.ts';
-import { pathNotFound } from './status.ts';
+import { pathNotFound } from '../storage/status.ts';
 
 export function isOpenApiPath(path: string): boolean {
   return path === '/openapi/v3' || path.startsWith('/openapi/v3/') || path === '/openapi/v2' || path === '/swagger-2.0.0.pb-v1';

@@ -5,12 +5,12 @@ import type { ApiDeps, Call } from './context.ts';
 import { objectView } from './negotiate.ts';
 import { writeJson } from './respond.ts';
 import { buildTable, includeObjectParam, partialObjectMetadata, tableSpecFor } from './table/table.ts';
-import type { ListMetaOut } from './table/table.ts';
+import type { ListMetaOut } from '../storage/types.ts';
 
 export function presentObject(d: ApiDeps, c: Call, obj: KubeObject): unknown {
   const view = objectView(c.req.headers.accept);
   if (view === 'table') {
-    const spec = tableSpecFor(c.resource, d.behavior(c.resource.group, c.resource.kind));
+    const spec = tableSpecFor(c.resource);
     return buildTable(spec, [obj], includeObjectParam(c.query), { resourceVersion: String(obj.metadata?.resourceVersion ?? '') }, d.now());
   }
   if (view === 'partial') return partialObjectMetadata(obj);
@@ -20,7 +20,7 @@ export function presentObject(d: ApiDeps, c: Call, obj: KubeObject): unknown {
 export function presentList(d: ApiDeps, c: Call, items: readonly KubeObject[], listMeta: ListMetaOut): unknown {
   const view = objectView(c.req.headers.accept);
   if (view === 'table') {
-    const spec = tableSpecFor(c.resource, d.behavior(c.resource.group, c.resource.kind));
+    const spec = tableSpecFor(c.resource);
     return buildTable(spec, items, includeObjectParam(c.query), listMeta, d.now());
   }
   if (view === 'partial') {

@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../kinds/types.ts';
 import { ProtobufDecodeError, decodeKubernetesProtobuf } from '../protobuf/index.ts';
-import { ApiError, badRequest } from './status.ts';
+import { ApiError, badRequest } from '../storage/status.ts';
 
 export async function decodeProtobufBody(buf: Buffer): Promise<KubeObject> {
   try {

@@ -10,7 +10,7 @@
  *   else, "" included, is a 400 with Go's error text.
  * Only the first value of a repeated parameter counts, as in Go.
  */
-import { badRequest } from './status.ts';
+import { badRequest } from '../storage/status.ts';
 
 /** The parameter as a boolean, or undefined when absent (Go's *bool left nil). */
 export function queryBool(q: URLSearchParams, name: string): boolean | undefined {

@@ -1,4 +1,4 @@
-import { badRequest } from './status.ts';
+import { badRequest } from '../storage/status.ts';
 
 /** A resourceVersion query value: undefined for "" (latest), 0 for "0" (any), or a revision. */
 export function parseResourceVersion(v: string | null): number | undefined {

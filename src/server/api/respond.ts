@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import type { ApiError } from './status.ts';
+import type { ApiError } from '../storage/status.ts';
 
 /** Headers every API response carries. */
 function baseHeaders(res: ServerResponse, contentType: string, warnings: readonly string[] | undefined): void {

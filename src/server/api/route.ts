@@ -1,13 +1,19 @@
-/** Which handler serves a resource request: verb × subresource, as the resource's discovery entry allows. */
+/**
+ * Which handler serves a resource request: verb × subresource, as the resource's discovery entry
+ * allows. Computed resources name their source, and subresources their handler, in the kind's
+ * descriptor (src/server/kinds).
+ */
+import { present } from '../kinds/types.ts';
+import type { ComputedSource } from '../kinds/types.ts';
 import type { ApiDeps, Call } from './context.ts';
-import { methodNotAllowed, pathNotFound } from './status.ts';
+import { methodNotAllowed, pathNotFound } from '../storage/status.ts';
 import { createBinding } from './subresources/binding.ts';
 import { createEviction } from './subresources/eviction.ts';
 import { serveMetrics } from './subresources/metrics.ts';
 import { createReview } from './subresources/reviews.ts';
 import { nodeTunnelError } from './subresources/node-tunnel.ts';
 import { servePodLog } from './subresources/pod-log.ts';
-import { STREAM_SUBRESOURCES, upgradeRequired } from './subresources/pod-stream.ts';
+import { upgradeRequired } from './subresources/pod-stream.ts';
 import { getScale, writeScale } from './subresources/scale.ts';
 import { createObject } from './verbs/create.ts';
 import { deleteCollection } from './verbs/delete-collection.ts';
@@ -17,17 +23,24 @@ import { listObjects } from './verbs/list.ts';
 import { patchObject } from './verbs/patch.ts';
 import { replaceObject } from './verbs/update.ts';
 import { watchObjects } from './verbs/watch.ts';
-import { mustRead } from './read.ts';
+import { mustRead } from '../storage/read.ts';
 import { respondObject } from './present.ts';
 
-const TUNNELLED = new Set(['log', 'exec', 'attach', 'portforward', 'proxy']);
+const COMPUTED: Readonly<Record<ComputedSource, (d: ApiDeps, c: Call) => Promise<void>>> = {
+  'pod-metrics': (d, c) => serveMetrics(d, c, 'pods'),
+  'node-metrics': (d, c) => serveMetrics(d, c, 'nodes'),
+  'self-subject-review': (d, c) => createReview(d, c, 'self-subject-review'),
+  'self-subject-access-review': (d, c) => createReview(d, c, 'self-subject-access-review'),
+  'subject-access-review': (d, c) => createReview(d, c, 'subject-access-review'),
+};
 
 export async function route(d: ApiDeps, c: Call): Promise<void> {
   const { verb, subresource } = c.info;
   const r = c.resource;
   if (subresource === '') {
     if (!r.verbs.includes(verb)) throw methodNotAllowed();
-    if (r.virtual) return r.group === 'metrics.k8s.io' ? serveMetrics(d, c) : createReview(d, c);
+    const computed = r.builtin && present(r.builtin.computed);
+    if (computed) return COMPUTED[computed](d, c);
     switch (verb) {
       case 'get': return getObject(d, c);
       case 'list': return listObjects(d, c);
@@ -43,14 +56,14 @@ export async function route(d: ApiDeps, c: Call): Promise<void> {
   const base = subresource.split('/')[0] ?? '';
   const sub = r.subresources.find((s) => s.name === base);
   if (!sub || c.info.name === '') throw pathNotFound();
-  if (r.plural === 'pods' && r.group === '' && base === 'log') return servePodLog(d, c);
-  if (r.plural === 'pods' && r.group === '' && STREAM_SUBRESOURCES.has(base)) throw await upgradeRequired(d, r, c.info);
-  if (TUNNELLED.has(base)) throw await nodeTunnelError(d, r, c.info);
+  // Streams from a node answer plain requests themselves (log), or refuse them (upgrades only).
+  if (sub.handler === 'log') return servePodLog(d, c);
+  if (sub.handler === 'stream') throw await upgradeRequired(d, r, c.info);
+  if (sub.handler === 'proxy') throw await nodeTunnelError(d, r, c.info, 'node');
   if (!sub.verbs.includes(verb)) throw methodNotAllowed();
-  switch (base) {
+  switch (sub.handler) {
     case 'status':
-    case 'approval':
-      if (verb === 'get') return respondObject(d, c, 200, (await mustRead(d, r, c.info.namespace, c.info.name)).obj);
+      if (verb === 'get') return respondObject(d, c, 200, (await mustRead(d.store, r, c.info.namespace, c.info.name)).obj);
       if (verb === 'update') return replaceObject(d, c, 'status');
       return patchObject(d, c, 'status');
     case 'finalize':
@@ -62,7 +75,5 @@ export async function route(d: ApiDeps, c: Call): Promise<void> {
       return createBinding(d, c);
     case 'eviction':
       return createEviction(d, c);
-    default:
-      throw pathNotFound();
   }
 }

@@ -8,11 +8,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HandlerDeps } from './handler.ts';
 import { admitRequest, newRequestId, resolveResource } from './handler.ts';
-import { ApiError, internalError, pathNotFound } from './status.ts';
+import { ApiError, internalError, pathNotFound } from '../storage/status.ts';
 import { nodeTunnelError } from './subresources/node-tunnel.ts';
-import { STREAM_SUBRESOURCES, servePodStream } from './subresources/pod-stream.ts';
-
-const TUNNELLED = new Set(['exec', 'attach', 'portforward', 'proxy', 'log']);
+import { servePodStream } from './subresources/pod-stream.ts';
 
 function writeRawError(socket: Duplex, err: ApiError): void {
   const body = JSON.stringify(err.toStatus());
@@ -29,12 +27,19 @@ export function handleUpgrade(h: HandlerDeps, req: IncomingMessage, socket: Dupl
     const a = await admitRequest(h, req);
     const { info, resource } = resolveResource(h, a.info);
     const base = info.subresource.split('/')[0] ?? '';
-    if (info.name === '' || !TUNNELLED.has(base) || !resource.subresources.some((s) => s.name === base)) return pathNotFound();
-    if (resource.plural === 'pods' && resource.group === '' && STREAM_SUBRESOURCES.has(base)) {
-      await servePodStream(h, resource, info, req, socket, head, log);
-      return undefined;
+    const sub = resource.subresources.find((s) => s.name === base);
+    if (info.name === '') return pathNotFound();
+    switch (sub?.handler) {
+      case 'stream':
+        await servePodStream(h, resource, info, req, socket, head, log);
+        return undefined;
+      case 'log':
+        return nodeTunnelError(h, resource, info, 'pod');
+      case 'proxy':
+        return nodeTunnelError(h, resource, info, 'node');
+      default:
+        return pathNotFound();
     }
-    return nodeTunnelError(h, resource, info);
   })().then(
     (err) => {
       if (err) writeRawError(socket, err);

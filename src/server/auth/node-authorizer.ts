@@ -33,7 +33,7 @@ import { requiredFieldValue } from './field-selector.ts';
 import { podReferences } from './pod-references.ts';
 import type { PodReferences } from './pod-references.ts';
 import type { RequestAttributes, UserInfo } from './types.ts';
-import { readStoredJson } from './stored-json.ts';
+import { readStoredJson } from '../storage/read.ts';
 
 export const NODES_GROUP = 'system:nodes';
 export const NODE_USER_PREFIX = 'system:node:';

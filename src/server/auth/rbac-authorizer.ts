@@ -12,7 +12,7 @@ import type { ChainLink } from './chain.ts';
 import { selectorMatches } from '../kinds/label-selector.ts';
 import { describeSubject, ruleAllows, subjectMatches } from './rbac-rules.ts';
 import type { RequestAttributes } from './types.ts';
-import { readStoredJson } from './stored-json.ts';
+import { readStoredJson } from '../storage/read.ts';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const segment = (plural: string) => `/registry/${storageSegment(RBAC_GROUP, plural)}/`;

@@ -1,9 +1,11 @@
 // The controller manager inside `edgeos server` (kube-controller-manager + kube-scheduler): one
-// loopback API client, shared informers, one context per controller, and a supervisor that logs a
-// controller's failure and restarts it with backoff — a crashed controller never takes the server
-// down, and never dies silently.
+// loopback API client, shared informers and the controllers, started in that order and stopped in
+// reverse by a supervisor (src/common/supervisor.ts). Each controller runs in a loop that logs its
+// failure and restarts it with backoff — a crashed controller never takes the server down, and
+// never dies silently.
 import { hostname } from 'node:os';
 import type { Logger } from '../../common/log.ts';
+import { createSupervisor } from '../../common/supervisor.ts';
 import { createKubeClient } from './client/kube-client.ts';
 import type { ClosableKubeClient } from './client/kube-client.ts';
 import { createEventRecorder } from './event-recorder.ts';
@@ -46,16 +48,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 export function createControllerManager(deps: ControllerManagerDeps): ControllerManager {
   const log = deps.log.child({ component: 'controller-manager' });
   const clock: Clock = deps.clock ?? { now: () => Date.now() };
-  const abort = new AbortController();
+  const sup = createSupervisor({ name: 'controller-manager', log });
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => (markReady = r));
   let client: ClosableKubeClient | undefined;
   let informers: RunnableSharedInformers | undefined;
-  let supervisors: Promise<void>[] = [];
-  let stopping: Promise<void> | undefined;
+  let loops: Promise<void>[] = [];
   const host = hostname();
 
-  async function supervise(d: ControllerDescriptor, c: ClosableKubeClient, inf: RunnableSharedInformers, signal: AbortSignal, started: () => void): Promise<void> {
+  /** Runs one controller until `signal` aborts, restarting it with backoff whenever it fails or ends. */
+  async function runWithRestarts(d: ControllerDescriptor, c: ClosableKubeClient, inf: RunnableSharedInformers, signal: AbortSignal, started: () => void): Promise<void> {
     const clog = deps.log.child({ component: 'controller', controller: d.name });
     let delay = RESTART_MIN_MS;
     let first = true;
@@ -93,35 +95,37 @@ export function createControllerManager(deps: ControllerManagerDeps): Controller
     }
   }
 
-  async function start(signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return;
-    signal.addEventListener('abort', () => void stop(), { once: true });
-    const c = createKubeClient({ url: deps.url, caPem: deps.caPem, token: deps.token, userAgent: 'edgeos-controller-manager' });
-    client = c;
-    const inf = createSharedInformers(c, deps.log);
-    informers = inf;
-    inf.start(abort.signal);
-    let pending = deps.descriptors.length;
-    const one = () => {
-      if (--pending === 0) markReady();
-    };
-    if (pending === 0) markReady();
-    supervisors = deps.descriptors.map((d) => supervise(d, c, inf, abort.signal, one));
-    log.info({ controllers: deps.descriptors.map((d) => d.name) }, 'controllers starting');
-  }
+  sup.add({
+    name: 'client',
+    start: async () => {
+      client = createKubeClient({ url: deps.url, caPem: deps.caPem, token: deps.token, userAgent: 'edgeos-controller-manager' });
+    },
+    stop: async () => client?.close(),
+  });
+  sup.add({
+    name: 'informers',
+    start: async (signal) => {
+      informers = createSharedInformers(client!, deps.log);
+      informers.start(signal);
+    },
+    stop: async () => informers?.stopped(),
+  });
+  sup.add({
+    name: 'controllers',
+    start: async (signal) => {
+      let pending = deps.descriptors.length;
+      const one = () => {
+        if (--pending === 0) markReady();
+      };
+      if (pending === 0) markReady();
+      loops = deps.descriptors.map((d) => runWithRestarts(d, client!, informers!, signal, one));
+      log.info({ controllers: deps.descriptors.map((d) => d.name) }, 'controllers starting');
+    },
+    stop: async () => {
+      await Promise.all(loops);
+    },
+  });
+  void sup.stopped.then(() => log.info('controllers stopped'));
 
-  async function doStop(): Promise<void> {
-    abort.abort();
-    await Promise.all(supervisors);
-    await informers?.stopped();
-    await client?.close();
-    log.info('controllers stopped');
-  }
-
-  function stop(): Promise<void> {
-    stopping ??= doStop();
-    return stopping;
-  }
-
-  return { start, ready, stop };
+  return { start: (signal) => sup.start(signal), ready, stop: () => sup.stop() };
 }

@@ -19,6 +19,26 @@
  */
 import { EdgeosError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
+import { configMap } from '../kinds/config-map.ts';
+import { controllerRevision } from '../kinds/controller-revision.ts';
+import { cronJob } from '../kinds/cron-job.ts';
+import { daemonSet } from '../kinds/daemon-set.ts';
+import { deployment } from '../kinds/deployment.ts';
+import { podDisruptionBudget } from '../kinds/disruption-budget.ts';
+import { endpointSlice } from '../kinds/endpoint-slice.ts';
+import { endpoints } from '../kinds/endpoints.ts';
+import { event } from '../kinds/event.ts';
+import { job } from '../kinds/job.ts';
+import { lease } from '../kinds/lease.ts';
+import { namespace } from '../kinds/namespace.ts';
+import { node } from '../kinds/node.ts';
+import { persistentVolume, persistentVolumeClaim } from '../kinds/persistent-volume.ts';
+import { pod } from '../kinds/pod.ts';
+import { replicaSet } from '../kinds/replica-set.ts';
+import { service } from '../kinds/service.ts';
+import { statefulSet } from '../kinds/stateful-set.ts';
+import { storageClass } from '../kinds/storage-class.ts';
+import type { BuiltinKind } from '../kinds/types.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Objects
@@ -81,28 +101,33 @@ export interface ResourceRef {
   readonly namespace?: string;
 }
 
+/** The preferred version of a built-in kind as a ResourceRef (the kind descriptors of src/server/kinds). */
+function refOf(k: BuiltinKind): ResourceRef {
+  return { group: k.group, version: k.versions[0] ?? 'v1', resource: k.plural };
+}
+
 /** The resources the built-in controllers read and write. */
 export const resources = Object.freeze({
-  pods: { group: '', version: 'v1', resource: 'pods' },
-  nodes: { group: '', version: 'v1', resource: 'nodes' },
-  namespaces: { group: '', version: 'v1', resource: 'namespaces' },
-  services: { group: '', version: 'v1', resource: 'services' },
-  endpoints: { group: '', version: 'v1', resource: 'endpoints' },
-  events: { group: '', version: 'v1', resource: 'events' },
-  configMaps: { group: '', version: 'v1', resource: 'configmaps' },
-  persistentVolumeClaims: { group: '', version: 'v1', resource: 'persistentvolumeclaims' },
-  persistentVolumes: { group: '', version: 'v1', resource: 'persistentvolumes' },
-  storageClasses: { group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' },
-  leases: { group: 'coordination.k8s.io', version: 'v1', resource: 'leases' },
-  endpointSlices: { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices' },
-  replicaSets: { group: 'apps', version: 'v1', resource: 'replicasets' },
-  deployments: { group: 'apps', version: 'v1', resource: 'deployments' },
-  daemonSets: { group: 'apps', version: 'v1', resource: 'daemonsets' },
-  statefulSets: { group: 'apps', version: 'v1', resource: 'statefulsets' },
-  controllerRevisions: { group: 'apps', version: 'v1', resource: 'controllerrevisions' },
-  jobs: { group: 'batch', version: 'v1', resource: 'jobs' },
-  cronJobs: { group: 'batch', version: 'v1', resource: 'cronjobs' },
-  podDisruptionBudgets: { group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' },
+  pods: refOf(pod),
+  nodes: refOf(node),
+  namespaces: refOf(namespace),
+  services: refOf(service),
+  endpoints: refOf(endpoints),
+  events: refOf(event),
+  configMaps: refOf(configMap),
+  persistentVolumeClaims: refOf(persistentVolumeClaim),
+  persistentVolumes: refOf(persistentVolume),
+  storageClasses: refOf(storageClass),
+  leases: refOf(lease),
+  endpointSlices: refOf(endpointSlice),
+  replicaSets: refOf(replicaSet),
+  deployments: refOf(deployment),
+  daemonSets: refOf(daemonSet),
+  statefulSets: refOf(statefulSet),
+  controllerRevisions: refOf(controllerRevision),
+  jobs: refOf(job),
+  cronJobs: refOf(cronJob),
+  podDisruptionBudgets: refOf(podDisruptionBudget),
 } satisfies Record<string, ResourceRef>);
 
 /** `ref` narrowed to one namespace. */
@@ -220,7 +245,7 @@ export class NotFoundError extends EdgeosError implements ApiFailure {
   readonly status = 404;
   readonly reason = 'NotFound';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_NOT_FOUND', message, options);
+    super('CONTROLLER_NOT_FOUND', message, options);
   }
 }
 
@@ -228,7 +253,7 @@ export class ConflictError extends EdgeosError implements ApiFailure {
   readonly status = 409;
   readonly reason = 'Conflict';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_CONFLICT', message, options);
+    super('CONTROLLER_CONFLICT', message, options);
   }
 }
 
@@ -236,7 +261,7 @@ export class AlreadyExistsError extends EdgeosError implements ApiFailure {
   readonly status = 409;
   readonly reason = 'AlreadyExists';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_ALREADY_EXISTS', message, options);
+    super('CONTROLLER_ALREADY_EXISTS', message, options);
   }
 }
 
@@ -245,16 +270,9 @@ export class ApiError extends EdgeosError implements ApiFailure {
   readonly status: number;
   readonly reason: string;
   constructor(status: number, reason: string, message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_API', message, options);
+    super('CONTROLLER_API_ERROR', message, options);
     this.status = status;
     this.reason = reason;
-  }
-}
-
-/** A controller failed in a way the manager should log and restart it for. */
-export class ControllerFailedError extends EdgeosError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('EDGEOS_CONTROLLER_FAILED', message, options);
   }
 }
 

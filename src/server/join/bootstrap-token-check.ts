@@ -5,7 +5,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { BOOTSTRAP_NAMESPACE, bootstrapSecretName, readBootstrapSecret } from '../../common/link/bootstrap-secret.ts';
 import { parseBootstrapToken } from '../../common/link/join-token.ts';
 import type { Store } from '../../store/types.ts';
-import { decodeStored } from '../api/objects.ts';
+import { decodeStored } from '../storage/objects.ts';
 import { ResourceRegistry, objectKey } from '../registry/index.ts';
 
 export type TokenVerdict = { readonly ok: true; readonly id: string } | { readonly ok: false; readonly message: string };

@@ -8,7 +8,8 @@ import { caHashOf, encodeJoinToken } from '../../common/link/join-token.ts';
 import type { Logger } from '../../common/log.ts';
 import { KeyExistsError } from '../../store/errors.ts';
 import type { Store } from '../../store/types.ts';
-import { encodeForStore, rfc3339 } from '../api/objects.ts';
+import { encodeForStore } from '../storage/objects.ts';
+import { rfc3339 } from '../kinds/age.ts';
 import { PRIVATE_MODE, writeFileAtomic } from '../pki/files.ts';
 import { ResourceRegistry, objectKey } from '../registry/index.ts';
 

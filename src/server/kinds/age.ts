@@ -35,6 +35,11 @@ export function humanDuration(ms: number): string {
   return `${Math.trunc(hours / 24 / 365)}y`;
 }
 
+/** RFC 3339 with second precision, the way metav1.Time marshals. */
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
+}
+
 /** translateTimestampSince: the age of an RFC 3339 timestamp at `now`. */
 export function ageSince(timestamp: unknown, now: Date): string {
   if (typeof timestamp !== 'string' || timestamp === '') return '<unknown>';

@@ -7,7 +7,10 @@ import { child, list, map, maps, num, setDefault, str, type JsonMap } from './ac
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { invalid, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
-import type { FieldError, KindBehavior } from './types.ts';
+import type { FieldError } from './types.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { atomic, struct } from '../patch/merge-keys.ts';
 
 const validateMeta = metaValidator(true);
 
@@ -56,8 +59,21 @@ export function formatHpaMetrics(specs: JsonMap[], statuses: JsonMap[]): string 
   return all.length > 2 ? `${all.slice(0, 2).join(', ')} + ${all.length - 2} more...` : all.join(', ');
 }
 
-export const horizontalPodAutoscalerBehavior: KindBehavior = {
-  default(obj) {
+export const horizontalPodAutoscaler = defineKind({
+  group: 'autoscaling',
+  versions: ['v2'],
+  kind: 'HorizontalPodAutoscaler',
+  plural: 'horizontalpodautoscalers',
+  namespaced: true,
+  shortNames: ['hpa'],
+  categories: ['all'],
+  verbs: CRUD,
+  subresources: [statusSubresource('autoscaling', 'v2', 'HorizontalPodAutoscaler')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     const spec = child(obj, 'spec');
     setDefault(spec, 'minReplicas', 1);
     if (list(spec.metrics).length === 0)
@@ -103,4 +119,10 @@ export const horizontalPodAutoscalerBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ metrics: atomic() }), status: struct({ conditions: atomic(), currentMetrics: atomic() }) }),
+  protobuf: [{ apiVersion: 'autoscaling/v1', kind: 'HorizontalPodAutoscaler', message: 'autoscaling.HorizontalPodAutoscaler' }],
+  conversion: NO_CONVERSION,
+});

@@ -7,7 +7,10 @@ import { map, maps, num, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, gvk, statusSubresource, statusLikeSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { pathFields } from './selectable-fields.ts';
 
 const validateMeta = metaValidator(false);
 
@@ -21,7 +24,24 @@ export function csrCondition(obj: KubeObject): string {
   return out;
 }
 
-export const certificateSigningRequestBehavior: KindBehavior = {
+export const certificateSigningRequest = defineKind({
+  group: 'certificates.k8s.io',
+  versions: ['v1'],
+  kind: 'CertificateSigningRequest',
+  plural: 'certificatesigningrequests',
+  namespaced: false,
+  shortNames: ['csr'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [
+    statusSubresource('certificates.k8s.io', 'v1', 'CertificateSigningRequest'),
+    statusLikeSubresource('approval', gvk('certificates.k8s.io', 'v1', 'CertificateSigningRequest')),
+  ],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate(obj, old) {
     const spec = map(obj.spec) ?? {};
     const errs: FieldError[] = validateMeta(obj, old);
@@ -51,4 +71,10 @@ export const certificateSigningRequestBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: pathFields('spec.signerName'),
+  mergeKeys: kind({}),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

@@ -2,7 +2,7 @@
  * Column definitions shared by the table printers (pkg/printers/internalversion/printers.go): every
  * table starts with Name and most end with Age.
  */
-import { ageSince } from './age.ts';
+import { ageSince, rfc3339 } from './age.ts';
 import { map, str } from './access.ts';
 import type { KubeObject, TableColumn, TableSpec } from './types.ts';
 
@@ -51,7 +51,7 @@ export const CREATED_AT_COLUMN: TableColumn = {
 export function createdAt(obj: KubeObject): string {
   const ts = str(map(obj.metadata)?.creationTimestamp);
   const t = ts ? Date.parse(ts) : Number.NaN;
-  return Number.isNaN(t) ? '0001-01-01T00:00:00Z' : new Date(t).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  return Number.isNaN(t) ? '0001-01-01T00:00:00Z' : rfc3339(new Date(t));
 }
 
 /** NAME and CREATED AT only (printRole, printClusterRole, CRDs, printLimitRange). */

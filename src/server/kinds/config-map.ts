@@ -4,7 +4,10 @@ import { AGE_COLUMN, NAME_COLUMN, ageOf, nameOf } from './columns.ts';
 import { dataSize, immutableDataRule, sizeError, validateDataKeys } from './config-data.ts';
 import { invalid } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { map as mapSchema } from '../patch/merge-keys.ts';
 
 function validateData(obj: KubeObject): FieldError[] {
   const errs = [...validateDataKeys(obj.data, 'data'), ...validateDataKeys(obj.binaryData, 'binaryData')];
@@ -15,7 +18,21 @@ function validateData(obj: KubeObject): FieldError[] {
   return errs;
 }
 
-export const configMapBehavior: KindBehavior = {
+export const configMap = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'ConfigMap',
+  plural: 'configmaps',
+  namespaced: true,
+  shortNames: ['cm'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate(obj, old) {
     if (!old) return [...validateObjectMeta(obj, true), ...validateData(obj)];
     return [...validateObjectMetaUpdate(obj, old, true), ...validateData(obj), ...immutableDataRule(obj, old, ['data', 'binaryData'])];
@@ -26,4 +43,10 @@ export const configMapBehavior: KindBehavior = {
       return [nameOf(obj), Object.keys(map(obj.data) ?? {}).length + Object.keys(map(obj.binaryData) ?? {}).length, ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ data: mapSchema(), binaryData: mapSchema() }),
+  protobuf: [{ apiVersion: 'v1', kind: 'ConfigMap', message: 'core.ConfigMap' }],
+  conversion: NO_CONVERSION,
+});

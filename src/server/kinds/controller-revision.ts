@@ -3,7 +3,9 @@ import { jsonEqual, map, maps, num, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { invalid } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
-import type { KindBehavior, KubeObject } from './types.ts';
+import type { KubeObject } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
 
 const validateMeta = metaValidator(true);
 
@@ -17,7 +19,21 @@ function controllerName(obj: KubeObject): string {
   return `${group ? `${kind}.${group}` : kind}/${str(ref.name) ?? ''}`;
 }
 
-export const controllerRevisionBehavior: KindBehavior = {
+export const controllerRevision = defineKind({
+  group: 'apps',
+  versions: ['v1'],
+  kind: 'ControllerRevision',
+  plural: 'controllerrevisions',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate(obj, old) {
     const errs = validateMeta(obj, old);
     const revision = num(obj.revision);
@@ -37,4 +53,10 @@ export const controllerRevisionBehavior: KindBehavior = {
       return [nameOf(obj), controllerName(obj), num(obj.revision) ?? 0, ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({}),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

@@ -1,14 +1,19 @@
 /**
  * apiextensions.k8s.io/v1 CustomResourceDefinition: SetDefaults_CustomResourceDefinition (singular,
  * listKind, conversion None), the commonly hit checks of ValidateCustomResourceDefinition
- * (apiextensions-apiserver pkg/apis/apiextensions/validation) and the CREATED AT table.
+ * (apiextensions-apiserver pkg/apis/apiextensions/validation), the CREATED AT table, and the write
+ * hooks that establish a CRD, serve it, and delete its custom resources with it.
  */
 import { child, list, map, maps, setDefault, str } from './access.ts';
 import { CREATED_AT_TABLE } from './columns.ts';
 import { immutable, invalid, notSupported, required } from './field-errors.ts';
 import { isDns1035Label, isDns1123Label, isDns1123Subdomain } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { TxnOp } from '../../store/types.ts';
+import { rfc3339 } from './age.ts';
+import type { FieldError, KubeObject, WriteHooks } from './types.ts';
+import { CRUD, defineKind, storageSegment, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
 
 const SCOPES = ['Cluster', 'Namespaced'];
 
@@ -70,8 +75,70 @@ function validateSpec(obj: KubeObject): FieldError[] {
   return errs;
 }
 
-export const crdBehavior: KindBehavior = {
-  default: defaultCrd,
+/**
+ * Names accepted and established in the same write (edgeos has no separate naming and establishing
+ * controllers): status.acceptedNames, the NamesAccepted and Established conditions, storedVersions.
+ */
+function establish(obj: KubeObject, now: Date): void {
+  const spec = map(obj.spec) ?? {};
+  const storage = maps(spec.versions).find((v) => v.storage === true)?.name;
+  const time = rfc3339(now);
+  const old = map(obj.status) ?? {};
+  const stored = new Set(list(old.storedVersions).filter((v): v is string => typeof v === 'string'));
+  if (typeof storage === 'string') stored.add(storage);
+  obj.status = {
+    ...old,
+    acceptedNames: spec.names ?? {},
+    conditions: [
+      { type: 'NamesAccepted', status: 'True', lastTransitionTime: time, reason: 'NoConflicts', message: 'no conflicts found' },
+      { type: 'Established', status: 'True', lastTransitionTime: time, reason: 'InitialNamesAccepted', message: 'the initial names have been accepted' },
+    ],
+    storedVersions: [...stored],
+  };
+}
+
+/**
+ * A CRD is served as soon as its write commits; deleting it deletes its custom resources in the
+ * same transaction (apiserver does this through the customresourcecleanup finalizer).
+ */
+const crdHooks: WriteHooks = {
+  async beforeCreate(ctx, obj) {
+    establish(obj, ctx.now());
+    return [];
+  },
+  async beforeUpdate(ctx, obj) {
+    establish(obj, ctx.now());
+    return [];
+  },
+  async beforeDelete(ctx, obj) {
+    const spec = map(obj.spec) ?? {};
+    const group = str(spec.group);
+    const plural = str(map(spec.names)?.plural);
+    if (!group || !plural) return [];
+    // Every version of the CRD shares this one storage prefix.
+    const prefix = `/registry/${storageSegment(group, plural)}/`;
+    return (await ctx.store.list(prefix)).kvs.map((kv): TxnOp => ({ op: 'delete', key: kv.key }));
+  },
+  afterWrite(ctx, name, obj) {
+    ctx.serveCrd(name, obj);
+  },
+};
+
+export const customResourceDefinition = defineKind({
+  group: 'apiextensions.k8s.io',
+  versions: ['v1'],
+  kind: 'CustomResourceDefinition',
+  plural: 'customresourcedefinitions',
+  namespaced: false,
+  shortNames: ['crd', 'crds'],
+  categories: ['api-extensions'],
+  verbs: CRUD,
+  subresources: [statusSubresource('apiextensions.k8s.io', 'v1', 'CustomResourceDefinition')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: defaultCrd,
   validate(obj, old) {
     if (!old) return [...validateObjectMeta(obj, false), ...validateSpec(obj)];
     const errs = [...validateObjectMetaUpdate(obj, old, false), ...validateSpec(obj)];
@@ -84,4 +151,10 @@ export const crdBehavior: KindBehavior = {
     return errs;
   },
   table: CREATED_AT_TABLE,
-};
+  hooks: crdHooks,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({}),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

@@ -7,12 +7,15 @@ import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { ageSince } from './age.ts';
 import { cronScheduleError } from './cron-schedule.ts';
 import { invalid, notSupported, required } from './field-errors.ts';
-import { validateJobSpec } from './job.ts';
+import { jobSpecMergeKeys, validateJobSpec } from './job.ts';
 import { formatLabelSelector } from './label-selector.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { containerCells, defaultPodTemplate, nonNegative } from './pod-template.ts';
 import { specOf, statusOf } from './workload-common.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { kind, objectMeta } from '../patch/merge-keys-core.ts';
+import { atomic, struct } from '../patch/merge-keys.ts';
 
 const CONCURRENCY_POLICIES = ['Allow', 'Forbid', 'Replace'];
 /** Job names get an 11-character suffix, so CronJob names stop at 52 (ValidateCronJobCreate). */
@@ -42,8 +45,21 @@ function validateName(obj: KubeObject): FieldError[] {
   return name.length > MAX_CRONJOB_NAME ? [invalid('metadata.name', name, `must be no more than ${MAX_CRONJOB_NAME} characters`)] : [];
 }
 
-export const cronJobBehavior: KindBehavior = {
-  default(obj) {
+export const cronJob = defineKind({
+  group: 'batch',
+  versions: ['v1'],
+  kind: 'CronJob',
+  plural: 'cronjobs',
+  namespaced: true,
+  shortNames: ['cj'],
+  categories: ['all'],
+  verbs: CRUD,
+  subresources: [statusSubresource('batch', 'v1', 'CronJob')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     const spec = child(obj, 'spec');
     setDefault(spec, 'concurrencyPolicy', 'Allow');
     setDefault(spec, 'suspend', false);
@@ -90,4 +106,10 @@ export const cronJobBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ jobTemplate: struct({ metadata: objectMeta, spec: jobSpecMergeKeys }) }), status: struct({ active: atomic() }) }),
+  protobuf: [{ apiVersion: 'batch/v1', kind: 'CronJob', message: 'batch.CronJob' }],
+  conversion: NO_CONVERSION,
+});

@@ -10,7 +10,10 @@ import { formatLabelSelector, formatLabels } from './label-selector.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { containerCells, defaultPodTemplate, nonNegative, validatePodTemplate, validateWorkloadSelector } from './pod-template.ts';
 import { count, selectorImmutable, specOf, statusOf } from './workload-common.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind, statusWithConditions, labelSelector, podTemplateSpec } from '../patch/merge-keys-core.ts';
+import { struct } from '../patch/merge-keys.ts';
 
 const UPDATE_STRATEGIES = ['OnDelete', 'RollingUpdate'];
 
@@ -41,8 +44,21 @@ function validateSpec(obj: KubeObject): FieldError[] {
   return errs;
 }
 
-export const daemonSetBehavior: KindBehavior = {
-  default(obj) {
+export const daemonSet = defineKind({
+  group: 'apps',
+  versions: ['v1'],
+  kind: 'DaemonSet',
+  plural: 'daemonsets',
+  namespaced: true,
+  shortNames: ['ds'],
+  categories: ['all'],
+  verbs: CRUD,
+  subresources: [statusSubresource('apps', 'v1', 'DaemonSet')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     const spec = child(obj, 'spec');
     const strategy = child(spec, 'updateStrategy');
     setDefault(strategy, 'type', 'RollingUpdate');
@@ -91,4 +107,10 @@ export const daemonSetBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ selector: labelSelector, template: podTemplateSpec }), status: statusWithConditions }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

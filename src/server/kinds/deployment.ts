@@ -10,7 +10,10 @@ import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { REPLICA_SET_TEMPLATE_RULES, containerCells, defaultPodTemplate, nonNegative, validatePodTemplate, validateWorkloadSelector } from './pod-template.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { count, selectorImmutable, specOf, statusOf } from './workload-common.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, statusSubresource, scaleSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { kind, statusWithConditions, labelSelector, podTemplateSpec } from '../patch/merge-keys-core.ts';
+import { struct } from '../patch/merge-keys.ts';
 
 const STRATEGY_TYPES = ['Recreate', 'RollingUpdate'];
 
@@ -74,8 +77,31 @@ function validateDeployment(obj: KubeObject, old: KubeObject | undefined): Field
   return [...validateObjectMetaUpdate(obj, old, true), ...validateSpec(obj), ...selectorImmutable(obj, old)];
 }
 
-export const deploymentBehavior: KindBehavior = {
-  default: defaultDeployment,
+const deploymentMergeKeys = kind({
+  spec: struct({
+    selector: labelSelector,
+    template: podTemplateSpec,
+    // +patchStrategy=retainKeys: `strategy` carries $retainKeys from kubectl apply.
+    strategy: struct({}),
+  }),
+  status: statusWithConditions,
+});
+
+export const deployment = defineKind({
+  group: 'apps',
+  versions: ['v1'],
+  kind: 'Deployment',
+  plural: 'deployments',
+  namespaced: true,
+  shortNames: ['deploy'],
+  categories: ['all'],
+  verbs: CRUD,
+  subresources: [statusSubresource('apps', 'v1', 'Deployment'), scaleSubresource],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: defaultDeployment,
   validate: validateDeployment,
   table: {
     columns: [
@@ -104,4 +130,10 @@ export const deploymentBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: deploymentMergeKeys,
+  protobuf: [{ apiVersion: 'apps/v1', kind: 'Deployment', message: 'apps.Deployment' }],
+  conversion: NO_CONVERSION,
+});

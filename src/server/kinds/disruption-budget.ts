@@ -8,7 +8,10 @@ import { invalid } from './field-errors.ts';
 import { validatePositiveIntOrPercent } from './int-or-percent.ts';
 import { validateLabelSelector } from './label-selector.ts';
 import { metaValidator } from './meta-only.ts';
-import type { FieldError, KindBehavior } from './types.ts';
+import type { FieldError } from './types.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { kind, conditions, labelSelector } from '../patch/merge-keys-core.ts';
+import { map as mapSchema, struct } from '../patch/merge-keys.ts';
 
 const validateMeta = metaValidator(true);
 
@@ -16,7 +19,21 @@ function bound(v: unknown): string {
   return v === undefined || v === null ? 'N/A' : String(v);
 }
 
-export const podDisruptionBudgetBehavior: KindBehavior = {
+export const podDisruptionBudget = defineKind({
+  group: 'policy',
+  versions: ['v1'],
+  kind: 'PodDisruptionBudget',
+  plural: 'poddisruptionbudgets',
+  namespaced: true,
+  shortNames: ['pdb'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [statusSubresource('policy', 'v1', 'PodDisruptionBudget')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate(obj, old) {
     const spec = map(obj.spec) ?? {};
     const errs: FieldError[] = [...validateMeta(obj, old), ...validateLabelSelector(spec.selector, 'spec.selector')];
@@ -40,4 +57,10 @@ export const podDisruptionBudgetBehavior: KindBehavior = {
       return [nameOf(obj), bound(spec.minAvailable), bound(spec.maxUnavailable), num(map(obj.status)?.disruptionsAllowed) ?? 0, ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ selector: labelSelector }), status: struct({ conditions, disruptedPods: mapSchema() }) }),
+  protobuf: [{ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', message: 'policy.PodDisruptionBudget' }],
+  conversion: NO_CONVERSION,
+});

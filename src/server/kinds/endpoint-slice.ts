@@ -6,7 +6,10 @@ import { list, maps, num, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { immutable, notSupported, required } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { atomic } from '../patch/merge-keys.ts';
 
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
 
@@ -24,8 +27,21 @@ function withMore(items: string[], count: number): string {
   return joined || '<unset>';
 }
 
-export const endpointSliceBehavior: KindBehavior = {
-  default(obj) {
+export const endpointSlice = defineKind({
+  group: 'discovery.k8s.io',
+  versions: ['v1'],
+  kind: 'EndpointSlice',
+  plural: 'endpointslices',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     for (const port of maps(obj.ports)) {
       setDefault(port, 'name', '');
       setDefault(port, 'protocol', 'TCP');
@@ -51,4 +67,10 @@ export const endpointSliceBehavior: KindBehavior = {
       return [nameOf(obj), str(obj.addressType) ?? '', withMore(ports, ports.length), withMore(addresses, addresses.length), ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ endpoints: atomic(), ports: atomic() }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

@@ -8,7 +8,10 @@ import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { invalid, notSupported, required } from './field-errors.ts';
 import { isValidPortNum } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { atomic } from '../patch/merge-keys.ts';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
 
@@ -65,8 +68,21 @@ export function formatEndpoints(obj: KubeObject): string {
   return more ? `${joined} + ${count - max} more...` : joined;
 }
 
-export const endpointsBehavior: KindBehavior = {
-  default(obj) {
+export const endpoints = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'Endpoints',
+  plural: 'endpoints',
+  namespaced: true,
+  shortNames: ['ep'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     for (const ss of maps(obj.subsets)) for (const port of maps(ss.ports)) setDefault(port, 'protocol', 'TCP');
   },
   validate(obj, old) {
@@ -78,5 +94,11 @@ export const endpointsBehavior: KindBehavior = {
       return [nameOf(obj), formatEndpoints(obj), ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ subsets: atomic() }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});
 

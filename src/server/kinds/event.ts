@@ -8,7 +8,10 @@ import { map, num, str, type JsonMap } from './access.ts';
 import { NAME_COLUMN, col } from './columns.ts';
 import { invalid, required } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject, TableSpec } from './types.ts';
+import type { FieldError, KubeObject, TableSpec } from './types.ts';
+import { CRUD, defineKind, STORED, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { fieldValue, pathFields } from './selectable-fields.ts';
 
 interface CoreEventView {
   involvedObject: JsonMap;
@@ -104,9 +107,84 @@ const eventTable: TableSpec = {
   },
 };
 
-export const eventBehavior: KindBehavior = {
-  validate(obj, old) {
-    return [...(old ? validateObjectMetaUpdate(obj, old, true) : validateObjectMeta(obj, true)), ...validateEvent(obj)];
-  },
+function validate(obj: KubeObject, old: KubeObject | undefined): FieldError[] {
+  return [...(old ? validateObjectMetaUpdate(obj, old, true) : validateObjectMeta(obj, true)), ...validateEvent(obj)];
+}
+
+/** apiserver's default --event-ttl: Events delete themselves an hour after their last update. */
+const EVENT_TTL_SECONDS = 3600;
+
+const involvedFields = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'resourceVersion', 'fieldPath'];
+
+export const event = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'Event',
+  plural: 'events',
+  namespaced: true,
+  shortNames: ['ev'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: EVENT_TTL_SECONDS,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
+  validate,
   table: eventTable,
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: {
+    ...pathFields(...involvedFields.map((f) => `involvedObject.${f}`), 'reason', 'reportingComponent', 'type'),
+    // The legacy `source` field is source.component (or reportingComponent for newer writers).
+    source: (obj) => fieldValue(obj, 'source.component') || fieldValue(obj, 'reportingComponent'),
+  },
+  mergeKeys: kind({}),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});
+
+// [events.k8s.io/v1 field, core/v1 field] (k8s.io/kubernetes pkg/apis/events/v1 conversion)
+const EVENTS_V1_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ['regarding', 'involvedObject'],
+  ['note', 'message'],
+  ['reportingController', 'reportingComponent'],
+  ['deprecatedSource', 'source'],
+  ['deprecatedFirstTimestamp', 'firstTimestamp'],
+  ['deprecatedLastTimestamp', 'lastTimestamp'],
+  ['deprecatedCount', 'count'],
+];
+
+function rename(obj: KubeObject, from: 0 | 1): KubeObject {
+  const to = from === 0 ? 1 : 0;
+  for (const pair of EVENTS_V1_FIELDS) {
+    if (pair[from] in obj) {
+      obj[pair[to]] = obj[pair[from]];
+      delete obj[pair[from]];
+    }
+  }
+  return obj;
+}
+
+/**
+ * events.k8s.io/v1 Events are the core/v1 Events of the same store, mapped field by field, as in
+ * Kubernetes: the same kind as core Events but for its group, field selectors and the conversion;
+ * validation and the table run on the stored (core) form.
+ */
+export const eventsV1Event = defineKind({
+  ...event,
+  group: 'events.k8s.io',
+  // The core Event's storage; the unwrapped validation (defineKind adds the finalizer rule once).
+  storage: event.storage,
+  validate,
+  fieldSelectors: pathFields(...involvedFields.map((f) => `regarding.${f}`), 'reason', 'reportingController', 'type'),
+  conversion: {
+    toStorage(obj) {
+      rename(obj, 0);
+      obj.apiVersion = 'v1';
+      return obj;
+    },
+    fromStorage: (obj) => rename(obj, 1),
+  },
+});

@@ -4,6 +4,7 @@
  * TooLong print no value; Invalid, NotSupported and Duplicate print the value the way Go's fmt does
  * (%q for strings, %v for numbers and booleans, %#v for maps and slices).
  */
+import { EdgeosError } from '../../common/errors.ts';
 import type { FieldError } from './types.ts';
 
 /** Go's fmt rendering of a bad value, so `Invalid value: map[string]string{"app":"x"}` matches. */
@@ -74,4 +75,20 @@ export function notFound(field: string, value: unknown): FieldError {
 /** Invalid with a value already rendered the way Go prints it (Stringer types, %#v structs). */
 export function invalidRendered(field: string, rendered: string, detail?: string): FieldError {
   return { reason: 'FieldValueInvalid', field, message: withDetail(`Invalid value: ${rendered}`, detail) };
+}
+
+/** A write hook refused a field (a ClusterIP that is taken): the API answers 422 Invalid with these causes. */
+export class FieldRejectedError extends EdgeosError {
+  readonly errors: readonly FieldError[];
+  constructor(errors: readonly FieldError[]) {
+    super('KIND_FIELD_REJECTED', errors.map((e) => `${e.field}: ${e.message}`).join(', '));
+    this.errors = errors;
+  }
+}
+
+/** A write hook could not allocate what the write needs (the service range is full): the API answers 500, as apiserver's NewInternalError. */
+export class AllocationFailedError extends EdgeosError {
+  constructor(message: string) {
+    super('KIND_ALLOCATION_FAILED', message);
+  }
 }

@@ -11,7 +11,11 @@ import { formatLabelSelector, goLabelSelector, validateLabelSelector } from './l
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { containerCells, defaultPodTemplate, nonNegative, validatePodTemplate } from './pod-template.ts';
 import { count, specOf, statusOf } from './workload-common.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_CONVERSION } from './define.ts';
+import { kind, statusWithConditions, labelSelector, podTemplateSpec } from '../patch/merge-keys-core.ts';
+import { atomic, struct } from '../patch/merge-keys.ts';
+import { pathFields } from './selectable-fields.ts';
 
 const COMPLETION_MODES = ['NonIndexed', 'Indexed'];
 /** Jobs' pods must not restart in place forever (ValidateJobSpec). */
@@ -111,8 +115,24 @@ export function jobStatus(obj: KubeObject): string {
   return 'Running';
 }
 
-export const jobBehavior: KindBehavior = {
-  default: defaultJob,
+/** A JobSpec's merge keys, also inside a CronJob's jobTemplate. */
+export const jobSpecMergeKeys = struct({ selector: labelSelector, template: podTemplateSpec, podFailurePolicy: struct({ rules: atomic() }) });
+
+export const job = defineKind({
+  group: 'batch',
+  versions: ['v1'],
+  kind: 'Job',
+  plural: 'jobs',
+  namespaced: true,
+  shortNames: [],
+  categories: ['all'],
+  verbs: CRUD,
+  subresources: [statusSubresource('batch', 'v1', 'Job')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: defaultJob,
   validate(obj, old) {
     if (!old) return [...validateObjectMeta(obj, true), ...validateJobSpec(specOf(obj), 'spec', true), ...validateGeneratedSelector(obj)];
     return [...validateObjectMetaUpdate(obj, old, true), ...validateJobSpec(specOf(obj), 'spec', true), ...validateUpdate(obj, old)];
@@ -148,4 +168,10 @@ export const jobBehavior: KindBehavior = {
       return [nameOf(obj), jobStatus(obj), completionText, duration, ageOf(obj, now), containers, images, formatLabelSelector(spec.selector)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: pathFields('status.successful'),
+  mergeKeys: kind({ spec: jobSpecMergeKeys, status: statusWithConditions }),
+  protobuf: [{ apiVersion: 'batch/v1', kind: 'Job', message: 'batch.Job' }],
+  conversion: NO_CONVERSION,
+});

@@ -3,7 +3,9 @@ import { map, num, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { invalid } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
 
 function validateSpec(obj: KubeObject): FieldError[] {
   const spec = map(obj.spec) ?? {};
@@ -15,7 +17,21 @@ function validateSpec(obj: KubeObject): FieldError[] {
   return errs;
 }
 
-export const leaseBehavior: KindBehavior = {
+export const lease = defineKind({
+  group: 'coordination.k8s.io',
+  versions: ['v1'],
+  kind: 'Lease',
+  plural: 'leases',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate(obj, old) {
     return [...(old ? validateObjectMetaUpdate(obj, old, true) : validateObjectMeta(obj, true)), ...validateSpec(obj)];
   },
@@ -25,4 +41,10 @@ export const leaseBehavior: KindBehavior = {
       return [nameOf(obj), str(map(obj.spec)?.holderIdentity) ?? '<unknown>', ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({}),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

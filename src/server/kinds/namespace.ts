@@ -1,14 +1,18 @@
 /**
  * core/v1 Namespace: the registry's PrepareForCreate (spec.finalizers [kubernetes]) and
  * SetDefaults_NamespaceStatus (phase Active), ValidateNamespace (DNS-1123 label names) and
- * printNamespace.
+ * printNamespace, the create hook and the deletion policy (always through Terminating).
  */
 import { child, list, map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { invalid } from './field-errors.ts';
 import { isQualifiedName } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { DeletionPolicy, FieldError, KubeObject, WriteHooks } from './types.ts';
+import { defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_CONVERSION } from './define.ts';
+import { kind, statusWithConditions } from '../patch/merge-keys-core.ts';
+import { atomic, struct } from '../patch/merge-keys.ts';
+import { pathFields } from './selectable-fields.ts';
 
 function validateFinalizers(obj: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
@@ -23,8 +27,52 @@ function validateFinalizers(obj: KubeObject): FieldError[] {
   return errs;
 }
 
-export const namespaceBehavior: KindBehavior = {
-  default(obj) {
+/**
+ * What the registry's PrepareForCreate sets whatever the client sent: the
+ * `kubernetes.io/metadata.name` label, the `kubernetes` finalizer unless spec.finalizers is given,
+ * and phase Active.
+ */
+const namespaceHooks: WriteHooks = {
+  async beforeCreate(_ctx, obj) {
+    const m = child(obj, 'metadata');
+    const labels = child(m, 'labels');
+    labels['kubernetes.io/metadata.name'] = str(m.name) ?? '';
+    const spec = child(obj, 'spec');
+    if (!Array.isArray(spec.finalizers)) spec.finalizers = ['kubernetes'];
+    obj.status = { phase: 'Active' };
+    return [];
+  },
+};
+
+/**
+ * A namespace always passes through Terminating: the first delete marks it, and it goes once the
+ * namespace controller has emptied it and removed the `kubernetes` finalizer from spec.finalizers.
+ */
+const namespaceDeletion: DeletionPolicy = {
+  terminate(obj) {
+    obj.status = { ...map(obj.status), phase: 'Terminating' };
+  },
+  finalizers: (obj) => list(map(obj.spec)?.finalizers),
+};
+
+export const namespace = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'Namespace',
+  plural: 'namespaces',
+  namespaced: false,
+  shortNames: ['ns'],
+  categories: [],
+  verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'],
+  subresources: [
+    statusSubresource('', 'v1', 'Namespace'),
+    { name: 'finalize', responseKind: gvk('', 'v1', 'Namespace'), verbs: ['update'], handler: 'finalize' },
+  ],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     const spec = child(obj, 'spec');
     setDefault(spec, 'finalizers', ['kubernetes']);
     setDefault(child(obj, 'status'), 'phase', 'Active');
@@ -39,4 +87,10 @@ export const namespaceBehavior: KindBehavior = {
       return [nameOf(obj), str(map(obj.status)?.phase) ?? '', ageOf(obj, now)];
     },
   },
-};
+  hooks: namespaceHooks,
+  deletion: namespaceDeletion,
+  fieldSelectors: pathFields('status.phase'),
+  mergeKeys: kind({ spec: struct({ finalizers: atomic() }), status: statusWithConditions }),
+  protobuf: [{ apiVersion: 'v1', kind: 'Namespace', message: 'core.Namespace' }],
+  conversion: NO_CONVERSION,
+});

@@ -6,7 +6,9 @@ import { child, list, map, maps, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { formatLabelSelector } from './label-selector.ts';
 import { metaValidator } from './meta-only.ts';
-import type { KindBehavior } from './types.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind, labelSelector } from '../patch/merge-keys-core.ts';
+import { atomic, struct } from '../patch/merge-keys.ts';
 
 /** formatHosts: up to three hosts, "*" when no rule names one. */
 function formatHosts(rules: Record<string, unknown>[]): string {
@@ -29,7 +31,21 @@ export function loadBalancerAddresses(status: unknown): string {
     .join(',');
 }
 
-export const ingressBehavior: KindBehavior = {
+export const ingress = defineKind({
+  group: 'networking.k8s.io',
+  versions: ['v1'],
+  kind: 'Ingress',
+  plural: 'ingresses',
+  namespaced: true,
+  shortNames: ['ing'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [statusSubresource('networking.k8s.io', 'v1', 'Ingress')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate: metaValidator(true),
   table: {
     columns: [
@@ -52,9 +68,29 @@ export const ingressBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ rules: atomic(), tls: atomic() }) }),
+  protobuf: [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', message: 'networking.Ingress' }],
+  conversion: NO_CONVERSION,
+});
 
-export const ingressClassBehavior: KindBehavior = {
+export const ingressClass = defineKind({
+  group: 'networking.k8s.io',
+  versions: ['v1'],
+  kind: 'IngressClass',
+  plural: 'ingressclasses',
+  namespaced: false,
+  shortNames: [],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate: metaValidator(false),
   table: {
     columns: [
@@ -74,10 +110,29 @@ export const ingressClassBehavior: KindBehavior = {
       return [nameOf(obj), str(spec.controller) ?? '', parameters, ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({}),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});
 
-export const networkPolicyBehavior: KindBehavior = {
-  default(obj) {
+export const networkPolicy = defineKind({
+  group: 'networking.k8s.io',
+  versions: ['v1'],
+  kind: 'NetworkPolicy',
+  plural: 'networkpolicies',
+  namespaced: true,
+  shortNames: ['netpol'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     const spec = child(obj, 'spec');
     // SetDefaults_NetworkPolicy: Ingress always, Egress when egress rules are present.
     if (list(spec.policyTypes).length === 0) spec.policyTypes = list(spec.egress).length ? ['Ingress', 'Egress'] : ['Ingress'];
@@ -90,4 +145,10 @@ export const networkPolicyBehavior: KindBehavior = {
       return [nameOf(obj), formatLabelSelector(map(obj.spec)?.podSelector), ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ podSelector: labelSelector, ingress: atomic(), egress: atomic(), policyTypes: atomic() }) }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

@@ -7,7 +7,11 @@ import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { invalid, notSupported, required } from './field-errors.ts';
 import { isLabelValue, isQualifiedName } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind, conditions } from '../patch/merge-keys-core.ts';
+import { assoc, atomic, map as mapSchema, set, struct } from '../patch/merge-keys.ts';
+import { boolField } from './selectable-fields.ts';
 
 const TAINT_EFFECTS = ['NoExecute', 'NoSchedule', 'PreferNoSchedule'];
 
@@ -52,8 +56,42 @@ function address(obj: KubeObject, type: string): string {
   return str(maps(map(obj.status)?.addresses).find((a) => a.type === type)?.address) || '<none>';
 }
 
-export const nodeBehavior: KindBehavior = {
-  default(obj) {
+const nodeMergeKeys = kind({
+  spec: struct({
+    // +patchStrategy=merge (set of CIDRs); taints carry no strategy and are replaced whole.
+    podCIDRs: set(),
+    taints: atomic(),
+  }),
+  status: struct({
+    capacity: mapSchema(),
+    allocatable: mapSchema(),
+    conditions,
+    // +patchMergeKey=type +patchStrategy=merge, but +listType=atomic for apply (types repeat).
+    addresses: assoc('type', struct({}), { applyAtomic: true }),
+    images: atomic(),
+    volumesInUse: atomic(),
+    volumesAttached: atomic(),
+  }),
+});
+
+export const node = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'Node',
+  plural: 'nodes',
+  namespaced: false,
+  shortNames: ['no'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [
+    statusSubresource('', 'v1', 'Node'),
+    { name: 'proxy', responseKind: gvk('', 'v1', 'NodeProxyOptions'), verbs: ['create', 'delete', 'get', 'patch', 'update'], handler: 'proxy' },
+  ],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: true,
+  computed: STORED,
+  defaults(obj) {
     child(obj, 'spec');
     const status = map(obj.status);
     if (status && map(status.capacity)) setDefault(status, 'allocatable', { ...map(status.capacity) });
@@ -91,4 +129,10 @@ export const nodeBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: { 'spec.unschedulable': boolField('spec.unschedulable') },
+  mergeKeys: nodeMergeKeys,
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

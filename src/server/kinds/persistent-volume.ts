@@ -1,15 +1,21 @@
 /**
  * core/v1 PersistentVolumeClaim and PersistentVolume: SetDefaults_PersistentVolume(Claim)
  * (Filesystem mode, Retain reclaim, Pending phase), the common ValidatePersistentVolumeClaim checks
- * and printPersistentVolumeClaim / printPersistentVolume.
+ * and printPersistentVolumeClaim / printPersistentVolume, and the create hooks of the
+ * DefaultStorageClass and StorageObjectInUseProtection admission plugins.
  */
 import { child, list, map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { forbidden, immutable, invalid, notSupported, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
 import { parseQuantity } from '../../common/quantity.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import { defaultClassOf } from './storage-class.ts';
+import type { FieldError, KubeObject, WriteContext, WriteHooks } from './types.ts';
+import { CRUD, defineKind, storageSegment, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind, conditions, labelSelector } from '../patch/merge-keys-core.ts';
+import { atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
 
+const BETA_CLASS = 'volume.beta.kubernetes.io/storage-class';
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 
 /** Storage object in use protection (the StorageObjectInUseProtection admission plugin's finalizers). */
@@ -31,7 +37,7 @@ export function accessModesString(modes: unknown): string {
 function storageClassOf(obj: KubeObject): string {
   const fromField = str(map(obj.spec)?.storageClassName);
   if (fromField !== undefined) return fromField;
-  return str(map(map(obj.metadata)?.annotations)?.['volume.beta.kubernetes.io/storage-class']) ?? '';
+  return str(map(map(obj.metadata)?.annotations)?.[BETA_CLASS]) ?? '';
 }
 
 function phaseOf(obj: KubeObject): string {
@@ -113,8 +119,74 @@ function validateVolumeSpec(spec: Record<string, unknown>, old: Record<string, u
   return errs;
 }
 
-export const persistentVolumeClaimBehavior: KindBehavior = {
-  default(obj) {
+/**
+ * What kube-apiserver's admission does to new claims and volumes: DefaultStorageClass (a claim that
+ * names no class gets the default StorageClass, the newest if several claim to be) and
+ * StorageObjectInUseProtection (claims get kubernetes.io/pvc-protection, volumes
+ * kubernetes.io/pv-protection). The controllers keep both true for objects that predate them
+ * (docs/storage.md); doing it here spares every new claim two writes and a window in which it
+ * looks unprotected and classless.
+ */
+function addFinalizer(obj: KubeObject, finalizer: string): void {
+  const m = child(obj, 'metadata');
+  const finalizers = list(m.finalizers);
+  if (!finalizers.includes(finalizer)) m.finalizers = [...finalizers, finalizer];
+}
+
+const CLASSES_PREFIX = `/registry/${storageSegment('storage.k8s.io', 'storageclasses')}/`;
+
+async function defaultClassName(ctx: WriteContext): Promise<string | undefined> {
+  const classes = (await ctx.store.list(CLASSES_PREFIX)).kvs.flatMap((kv) => {
+    try {
+      return [JSON.parse(kv.value.toString('utf8')) as KubeObject];
+    } catch {
+      return [];
+    }
+  });
+  const found = defaultClassOf(classes);
+  return found ? nameOf(found) : undefined;
+}
+
+const claimHooks: WriteHooks = {
+  async beforeCreate(ctx, obj) {
+    const spec = child(obj, 'spec');
+    const hasClass = (spec.storageClassName !== undefined && spec.storageClassName !== null) || map(map(obj.metadata)?.annotations)?.[BETA_CLASS] !== undefined;
+    if (!hasClass) {
+      const name = await defaultClassName(ctx);
+      if (name) spec.storageClassName = name;
+    }
+    addFinalizer(obj, PVC_PROTECTION_FINALIZER);
+    return [];
+  },
+};
+
+const volumeHooks: WriteHooks = {
+  async beforeCreate(_ctx, obj) {
+    addFinalizer(obj, PV_PROTECTION_FINALIZER);
+    return [];
+  },
+};
+
+const pvcMergeKeys = kind({
+  spec: struct({ accessModes: atomic(), selector: labelSelector, resources: struct({ limits: mapSchema(), requests: mapSchema() }) }),
+  status: struct({ conditions, accessModes: atomic(), capacity: mapSchema() }),
+});
+
+export const persistentVolumeClaim = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'PersistentVolumeClaim',
+  plural: 'persistentvolumeclaims',
+  namespaced: true,
+  shortNames: ['pvc'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [statusSubresource('', 'v1', 'PersistentVolumeClaim')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     setDefault(child(obj, 'spec'), 'volumeMode', 'Filesystem');
     setDefault(child(obj, 'status'), 'phase', 'Pending');
   },
@@ -154,10 +226,29 @@ export const persistentVolumeClaimBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: claimHooks,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: pvcMergeKeys,
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});
 
-export const persistentVolumeBehavior: KindBehavior = {
-  default(obj) {
+export const persistentVolume = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'PersistentVolume',
+  plural: 'persistentvolumes',
+  namespaced: false,
+  shortNames: ['pv'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [statusSubresource('', 'v1', 'PersistentVolume')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     const spec = child(obj, 'spec');
     setDefault(spec, 'persistentVolumeReclaimPolicy', 'Retain');
     setDefault(spec, 'volumeMode', 'Filesystem');
@@ -205,4 +296,10 @@ export const persistentVolumeBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: volumeHooks,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ accessModes: atomic(), capacity: mapSchema(), mountOptions: atomic() }) }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

@@ -7,7 +7,10 @@ import { AGE_COLUMN, CREATED_AT_TABLE, NAME_COLUMN, ageOf, col, nameOf } from '.
 import { invalid, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
 import { quantityError } from '../../common/quantity.ts';
-import type { FieldError, KindBehavior } from './types.ts';
+import type { FieldError } from './types.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
 
 const validateMeta = metaValidator(true);
 
@@ -20,7 +23,21 @@ function validateAmounts(values: unknown, path: string): FieldError[] {
   return errs;
 }
 
-export const resourceQuotaBehavior: KindBehavior = {
+export const resourceQuota = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'ResourceQuota',
+  plural: 'resourcequotas',
+  namespaced: true,
+  shortNames: ['quota'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [statusSubresource('', 'v1', 'ResourceQuota')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate(obj, old) {
     return [...validateMeta(obj, old), ...validateAmounts(map(obj.spec)?.hard, 'spec.hard')];
   },
@@ -44,9 +61,29 @@ export const resourceQuotaBehavior: KindBehavior = {
       return [nameOf(obj), ageOf(obj, now), request.join(', '), limit.join(', ')];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ hard: mapSchema(), scopes: atomic() }), status: struct({ hard: mapSchema(), used: mapSchema() }) }),
+  protobuf: [{ apiVersion: 'v1', kind: 'ResourceQuota', message: 'core.ResourceQuota' }],
+  conversion: NO_CONVERSION,
+});
 
-export const limitRangeBehavior: KindBehavior = {
+export const limitRange = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'LimitRange',
+  plural: 'limitranges',
+  namespaced: true,
+  shortNames: ['limits'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate(obj, old) {
     const errs = validateMeta(obj, old);
     const limits = Array.isArray(map(obj.spec)?.limits) ? (map(obj.spec)?.limits as unknown[]) : [];
@@ -59,4 +96,10 @@ export const limitRangeBehavior: KindBehavior = {
     return errs;
   },
   table: CREATED_AT_TABLE,
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ limits: atomic() }) }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

@@ -9,7 +9,10 @@ import { AGE_COLUMN, CREATED_AT_TABLE, NAME_COLUMN, ageOf, col, nameOf } from '.
 import { invalid, notSupported, required } from './field-errors.ts';
 import { isDns1123Subdomain, isValidPathSegmentName } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { BuiltinKind, FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, STORED, NO_DEFAULTS, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { atomic, struct } from '../patch/merge-keys.ts';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
 const SUBJECT_KINDS = ['Group', 'ServiceAccount', 'User'];
@@ -34,8 +37,11 @@ function validateRules(obj: KubeObject, allowEmptyFor: boolean): FieldError[] {
   return errs;
 }
 
-function roleBehavior(namespaced: boolean): KindBehavior {
+type Strategy = Pick<BuiltinKind, 'defaults' | 'validate' | 'table'>;
+
+function roleStrategy(namespaced: boolean): Strategy {
   return {
+    defaults: NO_DEFAULTS,
     validate(obj, old) {
       const meta = old ? validateObjectMetaUpdate(obj, old, namespaced, 'path-segment') : validateObjectMeta(obj, namespaced, 'path-segment');
       return [...meta, ...validateRules(obj, !namespaced)];
@@ -98,9 +104,9 @@ function subjectNames(obj: KubeObject, kind: string): string {
     .join(', ');
 }
 
-function bindingBehavior(namespaced: boolean): KindBehavior {
+function bindingStrategy(namespaced: boolean): Strategy {
   return {
-    default: defaultBinding,
+    defaults: defaultBinding,
     validate(obj, old) {
       const meta = old ? validateObjectMetaUpdate(obj, old, namespaced, 'path-segment') : validateObjectMeta(obj, namespaced, 'path-segment');
       const errs = [...meta, ...validateBinding(obj, namespaced)];
@@ -131,7 +137,36 @@ function bindingBehavior(namespaced: boolean): KindBehavior {
   };
 }
 
-export const roleKindBehavior = roleBehavior(true);
-export const clusterRoleKindBehavior = roleBehavior(false);
-export const roleBindingBehavior = bindingBehavior(true);
-export const clusterRoleBindingBehavior = bindingBehavior(false);
+/** The four RBAC kinds: rbac.authorization.k8s.io/v1, stored as plural.group, no subresources. */
+function rbacKind(kindName: string, plural: string, namespaced: boolean, strategy: Strategy, mergeKeys: BuiltinKind['mergeKeys']): BuiltinKind {
+  return defineKind({
+    group: RBAC_GROUP,
+    versions: ['v1'],
+    kind: kindName,
+    plural,
+    namespaced,
+    shortNames: [],
+    categories: [],
+    verbs: CRUD,
+    subresources: [],
+    ttlSeconds: NO_TTL,
+    tracksGeneration: false,
+    keepStatusOnCreate: false,
+    computed: STORED,
+    ...strategy,
+    hooks: NO_HOOKS,
+    deletion: NO_DELETION_POLICY,
+    fieldSelectors: NO_FIELD_SELECTORS,
+    mergeKeys,
+    protobuf: [{ apiVersion: `${RBAC_GROUP}/v1`, kind: kindName, message: `rbac.${kindName}` }],
+    conversion: NO_CONVERSION,
+  });
+}
+
+// Rules are replaced whole; roleRef is `+structType=atomic`.
+const bindingMergeKeys = kind({ subjects: atomic(), roleRef: struct({}, { atomic: true }) });
+
+export const role = rbacKind('Role', 'roles', true, roleStrategy(true), kind({ rules: atomic() }));
+export const roleBinding = rbacKind('RoleBinding', 'rolebindings', true, bindingStrategy(true), bindingMergeKeys);
+export const clusterRole = rbacKind('ClusterRole', 'clusterroles', false, roleStrategy(false), kind({ rules: atomic(), aggregationRule: struct({ clusterRoleSelectors: atomic() }) }));
+export const clusterRoleBinding = rbacKind('ClusterRoleBinding', 'clusterrolebindings', false, bindingStrategy(false), bindingMergeKeys);

@@ -8,7 +8,11 @@ import { formatLabelSelector } from './label-selector.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { REPLICA_SET_TEMPLATE_RULES, containerCells, defaultPodTemplate, nonNegative, validatePodTemplate, validateWorkloadSelector } from './pod-template.ts';
 import { count, selectorImmutable, specOf, statusOf } from './workload-common.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, statusSubresource, scaleSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind, statusWithConditions, labelSelector, podTemplateSpec } from '../patch/merge-keys-core.ts';
+import { struct } from '../patch/merge-keys.ts';
+import { pathFields } from './selectable-fields.ts';
 
 function validateSpec(obj: KubeObject): FieldError[] {
   const spec = specOf(obj);
@@ -20,8 +24,21 @@ function validateSpec(obj: KubeObject): FieldError[] {
   ];
 }
 
-export const replicaSetBehavior: KindBehavior = {
-  default(obj) {
+export const replicaSet = defineKind({
+  group: 'apps',
+  versions: ['v1'],
+  kind: 'ReplicaSet',
+  plural: 'replicasets',
+  namespaced: true,
+  shortNames: ['rs'],
+  categories: ['all'],
+  verbs: CRUD,
+  subresources: [statusSubresource('apps', 'v1', 'ReplicaSet'), scaleSubresource],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     const spec = child(obj, 'spec');
     setDefault(spec, 'replicas', 1);
     defaultPodTemplate(child(spec, 'template'));
@@ -57,4 +74,10 @@ export const replicaSetBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: pathFields('status.replicas'),
+  mergeKeys: kind({ spec: struct({ selector: labelSelector, template: podTemplateSpec }), status: statusWithConditions }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

@@ -7,15 +7,30 @@ import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { invalid, notSupported, required } from './field-errors.ts';
 import { isDns1123Label } from './names.ts';
 import { metaValidator } from './meta-only.ts';
-import type { FieldError, KindBehavior } from './types.ts';
+import type { FieldError } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
 
 const PREEMPTION = ['Never', 'PreemptLowerPriority'];
 /** HighestUserDefinablePriority: larger values are reserved for system-* classes. */
 const HIGHEST_USER_PRIORITY = 1_000_000_000;
 const validateClusterMeta = metaValidator(false);
 
-export const priorityClassBehavior: KindBehavior = {
-  default(obj) {
+export const priorityClass = defineKind({
+  group: 'scheduling.k8s.io',
+  versions: ['v1'],
+  kind: 'PriorityClass',
+  plural: 'priorityclasses',
+  namespaced: false,
+  shortNames: ['pc'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     setDefault(obj, 'preemptionPolicy', 'PreemptLowerPriority');
   },
   validate(obj, old) {
@@ -42,9 +57,29 @@ export const priorityClassBehavior: KindBehavior = {
       return [nameOf(obj), num(obj.value) ?? 0, obj.globalDefault === true, ageOf(obj, now), str(obj.preemptionPolicy) ?? ''];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({}),
+  protobuf: [{ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', message: 'scheduling.PriorityClass' }],
+  conversion: NO_CONVERSION,
+});
 
-export const runtimeClassBehavior: KindBehavior = {
+export const runtimeClass = defineKind({
+  group: 'node.k8s.io',
+  versions: ['v1'],
+  kind: 'RuntimeClass',
+  plural: 'runtimeclasses',
+  namespaced: false,
+  shortNames: [],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate(obj, old) {
     const errs: FieldError[] = validateClusterMeta(obj, old);
     const handler = str(obj.handler) ?? '';
@@ -59,4 +94,10 @@ export const runtimeClassBehavior: KindBehavior = {
       return [nameOf(obj), str(obj.handler) ?? '', ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({}),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

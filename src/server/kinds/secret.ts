@@ -7,7 +7,11 @@ import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { dataSize, immutableDataRule, sizeError, validateDataKeys } from './config-data.ts';
 import { immutable, invalid, required } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { map as mapSchema } from '../patch/merge-keys.ts';
+import { pathFields } from './selectable-fields.ts';
 
 /** Keys each built-in secret type must carry (ValidateSecret's switch on secret.Type). */
 const REQUIRED_KEYS: Record<string, readonly string[]> = {
@@ -63,8 +67,21 @@ function validateBase64(obj: KubeObject): FieldError[] {
   return errs;
 }
 
-export const secretBehavior: KindBehavior = {
-  default(obj) {
+export const secret = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'Secret',
+  plural: 'secrets',
+  namespaced: true,
+  shortNames: [],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     setDefault(obj, 'type', 'Opaque');
     mergeStringData(obj);
   },
@@ -85,4 +102,10 @@ export const secretBehavior: KindBehavior = {
       return [nameOf(obj), str(obj.type) ?? '', Object.keys(map(obj.data) ?? {}).length, ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: pathFields('type'),
+  mergeKeys: kind({ data: mapSchema(), stringData: mapSchema() }),
+  protobuf: [{ apiVersion: 'v1', kind: 'Secret', message: 'core.Secret' }],
+  conversion: NO_CONVERSION,
+});

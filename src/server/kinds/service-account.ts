@@ -2,9 +2,25 @@
 import { list } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, nameOf } from './columns.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { KindBehavior } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { assoc, atomic, struct } from '../patch/merge-keys.ts';
 
-export const serviceAccountBehavior: KindBehavior = {
+export const serviceAccount = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'ServiceAccount',
+  plural: 'serviceaccounts',
+  namespaced: true,
+  shortNames: ['sa'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: NO_DEFAULTS,
   validate(obj, old) {
     return old ? validateObjectMetaUpdate(obj, old, true) : validateObjectMeta(obj, true);
   },
@@ -14,4 +30,10 @@ export const serviceAccountBehavior: KindBehavior = {
       return [nameOf(obj), list(obj.secrets).length, ageOf(obj, now)];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ secrets: assoc('name', struct({})), imagePullSecrets: atomic() }),
+  protobuf: [{ apiVersion: 'v1', kind: 'ServiceAccount', message: 'core.ServiceAccount' }, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', message: 'authentication.TokenRequest' }],
+  conversion: NO_CONVERSION,
+});

@@ -1,16 +1,22 @@
 /**
  * core/v1 Service: SetDefaults_Service (pkg/apis/core/v1/defaults.go) plus the single-stack IPv4
  * family the registry fills in, ValidateService / ValidateServiceUpdate
- * (pkg/apis/core/validation) and printService.
+ * (pkg/apis/core/validation) and printService; its write hooks (service-hooks.ts) allocate and
+ * release ClusterIPs and NodePorts.
  */
 import { isIP } from 'node:net';
 import { child, list, map, maps, num, setDefault, str, type JsonMap } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { duplicate, immutable, invalid, notSupported, required } from './field-errors.ts';
 import { formatLabels } from './label-selector.ts';
+import { serviceHooks } from './service-hooks.ts';
 import { isDns1123Label, isValidPortName, isValidPortNum } from './names.ts';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_CONVERSION } from './define.ts';
+import { kind, conditions } from '../patch/merge-keys-core.ts';
+import { assoc, atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
+import { pathFields } from './selectable-fields.ts';
 
 const SERVICE_TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const AFFINITIES = ['ClientIP', 'None'];
@@ -152,8 +158,34 @@ function portString(ports: JsonMap[]): string {
     .join(',');
 }
 
-export const serviceBehavior: KindBehavior = {
-  default: defaultService,
+const serviceMergeKeys = kind({
+  spec: struct({
+    // +patchMergeKey=port +patchStrategy=merge +listType=map +listMapKey=port +listMapKey=protocol
+    ports: assoc('port', struct({}), { keys: ['port', 'protocol'], keyDefaults: { protocol: 'TCP' } }),
+    selector: mapSchema(),
+    clusterIPs: atomic(),
+    externalIPs: atomic(),
+    ipFamilies: atomic(),
+    loadBalancerSourceRanges: atomic(),
+  }),
+  status: struct({ conditions, loadBalancer: struct({ ingress: atomic() }) }),
+});
+
+export const service = defineKind({
+  group: '',
+  versions: ['v1'],
+  kind: 'Service',
+  plural: 'services',
+  namespaced: true,
+  shortNames: ['svc'],
+  categories: ['all'],
+  verbs: CRUD,
+  subresources: [statusSubresource('', 'v1', 'Service')],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults: defaultService,
   validate(obj, old) {
     if (!old) return [...validateObjectMeta(obj, true, 'dns1035-label'), ...validateSpec(obj)];
     return [...validateObjectMetaUpdate(obj, old, true, 'dns1035-label'), ...validateSpec(obj), ...validateUpdate(obj, old)];
@@ -183,4 +215,10 @@ export const serviceBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: serviceHooks,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: pathFields('spec.clusterIP', 'spec.type'),
+  mergeKeys: serviceMergeKeys,
+  protobuf: [{ apiVersion: 'v1', kind: 'Service', message: 'core.Service' }],
+  conversion: NO_CONVERSION,
+});

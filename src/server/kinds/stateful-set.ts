@@ -9,7 +9,10 @@ import { forbidden, notSupported } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { containerCells, defaultPodTemplate, nonNegative, validatePodTemplate, validateWorkloadSelector } from './pod-template.ts';
 import { count, specOf, statusOf } from './workload-common.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, statusSubresource, scaleSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind, statusWithConditions, labelSelector, podTemplateSpec } from '../patch/merge-keys-core.ts';
+import { atomic, struct } from '../patch/merge-keys.ts';
 
 const POD_MANAGEMENT_POLICIES = ['OrderedReady', 'Parallel'];
 const UPDATE_STRATEGIES = ['OnDelete', 'RollingUpdate'];
@@ -73,8 +76,21 @@ function validateUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
   ];
 }
 
-export const statefulSetBehavior: KindBehavior = {
-  default(obj) {
+export const statefulSet = defineKind({
+  group: 'apps',
+  versions: ['v1'],
+  kind: 'StatefulSet',
+  plural: 'statefulsets',
+  namespaced: true,
+  shortNames: ['sts'],
+  categories: ['all'],
+  verbs: CRUD,
+  subresources: [statusSubresource('apps', 'v1', 'StatefulSet'), scaleSubresource],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: true,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     const spec = child(obj, 'spec');
     setDefault(spec, 'podManagementPolicy', 'OrderedReady');
     const strategy = child(spec, 'updateStrategy');
@@ -109,4 +125,10 @@ export const statefulSetBehavior: KindBehavior = {
       return [nameOf(obj), `${count(statusOf(obj).readyReplicas)}/${count(spec.replicas)}`, ageOf(obj, now), containers, images];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ spec: struct({ selector: labelSelector, template: podTemplateSpec, volumeClaimTemplates: atomic() }), status: statusWithConditions }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

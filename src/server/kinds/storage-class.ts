@@ -6,7 +6,10 @@ import { map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { notSupported, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
-import type { FieldError, KindBehavior, KubeObject } from './types.ts';
+import type { FieldError, KubeObject } from './types.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { kind } from '../patch/merge-keys-core.ts';
+import { atomic, map as mapSchema } from '../patch/merge-keys.ts';
 
 const RECLAIM = ['Delete', 'Retain'];
 const BINDING = ['Immediate', 'WaitForFirstConsumer'];
@@ -26,8 +29,21 @@ export function defaultClassOf<T extends KubeObject>(classes: readonly T[]): T |
   return classes.filter(isDefaultClass).sort((a, b) => created(b).localeCompare(created(a)) || nameOf(a).localeCompare(nameOf(b)))[0];
 }
 
-export const storageClassBehavior: KindBehavior = {
-  default(obj) {
+export const storageClass = defineKind({
+  group: 'storage.k8s.io',
+  versions: ['v1'],
+  kind: 'StorageClass',
+  plural: 'storageclasses',
+  namespaced: false,
+  shortNames: ['sc'],
+  categories: [],
+  verbs: CRUD,
+  subresources: [],
+  ttlSeconds: NO_TTL,
+  tracksGeneration: false,
+  keepStatusOnCreate: false,
+  computed: STORED,
+  defaults(obj) {
     setDefault(obj, 'reclaimPolicy', 'Delete');
     setDefault(obj, 'volumeBindingMode', 'Immediate');
   },
@@ -60,4 +76,10 @@ export const storageClassBehavior: KindBehavior = {
       ];
     },
   },
-};
+  hooks: NO_HOOKS,
+  deletion: NO_DELETION_POLICY,
+  fieldSelectors: NO_FIELD_SELECTORS,
+  mergeKeys: kind({ parameters: mapSchema(), mountOptions: atomic(), allowedTopologies: atomic() }),
+  protobuf: NO_PROTOBUF,
+  conversion: NO_CONVERSION,
+});

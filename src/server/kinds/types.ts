@@ -1,7 +1,19 @@
 /**
- * Per-kind behaviour of built-in resources: defaulting, validation and the Table columns kubectl
- * prints. Pure functions over plain JSON objects (no store access), looked up by group and kind.
+ * The built-in kinds: one `BuiltinKind` descriptor per kind, in that kind's own file, registered by
+ * one line in builtin.ts (Kubernetes keeps the same facts in pkg/registry/<group>/<kind>/strategy.go
+ * and its REST storage). The generic layers read these facts and test no kind by name: the
+ * registry and discovery (served facts), the API (defaulting, validation, Tables, write hooks,
+ * deletion, field selectors, subresource handlers), storage (conversion), the patch engines (merge
+ * keys), the protobuf decoder (message names) and the controllers' resource table.
+ *
+ * Every facet is written out in each descriptor: a kind that has nothing for one says so with
+ * `none('why')`, so test/server/kinds/descriptors.test.ts tells a deliberate absence from a
+ * forgotten one. Behaviour is pure functions over plain JSON objects, except write hooks, which get
+ * the store and server state through `WriteContext`.
  */
+import type { Store, TxnOp } from '../../store/types.ts';
+import type { StructSchema } from '../patch/merge-keys.ts';
+import type { ClusterIpAllocator } from './cluster-ip.ts';
 
 /** A Kubernetes object as JSON. */
 export type KubeObject = Record<string, unknown> & {
@@ -36,11 +48,154 @@ export interface TableSpec {
   row(obj: KubeObject, now: Date): unknown[];
 }
 
-export interface KindBehavior {
+/** A facet a kind does without on purpose, and why. */
+export interface None {
+  readonly none: string;
+}
+
+export function none(reason: string): None {
+  return { none: reason };
+}
+
+export function isNone(facet: unknown): facet is None {
+  return typeof facet === 'object' && facet !== null && Object.hasOwn(facet, 'none');
+}
+
+/** The facet, or undefined when the kind does without it. */
+export function present<T>(facet: T | None): T | undefined {
+  return isNone(facet) ? undefined : facet;
+}
+
+export interface GroupVersionKind {
+  readonly group: string;
+  readonly version: string;
+  readonly kind: string;
+}
+
+/**
+ * Which generic handler of the API serves a subresource (the descriptor picks one; the API holds
+ * the handlers):
+ *  - status: GET/PUT/PATCH of the status stanza (CSR approval writes the same way);
+ *  - finalize: PUT of the whole object (namespaces/finalize);
+ *  - scale: the autoscaling/v1 Scale view of spec.replicas;
+ *  - binding, eviction: pods/binding and pods/eviction;
+ *  - log: a container's log streamed from the pod's node (pods/log);
+ *  - stream: exec/attach/portforward upgrades forwarded to the pod's node;
+ *  - proxy: nodes/proxy, which the agent tunnel does not carry (503 after the checks).
+ */
+export type SubresourceHandler = 'status' | 'finalize' | 'scale' | 'binding' | 'eviction' | 'log' | 'stream' | 'proxy';
+
+export interface SubresourceInfo {
+  /** e.g. "status", "scale", "eviction", "log". */
+  readonly name: string;
+  /** The kind sent and returned on this subresource (Scale, Eviction, Binding, or the parent kind for status). */
+  readonly responseKind: GroupVersionKind;
+  readonly verbs: readonly string[];
+  readonly handler: SubresourceHandler;
+}
+
+/** What write hooks may use: the store (their ops join the object's own transaction) and server state. */
+export interface WriteContext {
+  readonly store: Store;
+  readonly now: () => Date;
+  /** The Service ClusterIP range. */
+  readonly clusterIps: ClusterIpAllocator;
+  /** Serve (or, with undefined, stop serving) the resources of one CustomResourceDefinition. */
+  serveCrd(name: string, crd: KubeObject | undefined): void;
+}
+
+/**
+ * Steps beyond defaulting and validation that touch other store keys or server state (ClusterIP
+ * and NodePort allocation, namespace and CRD status, serving CRDs). They may throw
+ * FieldRejectedError (422) or AllocationFailedError (500) from field-errors.ts.
+ */
+export interface WriteHooks {
+  /** May mutate obj; returns extra ops for the create transaction. Runs after validation. */
+  beforeCreate?(ctx: WriteContext, obj: KubeObject): Promise<TxnOp[]>;
+  beforeUpdate?(ctx: WriteContext, obj: KubeObject, old: KubeObject): Promise<TxnOp[]>;
+  /** Extra ops when the object is finally removed from the store. */
+  beforeDelete?(ctx: WriteContext, obj: KubeObject): Promise<TxnOp[]>;
+  /** After a committed write; `obj` is undefined when the object was removed. */
+  afterWrite?(ctx: WriteContext, name: string, obj: KubeObject | undefined): void;
+}
+
+/** How a delete request treats the kind, beyond finalizers (genericregistry's graceful deletion). */
+export interface DeletionPolicy {
+  /**
+   * The kind always passes through a terminating state (namespaces): a delete marks the object
+   * with this (and deletionTimestamp) and keeps it until its finalizers are gone.
+   */
+  readonly terminate?: (obj: KubeObject) => void;
+  /** Kind-specific finalizers outside metadata.finalizers that keep a deleted object (a namespace's spec.finalizers). */
+  readonly finalizers?: (obj: KubeObject) => readonly unknown[];
+  /**
+   * Graceful deletion (pods): seconds the object stays with deletionTimestamp before whoever runs
+   * it removes it; 0 deletes at once. `requested` is DeleteOptions.gracePeriodSeconds.
+   */
+  readonly gracePeriodSeconds?: (obj: KubeObject, requested: number | undefined) => number;
+}
+
+/** Fields a list, watch or deletecollection may select on besides metadata.name and metadata.namespace (GetAttrs), each with its value. */
+export type SelectableFields = Readonly<Record<string, (obj: KubeObject) => string>>;
+
+/** A protobuf message a typed kubectl command sends for this kind (`create configmap`, drain's eviction). */
+export interface ProtobufMessage {
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** Message name in the embedded proto definitions (src/server/protobuf/schema), e.g. "core.Pod". */
+  readonly message: string;
+}
+
+/** A served version whose objects differ in shape from the stored form (events.k8s.io/v1 Event over core/v1). */
+export interface StorageConversion {
+  /** The served object in the stored form; mutates and returns it. */
+  toStorage(obj: KubeObject): KubeObject;
+  /** The stored object in the served form; mutates and returns it. */
+  fromStorage(obj: KubeObject): KubeObject;
+}
+
+/**
+ * Which handler of the API computes a resource that is not stored: metrics.k8s.io from the agents'
+ * reports, and the identity and access reviews from the request's user and the authorizer.
+ */
+export type ComputedSource = 'pod-metrics' | 'node-metrics' | 'self-subject-review' | 'self-subject-access-review' | 'subject-access-review';
+
+export interface BuiltinKind {
+  // Discovery: what /api and /apis serve (kubectl-wire.md §1 needs verbs, shortNames, categories and subresources).
+  readonly group: string;
+  /** Served versions, preferred first; all share the storage below. */
+  readonly versions: readonly string[];
+  readonly kind: string;
+  readonly plural: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly categories: readonly string[];
+  readonly verbs: readonly string[];
+  readonly subresources: readonly SubresourceInfo[];
+  /** The segment under `/registry/` that holds the objects (storageSegment unless shared with another kind). */
+  readonly storage: string;
+  /** Objects expire this long after their last write (Events: apiserver's --event-ttl). */
+  readonly ttlSeconds: number | None;
+  /** metadata.generation is set on create and bumped when the spec changes. */
+  readonly tracksGeneration: boolean;
+  /** Create keeps a client-sent status although the kind has a status subresource (the creator reports it: Node). */
+  readonly keepStatusOnCreate: boolean;
+  /** Served from a computed source instead of the store. */
+  readonly computed: ComputedSource | None;
+
+  // Strategy: what a write goes through.
   /** Fill defaults a user sees in `kubectl get -o yaml` (mutates obj). Runs before validation. */
-  default?(obj: KubeObject): void;
+  readonly defaults: ((obj: KubeObject) => void) | None;
   /** Problems with a new object (old undefined) or an update (old = stored object). */
-  validate?(obj: KubeObject, old: KubeObject | undefined): FieldError[];
-  /** Table columns; when absent the generic NAME/AGE table is used. */
-  table?: TableSpec;
+  readonly validate: ((obj: KubeObject, old: KubeObject | undefined) => FieldError[]) | None;
+  /** The Table kubectl prints; without one the API prints NAME and AGE. */
+  readonly table: TableSpec | None;
+  readonly hooks: WriteHooks | None;
+  readonly deletion: DeletionPolicy | None;
+  readonly fieldSelectors: SelectableFields | None;
+  /** The kind's patchStrategy/patchMergeKey and listType markers for strategic merge patch and server-side apply. */
+  readonly mergeKeys: StructSchema | None;
+  readonly protobuf: readonly ProtobufMessage[] | None;
+  /** Conversion between the served and the stored form; the strategy above works on the stored form. */
+  readonly conversion: StorageConversion | None;
 }

@@ -17,7 +17,7 @@ import type { KubeObjectJson, LinkKind, ObjectChange } from '../../common/link/p
 import { localPathNode } from '../../common/local-volumes.ts';
 import { CompactedError } from '../../store/errors.ts';
 import type { KeyValue, Watch, WatchEvent } from '../../store/types.ts';
-import { decodeStored } from '../api/objects.ts';
+import { decodeStored } from '../storage/objects.ts';
 import type { NodeFeed, NodeFeedOptions } from './types.ts';
 import { podReferences } from '../auth/pod-references.ts';
 import { ResourceRegistry, objectKey } from '../registry/index.ts';

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../kinds/types.ts';
 import { strategicMergeNotSupported } from './errors.ts';
 import { applyJsonPatch } from './json-patch.ts';
-import { isBuiltInKind, schemaFor } from './merge-keys-kinds.ts';
+import { isBuiltInKind, schemaFor } from './kind-schema.ts';
 import { applyMergePatch, parseObjectPatch } from './merge-patch.ts';
 import { strategicMerge } from './strategic-merge.ts';
 import type { GroupVersionKind, PatchType } from './types.ts';

@@ -15,7 +15,7 @@ import { formatPath, isWithin, splitPath, type FieldPath } from './field-path.ts
 import { difference, intersection, union } from './field-set.ts';
 import { isObject, type JsonObject } from './json-value.ts';
 import { encodeOwners, ownersOf, sameIdentity, withoutIgnored, apiVersionOf, type Owner } from './managed-fields.ts';
-import { schemaFor } from './merge-keys-kinds.ts';
+import { schemaFor } from './kind-schema.ts';
 import type { ApplyConflict, ApplyRequest, ApplyResult } from './types.ts';
 
 export function serverSideApply(req: ApplyRequest): ApplyResult {

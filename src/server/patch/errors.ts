@@ -1,3 +1,4 @@
+import type { AreaCode } from '../../common/error-codes.ts';
 import { EdgeosError } from '../../common/errors.ts';
 import type { PatchFailure } from './types.ts';
 
@@ -16,7 +17,7 @@ export class PatchError extends EdgeosError implements PatchFailure {
   readonly reason: PatchStatusReason;
 
   constructor(
-    code: 'PATCH_UNPARSABLE' | 'PATCH_INAPPLICABLE' | 'PATCH_UNSUPPORTED_MEDIA_TYPE',
+    code: Exclude<AreaCode<'PATCH'>, 'PATCH_APPLY_INVALID'>,
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -53,6 +54,6 @@ export function strategicMergeNotSupported(): PatchError {
 export class ApplyRequestError extends EdgeosError {
   readonly status = 400 as const;
   constructor(message: string) {
-    super('APPLY_INVALID_REQUEST', message);
+    super('PATCH_APPLY_INVALID', message);
   }
 }

@@ -4,6 +4,6 @@ export { patchTypeFromContentType } from './content-type.ts';
 export { applyPatch } from './apply-patch.ts';
 export { serverSideApply, applyConflictMessage } from './apply.ts';
 export { recordUpdate, type ManagedFieldsEntry } from './managed-fields.ts';
-export { isBuiltInKind } from './merge-keys-kinds.ts';
+export { isBuiltInKind } from './kind-schema.ts';
 export { PatchError, ApplyRequestError, type PatchStatusReason } from './errors.ts';
 export { parseApplyBody } from './apply-body.ts';

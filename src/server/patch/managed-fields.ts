@@ -8,7 +8,7 @@ import { compareFields, allFields } from './field-walk.ts';
 import { fieldElement, isWithin, joinPath, type FieldPath } from './field-path.ts';
 import { difference, fromFieldsV1, toFieldsV1, union } from './field-set.ts';
 import { isObject, type JsonObject } from './json-value.ts';
-import { schemaFor } from './merge-keys-kinds.ts';
+import { schemaFor } from './kind-schema.ts';
 import type { GroupVersionKind } from './types.ts';
 
 export type ManagedFieldsOperation = 'Apply' | 'Update';

@@ -26,6 +26,9 @@ export const labelSelector = struct({ matchLabels: map(), matchExpressions: atom
 /** metav1.Condition and the per-kind condition types: `patchMergeKey:"type"`. */
 export const conditions = assoc('type', struct({}));
 
+/** A status whose only merge-keyed list is its conditions. */
+export const statusWithConditions = struct({ conditions });
+
 const keySelector = struct({}, { atomic: true });
 const envVar = struct({
   valueFrom: struct({ configMapKeyRef: keySelector, secretKeyRef: keySelector, fieldRef: keySelector, resourceFieldRef: keySelector }),

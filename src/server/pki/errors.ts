@@ -1,16 +1,8 @@
+import type { AreaCode } from '../../common/error-codes.ts';
 import { EdgeosError } from '../../common/errors.ts';
 
-export type PkiErrorCode =
-  /** A PEM file cannot be parsed. */
-  | 'PKI_CORRUPT'
-  /** Only one half of a certificate/key pair exists. */
-  | 'PKI_INCOMPLETE'
-  /** The key does not belong to the certificate, or a certificate was not issued by the cluster CA. */
-  | 'PKI_MISMATCH'
-  /** A certificate signing request is malformed or its signature does not verify. */
-  | 'PKI_BAD_CSR'
-  /** Writing a certificate or key failed. */
-  | 'PKI_WRITE_FAILED';
+/** PKI_*; what each means is in the catalogue (src/common/error-codes.ts). */
+export type PkiErrorCode = AreaCode<'PKI'>;
 
 /** A problem with the cluster's certificates; the message names the file and what to do. */
 export class PkiError extends EdgeosError {

@@ -1,3 +1,4 @@
+import type { AreaCode } from '../../common/error-codes.ts';
 import { EdgeosError } from '../../common/errors.ts';
 
 /**
@@ -8,7 +9,7 @@ export class ProtobufDecodeError extends EdgeosError {
   readonly status: 400 | 415;
   readonly reason: 'BadRequest' | 'UnsupportedMediaType';
 
-  constructor(code: 'PROTOBUF_CORRUPT' | 'PROTOBUF_UNSUPPORTED_KIND', message: string, options?: { cause?: unknown }) {
+  constructor(code: AreaCode<'PROTOBUF'>, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.status = code === 'PROTOBUF_CORRUPT' ? 400 : 415;
     this.reason = code === 'PROTOBUF_CORRUPT' ? 'BadRequest' : 'UnsupportedMediaType';

@@ -3,7 +3,7 @@
  * `Established` condition would be true in Kubernetes; edgeos establishes every valid CRD at once
  * (there is no naming controller yet), so serving follows the stored CRD directly.
  */
-import { storageSegment } from './builtin.ts';
+import { scaleSubresource, statusSubresource, storageSegment } from '../kinds/define.ts';
 import type { PrinterColumn, ResourceInfo, ScalePaths, SubresourceInfo } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -32,8 +32,8 @@ export function resourcesFromCrd(crd: Json): ResourceInfo[] {
     if (v.served !== true || typeof v.name !== 'string') continue;
     const sub = obj(v.subresources);
     const subresources: SubresourceInfo[] = [];
-    if ('status' in sub) subresources.push({ name: 'status', responseKind: { group, version: v.name, kind }, verbs: ['get', 'patch', 'update'] });
-    if ('scale' in sub) subresources.push({ name: 'scale', responseKind: { group: 'autoscaling', version: 'v1', kind: 'Scale' }, verbs: ['get', 'patch', 'update'] });
+    if ('status' in sub) subresources.push(statusSubresource(group, v.name, kind));
+    if ('scale' in sub) subresources.push(scaleSubresource);
     const printerColumns: PrinterColumn[] = (Array.isArray(v.additionalPrinterColumns) ? v.additionalPrinterColumns : [])
       .map(obj)
       .filter((c) => typeof c.name === 'string' && typeof c.jsonPath === 'string')
@@ -74,6 +74,7 @@ export function resourcesFromCrd(crd: Json): ResourceInfo[] {
       schema: obj(v.schema).openAPIV3Schema,
       scalePaths,
       custom: true,
+      builtin: undefined,
     });
   }
   return out;

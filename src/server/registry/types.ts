@@ -1,22 +1,12 @@
 /**
  * The served-resource registry: what `/api`, `/apis` and the REST handlers know about each
- * resource. One entry per (group, version, plural). Built-in entries live in builtin.ts; custom
- * resources are added and removed at run time from CustomResourceDefinitions (crd.ts).
+ * resource. One entry per (group, version, plural). Built-in entries come from the kind
+ * descriptors (src/server/kinds, builtin.ts here); custom resources are added and removed at run
+ * time from CustomResourceDefinitions (crd.ts).
  */
+import type { BuiltinKind, GroupVersionKind, SubresourceInfo } from '../kinds/types.ts';
 
-export interface GroupVersionKind {
-  readonly group: string;
-  readonly version: string;
-  readonly kind: string;
-}
-
-export interface SubresourceInfo {
-  /** e.g. "status", "scale", "eviction", "log". */
-  readonly name: string;
-  /** The kind sent and returned on this subresource (Scale, Eviction, Binding, or the parent kind for status). */
-  readonly responseKind: GroupVersionKind;
-  readonly verbs: readonly string[];
-}
+export type { GroupVersionKind, SubresourceInfo };
 
 /** A CRD's additionalPrinterColumns entry, used to build the Table for `kubectl get`. */
 export interface PrinterColumn {
@@ -48,8 +38,8 @@ export interface ResourceInfo {
   readonly verbs: readonly string[];
   readonly subresources: readonly SubresourceInfo[];
   /**
-   * The segment under `/registry/` that holds this resource's objects (see storageSegment in
-   * builtin.ts). Two served versions of one resource share it.
+   * The segment under `/registry/` that holds this resource's objects (storageSegment in
+   * src/server/kinds/define.ts). Two served versions of one resource share it.
    */
   readonly storage: string;
   /** metadata.generation is set on create and bumped when the spec changes. */
@@ -71,6 +61,8 @@ export interface ResourceInfo {
   readonly scalePaths?: ScalePaths;
   /** True for resources served from a CustomResourceDefinition. */
   readonly custom: boolean;
+  /** The kind's descriptor, for built-in resources (undefined for custom resources). */
+  readonly builtin: BuiltinKind | undefined;
 }
 
 export function groupVersion(group: string, version: string): string {

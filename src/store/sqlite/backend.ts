@@ -10,7 +10,7 @@ import {
   NotFoundError,
   StoreError,
 } from '../errors.ts';
-import { checkKey, checkPrefix, checkTtl, checkValue, prefixEnd } from '../keys.ts';
+import { checkKey, checkOps, checkPrefix, checkRevision, prefixEnd } from '../keys.ts';
 import type {
   DeleteOptions,
   GetOptions,
@@ -163,13 +163,7 @@ export class SqliteBackend implements Store {
   /** The synchronous core of every write, also used by the TTL sweeper. */
   txnSync(ops: readonly TxnOp[]): KeyValue[] {
     this.#open();
-    for (const o of ops) {
-      checkKey(o.key);
-      if (o.op !== 'delete') {
-        checkValue(o.key, o.value);
-        checkTtl(o.key, o.ttlSeconds);
-      }
-    }
+    checkOps(ops);
     const { rev, results, events } = this.#sql('write', () => this.#applyOps.immediate(ops, Date.now()));
     this.#writesSinceCompactStep += rev - this.#rev;
     this.#rev = rev;
@@ -226,6 +220,28 @@ export class SqliteBackend implements Store {
     await compactTo(this, revision, { log: this.#log });
   }
 
+  /** One process owns the file (locking_mode EXCLUSIVE): it always does the maintenance. */
+  async lead(): Promise<boolean> {
+    return !this.#closed;
+  }
+
+  async interruptedCompaction(): Promise<number | undefined> {
+    return (this.#st.getMeta.get('compact_cursor')?.value ?? 0) < this.#compactRev ? this.#compactRev : undefined;
+  }
+
+  /** Deletes keys whose TTL has passed, as ordinary deletes that watchers see. */
+  async sweepExpired(): Promise<number> {
+    let total = 0;
+    while (!this.#closed) {
+      const due = this.#st.expired.all(Date.now(), 500);
+      if (due.length === 0) break;
+      this.txnSync(due.map((d) => ({ op: 'delete', key: d.name, expectedModRevision: d.id })));
+      total += due.length;
+      if (due.length < 500) break;
+    }
+    return total;
+  }
+
   /** Revisions written since the last call (compaction's pacing input). */
   takeWriteCount(): number {
     const n = this.#writesSinceCompactStep;
@@ -239,14 +255,17 @@ export class SqliteBackend implements Store {
     this.#compactRev = revision;
   }
 
-  async snapshot(path: string): Promise<void> {
+  async snapshot(path: string): Promise<number> {
     this.#open();
     const tmp = `${path}.tmp-${process.pid}`;
     try {
       // SQLite's online backup copies page by page between event-loop turns; writes made on this
-      // connection meanwhile are folded into the copy, so the result is one consistent revision.
+      // connection meanwhile are folded into the copy, so the result is one consistent revision:
+      // the one current when the backup completes.
       await this.#db.backup(tmp);
+      const revision = this.#rev;
       renameSync(tmp, path);
+      return revision;
     } catch (err) {
       rmSync(tmp, { force: true });
       throw describeSqliteError(path, err, 'snapshot') ??
@@ -265,6 +284,11 @@ export class SqliteBackend implements Store {
       walBytes: this.#file === ':memory:' ? 0 : size(`${this.#file}-wal`),
       watchers: this.hub.size,
     };
+  }
+
+  /** A local file: it goes away only with the process, which then fails loudly on its own. */
+  unavailable(): string | undefined {
+    return this.#closed ? 'the store is closed' : undefined;
   }
 
   async close(): Promise<void> {
@@ -297,7 +321,7 @@ export class SqliteBackend implements Store {
   }
 
   #readRevision(revision: number): number {
-    if (!Number.isInteger(revision) || revision < 0) throw new StoreError('STORE_INVALID_REVISION', `invalid revision ${revision}`);
+    checkRevision(revision);
     if (revision > this.#rev) throw new FutureRevisionError(revision, this.#rev);
     if (revision < this.#compactRev) throw new CompactedError(revision, this.#compactRev);
     return revision;

@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { DatabaseError } from '../errors.ts';
 import { openDatabase, describeSqliteError } from './open.ts';
@@ -55,6 +56,8 @@ export function restoreSnapshot(snapshotFile: string, dataFile: string, nativeBi
   // A WAL left beside the new file would be replayed into it: remove both side files.
   rmSync(`${dataFile}-wal`, { force: true });
   rmSync(`${dataFile}-shm`, { force: true });
+  // A data dir that never ran a server (moving a cluster off PostgreSQL, a fresh machine).
+  mkdirSync(dirname(dataFile), { recursive: true, mode: 0o700 });
   const tmp = `${dataFile}.restore-tmp`;
   copyFileSync(snapshotFile, tmp);
   renameSync(tmp, dataFile);

@@ -2,8 +2,8 @@ import type { Logger } from '../../common/log.ts';
 import { silentLogger } from '../../common/log.ts';
 import type { Store } from '../types.ts';
 import { SqliteBackend } from './backend.ts';
-import { Maintenance } from './maintenance.ts';
-import type { RetentionPolicy } from './maintenance.ts';
+import { Maintenance, retentionDefaults } from '../maintenance.ts';
+import type { RetentionPolicy } from '../maintenance.ts';
 import { openDatabase } from './open.ts';
 import type { SyncMode } from './schema.ts';
 
@@ -24,12 +24,7 @@ export const storeDefaults = {
   sync: 'normal' as SyncMode,
   busyTimeoutMs: 2000,
   progressIntervalMs: 10_000,
-  // Like the Kubernetes apiserver's 5-minute etcd compaction, plus a revision floor so that a
-  // burst of writes does not strip history that reconnecting watches still need.
-  retainRevisions: 10_000,
-  retainMs: 5 * 60_000,
-  compactIntervalMs: 30_000,
-  ttlSweepIntervalMs: 1000,
+  ...retentionDefaults,
 };
 
 export type SqliteStore = Store & {
@@ -48,7 +43,7 @@ export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteS
     { retainRevisions: o.retainRevisions, retainMs: o.retainMs, compactIntervalMs: o.compactIntervalMs, ttlSweepIntervalMs: o.ttlSweepIntervalMs },
     log,
   );
-  maintenance.start();
+  await maintenance.start();
   log.info({ file: opts.file, revision: backend.revision, compacted: backend.compactedRevision }, 'store open');
   const close = backend.close.bind(backend);
   return Object.assign(backend, {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeContinue, encodeContinue } from '../../../src/server/api/continue-token.ts';
-import { ApiError } from '../../../src/server/api/status.ts';
+import { ApiError } from '../../../src/server/storage/status.ts';
 
 describe('continue tokens', () => {
   it('round-trip the revision and position', () => {

@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { fieldValue, parseFieldSelector } from '../../../src/server/api/selectors/field-selector.ts';
-import { resolveField, supportedFields } from '../../../src/server/api/selectors/supported-fields.ts';
+import { parseFieldSelector } from '../../../src/server/api/selectors/field-selector.ts';
+import { supportedFields } from '../../../src/server/api/selectors/supported-fields.ts';
+import { ResourceRegistry } from '../../../src/server/registry/index.ts';
 
+const registry = new ResourceRegistry();
+const fieldsOf = (plural: string) => supportedFields(registry.resolve('', 'v1', plural)!);
 const pod = { metadata: { name: 'web', namespace: 'default' }, spec: { nodeName: 'n1' }, status: { phase: 'Running' } };
-const podFields = supportedFields('', 'Pod');
-const resolve = (o: Record<string, unknown>, f: string): string => resolveField(o, f, fieldValue);
+const podFields = fieldsOf('pods');
 
 describe('field selectors', () => {
   it.each([
@@ -16,7 +18,7 @@ describe('field selectors', () => {
     ['status.phase=Running,metadata.namespace=default', true],
     ['spec.nodeName=', false],
   ])('%j matches %s', (sel, want) => {
-    expect(parseFieldSelector(sel, podFields, resolve).matches(pod)).toBe(want);
+    expect(parseFieldSelector(sel, podFields).matches(pod)).toBe(want);
   });
 
   it('reports the pinned name (get NAME -w, informers)', () => {
@@ -26,7 +28,7 @@ describe('field selectors', () => {
 
   it('rejects unsupported fields with apiserver wording', () => {
     expect(() => parseFieldSelector('spec.containers=x', podFields)).toThrow('field label not supported: spec.containers');
-    expect(() => parseFieldSelector('spec.nodeName=x', supportedFields('', 'ConfigMap'))).toThrow('field label not supported: spec.nodeName');
+    expect(() => parseFieldSelector('spec.nodeName=x', fieldsOf('configmaps'))).toThrow('field label not supported: spec.nodeName');
   });
 
   it('rejects terms without an operator', () => {
@@ -35,7 +37,7 @@ describe('field selectors', () => {
 
   it('supports the involvedObject fields describe uses on events', () => {
     const ev = { involvedObject: { name: 'web', namespace: 'default', uid: 'u1', kind: 'Deployment' } };
-    const sel = parseFieldSelector('involvedObject.name=web,involvedObject.namespace=default,involvedObject.uid=u1,involvedObject.kind=Deployment', supportedFields('', 'Event'));
+    const sel = parseFieldSelector('involvedObject.name=web,involvedObject.namespace=default,involvedObject.uid=u1,involvedObject.kind=Deployment', fieldsOf('events'));
     expect(sel.matches(ev)).toBe(true);
   });
 

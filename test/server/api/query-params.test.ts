@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDeleteOptions } from '../../../src/server/api/delete/delete-options.ts';
 import { queryBool, queryInt } from '../../../src/server/api/query-params.ts';
 import { parseRequest, requestUrl } from '../../../src/server/api/request-info.ts';
-import { ApiError } from '../../../src/server/api/status.ts';
+import { ApiError } from '../../../src/server/storage/status.ts';
 import { parseLogOptions } from '../../../src/server/api/subresources/log-options.ts';
 import { streamRequest } from '../../../src/server/api/subresources/stream-options.ts';
 import { startInProcessApi } from '../../helpers/in-process-api.ts';

@@ -224,18 +224,50 @@ describe('delete', () => {
     expect((await call('GET', '/api/v1/namespaces/default/configmaps/pre')).status).toBe(404);
   });
 
-  it('cascades to dependents (Background) and orphans them (Orphan)', async () => {
-    const owner = (await call('POST', '/api/v1/namespaces/default/configmaps', cm('owner'))).json;
-    const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid, controller: true };
-    await call('POST', '/api/v1/namespaces/default/configmaps', cm('dep1', { ownerReferences: [ref] }));
-    await call('DELETE', '/api/v1/namespaces/default/configmaps/owner', { propagationPolicy: 'Background' });
-    expect((await call('GET', '/api/v1/namespaces/default/configmaps/dep1')).status).toBe(404);
-    const owner2 = (await call('POST', '/api/v1/namespaces/default/configmaps', cm('owner2'))).json;
-    await call('POST', '/api/v1/namespaces/default/configmaps', cm('dep2', { ownerReferences: [{ ...ref, name: 'owner2', uid: owner2.metadata.uid }] }));
-    await call('DELETE', '/api/v1/namespaces/default/configmaps/owner2', { propagationPolicy: 'Orphan' });
-    const dep2 = await call('GET', '/api/v1/namespaces/default/configmaps/dep2');
-    expect(dep2.status).toBe(200);
-    expect(dep2.json.metadata.ownerReferences).toBeUndefined();
+  // The cascade itself is the garbage collector's (test/server/controllers/gc-namespace.test.ts);
+  // this API runs without controllers, so what is left is exactly what the request did.
+  it('leaves dependents to the garbage collector: Background removes the owner, Foreground and Orphan add its finalizer', async () => {
+    const owners: Record<string, Json> = {};
+    for (const name of ['bg', 'fg', 'or']) {
+      owners[name] = (await call('POST', '/api/v1/namespaces/default/configmaps', cm(`${name}-owner`))).json;
+      const ref = { apiVersion: 'v1', kind: 'ConfigMap', name: `${name}-owner`, uid: owners[name]!.metadata.uid, controller: true, blockOwnerDeletion: true };
+      await call('POST', '/api/v1/namespaces/default/configmaps', cm(`${name}-dep`, { ownerReferences: [ref] }));
+    }
+    const bg = await call('DELETE', '/api/v1/namespaces/default/configmaps/bg-owner', { propagationPolicy: 'Background' });
+    expect(bg.json.metadata.deletionTimestamp).toBeUndefined();
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps/bg-owner')).status).toBe(404);
+    for (const [name, policy, finalizer] of [['fg', 'Foreground', 'foregroundDeletion'], ['or', 'Orphan', 'orphan']] as const) {
+      const del = await call('DELETE', `/api/v1/namespaces/default/configmaps/${name}-owner`, { propagationPolicy: policy });
+      expect(del.status).toBe(200);
+      expect(del.json.metadata).toMatchObject({ deletionTimestamp: expect.any(String), deletionGracePeriodSeconds: 0, finalizers: [finalizer] });
+      expect((await call('GET', `/api/v1/namespaces/default/configmaps/${name}-owner`)).json.metadata.finalizers).toEqual([finalizer]);
+    }
+    for (const name of ['bg', 'fg', 'or']) {
+      const dep = await call('GET', `/api/v1/namespaces/default/configmaps/${name}-dep`);
+      expect(dep.json.metadata.ownerReferences[0].uid).toBe(owners[name]!.metadata.uid);
+    }
+    // A later delete without a policy keeps the finalizer; an explicit Background one drops it, and
+    // with no finalizer left the owner goes.
+    expect((await call('DELETE', '/api/v1/namespaces/default/configmaps/fg-owner')).json.metadata.finalizers).toEqual(['foregroundDeletion']);
+    await call('DELETE', '/api/v1/namespaces/default/configmaps/fg-owner', { propagationPolicy: 'Background' });
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps/fg-owner')).status).toBe(404);
+    // What the collector does when it is done orphaning: remove its finalizer, and the owner goes.
+    await call('PATCH', '/api/v1/namespaces/default/configmaps/or-owner', { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
+    expect((await call('GET', '/api/v1/namespaces/default/configmaps/or-owner')).status).toBe(404);
+  });
+
+  it('keeps a graceful pod deletion running when a finalizer goes, until the node confirms with grace 0', async () => {
+    const p = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'graceful' }, spec: { nodeName: 'n1', containers: [{ name: 'c', image: 'registry.example/app:1' }] } };
+    expect((await call('POST', '/api/v1/namespaces/default/pods', p)).status).toBe(201);
+    const del = await call('DELETE', '/api/v1/namespaces/default/pods/graceful', { propagationPolicy: 'Foreground' });
+    expect(del.json.metadata).toMatchObject({ deletionGracePeriodSeconds: 30, finalizers: ['foregroundDeletion'] });
+    // The collector removes its finalizer (the pod has no dependents): the pod still stops gracefully.
+    await call('PATCH', '/api/v1/namespaces/default/pods/graceful', { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
+    expect((await call('GET', '/api/v1/namespaces/default/pods/graceful')).json.metadata.deletionGracePeriodSeconds).toBe(30);
+    // A repeated delete may only shorten the grace period.
+    expect((await call('DELETE', '/api/v1/namespaces/default/pods/graceful', { gracePeriodSeconds: 60 })).json.metadata.deletionGracePeriodSeconds).toBe(30);
+    await call('DELETE', '/api/v1/namespaces/default/pods/graceful', { gracePeriodSeconds: 0 });
+    expect((await call('GET', '/api/v1/namespaces/default/pods/graceful')).status).toBe(404);
   });
 
   it('marks namespaces Terminating and refuses new content in them', async () => {

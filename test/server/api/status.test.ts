@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { translateStoreError } from '../../../src/server/api/store-errors.ts';
-import { ApiError, invalid } from '../../../src/server/api/status.ts';
+import { translateStoreError } from '../../../src/server/storage/store-errors.ts';
+import { ApiError, invalid } from '../../../src/server/storage/status.ts';
 import {
-  ClosedError, CompactedError, ConflictError, FutureRevisionError, KeyExistsError, NotFoundError, ValueTooLargeError,
+  ClosedError, CompactedError, ConflictError, DatabaseError, FutureRevisionError, KeyExistsError, NotFoundError, ValueTooLargeError,
 } from '../../../src/store/errors.ts';
 
 const pods = { group: '', plural: 'pods' };
@@ -18,6 +18,8 @@ describe('store errors become Kubernetes Status', () => {
     [new FutureRevisionError(100, 50), pods, 504, 'Timeout', 'Too large resource version: 100, current: 50'],
     [new ValueTooLargeError('/k', 2, 1), pods, 413, 'RequestEntityTooLarge', 'Request entity too large: value for /k is 2 bytes, over the 1-byte limit'],
     [new ClosedError(), pods, 503, 'ServiceUnavailable', 'the server is shutting down'],
+    [new DatabaseError('STORE_UNAVAILABLE', 'db:5432', 'get: db:5432 is unavailable: connection refused'), pods, 503, 'ServiceUnavailable', 'get: db:5432 is unavailable: connection refused'],
+    [new DatabaseError('STORE_CORRUPT', '/x.db', 'the database is damaged'), pods, 500, 'InternalError', 'Internal error occurred: the database is damaged'],
   ])('%s → %i %s', (err, r, code, reason, message) => {
     const out = translateStoreError(err, r, 'web');
     expect(out).toBeInstanceOf(ApiError);

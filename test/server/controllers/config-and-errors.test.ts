@@ -26,11 +26,11 @@ describe('controller flags', () => {
 describe('client errors', () => {
   const status = (code: number, reason: string) => JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', code, reason, message: `m${code}` });
   it.each([
-    [404, 'NotFound', NotFoundError, 'EDGEOS_CONTROLLER_NOT_FOUND'],
-    [409, 'AlreadyExists', AlreadyExistsError, 'EDGEOS_CONTROLLER_ALREADY_EXISTS'],
-    [409, 'Conflict', ConflictError, 'EDGEOS_CONTROLLER_CONFLICT'],
-    [429, 'TooManyRequests', ApiError, 'EDGEOS_CONTROLLER_API'],
-    [422, 'Invalid', ApiError, 'EDGEOS_CONTROLLER_API'],
+    [404, 'NotFound', NotFoundError, 'CONTROLLER_NOT_FOUND'],
+    [409, 'AlreadyExists', AlreadyExistsError, 'CONTROLLER_ALREADY_EXISTS'],
+    [409, 'Conflict', ConflictError, 'CONTROLLER_CONFLICT'],
+    [429, 'TooManyRequests', ApiError, 'CONTROLLER_API_ERROR'],
+    [422, 'Invalid', ApiError, 'CONTROLLER_API_ERROR'],
   ] as const)('%i %s → %s', (code, reason, cls, errCode) => {
     const e = errorFromStatus(code, status(code, reason), 'get pods x') as Error & { code: string; status: number; reason: string };
     expect(e).toBeInstanceOf(cls);

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NotFoundError, inNamespace, resources } from '../../../src/server/controllers/types.ts';
 import type { KubeObject, OwnerReference, ResourceRef } from '../../../src/server/controllers/types.ts';
 import { kubectl } from '../../helpers/kubectl.ts';
-import { startCluster, waitFor } from './cluster.ts';
+import { addNode, finishTerminatingPods, renewLease, startCluster, waitFor } from './cluster.ts';
 import type { Cluster } from './cluster.ts';
 
 let c: Cluster;
@@ -103,6 +103,97 @@ describe('garbage collector', () => {
     const dep = await c.client.get(cms, 'or-dep');
     expect(dep.metadata.ownerReferences ?? []).toEqual([]);
   });
+});
+
+// The whole chain Kubernetes cascades through: Deployment → ReplicaSet → pods bound to a node,
+// deleted by the real kubectl with each --cascade, the deployment, replicaset, scheduler and
+// garbage-collector controllers running. The API never walks owner references itself.
+describe('kubectl delete --cascade through the garbage collector', () => {
+  const rsRef = inNamespace(resources.replicaSets, 'default');
+  const podRef = inNamespace(resources.pods, 'default');
+  const deploy = (name: string) => JSON.stringify({
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name },
+    spec: { replicas: 2, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'registry.example/app:1' }] } } },
+  });
+  const owned = async (ref: ResourceRef, label: string) => (await c.client.list(ref, { labelSelector: `app=${label}` })).items;
+
+  /** The Deployment, its ReplicaSet and its two pods, scheduled onto gc-node. */
+  async function chain(name: string): Promise<{ rs: KubeObject; pods: KubeObject[] }> {
+    await renewLease(c.client, 'gc-node');
+    const r = await kubectl(c.server, ['apply', '-f', '-'], { stdin: deploy(name) });
+    expect(r.code, r.stderr).toBe(0);
+    const pods = await waitFor(async () => {
+      const list = await owned(podRef, name);
+      return list.length === 2 && list.every((p) => (p.spec as { nodeName?: string }).nodeName === 'gc-node') ? list : undefined;
+    }, `${name}'s pods to be scheduled`);
+    const [rs] = await owned(rsRef, name);
+    expect(rs?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'Deployment', name, blockOwnerDeletion: true });
+    expect(pods[0]?.metadata.ownerReferences?.[0]).toMatchObject({ kind: 'ReplicaSet', blockOwnerDeletion: true });
+    return { rs: rs!, pods };
+  }
+
+  beforeAll(async () => {
+    await addNode(c.client, 'gc-node');
+  });
+
+  // Later tests expect no node to schedule onto.
+  afterAll(async () => {
+    await c.client.delete(resources.nodes, 'gc-node');
+  });
+
+  it('foreground: the Deployment waits for its ReplicaSet, which waits for its pods to stop gracefully', async () => {
+    await chain('fg-web');
+    const r = await kubectl(c.server, ['delete', 'deployment', 'fg-web', '--cascade=foreground', '--wait=false']);
+    expect(r.code, r.stderr).toBe(0);
+    // Without a kubelet confirming, the bound pods stay terminating (30 s grace) and block everything above them.
+    const pods = await waitFor(async () => {
+      const list = await owned(podRef, 'fg-web');
+      return list.length === 2 && list.every((p) => p.metadata.deletionTimestamp) ? list : undefined;
+    }, 'the pods to be terminating');
+    for (const p of pods) expect(p.metadata.deletionGracePeriodSeconds).toBe(30);
+    const rs = await waitFor(async () => ((await owned(rsRef, 'fg-web'))[0]?.metadata.deletionTimestamp ? (await owned(rsRef, 'fg-web'))[0] : undefined), 'the ReplicaSet to be deleting');
+    expect(rs.metadata.finalizers).toContain('foregroundDeletion');
+    await new Promise((res) => setTimeout(res, 1500));
+    const waiting = await c.client.get(inNamespace(resources.deployments, 'default'), 'fg-web');
+    expect(waiting.metadata.finalizers).toEqual(['foregroundDeletion']);
+    expect(await owned(podRef, 'fg-web')).toHaveLength(2);
+    const kubelet = finishTerminatingPods(c.client, ['gc-node']);
+    try {
+      await waitFor(() => gone(inNamespace(resources.deployments, 'default'), 'fg-web'), 'the Deployment to go last');
+      expect(await owned(rsRef, 'fg-web')).toEqual([]);
+      expect(await owned(podRef, 'fg-web')).toEqual([]);
+    } finally {
+      await kubelet();
+    }
+  }, 90_000);
+
+  it('background: the Deployment goes at once, then the collector removes the ReplicaSet and the pods', async () => {
+    await chain('bg-web');
+    const kubelet = finishTerminatingPods(c.client, ['gc-node']);
+    try {
+      const r = await kubectl(c.server, ['delete', 'deployment', 'bg-web', '--cascade=background']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await gone(inNamespace(resources.deployments, 'default'), 'bg-web')).toBe(true);
+      await waitFor(async () => ((await owned(rsRef, 'bg-web')).length === 0 && (await owned(podRef, 'bg-web')).length === 0 ? true : undefined), 'the ReplicaSet and pods to go');
+    } finally {
+      await kubelet();
+    }
+  }, 90_000);
+
+  it('orphan: the Deployment goes and its ReplicaSet stays, without the reference, still running its pods', async () => {
+    const { rs, pods } = await chain('or-web');
+    const r = await kubectl(c.server, ['delete', 'deployment', 'or-web', '--cascade=orphan']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(await gone(inNamespace(resources.deployments, 'default'), 'or-web')).toBe(true);
+    const kept = await c.client.get(rsRef, rs.metadata.name ?? '');
+    expect(kept.metadata.uid).toBe(rs.metadata.uid);
+    expect(kept.metadata.ownerReferences ?? []).toEqual([]);
+    const left = await owned(podRef, 'or-web');
+    expect(left.map((p) => p.metadata.uid).sort()).toEqual(pods.map((p) => p.metadata.uid).sort());
+    expect(left.every((p) => !p.metadata.deletionTimestamp)).toBe(true);
+  }, 90_000);
 });
 
 describe('namespace controller', () => {

@@ -1,15 +1,16 @@
 import type { FieldError, KubeObject } from '../../../src/server/kinds/types.ts';
-import { kindBehavior } from '../../../src/server/kinds/index.ts';
+import { builtinKind, present } from '../../../src/server/kinds/index.ts';
 
 /** Errors as kubectl prints them after "is invalid: ". */
 export function lines(errs: readonly FieldError[]): string[] {
   return errs.map((e) => `${e.field}: ${e.message}`);
 }
 
+/** A kind's strategy from its descriptor: defaults, validate and table (undefined when the kind has none). */
 export function behavior(group: string, kind: string) {
-  const b = kindBehavior(group, kind);
-  if (!b) throw new Error(`no behaviour for ${group}/${kind}`);
-  return b;
+  const k = builtinKind(group, kind);
+  if (!k) throw new Error(`no descriptor for ${group}/${kind}`);
+  return { default: present(k.defaults), validate: present(k.validate), table: present(k.table) };
 }
 
 /** Default then validate a new object, the order the API layer uses. */

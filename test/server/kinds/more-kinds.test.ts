@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { kindBehavior } from '../../../src/server/kinds/index.ts';
 import type { KubeObject } from '../../../src/server/kinds/types.ts';
 import { builtinResources } from '../../../src/server/registry/index.ts';
-import { admit, ago, defaulted, headers, row } from './helpers.ts';
+import { admit, ago, behavior, defaulted, headers, row } from './helpers.ts';
 
 function obj(apiVersion: string, kind: string, body: Record<string, unknown>, meta: Record<string, unknown> = {}): KubeObject {
   return { apiVersion, kind, metadata: { name: 'x', namespace: 'default', creationTimestamp: ago(600), ...meta }, ...body };
@@ -13,7 +12,7 @@ describe('every stored kind the registry serves', () => {
     const missing = builtinResources()
       .filter((r) => !r.virtual)
       .filter((r) => {
-        const b = kindBehavior(r.group, r.kind);
+        const b = behavior(r.group, r.kind);
         return !b?.validate || !b.table;
       })
       .map((r) => `${r.group}/${r.kind}`);
@@ -22,7 +21,7 @@ describe('every stored kind the registry serves', () => {
 
   it('table cells match the columns for an empty object', () => {
     for (const r of builtinResources().filter((x) => !x.virtual)) {
-      const b = kindBehavior(r.group, r.kind);
+      const b = behavior(r.group, r.kind);
       const cells = b?.table?.row({ metadata: { name: 'n' } }, new Date());
       expect(cells?.length, `${r.group}/${r.kind}`).toBe(b?.table?.columns.length);
     }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../src/common/errors.ts';
 import { resolveServerConfig } from '../../../src/server/config.ts';
@@ -79,5 +80,52 @@ describe('resolveServerConfig', () => {
     expect(badInput({ dataDir: '' })).toBe('--data-dir: must not be empty');
     expect(badInput({ logLevel: 'loud' })).toMatch(/^--log-level: "loud" is not one of trace, debug/);
     expect(badInput({}, { EDGEOS_DISABLE_AGENT: 'maybe' })).toMatch(/^EDGEOS_DISABLE_AGENT: /);
+  });
+});
+
+describe('resolveServerConfig: --datastore-endpoint', () => {
+  const secret = 'S3cr%40t-pw';
+  it('parses a PostgreSQL endpoint from the flag or EDGEOS_DATASTORE_ENDPOINT, keeping the password out of sight', () => {
+    expect(resolveServerConfig({}, {}).datastore).toBeUndefined();
+    const c = resolveServerConfig({ datastoreEndpoint: `postgres://edge:${secret}@db.example.com:6432/k3s?sslmode=verify-full` }, {});
+    expect(c.datastore?.endpoint).toMatchObject({ from: '--datastore-endpoint', host: 'db.example.com', port: 6432, database: 'k3s', user: 'edge', sslmode: 'verify-full' });
+    expect(c.datastore?.endpoint.password).toBe('S3cr@t-pw');
+    // Serializing or inspecting the configuration never shows the password.
+    expect(JSON.stringify(c)).not.toContain('S3cr');
+    expect(inspect(c, { depth: 10 })).not.toContain('S3cr');
+    const env = resolveServerConfig({}, { EDGEOS_DATASTORE_ENDPOINT: 'postgresql://edge@10.0.0.5/?host=/run/postgresql' });
+    expect(env.datastore?.endpoint).toMatchObject({ from: 'EDGEOS_DATASTORE_ENDPOINT', host: '/run/postgresql', port: 5432, database: 'edgeos' });
+    const files = resolveServerConfig(
+      { datastoreEndpoint: 'postgres://edge@db/x', datastoreCafile: 'ca.pem', datastorePasswordFile: '/run/secrets/pg' },
+      {},
+      '/etc/edgeos',
+    );
+    expect(files.datastore?.files).toEqual({ caFile: { path: '/etc/edgeos/ca.pem', from: '--datastore-cafile' }, passwordFile: { path: '/run/secrets/pg', from: '--datastore-password-file' } });
+  });
+
+  it('names the flag of a bad endpoint and never quotes the URL', () => {
+    const cases: Array<[string, RegExp]> = [
+      [`mysql://root:${secret}@db/x`, /^--datastore-endpoint: mysql:\/\/ is not supported/],
+      [`db.example.com:5432`, /^--datastore-endpoint: expected a URL such as postgres:\/\//],
+      [`postgres://edge:${secret}@db:0/x`, /^--datastore-endpoint: port "0" is not a TCP port/],
+      [`postgres://edge:${secret}@db:99999/x`, /^--datastore-endpoint: is not a valid URL \(special characters in the password must be percent-encoded/],
+      [`postgres://edge:${secret}@db/x?sslmode=allow`, /^--datastore-endpoint: sslmode "allow" is not one of disable, prefer, require, verify-ca, verify-full/],
+      [`postgres://edge:${secret}@db/x?sslmod=disable`, /^--datastore-endpoint: unknown parameter "sslmod"/],
+      [`postgres://:${secret}@db/x`, /^--datastore-endpoint: has no user name/],
+      [`postgres://edge:${secret}@db/x?connect_timeout=0`, /^--datastore-endpoint: connect_timeout "0"/],
+    ];
+    for (const [url, want] of cases) {
+      const msg = badInput({ datastoreEndpoint: url });
+      expect(msg, url).toMatch(want);
+      expect(msg).not.toContain('S3cr');
+    }
+    expect(badInput({}, { EDGEOS_DATASTORE_ENDPOINT: 'etcd://x' })).toMatch(/^EDGEOS_DATASTORE_ENDPOINT: etcd:\/\/ is not supported/);
+  });
+
+  it('refuses datastore files without an endpoint, and a password given twice', () => {
+    expect(badInput({ datastoreCafile: '/ca.pem' })).toBe('--datastore-cafile: only applies with --datastore-endpoint (EDGEOS_DATASTORE_ENDPOINT)');
+    expect(badInput({ datastoreEndpoint: `postgres://edge:${secret}@db/x`, datastorePasswordFile: '/pw' })).toBe(
+      '--datastore-password-file: the endpoint (--datastore-endpoint) already has a password; give it in one place only',
+    );
   });
 });

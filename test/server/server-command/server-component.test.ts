@@ -13,12 +13,12 @@ import { silentLogger } from '../../../src/common/log.ts';
 import { openSqliteStore } from '../../../src/store/index.ts';
 import type { Store } from '../../../src/store/index.ts';
 import { createEdgeosServer, resolveServerConfig } from '../../../src/server/index.ts';
-import type { ApiDeps, EdgeosServer } from '../../../src/server/index.ts';
+import type { ApiHandlerDeps, EdgeosServer, LocalAgentLifecycle, ServerDeps } from '../../../src/server/index.ts';
 
 let tmp: string;
 let server: EdgeosServer | undefined;
 let store: Store | undefined;
-let mounted: ApiDeps | undefined;
+let mounted: ApiHandlerDeps | undefined;
 const upgrades: string[] = [];
 const closed: string[] = [];
 const failures: Error[] = [];
@@ -31,10 +31,15 @@ function config() {
   );
 }
 
-async function startServer(withApi: boolean, onRequest?: (req: IncomingMessage, res: ServerResponse) => void): Promise<EdgeosServer> {
+async function startServer(
+  withApi: boolean,
+  onRequest?: (req: IncomingMessage, res: ServerResponse) => void,
+  clients: Pick<ServerDeps, 'startControllers' | 'startLocalAgent'> = {},
+): Promise<EdgeosServer> {
   // Port 0 is not a valid flag value; the component takes the resolved config, so give it one.
   const cfg = { ...config(), httpsListenPort: 0 };
   const s = createEdgeosServer({
+    ...clients,
     config: cfg,
     log: silentLogger(),
     build: { version: '0.0.0-test', commit: 'abc123' },
@@ -42,7 +47,7 @@ async function startServer(withApi: boolean, onRequest?: (req: IncomingMessage, 
     onFailure: (err) => failures.push(err),
     ...(withApi
       ? {
-          mountApi: (deps: ApiDeps) => {
+          mountApi: (deps: ApiHandlerDeps) => {
             mounted = deps;
             return {
               ready: apiReady,
@@ -156,6 +161,39 @@ describe('server component', () => {
     await new Promise((r) => setTimeout(r, 50));
     expect(failures.map((e) => e.message)).toEqual(['the API failed to start: bootstrap exploded']);
     expect((await get('/readyz')).status).toBe(500);
+  });
+
+  it('starts controllers and the local agent once the API is ready, and stops them first, in reverse', async () => {
+    const events: string[] = [];
+    let bootstrapped!: () => void;
+    apiReady = new Promise((r) => (bootstrapped = r));
+    let agentLifecycle: LocalAgentLifecycle | undefined;
+    const s = await startServer(true, undefined, {
+      startControllers: () => ({
+        start: async () => void events.push('start controllers'),
+        stop: async () => void events.push('stop controllers'),
+      }),
+      startLocalAgent: async (_ctx, lifecycle) => {
+        agentLifecycle = lifecycle;
+        events.push('start local-agent');
+        return { stop: async () => void events.push(`stop local-agent (store open: ${await store!.get('/x').then(() => true, () => false)})`) };
+      },
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual([]); // the API is still bootstrapping
+    bootstrapped();
+    await s.ready;
+    for (let i = 0; i < 100 && events.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(events).toEqual(['start controllers', 'start local-agent']);
+
+    // A failure of the local agent reaches the server's owner, which stops everything in order.
+    agentLifecycle!.onFailure(new Error('containerd cannot be kept up'));
+    expect(failures.map((e) => e.message)).toEqual(['containerd cannot be kept up']);
+    await s.stop();
+    expect(events.slice(2)).toEqual(['stop local-agent (store open: true)', 'stop controllers']);
+    expect(closed).toEqual(['api']);
+    expect(agentLifecycle!.signal.aborted).toBe(true);
+    await expect(store!.get('/x')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
   });
 
   it('hands connection upgrades to the API', async () => {

@@ -38,6 +38,16 @@ describe('check-deps', () => {
     expect(checkTree(src)).toEqual([]);
   });
 
+  it('keeps the server layers apart: storage below api, link and join; api and link apart', () => {
+    const src = tree({
+      'server/storage/read.ts': "import { x } from '../api/status.ts';\n",
+      'server/api/handler.ts': "import '../storage/read.ts';\nimport '../link/node-stats.ts';\n",
+      'server/link/feed.ts': "import '../storage/read.ts';\n",
+      'server/kinds/pod.ts': "import '../api/status.ts';\n",
+    });
+    expect(checkTree(src).map((v) => `${v.from}->${v.to}`).sort()).toEqual(['server/api->server/link', 'server/storage->server/api']);
+  });
+
   it('names an import cycle between files, type-only imports included', () => {
     const src = tree({
       'server/a.ts': "import type { B } from './b.ts';\nexport type A = B;\n",

@@ -6,7 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import { decodeObject, mediaType, readBody } from '../body.ts';
 import { checkBodyTypes } from '../body-types.ts';
 import { queryBool, queryInt } from '../query-params.ts';
-import { badRequest } from '../status.ts';
+import { badRequest } from '../../storage/status.ts';
 
 export type Propagation = 'Background' | 'Foreground' | 'Orphan';
 

@@ -1,46 +1,51 @@
 /**
- * What deleting one object means, as store operations (so one request commits all or nothing):
- *  - finalizers present (or added by Foreground/Orphan-free policies) → set deletionTimestamp and
- *    keep the object until an update removes the last finalizer (mutate.ts deletes it then);
- *  - namespaces → status.phase Terminating + deletionTimestamp; emptying the namespace and removing
- *    the `kubernetes` finalizer is the namespace controller's job (controllers issue);
- *  - pods bound to a node with a non-zero grace period → deletionTimestamp +
- *    deletionGracePeriodSeconds, the agent removes them once the containers stopped; unbound pods
- *    (no agent will ever act on them) and grace 0 are deleted at once;
- *  - otherwise → delete, plus dependent keys (ClusterIP) and, until the garbage collector of the
- *    controllers issue exists, the owner-reference cascade (cascade.ts).
+ * What deleting one object means, as store operations (so one request commits all or nothing),
+ * after apiserver's generic registry (Store.Delete, rest.BeforeDelete):
+ *  - a graceful deletion in progress (pods) may only be shortened; the delete options change
+ *    nothing else then;
+ *  - the garbage collector's finalizers follow the propagation policy (Orphan adds `orphan`,
+ *    Foreground adds `foregroundDeletion`, Background removes both; without a policy the object
+ *    keeps the ones it has). The garbage collector (controllers/gc) then orphans or deletes the
+ *    dependents and removes its finalizer; after a Background delete it removes the dependents
+ *    whose owner is gone. The API itself never walks owner references;
+ *  - kinds that always terminate (namespaces: the descriptor's deletion.terminate) → marked and
+ *    kept with deletionTimestamp; emptying the namespace and removing the `kubernetes` finalizer
+ *    is the namespace controller's job;
+ *  - graceful kinds (pods: deletion.gracePeriodSeconds) with a non-zero grace period →
+ *    deletionTimestamp + deletionGracePeriodSeconds, the agent removes them once the containers
+ *    stopped; unbound pods (no agent will ever act on them) and grace 0 are not graceful;
+ *  - finalizers present → deletionTimestamp, kept until an update removes the last finalizer
+ *    (mutate.ts deletes it then);
+ *  - otherwise → delete, plus the keys the kind's hooks release (ClusterIP, NodePorts, a CRD's
+ *    custom resources).
  */
 import type { TxnOp } from '../../../store/types.ts';
+import { present } from '../../kinds/types.ts';
 import type { KubeObject } from '../../kinds/types.ts';
 import { objectKey } from '../../registry/index.ts';
 import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
 import { hooksFor } from '../hooks.ts';
-import { encodeForStore, finalizersOf, meta, metaString, rfc3339 } from '../objects.ts';
-import type { Current } from '../read.ts';
-import { conflict } from '../status.ts';
-import { planCascade } from './cascade.ts';
-import type { DeleteOptions } from './delete-options.ts';
+import { encodeForStore, finalizersOf, meta, metaString } from '../../storage/objects.ts';
+import { rfc3339 } from '../../kinds/age.ts';
+import type { Current } from '../../storage/types.ts';
+import { conflict } from '../../storage/status.ts';
+import type { DeleteOptions, Propagation } from './delete-options.ts';
+
+/** metav1.FinalizerOrphanDependents and metav1.FinalizerDeleteDependents. */
+const ORPHAN = 'orphan';
+const FOREGROUND = 'foregroundDeletion';
 
 export interface DeletePlan {
   readonly ops: TxnOp[];
-  /** The object as the response shows it (with deletionTimestamp when it stays). */
-  readonly result: KubeObject;
-  /** Keys removed by this plan, so a cascade never plans one twice. */
+  /** Keys this plan removes or marks, so a collection delete never plans one twice. */
   readonly removedKeys: Set<string>;
   /** Hooks to run after commit. */
   readonly after: Array<() => void>;
-  /** Owner uid → dependents, per namespace, read once per request by the cascade. */
-  readonly dependents: Map<string, Map<string, Dependent[]>>;
-}
-
-export interface Dependent {
-  readonly resource: ResourceInfo;
-  readonly current: Current;
 }
 
 export function emptyPlan(): DeletePlan {
-  return { ops: [], result: {}, removedKeys: new Set(), after: [], dependents: new Map() };
+  return { ops: [], removedKeys: new Set(), after: [] };
 }
 
 function checkPreconditions(r: ResourceInfo, cur: Current, o: DeleteOptions): void {
@@ -55,10 +60,22 @@ function checkPreconditions(r: ResourceInfo, cur: Current, o: DeleteOptions): vo
   }
 }
 
-function podGrace(obj: KubeObject, o: DeleteOptions): number {
-  if (o.gracePeriodSeconds !== undefined) return Math.max(0, o.gracePeriodSeconds);
-  const spec = (obj.spec ?? {}) as { terminationGracePeriodSeconds?: unknown };
-  return typeof spec.terminationGracePeriodSeconds === 'number' ? spec.terminationGracePeriodSeconds : 30;
+/**
+ * genericregistry's deletionFinalizersForGarbageCollection: the object's finalizers with the
+ * garbage collector's two set as the propagation policy asks (an explicit policy wins; without one
+ * the finalizers already there stay).
+ */
+function withGcFinalizers(finalizers: readonly string[], propagation: Propagation | undefined): string[] {
+  const orphan = propagation === undefined ? finalizers.includes(ORPHAN) : propagation === 'Orphan';
+  const foreground = propagation === undefined ? finalizers.includes(FOREGROUND) : propagation === 'Foreground';
+  const out = finalizers.filter((f) => f !== ORPHAN && f !== FOREGROUND);
+  if (orphan) out.push(ORPHAN);
+  if (foreground) out.push(FOREGROUND);
+  return out;
+}
+
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
 }
 
 /** Add the plan for deleting `cur` to `plan` and return the object as the response shows it. */
@@ -80,34 +97,40 @@ export async function planDelete(d: ApiDeps, r: ResourceInfo, cur: Current, o: D
     return obj;
   };
 
-  if (r.group === '' && r.plural === 'namespaces') {
+  const policy = r.builtin && present(r.builtin.deletion);
+  const grace = policy?.gracePeriodSeconds?.(obj, o.gracePeriodSeconds) ?? 0;
+  const pendingGrace = m.deletionTimestamp && typeof m.deletionGracePeriodSeconds === 'number' ? m.deletionGracePeriodSeconds : 0;
+  // A repeated delete may only shorten a graceful deletion in progress (rest.BeforeDelete).
+  if (grace > 0 && pendingGrace > 0 && grace >= pendingGrace) {
+    plan.removedKeys.add(key);
+    return obj;
+  }
+
+  const finalizers = withGcFinalizers(finalizersOf(obj), o.propagation);
+  if (!sameSet(finalizers, finalizersOf(obj))) {
+    if (finalizers.length > 0) m.finalizers = finalizers;
+    else delete m.finalizers;
+  }
+  const terminate = policy?.terminate;
+  if (terminate) {
     return keep(() => {
       m.deletionTimestamp ??= rfc3339(now);
       m.deletionGracePeriodSeconds ??= 0;
-      obj.status = { ...((obj.status ?? {}) as object), phase: 'Terminating' };
+      terminate(obj);
     });
   }
-  if (finalizersOf(obj).length > 0) {
+  if (grace > 0) {
     return keep(() => {
-      m.deletionTimestamp ??= rfc3339(now);
-      m.deletionGracePeriodSeconds ??= 0;
+      m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
+      m.deletionGracePeriodSeconds = grace;
     });
   }
-  if (r.group === '' && r.plural === 'pods') {
-    const nodeName = (obj.spec as { nodeName?: unknown } | undefined)?.nodeName;
-    const grace = podGrace(obj, o);
-    if (typeof nodeName === 'string' && nodeName !== '' && grace > 0) {
-      const current = typeof m.deletionGracePeriodSeconds === 'number' ? m.deletionGracePeriodSeconds : Infinity;
-      // A repeated delete may only shorten the grace period (apiserver's BeforeDelete).
-      if (grace < current) {
-        return keep(() => {
-          m.deletionTimestamp = rfc3339(new Date(now.getTime() + grace * 1000));
-          m.deletionGracePeriodSeconds = grace;
-        });
-      }
-      plan.removedKeys.add(key);
-      return obj;
-    }
+  if (finalizers.length > 0) {
+    // genericregistry's markAsDeleting: deleted now, held by its finalizers.
+    return keep(() => {
+      if (typeof m.deletionTimestamp !== 'string' || Date.parse(m.deletionTimestamp) > now.getTime()) m.deletionTimestamp = rfc3339(now);
+      m.deletionGracePeriodSeconds = 0;
+    });
   }
 
   plan.removedKeys.add(key);
@@ -118,6 +141,5 @@ export async function planDelete(d: ApiDeps, r: ResourceInfo, cur: Current, o: D
     const afterWrite = hooks.afterWrite;
     plan.after.push(() => afterWrite(d, name, undefined));
   }
-  await planCascade(d, r, cur.obj, o, plan);
   return obj;
 }

@@ -1,9 +1,10 @@
 /**
  * Field selectors (k8s.io/apimachinery fields.ParseSelector): `a=b`, `a==b`, `a!=b`, comma-AND,
- * with `\,` `\=` `\\` escapes. Which fields a resource supports follows each kind's
- * GetAttrs/field label conversion in Kubernetes; anything else is `field label not supported`.
+ * with `\,` `\=` `\\` escapes. Which fields a resource supports, and how each is read, comes
+ * from its kind's descriptor (supported-fields.ts); anything else is `field label not supported`.
  */
 import { InvalidInputError } from '../../../common/errors.ts';
+import type { KubeObject, SelectableFields } from '../../kinds/types.ts';
 
 export interface FieldRequirement {
   readonly field: string;
@@ -14,7 +15,7 @@ export interface FieldRequirement {
 export interface FieldSelector {
   readonly requirements: readonly FieldRequirement[];
   readonly empty: boolean;
-  matches(obj: Record<string, unknown>): boolean;
+  matches(obj: KubeObject): boolean;
   /** The value of metadata.name when the selector pins it (`kubectl get pod X -w`, informers). */
   readonly name: string | undefined;
 }
@@ -68,29 +69,11 @@ export function parseFieldSelectorRequirements(input: string): FieldRequirement[
   return reqs;
 }
 
-/** The string value a field selector compares for a dotted path (booleans and numbers as text). */
-export function fieldValue(obj: Record<string, unknown>, path: string): string {
-  let cur: unknown = obj;
-  for (const part of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return '';
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  if (cur === undefined || cur === null) return '';
-  if (typeof cur === 'string') return cur;
-  if (typeof cur === 'number' || typeof cur === 'boolean') return String(cur);
-  return '';
-}
-
-export type FieldResolver = (obj: Record<string, unknown>, field: string) => string;
-
-/**
- * Parse a `fieldSelector` query value against the fields a resource supports.
- * `resolve` maps a field name to the object's value (most fields are dotted paths).
- */
-export function parseFieldSelector(input: string, supported: ReadonlySet<string>, resolve: FieldResolver = fieldValue): FieldSelector {
+/** Parse a `fieldSelector` query value against the fields a resource supports, each with how its value is read. */
+export function parseFieldSelector(input: string, fields: SelectableFields): FieldSelector {
   const requirements = parseFieldSelectorRequirements(input);
   for (const r of requirements) {
-    if (!supported.has(r.field)) throw new InvalidInputError(`field label not supported: ${r.field}`);
+    if (!Object.hasOwn(fields, r.field)) throw new InvalidInputError(`field label not supported: ${r.field}`);
   }
   const nameReq = requirements.find((r) => r.field === 'metadata.name' && r.op === '=');
   return {
@@ -99,7 +82,7 @@ export function parseFieldSelector(input: string, supported: ReadonlySet<string>
     name: nameReq?.value,
     matches: (obj) =>
       requirements.every((r) => {
-        const v = resolve(obj, r.field);
+        const v = fields[r.field]?.(obj) ?? '';
         return r.op === '=' ? v === r.value : v !== r.value;
       }),
   };

@@ -8,9 +8,9 @@ import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { updateObject } from '../mutate.ts';
-import { rfc3339 } from '../objects.ts';
+import { rfc3339 } from '../../kinds/age.ts';
 import { writeJson } from '../respond.ts';
-import { ApiError, badRequest } from '../status.ts';
+import { ApiError, badRequest } from '../../storage/status.ts';
 
 export async function createBinding(d: ApiDeps, c: Call): Promise<void> {
   const binding = await decodeObject(await readBody(c.req), mediaType(c.req));

@@ -9,12 +9,12 @@ import { decodeObject, mediaType, readBody } from '../body.ts';
 import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { emptyPlan, planDelete } from '../delete/plan-delete.ts';
-import { decodeStored, labelsOf, metaString } from '../objects.ts';
-import { mustRead } from '../read.ts';
+import { decodeStored, labelsOf, metaString } from '../../storage/objects.ts';
+import { mustRead } from '../../storage/read.ts';
 import { writeJson } from '../respond.ts';
 import { selectorFromObject } from '../selectors/label-selector.ts';
-import { badRequest, tooManyRequests } from '../status.ts';
-import { translateStoreError } from '../store-errors.ts';
+import { badRequest, tooManyRequests } from '../../storage/status.ts';
+import { translateStoreError } from '../../storage/store-errors.ts';
 
 const EVICTION_VERSIONS = new Set(['policy/v1', 'policy/v1beta1']);
 
@@ -27,7 +27,7 @@ export async function createEviction(d: ApiDeps, c: Call): Promise<void> {
   checkBodyTypes(ev, { group: 'policy', version: 'v1', kind: 'Eviction' });
   const evName = metaString(ev, 'name');
   if (evName !== '' && evName !== c.info.name) throw badRequest(`name in URL does not match name in Eviction object`);
-  const cur = await mustRead(d, c.resource, c.info.namespace, c.info.name);
+  const cur = await mustRead(d.store, c.resource, c.info.namespace, c.info.name);
 
   const phase = (cur.obj.status as { phase?: unknown } | undefined)?.phase;
   // apiserver lets finished pods go without consulting budgets.

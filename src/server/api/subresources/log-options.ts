@@ -3,8 +3,8 @@
  * ValidatePodLogOptions (422 `PodLogOptions "NAME" is invalid: …`).
  */
 import type { TunnelRequest } from '../../../common/tunnel.ts';
-import type { StatusCause } from '../status.ts';
-import { badRequest, invalid } from '../status.ts';
+import type { StatusCause } from '../../storage/status.ts';
+import { badRequest, invalid } from '../../storage/status.ts';
 import { queryBool, queryInt } from '../query-params.ts';
 
 export type LogOptionFields = Omit<Extract<TunnelRequest, { kind: 'logs' }>, 'kind' | 'namespace' | 'name' | 'uid' | 'container'>;

@@ -11,12 +11,12 @@ import { InvalidInputError } from '../../../common/errors.ts';
 import type { KubeObject } from '../../kinds/types.ts';
 import type { NodeStatsSample } from '../../../common/node-stats.ts';
 import type { ApiDeps, Call } from '../context.ts';
-import { labelsOf } from '../objects.ts';
-import { readCurrent } from '../read.ts';
+import { labelsOf } from '../../storage/objects.ts';
+import { readCurrent } from '../../storage/read.ts';
 import { writeJson } from '../respond.ts';
 import { parseLabelSelector } from '../selectors/label-selector.ts';
 import type { LabelSelector } from '../selectors/label-selector.ts';
-import { badRequest, notFound } from '../status.ts';
+import { badRequest, notFound } from '../../storage/status.ts';
 
 const API_VERSION = 'metrics.k8s.io/v1beta1';
 
@@ -112,11 +112,11 @@ async function podItems(d: ApiDeps, namespace: string, name: string, selector: L
   const now = d.now();
   const out: Record<string, unknown>[] = [];
   // A named pod: only its node is asked (and nobody when the pod does not exist or is unscheduled).
-  const node = name ? nodeNameOf((await readCurrent(d, pods, namespace, name))?.obj) : undefined;
+  const node = name ? nodeNameOf((await readCurrent(d.store, pods, namespace, name))?.obj) : undefined;
   for (const sample of await samples(d, node)) {
     for (const p of sample.pods) {
       if ((namespace && p.namespace !== namespace) || (name && p.name !== name)) continue;
-      const cur = await readCurrent(d, pods, p.namespace, p.name);
+      const cur = await readCurrent(d.store, pods, p.namespace, p.name);
       const obj: KubeObject | undefined = cur?.obj;
       // A pod that was deleted (or replaced under the same name) since the sample is not reported.
       if (!obj || (p.uid && obj.metadata?.uid !== p.uid)) continue;
@@ -134,7 +134,7 @@ async function nodeItems(d: ApiDeps, name: string, selector: LabelSelector): Pro
   const out: Record<string, unknown>[] = [];
   for (const sample of await samples(d, name || undefined)) {
     if (name && sample.nodeName !== name) continue;
-    const cur = await readCurrent(d, nodes, '', sample.nodeName);
+    const cur = await readCurrent(d.store, nodes, '', sample.nodeName);
     if (!cur) continue;
     const labels = labelsOf(cur.obj);
     if (!selector.matches(labels)) continue;
@@ -148,9 +148,9 @@ function key(o: Record<string, unknown>): string {
   return `${m.namespace ?? ''}/${m.name}`;
 }
 
-export async function serveMetrics(d: ApiDeps, c: Call): Promise<void> {
+export async function serveMetrics(d: ApiDeps, c: Call, of: 'pods' | 'nodes'): Promise<void> {
   const r = c.resource;
-  const isPods = r.kind === 'PodMetrics';
+  const isPods = of === 'pods';
   const plural = isPods ? 'podmetrics' : 'nodemetrics';
   let selector: LabelSelector;
   try {

@@ -7,13 +7,14 @@
 import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
 import type { ResourceRequest } from '../request-info.ts';
-import { mustRead } from '../read.ts';
-import { ApiError, badRequest } from '../status.ts';
+import { mustRead } from '../../storage/read.ts';
+import { ApiError, badRequest } from '../../storage/status.ts';
 
-export async function nodeTunnelError(d: ApiDeps, r: ResourceInfo, info: ResourceRequest): Promise<ApiError> {
-  const { obj } = await mustRead(d, r, info.namespace, info.name);
+/** `of`: whether the object is the node itself (nodes/proxy) or a pod on it (a pods/log upgrade). */
+export async function nodeTunnelError(d: ApiDeps, r: ResourceInfo, info: ResourceRequest, of: 'node' | 'pod'): Promise<ApiError> {
+  const { obj } = await mustRead(d.store, r, info.namespace, info.name);
   let node = info.name;
-  if (r.plural === 'pods') {
+  if (of === 'pod') {
     const spec = (obj.spec ?? {}) as { nodeName?: unknown };
     if (typeof spec.nodeName !== 'string' || spec.nodeName === '') return badRequest(`pod ${info.name} does not have a host assigned`);
     node = spec.nodeName;

@@ -5,7 +5,7 @@
  * no location and the reply is an empty 200.
  */
 import type { ApiDeps, Call } from '../context.ts';
-import { methodNotAllowed } from '../status.ts';
+import { methodNotAllowed } from '../../storage/status.ts';
 import { parseLogOptions } from './log-options.ts';
 import { readPodTarget, resolveContainer } from './pod-target.ts';
 import { noTunnel, tunnelApiError } from './tunnel-errors.ts';

@@ -13,15 +13,13 @@ import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
 import type { ResourceRequest } from '../request-info.ts';
 import { requestUrl } from '../request-info.ts';
-import { badRequest } from '../status.ts';
-import type { ApiError } from '../status.ts';
+import { badRequest } from '../../storage/status.ts';
+import type { ApiError } from '../../storage/status.ts';
 import { noHostAssigned, readPodTarget, resolveContainer } from './pod-target.ts';
 import { splice } from '../../../common/splice.ts';
 import { streamRequest } from './stream-options.ts';
 import { isAgentRefusal, noTunnel, tunnelApiError } from './tunnel-errors.ts';
 import { upgradeHead } from './upgrade-head.ts';
-
-export const STREAM_SUBRESOURCES: ReadonlySet<string> = new Set(['exec', 'attach', 'portforward']);
 
 /** Throws an ApiError (answered as plain HTTP) until the stream is open; resolves when it ends. */
 export async function servePodStream(

@@ -10,9 +10,9 @@ import type { PodRef } from '../../../common/tunnel.ts';
 import type { KubeObject } from '../../kinds/types.ts';
 import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
-import { mustRead } from '../read.ts';
-import { badRequest } from '../status.ts';
-import type { ApiError } from '../status.ts';
+import { mustRead } from '../../storage/read.ts';
+import { badRequest } from '../../storage/status.ts';
+import type { ApiError } from '../../storage/status.ts';
 
 export interface PodTarget {
   readonly ref: PodRef;
@@ -28,7 +28,7 @@ function containerNames(pod: KubeObject, field: 'containers' | 'initContainers')
 }
 
 export async function readPodTarget(d: ApiDeps, r: ResourceInfo, namespace: string, name: string): Promise<PodTarget> {
-  const { obj } = await mustRead(d, r, namespace, name);
+  const { obj } = await mustRead(d.store, r, namespace, name);
   const meta = (obj.metadata ?? {}) as { uid?: unknown };
   const spec = (obj.spec ?? {}) as { nodeName?: unknown };
   return {

@@ -8,7 +8,7 @@ import { decodeObject, mediaType, readBody } from '../body.ts';
 import { checkBodyKind } from '../body-kind.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { writeJson } from '../respond.ts';
-import { badRequest } from '../status.ts';
+import { badRequest } from '../../storage/status.ts';
 
 type Json = Record<string, unknown>;
 
@@ -31,19 +31,22 @@ function attributes(user: UserInfo, spec: Json): RequestAttributes {
   throw badRequest('spec: Invalid value: exactly one of nonResourceAttributes or resourceAttributes must be specified');
 }
 
-export async function createReview(d: ApiDeps, c: Call): Promise<void> {
+/** Which review a request creates: the kind descriptor's computed source. */
+export type ReviewKind = 'self-subject-review' | 'self-subject-access-review' | 'subject-access-review';
+
+export async function createReview(d: ApiDeps, c: Call, review: ReviewKind): Promise<void> {
   const r = c.resource;
   const body = await decodeObject(await readBody(c.req), mediaType(c.req));
   checkBodyKind(body, r);
   const spec = (body.spec ?? {}) as Json;
-  if (r.kind === 'SelfSubjectReview') {
+  if (review === 'self-subject-review') {
     const userInfo: Json = { username: c.user.name, groups: c.user.groups };
     if (c.user.uid) userInfo.uid = c.user.uid;
     writeJson(c.res, 201, { ...body, metadata: body.metadata ?? {}, status: { userInfo } });
     return;
   }
   let user = c.user;
-  if (r.kind === 'SubjectAccessReview') {
+  if (review === 'subject-access-review') {
     if (!str(spec.user) && !Array.isArray(spec.groups)) throw badRequest('spec.user: Invalid value: "": at least one of user or group must be specified');
     user = { name: str(spec.user), groups: Array.isArray(spec.groups) ? spec.groups.filter((g): g is string => typeof g === 'string') : [], uid: str(spec.uid) || undefined };
   }

@@ -10,11 +10,11 @@ import { checkBodyTypes } from '../body-types.ts';
 import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { updateObject } from '../mutate.ts';
-import { meta } from '../objects.ts';
-import { mustRead } from '../read.ts';
+import { meta } from '../../storage/objects.ts';
+import { mustRead } from '../../storage/read.ts';
 import { writeJson } from '../respond.ts';
 import { formatLabelSelector, selectorFromObject } from '../selectors/label-selector.ts';
-import { badRequest, invalid } from '../status.ts';
+import { badRequest, invalid } from '../../storage/status.ts';
 import { applyPatchBody, patchTypeOf } from '../verbs/patch.ts';
 
 const SCALE_GVK = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
@@ -68,7 +68,7 @@ export function scaleOf(c: Call, obj: KubeObject): Record<string, unknown> {
 }
 
 export async function getScale(d: ApiDeps, c: Call): Promise<void> {
-  const { obj } = await mustRead(d, c.resource, c.info.namespace, c.info.name);
+  const { obj } = await mustRead(d.store, c.resource, c.info.namespace, c.info.name);
   writeJson(c.res, 200, scaleOf(c, obj), { warnings: c.warnings });
 }
 

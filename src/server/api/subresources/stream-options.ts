@@ -4,7 +4,7 @@
  * into stdout (kubelet's remotecommand NewOptions drops it), and at least one stream is required.
  */
 import type { PodRef, TunnelRequest } from '../../../common/tunnel.ts';
-import { badRequest } from '../status.ts';
+import { badRequest } from '../../storage/status.ts';
 import { queryBool } from '../query-params.ts';
 
 type StreamKind = 'exec' | 'attach' | 'portforward';

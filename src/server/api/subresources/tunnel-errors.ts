@@ -9,7 +9,7 @@
  */
 import { EdgeosError } from '../../../common/errors.ts';
 import { LinkErrorCode } from '../../../common/link/errors.ts';
-import { ApiError, badRequest, internalError, serviceUnavailable } from '../status.ts';
+import { ApiError, badRequest, internalError, serviceUnavailable } from '../../storage/status.ts';
 
 /** The agent refused the stream (TUNNEL_FAILED); its message is the kubelet's. */
 export function isAgentRefusal(err: unknown): err is EdgeosError {

@@ -6,10 +6,12 @@
  */
 import { ageSince } from '../../kinds/age.ts';
 import { AGE_COLUMN, NAME_COLUMN } from '../../kinds/columns.ts';
-import type { KindBehavior, KubeObject, TableColumn, TableSpec } from '../../kinds/types.ts';
+import { present } from '../../kinds/types.ts';
+import type { KubeObject, TableColumn, TableSpec } from '../../kinds/types.ts';
 import type { PrinterColumn, ResourceInfo } from '../../registry/index.ts';
-import { convertsForm, toBehaviorForm } from '../convert.ts';
-import { badRequest } from '../status.ts';
+import type { ListMetaOut } from '../../storage/types.ts';
+import { convertsForm, toBehaviorForm } from '../../storage/convert.ts';
+import { badRequest } from '../../storage/status.ts';
 import { evaluateJsonPath } from './json-path.ts';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';
@@ -19,12 +21,6 @@ export function includeObjectParam(query: URLSearchParams): IncludeObject {
   if (v === null || v === '' || v === 'Metadata') return 'Metadata';
   if (v === 'None' || v === 'Object') return v;
   throw badRequest(`includeObject: Unsupported value: "${v}": supported values: "Metadata", "None", "Object"`);
-}
-
-export interface ListMetaOut {
-  resourceVersion?: string;
-  continue?: string;
-  remainingItemCount?: number;
 }
 
 export function partialObjectMetadata(obj: KubeObject): Record<string, unknown> {
@@ -65,9 +61,9 @@ function crdSpec(cols: readonly PrinterColumn[]): TableSpec {
   };
 }
 
-export function tableSpecFor(r: ResourceInfo, behavior: KindBehavior | undefined): TableSpec {
+export function tableSpecFor(r: ResourceInfo): TableSpec {
   if (r.custom) return crdSpec(r.printerColumns ?? []);
-  const spec = behavior?.table ?? GENERIC;
+  const spec = (r.builtin && present(r.builtin.table)) ?? GENERIC;
   if (!convertsForm(r)) return spec;
   // Kind tables read the stored form (core/v1 Event for events.k8s.io), as apiserver prints the internal type.
   return { columns: spec.columns, row: (obj, now) => spec.row(toBehaviorForm(r, obj), now) };

@@ -18,10 +18,11 @@ import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts
 import { hooksFor } from '../hooks.ts';
 import { fieldManagerOf, recordUpdate } from '../managed-fields.ts';
 import { requireActiveNamespace } from '../namespace-check.ts';
-import { decodeStored, encodeForStore, meta, metaString, rfc3339 } from '../objects.ts';
+import { decodeStored, encodeForStore, meta, metaString } from '../../storage/objects.ts';
+import { rfc3339 } from '../../kinds/age.ts';
 import { respondObject } from '../present.ts';
-import { alreadyExists, badRequest, invalid } from '../status.ts';
-import { translateStoreError } from '../store-errors.ts';
+import { alreadyExists, badRequest, invalid } from '../../storage/status.ts';
+import { translateStoreError } from '../../storage/store-errors.ts';
 
 // apimachinery's SimpleNameGenerator: 5 characters without vowels or confusable digits.
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -71,14 +72,14 @@ export async function createObjectFrom(d: ApiDeps, c: Call, obj: KubeObject, dry
     recordUpdate(r, obj, undefined, fieldManagerOf(c.query, c.req), rfc3339(now));
   }
 
-  defaultAndValidate(d, c, obj, undefined);
+  defaultAndValidate(c, obj, undefined);
   const name = metaString(obj, 'name');
   if (name === '') {
     throw invalid(r.kind, r.group, '', [{ reason: 'FieldValueRequired', field: 'metadata.name', message: 'Required value: name or generateName is required' }]);
   }
   if (r.namespaced) await requireActiveNamespace(d, c.info.namespace, r, name);
   const hooks = hooksFor(r);
-  const extra: TxnOp[] = hooks.beforeCreate ? await hooks.beforeCreate(d, c, obj) : [];
+  const extra: TxnOp[] = hooks.beforeCreate ? await hooks.beforeCreate(d, obj) : [];
   const key = objectKey(r, c.info.namespace, name);
   if (dryRun) {
     // A dry run still answers what the write would have: AlreadyExists for a taken name.

@@ -8,10 +8,10 @@ import type { ApiDeps, Call } from '../context.ts';
 import { readDeleteOptions } from '../delete/delete-options.ts';
 import { emptyPlan, planDelete } from '../delete/plan-delete.ts';
 import { parseFilter } from '../filter.ts';
-import { decodeStored } from '../objects.ts';
+import { decodeStored } from '../../storage/objects.ts';
 import { presentList } from '../present.ts';
 import { writeJson } from '../respond.ts';
-import { translateStoreError } from '../store-errors.ts';
+import { translateStoreError } from '../../storage/store-errors.ts';
 
 export async function deleteCollection(d: ApiDeps, c: Call): Promise<void> {
   const o = await readDeleteOptions(c.req, c.query);

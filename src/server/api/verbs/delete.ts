@@ -3,12 +3,12 @@ import type { ApiDeps, Call } from '../context.ts';
 import { readDeleteOptions } from '../delete/delete-options.ts';
 import { emptyPlan, planDelete } from '../delete/plan-delete.ts';
 import { respondObject } from '../present.ts';
-import { mustRead } from '../read.ts';
-import { translateStoreError } from '../store-errors.ts';
+import { mustRead } from '../../storage/read.ts';
+import { translateStoreError } from '../../storage/store-errors.ts';
 
 export async function deleteObject(d: ApiDeps, c: Call): Promise<void> {
   const o = await readDeleteOptions(c.req, c.query);
-  const cur = await mustRead(d, c.resource, c.info.namespace, c.info.name);
+  const cur = await mustRead(d.store, c.resource, c.info.namespace, c.info.name);
   const plan = emptyPlan();
   const result = await planDelete(d, c.resource, cur, o, plan);
   if (!o.dryRun && plan.ops.length > 0) {

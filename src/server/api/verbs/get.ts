@@ -1,11 +1,11 @@
 import type { ApiDeps, Call } from '../context.ts';
 import { objectView } from '../negotiate.ts';
-import { decodeStored } from '../objects.ts';
+import { decodeStored } from '../../storage/objects.ts';
 import { respondObject } from '../present.ts';
-import { readCurrent, readStored } from '../read.ts';
+import { readCurrent, readStored } from '../../storage/read.ts';
 import { writeJsonBytes } from '../respond.ts';
-import { notFound } from '../status.ts';
-import { servedJson } from '../stored-json.ts';
+import { notFound } from '../../storage/status.ts';
+import { servedJson } from '../../storage/stored-json.ts';
 
 /**
  * GET one object. resourceVersion "" or "0" read the latest; another value reads "not older
@@ -18,11 +18,11 @@ export async function getObject(d: ApiDeps, c: Call): Promise<void> {
     const n = Number(rv);
     const current = await d.store.currentRevision();
     if (Number.isInteger(n) && n > current) {
-      const cur = await readCurrent(d, c.resource, c.info.namespace, c.info.name, n);
+      const cur = await readCurrent(d.store, c.resource, c.info.namespace, c.info.name, n);
       if (!cur) throw notFound(c.resource, c.info.name);
     }
   }
-  const kv = await readStored(d, c.resource, c.info.namespace, c.info.name);
+  const kv = await readStored(d.store, c.resource, c.info.namespace, c.info.name);
   if (!kv) throw notFound(c.resource, c.info.name);
   if (objectView(c.req.headers.accept) === 'object') return writeJsonBytes(c.res, 200, servedJson(c.resource, kv), { warnings: c.warnings });
   respondObject(d, c, 200, decodeStored(c.resource, kv));

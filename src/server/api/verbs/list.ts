@@ -14,18 +14,18 @@ import type { ApiDeps, Call } from '../context.ts';
 import { CONTINUE_EXPIRED_MESSAGE, decodeContinue, encodeContinue } from '../continue-token.ts';
 import { parseFilter } from '../filter.ts';
 import type { ObjectFilter } from '../filter.ts';
-import { decodeStored } from '../objects.ts';
+import { decodeStored } from '../../storage/objects.ts';
 import { presentList } from '../present.ts';
 import { objectView } from '../negotiate.ts';
 import { writeJson, writeJsonBytes } from '../respond.ts';
-import { listedObject, servedListJson } from '../stored-json.ts';
-import type { ListedObject } from '../stored-json.ts';
+import { listedObject, servedListJson } from '../../storage/stored-json.ts';
+import type { ListedObject } from '../../storage/types.ts';
 import { queryInt } from '../query-params.ts';
 import { parseResourceVersion } from '../resource-version.ts';
-import { ApiError, badRequest, expired } from '../status.ts';
-import { translateStoreError } from '../store-errors.ts';
+import { ApiError, badRequest, expired } from '../../storage/status.ts';
+import { translateStoreError } from '../../storage/store-errors.ts';
 import { CompactedError } from '../../../store/errors.ts';
-import type { ListMetaOut } from '../table/table.ts';
+import type { ListMetaOut } from '../../storage/types.ts';
 
 export interface ListPage {
   readonly items: ListedObject[];

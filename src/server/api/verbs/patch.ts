@@ -15,10 +15,10 @@ import type { ApiDeps, Call } from '../context.ts';
 import { queryDryRun } from '../context.ts';
 import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts';
 import { updateObject } from '../mutate.ts';
-import { rfc3339 } from '../objects.ts';
+import { rfc3339 } from '../../kinds/age.ts';
 import { respondObject } from '../present.ts';
 import { queryBool } from '../query-params.ts';
-import { ApiError, badRequest, unsupportedMediaType } from '../status.ts';
+import { ApiError, badRequest, unsupportedMediaType } from '../../storage/status.ts';
 import { createObjectFrom } from './create.ts';
 
 const ACCEPTED = ['application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml', 'application/strategic-merge-patch+json'];

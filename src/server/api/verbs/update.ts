@@ -7,7 +7,7 @@ import { queryDryRun } from '../context.ts';
 import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts';
 import { updateObject } from '../mutate.ts';
 import { respondObject } from '../present.ts';
-import { badRequest } from '../status.ts';
+import { badRequest } from '../../storage/status.ts';
 
 export async function replaceObject(d: ApiDeps, c: Call, subresource: '' | 'status'): Promise<void> {
   const body = await decodeObject(await readBody(c.req), mediaType(c.req));

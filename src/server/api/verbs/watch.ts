@@ -21,13 +21,13 @@ import type { ApiDeps, Call } from '../context.ts';
 import { parseFilter } from '../filter.ts';
 import type { ObjectFilter } from '../filter.ts';
 import { objectView } from '../negotiate.ts';
-import { decodeStored } from '../objects.ts';
+import { decodeStored } from '../../storage/objects.ts';
 import { queryBool, queryInt } from '../query-params.ts';
 import { parseResourceVersion } from '../resource-version.ts';
-import { ApiError, internalError } from '../status.ts';
-import { expiredFor, translateStoreError } from '../store-errors.ts';
-import { listedObject, servedParts } from '../stored-json.ts';
-import type { ListedObject } from '../stored-json.ts';
+import { ApiError, internalError } from '../../storage/status.ts';
+import { expiredFor, translateStoreError } from '../../storage/store-errors.ts';
+import { listedObject, servedParts } from '../../storage/stored-json.ts';
+import type { ListedObject } from '../../storage/types.ts';
 import { includeObjectParam, partialObjectMetadata, tableRow, tableSpecFor } from '../table/table.ts';
 import { readPage } from './list.ts';
 
@@ -73,7 +73,7 @@ export async function watchObjects(d: ApiDeps, c: Call): Promise<void> {
   const timeout = timeoutMs(c.query);
   const view = objectView(c.req.headers.accept);
   const include = view === 'table' ? includeObjectParam(c.query) : 'Metadata';
-  const spec = view === 'table' ? tableSpecFor(r, d.behavior(r.group, r.kind)) : undefined;
+  const spec = view === 'table' ? tableSpecFor(r) : undefined;
   const prefix = listPrefix(r, c.info.namespace);
   const res = c.res;
   let lastRevision = 0;

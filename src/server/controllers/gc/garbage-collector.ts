@@ -8,9 +8,10 @@
 //    blockOwnerDeletion is left, so the API removes it;
 //  - an owner being deleted with the orphan finalizer gets its references removed from every
 //    dependent, then loses the finalizer.
-// The API already cascades deletes of namespaced owners in the same request; this covers what a
-// request cannot: cluster-scoped owners, dependents created during or after the owner's deletion,
-// finalizer-driven foreground and orphan deletion, and references to owners that never existed.
+// It is the only owner of cascading deletion: the API deletes the owner alone (Background) or adds
+// the foregroundDeletion or orphan finalizer the propagation policy asks for (api/delete), and this
+// controller does the rest, for namespaced and cluster-scoped owners alike, dependents created
+// during or after the owner's deletion, and references to owners that never existed.
 import { createDiscoveryCache } from '../discovery-cache.ts';
 import { controllerFromRun } from '../lifecycle.ts';
 import { createWorkQueue } from '../work-queue.ts';

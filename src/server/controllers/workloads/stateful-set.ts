@@ -110,7 +110,9 @@ export function statefulSetController(ctx: ControllerContext): Controller {
 
   /**
    * whenScaled: Delete — a pod removed by scale-down hands its claims to itself first, so they go
-   * with it (upstream makes the condemned pod their owner the same way).
+   * with it: the pod becomes their owner instead of the set (upstream's
+   * updateClaimOwnerRefForSetAndPod), since the garbage collector keeps an object that still has
+   * a live owner.
    */
   async function releaseClaimsWith(set: KubeObject, pod: KubeObject, ordinal: number): Promise<void> {
     const ns = set.metadata.namespace ?? '';
@@ -118,7 +120,7 @@ export function statefulSetController(ctx: ControllerContext): Controller {
       const name = claim.metadata.name ?? '';
       try {
         const current = await ctx.client.get(inNamespace(resources.persistentVolumeClaims, ns), name);
-        const refs = (current.metadata.ownerReferences ?? []).filter((r) => r.uid !== pod.metadata.uid);
+        const refs = (current.metadata.ownerReferences ?? []).filter((r) => r.uid !== pod.metadata.uid && r.uid !== set.metadata.uid);
         await ctx.client.patch(inNamespace(resources.persistentVolumeClaims, ns), name, 'merge', { metadata: { ownerReferences: [...refs, ownerRef(pod, 'v1', 'Pod')] } });
       } catch (e) {
         if (!(e instanceof NotFoundError)) throw e;

@@ -13,8 +13,8 @@ import type { WorkloadCluster } from './harness.ts';
 let c: WorkloadCluster;
 
 beforeAll(async () => {
-  // With the garbage collector: the API cascades a deleted set's pods and claims in the delete itself,
-  // but the controller, its informer a moment behind, can create one again for the set just deleted.
+  // With the garbage collector, which removes a deleted set's pods and claims (the API deletes only
+  // the set), and what the controller, its informer a moment behind, creates again for it.
   c = await startWorkloadCluster(['statefulset', 'garbage-collector']);
 });
 
