@@ -159,9 +159,10 @@ describe('local volumes in the control plane', () => {
     for (const name of ['app', 'again-1', 'again-2', 'stuck']) await c.client.delete(pods, name);
     await waitFor(() => gone(claims, 'data'), 'the claim to go with its pods');
     // Reclaim policy Delete: the object is deleted, and waits for edge-a's agent to delete the data.
+    // pv-protection lifts its finalizer once the deleted volume is no longer Bound.
     const pv = await waitFor(async () => {
       const v = await c.client.get<Volume>(volumes, volumeName);
-      return v.metadata.deletionTimestamp ? v : undefined;
+      return v.metadata.deletionTimestamp && !v.metadata.finalizers?.includes('kubernetes.io/pv-protection') ? v : undefined;
     }, 'the released volume to be deleted');
     expect(pv.status?.phase).toBe('Released');
     expect(pv.metadata.finalizers).toEqual([LOCAL_PATH_FINALIZER]);

@@ -57,7 +57,7 @@ describe('kind descriptors', () => {
   });
 
   it('has the facets most kinds do without exactly where they belong', () => {
-    expect(withFacet('hooks')).toEqual(['/Namespace', '/Service', 'apiextensions.k8s.io/CustomResourceDefinition']);
+    expect(withFacet('hooks')).toEqual(['/Namespace', '/PersistentVolume', '/PersistentVolumeClaim', '/Service', 'apiextensions.k8s.io/CustomResourceDefinition']);
     expect(withFacet('deletion')).toEqual(['/Namespace', '/Pod']);
     expect(withFacet('conversion')).toEqual(['events.k8s.io/Event']);
     expect(withFacet('ttlSeconds')).toEqual(['/Event', 'events.k8s.io/Event']);

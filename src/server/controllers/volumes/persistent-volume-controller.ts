@@ -5,8 +5,10 @@
  * - a claim that names no class gets the default StorageClass (RetroactiveDefaultStorageClass);
  * - an unbound claim binds to a matching available volume, or — for a local-path class once the
  *   scheduler put `volume.kubernetes.io/selected-node` on it (WaitForFirstConsumer) — gets a new
- *   PersistentVolume pinned to that node (local-path.ts); binding writes the volume's claimRef,
- *   then the claim's volumeName, then both phases, with Kubernetes' annotations and Events;
+ *   PersistentVolume pinned to that node (local-path.ts; the scheduler itself provisions the
+ *   claims of the pods it binds, this covers claims whose node was chosen otherwise); binding
+ *   writes the volume's claimRef, then the claim's volumeName and both phases, with Kubernetes'
+ *   annotations and Events;
  * - a volume whose claim is gone is Released and reclaimed by its policy: Retain keeps it, Delete
  *   deletes a local-path volume's object, whose finalizer then waits for the node's agent to delete
  *   the data — at once, or when the node comes back (docs/storage.md).

@@ -3,7 +3,8 @@
  * finalizers the StorageObjectInUseProtection admission plugin adds on create): a claim that a pod
  * still uses, and a volume still bound, are not removed by `kubectl delete` — they stay
  * Terminating until the pod is gone or the volume released, so data is never deleted under a
- * running pod. Here the finalizers are added by the controllers as soon as they see the object.
+ * running pod. The API's create hooks add the finalizers (src/server/kinds/persistent-volume.ts);
+ * these controllers also add them to objects created before, as soon as they see them.
  */
 import { objectKey, splitKey } from '../keys.ts';
 import type { PersistentVolume, PersistentVolumeClaim, Pod } from '../core-types.ts';
