@@ -260,7 +260,10 @@ describe('on the joined device, with the server down and back', () => {
   }, 240_000);
 
   it('finds everything in place once the server is back', async () => {
+    const from = agentOut.length;
     server = await startServer({ dir: serverDir, port: api().port, localAgent: true });
+    // The Ready condition may still be the one from before the server went; the link is the device's own word.
+    await waitFor('the device linked again', async () => agentOut.slice(from).includes('"msg":"linked to the server"'), 120_000);
     await waitFor('both nodes Ready', async () => (await nodeReady(LOCAL)) && (await nodeReady(EDGE)), 120_000);
     await running('edge-0');
     expect(await ok(['exec', 'edge-0', '-n', NS, '-c', 'main', '--', 'cat', '/data/log'])).toBe(`${log().join('\n')}\n`);
