@@ -14,6 +14,7 @@ export interface RawAgentFlags {
   readonly containerRuntimeEndpoint?: string;
   readonly podCidr?: string;
   readonly defaultLocalStoragePath?: string;
+  readonly resolvConf?: string;
   readonly logLevel?: string;
 }
 
@@ -27,6 +28,8 @@ export interface AgentConfig {
   readonly podCidr: string | undefined;
   /** --default-local-storage-path: where local volumes are provisioned (<data-dir>/storage). */
   readonly localStoragePath: string;
+  /** --resolv-conf: the nameservers the cluster DNS forwards other names to. */
+  readonly resolvConf: string;
   readonly logLevel: string;
 }
 
@@ -117,6 +120,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     containerRuntimeEndpoint: cre?.value,
     podCidr: pick(raw.podCidr, env, 'EDGEOS_POD_CIDR', '--pod-cidr')?.value,
     localStoragePath: storage ? resolve(cwd, storage.value) : resolve(dataDir, 'storage'),
+    resolvConf: resolve(cwd, pick(raw.resolvConf, env, 'EDGEOS_RESOLV_CONF', '--resolv-conf')?.value ?? '/etc/resolv.conf'),
     logLevel,
   });
 }

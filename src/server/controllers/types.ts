@@ -36,6 +36,7 @@ import { persistentVolume, persistentVolumeClaim } from '../kinds/persistent-vol
 import { pod } from '../kinds/pod.ts';
 import { replicaSet } from '../kinds/replica-set.ts';
 import { service } from '../kinds/service.ts';
+import { serviceAccount } from '../kinds/service-account.ts';
 import { statefulSet } from '../kinds/stateful-set.ts';
 import { storageClass } from '../kinds/storage-class.ts';
 import type { BuiltinKind } from '../kinds/types.ts';
@@ -115,6 +116,7 @@ export const resources = Object.freeze({
   endpoints: refOf(endpoints),
   events: refOf(event),
   configMaps: refOf(configMap),
+  serviceAccounts: refOf(serviceAccount),
   persistentVolumeClaims: refOf(persistentVolumeClaim),
   persistentVolumes: refOf(persistentVolume),
   storageClasses: refOf(storageClass),

@@ -2,8 +2,10 @@
  * The node-scoped watch behind a link: only the pods bound to the node, the ConfigMaps, Secrets,
  * ServiceAccounts and PersistentVolumeClaims those pods reference, the PersistentVolumes bound to
  * those claims (the Node authorizer's pod → claim → volume graph) and the local volumes whose data
- * the node holds (its agent deletes the data), and the node's own Node object, never the rest of
- * the cluster. The server does the filtering, reading the store directly (like the Node authorizer):
+ * the node holds (its agent deletes the data), the node's own Node object, and the cluster's
+ * Services and EndpointSlices (every node routes every Service, as kube-proxy reads them all;
+ * trimmed of managedFields), never the rest of the cluster. The server does the filtering, reading
+ * the store directly (like the Node authorizer):
  * one watch on the whole registry keeps every change in revision order, so a pod that starts
  * referencing a Secret and the Secret itself arrive in the order they were written.
  *
@@ -38,6 +40,12 @@ const REFERENCED: { kind: LinkKind; plural: string; refs: 'secrets' | 'configmap
  */
 const BOOKMARK_EVERY_MS = 60_000;
 
+/** Sent to every node whole: what the Service datapath and the cluster DNS answer from. */
+const CLUSTER_WIDE: { kind: LinkKind; group: string; plural: string }[] = [
+  { kind: 'Service', group: '', plural: 'services' },
+  { kind: 'EndpointSlice', group: 'discovery.k8s.io', plural: 'endpointslices' },
+];
+
 interface Resources {
   readonly pods: ResourceInfo;
   readonly nodes: ResourceInfo;
@@ -45,10 +53,27 @@ interface Resources {
   readonly byKind: Map<LinkKind, ResourceInfo>;
 }
 
+/**
+ * Services and EndpointSlices cross the link without what only the API's writers use: their
+ * managedFields and kubectl's last-applied copy are most of their bytes, and every endpoint
+ * change is one of these objects on every link.
+ */
+export function trimForNode(object: KubeObjectJson): KubeObjectJson {
+  const meta = object.metadata as Record<string, unknown> | undefined;
+  if (!meta) return object;
+  const { managedFields: _m, ...rest } = meta;
+  const annotations = rest.annotations as Record<string, string> | undefined;
+  if (annotations && 'kubectl.kubernetes.io/last-applied-configuration' in annotations) {
+    const { 'kubectl.kubernetes.io/last-applied-configuration': _l, ...others } = annotations;
+    rest.annotations = others;
+  }
+  return { ...object, metadata: rest };
+}
+
 function resources(): Resources {
   const registry = new ResourceRegistry();
-  const must = (plural: string) => {
-    const r = registry.resolve('', 'v1', plural);
+  const must = (plural: string, group = '') => {
+    const r = registry.resolve(group, 'v1', plural);
     if (!r) throw new Error(`built-in resource ${plural} is missing from the registry`);
     return r;
   };
@@ -57,6 +82,7 @@ function resources(): Resources {
     ['Node', must('nodes')],
     ['PersistentVolume', must('persistentvolumes')],
     ...REFERENCED.map((x) => [x.kind, must(x.plural)] as [LinkKind, ResourceInfo]),
+    ...CLUSTER_WIDE.map((x) => [x.kind, must(x.plural, x.group)] as [LinkKind, ResourceInfo]),
   ]);
   return { pods: must('pods'), nodes: must('nodes'), volumes: must('persistentvolumes'), byKind };
 }
@@ -79,6 +105,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const podsPrefix = `/registry/${res.pods.storage}/`;
   const nodeKey = objectKey(res.nodes, '', node);
   const refPrefixes = REFERENCED.map((x) => ({ kind: x.kind, prefix: `/registry/${res.byKind.get(x.kind)!.storage}/` }));
+  const widePrefixes = CLUSTER_WIDE.map((x) => ({ kind: x.kind, prefix: `/registry/${res.byKind.get(x.kind)!.storage}/` }));
 
   // The node's state as of the last processed revision.
   const pods = new Map<string, Pod>();
@@ -195,6 +222,9 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
     const nodeKv = await store.get(nodeKey, { revision });
     if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
+    for (const w of widePrefixes) {
+      for (const kv of (await store.list(w.prefix, { revision })).kvs) out.push({ kind: w.kind, object: trimForNode(decode(w.kind, kv)) });
+    }
     return out;
   }
 
@@ -234,6 +264,12 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       else localVolumes.delete(name);
       if (pv && sendsVolume(name)) out.push(change('PersistentVolume', '', name, pv));
       else if (was) out.push(change('PersistentVolume', '', name));
+      return;
+    }
+    for (const w of widePrefixes) {
+      if (!key.startsWith(w.prefix)) continue;
+      const [ns, name] = key.slice(w.prefix.length).split('/') as [string, string];
+      out.push(change(w.kind, ns, name, ev.type === 'DELETED' ? undefined : trimForNode(decode(w.kind, ev.kv))));
       return;
     }
     for (const p of refPrefixes) {
