@@ -140,6 +140,16 @@ fi
 machine=$(od -An -tx1 -j18 -N2 "$SOURCE" | tr -d ' \n')
 [ "$machine" = "$ELF_MACHINE" ] || fatal "$SOURCE is not a linux/$ARCH executable (ELF machine $machine)"
 
+# Node links libstdc++ and libgcc_s besides glibc. A system without them (a root made without apt,
+# an embedded image) would install fine and then fail at every start with a loader error in the
+# service log: name what is missing now, before anything is written. Only for this system (not
+# EDGEOS_ROOT, whose libraries are not these), and only where glibc's ldd can tell.
+if [ -z "$ROOT" ] && command -v ldd >/dev/null 2>&1; then
+  unresolved=$(ldd "$SOURCE" 2>&1 | sed -n -e 's/^[[:space:]]*\([^ ]*\) => not found$/\1/p' \
+    -e "s/.*version \`\\([^']*\\)' not found.*/\\1/p" | sort -u | tr '\n' ' ')
+  [ -z "$unresolved" ] || fatal "edgeos cannot run on this system, its loader finds no ${unresolved% }: it needs glibc >= $MIN_GLIBC, libstdc++6 and libgcc-s1 (GCC 11 or newer; Debian/Ubuntu: apt-get install libstdc++6)"
+fi
+
 mkdir -p "$BIN_DIR"
 if [ -f "$BIN" ] && [ "$(sha256_of "$BIN")" = "$actual" ]; then
   say "$BIN is already this build: keeping it"

@@ -23,7 +23,7 @@ import { openAgentCache } from './cache/index.ts';
 import { createKubelet } from './kubelet/index.ts';
 import { createTokenManager } from './kubelet/token-manager.ts';
 import type { Kubelet } from './kubelet/index.ts';
-import { nodeDir, readIdentity, writeCertificate } from './join/node-files.ts';
+import { nodeDir, readIdentity, writeCertificate, writeNodeConfig } from './join/node-files.ts';
 import type { NodeIdentity } from './join/node-files.ts';
 import { startCertRenewal } from './link/cert-renewal.ts';
 import type { CertRenewal } from './link/cert-renewal.ts';
@@ -170,6 +170,15 @@ export function createAgent(o: AgentOptions): Agent {
       link = createLinkClient({
         node,
         servers: identity.config.servers,
+        // A joined agent follows the cluster's servers and keeps them (the local agent's link is in-process).
+        ...(o.dial
+          ? {}
+          : {
+              onServers: (servers: readonly string[]) => {
+                identity = { ...identity, config: { ...identity.config, servers } };
+                writeNodeConfig(nodeDir(o.dataDir), identity.config);
+              },
+            }),
         dial: o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })),
         cache: cache!,
         ...(tunnel ? { tunnel } : {}),

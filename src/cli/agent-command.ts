@@ -22,7 +22,8 @@ export function addAgentFlags(c: Command): Command {
     .option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)')
     .option('--node-name <name>', 'name of this node when it joins (env EDGEOS_NODE_NAME; default the host name)')
     .option('--node-label <key=value>', 'label of the Node at registration, repeatable (env EDGEOS_NODE_LABEL, comma-separated)', collect)
-    .option('--node-taint <key=value:Effect>', 'taint of the Node at registration, repeatable (env EDGEOS_NODE_TAINT, comma-separated)', collect);
+    .option('--node-taint <key=value:Effect>', 'taint of the Node at registration, repeatable (env EDGEOS_NODE_TAINT, comma-separated)', collect)
+    .option('--pool <name>', 'node pool this node joins: its label apps.edgeos.io/pool at registration (env EDGEOS_POOL)');
 }
 
 export function agentCommand(): Command {

@@ -29,6 +29,8 @@ export function serverCommand(): Command {
     .option('--datastore-certfile <file>', 'client certificate for PostgreSQL (env EDGEOS_DATASTORE_CERTFILE)')
     .option('--datastore-keyfile <file>', 'key of the client certificate (env EDGEOS_DATASTORE_KEYFILE)')
     .option('--datastore-password-file <file>', 'file holding the PostgreSQL password, instead of in the URL (env EDGEOS_DATASTORE_PASSWORD_FILE)')
+    .option('--token <token>', 'server token of a cluster of servers on one --datastore-endpoint; the first server writes one to <data-dir>/server/server-token (env EDGEOS_TOKEN)')
+    .option('--token-file <file>', 'file holding the server token, instead of --token (env EDGEOS_TOKEN_FILE)')
     .option('--service-cidr <cidr>', 'IPv4 range of Service ClusterIPs (env EDGEOS_SERVICE_CIDR; default 10.43.0.0/16)')
     .option('--cluster-dns <ip>', 'the cluster DNS address pods use, inside --service-cidr (env EDGEOS_CLUSTER_DNS; default the 10th address of it, 10.43.0.10)')
     .option('--cluster-domain <domain>', 'the cluster DNS domain (env EDGEOS_CLUSTER_DOMAIN; default cluster.local)')

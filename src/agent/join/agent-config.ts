@@ -4,12 +4,14 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
+import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
 
 export interface RawAgentFlags {
   readonly dataDir?: string;
   readonly nodeName?: string;
   readonly nodeLabel?: readonly string[];
   readonly nodeTaint?: readonly string[];
+  readonly pool?: string;
   readonly disableRuntime?: boolean;
   readonly containerRuntimeEndpoint?: string;
   readonly podCidr?: string;
@@ -104,6 +106,14 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   for (const l of list(raw.nodeLabel, env, 'EDGEOS_NODE_LABEL', '--node-label')) {
     const [k, v] = parseLabel(l.value, l.from);
     labels[k] = v;
+  }
+  // --pool is the node label apps.edgeos.io/pool, which makes the node a member of that NodePool.
+  const pool = pick(raw.pool, env, 'EDGEOS_POOL', '--pool');
+  if (pool) {
+    if (!isPoolName(pool.value)) throw bad(pool.from, `${JSON.stringify(pool.value)} is not a node pool name (a DNS-1123 label: at most 63 of [a-z0-9-], alphanumeric at both ends)`);
+    const given = labels[POOL_LABEL];
+    if (given !== undefined && given !== pool.value) throw bad(pool.from, `names pool ${JSON.stringify(pool.value)} but --node-label ${POOL_LABEL}=${given} another`);
+    labels[POOL_LABEL] = pool.value;
   }
   const taints = list(raw.nodeTaint, env, 'EDGEOS_NODE_TAINT', '--node-taint').map((t) => parseTaint(t.value, t.from));
   const level = pick(raw.logLevel, env, 'EDGEOS_LOG_LEVEL', '--log-level');

@@ -200,6 +200,11 @@ export interface AckMessage {
   /** hello: the cluster's Service networking (the agent keeps it for offline restarts). */
   readonly network?: ClusterNetwork;
   readonly stats?: NodeStatsReport;
+  /**
+   * hello and lease, from a server of a cluster: the URLs of every server, sent again only when the
+   * list changed. The agent keeps them and fails over to them (docs/ha.md).
+   */
+  readonly servers?: readonly string[];
   /** service-account-token: the token and when it is due for renewal (RFC 3339). Never logged. */
   readonly token?: string;
   readonly expirationTimestamp?: string;

@@ -5,6 +5,8 @@ import { endpointsController } from './endpoints/endpoints-controller.ts';
 import { garbageCollectorController } from './gc/garbage-collector.ts';
 import { namespaceController } from './namespace/namespace-controller.ts';
 import { nodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
+import { nodePoolController } from './pools/node-pool-controller.ts';
+import { poolSetController } from './pools/pool-set-controller.ts';
 import { schedulerController } from './scheduler/scheduler.ts';
 import { clusterServicesController } from './services/cluster-services.ts';
 import type { ClusterServicesOptions } from './services/cluster-services.ts';
@@ -27,6 +29,8 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
   ...workloadControllers,
   ...volumeControllers,
   deployController,
+  nodePoolController,
+  poolSetController,
 ];
 
 /**

@@ -32,8 +32,10 @@ import { job } from '../kinds/job.ts';
 import { lease } from '../kinds/lease.ts';
 import { namespace } from '../kinds/namespace.ts';
 import { node } from '../kinds/node.ts';
+import { nodePool } from '../kinds/node-pool.ts';
 import { persistentVolume, persistentVolumeClaim } from '../kinds/persistent-volume.ts';
 import { pod } from '../kinds/pod.ts';
+import { poolSet } from '../kinds/pool-set.ts';
 import { replicaSet } from '../kinds/replica-set.ts';
 import { service } from '../kinds/service.ts';
 import { serviceAccount } from '../kinds/service-account.ts';
@@ -130,6 +132,8 @@ export const resources = Object.freeze({
   jobs: refOf(job),
   cronJobs: refOf(cronJob),
   podDisruptionBudgets: refOf(podDisruptionBudget),
+  nodePools: refOf(nodePool),
+  poolSets: refOf(poolSet),
 } satisfies Record<string, ResourceRef>);
 
 /** `ref` narrowed to one namespace. */

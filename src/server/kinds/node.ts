@@ -16,9 +16,14 @@ import { boolField } from './selectable-fields.ts';
 const TAINT_EFFECTS = ['NoExecute', 'NoSchedule', 'PreferNoSchedule'];
 
 function validateTaints(obj: KubeObject): FieldError[] {
+  return validateTaintList(map(obj.spec)?.taints, 'spec.taints');
+}
+
+/** validateNodeTaints over a list of taints at `path` (a NodePool's taints are checked the same way). */
+export function validateTaintList(taints: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  maps(map(obj.spec)?.taints).forEach((t, i) => {
-    const p = `spec.taints[${i}]`;
+  maps(taints).forEach((t, i) => {
+    const p = `${path}[${i}]`;
     const key = str(t.key) ?? '';
     for (const msg of isQualifiedName(key)) errs.push(invalid(`${p}.key`, key, msg));
     const value = str(t.value);

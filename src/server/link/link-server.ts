@@ -52,15 +52,19 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       signNodeCsr: o.signNodeCsr,
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
+      ...(o.cluster ? { servers: () => o.cluster!.servers() } : {}),
       ...(o.network ? { network: o.network } : {}),
       onClose: (s) => {
         registry.remove(s);
-        // A replaced link closing leaves the newer link's sample alone.
-        if (!registry.isConnected(node)) stats.forget(node);
+        // A replaced link closing leaves the newer link's sample (and record) alone.
+        if (registry.isConnected(node)) return;
+        stats.forget(node);
+        o.cluster?.unlinked(node);
       },
     });
     registry.add(session, remote);
     stats.forget(node);
+    o.cluster?.linked(node);
   }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {

@@ -24,6 +24,8 @@ export interface LinkSessionOptions {
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly log: Logger;
   readonly pingIntervalMs?: number;
+  /** Every server of the cluster (absent on a lone server): sent in the hello ack, and in a lease ack when it changed. */
+  readonly servers?: () => readonly string[];
   /** The cluster's Service networking, told to the agent in the hello's ack. */
   readonly network?: ClusterNetwork;
   /** Called once when the session ended, for the registry. */
@@ -39,6 +41,8 @@ export class LinkSession {
   private nextStream = 1;
   private feed: NodeFeed | undefined;
   private helloSeen = false;
+  /** The server list the agent last got from us. */
+  private serversSent = '';
 
   constructor(o: LinkSessionOptions) {
     this.o = o;
@@ -77,7 +81,7 @@ export class LinkSession {
         this.answer(msg.id, () => w.event(msg.event));
         return;
       case 'lease':
-        this.answer(msg.id, () => w.renewLease(msg.durationSeconds));
+        this.answer(msg.id, () => w.renewLease(msg.durationSeconds), () => this.changedServers());
         return;
       case 'volume-released':
         this.answer(msg.id, () => w.volumeReleased(msg.name));
@@ -102,9 +106,9 @@ export class LinkSession {
     }
   }
 
-  private answer(id: number, work: () => Promise<void>): void {
+  private answer(id: number, work: () => Promise<void>, extra: () => { servers?: readonly string[] } = () => ({})): void {
     work().then(
-      () => this.peer.ack(id),
+      () => this.peer.ack(id, extra()),
       (err: unknown) => {
         const refusal = ackError(err, LinkErrorCode.LINK_REFUSED);
         this.log.debug({ err: refusal.message }, 'agent request refused');
@@ -132,7 +136,7 @@ export class LinkSession {
       const ackOnce = (start: 'resume' | 'relist') => {
         if (acked) return;
         acked = true;
-        this.peer.ack(msg.id, { start, ...(this.o.network ? { network: this.o.network } : {}) });
+          this.peer.ack(msg.id, { start, ...this.changedServers(), ...(this.o.network ? { network: this.o.network } : {}) });
       };
       const feed = await startNodeFeed({
         store: this.o.store,
@@ -165,6 +169,16 @@ export class LinkSession {
       this.peer.refuse(msg.id, refusal);
       this.peer.close(LinkCloseCode.INTERNAL, 'cannot start');
     }
+  }
+
+  /** The cluster's servers when the agent has not got this list from us yet. */
+  private changedServers(): { servers?: readonly string[] } {
+    const servers = this.o.servers?.();
+    if (!servers || servers.length === 0) return {};
+    const key = servers.join('\n');
+    if (key === this.serversSent) return {};
+    this.serversSent = key;
+    return { servers };
   }
 
   /**

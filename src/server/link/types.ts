@@ -78,6 +78,15 @@ export type ApiAs = (user: UserInfo, userAgent: string) => ApiClient;
 
 // ---- the link server (link-server.ts) ----
 
+/** What the link needs of a cluster of servers (src/server/cluster): absent on a lone server. */
+export interface LinkCluster {
+  /** Every server's URLs: agents get them in the hello ack, and in a lease ack when they changed. */
+  servers(): readonly string[];
+  /** The node's link is now on this server / is no longer. */
+  linked(node: string): void;
+  unlinked(node: string): void;
+}
+
 export interface LinkServerOptions {
   readonly store: Store;
   readonly authenticator: CredentialAuthenticator;
@@ -86,6 +95,7 @@ export interface LinkServerOptions {
   readonly apiAs: ApiAs;
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly pingIntervalMs?: number;
+  readonly cluster?: LinkCluster;
   /** The cluster's Service networking, told to every agent when it links. */
   readonly network?: ClusterNetwork;
 }
@@ -99,7 +109,8 @@ export interface LinkServer {
    * agent's end of an in-process transport whose server end is served like a WebSocket link.
    */
   connectInProcess(node: string): LinkTransport;
-  readonly tunnel: NodeTunnel;
+  /** Streams to this server's agents; `isConnected` tells whether a node is linked here. */
+  readonly tunnel: NodeTunnel & { isConnected(node: string): boolean };
   /** Resource usage of the linked nodes, asked for on demand (metrics.k8s.io). */
   readonly stats: NodeStatsSource;
   /** Registers a joining node's Node as that node ('exists' when the name is taken). */
