@@ -1,13 +1,14 @@
 /**
  * The agent component (`edgeos agent`, `edgeos join`, and the local agent of `edgeos server`): a
  * supervisor (src/common/supervisor.ts) of the offline cache, the container runtime, Services and
- * cluster DNS, the link, the kubelet and certificate renewal, started in that order and stopped in
- * reverse. A background
+ * cluster DNS, the link, the local volumes, the kubelet and certificate renewal, started in that
+ * order and stopped in reverse. A background
  * failure of any of them (the runtime cannot be kept up) stops the agent through its owner.
  *
  * With a runtime, the kubelet (src/agent/kubelet) runs pods from the cache and reports through
  * `link.statusSink`; it starts without waiting for the link, so a node that boots while the server
- * is unreachable brings its cached pods back (edge autonomy).
+ * is unreachable brings its cached pods back (edge autonomy). The node also provisions and deletes
+ * its local volumes (src/agent/storage, docs/storage.md).
  */
 import { join } from 'node:path';
 import type { ClusterNetwork } from '../common/cluster-network.ts';
@@ -30,6 +31,8 @@ import { webSocketDialer } from './link/dial.ts';
 import { createLinkClient } from './link/link-client.ts';
 import type { LinkClient } from './link/link-client.ts';
 import type { BackoffOptions } from './link/backoff.ts';
+import { LOCAL_STORAGE_PATH_ANNOTATION } from '../common/local-volumes.ts';
+import { LocalVolumes } from './storage/local-volumes.ts';
 import { createNodeServices } from './services/node-services.ts';
 import type { NodeServices } from './services/node-services.ts';
 import { createTunnelHandler } from './tunnel/index.ts';
@@ -65,6 +68,8 @@ export interface AgentOptions {
   readonly pingIntervalMs?: number;
   readonly leaseIntervalMs?: number;
   readonly backoff?: BackoffOptions;
+  /** Where local volumes are provisioned (`--default-local-storage-path`; default `<dataDir>/storage`). */
+  readonly localStoragePath?: string;
   /** better-sqlite3's addon inside the single executable (src/common/sea.ts). */
   readonly nativeBinding?: object;
   /**
@@ -101,6 +106,7 @@ export function createAgent(o: AgentOptions): Agent {
   let tunnel = o.tunnelHandler;
   let link: LinkClient | undefined;
   let kubelet: Kubelet | undefined;
+  let localVolumes: LocalVolumes | undefined;
   let renewal: CertRenewal | undefined;
   const startedAt = Date.now();
   let services: NodeServices | undefined;
@@ -165,6 +171,8 @@ export function createAgent(o: AgentOptions): Agent {
     });
   }
 
+  const storageRoot = o.localStoragePath ?? join(o.dataDir, 'storage');
+
   sup.add({
     name: 'link',
     get ready() {
@@ -186,7 +194,8 @@ export function createAgent(o: AgentOptions): Agent {
         dial: o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })),
         cache: cache!,
         ...(tunnel ? { tunnel } : {}),
-        register: identity.config.register,
+        // A node that runs pods tells the provisioner where its local volumes go.
+        register: runtime ? { ...identity.config.register, annotations: { [LOCAL_STORAGE_PATH_ANNOTATION]: storageRoot } } : identity.config.register,
         log: nodeLog,
         ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
         ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
@@ -199,6 +208,16 @@ export function createAgent(o: AgentOptions): Agent {
   });
 
   if (runtimeOptions !== false) {
+    // Before the kubelet, which mounts the volumes this finds again from the cache.
+    sup.add({
+      name: 'local-volumes',
+      start: async () => {
+        const request = link!.request;
+        localVolumes = new LocalVolumes({ node, cache: cache!, root: storageRoot, release: (name) => request({ type: 'volume-released', name }), log: nodeLog });
+        await localVolumes.start();
+      },
+      stop: async () => localVolumes?.stop(),
+    });
     sup.add({
       name: 'kubelet',
       start: async (signal) => {

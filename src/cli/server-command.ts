@@ -23,6 +23,7 @@ export function serverCommand(): Command {
     .option('--disable-agent', 'do not run the local agent (env EDGEOS_DISABLE_AGENT)')
     .option('--disable-controllers', 'run no controllers and no scheduler: a passive API (env EDGEOS_DISABLE_CONTROLLERS)')
     .option('--node-monitor-grace-period <duration>', 'a node whose lease is not renewed this long becomes Unknown (env EDGEOS_NODE_MONITOR_GRACE_PERIOD; default 40s)')
+    .option('--default-local-storage-path <dir>', "where the local agent creates local persistent volumes (env EDGEOS_DEFAULT_LOCAL_STORAGE_PATH; default <data-dir>/storage)")
     .option('--datastore-endpoint <url>', 'store in PostgreSQL instead of SQLite: postgres://user:password@host:5432/database?sslmode=verify-full (env EDGEOS_DATASTORE_ENDPOINT)')
     .option('--datastore-cafile <file>', 'CA that signed the PostgreSQL server certificate; verifies it (env EDGEOS_DATASTORE_CAFILE)')
     .option('--datastore-certfile <file>', 'client certificate for PostgreSQL (env EDGEOS_DATASTORE_CERTFILE)')
@@ -71,7 +72,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
           ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config) }),
           namespaceDefaultsController({ caPem: deps.caPem }),
         ],
-        options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5 },
+        options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5, manifestsDir: config.paths.manifestsDir },
       }),
     // The local agent loads only when it runs; the server never imports src/agent.
     ...(config.disableAgent
@@ -81,6 +82,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
             const { startLocalAgent } = await import('../agent/join/local-agent.ts');
             return startLocalAgent(ctx, {
               dataDir: config.dataDir,
+              localStoragePath: config.paths.localStorageDir,
               log,
               signal: lifecycle.signal,
               nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),

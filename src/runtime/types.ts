@@ -48,6 +48,10 @@ export interface PodSandboxConfig {
   hostIpc?: boolean;
   cgroupParent?: string;
   sysctls?: Record<string, string>;
+  /** The sandbox (pause) process's user and groups, from the pod's securityContext. */
+  runAsUser?: number;
+  runAsGroup?: number;
+  supplementalGroups?: number[];
 }
 
 export interface PodSandbox {
@@ -90,6 +94,8 @@ export interface ContainerSecurity {
   privileged?: boolean;
   runAsUser?: number;
   runAsGroup?: number;
+  /** Extra groups of the container's processes (kubelet: fsGroup, then supplementalGroups). */
+  supplementalGroups?: number[];
   readonlyRootfs?: boolean;
   addCapabilities?: string[];
   dropCapabilities?: string[];

@@ -23,6 +23,7 @@ export interface RawServerFlags {
   readonly disableAgent?: boolean;
   readonly disableControllers?: boolean;
   readonly nodeMonitorGracePeriod?: string;
+  readonly defaultLocalStoragePath?: string;
   readonly serviceCidr?: string;
   readonly clusterDns?: string;
   readonly clusterDomain?: string;
@@ -84,6 +85,10 @@ export interface ServerConfig {
     readonly dbFile: string;
     /** <data-dir>/server/token: the default join token (0600). */
     readonly tokenFile: string;
+    /** <data-dir>/server/manifests: applied at start and on every change (docs/storage.md). */
+    readonly manifestsDir: string;
+    /** Where the local agent creates local volumes (--default-local-storage-path; <data-dir>/storage). */
+    readonly localStorageDir: string;
     /** <data-dir>/server/server-token: the cluster's server token (0600), with a shared datastore. */
     readonly serverTokenFile: string;
     /** <data-dir>/server/server-id: this server's name in its cluster. */
@@ -114,6 +119,7 @@ const sources = {
   disableAgent: ['--disable-agent', 'EDGEOS_DISABLE_AGENT'],
   disableControllers: ['--disable-controllers', 'EDGEOS_DISABLE_CONTROLLERS'],
   nodeMonitorGracePeriod: ['--node-monitor-grace-period', 'EDGEOS_NODE_MONITOR_GRACE_PERIOD'],
+  defaultLocalStoragePath: ['--default-local-storage-path', 'EDGEOS_DEFAULT_LOCAL_STORAGE_PATH'],
   serviceCidr: ['--service-cidr', 'EDGEOS_SERVICE_CIDR'],
   clusterDns: ['--cluster-dns', 'EDGEOS_CLUSTER_DNS'],
   clusterDomain: ['--cluster-domain', 'EDGEOS_CLUSTER_DOMAIN'],
@@ -319,6 +325,15 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     serverToken,
     network,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
-    paths: Object.freeze({ serverDir, tlsDir: join(serverDir, 'tls'), dbFile: join(serverDir, 'db', 'state.db'), tokenFile: join(serverDir, 'token'), serverTokenFile: join(serverDir, 'server-token'), serverIdFile: join(serverDir, 'server-id') }),
+    paths: Object.freeze({
+      serverDir,
+      tlsDir: join(serverDir, 'tls'),
+      dbFile: join(serverDir, 'db', 'state.db'),
+      tokenFile: join(serverDir, 'token'),
+      serverTokenFile: join(serverDir, 'server-token'),
+      serverIdFile: join(serverDir, 'server-id'),
+      manifestsDir: join(serverDir, 'manifests'),
+      localStorageDir: resolvePath(pick(raw, env, 'defaultLocalStoragePath'), join(dataDir, 'storage'), cwd),
+    }),
   });
 }

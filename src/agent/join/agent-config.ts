@@ -15,6 +15,7 @@ export interface RawAgentFlags {
   readonly disableRuntime?: boolean;
   readonly containerRuntimeEndpoint?: string;
   readonly podCidr?: string;
+  readonly defaultLocalStoragePath?: string;
   readonly resolvConf?: string;
   readonly logLevel?: string;
 }
@@ -27,6 +28,8 @@ export interface AgentConfig {
   readonly containerRuntimeEndpoint: string | undefined;
   /** --pod-cidr; undefined: the agent picks a free one on this host and keeps it. */
   readonly podCidr: string | undefined;
+  /** --default-local-storage-path: where local volumes are provisioned (<data-dir>/storage). */
+  readonly localStoragePath: string;
   /** --resolv-conf: the nameservers the cluster DNS forwards other names to. */
   readonly resolvConf: string;
   readonly logLevel: string;
@@ -117,6 +120,8 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   const logLevel = level ? level.value.trim().toLowerCase() : 'info';
   if (level && !LOG_LEVELS.includes(logLevel)) throw bad(level.from, `${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.join(', ')}`);
   const cre = pick(raw.containerRuntimeEndpoint, env, 'EDGEOS_CONTAINER_RUNTIME_ENDPOINT', '--container-runtime-endpoint');
+  const storage = pick(raw.defaultLocalStoragePath, env, 'EDGEOS_DEFAULT_LOCAL_STORAGE_PATH', '--default-local-storage-path');
+  if (storage && storage.value.trim() === '') throw bad(storage.from, 'must not be empty');
   return Object.freeze({
     dataDir,
     nodeName,
@@ -124,6 +129,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     disableRuntime: resolveBool(raw.disableRuntime, env, 'EDGEOS_DISABLE_RUNTIME'),
     containerRuntimeEndpoint: cre?.value,
     podCidr: pick(raw.podCidr, env, 'EDGEOS_POD_CIDR', '--pod-cidr')?.value,
+    localStoragePath: storage ? resolve(cwd, storage.value) : resolve(dataDir, 'storage'),
     resolvConf: resolve(cwd, pick(raw.resolvConf, env, 'EDGEOS_RESOLV_CONF', '--resolv-conf')?.value ?? '/etc/resolv.conf'),
     logLevel,
   });

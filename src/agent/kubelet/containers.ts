@@ -14,7 +14,7 @@ import {
   restartCountAnnotation, specImageAnnotation, terminationMessagePathAnnotation, terminationMessagePolicyAnnotation,
 } from './labels.ts';
 import { containerResources } from './resources.ts';
-import { podLabels } from './sandbox.ts';
+import { podLabels, podSupplementalGroups } from './sandbox.ts';
 import { terminationLogFile } from './runtime-pod.ts';
 import type { RuntimeContainer } from './runtime-pod.ts';
 import type { Waiting } from './pod-status.ts';
@@ -118,6 +118,7 @@ async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<Con
   const psc = pod.spec?.securityContext ?? {};
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
   const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
+  const groups = podSupplementalGroups(pod);
   const { command, args } = expandCommand(c, env);
   return {
     name: c.name,
@@ -147,6 +148,7 @@ async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<Con
       privileged: sc.privileged ?? false,
       ...(runAsUser !== undefined ? { runAsUser } : {}),
       ...(runAsGroup !== undefined ? { runAsGroup } : {}),
+      ...(groups.length ? { supplementalGroups: groups } : {}),
       readonlyRootfs: sc.readOnlyRootFilesystem ?? false,
       addCapabilities: sc.capabilities?.add ?? [],
       dropCapabilities: sc.capabilities?.drop ?? [],

@@ -126,7 +126,7 @@ export async function syncRunningPod(ctx: KubeletContext, st: PodState, pod: Pod
   let volumes: Map<string, PreparedVolume>;
   try {
     volumes = await setUpVolumes(pod, {
-      rootDir: ctx.rootDir, objects: ctx.objects, tokenSource: ctx.tokenSource,
+      rootDir: ctx.rootDir, nodeName: ctx.nodeName, objects: ctx.objects, claims: ctx.claims, owned: st.ownedVolumes, tokenSource: ctx.tokenSource,
       downward: { podIP: rt.podIP, ...ctx.node() },
       warn: (reason, message) => ctx.events.pod(pod, 'Warning', reason, message),
     });

@@ -36,6 +36,9 @@ export function toWireSandboxConfig(cfg: PodSandboxConfig, podLogsDir: string): 
       sysctls: cfg.sysctls ?? {},
       securityContext: {
         namespaceOptions: { network: cfg.hostNetwork ? 'NODE' : 'POD', pid: cfg.hostPid ? 'NODE' : 'CONTAINER', ipc: cfg.hostIpc ? 'NODE' : 'POD' },
+        runAsUser: cfg.runAsUser !== undefined ? { value: cfg.runAsUser } : null,
+        runAsGroup: cfg.runAsGroup !== undefined ? { value: cfg.runAsGroup } : null,
+        supplementalGroups: cfg.supplementalGroups ?? [],
       },
     },
   };
@@ -80,6 +83,7 @@ export function toWireContainerConfig(c: ContainerConfig, sandbox: PodSandboxCon
         },
         runAsUser: s.runAsUser !== undefined ? { value: s.runAsUser } : null,
         runAsGroup: s.runAsGroup !== undefined ? { value: s.runAsGroup } : null,
+        supplementalGroups: s.supplementalGroups ?? [],
         readonlyRootfs: s.readonlyRootfs ?? false,
       },
     },

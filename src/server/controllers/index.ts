@@ -1,5 +1,6 @@
 // The controllers `edgeos server` runs, and the manager that runs them.
 import { hpaController } from './autoscaling/hpa-controller.ts';
+import { deployController } from './deploy/deploy-controller.ts';
 import { endpointSliceController } from './endpoints/endpointslice-controller.ts';
 import { endpointsController } from './endpoints/endpoints-controller.ts';
 import { garbageCollectorController } from './gc/garbage-collector.ts';
@@ -12,6 +13,7 @@ import { clusterServicesController } from './services/cluster-services.ts';
 import type { ClusterServicesOptions } from './services/cluster-services.ts';
 import { loadBalancerController } from './services/load-balancer.ts';
 import type { ControllerDescriptor } from './types.ts';
+import { volumeControllers } from './volumes/index.ts';
 import { workloadControllers } from './workloads/index.ts';
 
 export { createControllerManager } from './manager.ts';
@@ -26,6 +28,8 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
   namespaceController,
   garbageCollectorController,
   ...workloadControllers,
+  ...volumeControllers,
+  deployController,
   nodePoolController,
   poolSetController,
   { name: 'horizontal-pod-autoscaler', create: hpaController },

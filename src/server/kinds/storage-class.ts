@@ -15,9 +15,18 @@ const RECLAIM = ['Delete', 'Retain'];
 const BINDING = ['Immediate', 'WaitForFirstConsumer'];
 const validateMeta = metaValidator(false);
 
-function isDefaultClass(obj: KubeObject): boolean {
+export function isDefaultClass(obj: KubeObject): boolean {
   const annotations = map(map(obj.metadata)?.annotations) ?? {};
   return annotations['storageclass.kubernetes.io/is-default-class'] === 'true' || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
+}
+
+/**
+ * The default StorageClass (GetDefaultClass): of those annotated default, the newest, as the
+ * DefaultStorageClass admission plugin and the persistentvolume controller pick it.
+ */
+export function defaultClassOf<T extends KubeObject>(classes: readonly T[]): T | undefined {
+  const created = (c: KubeObject) => str(map(c.metadata)?.creationTimestamp) ?? '';
+  return classes.filter(isDefaultClass).sort((a, b) => created(b).localeCompare(created(a)) || nameOf(a).localeCompare(nameOf(b)))[0];
 }
 
 export const storageClass = defineKind({

@@ -83,6 +83,9 @@ export class LinkSession {
       case 'lease':
         this.answer(msg.id, () => w.renewLease(msg.durationSeconds), () => this.changedServers());
         return;
+      case 'volume-released':
+        this.answer(msg.id, () => w.volumeReleased(msg.name));
+        return;
       case 'service-account-token': {
         const { type: _t, id: _i, ...req } = msg;
         w.serviceAccountToken(req).then(

@@ -1,8 +1,11 @@
 /**
- * The node-scoped watch behind a link: only the pods bound to the node, the ConfigMaps, Secrets
- * and ServiceAccounts those pods reference, the node's own Node object, and the cluster's Services
- * and EndpointSlices (every node routes every Service, as kube-proxy reads them all; trimmed of
- * managedFields), never the rest of the cluster. The server does the filtering, reading the store directly (like the Node authorizer):
+ * The node-scoped watch behind a link: only the pods bound to the node, the ConfigMaps, Secrets,
+ * ServiceAccounts and PersistentVolumeClaims those pods reference, the PersistentVolumes bound to
+ * those claims (the Node authorizer's pod → claim → volume graph) and the local volumes whose data
+ * the node holds (its agent deletes the data), the node's own Node object, and the cluster's
+ * Services and EndpointSlices (every node routes every Service, as kube-proxy reads them all;
+ * trimmed of managedFields), never the rest of the cluster. The server does the filtering, reading
+ * the store directly (like the Node authorizer):
  * one watch on the whole registry keeps every change in revision order, so a pod that starts
  * referencing a Secret and the Secret itself arrive in the order they were written.
  *
@@ -13,6 +16,7 @@
 import type { Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { KubeObjectJson, LinkKind, ObjectChange } from '../../common/link/protocol.ts';
+import { localPathNode } from '../../common/local-volumes.ts';
 import { CompactedError } from '../../store/errors.ts';
 import type { KeyValue, Watch, WatchEvent } from '../../store/types.ts';
 import { decodeStored } from '../storage/objects.ts';
@@ -21,10 +25,11 @@ import { podReferences } from '../auth/pod-references.ts';
 import { ResourceRegistry, objectKey } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 
-const REFERENCED: { kind: LinkKind; plural: string; refs: 'secrets' | 'configmaps' | 'serviceaccounts' }[] = [
+const REFERENCED: { kind: LinkKind; plural: string; refs: 'secrets' | 'configmaps' | 'serviceaccounts' | 'persistentvolumeclaims' }[] = [
   { kind: 'Secret', plural: 'secrets', refs: 'secrets' },
   { kind: 'ConfigMap', plural: 'configmaps', refs: 'configmaps' },
   { kind: 'ServiceAccount', plural: 'serviceaccounts', refs: 'serviceaccounts' },
+  { kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', refs: 'persistentvolumeclaims' },
 ];
 
 /**
@@ -44,6 +49,7 @@ const CLUSTER_WIDE: { kind: LinkKind; group: string; plural: string }[] = [
 interface Resources {
   readonly pods: ResourceInfo;
   readonly nodes: ResourceInfo;
+  readonly volumes: ResourceInfo;
   readonly byKind: Map<LinkKind, ResourceInfo>;
 }
 
@@ -74,10 +80,11 @@ function resources(): Resources {
   const byKind = new Map<LinkKind, ResourceInfo>([
     ['Pod', must('pods')],
     ['Node', must('nodes')],
+    ['PersistentVolume', must('persistentvolumes')],
     ...REFERENCED.map((x) => [x.kind, must(x.plural)] as [LinkKind, ResourceInfo]),
     ...CLUSTER_WIDE.map((x) => [x.kind, must(x.plural, x.group)] as [LinkKind, ResourceInfo]),
   ]);
-  return { pods: must('pods'), nodes: must('nodes'), byKind };
+  return { pods: must('pods'), nodes: must('nodes'), volumes: must('persistentvolumes'), byKind };
 }
 
 /** "Kind/namespace/name". */
@@ -104,6 +111,11 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const pods = new Map<string, Pod>();
   const podRefs = new Map<string, Set<RefKey>>();
   const refCount = new Map<RefKey, number>();
+  // PersistentVolumes: the one each referenced claim is bound to (a reference of the claim, counted
+  // in refCount), and the local volumes whose data this node holds, sent whether used or not.
+  const volumesPrefix = `/registry/${res.volumes.storage}/`;
+  const volumeOfClaim = new Map<RefKey, string>();
+  const localVolumes = new Set<string>();
   let watch: Watch | undefined;
   let stopped = false;
   let lastSent = 0;
@@ -130,8 +142,35 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     const n = (refCount.get(r) ?? 0) - 1;
     if (n <= 0) {
       refCount.delete(r);
-      dropped.push(r);
+      const volume = volumeOfClaim.get(r);
+      volumeOfClaim.delete(r);
+      if (volume) decRef(volumeRef(volume));
+      // A local volume of this node stays when no claim of its pods uses it any more.
+      if (!r.startsWith('PersistentVolume//') || !localVolumes.has(r.slice('PersistentVolume//'.length))) dropped.push(r);
     } else refCount.set(r, n);
+  }
+
+  const volumeRef = (name: string): RefKey => `PersistentVolume//${name}`;
+  const sendsVolume = (name: string) => localVolumes.has(name) || refCount.has(volumeRef(name));
+
+  /**
+   * A referenced claim was read or changed: follow its binding. Returns the volume that became
+   * referenced (to be read and sent), if any.
+   */
+  function followClaim(r: RefKey, claim: KubeObjectJson | undefined): string | undefined {
+    const next = (claim?.spec as { volumeName?: string } | undefined)?.volumeName || undefined;
+    const prev = volumeOfClaim.get(r);
+    if (prev === next) return undefined;
+    if (next) volumeOfClaim.set(r, next);
+    else volumeOfClaim.delete(r);
+    let added: string | undefined;
+    if (next) {
+      const had = sendsVolume(next);
+      refCount.set(volumeRef(next), (refCount.get(volumeRef(next)) ?? 0) + 1);
+      if (!had) added = next;
+    }
+    if (prev) decRef(volumeRef(prev));
+    return added;
   }
 
   function removePod(key: string): void {
@@ -146,11 +185,23 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     return kv ? decode(kind, kv) : undefined;
   }
 
+  /** Reads a newly referenced object, and the volume a newly referenced claim is bound to. */
+  async function sendRef(r: RefKey, revision: number, out: ObjectChange[]): Promise<void> {
+    const [kind, rns, rname] = r.split('/') as [LinkKind, string, string];
+    const obj = await readRef(r, revision);
+    if (obj) out.push(change(kind, rns, rname, obj));
+    if (kind !== 'PersistentVolumeClaim') return;
+    const volume = followClaim(r, obj);
+    if (volume) await sendRef(volumeRef(volume), revision, out);
+  }
+
   /** Rebuilds the node's state from a list at `revision`; returns the objects (for a snapshot). */
   async function load(revision: number): Promise<{ kind: LinkKind; object: KubeObjectJson }[]> {
     pods.clear();
     podRefs.clear();
     refCount.clear();
+    volumeOfClaim.clear();
+    localVolumes.clear();
     const out: { kind: LinkKind; object: KubeObjectJson }[] = [];
     const { kvs } = await store.list(podsPrefix, { revision });
     for (const kv of kvs) {
@@ -160,10 +211,15 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       out.push({ kind: 'Pod', object: pod as KubeObjectJson });
     }
     dropped.length = 0;
-    for (const r of refCount.keys()) {
-      const obj = await readRef(r, revision);
-      if (obj) out.push({ kind: r.split('/')[0] as LinkKind, object: obj });
+    for (const kv of (await store.list(volumesPrefix, { revision })).kvs) {
+      const pv = decode('PersistentVolume', kv);
+      if (localPathNode(pv) === node) localVolumes.add(kv.key.slice(volumesPrefix.length));
     }
+    const changes: ObjectChange[] = [];
+    for (const r of [...refCount.keys()]) await sendRef(r, revision, changes);
+    for (const name of localVolumes) if (!refCount.has(volumeRef(name))) await sendRef(volumeRef(name), revision, changes);
+    dropped.length = 0;
+    for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
     const nodeKv = await store.get(nodeKey, { revision });
     if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
     for (const w of widePrefixes) {
@@ -185,11 +241,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       if (pod && isOurs(pod)) {
         const added = addPod(key, pod);
         out.push(change('Pod', ns, name, pod as KubeObjectJson));
-        for (const r of added) {
-          const [kind, rns, rname] = r.split('/') as [LinkKind, string, string];
-          const obj = await readRef(r, rev);
-          if (obj) out.push(change(kind, rns, rname, obj));
-        }
+        for (const r of added) await sendRef(r, rev, out);
       } else if (was) {
         removePod(key);
         out.push(change('Pod', ns, name));
@@ -204,6 +256,16 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : decode('Node', ev.kv)));
       return;
     }
+    if (key.startsWith(volumesPrefix)) {
+      const name = key.slice(volumesPrefix.length);
+      const pv = ev.type === 'DELETED' ? undefined : decode('PersistentVolume', ev.kv);
+      const was = sendsVolume(name);
+      if (pv && localPathNode(pv) === node) localVolumes.add(name);
+      else localVolumes.delete(name);
+      if (pv && sendsVolume(name)) out.push(change('PersistentVolume', '', name, pv));
+      else if (was) out.push(change('PersistentVolume', '', name));
+      return;
+    }
     for (const w of widePrefixes) {
       if (!key.startsWith(w.prefix)) continue;
       const [ns, name] = key.slice(w.prefix.length).split('/') as [string, string];
@@ -213,8 +275,15 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const p of refPrefixes) {
       if (!key.startsWith(p.prefix)) continue;
       const [ns, name] = key.slice(p.prefix.length).split('/') as [string, string];
-      if (!refCount.has(`${p.kind}/${ns}/${name}`)) return;
-      out.push(change(p.kind, ns, name, ev.type === 'DELETED' ? undefined : decode(p.kind, ev.kv)));
+      const r = `${p.kind}/${ns}/${name}`;
+      if (!refCount.has(r)) return;
+      const obj = ev.type === 'DELETED' ? undefined : decode(p.kind, ev.kv);
+      out.push(change(p.kind, ns, name, obj));
+      if (p.kind === 'PersistentVolumeClaim') {
+        const volume = followClaim(r, obj);
+        if (volume) await sendRef(volumeRef(volume), rev, out);
+        for (const d of dropped.splice(0)) out.push(change('PersistentVolume', '', d.slice('PersistentVolume//'.length)));
+      }
       return;
     }
   }

@@ -53,6 +53,8 @@ export interface NodeWrites {
   nodeStatus(status: Record<string, unknown>): Promise<void>;
   event(e: EventMessage['event']): Promise<void>;
   renewLease(durationSeconds: number): Promise<void>;
+  /** Removes LOCAL_PATH_FINALIZER from the PersistentVolume once the node acted on its data. */
+  volumeReleased(name: string): Promise<void>;
   /** A TokenRequest as the node for a token bound to one of its pods. */
   serviceAccountToken(req: Omit<ServiceAccountTokenMessage, 'type' | 'id'>): Promise<{ token: string; expirationTimestamp: string }>;
 }

@@ -60,7 +60,7 @@ describe('kind descriptors', () => {
   });
 
   it('has the facets most kinds do without exactly where they belong', () => {
-    expect(withFacet('hooks')).toEqual(['/Namespace', '/Pod', '/Service', 'apiextensions.k8s.io/CustomResourceDefinition']);
+    expect(withFacet('hooks')).toEqual(['/Namespace', '/PersistentVolume', '/PersistentVolumeClaim', '/Pod', '/Service', 'apiextensions.k8s.io/CustomResourceDefinition']);
     expect(withFacet('deletion')).toEqual(['/Namespace', '/Pod']);
     expect(withFacet('conversion')).toEqual(['autoscaling/HorizontalPodAutoscaler', 'events.k8s.io/Event']);
     expect(withFacet('ttlSeconds')).toEqual(['/Event', 'events.k8s.io/Event']);
