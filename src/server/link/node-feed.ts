@@ -5,7 +5,8 @@
  * the node holds (its agent deletes the data), the node's own Node object, and the cluster's
  * Services and EndpointSlices (every node routes every Service, as kube-proxy reads them all;
  * trimmed of managedFields), never the rest of the cluster. The server does the filtering, reading
- * the store directly (like the Node authorizer):
+ * the store directly (like the Node authorizer), and of every other Node only what the pod network
+ * needs (peerView):
  * one watch on the whole registry keeps every change in revision order, so a pod that starts
  * referencing a Secret and the Secret itself arrive in the order they were written.
  *
@@ -39,6 +40,26 @@ const REFERENCED: { kind: LinkKind; plural: string; refs: 'secrets' | 'configmap
  * ~4 minutes still resumes without a snapshot.
  */
 const BOOKMARK_EVERY_MS = 60_000;
+
+/** Annotations of a Node that its peers read (the pod network's, docs/podnet.md). */
+const PEER_ANNOTATION_PREFIX = 'network.edgeos.io/';
+
+/**
+ * What a node receives of every other Node: its name, its pod CIDR and the pod network
+ * annotations (where its overlay endpoint is), nothing that changes with every status update, so
+ * a heartbeat of one node is not a message on every link.
+ */
+export function peerView(object: KubeObjectJson): KubeObjectJson {
+  const meta = (object.metadata ?? {}) as { name?: string; uid?: string; annotations?: Record<string, string> };
+  const spec = (object.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+  const annotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => k.startsWith(PEER_ANNOTATION_PREFIX)));
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: meta.name, uid: meta.uid, annotations },
+    spec: { ...(spec.podCIDR ? { podCIDR: spec.podCIDR } : {}), ...(spec.podCIDRs ? { podCIDRs: spec.podCIDRs } : {}) },
+  };
+}
 
 /** Sent to every node whole: what the Service datapath and the cluster DNS answer from. */
 const CLUSTER_WIDE: { kind: LinkKind; group: string; plural: string }[] = [
@@ -104,6 +125,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const res = resources();
   const podsPrefix = `/registry/${res.pods.storage}/`;
   const nodeKey = objectKey(res.nodes, '', node);
+  const nodesPrefix = `/registry/${res.nodes.storage}/`;
   const refPrefixes = REFERENCED.map((x) => ({ kind: x.kind, prefix: `/registry/${res.byKind.get(x.kind)!.storage}/` }));
   const widePrefixes = CLUSTER_WIDE.map((x) => ({ kind: x.kind, prefix: `/registry/${res.byKind.get(x.kind)!.storage}/` }));
 
@@ -116,6 +138,8 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const volumesPrefix = `/registry/${res.volumes.storage}/`;
   const volumeOfClaim = new Map<RefKey, string>();
   const localVolumes = new Set<string>();
+  // Other nodes as last sent (peerView JSON), so only a change of what peers read is sent.
+  const peers = new Map<string, string>();
   let watch: Watch | undefined;
   let stopped = false;
   let lastSent = 0;
@@ -202,6 +226,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     refCount.clear();
     volumeOfClaim.clear();
     localVolumes.clear();
+    peers.clear();
     const out: { kind: LinkKind; object: KubeObjectJson }[] = [];
     const { kvs } = await store.list(podsPrefix, { revision });
     for (const kv of kvs) {
@@ -220,8 +245,14 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const name of localVolumes) if (!refCount.has(volumeRef(name))) await sendRef(volumeRef(name), revision, changes);
     dropped.length = 0;
     for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
-    const nodeKv = await store.get(nodeKey, { revision });
-    if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
+    for (const kv of (await store.list(nodesPrefix, { revision })).kvs) {
+      if (kv.key === nodeKey) out.push({ kind: 'Node', object: decode('Node', kv) });
+      else {
+        const view = peerView(decode('Node', kv));
+        peers.set(kv.key, JSON.stringify(view));
+        out.push({ kind: 'Node', object: view });
+      }
+    }
     for (const w of widePrefixes) {
       for (const kv of (await store.list(w.prefix, { revision })).kvs) out.push({ kind: w.kind, object: trimForNode(decode(w.kind, kv)) });
     }
@@ -254,6 +285,16 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     }
     if (key === nodeKey) {
       out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : decode('Node', ev.kv)));
+      return;
+    }
+    if (key.startsWith(nodesPrefix)) {
+      const name = key.slice(nodesPrefix.length);
+      const view = ev.type === 'DELETED' ? undefined : peerView(decode('Node', ev.kv));
+      const text = view && JSON.stringify(view);
+      if (text === peers.get(key)) return;
+      if (text) peers.set(key, text);
+      else peers.delete(key);
+      out.push(change('Node', '', name, view));
       return;
     }
     if (key.startsWith(volumesPrefix)) {
