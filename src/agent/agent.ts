@@ -208,7 +208,8 @@ export function createAgent(o: AgentOptions): Agent {
         let podCidr = runtimeOptions.podCidr;
         if (podNetworkOn) {
           const assigned = podCidr ? undefined : await assignedPodCidr(cache!, node, signal, log);
-          const choice = resolvePodCidr({ dataDir: o.dataDir, ...(podCidr ? { requested: podCidr } : {}), ...(assigned ? { assigned } : {}), routes: await readRoutes() });
+          const { bridge } = resolveRuntimeConfig({ ...runtimeOptions, dataDir: o.dataDir }).cni;
+          const choice = resolvePodCidr({ dataDir: o.dataDir, ...(podCidr ? { requested: podCidr } : {}), ...(assigned ? { assigned } : {}), routes: await readRoutes(), bridge });
           podCidr = choice.cidr;
           if (choice.assignedTakenBy !== undefined) {
             const message = `the pod CIDR ${assigned ?? ''} the server assigned is used by another agent on this host (${choice.assignedTakenBy}): this node's bridge uses ${choice.cidr}, which other nodes do not route to`;

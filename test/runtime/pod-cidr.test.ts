@@ -91,5 +91,8 @@ describe('pod CIDR per agent on one host', () => {
     expect(resolvePodCidr({ dataDir: t.dir('c'), requested: '10.42.20.0/24', assigned: '10.42.8.0/24', claimsDir: t.claimsDir, routes })).toBe('10.42.20.0/24');
     expect(resolvePodCidr({ dataDir: t.dir('c'), assigned: '10.42.8.0/24', claimsDir: t.claimsDir, routes })).toBe('10.42.8.0/24');
     expect(() => resolveChoice({ dataDir: t.dir('d'), assigned: 'nonsense', claimsDir: t.claimsDir, routes })).toThrow(/node\.spec\.podCIDR/);
+    // routed through another interface (an agent that keeps no claim): a fallback; through its own bridge: its own
+    expect(resolveChoice({ dataDir: t.dir('e'), assigned: '10.42.0.0/24', claimsDir: t.claimsDir, routes })).toEqual({ cidr: '10.42.2.0/24', assignedTakenBy: 'routed via cni0' });
+    expect(resolveChoice({ dataDir: t.dir('f'), assigned: '10.42.0.0/24', claimsDir: t.claimsDir, routes, bridge: 'cni0' })).toEqual({ cidr: '10.42.0.0/24' });
   });
 });

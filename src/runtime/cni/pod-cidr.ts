@@ -1,4 +1,4 @@
-import { existsSync, linkSync, mkdirSync, readFileSync, readlinkSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fsyncDirectory, writeFileAtomic } from '../../common/atomic-file.ts';
 import { InvalidInputError } from '../../common/errors.ts';
@@ -16,29 +16,43 @@ export interface PodCidrOptions {
   readonly claimsDir?: string;
   /** The host's routes (other agents' bridges, local networks). */
   readonly routes: readonly Route[];
+  /** This agent's bridge: its routes are not another's. */
+  readonly bridge?: string;
 }
 
 export const DEFAULT_CLAIMS_DIR = '/run/edgeos/pod-cidrs';
 
 /**
- * Bridges collide only inside one network namespace: an agent in a namespace of its own (a test's
- * node, a container) claims among the agents of that namespace, in a subdirectory named by the
- * namespace's inode; in the host's namespace (PID 1's) the claims stay in DEFAULT_CLAIMS_DIR.
+ * Bridges collide only inside one network namespace: an agent in a named namespace of its own
+ * (`ip netns add`: the tests' nodes) claims among the agents of that namespace, in a subdirectory
+ * named by the namespace's inode; every other agent (the host's namespace, or one we cannot tell
+ * apart from it) in DEFAULT_CLAIMS_DIR, as before.
  */
 export function claimsDirOf(netnsInode: number | undefined): string {
   return netnsInode === undefined ? DEFAULT_CLAIMS_DIR : join(DEFAULT_CLAIMS_DIR, `netns-${netnsInode}`);
 }
 
 function ownClaimsDir(): string {
-  const inode = (link: string): number | undefined => {
+  let mine: number | undefined;
+  try {
+    mine = statSync('/proc/self/ns/net').ino;
+  } catch {
+    return DEFAULT_CLAIMS_DIR;
+  }
+  let named: string[] = [];
+  try {
+    named = readdirSync('/var/run/netns');
+  } catch {
+    // No named namespaces on this host.
+  }
+  const inNamed = named.some((n) => {
     try {
-      return Number(/\[(\d+)\]/.exec(readlinkSync(link))?.[1]);
+      return statSync(join('/var/run/netns', n)).ino === mine;
     } catch {
-      return undefined;
+      return false;
     }
-  };
-  const mine = inode('/proc/self/ns/net');
-  return claimsDirOf(mine === undefined || mine === inode('/proc/1/ns/net') ? undefined : mine);
+  });
+  return claimsDirOf(inNamed ? mine : undefined);
 }
 
 export interface PodCidrChoice {
@@ -107,12 +121,15 @@ function resolveLocked(o: PodCidrOptions, claims: string): PodCidrChoice {
   const mine = existsSync(kept) ? readFileSync(kept, 'utf8').trim() : undefined;
   let assignedTakenBy: string | undefined;
   if (o.requested === undefined && o.assigned !== undefined) {
-    parseCidr('node.spec.podCIDR', o.assigned);
-    if (claim(claims, o.assigned, o.dataDir)) {
+    const net = parseCidr('node.spec.podCIDR', o.assigned);
+    // Routed here through another interface: another agent's bridge (of an agent that keeps no
+    // claim) or a local network.
+    const routed = o.routes.find((r) => r.iface !== o.bridge && overlaps(net, r));
+    if (!routed && claim(claims, o.assigned, o.dataDir)) {
       keep(kept, o.assigned);
       return { cidr: o.assigned };
     }
-    assignedTakenBy = ownerOf(claims, o.assigned);
+    assignedTakenBy = routed ? `routed via ${routed.iface}` : ownerOf(claims, o.assigned);
   }
   const tag = (cidr: string): PodCidrChoice => (assignedTakenBy !== undefined ? { cidr, assignedTakenBy } : { cidr });
   // After a conflict, a kept CIDR is the fallback of an earlier start: keep using it.
