@@ -35,7 +35,7 @@ export interface LinkPeerOptions<In extends Message> {
   readonly parse: (text: string) => Parsed<In>;
   /** Every message of the other end except acks and stream control. */
   readonly onMessage: (m: Exclude<In, AckMessage | StreamControlMessage>) => void;
-  readonly keepalive: { readonly intervalMs: number; readonly maxSilent: number };
+  readonly keepalive: { readonly pingAfterMs: number; readonly deadAfterMs: number };
   /** Each keepalive ping sent (only after a silent interval). */
   readonly onPing?: () => void;
   /** The error pending requests fail with when the link ends (`why` says how it ended). */
@@ -75,14 +75,14 @@ export class LinkPeer<In extends Message, Out extends Message> {
     this.closed = new Promise<string>((r) => (this.markClosed = r));
     this.mux = new StreamMux({ sendControl: (m) => this.write(m), sendFrame: (f) => o.transport.sendBinary(f) });
     this.keepalive = new Keepalive({
-      intervalMs: o.keepalive.intervalMs,
-      maxSilent: o.keepalive.maxSilent,
+      pingAfterMs: o.keepalive.pingAfterMs,
+      deadAfterMs: o.keepalive.deadAfterMs,
       ping: () => {
         o.onPing?.();
         o.transport.ping();
       },
-      dead: (silent) => {
-        o.log.warn({ silentIntervals: silent }, `the ${o.other} stopped answering pings: dropping the link`);
+      dead: (silentMs) => {
+        o.log.warn({ silentMs }, `the ${o.other} stopped answering pings: dropping the link`);
         this.terminate('ping timeout');
       },
     });

@@ -15,6 +15,7 @@ import type { LinkTransport } from '../../common/link/transport.ts';
 import { webSocketTransport } from '../../common/link/ws-transport.ts';
 import { nodeNameOf, nodeUser } from '../auth/node-authorizer.ts';
 import { AgentRegistry } from './agent-registry.ts';
+import { leaseAtStoreCadence } from './lease-cadence.ts';
 import { LinkSession } from './link-session.ts';
 import { NodeStatsCache } from './node-stats.ts';
 import { nodeWrites } from './node-writes.ts';
@@ -48,7 +49,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       transport,
       node,
       store: o.store,
-      writes: writesOf(node),
+      writes: leaseAtStoreCadence(writesOf(node)),
       signNodeCsr: o.signNodeCsr,
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
 import { LinkError, LinkErrorCode, ackError } from '../../common/link/errors.ts';
 import { LinkPeer } from '../../common/link/peer.ts';
-import { LINK_PROTOCOL_VERSION, LinkCloseCode, MAX_SILENT_INTERVALS, PING_INTERVAL_MS, parseAgentMessage } from '../../common/link/protocol.ts';
+import { LINK_PROTOCOL_VERSION, LinkCloseCode, PING_AFTER_MS, keepaliveOf, parseAgentMessage } from '../../common/link/protocol.ts';
 import type { AgentMessage, HelloMessage, NodeStatsReport, ServerMessage } from '../../common/link/protocol.ts';
 import type { LinkTransport } from '../../common/link/transport.ts';
 import type { TunnelOpen } from '../../common/tunnel.ts';
@@ -47,7 +47,7 @@ export class LinkSession {
       other: 'agent',
       parse: parseAgentMessage,
       onMessage: (m) => this.dispatch(m),
-      keepalive: { intervalMs: o.pingIntervalMs ?? PING_INTERVAL_MS, maxSilent: MAX_SILENT_INTERVALS },
+      keepalive: keepaliveOf(o.pingIntervalMs ?? PING_AFTER_MS),
       closedError: (why) => new LinkError(LinkErrorCode.TUNNEL_NO_AGENT, `the link to node ${o.node} closed: ${why}`),
       streamsClosedMessage: `the link to node ${o.node} closed`,
       log: this.log,
