@@ -4,6 +4,7 @@
  * that stayed up STABLE_MS starts the backoff over.
  */
 import { errorMessage } from '../../common/errors.ts';
+import { LinkError } from '../../common/link/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { reconnectDelay } from './backoff.ts';
 import type { BackoffOptions } from './backoff.ts';
@@ -41,15 +42,19 @@ export function startReconnectLoop(o: ReconnectLoopOptions): ReconnectLoop {
     while (!signal.aborted) {
       const server = o.servers[attempt % o.servers.length]!;
       let upAt: number | undefined;
+      let serverSays: number | undefined;
       try {
         await o.connect(server, signal, () => (upAt = Date.now()));
       } catch (err) {
         if (!signal.aborted) o.log.warn({ server, err: errorMessage(err) }, 'link attempt failed');
+        if (err instanceof LinkError) serverSays = err.retryAfterMs;
       }
       if (signal.aborted) break;
       o.onDisconnect();
       if (upAt !== undefined && Date.now() - upAt >= STABLE_MS) attempt = 0;
-      const delay = reconnectDelay(attempt, o.backoff);
+      // A busy server's Retry-After (whole seconds, already spread by the server) plus up to a
+      // second of jitter of our own, so agents told the same second do not come back together.
+      const delay = serverSays !== undefined ? Math.max(reconnectDelay(attempt, o.backoff), serverSays + Math.round(Math.random() * 1000)) : reconnectDelay(attempt, o.backoff);
       attempt++;
       o.log.info({ delayMs: delay, attempt }, 'reconnecting to the server');
       await new Promise<void>((resolve) => {

@@ -12,6 +12,7 @@ import type { AgentMessage, HelloMessage, NodeStatsReport, ServerMessage } from 
 import type { LinkTransport } from '../../common/link/transport.ts';
 import type { TunnelOpen } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
+import type { FeedHub } from './feed-hub.ts';
 import { startNodeFeed } from './node-feed.ts';
 import type { NodeFeed, NodeWrites } from './types.ts';
 
@@ -19,10 +20,13 @@ export interface LinkSessionOptions {
   readonly transport: LinkTransport;
   readonly node: string;
   readonly store: Store;
+  readonly hub: FeedHub;
   readonly writes: NodeWrites;
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly log: Logger;
   readonly pingIntervalMs?: number;
+  /** Runs the feed's start (a store read) when a slot is free: start-gate.ts. */
+  readonly startGate?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Called once when the session ended, for the registry. */
   readonly onClose: (session: LinkSession) => void;
 }
@@ -120,8 +124,10 @@ export class LinkSession {
         acked = true;
         this.peer.ack(msg.id, { start });
       };
-      const feed = await startNodeFeed({
+      const gate = this.o.startGate ?? ((work) => work());
+      const feed = await gate(() => startNodeFeed({
         store: this.o.store,
+        hub: this.o.hub,
         node: this.node,
         fromRevision: from,
         log: this.log,
@@ -140,7 +146,7 @@ export class LinkSession {
           },
           failed: () => this.peer.close(LinkCloseCode.INTERNAL, 'node feed failed'),
         },
-      });
+      }));
       ackOnce(feed.start);
       if (!this.peer.open) feed.stop();
       else this.feed = feed;
