@@ -27,8 +27,9 @@ if [ "$want_test" = 1 ]; then
   # postgresql: the server binaries (/usr/lib/postgresql/<v>/bin) that test/helpers/postgres.ts runs
   # with initdb in a temp dir as the `postgres` user the package creates (the PostgreSQL store
   # backend's conformance, outage and TLS tests, and `npm run bench -- store --backend postgres`).
+  # nftables: the `nft` command test/link/half-open.test.ts drops one link's packets with.
   pkgs+=(docker-registry skopeo qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross shellcheck systemd
-         python3 bsdutils python3-kubernetes postgresql)
+         python3 bsdutils python3-kubernetes postgresql nftables)
   # The tests start their own clusters; keep the package from creating (and starting) a system one.
   if [ "$(id -u)" = 0 ] && ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q 'install ok installed'; then
     mkdir -p /etc/postgresql-common/createcluster.d

@@ -2,12 +2,13 @@
 // in this one process, each joined with its own key and certificate and holding its own TLS link.
 //
 //   node bench/fleet/sim-agents.ts --token <join token> --count 1000 --data-dir /tmp/fleet \
-//        [--prefix hollow-] [--first 0] [--concurrency 32]
+//        [--prefix hollow-] [--first 0] [--concurrency 32] [--stats-every 10]
 //
 // Data dirs are <data-dir>/<name>; a second run over the same dir reuses the identities (no
 // join). Progress goes to stdout as JSON lines: {"sim":"joined","nodes":…} once every node started,
 // {"sim":"ready","nodes":…,"seconds":…} once every node finished its first sync, then
-// {"sim":"stats","relists":…,"resumes":…,"connects":…,"disconnects":…,"pings":…} every 10 s.
+// {"sim":"stats","relists":…,"resumes":…,"connects":…,"disconnects":…,"pings":…,"connected":…} every
+// --stats-every seconds.
 // SIGTERM stops every agent (their pods' statuses stay as reported) and exits.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     prefix: { type: 'string', default: 'hollow-' },
     'data-dir': { type: 'string' },
     concurrency: { type: 'string', default: '32' },
+    'stats-every': { type: 'string', default: '10' },
   },
 });
 const fail = (msg: string): never => {
@@ -65,7 +67,7 @@ const stats = setInterval(() => {
     if (n.agent.link?.connected) sum.connected++;
   }
   emit({ sim: 'stats', ...sum });
-}, 10_000);
+}, int('stats-every', values['stats-every'], 1) * 1000);
 
 let stopping = false;
 const stop = async () => {
