@@ -295,25 +295,27 @@ elif needs_runtime; then
   missing=
   for c in containerd containerd-shim-runc-v2 ctr runc; do host_command "$c" >/dev/null || missing="$missing $c"; done
   for p in bridge host-local portmap loopback; do [ -x "$CNI_DIR/$p" ] || missing="$missing $CNI_DIR/$p"; done
+  # Services and cluster DNS: nft programs the datapath, conntrack flushes stale UDP flows (docs/services.md).
+  for c in nft conntrack; do host_command "$c" >/dev/null || missing="$missing $c"; done
   if [ -n "$missing" ]; then
     say "missing:$missing"
-    offline="could not install them (no network?): install containerd, runc and the CNI plugins yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
+    offline="could not install them (no network?): install containerd, runc, the CNI plugins, nftables and conntrack yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
     if command -v apt-get >/dev/null 2>&1; then
-      say "apt-get install containerd runc containernetworking-plugins"
-      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd runc containernetworking-plugins; } || fatal "apt-get $offline"
+      say "apt-get install containerd runc containernetworking-plugins nftables conntrack"
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd runc containernetworking-plugins nftables conntrack; } || fatal "apt-get $offline"
     elif command -v dnf >/dev/null 2>&1; then
-      say "dnf install containerd runc containernetworking-plugins"
-      dnf install -y containerd runc containernetworking-plugins || fatal "dnf $offline"
+      say "dnf install containerd runc containernetworking-plugins nftables conntrack-tools"
+      dnf install -y containerd runc containernetworking-plugins nftables conntrack-tools || fatal "dnf $offline"
     elif command -v apk >/dev/null 2>&1; then
-      say "apk add containerd runc cni-plugins"
-      apk add --no-cache containerd runc cni-plugins || fatal "apk $offline"
+      say "apk add containerd runc cni-plugins nftables conntrack-tools"
+      apk add --no-cache containerd runc cni-plugins nftables conntrack-tools || fatal "apk $offline"
     else
-      fatal "no apt-get, dnf or apk here: install containerd, runc and the CNI plugins yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
+      fatal "no apt-get, dnf or apk here: install containerd, runc, the CNI plugins, nftables and conntrack yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
     fi
     # Fedora/RHEL and Alpine put the plugins in /usr/libexec/cni; edgeos reads /usr/lib/cni.
     if [ ! -e "$CNI_DIR" ] && [ -x /usr/libexec/cni/bridge ]; then ln -s /usr/libexec/cni "$CNI_DIR"; fi
   else
-    say "container runtime: $(host_command containerd), $(host_command runc), CNI plugins in $CNI_DIR"
+    say "container runtime: $(host_command containerd), $(host_command runc), CNI plugins in $CNI_DIR; $(host_command nft) for Services"
   fi
 fi
 
@@ -413,6 +415,17 @@ if [ -z "$ROOT" ] && command -v ip >/dev/null 2>&1; then
   if ip link show "$bridge" >/dev/null 2>&1; then
     echo "[edgeos-killall] deleting bridge $bridge"
     ip link delete "$bridge" 2>/dev/null || true
+  fi
+  # The Service datapath (docs/services.md): table ip edgeos-<same 8 hex> and the interface
+  # eosd<same 8 hex> holding the cluster DNS address; the agent removes both when it stops.
+  suffix=${bridge#eos}
+  if ip link show "eosd$suffix" >/dev/null 2>&1; then
+    echo "[edgeos-killall] deleting interface eosd$suffix"
+    ip link delete "eosd$suffix" 2>/dev/null || true
+  fi
+  if command -v nft >/dev/null 2>&1 && nft list table ip "edgeos-$suffix" >/dev/null 2>&1; then
+    echo "[edgeos-killall] deleting nftables table edgeos-$suffix"
+    nft delete table ip "edgeos-$suffix" 2>/dev/null || true
   fi
   if command -v iptables-save >/dev/null 2>&1; then
     for table in nat filter; do

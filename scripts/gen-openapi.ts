@@ -35,6 +35,7 @@ const PACKAGES = SCHEMA_PREFIX;
 const ROOT_KINDS: Record<string, string[]> = {
   'core/v1': ['Binding'],
   'policy/v1': ['Eviction'],
+  'authentication/v1': ['TokenRequest'],
   'autoscaling/v1': ['Scale'],
   'meta/v1': ['Status', 'DeleteOptions', 'WatchEvent', 'APIResourceList'],
 };

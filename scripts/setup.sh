@@ -12,10 +12,11 @@ want_test=0
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
 # Debian packages. containerd/runc/CNI run pods; busybox-static builds the offline test and pause
-# images; iproute2/iptables are what the CNI plugins drive.
+# images; iproute2/iptables are what the CNI plugins drive; nftables (nft) programs the Service
+# datapath and conntrack flushes stale UDP flows of Services (docs/services.md).
 # binutils: strip for the single executable (strip before injection); the aarch64 strip builds the
 # arm64 one on this machine.
-pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables xz-utils zstd ca-certificates
+pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables nftables conntrack xz-utils zstd ca-certificates
       binutils binutils-aarch64-linux-gnu)
 if [ "$want_test" = 1 ]; then
   # docker-registry + skopeo: a real registry on 127.0.0.1 for pull tests; qemu and the arm64 C/C++
@@ -27,9 +28,10 @@ if [ "$want_test" = 1 ]; then
   # postgresql: the server binaries (/usr/lib/postgresql/<v>/bin) that test/helpers/postgres.ts runs
   # with initdb in a temp dir as the `postgres` user the package creates (the PostgreSQL store
   # backend's conformance, outage and TLS tests, and `npm run bench -- store --backend postgres`).
-  # nftables: the `nft` command test/link/half-open.test.ts drops one link's packets with.
+  # dnsmasq: the upstream resolver of the DNS tests and bench/services' DNS baseline; iperf3:
+  # bench/services' throughput through a ClusterIP.
   pkgs+=(docker-registry skopeo qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross shellcheck systemd
-         python3 bsdutils python3-kubernetes postgresql nftables)
+         python3 bsdutils python3-kubernetes postgresql dnsmasq iperf3)
   # The tests start their own clusters; keep the package from creating (and starting) a system one.
   if [ "$(id -u)" = 0 ] && ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q 'install ok installed'; then
     mkdir -p /etc/postgresql-common/createcluster.d

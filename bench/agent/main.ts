@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { bundle } from '../../scripts/bundle.ts';
+import { pct, settledRss } from '../memory.ts';
 import { launchEnvOf, v8Flags } from '../../src/common/v8-flags.ts';
 import { decodeJoinToken, encodeJoinToken } from '../../src/common/link/join-token.ts';
 import { DEFAULT_CLAIMS_DIR } from '../../src/runtime/cni/pod-cidr.ts';
@@ -41,31 +42,11 @@ const SETTLE_MS = 5000;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 2): number => Math.round(x * 10 ** d) / 10 ** d;
 const log = (s: string): void => console.log(`[agent-bench ${(performance.now() / 1000).toFixed(1)}s] ${s}`);
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return NaN;
-  // nearest-rank
-  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
-}
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) / 1024;
-}
 /** VmRSS split as the kernel counts it (anonymous = heaps; file = mapped code such as node and the addon). */
 function rssParts(pid: number): string {
   const st = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (k: string): number => Number(new RegExp(`${k}:\\s+(\\d+) kB`).exec(st)?.[1] ?? NaN);
   return `RssAnon ${round(kb('RssAnon') / 1024)} MB, RssFile ${round(kb('RssFile') / 1024)} MB, RssShmem ${round(kb('RssShmem') / 1024)} MB`;
-}
-/** Median of a few samples a second apart: one GC or timer tick does not decide the figure. */
-async function settledRss(pid: number, samples = 5): Promise<number> {
-  const xs: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    xs.push(rssMb(pid));
-    if (i < samples - 1) await sleep(1000);
-  }
-  return pct(xs, 50);
 }
 /** CPU seconds (user + system) the process has used so far (/proc/<pid>/stat, clock ticks of 100 Hz). */
 function cpuSeconds(pid: number): number {
@@ -276,12 +257,15 @@ async function rawStart(c: CriClient, i: number): Promise<number> {
   return ms;
 }
 
+/** EDGEOS_BENCH_NO_SA_TOKEN=1: pods without the kube-api-access volume, to measure what tokens cost. */
+const NO_TOKEN = process.env.EDGEOS_BENCH_NO_SA_TOKEN === '1';
+
 function podManifest(i: number): string {
   return `apiVersion: v1
 kind: Pod
 metadata: { name: p-${i}, namespace: ${NS}, labels: { group: ${i < KEEP_PODS ? 'keep' : 'extra'} } }
 spec:
-  terminationGracePeriodSeconds: 0
+  terminationGracePeriodSeconds: 0${NO_TOKEN ? '\n  automountServiceAccountToken: false' : ''}
   containers:
   - { name: main, image: ${IMAGE}, imagePullPolicy: IfNotPresent, command: [sleep, '3600'] }
 `;

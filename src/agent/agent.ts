@@ -1,7 +1,8 @@
 /**
  * The agent component (`edgeos agent`, `edgeos join`, and the local agent of `edgeos server`): a
- * supervisor (src/common/supervisor.ts) of the offline cache, the container runtime, the link, the
- * kubelet and certificate renewal, started in that order and stopped in reverse. A background
+ * supervisor (src/common/supervisor.ts) of the offline cache, the container runtime, Services and
+ * cluster DNS, the link, the kubelet and certificate renewal, started in that order and stopped in
+ * reverse. A background
  * failure of any of them (the runtime cannot be kept up) stops the agent through its owner.
  *
  * With a runtime, the kubelet (src/agent/kubelet) runs pods from the cache and reports through
@@ -9,6 +10,7 @@
  * is unreachable brings its cached pods back (edge autonomy).
  */
 import { join } from 'node:path';
+import type { ClusterNetwork } from '../common/cluster-network.ts';
 import type { Logger } from '../common/log.ts';
 import type { LinkDialer } from '../common/link/transport.ts';
 import { createSupervisor } from '../common/supervisor.ts';
@@ -18,6 +20,7 @@ import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfi
 import type { ContainerRuntime, EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
 import { openAgentCache } from './cache/index.ts';
 import { createKubelet } from './kubelet/index.ts';
+import { createTokenManager } from './kubelet/token-manager.ts';
 import type { Kubelet } from './kubelet/index.ts';
 import { nodeDir, readIdentity, writeCertificate } from './join/node-files.ts';
 import type { NodeIdentity } from './join/node-files.ts';
@@ -27,8 +30,21 @@ import { webSocketDialer } from './link/dial.ts';
 import { createLinkClient } from './link/link-client.ts';
 import type { LinkClient } from './link/link-client.ts';
 import type { BackoffOptions } from './link/backoff.ts';
+import { createNodeServices } from './services/node-services.ts';
+import type { NodeServices } from './services/node-services.ts';
 import { createTunnelHandler } from './tunnel/index.ts';
-import type { AgentCache } from './types.ts';
+import type { AgentCache, KubeJson, StatusSink } from './types.ts';
+
+/** The kubelet's sink, also telling `tap` every pod status (the datapath's view of local pods). */
+function withPodStatusTap(sink: StatusSink, tap: (pod: { uid: string }, status: KubeJson) => void): StatusSink {
+  return {
+    ...sink,
+    podStatus: (pod, status) => {
+      tap(pod, status);
+      sink.podStatus(pod, status);
+    },
+  };
+}
 
 export interface AgentOptions {
   readonly dataDir: string;
@@ -56,6 +72,8 @@ export interface AgentOptions {
    * node certificate; the local agent of `edgeos server` gets the server's in-process transport.
    */
   readonly dial?: LinkDialer;
+  /** --resolv-conf: upstream nameservers of the cluster DNS (default /etc/resolv.conf). */
+  readonly resolvConf?: string;
 }
 
 export interface Agent extends Component {
@@ -84,6 +102,7 @@ export function createAgent(o: AgentOptions): Agent {
   let link: LinkClient | undefined;
   let kubelet: Kubelet | undefined;
   let renewal: CertRenewal | undefined;
+  let services: NodeServices | undefined;
 
   sup.add({
     name: 'cache',
@@ -125,6 +144,25 @@ export function createAgent(o: AgentOptions): Agent {
       },
       stop: async () => runtime?.stop(),
     });
+
+    // Services and DNS from the cache, before the link and the kubelet: offline they are back
+    // before pods start.
+    sup.add({
+      name: 'services',
+      start: async (signal) => {
+        services = createNodeServices({
+          dataDir: o.dataDir,
+          nodeName: node,
+          cache: cache!,
+          podCidr: runtimeConfig!.cni.podCidr,
+          resolvConf: o.resolvConf ?? '/etc/resolv.conf',
+          log: nodeLog,
+          warn: (reason, message) => link?.statusSink.event({ involvedObject: { kind: 'Node', namespace: '', name: node, uid: node }, type: 'Warning', reason, message, at: Date.now() }),
+        });
+        await services.start(signal);
+      },
+      stop: async () => services?.stop(),
+    });
   }
 
   sup.add({
@@ -144,6 +182,7 @@ export function createAgent(o: AgentOptions): Agent {
         ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
         ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
         ...(o.backoff ? { backoff: o.backoff } : {}),
+        ...(services ? { onNetwork: (n: ClusterNetwork) => services?.setNetwork(n) } : {}),
       });
       await link.start(signal);
     },
@@ -158,7 +197,17 @@ export function createAgent(o: AgentOptions): Agent {
           nodeName: node,
           runtime: runtime!,
           cache: cache!,
-          status: link!.statusSink,
+          status: services ? withPodStatusTap(link!.statusSink, (pod, status) => services!.podStatus(pod.uid, status)) : link!.statusSink,
+          ...(services ? { clusterDns: () => services!.clusterDns(), services: () => services!.services() } : {}),
+          // Projected ServiceAccount tokens, asked for over the link as this node.
+          tokenSource: createTokenManager({
+            log: nodeLog,
+            request: async (r) => {
+              const ack = await link!.request({ type: 'service-account-token', ...r });
+              if (typeof ack.token !== 'string') throw new Error('the server answered a token request without a token');
+              return { token: ack.token };
+            },
+          }),
           log: nodeLog,
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // The kubelet removes a deleted pod's log directory only when it knows where they live.

@@ -16,6 +16,7 @@ export function addAgentFlags(c: Command): Command {
     .option('--data-dir <dir>', 'state directory (env EDGEOS_DATA_DIR; default /var/lib/edgeos)')
     .option('--container-runtime-endpoint <socket>', 'use this CRI socket instead of a private containerd (env EDGEOS_CONTAINER_RUNTIME_ENDPOINT)')
     .option('--pod-cidr <cidr>', "this node's pod subnet (env EDGEOS_POD_CIDR; default a free 10.42.N.0/24 on this host, kept in the data dir)")
+    .option('--resolv-conf <file>', 'nameservers the cluster DNS asks for names outside the cluster (env EDGEOS_RESOLV_CONF; default /etc/resolv.conf)')
     .option('--disable-runtime', 'keep the link and the offline cache only; run no pods on this node (env EDGEOS_DISABLE_RUNTIME)')
     .option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)')
     .option('--node-name <name>', 'name of this node when it joins (env EDGEOS_NODE_NAME; default the host name)')
@@ -94,6 +95,7 @@ export async function runAgentForeground(config: AgentConfig, log: Logger): Prom
     dataDir: config.dataDir,
     log,
     nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
+    resolvConf: config.resolvConf,
     runtime: config.disableRuntime
       ? false
       : {

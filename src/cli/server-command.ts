@@ -28,12 +28,16 @@ export function serverCommand(): Command {
     .option('--datastore-certfile <file>', 'client certificate for PostgreSQL (env EDGEOS_DATASTORE_CERTFILE)')
     .option('--datastore-keyfile <file>', 'key of the client certificate (env EDGEOS_DATASTORE_KEYFILE)')
     .option('--datastore-password-file <file>', 'file holding the PostgreSQL password, instead of in the URL (env EDGEOS_DATASTORE_PASSWORD_FILE)')
+    .option('--service-cidr <cidr>', 'IPv4 range of Service ClusterIPs (env EDGEOS_SERVICE_CIDR; default 10.43.0.0/16)')
+    .option('--cluster-dns <ip>', 'the cluster DNS address pods use, inside --service-cidr (env EDGEOS_CLUSTER_DNS; default the 10th address of it, 10.43.0.10)')
+    .option('--cluster-domain <domain>', 'the cluster DNS domain (env EDGEOS_CLUSTER_DOMAIN; default cluster.local)')
+    .option('--service-node-port-range <range>', 'NodePorts come from this range (env EDGEOS_SERVICE_NODE_PORT_RANGE; default 30000-32767)')
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
 
 async function runServer(flags: RawServerFlags, command: Command): Promise<void> {
-  const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig }, { createApiHandler }, { createControllerManager, builtinControllers }] = await Promise.all([
+  const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig, apiEndpoint }, { createApiHandler }, { createControllerManager, builtinControllers, clusterServiceControllers, namespaceDefaultsController }] = await Promise.all([
     import('../common/log.ts'),
     import('../common/supervisor.ts'),
     import('../common/sea.ts'),
@@ -56,11 +60,15 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
       config.datastore
         ? openPostgresStore({ ...config.datastore, log: o.log, sqliteBinding: () => sqliteNativeBinding({ dataDir: config.dataDir }) })
         : openSqliteStore({ ...o, nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }) }),
-    mountApi: (deps) => createApiHandler(deps),
+    mountApi: (deps) => createApiHandler({ ...deps, serviceCidr: config.network.serviceCidr, nodePortRange: config.network.nodePortRange }),
     startControllers: (deps) =>
       createControllerManager({
         ...deps,
-        descriptors: builtinControllers,
+        descriptors: [
+          ...builtinControllers,
+          ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config) }),
+          namespaceDefaultsController({ caPem: deps.caPem }),
+        ],
         options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5 },
       }),
     // The local agent loads only when it runs; the server never imports src/agent.

@@ -34,6 +34,7 @@ export const errorAreas = {
   STORE: 'the revisioned key/value store',
   RUNTIME: 'the container runtime: CRI calls, images, the private containerd',
   KUBELET: "the agent's kubelet",
+  SERVICES: "the agent's Service datapath and cluster DNS",
   JOIN: 'joining a device to a cluster',
   AGENT: 'starting the agent',
   TUNNEL: 'byte streams between the API and an agent (logs, exec, attach, port-forward)',
@@ -110,6 +111,9 @@ const declared = {
   // agent
   KUBELET_CONTAINER_CONFIG: { subsystem: 'agent', raisedAs: 'ContainerConfigError', meaning: "A container's configuration cannot be built from the cache (kubelet's CreateContainerConfigError)." },
   KUBELET_VOLUME_SETUP: { subsystem: 'agent', raisedAs: 'VolumeSetupError', meaning: "A volume could not be set up (kubelet's FailedMount)." },
+  SERVICES_TOOL_MISSING: { subsystem: 'agent', raisedAs: 'ServicesError', meaning: 'nft, ip or conntrack is not installed; the message names the package (the agent refuses to start without nft).' },
+  SERVICES_NFT_REFUSED: { subsystem: 'agent', raisedAs: 'ServicesError', meaning: 'The kernel refused an nftables transaction: nothing of it applied, the last good table stays.' },
+  SERVICES_HOST_NETWORK: { subsystem: 'agent', raisedAs: 'ServicesError', meaning: 'The node-local cluster DNS address or the Service CIDR route could not be set up.' },
   TUNNEL_CONTAINER_WAITING: { subsystem: 'agent', raisedAs: 'ContainerWaitingError', meaning: 'logs: the container has not been created on this node yet.' },
   TUNNEL_NO_PREVIOUS_CONTAINER: { subsystem: 'agent', raisedAs: 'NoPreviousContainerError', meaning: 'logs --previous: there is no earlier instance of the container.' },
   TUNNEL_CONTAINER_NOT_FOUND: { subsystem: 'agent', raisedAs: 'ContainerNotRunningError', meaning: 'exec/attach: no running container of that name in the pod.' },

@@ -3,6 +3,8 @@
 // config.Control split). Runtime state (listeners, the store) never lives here.
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { resolveClusterNetwork } from '../common/cluster-network.ts';
+import type { ClusterNetwork } from '../common/cluster-network.ts';
 import { InvalidInputError } from '../common/errors.ts';
 import { EndpointError, parseEndpoint } from '../store/postgres/endpoint.ts';
 import type { PostgresEndpoint } from '../store/postgres/endpoint.ts';
@@ -21,6 +23,10 @@ export interface RawServerFlags {
   readonly disableAgent?: boolean;
   readonly disableControllers?: boolean;
   readonly nodeMonitorGracePeriod?: string;
+  readonly serviceCidr?: string;
+  readonly clusterDns?: string;
+  readonly clusterDomain?: string;
+  readonly serviceNodePortRange?: string;
   readonly logLevel?: string;
   readonly datastoreEndpoint?: string;
   readonly datastoreCafile?: string;
@@ -55,6 +61,8 @@ export interface ServerConfig {
   readonly logLevel: string;
   /** undefined: the embedded SQLite store (paths.dbFile). */
   readonly datastore: DatastoreConfig | undefined;
+  /** --service-cidr, --cluster-dns, --cluster-domain, --service-node-port-range (K3s's flags). */
+  readonly network: ClusterNetwork;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
   readonly paths: {
@@ -92,6 +100,10 @@ const sources = {
   disableAgent: ['--disable-agent', 'EDGEOS_DISABLE_AGENT'],
   disableControllers: ['--disable-controllers', 'EDGEOS_DISABLE_CONTROLLERS'],
   nodeMonitorGracePeriod: ['--node-monitor-grace-period', 'EDGEOS_NODE_MONITOR_GRACE_PERIOD'],
+  serviceCidr: ['--service-cidr', 'EDGEOS_SERVICE_CIDR'],
+  clusterDns: ['--cluster-dns', 'EDGEOS_CLUSTER_DNS'],
+  clusterDomain: ['--cluster-domain', 'EDGEOS_CLUSTER_DOMAIN'],
+  serviceNodePortRange: ['--service-node-port-range', 'EDGEOS_SERVICE_NODE_PORT_RANGE'],
   logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
   datastoreEndpoint: ['--datastore-endpoint', 'EDGEOS_DATASTORE_ENDPOINT'],
   datastoreCafile: ['--datastore-cafile', 'EDGEOS_DATASTORE_CAFILE'],
@@ -244,6 +256,11 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     throw bad(level.from, `${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
   const datastore = resolveDatastore(raw, env, cwd);
+  const [cidr, dns, domain, ports] = (['serviceCidr', 'clusterDns', 'clusterDomain', 'serviceNodePortRange'] as const).map((k) => pick(raw, env, k));
+  const network = resolveClusterNetwork(
+    { ...(cidr ? { serviceCidr: cidr.value } : {}), ...(dns ? { clusterDns: dns.value } : {}), ...(domain ? { clusterDomain: domain.value } : {}), ...(ports ? { nodePortRange: ports.value } : {}) },
+    { serviceCidr: cidr?.from ?? '--service-cidr', clusterDns: dns?.from ?? '--cluster-dns', clusterDomain: domain?.from ?? '--cluster-domain', nodePortRange: ports?.from ?? '--service-node-port-range' },
+  );
   const serverDir = join(dataDir, 'server');
   return Object.freeze({
     dataDir,
@@ -259,6 +276,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     nodeMonitorPeriodMs: Math.min(5000, Math.max(250, Math.floor(nodeMonitorGracePeriodMs / 4))),
     logLevel,
     datastore,
+    network,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
     paths: Object.freeze({ serverDir, tlsDir: join(serverDir, 'tls'), dbFile: join(serverDir, 'db', 'state.db'), tokenFile: join(serverDir, 'token') }),
   });

@@ -3,3 +3,4 @@ export type { ApiHandler, ApiHandlerDeps, ControllerDeps, EdgeosServer, LocalAge
 export { resolveServerConfig, serverDefaults } from './config.ts';
 export type { RawServerFlags, ServerConfig } from './config.ts';
 export type { BuildInfo } from './version-info.ts';
+export { apiEndpoint } from './join/advertised-urls.ts';

@@ -8,6 +8,7 @@ import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
+import { kubernetesServiceIp } from '../common/cluster-network.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { LinkTransport } from '../common/link/transport.ts';
@@ -16,8 +17,8 @@ import type { Component } from '../common/supervisor.ts';
 import type { NodeTunnel } from '../common/tunnel.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiHandler, ApiHandlerDeps } from './api/types.ts';
-import { createAuthenticator, createAuthorizer, createLoopbackToken, InProcessIdentities } from './auth/index.ts';
-import type { CredentialAuthenticator } from './auth/index.ts';
+import { createAuthenticator, createAuthorizer, createLoopbackToken, createServiceAccountTokens, InProcessIdentities } from './auth/index.ts';
+import type { CredentialAuthenticator, ServiceAccountTokens } from './auth/index.ts';
 import type { ServerConfig } from './config.ts';
 import { createHttpsServer, listen } from './https-listener.ts';
 import { createInProcessApi } from './in-process-api.ts';
@@ -25,7 +26,7 @@ import { advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join
 import type { JoinRoutes } from './join/index.ts';
 import { createLinkServer } from './link/index.ts';
 import type { LinkServer } from './link/index.ts';
-import { ensurePki, servingSans } from './pki/index.ts';
+import { ensurePki, ensureServiceAccountKey, servingSans } from './pki/index.ts';
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
 import { startCertificateRotation } from './pki/rotation.ts';
@@ -130,6 +131,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   const sup = createSupervisor({ name: 'server', log, onFailure: deps.onFailure });
   let store: Store | undefined;
   let authenticator: CredentialAuthenticator | undefined;
+  let serviceAccountTokens: ServiceAccountTokens | undefined;
   let https: Server | undefined;
   let api: ApiHandler | undefined;
   let apiReady = false;
@@ -212,6 +214,8 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         ...(config.advertiseAddress ? { advertiseAddress: config.advertiseAddress } : {}),
         // A specific bind address is what the kubeconfig dials (config.apiServerUrl), so it must be a name of the certificate.
         tlsSans: isWildcard(config.bindAddress) ? config.tlsSans : [...config.tlsSans, config.bindAddress],
+        // In-cluster clients may dial the `kubernetes` Service's ClusterIP itself.
+        serviceIp: kubernetesServiceIp(config.network),
       }),
       log: deps.log.child({ component: 'pki' }),
       ...(deps.now ? { now: deps.now } : {}),
@@ -242,7 +246,9 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       } catch (err) {
         throw new InvalidInputError(`--write-kubeconfig: cannot write ${config.kubeconfigPath}: ${errorMessage(err)}`, { cause: err });
       }
-      authenticator = createAuthenticator({ store: store!, log: deps.log.child({ component: 'authn' }), loopbackToken, inProcess });
+      const saKey = ensureServiceAccountKey(config.paths.tlsDir, deps.log.child({ component: 'pki' }));
+      serviceAccountTokens = createServiceAccountTokens({ ...saKey, clusterDomain: config.network.clusterDomain, ...(deps.now ? { now: deps.now } : {}) });
+      authenticator = createAuthenticator({ store: store!, log: deps.log.child({ component: 'authn' }), loopbackToken, inProcess, serviceAccountTokens });
     },
     stop: async () => undefined,
   });
@@ -289,7 +295,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       const signNodeCsr = (csrPem: string, nodeName: string) => pki!.signNodeCsr(csrPem, nodeName);
       // The link's writes as a node reach the API in this process, as that node (in-process-api.ts).
       const apiAs = createInProcessApi({ handle: serveRequest, identities: inProcess });
-      const linkServer = createLinkServer({ store: store!, authenticator: authenticator!, log: deps.log, apiAs, signNodeCsr });
+      const linkServer = createLinkServer({ store: store!, authenticator: authenticator!, log: deps.log, apiAs, signNodeCsr, network: config.network });
       link = linkServer;
       join = createJoinRoutes({ store: store!, log: deps.log, caPem: () => pki!.caCertPem, servers, signNodeCsr, registerNode: (n, reg) => linkServer.registerNode(n, reg) });
     },
@@ -342,7 +348,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       }
       const authorizer = createAuthorizer({ store: store!, log: deps.log.child({ component: 'authz' }) });
       const { tunnel, stats } = link!;
-      const mounted = mountApi({ store: store!, authenticator: authenticator!, authorizer, log: deps.log, nodeTunnel: tunnel, nodeStats: stats });
+      const mounted = mountApi({ store: store!, authenticator: authenticator!, authorizer, log: deps.log, nodeTunnel: tunnel, nodeStats: stats, serviceAccountTokens: serviceAccountTokens! });
       api = mounted;
       apiBootstrapped = mounted.ready.then(
         () => {

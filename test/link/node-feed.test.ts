@@ -91,4 +91,28 @@ describe('node feed', () => {
     f2.stop();
     expect(hub.size).toBe(0);
   });
+
+  it('sends every node all Services and EndpointSlices, trimmed, and an endpoint change as one object', async () => {
+    const svc = { metadata: { name: 'web', namespace: 'shop', managedFields: [{ manager: 'kubectl', fieldsV1: { big: true } }], annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"x":1}', keep: 'yes' } }, spec: { clusterIP: '10.43.0.50', ports: [{ port: 80 }] } };
+    const slice = (ip: string) => Buffer.from(JSON.stringify({ metadata: { name: 'web-abc', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints: [{ addresses: [ip], conditions: { ready: true } }], ports: [{ port: 8080 }] }));
+    await store.create('/registry/services/shop/web', Buffer.from(JSON.stringify(svc)));
+    await store.create('/registry/endpointslices.discovery.k8s.io/shop/web-abc', slice('10.42.0.5'));
+    const r = recorder();
+    const feed = await startNodeFeed({ store, hub, node: 'n9', fromRevision: undefined, sink: r.sink, log: silentLogger() });
+    expect(feed.start).toBe('relist');
+    const sent = r.snapshots[0]!.objects.filter((o) => o.kind === 'Service' || o.kind === 'EndpointSlice');
+    expect(sent.map((o) => `${o.kind}/${(o.object.metadata as { name: string }).name}`).sort()).toEqual(['EndpointSlice/web-abc', 'Service/web']);
+    const meta = sent.find((o) => o.kind === 'Service')!.object.metadata as Record<string, unknown>;
+    expect(meta.managedFields).toBeUndefined();
+    expect(meta.annotations).toEqual({ keep: 'yes' });
+
+    const kv = await store.get('/registry/endpointslices.discovery.k8s.io/shop/web-abc');
+    await store.update('/registry/endpointslices.discovery.k8s.io/shop/web-abc', slice('10.42.0.6'), { expectedModRevision: kv!.modRevision });
+    await waitFor('the slice change', () => (r.changes.length > 0 ? true : undefined), 5000);
+    expect(r.changes).toHaveLength(1);
+    expect(r.changes[0]).toMatchObject({ kind: 'EndpointSlice', namespace: 'shop', name: 'web-abc', object: { endpoints: [{ addresses: ['10.42.0.6'] }] } });
+    await store.delete('/registry/services/shop/web');
+    await waitFor('the service deletion', () => (r.changes.some((c) => c.kind === 'Service' && !c.object) ? true : undefined), 5000);
+    feed.stop();
+  });
 });

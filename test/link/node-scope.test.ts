@@ -61,14 +61,16 @@ describe('node-scoped desired state', () => {
     const [a, b] = agents as [TestAgent, TestAgent];
     await waitFor('node-a pod', async () => ((await names(a, 'Pod')).includes('p-a') ? true : undefined));
     await waitFor('node-b pod', async () => ((await names(b, 'Pod')).includes('p-b') ? true : undefined));
+    // Every pod's kube-api-access volume references the namespace's CA ConfigMap.
+    for (const x of [a, b]) await waitFor('kube-root-ca.crt', async () => ((await names(x, 'ConfigMap')).includes('kube-root-ca.crt') ? true : undefined));
     expect(await names(a, 'Pod')).toEqual(['p-a']);
     expect(await names(a, 'Secret')).toEqual(['s-a']);
-    expect(await names(a, 'ConfigMap')).toEqual(['cm-a']);
+    expect(await names(a, 'ConfigMap')).toEqual(['cm-a', 'kube-root-ca.crt']);
     expect(await names(a, 'ServiceAccount')).toEqual(['sa-a']);
     expect(await names(a, 'Node')).toEqual(['node-a']);
     expect(await names(b, 'Pod')).toEqual(['p-b']);
     expect(await names(b, 'Secret')).toEqual(['s-b']);
-    expect(await names(b, 'ConfigMap')).toEqual([]);
+    expect(await names(b, 'ConfigMap')).toEqual(['kube-root-ca.crt']);
     expect(await names(b, 'ServiceAccount')).toEqual(['sa-b']);
     expect(await names(b, 'Node')).toEqual(['node-b']);
     const secret = await a.agent.cache!.get('Secret', 'default', 's-a');

@@ -7,7 +7,7 @@ import { EdgeosError } from '../../src/common/errors.ts';
 import { LinkError, LinkErrorCode, ackError, isLinkErrorCode } from '../../src/common/link/errors.ts';
 import { inProcessLinkPair } from '../../src/common/link/in-process-transport.ts';
 import { LinkPeer } from '../../src/common/link/peer.ts';
-import { LinkCloseCode, parseAgentMessage, parseServerMessage } from '../../src/common/link/protocol.ts';
+import { LINK_PROTOCOL_VERSION, LinkCloseCode, parseAgentMessage, parseServerMessage } from '../../src/common/link/protocol.ts';
 import type { AgentMessage, ServerMessage } from '../../src/common/link/protocol.ts';
 import type { LinkTransport } from '../../src/common/link/transport.ts';
 import { silentLogger } from '../../src/common/log.ts';
@@ -96,7 +96,7 @@ describe('link peer', () => {
   it('refuses a message type it does not know and keeps the link', async () => {
     const { agent, server, atServer } = pair();
     const ack = await agent.request({ type: 'from-the-future' } as never);
-    expect(ack.error).toEqual({ code: 'LINK_PROTOCOL', message: 'the server does not know link message type "from-the-future" (it speaks link protocol 2)' });
+    expect(ack.error).toEqual({ code: 'LINK_PROTOCOL', message: `the server does not know link message type "from-the-future" (it speaks link protocol ${LINK_PROTOCOL_VERSION})` });
     expect(atServer).toEqual([]);
     expect(server.open && agent.open).toBe(true);
   });

@@ -55,7 +55,7 @@ describe('compatibility', () => {
   it('refuses a message type it does not know with a clear error and keeps the link', async () => {
     const link = busy.agent.link!;
     const connects = link.stats.connects;
-    await expect(link.request({ type: 'from-the-future' } as never)).rejects.toThrow('the server does not know link message type "from-the-future" (it speaks link protocol 2)');
+    await expect(link.request({ type: 'from-the-future' } as never)).rejects.toThrow('the server does not know link message type "from-the-future" (it speaks link protocol 3)');
     // The link is still the same one and still answers.
     await link.request({ type: 'lease', durationSeconds: 40 });
     expect(link.connected).toBe(true);

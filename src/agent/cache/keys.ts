@@ -7,6 +7,7 @@ import type { CachedKind } from '../types.ts';
  */
 const plurals: Record<CachedKind, string> = {
   Pod: 'pods', ConfigMap: 'configmaps', Secret: 'secrets', ServiceAccount: 'serviceaccounts', Node: 'nodes',
+  Service: 'services', EndpointSlice: 'endpointslices',
 };
 
 export const CACHED_KINDS = Object.keys(plurals) as CachedKind[];

@@ -13,6 +13,7 @@ export interface RawAgentFlags {
   readonly disableRuntime?: boolean;
   readonly containerRuntimeEndpoint?: string;
   readonly podCidr?: string;
+  readonly resolvConf?: string;
   readonly logLevel?: string;
 }
 
@@ -24,6 +25,8 @@ export interface AgentConfig {
   readonly containerRuntimeEndpoint: string | undefined;
   /** --pod-cidr; undefined: the agent picks a free one on this host and keeps it. */
   readonly podCidr: string | undefined;
+  /** --resolv-conf: the nameservers the cluster DNS forwards other names to. */
+  readonly resolvConf: string;
   readonly logLevel: string;
 }
 
@@ -111,6 +114,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     disableRuntime: resolveBool(raw.disableRuntime, env, 'EDGEOS_DISABLE_RUNTIME'),
     containerRuntimeEndpoint: cre?.value,
     podCidr: pick(raw.podCidr, env, 'EDGEOS_POD_CIDR', '--pod-cidr')?.value,
+    resolvConf: resolve(cwd, pick(raw.resolvConf, env, 'EDGEOS_RESOLV_CONF', '--resolv-conf')?.value ?? '/etc/resolv.conf'),
     logLevel,
   });
 }

@@ -5,6 +5,7 @@ import { errorMessage } from '../../common/errors.ts';
 import type { ContainerConfig, Mount, PodSandboxConfig } from '../../runtime/types.ts';
 import type { KubeletContext } from './context.ts';
 import { expandCommand, resolveEnv } from './env.ts';
+import { serviceEnvironment } from './service-env.ts';
 import { ContainerConfigError, VolumeSetupError } from './errors.ts';
 import { runAction } from './handlers.ts';
 import { containerHash } from './hash.ts';
@@ -97,7 +98,8 @@ export async function startContainer(ctx: KubeletContext, t: StartTarget): Promi
 async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<ContainerConfig> {
   const { pod, container: c } = t;
   const node = ctx.node();
-  const { env, invalidKeys } = await resolveEnv(pod, c, ctx.objects, { podIP: t.podIP, hostIP: node.hostIP, allocatable: node.allocatable });
+  const serviceEnv = serviceEnvironment(ctx.services(), pod.metadata?.namespace ?? '', pod.spec?.enableServiceLinks ?? true);
+  const { env, invalidKeys } = await resolveEnv(pod, c, ctx.objects, { podIP: t.podIP, hostIP: node.hostIP, allocatable: node.allocatable }, serviceEnv);
   if (invalidKeys.length) {
     ctx.events.pod(pod, 'Warning', 'InvalidEnvironmentVariableNames', `Keys [${invalidKeys.join(', ')}] from the EnvFrom were skipped since they are considered invalid environment variable names.`, ev(t));
   }

@@ -7,6 +7,7 @@ import type { EventRecorder } from './events.ts';
 import type { DownwardContext } from './field-ref.ts';
 import type { ImageManager } from './images.ts';
 import type { ObjectSource } from './objects.ts';
+import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
 
 /** What every pod worker shares: the node's settings, the runtime, the cache and the reporters. */
@@ -23,11 +24,14 @@ export interface KubeletContext {
   readonly now: () => number;
   readonly crashBackoff: Backoff;
   readonly images: ImageManager;
-  readonly clusterDns: ClusterDns;
+  /** Read at each pod start: the cluster network can arrive from the server after the kubelet started. */
+  readonly clusterDns: () => ClusterDns;
   readonly hostDns: () => Promise<DnsConfig>;
   /** The node's InternalIP and allocatable, for status, env and the downward API. */
   readonly node: () => Pick<DownwardContext, 'hostIP' | 'allocatable'> & { memoryCapacityBytes: number };
   readonly tokenSource: TokenSource | undefined;
+  /** The cluster's Services (service-env.ts). */
+  readonly services: () => Iterable<ServiceForEnv>;
   /** How often a pod worker syncs when neither the cache, the PLEG nor a probe woke it. */
   readonly resyncMs: number;
 }

@@ -17,10 +17,12 @@ const validName = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 /**
  * kubelet's makeEnvironmentVariables: envFrom sources first (in order, with prefix), then env
- * entries, each value $(VAR)-expanded against the variables defined before it. A missing
- * ConfigMap/Secret/key that is not optional is a ContainerConfigError (CreateContainerConfigError).
+ * entries, each value $(VAR)-expanded against the variables defined before it and the service
+ * variables (service-env.ts), which are added last unless the container defines the same name. A
+ * missing ConfigMap/Secret/key that is not optional is a ContainerConfigError
+ * (CreateContainerConfigError).
  */
-export async function resolveEnv(pod: Pod, container: Container, objects: ObjectSource, ctx: DownwardContext): Promise<ResolvedEnv> {
+export async function resolveEnv(pod: Pod, container: Container, objects: ObjectSource, ctx: DownwardContext, serviceEnv: ReadonlyMap<string, string> = new Map()): Promise<ResolvedEnv> {
   const ns = pod.metadata?.namespace ?? '';
   const env = new Map<string, string>();
   const invalidKeys: string[] = [];
@@ -56,7 +58,7 @@ export async function resolveEnv(pod: Pod, container: Container, objects: Object
   for (const e of container.env ?? []) {
     const from = e.valueFrom;
     if (!from) {
-      env.set(e.name, expand(e.value ?? '', (n) => env.get(n)));
+      env.set(e.name, expand(e.value ?? '', (n) => env.get(n) ?? serviceEnv.get(n)));
       continue;
     }
     if (from.configMapKeyRef) {
@@ -94,6 +96,7 @@ export async function resolveEnv(pod: Pod, container: Container, objects: Object
       env.set(e.name, wrap(() => resourceFieldValue(target, ref, ctx)));
     }
   }
+  for (const [k, v] of serviceEnv) if (!env.has(k)) env.set(k, v);
   return { env: Object.fromEntries(env), invalidKeys };
 }
 

@@ -17,7 +17,10 @@ import { Pleg } from './pleg.ts';
 import { StatsCollector } from './stats.ts';
 import { cacheObjectSource, podKey } from './objects.ts';
 import { PodWorker } from './pod-worker.ts';
+import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
+
+const constant = <T>(v: T) => () => v;
 
 export interface KubeletOptions {
   nodeName: string;
@@ -30,10 +33,12 @@ export interface KubeletOptions {
   /** Parent of the pods' log directories (<podLogDir>/<ns>_<name>_<uid>); default: the runtime's own. */
   podLogDir?: string;
   clock?: () => number;
-  /** --cluster-dns / --cluster-domain; without servers ClusterFirst pods fall back to the host's DNS. */
-  clusterDns?: Partial<ClusterDns>;
+  /** --cluster-dns / --cluster-domain (or a function read at each pod start); without servers ClusterFirst pods fall back to the host's DNS. */
+  clusterDns?: Partial<ClusterDns> | (() => ClusterDns);
   /** Tokens for projected serviceAccountToken sources; without one those files are left out (with an event). */
   tokenSource?: TokenSource;
+  /** The cluster's Services, for the containers' service environment variables (none without it). */
+  services?: () => Iterable<ServiceForEnv>;
   /** Runtime relist period that wakes pods whose containers changed (kubelet's PLEG, default 1 s). */
   relistMs?: number;
   /** How often each pod worker syncs when nothing woke it (default 10 s). */
@@ -94,10 +99,11 @@ export class EdgeKubelet implements Kubelet {
       rootDir: o.rootDir, podLogDir: o.podLogDir, now,
       crashBackoff: new Backoff(o.crashLoopBackoff ?? crashLoopBackoff, now),
       images: new ImageManager({ runtime: o.runtime, objects, events, backoff: new Backoff(o.imagePullBackoff ?? imagePullBackoff, now), now }),
-      clusterDns: { servers: o.clusterDns?.servers ?? [], domain: o.clusterDns?.domain ?? 'cluster.local' },
+      clusterDns: typeof o.clusterDns === 'function' ? o.clusterDns : constant({ servers: o.clusterDns?.servers ?? [], domain: o.clusterDns?.domain ?? 'cluster.local' }),
       hostDns: () => hostResolvConf(),
       node: () => this.nodeStatus.facts(),
       tokenSource: o.tokenSource,
+      services: o.services ?? (() => []),
       resyncMs: o.resyncMs ?? 10_000,
     };
     this.stats = new StatsCollector({ runtime: o.runtime, sink: o.status, log, now, ...(o.statsMs ? { intervalMs: o.statsMs } : {}) });

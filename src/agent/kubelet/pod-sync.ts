@@ -95,7 +95,7 @@ async function ensureSandbox(ctx: KubeletContext, st: PodState, pod: Pod, rt: Ru
   }
   for (const s of rt.sandboxes.filter((x) => x.state === 'ready')) await ctx.runtime.stopPodSandbox(s.id);
   if (rt.sandboxes.length) ctx.events.pod(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
-  const dns = podDns(pod, await ctx.hostDns(), ctx.clusterDns);
+  const dns = podDns(pod, await ctx.hostDns(), ctx.clusterDns());
   if (dns.missingClusterDns) {
     ctx.events.pod(pod, 'Warning', 'MissingClusterDNS', `pod: "${podDesc(pod)}". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`);
   }
@@ -146,7 +146,7 @@ export async function syncRunningPod(ctx: KubeletContext, st: PodState, pod: Pod
   if (!pod.spec?.hostNetwork && st.hosts?.sandboxId !== current.id) {
     st.hosts = { sandboxId: current.id, file: await writeHostsFile(ctx.rootDir, pod, rt.podIP) };
   }
-  const dns = podDns(pod, await ctx.hostDns(), ctx.clusterDns);
+  const dns = podDns(pod, await ctx.hostDns(), ctx.clusterDns());
   const p: Pass = {
     ctx, st, pod, rt, volumes, acted: false, nextMs: ctx.resyncMs,
     sandboxId: current.id, sandbox: sandboxConfig(pod, current.metadata.attempt, dns.config, ctx.podLogDir),

@@ -1,5 +1,5 @@
 import type { Stats } from 'node:fs';
-import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import type {
   ConfigMapProjection, Container, DownwardAPIVolumeFile, KeyToPath, Pod, SecretProjection, Volume, VolumeProjection,
@@ -13,11 +13,16 @@ import type { DownwardContext } from './field-ref.ts';
 import { configMapEntries, secretEntries } from './objects.ts';
 import type { ObjectSource } from './objects.ts';
 
-/** A token for a projected serviceAccountToken source, when the agent has a way to get one. */
+/**
+ * A token for a projected serviceAccountToken source, when the agent has a way to get one
+ * (token-manager.ts); `current` reads the token the volume holds now. Rejects when there is none
+ * to give (FailedMount).
+ */
 export type TokenSource = (req: {
   namespace: string; serviceAccountName: string; podName: string; podUid: string;
   audience: string; expirationSeconds: number;
-}) => Promise<string | undefined>;
+  current: () => Promise<string | undefined>;
+}) => Promise<string>;
 
 export interface VolumeContext {
   rootDir: string;
@@ -108,15 +113,21 @@ async function projectedFiles(pod: Pod, vol: Volume, ctx: VolumeContext): Promis
     else if (src.downwardAPI) add(downwardFiles(pod, src.downwardAPI.items ?? [], mode, ctx));
     else if (src.serviceAccountToken) {
       const t = src.serviceAccountToken;
-      const token = ctx.tokenSource ? await ctx.tokenSource({
-        namespace: ns, serviceAccountName: pod.spec?.serviceAccountName ?? 'default', podName: pod.metadata?.name ?? '',
-        podUid: pod.metadata?.uid ?? '', audience: t.audience ?? '', expirationSeconds: t.expirationSeconds ?? 3600,
-      }) : undefined;
-      if (token === undefined) {
+      if (!ctx.tokenSource) {
         ctx.warn('TokenUnavailable', `volume "${vol.name}": no service account token is available on this node; "${t.path}" is left out`);
         continue;
       }
-      out.set(t.path, { data: Buffer.from(token), mode: 0o600 });
+      let token: string;
+      try {
+        token = await ctx.tokenSource({
+          namespace: ns, serviceAccountName: pod.spec?.serviceAccountName || 'default', podName: pod.metadata?.name ?? '',
+          podUid: pod.metadata?.uid ?? '', audience: t.audience ?? '', expirationSeconds: t.expirationSeconds ?? 3600,
+          current: () => readFile(join(pluginDir(ctx, pod, 'kubernetes.io~projected', vol.name), t.path), 'utf8').catch(() => undefined),
+        });
+      } catch (err) {
+        throw new VolumeSetupError(`failed to fetch token: ${(err as Error).message}`, { cause: err });
+      }
+      out.set(t.path, { data: Buffer.from(token), mode });
     }
   }
   return out;

@@ -6,6 +6,7 @@
  * cache (cache-sync.ts), delivers the kubelet's reports and the Lease (report-delivery.ts) and
  * answers the server's stream and stats requests (responders.ts).
  */
+import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { LinkError, LinkErrorCode } from '../../common/link/errors.ts';
@@ -39,6 +40,8 @@ export interface LinkClientOptions {
   readonly backoff?: BackoffOptions;
   readonly pingIntervalMs?: number;
   readonly leaseIntervalMs?: number;
+  /** The cluster's Service networking, as the server's answer to each hello tells it. */
+  readonly onNetwork?: (network: ClusterNetwork) => void;
 }
 
 export interface LinkStats {
@@ -138,6 +141,7 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       const hello = requestOn(peer, { type: 'hello', protocol: LINK_PROTOCOL_VERSION, ...(fromRevision ? { fromRevision } : {}), ...(o.register ? { register: o.register } : {}) });
       const ack = await hello;
       if (ack.start === 'resume') stats.resumes++;
+      if (ack.network) o.onNetwork?.(ack.network);
       stats.connects++;
       log.info({ server, start: ack.start, fromRevision }, 'linked to the server');
       // A relist is synced once its snapshot is in the cache.

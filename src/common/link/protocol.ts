@@ -5,6 +5,7 @@
  * the same id. Stream bytes travel as binary frames (see stream-mux.ts) so they are never
  * base64-inflated.
  */
+import type { ClusterNetwork } from '../cluster-network.ts';
 import type { TunnelOpen } from '../tunnel.ts';
 import { LinkErrorCode } from './error-codes.ts';
 
@@ -12,13 +13,15 @@ export const LINK_PATH = '/edgeos/v1/link';
 /**
  * Bumped on incompatible changes: the server refuses the upgrade of another version's subprotocol
  * (and a hello with another version). 2: usage is asked for (`stats-request`), no longer pushed.
+ * 3: the feed carries Services and EndpointSlices; the hello's ack carries the cluster network;
+ * `service-account-token` asks for a pod's ServiceAccount token.
  */
-export const LINK_PROTOCOL_VERSION = 2;
+export const LINK_PROTOCOL_VERSION = 3;
 /** The WebSocket subprotocol the agent asks for, naming the version. */
 export const LINK_SUBPROTOCOL = `edgeos.link.v${LINK_PROTOCOL_VERSION}`;
 
 /** What the link carries of the node's desired state (CachedKind of src/agent/types.ts). */
-export type LinkKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node';
+export type LinkKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node' | 'Service' | 'EndpointSlice';
 
 export type KubeObjectJson = Record<string, unknown>;
 
@@ -96,6 +99,22 @@ export interface RenewCertificateMessage {
   readonly csr: string;
 }
 
+/**
+ * A ServiceAccount token bound to one of the node's pods, for its projected serviceAccountToken
+ * volume: the server asks its own API for a TokenRequest as the node (`ack.token`,
+ * `ack.expirationTimestamp`). Refused unless the pod is on this node and runs as that account.
+ */
+export interface ServiceAccountTokenMessage {
+  readonly type: 'service-account-token';
+  readonly id: number;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly pod: { readonly name: string; readonly uid: string };
+  /** Empty: the API's own audience. */
+  readonly audiences: readonly string[];
+  readonly expirationSeconds: number;
+}
+
 /** One container's usage: CPU as a rate over the window, memory as the working set. */
 export interface ContainerUsage {
   readonly name: string;
@@ -163,7 +182,12 @@ export interface AckMessage {
   /** renew-certificate: the certificate PEM. hello: how the watch started. stats-request: the sample. */
   readonly certificate?: string;
   readonly start?: 'resume' | 'relist';
+  /** hello: the cluster's Service networking (the agent keeps it for offline restarts). */
+  readonly network?: ClusterNetwork;
   readonly stats?: NodeStatsReport;
+  /** service-account-token: the token and when it is due for renewal (RFC 3339). Never logged. */
+  readonly token?: string;
+  readonly expirationTimestamp?: string;
 }
 /** The sender will send no more bytes on `stream` (half-close; like FIN). */
 export interface StreamEndMessage {
@@ -187,7 +211,9 @@ export interface StreamCreditMessage {
 }
 
 export type StreamControlMessage = StreamEndMessage | StreamResetMessage | StreamCreditMessage;
-export type AgentMessage = HelloMessage | PodStatusMessage | PodTerminatedMessage | NodeStatusMessage | EventMessage | LeaseMessage | RenewCertificateMessage | AckMessage | StreamControlMessage;
+export type AgentMessage =
+  | HelloMessage | PodStatusMessage | PodTerminatedMessage | NodeStatusMessage | EventMessage | LeaseMessage | RenewCertificateMessage | ServiceAccountTokenMessage
+  | AckMessage | StreamControlMessage;
 export type ServerMessage = SnapshotMessage | ChangesMessage | BookmarkMessage | StatsRequestMessage | StreamOpenMessage | AckMessage | StreamControlMessage;
 
 /** Distributes Omit over a union, so `send` can take a message without its id. */
@@ -224,7 +250,7 @@ export const LinkCloseCode = {
   VERSION: 4003,
 } as const;
 
-const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'renew-certificate', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
+const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'renew-certificate', 'service-account-token', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
 const SERVER_TYPES = new Set(['snapshot', 'changes', 'bookmark', 'stats-request', 'stream-open', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
 
 /**

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../common/log.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
+import type { ServiceAccountTokens } from '../auth/service-account-tokens.ts';
 import type { Authorizer, UserInfo } from '../auth/types.ts';
 import type { WriteContext } from '../kinds/types.ts';
 import type { NodeStatsSource } from '../../common/node-stats.ts';
@@ -25,6 +26,8 @@ export interface ApiDeps extends WriteContext {
   readonly tunnel?: NodeTunnel;
   /** The agents' latest resource usage, for metrics.k8s.io (absent: empty lists). */
   readonly nodeStats?: NodeStatsSource;
+  /** Signs TokenRequests (serviceaccounts/token); absent: that subresource answers 503. */
+  readonly serviceAccountTokens?: ServiceAccountTokens;
 }
 
 export interface Call {

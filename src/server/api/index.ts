@@ -4,6 +4,7 @@
  * The server (src/server/server.ts) mounts this behind HTTPS and serves the public paths itself.
  */
 import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR } from '../kinds/cluster-ip.ts';
+import { DEFAULT_NODE_PORT_RANGE } from '../kinds/node-port.ts';
 import { ResourceRegistry } from '../registry/index.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { ApiDeps } from './context.ts';
@@ -25,11 +26,13 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     log,
     authorizer: deps.authorizer,
     clusterIps: new ClusterIpAllocator(deps.serviceCidr ?? DEFAULT_SERVICE_CIDR),
+    nodePorts: deps.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
     now: () => new Date(),
     closing: closing.signal,
     serveCrd: (name, crd) => syncCrd(registry, name, crd),
     ...(deps.nodeTunnel ? { tunnel: deps.nodeTunnel } : {}),
     ...(deps.nodeStats ? { nodeStats: deps.nodeStats } : {}),
+    ...(deps.serviceAccountTokens ? { serviceAccountTokens: deps.serviceAccountTokens } : {}),
   };
   const ready = bootstrap(api);
   // Requests wait on `ready`; a bootstrap failure answers them with 500 and is logged once here.

@@ -15,6 +15,7 @@ import { nodeTunnelError } from './subresources/node-tunnel.ts';
 import { servePodLog } from './subresources/pod-log.ts';
 import { upgradeRequired } from './subresources/pod-stream.ts';
 import { getScale, writeScale } from './subresources/scale.ts';
+import { createTokenRequest } from './subresources/token-request.ts';
 import { createObject } from './verbs/create.ts';
 import { deleteCollection } from './verbs/delete-collection.ts';
 import { deleteObject } from './verbs/delete.ts';
@@ -75,5 +76,7 @@ export async function route(d: ApiDeps, c: Call): Promise<void> {
       return createBinding(d, c);
     case 'eviction':
       return createEviction(d, c);
+    case 'token':
+      return createTokenRequest(d, c);
   }
 }

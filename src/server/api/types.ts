@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
+import type { ServiceAccountTokens } from '../auth/service-account-tokens.ts';
 import type { Authenticator, Authorizer } from '../auth/types.ts';
 import type { NodeStatsSource } from '../../common/node-stats.ts';
 
@@ -18,10 +19,14 @@ export interface ApiHandlerDeps {
   readonly log: Logger;
   /** Service ClusterIP range (default 10.43.0.0/16, like K3s). */
   readonly serviceCidr?: string;
+  /** --service-node-port-range (default 30000-32767). */
+  readonly nodePortRange?: { readonly min: number; readonly max: number };
   /** Byte streams to nodes' agents over their links (logs/exec/attach/port-forward); without it those answer 503. */
   readonly nodeTunnel?: NodeTunnel;
   /** The agents' latest resource usage, served as metrics.k8s.io. */
   readonly nodeStats?: NodeStatsSource;
+  /** Issues ServiceAccount tokens (serviceaccounts/token); without it that subresource answers 503. */
+  readonly serviceAccountTokens?: ServiceAccountTokens;
 }
 
 export interface ApiHandler {

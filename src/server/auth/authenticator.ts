@@ -5,6 +5,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from '../../common/log.ts';
 import type { Store } from '../../store/types.ts';
 import type { InProcessIdentities } from './in-process.ts';
+import type { ServiceAccountTokens } from './service-account-tokens.ts';
 import { authenticateLoopback } from './loopback.ts';
 import { authenticateBearerToken } from './token-authenticator.ts';
 import type { AuthenticationResult, CredentialAuthenticator, UserInfo } from './types.ts';
@@ -18,7 +19,16 @@ function withAuthenticatedGroup(user: UserInfo): UserInfo {
   return { ...user, groups: [...user.groups, AUTHENTICATED_GROUP] };
 }
 
-export function createAuthenticator(deps: { store: Store; log: Logger; now?: () => Date; loopbackToken?: string; inProcess?: InProcessIdentities }): CredentialAuthenticator {
+export function createAuthenticator(deps: {
+  store: Store;
+  log: Logger;
+  now?: () => Date;
+  loopbackToken?: string;
+  inProcess?: InProcessIdentities;
+  /** Verifies ServiceAccount JWTs; without it they are rejected. */
+  serviceAccountTokens?: ServiceAccountTokens;
+}): CredentialAuthenticator {
+  const serviceAccounts = deps.serviceAccountTokens ? { tokens: deps.serviceAccountTokens, log: deps.log } : undefined;
   const identify = async (req: IncomingMessage): Promise<AuthenticationResult> => {
     // A request made inside this process on behalf of a user (the link's node writes).
     const own = deps.inProcess?.userOf(req.socket);
@@ -28,7 +38,7 @@ export function createAuthenticator(deps: { store: Store; log: Logger; now?: () 
     if (loopback) return { kind: 'user', user: withAuthenticatedGroup(loopback) };
     const cert = authenticateClientCertificate(req);
     if (cert.kind === 'user') return { kind: 'user', user: withAuthenticatedGroup(cert.user) };
-    const token = await authenticateBearerToken(req, deps.store, deps.now);
+    const token = await authenticateBearerToken(req, deps.store, deps.now, serviceAccounts);
     if (token.kind === 'user') return { kind: 'user', user: withAuthenticatedGroup(token.user) };
     const rejected = cert.kind === 'rejected' ? cert : token.kind === 'rejected' ? token : undefined;
     if (rejected) {

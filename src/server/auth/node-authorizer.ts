@@ -13,8 +13,13 @@
 //   node; list/watch only with fieldSelector spec.nodeName=<node>, which the API applies.
 // - secrets, configmaps, serviceaccounts, persistentvolumeclaims: get (or list/watch pinned with
 //   fieldSelector metadata.name=<name>) when a pod bound to the node references it.
+// - serviceaccounts/token: create for a ServiceAccount a pod bound to the node runs as; the
+//   TokenRequest handler checks the token is bound to such a pod (upstream NodeRestriction).
 // - leases in kube-node-lease: get/update/patch/delete named <node>; create with an empty or own
 //   name (the API checks the body's name on create, as for nodes).
+// - services, endpointslices: get/list/watch cluster-wide, what RBAC's system:node and
+//   system:node-proxier roles give a kubelet and kube-proxy upstream: every node routes every
+//   Service, and the link's node feed sends them all to every agent (docs/services.md).
 // - events (core and events.k8s.io): create, patch, update in any namespace.
 // - certificatesigningrequests: create; get (or list/watch pinned by metadata.name) of CSRs whose
 //   spec.username is the node's user.
@@ -119,6 +124,10 @@ export function createNodeAuthorizer(deps: { store: Store; log: Logger }): Chain
 
   async function authorizeReferenced(node: string, a: RequestAttributes, kind: keyof PodReferences): Promise<Verdict> {
     const name = addressedName(a);
+    if (kind === 'serviceaccounts' && a.subresource === 'token') {
+      if (a.verb !== 'create' || !name || !a.namespace) return noOpinion(`node '${node}' can only create serviceaccounts/token`);
+      return (await referencedByBoundPod(node, a.namespace, kind, name)) ? allow() : noRelationship(node);
+    }
     if (a.subresource !== '' || !['get', 'list', 'watch'].includes(a.verb)) {
       return noOpinion(`node '${node}' can only read ${kind}`);
     }
@@ -166,6 +175,9 @@ export function createNodeAuthorizer(deps: { store: Store; log: Logger }): Chain
           return authorizeReferenced(node, a, a.resource as keyof PodReferences);
         case 'coordination.k8s.io/leases':
           return authorizeLease(node, a);
+        case '/services':
+        case 'discovery.k8s.io/endpointslices':
+          return a.subresource === '' && ['get', 'list', 'watch'].includes(a.verb) ? allow() : noOpinion(`node '${node}' can only read ${a.resource}`);
         case '/events':
         case 'events.k8s.io/events':
           return a.subresource === '' && ['create', 'patch', 'update'].includes(a.verb)

@@ -1,7 +1,11 @@
 // Bearer-token authentication (`Authorization: Bearer <token>`, which kubectl sends for a
-// kubeconfig `token:`) against the hashed tokens in the store.
+// kubeconfig `token:`): edgeos's own "<id>.<secret>" tokens against the hashed tokens in the store,
+// and ServiceAccount JWTs (service-account-tokens.ts).
 import type { IncomingMessage } from 'node:http';
+import type { Logger } from '../../common/log.ts';
 import type { Store } from '../../store/types.ts';
+import { authenticateServiceAccountToken, isJwt } from './service-account-tokens.ts';
+import type { ServiceAccountTokens } from './service-account-tokens.ts';
 import { parseToken, readToken, secretMatches } from './tokens.ts';
 import type { AuthenticationResult } from './types.ts';
 
@@ -18,9 +22,11 @@ export async function authenticateBearerToken(
   req: IncomingMessage,
   store: Store,
   now: () => Date = () => new Date(),
+  serviceAccounts?: { tokens: ServiceAccountTokens; log: Logger },
 ): Promise<AuthenticationResult> {
   const token = bearerToken(req);
   if (token === undefined) return { kind: 'anonymous' };
+  if (serviceAccounts && isJwt(token)) return authenticateServiceAccountToken(token, serviceAccounts.tokens, store, serviceAccounts.log);
   const parsed = parseToken(token);
   if (!parsed) return { kind: 'rejected', reason: 'bearer token is not an edgeos token' };
   const record = await readToken(store, parsed.id);

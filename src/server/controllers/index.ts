@@ -5,6 +5,9 @@ import { garbageCollectorController } from './gc/garbage-collector.ts';
 import { namespaceController } from './namespace/namespace-controller.ts';
 import { nodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
 import { schedulerController } from './scheduler/scheduler.ts';
+import { clusterServicesController } from './services/cluster-services.ts';
+import type { ClusterServicesOptions } from './services/cluster-services.ts';
+import { loadBalancerController } from './services/load-balancer.ts';
 import type { ControllerDescriptor } from './types.ts';
 import { workloadControllers } from './workloads/index.ts';
 
@@ -21,3 +24,14 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
   garbageCollectorController,
   ...workloadControllers,
 ];
+
+/**
+ * The Service controllers that need the server's settings: the `kubernetes` and `kube-dns`
+ * Services, and load-balancer addresses (docs/services.md).
+ */
+export function clusterServiceControllers(o: ClusterServicesOptions): readonly ControllerDescriptor[] {
+  return [clusterServicesController(o), loadBalancerController];
+}
+
+/** Every namespace's `default` ServiceAccount and `kube-root-ca.crt` (pods' in-cluster API access). */
+export { namespaceDefaultsController } from './serviceaccounts/namespace-defaults.ts';

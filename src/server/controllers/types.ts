@@ -36,6 +36,7 @@ import { persistentVolumeClaim } from '../kinds/persistent-volume.ts';
 import { pod } from '../kinds/pod.ts';
 import { replicaSet } from '../kinds/replica-set.ts';
 import { service } from '../kinds/service.ts';
+import { serviceAccount } from '../kinds/service-account.ts';
 import { statefulSet } from '../kinds/stateful-set.ts';
 import type { BuiltinKind } from '../kinds/types.ts';
 
@@ -114,6 +115,7 @@ export const resources = Object.freeze({
   endpoints: refOf(endpoints),
   events: refOf(event),
   configMaps: refOf(configMap),
+  serviceAccounts: refOf(serviceAccount),
   persistentVolumeClaims: refOf(persistentVolumeClaim),
   leases: refOf(lease),
   endpointSlices: refOf(endpointSlice),

@@ -16,3 +16,12 @@ export function advertisedUrls(o: { advertiseAddress: string | undefined; bindAd
   }
   return [...hosts, '127.0.0.1'].map((h) => urlOf(h, o.port));
 }
+
+/**
+ * The address and port in-cluster clients reach the API on (the `kubernetes` Service's endpoint,
+ * as kube-apiserver's --advertise-address): the first of the advertised addresses.
+ */
+export function apiEndpoint(config: { advertiseAddress: string | undefined; bindAddress: string; httpsListenPort: number }): { ip: string; port: number } {
+  const url = new URL(advertisedUrls({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress, port: config.httpsListenPort })[0]!);
+  return { ip: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: config.httpsListenPort };
+}

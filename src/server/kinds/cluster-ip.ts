@@ -4,26 +4,12 @@
  * allocation survives restarts and is released atomically with the Service's deletion.
  */
 import { randomInt } from 'node:crypto';
+import { intToIpv4 as intToIp, ipv4ToInt as ipToInt } from '../../common/cluster-network.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { Store, TxnOp } from '../../store/types.ts';
 
 export const DEFAULT_SERVICE_CIDR = '10.43.0.0/16';
 export const CLUSTER_IP_PREFIX = '/registry/clusterips/';
-
-function ipToInt(ip: string): number | undefined {
-  const parts = ip.split('.');
-  if (parts.length !== 4) return undefined;
-  let n = 0;
-  for (const p of parts) {
-    if (!/^\d{1,3}$/.test(p) || Number(p) > 255) return undefined;
-    n = n * 256 + Number(p);
-  }
-  return n;
-}
-
-function intToIp(n: number): string {
-  return [n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255].join('.');
-}
 
 export type AllocationFailure = { readonly kind: 'taken' | 'out-of-range' | 'invalid' | 'full'; readonly ip: string };
 

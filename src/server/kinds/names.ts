@@ -206,3 +206,13 @@ export function checkName(rule: NameRule, name: string): string[] {
       return isValidPathSegmentName(name);
   }
 }
+
+// apimachinery's SimpleNameGenerator: 5 characters without vowels or confusable digits.
+const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
+
+/** The random suffix of generated names (metadata.generateName, kube-api-access-<suffix>). */
+export function randomSuffix(): string {
+  let s = '';
+  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
+  return s;
+}

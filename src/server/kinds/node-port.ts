@@ -1,13 +1,12 @@
 /**
- * NodePort allocation for NodePort and LoadBalancer Services from 30000–32767 (apiserver's default
- * --service-node-port-range). Each port is a store key `/registry/nodeports/<port>` created in the
+ * NodePort allocation for NodePort and LoadBalancer Services from --service-node-port-range
+ * (30000–32767 by default, apiserver's and K3s's). Each port is a store key `/registry/nodeports/<port>` created in the
  * Service's transaction, like ClusterIPs.
  */
 import { randomInt } from 'node:crypto';
 import type { Store, TxnOp } from '../../store/types.ts';
 
-export const NODE_PORT_MIN = 30000;
-export const NODE_PORT_MAX = 32767;
+export const DEFAULT_NODE_PORT_RANGE = Object.freeze({ min: 30000, max: 32767 });
 export const NODE_PORT_PREFIX = '/registry/nodeports/';
 
 export function nodePortKey(port: number): string {
@@ -21,8 +20,9 @@ export type NodePortFailure = { readonly kind: 'taken' | 'out-of-range' | 'full'
  * honour requested ones, pick random free ones for the rest. Returns the create ops for new ports.
  */
 export async function allocateNodePorts(
-  store: Store, owner: string, ports: Record<string, unknown>[], keep: ReadonlySet<number>,
+  store: Store, owner: string, ports: Record<string, unknown>[], keep: ReadonlySet<number>, range: { readonly min: number; readonly max: number } = DEFAULT_NODE_PORT_RANGE,
 ): Promise<{ ops: TxnOp[] } | NodePortFailure> {
+  const { min: NODE_PORT_MIN, max: NODE_PORT_MAX } = range;
   const used = new Set((await store.list(NODE_PORT_PREFIX)).kvs.map((kv) => Number(kv.key.slice(NODE_PORT_PREFIX.length))));
   const value = Buffer.from(JSON.stringify({ service: owner }), 'utf8');
   const ops: TxnOp[] = [];

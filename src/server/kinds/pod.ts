@@ -10,9 +10,10 @@ import { defaultPodSpec, validatePodSpec } from './pod-spec.ts';
 import { podTable } from './pod-table.ts';
 import { parseQuantity } from '../../common/quantity.ts';
 import type { DeletionPolicy, FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_CONVERSION } from './define.ts';
 import { kind, podSpec, podStatus } from '../patch/merge-keys-core.ts';
 import { boolField, fieldValue, pathFields } from './selectable-fields.ts';
+import { podHooks } from './service-account-admission.ts';
 
 /** DefaultTolerationSeconds admission: 300 s for the two node-health taints. */
 const DEFAULT_TOLERATED_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
@@ -170,7 +171,7 @@ export const pod = defineKind({
   defaults: defaultPod,
   validate: validatePod,
   table: podTable,
-  hooks: NO_HOOKS,
+  hooks: podHooks,
   deletion: podDeletion,
   fieldSelectors: {
     ...pathFields('spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'),

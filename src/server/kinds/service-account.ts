@@ -2,7 +2,7 @@
 import { list } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, nameOf } from './columns.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, gvk, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { assoc, atomic, struct } from '../patch/merge-keys.ts';
 
@@ -15,7 +15,7 @@ export const serviceAccount = defineKind({
   shortNames: ['sa'],
   categories: [],
   verbs: CRUD,
-  subresources: [],
+  subresources: [{ name: 'token', responseKind: gvk('authentication.k8s.io', 'v1', 'TokenRequest'), verbs: ['create'], handler: 'token' }],
   ttlSeconds: NO_TTL,
   tracksGeneration: false,
   keepStatusOnCreate: false,

@@ -7,7 +7,7 @@
 import type { TxnOp } from '../../store/types.ts';
 import { child, map, maps, str } from './access.ts';
 import { AllocationFailedError, FieldRejectedError } from './field-errors.ts';
-import { NODE_PORT_MAX, NODE_PORT_MIN, allocateNodePorts, needsNodePorts, nodePortKey, nodePortsOf } from './node-port.ts';
+import { allocateNodePorts, needsNodePorts, nodePortKey, nodePortsOf } from './node-port.ts';
 import type { KubeObject, WriteContext, WriteHooks } from './types.ts';
 
 type Json = Record<string, unknown>;
@@ -51,10 +51,10 @@ async function allocateIp(ctx: WriteContext, obj: KubeObject): Promise<TxnOp[]> 
 async function allocatePorts(ctx: WriteContext, obj: KubeObject, keep: ReadonlySet<number>): Promise<TxnOp[]> {
   const s = child(obj, 'spec');
   if (!needsNodePorts(s)) return [];
-  const res = await allocateNodePorts(ctx.store, ownerOf(obj), maps(s.ports), keep);
+  const res = await allocateNodePorts(ctx.store, ownerOf(obj), maps(s.ports), keep, ctx.nodePorts);
   if ('ops' in res) return res.ops;
   if (res.kind === 'full') throw new AllocationFailedError('failed to allocate a nodePort: range is full');
-  const why = res.kind === 'taken' ? 'provided port is already allocated' : `provided port is not in the valid range. The range of valid ports is ${NODE_PORT_MIN}-${NODE_PORT_MAX}`;
+  const why = res.kind === 'taken' ? 'provided port is already allocated' : `provided port is not in the valid range. The range of valid ports is ${ctx.nodePorts.min}-${ctx.nodePorts.max}`;
   throw new FieldRejectedError([{ reason: 'FieldValueInvalid', field: `spec.ports[${res.index}].nodePort`, message: `Invalid value: ${res.port}: ${why}` }]);
 }
 

@@ -81,9 +81,10 @@ export interface GroupVersionKind {
  *  - binding, eviction: pods/binding and pods/eviction;
  *  - log: a container's log streamed from the pod's node (pods/log);
  *  - stream: exec/attach/portforward upgrades forwarded to the pod's node;
- *  - proxy: nodes/proxy, which the agent tunnel does not carry (503 after the checks).
+ *  - proxy: nodes/proxy, which the agent tunnel does not carry (503 after the checks);
+ *  - token: serviceaccounts/token, a TokenRequest (api/subresources/token-request.ts).
  */
-export type SubresourceHandler = 'status' | 'finalize' | 'scale' | 'binding' | 'eviction' | 'log' | 'stream' | 'proxy';
+export type SubresourceHandler = 'status' | 'finalize' | 'scale' | 'binding' | 'eviction' | 'log' | 'stream' | 'proxy' | 'token';
 
 export interface SubresourceInfo {
   /** e.g. "status", "scale", "eviction", "log". */
@@ -100,6 +101,8 @@ export interface WriteContext {
   readonly now: () => Date;
   /** The Service ClusterIP range. */
   readonly clusterIps: ClusterIpAllocator;
+  /** Where NodePorts come from (--service-node-port-range). */
+  readonly nodePorts: { readonly min: number; readonly max: number };
   /** Serve (or, with undefined, stop serving) the resources of one CustomResourceDefinition. */
   serveCrd(name: string, crd: KubeObject | undefined): void;
 }

@@ -8,6 +8,7 @@
  *   pod still names its node; nodeName only ever goes from unset to set, so the new value is
  *   enough for an update);
  * - a Node to the feed of that node;
+ * - a Service or EndpointSlice to every feed (every node routes every Service), trimmed once;
  * - a Secret, ConfigMap or ServiceAccount to every feed (each checks its own reference counts when
  *   it gets there). Routing those by interest would race: a feed learns that it needs a Secret
  *   only when it processes the pod that references it, which may be after the hub has passed a
@@ -23,7 +24,7 @@ import type { Logger } from '../../common/log.ts';
 import type { KubeObjectJson, LinkKind } from '../../common/link/protocol.ts';
 import type { KeyValue, Store, Watch, WatchEvent } from '../../store/types.ts';
 import { decodeStored } from '../storage/objects.ts';
-import { feedKinds } from './feed-kinds.ts';
+import { feedKinds, trimForNode } from './feed-kinds.ts';
 import type { FeedKinds } from './feed-kinds.ts';
 
 /** Feeds hear the hub's position this often (they send a bookmark at most every 60 s). */
@@ -48,7 +49,12 @@ export interface HubSubscriber {
 
 export function feedEvent(kinds: FeedKinds, kind: LinkKind, ev: WatchEvent): FeedEvent {
   let decoded: KubeObjectJson | undefined;
-  return { ev, kind, object: () => (decoded ??= decodeStored(kinds.byKind.get(kind)!, ev.kv) as KubeObjectJson) };
+  const wide = kinds.widePrefixes.some((w) => w.kind === kind);
+  const decode = () => {
+    const o = decodeStored(kinds.byKind.get(kind)!, ev.kv) as KubeObjectJson;
+    return wide ? trimForNode(o) : o;
+  };
+  return { ev, kind, object: () => (decoded ??= decode()) };
 }
 
 export class FeedHub {
@@ -138,7 +144,7 @@ export class FeedHub {
       } else if (key.startsWith(k.nodesPrefix)) {
         give(this.subs.get(key.slice(k.nodesPrefix.length)), feedEvent(k, 'Node', ev));
       } else {
-        const ref = k.refPrefixes.find((p) => key.startsWith(p.prefix));
+        const ref = k.refPrefixes.find((p) => key.startsWith(p.prefix)) ?? k.widePrefixes.find((p) => key.startsWith(p.prefix));
         if (!ref || this.subs.size === 0) continue;
         const e = feedEvent(k, ref.kind, ev);
         for (const set of this.subs.values()) give(set, e);

@@ -1,7 +1,10 @@
 /**
- * What the node feed carries and where it lives in the store: pods, the node's Node, and the
- * Secrets, ConfigMaps and ServiceAccounts pods reference (the Node authorizer's rules).
+ * What the node feed carries and where it lives in the store: pods, the node's Node, the
+ * Secrets, ConfigMaps and ServiceAccounts pods reference (the Node authorizer's rules), and the
+ * cluster's Services and EndpointSlices (every node routes every Service, as kube-proxy reads them
+ * all), trimmed of what only the API's writers use.
  */
+import type { KubeObjectJson } from '../../common/link/protocol.ts';
 import type { LinkKind } from '../../common/link/protocol.ts';
 import { ResourceRegistry } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
@@ -12,6 +15,29 @@ export const REFERENCED: readonly { kind: LinkKind; plural: string; refs: 'secre
   { kind: 'ServiceAccount', plural: 'serviceaccounts', refs: 'serviceaccounts' },
 ];
 
+/** Sent to every node whole: what the Service datapath and the cluster DNS answer from. */
+export const CLUSTER_WIDE: readonly { kind: LinkKind; group: string; plural: string }[] = [
+  { kind: 'Service', group: '', plural: 'services' },
+  { kind: 'EndpointSlice', group: 'discovery.k8s.io', plural: 'endpointslices' },
+];
+
+/**
+ * Services and EndpointSlices cross the link without what only the API's writers use: their
+ * managedFields and kubectl's last-applied copy are most of their bytes, and every endpoint
+ * change is one of these objects on every link.
+ */
+export function trimForNode(object: KubeObjectJson): KubeObjectJson {
+  const meta = object.metadata as Record<string, unknown> | undefined;
+  if (!meta) return object;
+  const { managedFields: _m, ...rest } = meta;
+  const annotations = rest.annotations as Record<string, string> | undefined;
+  if (annotations && 'kubectl.kubernetes.io/last-applied-configuration' in annotations) {
+    const { 'kubectl.kubernetes.io/last-applied-configuration': _l, ...others } = annotations;
+    rest.annotations = others;
+  }
+  return { ...object, metadata: rest };
+}
+
 export interface FeedKinds {
   readonly pods: ResourceInfo;
   readonly nodes: ResourceInfo;
@@ -20,12 +46,13 @@ export interface FeedKinds {
   /** A Node's key is this + its name. */
   readonly nodesPrefix: string;
   readonly refPrefixes: readonly { kind: LinkKind; prefix: string }[];
+  readonly widePrefixes: readonly { kind: LinkKind; prefix: string }[];
 }
 
 export function feedKinds(): FeedKinds {
   const registry = new ResourceRegistry();
-  const must = (plural: string) => {
-    const r = registry.resolve('', 'v1', plural);
+  const must = (plural: string, group = '') => {
+    const r = registry.resolve(group, 'v1', plural);
     if (!r) throw new Error(`built-in resource ${plural} is missing from the registry`);
     return r;
   };
@@ -33,6 +60,7 @@ export function feedKinds(): FeedKinds {
     ['Pod', must('pods')],
     ['Node', must('nodes')],
     ...REFERENCED.map((x) => [x.kind, must(x.plural)] as [LinkKind, ResourceInfo]),
+    ...CLUSTER_WIDE.map((x) => [x.kind, must(x.plural, x.group)] as [LinkKind, ResourceInfo]),
   ]);
   const prefix = (r: ResourceInfo) => `/registry/${r.storage}/`;
   return {
@@ -42,5 +70,6 @@ export function feedKinds(): FeedKinds {
     podsPrefix: prefix(must('pods')),
     nodesPrefix: prefix(must('nodes')),
     refPrefixes: REFERENCED.map((x) => ({ kind: x.kind, prefix: prefix(byKind.get(x.kind)!) })),
+    widePrefixes: CLUSTER_WIDE.map((x) => ({ kind: x.kind, prefix: prefix(byKind.get(x.kind)!) })),
   };
 }

@@ -61,6 +61,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       signNodeCsr: o.signNodeCsr,
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
+      ...(o.network ? { network: o.network } : {}),
       onClose: (s) => {
         registry.remove(s);
         // A replaced link closing leaves the newer link's sample alone.

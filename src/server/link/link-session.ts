@@ -4,6 +4,7 @@
  * server's own requests (stream opens, stats requests) wait for the agent's ack.
  */
 import type { Duplex } from 'node:stream';
+import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import type { Logger } from '../../common/log.ts';
 import { LinkError, LinkErrorCode, ackError } from '../../common/link/errors.ts';
 import { LinkPeer } from '../../common/link/peer.ts';
@@ -27,6 +28,8 @@ export interface LinkSessionOptions {
   readonly pingIntervalMs?: number;
   /** Runs the feed's start (a store read) when a slot is free: start-gate.ts. */
   readonly startGate?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** The cluster's Service networking, told to the agent in the hello's ack. */
+  readonly network?: ClusterNetwork;
   /** Called once when the session ended, for the registry. */
   readonly onClose: (session: LinkSession) => void;
 }
@@ -80,6 +83,14 @@ export class LinkSession {
       case 'lease':
         this.answer(msg.id, () => w.renewLease(msg.durationSeconds));
         return;
+      case 'service-account-token': {
+        const { type: _t, id: _i, ...req } = msg;
+        w.serviceAccountToken(req).then(
+          (t) => this.peer.ack(msg.id, t),
+          (err: unknown) => this.peer.refuse(msg.id, ackError(err, LinkErrorCode.LINK_REFUSED)),
+        );
+        return;
+      }
       case 'renew-certificate':
         this.o.signNodeCsr(msg.csr, this.node).then(
           (certificate) => {
@@ -122,7 +133,7 @@ export class LinkSession {
       const ackOnce = (start: 'resume' | 'relist') => {
         if (acked) return;
         acked = true;
-        this.peer.ack(msg.id, { start });
+        this.peer.ack(msg.id, { start, ...(this.o.network ? { network: this.o.network } : {}) });
       };
       const gate = this.o.startGate ?? ((work) => work());
       const feed = await gate(() => startNodeFeed({

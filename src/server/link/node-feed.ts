@@ -1,7 +1,8 @@
 /**
  * The node-scoped watch behind a link: only the pods bound to the node, the ConfigMaps, Secrets
- * and ServiceAccounts those pods reference, and the node's own Node object, never the rest of the
- * cluster. The server does the filtering, reading the store directly (like the Node authorizer),
+ * and ServiceAccounts those pods reference, the node's own Node object, and the cluster's Services
+ * and EndpointSlices (every node routes every Service, as kube-proxy reads them all; trimmed of
+ * managedFields: feed-kinds.ts), never the rest of the cluster. The server does the filtering, reading the store directly (like the Node authorizer),
  * in global revision order, so a pod that starts referencing a Secret and the Secret itself
  * arrive in the order they were written.
  *
@@ -23,7 +24,8 @@ import { decodeStored } from '../storage/objects.ts';
 import { objectKey } from '../registry/index.ts';
 import { feedEvent } from './feed-hub.ts';
 import type { FeedEvent, HubSubscriber } from './feed-hub.ts';
-import { REFERENCED, feedKinds } from './feed-kinds.ts';
+import { REFERENCED, feedKinds, trimForNode } from './feed-kinds.ts';
+
 import type { NodeFeed, NodeFeedOptions } from './types.ts';
 
 /**
@@ -124,6 +126,9 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     }
     const nodeKv = await store.get(nodeKey, { revision });
     if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
+    for (const w of k.widePrefixes) {
+      for (const kv of (await store.list(w.prefix, { revision })).kvs) out.push({ kind: w.kind, object: trimForNode(decode(w.kind, kv)) });
+    }
     processed = revision;
     return out;
   }
@@ -160,6 +165,12 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     }
     if (e.kind === 'Node') {
       if (key === nodeKey) out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : e.object()));
+      return;
+    }
+    const w = k.widePrefixes.find((x) => x.kind === e.kind);
+    if (w) {
+      const [ns, name] = key.slice(w.prefix.length).split('/') as [string, string];
+      out.push(change(w.kind, ns, name, ev.type === 'DELETED' ? undefined : e.object()));
       return;
     }
     const p = k.refPrefixes.find((x) => x.kind === e.kind)!;
@@ -266,7 +277,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     const key = ev.kv.key;
     if (key.startsWith(k.podsPrefix)) return feedEvent(k, 'Pod', ev);
     if (key === nodeKey) return feedEvent(k, 'Node', ev);
-    const ref = k.refPrefixes.find((p) => key.startsWith(p.prefix));
+    const ref = k.refPrefixes.find((p) => key.startsWith(p.prefix)) ?? k.widePrefixes.find((p) => key.startsWith(p.prefix));
     return ref ? feedEvent(k, ref.kind, ev) : undefined;
   }
 

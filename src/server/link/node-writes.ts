@@ -126,5 +126,24 @@ export function nodeWrites(node: string, api: ApiClient, now: () => Date = () =>
       });
       expectOk(r, `record event ${e.reason} for ${ns}/${e.involvedObject.name}`);
     },
+    async serviceAccountToken(req) {
+      // The kubelet's TokenRequest for a projected serviceAccountToken source.
+      const r = await api.request('POST', `/api/v1/namespaces/${enc(req.namespace)}/serviceaccounts/${enc(req.serviceAccount)}/token`, {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: {
+          audiences: req.audiences.length > 0 ? req.audiences : null,
+          expirationSeconds: req.expirationSeconds,
+          boundObjectRef: { apiVersion: 'v1', kind: 'Pod', name: req.pod.name, uid: req.pod.uid },
+        },
+      });
+      const tr = expectOk(r, `request a token of serviceaccount ${req.namespace}/${req.serviceAccount}`) as { status?: { token?: unknown; expirationTimestamp?: unknown } };
+      const token = tr.status?.token;
+      const expirationTimestamp = tr.status?.expirationTimestamp;
+      if (typeof token !== 'string' || token === '' || typeof expirationTimestamp !== 'string') {
+        throw new LinkError(LinkErrorCode.LINK_REFUSED, `the TokenRequest of serviceaccount ${req.namespace}/${req.serviceAccount} returned no token`);
+      }
+      return { token, expirationTimestamp };
+    },
   };
 }

@@ -6,8 +6,9 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import type { Logger } from '../../common/log.ts';
-import type { EventMessage, KubeObjectJson, LinkKind, NodeRegistration, ObjectChange } from '../../common/link/protocol.ts';
+import type { EventMessage, KubeObjectJson, LinkKind, NodeRegistration, ObjectChange, ServiceAccountTokenMessage } from '../../common/link/protocol.ts';
 import type { LinkTransport } from '../../common/link/transport.ts';
 import type { NodeStatsSource } from '../../common/node-stats.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
@@ -55,6 +56,8 @@ export interface NodeWrites {
   nodeStatus(status: Record<string, unknown>): Promise<void>;
   event(e: EventMessage['event']): Promise<void>;
   renewLease(durationSeconds: number): Promise<void>;
+  /** A TokenRequest as the node for a token bound to one of its pods. */
+  serviceAccountToken(req: Omit<ServiceAccountTokenMessage, 'type' | 'id'>): Promise<{ token: string; expirationTimestamp: string }>;
 }
 
 export interface ApiResponse {
@@ -84,6 +87,8 @@ export interface LinkServerOptions {
   readonly apiAs: ApiAs;
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly pingIntervalMs?: number;
+  /** The cluster's Service networking, told to every agent when it links. */
+  readonly network?: ClusterNetwork;
 }
 
 export interface LinkServer {

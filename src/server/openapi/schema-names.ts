@@ -12,6 +12,7 @@ export const SCHEMA_PREFIX: Readonly<Record<string, string>> = {
   'autoscaling/v1': 'io.k8s.api.autoscaling.v1',
   'autoscaling/v2': 'io.k8s.api.autoscaling.v2',
   'rbac/v1': 'io.k8s.api.rbac.v1',
+  'authentication/v1': 'io.k8s.api.authentication.v1',
   'coordination/v1': 'io.k8s.api.coordination.v1',
   'discovery/v1': 'io.k8s.api.discovery.v1',
   'events/v1': 'io.k8s.api.events.v1',

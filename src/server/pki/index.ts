@@ -5,3 +5,5 @@ export type { PkiErrorCode } from './errors.ts';
 export { servingSans, toSans } from './sans.ts';
 export type { SubjectAltName } from './issue.ts';
 export type { Pki } from './types.ts';
+export { ensureServiceAccountKey } from './service-account-key.ts';
+export type { ServiceAccountKey } from './service-account-key.ts';

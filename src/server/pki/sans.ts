@@ -31,7 +31,7 @@ export function sameSans(a: readonly SubjectAltName[], b: readonly SubjectAltNam
  * kubernetes.default.svc names match what kube-apiserver (and k3s) put in theirs, so pods using the
  * in-cluster config can verify the server.
  */
-export function servingSans(opts: { hostname: string; advertiseAddress?: string; tlsSans: readonly string[] }): SubjectAltName[] {
+export function servingSans(opts: { hostname: string; advertiseAddress?: string; tlsSans: readonly string[]; serviceIp?: string }): SubjectAltName[] {
   return toSans([
     opts.hostname,
     'localhost',
@@ -42,6 +42,7 @@ export function servingSans(opts: { hostname: string; advertiseAddress?: string;
     'kubernetes.default.svc',
     'kubernetes.default.svc.cluster.local',
     ...(opts.advertiseAddress ? [opts.advertiseAddress] : []),
+    ...(opts.serviceIp ? [opts.serviceIp] : []),
     ...opts.tlsSans,
   ]);
 }

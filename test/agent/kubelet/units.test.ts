@@ -18,7 +18,41 @@ import { bytes, milliCpu } from '../../../src/agent/kubelet/quantity.ts';
 import { containerResources, qosClass } from '../../../src/agent/kubelet/resources.ts';
 import type { RuntimeContainer, RuntimePod } from '../../../src/agent/kubelet/runtime-pod.ts';
 import { EventRecorder } from '../../../src/agent/kubelet/events.ts';
+import { serviceEnvironment } from '../../../src/agent/kubelet/service-env.ts';
 import { makePod, RecordingSink } from './helpers.ts';
+
+describe('service environment variables', () => {
+  const svc = (namespace: string, name: string, clusterIP: string, ports: { name?: string; port: number; protocol?: string }[]) => ({ metadata: { namespace, name }, spec: { clusterIP, ports } });
+  const services = [
+    svc('default', 'kubernetes', '10.43.0.1', [{ name: 'https', port: 443 }]),
+    svc('shop', 'web-front', '10.43.0.20', [{ name: 'http', port: 80 }, { name: 'dns', port: 53, protocol: 'UDP' }]),
+    svc('shop', 'headless', 'None', [{ port: 80 }]),
+    svc('other', 'db', '10.43.0.30', [{ port: 5432 }]),
+  ];
+
+  it('gives the kubernetes Service always, and the namespace\'s Services with enableServiceLinks, as the kubelet names them', () => {
+    const env = Object.fromEntries(serviceEnvironment(services, 'shop', true));
+    expect(env).toEqual({
+      KUBERNETES_SERVICE_HOST: '10.43.0.1', KUBERNETES_SERVICE_PORT: '443', KUBERNETES_SERVICE_PORT_HTTPS: '443',
+      KUBERNETES_PORT: 'tcp://10.43.0.1:443', KUBERNETES_PORT_443_TCP: 'tcp://10.43.0.1:443', KUBERNETES_PORT_443_TCP_PROTO: 'tcp',
+      KUBERNETES_PORT_443_TCP_PORT: '443', KUBERNETES_PORT_443_TCP_ADDR: '10.43.0.1',
+      WEB_FRONT_SERVICE_HOST: '10.43.0.20', WEB_FRONT_SERVICE_PORT: '80', WEB_FRONT_SERVICE_PORT_HTTP: '80', WEB_FRONT_SERVICE_PORT_DNS: '53',
+      WEB_FRONT_PORT: 'tcp://10.43.0.20:80', WEB_FRONT_PORT_80_TCP: 'tcp://10.43.0.20:80', WEB_FRONT_PORT_80_TCP_PROTO: 'tcp',
+      WEB_FRONT_PORT_80_TCP_PORT: '80', WEB_FRONT_PORT_80_TCP_ADDR: '10.43.0.20', WEB_FRONT_PORT_53_UDP: 'udp://10.43.0.20:53',
+      WEB_FRONT_PORT_53_UDP_PROTO: 'udp', WEB_FRONT_PORT_53_UDP_PORT: '53', WEB_FRONT_PORT_53_UDP_ADDR: '10.43.0.20',
+    });
+    expect([...serviceEnvironment(services, 'shop', false).keys()].every((k) => k.startsWith('KUBERNETES_'))).toBe(true);
+  });
+
+  it('lets the container\'s own env win and expand $(VAR) against them', async () => {
+    const pod = makePod('p', 'n', { containers: [{ name: 'c', image: 'x', env: [{ name: 'KUBERNETES_SERVICE_PORT', value: '6443' }, { name: 'URL', value: 'http://$(WEB_FRONT_SERVICE_HOST)/' }] }] });
+    const none: ObjectSource = { configMap: async () => undefined, secret: async () => undefined };
+    const { env } = await resolveEnv(pod, pod.spec!.containers[0]!, none, { podIP: '', hostIP: '', allocatable: { cpuMilli: 0, memoryBytes: 0, ephemeralBytes: 0 } }, serviceEnvironment(services, 'shop', true));
+    expect(env.KUBERNETES_SERVICE_PORT).toBe('6443');
+    expect(env.URL).toBe('http://10.43.0.20/');
+    expect(env.KUBERNETES_SERVICE_HOST).toBe('10.43.0.1');
+  });
+});
 
 describe('crash-loop back-off', () => {
   it('restarts at once, then waits 10 s doubling to 5 min, and starts over after 10 quiet minutes', () => {

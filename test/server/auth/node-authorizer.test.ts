@@ -101,6 +101,13 @@ describe('Node authorizer', () => {
     expect(await allowed(resource(node, 'update', 'secrets', { namespace: 'shop', name: 'web-tls' }))).toBe(false);
   });
 
+  it('lets a node ask for tokens of the service accounts its pods run as, and nothing else of them', async () => {
+    expect(await allowed(resource(node, 'create', 'serviceaccounts', { namespace: 'shop', name: 'web-sa', subresource: 'token' }))).toBe(true);
+    expect(await allowed(resource(node, 'create', 'serviceaccounts', { namespace: 'shop', name: 'default', subresource: 'token' }))).toBe(false);
+    expect(await allowed(resource(node, 'get', 'serviceaccounts', { namespace: 'shop', name: 'web-sa', subresource: 'token' }))).toBe(false);
+    expect(await allowed(resource(node, 'create', 'serviceaccounts', { namespace: 'shop', name: 'web-sa' }))).toBe(false);
+  });
+
   it('keeps a node to its own Lease in kube-node-lease', async () => {
     for (const verb of ['get', 'update', 'patch']) {
       expect(await allowed(resource(node, verb, 'leases', { apiGroup: 'coordination.k8s.io', namespace: 'kube-node-lease', name: 'gw-1' }))).toBe(true);
@@ -120,6 +127,16 @@ describe('Node authorizer', () => {
     expect(await allowed(resource(node, 'get', 'certificatesigningrequests', { ...csr, name: 'csr-gw-1' }))).toBe(true);
     expect(await allowed(resource(node, 'get', 'certificatesigningrequests', { ...csr, name: 'csr-gw-2' }))).toBe(false);
     expect(await allowed(resource(node, 'update', 'certificatesigningrequests', { ...csr, name: 'csr-gw-1', subresource: 'approval' }))).toBe(false);
+  });
+
+  it('lets a node read every Service and EndpointSlice, and change none', async () => {
+    for (const verb of ['get', 'list', 'watch']) {
+      expect(await allowed(resource(node, verb, 'services', verb === 'get' ? { namespace: 'shop', name: 'web' } : {}))).toBe(true);
+      expect(await allowed(resource(node, verb, 'endpointslices', { apiGroup: 'discovery.k8s.io', namespace: 'shop' }))).toBe(true);
+    }
+    expect(await allowed(resource(node, 'update', 'services', { namespace: 'shop', name: 'web' }))).toBe(false);
+    expect(await allowed(resource(node, 'patch', 'services', { namespace: 'shop', name: 'web', subresource: 'status' }))).toBe(false);
+    expect(await allowed(resource(node, 'delete', 'endpointslices', { apiGroup: 'discovery.k8s.io', namespace: 'shop', name: 'web-x' }))).toBe(false);
   });
 
   it('does not apply to a user that only looks like a node', async () => {

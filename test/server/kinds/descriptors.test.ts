@@ -57,7 +57,7 @@ describe('kind descriptors', () => {
   });
 
   it('has the facets most kinds do without exactly where they belong', () => {
-    expect(withFacet('hooks')).toEqual(['/Namespace', '/Service', 'apiextensions.k8s.io/CustomResourceDefinition']);
+    expect(withFacet('hooks')).toEqual(['/Namespace', '/Pod', '/Service', 'apiextensions.k8s.io/CustomResourceDefinition']);
     expect(withFacet('deletion')).toEqual(['/Namespace', '/Pod']);
     expect(withFacet('conversion')).toEqual(['events.k8s.io/Event']);
     expect(withFacet('ttlSeconds')).toEqual(['/Event', 'events.k8s.io/Event']);
@@ -91,7 +91,7 @@ describe('kind descriptors', () => {
   });
 
   it('names a generic handler for every subresource', () => {
-    const handlers = new Set(['status', 'finalize', 'scale', 'binding', 'eviction', 'log', 'stream', 'proxy']);
+    const handlers = new Set(['status', 'finalize', 'scale', 'binding', 'eviction', 'log', 'stream', 'proxy', 'token']);
     for (const k of BUILTIN_KINDS) {
       for (const s of k.subresources) expect(handlers.has(s.handler), `${id(k)} ${s.name}`).toBe(true);
       expect(new Set(k.subresources.map((s) => s.name)).size).toBe(k.subresources.length);

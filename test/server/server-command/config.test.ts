@@ -81,6 +81,17 @@ describe('resolveServerConfig', () => {
     expect(badInput({ logLevel: 'loud' })).toMatch(/^--log-level: "loud" is not one of trace, debug/);
     expect(badInput({}, { EDGEOS_DISABLE_AGENT: 'maybe' })).toMatch(/^EDGEOS_DISABLE_AGENT: /);
   });
+
+  it('resolves the cluster network as K3s does and names the flag of a bad value', () => {
+    expect(resolveServerConfig({}, {}).network).toEqual({ serviceCidr: '10.43.0.0/16', clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', nodePortRange: { min: 30000, max: 32767 } });
+    // The DNS address follows the Service CIDR unless given.
+    expect(resolveServerConfig({ serviceCidr: '10.96.5.0/24' }, {}).network.clusterDns).toBe('10.96.5.10');
+    expect(resolveServerConfig({}, { EDGEOS_SERVICE_NODE_PORT_RANGE: '31000-31999', EDGEOS_CLUSTER_DOMAIN: 'Edge.Local.' }).network).toMatchObject({ clusterDomain: 'edge.local', nodePortRange: { min: 31000, max: 31999 } });
+    expect(badInput({ serviceCidr: '10.43.0.0/33' })).toMatch(/^--service-cidr: "10.43.0.0\/33" is not an IPv4 CIDR/);
+    expect(badInput({ clusterDns: '10.44.0.10' })).toBe('--cluster-dns: 10.44.0.10 must be inside --service-cidr 10.43.0.0/16 and not its first address (the kubernetes Service\'s)');
+    expect(badInput({}, { EDGEOS_CLUSTER_DNS: '10.43.0.1' })).toMatch(/^EDGEOS_CLUSTER_DNS: /);
+    expect(badInput({ serviceNodePortRange: '32767-30000' })).toMatch(/^--service-node-port-range: "32767-30000" is not a port range/);
+  });
 });
 
 describe('resolveServerConfig: --datastore-endpoint', () => {

@@ -20,18 +20,10 @@ import { fieldManagerOf, recordUpdate } from '../managed-fields.ts';
 import { requireActiveNamespace } from '../namespace-check.ts';
 import { decodeStored, encodeForStore, meta, metaString } from '../../storage/objects.ts';
 import { rfc3339 } from '../../kinds/age.ts';
+import { randomSuffix } from '../../kinds/names.ts';
 import { respondObject } from '../present.ts';
 import { alreadyExists, badRequest, invalid } from '../../storage/status.ts';
 import { translateStoreError } from '../../storage/store-errors.ts';
-
-// apimachinery's SimpleNameGenerator: 5 characters without vowels or confusable digits.
-const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
-
-function randomSuffix(): string {
-  let s = '';
-  for (let i = 0; i < 5; i++) s += NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)];
-  return s;
-}
 
 /** Namespace from the URL into the object (or a 400 when they disagree). */
 export function applyNamespace(c: Call, obj: KubeObject): void {

@@ -48,7 +48,7 @@ describe('StatefulSet', () => {
       return ps.length ? ps : undefined;
     }, 'db-0');
     expect(p0?.metadata.name).toBe('db-0');
-    expect(p0?.spec).toMatchObject({ hostname: 'db-0', subdomain: 'db', volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-db-0' } }] });
+    expect(p0?.spec).toMatchObject({ hostname: 'db-0', subdomain: 'db', volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'data-db-0' } }, { name: expect.stringMatching(/^kube-api-access-/) }] });
     expect(p0?.metadata.labels).toMatchObject({ app: 'db', 'statefulset.kubernetes.io/pod-name': 'db-0', 'apps.kubernetes.io/pod-index': '0' });
     await c.client.get(inNamespace(resources.persistentVolumeClaims, 'default'), 'data-db-0');
     // Not ready yet: db-1 must not appear (give the controller time to make a mistake).

@@ -1,0 +1,282 @@
+// Services and cluster DNS on a real node (docs/services.md), each figure against its baseline in
+// the same run. A network namespace of the bench's own holds a real `edgeos server` (src) and a
+// joined agent (bundled and started as bench/agent starts it); a second namespace is the client
+// outside the cluster. Measured:
+// - requests/s and bytes/s through a ClusterIP against the same pod by pod IP, from the node
+//   (HTTP/1.0, a connection per request, to busybox httpd; iperf3 for bytes);
+// - the agent's DNS p99 at a fixed 2,000 queries/s against dnsmasq serving the same names from a
+//   hosts file in the same namespace, alternating;
+// - the agent's RSS with 20 pods and 50 Services over a bare `node` (bench/agent's measure);
+// - network programming latency, Service created (a POST to the API) → its ClusterIP answering on
+//   the node, p99 with 1,000 Services present; and the first sync of 1,000 Services into an empty table.
+// Last line: {"bench":"services",…}
+import { execFile, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { bundle } from '../../scripts/bundle.ts';
+import { pct, settledRss } from '../memory.ts';
+import { launchEnvOf, v8Flags } from '../../src/common/v8-flags.ts';
+import { busyboxArchive, hostExecutables } from '../../test/fixtures/images/busybox-image.ts';
+import { KUBECTL } from '../../test/helpers/kubectl.ts';
+import { createNetns, linkNetns } from '../../test/helpers/netns.ts';
+import type { Netns } from '../../test/helpers/netns.ts';
+import { releasePodCidrClaim } from '../../test/e2e/helpers.ts';
+import { removeDataDir } from '../../test/runtime/cleanup.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const NODE_NAME = 'bench-svc';
+const NS = 'bench';
+const IMAGE = 'edgeos.bench/busybox:services';
+const NODE_IP = '10.97.5.1';
+const CLIENT_IP = '10.97.5.2';
+const PODS = 20;
+const SERVICES = 50;
+const MANY = 1000;
+const LATENCY_SAMPLES = Number(process.env.EDGEOS_BENCH_LATENCY_SAMPLES ?? 60);
+const DNS_QPS = 2000;
+const DNS_SECONDS = 5;
+const LOAD_SECONDS = 4;
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
+const log = (s: string) => console.log(`[services-bench ${(performance.now() / 1000).toFixed(1)}s] ${s}`);
+
+const env = { ...process.env };
+delete env.NODE_EXTRA_CA_CERTS;
+const work = mkdtempSync(join(tmpdir(), 'eos-svc-bench-'));
+const agentDir = join(work, 'a');
+const kubeconfig = join(work, 'kc.yaml');
+const bundleFile = join(work, 'edgeos-agent.cjs');
+const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'info' };
+const port = 20000 + Math.floor(Math.random() * 20000);
+let node: Netns | undefined;
+let client: Netns | undefined;
+const procs: ChildProcess[] = [];
+let agent: ChildProcess | undefined;
+let agentOut = '';
+
+function run(ns: Netns, argv: readonly string[], input?: string, timeoutMs = 120_000): Promise<string> {
+  return new Promise((res, rej) => {
+    const child = execFile(ns.prefix[0]!, [...ns.prefix.slice(1), ...argv], { timeout: timeoutMs, maxBuffer: 64 << 20, env }, (err, stdout, stderr) =>
+      err ? rej(new Error(`${argv.slice(0, 3).join(' ')}: ${err.message}\n${stderr}`)) : res(stdout),
+    );
+    child.stdin?.end(input ?? '');
+  });
+}
+const k = (args: string[], input?: string) => run(node!, [KUBECTL, `--kubeconfig=${kubeconfig}`, ...args], input);
+function start(ns: Netns, argv: string[], e: NodeJS.ProcessEnv, onOut?: (s: string) => void): ChildProcess {
+  const c = spawn(ns.prefix[0]!, [...ns.prefix.slice(1), ...argv], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  c.stdout?.on('data', (b: Buffer) => onOut?.(b.toString()));
+  c.stderr?.on('data', (b: Buffer) => onOut?.(b.toString()));
+  procs.push(c);
+  return c;
+}
+async function stop(c: ChildProcess | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!c || c.exitCode !== null || c.signalCode !== null) return;
+  const exited = new Promise((r) => c.once('exit', r));
+  c.kill(signal);
+  const t = setTimeout(() => c.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(t);
+}
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 250): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}\nagent output:\n${agentOut.slice(-3000)}`);
+    await sleep(everyMs);
+  }
+}
+const list = (items: object[]) => JSON.stringify({ apiVersion: 'v1', kind: 'List', items });
+const service = (name: string, selector: string, port: number, targetPort: number) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: NS }, spec: { selector: { app: selector }, ports: [{ port, targetPort }] } });
+const pod = (name: string, app: string, cmd: string) => ({
+  apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app } },
+  spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'Never', command: ['sh', '-c', cmd] }] },
+});
+
+// Load generators, run inside the node's namespace (the only place that reaches the ClusterIPs).
+const HTTP_LOAD = `
+const net = require('node:net'); const [host, port, secs, conc] = process.argv.slice(1).map((x, i) => (i ? Number(x) : x));
+let done = 0, failed = 0; const end = Date.now() + secs * 1000;
+async function worker() { while (Date.now() < end) { await new Promise((res) => {
+  const s = net.connect({ host, port }); let got = 0;
+  s.on('connect', () => s.write('GET / HTTP/1.0\\r\\n\\r\\n')); s.on('data', (b) => (got += b.length));
+  s.on('close', () => { if (got > 0) done++; else failed++; res(); }); s.on('error', () => {}); }); } }
+Promise.all(Array.from({ length: conc }, worker)).then(() => console.log(JSON.stringify({ rps: done / secs, failed })));
+`;
+const DNS_LOAD = `
+const dgram = require('node:dgram'); const [server, port, qps, secs, ...names] = process.argv.slice(1);
+const s = dgram.createSocket('udp4'); const sent = new Map(); const lat = []; let id = 0; let lost = 0;
+function q(name) { const labels = name.split('.'); const parts = [Buffer.from([0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0])];
+  for (const l of labels) parts.push(Buffer.from([l.length]), Buffer.from(l)); parts.push(Buffer.from([0, 0, 1, 0, 1])); return Buffer.concat(parts); }
+const msgs = names.map(q);
+s.on('message', (m) => { const t = sent.get(m.readUInt16BE(0)); if (t !== undefined) { lat.push(Number(process.hrtime.bigint() - t) / 1000); sent.delete(m.readUInt16BE(0)); } });
+const total = Number(qps) * Number(secs); const t0 = process.hrtime.bigint(); let n = 0;
+function tick() { const due = Math.min(total, Math.floor(Number(process.hrtime.bigint() - t0) / 1e9 * Number(qps)));
+  for (; n < due; n++) { id = (id + 1) & 0xffff; const m = msgs[n % msgs.length]; m.writeUInt16BE(id, 0); sent.set(id, process.hrtime.bigint()); s.send(m, Number(port), server); }
+  if (n < total) setTimeout(tick, 1); else setTimeout(() => { lost = sent.size; lat.sort((a, b) => a - b);
+    console.log(JSON.stringify({ p99: lat[Math.ceil(lat.length * 0.99) - 1], p50: lat[Math.ceil(lat.length * 0.5) - 1], answered: lat.length, lost })); s.close(); }, 1000); }
+s.bind(() => tick());
+`;
+/**
+ * The network programming SLI: creates a Service straight through the API (the change; no kubectl
+ * start-up in the figure), then connects to its ClusterIP until it answers; ms from the request.
+ */
+const PROGRAM = `
+const https = require('node:https'); const net = require('node:net'); const fs = require('node:fs');
+const [api, tls, path, body, host, port] = process.argv.slice(1); const t0 = Date.now();
+const creds = JSON.parse(fs.readFileSync(tls, 'utf8'));
+const req = https.request(api + path, { method: 'POST', ...creds, headers: { 'content-type': 'application/json' } }, (res) => {
+  let text = ''; res.on('data', (b) => (text += b)); res.on('end', () => { if (res.statusCode !== 201) { console.error(res.statusCode, text); process.exit(2); } }); });
+req.on('error', (e) => { console.error(e.message); process.exit(2); }); req.end(body);
+(function again() { const s = net.connect({ host, port: Number(port) }); s.on('connect', () => { console.log(Date.now() - t0); process.exit(0); });
+  s.on('error', () => setTimeout(again, 2)); s.setTimeout(1000, () => { s.destroy(); again(); }); })();
+`;
+/** Connects to ip:port until it answers; ms from t0. */
+const PROBE = `
+const net = require('node:net'); const [host, port] = process.argv.slice(1); const t0 = Date.now();
+(function again() { const s = net.connect({ host, port: Number(port) }); s.on('connect', () => { console.log(Date.now() - t0); process.exit(0); });
+  s.on('error', () => setTimeout(again, 2)); s.setTimeout(1000, () => { s.destroy(); again(); }); })();
+`;
+
+async function httpRps(ip: string, p: number): Promise<number> {
+  return (JSON.parse(await run(node!, [process.execPath, '-e', HTTP_LOAD, ip, String(p), String(LOAD_SECONDS), '16'])) as { rps: number }).rps;
+}
+async function iperf(ip: string, p: number): Promise<number> {
+  const text = await run(node!, ['iperf3', '-c', ip, '-p', String(p), '-t', String(LOAD_SECONDS), '-J']).catch((err: unknown) => String(err));
+  const out = JSON.parse(text.slice(text.indexOf('{'))) as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
+  if (!out.end?.sum_received) throw new Error(`iperf3 to ${ip}:${p}: ${out.error ?? text.slice(0, 500)}`);
+  return out.end.sum_received.bits_per_second / 8;
+}
+async function dnsP99(server: string, p: number, names: string[]): Promise<{ p99: number; lost: number }> {
+  return JSON.parse(await run(node!, [process.execPath, '-e', DNS_LOAD, server, String(p), String(DNS_QPS), String(DNS_SECONDS), ...names])) as { p99: number; lost: number };
+}
+
+const t0 = performance.now();
+try {
+  await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
+  node = createNetns('bsnode');
+  client = createNetns('bsclient');
+  linkNetns(node, NODE_IP, client, CLIENT_IP);
+  const bare = spawn(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], { env, stdio: 'ignore' });
+  procs.push(bare);
+  // The agent's upstream: none (names outside the cluster are not part of the measure).
+  writeFileSync(join(work, 'resolv.conf'), '# no upstream\n');
+  start(node, [process.execPath, join(REPO, 'src/cli/main.ts'), 'server', '--data-dir', join(work, 's'), '--https-listen-port', String(port), '--advertise-address', NODE_IP, '--disable-agent', '--write-kubeconfig', kubeconfig], { ...env, EDGEOS_LOG_LEVEL: 'warn' });
+  await waitFor('the server', async () => (await k(['get', '--raw', '/readyz'])) === 'ok', 90_000);
+  mkdirSync(join(agentDir, 'agent', 'images'), { recursive: true });
+  writeFileSync(join(agentDir, 'agent', 'images', 'busybox.tar'), busyboxArchive(IMAGE, ['sleep', '3600'], hostExecutables(['/usr/bin/iperf3'])));
+  const token = readFileSync(join(work, 's', 'server', 'token'), 'utf8').trim();
+  agent = start(node, [process.execPath, ...v8Flags.agent, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
+  await waitFor('the node to be Ready', async () => (await k(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True', 120_000);
+  log('server and joined agent up in the node namespace');
+
+  // 20 pods (an HTTP server, an iperf3 server, 18 idle) and 50 Services.
+  await k(['create', 'namespace', NS]);
+  const pods = [pod('web', 'web', 'mkdir -p /www && head -c 1024 /dev/zero > /www/index.html && exec httpd -f -p 8080 -h /www'), pod('iperf', 'iperf', 'exec iperf3 -s -p 5201')];
+  for (let i = pods.length; i < PODS; i++) pods.push(pod(`idle-${i}`, 'idle', 'exec sleep 36000'));
+  const services = [service('web', 'web', 80, 8080), service('iperf', 'iperf', 5201, 5201)];
+  for (let i = services.length; i < SERVICES; i++) services.push(service(`svc-${i}`, 'web', 80, 8080));
+  await k(['apply', '-f', '-'], list([...pods, ...services]));
+  await waitFor('20 pods ready', async () => (await k(['-n', NS, 'get', 'pods', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}'])).split(' ').filter((s) => s === 'True').length === PODS, 180_000, 1000);
+  const ipOf = async (kind: string, name: string, path: string) => (await k(['-n', NS, 'get', kind, name, '-o', `jsonpath=${path}`])).trim();
+  const webSvc = await ipOf('svc', 'web', '{.spec.clusterIP}');
+  const webPod = await ipOf('pod', 'web', '{.status.podIP}');
+  const iperfSvc = await ipOf('svc', 'iperf', '{.spec.clusterIP}');
+  const iperfPod = await ipOf('pod', 'iperf', '{.status.podIP}');
+  await waitFor('the ClusterIPs to answer', async () => (await run(node!, [process.execPath, '-e', PROBE, webSvc, '80'], undefined, 5000)) && (await run(node!, [process.execPath, '-e', PROBE, iperfSvc, '5201'], undefined, 5000)), 60_000);
+
+  // Memory, as bench/agent measures it: after a settle, median of 5 samples, against a bare node.
+  await sleep(5000);
+  const agentRss = await settledRss(agent.pid!);
+  const bareRss = await settledRss(bare.pid!, 3);
+  log(`agent RSS with ${PODS} pods and ${SERVICES} Services ${round(agentRss)} MB, bare node ${round(bareRss)} MB`);
+
+  // Requests and bytes: ClusterIP vs pod IP, alternating, best of two each (the machine is shared).
+  const rps = { svc: [] as number[], pod: [] as number[] };
+  const bps = { svc: [] as number[], pod: [] as number[] };
+  for (let i = 0; i < 2; i++) {
+    rps.pod.push(await httpRps(webPod, 8080));
+    rps.svc.push(await httpRps(webSvc, 80));
+    bps.pod.push(await iperf(iperfPod, 5201));
+    bps.svc.push(await iperf(iperfSvc, 5201));
+  }
+  log(`requests/s pod ${rps.pod.map((x) => round(x)).join(', ')}, ClusterIP ${rps.svc.map((x) => round(x)).join(', ')}; MB/s pod ${bps.pod.map((x) => round(x / 1e6)).join(', ')}, ClusterIP ${bps.svc.map((x) => round(x / 1e6)).join(', ')}`);
+
+  // DNS: the agent on the cluster DNS address vs dnsmasq with the same names in a hosts file.
+  const names = services.map((s) => `${s.metadata.name}.${NS}.svc.cluster.local`);
+  const hosts = (await k(['-n', NS, 'get', 'svc', '-o', 'jsonpath={range .items[*]}{.spec.clusterIP} {.metadata.name}.bench.svc.cluster.local{"\\n"}{end}'])).trim();
+  writeFileSync(join(work, 'hosts'), hosts + '\n');
+  start(node, ['dnsmasq', '--keep-in-foreground', '--no-resolv', '--no-hosts', `--addn-hosts=${join(work, 'hosts')}`, '--bind-interfaces', '--listen-address=127.0.0.1', '--port=5353', '--cache-size=1000'], env);
+  await sleep(500);
+  const dns = { agent: [] as number[], dnsmasq: [] as number[] };
+  for (let i = 0; i < 2; i++) {
+    const a = await dnsP99('10.43.0.10', 53, names);
+    const b = await dnsP99('127.0.0.1', 5353, names);
+    dns.agent.push(a.p99);
+    dns.dnsmasq.push(b.p99);
+    log(`DNS p99 at ${DNS_QPS}/s: agent ${round(a.p99)} µs (${a.lost} lost), dnsmasq ${round(b.p99)} µs (${b.lost} lost)`);
+  }
+
+  // 1,000 Services present, then Service → rule-live latency.
+  const more: object[] = [];
+  for (let i = SERVICES; i < MANY; i++) more.push(service(`svc-${i}`, 'web', 80, 8080));
+  for (let i = 0; i < more.length; i += 100) await k(['apply', '-f', '-'], list(more.slice(i, i + 100)));
+  const last = await waitFor('1000 ClusterIPs', async () => (await ipOf('svc', `svc-${MANY - 1}`, '{.spec.clusterIP}')) || undefined, 60_000);
+  await waitFor('the 1000th Service to answer', async () => run(node!, [process.execPath, '-e', PROBE, last, '80'], undefined, 5000), 300_000, 1000);
+  log(`${MANY} Services programmed`);
+  const latency: number[] = [];
+  // The admin's credentials from the kubeconfig, for PROGRAM's request.
+  const kc = parseYaml(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[] };
+  const apiUrl = kc.clusters[0]!.cluster.server;
+  const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+  const tlsFile = join(work, 'admin-tls.json');
+  writeFileSync(tlsFile, JSON.stringify({ ca: pem(kc.clusters[0]!.cluster['certificate-authority-data']), cert: pem(kc.users[0]!.user['client-certificate-data']), key: pem(kc.users[0]!.user['client-key-data']) }), { mode: 0o600 });
+  const taken = new Set((await k(['get', 'svc', '-A', '-o', 'jsonpath={.items[*].spec.clusterIP}'])).split(' '));
+  const free = Array.from({ length: 250 }, (_, i) => `10.43.250.${i + 1}`).filter((ip) => !taken.has(ip));
+  for (let i = 0; i < LATENCY_SAMPLES; i++) {
+    const name = `lat-${i}`;
+    // A ClusterIP chosen up front, so the probe can start before the create returns.
+    const ip = free[i]!;
+    const body = JSON.stringify({ ...service(name, 'web', 80, 8080), spec: { ...service(name, 'web', 80, 8080).spec, clusterIP: ip } });
+    latency.push(Number((await run(node, [process.execPath, '-e', PROGRAM, apiUrl, tlsFile, `/api/v1/namespaces/${NS}/services`, body, ip, '80'], undefined, 60_000)).trim()));
+  }
+  log(`programming latency over ${LATENCY_SAMPLES} Services: p50 ${pct(latency, 50)} ms, p99 ${pct(latency, 99)} ms, max ${Math.max(...latency)} ms`);
+
+  // From empty: the agent restarted (its table removed at stop) syncs 1,000+ Services at once.
+  const from = agentOut.length;
+  await stop(agent);
+  agent = start(node, [process.execPath, ...v8Flags.agent, bundleFile, 'agent', '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
+  const line = await waitFor('the first sync', async () => agentOut.slice(from).split('\n').find((l) => l.includes('"Service rules programmed"')), 120_000);
+  const first = JSON.parse(line) as { ms: number; servicePorts: number };
+  log(`restarted agent programmed ${first.servicePorts} Service ports into an empty table in ${first.ms} ms`);
+
+  const result = {
+    bench: 'services',
+    clusterip_rps_ratio: round(Math.max(...rps.svc) / Math.max(...rps.pod), 3),
+    clusterip_throughput_ratio: round(Math.max(...bps.svc) / Math.max(...bps.pod), 3),
+    programming_p99_ms: pct(latency, 99),
+    programming_1000_services_s: round(first.ms / 1000, 3),
+    dns_p99_us: round(Math.min(...dns.agent)),
+    dnsmasq_p99_us: round(Math.min(...dns.dnsmasq)),
+    dns_p99_ratio: round(Math.min(...dns.agent) / Math.min(...dns.dnsmasq), 3),
+    agent_rss_ratio: round(agentRss / bareRss, 3),
+  };
+  log(`total ${round((performance.now() - t0) / 1000, 1)} s`);
+  console.log(JSON.stringify(result));
+} finally {
+  await stop(agent);
+  for (const p of procs.reverse()) await stop(p);
+  if (node) {
+    await run(node, [process.execPath, '--input-type=module', '-e', `const m = await import(${JSON.stringify(join(REPO, 'test/e2e/helpers.ts'))}); await m.removePodsOfStoppedAgent(${JSON.stringify(agentDir)});`]).catch((err: unknown) => log(`pod clean-up: ${String(err)}`));
+  }
+  releasePodCidrClaim(agentDir);
+  node?.remove();
+  client?.remove();
+  removeDataDir(agentDir);
+  rmSync(work, { recursive: true, force: true });
+}

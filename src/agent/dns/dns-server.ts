@@ -1,0 +1,197 @@
+/**
+ * The cluster DNS, answered by the agent itself on the node-local cluster DNS address, over UDP
+ * and TCP: the cluster zone from the ZoneIndex (kept current from the ServiceCatalog, so it answers
+ * with the server gone), everything else through the Forwarder. A malformed query gets FORMERR,
+ * never an exception out of the socket handler. Lifecycle: start(signal), ready, stop().
+ */
+import { createSocket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { createServer } from 'node:net';
+import type { Server, Socket as TcpSocket } from 'node:net';
+import { errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { ServiceCatalog } from '../services/catalog.ts';
+import { Forwarder } from './forwarder.ts';
+import { ZoneIndex } from './records.ts';
+import { DnsFormatError, RCODE, encodeQuery, encodeResponse, errorResponse, messageId, parseAnswers, parseQuery, udpLimit } from './wire.ts';
+import type { Query } from './wire.ts';
+
+export interface DnsServerOptions {
+  readonly address: string;
+  readonly port?: number;
+  readonly zone: string;
+  /** The Services and EndpointSlices of the cache (started by the caller). */
+  readonly catalog: ServiceCatalog;
+  /** The host's resolv.conf whose nameservers get names outside the zone. */
+  readonly resolvConf: string;
+  readonly log: Logger;
+  /** Upstream timeout per nameserver (default 2 s). */
+  readonly upstreamTimeoutMs?: number;
+}
+
+export interface DnsServer {
+  start(signal: AbortSignal): Promise<void>;
+  readonly ready: Promise<void>;
+  stop(): Promise<void>;
+  /** The bound port (tests bind 0). */
+  readonly port: number;
+  /** Queries answered from the zone, forwarded, and refused as malformed. */
+  readonly stats: { zone: number; forwarded: number; formerr: number };
+}
+
+const TCP_IDLE_MS = 10_000;
+/** Encoded zone answers kept by question bytes; emptied whenever the zone changes. */
+const ANSWER_CACHE_ENTRIES = 4096;
+const MAX_TCP_MESSAGE = 65535;
+
+export function createDnsServer(o: DnsServerOptions): DnsServer {
+  const log = o.log.child({ component: 'dns' });
+  const index = new ZoneIndex(o.zone);
+  const forwarder = new Forwarder({ resolvConf: o.resolvConf, exclude: [o.address], log, ...(o.upstreamTimeoutMs ? { timeoutMs: o.upstreamTimeoutMs } : {}) });
+  const stats = { zone: 0, forwarded: 0, formerr: 0 };
+  let udp: Socket | undefined;
+  let tcp: Server | undefined;
+  let unsubscribe: (() => void) | undefined;
+  const conns = new Set<TcpSocket>();
+  let port = o.port ?? 53;
+  let markReady!: () => void;
+  const ready = new Promise<void>((r) => (markReady = r));
+
+  // The same question (bytes after the id, transport) gets the same answer until the zone changes:
+  // a hit costs a copy instead of a parse and an encode (the agent runs V8 in lite mode, without
+  // an optimizing compiler, so the full path is what dominates a busy node's DNS latency).
+  const answers = new Map<string, Buffer>();
+  const rebuild = () => {
+    answers.clear();
+    index.rebuild(o.catalog.services.values(), o.catalog.slices.values());
+  };
+
+  /** An ExternalName outside the zone: its target's records, resolved upstream, after the CNAME. */
+  async function chase(q: Query, target: string): Promise<Awaited<ReturnType<typeof parseAnswers>>> {
+    const answer = await forwarder.forward(encodeQuery(0, target, q.type), `${target.toLowerCase()}/${q.type}/1/u`, false);
+    return answer ? parseAnswers(answer) : [];
+  }
+
+  async function answer(msg: Buffer, viaTcp: boolean): Promise<Buffer | undefined> {
+    const key = msg.length <= 512 && msg.length >= 12 ? (viaTcp ? 't' : 'u') + msg.toString('latin1', 2) : undefined;
+    const hit = key === undefined ? undefined : answers.get(key);
+    if (hit) {
+      stats.zone++;
+      const out = Buffer.from(hit);
+      out[0] = msg[0]!;
+      out[1] = msg[1]!;
+      return out;
+    }
+    let q: Query & { opcode: number };
+    try {
+      q = parseQuery(msg);
+    } catch (err) {
+      const id = messageId(msg);
+      if (!(err instanceof DnsFormatError) || id === undefined || msg.length < 12 || msg[2]! & 0x80) return undefined;
+      stats.formerr++;
+      return errorResponse(id, RCODE.FORMERR);
+    }
+    if (q.opcode !== 0) return errorResponse(q.id, RCODE.NOTIMP, q);
+    const limit = viaTcp ? undefined : udpLimit(q);
+    const local = index.lookup(q.name, q.type);
+    if (local) {
+      stats.zone++;
+      if (!local.chase) {
+        const out = encodeResponse(q, local.response, limit);
+        if (key !== undefined) {
+          if (answers.size >= ANSWER_CACHE_ENTRIES) answers.clear();
+          answers.set(key, out);
+        }
+        return out;
+      }
+      const more = await chase(q, local.chase);
+      return encodeResponse(q, { ...local.response, answers: [...local.response.answers, ...more] }, limit);
+    }
+    stats.forwarded++;
+    const fwd = await forwarder.forward(msg, `${q.name.toLowerCase()}/${q.type}/${q.qclass}/${viaTcp ? 't' : 'u'}`, viaTcp);
+    return fwd ?? encodeResponse(q, { rcode: RCODE.SERVFAIL, aa: false, answers: [] }, limit);
+  }
+
+  function onTcp(sock: TcpSocket): void {
+    conns.add(sock);
+    sock.setTimeout(TCP_IDLE_MS, () => sock.destroy());
+    sock.on('close', () => conns.delete(sock));
+    sock.on('error', () => undefined);
+    let buf: Buffer = Buffer.alloc(0);
+    sock.on('data', (b: Buffer) => {
+      buf = buf.length ? Buffer.concat([buf, b]) : b;
+      while (buf.length >= 2) {
+        const len = buf.readUInt16BE(0);
+        if (buf.length < 2 + len) {
+          if (len > MAX_TCP_MESSAGE) sock.destroy();
+          return;
+        }
+        const msg = buf.subarray(2, 2 + len);
+        buf = buf.subarray(2 + len);
+        answer(msg, true).then(
+          (out) => {
+            if (!out || sock.destroyed) return;
+            const head = Buffer.alloc(2);
+            head.writeUInt16BE(out.length);
+            sock.write(Buffer.concat([head, out]));
+          },
+          (err: unknown) => log.warn({ err: errorMessage(err) }, 'answering a DNS query failed'),
+        );
+      }
+    });
+  }
+
+  return {
+    ready,
+    stats,
+    get port() {
+      return port;
+    },
+    async start(signal) {
+      rebuild();
+      unsubscribe = o.catalog.subscribe(rebuild);
+      const u = createSocket('udp4');
+      u.on('message', (msg, rinfo) => {
+        answer(msg, false).then(
+          (out) => {
+            if (out) u.send(out, rinfo.port, rinfo.address);
+          },
+          (err: unknown) => log.warn({ err: errorMessage(err) }, 'answering a DNS query failed'),
+        );
+      });
+      u.on('error', (err) => log.warn({ err: err.message }, 'DNS UDP socket error'));
+      await new Promise<void>((resolve, reject) => {
+        u.once('error', reject);
+        u.bind(port, o.address, () => {
+          u.off('error', reject);
+          resolve();
+        });
+      });
+      udp = u;
+      port = u.address().port;
+      const t = createServer(onTcp);
+      await new Promise<void>((resolve, reject) => {
+        t.once('error', reject);
+        t.listen(port, o.address, () => {
+          t.off('error', reject);
+          resolve();
+        });
+      });
+      tcp = t;
+      log.info({ address: o.address, port, zone: o.zone }, 'cluster DNS serving');
+      markReady();
+      signal.addEventListener('abort', () => void this.stop(), { once: true });
+    },
+    async stop() {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      forwarder.close();
+      udp?.close();
+      udp = undefined;
+      for (const c of conns) c.destroy();
+      const t = tcp;
+      tcp = undefined;
+      if (t) await new Promise<void>((r) => t.close(() => r()));
+    },
+  };
+}
