@@ -9,6 +9,7 @@
 import { existsSync } from 'node:fs';
 import { createAgent } from '../../src/agent/agent.ts';
 import type { Agent } from '../../src/agent/agent.ts';
+import { JoinError } from '../../src/agent/join/errors.ts';
 import { joinCluster } from '../../src/agent/join/join.ts';
 import { nodeDir, nodeFiles } from '../../src/agent/join/node-files.ts';
 import type { BackoffOptions } from '../../src/agent/link/backoff.ts';
@@ -40,8 +41,14 @@ export interface HollowNode {
 
 /** Joins (unless this data dir already holds the node) and starts the node's agent. */
 export async function startHollowNode(o: HollowNodeOptions): Promise<HollowNode> {
-  if (!existsSync(nodeFiles(nodeDir(o.dataDir)).config)) {
-    await joinCluster({ token: o.token, nodeName: o.name, dataDir: o.dataDir, register: { labels: { 'edgeos.io/hollow': 'true', ...o.labels }, taints: [] }, log: o.log });
+  // A join storm can find the server busy (a connection reset): try again, as an operator would.
+  for (let attempt = 1; !existsSync(nodeFiles(nodeDir(o.dataDir)).config); attempt++) {
+    try {
+      await joinCluster({ token: o.token, nodeName: o.name, dataDir: o.dataDir, register: { labels: { 'edgeos.io/hollow': 'true', ...o.labels }, taints: [] }, log: o.log });
+    } catch (err) {
+      if (!(err instanceof JoinError) || err.code !== 'JOIN_UNREACHABLE' || attempt >= 5) throw err;
+      await new Promise((r) => setTimeout(r, attempt * 1000 * (0.5 + Math.random())));
+    }
   }
   const runtime = new FakeRuntime({ recordCalls: false, anyImage: true });
   const agent: Agent = createAgent({

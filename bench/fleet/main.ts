@@ -69,7 +69,15 @@ interface Worker {
 function startWorker(token: string, dataDir: string, first: number, count: number): Worker {
   const proc = spawn(process.execPath, [join(REPO, 'bench/fleet/sim-agents.ts'), '--token', token, '--data-dir', dataDir, '--first', String(first), '--count', String(count), '--stats-every', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let markReady!: () => void;
-  const w: Worker = { proc, stats: { connected: 0, relists: 0, resumes: 0, connects: 0, pings: 0, failures: 0 }, ready: new Promise((r) => (markReady = r)) };
+  let markFailed!: (err: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    markFailed = reject;
+  });
+  ready.catch(() => undefined);
+  const w: Worker = { proc, stats: { connected: 0, relists: 0, resumes: 0, connects: 0, pings: 0, failures: 0 }, ready };
+  // A simulator that dies before its nodes are ready fails the run (the finally cleans up).
+  proc.once('exit', (code, signal) => markFailed(new Error(`a simulator process exited (${code ?? signal}) before its nodes were ready`)));
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     let m: { sim?: string } & Partial<Worker['stats']>;
     try {
