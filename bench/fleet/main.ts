@@ -101,7 +101,10 @@ function admin(server: ServerProcess) {
 function watchPods(server: ServerProcess, created: Map<string, number>, running: Map<string, number>): () => void {
   const c = admin(server);
   const req = request(`${server.url}/api/v1/namespaces/fleet/pods?watch=1&labelSelector=bench%3Dfleet`, { ca: c.ca, cert: c.cert, key: c.key }, (res) => {
-    createInterface({ input: res }).on('line', (line) => {
+    res.on('error', () => undefined); // aborted by stopWatch
+    const lines = createInterface({ input: res });
+    lines.on('error', () => undefined);
+    lines.on('line', (line) => {
       const now = performance.now();
       const ev = JSON.parse(line) as { type: string; object: { metadata: { uid: string }; status?: { phase?: string } } };
       const uid = ev.object.metadata.uid;
@@ -114,12 +117,12 @@ function watchPods(server: ServerProcess, created: Map<string, number>, running:
   return () => req.destroy();
 }
 
-const deployment = (i: number) => ({
+const deployment = (i: number, replicas: number) => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: `density-${i}`, namespace: 'fleet' },
   spec: {
-    replicas: REPLICAS_PER_DEPLOYMENT,
+    replicas,
     selector: { matchLabels: { app: `density-${i}` } },
     template: { metadata: { labels: { app: `density-${i}`, bench: 'fleet' } }, spec: { containers: [{ name: 'c', image: 'edgeos.bench/pause:1' }] } },
   },
@@ -167,7 +170,7 @@ try {
   for (let i = 0; i < deployments; i++) {
     const due = densityStart + (i * REPLICAS_PER_DEPLOYMENT * 1000) / CREATE_RATE;
     if (due > performance.now()) await sleep(due - performance.now());
-    const r = await server.api('POST', '/apis/apps/v1/namespaces/fleet/deployments', deployment(i));
+    const r = await server.api('POST', '/apis/apps/v1/namespaces/fleet/deployments', deployment(i, Math.min(REPLICAS_PER_DEPLOYMENT, pods - i * REPLICAS_PER_DEPLOYMENT)));
     if (r.status !== 201) throw new Error(`create deployment density-${i}: HTTP ${r.status}`);
   }
   while (running.size < pods) {

@@ -49,6 +49,8 @@ let failures = 0;
 const nodes = await startHollowNodes(names, concurrency, (name) =>
   startHollowNode({ token, name, dataDir: join(dataDir, name), log, onFailure: () => failures++ }),
 );
+// The bench reading our stdout may be gone: that is no reason to crash the nodes.
+process.stdout.on('error', () => undefined);
 const emit = (o: object) => console.log(JSON.stringify(o));
 emit({ sim: 'joined', nodes: nodes.length, seconds: Math.round((performance.now() - t0) / 100) / 10 });
 await Promise.all(nodes.map((n) => n.ready));
