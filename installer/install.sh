@@ -13,6 +13,8 @@
 #   EDGEOS_ROOT         install under this directory instead of / (nothing is started)
 #   EDGEOS_INIT         systemd | openrc | none: override init system detection
 #   EDGEOS_SKIP_START   true: install and enable, but do not (re)start the service
+#   EDGEOS_MANIFESTS    a directory whose .yaml/.yml/.json files go to <data-dir>/server/manifests
+#                       (a server applies them at start; an air-gapped bundle's manifests/ go there too)
 # Every other EDGEOS_* variable (EDGEOS_DATA_DIR, EDGEOS_HTTPS_LISTEN_PORT, …) is a setting of edgeos
 # itself: it goes to the environment file the service reads, and non-secret ones to config.yaml.
 set -eu
@@ -138,6 +140,16 @@ fi
 machine=$(od -An -tx1 -j18 -N2 "$SOURCE" | tr -d ' \n')
 [ "$machine" = "$ELF_MACHINE" ] || fatal "$SOURCE is not a linux/$ARCH executable (ELF machine $machine)"
 
+# Node links libstdc++ and libgcc_s besides glibc. A system without them (a root made without apt,
+# an embedded image) would install fine and then fail at every start with a loader error in the
+# service log: name what is missing now, before anything is written. Only for this system (not
+# EDGEOS_ROOT, whose libraries are not these), and only where glibc's ldd can tell.
+if [ -z "$ROOT" ] && command -v ldd >/dev/null 2>&1; then
+  unresolved=$(ldd "$SOURCE" 2>&1 | sed -n -e 's/^[[:space:]]*\([^ ]*\) => not found$/\1/p' \
+    -e "s/.*version \`\\([^']*\\)' not found.*/\\1/p" | sort -u | tr '\n' ' ')
+  [ -z "$unresolved" ] || fatal "edgeos cannot run on this system, its loader finds no ${unresolved% }: it needs glibc >= $MIN_GLIBC, libstdc++6 and libgcc-s1 (GCC 11 or newer; Debian/Ubuntu: apt-get install libstdc++6)"
+fi
+
 mkdir -p "$BIN_DIR"
 if [ -f "$BIN" ] && [ "$(sha256_of "$BIN")" = "$actual" ]; then
   say "$BIN is already this build: keeping it"
@@ -154,7 +166,7 @@ say "installed: $("$BIN" --version 2>/dev/null || echo "$BIN (cannot run it here
 
 # --- configuration ----------------------------------------------------------------------------
 installer_only() {
-  case $1 in EDGEOS_URL | EDGEOS_BINARY | EDGEOS_SHA256 | EDGEOS_ROOT | EDGEOS_INIT | EDGEOS_SKIP_START) return 0 ;; esac
+  case $1 in EDGEOS_URL | EDGEOS_BINARY | EDGEOS_SHA256 | EDGEOS_ROOT | EDGEOS_INIT | EDGEOS_SKIP_START | EDGEOS_MANIFESTS) return 0 ;; esac
   return 1
 }
 secret() {
@@ -241,6 +253,19 @@ host_command() {
   return 1
 }
 recorded() { [ -f "$RUNTIME_FILES" ] && grep -qx "$1" "$RUNTIME_FILES"; }
+DATA_DIR=$ROOT${EDGEOS_DATA_DIR:-/var/lib/edgeos}
+# A file into a directory edgeos watches, unless an identical copy is there. The temporary name
+# starts with a dot and does not end in .tar/.yaml, so edgeos never reads a partial copy.
+copy_into() { # source-file target-dir what why
+  if [ -f "$2/${1##*/}" ] && [ "$(sha256_of "$2/${1##*/}")" = "$(sha256_of "$1")" ]; then
+    say "$3 ${1##*/} is already in $2"
+    return 0
+  fi
+  say "copying $3 ${1##*/} to $2 ($4)"
+  mkdir -p "$2"
+  cp "$1" "$2/.${1##*/}.part.$$"
+  mv -f "$2/.${1##*/}.part.$$" "$2/${1##*/}"
+}
 record() { recorded "$1" || echo "$1" >> "$RUNTIME_FILES"; }
 
 # A bundle file to its place (a path without EDGEOS_ROOT), unless the system already has its own
@@ -276,18 +301,8 @@ if [ -n "$BUNDLE_DIR" ]; then
     if [ -f "$f" ]; then install_runtime_file "$f" "$CNI_DIR/${f##*/}"; fi
   done
   # The agent imports every archive in <data-dir>/agent/images when it starts (docs/runtime.md).
-  images_dir=$ROOT${EDGEOS_DATA_DIR:-/var/lib/edgeos}/agent/images
   for f in "$BUNDLE_DIR"/images/*; do
-    [ -f "$f" ] || continue
-    if [ -f "$images_dir/${f##*/}" ] && [ "$(sha256_of "$images_dir/${f##*/}")" = "$(sha256_of "$f")" ]; then
-      say "image ${f##*/} is already in $images_dir"
-      continue
-    fi
-    say "copying image ${f##*/} to $images_dir (imported when edgeos starts)"
-    mkdir -p "$images_dir"
-    # The temporary name does not end in .tar, so the agent never imports a partial copy.
-    cp "$f" "$images_dir/.${f##*/}.part.$$"
-    mv -f "$images_dir/.${f##*/}.part.$$" "$images_dir/${f##*/}"
+    if [ -f "$f" ]; then copy_into "$f" "$DATA_DIR/agent/images" image "imported when edgeos starts"; fi
   done
 elif [ -n "$ROOT" ]; then
   say "install root is $ROOT: leaving the container runtime to the system"
@@ -317,6 +332,24 @@ elif needs_runtime; then
   else
     say "container runtime: $(host_command containerd), $(host_command runc), CNI plugins in $CNI_DIR; $(host_command nft) for Services"
   fi
+fi
+
+# --- manifests (docs/storage.md) --------------------------------------------------------------
+# A server applies every manifest in <data-dir>/server/manifests at start and on change; the
+# bundle's manifests/ and EDGEOS_MANIFESTS go there. A device has no such folder.
+copy_manifests_from() { # dir
+  for f in "$1"/*.yaml "$1"/*.yml "$1"/*.json; do
+    [ -f "$f" ] || continue
+    if [ "$MODE" != server ]; then say "not copying manifest ${f##*/}: only a server applies manifests"; continue; fi
+    # The server keeps its folder to root (0700) as it creates it itself.
+    if [ ! -d "$DATA_DIR/server/manifests" ]; then mkdir -p "$DATA_DIR/server/manifests" && chmod 0700 "$DATA_DIR/server/manifests"; fi
+    copy_into "$f" "$DATA_DIR/server/manifests" manifest "applied when the server starts, and on every change"
+  done
+}
+if [ -n "$BUNDLE_DIR" ] && [ -d "$BUNDLE_DIR/manifests" ]; then copy_manifests_from "$BUNDLE_DIR/manifests"; fi
+if [ -n "${EDGEOS_MANIFESTS:-}" ]; then
+  [ -d "$EDGEOS_MANIFESTS" ] || fatal "EDGEOS_MANIFESTS=$EDGEOS_MANIFESTS is not a directory"
+  copy_manifests_from "$EDGEOS_MANIFESTS"
 fi
 
 # --- helper scripts ---------------------------------------------------------------------------

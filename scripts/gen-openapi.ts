@@ -10,6 +10,10 @@
 // models, which carry upstream's OpenAPI formats; typed decoding (openapi/type-check) range-checks
 // and names Go types with it.
 //
+// edgeos's own groups (apps.edgeos.io) are TypeScript types in src/server/kinds (OWN_MODULES below),
+// read the same way: their doc comments are the descriptions, and their integers are int32 except
+// the fields listed in OWN_INT64.
+//
 // Run: node scripts/gen-openapi.ts [out.json]   (re-run after upgrading kubernetes-types; the
 // default output is the committed module, test/server/openapi checks it is up to date)
 import { writeFileSync } from 'node:fs';
@@ -27,6 +31,12 @@ const typesDir = dirname(createRequire(import.meta.url).resolve('kubernetes-type
 const outFile = resolve(process.argv[2] ?? join(root, 'src/server/openapi/schemas.json'));
 
 const PACKAGES = SCHEMA_PREFIX;
+
+/** edgeos's own types modules and the file that declares each. */
+const OWN_MODULES: Record<string, string> = {
+  'edgeos-apps/v1': join(root, 'src/server/kinds/pools-api.ts'),
+};
+const OWN_INT64 = new Set(['edgeos-apps/v1.PoolSetStatus.observedGeneration']);
 
 /**
  * Kinds whose schemas (and everything they reach) are published: every stored kind the registry
@@ -123,6 +133,7 @@ const MODELS = clientNode as unknown as Record<string, { getAttributeTypeMap?: (
  * where a name exists in several groups, `V1PodSpec` otherwise.
  */
 function integerFormat(module: string, type: string, field: string): string {
+  if (OWN_MODULES[module]) return OWN_INT64.has(`${module}.${type}.${field}`) ? 'int64' : 'int32';
   const [group = '', version = ''] = module.split('/');
   const v = version.charAt(0).toUpperCase() + version.slice(1);
   for (const candidate of [`${group.charAt(0).toUpperCase()}${group.slice(1)}${v}${type}`, `${v}${type}`]) {
@@ -140,12 +151,13 @@ function withIntegerFormat(schema: Schema, module: string, type: string, field: 
   return schema;
 }
 
-const moduleFiles = Object.keys(PACKAGES).map((m) => join(typesDir, `${m}.d.ts`));
-const program = ts.createProgram(moduleFiles, { noEmit: true, skipLibCheck: true });
+const moduleFiles = Object.keys(PACKAGES).map((m) => OWN_MODULES[m] ?? join(typesDir, `${m}.d.ts`));
+const program = ts.createProgram(moduleFiles, { noEmit: true, skipLibCheck: true, allowImportingTsExtensions: true });
 const checker = program.getTypeChecker();
 
 function moduleOf(file: string): string {
-  return relative(typesDir, file).replace(/\.d\.ts$/, '');
+  const own = Object.entries(OWN_MODULES).find(([, f]) => resolve(f) === resolve(file));
+  return own ? own[0] : relative(typesDir, file).replace(/\.d\.ts$/, '');
 }
 
 interface Decl {

@@ -1,13 +1,14 @@
 /**
  * The agent component (`edgeos agent`, `edgeos join`, and the local agent of `edgeos server`): a
  * supervisor (src/common/supervisor.ts) of the offline cache, the container runtime, Services and
- * cluster DNS, the link, the kubelet and certificate renewal, started in that order and stopped in
- * reverse. A background
+ * cluster DNS, the link, the local volumes, the kubelet and certificate renewal, started in that
+ * order and stopped in reverse. A background
  * failure of any of them (the runtime cannot be kept up) stops the agent through its owner.
  *
  * With a runtime, the kubelet (src/agent/kubelet) runs pods from the cache and reports through
  * `link.statusSink`; it starts without waiting for the link, so a node that boots while the server
- * is unreachable brings its cached pods back (edge autonomy).
+ * is unreachable brings its cached pods back (edge autonomy). The node also provisions and deletes
+ * its local volumes (src/agent/storage, docs/storage.md).
  */
 import { join } from 'node:path';
 import type { ClusterNetwork } from '../common/cluster-network.ts';
@@ -22,7 +23,7 @@ import { openAgentCache } from './cache/index.ts';
 import { createKubelet } from './kubelet/index.ts';
 import { createTokenManager } from './kubelet/token-manager.ts';
 import type { Kubelet } from './kubelet/index.ts';
-import { nodeDir, readIdentity, writeCertificate } from './join/node-files.ts';
+import { nodeDir, readIdentity, writeCertificate, writeNodeConfig } from './join/node-files.ts';
 import type { NodeIdentity } from './join/node-files.ts';
 import { startCertRenewal } from './link/cert-renewal.ts';
 import type { CertRenewal } from './link/cert-renewal.ts';
@@ -30,6 +31,8 @@ import { webSocketDialer } from './link/dial.ts';
 import { createLinkClient } from './link/link-client.ts';
 import type { LinkClient } from './link/link-client.ts';
 import type { BackoffOptions } from './link/backoff.ts';
+import { LOCAL_STORAGE_PATH_ANNOTATION } from '../common/local-volumes.ts';
+import { LocalVolumes } from './storage/local-volumes.ts';
 import { createNodeServices } from './services/node-services.ts';
 import type { NodeServices } from './services/node-services.ts';
 import { createTunnelHandler } from './tunnel/index.ts';
@@ -65,6 +68,8 @@ export interface AgentOptions {
   readonly pingIntervalMs?: number;
   readonly leaseIntervalMs?: number;
   readonly backoff?: BackoffOptions;
+  /** Where local volumes are provisioned (`--default-local-storage-path`; default `<dataDir>/storage`). */
+  readonly localStoragePath?: string;
   /** better-sqlite3's addon inside the single executable (src/common/sea.ts). */
   readonly nativeBinding?: object;
   /**
@@ -101,7 +106,9 @@ export function createAgent(o: AgentOptions): Agent {
   let tunnel = o.tunnelHandler;
   let link: LinkClient | undefined;
   let kubelet: Kubelet | undefined;
+  let localVolumes: LocalVolumes | undefined;
   let renewal: CertRenewal | undefined;
+  const startedAt = Date.now();
   let services: NodeServices | undefined;
 
   sup.add({
@@ -140,7 +147,18 @@ export function createAgent(o: AgentOptions): Agent {
         runtimeConfig = resolveRuntimeConfig({ ...runtimeOptions, dataDir: o.dataDir, ...(podCidr ? { podCidr } : {}) });
         runtime = createContainerRuntime(runtimeConfig, { log: nodeLog, onFailure: (err) => sup.fail('runtime', err) });
         await runtime.start(signal);
-        tunnel ??= createTunnelHandler({ runtime, log: nodeLog });
+        const rt = runtime;
+        tunnel ??= createTunnelHandler({
+          runtime: rt,
+          log: nodeLog,
+          nodeHttp: {
+            nodeName: node,
+            runtime: rt,
+            pods: async () => (await cache!.list('Pod')).filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === node),
+            sample: () => kubelet?.sampleStats(),
+            startedAt,
+          },
+        });
       },
       stop: async () => runtime?.stop(),
     });
@@ -165,6 +183,8 @@ export function createAgent(o: AgentOptions): Agent {
     });
   }
 
+  const storageRoot = o.localStoragePath ?? join(o.dataDir, 'storage');
+
   sup.add({
     name: 'link',
     get ready() {
@@ -174,10 +194,20 @@ export function createAgent(o: AgentOptions): Agent {
       link = createLinkClient({
         node,
         servers: identity.config.servers,
+        // A joined agent follows the cluster's servers and keeps them (the local agent's link is in-process).
+        ...(o.dial
+          ? {}
+          : {
+              onServers: (servers: readonly string[]) => {
+                identity = { ...identity, config: { ...identity.config, servers } };
+                writeNodeConfig(nodeDir(o.dataDir), identity.config);
+              },
+            }),
         dial: o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })),
         cache: cache!,
         ...(tunnel ? { tunnel } : {}),
-        register: identity.config.register,
+        // A node that runs pods tells the provisioner where its local volumes go.
+        register: runtime ? { ...identity.config.register, annotations: { [LOCAL_STORAGE_PATH_ANNOTATION]: storageRoot } } : identity.config.register,
         log: nodeLog,
         ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
         ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
@@ -190,6 +220,16 @@ export function createAgent(o: AgentOptions): Agent {
   });
 
   if (runtimeOptions !== false) {
+    // Before the kubelet, which mounts the volumes this finds again from the cache.
+    sup.add({
+      name: 'local-volumes',
+      start: async () => {
+        const request = link!.request;
+        localVolumes = new LocalVolumes({ node, cache: cache!, root: storageRoot, release: (name) => request({ type: 'volume-released', name }), log: nodeLog });
+        await localVolumes.start();
+      },
+      stop: async () => localVolumes?.stop(),
+    });
     sup.add({
       name: 'kubelet',
       start: async (signal) => {

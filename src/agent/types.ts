@@ -11,7 +11,7 @@ import type { KubeJson } from './kube-json.ts';
 export type { KubeJson };
 
 /** What the agent caches, as Kubernetes kinds. */
-export type CachedKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node' | 'Service' | 'EndpointSlice';
+export type CachedKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node' | 'PersistentVolumeClaim' | 'PersistentVolume' | 'Service' | 'EndpointSlice';
 
 export interface CacheChange {
   readonly kind: CachedKind;

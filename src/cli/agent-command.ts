@@ -18,10 +18,12 @@ export function addAgentFlags(c: Command): Command {
     .option('--pod-cidr <cidr>', "this node's pod subnet (env EDGEOS_POD_CIDR; default a free 10.42.N.0/24 on this host, kept in the data dir)")
     .option('--resolv-conf <file>', 'nameservers the cluster DNS asks for names outside the cluster (env EDGEOS_RESOLV_CONF; default /etc/resolv.conf)')
     .option('--disable-runtime', 'keep the link and the offline cache only; run no pods on this node (env EDGEOS_DISABLE_RUNTIME)')
+    .option('--default-local-storage-path <dir>', 'where local persistent volumes are created (env EDGEOS_DEFAULT_LOCAL_STORAGE_PATH; default <data-dir>/storage)')
     .option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)')
     .option('--node-name <name>', 'name of this node when it joins (env EDGEOS_NODE_NAME; default the host name)')
     .option('--node-label <key=value>', 'label of the Node at registration, repeatable (env EDGEOS_NODE_LABEL, comma-separated)', collect)
-    .option('--node-taint <key=value:Effect>', 'taint of the Node at registration, repeatable (env EDGEOS_NODE_TAINT, comma-separated)', collect);
+    .option('--node-taint <key=value:Effect>', 'taint of the Node at registration, repeatable (env EDGEOS_NODE_TAINT, comma-separated)', collect)
+    .option('--pool <name>', 'node pool this node joins: its label apps.edgeos.io/pool at registration (env EDGEOS_POOL)');
 }
 
 export function agentCommand(): Command {
@@ -95,6 +97,7 @@ export async function runAgentForeground(config: AgentConfig, log: Logger): Prom
     dataDir: config.dataDir,
     log,
     nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
+    localStoragePath: config.localStoragePath,
     resolvConf: config.resolvConf,
     runtime: config.disableRuntime
       ? false

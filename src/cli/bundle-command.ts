@@ -7,9 +7,10 @@ export function bundleCommand(): Command {
   const bundle = new Command('bundle').description('Build the air-gapped install bundle');
   bundle
     .command('create')
-    .description('Write one .tar.gz with edgeos, install.sh, containerd, runc, the CNI plugins and images, for a machine without network')
+    .description('Write one .tar.gz with edgeos, install.sh, containerd, runc, the CNI plugins, images and manifests, for a machine without network')
     .option('--arch <arch>', "amd64 or arm64 (default: this machine's)")
     .option('--image <file>', 'a docker-archive or OCI image tar (.tar, .tar.gz, .tar.zst) imported at first start, repeatable', collect)
+    .option('--manifest <file>', 'a .yaml, .yml or .json manifest install.sh puts into the server\'s manifests folder (applied at start), repeatable', collect)
     .option('--output <file>', 'the archive to write (default ./edgeos-bundle-<version>-linux-<arch>.tar.gz)')
     .option('--binary <file>', 'the edgeos executable to ship (default: edgeos-linux-<arch> beside this executable, or dist/ of the source checkout)')
     .option('--debs <dir>', "take containerd, runc and containernetworking-plugins from the .deb files in this directory (default: this machine's installed packages for its own arch, apt-get download for the other)")

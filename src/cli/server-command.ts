@@ -23,11 +23,14 @@ export function serverCommand(): Command {
     .option('--disable-agent', 'do not run the local agent (env EDGEOS_DISABLE_AGENT)')
     .option('--disable-controllers', 'run no controllers and no scheduler: a passive API (env EDGEOS_DISABLE_CONTROLLERS)')
     .option('--node-monitor-grace-period <duration>', 'a node whose lease is not renewed this long becomes Unknown (env EDGEOS_NODE_MONITOR_GRACE_PERIOD; default 40s)')
+    .option('--default-local-storage-path <dir>', "where the local agent creates local persistent volumes (env EDGEOS_DEFAULT_LOCAL_STORAGE_PATH; default <data-dir>/storage)")
     .option('--datastore-endpoint <url>', 'store in PostgreSQL instead of SQLite: postgres://user:password@host:5432/database?sslmode=verify-full (env EDGEOS_DATASTORE_ENDPOINT)')
     .option('--datastore-cafile <file>', 'CA that signed the PostgreSQL server certificate; verifies it (env EDGEOS_DATASTORE_CAFILE)')
     .option('--datastore-certfile <file>', 'client certificate for PostgreSQL (env EDGEOS_DATASTORE_CERTFILE)')
     .option('--datastore-keyfile <file>', 'key of the client certificate (env EDGEOS_DATASTORE_KEYFILE)')
     .option('--datastore-password-file <file>', 'file holding the PostgreSQL password, instead of in the URL (env EDGEOS_DATASTORE_PASSWORD_FILE)')
+    .option('--token <token>', 'server token of a cluster of servers on one --datastore-endpoint; the first server writes one to <data-dir>/server/server-token (env EDGEOS_TOKEN)')
+    .option('--token-file <file>', 'file holding the server token, instead of --token (env EDGEOS_TOKEN_FILE)')
     .option('--service-cidr <cidr>', 'IPv4 range of Service ClusterIPs (env EDGEOS_SERVICE_CIDR; default 10.43.0.0/16)')
     .option('--cluster-dns <ip>', 'the cluster DNS address pods use, inside --service-cidr (env EDGEOS_CLUSTER_DNS; default the 10th address of it, 10.43.0.10)')
     .option('--cluster-domain <domain>', 'the cluster DNS domain (env EDGEOS_CLUSTER_DOMAIN; default cluster.local)')
@@ -69,7 +72,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
           ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config) }),
           namespaceDefaultsController({ caPem: deps.caPem }),
         ],
-        options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5 },
+        options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5, manifestsDir: config.paths.manifestsDir },
       }),
     // The local agent loads only when it runs; the server never imports src/agent.
     ...(config.disableAgent
@@ -79,6 +82,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
             const { startLocalAgent } = await import('../agent/join/local-agent.ts');
             return startLocalAgent(ctx, {
               dataDir: config.dataDir,
+              localStoragePath: config.paths.localStorageDir,
               log,
               signal: lifecycle.signal,
               nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),

@@ -2,7 +2,7 @@
  * The tunnel contract shared by the server and the agent: how the API server reaches a pod on a
  * node it cannot dial. The agent keeps one outbound link to the server (src/server/link,
  * src/agent/link); over it the server opens byte streams, one per kubectl logs/exec/attach/
- * port-forward request.
+ * port-forward request or node proxy read.
  *
  * Like the kubelet, the agent does not speak kubectl's streaming protocols itself: for exec,
  * attach and port-forward it asks the runtime for the CRI streaming URL, replays the client's HTTP
@@ -48,7 +48,27 @@ export type TunnelRequest =
       readonly stderr: boolean;
       readonly tty: boolean;
     })
-  | (PodRef & { readonly kind: 'portforward'; readonly ports: readonly number[] });
+  | (PodRef & { readonly kind: 'portforward'; readonly ports: readonly number[] })
+  | NodeHttpRequest;
+
+/**
+ * A read of the node's own HTTP endpoints (`/api/v1/nodes/<n>/proxy/<path>`: healthz, pods,
+ * stats/summary, metrics, metrics/resource, metrics/cadvisor), answered by the agent as its kubelet
+ * would answer on port 10250. The stream carries NodeHttpHead as one JSON line, then the body.
+ */
+export interface NodeHttpRequest {
+  readonly kind: 'node-http';
+  /** Without the leading slash, e.g. "stats/summary". */
+  readonly path: string;
+  /** The query string without '?' ('' for none). */
+  readonly query: string;
+}
+
+/** The first line of a node-http stream, before the body bytes. */
+export interface NodeHttpHead {
+  readonly status: number;
+  readonly contentType: string;
+}
 
 export interface TunnelOpen {
   readonly request: TunnelRequest;

@@ -7,7 +7,7 @@
  */
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
-export type NamespaceMode = 'POD' | 'CONTAINER' | 'NODE';
+export type NamespaceMode = 'POD' | 'CONTAINER' | 'NODE' | 'TARGET';
 export type SandboxState = 'ready' | 'notready';
 export type ContainerState = 'created' | 'running' | 'exited' | 'unknown';
 
@@ -42,8 +42,16 @@ export interface PodSandboxConfig {
   annotations?: Record<string, string>;
   /** Host network namespace (pod.spec.hostNetwork). */
   hostNetwork?: boolean;
+  /** Host PID namespace (pod.spec.hostPID): every container sees the host's processes. */
+  hostPid?: boolean;
+  /** Host IPC namespace (pod.spec.hostIPC). */
+  hostIpc?: boolean;
   cgroupParent?: string;
   sysctls?: Record<string, string>;
+  /** The sandbox (pause) process's user and groups, from the pod's securityContext. */
+  runAsUser?: number;
+  runAsGroup?: number;
+  supplementalGroups?: number[];
 }
 
 export interface PodSandbox {
@@ -86,11 +94,19 @@ export interface ContainerSecurity {
   privileged?: boolean;
   runAsUser?: number;
   runAsGroup?: number;
+  /** Extra groups of the container's processes (kubelet: fsGroup, then supplementalGroups). */
+  supplementalGroups?: number[];
   readonlyRootfs?: boolean;
   addCapabilities?: string[];
   dropCapabilities?: string[];
   /** Process namespace sharing (pod.spec.shareProcessNamespace → 'POD'); default 'CONTAINER'. */
   pidNamespace?: NamespaceMode;
+  /**
+   * Join this container's process namespace (CRI NamespaceMode TARGET with target_id): an
+   * ephemeral container's targetContainerName. Overrides pidNamespace.
+   */
+  pidTargetContainerId?: string;
+
 }
 
 export interface ContainerConfig {

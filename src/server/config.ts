@@ -23,6 +23,7 @@ export interface RawServerFlags {
   readonly disableAgent?: boolean;
   readonly disableControllers?: boolean;
   readonly nodeMonitorGracePeriod?: string;
+  readonly defaultLocalStoragePath?: string;
   readonly serviceCidr?: string;
   readonly clusterDns?: string;
   readonly clusterDomain?: string;
@@ -33,7 +34,15 @@ export interface RawServerFlags {
   readonly datastoreCertfile?: string;
   readonly datastoreKeyfile?: string;
   readonly datastorePasswordFile?: string;
+  readonly token?: string;
+  readonly tokenFile?: string;
 }
+
+/**
+ * The server token of a cluster of servers on one datastore (--token / --token-file, docs/ha.md):
+ * the key its CA travels under. The value, or the file to read it from at start.
+ */
+export type ServerTokenSource = { readonly value: string; readonly from: string } | { readonly file: string; readonly from: string };
 
 /** PostgreSQL instead of the SQLite file under --data-dir (K3s's --datastore-endpoint). */
 export interface DatastoreConfig {
@@ -61,6 +70,8 @@ export interface ServerConfig {
   readonly logLevel: string;
   /** undefined: the embedded SQLite store (paths.dbFile). */
   readonly datastore: DatastoreConfig | undefined;
+  /** Given only with a datastore; undefined: paths.serverTokenFile, or a new token for a new cluster. */
+  readonly serverToken: ServerTokenSource | undefined;
   /** --service-cidr, --cluster-dns, --cluster-domain, --service-node-port-range (K3s's flags). */
   readonly network: ClusterNetwork;
   /** Where the admin kubeconfig points kubectl. */
@@ -74,6 +85,14 @@ export interface ServerConfig {
     readonly dbFile: string;
     /** <data-dir>/server/token: the default join token (0600). */
     readonly tokenFile: string;
+    /** <data-dir>/server/manifests: applied at start and on every change (docs/storage.md). */
+    readonly manifestsDir: string;
+    /** Where the local agent creates local volumes (--default-local-storage-path; <data-dir>/storage). */
+    readonly localStorageDir: string;
+    /** <data-dir>/server/server-token: the cluster's server token (0600), with a shared datastore. */
+    readonly serverTokenFile: string;
+    /** <data-dir>/server/server-id: this server's name in its cluster. */
+    readonly serverIdFile: string;
   };
 }
 
@@ -100,6 +119,7 @@ const sources = {
   disableAgent: ['--disable-agent', 'EDGEOS_DISABLE_AGENT'],
   disableControllers: ['--disable-controllers', 'EDGEOS_DISABLE_CONTROLLERS'],
   nodeMonitorGracePeriod: ['--node-monitor-grace-period', 'EDGEOS_NODE_MONITOR_GRACE_PERIOD'],
+  defaultLocalStoragePath: ['--default-local-storage-path', 'EDGEOS_DEFAULT_LOCAL_STORAGE_PATH'],
   serviceCidr: ['--service-cidr', 'EDGEOS_SERVICE_CIDR'],
   clusterDns: ['--cluster-dns', 'EDGEOS_CLUSTER_DNS'],
   clusterDomain: ['--cluster-domain', 'EDGEOS_CLUSTER_DOMAIN'],
@@ -110,6 +130,8 @@ const sources = {
   datastoreCertfile: ['--datastore-certfile', 'EDGEOS_DATASTORE_CERTFILE'],
   datastoreKeyfile: ['--datastore-keyfile', 'EDGEOS_DATASTORE_KEYFILE'],
   datastorePasswordFile: ['--datastore-password-file', 'EDGEOS_DATASTORE_PASSWORD_FILE'],
+  token: ['--token', 'EDGEOS_TOKEN'],
+  tokenFile: ['--token-file', 'EDGEOS_TOKEN_FILE'],
 } as const;
 
 type Setting = keyof typeof sources;
@@ -227,6 +249,29 @@ function resolveDatastore(raw: RawServerFlags, env: Env, cwd: string): Datastore
   return Object.freeze({ endpoint, files: Object.freeze(present) });
 }
 
+/** The server token's value is checked here; a --token-file is read at start (it may not exist yet in a config). */
+export const MIN_SERVER_TOKEN_LENGTH = 16;
+
+export function checkServerToken(token: string, from: string): string {
+  const t = token.trim();
+  if (t.length < MIN_SERVER_TOKEN_LENGTH || /\s/.test(t)) {
+    // Never quote it: it is a secret, even when it is a bad one.
+    throw bad(from, `the server token must be at least ${MIN_SERVER_TOKEN_LENGTH} characters without spaces (it is the key the cluster CA is sealed with; e.g. \`openssl rand -hex 24\`)`);
+  }
+  return t;
+}
+
+function resolveServerToken(raw: RawServerFlags, env: Env, cwd: string, datastore: DatastoreConfig | undefined): ServerTokenSource | undefined {
+  const value = pick(raw, env, 'token');
+  const file = pick(raw, env, 'tokenFile');
+  if (value && file) throw bad(file.from, `give the server token once: ${value.from} or ${file.from}`);
+  const given = value ?? file;
+  if (given && !datastore) throw bad(given.from, `only applies with --datastore-endpoint (${sources.datastoreEndpoint[1]}): servers share a cluster through its datastore`);
+  if (value) return Object.freeze({ value: checkServerToken(value.value, value.from), from: value.from });
+  if (file) return Object.freeze({ file: resolvePath(file, '', cwd), from: file.from });
+  return undefined;
+}
+
 /** The URL the admin kubeconfig uses: loopback when the server listens everywhere. */
 function apiServerUrl(bindAddress: string, port: number): string {
   const wildcard = bindAddress === '0.0.0.0' || bindAddress === '::';
@@ -256,6 +301,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     throw bad(level.from, `${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
   const datastore = resolveDatastore(raw, env, cwd);
+  const serverToken = resolveServerToken(raw, env, cwd, datastore);
   const [cidr, dns, domain, ports] = (['serviceCidr', 'clusterDns', 'clusterDomain', 'serviceNodePortRange'] as const).map((k) => pick(raw, env, k));
   const network = resolveClusterNetwork(
     { ...(cidr ? { serviceCidr: cidr.value } : {}), ...(dns ? { clusterDns: dns.value } : {}), ...(domain ? { clusterDomain: domain.value } : {}), ...(ports ? { nodePortRange: ports.value } : {}) },
@@ -276,8 +322,18 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     nodeMonitorPeriodMs: Math.min(5000, Math.max(250, Math.floor(nodeMonitorGracePeriodMs / 4))),
     logLevel,
     datastore,
+    serverToken,
     network,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
-    paths: Object.freeze({ serverDir, tlsDir: join(serverDir, 'tls'), dbFile: join(serverDir, 'db', 'state.db'), tokenFile: join(serverDir, 'token') }),
+    paths: Object.freeze({
+      serverDir,
+      tlsDir: join(serverDir, 'tls'),
+      dbFile: join(serverDir, 'db', 'state.db'),
+      tokenFile: join(serverDir, 'token'),
+      serverTokenFile: join(serverDir, 'server-token'),
+      serverIdFile: join(serverDir, 'server-id'),
+      manifestsDir: join(serverDir, 'manifests'),
+      localStorageDir: resolvePath(pick(raw, env, 'defaultLocalStoragePath'), join(dataDir, 'storage'), cwd),
+    }),
   });
 }

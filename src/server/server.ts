@@ -15,17 +15,21 @@ import type { LinkTransport } from '../common/link/transport.ts';
 import { createSupervisor, startWhen } from '../common/supervisor.ts';
 import type { Component } from '../common/supervisor.ts';
 import type { NodeTunnel } from '../common/tunnel.ts';
+import { describeEndpoint } from '../store/postgres/endpoint.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiHandler, ApiHandlerDeps } from './api/types.ts';
 import { createAuthenticator, createAuthorizer, createLoopbackToken, createServiceAccountTokens, InProcessIdentities } from './auth/index.ts';
 import type { CredentialAuthenticator, ServiceAccountTokens } from './auth/index.ts';
+import { bootstrapCluster, serverId, startMembership } from './cluster/index.ts';
+import type { ClusterMembership } from './cluster/index.ts';
 import type { ServerConfig } from './config.ts';
 import { createHttpsServer, listen } from './https-listener.ts';
 import { createInProcessApi } from './in-process-api.ts';
-import { advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
+import { advertisedHosts, advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
 import type { JoinRoutes } from './join/index.ts';
 import { createLinkServer } from './link/index.ts';
 import type { LinkServer } from './link/index.ts';
+import { createServerMetrics } from './metrics/index.ts';
 import { ensurePki, ensureServiceAccountKey, servingSans } from './pki/index.ts';
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
@@ -73,6 +77,8 @@ export interface ControllerDeps {
   /** The in-memory loopback token (authenticates as system:edgeos-controller). */
   readonly token: string;
   readonly log: Logger;
+  /** With several servers on one datastore: elect the one that runs the controllers (docs/ha.md). */
+  readonly leaderElection?: { readonly identity: string };
 }
 
 /** Starts the controllers once the API serves (src/server/controllers createControllerManager). */
@@ -113,6 +119,8 @@ export interface EdgeosServer extends Component {
   readonly address: { host: string; port: number } | undefined;
   /** Set after start: byte streams to connected agents. */
   readonly tunnel: NodeTunnel | undefined;
+  /** Set after start on a shared datastore: this server's id in its cluster. */
+  readonly serverId: string | undefined;
 }
 
 /** Certificates are checked for renewal this often while the server runs. */
@@ -143,16 +151,21 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   let join: JoinRoutes | undefined;
   let controllers: ReturnType<StartControllers> | undefined;
   let localAgent: LocalAgent | undefined;
+  // A server on a shared datastore is one of a cluster of servers (src/server/cluster, docs/ha.md).
+  let cluster: ClusterMembership | undefined;
   // The server's own listener, for the controllers and the local agent's identity.
   const loopbackUrl = () => {
     const host = isWildcard(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
     return `https://${isIP(host) === 6 ? `[${host}]` : host}:${address?.port ?? config.httpsListenPort}`;
   };
-  const servers = () => advertisedUrls({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress, port: address?.port ?? config.httpsListenPort });
+  const ownUrls = () => advertisedUrls({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress, port: address?.port ?? config.httpsListenPort });
+  // What join tokens name: every server of the cluster, or this one.
+  const servers = () => cluster?.servers() ?? ownUrls();
   // Minted per start, held only here and by the controllers' client: never on disk, never logged.
   const loopbackToken = createLoopbackToken();
   // Identities of in-process connections (the link's writes as a node: in-process-api.ts).
   const inProcess = new InProcessIdentities();
+  const metrics = createServerMetrics({ store: () => store, links: () => link?.traffic });
 
   const routes: PublicRoutes = {
     livez: [],
@@ -199,6 +212,10 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       link.handleUpgrade(req, socket, head);
       return;
     }
+    if (cluster && !sup.stopping && cluster.matches(req)) {
+      cluster.handleUpgrade(req, socket, head);
+      return;
+    }
     if (api && !sup.stopping) {
       api.handleUpgrade(req, socket, head);
       return;
@@ -212,8 +229,13 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       servingSans: servingSans({
         hostname: deps.hostname ?? osHostname(),
         ...(config.advertiseAddress ? { advertiseAddress: config.advertiseAddress } : {}),
-        // A specific bind address is what the kubeconfig dials (config.apiServerUrl), so it must be a name of the certificate.
-        tlsSans: isWildcard(config.bindAddress) ? config.tlsSans : [...config.tlsSans, config.bindAddress],
+        // Every address join tokens name (and a specific bind address, which the kubeconfig dials)
+        // must be a name of the certificate: agents and the other servers verify it.
+        tlsSans: [
+          ...config.tlsSans,
+          ...advertisedHosts({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress }),
+          ...(isWildcard(config.bindAddress) ? [] : [config.bindAddress]),
+        ],
         // In-cluster clients may dial the `kubernetes` Service's ClusterIP itself.
         serviceIp: kubernetesServiceIp(config.network),
       }),
@@ -232,10 +254,28 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   sup.add({
     name: 'store',
     start: async () => {
-      store = await deps.openStore({ file: config.paths.dbFile, log: deps.log });
+      store = metrics.instrumentStore(await deps.openStore({ file: config.paths.dbFile, log: deps.log }));
     },
     stop: async () => store?.close(),
   });
+
+  const datastore = config.datastore;
+  if (datastore) {
+    sup.add({
+      name: 'cluster-bootstrap',
+      start: async () => {
+        await bootstrapCluster({
+          store: store!,
+          token: config.serverToken,
+          tokenFile: config.paths.serverTokenFile,
+          tlsDir: config.paths.tlsDir,
+          database: describeEndpoint(datastore.endpoint),
+          log,
+        });
+      },
+      stop: async () => undefined,
+    });
+  }
 
   sup.add({
     name: 'pki',
@@ -289,13 +329,30 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     },
   });
 
+  if (datastore) {
+    sup.add({
+      name: 'cluster',
+      start: async () => {
+        cluster = await startMembership({
+          store: store!,
+          id: serverId(config.paths.serverIdFile, deps.hostname ?? osHostname()),
+          urls: ownUrls(),
+          pki: pki!,
+          authenticator: authenticator!,
+          log: deps.log,
+        });
+      },
+      stop: async () => cluster?.stop(),
+    });
+  }
+
   sup.add({
     name: 'link',
     start: async () => {
       const signNodeCsr = (csrPem: string, nodeName: string) => pki!.signNodeCsr(csrPem, nodeName);
       // The link's writes as a node reach the API in this process, as that node (in-process-api.ts).
       const apiAs = createInProcessApi({ handle: serveRequest, identities: inProcess });
-      const linkServer = createLinkServer({ store: store!, authenticator: authenticator!, log: deps.log, apiAs, signNodeCsr, network: config.network });
+      const linkServer = createLinkServer({ store: store!, authenticator: authenticator!, log: deps.log, apiAs, signNodeCsr, network: config.network, ...(cluster ? { cluster } : {}) });
       link = linkServer;
       join = createJoinRoutes({ store: store!, log: deps.log, caPem: () => pki!.caCertPem, servers, signNodeCsr, registerNode: (n, reg) => linkServer.registerNode(n, reg) });
     },
@@ -348,7 +405,9 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       }
       const authorizer = createAuthorizer({ store: store!, log: deps.log.child({ component: 'authz' }) });
       const { tunnel, stats } = link!;
-      const mounted = mountApi({ store: store!, authenticator: authenticator!, authorizer, log: deps.log, nodeTunnel: tunnel, nodeStats: stats, serviceAccountTokens: serviceAccountTokens! });
+      // On a cluster, tunnels also reach agents linked to the other servers.
+      const nodeTunnel = cluster ? cluster.tunnel(tunnel) : tunnel;
+      const mounted = mountApi({ store: store!, authenticator: authenticator!, authorizer, log: deps.log, nodeTunnel, nodeStats: stats, serviceAccountTokens: serviceAccountTokens!, metrics });
       api = mounted;
       apiBootstrapped = mounted.ready.then(
         () => {
@@ -371,7 +430,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     afterApi.add({
       name: 'controllers',
       start: async (signal) => {
-        controllers = startControllers({ url: loopbackUrl(), caPem: pki!.caCertPem, token: loopbackToken, log: deps.log });
+        controllers = startControllers({ url: loopbackUrl(), caPem: pki!.caCertPem, token: loopbackToken, log: deps.log, ...(cluster ? { leaderElection: { identity: cluster.id } } : {}) });
         await controllers.start(signal).catch((err: unknown) => {
           throw new EdgeosError('SERVER_CONTROLLERS_FAILED', `the controllers failed to start: ${errorMessage(err)}`, { cause: err });
         });
@@ -427,6 +486,9 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     },
     get tunnel() {
       return link?.tunnel;
+    },
+    get serverId() {
+      return cluster?.id;
     },
   };
 }

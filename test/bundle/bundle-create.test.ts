@@ -35,6 +35,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     exe = buildSea(join(tmp, 'out'), ['--arch', 'amd64']);
     writeFileSync(join(tmp, 'busybox.tar'), busyboxArchive('edgeos.test/busybox:one'));
     writeFileSync(join(tmp, 'busybox2.tar.gz'), gzipSync(busyboxArchive('edgeos.test/busybox:two')));
+    writeFileSync(join(tmp, 'app.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: b }\n');
   });
 
   afterAll(() => {
@@ -48,11 +49,11 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     return d;
   };
 
-  it('writes the binary, install.sh, the host packages\' runtime, the pause image and the images, with a manifest', () => {
+  it('writes the binary, install.sh, the host packages\' runtime, the pause image, the images and the manifests, with bundle.json', () => {
     const dir = outDir('ok');
     const installer = readFileSync(join(root, 'installer/install.sh'));
     const r = bundleCreate(['--arch', 'amd64', '--binary', exe, '--image', join(tmp, 'busybox.tar'), '--image', join(tmp, 'busybox2.tar.gz'),
-      '--output', join(dir, 'edgeos-air.tar.gz')], tmp);
+      '--manifest', join(tmp, 'app.yaml'), '--output', join(dir, 'edgeos-air.tar.gz')], tmp);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`wrote ${join(dir, 'edgeos-air.tar.gz')}`);
     expect(readdirSync(dir)).toEqual(['edgeos-air.tar.gz']);
@@ -65,7 +66,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(listing).toEqual([
       'edgeos-air/', 'edgeos-air/SHA256SUMS', 'edgeos-air/bundle.json', 'edgeos-air/edgeos-linux-amd64', 'edgeos-air/edgeos-linux-amd64.sha256',
       'edgeos-air/images/', 'edgeos-air/images/busybox.tar', 'edgeos-air/images/busybox2.tar.gz', 'edgeos-air/images/edgeos-pause.tar',
-      'edgeos-air/install.sh', 'edgeos-air/runtime/', 'edgeos-air/runtime/bin/', 'edgeos-air/runtime/bin/containerd',
+      'edgeos-air/install.sh', 'edgeos-air/manifests/', 'edgeos-air/manifests/app.yaml', 'edgeos-air/runtime/', 'edgeos-air/runtime/bin/', 'edgeos-air/runtime/bin/containerd',
       'edgeos-air/runtime/bin/containerd-shim-runc-v2', 'edgeos-air/runtime/bin/ctr', 'edgeos-air/runtime/bin/runc', 'edgeos-air/runtime/cni/',
       'edgeos-air/runtime/cni/bridge', 'edgeos-air/runtime/cni/host-local', 'edgeos-air/runtime/cni/loopback', 'edgeos-air/runtime/cni/portmap',
     ]);
@@ -85,12 +86,13 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(file('images/busybox.tar').equals(readFileSync(join(tmp, 'busybox.tar')))).toBe(true);
     const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: b, encoding: 'utf8' });
     expect(check.status, check.stdout).toBe(0);
-    expect(check.stdout.trim().split('\n')).toHaveLength(14);
+    expect(check.stdout.trim().split('\n')).toHaveLength(15);
 
     const manifest = JSON.parse(file('bundle.json').toString()) as {
       format: number; arch: string; edgeos: { file: string; version: string; checksumVerified: boolean };
       runtime: { package: string; version: string; from: string; files: string[] }[];
       images: { file: string; format: string; names: string[] }[];
+      manifests: { file: string; objects: number }[];
       files: Record<string, { size: number; sha256: string }>;
     };
     expect(manifest.format).toBe(1);
@@ -103,8 +105,10 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
       { file: 'images/busybox.tar', format: 'docker-archive', names: ['edgeos.test/busybox:one'] },
       { file: 'images/busybox2.tar.gz', format: 'docker-archive', names: ['edgeos.test/busybox:two'] },
     ]);
+    expect(manifest.manifests).toEqual([{ file: 'manifests/app.yaml', objects: 2 }]);
+    expect(file('manifests/app.yaml').equals(readFileSync(join(tmp, 'app.yaml')))).toBe(true);
     for (const [p, f] of Object.entries(manifest.files)) expect([p, f.sha256, f.size]).toEqual([p, sha256(file(p)), file(p).length]);
-    expect(Object.keys(manifest.files)).toHaveLength(14); // everything but bundle.json and SHA256SUMS
+    expect(Object.keys(manifest.files)).toHaveLength(15); // everything but bundle.json and SHA256SUMS
   }, 180_000);
 
   it.runIf(PACKAGES.every((p) => readdirSync(APT_CACHE).some((n) => n.startsWith(`${p}_`) && n.endsWith('_amd64.deb'))))(
@@ -165,6 +169,18 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(`--image ${plainTar}: is a tar archive but no container image`);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it('refuses a --manifest the server would refuse, naming the file and document', () => {
+    const bad = outDir('bad-manifest');
+    writeFileSync(join(tmp, 'broken.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n  data: [1\n');
+    const refused = bundleCreate(['--binary', exe, '--manifest', join(tmp, 'broken.yaml'), '--output', join(bad, 'm.tar.gz')], tmp);
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(`--manifest ${join(tmp, 'broken.yaml')}: document 1: Implicit keys need to be on a single line`);
+    writeFileSync(join(tmp, 'notes.txt'), 'kind: ConfigMap\n');
+    const other = bundleCreate(['--binary', exe, '--manifest', join(tmp, 'notes.txt'), '--output', join(bad, 'm.tar.gz')], tmp);
+    expect(other.stderr).toContain(`--manifest ${join(tmp, 'notes.txt')}: the server applies .yaml, .yml and .json files only`);
+    expect(readdirSync(bad)).toEqual([]);
   });
 
   it('leaves no partial archive when interrupted while writing', async () => {

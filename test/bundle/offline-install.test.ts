@@ -2,10 +2,10 @@
 // executable, so the embedded install.sh is the one shipped) → unpack on a machine with no network
 // route at all and no containerd/runc/CNI (deleted from its root) → install.sh → start the service
 // the way the unit would → the node is Ready, the bundled image was imported at first start and a
-// pod runs it → uninstall leaves nothing behind.
+// pod runs it, the bundled manifest was applied → uninstall leaves nothing behind.
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -72,7 +72,9 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
     const exe = buildSea(join(tmp, 'out'), ['--arch', 'amd64']);
     const image = writeBusyboxArchive(join(tmp, 'busybox.tar'), IMAGE, ['sh', '-c', 'echo bundled-image-ok; exec sleep 3600']);
     const bundle = join(tmp, 'edgeos-bundle.tar.gz');
-    const created = spawnSync(exe, ['bundle', 'create', '--arch', 'amd64', '--image', image, '--output', bundle], { cwd: tmp, env: cleanEnv(), encoding: 'utf8', timeout: 180_000 });
+    const manifest = join(tmp, 'site.yaml');
+    writeFileSync(manifest, 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: site, namespace: kube-system }\ndata: { shop: "42" }\n');
+    const created = spawnSync(exe, ['bundle', 'create', '--arch', 'amd64', '--image', image, '--manifest', manifest, '--output', bundle], { cwd: tmp, env: cleanEnv(), encoding: 'utf8', timeout: 180_000 });
     expect(created.status, created.stderr).toBe(0);
     lap('bundle created');
 
@@ -93,6 +95,7 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
     expect(install.stdout).toContain('installed /usr/local/bin/containerd from the bundle');
     expect(install.stdout).toContain('installed /usr/lib/cni/bridge from the bundle');
     expect(install.stdout).toContain(`copying image busybox.tar to ${DATA_DIR}/agent/images`);
+    expect(install.stdout).toContain(`copying manifest site.yaml to ${DATA_DIR}/server/manifests`);
     lap('installed');
 
     // 4. Start it the way the unit does: the environment file, then `edgeos server`.
@@ -111,6 +114,13 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
       const images = ok(await m.run(['ctr', '--address', `${DATA_DIR}/agent/containerd/containerd.sock`, '--namespace', 'k8s.io', 'images', 'list', '--quiet']), 'ctr images list');
       expect(images.stdout.split('\n')).toEqual(expect.arrayContaining([IMAGE, 'edgeos.local/pause:1']));
       expect(serverLog).toMatch(/imported image archive.*busybox\.tar|busybox\.tar.*imported image archive/);
+
+      // The bundled manifest was applied at the first start, with the server's own.
+      await until('the bundled manifest', 30_000, async () => {
+        const r = await kubectl(['get', 'configmap', 'site', '-n', 'kube-system', '-o', 'jsonpath={.data.shop}']);
+        return r.status === 0 && r.stdout === '42' ? true : undefined;
+      });
+      expect(ok(await kubectl(['get', 'storageclass', 'local-path', '-o', 'name']), 'the default StorageClass').stdout.trim()).toBe('storageclass.storage.k8s.io/local-path');
 
       // 6. A pod from the bundled image runs, never pulled (there is nothing to pull from).
       ok(await kubectl(['apply', '-f', '-'], podManifest()), 'create the pod');

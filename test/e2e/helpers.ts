@@ -14,7 +14,7 @@ import { ContainerdSupervisor } from '../../src/runtime/containerd/supervisor.ts
 import { CriClient } from '../../src/runtime/cri/client.ts';
 import { resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import type { RunningServer } from '../helpers/start-server.ts';
-import { removeAllPods } from '../runtime/cleanup.ts';
+import { deleteLink, removeAllPods, removeDataDir } from '../runtime/cleanup.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 
@@ -112,4 +112,21 @@ export function releasePodCidrClaim(dataDir: string): void {
   if (!cidr) return;
   const claim = join(DEFAULT_CLAIMS_DIR, cidr.replace('/', '_'));
   if (existsSync(claim) && readFileSync(claim, 'utf8').trim() === dataDir) rmSync(claim);
+}
+
+/**
+ * After a test with a joined agent: stop the agent first (so its kubelet cannot recreate what is
+ * removed), then the server, then remove the device's pods through a containerd of our own, its
+ * bridge, its pod CIDR claim and its data dir.
+ */
+export async function removeJoinedDevice(agent: ChildProcess | undefined, server: RunningServer | undefined, agentDir: string): Promise<void> {
+  try {
+    await stopProcess(agent);
+    await server?.stop();
+  } finally {
+    await removePodsOfStoppedAgent(agentDir);
+    deleteLink(resolveRuntimeConfig({ dataDir: agentDir }).cni.bridge);
+    releasePodCidrClaim(agentDir);
+    removeDataDir(agentDir);
+  }
 }

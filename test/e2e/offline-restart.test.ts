@@ -271,6 +271,7 @@ spec:
 
 describe('reboot while the server is down: the pods come back from the cache, the server finds them Running', () => {
   let afterReboot: Record<string, Instance> = {};
+  let rebootedAt = 0;
 
   it('starts every pod again after a simulated offline reboot (no containerd, no pods, no bridge)', async () => {
     const uidsBefore = statusesBefore.map((p) => p.uid);
@@ -282,6 +283,7 @@ describe('reboot while the server is down: the pods come back from the cache, th
     await removePodsOfStoppedAgent(agentDir);
     deleteLink(runtimeConfig.cni.bridge);
     const from = agentOut.length;
+    rebootedAt = Date.now();
     agent = startAgent(['agent', '--data-dir', agentDir]);
     afterReboot = await waitFor('two pods with both containers running again, from the cache', async () => {
       const state = await runtimeState();
@@ -304,6 +306,12 @@ describe('reboot while the server is down: the pods come back from the cache, th
     const port = api().port;
     server = await startServer({ dir: serverDir, port });
     await waitFor('the node to be Ready', async () => (await nodeReady()) === 'True');
+    // The node's status is the one the agent computed after the reboot (its Ready condition begins
+    // then), not the one the server kept from before: a Ready left over does not count.
+    await waitFor('the node status of the rebooted agent', async () => {
+      const since = (await ok(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].lastTransitionTime}'])).trim();
+      return Date.parse(since) >= Math.floor(rebootedAt / 1000) * 1000 && (await nodeReady()) === 'True';
+    }, 60_000);
     const ids = Object.entries(afterReboot).filter(([, i]) => i.kind === 'container').map(([id]) => `containerd://${id}`).sort();
     const statuses = await waitFor('the pod statuses to name the containers started after the reboot', async () => {
       const s = await podStatuses();

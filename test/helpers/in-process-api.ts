@@ -39,7 +39,10 @@ export const tokenAuthenticator: Authenticator = {
   },
 };
 
-export const allowAll: Authorizer = { authorize: async () => ({ allowed: true, reason: '' }) };
+export const allowAll: Authorizer = {
+  authorize: async () => ({ allowed: true, reason: '' }),
+  rulesFor: async () => ({ resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [], incomplete: false, errors: [] }),
+};
 
 export async function startInProcessApi(opts: { log?: Logger; authorizer?: Authorizer; storeFile?: string } = {}): Promise<InProcessApi> {
   const dir = mkdtempSync(join(tmpdir(), 'edgeos-api-'));

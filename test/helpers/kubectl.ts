@@ -24,10 +24,10 @@ function baseArgs(t: KubectlTarget): string[] {
 
 const env = (): NodeJS.ProcessEnv => ({ PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', KUBECTL_COMMAND_HEADERS: 'true' });
 
-/** Run kubectl to completion (stdin optional); never throws for a non-zero exit. */
-export function kubectl(t: KubectlTarget, args: readonly string[], opts: { stdin?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<KubectlResult> {
+/** Run kubectl (another build with `bin`) to completion (stdin optional); never throws for a non-zero exit. */
+export function kubectl(t: KubectlTarget, args: readonly string[], opts: { stdin?: string; timeoutMs?: number; env?: Record<string, string>; bin?: string } = {}): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
-    const child = execFile(KUBECTL, [...baseArgs(t), ...args], { env: { ...env(), ...(opts.env ?? {}) }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+    const child = execFile(opts.bin ?? KUBECTL, [...baseArgs(t), ...args], { env: { ...env(), ...(opts.env ?? {}) }, timeout: opts.timeoutMs ?? 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && typeof (err as { code?: unknown }).code !== 'number') {
         reject(new Error(`kubectl ${args.join(' ')} failed to run: ${err.message}\n${stderr}`));
         return;

@@ -42,13 +42,14 @@ export function freePort(): Promise<number> {
   });
 }
 
-interface Credentials {
+export interface Credentials {
   readonly ca: string;
   readonly cert: string;
   readonly key: string;
 }
 
-function readCredentials(kubeconfig: string): Credentials {
+/** The CA and the admin client certificate a kubeconfig embeds. */
+export function readCredentials(kubeconfig: string): Credentials {
   const kc = parse(readFileSync(kubeconfig, 'utf8')) as {
     clusters: { cluster: Record<string, string> }[];
     users: { user: Record<string, string> }[];

@@ -129,7 +129,7 @@ describe.runIf(process.arch === 'x64' && isRoot && missing.length === 0)('instal
     node.server.dataDir = join(data, 'server');
     node.device.dataDir = join(data, 'device');
     mkdirSync(data);
-    roots = await freshRoots(join(tmp, 'ns'), ['server', 'device'], [data]);
+    roots = await freshRoots(join(tmp, 'ns'), ['server', 'device', 'nolibs'], [data]);
   });
 
   afterAll(() => {
@@ -264,4 +264,20 @@ describe.runIf(process.arch === 'x64' && isRoot && missing.length === 0)('instal
     expect(listTree(r.upper('server'))).toEqual([...copiedUp, ...cniCache].sort());
     expect(listTree(r.upper('device'))).toEqual([...copiedUp, ...cniCache].sort());
   }, 180_000);
+
+  it('refuses a system whose loader cannot find the executable\'s libraries, naming them, before writing anything', () => {
+    // A root made without apt (debootstrap/mmdebstrap --variant=essential, many embedded images)
+    // has no libstdc++: the executable would install, then fail at every start of the service.
+    const r = roots!;
+    const lib = /libstdc\+\+\.so\.6 => (\S+)/.exec(runSync(['ldd', sea]).stdout)?.[1];
+    expect(lib).toBeDefined();
+    const real = runSync(['readlink', '-f', lib!]).stdout.trim();
+    inRoot('nolibs', ['rm', '-f', lib!, real]);
+    const before = listTree(r.upper('nolibs'));
+    const install = inRoot('nolibs', ['/bin/sh', installScript, 'join', 'edgeos1.unused'], { PATH: INSTALL_PATH, EDGEOS_INIT: 'none', EDGEOS_BINARY: sea });
+    expect(install.status).not.toBe(0);
+    expect(install.stderr).toContain('edgeos cannot run on this system, its loader finds no libstdc++.so.6: it needs glibc >= 2.34, libstdc++6 and libgcc-s1');
+    // Only the temp dir's copy-up may appear: no binary, no configuration, no service.
+    expect(listTree(r.upper('nolibs')).filter((p) => !before.includes(p) && p !== 'tmp/')).toEqual([]);
+  });
 });

@@ -117,6 +117,30 @@ describe.runIf(process.arch === 'x64')('installer/install.sh', () => {
     expect(existsSync(join(r0, 'etc/systemd'))).toBe(false);
   });
 
+  it('copies the manifests of EDGEOS_MANIFESTS into the server\'s manifests folder, not onto a device', async () => {
+    const src = join(tmp, 'manifests');
+    mkdirSync(src);
+    writeFileSync(join(src, 'app.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: app }\n');
+    writeFileSync(join(src, 'README.md'), 'not a manifest');
+    const r0 = newRoot();
+    const r = await install({ EDGEOS_ROOT: r0, EDGEOS_INIT: 'none', EDGEOS_BINARY: small, EDGEOS_DATA_DIR: '/srv/e', EDGEOS_MANIFESTS: src });
+    expect(r.status).toBe(0);
+    const folder = join(r0, 'srv/e/server/manifests');
+    expect(readFileSync(join(folder, 'app.yaml'), 'utf8')).toContain('name: app');
+    expect(existsSync(join(folder, 'README.md'))).toBe(false);
+    expect(statSync(folder).mode & 0o777).toBe(0o700);
+    expect(r.stdout).toContain(`copying manifest app.yaml to ${folder}`);
+    // The installer's own variable is no setting of edgeos: it stays out of the service's files.
+    expect(readFileSync(join(r0, 'etc/edgeos/edgeos.env'), 'utf8')).not.toContain('EDGEOS_MANIFESTS');
+    const again = await install({ EDGEOS_ROOT: r0, EDGEOS_INIT: 'none', EDGEOS_BINARY: small, EDGEOS_DATA_DIR: '/srv/e', EDGEOS_MANIFESTS: src });
+    expect(again.stdout).toContain(`manifest app.yaml is already in ${folder}`);
+    const device = newRoot();
+    const d = await install({ EDGEOS_ROOT: device, EDGEOS_INIT: 'none', EDGEOS_BINARY: small, EDGEOS_MANIFESTS: src }, ['join', 'K10abc::secret']);
+    expect(d.status).toBe(0);
+    expect(d.stdout).toContain('not copying manifest app.yaml: only a server applies manifests');
+    expect(existsSync(join(device, 'var/lib/edgeos/server'))).toBe(false);
+  });
+
   it('refuses a setting the service command has no flag for, before writing anything', async () => {
     const r0 = newRoot();
     // A typo, and a flag of another command (`edgeos join` has --node-name; the server has not).

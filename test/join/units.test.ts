@@ -5,6 +5,8 @@ import { reconnectDelay } from '../../src/agent/link/backoff.ts';
 import { renewalDue } from '../../src/agent/link/cert-renewal.ts';
 import { decodeJoinToken, encodeJoinToken } from '../../src/common/link/join-token.ts';
 import { parseTtl } from '../../src/cli/token-command.ts';
+import { advertisedHosts, advertisedUrls } from '../../src/server/join/index.ts';
+import { servingSans } from '../../src/server/pki/index.ts';
 
 const token = { servers: ['https://10.0.0.1:6443'], caHash: 'sha256:' + 'ab'.repeat(32), tokenId: 'abcdef', tokenSecret: '0123456789abcdef' };
 
@@ -36,12 +38,21 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig({}, {}, '/', 'Host-Name').nodeName).toBe('host-name');
   });
 
+  it('--pool is the membership label; EDGEOS_POOL when the flag is absent', () => {
+    expect(resolveAgentConfig({ pool: 'shop-7', nodeLabel: ['zone=a'] }, { EDGEOS_POOL: 'other' }, '/', 'host').register.labels).toEqual({ zone: 'a', 'apps.edgeos.io/pool': 'shop-7' });
+    expect(resolveAgentConfig({}, { EDGEOS_POOL: 'cdn-eu' }, '/', 'host').register.labels).toEqual({ 'apps.edgeos.io/pool': 'cdn-eu' });
+    expect(resolveAgentConfig({ pool: 'a', nodeLabel: ['apps.edgeos.io/pool=a'] }, {}, '/', 'host').register.labels).toEqual({ 'apps.edgeos.io/pool': 'a' });
+  });
+
   it.each([
     [{ nodeLabel: ['novalue'] }, {}, /--node-label: "novalue" is not key=value/],
     [{ nodeTaint: ['k=v:Sometimes'] }, {}, /--node-taint: effect "Sometimes" is not one of/],
     [{ nodeName: 'Bad_Name' }, {}, /--node-name: "Bad_Name" is not a lowercase DNS-1123 subdomain/],
     [{}, { EDGEOS_NODE_TAINT: 'x' }, /EDGEOS_NODE_TAINT: "x" is not key=value:Effect/],
     [{}, { EDGEOS_DISABLE_RUNTIME: 'maybe' }, /EDGEOS_DISABLE_RUNTIME: "maybe" is not a boolean/],
+    [{ pool: 'Shop_1' }, {}, /--pool: "Shop_1" is not a node pool name/],
+    [{}, { EDGEOS_POOL: 'a.b' }, /EDGEOS_POOL: "a.b" is not a node pool name/],
+    [{ pool: 'a', nodeLabel: ['apps.edgeos.io/pool=b'] }, {}, /--pool: names pool "a" but --node-label apps.edgeos.io\/pool=b another/],
   ])('names the flag: %j %j', (raw, env, why) => {
     expect(() => resolveAgentConfig(raw, env, '/', 'host')).toThrow(why);
   });
@@ -76,5 +87,21 @@ describe('certificate renewal', () => {
     expect(renewalDue(pem, now)).toBe(false);
     expect(renewalDue(pem, now + 19 * 86400_000)).toBe(false);
     expect(renewalDue(pem, now + 21 * 86400_000)).toBe(true);
+  });
+});
+
+describe('advertised addresses', () => {
+  it('prefer --advertise-address, then a specific --bind-address, else every IPv4 address and loopback', () => {
+    expect(advertisedHosts({ advertiseAddress: '10.1.2.3', bindAddress: '0.0.0.0' })).toEqual(['10.1.2.3']);
+    expect(advertisedHosts({ advertiseAddress: undefined, bindAddress: '192.168.7.1' })).toEqual(['192.168.7.1']);
+    const wild = advertisedHosts({ advertiseAddress: undefined, bindAddress: '0.0.0.0' });
+    expect(wild.at(-1)).toBe('127.0.0.1');
+    expect(advertisedUrls({ advertiseAddress: '::1', bindAddress: '::', port: 6443 })).toEqual(['https://[::1]:6443']);
+  });
+
+  it('are all names of the serving certificate, so an agent dialling any URL a join token names can verify it', () => {
+    const o = { advertiseAddress: undefined, bindAddress: '0.0.0.0', port: 6443 };
+    const sans = servingSans({ hostname: 'h', tlsSans: advertisedHosts(o) }).map((s) => s.value);
+    for (const u of advertisedUrls(o)) expect(sans).toContain(new URL(u).hostname);
   });
 });

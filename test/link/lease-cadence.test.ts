@@ -9,7 +9,7 @@ function recorder(): { writes: NodeWrites; leases: number[] } {
   const never = () => Promise.reject(new Error('not used'));
   return {
     leases,
-    writes: { register: never, podStatus: never, podTerminated: never, nodeStatus: never, event: never, serviceAccountToken: never, renewLease: async (d) => void leases.push(d) },
+    writes: { register: never, podStatus: never, podTerminated: never, nodeStatus: never, event: never, serviceAccountToken: never, volumeReleased: never, renewLease: async (d) => void leases.push(d) },
   };
 }
 

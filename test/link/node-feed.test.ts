@@ -92,6 +92,49 @@ describe('node feed', () => {
     expect(hub.size).toBe(0);
   });
 
+  it("brings a node its pods' claims, the volumes bound to them, and the local volumes it holds", async () => {
+    const json = (o: unknown) => Buffer.from(JSON.stringify(o));
+    const claimKey = (name: string) => `/registry/persistentvolumeclaims/vol/${name}`;
+    const volumeKey = (name: string) => `/registry/persistentvolumes/${name}`;
+    const claim = (name: string, volumeName?: string) => json({ metadata: { name, namespace: 'vol' }, spec: volumeName ? { volumeName } : {} });
+    const volume = (name: string, holder?: string) => json({
+      metadata: { name, ...(holder ? { annotations: { 'pv.kubernetes.io/provisioned-by': 'edgeos.io/local-path', 'edgeos.io/local-path-node': holder } } : {}) },
+      spec: { local: { path: `/s/${name}_vol_x` } },
+    });
+    const withClaim = (name: string, node: string, claimName: string) =>
+      json({ metadata: { name, namespace: 'vol', uid: name }, spec: { nodeName: node, containers: [{ name: 'c', image: 'x' }], volumes: [{ name: 'd', persistentVolumeClaim: { claimName } }] } });
+    await store.create(claimKey('data'), claim('data', 'pv-data'));
+    await store.create(volumeKey('pv-data'), volume('pv-data'));
+    await store.create(volumeKey('pv-mine'), volume('pv-mine', 'n9'));
+    await store.create(volumeKey('pv-other'), volume('pv-other', 'n8'));
+    await store.create('/registry/pods/vol/p1', withClaim('p1', 'n9', 'data'));
+    const names = (objects: { kind: LinkKind; object: KubeObjectJson }[]) => objects.map((o) => `${o.kind}/${(o.object.metadata as { name: string }).name}`).sort();
+
+    const r = recorder();
+    const feed = await startNodeFeed({ store, hub, node: 'n9', fromRevision: undefined, sink: r.sink, log: silentLogger() });
+    try {
+      expect(names(r.snapshots[0]!.objects)).toEqual(['PersistentVolume/pv-data', 'PersistentVolume/pv-mine', 'PersistentVolumeClaim/data', 'Pod/p1']);
+      const seen = () => r.changes.filter((c) => c.kind !== 'ServiceAccount').map((c) => `${c.kind}/${c.name}${c.object ? '' : ' gone'}`);
+      // The claim is bound to another volume: the old one leaves, the new one arrives.
+      await store.create(volumeKey('pv-new'), volume('pv-new'));
+      await store.update(claimKey('data'), claim('data', 'pv-new'));
+      await waitFor('the rebinding', () => (seen().includes('PersistentVolume/pv-new') ? true : undefined), 5000);
+      expect(seen()).toEqual(['PersistentVolumeClaim/data', 'PersistentVolume/pv-new', 'PersistentVolume/pv-data gone']);
+      // The pod goes: its claim and that volume leave; the node's own local volume stays.
+      await store.delete('/registry/pods/vol/p1');
+      await waitFor('the pod to go', () => (seen().includes('PersistentVolumeClaim/data gone') ? true : undefined), 5000);
+      expect(seen().slice(3).sort()).toEqual(['PersistentVolume/pv-new gone', 'PersistentVolumeClaim/data gone', 'Pod/p1 gone']);
+      // A local volume of the node being deleted reaches it (its agent deletes the data).
+      await store.update(volumeKey('pv-mine'), json({ ...JSON.parse(volume('pv-mine', 'n9').toString()), metadata: { name: 'pv-mine', deletionTimestamp: '2026-01-01T00:00:00Z', annotations: { 'pv.kubernetes.io/provisioned-by': 'edgeos.io/local-path', 'edgeos.io/local-path-node': 'n9' } } }));
+      await store.update(volumeKey('pv-other'), volume('pv-other', 'n8'));
+      await waitFor('pv-mine', () => (seen().filter((x) => x === 'PersistentVolume/pv-mine').length === 1 ? true : undefined), 5000);
+      await new Promise((res) => setTimeout(res, 300));
+      expect(seen().filter((x) => x.includes('pv-other'))).toEqual([]);
+    } finally {
+      feed.stop();
+    }
+  });
+
   it('sends every node all Services and EndpointSlices, trimmed, and an endpoint change as one object', async () => {
     const svc = { metadata: { name: 'web', namespace: 'shop', managedFields: [{ manager: 'kubectl', fieldsV1: { big: true } }], annotations: { 'kubectl.kubernetes.io/last-applied-configuration': '{"x":1}', keep: 'yes' } }, spec: { clusterIP: '10.43.0.50', ports: [{ port: 80 }] } };
     const slice = (ip: string) => Buffer.from(JSON.stringify({ metadata: { name: 'web-abc', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'web' } }, addressType: 'IPv4', endpoints: [{ addresses: [ip], conditions: { ready: true } }], ports: [{ port: 8080 }] }));

@@ -39,7 +39,7 @@ describe('start gate', () => {
   it('the agent waits at least the Retry-After the server sent, whatever its own backoff says', async () => {
     const attempts: number[] = [];
     const loop = startReconnectLoop({
-      servers: ['https://127.0.0.1:1'],
+      servers: () => ['https://127.0.0.1:1'],
       backoff: { initialMs: 10, maxMs: 20 },
       connect: async () => {
         attempts.push(Date.now());
@@ -55,5 +55,25 @@ describe('start gate', () => {
     expect(attempts[1]! - attempts[0]!).toBeGreaterThanOrEqual(1500);
     expect(attempts[1]! - attempts[0]!).toBeLessThan(2600);
     expect(attempts[2]! - attempts[1]!).toBeLessThan(500);
+  });
+
+  it("with several servers a busy one's Retry-After holds for that server only: the next is tried at once", async () => {
+    const attempts: { server: string; at: number }[] = [];
+    const loop = startReconnectLoop({
+      servers: () => ['https://127.0.0.1:1', 'https://127.0.0.1:2'],
+      backoff: { initialMs: 10, maxMs: 20 },
+      connect: async (server) => {
+        attempts.push({ server, at: Date.now() });
+        if (server.endsWith(':1')) throw new LinkError(LinkErrorCode.LINK_REFUSED, 'busy', { retryAfterMs: 1500 });
+        throw new LinkError(LinkErrorCode.LINK_CLOSED, 'down');
+      },
+      onDisconnect: () => undefined,
+      log: silentLogger(),
+    });
+    while (attempts.length < 3) await new Promise((r) => setTimeout(r, 20));
+    loop.stop();
+    await loop.done;
+    expect(attempts.map((a) => a.server.slice(-1))).toEqual(['1', '2', '1']);
+    expect(attempts[1]!.at - attempts[0]!.at).toBeLessThan(500);
   });
 });

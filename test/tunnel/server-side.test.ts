@@ -14,6 +14,7 @@ import { tunnelApiError } from '../../src/server/api/subresources/tunnel-errors.
 import { upgradeHead } from '../../src/server/api/subresources/upgrade-head.ts';
 import { ApiError } from '../../src/server/storage/status.ts';
 import { kubectl } from '../helpers/kubectl.ts';
+import { allowAll } from '../helpers/in-process-api.ts';
 import { createApiPod } from './pods.ts';
 import { StreamPairTunnel } from './stream-pair-tunnel.ts';
 import { startTunnelApi } from './tunnel-api.ts';
@@ -127,6 +128,7 @@ describe('the API without an agent', () => {
     const seen: RequestAttributes[] = [];
     const opened: TunnelOpen[] = [];
     const authorizer: Authorizer = {
+      rulesFor: allowAll.rulesFor,
       authorize: async (a) => {
         seen.push(a);
         return ['log', 'exec', 'attach', 'portforward'].includes(a.subresource) ? { allowed: false, reason: 'test policy' } : { allowed: true, reason: '' };

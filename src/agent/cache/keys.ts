@@ -7,6 +7,7 @@ import type { CachedKind } from '../types.ts';
  */
 const plurals: Record<CachedKind, string> = {
   Pod: 'pods', ConfigMap: 'configmaps', Secret: 'secrets', ServiceAccount: 'serviceaccounts', Node: 'nodes',
+  PersistentVolumeClaim: 'persistentvolumeclaims', PersistentVolume: 'persistentvolumes',
   Service: 'services', EndpointSlice: 'endpointslices',
 };
 
@@ -22,5 +23,11 @@ export function objectKey(kind: CachedKind, namespace: string, name: string): st
 
 /** The revision the cache holds the node's desired state at. */
 export const RESUME_KEY = '/resume/revision';
-/** Where agents kept it before it was written once per message (a copy per kind; the Pod one was read). */
-export const LEGACY_RESUME_KEY = '/resume/pods';
+/**
+ * The kinds the cache held when that revision was written. A cache from a version that cached
+ * other kinds (or kept its revision under /resume/pods, before this tag) must not resume: the feed
+ * would only replay changes after its revision, and the objects of a new kind that changed before
+ * it would never arrive. It relists once instead.
+ */
+export const KINDS_KEY = '/resume/kinds';
+export const CACHED_KINDS_TAG = [...CACHED_KINDS].sort().join(',');

@@ -3,7 +3,7 @@ import { errorMessage, InvalidInputError } from '../../common/errors.ts';
 import { openSqliteStore } from '../../store/index.ts';
 import type { SqliteStore, TxnOp } from '../../store/index.ts';
 import type { AgentCache, CacheChange, CacheUpdate, CacheWrite, CachedKind, KubeJson } from '../types.ts';
-import { CACHED_KINDS, LEGACY_RESUME_KEY, RESUME_KEY, kindPrefix, objectKey } from './keys.ts';
+import { CACHED_KINDS, CACHED_KINDS_TAG, KINDS_KEY, RESUME_KEY, kindPrefix, objectKey } from './keys.ts';
 
 export interface AgentCacheOptions {
   /** SQLite file (':memory:' only for tests that do not restart). */
@@ -67,8 +67,8 @@ export class SqliteAgentCache implements AgentCache {
   }
 
   async resumeRevision(): Promise<string | undefined> {
-    const kv = (await this.store.get(RESUME_KEY)) ?? (await this.store.get(LEGACY_RESUME_KEY));
-    return kv?.value.toString();
+    if ((await this.store.get(KINDS_KEY))?.value.toString() !== CACHED_KINDS_TAG) return undefined;
+    return (await this.store.get(RESUME_KEY))?.value.toString();
   }
 
   subscribe(listener: (change: CacheChange) => void): () => void {
@@ -111,7 +111,13 @@ export class SqliteAgentCache implements AgentCache {
           }
         }
       }
-      if (u.revision !== undefined) await write(RESUME_KEY, Buffer.from(u.revision));
+      if (u.revision !== undefined) {
+        // A snapshot brings every kind, and so does the first message a new cache gets; changes
+        // on a cache of an older version leave it untagged, so it relists on the next connect.
+        const fresh = !pending.has(RESUME_KEY) && (await this.store.get(RESUME_KEY)) === undefined;
+        await write(RESUME_KEY, Buffer.from(u.revision));
+        if (u.replace || fresh) await write(KINDS_KEY, Buffer.from(CACHED_KINDS_TAG));
+      }
       if (ops.length === 0) return;
       await this.store.txn(ops);
       for (const c of changes) this.notify(c);

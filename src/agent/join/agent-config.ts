@@ -4,15 +4,18 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
+import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
 
 export interface RawAgentFlags {
   readonly dataDir?: string;
   readonly nodeName?: string;
   readonly nodeLabel?: readonly string[];
   readonly nodeTaint?: readonly string[];
+  readonly pool?: string;
   readonly disableRuntime?: boolean;
   readonly containerRuntimeEndpoint?: string;
   readonly podCidr?: string;
+  readonly defaultLocalStoragePath?: string;
   readonly resolvConf?: string;
   readonly logLevel?: string;
 }
@@ -25,6 +28,8 @@ export interface AgentConfig {
   readonly containerRuntimeEndpoint: string | undefined;
   /** --pod-cidr; undefined: the agent picks a free one on this host and keeps it. */
   readonly podCidr: string | undefined;
+  /** --default-local-storage-path: where local volumes are provisioned (<data-dir>/storage). */
+  readonly localStoragePath: string;
   /** --resolv-conf: the nameservers the cluster DNS forwards other names to. */
   readonly resolvConf: string;
   readonly logLevel: string;
@@ -102,11 +107,21 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     const [k, v] = parseLabel(l.value, l.from);
     labels[k] = v;
   }
+  // --pool is the node label apps.edgeos.io/pool, which makes the node a member of that NodePool.
+  const pool = pick(raw.pool, env, 'EDGEOS_POOL', '--pool');
+  if (pool) {
+    if (!isPoolName(pool.value)) throw bad(pool.from, `${JSON.stringify(pool.value)} is not a node pool name (a DNS-1123 label: at most 63 of [a-z0-9-], alphanumeric at both ends)`);
+    const given = labels[POOL_LABEL];
+    if (given !== undefined && given !== pool.value) throw bad(pool.from, `names pool ${JSON.stringify(pool.value)} but --node-label ${POOL_LABEL}=${given} another`);
+    labels[POOL_LABEL] = pool.value;
+  }
   const taints = list(raw.nodeTaint, env, 'EDGEOS_NODE_TAINT', '--node-taint').map((t) => parseTaint(t.value, t.from));
   const level = pick(raw.logLevel, env, 'EDGEOS_LOG_LEVEL', '--log-level');
   const logLevel = level ? level.value.trim().toLowerCase() : 'info';
   if (level && !LOG_LEVELS.includes(logLevel)) throw bad(level.from, `${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.join(', ')}`);
   const cre = pick(raw.containerRuntimeEndpoint, env, 'EDGEOS_CONTAINER_RUNTIME_ENDPOINT', '--container-runtime-endpoint');
+  const storage = pick(raw.defaultLocalStoragePath, env, 'EDGEOS_DEFAULT_LOCAL_STORAGE_PATH', '--default-local-storage-path');
+  if (storage && storage.value.trim() === '') throw bad(storage.from, 'must not be empty');
   return Object.freeze({
     dataDir,
     nodeName,
@@ -114,6 +129,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     disableRuntime: resolveBool(raw.disableRuntime, env, 'EDGEOS_DISABLE_RUNTIME'),
     containerRuntimeEndpoint: cre?.value,
     podCidr: pick(raw.podCidr, env, 'EDGEOS_POD_CIDR', '--pod-cidr')?.value,
+    localStoragePath: storage ? resolve(cwd, storage.value) : resolve(dataDir, 'storage'),
     resolvConf: resolve(cwd, pick(raw.resolvConf, env, 'EDGEOS_RESOLV_CONF', '--resolv-conf')?.value ?? '/etc/resolv.conf'),
     logLevel,
   });

@@ -27,6 +27,7 @@ export async function startLocalAgent(
     onFailure: (err: Error) => void;
     nativeBinding?: object;
     nodeName?: string;
+    localStoragePath?: string;
     /** The container runtime (default: a private containerd); false runs the link and the cache only. */
     runtime?: AgentOptions['runtime'];
     leaseIntervalMs?: number;
@@ -46,6 +47,7 @@ export async function startLocalAgent(
     log: o.log,
     runtime: o.runtime ?? {},
     onFailure: o.onFailure,
+    ...(o.localStoragePath ? { localStoragePath: o.localStoragePath } : {}),
     ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
     dial: async () => ctx.connectLink(nodeName),
     ...(o.nativeBinding ? { nativeBinding: o.nativeBinding } : {}),

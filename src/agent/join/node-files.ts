@@ -40,7 +40,12 @@ export function writeIdentity(dir: string, id: NodeIdentity): void {
   writeFileAtomic(f.key, id.keyPem, 0o600);
   writeFileAtomic(f.cert, id.certPem, 0o644);
   // node.json last: its presence is what makes the directory a joined node.
-  writeFileAtomic(f.config, JSON.stringify(id.config, null, 2) + '\n', 0o644);
+  writeNodeConfig(dir, id.config);
+}
+
+/** node.json alone: the server list changed (the cluster's servers, learnt over the link). */
+export function writeNodeConfig(dir: string, config: NodeConfig): void {
+  writeFileAtomic(nodeFiles(dir).config, JSON.stringify(config, null, 2) + '\n', 0o644);
 }
 
 /** A renewed certificate: key first, so a crash in between leaves a key the next renewal replaces. */

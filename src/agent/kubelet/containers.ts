@@ -14,7 +14,7 @@ import {
   restartCountAnnotation, specImageAnnotation, terminationMessagePathAnnotation, terminationMessagePolicyAnnotation,
 } from './labels.ts';
 import { containerResources } from './resources.ts';
-import { podLabels } from './sandbox.ts';
+import { podLabels, podSupplementalGroups } from './sandbox.ts';
 import { terminationLogFile } from './runtime-pod.ts';
 import type { RuntimeContainer } from './runtime-pod.ts';
 import type { Waiting } from './pod-status.ts';
@@ -35,9 +35,11 @@ export interface StartTarget {
   volumes: Map<string, PreparedVolume>;
   /** kubelet's managed /etc/hosts ('' for host-network pods). */
   hostsFile: string;
+  /** An ephemeral container (kubectl debug), sharing the process namespace of the running target container if it names one. */
+  ephemeral?: { readonly targetContainerId?: string };
 }
 
-const ev = (t: { container: Container; init: boolean }): { name: string; init: boolean } => ({ name: t.container.name, init: t.init });
+const ev = (t: { container: Container; init: boolean; ephemeral?: unknown }): { name: string; init: boolean; ephemeral: boolean } => ({ name: t.container.name, init: t.init, ephemeral: t.ephemeral !== undefined });
 
 /** The pod's grace period for stopping its containers (deletion grace when it is being deleted). */
 export function podGraceSeconds(pod: Pod): number {
@@ -116,6 +118,7 @@ async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<Con
   const psc = pod.spec?.securityContext ?? {};
   const runAsUser = sc.runAsUser ?? psc.runAsUser;
   const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
+  const groups = podSupplementalGroups(pod);
   const { command, args } = expandCommand(c, env);
   return {
     name: c.name,
@@ -126,7 +129,7 @@ async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<Con
     ...(c.workingDir ? { workingDir: c.workingDir } : {}),
     env,
     mounts,
-    labels: { ...podLabels(pod), [containerNameLabel]: c.name, [containerTypeLabel]: t.init ? 'init' : 'app' },
+    labels: { ...podLabels(pod), [containerNameLabel]: c.name, [containerTypeLabel]: t.ephemeral ? 'ephemeral' : t.init ? 'init' : 'app' },
     annotations: {
       [containerHashAnnotation]: containerHash(c),
       [restartCountAnnotation]: String(t.attempt),
@@ -145,10 +148,12 @@ async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<Con
       privileged: sc.privileged ?? false,
       ...(runAsUser !== undefined ? { runAsUser } : {}),
       ...(runAsGroup !== undefined ? { runAsGroup } : {}),
+      ...(groups.length ? { supplementalGroups: groups } : {}),
       readonlyRootfs: sc.readOnlyRootFilesystem ?? false,
       addCapabilities: sc.capabilities?.add ?? [],
       dropCapabilities: sc.capabilities?.drop ?? [],
       pidNamespace: pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
+      ...(t.ephemeral?.targetContainerId ? { pidTargetContainerId: t.ephemeral.targetContainerId } : {}),
     },
   };
 }

@@ -6,7 +6,7 @@ import type { ClusterDns } from './dns.ts';
 import type { EventRecorder } from './events.ts';
 import type { DownwardContext } from './field-ref.ts';
 import type { ImageManager } from './images.ts';
-import type { ObjectSource } from './objects.ts';
+import type { ClaimSource, ObjectSource } from './objects.ts';
 import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
 
@@ -16,6 +16,7 @@ export interface KubeletContext {
   readonly runtime: ContainerRuntime;
   readonly cache: AgentCache;
   readonly objects: ObjectSource;
+  readonly claims: ClaimSource;
   readonly status: StatusSink;
   readonly events: EventRecorder;
   readonly log: Logger;

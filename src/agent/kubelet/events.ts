@@ -20,9 +20,10 @@ export class EventRecorder {
     this.dedupMs = dedupMs;
   }
 
-  pod(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, container?: { name: string; init?: boolean }): void {
+  pod(pod: Pod, type: 'Normal' | 'Warning', reason: string, message: string, container?: { name: string; init?: boolean; ephemeral?: boolean }): void {
     const m = pod.metadata ?? {};
-    const fieldPath = container ? `spec.${container.init ? 'initContainers' : 'containers'}{${container.name}}` : undefined;
+    const list = container?.ephemeral ? 'ephemeralContainers' : container?.init ? 'initContainers' : 'containers';
+    const fieldPath = container ? `spec.${list}{${container.name}}` : undefined;
     const key = `${m.uid}/${fieldPath ?? ''}/${reason}/${message}`;
     const at = this.now();
     if (type === 'Warning' || reason === 'BackOff') {

@@ -2,6 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
+import type { NodeStatsReport } from '../../common/link/protocol.ts';
 import type { ContainerRuntime } from '../../runtime/types.ts';
 import type { AgentCache, CacheChange, StatusSink } from '../types.ts';
 import { Backoff, crashLoopBackoff, imagePullBackoff } from './backoff.ts';
@@ -15,7 +16,7 @@ import { podUidLabel } from './labels.ts';
 import { NodeStatusReporter } from './node-status.ts';
 import { Pleg } from './pleg.ts';
 import { StatsCollector } from './stats.ts';
-import { cacheObjectSource, podKey } from './objects.ts';
+import { cacheClaimSource, cacheObjectSource, podKey } from './objects.ts';
 import { PodWorker } from './pod-worker.ts';
 import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
@@ -60,6 +61,8 @@ export interface Kubelet {
   start(signal: AbortSignal): Promise<void>;
   /** Stops syncing; containers keep running (the next agent adopts them). */
   stop(): Promise<void>;
+  /** Usage now with CPU rates, the sample metrics.k8s.io gets (shared by concurrent callers). */
+  sampleStats(): Promise<NodeStatsReport>;
 }
 
 /**
@@ -95,7 +98,7 @@ export class EdgeKubelet implements Kubelet {
     const objects = cacheObjectSource(o.cache);
     this.nodeStatus = new NodeStatusReporter({ runtime: o.runtime, sink: o.status, log, rootDir: o.rootDir, now, intervalMs: o.nodeStatusMs });
     this.ctx = {
-      nodeName: o.nodeName, runtime: o.runtime, cache: o.cache, objects, status: o.status, events, log,
+      nodeName: o.nodeName, runtime: o.runtime, cache: o.cache, objects, claims: cacheClaimSource(o.cache), status: o.status, events, log,
       rootDir: o.rootDir, podLogDir: o.podLogDir, now,
       crashBackoff: new Backoff(o.crashLoopBackoff ?? crashLoopBackoff, now),
       images: new ImageManager({ runtime: o.runtime, objects, events, backoff: new Backoff(o.imagePullBackoff ?? imagePullBackoff, now), now }),
@@ -138,6 +141,10 @@ export class EdgeKubelet implements Kubelet {
     };
     loop();
     signal.addEventListener('abort', () => { void this.stop(); }, { once: true });
+  }
+
+  sampleStats(): Promise<NodeStatsReport> {
+    return this.stats.sample();
   }
 
   async stop(): Promise<void> {
@@ -188,9 +195,11 @@ export class EdgeKubelet implements Kubelet {
       const uid = this.uidByName.get(key);
       this.uidByName.delete(key);
       if (uid) this.workers.get(uid)?.update(undefined);
-    } else if (c.kind === 'ConfigMap' || c.kind === 'Secret') {
+    } else if (c.kind === 'ConfigMap' || c.kind === 'Secret' || c.kind === 'PersistentVolumeClaim') {
       // A pod may be waiting for it (CreateContainerConfigError, FailedMount) or mount it.
       for (const w of this.workers.values()) if (w.pod?.metadata?.namespace === c.namespace) w.kick(0);
+    } else if (c.kind === 'PersistentVolume') {
+      for (const w of this.workers.values()) if (w.pod?.spec?.volumes?.some((v) => v.persistentVolumeClaim)) w.kick(0);
     }
   }
 

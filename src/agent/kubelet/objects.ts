@@ -1,10 +1,23 @@
-import type { ConfigMap, Pod, Secret } from 'kubernetes-types/core/v1';
+import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1';
 import type { AgentCache } from '../types.ts';
 
 /** ConfigMaps and Secrets as the kubelet reads them for env and volumes: from the agent cache. */
 export interface ObjectSource {
   configMap(namespace: string, name: string): Promise<ConfigMap | undefined>;
   secret(namespace: string, name: string): Promise<Secret | undefined>;
+}
+
+/** Claims and the volumes bound to them, as the kubelet reads them to mount: from the agent cache. */
+export interface ClaimSource {
+  claim(namespace: string, name: string): Promise<PersistentVolumeClaim | undefined>;
+  volume(name: string): Promise<PersistentVolume | undefined>;
+}
+
+export function cacheClaimSource(cache: AgentCache): ClaimSource {
+  return {
+    claim: async (ns, name) => (await cache.get('PersistentVolumeClaim', ns, name)) as PersistentVolumeClaim | undefined,
+    volume: async (name) => (await cache.get('PersistentVolume', '', name)) as PersistentVolume | undefined,
+  };
 }
 
 export function cacheObjectSource(cache: AgentCache): ObjectSource {

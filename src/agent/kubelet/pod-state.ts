@@ -19,6 +19,8 @@ export interface PodState {
   hosts: { sandboxId: string; file: string } | undefined;
   /** Containers whose spec hash differs for a reason other than the image (logged once each). */
   readonly hashWarned: Set<string>;
+  /** Volumes the pod's fsGroup was applied to (once per pod, as the kubelet mounts once). */
+  readonly ownedVolumes: Set<string>;
   terminatedReported: boolean;
 }
 

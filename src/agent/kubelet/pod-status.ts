@@ -1,4 +1,4 @@
-import type { Container, ContainerState, ContainerStatus, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1';
+import type { Container, ContainerState, ContainerStatus, EphemeralContainer, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1';
 import { qosClass } from './resources.ts';
 import { instancesOf } from './runtime-pod.ts';
 import type { RuntimeContainer, RuntimePod } from './runtime-pod.ts';
@@ -184,8 +184,17 @@ export function computePodStatus(input: StatusInput): PodStatus {
     startTime: rfc3339(input.startTimeMs),
     ...(initSpecs.length ? { initContainerStatuses: init } : {}),
     containerStatuses: app,
+    ...(spec.ephemeralContainers?.length ? { ephemeralContainerStatuses: ephemeralStatuses(spec.ephemeralContainers, input) } : {}),
     qosClass: qosClass(pod),
   };
+}
+
+/** Ephemeral containers: never ready, never restarted; their state is all there is (kubelet's convertToAPIContainerStatuses). */
+function ephemeralStatuses(specs: readonly EphemeralContainer[], input: StatusInput): ContainerStatus[] {
+  return specs.map((ec) => {
+    const s = containerStatus(ec as Container, false, input, 'ContainerCreating');
+    return { ...s, ready: false, ...(s.state?.running ? {} : { started: false }) };
+  });
 }
 
 export function isTerminal(status: PodStatus | undefined): boolean {

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { Container, Pod } from 'kubernetes-types/core/v1';
+import type { Container, EphemeralContainer, Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { PodSandboxConfig } from '../../runtime/types.ts';
 import { killContainer, podGraceSeconds, startContainer } from './containers.ts';
@@ -52,11 +52,11 @@ function nextAttempt(p: Pass, name: string): number {
   return prev?.containerID ? prev.restartCount + 1 : (prev?.restartCount ?? 0);
 }
 
-async function start(p: Pass, c: Container, init: boolean, attempt: number): Promise<void> {
+async function start(p: Pass, c: Container, init: boolean, attempt: number, ephemeral?: { targetContainerId?: string }): Promise<void> {
   p.acted = true;
   const waiting = await startContainer(p.ctx, {
     pod: p.pod, container: c, init, attempt, sandboxId: p.sandboxId, sandbox: p.sandbox, podIP: p.rt.podIP,
-    volumes: p.volumes, hostsFile: p.st.hosts?.file ?? '',
+    volumes: p.volumes, hostsFile: p.st.hosts?.file ?? '', ...(ephemeral ? { ephemeral } : {}),
   });
   if (waiting) {
     p.st.waiting.set(c.name, waiting);
@@ -126,7 +126,7 @@ export async function syncRunningPod(ctx: KubeletContext, st: PodState, pod: Pod
   let volumes: Map<string, PreparedVolume>;
   try {
     volumes = await setUpVolumes(pod, {
-      rootDir: ctx.rootDir, objects: ctx.objects, tokenSource: ctx.tokenSource,
+      rootDir: ctx.rootDir, nodeName: ctx.nodeName, objects: ctx.objects, claims: ctx.claims, owned: st.ownedVolumes, tokenSource: ctx.tokenSource,
       downward: { podIP: rt.podIP, ...ctx.node() },
       warn: (reason, message) => ctx.events.pod(pod, 'Warning', reason, message),
     });
@@ -152,6 +152,10 @@ export async function syncRunningPod(ctx: KubeletContext, st: PodState, pod: Pod
     sandboxId: current.id, sandbox: sandboxConfig(pod, current.metadata.attempt, dns.config, ctx.podLogDir),
   };
   const inCurrent = rt.containers.filter((c) => c.podSandboxId === current.id);
+
+  // Ephemeral containers first, as the kubelet does (SyncPod step 5), so one can debug a pod whose
+  // init containers fail. Each runs once: never restarted, never started again after it exited.
+  for (const ec of pod.spec?.ephemeralContainers ?? []) await startEphemeral(p, ec, inCurrent);
 
   let initDone = true;
   for (const ic of pod.spec?.initContainers ?? []) {
@@ -192,6 +196,22 @@ export async function syncRunningPod(ctx: KubeletContext, st: PodState, pod: Pod
     p.nextMs = Math.min(p.nextMs, 1000);
   }
   return { rt, nextMs: p.nextMs };
+}
+
+async function startEphemeral(p: Pass, ec: EphemeralContainer, inCurrent: RuntimeContainer[]): Promise<void> {
+  if (instancesOf(p.rt.containers, ec.name).length > 0) return;
+  let targetContainerId: string | undefined;
+  if (ec.targetContainerName) {
+    // The target's process namespace exists only while it runs: wait for it.
+    const target = instancesOf(inCurrent, ec.targetContainerName).find((c) => c.state === 'running');
+    if (!target) {
+      p.st.waiting.set(ec.name, { reason: 'ContainerCreating', message: `waiting for target container ${ec.targetContainerName} to run` });
+      p.nextMs = Math.min(p.nextMs, 1000);
+      return;
+    }
+    targetContainerId = target.id;
+  }
+  await start(p, ec as Container, false, 0, targetContainerId ? { targetContainerId } : {});
 }
 
 async function syncRunningContainer(p: Pass, c: Container, inst: RuntimeContainer, running: Map<string, string>): Promise<void> {

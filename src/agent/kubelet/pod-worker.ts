@@ -39,7 +39,7 @@ export class PodWorker {
     this.firstPass = new Promise((r) => { this.markFirstPass = r; });
     this.st = {
       uid, pod, lastPod: pod, waiting: new Map(), lastStatus: undefined, startTimeMs: undefined, hosts: undefined,
-      hashWarned: new Set(), terminatedReported: false,
+      hashWarned: new Set(), ownedVolumes: new Set(), terminatedReported: false,
       probes: new PodProbes({ runtime: ctx.runtime, events: ctx.events, log: ctx.log, onChange: () => this.kick(0) }),
     };
     this.kick(0);

@@ -39,6 +39,17 @@ export function sandboxLogDirectory(podLogDir: string | undefined, pod: Pod): st
 }
 
 /**
+ * The extra groups of every process of the pod, as kubelet's determineEffectiveSecurityContext
+ * sets them: fsGroup first, then supplementalGroups. The runtime adds the groups the image's
+ * /etc/group gives the user. Without this a pod with `fsGroup: 2000` runs with groups=0 and its
+ * non-root containers cannot write to the volumes the kubelet hands to group 2000.
+ */
+export function podSupplementalGroups(pod: Pod): number[] {
+  const sc = pod.spec?.securityContext;
+  return [...(sc?.fsGroup !== undefined ? [sc.fsGroup] : []), ...(sc?.supplementalGroups ?? [])];
+}
+
+/**
  * kubelet's generatePodSandboxConfig: metadata (attempt counts sandbox re-creations), hostname, log
  * directory, DNS, hostPort mappings, labels (the pod's plus io.kubernetes.pod.*), annotations.
  */
@@ -47,6 +58,8 @@ export function sandboxConfig(pod: Pod, attempt: number, dns: DnsConfig, podLogD
   const spec = pod.spec ?? { containers: [] };
   const logDirectory = sandboxLogDirectory(podLogDir, pod);
   const sysctls = Object.fromEntries((spec.securityContext?.sysctls ?? []).map((s) => [s.name, s.value]));
+  const psc = spec.securityContext ?? {};
+  const groups = podSupplementalGroups(pod);
   return {
     metadata: { name: m.name ?? '', namespace: m.namespace ?? '', uid: m.uid ?? '', attempt },
     hostname: spec.hostNetwork ? '' : podHostname(pod),
@@ -56,7 +69,12 @@ export function sandboxConfig(pod: Pod, attempt: number, dns: DnsConfig, podLogD
     labels: { ...(m.labels ?? {}), ...podLabels(pod) },
     annotations: { ...(m.annotations ?? {}) },
     hostNetwork: spec.hostNetwork ?? false,
+    hostPid: spec.hostPID ?? false,
+    hostIpc: spec.hostIPC ?? false,
     ...(Object.keys(sysctls).length ? { sysctls } : {}),
+    ...(psc.runAsUser !== undefined ? { runAsUser: psc.runAsUser } : {}),
+    ...(psc.runAsGroup !== undefined ? { runAsGroup: psc.runAsGroup } : {}),
+    ...(groups.length ? { supplementalGroups: groups } : {}),
   };
 }
 

@@ -1,17 +1,19 @@
 import type { Stats } from 'node:fs';
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize } from 'node:path';
 import type {
   ConfigMapProjection, Container, DownwardAPIVolumeFile, KeyToPath, Pod, SecretProjection, Volume, VolumeProjection,
 } from 'kubernetes-types/core/v1';
 import type { Mount } from '../../runtime/types.ts';
+import { ensureLocalVolume, localVolumeDir } from '../storage/local-volumes.ts';
 import type { PayloadFile } from '../../common/atomic-file.ts';
 import { writePayload } from '../../common/atomic-file.ts';
 import { VolumeSetupError } from './errors.ts';
 import { fieldRefValue, resourceFieldValue } from './field-ref.ts';
 import type { DownwardContext } from './field-ref.ts';
 import { configMapEntries, secretEntries } from './objects.ts';
-import type { ObjectSource } from './objects.ts';
+import type { ClaimSource, ObjectSource } from './objects.ts';
+import { setVolumeOwnership } from './volume-ownership.ts';
 
 /**
  * A token for a projected serviceAccountToken source, when the agent has a way to get one
@@ -26,7 +28,11 @@ export type TokenSource = (req: {
 
 export interface VolumeContext {
   rootDir: string;
+  nodeName: string;
   objects: ObjectSource;
+  claims: ClaimSource;
+  /** Volumes of this pod whose fsGroup ownership was set already (set up once per pod, as the kubelet mounts once). */
+  owned: Set<string>;
   downward: DownwardContext;
   tokenSource?: TokenSource;
   /** A condition worth an event that did not fail the volume (a skipped token). */
@@ -141,8 +147,8 @@ const hostPathChecks: Record<string, (s: Stats) => boolean> = {
   BlockDevice: (s) => s.isBlockDevice(),
 };
 
-async function hostPath(vol: Volume): Promise<string> {
-  const { path, type = '' } = vol.hostPath!;
+async function hostPath(src: { path: string; type?: string }): Promise<string> {
+  const { path, type = '' } = src;
   const st = await stat(path).catch(() => undefined);
   if (type === 'DirectoryOrCreate') {
     if (!st) await mkdir(path, { recursive: true, mode: 0o755 });
@@ -184,9 +190,11 @@ async function setUpVolume(pod: Pod, ns: string, vol: Volume, ctx: VolumeContext
     // medium: Memory would need a tmpfs mount per pod; edgeos keeps emptyDirs on disk.
     const dir = pluginDir(ctx, pod, 'kubernetes.io~empty-dir', vol.name);
     await mkdir(dir, { recursive: true, mode: 0o777 });
+    await applyFsGroup(pod, vol.name, dir, false, ctx);
     return { hostPath: dir, readOnly: false };
   }
-  if (vol.hostPath) return { hostPath: await hostPath(vol), readOnly: false };
+  if (vol.hostPath) return { hostPath: await hostPath(vol.hostPath), readOnly: false };
+  if (vol.persistentVolumeClaim) return claimVolume(pod, ns, vol, ctx);
   let files: Map<string, PayloadFile>;
   let plugin: string;
   if (vol.configMap) {
@@ -206,9 +214,58 @@ async function setUpVolume(pod: Pod, ns: string, vol: Volume, ctx: VolumeContext
     throw new VolumeSetupError(`volume type "${kind}" is not supported by edgeos`);
   }
   const dir = pluginDir(ctx, pod, plugin, vol.name);
-  await writePayload(dir, files);
+  const fsGroup = pod.spec?.securityContext?.fsGroup;
+  // Like the kubelet's secret and configMap volumes, the files are the fsGroup's (read-only bits).
+  if ((await writePayload(dir, files)) && fsGroup !== undefined) await setVolumeOwnership(dir, fsGroup, { readOnly: true });
   return { hostPath: dir, readOnly: true };
 }
+
+/**
+ * The pod's fsGroup on a writable volume, once per pod (the kubelet does it when it mounts), with
+ * the pod's fsGroupChangePolicy (emptyDir always walks, as upstream passes it no policy).
+ */
+async function applyFsGroup(pod: Pod, volume: string, dir: string, readOnly: boolean, ctx: VolumeContext, withPolicy = false): Promise<void> {
+  const sc = pod.spec?.securityContext;
+  if (sc?.fsGroup === undefined || ctx.owned.has(volume)) return;
+  const policy = withPolicy && sc.fsGroupChangePolicy === 'OnRootMismatch' ? 'OnRootMismatch' : 'Always';
+  await setVolumeOwnership(dir, sc.fsGroup, { readOnly, policy });
+  ctx.owned.add(volume);
+}
+
+/**
+ * A persistentVolumeClaim volume: the claim and its bound PersistentVolume from the agent's cache
+ * (so it mounts offline too), then the volume's directory — a local volume this node holds is
+ * created if missing (the node is its provisioner, docs/storage.md); any other must exist.
+ */
+async function claimVolume(pod: Pod, ns: string, vol: Volume, ctx: VolumeContext): Promise<PreparedVolume> {
+  const src = vol.persistentVolumeClaim!;
+  const claim = await ctx.claims.claim(ns, src.claimName);
+  if (!claim) throw new VolumeSetupError(`persistentvolumeclaim "${src.claimName}" not found`);
+  const pvName = claim.spec?.volumeName;
+  if (!pvName) throw new VolumeSetupError(`error processing PVC ${ns}/${src.claimName}: PVC is not bound`);
+  const pv = await ctx.claims.volume(pvName);
+  if (!pv) throw new VolumeSetupError(`persistentvolume "${pvName}" not found`);
+  const ref = pv.spec?.claimRef;
+  if (ref?.uid && ref.uid !== claim.metadata?.uid) throw new VolumeSetupError(`persistentvolume "${pvName}" is bound to another claim`);
+  const readOnly = src.readOnly ?? false;
+  const local = pv.spec?.local?.path;
+  if (local) {
+    const own = localVolumeDir(pv, ctx.nodeName);
+    if (own) await ensureLocalVolume(own);
+    else if (!(await stat(local).catch(() => undefined))?.isDirectory()) throw new VolumeSetupError(`path "${local}" does not exist`);
+    // The local volume plugin supports ownership management; hostPath does not (as upstream).
+    await applyFsGroup(pod, vol.name, local, readOnly, ctx, true);
+    return { hostPath: local, readOnly };
+  }
+  if (pv.spec?.hostPath) return { hostPath: await hostPath(pv.spec.hostPath), readOnly };
+  const kind = Object.keys(pv.spec ?? {}).find((k) => !NOT_SOURCES.has(k)) ?? 'unknown';
+  throw new VolumeSetupError(`persistentvolume "${pvName}" is of type "${kind}", which edgeos does not mount (local and hostPath volumes are)`);
+}
+
+/** PersistentVolumeSpec fields that are not a volume source. */
+const NOT_SOURCES = new Set([
+  'accessModes', 'capacity', 'claimRef', 'mountOptions', 'nodeAffinity', 'persistentVolumeReclaimPolicy', 'storageClassName', 'volumeAttributesClassName', 'volumeMode',
+]);
 
 /**
  * The CRI mounts of one container from its volumeMounts. subPath must stay inside the volume; a
@@ -223,9 +280,16 @@ export async function containerMounts(container: Container, volumes: Map<string,
     const sub = vm.subPathExpr ? vm.subPathExpr.replace(/\$\(([^)]+)\)/g, (_m, n: string) => env[n] ?? '') : vm.subPath;
     if (sub) {
       const rel = normalize(sub);
-      if (rel.startsWith('..') || rel.startsWith('/')) throw new VolumeSetupError(`subPath "${sub}" of volumeMount "${vm.name}" leaves the volume`);
+      const leaves = () => new VolumeSetupError(`subPath "${sub}" of volumeMount "${vm.name}" leaves the volume`);
+      if (rel.startsWith('..') || rel.startsWith('/')) throw leaves();
       host = join(vol.hostPath, rel);
       if (!(await stat(host).catch(() => undefined))) await mkdir(host, { recursive: true, mode: 0o755 });
+      // A writable volume may hold a symbolic link a container made: the bind mount would follow
+      // it out of the volume (the kubelet's subpath checks, CVE-2017-1002101).
+      const root = await realpath(vol.hostPath);
+      const real = await realpath(host);
+      if (real !== root && !real.startsWith(`${root}/`)) throw leaves();
+      host = real;
     }
     mounts.push({ containerPath: vm.mountPath, hostPath: host, readonly: vol.readOnly || (vm.readOnly ?? false) });
   }

@@ -31,6 +31,11 @@ export interface LinkClientOptions {
   readonly node: string;
   /** Tried in turn on successive attempts. */
   readonly servers: readonly string[];
+  /**
+   * Follow the cluster's servers: a server's hello or lease ack that names them replaces the list
+   * (the next attempts use it), and this is told so the agent keeps it (docs/ha.md).
+   */
+  readonly onServers?: (servers: readonly string[]) => void;
   /** How a server is reached (webSocketDialer, or the server's in-process transport). */
   readonly dial: LinkDialer;
   readonly cache: AgentCache;
@@ -73,6 +78,12 @@ export interface LinkClient {
   request: AgentRequest;
 }
 
+/** A server list from an ack, if it is one: 1–64 https URLs. */
+function serverList(v: unknown): string[] | undefined {
+  if (!Array.isArray(v) || v.length === 0 || v.length > 64) return undefined;
+  return v.every((u) => typeof u === 'string' && /^https:\/\/[^\s]+$/.test(u)) ? (v as string[]) : undefined;
+}
+
 const linkDown = () => new LinkError(LinkErrorCode.LINK_CLOSED, 'the link to the server is down');
 
 /** A request whose error ack becomes LINK_REFUSED with the server's message. */
@@ -94,6 +105,17 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
   let synced: AgentPeer | undefined;
   let current: AgentPeer | undefined;
   let loop: ReconnectLoop | undefined;
+  let servers: readonly string[] = o.servers;
+  const onServers = o.onServers;
+  const follow = onServers
+    ? (ack: AckMessage) => {
+        const list = serverList(ack.servers);
+        if (!list || list.join('\n') === servers.join('\n')) return;
+        servers = list;
+        log.info({ servers: list }, "the cluster's servers changed");
+        onServers(list);
+      }
+    : () => undefined;
 
   async function connect(server: string, signal: AbortSignal, up: () => void): Promise<void> {
     const transport = await o.dial(server, signal);
@@ -140,6 +162,7 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       const fromRevision = await sync.resumeRevision();
       const hello = requestOn(peer, { type: 'hello', protocol: LINK_PROTOCOL_VERSION, ...(fromRevision ? { fromRevision } : {}), ...(o.register ? { register: o.register } : {}) });
       const ack = await hello;
+      follow(ack);
       if (ack.start === 'resume') stats.resumes++;
       if (ack.network) o.onNetwork?.(ack.network);
       stats.connects++;
@@ -150,7 +173,11 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       if (!peer.open || feed.failed) return;
       synced = peer;
       markReady();
-      reports.attach((m) => requestOn(peer, m));
+      reports.attach(async (m) => {
+        const a = await requestOn(peer, m);
+        follow(a);
+        return a;
+      });
       await peer.closed;
     } finally {
       if (synced === peer) {
@@ -166,7 +193,7 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
   return {
     async start(signal) {
       signal.addEventListener('abort', () => void this.stop(), { once: true });
-      loop = startReconnectLoop({ servers: o.servers, backoff: o.backoff ?? DEFAULT_BACKOFF, connect, onDisconnect: () => stats.disconnects++, log });
+      loop = startReconnectLoop({ servers: () => servers, backoff: o.backoff ?? DEFAULT_BACKOFF, connect, onDisconnect: () => stats.disconnects++, log });
     },
     ready,
     async stop() {

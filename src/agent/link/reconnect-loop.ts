@@ -1,7 +1,10 @@
 /**
  * The agent's reconnect loop: one connection at a time, for ever, with exponential backoff and
- * equal jitter between attempts (backoff.ts), trying the token's servers in turn. A connection
- * that stayed up STABLE_MS starts the backoff over.
+ * equal jitter between attempts (backoff.ts), trying the cluster's servers in turn: after a link
+ * drops or an attempt fails, the next attempt goes to the next server, so an agent whose server
+ * died is on another one after one backoff step (docs/ha.md). A server that turned the link away
+ * with Retry-After (a start storm: docs/link.md) is not tried again before that time. A
+ * connection that stayed up STABLE_MS starts the backoff over.
  */
 import { errorMessage } from '../../common/errors.ts';
 import { LinkError } from '../../common/link/errors.ts';
@@ -13,7 +16,8 @@ import type { BackoffOptions } from './backoff.ts';
 const STABLE_MS = 10_000;
 
 export interface ReconnectLoopOptions {
-  readonly servers: readonly string[];
+  /** Read before every attempt: the list may change while the agent runs (the cluster's servers). */
+  readonly servers: () => readonly string[];
   readonly backoff: BackoffOptions;
   /**
    * One connection to `server`: resolves when it ended, rejects when it could not be made or
@@ -39,8 +43,10 @@ export function startReconnectLoop(o: ReconnectLoopOptions): ReconnectLoop {
   async function run(): Promise<void> {
     const signal = abort.signal;
     let attempt = 0;
+    let next = 0;
     while (!signal.aborted) {
-      const server = o.servers[attempt % o.servers.length]!;
+      const list = o.servers();
+      const server = list[next % list.length]!;
       let upAt: number | undefined;
       let serverSays: number | undefined;
       try {
@@ -52,9 +58,17 @@ export function startReconnectLoop(o: ReconnectLoopOptions): ReconnectLoop {
       if (signal.aborted) break;
       o.onDisconnect();
       if (upAt !== undefined && Date.now() - upAt >= STABLE_MS) attempt = 0;
+      // The server that just failed or dropped the link is tried again last (the list may have changed meanwhile).
+      const now = o.servers();
+      next = (Math.max(0, now.indexOf(server)) + 1) % now.length;
       // A busy server's Retry-After (whole seconds, already spread by the server) plus up to a
-      // second of jitter of our own, so agents told the same second do not come back together.
-      const delay = serverSays !== undefined ? Math.max(reconnectDelay(attempt, o.backoff), serverSays + Math.round(Math.random() * 1000)) : reconnectDelay(attempt, o.backoff);
+      // second of jitter of our own, so agents told the same second do not come back together. It
+      // speaks for that server only: when the next attempt goes to another server, plain backoff.
+      const again = now[next] === server;
+      const delay =
+        serverSays !== undefined && again
+          ? Math.max(reconnectDelay(attempt, o.backoff), serverSays + Math.round(Math.random() * 1000))
+          : reconnectDelay(attempt, o.backoff);
       attempt++;
       o.log.info({ delayMs: delay, attempt }, 'reconnecting to the server');
       await new Promise<void>((resolve) => {

@@ -6,16 +6,32 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../common/log.ts';
-import type { PodRef, TunnelHandler, TunnelOpen, TunnelRequest } from '../../common/tunnel.ts';
+import type { NodeHttpHead, NodeHttpRequest, PodRef, TunnelHandler, TunnelOpen, TunnelRequest } from '../../common/tunnel.ts';
 import type { Container, ContainerRuntime } from '../../runtime/index.ts';
 import { ContainerNotRunningError, PodNotRunningError } from './errors.ts';
 import { containerInstances, podSandboxes } from './find-pod.ts';
 import { proxyToStreamingServer } from './proxy-stream.ts';
 import { serveLogs } from './serve-logs.ts';
+import { serveNodeHttp } from '../node-http/index.ts';
+import type { NodeHttpDeps } from '../node-http/index.ts';
 
 export interface TunnelHandlerDeps {
   readonly runtime: ContainerRuntime;
   readonly log: Logger;
+  /** The node's own endpoints (node proxy); without them node-http streams are refused. */
+  readonly nodeHttp?: NodeHttpDeps;
+}
+
+/** Writes a node-http answer: its head as one JSON line, then the body; ends the stream. */
+async function writeNodeHttp(deps: TunnelHandlerDeps, req: NodeHttpRequest, stream: Duplex): Promise<void> {
+  if (!deps.nodeHttp) throw new Error('this agent does not serve node endpoints');
+  const { status, contentType, body } = await serveNodeHttp(deps.nodeHttp, req);
+  const head: NodeHttpHead = { status, contentType };
+  await new Promise<void>((resolve, reject) => {
+    stream.write(`${JSON.stringify(head)}\n`);
+    stream.end(body, () => resolve());
+    stream.once('error', reject);
+  });
 }
 
 async function runningContainer(runtime: ContainerRuntime, pod: PodRef, name: string): Promise<Container> {
@@ -25,7 +41,7 @@ async function runningContainer(runtime: ContainerRuntime, pod: PodRef, name: st
 }
 
 /** The CRI streaming URL for an exec, attach or port-forward request. */
-async function streamingUrl(runtime: ContainerRuntime, req: Exclude<TunnelRequest, { kind: 'logs' }>): Promise<string> {
+async function streamingUrl(runtime: ContainerRuntime, req: Exclude<TunnelRequest, { kind: 'logs' | 'node-http' }>): Promise<string> {
   switch (req.kind) {
     case 'exec': {
       const c = await runningContainer(runtime, req, req.container);
@@ -48,10 +64,11 @@ export function createTunnelHandler(deps: TunnelHandlerDeps): TunnelHandler {
   return {
     async handle(open: TunnelOpen, stream: Duplex): Promise<void> {
       const req = open.request;
-      const what = { kind: req.kind, pod: `${req.namespace}/${req.name}` };
+      const what = req.kind === 'node-http' ? { kind: req.kind, path: req.path } : { kind: req.kind, pod: `${req.namespace}/${req.name}` };
       log.debug(what, 'tunnel stream opened');
       try {
         if (req.kind === 'logs') await serveLogs(deps.runtime, req, stream, log);
+        else if (req.kind === 'node-http') await writeNodeHttp(deps, req, stream);
         else await proxyToStreamingServer(await streamingUrl(deps.runtime, req), open.httpHead, stream);
       } catch (err) {
         log.debug({ ...what, err }, 'tunnel stream failed');

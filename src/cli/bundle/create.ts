@@ -3,6 +3,7 @@
 //   install.sh, edgeos-linux-<arch>, edgeos-linux-<arch>.sha256
 //   runtime/bin/{containerd,containerd-shim-runc-v2,ctr,runc}   runtime/cni/{bridge,host-local,portmap,loopback}
 //   images/edgeos-pause.tar and each --image file               (install.sh copies them to <data-dir>/agent/images)
+//   manifests/ with each --manifest file                          (install.sh copies them to <data-dir>/server/manifests)
 //   bundle.json (versions, sha256 of every file), SHA256SUMS (the same hashes, for `sha256sum -c`)
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -17,6 +18,7 @@ import type { ArchiveEntry, WrittenFile } from './archive-writer.ts';
 import { findShippedBinary, repoFile } from './binary.ts';
 import { inspectImageArchive } from './image-archive.ts';
 import type { ImageArchiveInfo } from './image-archive.ts';
+import { readManifest } from '../../server/controllers/deploy/manifest-files.ts';
 import { hostBundleArch } from './options.ts';
 import type { BundleOptions } from './options.ts';
 import { createProgress } from './progress.ts';
@@ -55,6 +57,20 @@ export async function createBundle(opts: BundleOptions, log: Logger, tty: NodeJS
     log.info({ file, format: info.format, names: info.names }, 'image archive');
   }
 
+  const manifests: { file: string; path: string; objects: number }[] = [];
+  for (const file of opts.manifests) {
+    const path = `manifests/${basename(file)}`;
+    if (!/\.(ya?ml|json)$/i.test(file)) throw new InvalidInputError(`--manifest ${file}: the server applies .yaml, .yml and .json files only`);
+    if (manifests.some((m) => m.path === path)) throw new InvalidInputError(`--manifest ${file}: another manifest is already called ${basename(file)}; rename one`);
+    // A file the server would refuse is refused now, on the machine that can still fix it.
+    const read = await readManifest(file).catch((err: unknown) => {
+      throw new InvalidInputError(`--manifest ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    });
+    if ('error' in read.parsed) throw new InvalidInputError(`--manifest ${file}: ${read.parsed.error}`);
+    manifests.push({ file, path, objects: read.parsed.objects.length });
+    log.info({ file, objects: read.parsed.objects.length }, 'manifest');
+  }
+
   const runtime = collectRuntime(opts.arch, hostArch, opts.debs);
   try {
     for (const c of runtime.components) log.info({ package: c.package, version: c.version, from: c.from }, 'runtime package');
@@ -66,6 +82,7 @@ export async function createBundle(opts: BundleOptions, log: Logger, tty: NodeJS
       ...runtime.components.flatMap((c) => c.files.map((f) => fileEntry(f.path, f.source, 0o755))),
       { path: PAUSE_FILE, mode: 0o644, data: pauseImageArchive(opts.arch) },
       ...images.map((i) => fileEntry(i.path, i.file, 0o644)),
+      ...manifests.map((m) => fileEntry(m.path, m.file, 0o644)),
     ];
     const manifest = (written: readonly WrittenFile[]) => ({
       format: BUNDLE_FORMAT,
@@ -78,13 +95,14 @@ export async function createBundle(opts: BundleOptions, log: Logger, tty: NodeJS
         { file: PAUSE_FILE, format: 'docker-archive', names: [builtinPauseImage] },
         ...images.map((i) => ({ file: i.path, format: i.info.format, names: i.info.names })),
       ],
+      manifests: manifests.map((m) => ({ file: m.path, objects: m.objects })),
       files: Object.fromEntries(written.map((w) => [w.path, { size: w.size, sha256: w.sha256 }])),
     });
     const top = basename(opts.output).replace(/\.(tar\.gz|tgz)$/, '');
     const total = entries.reduce((n, e) => n + entrySize(e), 0);
     const files = await writeBundleArchive(opts.output, {
       top,
-      dirs: ['runtime', 'runtime/bin', 'runtime/cni', 'images'],
+      dirs: ['runtime', 'runtime/bin', 'runtime/cni', 'images', ...(manifests.length ? ['manifests'] : [])],
       entries,
       trailer: (written) => [
         { path: 'bundle.json', mode: 0o644, data: Buffer.from(JSON.stringify(manifest(written), null, 2) + '\n') },

@@ -7,6 +7,7 @@ export type BundleArch = 'amd64' | 'arm64';
 export interface RawBundleFlags {
   arch?: string;
   image?: string[];
+  manifest?: string[];
   output?: string;
   binary?: string;
   debs?: string;
@@ -15,6 +16,8 @@ export interface RawBundleFlags {
 export interface BundleOptions {
   readonly arch: BundleArch;
   readonly images: readonly string[];
+  /** Manifests install.sh puts into the server's manifests folder (docs/storage.md). */
+  readonly manifests: readonly string[];
   /** Absolute path of the archive to write. */
   readonly output: string;
   /** --binary, or undefined to look for dist/edgeos-linux-<arch>. */
@@ -35,6 +38,7 @@ export function resolveBundleOptions(flags: RawBundleFlags, version: string, cwd
   return Object.freeze({
     arch,
     images: Object.freeze((flags.image ?? []).map((f) => resolve(cwd, f))),
+    manifests: Object.freeze((flags.manifest ?? []).map((f) => resolve(cwd, f))),
     output,
     binary: flags.binary === undefined ? undefined : resolve(cwd, flags.binary),
     debs: flags.debs === undefined ? undefined : resolve(cwd, flags.debs),

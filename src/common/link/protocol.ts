@@ -21,7 +21,7 @@ export const LINK_PROTOCOL_VERSION = 3;
 export const LINK_SUBPROTOCOL = `edgeos.link.v${LINK_PROTOCOL_VERSION}`;
 
 /** What the link carries of the node's desired state (CachedKind of src/agent/types.ts). */
-export type LinkKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node' | 'Service' | 'EndpointSlice';
+export type LinkKind = 'Pod' | 'ConfigMap' | 'Secret' | 'ServiceAccount' | 'Node' | 'PersistentVolumeClaim' | 'PersistentVolume' | 'Service' | 'EndpointSlice';
 
 export type KubeObjectJson = Record<string, unknown>;
 
@@ -37,6 +37,11 @@ export interface NodeRegistration {
   readonly labels: Readonly<Record<string, string>>;
   /** core/v1 Taint objects. */
   readonly taints: readonly { key: string; value?: string; effect: string }[];
+  /**
+   * Annotations the agent owns on its Node: set on creation and reconciled at every hello (the
+   * kubelet reconciles its own annotations the same way), e.g. where it keeps local volumes.
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
 }
 
 // ---- agent → server ------------------------------------------------------------------------
@@ -91,6 +96,16 @@ export interface LeaseMessage {
   readonly type: 'lease';
   readonly id: number;
   readonly durationSeconds: number;
+}
+/**
+ * The agent acted on the data of local volume `name` (a PersistentVolume being deleted): removed
+ * it under reclaim policy Delete, kept it otherwise. The server removes the volume's
+ * LOCAL_PATH_FINALIZER (src/common/local-volumes.ts) so the object can go.
+ */
+export interface VolumeReleasedMessage {
+  readonly type: 'volume-released';
+  readonly id: number;
+  readonly name: string;
 }
 /** A new client certificate for the same node, for the public key of `csr` (PEM PKCS#10). */
 export interface RenewCertificateMessage {
@@ -185,6 +200,11 @@ export interface AckMessage {
   /** hello: the cluster's Service networking (the agent keeps it for offline restarts). */
   readonly network?: ClusterNetwork;
   readonly stats?: NodeStatsReport;
+  /**
+   * hello and lease, from a server of a cluster: the URLs of every server, sent again only when the
+   * list changed. The agent keeps them and fails over to them (docs/ha.md).
+   */
+  readonly servers?: readonly string[];
   /** service-account-token: the token and when it is due for renewal (RFC 3339). Never logged. */
   readonly token?: string;
   readonly expirationTimestamp?: string;
@@ -212,7 +232,7 @@ export interface StreamCreditMessage {
 
 export type StreamControlMessage = StreamEndMessage | StreamResetMessage | StreamCreditMessage;
 export type AgentMessage =
-  | HelloMessage | PodStatusMessage | PodTerminatedMessage | NodeStatusMessage | EventMessage | LeaseMessage | RenewCertificateMessage | ServiceAccountTokenMessage
+  | HelloMessage | PodStatusMessage | PodTerminatedMessage | NodeStatusMessage | EventMessage | LeaseMessage | VolumeReleasedMessage | RenewCertificateMessage | ServiceAccountTokenMessage
   | AckMessage | StreamControlMessage;
 export type ServerMessage = SnapshotMessage | ChangesMessage | BookmarkMessage | StatsRequestMessage | StreamOpenMessage | AckMessage | StreamControlMessage;
 
@@ -250,7 +270,7 @@ export const LinkCloseCode = {
   VERSION: 4003,
 } as const;
 
-const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'renew-certificate', 'service-account-token', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
+const AGENT_TYPES = new Set(['hello', 'pod-status', 'pod-terminated', 'node-status', 'event', 'lease', 'volume-released', 'renew-certificate', 'service-account-token', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
 const SERVER_TYPES = new Set(['snapshot', 'changes', 'bookmark', 'stats-request', 'stream-open', 'ack', 'stream-end', 'stream-reset', 'stream-credit']);
 
 /**

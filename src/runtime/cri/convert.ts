@@ -35,7 +35,10 @@ export function toWireSandboxConfig(cfg: PodSandboxConfig, podLogsDir: string): 
       cgroupParent: cfg.cgroupParent ?? '',
       sysctls: cfg.sysctls ?? {},
       securityContext: {
-        namespaceOptions: { network: cfg.hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD' },
+        namespaceOptions: { network: cfg.hostNetwork ? 'NODE' : 'POD', pid: cfg.hostPid ? 'NODE' : 'CONTAINER', ipc: cfg.hostIpc ? 'NODE' : 'POD' },
+        runAsUser: cfg.runAsUser !== undefined ? { value: cfg.runAsUser } : null,
+        runAsGroup: cfg.runAsGroup !== undefined ? { value: cfg.runAsGroup } : null,
+        supplementalGroups: cfg.supplementalGroups ?? [],
       },
     },
   };
@@ -71,13 +74,16 @@ export function toWireContainerConfig(c: ContainerConfig, sandbox: PodSandboxCon
       securityContext: {
         capabilities: { addCapabilities: s.addCapabilities ?? [], dropCapabilities: s.dropCapabilities ?? [] },
         privileged: s.privileged ?? false,
+        // kubelet's namespacesForPod: host namespaces win, then a target container, then sharing.
         namespaceOptions: {
           network: sandbox.hostNetwork ? 'NODE' : 'POD',
-          pid: s.pidNamespace ?? 'CONTAINER',
-          ipc: 'POD',
+          pid: sandbox.hostPid ? 'NODE' : s.pidTargetContainerId ? 'TARGET' : (s.pidNamespace ?? 'CONTAINER'),
+          ipc: sandbox.hostIpc ? 'NODE' : 'POD',
+          targetId: sandbox.hostPid ? '' : (s.pidTargetContainerId ?? ''),
         },
         runAsUser: s.runAsUser !== undefined ? { value: s.runAsUser } : null,
         runAsGroup: s.runAsGroup !== undefined ? { value: s.runAsGroup } : null,
+        supplementalGroups: s.supplementalGroups ?? [],
         readonlyRootfs: s.readonlyRootfs ?? false,
       },
     },

@@ -10,6 +10,9 @@ export function attributesOf(user: UserInfo, method: string, info: RequestInfo, 
   }
   // Upgrade-based subresources (exec, attach, portforward) are authorized as "create", like apiserver.
   const verb = info.verb === 'get' && ['exec', 'attach', 'portforward'].includes(info.subresource) ? 'create' : info.verb;
+  // The subresource is the path's first part after the name: nodes/NAME/proxy/stats/summary is
+  // nodes/proxy (apiserver's RequestInfo keeps the rest in Parts).
+  const subresource = info.subresource.split('/')[0] ?? '';
   return {
     user,
     verb,
@@ -18,7 +21,7 @@ export function attributesOf(user: UserInfo, method: string, info: RequestInfo, 
     apiGroup: info.group,
     apiVersion: info.version,
     resource: info.resource,
-    subresource: info.subresource,
+    subresource,
     namespace: info.namespace,
     name: info.name,
   };

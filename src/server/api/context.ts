@@ -7,7 +7,7 @@ import type { Logger } from '../../common/log.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { ServiceAccountTokens } from '../auth/service-account-tokens.ts';
-import type { Authorizer, UserInfo } from '../auth/types.ts';
+import type { Authenticator, Authorizer, UserInfo } from '../auth/types.ts';
 import type { WriteContext } from '../kinds/types.ts';
 import type { NodeStatsSource } from '../../common/node-stats.ts';
 import type { ResourceInfo, ResourceRegistry } from '../registry/index.ts';
@@ -20,6 +20,8 @@ export interface ApiDeps extends WriteContext {
   readonly log: Logger;
   /** For access reviews (`kubectl auth can-i`); requests themselves are authorized in handler.ts. */
   readonly authorizer: Authorizer;
+  /** For TokenReview: a token is checked exactly as a request's bearer token (handler.ts authenticates requests). */
+  readonly authenticator: Authenticator;
   /** Aborted when the handler closes: ends open watches. */
   readonly closing: AbortSignal;
   /** Streams to agents for pods/log, exec, attach, portforward (absent: those answer 503). */

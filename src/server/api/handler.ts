@@ -7,9 +7,12 @@ import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { EdgeosError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import type { Authenticator, UserInfo } from '../auth/types.ts';
-import { attributesOf, authorize } from './authorize.ts';
+import type { UserInfo } from '../auth/types.ts';
+import { attributesOf, authorize, forbiddenFor } from './authorize.ts';
+import { impersonatedUser } from '../auth/index.ts';
 import type { ApiDeps } from './context.ts';
+import { observeRequest, requestLabels } from './observe.ts';
+import type { ApiMetrics } from './types.ts';
 import { apiRoot, apisRoot, groupDocument, resourceList } from './discovery.ts';
 import { parseRequest, requestUrl } from './request-info.ts';
 import type { RequestInfo, ResourceRequest } from './request-info.ts';
@@ -17,10 +20,10 @@ import type { ResourceInfo } from '../registry/index.ts';
 import { writeError, writeJson } from './respond.ts';
 import { isOpenApiPath, serveOpenApi } from './openapi-route.ts';
 import { route } from './route.ts';
-import { ApiError, internalError, methodNotAllowed, pathNotFound, unauthorized } from '../storage/status.ts';
+import { ApiError, badRequest, internalError, methodNotAllowed, pathNotFound, unauthorized } from '../storage/status.ts';
 
 export interface HandlerDeps extends ApiDeps {
-  readonly authenticator: Authenticator;
+  readonly metrics?: ApiMetrics;
   /** Resolves once bootstrap (default namespaces, CRDs) is done. */
   readonly ready: Promise<void>;
 }
@@ -46,12 +49,19 @@ export interface Authenticated {
   readonly info: RequestInfo;
 }
 
-/** Authentication, request parsing and authorization shared by requests and upgrades. */
-export async function admitRequest(h: HandlerDeps, req: IncomingMessage): Promise<Authenticated> {
-  const user = await h.authenticator.authenticate(req);
-  if (!user) throw unauthorized();
+/** What a request addresses, parsed once (the metrics label a request even when it is refused). */
+export function requestOf(req: IncomingMessage): { url: URL; info: RequestInfo } {
   const url = requestUrl(req.url);
-  const info = parseRequest(req.method ?? 'GET', url);
+  return { url, info: parseRequest(req.method ?? 'GET', url) };
+}
+
+/** Authentication (with impersonation) and authorization shared by requests and upgrades. */
+export async function admitRequest(h: HandlerDeps, req: IncomingMessage, { url, info }: { url: URL; info: RequestInfo }): Promise<Authenticated> {
+  const authenticated = await h.authenticator.authenticate(req);
+  if (!authenticated) throw unauthorized();
+  const user = await impersonatedUser(h.authorizer, req, authenticated);
+  if ('badRequest' in user) throw badRequest(user.badRequest);
+  if ('forbidden' in user) throw forbiddenFor(user.forbidden, user.reason);
   const denied = await authorize(h.authorizer, attributesOf(user, req.method ?? 'GET', info, url.pathname));
   if (denied) throw denied;
   await h.ready;
@@ -70,12 +80,13 @@ export function resolveResource(h: HandlerDeps, info: RequestInfo): { info: Reso
   return { info, resource };
 }
 
-async function serve(h: HandlerDeps, req: IncomingMessage, res: ServerResponse, log: () => Logger): Promise<void> {
-  const a = await admitRequest(h, req);
+async function serve(h: HandlerDeps, req: IncomingMessage, res: ServerResponse, request: { url: URL; info: RequestInfo }, log: () => Logger): Promise<void> {
+  const a = await admitRequest(h, req, request);
   const info = a.info;
   const method = req.method ?? 'GET';
   if (info.kind === 'nonresource') {
     if ((method === 'GET' || method === 'HEAD') && isOpenApiPath(info.path)) return serveOpenApi(req, res, info.path);
+    if (info.path === '/metrics' && h.metrics) return serveMetrics(h.metrics, req, res);
     throw pathNotFound();
   }
   if (info.kind === 'discovery' || info.verb === 'discovery') {
@@ -108,6 +119,14 @@ async function serve(h: HandlerDeps, req: IncomingMessage, res: ServerResponse, 
   });
 }
 
+/** GET /metrics: the Prometheus text exposition (reached only by identities RBAC lets get "/metrics"). */
+async function serveMetrics(metrics: ApiMetrics, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed();
+  const { contentType, body } = await metrics.scrape();
+  res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
 export function handleRequest(h: HandlerDeps, req: IncomingMessage, res: ServerResponse): void {
   const reqId = newRequestId();
   // The per-request child logger is made only when something logs: at the default level most
@@ -116,7 +135,9 @@ export function handleRequest(h: HandlerDeps, req: IncomingMessage, res: ServerR
   const log = (): Logger => (child ??= h.log.child({ reqId }));
   const debug = h.log.isLevelEnabled('debug');
   const started = Date.now();
-  serve(h, req, res, log).then(
+  const request = requestOf(req);
+  if (h.metrics) observeRequest(h.metrics, requestLabels(h.registry, req, request.url, request.info, false), res);
+  serve(h, req, res, request, log).then(
     () => {
       if (debug) log().debug({ method: req.method, url: req.url, status: res.statusCode, ms: Date.now() - started }, 'request');
     },

@@ -25,6 +25,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     registry,
     log,
     authorizer: deps.authorizer,
+    authenticator: deps.authenticator,
     clusterIps: new ClusterIpAllocator(deps.serviceCidr ?? DEFAULT_SERVICE_CIDR),
     nodePorts: deps.nodePortRange ?? DEFAULT_NODE_PORT_RANGE,
     now: () => new Date(),
@@ -37,7 +38,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   const ready = bootstrap(api);
   // Requests wait on `ready`; a bootstrap failure answers them with 500 and is logged once here.
   ready.catch((err: unknown) => log.error({ err }, 'API bootstrap failed'));
-  const h: HandlerDeps = { ...api, authenticator: deps.authenticator, ready };
+  const h: HandlerDeps = { ...api, authenticator: deps.authenticator, ready, ...(deps.metrics ? { metrics: deps.metrics } : {}) };
   return {
     handleRequest: (req, res) => handleRequest(h, req, res),
     handleUpgrade: (req, socket, head) => handleUpgrade(h, req, socket, head),

@@ -18,15 +18,19 @@ import { fieldManagerOf, recordUpdate } from './managed-fields.ts';
 import { decodeStored, encodeForStore, finalizersOf, meta, metaString } from '../storage/objects.ts';
 import { rfc3339 } from '../kinds/age.ts';
 import { readCurrent } from '../storage/read.ts';
-import { badRequest, conflict, notFound } from '../storage/status.ts';
+import { badRequest, conflict, invalid, notFound } from '../storage/status.ts';
+import { validateEphemeralContainersUpdate } from '../kinds/pod-ephemeral.ts';
 import { translateStoreError } from '../storage/store-errors.ts';
+
+/** The subresources an update may go through (ephemeralcontainers: pods/ephemeralcontainers, only those change). */
+export type UpdateSubresource = '' | 'status' | 'binding' | 'ephemeralcontainers';
 
 export interface UpdateRequest {
   /**
    * "" for the main resource (keeps the stored status), "status" for the status subresource (keeps
    * everything else), "binding" for pods/binding (writes spec.nodeName and the PodScheduled status).
    */
-  readonly subresource: '' | 'status' | 'binding';
+  readonly subresource: UpdateSubresource;
   /** Desired object from the current one (undefined only when allowCreate). May throw ApiError. */
   transform(current: KubeObject | undefined): Promise<KubeObject>;
   /** Server-side apply creates a missing object. */
@@ -50,10 +54,17 @@ function specPart(r: { custom: boolean }, obj: KubeObject): unknown {
 }
 
 /** apiserver's update rules: identity and deletion state stay, status and spec split by subresource, generation bumps. */
-function applyUpdateRules(c: Call, current: KubeObject, desired: KubeObject, subresource: '' | 'status' | 'binding'): KubeObject {
+function applyUpdateRules(c: Call, current: KubeObject, desired: KubeObject, subresource: UpdateSubresource): KubeObject {
   const r = c.resource;
   let next: KubeObject;
-  if (subresource === 'status') {
+  if (subresource === 'ephemeralcontainers') {
+    next = structuredClone(current);
+    const spec = (next.spec ?? {}) as Record<string, unknown>;
+    const wanted = (desired.spec as Record<string, unknown> | undefined)?.ephemeralContainers;
+    if (wanted === undefined) delete spec.ephemeralContainers;
+    else spec.ephemeralContainers = wanted;
+    next.spec = spec;
+  } else if (subresource === 'status') {
     next = structuredClone(current);
     if (desired.status === undefined) delete next.status;
     else next.status = desired.status;
@@ -125,7 +136,17 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
     const now = d.now();
     if (u.recordManager) recordUpdate(r, next, cur.obj, fieldManagerOf(c.query, c.req), rfc3339(now), u.subresource === 'binding' ? '' : u.subresource);
     // pods/binding is the scheduler's own write; the pod update validation (spec is immutable) does not apply.
-    if (u.subresource !== 'binding') defaultAndValidate(c, next, cur.obj);
+    if (u.subresource === 'ephemeralcontainers') {
+      // Defaulted first, so existing containers compare as stored. Only the ephemeral containers
+      // changed: the pod's own update rules then see them as they are now.
+      const defaults = r.builtin && present(r.builtin.defaults);
+      defaults?.(next);
+      const errs = validateEphemeralContainersUpdate(next, cur.obj);
+      if (errs.length) throw invalid(r.kind, r.group, name, errs.map((e) => ({ reason: e.reason, message: e.message, field: e.field })));
+      const old = structuredClone(cur.obj);
+      old.spec = { ...(old.spec as object), ephemeralContainers: (next.spec as Record<string, unknown>).ephemeralContainers };
+      defaultAndValidate(c, next, old);
+    } else if (u.subresource !== 'binding') defaultAndValidate(c, next, cur.obj);
     const hooks = hooksFor(r);
     const extra: TxnOp[] = hooks.beforeUpdate ? await hooks.beforeUpdate(d, next, cur.obj) : [];
 

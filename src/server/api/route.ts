@@ -11,7 +11,7 @@ import { createBinding } from './subresources/binding.ts';
 import { createEviction } from './subresources/eviction.ts';
 import { serveMetrics } from './subresources/metrics.ts';
 import { createReview } from './subresources/reviews.ts';
-import { nodeTunnelError } from './subresources/node-tunnel.ts';
+import { serveNodeProxy } from './subresources/node-proxy.ts';
 import { servePodLog } from './subresources/pod-log.ts';
 import { upgradeRequired } from './subresources/pod-stream.ts';
 import { getScale, writeScale } from './subresources/scale.ts';
@@ -33,6 +33,9 @@ const COMPUTED: Readonly<Record<ComputedSource, (d: ApiDeps, c: Call) => Promise
   'self-subject-review': (d, c) => createReview(d, c, 'self-subject-review'),
   'self-subject-access-review': (d, c) => createReview(d, c, 'self-subject-access-review'),
   'subject-access-review': (d, c) => createReview(d, c, 'subject-access-review'),
+  'local-subject-access-review': (d, c) => createReview(d, c, 'local-subject-access-review'),
+  'self-subject-rules-review': (d, c) => createReview(d, c, 'self-subject-rules-review'),
+  'token-review': (d, c) => createReview(d, c, 'token-review'),
 };
 
 export async function route(d: ApiDeps, c: Call): Promise<void> {
@@ -60,7 +63,7 @@ export async function route(d: ApiDeps, c: Call): Promise<void> {
   // Streams from a node answer plain requests themselves (log), or refuse them (upgrades only).
   if (sub.handler === 'log') return servePodLog(d, c);
   if (sub.handler === 'stream') throw await upgradeRequired(d, r, c.info);
-  if (sub.handler === 'proxy') throw await nodeTunnelError(d, r, c.info, 'node');
+  if (sub.handler === 'proxy') return serveNodeProxy(d, c);
   if (!sub.verbs.includes(verb)) throw methodNotAllowed();
   switch (sub.handler) {
     case 'status':
@@ -69,6 +72,10 @@ export async function route(d: ApiDeps, c: Call): Promise<void> {
       return patchObject(d, c, 'status');
     case 'finalize':
       return replaceObject(d, c, '');
+    case 'ephemeralcontainers':
+      if (verb === 'get') return respondObject(d, c, 200, (await mustRead(d.store, r, c.info.namespace, c.info.name)).obj);
+      if (verb === 'update') return replaceObject(d, c, 'ephemeralcontainers');
+      return patchObject(d, c, 'ephemeralcontainers');
     case 'scale':
       if (verb === 'get') return getScale(d, c);
       return writeScale(d, c, verb === 'update' ? 'update' : 'patch');

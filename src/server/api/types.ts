@@ -25,8 +25,34 @@ export interface ApiHandlerDeps {
   readonly nodeTunnel?: NodeTunnel;
   /** The agents' latest resource usage, served as metrics.k8s.io. */
   readonly nodeStats?: NodeStatsSource;
+  /** Request metrics and the /metrics exposition (src/server/metrics); without it /metrics is 404. */
+  readonly metrics?: ApiMetrics;
   /** Issues ServiceAccount tokens (serviceaccounts/token); without it that subresource answers 503. */
   readonly serviceAccountTokens?: ServiceAccountTokens;
+}
+
+/** One finished API request, with apiserver_request_total's labels. */
+export interface RequestObservation {
+  /** GET, LIST, WATCH, POST, PUT, PATCH, APPLY, DELETE, DELETECOLLECTION, CONNECT; the HTTP method for non-resource paths. */
+  readonly verb: string;
+  readonly dryRun: boolean;
+  /** Empty unless the request addressed a served resource (label values stay bounded whatever callers send). */
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+  readonly subresource: string;
+  /** resource, namespace, cluster, or "" for non-resource paths. */
+  readonly scope: string;
+  readonly code: number;
+  readonly seconds: number;
+}
+
+export interface ApiMetrics {
+  observe(r: RequestObservation): void;
+  /** A short request started (+1) or ended (-1): apiserver_current_inflight_requests. */
+  inflight(kind: 'readOnly' | 'mutating', delta: 1 | -1): void;
+  /** The Prometheus text exposition of everything the server measures. */
+  scrape(): Promise<{ contentType: string; body: string }>;
 }
 
 export interface ApiHandler {

@@ -7,7 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HandlerDeps } from './handler.ts';
-import { admitRequest, newRequestId, resolveResource } from './handler.ts';
+import { admitRequest, newRequestId, requestOf, resolveResource } from './handler.ts';
+import { requestLabels } from './observe.ts';
 import { ApiError, internalError, pathNotFound } from '../storage/status.ts';
 import { nodeTunnelError } from './subresources/node-tunnel.ts';
 import { servePodStream } from './subresources/pod-stream.ts';
@@ -23,8 +24,13 @@ function writeRawError(socket: Duplex, err: ApiError): void {
 export function handleUpgrade(h: HandlerDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const log = h.log.child({ reqId: newRequestId() });
   socket.on('error', () => socket.destroy());
+  const request = requestOf(req);
+  const started = performance.now();
+  // An upgrade has no ServerResponse: it is recorded once answered (101 when handed to the agent).
+  const observe = (code: number) =>
+    h.metrics?.observe({ ...requestLabels(h.registry, req, request.url, request.info, true), code, seconds: (performance.now() - started) / 1000 });
   (async (): Promise<ApiError | undefined> => {
-    const a = await admitRequest(h, req);
+    const a = await admitRequest(h, req, request);
     const { info, resource } = resolveResource(h, a.info);
     const base = info.subresource.split('/')[0] ?? '';
     const sub = resource.subresources.find((s) => s.name === base);
@@ -42,11 +48,13 @@ export function handleUpgrade(h: HandlerDeps, req: IncomingMessage, socket: Dupl
     }
   })().then(
     (err) => {
+      observe(err ? err.httpStatus : 101);
       if (err) writeRawError(socket, err);
     },
     (err: unknown) => {
       const apiErr = err instanceof ApiError ? err : internalError('an unexpected error occurred', err);
       if (apiErr.httpStatus >= 500) log.error({ err, url: req.url }, 'upgrade failed');
+      observe(apiErr.httpStatus);
       writeRawError(socket, apiErr);
     },
   );

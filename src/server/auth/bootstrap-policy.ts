@@ -37,6 +37,11 @@ const roles: ClusterRole[] = [
     },
   ]),
   clusterRole('system:public-info-viewer', [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] }]),
+  // Upstream's role for scrapers: a Prometheus identity put in group system:monitoring reads
+  // /metrics and the health checks, nothing else.
+  clusterRole('system:monitoring', [
+    { verbs: ['get'], nonResourceURLs: ['/healthz', '/healthz/*', '/livez', '/livez/*', '/readyz', '/readyz/*', '/metrics', '/metrics/slis'] },
+  ]),
   clusterRole('system:basic-user', [
     rule(['create'], ['authorization.k8s.io'], ['selfsubjectaccessreviews', 'selfsubjectrulesreviews']),
     rule(['create'], ['authentication.k8s.io'], ['selfsubjectreviews']),
@@ -101,4 +106,5 @@ export const bootstrapClusterRoleBindings: readonly ClusterRoleBinding[] = [
   binding('system:discovery', ['system:authenticated']),
   binding('system:public-info-viewer', ['system:authenticated', 'system:unauthenticated']),
   binding('system:basic-user', ['system:authenticated']),
+  binding('system:monitoring', ['system:monitoring']),
 ];

@@ -2,7 +2,7 @@
 // decides; "no opinion" passes the request on. When nobody allows, the reasons collected on the
 // way become the tail of the 403 message.
 import type { Logger } from '../../common/log.ts';
-import type { Authorizer, Decision, RequestAttributes } from './types.ts';
+import type { Authorizer, Decision, RequestAttributes, RuleSet, UserInfo } from './types.ts';
 
 export interface Verdict {
   readonly decision: 'allow' | 'deny' | 'no-opinion';
@@ -12,7 +12,11 @@ export interface Verdict {
 export interface ChainLink {
   readonly name: string;
   authorize(attrs: RequestAttributes): Promise<Verdict>;
+  /** This authorizer's rules for the user (union authorizer's RulesFor). */
+  rulesFor(user: UserInfo, namespace: string): Promise<RuleSet>;
 }
+
+export const NO_RULES: RuleSet = { resourceRules: [], nonResourceRules: [], incomplete: false, errors: [] };
 
 export const allow = (reason = ''): Verdict => ({ decision: 'allow', reason });
 export const noOpinion = (reason = ''): Verdict => ({ decision: 'no-opinion', reason });
@@ -34,6 +38,15 @@ export function chainAuthorizers(links: readonly ChainLink[], log: Logger): Auth
       );
       return { allowed: false, reason };
     },
+    async rulesFor(user, namespace) {
+      const sets = await Promise.all(links.map((l) => l.rulesFor(user, namespace)));
+      return {
+        resourceRules: sets.flatMap((s) => s.resourceRules),
+        nonResourceRules: sets.flatMap((s) => s.nonResourceRules),
+        incomplete: sets.some((s) => s.incomplete),
+        errors: sets.flatMap((s) => s.errors),
+      };
+    },
   };
 }
 
@@ -44,5 +57,10 @@ export const mastersAuthorizer: ChainLink = {
   name: 'masters',
   async authorize(attrs) {
     return attrs.user.groups.includes(MASTERS_GROUP) ? allow() : noOpinion();
+  },
+  // Upstream the group is cluster-admin's subject, so its rules are cluster-admin's.
+  async rulesFor(user) {
+    if (!user.groups.includes(MASTERS_GROUP)) return NO_RULES;
+    return { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false, errors: [] };
   },
 };

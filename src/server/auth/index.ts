@@ -12,5 +12,6 @@ export { rbacKeys } from './rbac-authorizer.ts';
 export { nodeAuthzKeys } from './node-authorizer.ts';
 export { createLoopbackToken, LOOPBACK_USER } from './loopback.ts';
 export { InProcessIdentities } from './in-process.ts';
+export { impersonatedUser } from './impersonation.ts';
 export { createServiceAccountTokens, serviceAccountUser, KUBELET_TOKEN_EXPIRATION_SECONDS } from './service-account-tokens.ts';
 export type { ServiceAccountTokens, TokenIssue } from './service-account-tokens.ts';

@@ -13,6 +13,10 @@
 //   node; list/watch only with fieldSelector spec.nodeName=<node>, which the API applies.
 // - secrets, configmaps, serviceaccounts, persistentvolumeclaims: get (or list/watch pinned with
 //   fieldSelector metadata.name=<name>) when a pod bound to the node references it.
+// - persistentvolumes: get (or list/watch pinned by name) when bound to a claim that a pod bound
+//   to the node references (upstream's pv → pvc → pod → node edges). edgeos adds: get, update and
+//   patch of the local volumes whose data the node holds (src/common/local-volumes.ts), since its
+//   agent is their provisioner on the node and removes their cleanup finalizer (docs/storage.md).
 // - serviceaccounts/token: create for a ServiceAccount a pod bound to the node runs as; the
 //   TokenRequest handler checks the token is bound to such a pod (upstream NodeRestriction).
 // - leases in kube-node-lease: get/update/patch/delete named <node>; create with an empty or own
@@ -25,9 +29,10 @@
 //   spec.username is the node's user.
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { Logger } from '../../common/log.ts';
+import { localPathNode } from '../../common/local-volumes.ts';
 import type { Store } from '../../store/types.ts';
 import { storageSegment } from '../registry/index.ts';
-import { allow, noOpinion } from './chain.ts';
+import { allow, noOpinion, NO_RULES } from './chain.ts';
 import type { ChainLink, Verdict } from './chain.ts';
 import { requiredFieldValue } from './field-selector.ts';
 import { podReferences } from './pod-references.ts';
@@ -43,6 +48,8 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const nodeAuthzKeys = {
   pod: (ns: string, name: string) => `/registry/${storageSegment('', 'pods')}/${ns}/${name}`,
   pods: (ns: string) => `/registry/${storageSegment('', 'pods')}/${ns}/`,
+  claim: (ns: string, name: string) => `/registry/${storageSegment('', 'persistentvolumeclaims')}/${ns}/${name}`,
+  volume: (name: string) => `/registry/${storageSegment('', 'persistentvolumes')}/${name}`,
   csr: (name: string) => `/registry/${storageSegment('certificates.k8s.io', 'certificatesigningrequests')}/${name}`,
 };
 
@@ -135,6 +142,25 @@ export function createNodeAuthorizer(deps: { store: Store; log: Logger }): Chain
     return (await referencedByBoundPod(node, a.namespace, kind, name)) ? allow() : noRelationship(node);
   }
 
+  async function authorizeVolume(node: string, a: RequestAttributes): Promise<Verdict> {
+    const name = addressedName(a);
+    const read = ['get', 'list', 'watch'].includes(a.verb);
+    if (a.subresource !== '' || (!read && a.verb !== 'update' && a.verb !== 'patch')) {
+      return noOpinion(`node '${node}' cannot ${a.verb} persistentvolumes${a.subresource ? '/' + a.subresource : ''}`);
+    }
+    if (!name) return noOpinion(`node '${node}' can only access persistentvolumes by name`);
+    type Volume = Parameters<typeof localPathNode>[0] & { spec?: { claimRef?: { namespace?: string; name?: string } } };
+    const pv = await readJson<Volume>(nodeAuthzKeys.volume(name));
+    if (!pv) return noRelationship(node);
+    if (localPathNode(pv) === node) return allow();
+    if (!read) return noOpinion(`node '${node}' can only update the local volumes it holds`);
+    const ref = pv.spec?.claimRef;
+    if (!ref?.namespace || !ref.name) return noRelationship(node);
+    const claim = await readJson<{ spec?: { volumeName?: string } }>(nodeAuthzKeys.claim(ref.namespace, ref.name));
+    if (claim?.spec?.volumeName !== name) return noRelationship(node);
+    return (await referencedByBoundPod(node, ref.namespace, 'persistentvolumeclaims', ref.name)) ? allow() : noRelationship(node);
+  }
+
   // Upstream authorizeLease: name unchecked on create (NodeRestriction checks the body).
   function authorizeLease(node: string, a: RequestAttributes): Verdict {
     if (!['get', 'create', 'update', 'patch', 'delete'].includes(a.verb)) {
@@ -159,6 +185,11 @@ export function createNodeAuthorizer(deps: { store: Store; log: Logger }): Chain
 
   return {
     name: 'node',
+    // Its decisions depend on the objects asked about, not on rules (upstream says the same).
+    async rulesFor(user) {
+      if (nodeNameOf(user) === undefined) return NO_RULES;
+      return { ...NO_RULES, incomplete: true, errors: ['node authorizer does not support user rule resolution'] };
+    },
     async authorize(a) {
       const node = nodeNameOf(a.user);
       if (node === undefined || !a.resourceRequest) return noOpinion();
@@ -173,6 +204,8 @@ export function createNodeAuthorizer(deps: { store: Store; log: Logger }): Chain
         case '/serviceaccounts':
         case '/persistentvolumeclaims':
           return authorizeReferenced(node, a, a.resource as keyof PodReferences);
+        case '/persistentvolumes':
+          return authorizeVolume(node, a);
         case 'coordination.k8s.io/leases':
           return authorizeLease(node, a);
         case '/services':

@@ -11,7 +11,7 @@ import { allow, noOpinion } from './chain.ts';
 import type { ChainLink } from './chain.ts';
 import { selectorMatches } from '../kinds/label-selector.ts';
 import { describeSubject, ruleAllows, subjectMatches } from './rbac-rules.ts';
-import type { RequestAttributes } from './types.ts';
+import type { RequestAttributes, RuleSet, UserInfo } from './types.ts';
 import { readStoredJson } from '../storage/read.ts';
 
 const RBAC_GROUP = 'rbac.authorization.k8s.io';
@@ -109,8 +109,31 @@ export function createRbacAuthorizer(deps: { store: Store; log: Logger }): Chain
     return `RBAC: allowed by ${kind} "${b.metadata?.name ?? ''}" of ${b.roleRef.kind} "${b.roleRef.name}" to ${describeSubject(subject, bindingNamespace)}${where}`;
   }
 
+  /** The rules of every binding whose subjects include the user (RBAC's RulesFor). */
+  async function rulesFor(user: UserInfo, namespace: string): Promise<RuleSet> {
+    const lookup: RequestLookup = { errors: [] };
+    const rules: PolicyRule[] = [];
+    const collect = async (b: Binding, bindingNamespace: string) => {
+      if (!(b.subjects ?? []).some((s) => subjectMatches(s, user, bindingNamespace))) return;
+      const granted = await rulesOf(b.roleRef, bindingNamespace, lookup);
+      if (typeof granted === 'string') lookup.errors.push(granted);
+      else rules.push(...granted);
+    };
+    for (const b of [...bootstrapClusterRoleBindings, ...(await listJson<ClusterRoleBinding>(rbacKeys.clusterRoleBindings()))]) await collect(b, '');
+    if (namespace) for (const b of await listJson<RoleBinding>(rbacKeys.roleBindings(namespace))) await collect(b, namespace);
+    return {
+      resourceRules: rules.filter((r) => (r.resources ?? []).length > 0).map((r) => ({
+        verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+      })),
+      nonResourceRules: rules.filter((r) => (r.nonResourceURLs ?? []).length > 0).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs ?? [] })),
+      incomplete: false,
+      errors: lookup.errors,
+    };
+  }
+
   return {
     name: 'rbac',
+    rulesFor,
     async authorize(attrs) {
       const lookup: RequestLookup = { errors: [] };
       const clusterBindings = [...bootstrapClusterRoleBindings, ...(await listJson<ClusterRoleBinding>(rbacKeys.clusterRoleBindings()))];

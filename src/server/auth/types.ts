@@ -48,6 +48,30 @@ export interface Decision {
 
 export interface Authorizer {
   authorize(attrs: RequestAttributes): Promise<Decision>;
+  /** What `user` may do in `namespace` (cluster-wide rules included): SelfSubjectRulesReview, `kubectl auth can-i --list`. */
+  rulesFor(user: UserInfo, namespace: string): Promise<RuleSet>;
+}
+
+/** authorization.k8s.io/v1 ResourceRule / NonResourceRule. */
+export interface ResourceRule {
+  readonly verbs: readonly string[];
+  readonly apiGroups?: readonly string[];
+  readonly resources?: readonly string[];
+  readonly resourceNames?: readonly string[];
+}
+export interface NonResourceRule {
+  readonly verbs: readonly string[];
+  readonly nonResourceURLs?: readonly string[];
+}
+
+/** An authorizer's rules for a user, as apiserver's RuleResolver returns them. */
+export interface RuleSet {
+  readonly resourceRules: readonly ResourceRule[];
+  readonly nonResourceRules: readonly NonResourceRule[];
+  /** Some authorizer could not list its rules: the lists may lack what it would allow. */
+  readonly incomplete: boolean;
+  /** Why the lists may be incomplete (a missing role, an authorizer without rule listing). */
+  readonly errors: readonly string[];
 }
 
 /**

@@ -1,5 +1,5 @@
 // The parts of core/v1 objects the built-in controllers read, typed once (k8s.io/api/core/v1).
-import type { KubeObject } from './types.ts';
+import type { KubeObject, ObjectReference } from './types.ts';
 
 export interface Taint {
   key: string;
@@ -82,8 +82,49 @@ export interface Pod extends KubeObject {
     overhead?: Record<string, string | number>;
     hostname?: string;
     subdomain?: string;
+    volumes?: { name: string; persistentVolumeClaim?: { claimName: string; readOnly?: boolean } }[];
   };
   status?: { phase?: string; conditions?: PodCondition[]; podIP?: string; podIPs?: { ip: string }[]; hostIP?: string };
 }
 
 export const isTerminal = (p: Pod): boolean => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
+
+export interface PersistentVolumeClaim extends KubeObject {
+  spec?: {
+    accessModes?: string[];
+    selector?: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[] };
+    resources?: { requests?: Record<string, string | number> };
+    volumeName?: string;
+    storageClassName?: string | null;
+    volumeMode?: string;
+  };
+  status?: { phase?: string; accessModes?: string[]; capacity?: Record<string, string | number> };
+}
+
+export interface PersistentVolume extends KubeObject {
+  spec?: {
+    capacity?: Record<string, string | number>;
+    accessModes?: string[];
+    claimRef?: ObjectReference | null;
+    persistentVolumeReclaimPolicy?: string;
+    storageClassName?: string;
+    volumeMode?: string;
+    local?: { path?: string };
+    hostPath?: { path?: string };
+    nodeAffinity?: { required?: { nodeSelectorTerms?: NodeSelectorTerm[] } };
+  };
+  status?: { phase?: string; reason?: string; message?: string; lastPhaseTransitionTime?: string };
+}
+
+export interface StorageClass extends KubeObject {
+  provisioner?: string;
+  reclaimPolicy?: string;
+  volumeBindingMode?: string;
+  parameters?: Record<string, string>;
+  allowedTopologies?: { matchLabelExpressions?: { key: string; values: string[] }[] }[];
+}
+
+/** The claims a pod's volumes name, in order. */
+export function podClaimNames(p: Pod): string[] {
+  return (p.spec?.volumes ?? []).flatMap((v) => (v.persistentVolumeClaim?.claimName ? [v.persistentVolumeClaim.claimName] : []));
+}

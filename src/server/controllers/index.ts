@@ -1,14 +1,19 @@
 // The controllers `edgeos server` runs, and the manager that runs them.
+import { hpaController } from './autoscaling/hpa-controller.ts';
+import { deployController } from './deploy/deploy-controller.ts';
 import { endpointSliceController } from './endpoints/endpointslice-controller.ts';
 import { endpointsController } from './endpoints/endpoints-controller.ts';
 import { garbageCollectorController } from './gc/garbage-collector.ts';
 import { namespaceController } from './namespace/namespace-controller.ts';
 import { nodeLifecycleController } from './node-lifecycle/node-lifecycle.ts';
+import { nodePoolController } from './pools/node-pool-controller.ts';
+import { poolSetController } from './pools/pool-set-controller.ts';
 import { schedulerController } from './scheduler/scheduler.ts';
 import { clusterServicesController } from './services/cluster-services.ts';
 import type { ClusterServicesOptions } from './services/cluster-services.ts';
 import { loadBalancerController } from './services/load-balancer.ts';
 import type { ControllerDescriptor } from './types.ts';
+import { volumeControllers } from './volumes/index.ts';
 import { workloadControllers } from './workloads/index.ts';
 
 export { createControllerManager } from './manager.ts';
@@ -23,6 +28,11 @@ export const builtinControllers: readonly ControllerDescriptor[] = [
   namespaceController,
   garbageCollectorController,
   ...workloadControllers,
+  ...volumeControllers,
+  deployController,
+  nodePoolController,
+  poolSetController,
+  { name: 'horizontal-pod-autoscaler', create: hpaController },
 ];
 
 /**

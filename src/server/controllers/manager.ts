@@ -1,6 +1,7 @@
 // The controller manager inside `edgeos server` (kube-controller-manager + kube-scheduler): one
 // loopback API client, shared informers and the controllers, started in that order and stopped in
-// reverse by a supervisor (src/common/supervisor.ts). Each controller runs in a loop that logs its
+// reverse by a supervisor (src/common/supervisor.ts); with several servers, informers and
+// controllers run only while this server leads (leader-election.ts). Each controller runs in a loop that logs its
 // failure and restarts it with backoff — a crashed controller never takes the server down, and
 // never dies silently.
 import { hostname } from 'node:os';
@@ -9,6 +10,8 @@ import { createSupervisor } from '../../common/supervisor.ts';
 import { createKubeClient } from './client/kube-client.ts';
 import type { ClosableKubeClient } from './client/kube-client.ts';
 import { createEventRecorder } from './event-recorder.ts';
+import { createLeaderElector } from './leader-election.ts';
+import type { LeaderElectionTimings, LeaderElector } from './leader-election.ts';
 import { createSharedInformers } from './informers/shared-informers.ts';
 import type { RunnableSharedInformers } from './informers/shared-informers.ts';
 import type { Clock, ControllerContext, ControllerDescriptor, ControllerOptions } from './types.ts';
@@ -23,7 +26,15 @@ export interface ControllerManagerDeps {
   readonly options: ControllerOptions;
   readonly descriptors: readonly ControllerDescriptor[];
   readonly clock?: Clock;
+  /**
+   * With several servers on one datastore: run the controllers only while this server holds the
+   * kube-system Lease `edgeos-controllers` (leader-election.ts); `identity` is the server's id.
+   */
+  readonly leaderElection?: { readonly identity: string; readonly timings?: LeaderElectionTimings };
 }
+
+/** The kube-system Lease the servers of a cluster elect the controllers' leader with. */
+export const CONTROLLERS_LEASE = 'edgeos-controllers';
 
 export interface ControllerManager {
   start(signal: AbortSignal): Promise<void>;
@@ -52,8 +63,6 @@ export function createControllerManager(deps: ControllerManagerDeps): Controller
   let markReady: () => void = () => {};
   const ready = new Promise<void>((r) => (markReady = r));
   let client: ClosableKubeClient | undefined;
-  let informers: RunnableSharedInformers | undefined;
-  let loops: Promise<void>[] = [];
   const host = hostname();
 
   /** Runs one controller until `signal` aborts, restarting it with backoff whenever it fails or ends. */
@@ -95,6 +104,37 @@ export function createControllerManager(deps: ControllerManagerDeps): Controller
     }
   }
 
+  /** Informers, then the controllers: what runs while this server may run controllers. */
+  function createTerm(c: ClosableKubeClient) {
+    const term = createSupervisor({ name: 'controllers', log });
+    let informers: RunnableSharedInformers | undefined;
+    let loops: Promise<void>[] = [];
+    term.add({
+      name: 'informers',
+      start: async (signal) => {
+        informers = createSharedInformers(c, deps.log);
+        informers.start(signal);
+      },
+      stop: async () => informers?.stopped(),
+    });
+    term.add({
+      name: 'controllers',
+      start: async (signal) => {
+        let pending = deps.descriptors.length;
+        const one = () => {
+          if (--pending === 0) markReady();
+        };
+        if (pending === 0) markReady();
+        loops = deps.descriptors.map((d) => runWithRestarts(d, c, informers!, signal, one));
+        log.info({ controllers: deps.descriptors.map((d) => d.name) }, 'controllers starting');
+      },
+      stop: async () => {
+        await Promise.all(loops);
+      },
+    });
+    return term;
+  }
+
   sup.add({
     name: 'client',
     start: async () => {
@@ -102,29 +142,45 @@ export function createControllerManager(deps: ControllerManagerDeps): Controller
     },
     stop: async () => client?.close(),
   });
-  sup.add({
-    name: 'informers',
-    start: async (signal) => {
-      informers = createSharedInformers(client!, deps.log);
-      informers.start(signal);
-    },
-    stop: async () => informers?.stopped(),
-  });
-  sup.add({
-    name: 'controllers',
-    start: async (signal) => {
-      let pending = deps.descriptors.length;
-      const one = () => {
-        if (--pending === 0) markReady();
-      };
-      if (pending === 0) markReady();
-      loops = deps.descriptors.map((d) => runWithRestarts(d, client!, informers!, signal, one));
-      log.info({ controllers: deps.descriptors.map((d) => d.name) }, 'controllers starting');
-    },
-    stop: async () => {
-      await Promise.all(loops);
-    },
-  });
+  const election = deps.leaderElection;
+  if (election) {
+    // Several servers: the controllers run only on the one holding the Lease (leader-election.ts).
+    let elector: LeaderElector | undefined;
+    sup.add({
+      name: 'leader-election',
+      start: async (signal) => {
+        elector = createLeaderElector({
+          client: client!,
+          namespace: 'kube-system',
+          name: CONTROLLERS_LEASE,
+          identity: election.identity,
+          ...(election.timings ? { timings: election.timings } : {}),
+          log: deps.log,
+          lead: async () => {
+            const term = createTerm(client!);
+            const ac = new AbortController();
+            await term.start(ac.signal);
+            return async () => {
+              ac.abort();
+              await term.stop();
+            };
+          },
+        });
+        await elector.start(signal);
+      },
+      stop: async () => elector?.stop(),
+    });
+  } else {
+    let term: ReturnType<typeof createTerm> | undefined;
+    sup.add({
+      name: 'term',
+      start: async (signal) => {
+        term = createTerm(client!);
+        await term.start(signal);
+      },
+      stop: async () => term?.stop(),
+    });
+  }
   void sup.stopped.then(() => log.info('controllers stopped'));
 
   return { start: (signal) => sup.start(signal), ready, stop: () => sup.stop() };

@@ -32,12 +32,15 @@ import { job } from '../kinds/job.ts';
 import { lease } from '../kinds/lease.ts';
 import { namespace } from '../kinds/namespace.ts';
 import { node } from '../kinds/node.ts';
-import { persistentVolumeClaim } from '../kinds/persistent-volume.ts';
+import { nodePool } from '../kinds/node-pool.ts';
+import { persistentVolume, persistentVolumeClaim } from '../kinds/persistent-volume.ts';
 import { pod } from '../kinds/pod.ts';
+import { poolSet } from '../kinds/pool-set.ts';
 import { replicaSet } from '../kinds/replica-set.ts';
 import { service } from '../kinds/service.ts';
 import { serviceAccount } from '../kinds/service-account.ts';
 import { statefulSet } from '../kinds/stateful-set.ts';
+import { storageClass } from '../kinds/storage-class.ts';
 import type { BuiltinKind } from '../kinds/types.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -117,6 +120,8 @@ export const resources = Object.freeze({
   configMaps: refOf(configMap),
   serviceAccounts: refOf(serviceAccount),
   persistentVolumeClaims: refOf(persistentVolumeClaim),
+  persistentVolumes: refOf(persistentVolume),
+  storageClasses: refOf(storageClass),
   leases: refOf(lease),
   endpointSlices: refOf(endpointSlice),
   replicaSets: refOf(replicaSet),
@@ -127,6 +132,8 @@ export const resources = Object.freeze({
   jobs: refOf(job),
   cronJobs: refOf(cronJob),
   podDisruptionBudgets: refOf(podDisruptionBudget),
+  nodePools: refOf(nodePool),
+  poolSets: refOf(poolSet),
 } satisfies Record<string, ResourceRef>);
 
 /** `ref` narrowed to one namespace. */
@@ -179,11 +186,14 @@ export interface WriteOptions {
   signal?: AbortSignal;
 }
 
-export type PatchType = 'merge' | 'strategic' | 'json';
+/** `apply`: server-side apply (the patch is the applied configuration; needs `fieldManager`). */
+export type PatchType = 'merge' | 'strategic' | 'json' | 'apply';
 
 export interface PatchOptions extends WriteOptions {
   /** e.g. 'status' to patch only the status subresource. */
   subresource?: string;
+  /** Server-side apply: take fields other managers own instead of failing with a conflict. */
+  force?: boolean;
 }
 
 export interface DeleteOptions {
@@ -207,7 +217,8 @@ export interface ApiResource extends ResourceRef {
  * AlreadyExists), otherwise `ApiError` with the HTTP status and the Status `reason`.
  */
 export interface KubeClient {
-  get<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, opts?: { signal?: AbortSignal }): Promise<T>;
+  /** GET the object, or one of its subresources (`scale`). */
+  get<T extends KubeObject = KubeObject>(ref: ResourceRef, name: string, opts?: { signal?: AbortSignal; subresource?: string }): Promise<T>;
   list<T extends KubeObject = KubeObject>(ref: ResourceRef, opts?: ListOptions): Promise<ObjectList<T>>;
   /** Yields events until the server ends the stream or `opts.signal` aborts. */
   watch<T extends KubeObject = KubeObject>(ref: ResourceRef, opts: WatchOptions): AsyncIterable<WatchEvent<T>>;
@@ -382,6 +393,8 @@ export interface ControllerOptions {
   readonly nodeMonitorPeriodMs: number;
   /** Default worker count per controller (kube: --concurrent-*-syncs, 5). */
   readonly workers: number;
+  /** `<data-dir>/server/manifests`, applied by the deploy controller; unset: no manifests are applied. */
+  readonly manifestsDir?: string;
 }
 
 export interface ControllerContext {

@@ -1,4 +1,4 @@
 export { createJoinRoutes } from './join-routes.ts';
 export type { JoinRoutes, JoinRoutesOptions } from './join-routes.ts';
 export { ensureDefaultJoinToken } from './default-token.ts';
-export { advertisedUrls } from './advertised-urls.ts';
+export { advertisedHosts, advertisedUrls } from './advertised-urls.ts';

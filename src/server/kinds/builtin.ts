@@ -7,7 +7,7 @@ import { horizontalPodAutoscaler } from './autoscaler.ts';
 import { certificateSigningRequest } from './certificate-request.ts';
 import { configMap } from './config-map.ts';
 import { controllerRevision } from './controller-revision.ts';
-import { nodeMetrics, podMetrics, selfSubjectAccessReview, selfSubjectReview, subjectAccessReview } from './computed.ts';
+import { localSubjectAccessReview, nodeMetrics, podMetrics, selfSubjectAccessReview, selfSubjectReview, selfSubjectRulesReview, subjectAccessReview, tokenReview } from './computed.ts';
 import { customResourceDefinition } from './crd.ts';
 import { cronJob } from './cron-job.ts';
 import { daemonSet } from './daemon-set.ts';
@@ -21,8 +21,10 @@ import { lease } from './lease.ts';
 import { namespace } from './namespace.ts';
 import { ingress, ingressClass, networkPolicy } from './networking.ts';
 import { node } from './node.ts';
+import { nodePool } from './node-pool.ts';
 import { persistentVolume, persistentVolumeClaim } from './persistent-volume.ts';
 import { pod } from './pod.ts';
+import { poolSet } from './pool-set.ts';
 import { limitRange, resourceQuota } from './quota.ts';
 import { clusterRole, clusterRoleBinding, role, roleBinding } from './rbac.ts';
 import { replicaSet } from './replica-set.ts';
@@ -85,10 +87,16 @@ export const BUILTIN_KINDS: readonly BuiltinKind[] = [
   certificateSigningRequest,
   // apiextensions.k8s.io/v1
   customResourceDefinition,
+  // apps.edgeos.io/v1: node pools and one workload per pool (docs/pools.md)
+  nodePool,
+  poolSet,
   // authorization.k8s.io, authentication.k8s.io: computed reviews
   selfSubjectAccessReview,
+  selfSubjectRulesReview,
   subjectAccessReview,
+  localSubjectAccessReview,
   selfSubjectReview,
+  tokenReview,
   // metrics.k8s.io/v1beta1: computed from what agents report
   podMetrics,
   nodeMetrics,

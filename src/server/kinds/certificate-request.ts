@@ -8,7 +8,7 @@ import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, gvk, statusSubresource, statusLikeSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, gvk, statusSubresource, statusLikeSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { pathFields } from './selectable-fields.ts';
 
@@ -75,6 +75,6 @@ export const certificateSigningRequest = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: pathFields('spec.signerName'),
   mergeKeys: kind({}),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -5,7 +5,7 @@ import { dataSize, immutableDataRule, sizeError, validateDataKeys } from './conf
 import { invalid } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { map as mapSchema } from '../patch/merge-keys.ts';
 
@@ -47,6 +47,6 @@ export const configMap = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ data: mapSchema(), binaryData: mapSchema() }),
-  protobuf: [{ apiVersion: 'v1', kind: 'ConfigMap', message: 'core.ConfigMap' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -12,7 +12,7 @@ import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { TxnOp } from '../../store/types.ts';
 import { rfc3339 } from './age.ts';
 import type { FieldError, KubeObject, WriteHooks } from './types.ts';
-import { CRUD, defineKind, storageSegment, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, storageSegment, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_FIELD_SELECTORS, APIEXTENSIONS_PROTO, NO_CONVERSION } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 
 const SCOPES = ['Cluster', 'Namespaced'];
@@ -155,6 +155,6 @@ export const customResourceDefinition = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({}),
-  protobuf: NO_PROTOBUF,
+  protobuf: APIEXTENSIONS_PROTO,
   conversion: NO_CONVERSION,
 });

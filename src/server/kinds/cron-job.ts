@@ -13,7 +13,7 @@ import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { containerCells, defaultPodTemplate, nonNegative } from './pod-template.ts';
 import { specOf, statusOf } from './workload-common.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind, objectMeta } from '../patch/merge-keys-core.ts';
 import { atomic, struct } from '../patch/merge-keys.ts';
 
@@ -110,6 +110,6 @@ export const cronJob = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ spec: struct({ jobTemplate: struct({ metadata: objectMeta, spec: jobSpecMergeKeys }) }), status: struct({ active: atomic() }) }),
-  protobuf: [{ apiVersion: 'batch/v1', kind: 'CronJob', message: 'batch.CronJob' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

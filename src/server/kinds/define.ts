@@ -60,5 +60,9 @@ export const NO_DEFAULTS = none('no field has a server-side default');
 export const NO_HOOKS = none('a write touches only the object itself');
 export const NO_DELETION_POLICY = none('deleted at once when no finalizer holds it');
 export const NO_FIELD_SELECTORS = none('selects on metadata.name and metadata.namespace only');
-export const NO_PROTOBUF = none('no typed kubectl command sends it as protobuf');
+export const NO_PROTOBUF = none('no protobuf definition exists upstream');
+/** Its messages are k8s.io/api's (generated.proto of the kind's group and version). */
+export const K8S_API_PROTO = 'k8s.io/api' as const;
+/** Its messages are k8s.io/apiextensions-apiserver's (CustomResourceDefinition). */
+export const APIEXTENSIONS_PROTO = 'k8s.io/apiextensions-apiserver' as const;
 export const NO_CONVERSION = none('served in its stored form');

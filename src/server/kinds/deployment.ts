@@ -11,7 +11,7 @@ import { REPLICA_SET_TEMPLATE_RULES, containerCells, defaultPodTemplate, nonNega
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { count, selectorImmutable, specOf, statusOf } from './workload-common.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, statusSubresource, scaleSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, statusSubresource, scaleSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind, statusWithConditions, labelSelector, podTemplateSpec } from '../patch/merge-keys-core.ts';
 import { struct } from '../patch/merge-keys.ts';
 
@@ -134,6 +134,6 @@ export const deployment = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: deploymentMergeKeys,
-  protobuf: [{ apiVersion: 'apps/v1', kind: 'Deployment', message: 'apps.Deployment' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

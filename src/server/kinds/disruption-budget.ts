@@ -9,7 +9,7 @@ import { validatePositiveIntOrPercent } from './int-or-percent.ts';
 import { validateLabelSelector } from './label-selector.ts';
 import { metaValidator } from './meta-only.ts';
 import type { FieldError } from './types.ts';
-import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind, conditions, labelSelector } from '../patch/merge-keys-core.ts';
 import { map as mapSchema, struct } from '../patch/merge-keys.ts';
 
@@ -61,6 +61,6 @@ export const podDisruptionBudget = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ spec: struct({ selector: labelSelector }), status: struct({ conditions, disruptedPods: mapSchema() }) }),
-  protobuf: [{ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', message: 'policy.PodDisruptionBudget' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -7,7 +7,7 @@ import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { immutable, notSupported, required } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { atomic } from '../patch/merge-keys.ts';
 
@@ -71,6 +71,6 @@ export const endpointSlice = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ endpoints: atomic(), ports: atomic() }),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

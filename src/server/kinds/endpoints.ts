@@ -9,7 +9,7 @@ import { invalid, notSupported, required } from './field-errors.ts';
 import { isValidPortNum } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { atomic } from '../patch/merge-keys.ts';
 
@@ -98,7 +98,7 @@ export const endpoints = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ subsets: atomic() }),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });
 

@@ -9,7 +9,7 @@ import { NAME_COLUMN, col } from './columns.ts';
 import { invalid, required } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { FieldError, KubeObject, TableSpec } from './types.ts';
-import { CRUD, defineKind, STORED, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, STORED, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { fieldValue, pathFields } from './selectable-fields.ts';
 
@@ -141,7 +141,7 @@ export const event = defineKind({
     source: (obj) => fieldValue(obj, 'source.component') || fieldValue(obj, 'reportingComponent'),
   },
   mergeKeys: kind({}),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });
 

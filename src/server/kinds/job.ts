@@ -12,7 +12,7 @@ import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { containerCells, defaultPodTemplate, nonNegative, validatePodTemplate } from './pod-template.ts';
 import { count, specOf, statusOf } from './workload-common.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind, statusWithConditions, labelSelector, podTemplateSpec } from '../patch/merge-keys-core.ts';
 import { atomic, struct } from '../patch/merge-keys.ts';
 import { pathFields } from './selectable-fields.ts';
@@ -172,6 +172,6 @@ export const job = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: pathFields('status.successful'),
   mergeKeys: kind({ spec: jobSpecMergeKeys, status: statusWithConditions }),
-  protobuf: [{ apiVersion: 'batch/v1', kind: 'Job', message: 'batch.Job' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -9,7 +9,7 @@ import { invalid } from './field-errors.ts';
 import { isQualifiedName } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { DeletionPolicy, FieldError, KubeObject, WriteHooks } from './types.ts';
-import { defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_CONVERSION } from './define.ts';
+import { defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind, statusWithConditions } from '../patch/merge-keys-core.ts';
 import { atomic, struct } from '../patch/merge-keys.ts';
 import { pathFields } from './selectable-fields.ts';
@@ -91,6 +91,6 @@ export const namespace = defineKind({
   deletion: namespaceDeletion,
   fieldSelectors: pathFields('status.phase'),
   mergeKeys: kind({ spec: struct({ finalizers: atomic() }), status: statusWithConditions }),
-  protobuf: [{ apiVersion: 'v1', kind: 'Namespace', message: 'core.Namespace' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -6,7 +6,7 @@ import { child, list, map, maps, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { formatLabelSelector } from './label-selector.ts';
 import { metaValidator } from './meta-only.ts';
-import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind, labelSelector } from '../patch/merge-keys-core.ts';
 import { atomic, struct } from '../patch/merge-keys.ts';
 
@@ -72,7 +72,7 @@ export const ingress = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ spec: struct({ rules: atomic(), tls: atomic() }) }),
-  protobuf: [{ apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', message: 'networking.Ingress' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });
 
@@ -114,7 +114,7 @@ export const ingressClass = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({}),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });
 
@@ -149,6 +149,6 @@ export const networkPolicy = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ spec: struct({ podSelector: labelSelector, ingress: atomic(), egress: atomic(), policyTypes: atomic() }) }),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

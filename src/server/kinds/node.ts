@@ -8,7 +8,7 @@ import { invalid, notSupported, required } from './field-errors.ts';
 import { isLabelValue, isQualifiedName } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind, conditions } from '../patch/merge-keys-core.ts';
 import { assoc, atomic, map as mapSchema, set, struct } from '../patch/merge-keys.ts';
 import { boolField } from './selectable-fields.ts';
@@ -16,9 +16,14 @@ import { boolField } from './selectable-fields.ts';
 const TAINT_EFFECTS = ['NoExecute', 'NoSchedule', 'PreferNoSchedule'];
 
 function validateTaints(obj: KubeObject): FieldError[] {
+  return validateTaintList(map(obj.spec)?.taints, 'spec.taints');
+}
+
+/** validateNodeTaints over a list of taints at `path` (a NodePool's taints are checked the same way). */
+export function validateTaintList(taints: unknown, path: string): FieldError[] {
   const errs: FieldError[] = [];
-  maps(map(obj.spec)?.taints).forEach((t, i) => {
-    const p = `spec.taints[${i}]`;
+  maps(taints).forEach((t, i) => {
+    const p = `${path}[${i}]`;
     const key = str(t.key) ?? '';
     for (const msg of isQualifiedName(key)) errs.push(invalid(`${p}.key`, key, msg));
     const value = str(t.value);
@@ -133,6 +138,6 @@ export const node = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: { 'spec.unschedulable': boolField('spec.unschedulable') },
   mergeKeys: nodeMergeKeys,
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -1,18 +1,26 @@
 /**
  * core/v1 PersistentVolumeClaim and PersistentVolume: SetDefaults_PersistentVolume(Claim)
  * (Filesystem mode, Retain reclaim, Pending phase), the common ValidatePersistentVolumeClaim checks
- * and printPersistentVolumeClaim / printPersistentVolume.
+ * and printPersistentVolumeClaim / printPersistentVolume, and the create hooks of the
+ * DefaultStorageClass and StorageObjectInUseProtection admission plugins.
  */
 import { child, list, map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
-import { notSupported, required } from './field-errors.ts';
+import { forbidden, immutable, invalid, notSupported, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
-import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { parseQuantity } from '../../common/quantity.ts';
+import { defaultClassOf } from './storage-class.ts';
+import type { FieldError, KubeObject, WriteContext, WriteHooks } from './types.ts';
+import { CRUD, defineKind, storageSegment, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind, conditions, labelSelector } from '../patch/merge-keys-core.ts';
 import { atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
 
+const BETA_CLASS = 'volume.beta.kubernetes.io/storage-class';
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
+
+/** Storage object in use protection (the StorageObjectInUseProtection admission plugin's finalizers). */
+export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
+export const PV_PROTECTION_FINALIZER = 'kubernetes.io/pv-protection';
 
 /** helper.GetAccessModesAsString: fixed order, short names. */
 export function accessModesString(modes: unknown): string {
@@ -29,7 +37,7 @@ export function accessModesString(modes: unknown): string {
 function storageClassOf(obj: KubeObject): string {
   const fromField = str(map(obj.spec)?.storageClassName);
   if (fromField !== undefined) return fromField;
-  return str(map(map(obj.metadata)?.annotations)?.['volume.beta.kubernetes.io/storage-class']) ?? '';
+  return str(map(map(obj.metadata)?.annotations)?.[BETA_CLASS]) ?? '';
 }
 
 function phaseOf(obj: KubeObject): string {
@@ -46,6 +54,118 @@ function validateAccessModes(modes: unknown, path: string): FieldError[] {
 
 const validateClaimMeta = metaValidator(true);
 const validateVolumeMeta = metaValidator(false);
+
+const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * ValidatePersistentVolumeClaimUpdate: the spec is fixed once created, but for what binding and
+ * the default class fill in (volumeName while empty, storageClassName while unset) and a larger
+ * storage request.
+ */
+function validateClaimUpdate(spec: Record<string, unknown>, old: Record<string, unknown>): FieldError[] {
+  const rest = (s: Record<string, unknown>) => {
+    const r: Record<string, unknown> = { ...s };
+    delete r.resources;
+    delete r.volumeAttributesClassName;
+    if (!str(old.volumeName)) delete r.volumeName;
+    if (old.storageClassName === undefined || old.storageClassName === null) delete r.storageClassName;
+    return r;
+  };
+  if (!same(rest(spec), rest(old))) {
+    return [forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')];
+  }
+  const was = map(map(old.resources)?.requests)?.storage;
+  const now = map(map(spec.resources)?.requests)?.storage;
+  if (was !== undefined && now !== undefined && !same(was, now) && quantityBytes(now) < quantityBytes(was)) {
+    return [forbidden('spec.resources.requests.storage', 'field can not be less than previous value')];
+  }
+  return [];
+}
+
+function quantityBytes(q: unknown): number {
+  try {
+    return parseQuantity(q as string);
+  } catch {
+    return 0;
+  }
+}
+
+/** The volume sources of a PersistentVolume (PersistentVolumeSource's members). */
+const VOLUME_SOURCES = [
+  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk',
+  'glusterfs', 'hostPath', 'iscsi', 'local', 'nfs', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
+];
+
+/** ValidatePersistentVolumeSpec's source rules, and ValidatePersistentVolumeUpdate's immutable fields. */
+function validateVolumeSpec(spec: Record<string, unknown>, old: Record<string, unknown> | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  const sources = VOLUME_SOURCES.filter((k) => spec[k] !== undefined && spec[k] !== null);
+  if (sources.length === 0) errs.push(required('spec', 'must specify a volume type'));
+  else if (sources.length > 1) errs.push(forbidden(`spec.${sources[1]}`, 'may not specify more than 1 volume type'));
+  const local = map(spec.local);
+  if (local) {
+    const path = str(local.path) ?? '';
+    if (!path) errs.push(required('spec.local.path'));
+    else if (!path.startsWith('/')) errs.push(invalid('spec.local.path', path, 'must be an absolute path'));
+    else if (path.split('/').includes('..')) errs.push(invalid('spec.local.path', path, "must not contain '..'"));
+    if (!old && !map(map(spec.nodeAffinity)?.required)) errs.push(required('spec.nodeAffinity', 'Local volume requires node affinity'));
+  }
+  if (!old) return errs;
+  const oldSources = Object.fromEntries(VOLUME_SOURCES.map((k) => [k, old[k]]));
+  const newSources = Object.fromEntries(VOLUME_SOURCES.map((k) => [k, spec[k]]));
+  if (!same(newSources, oldSources)) errs.push(forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is immutable after creation'));
+  if (old.volumeMode !== undefined && !same(spec.volumeMode, old.volumeMode)) errs.push(immutable('spec.volumeMode', spec.volumeMode));
+  if (old.nodeAffinity && !same(spec.nodeAffinity, old.nodeAffinity)) errs.push(immutable('spec.nodeAffinity', spec.nodeAffinity));
+  return errs;
+}
+
+/**
+ * What kube-apiserver's admission does to new claims and volumes: DefaultStorageClass (a claim that
+ * names no class gets the default StorageClass, the newest if several claim to be) and
+ * StorageObjectInUseProtection (claims get kubernetes.io/pvc-protection, volumes
+ * kubernetes.io/pv-protection). The controllers keep both true for objects that predate them
+ * (docs/storage.md); doing it here spares every new claim two writes and a window in which it
+ * looks unprotected and classless.
+ */
+function addFinalizer(obj: KubeObject, finalizer: string): void {
+  const m = child(obj, 'metadata');
+  const finalizers = list(m.finalizers);
+  if (!finalizers.includes(finalizer)) m.finalizers = [...finalizers, finalizer];
+}
+
+const CLASSES_PREFIX = `/registry/${storageSegment('storage.k8s.io', 'storageclasses')}/`;
+
+async function defaultClassName(ctx: WriteContext): Promise<string | undefined> {
+  const classes = (await ctx.store.list(CLASSES_PREFIX)).kvs.flatMap((kv) => {
+    try {
+      return [JSON.parse(kv.value.toString('utf8')) as KubeObject];
+    } catch {
+      return [];
+    }
+  });
+  const found = defaultClassOf(classes);
+  return found ? nameOf(found) : undefined;
+}
+
+const claimHooks: WriteHooks = {
+  async beforeCreate(ctx, obj) {
+    const spec = child(obj, 'spec');
+    const hasClass = (spec.storageClassName !== undefined && spec.storageClassName !== null) || map(map(obj.metadata)?.annotations)?.[BETA_CLASS] !== undefined;
+    if (!hasClass) {
+      const name = await defaultClassName(ctx);
+      if (name) spec.storageClassName = name;
+    }
+    addFinalizer(obj, PVC_PROTECTION_FINALIZER);
+    return [];
+  },
+};
+
+const volumeHooks: WriteHooks = {
+  async beforeCreate(_ctx, obj) {
+    addFinalizer(obj, PV_PROTECTION_FINALIZER);
+    return [];
+  },
+};
 
 const pvcMergeKeys = kind({
   spec: struct({ accessModes: atomic(), selector: labelSelector, resources: struct({ limits: mapSchema(), requests: mapSchema() }) }),
@@ -74,6 +194,7 @@ export const persistentVolumeClaim = defineKind({
     const spec = map(obj.spec) ?? {};
     const errs = [...validateClaimMeta(obj, old), ...validateAccessModes(spec.accessModes, 'spec.accessModes')];
     if (!map(map(spec.resources)?.requests)?.storage && !map(spec.dataSourceRef)) errs.push(required('spec.resources[storage]'));
+    if (old) errs.push(...validateClaimUpdate(spec, map(old.spec) ?? {}));
     return errs;
   },
   table: {
@@ -105,11 +226,11 @@ export const persistentVolumeClaim = defineKind({
       ];
     },
   },
-  hooks: NO_HOOKS,
+  hooks: claimHooks,
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: pvcMergeKeys,
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });
 
@@ -137,6 +258,7 @@ export const persistentVolume = defineKind({
     const spec = map(obj.spec) ?? {};
     const errs = [...validateVolumeMeta(obj, old), ...validateAccessModes(spec.accessModes, 'spec.accessModes')];
     if (!map(spec.capacity)?.storage) errs.push(required('spec.capacity'));
+    errs.push(...validateVolumeSpec(spec, old ? (map(old.spec) ?? {}) : undefined));
     const policy = str(spec.persistentVolumeReclaimPolicy);
     if (policy !== undefined && !['Delete', 'Recycle', 'Retain'].includes(policy))
       errs.push(notSupported('spec.persistentVolumeReclaimPolicy', policy, ['Delete', 'Recycle', 'Retain']));
@@ -174,10 +296,10 @@ export const persistentVolume = defineKind({
       ];
     },
   },
-  hooks: NO_HOOKS,
+  hooks: volumeHooks,
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ spec: struct({ accessModes: atomic(), capacity: mapSchema(), mountOptions: atomic() }) }),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -33,6 +33,7 @@ export function defaultPodSpec(spec: JsonMap): void {
   setDefault(spec, 'securityContext', {});
   for (const c of maps(spec.initContainers)) defaultContainer(c);
   for (const c of maps(spec.containers)) defaultContainer(c);
+  for (const c of maps(spec.ephemeralContainers)) defaultContainer(c);
   if (spec.hostNetwork === true) {
     // SetDefaults_PodSpec: with hostNetwork, hostPort follows containerPort.
     for (const c of [...maps(spec.initContainers), ...maps(spec.containers)])

@@ -10,7 +10,7 @@ import { defaultPodSpec, validatePodSpec } from './pod-spec.ts';
 import { podTable } from './pod-table.ts';
 import { parseQuantity } from '../../common/quantity.ts';
 import type { DeletionPolicy, FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind, podSpec, podStatus } from '../patch/merge-keys-core.ts';
 import { boolField, fieldValue, pathFields } from './selectable-fields.ts';
 import { podHooks } from './service-account-admission.ts';
@@ -157,6 +157,8 @@ export const pod = defineKind({
   subresources: [
     statusSubresource('', 'v1', 'Pod'),
     { name: 'binding', responseKind: gvk('', 'v1', 'Binding'), verbs: ['create'], handler: 'binding' },
+    // kubectl debug adds containers here (pod-ephemeral.ts validates).
+    { name: 'ephemeralcontainers', responseKind: gvk('', 'v1', 'Pod'), verbs: ['get', 'patch', 'update'], handler: 'ephemeralcontainers' },
     // Drain looks for exactly this entry, with group policy and version v1 (kubectl-wire.md §14).
     { name: 'eviction', responseKind: gvk('policy', 'v1', 'Eviction'), verbs: ['create'], handler: 'eviction' },
     { name: 'log', responseKind: gvk('', 'v1', 'Pod'), verbs: ['get'], handler: 'log' },
@@ -180,7 +182,7 @@ export const pod = defineKind({
     'status.podIPs': (obj) => fieldValue(obj, 'status.podIP'),
   },
   mergeKeys: kind({ spec: podSpec, status: podStatus }),
-  protobuf: [{ apiVersion: 'v1', kind: 'Pod', message: 'core.Pod' }, { apiVersion: 'policy/v1', kind: 'Eviction', message: 'policy.Eviction' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });
 

@@ -8,7 +8,7 @@ import { invalid, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
 import { quantityError } from '../../common/quantity.ts';
 import type { FieldError } from './types.ts';
-import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
 
@@ -65,7 +65,7 @@ export const resourceQuota = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ spec: struct({ hard: mapSchema(), scopes: atomic() }), status: struct({ hard: mapSchema(), used: mapSchema() }) }),
-  protobuf: [{ apiVersion: 'v1', kind: 'ResourceQuota', message: 'core.ResourceQuota' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });
 
@@ -100,6 +100,6 @@ export const limitRange = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ spec: struct({ limits: atomic() }) }),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

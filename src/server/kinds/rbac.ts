@@ -10,7 +10,7 @@ import { invalid, notSupported, required } from './field-errors.ts';
 import { isDns1123Subdomain, isValidPathSegmentName } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { BuiltinKind, FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, STORED, NO_DEFAULTS, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, STORED, NO_DEFAULTS, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { atomic, struct } from '../patch/merge-keys.ts';
 
@@ -158,7 +158,7 @@ function rbacKind(kindName: string, plural: string, namespaced: boolean, strateg
     deletion: NO_DELETION_POLICY,
     fieldSelectors: NO_FIELD_SELECTORS,
     mergeKeys,
-    protobuf: [{ apiVersion: `${RBAC_GROUP}/v1`, kind: kindName, message: `rbac.${kindName}` }],
+    protobuf: K8S_API_PROTO,
     conversion: NO_CONVERSION,
   });
 }

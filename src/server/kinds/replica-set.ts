@@ -9,7 +9,7 @@ import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { REPLICA_SET_TEMPLATE_RULES, containerCells, defaultPodTemplate, nonNegative, validatePodTemplate, validateWorkloadSelector } from './pod-template.ts';
 import { count, selectorImmutable, specOf, statusOf } from './workload-common.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, statusSubresource, scaleSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, statusSubresource, scaleSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind, statusWithConditions, labelSelector, podTemplateSpec } from '../patch/merge-keys-core.ts';
 import { struct } from '../patch/merge-keys.ts';
 import { pathFields } from './selectable-fields.ts';
@@ -78,6 +78,6 @@ export const replicaSet = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: pathFields('status.replicas'),
   mergeKeys: kind({ spec: struct({ selector: labelSelector, template: podTemplateSpec }), status: statusWithConditions }),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

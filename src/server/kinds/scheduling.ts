@@ -8,7 +8,7 @@ import { invalid, notSupported, required } from './field-errors.ts';
 import { isDns1123Label } from './names.ts';
 import { metaValidator } from './meta-only.ts';
 import type { FieldError } from './types.ts';
-import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 
 const PREEMPTION = ['Never', 'PreemptLowerPriority'];
@@ -61,7 +61,7 @@ export const priorityClass = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({}),
-  protobuf: [{ apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', message: 'scheduling.PriorityClass' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });
 
@@ -98,6 +98,6 @@ export const runtimeClass = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({}),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -8,7 +8,7 @@ import { dataSize, immutableDataRule, sizeError, validateDataKeys } from './conf
 import { immutable, invalid, required } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { map as mapSchema } from '../patch/merge-keys.ts';
 import { pathFields } from './selectable-fields.ts';
@@ -106,6 +106,6 @@ export const secret = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: pathFields('type'),
   mergeKeys: kind({ data: mapSchema(), stringData: mapSchema() }),
-  protobuf: [{ apiVersion: 'v1', kind: 'Secret', message: 'core.Secret' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -2,7 +2,7 @@
 import { list } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, nameOf } from './columns.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
-import { CRUD, defineKind, gvk, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, gvk, STORED, NO_TTL, NO_DEFAULTS, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { assoc, atomic, struct } from '../patch/merge-keys.ts';
 
@@ -34,6 +34,6 @@ export const serviceAccount = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ secrets: assoc('name', struct({})), imagePullSecrets: atomic() }),
-  protobuf: [{ apiVersion: 'v1', kind: 'ServiceAccount', message: 'core.ServiceAccount' }, { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', message: 'authentication.TokenRequest' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -13,7 +13,7 @@ import { serviceHooks } from './service-hooks.ts';
 import { isDns1123Label, isValidPortName, isValidPortNum } from './names.ts';
 import { validateLabels, validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_CONVERSION, K8S_API_PROTO } from './define.ts';
 import { kind, conditions } from '../patch/merge-keys-core.ts';
 import { assoc, atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
 import { pathFields } from './selectable-fields.ts';
@@ -219,6 +219,6 @@ export const service = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: pathFields('spec.clusterIP', 'spec.type'),
   mergeKeys: serviceMergeKeys,
-  protobuf: [{ apiVersion: 'v1', kind: 'Service', message: 'core.Service' }],
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -3,14 +3,14 @@
  * PVC retention, replicas 1, revisionHistoryLimit 10), ValidateStatefulSet(Update) and
  * printStatefulSet.
  */
-import { child, jsonEqual, map, setDefault, str } from './access.ts';
+import { child, jsonEqual, map, maps, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { forbidden, notSupported } from './field-errors.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import { containerCells, defaultPodTemplate, nonNegative, validatePodTemplate, validateWorkloadSelector } from './pod-template.ts';
 import { count, specOf, statusOf } from './workload-common.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, statusSubresource, scaleSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, statusSubresource, scaleSubresource, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind, statusWithConditions, labelSelector, podTemplateSpec } from '../patch/merge-keys-core.ts';
 import { atomic, struct } from '../patch/merge-keys.ts';
 
@@ -20,13 +20,30 @@ const RETENTION = ['Delete', 'Retain'];
 /** ValidateStatefulSetUpdate: everything else in spec is fixed at creation. */
 const MUTABLE_SPEC_FIELDS = ['replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds', 'revisionHistoryLimit'];
 
+/**
+ * The template as its pods will be: every volumeClaimTemplate is a volume of the pod (the
+ * controller adds them), so a volumeMount may name one. Upstream skips the pod spec of a
+ * StatefulSet for this reason ("we should really check that the union of the volumes in the
+ * template and volume claims validates"); this is that union.
+ */
+function templateWithClaims(spec: Record<string, unknown>): unknown {
+  const template = map(spec.template);
+  const claims = maps(spec.volumeClaimTemplates).map((t) => str(map(t.metadata)?.name) ?? '').filter((n) => n !== '');
+  const podSpec = map(template?.spec);
+  if (!template || !podSpec || claims.length === 0) return spec.template;
+  const volumes = maps(podSpec.volumes);
+  const have = new Set(volumes.map((v) => str(v.name)));
+  const added = claims.filter((n) => !have.has(n)).map((name) => ({ name, persistentVolumeClaim: { claimName: name } }));
+  return { ...template, spec: { ...podSpec, volumes: [...volumes, ...added] } };
+}
+
 function validateSpec(obj: KubeObject): FieldError[] {
   const spec = specOf(obj);
   const errs: FieldError[] = [
     ...nonNegative(spec.replicas, 'spec.replicas'),
     ...nonNegative(spec.minReadySeconds, 'spec.minReadySeconds'),
     ...validateWorkloadSelector(spec.selector, 'spec.selector', 'statefulset'),
-    ...validatePodTemplate(spec.template, spec.selector, 'spec.template', {
+    ...validatePodTemplate(templateWithClaims(spec), spec.selector, 'spec.template', {
       restartPolicies: ['Always'],
       activeDeadlineError: (path) => forbidden(path, 'activeDeadlineSeconds in StatefulSet is not Supported'),
     }),
@@ -112,6 +129,6 @@ export const statefulSet = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ spec: struct({ selector: labelSelector, template: podTemplateSpec, volumeClaimTemplates: atomic() }), status: statusWithConditions }),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -7,7 +7,7 @@ import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { notSupported, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
 import type { FieldError, KubeObject } from './types.ts';
-import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, NO_PROTOBUF, NO_CONVERSION } from './define.ts';
+import { CRUD, defineKind, STORED, NO_TTL, NO_HOOKS, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind } from '../patch/merge-keys-core.ts';
 import { atomic, map as mapSchema } from '../patch/merge-keys.ts';
 
@@ -15,9 +15,18 @@ const RECLAIM = ['Delete', 'Retain'];
 const BINDING = ['Immediate', 'WaitForFirstConsumer'];
 const validateMeta = metaValidator(false);
 
-function isDefaultClass(obj: KubeObject): boolean {
+export function isDefaultClass(obj: KubeObject): boolean {
   const annotations = map(map(obj.metadata)?.annotations) ?? {};
   return annotations['storageclass.kubernetes.io/is-default-class'] === 'true' || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
+}
+
+/**
+ * The default StorageClass (GetDefaultClass): of those annotated default, the newest, as the
+ * DefaultStorageClass admission plugin and the persistentvolume controller pick it.
+ */
+export function defaultClassOf<T extends KubeObject>(classes: readonly T[]): T | undefined {
+  const created = (c: KubeObject) => str(map(c.metadata)?.creationTimestamp) ?? '';
+  return classes.filter(isDefaultClass).sort((a, b) => created(b).localeCompare(created(a)) || nameOf(a).localeCompare(nameOf(b)))[0];
 }
 
 export const storageClass = defineKind({
@@ -71,6 +80,6 @@ export const storageClass = defineKind({
   deletion: NO_DELETION_POLICY,
   fieldSelectors: NO_FIELD_SELECTORS,
   mergeKeys: kind({ parameters: mapSchema(), mountOptions: atomic(), allowedTopologies: atomic() }),
-  protobuf: NO_PROTOBUF,
+  protobuf: K8S_API_PROTO,
   conversion: NO_CONVERSION,
 });

@@ -84,7 +84,7 @@ export interface GroupVersionKind {
  *  - proxy: nodes/proxy, which the agent tunnel does not carry (503 after the checks);
  *  - token: serviceaccounts/token, a TokenRequest (api/subresources/token-request.ts).
  */
-export type SubresourceHandler = 'status' | 'finalize' | 'scale' | 'binding' | 'eviction' | 'log' | 'stream' | 'proxy' | 'token';
+export type SubresourceHandler = 'status' | 'finalize' | 'scale' | 'binding' | 'eviction' | 'log' | 'stream' | 'proxy' | 'token' | 'ephemeralcontainers';
 
 export interface SubresourceInfo {
   /** e.g. "status", "scale", "eviction", "log". */
@@ -141,16 +141,16 @@ export interface DeletionPolicy {
 /** Fields a list, watch or deletecollection may select on besides metadata.name and metadata.namespace (GetAttrs), each with its value. */
 export type SelectableFields = Readonly<Record<string, (obj: KubeObject) => string>>;
 
-/** A protobuf message a typed kubectl command sends for this kind (`create configmap`, drain's eviction). */
-export interface ProtobufMessage {
-  readonly apiVersion: string;
-  readonly kind: string;
-  /** Message name in the embedded proto definitions (src/server/protobuf/schema), e.g. "core.Pod". */
-  readonly message: string;
-}
+/** The Go module whose generated.proto holds a kind's protobuf messages. */
+export type ProtobufOrigin = 'k8s.io/api' | 'k8s.io/apiextensions-apiserver';
 
-/** A served version whose objects differ in shape from the stored form (events.k8s.io/v1 Event over core/v1). */
+/**
+ * Served versions whose objects differ in shape from the stored form (events.k8s.io/v1 Event over
+ * core/v1; autoscaling/v1 HorizontalPodAutoscaler over v2).
+ */
 export interface StorageConversion {
+  /** The served version that is the stored form itself (nothing converts it); absent: every version converts. */
+  readonly storedVersion?: string;
   /** The served object in the stored form; mutates and returns it. */
   toStorage(obj: KubeObject): KubeObject;
   /** The stored object in the served form; mutates and returns it. */
@@ -161,7 +161,9 @@ export interface StorageConversion {
  * Which handler of the API computes a resource that is not stored: metrics.k8s.io from the agents'
  * reports, and the identity and access reviews from the request's user and the authorizer.
  */
-export type ComputedSource = 'pod-metrics' | 'node-metrics' | 'self-subject-review' | 'self-subject-access-review' | 'subject-access-review';
+export type ComputedSource =
+  | 'pod-metrics' | 'node-metrics' | 'self-subject-review' | 'self-subject-access-review' | 'self-subject-rules-review'
+  | 'subject-access-review' | 'local-subject-access-review' | 'token-review';
 
 export interface BuiltinKind {
   // Discovery: what /api and /apis serve (kubectl-wire.md §1 needs verbs, shortNames, categories and subresources).
@@ -198,7 +200,11 @@ export interface BuiltinKind {
   readonly fieldSelectors: SelectableFields | None;
   /** The kind's patchStrategy/patchMergeKey and listType markers for strategic merge patch and server-side apply. */
   readonly mergeKeys: StructSchema | None;
-  readonly protobuf: readonly ProtobufMessage[] | None;
+  /**
+   * Where the protobuf messages of the kind (every served version, and its subresources' kinds)
+   * are defined upstream; the decoder (src/server/protobuf) derives each message's name from it.
+   */
+  readonly protobuf: ProtobufOrigin | None;
   /** Conversion between the served and the stored form; the strategy above works on the stored form. */
   readonly conversion: StorageConversion | None;
 }

@@ -37,6 +37,10 @@ export class AgentRegistry implements NodeTunnel {
     return [...this.sessions.keys()].sort();
   }
 
+  get size(): number {
+    return this.sessions.size;
+  }
+
   isConnected(node: string): boolean {
     return this.sessions.has(node);
   }

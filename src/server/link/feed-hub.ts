@@ -9,10 +9,12 @@
  *   enough for an update);
  * - a Node to the feed of that node;
  * - a Service or EndpointSlice to every feed (every node routes every Service), trimmed once;
- * - a Secret, ConfigMap or ServiceAccount to every feed (each checks its own reference counts when
- *   it gets there). Routing those by interest would race: a feed learns that it needs a Secret
- *   only when it processes the pod that references it, which may be after the hub has passed a
- *   change of that Secret. They are rare writes; the check is one map lookup per feed;
+ * - a Secret, ConfigMap, ServiceAccount, PersistentVolumeClaim or PersistentVolume to every feed
+ *   (each checks its own reference counts, and for a volume whether it is a local volume of its
+ *   node, when it gets there). Routing those by interest would race: a feed learns that it needs
+ *   a Secret only when it processes the pod that references it (a volume: the claim bound to it),
+ *   which may be after the hub has passed a change of that Secret. They are rare writes, decoded
+ *   once; the check is one map lookup per feed;
  * - everything else (Leases, Events, workloads…) to nobody, undecoded.
  *
  * Every feed receives its events of one store batch in one call, in revision order, and every
@@ -144,15 +146,21 @@ export class FeedHub {
       } else if (key.startsWith(k.nodesPrefix)) {
         give(this.subs.get(key.slice(k.nodesPrefix.length)), feedEvent(k, 'Node', ev));
       } else {
-        const ref = k.refPrefixes.find((p) => key.startsWith(p.prefix)) ?? k.widePrefixes.find((p) => key.startsWith(p.prefix));
-        if (!ref || this.subs.size === 0) continue;
-        const e = feedEvent(k, ref.kind, ev);
+        const kind = sharedKind(k, key);
+        if (!kind || this.subs.size === 0) continue;
+        const e = feedEvent(k, kind, ev);
         for (const set of this.subs.values()) give(set, e);
       }
     }
     if (events.length > 0) this.lastRevision = Math.max(this.lastRevision, events[events.length - 1]!.kv.modRevision);
     for (const [s, list] of out) s.events(this.lastRevision, list);
   }
+}
+
+/** The kinds every feed hears of (each decides for itself): references, volumes, Services. */
+export function sharedKind(k: FeedKinds, key: string): LinkKind | undefined {
+  if (key.startsWith(k.volumesPrefix)) return 'PersistentVolume';
+  return (k.refPrefixes.find((p) => key.startsWith(p.prefix)) ?? k.widePrefixes.find((p) => key.startsWith(p.prefix)))?.kind;
 }
 
 function nodeNameOf(e: FeedEvent, kv: KeyValue): string | undefined {

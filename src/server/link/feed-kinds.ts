@@ -1,18 +1,24 @@
 /**
  * What the node feed carries and where it lives in the store: pods, the node's Node, the
- * Secrets, ConfigMaps and ServiceAccounts pods reference (the Node authorizer's rules), and the
- * cluster's Services and EndpointSlices (every node routes every Service, as kube-proxy reads them
- * all), trimmed of what only the API's writers use.
+ * Secrets, ConfigMaps, ServiceAccounts and PersistentVolumeClaims pods reference and the
+ * PersistentVolumes those claims are bound to (the Node authorizer's rules), the local volumes
+ * whose data a node holds, and the cluster's Services and EndpointSlices (every node routes every
+ * Service, as kube-proxy reads them all), trimmed of what only the API's writers use.
  */
 import type { KubeObjectJson } from '../../common/link/protocol.ts';
 import type { LinkKind } from '../../common/link/protocol.ts';
 import { ResourceRegistry } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 
-export const REFERENCED: readonly { kind: LinkKind; plural: string; refs: 'secrets' | 'configmaps' | 'serviceaccounts' }[] = [
+export const REFERENCED: readonly {
+  kind: LinkKind;
+  plural: string;
+  refs: 'secrets' | 'configmaps' | 'serviceaccounts' | 'persistentvolumeclaims';
+}[] = [
   { kind: 'Secret', plural: 'secrets', refs: 'secrets' },
   { kind: 'ConfigMap', plural: 'configmaps', refs: 'configmaps' },
   { kind: 'ServiceAccount', plural: 'serviceaccounts', refs: 'serviceaccounts' },
+  { kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', refs: 'persistentvolumeclaims' },
 ];
 
 /** Sent to every node whole: what the Service datapath and the cluster DNS answer from. */
@@ -41,10 +47,13 @@ export function trimForNode(object: KubeObjectJson): KubeObjectJson {
 export interface FeedKinds {
   readonly pods: ResourceInfo;
   readonly nodes: ResourceInfo;
+  readonly volumes: ResourceInfo;
   readonly byKind: Map<LinkKind, ResourceInfo>;
   readonly podsPrefix: string;
   /** A Node's key is this + its name. */
   readonly nodesPrefix: string;
+  /** A PersistentVolume's key is this + its name. */
+  readonly volumesPrefix: string;
   readonly refPrefixes: readonly { kind: LinkKind; prefix: string }[];
   readonly widePrefixes: readonly { kind: LinkKind; prefix: string }[];
 }
@@ -59,6 +68,7 @@ export function feedKinds(): FeedKinds {
   const byKind = new Map<LinkKind, ResourceInfo>([
     ['Pod', must('pods')],
     ['Node', must('nodes')],
+    ['PersistentVolume', must('persistentvolumes')],
     ...REFERENCED.map((x) => [x.kind, must(x.plural)] as [LinkKind, ResourceInfo]),
     ...CLUSTER_WIDE.map((x) => [x.kind, must(x.plural, x.group)] as [LinkKind, ResourceInfo]),
   ]);
@@ -66,9 +76,11 @@ export function feedKinds(): FeedKinds {
   return {
     pods: must('pods'),
     nodes: must('nodes'),
+    volumes: must('persistentvolumes'),
     byKind,
     podsPrefix: prefix(must('pods')),
     nodesPrefix: prefix(must('nodes')),
+    volumesPrefix: prefix(must('persistentvolumes')),
     refPrefixes: REFERENCED.map((x) => ({ kind: x.kind, prefix: prefix(byKind.get(x.kind)!) })),
     widePrefixes: CLUSTER_WIDE.map((x) => ({ kind: x.kind, prefix: prefix(byKind.get(x.kind)!) })),
   };

@@ -18,6 +18,7 @@ import { AgentRegistry } from './agent-registry.ts';
 import { FeedHub } from './feed-hub.ts';
 import { leaseAtStoreCadence } from './lease-cadence.ts';
 import { LinkSession } from './link-session.ts';
+import { LinkTrafficCounter } from './link-traffic.ts';
 import { StartGate } from './start-gate.ts';
 import { NodeStatsCache } from './node-stats.ts';
 import { nodeWrites } from './node-writes.ts';
@@ -32,6 +33,7 @@ function refuse(socket: Duplex, status: number, reason: string, message: string,
 export function createLinkServer(o: LinkServerOptions): LinkServer {
   const log = o.log.child({ component: 'link' });
   const registry = new AgentRegistry(log);
+  const traffic = new LinkTrafficCounter(() => registry.size);
   const stats = new NodeStatsCache({
     fetch: (node, timeoutMs) => registry.requestStats(node, timeoutMs),
     linked: () => registry.connected(),
@@ -53,23 +55,28 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
 
   function serve(transport: LinkTransport, node: string, remote: string | undefined): void {
     const session: LinkSession = new LinkSession({
-      transport,
+      transport: traffic.count(node, transport),
       node,
       store: o.store,
       hub,
+      startGate: (work) => gate.run(work),
       writes: leaseAtStoreCadence(writesOf(node)),
       signNodeCsr: o.signNodeCsr,
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
+      ...(o.cluster ? { servers: () => o.cluster!.servers() } : {}),
       ...(o.network ? { network: o.network } : {}),
       onClose: (s) => {
         registry.remove(s);
-        // A replaced link closing leaves the newer link's sample alone.
-        if (!registry.isConnected(node)) stats.forget(node);
+        // A replaced link closing leaves the newer link's sample (and record) alone.
+        if (registry.isConnected(node)) return;
+        stats.forget(node);
+        o.cluster?.unlinked(node);
       },
     });
     registry.add(session, remote);
     stats.forget(node);
+    o.cluster?.linked(node);
   }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -105,6 +112,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
     },
     tunnel: registry,
     stats,
+    traffic,
     registerNode: (node, reg) => writesOf(node).register(reg),
     async close() {
       closed = true;

@@ -28,6 +28,8 @@ export interface LinkSessionOptions {
   readonly pingIntervalMs?: number;
   /** Runs the feed's start (a store read) when a slot is free: start-gate.ts. */
   readonly startGate?: <T>(work: () => Promise<T>) => Promise<T>;
+  /** Every server of the cluster (absent on a lone server): sent in the hello ack, and in a lease ack when it changed. */
+  readonly servers?: () => readonly string[];
   /** The cluster's Service networking, told to the agent in the hello's ack. */
   readonly network?: ClusterNetwork;
   /** Called once when the session ended, for the registry. */
@@ -43,6 +45,8 @@ export class LinkSession {
   private nextStream = 1;
   private feed: NodeFeed | undefined;
   private helloSeen = false;
+  /** The server list the agent last got from us. */
+  private serversSent = '';
 
   constructor(o: LinkSessionOptions) {
     this.o = o;
@@ -81,7 +85,10 @@ export class LinkSession {
         this.answer(msg.id, () => w.event(msg.event));
         return;
       case 'lease':
-        this.answer(msg.id, () => w.renewLease(msg.durationSeconds));
+        this.answer(msg.id, () => w.renewLease(msg.durationSeconds), () => this.changedServers());
+        return;
+      case 'volume-released':
+        this.answer(msg.id, () => w.volumeReleased(msg.name));
         return;
       case 'service-account-token': {
         const { type: _t, id: _i, ...req } = msg;
@@ -103,9 +110,9 @@ export class LinkSession {
     }
   }
 
-  private answer(id: number, work: () => Promise<void>): void {
+  private answer(id: number, work: () => Promise<void>, extra: () => { servers?: readonly string[] } = () => ({})): void {
     work().then(
-      () => this.peer.ack(id),
+      () => this.peer.ack(id, extra()),
       (err: unknown) => {
         const refusal = ackError(err, LinkErrorCode.LINK_REFUSED);
         this.log.debug({ err: refusal.message }, 'agent request refused');
@@ -133,7 +140,7 @@ export class LinkSession {
       const ackOnce = (start: 'resume' | 'relist') => {
         if (acked) return;
         acked = true;
-        this.peer.ack(msg.id, { start, ...(this.o.network ? { network: this.o.network } : {}) });
+        this.peer.ack(msg.id, { start, ...this.changedServers(), ...(this.o.network ? { network: this.o.network } : {}) });
       };
       const gate = this.o.startGate ?? ((work) => work());
       const feed = await gate(() => startNodeFeed({
@@ -168,6 +175,16 @@ export class LinkSession {
       this.peer.refuse(msg.id, refusal);
       this.peer.close(LinkCloseCode.INTERNAL, 'cannot start');
     }
+  }
+
+  /** The cluster's servers when the agent has not got this list from us yet. */
+  private changedServers(): { servers?: readonly string[] } {
+    const servers = this.o.servers?.();
+    if (!servers || servers.length === 0) return {};
+    const key = servers.join('\n');
+    if (key === this.serversSent) return {};
+    this.serversSent = key;
+    return { servers };
   }
 
   /**

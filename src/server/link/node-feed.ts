@@ -1,10 +1,12 @@
 /**
- * The node-scoped watch behind a link: only the pods bound to the node, the ConfigMaps, Secrets
- * and ServiceAccounts those pods reference, the node's own Node object, and the cluster's Services
- * and EndpointSlices (every node routes every Service, as kube-proxy reads them all; trimmed of
- * managedFields: feed-kinds.ts), never the rest of the cluster. The server does the filtering, reading the store directly (like the Node authorizer),
- * in global revision order, so a pod that starts referencing a Secret and the Secret itself
- * arrive in the order they were written.
+ * The node-scoped watch behind a link: only the pods bound to the node, the ConfigMaps, Secrets,
+ * ServiceAccounts and PersistentVolumeClaims those pods reference, the PersistentVolumes bound to
+ * those claims (the Node authorizer's pod → claim → volume graph) and the local volumes whose data
+ * the node holds (its agent deletes the data), the node's own Node object, and the cluster's
+ * Services and EndpointSlices (every node routes every Service, as kube-proxy reads them all;
+ * trimmed of managedFields: feed-kinds.ts), never the rest of the cluster. The server does the
+ * filtering, reading the store directly (like the Node authorizer), in global revision order, so a
+ * pod that starts referencing a Secret and the Secret itself arrive in the order they were written.
  *
  * Live events come from the FeedHub (feed-hub.ts): one store watch for all links, each event
  * decoded once and handed only to the feeds that can care.
@@ -17,15 +19,15 @@
 import type { Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { KubeObjectJson, LinkKind, ObjectChange } from '../../common/link/protocol.ts';
+import { localPathNode } from '../../common/local-volumes.ts';
 import { CompactedError } from '../../store/errors.ts';
 import type { KeyValue, Watch, WatchEvent } from '../../store/types.ts';
 import { podReferences } from '../auth/pod-references.ts';
 import { decodeStored } from '../storage/objects.ts';
 import { objectKey } from '../registry/index.ts';
-import { feedEvent } from './feed-hub.ts';
+import { feedEvent, sharedKind } from './feed-hub.ts';
 import type { FeedEvent, HubSubscriber } from './feed-hub.ts';
 import { REFERENCED, feedKinds, trimForNode } from './feed-kinds.ts';
-
 import type { NodeFeed, NodeFeedOptions } from './types.ts';
 
 /**
@@ -60,6 +62,10 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const pods = new Map<string, Pod>();
   const podRefs = new Map<string, Set<RefKey>>();
   const refCount = new Map<RefKey, number>();
+  // PersistentVolumes: the one each referenced claim is bound to (a reference of the claim, counted
+  // in refCount), and the local volumes whose data this node holds, sent whether used or not.
+  const volumeOfClaim = new Map<RefKey, string>();
+  const localVolumes = new Set<string>();
   let catchUp: Watch | undefined;
   /** Hub events that arrived while the feed was still replaying from the agent's revision. */
   let held: FeedEvent[] | undefined = [];
@@ -89,8 +95,35 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     const n = (refCount.get(r) ?? 0) - 1;
     if (n <= 0) {
       refCount.delete(r);
-      dropped.push(r);
+      const volume = volumeOfClaim.get(r);
+      volumeOfClaim.delete(r);
+      if (volume) decRef(volumeRef(volume));
+      // A local volume of this node stays when no claim of its pods uses it any more.
+      if (!r.startsWith('PersistentVolume//') || !localVolumes.has(r.slice('PersistentVolume//'.length))) dropped.push(r);
     } else refCount.set(r, n);
+  }
+
+  const volumeRef = (name: string): RefKey => `PersistentVolume//${name}`;
+  const sendsVolume = (name: string) => localVolumes.has(name) || refCount.has(volumeRef(name));
+
+  /**
+   * A referenced claim was read or changed: follow its binding. Returns the volume that became
+   * referenced (to be read and sent), if any.
+   */
+  function followClaim(r: RefKey, claim: KubeObjectJson | undefined): string | undefined {
+    const next = (claim?.spec as { volumeName?: string } | undefined)?.volumeName || undefined;
+    const prev = volumeOfClaim.get(r);
+    if (prev === next) return undefined;
+    if (next) volumeOfClaim.set(r, next);
+    else volumeOfClaim.delete(r);
+    let added: string | undefined;
+    if (next) {
+      const had = sendsVolume(next);
+      refCount.set(volumeRef(next), (refCount.get(volumeRef(next)) ?? 0) + 1);
+      if (!had) added = next;
+    }
+    if (prev) decRef(volumeRef(prev));
+    return added;
   }
 
   function removePod(key: string): void {
@@ -105,11 +138,23 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     return kv ? decode(kind, kv) : undefined;
   }
 
+  /** Reads a newly referenced object, and the volume a newly referenced claim is bound to. */
+  async function sendRef(r: RefKey, revision: number, out: ObjectChange[]): Promise<void> {
+    const [kind, rns, rname] = r.split('/') as [LinkKind, string, string];
+    const obj = await readRef(r, revision);
+    if (obj) out.push(change(kind, rns, rname, obj));
+    if (kind !== 'PersistentVolumeClaim') return;
+    const volume = followClaim(r, obj);
+    if (volume) await sendRef(volumeRef(volume), revision, out);
+  }
+
   /** Rebuilds the node's state from a list at `revision`; returns the objects (for a snapshot). */
   async function load(revision: number): Promise<{ kind: LinkKind; object: KubeObjectJson }[]> {
     pods.clear();
     podRefs.clear();
     refCount.clear();
+    volumeOfClaim.clear();
+    localVolumes.clear();
     const out: { kind: LinkKind; object: KubeObjectJson }[] = [];
     const { kvs } = await store.list(k.podsPrefix, { revision });
     for (const kv of kvs) {
@@ -120,10 +165,15 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       out.push({ kind: 'Pod', object: pod as KubeObjectJson });
     }
     dropped.length = 0;
-    for (const r of refCount.keys()) {
-      const obj = await readRef(r, revision);
-      if (obj) out.push({ kind: r.split('/')[0] as LinkKind, object: obj });
+    for (const kv of (await store.list(k.volumesPrefix, { revision })).kvs) {
+      const pv = decode('PersistentVolume', kv);
+      if (localPathNode(pv) === node) localVolumes.add(kv.key.slice(k.volumesPrefix.length));
     }
+    const changes: ObjectChange[] = [];
+    for (const r of [...refCount.keys()]) await sendRef(r, revision, changes);
+    for (const name of localVolumes) if (!refCount.has(volumeRef(name))) await sendRef(volumeRef(name), revision, changes);
+    dropped.length = 0;
+    for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
     const nodeKv = await store.get(nodeKey, { revision });
     if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
     for (const w of k.widePrefixes) {
@@ -148,11 +198,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       if (pod && isOurs(pod)) {
         const added = addPod(key, pod);
         out.push(change('Pod', ns, name, pod as KubeObjectJson));
-        for (const r of added) {
-          const [kind, rns, rname] = r.split('/') as [LinkKind, string, string];
-          const obj = await readRef(r, rev);
-          if (obj) out.push(change(kind, rns, rname, obj));
-        }
+        for (const r of added) await sendRef(r, rev, out);
       } else if (was) {
         removePod(key);
         out.push(change('Pod', ns, name));
@@ -167,6 +213,16 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       if (key === nodeKey) out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : e.object()));
       return;
     }
+    if (e.kind === 'PersistentVolume') {
+      const name = key.slice(k.volumesPrefix.length);
+      const pv = ev.type === 'DELETED' ? undefined : e.object();
+      const was = sendsVolume(name);
+      if (pv && localPathNode(pv) === node) localVolumes.add(name);
+      else localVolumes.delete(name);
+      if (pv && sendsVolume(name)) out.push(change('PersistentVolume', '', name, pv));
+      else if (was) out.push(change('PersistentVolume', '', name));
+      return;
+    }
     const w = k.widePrefixes.find((x) => x.kind === e.kind);
     if (w) {
       const [ns, name] = key.slice(w.prefix.length).split('/') as [string, string];
@@ -175,8 +231,15 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     }
     const p = k.refPrefixes.find((x) => x.kind === e.kind)!;
     const [ns, name] = key.slice(p.prefix.length).split('/') as [string, string];
-    if (!refCount.has(`${p.kind}/${ns}/${name}`)) return;
-    out.push(change(p.kind, ns, name, ev.type === 'DELETED' ? undefined : e.object()));
+    const r = `${p.kind}/${ns}/${name}`;
+    if (!refCount.has(r)) return;
+    const obj = ev.type === 'DELETED' ? undefined : e.object();
+    out.push(change(p.kind, ns, name, obj));
+    if (p.kind === 'PersistentVolumeClaim') {
+      const volume = followClaim(r, obj);
+      if (volume) await sendRef(volumeRef(volume), rev, out);
+      for (const d of dropped.splice(0)) out.push(change('PersistentVolume', '', d.slice('PersistentVolume//'.length)));
+    }
   }
 
   // Events are processed strictly in order even though reading references is asynchronous.
@@ -277,8 +340,8 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     const key = ev.kv.key;
     if (key.startsWith(k.podsPrefix)) return feedEvent(k, 'Pod', ev);
     if (key === nodeKey) return feedEvent(k, 'Node', ev);
-    const ref = k.refPrefixes.find((p) => key.startsWith(p.prefix)) ?? k.widePrefixes.find((p) => key.startsWith(p.prefix));
-    return ref ? feedEvent(k, ref.kind, ev) : undefined;
+    const kind = sharedKind(k, key);
+    return kind ? feedEvent(k, kind, ev) : undefined;
   }
 
   async function relist(): Promise<void> {

@@ -8,6 +8,7 @@
 import { arch, platform } from 'node:os';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { LinkError, LinkErrorCode } from '../../common/link/errors.ts';
+import { LOCAL_PATH_FINALIZER } from '../../common/local-volumes.ts';
 import type { ApiClient, ApiResponse, NodeWrites } from './types.ts';
 
 const LEASE_NS = 'kube-node-lease';
@@ -37,15 +38,27 @@ export function nodeWrites(node: string, api: ApiClient, now: () => Date = () =>
   const nodePath = `/api/v1/nodes/${enc(node)}`;
   const leasePath = `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NS}/leases/${enc(node)}`;
 
+  /** The agent's own annotations, reconciled on an existing Node (kubelet's reconcileCMADAnnotationWithExistingNode). */
+  async function reconcileAnnotations(existing: unknown, wanted: Readonly<Record<string, string>>): Promise<void> {
+    const have = (existing as { metadata?: { annotations?: Record<string, string> } }).metadata?.annotations ?? {};
+    const changed = Object.fromEntries(Object.entries(wanted).filter(([k, v]) => have[k] !== v));
+    if (Object.keys(changed).length === 0) return;
+    expectOk(await api.request('PATCH', nodePath, { metadata: { annotations: changed } }, MERGE), `annotate node ${node}`);
+  }
+
   async function register(reg: NodeRegistration): Promise<'created' | 'exists'> {
     const existing = await api.request('GET', nodePath);
-    if (existing.status === 200) return 'exists';
+    if (existing.status === 200) {
+      if (reg.annotations) await reconcileAnnotations(existing.body, reg.annotations);
+      return 'exists';
+    }
     if (existing.status !== 404) expectOk(existing, `read node ${node}`);
     const body = {
       apiVersion: 'v1',
       kind: 'Node',
       metadata: {
         name: node,
+        ...(reg.annotations ? { annotations: { ...reg.annotations } } : {}),
         // The well-known labels the kubelet sets on registration.
         labels: { 'kubernetes.io/hostname': node, 'kubernetes.io/os': platform(), 'kubernetes.io/arch': GO_ARCH[arch()] ?? arch(), ...reg.labels },
       },
@@ -100,6 +113,24 @@ export function nodeWrites(node: string, api: ApiClient, now: () => Date = () =>
       // Already gone, or the name now belongs to a new pod (uid precondition failed): nothing to do.
       if (r.status === 404 || r.status === 409) return;
       expectOk(r, `delete terminated pod ${namespace}/${name}`);
+    },
+    async volumeReleased(name) {
+      // The external provisioners' finalizer removal: read, drop ours, write back with the
+      // resourceVersion read (a concurrent change makes it read again).
+      const path = `/api/v1/persistentvolumes/${enc(name)}`;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const cur = await api.request('GET', path);
+        if (cur.status === 404) return;
+        const pv = expectOk(cur, `read persistentvolume ${name}`) as { metadata?: { finalizers?: string[] } };
+        const finalizers = pv.metadata?.finalizers ?? [];
+        if (!finalizers.includes(LOCAL_PATH_FINALIZER)) return;
+        const r = await api.request('PUT', path, { ...pv, metadata: { ...pv.metadata, finalizers: finalizers.filter((f) => f !== LOCAL_PATH_FINALIZER) } });
+        if (r.status === 409) continue;
+        if (r.status === 404) return;
+        expectOk(r, `release persistentvolume ${name}`);
+        return;
+      }
+      throw new LinkError(LinkErrorCode.LINK_REFUSED, `release persistentvolume ${name}: kept conflicting`);
     },
     async nodeStatus(status) {
       const r = await api.request('PATCH', `${nodePath}/status`, { status }, MERGE);

@@ -56,6 +56,8 @@ export interface NodeWrites {
   nodeStatus(status: Record<string, unknown>): Promise<void>;
   event(e: EventMessage['event']): Promise<void>;
   renewLease(durationSeconds: number): Promise<void>;
+  /** Removes LOCAL_PATH_FINALIZER from the PersistentVolume once the node acted on its data. */
+  volumeReleased(name: string): Promise<void>;
   /** A TokenRequest as the node for a token bound to one of its pods. */
   serviceAccountToken(req: Omit<ServiceAccountTokenMessage, 'type' | 'id'>): Promise<{ token: string; expirationTimestamp: string }>;
 }
@@ -77,7 +79,35 @@ export interface ApiClient {
  */
 export type ApiAs = (user: UserInfo, userAgent: string) => ApiClient;
 
+// ---- what the server knows of the links, for /metrics (link-traffic.ts) ----
+
+export interface LinkNodeTraffic {
+  /** Payload bytes received from / sent to the node's agent since this server started. */
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** When the agent was last heard (any frame, ping or pong), ms since the epoch. */
+  readonly lastSeenMs: number;
+}
+
+export interface LinkTraffic {
+  /** Links opened and closed since this server started (a replaced link counts as one of each). */
+  readonly connects: number;
+  readonly disconnects: number;
+  connectedAgents(): number;
+  /** Every node that had a link since this server started, connected or not. */
+  nodes(): ReadonlyMap<string, LinkNodeTraffic>;
+}
+
 // ---- the link server (link-server.ts) ----
+
+/** What the link needs of a cluster of servers (src/server/cluster): absent on a lone server. */
+export interface LinkCluster {
+  /** Every server's URLs: agents get them in the hello ack, and in a lease ack when they changed. */
+  servers(): readonly string[];
+  /** The node's link is now on this server / is no longer. */
+  linked(node: string): void;
+  unlinked(node: string): void;
+}
 
 export interface LinkServerOptions {
   readonly store: Store;
@@ -87,6 +117,7 @@ export interface LinkServerOptions {
   readonly apiAs: ApiAs;
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly pingIntervalMs?: number;
+  readonly cluster?: LinkCluster;
   /** The cluster's Service networking, told to every agent when it links. */
   readonly network?: ClusterNetwork;
 }
@@ -100,9 +131,12 @@ export interface LinkServer {
    * agent's end of an in-process transport whose server end is served like a WebSocket link.
    */
   connectInProcess(node: string): LinkTransport;
-  readonly tunnel: NodeTunnel;
+  /** Streams to this server's agents; `isConnected` tells whether a node is linked here. */
+  readonly tunnel: NodeTunnel & { isConnected(node: string): boolean };
   /** Resource usage of the linked nodes, asked for on demand (metrics.k8s.io). */
   readonly stats: NodeStatsSource;
+  /** Connects, disconnects and bytes per node, for /metrics. */
+  readonly traffic: LinkTraffic;
   /** Registers a joining node's Node as that node ('exists' when the name is taken). */
   registerNode(node: string, reg: NodeRegistration): Promise<'created' | 'exists'>;
   close(): Promise<void>;

@@ -4,7 +4,11 @@
  * scripts/gen-openapi.ts and the document builder so both agree on names.
  */
 
-/** kubernetes-types module → upstream OpenAPI name prefix. */
+/**
+ * Types module → OpenAPI name prefix: the kubernetes-types modules with upstream's names, and
+ * edgeos's own groups (`edgeos-<first label of the group>/<version>`, named like a CRD's schemas in
+ * kube-apiserver: io.edgeos.apps.v1.NodePool).
+ */
 export const SCHEMA_PREFIX: Readonly<Record<string, string>> = {
   'core/v1': 'io.k8s.api.core.v1',
   'apps/v1': 'io.k8s.api.apps.v1',
@@ -26,10 +30,15 @@ export const SCHEMA_PREFIX: Readonly<Record<string, string>> = {
   'meta/v1': 'io.k8s.apimachinery.pkg.apis.meta.v1',
   'api/resource': 'io.k8s.apimachinery.pkg.api.resource',
   runtime: 'io.k8s.apimachinery.pkg.runtime',
+  'edgeos-apps/v1': 'io.edgeos.apps.v1',
 };
 
-/** The kubernetes-types module of an API group/version: "" → core/v1, "rbac.authorization.k8s.io" → rbac/v1. */
+const EDGEOS_GROUP = /^([a-z0-9-]+)\.edgeos\.io$/;
+
+/** The types module of an API group/version: "" → core/v1, "rbac.authorization.k8s.io" → rbac/v1, "apps.edgeos.io" → edgeos-apps/v1. */
 export function typesModule(group: string, version: string): string {
+  const own = EDGEOS_GROUP.exec(group);
+  if (own) return `edgeos-${own[1]}/${version}`;
   return `${group === '' ? 'core' : (group.split('.')[0] ?? group)}/${version}`;
 }
 

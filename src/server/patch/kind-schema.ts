@@ -9,7 +9,9 @@ import type { StructSchema } from './merge-keys.ts';
 import type { GroupVersionKind } from './types.ts';
 
 // API groups compiled into kube-apiserver: their kinds are Go structs, so SMP is available for all of
-// them, described here or not. Every other group is a custom resource.
+// them, described here or not. Every other group is a custom resource — except edgeos's own built-in
+// kinds (apps.edgeos.io NodePool, PoolSet): their descriptors carry merge keys, and kubectl, finding
+// their schema in /openapi, sends them strategic merge patches.
 const builtInGroups = new Set([
   '', 'apps', 'batch', 'autoscaling', 'policy', 'rbac.authorization.k8s.io', 'networking.k8s.io',
   'scheduling.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io', 'events.k8s.io', 'storage.k8s.io',
@@ -19,7 +21,7 @@ const builtInGroups = new Set([
 ]);
 
 export function isBuiltInKind(gvk: GroupVersionKind): boolean {
-  return builtInGroups.has(gvk.group);
+  return builtInGroups.has(gvk.group) || builtinKind(gvk.group, gvk.kind) !== undefined;
 }
 
 const metadataOnly = kind({});

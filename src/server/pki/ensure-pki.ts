@@ -4,7 +4,7 @@
 // never replaced silently: every kubeconfig and node certificate depends on it.
 import { mkdirSync, chmodSync } from 'node:fs';
 import type { Logger } from '../../common/log.ts';
-import type * as x509 from './x509.ts';
+import * as x509 from './x509.ts';
 import { PkiError } from './errors.ts';
 import { PRIVATE_MODE, PUBLIC_MODE, writeFileAtomic } from './files.ts';
 import { createCaCertificate, isIssuedBy, issueLeafCertificate, sansOf } from './issue.ts';
@@ -31,11 +31,34 @@ export interface EnsurePkiOptions {
 
 export const ADMIN_SUBJECT = 'CN=admin, O=system:masters';
 
+function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/**
+ * The cluster CA of `dir` (<data-dir>/server/tls), created when there is none: what a server that
+ * founds a cluster on a shared datastore seals into it (src/server/cluster/bootstrap.ts).
+ */
+export async function ensureClusterCa(dir: string, log: Logger, now = new Date()): Promise<{ certPem: string; keyPem: string; created: boolean }> {
+  ensureDir(dir);
+  const files = pairFiles(dir, 'ca');
+  const existed = (await loadPair(files, 'restore both files from a backup, or remove both')) !== undefined;
+  const ca = await ensureCa(files, now, log);
+  return { certPem: ca.certPem, keyPem: ca.keyPem, created: !existed };
+}
+
+/** Installs the cluster's CA (from the datastore) as <dir>/ca.crt and ca.key, checking they are a pair. */
+export async function installClusterCa(dir: string, certPem: string, keyPem: string): Promise<void> {
+  ensureDir(dir);
+  const files = pairFiles(dir, 'ca');
+  await writePair(files, new x509.X509Certificate(certPem), keyPem);
+}
+
 export async function ensurePki(opts: EnsurePkiOptions): Promise<Pki> {
   const now = opts.now ?? (() => new Date());
   const log = opts.log;
-  mkdirSync(opts.dir, { recursive: true, mode: 0o700 });
-  chmodSync(opts.dir, 0o700);
+  ensureDir(opts.dir);
 
   const ca = await ensureCa(pairFiles(opts.dir, 'ca'), now(), log);
   const issuer: Issuer = { cert: ca.cert, keys: ca.keys };
@@ -60,7 +83,15 @@ export async function ensurePki(opts: EnsurePkiOptions): Promise<Pki> {
     adminCertPem: admin.certPem,
     adminKeyPem: admin.keyPem,
     signNodeCsr: (csrPem: string, nodeName: string) => signNodeCsr(issuer, csrPem, nodeName, now()),
+    issueClientCertificate: (subject: string) => issueClientPair(issuer, subject, now()),
   });
+}
+
+/** A fresh key and a client certificate for `subject`, kept in memory by the caller. */
+async function issueClientPair(issuer: Issuer, subject: string, now: Date): Promise<{ certPem: string; keyPem: string }> {
+  const keys = await generateKeyPair();
+  const cert = await issueLeafCertificate(issuer, { subject, publicKey: keys.publicKey, usage: 'client', now });
+  return { certPem: cert.toString('pem') + '\n', keyPem: await privateKeyToPem(keys.privateKey) };
 }
 
 async function writePair(files: PairFiles, cert: x509.X509Certificate, keyPem: string): Promise<LoadedPair> {

@@ -1,4 +1,4 @@
-export { ensurePki, RENEW_BEFORE_DAYS, ADMIN_SUBJECT } from './ensure-pki.ts';
+export { ensurePki, ensureClusterCa, installClusterCa, RENEW_BEFORE_DAYS, ADMIN_SUBJECT } from './ensure-pki.ts';
 export type { EnsurePkiOptions } from './ensure-pki.ts';
 export { PkiError } from './errors.ts';
 export type { PkiErrorCode } from './errors.ts';

@@ -18,4 +18,9 @@ export interface Pki {
    * already decided who the node is). Returns the certificate PEM.
    */
   signNodeCsr(csrPem: string, nodeName: string): Promise<string>;
+  /**
+   * A new key and a client certificate for `subject` ("CN=…, O=…"), issued now and never written
+   * to disk: a server's identity towards the other servers of its cluster (docs/ha.md).
+   */
+  issueClientCertificate(subject: string): Promise<{ certPem: string; keyPem: string }>;
 }

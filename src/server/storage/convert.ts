@@ -2,14 +2,15 @@
  * Conversion between a served version and the stored form. Custom resources use the "None"
  * strategy (only apiVersion changes); a built-in kind whose served form differs from what is stored
  * says how in its descriptor's `conversion` (events.k8s.io/v1 Events are stored as core/v1 Events,
- * as in Kubernetes).
+ * autoscaling/v1 HorizontalPodAutoscalers as v2, as in Kubernetes).
  */
 import { present } from '../kinds/types.ts';
 import type { KubeObject, StorageConversion } from '../kinds/types.ts';
 import type { ResourceInfo } from '../registry/index.ts';
 
 function conversionOf(r: ResourceInfo): StorageConversion | undefined {
-  return r.builtin && present(r.builtin.conversion);
+  const c = r.builtin && present(r.builtin.conversion);
+  return c && c.storedVersion !== r.version ? c : undefined;
 }
 
 export function toStorage(r: ResourceInfo, obj: KubeObject): KubeObject {

@@ -34,6 +34,7 @@ import type { Connection } from './connect.ts';
 import { WatchFeed } from './feed.ts';
 import { MaintenanceLeader } from './leader.ts';
 import { toEvent, toKv, writeOutcome } from './rows.ts';
+import { WriteBatcher } from './write-batcher.ts';
 import { statements } from './statements.ts';
 import type { CheckedRow, HistoryRow, Row, WriteRow } from './statements.ts';
 
@@ -70,6 +71,7 @@ export class PostgresBackend implements Store, MaintenanceTarget {
   readonly hub: WatchHub;
   readonly leader: MaintenanceLeader;
   #closed = false;
+  readonly #batcher = new WriteBatcher((ops) => this.txn(ops));
 
   constructor(o: PostgresBackendOptions) {
     this.#c = o.connection;
@@ -171,16 +173,23 @@ export class PostgresBackend implements Store, MaintenanceTarget {
     return (await this.#query<{ n: number }>('count', statements.count, [prefix, prefixEnd(prefix)]))[0]!.n;
   }
 
+  // Single-key writes share transactions with the ones that arrive meanwhile (write-batcher.ts).
   async create(key: string, value: Buffer, opts: WriteOptions = {}): Promise<KeyValue> {
-    return (await this.txn([{ op: 'create', key, value, ttlSeconds: opts.ttlSeconds }]))[0]!;
+    return this.#single({ op: 'create', key, value, ttlSeconds: opts.ttlSeconds });
   }
 
   async update(key: string, value: Buffer, opts: UpdateOptions = {}): Promise<KeyValue> {
-    return (await this.txn([{ op: 'update', key, value, expectedModRevision: opts.expectedModRevision, ttlSeconds: opts.ttlSeconds }]))[0]!;
+    return this.#single({ op: 'update', key, value, expectedModRevision: opts.expectedModRevision, ttlSeconds: opts.ttlSeconds });
   }
 
   async delete(key: string, opts: DeleteOptions = {}): Promise<KeyValue> {
-    return (await this.txn([{ op: 'delete', key, expectedModRevision: opts.expectedModRevision }]))[0]!;
+    return this.#single({ op: 'delete', key, expectedModRevision: opts.expectedModRevision });
+  }
+
+  #single(op: TxnOp): Promise<KeyValue> {
+    this.#open();
+    checkOps([op]);
+    return this.#batcher.write(op);
   }
 
   async txn(ops: readonly TxnOp[]): Promise<KeyValue[]> {

@@ -101,6 +101,29 @@ describe('Node authorizer', () => {
     expect(await allowed(resource(node, 'update', 'secrets', { namespace: 'shop', name: 'web-tls' }))).toBe(false);
   });
 
+  it('lets a node read the volumes bound to its pods\' claims, and update only the local volumes it holds', async () => {
+    await put(nodeAuthzKeys.claim('shop', 'web-data'), { metadata: { name: 'web-data', namespace: 'shop' }, spec: { volumeName: 'pv-web' } });
+    await put(nodeAuthzKeys.volume('pv-web'), { metadata: { name: 'pv-web' }, spec: { claimRef: { namespace: 'shop', name: 'web-data' }, hostPath: { path: '/srv' } } });
+    // Names the claim, but the claim is bound to another volume: no edge.
+    await put(nodeAuthzKeys.volume('pv-stale'), { metadata: { name: 'pv-stale' }, spec: { claimRef: { namespace: 'shop', name: 'web-data' }, hostPath: { path: '/old' } } });
+    const local = (name: string, holder: string) => ({
+      metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': 'edgeos.io/local-path', 'edgeos.io/local-path-node': holder } },
+      spec: { local: { path: `/var/lib/edgeos/storage/${name}_shop_x` } },
+    });
+    await put(nodeAuthzKeys.volume('pvc-mine'), local('pvc-mine', 'gw-1'));
+    await put(nodeAuthzKeys.volume('pvc-theirs'), local('pvc-theirs', 'gw-2'));
+    const pv = (verb: string, name: string) => allowed(resource(node, verb, 'persistentvolumes', { name }));
+    expect(await pv('get', 'pv-web')).toBe(true);
+    expect(await allowed(resource(node, 'watch', 'persistentvolumes', { fieldSelector: 'metadata.name=pv-web' }))).toBe(true);
+    expect(await pv('update', 'pv-web')).toBe(false);
+    expect(await pv('get', 'pv-stale')).toBe(false);
+    for (const verb of ['get', 'update', 'patch']) expect(await pv(verb, 'pvc-mine'), verb).toBe(true);
+    expect(await pv('delete', 'pvc-mine')).toBe(false);
+    expect(await pv('get', 'pvc-theirs')).toBe(false);
+    expect(await pv('patch', 'pvc-theirs')).toBe(false);
+    expect(await allowed(resource(node, 'list', 'persistentvolumes'))).toBe(false);
+  });
+
   it('lets a node ask for tokens of the service accounts its pods run as, and nothing else of them', async () => {
     expect(await allowed(resource(node, 'create', 'serviceaccounts', { namespace: 'shop', name: 'web-sa', subresource: 'token' }))).toBe(true);
     expect(await allowed(resource(node, 'create', 'serviceaccounts', { namespace: 'shop', name: 'default', subresource: 'token' }))).toBe(false);

@@ -140,3 +140,26 @@ describe('resolveServerConfig: --datastore-endpoint', () => {
     );
   });
 });
+
+describe('resolveServerConfig: --token / --token-file (a cluster of servers)', () => {
+  const endpoint = 'postgres://edge:pw@db/x';
+  it('takes the server token from the flag, the variable or a file, only with a datastore', () => {
+    const token = 'a-server-token-0123456789';
+    expect(resolveServerConfig({ datastoreEndpoint: endpoint }, {}).serverToken).toBeUndefined();
+    expect(resolveServerConfig({ datastoreEndpoint: endpoint, token }, {}).serverToken).toEqual({ value: token, from: '--token' });
+    expect(resolveServerConfig({ datastoreEndpoint: endpoint }, { EDGEOS_TOKEN: ` ${token}\n` }).serverToken).toEqual({ value: token, from: 'EDGEOS_TOKEN' });
+    expect(resolveServerConfig({ datastoreEndpoint: endpoint, tokenFile: 'tok' }, {}, '/etc/edgeos').serverToken).toEqual({ file: '/etc/edgeos/tok', from: '--token-file' });
+    const paths = resolveServerConfig({ dataDir: '/d' }, {}).paths;
+    expect([paths.serverTokenFile, paths.serverIdFile]).toEqual(['/d/server/server-token', '/d/server/server-id']);
+  });
+
+  it('refuses a token without a datastore, a token given twice, and a short one, never quoting it', () => {
+    expect(badInput({ token: 'a-server-token-0123456789' })).toBe(
+      '--token: only applies with --datastore-endpoint (EDGEOS_DATASTORE_ENDPOINT): servers share a cluster through its datastore',
+    );
+    expect(badInput({ datastoreEndpoint: endpoint, token: 'a-server-token-0123456789', tokenFile: '/t' })).toBe('--token-file: give the server token once: --token or --token-file');
+    const short = badInput({ datastoreEndpoint: endpoint }, { EDGEOS_TOKEN: 'hunter2' });
+    expect(short).toMatch(/^EDGEOS_TOKEN: the server token must be at least 16 characters without spaces/);
+    expect(short).not.toContain('hunter2');
+  });
+});

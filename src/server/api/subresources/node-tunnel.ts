@@ -1,8 +1,8 @@
 /**
- * The tunnelled subresources the agent tunnel does not carry: nodes/proxy, pods/proxy (and a
- * pods/log request made as an upgrade). `TunnelRequest` has no proxy kind, so after the checks
- * kubectl users know (the object exists, the pod is scheduled) they answer a clear 503.
- * pods/log, exec, attach and portforward go through the tunnel (pod-log.ts, pod-stream.ts).
+ * Upgrade requests the agent tunnel does not carry: a pods/log or nodes/proxy request made as an
+ * upgrade (a WebSocket to a node's endpoint). After the checks kubectl users know (the object
+ * exists, the pod is scheduled) they answer a clear 503. pods/log, exec, attach and portforward
+ * go through the tunnel (pod-log.ts, pod-stream.ts), and plain nodes/proxy reads too (node-proxy.ts).
  */
 import type { ResourceInfo } from '../../registry/index.ts';
 import type { ApiDeps } from '../context.ts';
@@ -20,5 +20,5 @@ export async function nodeTunnelError(d: ApiDeps, r: ResourceInfo, info: Resourc
     node = spec.nodeName;
   }
   const sub = info.subresource.split('/')[0] ?? '';
-  return new ApiError(503, 'ServiceUnavailable', `no tunnel to node ${node} for ${r.plural}/${sub}: the agent tunnel carries logs, exec, attach and port-forward only`);
+  return new ApiError(503, 'ServiceUnavailable', `no tunnel to node ${node} for ${r.plural}/${sub}: the agent tunnel carries no upgraded ${r.plural}/${sub} connections`);
 }

@@ -9,6 +9,7 @@ import { methodNotAllowed } from '../../storage/status.ts';
 import { parseLogOptions } from './log-options.ts';
 import { readPodTarget, resolveContainer } from './pod-target.ts';
 import { noTunnel, tunnelApiError } from './tunnel-errors.ts';
+import { relayToResponse } from './relay.ts';
 
 export async function servePodLog(d: ApiDeps, c: Call): Promise<void> {
   if (c.info.verb !== 'get') throw methodNotAllowed();
@@ -32,21 +33,5 @@ export async function servePodLog(d: ApiDeps, c: Call): Promise<void> {
   c.res.writeHead(200, headers);
   // Following: headers go out now, every chunk as it comes (Node writes each one to the socket).
   if (opts.follow) c.res.flushHeaders();
-  await new Promise<void>((resolve) => {
-    const finish = (): void => {
-      stream.destroy();
-      resolve();
-    };
-    stream.once('end', () => c.res.end(finish));
-    // A stream torn down before its end (the agent or its link went away mid-log) cuts the
-    // response off, as apiserver does when its connection to the kubelet breaks.
-    stream.once('close', () => {
-      if (stream.readableEnded) return;
-      c.res.destroy();
-      finish();
-    });
-    stream.once('error', (err) => c.log.debug({ err }, 'log stream from the agent failed'));
-    c.res.once('close', finish);
-    stream.pipe(c.res, { end: false });
-  });
+  await relayToResponse(stream, c.res, c.log, 'log stream');
 }

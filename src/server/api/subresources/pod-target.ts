@@ -21,7 +21,7 @@ export interface PodTarget {
   readonly pod: KubeObject;
 }
 
-function containerNames(pod: KubeObject, field: 'containers' | 'initContainers'): string[] {
+function containerNames(pod: KubeObject, field: 'containers' | 'initContainers' | 'ephemeralContainers'): string[] {
   const spec = (pod.spec ?? {}) as Record<string, unknown>;
   const list = Array.isArray(spec[field]) ? (spec[field] as { name?: unknown }[]) : [];
   return list.map((c) => (typeof c.name === 'string' ? c.name : '')).filter((n) => n !== '');
@@ -47,7 +47,8 @@ export function resolveContainer(t: PodTarget, requested: string): string {
   const containers = containerNames(t.pod, 'containers');
   const inits = containerNames(t.pod, 'initContainers');
   if (requested !== '') {
-    if (!containers.includes(requested) && !inits.includes(requested)) throw badRequest(`container ${requested} is not valid for pod ${t.ref.name}`);
+    // Ephemeral containers (kubectl debug) are attached to and read by name too.
+    if (!containers.includes(requested) && !inits.includes(requested) && !containerNames(t.pod, 'ephemeralContainers').includes(requested)) throw badRequest(`container ${requested} is not valid for pod ${t.ref.name}`);
     return requested;
   }
   if (containers.length === 1) return containers[0]!;

@@ -56,7 +56,7 @@ function conflictError(conflicts: readonly ApplyConflict[]): ApiError {
   return new ApiError(409, 'Conflict', applyConflictMessage(conflicts), { causes });
 }
 
-export async function patchObject(d: ApiDeps, c: Call, subresource: '' | 'status'): Promise<void> {
+export async function patchObject(d: ApiDeps, c: Call, subresource: '' | 'status' | 'ephemeralcontainers'): Promise<void> {
   const pt = patchTypeOf(c);
   const raw = await readBody(c.req);
   if (raw.length === 0) throw badRequest('the body of the request is empty');

@@ -9,7 +9,7 @@ import { updateObject } from '../mutate.ts';
 import { respondObject } from '../present.ts';
 import { badRequest } from '../../storage/status.ts';
 
-export async function replaceObject(d: ApiDeps, c: Call, subresource: '' | 'status'): Promise<void> {
+export async function replaceObject(d: ApiDeps, c: Call, subresource: '' | 'status' | 'ephemeralcontainers'): Promise<void> {
   const body = await decodeObject(await readBody(c.req), mediaType(c.req));
   checkBodyKind(body, c.resource);
   checkBodyTypes(body, c.resource);

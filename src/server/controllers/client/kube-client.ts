@@ -32,6 +32,7 @@ const PATCH_TYPES: Record<PatchType, string> = {
   merge: 'application/merge-patch+json',
   strategic: 'application/strategic-merge-patch+json',
   json: 'application/json-patch+json',
+  apply: 'application/apply-patch+yaml',
 };
 
 const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList';
@@ -89,8 +90,8 @@ export function createKubeClient(o: ClientOptions): ClosableKubeClient {
     `${verb} ${ref.resource}${ref.group ? `.${ref.group}` : ''}${name !== undefined ? ` ${ref.namespace ? `${ref.namespace}/` : ''}${name}` : ''}`;
 
   return {
-    async get<T extends KubeObject>(ref: ResourceRef, name: string, opts: { signal?: AbortSignal } = {}) {
-      return (await call('GET', resourcePath(ref, name), label(ref, 'get', name), undefined, undefined, opts.signal)) as T;
+    async get<T extends KubeObject>(ref: ResourceRef, name: string, opts: { signal?: AbortSignal; subresource?: string } = {}) {
+      return (await call('GET', resourcePath(ref, name, opts.subresource), label(ref, opts.subresource ? `get ${opts.subresource} of` : 'get', name), undefined, undefined, opts.signal)) as T;
     },
     async list<T extends KubeObject>(ref: ResourceRef, opts: ListOptions = {}): Promise<ObjectList<T>> {
       const items: T[] = [];
@@ -141,7 +142,8 @@ export function createKubeClient(o: ClientOptions): ClosableKubeClient {
       return (await call('PUT', withQuery(resourcePath(r, nameOf(obj), 'status'), { fieldManager: opts.fieldManager }), label(r, 'update status of', nameOf(obj)), obj, undefined, opts.signal)) as T;
     },
     async patch<T extends KubeObject>(ref: ResourceRef, name: string, type: PatchType, patch: unknown, opts: PatchOptions = {}) {
-      return (await call('PATCH', withQuery(resourcePath(ref, name, opts.subresource), { fieldManager: opts.fieldManager }), label(ref, 'patch', name), patch, PATCH_TYPES[type], opts.signal)) as T;
+      const query = { fieldManager: opts.fieldManager, ...(opts.force ? { force: true } : {}) };
+      return (await call('PATCH', withQuery(resourcePath(ref, name, opts.subresource), query), label(ref, type === 'apply' ? 'apply' : 'patch', name), patch, PATCH_TYPES[type], opts.signal)) as T;
     },
     async delete(ref: ResourceRef, name: string, opts: DeleteOptions = {}) {
       const body = {

@@ -6,7 +6,11 @@
 // keeps serving. Nodes annotated `edgeos.io/evict-after: <duration>` opt into cloud behaviour: once
 // not ready that long they get the NoExecute taint and taint eviction deletes the pods that do not
 // tolerate it. When the Lease is renewed again, the conditions this controller set are restored
-// and the taints go; pods are left alone.
+// and the taints go; pods are left alone. Node pools (apps.edgeos.io/v1 NodePool): nodes of a Cloud
+// pool opt in with 5 minutes unless they say otherwise; and a pool none of whose other nodes has
+// been heard from since this one went not ready is cut off from the server, not failed — no
+// NoExecute taint for any of its nodes (kube's zone "full disruption" rule), so none of its pods is
+// evicted or rescheduled.
 import { parseDuration } from '../duration.ts';
 import { controllerFromRun } from '../lifecycle.ts';
 import { createWorkQueue } from '../work-queue.ts';
@@ -17,9 +21,13 @@ import type { Controller, ControllerContext, ControllerDescriptor, KubeObject } 
 import { conditionsUnknown, readyCondition, unknownByController } from './conditions.ts';
 import { noExecuteTaint, noScheduleTaints, reconcileTaints } from './desired-taints.ts';
 import { evictionDelay } from './taint-eviction.ts';
+import { POOL_INDEX, indexNodesByPool, poolOf } from '../pools/pool-index.ts';
+import type { NodePool } from '../pools/pool-index.ts';
 
 export const EVICT_AFTER_ANNOTATION = 'edgeos.io/evict-after';
 const LEASE_NAMESPACE = 'kube-node-lease';
+/** What a node of a Cloud pool gets without its own edgeos.io/evict-after (kube's default-not-ready/unreachable-toleration-seconds). */
+export const CLOUD_POOL_EVICT_AFTER_MS = 5 * 60_000;
 
 interface Lease extends KubeObject {
   spec?: { renewTime?: string; holderIdentity?: string };
@@ -43,6 +51,8 @@ export function createNodeLifecycle(ctx: ControllerContext): Controller {
     const leases = ctx.informers.informerFor<Lease>(resources.leases);
     const pods = ctx.informers.informerFor<Pod>(resources.pods);
     pods.addIndex('spec.nodeName', (p) => (p.spec?.nodeName ? [p.spec.nodeName] : []));
+    const nodePools = ctx.informers.informerFor<NodePool>(resources.nodePools);
+    indexNodesByPool(nodes);
     const health = new Map<string, Health>();
     const queue = createWorkQueue(log);
 
@@ -121,6 +131,27 @@ export function createNodeLifecycle(ctx: ControllerContext): Controller {
       return next;
     }
 
+    /** The pool the node is in (an existing NodePool), if any. */
+    function poolOfNode(node: Node): NodePool | undefined {
+      const pool = poolOf(node);
+      return pool ? nodePools.get(undefined, pool) : undefined;
+    }
+
+    /**
+     * The node's pool is cut off from the server rather than this node failed: no other member is
+     * Ready and has been heard from (its Lease or heartbeat changed) since this node stopped being
+     * ready. A member whose Ready condition is still True only because its own grace period has not
+     * run out yet went silent with the rest of the site, so it is no evidence that the site is up.
+     */
+    function poolCutOff(node: Node, notReadySince: number): boolean {
+      const pool = poolOfNode(node)?.metadata.name;
+      if (pool === undefined) return false;
+      return !nodes.byIndex(POOL_INDEX, pool).some((n) => {
+        const other = n.metadata.name ?? '';
+        return other !== node.metadata.name && readyCondition(n)?.status === 'True' && (health.get(other)?.probe ?? 0) > notReadySince;
+      });
+    }
+
     async function sync(name: string): Promise<void> {
       let node = nodes.get(undefined, name);
       if (!node) return;
@@ -147,11 +178,13 @@ export function createNodeLifecycle(ctx: ControllerContext): Controller {
       const wanted = noScheduleTaints(node);
       let recheck: number | undefined;
       const evictAfterText = node.metadata.annotations?.[EVICT_AFTER_ANNOTATION];
-      const evictAfter = evictAfterText !== undefined ? parseDuration(evictAfterText) : undefined;
+      const cloud = poolOfNode(node)?.spec?.type === 'Cloud' ? CLOUD_POOL_EVICT_AFTER_MS : undefined;
+      const evictAfter = evictAfterText !== undefined ? parseDuration(evictAfterText) : cloud;
       if (evictAfterText !== undefined && evictAfter === undefined) log.warn({ node: name, value: evictAfterText }, `${EVICT_AFTER_ANNOTATION} is not a duration such as 5m; ignored`);
       const noExec = noExecuteTaint(node);
-      if (noExec && evictAfter !== undefined && ready) {
-        const since = Date.parse(ready.lastTransitionTime ?? '') || now;
+      const notReadySince = Date.parse(ready?.lastTransitionTime ?? '') || now;
+      if (noExec && evictAfter !== undefined && ready && !poolCutOff(node, notReadySince)) {
+        const since = notReadySince;
         const left = since + evictAfter - now;
         if (left <= 0) wanted.push(noExec);
         else recheck = left;

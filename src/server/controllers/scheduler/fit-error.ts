@@ -3,8 +3,9 @@
 // "Preemption is not helpful for scheduling", as upstream does when no victim could help.
 export const NO_NODES_MESSAGE = 'no nodes available to schedule pods';
 
-export function fitErrorMessage(numNodes: number, reasons: ReadonlyMap<string, number>): string {
+/** `preFilter`: a PreFilter plugin's message (VolumeBinding's missing claim), which replaces the per-node reasons. */
+export function fitErrorMessage(numNodes: number, reasons: ReadonlyMap<string, number>, preFilter?: string): string {
   if (numNodes === 0) return NO_NODES_MESSAGE;
-  const parts = [...reasons].map(([reason, count]) => `${count} ${reason}`).sort();
-  return `0/${numNodes} nodes are available: ${parts.join(', ')}. preemption: 0/${numNodes} nodes are available: ${numNodes} Preemption is not helpful for scheduling.`;
+  const parts = preFilter ?? [...reasons].map(([reason, count]) => `${count} ${reason}`).sort().join(', ');
+  return `0/${numNodes} nodes are available: ${parts}. preemption: 0/${numNodes} nodes are available: ${numNodes} Preemption is not helpful for scheduling.`;
 }

@@ -40,10 +40,15 @@ function termMatches(term: NodeSelectorTerm, node: Node): boolean {
   return fields.every((r) => r.key === 'metadata.name' && requirementMatches(r, fieldSet));
 }
 
+/** At least one term matches (a PersistentVolume's nodeAffinity, a pod's required affinity). */
+export function matchesNodeSelectorTerms(terms: readonly NodeSelectorTerm[], node: Node): boolean {
+  return terms.some((t) => termMatches(t, node));
+}
+
 export function matchesNodeSelectorAndAffinity(pod: Pod, node: Node): boolean {
   const labels = node.metadata.labels ?? {};
   for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
   const terms = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
   if (!terms) return true;
-  return terms.some((t) => termMatches(t, node));
+  return matchesNodeSelectorTerms(terms, node);
 }

@@ -13,7 +13,8 @@ export interface Requests {
   scalar: Record<string, number>;
 }
 
-function quantity(v: string | number | undefined): number {
+/** A quantity's value; 0 when absent or malformed (the API validated it already). */
+export function quantity(v: string | number | undefined): number {
   if (v === undefined) return 0;
   try {
     return parseQuantity(v);

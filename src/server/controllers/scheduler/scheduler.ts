@@ -1,12 +1,13 @@
-// The scheduler (kube-scheduler's default profile, no volumes or preemption): pending pods of
-// schedulerName default-scheduler are filtered against every node, the best scoring node wins,
-// the pod is assumed on it at once (so the next decision already sees it) and bound through
-// pods/binding in the background. Unschedulable pods wait until nodes or pods change
+// The scheduler (kube-scheduler's default profile, no preemption): pending pods of
+// schedulerName default-scheduler are filtered against every node (VolumeBinding included:
+// volume-binding.ts), the best scoring node wins, the pod is assumed on it at once (so the next
+// decision already sees it) and bound through pods/binding in the background, after its unbound
+// claims were provisioned or bound for that node. Unschedulable pods wait until nodes or pods change
 // (MoveAllToActiveOrBackoffQueue), and at least every 5 minutes (podMaxInUnschedulablePodsDuration).
 import { controllerOf, objectKey, splitKey } from '../keys.ts';
 import { controllerFromRun } from '../lifecycle.ts';
 import { createWorkQueue } from '../work-queue.ts';
-import type { Node, Pod } from '../core-types.ts';
+import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../core-types.ts';
 import { isTerminal } from '../core-types.ts';
 import { ConflictError, NotFoundError, resources } from '../types.ts';
 import type { Controller, ControllerContext, ControllerDescriptor } from '../types.ts';
@@ -17,6 +18,8 @@ import { UsageCache } from './node-usage.ts';
 import { hostPorts, podRequests } from './pod-resources.ts';
 import { pickNode } from './score.ts';
 import type { Candidate } from './score.ts';
+import { NO_VOLUMES, VolumeBinding } from './volume-binding.ts';
+import type { PodVolumes } from './volume-binding.ts';
 
 export const SCHEDULER_NAME = 'default-scheduler';
 /** Bindings in flight at once; decisions never wait for them unless this many are pending. */
@@ -48,6 +51,10 @@ export function createScheduler(ctx: ControllerContext): Controller {
   return controllerFromRun('scheduler', async (signal, ready) => {
     const pods = ctx.informers.informerFor<Pod>(resources.pods);
     const nodes = ctx.informers.informerFor<Node>(resources.nodes);
+    const claims = ctx.informers.informerFor<PersistentVolumeClaim>(resources.persistentVolumeClaims);
+    const volumes = ctx.informers.informerFor<PersistentVolume>(resources.persistentVolumes);
+    const classes = ctx.informers.informerFor<StorageClass>(resources.storageClasses);
+    const volumeBinding = new VolumeBinding({ claims, volumes, classes, client: ctx.client });
     const usage = new UsageCache();
     const queue = createWorkQueue(log);
     const unschedulable = new Set<string>();
@@ -87,11 +94,25 @@ export function createScheduler(ctx: ControllerContext): Controller {
         if (nodeChangeMatters(a, b)) moveAllToActive();
       },
     });
+    // A claim, volume or class that appears or changes may make a waiting pod schedulable.
+    const offStorage = [claims, volumes, classes].map((inf) => (inf as typeof claims).addEventHandler({ add: () => moveAllToActive(), update: () => moveAllToActive() }));
     const flush = setInterval(moveAllToActive, UNSCHEDULABLE_FLUSH_MS);
     flush.unref();
 
-    async function bind(pod: Pod, node: string, key: string): Promise<void> {
+    async function bind(pod: Pod, chosen: Node, key: string, podVolumes: PodVolumes): Promise<void> {
       const { namespace = '', name } = { namespace: pod.metadata.namespace, name: pod.metadata.name ?? '' };
+      const node = chosen.metadata.name ?? '';
+      try {
+        await volumeBinding.preBind(pod, podVolumes, chosen, signal);
+      } catch (err) {
+        usage.forget(pod.metadata.uid ?? '');
+        if (signal.aborted) return;
+        const message = `running PreBind plugin "VolumeBinding": ${(err as Error).message}`;
+        log.warn({ pod: key, node, err: message }, 'binding volumes failed; retrying');
+        ctx.recorder.event(pod, 'Warning', 'FailedScheduling', message);
+        queue.addRateLimited(key);
+        return;
+      }
       try {
         await ctx.client.createSubresource({ ...resources.pods, namespace }, name, 'binding', {
           apiVersion: 'v1',
@@ -129,25 +150,29 @@ export function createScheduler(ctx: ControllerContext): Controller {
       if (!pod || !wantsScheduling(pod) || usage.isAssumed(pod.metadata.uid ?? '')) return;
       const demand: PodDemand = { pod, requests: podRequests(pod), ports: hostPorts(pod) };
       const all = nodes.list();
+      const volumeState = volumeBinding.preFilter(pod);
       const feasible: Candidate[] = [];
       const reasons = new Map<string, number>();
-      for (const node of all) {
-        const u = usage.usage(node.metadata.name ?? '');
-        const why = filterNode(demand, node, u);
-        if (why.length === 0) feasible.push({ node, usage: u });
-        else for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+      if ('volumes' in volumeState) {
+        for (const node of all) {
+          const u = usage.usage(node.metadata.name ?? '');
+          let why = filterNode(demand, node, u);
+          if (why.length === 0) why = volumeBinding.filter(volumeState.volumes, node);
+          if (why.length === 0) feasible.push({ node, usage: u });
+          else for (const r of why) reasons.set(r, (reasons.get(r) ?? 0) + 1);
+        }
       }
       if (feasible.length === 0) {
-        const message = fitErrorMessage(all.length, reasons);
+        const message = fitErrorMessage(all.length, reasons, 'unresolvable' in volumeState ? volumeState.unresolvable : undefined);
         unschedulable.add(key);
         log.debug({ pod: key, message }, 'unschedulable');
         await markUnschedulable(pod, message);
         return;
       }
-      const chosen = pickNode(demand, controllerOf(pod)?.uid, feasible).node.metadata.name ?? '';
-      usage.assume(pod, chosen);
+      const chosen = pickNode(demand, controllerOf(pod)?.uid, feasible).node;
+      usage.assume(pod, chosen.metadata.name ?? '');
       while (inFlight.size >= MAX_BINDINGS) await Promise.race(inFlight);
-      const p = bind(pod, chosen, key).finally(() => inFlight.delete(p));
+      const p = bind(pod, chosen, key, 'volumes' in volumeState ? volumeState.volumes : NO_VOLUMES).finally(() => inFlight.delete(p));
       inFlight.add(p);
     }
 
@@ -161,6 +186,7 @@ export function createScheduler(ctx: ControllerContext): Controller {
       if (moveTimer) clearTimeout(moveTimer);
       offPods();
       offNodes();
+      for (const off of offStorage) off();
     }
   });
 }

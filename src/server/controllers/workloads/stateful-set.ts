@@ -12,7 +12,7 @@ import { claimChildren } from './claim.ts';
 import { ownedRevisions, REVISION_LABEL, revisionsToPrune, syncRevisions, templateOf } from './controller-revisions.ts';
 import { Expectations } from './expectations.ts';
 import { controllerRefTo } from './owner-refs.ts';
-import { podFromTemplate } from './pod-control.ts';
+import { podFromTemplate, slowStartBatch } from './pod-control.ts';
 import type { PodTemplate } from './pod-control.ts';
 import { msUntilAvailable } from './pods.ts';
 import { queueController } from './queue-controller.ts';
@@ -89,7 +89,10 @@ export function statefulSetController(ctx: ControllerContext): Controller {
         ctx.recorder.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata.name ?? ''} Pod ${set.metadata.name ?? ''}-${ordinal} in StatefulSet ${set.metadata.name ?? ''} success`);
       } catch (e) {
         // Claims outlive their pods (Retain): an existing one is reused.
-        if (!(e instanceof AlreadyExistsError)) throw e;
+        if (e instanceof AlreadyExistsError) continue;
+        expectations.creationObserved(key); // the pod is never attempted
+        ctx.recorder.event(set, 'Warning', 'FailedCreate', `create Claim ${claim.metadata.name ?? ''} for Pod ${set.metadata.name ?? ''}-${ordinal} in StatefulSet ${set.metadata.name ?? ''} failed error: ${(e as Error).message}`);
+        throw e;
       }
     }
     const pod = statefulPod(set, ordinal, template, revision);
@@ -158,10 +161,16 @@ export function statefulSetController(ctx: ControllerContext): Controller {
     const plan = planStatefulSet(set, owned, current.metadata.name ?? '', update.metadata.name ?? '', now);
     if (expectations.satisfied(key) && !set.metadata.deletionTimestamp) {
       expectations.expect(key, plan.create.length, plan.remove.map((p) => p.metadata.name ?? ''));
-      for (const c of plan.create) {
+      // Parallel creates its pods (and their claims) in slow-start batches, as upstream; with
+      // OrderedReady the plan holds one ordinal at a time anyway.
+      const pending = [...plan.create];
+      const created = await slowStartBatch(pending.length, () => {
+        const c = pending.shift()!;
         const rev = c.revision === current.metadata.name ? current : update;
-        await createOne(key, set, c.ordinal, templateOf(rev) as PodTemplate, c.revision);
-      }
+        return createOne(key, set, c.ordinal, templateOf(rev) as PodTemplate, c.revision);
+      });
+      for (const _ of pending) expectations.creationObserved(key); // never attempted after a failed batch
+      if (created.error) throw created.error;
       for (const p of plan.remove) await deleteOne(key, set, p);
     }
     await writeStatus(ctx.client, resources.statefulSets, set, { ...plan.status });

@@ -18,6 +18,7 @@ import { workloadControllers } from '../../../../src/server/controllers/workload
 import { startServer } from '../../../helpers/start-server.ts';
 import type { RunningServer } from '../../../helpers/start-server.ts';
 import { garbageCollectorController } from '../../../../src/server/controllers/gc/garbage-collector.ts';
+import { pvcProtectionController } from '../../../../src/server/controllers/volumes/protection.ts';
 
 export interface WorkloadCluster {
   readonly server: RunningServer;
@@ -45,8 +46,10 @@ export async function startWorkloadCluster(names?: readonly string[]): Promise<W
   const log = createLogger({ level: process.env.EDGEOS_TEST_LOG_LEVEL ?? 'silent' });
   // By name, the garbage collector can join: what a controller creates for an owner deleted a moment
   // before (its informer still had it) is the collector's to remove, as in a real cluster.
+  // Claims get the pvc-protection finalizer when created (as upstream's admission adds it): the
+  // controller that lifts it once no pod uses a claim runs with the workloads, as in a real cluster.
   const known = [...workloadControllers, garbageCollectorController];
-  const descriptors: readonly ControllerDescriptor[] = names ? known.filter((d) => names.includes(d.name)) : workloadControllers;
+  const descriptors: readonly ControllerDescriptor[] = [...(names ? known.filter((d) => names.includes(d.name)) : workloadControllers), pvcProtectionController];
   let running = await runControllers(client, descriptors, clock, log);
   return {
     server,

@@ -1,0 +1,30 @@
+/**
+ * The server's Prometheus metrics (docs/metrics.md), with prom-client: apiserver's request metrics
+ * (request-metrics.ts), the store's (store-metrics.ts), the edge's (link-metrics.ts) and the
+ * process' (process-metrics.ts). Each server has its own Registry, so servers started in one
+ * process (tests) never share counters.
+ */
+import { Registry } from 'prom-client';
+import { linkMetrics, renderNodeFamilies } from './link-metrics.ts';
+import { processRegistry } from './process-metrics.ts';
+import { requestMetrics } from './request-metrics.ts';
+import { storeMetrics } from './store-metrics.ts';
+import type { ServerMetrics, ServerMetricsOptions } from './types.ts';
+
+export type { ServerMetrics, ServerMetricsOptions } from './types.ts';
+
+export function createServerMetrics(o: ServerMetricsOptions): ServerMetrics {
+  const registry = new Registry();
+  const requests = requestMetrics(registry);
+  const store = storeMetrics(registry, o.store);
+  linkMetrics(registry, o.links);
+  return {
+    observe: (r) => requests.observe(r),
+    inflight: (kind, delta) => requests.inflight(kind, delta),
+    instrumentStore: (s) => store.instrument(s),
+    async scrape() {
+      const [processText, serverText] = await Promise.all([processRegistry().metrics(), registry.metrics()]);
+      return { contentType: registry.contentType, body: processText + serverText + renderNodeFamilies(o.links()) };
+    },
+  };
+}

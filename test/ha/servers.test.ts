@@ -1,0 +1,187 @@
+// Two real `edgeos server` processes on one real PostgreSQL (docs/ha.md): the second joins with the
+// first's server token and refuses another; both serve the API with one CA and their own serving
+// certificates; join tokens name both; writes acknowledged by either survive kill -9 of a writing
+// server (the leader) and of every database connection, a watch on the survivor misses none of
+// them, and the controllers resume on the survivor. The database away: both servers turn /readyz
+// red, the leader stops its controllers; back, everything resumes by itself.
+import { X509Certificate } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:tls';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJoinToken } from '../../src/common/link/join-token.ts';
+import { kubectl } from '../helpers/kubectl.ts';
+import { linesWithDuplicateKeys } from '../helpers/log-lines.ts';
+import { apiWatch, createConfigMap, joinTokenOf, kill9, leaseHolder, serverTokenFile, startHaServer } from '../helpers/ha-cluster.ts';
+import type { HaServer } from '../helpers/ha-cluster.ts';
+import { startPostgres } from '../helpers/postgres.ts';
+import type { TestPostgres } from '../helpers/postgres.ts';
+import { readCredentials } from '../helpers/start-server.ts';
+import { freePort, killChild, startEdgeos } from '../server/server-command/helpers.ts';
+import type { Child } from '../server/server-command/helpers.ts';
+
+let pg: TestPostgres;
+let db: string;
+let a: HaServer;
+let b: HaServer;
+const tmp = mkdtempSync(join(tmpdir(), 'edgeos-ha-'));
+beforeAll(async () => {
+  pg = await startPostgres();
+  db = await pg.createDatabase('ha');
+  a = await startHaServer(pg.url(db));
+  b = await startHaServer(pg.url(db), { tokenFile: serverTokenFile(a) });
+}, 120_000);
+afterAll(async () => {
+  await a?.stop();
+  await b?.stop();
+  await pg?.destroy();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+async function until<T>(what: string, f: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function servingCertificate(port: number, ca: string): Promise<X509Certificate> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
+      const cert = s.getPeerX509Certificate()!;
+      s.end();
+      resolve(cert);
+    });
+    s.on('error', reject);
+  });
+}
+
+/** Creates Deployment `name` through `via` and waits, reading through `reader`, until the controllers gave it its pods. */
+async function deploymentGetsPods(via: HaServer, reader: HaServer, name: string, replicas: number, timeoutMs: number): Promise<void> {
+  const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace: 'default' }, spec: { replicas, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } } };
+  const created = await via.request('POST', '/apis/apps/v1/namespaces/default/deployments', { body: JSON.stringify(deployment), headers: { 'content-type': 'application/json' } });
+  expect(created.status, created.body).toBe(201);
+  await until(`the pods of Deployment ${name}`, async () => {
+    const pods = JSON.parse((await reader.request('GET', `/api/v1/namespaces/default/pods?labelSelector=app%3D${name}`)).body) as { items: unknown[] };
+    return pods.items.length === replicas;
+  }, timeoutMs);
+}
+
+describe('two servers on one PostgreSQL', () => {
+  const children: Child[] = [];
+  afterAll(() => children.forEach(killChild));
+
+  it('a third server without the cluster\'s token, or with another, exits 1 naming --token', async () => {
+    const refusal = async (args: string[]) => {
+      const port = await freePort();
+      const c = startEdgeos(['server', '--data-dir', join(tmp, `d-${port}`), '--bind-address', '127.0.0.1', '--https-listen-port', String(port), '--disable-agent', '--write-kubeconfig', join(tmp, `kc-${port}`), '--datastore-endpoint', pg.url(db), ...args]);
+      children.push(c);
+      expect(await c.exited, c.stderr()).toBe(1);
+      return c.stderr();
+    };
+    expect(await refusal([])).toContain(`edgeos: --token: PostgreSQL at 127.0.0.1:${pg.port} (database ${db}, user ${pg.user}) already holds an edgeos cluster`);
+    const wrong = await refusal(['--token', 'someone-elses-cluster-token']);
+    expect(wrong).toContain("edgeos: --token: the server token does not open the cluster's bootstrap data");
+    expect(wrong).not.toContain('someone-elses-cluster-token');
+  }, 150_000); // two process starts: ~20 s each on this shared machine at load 20
+
+  it('share one CA, each serving its own certificate; join tokens and join-info name both; the first leads; one kubeconfig works against either', async () => {
+    const ca = readCredentials(a.kubeconfig).ca;
+    expect(readCredentials(b.kubeconfig).ca).toBe(ca);
+    const caCert = new X509Certificate(ca);
+    const [certA, certB] = [await servingCertificate(a.port, ca), await servingCertificate(b.port, ca)];
+    expect(certA.serialNumber).not.toBe(certB.serialNumber);
+    for (const c of [certA, certB]) {
+      expect(c.checkIssued(caCert) && c.verify(caCert.publicKey)).toBe(true);
+      expect(c.subjectAltName).toContain('IP Address:127.0.0.1');
+    }
+    const both = [a, b].sort((x, y) => x.id.localeCompare(y.id)).map((s) => s.url);
+    for (const s of [a, b]) {
+      const info = await s.request('GET', '/edgeos/v1/join-info');
+      expect(JSON.parse(info.body)).toEqual({ servers: both });
+    }
+    // B's default token, written after it joined, names both servers and the shared CA.
+    const token = decodeJoinToken(joinTokenOf(b));
+    expect(token.servers).toEqual(both);
+    expect(token.caHash).toBe(decodeJoinToken(joinTokenOf(a)).caHash);
+    expect(await leaseHolder(b)).toBe(a.id);
+    // kubectl through any server: B's kubeconfig, credentials and CA, pointed at A.
+    const viaA = await kubectl(b, ['--server', a.url, 'get', 'lease', 'edgeos-controllers', '-n', 'kube-system', '-o', 'jsonpath={.spec.holderIdentity}']);
+    expect(viaA).toMatchObject({ code: 0, stdout: a.id });
+  });
+
+  it('loses no acknowledged write to kill -9 of the leader and of every database connection; the watch on the survivor sees them all; the controllers resume there', async () => {
+    const start = JSON.parse((await b.request('GET', '/api/v1/namespaces/default/configmaps')).body) as { metadata: { resourceVersion: string } };
+    const watch = apiWatch(b, '/api/v1/namespaces/default/configmaps', start.metadata.resourceVersion);
+    const acked = new Map<string, string>();
+    let writing = true;
+    let refused = 0;
+    const writer = async (s: HaServer, name: string) => {
+      for (let i = 0; writing; i++) {
+        const rv = await createConfigMap(s, `w-${name}-${i}`);
+        if (rv) acked.set(`w-${name}-${i}`, rv);
+        else {
+          refused++;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    };
+    const writers = [writer(a, 'a1'), writer(a, 'a2'), writer(b, 'b1'), writer(b, 'b2')];
+    await until('writes through both servers', async () => [...acked.keys()].filter((k) => k.startsWith('w-a')).length >= 20 && acked.size >= 40, 30_000);
+    await kill9(a);
+    const killedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    // Every connection of every server to the database, as a failover or a DBA would cut them.
+    const cut = pg.psql(db, `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '${db}' AND pid <> pg_backend_pid()`);
+    expect(Number(cut)).toBeGreaterThan(0);
+    const before = acked.size;
+    await until('writes through the survivor after the cut', async () => acked.size >= before + 20, 30_000);
+    writing = false;
+    await Promise.all(writers);
+
+    const seen = () => new Set(watch.events.filter((e) => e.type === 'ADDED').map((e) => e.object.metadata.name));
+    await until('the watch on the survivor to see every acknowledged write', async () => [...acked.keys()].every((n) => seen().has(n)), 20_000);
+    const revisions = watch.events.map((e) => Number(e.object.metadata.resourceVersion));
+    expect(revisions).toEqual([...revisions].sort((x, y) => x - y));
+    expect(new Set(revisions).size).toBe(revisions.length);
+    for (const e of watch.events) if (acked.has(e.object.metadata.name!)) expect(e.object.metadata.resourceVersion).toBe(acked.get(e.object.metadata.name!));
+    const list = JSON.parse((await b.request('GET', '/api/v1/namespaces/default/configmaps')).body) as { items: { metadata: { name: string } }[] };
+    const listed = new Set(list.items.map((i) => i.metadata.name));
+    expect([...acked.keys()].filter((n) => !listed.has(n))).toEqual([]);
+    expect(refused).toBeGreaterThan(0); // the kills did interrupt writes: only the acknowledged ones count
+    watch.close();
+
+    // The leader died with its controllers: the survivor takes the Lease and acts.
+    await until('the survivor to hold the Lease', async () => (await leaseHolder(b)) === b.id, 20_000);
+    await deploymentGetsPods(b, b, 'after-kill', 2, 30_000);
+    expect(Date.now() - killedAt).toBeLessThan(60_000);
+    expect(linesWithDuplicateKeys(b.output())).toEqual([]);
+  }, 120_000);
+
+  it('the database away: /readyz red on both servers and the leader stops its controllers; back: both green by themselves, the watches go on, the controllers act again', async () => {
+    a = await startHaServer(pg.url(db), { dir: a.dir, port: a.port, tokenFile: serverTokenFile(b) });
+    const acked = await createConfigMap(a, 'before-outage');
+    expect(acked).toBeDefined();
+    const watch = apiWatch(a, '/api/v1/namespaces/default/configmaps', acked!);
+    const leader = await until('a leader', () => leaseHolder(b), 20_000);
+    const leaderServer = [a, b].find((s) => s.id === leader)!;
+    const from = leaderServer.output().length;
+    const readyz = () => Promise.all([a, b].map(async (s) => (await s.request('GET', '/readyz')).status));
+
+    await pg.stop();
+    await until('/readyz red on both servers', async () => (await readyz()).every((c) => c === 500), 20_000);
+    for (const s of [a, b]) expect((await s.request('GET', '/livez')).status).toBe(200); // waiting, not dead
+    await until('the leader to stop its controllers', async () => leaderServer.output().slice(from).includes('could not renew the lease within the renew deadline'), 20_000);
+
+    await pg.restart();
+    await until('/readyz green on both servers', async () => (await readyz()).every((c) => c === 200), 30_000);
+    expect(await createConfigMap(b, 'after-outage')).toBeDefined();
+    await until('the watch through A, open through the outage, to see the write through B', async () => watch.events.some((e) => e.object.metadata.name === 'after-outage'), 20_000);
+    await deploymentGetsPods(b, a, 'after-outage', 1, 40_000);
+    watch.close();
+  }, 180_000);
+});
