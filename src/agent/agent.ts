@@ -19,7 +19,7 @@ import { createSupervisor } from '../common/supervisor.ts';
 import type { Component } from '../common/supervisor.ts';
 import type { TunnelHandler } from '../common/tunnel.ts';
 import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfig } from '../runtime/index.ts';
-import type { EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
+import type { ContainerRuntime, EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
 import { openAgentCache } from './cache/index.ts';
 import { createKubelet } from './kubelet/index.ts';
 import { createTokenManager } from './kubelet/token-manager.ts';
@@ -68,7 +68,7 @@ export interface AgentOptions {
    * The container runtime's settings (without dataDir), or false for an agent that only keeps
    * the link and the cache (tests of the link, and hosts where pods are not run).
    */
-  readonly runtime: Omit<RuntimeOptions, 'dataDir'> | false;
+  readonly runtime: Omit<RuntimeOptions, 'dataDir'> | false | { readonly instance: ContainerRuntime };
   /** Serve tunnel streams with this handler instead of the runtime's (tests). */
   readonly tunnelHandler?: TunnelHandler;
   /**
@@ -113,7 +113,7 @@ export function createAgent(o: AgentOptions): Agent {
   const log = nodeLog.child({ component: 'agent' });
   const sup = createSupervisor({ name: 'agent', log, ...(o.onFailure ? { onFailure: o.onFailure } : {}) });
   let cache: AgentCache | undefined;
-  let runtime: EdgeContainerRuntime | undefined;
+  let runtime: EdgeContainerRuntime | ContainerRuntime | undefined;
   let runtimeConfig: RuntimeConfig | undefined;
   let tunnel = o.tunnelHandler;
   let link: LinkClient | undefined;
@@ -137,7 +137,7 @@ export function createAgent(o: AgentOptions): Agent {
   const runtimeOptions = o.runtime;
   const storageRoot = o.localStoragePath ?? join(o.dataDir, 'storage');
   // A private containerd's pods are on edgeos's pod network; an external CRI endpoint brings its own.
-  const podNetworkOn = runtimeOptions !== false && !runtimeOptions.containerRuntimeEndpoint;
+  const podNetworkOn = runtimeOptions !== false && !('instance' in runtimeOptions) && !runtimeOptions.containerRuntimeEndpoint;
   let vtepIp = '';
   const vtepMac = vtepMacOf(node);
   const warn = (reason: string, message: string) => link?.statusSink.event({ involvedObject: { kind: 'Node', namespace: '', name: node, uid: node }, type: 'Warning', reason, message, at: Date.now() });
@@ -174,7 +174,7 @@ export function createAgent(o: AgentOptions): Agent {
                 [LOCAL_STORAGE_PATH_ANNOTATION]: storageRoot,
                 ...(podNetworkOn ? { [VTEP_IP_ANNOTATION]: vtepIp, [VTEP_MAC_ANNOTATION]: vtepMac } : {}),
               },
-              ...(podNetworkOn && runtimeOptions.podCidr ? { podCIDR: runtimeOptions.podCidr } : {}),
+              ...(podNetworkOn && !('instance' in runtimeOptions) && runtimeOptions.podCidr ? { podCIDR: runtimeOptions.podCidr } : {}),
             }
           : identity.config.register,
         log: nodeLog,
@@ -196,11 +196,23 @@ export function createAgent(o: AgentOptions): Agent {
     stop: async () => link?.stop(),
   });
 
-  if (runtimeOptions !== false) {
+  if (runtimeOptions !== false && 'instance' in runtimeOptions) {
+    // A runtime made by the owner: the fleet simulator's in-memory one (bench/fleet), so
+    // everything above the runtime is the real agent.
+    sup.add({
+      name: 'runtime',
+      start: async (signal) => {
+        runtime = runtimeOptions.instance;
+        await runtime.start(signal);
+        tunnel ??= createTunnelHandler({ runtime, log: nodeLog });
+      },
+      stop: async () => runtime?.stop(),
+    });
+  } else if (runtimeOptions !== false) {
     sup.add({
       name: 'runtime',
       get stopDeadlineMs() {
-        return runtime?.stopDeadlineMs;
+        return (runtime as EdgeContainerRuntime | undefined)?.stopDeadlineMs;
       },
       start: async (signal) => {
         // A private containerd's bridge gets the server's pod CIDR for this node (or --pod-cidr),
