@@ -35,7 +35,7 @@ export function assignedPodCidr(cache: AgentCache, node: string, signal: AbortSi
       const cidr = podCidrOf(n);
       if (cidr) return done(() => resolve(cidr));
       if (settled) return;
-      const say = () => log.info({ node }, 'waiting for the server to assign this node a pod CIDR (node.spec.podCIDR)');
+      const say = () => log.info('waiting for the server to assign this node a pod CIDR (node.spec.podCIDR)');
       say();
       remind = setInterval(say, REMIND_MS);
     }, (err: unknown) => done(() => reject(err instanceof Error ? err : new Error(String(err)))));
