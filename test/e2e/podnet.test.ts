@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { KUBECTL } from '../helpers/kubectl.ts';
+import { linesWithDuplicateKeys } from '../helpers/log-lines.ts';
 import { createNetns } from '../helpers/netns.ts';
 import type { Netns } from '../helpers/netns.ts';
 import { removeDataDir } from '../runtime/cleanup.ts';
@@ -240,6 +241,8 @@ describe('one pod network across nodes', () => {
     const restarted = await waitFor('traffic to the restarted node\'s pod', async () => (await inPodNetns(ip2, `get ${ip1} /`)).trim() || undefined, 30_000);
     expect(restarted).toBe('web-1');
     expect(v4(await inPodNetns(ip1, `get ${ip2} /cgi-bin/ip`))).toBe(ip1);
+    // Each key once per line in everything the agents logged (the pod network's lines included).
+    for (const n of nodes) expect(linesWithDuplicateKeys(n.out)).toEqual([]);
   });
 });
 
