@@ -4,7 +4,8 @@
  * those claims (the Node authorizer's pod → claim → volume graph) and the local volumes whose data
  * the node holds (its agent deletes the data), the node's own Node object, and the cluster's
  * Services and EndpointSlices (every node routes every Service, as kube-proxy reads them all;
- * trimmed of managedFields), never the rest of the cluster. The server does the filtering, reading
+ * trimmed of managedFields; a Service with a topology gets only the node's close endpoints, see
+ * endpoint-topology.ts), never the rest of the cluster. The server does the filtering, reading
  * the store directly (like the Node authorizer):
  * one watch on the whole registry keeps every change in revision order, so a pod that starts
  * referencing a Secret and the Secret itself arrive in the order they were written.
@@ -13,14 +14,16 @@
  * state at R is rebuilt from a list at revision R, then events after R replayed). Otherwise
  * (first connect, or R compacted away, the 410 Gone case) the feed sends a snapshot.
  */
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { Node, Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { KubeObjectJson, LinkKind, ObjectChange } from '../../common/link/protocol.ts';
 import { localPathNode } from '../../common/local-volumes.ts';
+import { POOL_LABEL } from '../../common/pools.ts';
 import { CompactedError } from '../../store/errors.ts';
 import type { KeyValue, Watch, WatchEvent } from '../../store/types.ts';
 import { decodeStored } from '../storage/objects.ts';
 import type { NodeFeed, NodeFeedOptions } from './types.ts';
+import { EndpointTopology } from './endpoint-topology.ts';
 import { podReferences } from '../auth/pod-references.ts';
 import { ResourceRegistry, objectKey } from '../registry/index.ts';
 import type { ResourceInfo } from '../registry/index.ts';
@@ -106,6 +109,14 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const nodeKey = objectKey(res.nodes, '', node);
   const refPrefixes = REFERENCED.map((x) => ({ kind: x.kind, prefix: `/registry/${res.byKind.get(x.kind)!.storage}/` }));
   const widePrefixes = CLUSTER_WIDE.map((x) => ({ kind: x.kind, prefix: `/registry/${res.byKind.get(x.kind)!.storage}/` }));
+  const nodesPrefix = `/registry/${res.nodes.storage}/`;
+  const slicesPrefix = widePrefixes.find((w) => w.kind === 'EndpointSlice')!.prefix;
+
+  // Service topology (endpoint-topology.ts): every node's pool, and what this node was sent of the
+  // Services that filter their endpoints by node or pool.
+  const nodePools = new Map<string, string>();
+  const topology = new EndpointTopology({ node, get pool() { return nodePools.get(node); }, poolOf: (n) => nodePools.get(n) });
+  const poolLabelBytes = Buffer.from(JSON.stringify(POOL_LABEL));
 
   // The node's state as of the last processed revision.
   const pods = new Map<string, Pod>();
@@ -222,14 +233,32 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
     const nodeKv = await store.get(nodeKey, { revision });
     if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
-    for (const w of widePrefixes) {
-      for (const kv of (await store.list(w.prefix, { revision })).kvs) out.push({ kind: w.kind, object: trimForNode(decode(w.kind, kv)) });
-    }
+    nodePools.clear();
+    for (const kv of (await store.list(nodesPrefix, { revision })).kvs) if (kv.value.includes(poolLabelBytes)) notePool(kv.key.slice(nodesPrefix.length), decode('Node', kv) as Node);
+    const wide = new Map<LinkKind, KubeObjectJson[]>();
+    for (const w of widePrefixes) wide.set(w.kind, (await store.list(w.prefix, { revision })).kvs.map((kv) => trimForNode(decode(w.kind, kv))));
+    for (const object of wide.get('Service')!) out.push({ kind: 'Service', object });
+    for (const object of topology.load(wide.get('Service')!, wide.get('EndpointSlice')!)) out.push({ kind: 'EndpointSlice', object });
     return out;
   }
 
   const change = (kind: LinkKind, namespace: string, name: string, object?: KubeObjectJson): ObjectChange =>
     object ? { kind, namespace, name, object } : { kind, namespace, name };
+
+  /** Records a node's pool; true when it changed. */
+  function notePool(name: string, n: Node | undefined): boolean {
+    const pool = n?.metadata?.labels?.[POOL_LABEL] || undefined;
+    if (nodePools.get(name) === pool) return false;
+    if (pool) nodePools.set(name, pool);
+    else nodePools.delete(name);
+    return true;
+  }
+
+  /** A Service's slices as of `revision` (it starts filtering: the node had them whole). */
+  async function slicesOf(namespace: string, revision: number): Promise<KubeObjectJson[]> {
+    const { kvs } = await store.list(`${slicesPrefix}${namespace}/`, { revision });
+    return kvs.map((kv) => trimForNode(decode('EndpointSlice', kv)));
+  }
 
   async function onEvent(ev: WatchEvent, out: ObjectChange[]): Promise<void> {
     const key = ev.kv.key;
@@ -252,8 +281,12 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       }
       return;
     }
-    if (key === nodeKey) {
-      out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : decode('Node', ev.kv)));
+    if (key.startsWith(nodesPrefix)) {
+      const name = key.slice(nodesPrefix.length);
+      if (name !== node && !nodePools.has(name) && !ev.kv.value.includes(poolLabelBytes)) return;
+      const object = ev.type === 'DELETED' ? undefined : decode('Node', ev.kv);
+      if (name === node) out.push(change('Node', '', node, object));
+      if (notePool(name, object as Node | undefined)) out.push(...topology.poolsChanged());
       return;
     }
     if (key.startsWith(volumesPrefix)) {
@@ -269,7 +302,13 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const w of widePrefixes) {
       if (!key.startsWith(w.prefix)) continue;
       const [ns, name] = key.slice(w.prefix.length).split('/') as [string, string];
-      out.push(change(w.kind, ns, name, ev.type === 'DELETED' ? undefined : trimForNode(decode(w.kind, ev.kv))));
+      const object = ev.type === 'DELETED' ? undefined : trimForNode(decode(w.kind, ev.kv));
+      if (w.kind === 'EndpointSlice') {
+        out.push(...topology.slice(ns, name, object, object ? undefined : decode(w.kind, ev.kv)));
+      } else {
+        out.push(change(w.kind, ns, name, object));
+        out.push(...(await topology.service(ns, name, object, () => slicesOf(ns, rev))));
+      }
       return;
     }
     for (const p of refPrefixes) {
