@@ -1,11 +1,12 @@
-// Service topology in the node feed, on a real SQLite store: a node's feed carries only its pool's
-// endpoints of a `pool` Service, re-sends the slices when another node changes pool, when the
-// node itself does, and when the Service's annotation changes or goes; a resumed feed carries on
-// from what the node was sent at its revision.
+// Service topology in the node feed, on a real SQLite store and the feed hub: a node's feed carries
+// only its pool's endpoints of a `pool` Service, re-sends the slices when another node changes
+// pool (the hub's pool index), when the node itself does, and when the Service's annotation changes
+// or goes; a resumed feed sends the filtered slices again and carries on.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObjectJson, LinkKind, ObjectChange } from '../../src/common/link/protocol.ts';
 import { silentLogger } from '../../src/common/log.ts';
 import { TOPOLOGY_ANNOTATION } from '../../src/common/pools.ts';
+import { FeedHub } from '../../src/server/link/feed-hub.ts';
 import { startNodeFeed } from '../../src/server/link/node-feed.ts';
 import type { FeedSink } from '../../src/server/link/types.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
@@ -13,6 +14,7 @@ import type { SqliteStore } from '../../src/store/index.ts';
 import { waitFor } from './harness.ts';
 
 let store: SqliteStore;
+let hub: FeedHub;
 const json = (o: unknown) => Buffer.from(JSON.stringify(o));
 const nodeKey = (n: string) => `/registry/nodes/${n}`;
 const svcKey = (n: string) => `/registry/services/shop/${n}`;
@@ -56,8 +58,10 @@ async function settle(r: ReturnType<typeof recorder>, marker: string): Promise<O
 
 beforeAll(async () => {
   store = await openSqliteStore({ file: ':memory:', log: silentLogger(), progressIntervalMs: 200 });
+  hub = new FeedHub({ store, log: silentLogger() });
 });
 afterAll(async () => {
+  hub.close();
   await store.close();
 });
 
@@ -73,7 +77,7 @@ describe('node feed: Service topology', () => {
     await store.create(sliceKey('api-1'), sliceObj('api-1', 'api', '10.0.1.2@a2', '10.0.1.3@b1'));
 
     const r = recorder();
-    const feed = await startNodeFeed({ store, node: 'a1', fromRevision: undefined, sink: r.sink, log: silentLogger() });
+    const feed = await startNodeFeed({ store, hub, node: 'a1', fromRevision: undefined, sink: r.sink, log: silentLogger() });
     const snap = r.seen.snapshot;
     const sliceIn = (name: string) => snap.find((o) => o.kind === 'EndpointSlice' && (o.object.metadata as { name: string }).name === name)?.object;
     expect(ipsOf(sliceIn('web-1'))).toEqual(['10.0.0.2']);
@@ -112,7 +116,7 @@ describe('node feed: Service topology', () => {
     await store.update(svcKey('web'), svcObj('web'));
     await store.update(svcKey('api'), svcObj('api', 'pool'));
     const r2 = recorder();
-    const again = await startNodeFeed({ store, node: 'a1', fromRevision: resumeAt, sink: r2.sink, log: silentLogger() });
+    const again = await startNodeFeed({ store, hub, node: 'a1', fromRevision: resumeAt, sink: r2.sink, log: silentLogger() });
     expect(again.start).toBe('resume');
     sent = await settle(r2, 'm6');
     const slices = new Map(sent.filter((c) => c.kind === 'EndpointSlice').map((c) => [c.name, ipsOf(c.object)]));
