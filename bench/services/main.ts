@@ -47,6 +47,8 @@ const IPERF_ROUNDS = 3;
  * after the DNS phase (the profile's last seconds are that phase; bench/services/README.md).
  */
 const PROFILE_DIR = process.env.EDGEOS_BENCH_PROFILE_DIR;
+/** The idle link window with 20 pods and 50 Services (bench/agent measures 120 s with 20 pods). */
+const IDLE_WINDOW_MS = Number(process.env.EDGEOS_BENCH_IDLE_MS ?? 60_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -160,6 +162,28 @@ async function iperf(ip: string, p: number): Promise<number> {
   if (!out.end?.sum_received) throw new Error(`iperf3 to ${ip}:${p}: ${out.error ?? text.slice(0, 500)}`);
   return out.end.sum_received.bits_per_second / 8;
 }
+/**
+ * Bytes the agent's link connection has carried both ways (TLS records included), from the
+ * kernel's TCP counters of the agent's socket to the server port (`ss -tinp`).
+ */
+async function linkBytes(pid: number): Promise<number> {
+  const out = await run(node!, ['ss', '-tinpH', 'state', 'established', 'dport', `= :${port}`]);
+  // Each socket: a line naming its process, then a line of counters.
+  const lines = out.split('\n');
+  let total = 0;
+  let found = false;
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.includes(`pid=${pid},`)) continue;
+    const counters = lines[i + 1] ?? '';
+    const sent = /bytes_sent:(\d+)/.exec(counters)?.[1];
+    const received = /bytes_received:(\d+)/.exec(counters)?.[1];
+    if (sent === undefined || received === undefined) continue;
+    total += Number(sent) + Number(received);
+    found = true;
+  }
+  if (!found) throw new Error(`no link connection of the agent (pid ${pid}) in:\n${out}`);
+  return total;
+}
 async function dnsP99(server: string, p: number, names: string[]): Promise<{ p99: number; lost: number }> {
   return JSON.parse(await run(node!, [process.execPath, '-e', DNS_LOAD, server, String(p), String(DNS_QPS), String(DNS_SECONDS), ...names])) as { p99: number; lost: number };
 }
@@ -204,6 +228,15 @@ try {
   const agentRss = await settledRss(agent.pid!);
   const bareRss = await settledRss(bare.pid!, 3);
   log(`agent RSS with ${PODS} pods and ${SERVICES} Services ${round(agentRss)} MB, bare node ${round(bareRss)} MB`);
+
+  // The idle link with 50 Services (issue #13: ≤ 100 KB per hour), as bench/agent's idle window.
+  if (IDLE_WINDOW_MS > 0) {
+    const b0 = await linkBytes(agent.pid!);
+    const w0 = performance.now();
+    await sleep(IDLE_WINDOW_MS);
+    const idleBytes = (await linkBytes(agent.pid!)) - b0;
+    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round((performance.now() - w0) / 1000, 1)} s → ${Math.round(idleBytes / ((performance.now() - w0) / 3_600_000))} B/h`);
+  }
 
   // Requests and bytes: ClusterIP vs pod IP from the same client, after a warm-up of each path
   // (the pod's httpd pages in, the first conntrack entries), in alternating rounds whose order
