@@ -260,7 +260,8 @@ describe('Services and cluster DNS', () => {
       const x = await sh(pod!, 'start=$(date +%s); nc -w 20 nobody 80 </dev/null; echo "exit=$? took=$(( $(date +%s) - start ))"');
       return x.stderr.includes('refused') ? x : undefined;
     }, 30_000);
-    expect(r.stdout).toMatch(/exit=1 took=[01]\b/);
+    // Seconds by `date`, through kubectl exec and a lookup on a loaded machine: the point is not 20.
+    expect(r.stdout).toMatch(/exit=1 took=[0-4]\b/);
   });
 
   it('lets a pod with its ServiceAccount token list pods through https://kubernetes.default.svc, as RBAC allows', async () => {
