@@ -71,7 +71,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
         ...deps,
         descriptors: [
           ...builtinControllers,
-          ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config) }),
+          ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config), ...(deps.apiServers ? { apiServers: deps.apiServers } : {}) }),
           namespaceDefaultsController({ caPem: deps.caPem }),
           podCidrController(config.network),
         ],
