@@ -58,6 +58,8 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
   let programmed: readonly Peer[] = [];
   let lastMasquerade = '';
   let lastError = '';
+  /** The last read found no device and there was no peer. */
+  let noDevice = false;
   let running: Promise<void> | undefined;
   let again = false;
   let stopped = false;
@@ -73,10 +75,12 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
       log.info({ table, podCidr: o.local.podCidr, clusterCidr: o.network().clusterCidr }, 'pod network masquerade programmed');
     }
     const peers = peersOf(await o.cache.list('Node'), { node: o.nodeName, vtepIp: o.local.vtepIp });
-    const have = await readDevice(run, o.local.device);
     // No device until there is another node to reach: a single node (or agents sharing one test
-    // host) needs no overlay.
-    if (!have.exists && peers.length === 0) return;
+    // host) needs no overlay, and once it is known to have none, its resyncs start no process.
+    if (peers.length === 0 && noDevice) return;
+    const have = await readDevice(run, o.local.device);
+    noDevice = !have.exists && peers.length === 0;
+    if (noDevice) return;
     await applyOverlay(run, planOverlay(o.local, peers, have));
     const changed = JSON.stringify(peers) !== JSON.stringify(programmed);
     programmed = peers;
