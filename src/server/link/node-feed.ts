@@ -233,17 +233,18 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       return;
     }
     if (e.kind === 'Node') {
-      if (e.poolChanged) out.push(...topology.poolsChanged());
-      if (key === nodeKey) {
-        out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : e.object()));
-        return;
+      if (key === nodeKey) out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : e.object()));
+      else {
+        const view = ev.type === 'DELETED' ? undefined : peerView(e.object());
+        const text = view && JSON.stringify(view);
+        if (text !== peers.get(key)) {
+          if (text) peers.set(key, text);
+          else peers.delete(key);
+          out.push(change('Node', '', key.slice(k.nodesPrefix.length), view));
+        }
       }
-      const view = ev.type === 'DELETED' ? undefined : peerView(e.object());
-      const text = view && JSON.stringify(view);
-      if (text === peers.get(key)) return;
-      if (text) peers.set(key, text);
-      else peers.delete(key);
-      out.push(change('Node', '', key.slice(k.nodesPrefix.length), view));
+      // The node first, then what its pool decides (the topology's re-filtered slices).
+      if (e.poolChanged) out.push(...topology.poolsChanged());
       return;
     }
     if (e.kind === 'PersistentVolume') {
