@@ -11,6 +11,12 @@ import { PodProbes } from './probes.ts';
 import { inspectPod } from './runtime-pod.ts';
 import type { RuntimePod } from './runtime-pod.ts';
 
+/** The pod without its status and the fields every write changes. */
+function desiredState(pod: Pod): string {
+  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = pod.metadata ?? {};
+  return JSON.stringify({ metadata, spec: pod.spec });
+}
+
 /**
  * One pod's worker (kubelet's podWorkers): syncs are serialized; a change from the cache, a probe
  * result or a timer asks for another pass, and requests during a pass collapse into one more.
@@ -47,8 +53,13 @@ export class PodWorker {
 
   /** The desired pod changed (undefined: it left the cache). */
   update(pod: Pod | undefined): void {
+    const previous = this.st.pod;
     this.st.pod = pod;
     if (pod) this.st.lastPod = pod;
+    // Our own status report coming back through the server changes nothing to do (kubelet's pod
+    // config compares everything but the status). Waking on it would loop while a status message
+    // changes from pass to pass (a runtime error naming a fresh container id).
+    if (pod && previous && desiredState(pod) === desiredState(previous)) return;
     this.kick(0);
   }
 
