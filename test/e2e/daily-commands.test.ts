@@ -7,12 +7,13 @@
 import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { kubectl } from '../helpers/kubectl.ts';
-import { startServer } from '../helpers/start-server.ts';
+import { readCredentials, startServer } from '../helpers/start-server.ts';
 import type { RunningServer } from '../helpers/start-server.ts';
 import { removeJoinedDevice, spawnEdgeos, waitFor as waitForState } from './helpers.ts';
 
@@ -76,7 +77,21 @@ describe.each(['1.33', '1.27'])('node proxy through the link with kubectl %s', (
   });
 
   it('metrics, metrics/resource and metrics/cadvisor in the Prometheus text format', async () => {
-    expect(await raw('metrics')).toMatch(/^kubelet_running_pods [1-9]\d*$/m);
+    const own = await raw('metrics');
+    expect(own).toMatch(/^kubelet_running_pods [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_running_containers\{container_state="running"\} [1-9]\d*$/m);
+    // The agent's runtime calls, PLEG and pod syncs, kubelet-style, and its link.
+    expect(own).toMatch(/^kubelet_runtime_operations_total\{operation_type="list_podsandbox"\} [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_runtime_operations_total\{operation_type="create_container"\} [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_runtime_operations_errors_total\{operation_type="run_podsandbox"\} 0$/m);
+    expect(own).toMatch(/^# TYPE kubelet_runtime_operations_duration_seconds histogram$/m);
+    expect(own).toMatch(/^kubelet_runtime_operations_duration_seconds_bucket\{operation_type="start_container",le="\+Inf"\} [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_pleg_relist_duration_seconds_count [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_pod_worker_duration_seconds_count\{operation_type="sync"\} [1-9]\d*$/m);
+    expect(own).toMatch(/^edgeos_agent_link_connected 1$/m);
+    expect(own).toMatch(/^edgeos_agent_link_connects_total [1-9]\d*$/m);
+    expect(own).toMatch(/^edgeos_agent_link_receive_bytes_total [1-9]\d*$/m);
+    expect(own).toMatch(/^edgeos_agent_link_transmit_bytes_total [1-9]\d*$/m);
     const resource = await raw('metrics/resource');
     expect(resource).toMatch(/^# TYPE container_cpu_usage_seconds_total counter$/m);
     expect(resource).toMatch(/^container_cpu_usage_seconds_total\{container="box",namespace="daily",pod="box"\} [\d.e-]+ \d+$/m);
@@ -126,6 +141,34 @@ subjects: [{ kind: User, apiGroup: rbac.authorization.k8s.io, name: scraper }]
     expect(denied.code).not.toBe(0);
     expect(denied.stderr).toContain(`nodes "${NODE}" is forbidden: User "reader" cannot get resource "nodes/proxy" in API group "" at the cluster scope`);
     expect(await ok(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/healthz`, '--as', 'scraper'])).toBe('ok');
+  });
+});
+
+describe('a Prometheus-style scrape of the node\'s metrics through the server', () => {
+  it('with a ServiceAccount token allowed nodes/proxy, as docs/metrics.md configures it', async () => {
+    await ok(['create', 'serviceaccount', 'prometheus', '-n', 'daily']);
+    await ok(['create', 'clusterrole', 'node-metrics-scraper', '--verb=get', '--resource=nodes/proxy,nodes']);
+    await ok(['create', 'clusterrolebinding', 'node-metrics-scraper', '--clusterrole=node-metrics-scraper', '--serviceaccount=daily:prometheus']);
+    const token = (await ok(['create', 'token', 'prometheus', '-n', 'daily'])).trim();
+    const { ca } = readCredentials(server.kubeconfig);
+    const scrape = (bearer: string) => new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const req = httpsRequest(`${server.url}/api/v1/nodes/${NODE}/proxy/metrics`, { ca, headers: { authorization: `Bearer ${bearer}`, accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' }, timeout: 10_000 }, (res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => (body += b.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('scrape timed out')));
+      req.on('error', reject);
+      req.end();
+    });
+    const r = await scrape(token);
+    expect(r.status).toBe(200);
+    expect(r.type).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(r.body).toMatch(/^kubelet_runtime_operations_total\{operation_type="list_containers"\} [1-9]\d*$/m);
+    expect(r.body).toMatch(/^edgeos_agent_link_connected 1$/m);
+    // Every line is a comment or `name{labels} value`: what Prometheus's text parser accepts.
+    for (const line of r.body.trimEnd().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{(\w+="(?:[^"\\]|\\.)*",?)*\})? (-?[\d.e+-]+|NaN|[+-]Inf)( \d+)?)$/);
+    expect((await scrape('not-a-token')).status).toBe(401);
   });
 });
 

@@ -97,8 +97,10 @@ export class PodWorker {
     let next = this.ctx.resyncMs;
     let gone = false;
     this.running = (async () => {
+      const started = performance.now();
       try {
         const r = await this.pass();
+        this.ctx.observePodSync?.((performance.now() - started) / 1000);
         if (r === 'gone') gone = true;
         else next = r;
       } catch (err) {
