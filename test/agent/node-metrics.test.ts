@@ -51,6 +51,7 @@ describe('agent metrics', () => {
     const transport: LinkTransport = {
       attach: (h) => { handlers = h; },
       open: true,
+      bufferedBytes: 0,
       sendText: (d) => { sent.push(d); },
       sendBinary: () => {},
       ping: () => {},

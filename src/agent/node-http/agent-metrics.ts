@@ -159,6 +159,9 @@ export function countingDialer(dial: LinkDialer, metrics: AgentMetrics): LinkDia
       get open() {
         return t.open;
       },
+      get bufferedBytes() {
+        return t.bufferedBytes;
+      },
       sendText: (data) => {
         if (t.open) metrics.linkSent(Buffer.byteLength(data));
         t.sendText(data);
