@@ -18,6 +18,7 @@ import { createSupervisor } from '../common/supervisor.ts';
 import type { Component } from '../common/supervisor.ts';
 import type { TunnelHandler } from '../common/tunnel.ts';
 import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfig } from '../runtime/index.ts';
+import { AgentMetrics, countingDialer, instrumentRuntime } from './node-http/agent-metrics.ts';
 import type { ContainerRuntime, EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
 import { openAgentCache } from './cache/index.ts';
 import { createKubelet } from './kubelet/index.ts';
@@ -110,6 +111,8 @@ export function createAgent(o: AgentOptions): Agent {
   let renewal: CertRenewal | undefined;
   const startedAt = Date.now();
   let services: NodeServices | undefined;
+  // The node's /metrics (node proxy): runtime calls, PLEG and pod syncs, link traffic.
+  const metrics = new AgentMetrics();
 
   sup.add({
     name: 'cache',
@@ -145,7 +148,7 @@ export function createAgent(o: AgentOptions): Agent {
           ? runtimeOptions.podCidr
           : resolvePodCidr({ dataDir: o.dataDir, ...(runtimeOptions.podCidr ? { requested: runtimeOptions.podCidr } : {}), routes: await readRoutes() });
         runtimeConfig = resolveRuntimeConfig({ ...runtimeOptions, dataDir: o.dataDir, ...(podCidr ? { podCidr } : {}) });
-        runtime = createContainerRuntime(runtimeConfig, { log: nodeLog, onFailure: (err) => sup.fail('runtime', err) });
+        runtime = instrumentRuntime(createContainerRuntime(runtimeConfig, { log: nodeLog, onFailure: (err) => sup.fail('runtime', err) }), metrics);
         await runtime.start(signal);
         const rt = runtime;
         tunnel ??= createTunnelHandler({
@@ -157,6 +160,8 @@ export function createAgent(o: AgentOptions): Agent {
             pods: async () => (await cache!.list('Pod')).filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === node),
             sample: () => kubelet?.sampleStats(),
             startedAt,
+            metrics,
+            link: () => link,
           },
         });
       },
@@ -203,7 +208,7 @@ export function createAgent(o: AgentOptions): Agent {
                 writeNodeConfig(nodeDir(o.dataDir), identity.config);
               },
             }),
-        dial: o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })),
+        dial: countingDialer(o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })), metrics),
         cache: cache!,
         ...(tunnel ? { tunnel } : {}),
         // A node that runs pods tells the provisioner where its local volumes go.
@@ -249,6 +254,7 @@ export function createAgent(o: AgentOptions): Agent {
             },
           }),
           log: nodeLog,
+          observe: metrics,
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // The kubelet removes a deleted pod's log directory only when it knows where they live.
           ...(runtimeConfig ? { podLogDir: runtimeConfig.podLogsDir } : {}),
