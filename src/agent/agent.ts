@@ -18,7 +18,7 @@ import { createSupervisor } from '../common/supervisor.ts';
 import type { Component } from '../common/supervisor.ts';
 import type { TunnelHandler } from '../common/tunnel.ts';
 import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfig } from '../runtime/index.ts';
-import type { EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
+import type { ContainerRuntime, EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
 import { openAgentCache } from './cache/index.ts';
 import { createKubelet } from './kubelet/index.ts';
 import { createTokenManager } from './kubelet/token-manager.ts';
@@ -56,7 +56,7 @@ export interface AgentOptions {
    * The container runtime's settings (without dataDir), or false for an agent that only keeps
    * the link and the cache (tests of the link, and hosts where pods are not run).
    */
-  readonly runtime: Omit<RuntimeOptions, 'dataDir'> | false;
+  readonly runtime: Omit<RuntimeOptions, 'dataDir'> | false | { readonly instance: ContainerRuntime };
   /** Serve tunnel streams with this handler instead of the runtime's (tests). */
   readonly tunnelHandler?: TunnelHandler;
   /**
@@ -101,7 +101,7 @@ export function createAgent(o: AgentOptions): Agent {
   const log = nodeLog.child({ component: 'agent' });
   const sup = createSupervisor({ name: 'agent', log, ...(o.onFailure ? { onFailure: o.onFailure } : {}) });
   let cache: AgentCache | undefined;
-  let runtime: EdgeContainerRuntime | undefined;
+  let runtime: EdgeContainerRuntime | ContainerRuntime | undefined;
   let runtimeConfig: RuntimeConfig | undefined;
   let tunnel = o.tunnelHandler;
   let link: LinkClient | undefined;
@@ -120,11 +120,23 @@ export function createAgent(o: AgentOptions): Agent {
   });
 
   const runtimeOptions = o.runtime;
-  if (runtimeOptions !== false) {
+  if (runtimeOptions !== false && 'instance' in runtimeOptions) {
+    // A runtime made by the owner: the fleet simulator's in-memory one (bench/fleet), so
+    // everything above the runtime is the real agent.
+    sup.add({
+      name: 'runtime',
+      start: async (signal) => {
+        runtime = runtimeOptions.instance;
+        await runtime.start(signal);
+        tunnel ??= createTunnelHandler({ runtime, log: nodeLog });
+      },
+      stop: async () => runtime?.stop(),
+    });
+  } else if (runtimeOptions !== false) {
     sup.add({
       name: 'runtime',
       get stopDeadlineMs() {
-        return runtime?.stopDeadlineMs;
+        return (runtime as EdgeContainerRuntime | undefined)?.stopDeadlineMs;
       },
       start: async (signal) => {
         // A private containerd needs a bridge subnet of its own on this host (an external CRI

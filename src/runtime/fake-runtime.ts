@@ -10,9 +10,19 @@ import type {
  * An in-memory ContainerRuntime for the agent's unit tests: same state machine and error classes
  * as the CRI one (NotFound, AlreadyExists for a reused sandbox/container name, exited containers
  * on sandbox stop), no processes. Tests script it: add registry images, make execs answer, append
- * log lines, end containers. Never used outside tests.
+ * log lines, end containers. Never part of the product: the unit tests use it, and the fleet
+ * simulator's hollow nodes (bench/fleet) run the real agent over it, as kubemark runs the real
+ * kubelet over a fake runtime; they turn off the call log (it would grow for ever) and let any
+ * image pull succeed.
  */
 interface FakeContainer extends ContainerStatus { podSandboxId: string; logs: LogEntry[] }
+
+export interface FakeRuntimeOptions {
+  /** Keep every call in `calls` (default true; a long-running simulator turns it off). */
+  readonly recordCalls?: boolean;
+  /** Every pull finds its image (default false: only images added to `registry`). */
+  readonly anyImage?: boolean;
+}
 
 const id = (): string => randomBytes(32).toString('hex');
 const matches = (labels: Record<string, string>, sel?: Record<string, string>): boolean =>
@@ -30,9 +40,14 @@ export class FakeRuntime implements ContainerRuntime {
   /** Every call, by method name, for assertions. */
   readonly calls: { method: string; args: unknown[] }[] = [];
   private nextIp = 2;
+  private readonly o: FakeRuntimeOptions;
+
+  constructor(o: FakeRuntimeOptions = {}) {
+    this.o = o;
+  }
 
   private record(method: string, ...args: unknown[]): void {
-    this.calls.push({ method, args });
+    if (this.o.recordCalls !== false) this.calls.push({ method, args });
   }
 
   async start(): Promise<void> {}
@@ -58,7 +73,7 @@ export class FakeRuntime implements ContainerRuntime {
     const sid = id();
     this.sandboxes.set(sid, {
       id: sid, metadata: { ...m }, state: 'ready', createdAtMs: Date.now(), labels: config.labels ?? {}, annotations: config.annotations ?? {},
-      ip: config.hostNetwork ? '' : `10.88.0.${this.nextIp++}`, additionalIps: [], config,
+      ip: config.hostNetwork ? '' : `10.88.${(this.nextIp >> 8) & 255}.${this.nextIp++ & 255}`, additionalIps: [], config,
     });
     return sid;
   }
@@ -220,7 +235,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async pullImage(ref: string, auth?: RegistryAuth): Promise<string> {
     this.record('pullImage', ref, auth ? '[auth]' : undefined);
-    if (!this.registry.has(ref)) throw new ImageNotFoundError(`pull ${ref}: image not found`);
+    if (!this.registry.has(ref) && !this.o.anyImage) throw new ImageNotFoundError(`pull ${ref}: image not found`);
     const existing = this.findImage(ref);
     if (existing) return existing.id;
     const imageId = `sha256:${id()}`;

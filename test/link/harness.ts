@@ -94,7 +94,7 @@ export async function serverProcess(extraArgs: string[] = []): Promise<ServerPro
     const c = creds();
     return new Promise((res, rej) => {
       const text = body === undefined ? undefined : JSON.stringify(body);
-      const req = request(`${url}${path}`, { method, ca: c.ca, cert: c.cert, key: c.key, timeout: 10_000, headers: text ? { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } : {} }, (r) => {
+      const req = request(`${url}${path}`, { method, ca: c.ca, cert: c.cert, key: c.key, agent: false, timeout: 10_000, headers: text ? { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' } : {} }, (r) => {
         let data = '';
         r.on('data', (b: Buffer) => (data += b.toString()));
         r.on('end', () => {

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { KubeObjectJson, LinkKind, ObjectChange } from '../../src/common/link/protocol.ts';
 import { silentLogger } from '../../src/common/log.ts';
+import { FeedHub } from '../../src/server/link/feed-hub.ts';
 import { startNodeFeed } from '../../src/server/link/node-feed.ts';
 import type { FeedSink } from '../../src/server/link/types.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
@@ -10,6 +11,7 @@ import type { SqliteStore } from '../../src/store/index.ts';
 import { waitFor } from './harness.ts';
 
 let store: SqliteStore;
+let hub: FeedHub;
 
 const podKey = (name: string) => `/registry/pods/default/${name}`;
 const pod = (name: string, node: string, secret?: string) =>
@@ -32,8 +34,10 @@ function recorder() {
 
 beforeAll(async () => {
   store = await openSqliteStore({ file: ':memory:', log: silentLogger(), progressIntervalMs: 200 });
+  hub = new FeedHub({ store, log: silentLogger() });
 });
 afterAll(async () => {
+  hub.close();
   await store.close();
 });
 
@@ -46,7 +50,7 @@ describe('node feed', () => {
     await store.create(podKey('c'), pod('c', 'n1'));
 
     const r = recorder();
-    const feed = await startNodeFeed({ store, node: 'n1', fromRevision: resumeAt, sink: r.sink, log: silentLogger() });
+    const feed = await startNodeFeed({ store, hub, node: 'n1', fromRevision: resumeAt, sink: r.sink, log: silentLogger() });
     expect(feed.start).toBe('resume');
     await waitFor('pod c', () => (r.changes.some((c) => c.name === 'c') ? true : undefined), 5000);
     expect(r.snapshots).toHaveLength(0);
@@ -59,11 +63,33 @@ describe('node feed', () => {
 
     await store.compact(await store.currentRevision());
     const r2 = recorder();
-    const feed2 = await startNodeFeed({ store, node: 'n1', fromRevision: resumeAt, sink: r2.sink, log: silentLogger() });
+    const feed2 = await startNodeFeed({ store, hub, node: 'n1', fromRevision: resumeAt, sink: r2.sink, log: silentLogger() });
     expect(feed2.start).toBe('relist');
     expect(r2.snapshots).toHaveLength(1);
     expect(r2.snapshots[0]!.objects.map((o) => `${o.kind}/${(o.object.metadata as { name: string }).name}`).sort()).toEqual(['Pod/a', 'Pod/c']);
     feed2.stop();
+  });
+
+  it('one hub feeds every node: each gets its own pods, the Secrets they use, and nothing else', async () => {
+    const r1 = recorder();
+    const r2 = recorder();
+    const f1 = await startNodeFeed({ store, hub, node: 'h1', fromRevision: undefined, sink: r1.sink, log: silentLogger() });
+    const f2 = await startNodeFeed({ store, hub, node: 'h2', fromRevision: undefined, sink: r2.sink, log: silentLogger() });
+    expect([f1.start, f2.start]).toEqual(['relist', 'relist']);
+    expect(hub.size).toBe(2);
+    await store.create('/registry/secrets/default/s2', secret('s2'));
+    await store.create(podKey('p1'), pod('p1', 'h1', 's2'));
+    await store.create(podKey('p2'), pod('p2', 'h2'));
+    await store.create(podKey('unbound'), Buffer.from(JSON.stringify({ metadata: { name: 'unbound', namespace: 'default' }, spec: { containers: [] } })));
+    // The Secret changes right after the pod that starts using it: h1 gets both, in order.
+    await store.update('/registry/secrets/default/s2', Buffer.from(JSON.stringify({ metadata: { name: 's2', namespace: 'default' }, type: 'Opaque', data: { k: 'dg==' } })));
+    await waitFor('h1 gets the updated s2', () => (r1.changes.some((c) => c.kind === 'Secret' && (c.object?.data as { k?: string } | undefined)?.k) ? true : undefined), 5000);
+    await waitFor('h2 gets p2', () => (r2.changes.some((c) => c.name === 'p2') ? true : undefined), 5000);
+    expect(r1.changes.map((c) => `${c.kind}/${c.name}`)).toEqual(['Pod/p1', 'Secret/s2', 'Secret/s2']);
+    expect(r2.changes.map((c) => `${c.kind}/${c.name}`)).toEqual(['Pod/p2']);
+    f1.stop();
+    f2.stop();
+    expect(hub.size).toBe(0);
   });
 
   it("brings a node its pods' claims, the volumes bound to them, and the local volumes it holds", async () => {
@@ -85,7 +111,7 @@ describe('node feed', () => {
     const names = (objects: { kind: LinkKind; object: KubeObjectJson }[]) => objects.map((o) => `${o.kind}/${(o.object.metadata as { name: string }).name}`).sort();
 
     const r = recorder();
-    const feed = await startNodeFeed({ store, node: 'n9', fromRevision: undefined, sink: r.sink, log: silentLogger() });
+    const feed = await startNodeFeed({ store, hub, node: 'n9', fromRevision: undefined, sink: r.sink, log: silentLogger() });
     try {
       expect(names(r.snapshots[0]!.objects)).toEqual(['PersistentVolume/pv-data', 'PersistentVolume/pv-mine', 'PersistentVolumeClaim/data', 'Pod/p1']);
       const seen = () => r.changes.filter((c) => c.kind !== 'ServiceAccount').map((c) => `${c.kind}/${c.name}${c.object ? '' : ' gone'}`);
@@ -115,7 +141,7 @@ describe('node feed', () => {
     await store.create('/registry/services/shop/web', Buffer.from(JSON.stringify(svc)));
     await store.create('/registry/endpointslices.discovery.k8s.io/shop/web-abc', slice('10.42.0.5'));
     const r = recorder();
-    const feed = await startNodeFeed({ store, node: 'n9', fromRevision: undefined, sink: r.sink, log: silentLogger() });
+    const feed = await startNodeFeed({ store, hub, node: 'n9', fromRevision: undefined, sink: r.sink, log: silentLogger() });
     expect(feed.start).toBe('relist');
     const sent = r.snapshots[0]!.objects.filter((o) => o.kind === 'Service' || o.kind === 'EndpointSlice');
     expect(sent.map((o) => `${o.kind}/${(o.object.metadata as { name: string }).name}`).sort()).toEqual(['EndpointSlice/web-abc', 'Service/web']);

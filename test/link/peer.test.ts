@@ -29,7 +29,7 @@ function pair(): {
   const [agentEnd, serverEnd] = inProcessLinkPair();
   const atAgent: Received<ServerMessage>[] = [];
   const atServer: Received<AgentMessage>[] = [];
-  const common = { keepalive: { intervalMs: 60_000, maxSilent: 2 }, log: silentLogger() };
+  const common = { keepalive: { pingAfterMs: 60_000, deadAfterMs: 64_000 }, log: silentLogger() };
   const agent = new LinkPeer<ServerMessage, AgentMessage>({
     ...common,
     transport: agentEnd,

@@ -39,10 +39,12 @@ describe('message parsing', () => {
 describe('keepalive', () => {
   it('sends no ping while traffic flows, and pings a silent link without dropping it', async () => {
     const connects = silent.agent.link!.stats.connects;
+    // Counted from here: the first sync (join, snapshot) may take a while on a loaded machine.
+    const busyPings = busy.agent.link!.stats.pings;
     await sleep(2500);
-    expect(busy.agent.link!.stats.pings).toBe(0);
+    expect(busy.agent.link!.stats.pings - busyPings).toBe(0);
     expect(busy.agent.link!.connected).toBe(true);
-    // Every other interval is silent (the pong of the ping in between counts as heard).
+    // Each 300 ms of silence sends one ping; its pong counts as heard.
     expect(silent.agent.link!.stats.pings).toBeGreaterThanOrEqual(2);
     expect(silent.agent.link!.connected).toBe(true);
     expect(silent.agent.link!.stats.connects).toBe(connects);

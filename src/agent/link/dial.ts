@@ -49,7 +49,10 @@ export function webSocketDialer(credentials: () => LinkCredentials): LinkDialer 
           } catch {
             /* not a Status */
           }
-          reject(new LinkError(LinkErrorCode.LINK_REFUSED, `the server refused the link (HTTP ${res.statusCode}): ${message}`));
+          // A busy server (503) says when to come back: the reconnect loop waits that long.
+          const retryAfter = Number(res.headers['retry-after']);
+          const retryAfterMs = res.statusCode === 503 && Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined;
+          reject(new LinkError(LinkErrorCode.LINK_REFUSED, `the server refused the link (HTTP ${res.statusCode}): ${message}`, retryAfterMs ? { retryAfterMs } : {}));
         });
       });
       ws.once('close', () => reject(new LinkError(LinkErrorCode.LINK_CLOSED, 'the connection closed before the link was up')));

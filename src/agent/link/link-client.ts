@@ -11,7 +11,7 @@ import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { LinkError, LinkErrorCode } from '../../common/link/errors.ts';
 import { LinkPeer } from '../../common/link/peer.ts';
-import { LINK_PROTOCOL_VERSION, LinkCloseCode, MAX_SILENT_INTERVALS, PING_INTERVAL_MS, parseServerMessage } from '../../common/link/protocol.ts';
+import { LINK_PROTOCOL_VERSION, LinkCloseCode, PING_AFTER_MS, keepaliveOf, parseServerMessage } from '../../common/link/protocol.ts';
 import type { AckMessage, AgentMessage, NodeRegistration, ServerMessage } from '../../common/link/protocol.ts';
 import type { LinkDialer } from '../../common/link/transport.ts';
 import type { TunnelHandler } from '../../common/tunnel.ts';
@@ -128,7 +128,7 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       self: 'agent',
       other: 'server',
       parse: parseServerMessage,
-      keepalive: { intervalMs: o.pingIntervalMs ?? PING_INTERVAL_MS, maxSilent: MAX_SILENT_INTERVALS },
+      keepalive: keepaliveOf(o.pingIntervalMs ?? PING_AFTER_MS),
       onPing: () => stats.pings++,
       closedError: () => new LinkError(LinkErrorCode.LINK_CLOSED, 'the link to the server closed'),
       streamsClosedMessage: 'the link to the server closed',

@@ -2,10 +2,12 @@
  * The agent's reconnect loop: one connection at a time, for ever, with exponential backoff and
  * equal jitter between attempts (backoff.ts), trying the cluster's servers in turn: after a link
  * drops or an attempt fails, the next attempt goes to the next server, so an agent whose server
- * died is on another one after one backoff step (docs/ha.md). A connection that stayed up
- * STABLE_MS starts the backoff over.
+ * died is on another one after one backoff step (docs/ha.md). A server that turned the link away
+ * with Retry-After (a start storm: docs/link.md) is not tried again before that time. A
+ * connection that stayed up STABLE_MS starts the backoff over.
  */
 import { errorMessage } from '../../common/errors.ts';
+import { LinkError } from '../../common/link/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { reconnectDelay } from './backoff.ts';
 import type { BackoffOptions } from './backoff.ts';
@@ -46,10 +48,12 @@ export function startReconnectLoop(o: ReconnectLoopOptions): ReconnectLoop {
       const list = o.servers();
       const server = list[next % list.length]!;
       let upAt: number | undefined;
+      let serverSays: number | undefined;
       try {
         await o.connect(server, signal, () => (upAt = Date.now()));
       } catch (err) {
         if (!signal.aborted) o.log.warn({ server, err: errorMessage(err) }, 'link attempt failed');
+        if (err instanceof LinkError) serverSays = err.retryAfterMs;
       }
       if (signal.aborted) break;
       o.onDisconnect();
@@ -57,7 +61,14 @@ export function startReconnectLoop(o: ReconnectLoopOptions): ReconnectLoop {
       // The server that just failed or dropped the link is tried again last (the list may have changed meanwhile).
       const now = o.servers();
       next = (Math.max(0, now.indexOf(server)) + 1) % now.length;
-      const delay = reconnectDelay(attempt, o.backoff);
+      // A busy server's Retry-After (whole seconds, already spread by the server) plus up to a
+      // second of jitter of our own, so agents told the same second do not come back together. It
+      // speaks for that server only: when the next attempt goes to another server, plain backoff.
+      const again = now[next] === server;
+      const delay =
+        serverSays !== undefined && again
+          ? Math.max(reconnectDelay(attempt, o.backoff), serverSays + Math.round(Math.random() * 1000))
+          : reconnectDelay(attempt, o.backoff);
       attempt++;
       o.log.info({ delayMs: delay, attempt }, 'reconnecting to the server');
       await new Promise<void>((resolve) => {

@@ -7,9 +7,12 @@ export { LinkErrorCode, isLinkErrorCode, linkErrorCodes } from './error-codes.ts
 /** A failure of the agent ↔ server link or of a stream over it. */
 export class LinkError extends EdgeosError {
   declare readonly code: LinkErrorCode;
+  /** The server asked to be tried again no sooner than this (a busy server's 503 Retry-After). */
+  readonly retryAfterMs: number | undefined;
 
-  constructor(code: LinkErrorCode, message: string, options?: { cause?: unknown }) {
+  constructor(code: LinkErrorCode, message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(code, message, options);
+    this.retryAfterMs = options?.retryAfterMs;
   }
 }
 

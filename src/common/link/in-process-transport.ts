@@ -32,6 +32,11 @@ class InProcessEnd implements LinkTransport {
     return this.state.open;
   }
 
+  /** Delivery is a queued call in this process, never a socket that could back up. */
+  get bufferedBytes(): number {
+    return 0;
+  }
+
   sendText(data: string): void {
     if (this.state.open) this.other.deliver((h) => h.text(data));
   }

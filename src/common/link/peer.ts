@@ -25,6 +25,12 @@ type Message = { readonly type: string; readonly id: number };
 
 /** A terminated transport may never report its close; it is dropped this long after close(). */
 const TERMINATE_AFTER_CLOSE_MS = 2000;
+/**
+ * A link whose other end leaves more than this unread is dropped rather than buffered without
+ * bound (a slow or dead agent must not grow the server's memory): its agent reconnects and resumes
+ * from the revision it stored. Tunnel streams stay far below it (256 KiB credit per stream).
+ */
+export const MAX_BUFFERED_BYTES = 16 * 1024 * 1024;
 
 export interface LinkPeerOptions<In extends Message> {
   readonly transport: LinkTransport;
@@ -35,7 +41,7 @@ export interface LinkPeerOptions<In extends Message> {
   readonly parse: (text: string) => Parsed<In>;
   /** Every message of the other end except acks and stream control. */
   readonly onMessage: (m: Exclude<In, AckMessage | StreamControlMessage>) => void;
-  readonly keepalive: { readonly intervalMs: number; readonly maxSilent: number };
+  readonly keepalive: { readonly pingAfterMs: number; readonly deadAfterMs: number };
   /** Each keepalive ping sent (only after a silent interval). */
   readonly onPing?: () => void;
   /** The error pending requests fail with when the link ends (`why` says how it ended). */
@@ -43,6 +49,8 @@ export interface LinkPeerOptions<In extends Message> {
   /** The message streams fail with when the link ends. */
   readonly streamsClosedMessage: string;
   readonly log: Logger;
+  /** Unread bytes after which the link is dropped (default MAX_BUFFERED_BYTES; tests lower it). */
+  readonly maxBufferedBytes?: number;
 }
 
 interface Pending {
@@ -75,14 +83,14 @@ export class LinkPeer<In extends Message, Out extends Message> {
     this.closed = new Promise<string>((r) => (this.markClosed = r));
     this.mux = new StreamMux({ sendControl: (m) => this.write(m), sendFrame: (f) => o.transport.sendBinary(f) });
     this.keepalive = new Keepalive({
-      intervalMs: o.keepalive.intervalMs,
-      maxSilent: o.keepalive.maxSilent,
+      pingAfterMs: o.keepalive.pingAfterMs,
+      deadAfterMs: o.keepalive.deadAfterMs,
       ping: () => {
         o.onPing?.();
         o.transport.ping();
       },
-      dead: (silent) => {
-        o.log.warn({ silentIntervals: silent }, `the ${o.other} stopped answering pings: dropping the link`);
+      dead: (silentMs) => {
+        o.log.warn({ silentMs }, `the ${o.other} stopped answering pings: dropping the link`);
         this.terminate('ping timeout');
       },
     });
@@ -137,12 +145,12 @@ export class LinkPeer<In extends Message, Out extends Message> {
 
   /** Answers request `id`: accepted, with what `extra` carries. */
   ack(id: number, extra: Omit<AckMessage, 'type' | 'id' | 'error'> = {}): void {
-    this.o.transport.sendText(JSON.stringify({ type: 'ack', id, ...extra }));
+    this.sendText(JSON.stringify({ type: 'ack', id, ...extra }));
   }
 
   /** Answers request `id`: refused. */
   refuse(id: number, error: { code: LinkErrorCode; message: string }): void {
-    this.o.transport.sendText(JSON.stringify({ type: 'ack', id, error }));
+    this.sendText(JSON.stringify({ type: 'ack', id, error }));
   }
 
   /** Opens stream `id` locally (StreamMux.open). */
@@ -166,8 +174,19 @@ export class LinkPeer<In extends Message, Out extends Message> {
 
   private write(m: object): number {
     const id = this.nextId++;
-    this.o.transport.sendText(JSON.stringify({ ...m, id }));
+    this.sendText(JSON.stringify({ ...m, id }));
     return id;
+  }
+
+  private sendText(text: string): void {
+    const backlog = this.o.transport.bufferedBytes;
+    if (backlog > (this.o.maxBufferedBytes ?? MAX_BUFFERED_BYTES)) {
+      if (this.ended) return;
+      this.o.log.warn({ bufferedBytes: backlog }, `the ${this.o.other} does not read what this link sends: dropping the link`);
+      this.terminate('the other end does not read');
+      return;
+    }
+    this.o.transport.sendText(text);
   }
 
   private onText(text: string): void {

@@ -243,13 +243,16 @@ export const LEASE_RENEW_INTERVAL_MS = 10_000;
 /** kubelet's default nodeLeaseDurationSeconds. */
 export const LEASE_DURATION_SECONDS = 40;
 /**
- * Keepalive (keepalive.ts): each end looks this often whether it heard anything from the other
- * since it last looked; only a silent interval sends a ping, and MAX_SILENT_INTERVALS in a row
- * close the link (half-open detection). The lease and its ack every 10 s keep an idle link from
- * ever being silent that long, so in practice no ping is sent.
+ * Keepalive (keepalive.ts): a link silent for PING_AFTER_MS gets one ping; silent for
+ * keepaliveOf(PING_AFTER_MS).deadAfterMs (16 s) it is dropped (half-open detection). The lease and
+ * its ack every 10 s keep an idle link from ever being silent that long, so in practice no ping
+ * is sent, and a half-open link is noticed within ~17 s on both ends, then re-dialled.
  */
-export const PING_INTERVAL_MS = 15_000;
-export const MAX_SILENT_INTERVALS = 2;
+export const PING_AFTER_MS = 12_000;
+/** The keepalive for a ping threshold: the pong gets min(4 s, pingAfterMs) to arrive. */
+export function keepaliveOf(pingAfterMs: number): { pingAfterMs: number; deadAfterMs: number } {
+  return { pingAfterMs, deadAfterMs: pingAfterMs + Math.min(4000, pingAfterMs) };
+}
 /** Largest WebSocket message either side accepts (a snapshot of a big node fits). */
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 

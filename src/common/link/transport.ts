@@ -19,6 +19,8 @@ export interface LinkTransport {
   /** Starts delivering to `handlers`. */
   attach(handlers: LinkTransportHandlers): void;
   readonly open: boolean;
+  /** Bytes handed to send but not yet written to the connection (a slow or dead reader's backlog). */
+  readonly bufferedBytes: number;
   /** Both sends drop silently once the transport is no longer open. */
   sendText(data: string): void;
   sendBinary(frame: Buffer): void;

@@ -18,6 +18,9 @@ export function webSocketTransport(ws: WebSocket): LinkTransport {
     get open() {
       return ws.readyState === WebSocket.OPEN;
     },
+    get bufferedBytes() {
+      return ws.bufferedAmount;
+    },
     sendText(data) {
       if (ws.readyState === WebSocket.OPEN) ws.send(data);
     },

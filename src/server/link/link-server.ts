@@ -15,15 +15,19 @@ import type { LinkTransport } from '../../common/link/transport.ts';
 import { webSocketTransport } from '../../common/link/ws-transport.ts';
 import { nodeNameOf, nodeUser } from '../auth/node-authorizer.ts';
 import { AgentRegistry } from './agent-registry.ts';
+import { FeedHub } from './feed-hub.ts';
+import { leaseAtStoreCadence } from './lease-cadence.ts';
 import { LinkSession } from './link-session.ts';
 import { LinkTrafficCounter } from './link-traffic.ts';
+import { StartGate } from './start-gate.ts';
 import { NodeStatsCache } from './node-stats.ts';
 import { nodeWrites } from './node-writes.ts';
 import type { LinkServer, LinkServerOptions } from './types.ts';
 
-function refuse(socket: Duplex, status: number, reason: string, message: string): void {
+function refuse(socket: Duplex, status: number, reason: string, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code: status });
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
 }
 
 export function createLinkServer(o: LinkServerOptions): LinkServer {
@@ -43,6 +47,10 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
   });
   // The field manager of a node's writes is its agent (managedFields: edgeos-agent).
   const writesOf = (node: string) => nodeWrites(node, o.apiAs(nodeUser(node), `edgeos-agent/${node}`));
+  // One store watch feeds every link (feed-hub.ts).
+  const hub = new FeedHub({ store: o.store, log });
+  // At most 16 link starts read the store at once; past 256 waiting, links are told to come back later.
+  const gate = new StartGate({ concurrency: 16, maxWaiting: 256 });
   let closed = false;
 
   function serve(transport: LinkTransport, node: string, remote: string | undefined): void {
@@ -50,7 +58,9 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       transport: traffic.count(node, transport),
       node,
       store: o.store,
-      writes: writesOf(node),
+      hub,
+      startGate: (work) => gate.run(work),
+      writes: leaseAtStoreCadence(writesOf(node)),
       signNodeCsr: o.signNodeCsr,
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
@@ -80,6 +90,8 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       const theirs = offered.filter(Boolean).join(', ').slice(0, 200) || 'no subprotocol';
       return refuse(socket, 400, 'BadRequest', `this server speaks ${LINK_SUBPROTOCOL}, the agent offered ${theirs}: run the same edgeos version on both`);
     }
+    const retryAfter = gate.retryAfterSeconds();
+    if (retryAfter !== undefined) return refuse(socket, 503, 'ServiceUnavailable', `${gate.waiting} links are starting: try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
     wss.handleUpgrade(req, socket, head, (ws) => serve(webSocketTransport(ws), node, req.socket.remoteAddress));
   }
 
@@ -105,6 +117,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
     async close() {
       closed = true;
       registry.closeAll('the server is shutting down');
+      hub.close();
       await new Promise<void>((r) => wss.close(() => r()));
     },
   };

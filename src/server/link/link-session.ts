@@ -8,11 +8,12 @@ import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import type { Logger } from '../../common/log.ts';
 import { LinkError, LinkErrorCode, ackError } from '../../common/link/errors.ts';
 import { LinkPeer } from '../../common/link/peer.ts';
-import { LINK_PROTOCOL_VERSION, LinkCloseCode, MAX_SILENT_INTERVALS, PING_INTERVAL_MS, parseAgentMessage } from '../../common/link/protocol.ts';
+import { LINK_PROTOCOL_VERSION, LinkCloseCode, PING_AFTER_MS, keepaliveOf, parseAgentMessage } from '../../common/link/protocol.ts';
 import type { AgentMessage, HelloMessage, NodeStatsReport, ServerMessage } from '../../common/link/protocol.ts';
 import type { LinkTransport } from '../../common/link/transport.ts';
 import type { TunnelOpen } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
+import type { FeedHub } from './feed-hub.ts';
 import { startNodeFeed } from './node-feed.ts';
 import type { NodeFeed, NodeWrites } from './types.ts';
 
@@ -20,10 +21,13 @@ export interface LinkSessionOptions {
   readonly transport: LinkTransport;
   readonly node: string;
   readonly store: Store;
+  readonly hub: FeedHub;
   readonly writes: NodeWrites;
   readonly signNodeCsr: (csrPem: string, nodeName: string) => Promise<string>;
   readonly log: Logger;
   readonly pingIntervalMs?: number;
+  /** Runs the feed's start (a store read) when a slot is free: start-gate.ts. */
+  readonly startGate?: <T>(work: () => Promise<T>) => Promise<T>;
   /** Every server of the cluster (absent on a lone server): sent in the hello ack, and in a lease ack when it changed. */
   readonly servers?: () => readonly string[];
   /** The cluster's Service networking, told to the agent in the hello's ack. */
@@ -54,7 +58,7 @@ export class LinkSession {
       other: 'agent',
       parse: parseAgentMessage,
       onMessage: (m) => this.dispatch(m),
-      keepalive: { intervalMs: o.pingIntervalMs ?? PING_INTERVAL_MS, maxSilent: MAX_SILENT_INTERVALS },
+      keepalive: keepaliveOf(o.pingIntervalMs ?? PING_AFTER_MS),
       closedError: (why) => new LinkError(LinkErrorCode.TUNNEL_NO_AGENT, `the link to node ${o.node} closed: ${why}`),
       streamsClosedMessage: `the link to node ${o.node} closed`,
       log: this.log,
@@ -136,10 +140,12 @@ export class LinkSession {
       const ackOnce = (start: 'resume' | 'relist') => {
         if (acked) return;
         acked = true;
-          this.peer.ack(msg.id, { start, ...this.changedServers(), ...(this.o.network ? { network: this.o.network } : {}) });
+        this.peer.ack(msg.id, { start, ...this.changedServers(), ...(this.o.network ? { network: this.o.network } : {}) });
       };
-      const feed = await startNodeFeed({
+      const gate = this.o.startGate ?? ((work) => work());
+      const feed = await gate(() => startNodeFeed({
         store: this.o.store,
+        hub: this.o.hub,
         node: this.node,
         fromRevision: from,
         log: this.log,
@@ -158,7 +164,7 @@ export class LinkSession {
           },
           failed: () => this.peer.close(LinkCloseCode.INTERNAL, 'node feed failed'),
         },
-      });
+      }));
       ackOnce(feed.start);
       if (!this.peer.open) feed.stop();
       else this.feed = feed;

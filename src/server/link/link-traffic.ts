@@ -73,6 +73,9 @@ export class LinkTrafficCounter implements LinkTraffic {
       get open() {
         return transport.open;
       },
+      get bufferedBytes() {
+        return transport.bufferedBytes;
+      },
       sendText: (data) => {
         if (transport.open) traffic.bytesOut += Buffer.byteLength(data);
         transport.sendText(data);

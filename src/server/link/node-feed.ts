@@ -4,13 +4,16 @@
  * those claims (the Node authorizer's pod → claim → volume graph) and the local volumes whose data
  * the node holds (its agent deletes the data), the node's own Node object, and the cluster's
  * Services and EndpointSlices (every node routes every Service, as kube-proxy reads them all;
- * trimmed of managedFields), never the rest of the cluster. The server does the filtering, reading
- * the store directly (like the Node authorizer):
- * one watch on the whole registry keeps every change in revision order, so a pod that starts
- * referencing a Secret and the Secret itself arrive in the order they were written.
+ * trimmed of managedFields: feed-kinds.ts), never the rest of the cluster. The server does the
+ * filtering, reading the store directly (like the Node authorizer), in global revision order, so a
+ * pod that starts referencing a Secret and the Secret itself arrive in the order they were written.
+ *
+ * Live events come from the FeedHub (feed-hub.ts): one store watch for all links, each event
+ * decoded once and handed only to the feeds that can care.
  *
  * Resume: the agent's last revision R is resumed when history above R still exists (the node's
- * state at R is rebuilt from a list at revision R, then events after R replayed). Otherwise
+ * state at R is rebuilt from a list at revision R, then events after R replayed from a watch of
+ * this feed's own until it reaches the hub's position, where it switches to the hub). Otherwise
  * (first connect, or R compacted away, the 410 Gone case) the feed sends a snapshot.
  */
 import type { Pod } from 'kubernetes-types/core/v1';
@@ -19,18 +22,13 @@ import type { KubeObjectJson, LinkKind, ObjectChange } from '../../common/link/p
 import { localPathNode } from '../../common/local-volumes.ts';
 import { CompactedError } from '../../store/errors.ts';
 import type { KeyValue, Watch, WatchEvent } from '../../store/types.ts';
-import { decodeStored } from '../storage/objects.ts';
-import type { NodeFeed, NodeFeedOptions } from './types.ts';
 import { podReferences } from '../auth/pod-references.ts';
-import { ResourceRegistry, objectKey } from '../registry/index.ts';
-import type { ResourceInfo } from '../registry/index.ts';
-
-const REFERENCED: { kind: LinkKind; plural: string; refs: 'secrets' | 'configmaps' | 'serviceaccounts' | 'persistentvolumeclaims' }[] = [
-  { kind: 'Secret', plural: 'secrets', refs: 'secrets' },
-  { kind: 'ConfigMap', plural: 'configmaps', refs: 'configmaps' },
-  { kind: 'ServiceAccount', plural: 'serviceaccounts', refs: 'serviceaccounts' },
-  { kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', refs: 'persistentvolumeclaims' },
-];
+import { decodeStored } from '../storage/objects.ts';
+import { objectKey } from '../registry/index.ts';
+import { feedEvent, sharedKind } from './feed-hub.ts';
+import type { FeedEvent, HubSubscriber } from './feed-hub.ts';
+import { REFERENCED, feedKinds, trimForNode } from './feed-kinds.ts';
+import type { NodeFeed, NodeFeedOptions } from './types.ts';
 
 /**
  * Quiet periods produce at most one bookmark this often (other nodes’ leases change every 10 s;
@@ -39,53 +37,6 @@ const REFERENCED: { kind: LinkKind; plural: string; refs: 'secrets' | 'configmap
  * ~4 minutes still resumes without a snapshot.
  */
 const BOOKMARK_EVERY_MS = 60_000;
-
-/** Sent to every node whole: what the Service datapath and the cluster DNS answer from. */
-const CLUSTER_WIDE: { kind: LinkKind; group: string; plural: string }[] = [
-  { kind: 'Service', group: '', plural: 'services' },
-  { kind: 'EndpointSlice', group: 'discovery.k8s.io', plural: 'endpointslices' },
-];
-
-interface Resources {
-  readonly pods: ResourceInfo;
-  readonly nodes: ResourceInfo;
-  readonly volumes: ResourceInfo;
-  readonly byKind: Map<LinkKind, ResourceInfo>;
-}
-
-/**
- * Services and EndpointSlices cross the link without what only the API's writers use: their
- * managedFields and kubectl's last-applied copy are most of their bytes, and every endpoint
- * change is one of these objects on every link.
- */
-export function trimForNode(object: KubeObjectJson): KubeObjectJson {
-  const meta = object.metadata as Record<string, unknown> | undefined;
-  if (!meta) return object;
-  const { managedFields: _m, ...rest } = meta;
-  const annotations = rest.annotations as Record<string, string> | undefined;
-  if (annotations && 'kubectl.kubernetes.io/last-applied-configuration' in annotations) {
-    const { 'kubectl.kubernetes.io/last-applied-configuration': _l, ...others } = annotations;
-    rest.annotations = others;
-  }
-  return { ...object, metadata: rest };
-}
-
-function resources(): Resources {
-  const registry = new ResourceRegistry();
-  const must = (plural: string, group = '') => {
-    const r = registry.resolve(group, 'v1', plural);
-    if (!r) throw new Error(`built-in resource ${plural} is missing from the registry`);
-    return r;
-  };
-  const byKind = new Map<LinkKind, ResourceInfo>([
-    ['Pod', must('pods')],
-    ['Node', must('nodes')],
-    ['PersistentVolume', must('persistentvolumes')],
-    ...REFERENCED.map((x) => [x.kind, must(x.plural)] as [LinkKind, ResourceInfo]),
-    ...CLUSTER_WIDE.map((x) => [x.kind, must(x.plural, x.group)] as [LinkKind, ResourceInfo]),
-  ]);
-  return { pods: must('pods'), nodes: must('nodes'), volumes: must('persistentvolumes'), byKind };
-}
 
 /** "Kind/namespace/name". */
 type RefKey = string;
@@ -99,13 +50,13 @@ function refsOf(pod: Pod, namespace: string): Set<RefKey> {
 }
 
 export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
-  const { store, node, sink, log } = opts;
+  const { store, node, sink, log, hub } = opts;
   const now = opts.now ?? Date.now;
-  const res = resources();
-  const podsPrefix = `/registry/${res.pods.storage}/`;
-  const nodeKey = objectKey(res.nodes, '', node);
-  const refPrefixes = REFERENCED.map((x) => ({ kind: x.kind, prefix: `/registry/${res.byKind.get(x.kind)!.storage}/` }));
-  const widePrefixes = CLUSTER_WIDE.map((x) => ({ kind: x.kind, prefix: `/registry/${res.byKind.get(x.kind)!.storage}/` }));
+  const k = feedKinds();
+  const nodeKey = objectKey(k.nodes, '', node);
+  // A stored pod bound to this node has these bytes (stored objects are JSON.stringify'd): pods
+  // without them are skipped undecoded when listing or replaying.
+  const boundHere = Buffer.from(`"nodeName":${JSON.stringify(node)}`);
 
   // The node's state as of the last processed revision.
   const pods = new Map<string, Pod>();
@@ -113,15 +64,17 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const refCount = new Map<RefKey, number>();
   // PersistentVolumes: the one each referenced claim is bound to (a reference of the claim, counted
   // in refCount), and the local volumes whose data this node holds, sent whether used or not.
-  const volumesPrefix = `/registry/${res.volumes.storage}/`;
   const volumeOfClaim = new Map<RefKey, string>();
   const localVolumes = new Set<string>();
-  let watch: Watch | undefined;
+  let catchUp: Watch | undefined;
+  /** Hub events that arrived while the feed was still replaying from the agent's revision. */
+  let held: FeedEvent[] | undefined = [];
   let stopped = false;
+  let processed = 0;
   let lastSent = 0;
   let lastSentAt = now();
 
-  const decode = (kind: LinkKind, kv: KeyValue): KubeObjectJson => decodeStored(res.byKind.get(kind)!, kv) as KubeObjectJson;
+  const decode = (kind: LinkKind, kv: KeyValue): KubeObjectJson => decodeStored(k.byKind.get(kind)!, kv) as KubeObjectJson;
   const isOurs = (pod: Pod | undefined) => pod?.spec?.nodeName === node;
 
   function addPod(key: string, pod: Pod): Set<RefKey> {
@@ -181,7 +134,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
 
   async function readRef(r: RefKey, revision: number): Promise<KubeObjectJson | undefined> {
     const [kind, ns, name] = r.split('/') as [LinkKind, string, string];
-    const kv = await store.get(objectKey(res.byKind.get(kind)!, ns, name), { revision });
+    const kv = await store.get(objectKey(k.byKind.get(kind)!, ns, name), { revision });
     return kv ? decode(kind, kv) : undefined;
   }
 
@@ -203,17 +156,18 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     volumeOfClaim.clear();
     localVolumes.clear();
     const out: { kind: LinkKind; object: KubeObjectJson }[] = [];
-    const { kvs } = await store.list(podsPrefix, { revision });
+    const { kvs } = await store.list(k.podsPrefix, { revision });
     for (const kv of kvs) {
+      if (!kv.value.includes(boundHere)) continue;
       const pod = decode('Pod', kv) as Pod;
       if (!isOurs(pod)) continue;
       addPod(kv.key, pod);
       out.push({ kind: 'Pod', object: pod as KubeObjectJson });
     }
     dropped.length = 0;
-    for (const kv of (await store.list(volumesPrefix, { revision })).kvs) {
+    for (const kv of (await store.list(k.volumesPrefix, { revision })).kvs) {
       const pv = decode('PersistentVolume', kv);
-      if (localPathNode(pv) === node) localVolumes.add(kv.key.slice(volumesPrefix.length));
+      if (localPathNode(pv) === node) localVolumes.add(kv.key.slice(k.volumesPrefix.length));
     }
     const changes: ObjectChange[] = [];
     for (const r of [...refCount.keys()]) await sendRef(r, revision, changes);
@@ -222,22 +176,25 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
     const nodeKv = await store.get(nodeKey, { revision });
     if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
-    for (const w of widePrefixes) {
+    for (const w of k.widePrefixes) {
       for (const kv of (await store.list(w.prefix, { revision })).kvs) out.push({ kind: w.kind, object: trimForNode(decode(w.kind, kv)) });
     }
+    processed = revision;
     return out;
   }
 
   const change = (kind: LinkKind, namespace: string, name: string, object?: KubeObjectJson): ObjectChange =>
     object ? { kind, namespace, name, object } : { kind, namespace, name };
 
-  async function onEvent(ev: WatchEvent, out: ObjectChange[]): Promise<void> {
+  async function onEvent(e: FeedEvent, out: ObjectChange[]): Promise<void> {
+    const { ev } = e;
     const key = ev.kv.key;
     const rev = ev.kv.modRevision;
-    if (key.startsWith(podsPrefix)) {
-      const pod = ev.type === 'DELETED' ? undefined : (decode('Pod', ev.kv) as Pod);
+    if (e.kind === 'Pod') {
       const was = pods.has(key);
-      const [ns, name] = key.slice(podsPrefix.length).split('/') as [string, string];
+      if (!was && !ev.kv.value.includes(boundHere)) return;
+      const pod = ev.type === 'DELETED' ? undefined : (e.object() as Pod);
+      const [ns, name] = key.slice(k.podsPrefix.length).split('/') as [string, string];
       if (pod && isOurs(pod)) {
         const added = addPod(key, pod);
         out.push(change('Pod', ns, name, pod as KubeObjectJson));
@@ -252,13 +209,13 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       }
       return;
     }
-    if (key === nodeKey) {
-      out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : decode('Node', ev.kv)));
+    if (e.kind === 'Node') {
+      if (key === nodeKey) out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : e.object()));
       return;
     }
-    if (key.startsWith(volumesPrefix)) {
-      const name = key.slice(volumesPrefix.length);
-      const pv = ev.type === 'DELETED' ? undefined : decode('PersistentVolume', ev.kv);
+    if (e.kind === 'PersistentVolume') {
+      const name = key.slice(k.volumesPrefix.length);
+      const pv = ev.type === 'DELETED' ? undefined : e.object();
       const was = sendsVolume(name);
       if (pv && localPathNode(pv) === node) localVolumes.add(name);
       else localVolumes.delete(name);
@@ -266,48 +223,50 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       else if (was) out.push(change('PersistentVolume', '', name));
       return;
     }
-    for (const w of widePrefixes) {
-      if (!key.startsWith(w.prefix)) continue;
+    const w = k.widePrefixes.find((x) => x.kind === e.kind);
+    if (w) {
       const [ns, name] = key.slice(w.prefix.length).split('/') as [string, string];
-      out.push(change(w.kind, ns, name, ev.type === 'DELETED' ? undefined : trimForNode(decode(w.kind, ev.kv))));
+      out.push(change(w.kind, ns, name, ev.type === 'DELETED' ? undefined : e.object()));
       return;
     }
-    for (const p of refPrefixes) {
-      if (!key.startsWith(p.prefix)) continue;
-      const [ns, name] = key.slice(p.prefix.length).split('/') as [string, string];
-      const r = `${p.kind}/${ns}/${name}`;
-      if (!refCount.has(r)) return;
-      const obj = ev.type === 'DELETED' ? undefined : decode(p.kind, ev.kv);
-      out.push(change(p.kind, ns, name, obj));
-      if (p.kind === 'PersistentVolumeClaim') {
-        const volume = followClaim(r, obj);
-        if (volume) await sendRef(volumeRef(volume), rev, out);
-        for (const d of dropped.splice(0)) out.push(change('PersistentVolume', '', d.slice('PersistentVolume//'.length)));
-      }
-      return;
+    const p = k.refPrefixes.find((x) => x.kind === e.kind)!;
+    const [ns, name] = key.slice(p.prefix.length).split('/') as [string, string];
+    const r = `${p.kind}/${ns}/${name}`;
+    if (!refCount.has(r)) return;
+    const obj = ev.type === 'DELETED' ? undefined : e.object();
+    out.push(change(p.kind, ns, name, obj));
+    if (p.kind === 'PersistentVolumeClaim') {
+      const volume = followClaim(r, obj);
+      if (volume) await sendRef(volumeRef(volume), rev, out);
+      for (const d of dropped.splice(0)) out.push(change('PersistentVolume', '', d.slice('PersistentVolume//'.length)));
     }
   }
 
   // Events are processed strictly in order even though reading references is asynchronous.
   let queue: Promise<void> = Promise.resolve();
-
-  function onBatch(events: readonly WatchEvent[]): void {
+  const enqueue = (work: () => Promise<void> | void) => {
     queue = queue.then(async () => {
-      if (stopped || events.length === 0) return;
-      const out: ObjectChange[] = [];
-      for (const ev of events) await onEvent(ev, out);
-      const revision = events[events.length - 1]!.kv.modRevision;
-      if (out.length > 0) {
-        sink.changes(revision, out);
-        lastSent = revision;
-        lastSentAt = now();
-      } else maybeBookmark(revision);
+      if (!stopped) await work();
     });
     queue.catch((err: unknown) => fail(err));
+  };
+
+  async function process(events: readonly FeedEvent[]): Promise<void> {
+    const fresh = events.filter((e) => e.ev.kv.modRevision > processed);
+    if (fresh.length === 0) return;
+    const out: ObjectChange[] = [];
+    for (const e of fresh) await onEvent(e, out);
+    const revision = fresh[fresh.length - 1]!.ev.kv.modRevision;
+    processed = revision;
+    if (out.length > 0) {
+      sink.changes(revision, out);
+      lastSent = revision;
+      lastSentAt = now();
+    } else maybeBookmark(revision);
   }
 
   function maybeBookmark(revision: number): void {
-    if (revision <= lastSent || now() - lastSentAt < BOOKMARK_EVERY_MS) return;
+    if (revision <= lastSent || revision < processed || now() - lastSentAt < BOOKMARK_EVERY_MS) return;
     sink.bookmark(revision);
     lastSent = revision;
     lastSentAt = now();
@@ -320,38 +279,82 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     sink.failed(err instanceof Error ? err : new Error(String(err)));
   }
 
+  const subscriber: HubSubscriber = {
+    events: (_revision, events) => {
+      if (held) held.push(...events);
+      else enqueue(() => process(events));
+    },
+    progress: (revision) => {
+      if (!held) enqueue(() => maybeBookmark(revision));
+    },
+    resync: () => {
+      held = [];
+      enqueue(() => relist());
+    },
+  };
+  const unsubscribe = hub.subscribe(node, subscriber);
+
   function stop(): void {
     stopped = true;
-    watch?.close();
+    catchUp?.close();
+    unsubscribe();
   }
 
-  function startWatch(from: number): void {
-    watch = store.watch('/registry/', { fromRevision: from }, (msg) => {
-      if (msg.kind === 'events') onBatch(msg.events);
-      else if (msg.kind === 'progress') {
-        queue = queue.then(() => {
-          if (!stopped) maybeBookmark(msg.revision);
+  /** From here on the hub's events are processed as they come (those held first). */
+  function goLive(): void {
+    catchUp?.close();
+    catchUp = undefined;
+    const waiting = held ?? [];
+    held = undefined;
+    enqueue(() => process(waiting));
+  }
+
+  /** Replays the store's history after `from` until it reaches what the hub has handed over. */
+  function replayFrom(from: number): void {
+    const target = hub.revision;
+    if (from >= target) return goLive();
+    const reached = (revision: number) => {
+      if (catchUp && revision >= target) goLive();
+    };
+    catchUp = store.watch('/registry/', { fromRevision: from }, (msg) => {
+      if (msg.kind === 'events') {
+        const events = msg.events.map((ev) => eventOf(ev)).filter((e): e is FeedEvent => e !== undefined);
+        const last = msg.events[msg.events.length - 1]!.kv.modRevision;
+        enqueue(async () => {
+          await process(events);
+          processed = Math.max(processed, last);
         });
-      } else {
+        enqueue(() => reached(last));
+      } else if (msg.kind === 'progress') enqueue(() => reached(msg.revision));
+      else {
         // Fell behind compaction: start over with a snapshot (the agent replaces its cache).
-        watch?.close();
-        queue = queue.then(async () => {
-          if (stopped) return;
-          log.info({ node, err: errorMessage(msg.error) }, 'node watch fell behind compaction: sending a snapshot');
-          await relist();
-        });
-        queue.catch((err: unknown) => fail(err));
+        catchUp = undefined;
+        log.info({ node, err: errorMessage(msg.error) }, 'node watch fell behind compaction: sending a snapshot');
+        enqueue(() => relist());
       }
     });
   }
 
+  /** A store event as the hub would hand it (only the kinds the feed carries). */
+  function eventOf(ev: WatchEvent): FeedEvent | undefined {
+    const key = ev.kv.key;
+    if (key.startsWith(k.podsPrefix)) return feedEvent(k, 'Pod', ev);
+    if (key === nodeKey) return feedEvent(k, 'Node', ev);
+    const kind = sharedKind(k, key);
+    return kind ? feedEvent(k, kind, ev) : undefined;
+  }
+
   async function relist(): Promise<void> {
-    const revision = await store.currentRevision();
+    catchUp?.close();
+    catchUp = undefined;
+    held ??= [];
+    const revision = Math.max(await store.currentRevision(), hub.revision);
     const objects = await load(revision);
     sink.snapshot(revision, objects);
     lastSent = revision;
     lastSentAt = now();
-    startWatch(revision);
+    // Everything the hub handed over up to `revision` is in the snapshot; the rest follows.
+    goLive();
   }
 
   async function begin(): Promise<'resume' | 'relist'> {
@@ -360,7 +363,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       try {
         await load(from);
         lastSent = from;
-        startWatch(from);
+        replayFrom(from);
         return 'resume';
       } catch (err) {
         if (!(err instanceof CompactedError)) throw err;
@@ -370,5 +373,11 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     return 'relist';
   }
 
-  return begin().then((start) => ({ start, stop }));
+  return begin().then(
+    (start) => ({ start, stop }),
+    (err: unknown) => {
+      stop();
+      throw err;
+    },
+  );
 }

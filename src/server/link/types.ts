@@ -14,6 +14,7 @@ import type { NodeStatsSource } from '../../common/node-stats.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { CredentialAuthenticator, UserInfo } from '../auth/types.ts';
+import type { FeedHub } from './feed-hub.ts';
 
 export type { NodeStatsSample, NodeStatsSource } from '../../common/node-stats.ts';
 
@@ -34,6 +35,8 @@ export interface NodeFeedOptions {
   readonly fromRevision: number | undefined;
   readonly sink: FeedSink;
   readonly log: Logger;
+  /** Where live events come from: one store watch shared by every link (feed-hub.ts). */
+  readonly hub: FeedHub;
   readonly now?: () => number;
 }
 

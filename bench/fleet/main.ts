@@ -1,0 +1,253 @@
+// The fleet benchmark: N hollow nodes (the real agent over the in-memory runtime, sim-agents.ts in
+// a few worker processes) against one real `edgeos server` (controllers and scheduler on) on
+// this machine. See README.md. Measures, in order: the idle server alone (the in-run baseline),
+// join of every node until all are Ready, PODS_PER_NODE pods per node through Deployments created
+// at a steady rate until all are Running (each pod's start-up latency: creation observed → Running
+// observed, on one watch), mutating API latency under a steady churn of pod creates + deletes,
+// link bytes per idle node (TCP payload of the server port's sockets, i.e. TLS records, both ways,
+// from `ss`), server RSS and CPU, and the time from a server restart until every link is back and
+// every node Ready.
+// Last line: {"bench":"fleet","nodes":…,"pods":…,"create_rate_pods_per_s":…,…}
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { parse } from 'yaml';
+import { serverProcess } from '../../test/link/harness.ts';
+import type { ServerProcess } from '../../test/link/harness.ts';
+
+const { values } = parseArgs({
+  options: {
+    nodes: { type: 'string', default: '10000' },
+    'pods-per-node': { type: 'string', default: '10' },
+    'create-rate': { type: 'string', default: '100' },
+    workers: { type: 'string' },
+    'churn-s': { type: 'string', default: '30' },
+    'idle-s': { type: 'string', default: '120' },
+  },
+});
+const NODES = Number(values.nodes);
+const PODS_PER_NODE = Number(values['pods-per-node']);
+const CREATE_RATE = Number(values['create-rate']);
+const WORKERS = Number(values.workers ?? Math.max(1, Math.ceil(NODES / 2500)));
+const CHURN_S = Number(values['churn-s']);
+const IDLE_S = Number(values['idle-s']);
+const REPLICAS_PER_DEPLOYMENT = 100;
+const CHURN_PER_S = 20;
+const REPO = resolve(import.meta.dirname, '../..');
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const log = (s: string) => console.log(`[fleet-bench ${(performance.now() / 1000).toFixed(1)}s] ${s}`);
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length === 0 ? NaN : s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+};
+const clockTicks = Number(spawnSync('getconf', ['CLK_TCK']).stdout.toString().trim() || 100);
+function procCpuMs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks;
+}
+const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+function linkPayloadBytes(port: number): number {
+  // bytes_acked (sent, acknowledged) + bytes_received of every established socket on the server port.
+  const out = spawnSync('ss', ['-tinH', 'state', 'established', `( sport = :${port} )`], { maxBuffer: 512 * 1024 * 1024 }).stdout.toString();
+  let total = 0;
+  for (const m of out.matchAll(/bytes_(?:acked|received):(\d+)/g)) total += Number(m[1]);
+  return total;
+}
+
+interface Worker {
+  proc: ChildProcess;
+  stats: { connected: number; relists: number; resumes: number; connects: number; pings: number; failures: number };
+  ready: Promise<void>;
+}
+
+function startWorker(token: string, dataDir: string, first: number, count: number): Worker {
+  const proc = spawn(process.execPath, [join(REPO, 'bench/fleet/sim-agents.ts'), '--token', token, '--data-dir', dataDir, '--first', String(first), '--count', String(count), '--stats-every', '2'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let markReady!: () => void;
+  let markFailed!: (err: Error) => void;
+  const ready = new Promise<void>((resolve, reject) => {
+    markReady = resolve;
+    markFailed = reject;
+  });
+  ready.catch(() => undefined);
+  const w: Worker = { proc, stats: { connected: 0, relists: 0, resumes: 0, connects: 0, pings: 0, failures: 0 }, ready };
+  // A simulator that dies before its nodes are ready fails the run (the finally cleans up).
+  proc.once('exit', (code, signal) => markFailed(new Error(`a simulator process exited (${code ?? signal}) before its nodes were ready`)));
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    let m: { sim?: string } & Partial<Worker['stats']>;
+    try {
+      m = JSON.parse(line) as typeof m;
+    } catch {
+      return;
+    }
+    if (m.sim === 'ready') markReady();
+    if (m.sim === 'stats') Object.assign(w.stats, m);
+  });
+  return w;
+}
+
+function admin(server: ServerProcess) {
+  const kc = parse(readFileSync(server.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
+  const dec = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
+  return { ca: dec(kc.clusters[0]?.cluster['certificate-authority-data']), cert: dec(kc.users[0]?.user['client-certificate-data']), key: dec(kc.users[0]?.user['client-key-data']) };
+}
+
+/** One watch of the bench's pods: when each was first seen, and first seen Running. */
+function watchPods(server: ServerProcess, created: Map<string, number>, running: Map<string, number>): () => void {
+  const c = admin(server);
+  const req = request(`${server.url}/api/v1/namespaces/fleet/pods?watch=1&labelSelector=bench%3Dfleet`, { ca: c.ca, cert: c.cert, key: c.key }, (res) => {
+    res.on('error', () => undefined); // aborted by stopWatch
+    const lines = createInterface({ input: res });
+    lines.on('error', () => undefined);
+    lines.on('line', (line) => {
+      const now = performance.now();
+      const ev = JSON.parse(line) as { type: string; object: { metadata: { uid: string }; status?: { phase?: string } } };
+      const uid = ev.object.metadata.uid;
+      if (!created.has(uid)) created.set(uid, now);
+      if (ev.object.status?.phase === 'Running' && !running.has(uid)) running.set(uid, now);
+    });
+  });
+  req.on('error', () => undefined);
+  req.end();
+  return () => req.destroy();
+}
+
+const deployment = (i: number, replicas: number) => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  metadata: { name: `density-${i}`, namespace: 'fleet' },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: `density-${i}` } },
+    template: { metadata: { labels: { app: `density-${i}`, bench: 'fleet' } }, spec: { containers: [{ name: 'c', image: 'edgeos.bench/pause:1' }] } },
+  },
+});
+
+async function readyNodes(server: ServerProcess): Promise<number> {
+  const r = await server.api('GET', '/api/v1/nodes');
+  if (r.status !== 200) return 0;
+  return (r.body.items as { status?: { conditions?: { type: string; status: string }[] } }[]).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+}
+
+const server = await serverProcess();
+const workers: Worker[] = [];
+try {
+  log(`server pid ${server.pid()} on port ${server.port}; ${NODES} nodes in ${WORKERS} simulator processes, ${PODS_PER_NODE} pods per node`);
+  // Baseline: the idle server with no node.
+  await sleep(5000);
+  let cpu0 = procCpuMs(server.pid()!);
+  const t0 = performance.now();
+  await sleep(10_000);
+  const baseCpu = (100 * (procCpuMs(server.pid()!) - cpu0)) / (performance.now() - t0);
+  const baseRss = rssMb(server.pid()!);
+  log(`baseline (no nodes): server RSS ${round(baseRss)} MB, CPU ${round(baseCpu)} %`);
+  await server.api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
+
+  // Join storm.
+  const benchCpu0 = process.cpuUsage();
+  const runStart = performance.now();
+  cpu0 = procCpuMs(server.pid()!);
+  const joinStart = performance.now();
+  const per = Math.ceil(NODES / WORKERS);
+  for (let w = 0; w < WORKERS; w++) workers.push(startWorker(server.token(), join(server.dir, 'sim'), w * per, Math.min(per, NODES - w * per)));
+  await Promise.all(workers.map((w) => w.ready));
+  while ((await readyNodes(server)) < NODES) await sleep(2000);
+  const joinAllReadyS = (performance.now() - joinStart) / 1000;
+  log(`all ${NODES} nodes Ready after ${round(joinAllReadyS)} s; server RSS ${round(rssMb(server.pid()!))} MB`);
+
+  // Density: Deployments of 100 replicas at a steady pod creation rate.
+  const created = new Map<string, number>();
+  const running = new Map<string, number>();
+  const stopWatch = watchPods(server, created, running);
+  const pods = NODES * PODS_PER_NODE;
+  const deployments = Math.ceil(pods / REPLICAS_PER_DEPLOYMENT);
+  const densityStart = performance.now();
+  for (let i = 0; i < deployments; i++) {
+    const due = densityStart + (i * REPLICAS_PER_DEPLOYMENT * 1000) / CREATE_RATE;
+    if (due > performance.now()) await sleep(due - performance.now());
+    const r = await server.api('POST', '/apis/apps/v1/namespaces/fleet/deployments', deployment(i, Math.min(REPLICAS_PER_DEPLOYMENT, pods - i * REPLICAS_PER_DEPLOYMENT)));
+    if (r.status !== 201) throw new Error(`create deployment density-${i}: HTTP ${r.status}`);
+  }
+  while (running.size < pods) {
+    await sleep(2000);
+    log(`pods seen ${created.size}, Running ${running.size}/${pods}`);
+  }
+  const podsAllRunningS = (performance.now() - densityStart) / 1000;
+  const firstSeen = Math.min(...created.values());
+  const lastSeen = Math.max(...created.values());
+  const createRate = pods / Math.max(0.001, (lastSeen - firstSeen) / 1000);
+  const startup = [...running].map(([uid, t]) => t - created.get(uid)!);
+  stopWatch();
+  log(`all ${pods} pods Running after ${round(podsAllRunningS)} s; created at ${round(createRate)} pods/s; start-up p50 ${round(pct(startup, 50))} ms p99 ${round(pct(startup, 99))} ms`);
+
+  // Churn: 20 pod creates + deletes per second; every mutating request timed.
+  const mutating: number[] = [];
+  const timed = async (method: string, path: string, body?: unknown) => {
+    const t = performance.now();
+    const r = await server.api(method, path, body);
+    mutating.push(performance.now() - t);
+    return r;
+  };
+  const churnStart = performance.now();
+  const inFlight: Promise<unknown>[] = [];
+  for (let i = 0; performance.now() - churnStart < CHURN_S * 1000; i++) {
+    const due = churnStart + (i * 1000) / CHURN_PER_S;
+    if (due > performance.now()) await sleep(due - performance.now());
+    const name = `churn-${i}`;
+    inFlight.push(timed('POST', '/api/v1/namespaces/fleet/pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [{ name: 'c', image: 'edgeos.bench/pause:1' }] } })
+      .then(() => sleep(1000))
+      .then(() => timed('DELETE', `/api/v1/namespaces/fleet/pods/${name}`)));
+  }
+  await Promise.all(inFlight);
+  log(`churn: ${mutating.length} mutating requests, p50 ${round(pct(mutating, 50))} ms p99 ${round(pct(mutating, 99))} ms`);
+
+  // Idle link bytes.
+  await sleep(10_000);
+  const b0 = linkPayloadBytes(server.port);
+  const i0 = performance.now();
+  await sleep(IDLE_S * 1000);
+  const idleBytes = linkPayloadBytes(server.port) - b0;
+  const idleBytesPerNodeHour = (idleBytes / NODES) * (3_600_000 / (performance.now() - i0));
+  const serverCpuPct = (100 * (procCpuMs(server.pid()!) - cpu0)) / (performance.now() - runStart);
+  const serverRss = rssMb(server.pid()!);
+  const simCpuMs = workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0);
+  const simCpuPct = (100 * simCpuMs) / (performance.now() - runStart);
+  const simRss = workers.reduce((a, w) => a + rssMb(w.proc.pid!), 0);
+  const bu = process.cpuUsage(benchCpu0);
+  log(`idle: ${round(idleBytesPerNodeHour)} bytes per node-hour; server RSS ${round(serverRss)} MB, CPU ${round(serverCpuPct)} % (of one core, since the join); simulator CPU ${round(simCpuPct)} %, RSS ${round(simRss)} MB; bench CPU ${round((100 * (bu.user + bu.system)) / 1000 / (performance.now() - runStart))} %`);
+
+  // Restart storm.
+  await server.stop();
+  const restart = performance.now();
+  await server.start();
+  const before = workers.reduce((a, w) => a + w.stats.connects, 0);
+  while (workers.reduce((a, w) => a + w.stats.connected, 0) < NODES || workers.reduce((a, w) => a + w.stats.connects, 0) < before + NODES) await sleep(500);
+  while ((await readyNodes(server)) < NODES) await sleep(1000);
+  const reconnectAllReadyS = (performance.now() - restart) / 1000;
+  const relists = workers.reduce((a, w) => a + w.stats.relists, 0);
+  log(`after the restart every link is back and every node Ready in ${round(reconnectAllReadyS)} s (relists in total ${relists}, of which ${NODES} at join)`);
+
+  console.log(JSON.stringify({
+    bench: 'fleet',
+    nodes: NODES,
+    pods,
+    create_rate_pods_per_s: round(createRate),
+    join_all_ready_s: round(joinAllReadyS),
+    pods_all_running_s: round(podsAllRunningS),
+    pod_startup_p99_ms: round(pct(startup, 99), 0),
+    mutating_p99_ms: round(pct(mutating, 99), 0),
+    server_rss_mb: round(serverRss),
+    server_cpu_pct: round(serverCpuPct),
+    idle_bytes_per_node_hour: round(idleBytesPerNodeHour, 0),
+    reconnect_all_ready_s: round(reconnectAllReadyS),
+  }));
+} finally {
+  for (const w of workers) w.proc.kill('SIGTERM');
+  await Promise.all(workers.map((w) => new Promise((r) => (w.proc.exitCode !== null ? r(null) : w.proc.once('exit', r)))));
+  await server.dispose();
+}

@@ -1,0 +1,83 @@
+// The fleet simulator: N hollow nodes (hollow-node.ts: the real agent over the in-memory runtime)
+// in this one process, each joined with its own key and certificate and holding its own TLS link.
+//
+//   node bench/fleet/sim-agents.ts --token <join token> --count 1000 --data-dir /tmp/fleet \
+//        [--prefix hollow-] [--first 0] [--concurrency 32] [--stats-every 10]
+//
+// Data dirs are <data-dir>/<name>; a second run over the same dir reuses the identities (no
+// join). Progress goes to stdout as JSON lines: {"sim":"joined","nodes":…} once every node started,
+// {"sim":"ready","nodes":…,"seconds":…} once every node finished its first sync, then
+// {"sim":"stats","relists":…,"resumes":…,"connects":…,"disconnects":…,"pings":…,"connected":…} every
+// --stats-every seconds.
+// SIGTERM stops every agent (their pods' statuses stay as reported) and exits.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createLogger, silentLogger } from '../../src/common/log.ts';
+import { startHollowNode, startHollowNodes } from './hollow-node.ts';
+
+const { values } = parseArgs({
+  options: {
+    token: { type: 'string' },
+    count: { type: 'string', default: '10' },
+    first: { type: 'string', default: '0' },
+    prefix: { type: 'string', default: 'hollow-' },
+    'data-dir': { type: 'string' },
+    concurrency: { type: 'string', default: '32' },
+    'stats-every': { type: 'string', default: '10' },
+  },
+});
+const fail = (msg: string): never => {
+  console.error(`sim-agents: ${msg}`);
+  process.exit(2);
+};
+const int = (flag: string, v: string | undefined, min: number): number => {
+  const n = Number(v);
+  return Number.isInteger(n) && n >= min ? n : fail(`--${flag} must be an integer ≥ ${min}, got ${JSON.stringify(v)}`);
+};
+const token = values.token ?? process.env.EDGEOS_TOKEN ?? fail('--token (or EDGEOS_TOKEN) is required: the server writes it to <data-dir>/server/token');
+const dataDir = values['data-dir'] ?? fail('--data-dir is required (one directory per hollow node goes under it)');
+const count = int('count', values.count, 1);
+const first = int('first', values.first, 0);
+const concurrency = int('concurrency', values.concurrency, 1);
+mkdirSync(dataDir, { recursive: true });
+
+const log = process.env.EDGEOS_LOG_LEVEL ? createLogger({ level: process.env.EDGEOS_LOG_LEVEL }) : silentLogger();
+const names = Array.from({ length: count }, (_, i) => `${values.prefix}${first + i}`);
+const t0 = performance.now();
+let failures = 0;
+const nodes = await startHollowNodes(names, concurrency, (name) =>
+  startHollowNode({ token, name, dataDir: join(dataDir, name), log, onFailure: () => failures++ }),
+);
+// The bench reading our stdout may be gone: that is no reason to crash the nodes.
+process.stdout.on('error', () => undefined);
+const emit = (o: object) => console.log(JSON.stringify(o));
+emit({ sim: 'joined', nodes: nodes.length, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+await Promise.all(nodes.map((n) => n.ready));
+emit({ sim: 'ready', nodes: nodes.length, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+
+const stats = setInterval(() => {
+  const sum = { relists: 0, resumes: 0, connects: 0, disconnects: 0, pings: 0, connected: 0, failures };
+  for (const n of nodes) {
+    const s = n.agent.link?.stats;
+    if (!s) continue;
+    sum.relists += s.relists;
+    sum.resumes += s.resumes;
+    sum.connects += s.connects;
+    sum.disconnects += s.disconnects;
+    sum.pings += s.pings;
+    if (n.agent.link?.connected) sum.connected++;
+  }
+  emit({ sim: 'stats', ...sum });
+}, int('stats-every', values['stats-every'], 1) * 1000);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  clearInterval(stats);
+  await Promise.all(nodes.map((n) => n.stop()));
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());

@@ -1,0 +1,171 @@
+/**
+ * One store watch for every link (docs/link.md, "One feed for all nodes"). Before, each connected
+ * node held its own watch on all of `/registry/` and decoded every pod event to look at its
+ * `spec.nodeName`: nodes × writes. The hub watches once, decodes each event once, and hands it
+ * only to the feeds that can care:
+ *
+ * - a pod to the feed of its `spec.nodeName` (a DELETED event carries the last value, so a deleted
+ *   pod still names its node; nodeName only ever goes from unset to set, so the new value is
+ *   enough for an update);
+ * - a Node to the feed of that node;
+ * - a Service or EndpointSlice to every feed (every node routes every Service), trimmed once;
+ * - a Secret, ConfigMap, ServiceAccount, PersistentVolumeClaim or PersistentVolume to every feed
+ *   (each checks its own reference counts, and for a volume whether it is a local volume of its
+ *   node, when it gets there). Routing those by interest would race: a feed learns that it needs
+ *   a Secret only when it processes the pod that references it (a volume: the claim bound to it),
+ *   which may be after the hub has passed a change of that Secret. They are rare writes, decoded
+ *   once; the check is one map lookup per feed;
+ * - everything else (Leases, Events, workloads…) to nobody, undecoded.
+ *
+ * Every feed receives its events of one store batch in one call, in revision order, and every
+ * PROGRESS_EVERY_MS the hub's position (for bookmarks). If the hub's watch ends (the store lost
+ * history it could not replay), it starts again from now and every feed relists.
+ */
+import { errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import type { KubeObjectJson, LinkKind } from '../../common/link/protocol.ts';
+import type { KeyValue, Store, Watch, WatchEvent } from '../../store/types.ts';
+import { decodeStored } from '../storage/objects.ts';
+import { feedKinds, trimForNode } from './feed-kinds.ts';
+import type { FeedKinds } from './feed-kinds.ts';
+
+/** Feeds hear the hub's position this often (they send a bookmark at most every 60 s). */
+const PROGRESS_EVERY_MS = 5000;
+
+/** One store event as the hub saw it; the object is decoded at most once for all feeds. */
+export interface FeedEvent {
+  readonly ev: WatchEvent;
+  readonly kind: LinkKind;
+  /** The decoded value (for DELETED: the last value). */
+  object(): KubeObjectJson;
+}
+
+export interface HubSubscriber {
+  /** This node's events of one store batch, in order; `revision` is the batch's last. */
+  events(revision: number, events: readonly FeedEvent[]): void;
+  /** Nothing more for this node up to `revision`. */
+  progress(revision: number): void;
+  /** The hub lost its place: start over with a snapshot. */
+  resync(): void;
+}
+
+export function feedEvent(kinds: FeedKinds, kind: LinkKind, ev: WatchEvent): FeedEvent {
+  let decoded: KubeObjectJson | undefined;
+  const wide = kinds.widePrefixes.some((w) => w.kind === kind);
+  const decode = () => {
+    const o = decodeStored(kinds.byKind.get(kind)!, ev.kv) as KubeObjectJson;
+    return wide ? trimForNode(o) : o;
+  };
+  return { ev, kind, object: () => (decoded ??= decode()) };
+}
+
+export class FeedHub {
+  private readonly store: Store;
+  private readonly log: Logger;
+  private readonly kinds = feedKinds();
+  private readonly subs = new Map<string, Set<HubSubscriber>>();
+  private watch: Watch | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastRevision = 0;
+  private closed = false;
+
+  constructor(o: { store: Store; log: Logger }) {
+    this.store = o.store;
+    this.log = o.log;
+  }
+
+  /** Everything up to this revision has been handed to the feeds subscribed at the time. */
+  get revision(): number {
+    return this.lastRevision;
+  }
+
+  /** Feeds subscribed now. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.subs.values()) n += s.size;
+    return n;
+  }
+
+  subscribe(node: string, sub: HubSubscriber): () => void {
+    if (this.closed) throw new Error('the link feed hub is closed');
+    this.ensureWatch();
+    let set = this.subs.get(node);
+    if (!set) this.subs.set(node, (set = new Set()));
+    set.add(sub);
+    return () => {
+      set.delete(sub);
+      if (set.size === 0 && this.subs.get(node) === set) this.subs.delete(node);
+    };
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watch?.close();
+    clearInterval(this.timer);
+  }
+
+  private ensureWatch(): void {
+    if (this.watch) return;
+    const w = this.store.watch('/registry/', { fromRevision: 0 }, (msg) => {
+      if (msg.kind === 'events') this.route(msg.events);
+      else if (msg.kind === 'progress') this.lastRevision = Math.max(this.lastRevision, msg.revision);
+      else {
+        this.log.warn({ err: errorMessage(msg.error) }, 'the link feed hub lost its watch: every node relists');
+        this.watch = undefined;
+        if (this.closed) return;
+        this.ensureWatch();
+        for (const set of this.subs.values()) for (const s of [...set]) s.resync();
+      }
+    });
+    this.watch = w;
+    this.lastRevision = Math.max(this.lastRevision, w.startRevision);
+    if (!this.timer) {
+      this.timer = setInterval(() => {
+        for (const set of this.subs.values()) for (const s of set) s.progress(this.lastRevision);
+      }, PROGRESS_EVERY_MS);
+      this.timer.unref();
+    }
+  }
+
+  private route(events: readonly WatchEvent[]): void {
+    const k = this.kinds;
+    const out = new Map<HubSubscriber, FeedEvent[]>();
+    const give = (set: Iterable<HubSubscriber> | undefined, e: FeedEvent) => {
+      for (const s of set ?? []) {
+        const list = out.get(s);
+        if (list) list.push(e);
+        else out.set(s, [e]);
+      }
+    };
+    for (const ev of events) {
+      const key = ev.kv.key;
+      if (key.startsWith(k.podsPrefix)) {
+        const e = feedEvent(k, 'Pod', ev);
+        const node = nodeNameOf(e, ev.kv);
+        if (node) give(this.subs.get(node), e);
+      } else if (key.startsWith(k.nodesPrefix)) {
+        give(this.subs.get(key.slice(k.nodesPrefix.length)), feedEvent(k, 'Node', ev));
+      } else {
+        const kind = sharedKind(k, key);
+        if (!kind || this.subs.size === 0) continue;
+        const e = feedEvent(k, kind, ev);
+        for (const set of this.subs.values()) give(set, e);
+      }
+    }
+    if (events.length > 0) this.lastRevision = Math.max(this.lastRevision, events[events.length - 1]!.kv.modRevision);
+    for (const [s, list] of out) s.events(this.lastRevision, list);
+  }
+}
+
+/** The kinds every feed hears of (each decides for itself): references, volumes, Services. */
+export function sharedKind(k: FeedKinds, key: string): LinkKind | undefined {
+  if (key.startsWith(k.volumesPrefix)) return 'PersistentVolume';
+  return (k.refPrefixes.find((p) => key.startsWith(p.prefix)) ?? k.widePrefixes.find((p) => key.startsWith(p.prefix)))?.kind;
+}
+
+function nodeNameOf(e: FeedEvent, kv: KeyValue): string | undefined {
+  // Unbound pods (no nodeName yet) are most of a busy scheduler's writes: skip them undecoded.
+  if (!kv.value.includes('"nodeName":')) return undefined;
+  const n = (e.object().spec as { nodeName?: unknown } | undefined)?.nodeName;
+  return typeof n === 'string' && n !== '' ? n : undefined;
+}

@@ -1,0 +1,48 @@
+// The Lease is written at the store cadence (20 s) while renewals on the link (every 10 s) are
+// all acked; a new link, or a changed duration, writes at once.
+import { describe, expect, it } from 'vitest';
+import { leaseAtStoreCadence } from '../../src/server/link/lease-cadence.ts';
+import type { NodeWrites } from '../../src/server/link/types.ts';
+
+function recorder(): { writes: NodeWrites; leases: number[] } {
+  const leases: number[] = [];
+  const never = () => Promise.reject(new Error('not used'));
+  return {
+    leases,
+    writes: { register: never, podStatus: never, podTerminated: never, nodeStatus: never, event: never, serviceAccountToken: never, volumeReleased: never, renewLease: async (d) => void leases.push(d) },
+  };
+}
+
+describe('lease store cadence', () => {
+  it('writes every other 10 s beat, the first at once', async () => {
+    let now = 0;
+    const r = recorder();
+    const w = leaseAtStoreCadence(r.writes, 20_000, () => now);
+    const written: number[] = [];
+    for (let beat = 0; beat <= 12; beat++) {
+      now = beat * 10_000 + (beat % 3) * 150; // timers drift a little
+      const before = r.leases.length;
+      await w.renewLease(40);
+      if (r.leases.length > before) written.push(beat);
+    }
+    expect(written).toEqual([0, 2, 4, 6, 8, 10, 12]);
+  });
+
+  it('writes a changed duration at once, and a failed write is tried again next beat', async () => {
+    let now = 0;
+    const r = recorder();
+    let fail = false;
+    const w = leaseAtStoreCadence({ ...r.writes, renewLease: (d) => (fail ? Promise.reject(new Error('store away')) : r.writes.renewLease(d)) }, 20_000, () => now);
+    await w.renewLease(40);
+    now = 10_000;
+    await w.renewLease(30);
+    expect(r.leases).toEqual([40, 30]);
+    now = 30_000;
+    fail = true;
+    await expect(w.renewLease(30)).rejects.toThrow('store away');
+    fail = false;
+    now = 40_000;
+    await w.renewLease(30);
+    expect(r.leases).toEqual([40, 30, 30]);
+  });
+});
