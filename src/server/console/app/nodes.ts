@@ -33,12 +33,12 @@ export function online(n: KObject, lease: KObject | undefined, now = Date.now())
 /** The architecture: the kubelet's nodeInfo, else the kubernetes.io/arch label set at registration. */
 export const archOf = (n: KObject): string => n.status?.nodeInfo?.architecture || n.metadata.labels?.['kubernetes.io/arch'] || '';
 
-/** When the node was last heard: its Lease's renewTime (kube-node-lease), else the Ready heartbeat. */
+/** When the node was last heard: its Lease's renewTime (kube-node-lease), else the Ready heartbeat its kubelet posted (not the one the lifecycle controller writes for a node never heard). */
 export function lastSeen(n: KObject, lease: KObject | undefined): string | undefined {
   const renew = lease?.spec?.renewTime as string | undefined;
   if (renew) return renew;
   const c = (n.status?.conditions ?? []).find((x: { type: string }) => x.type === 'Ready');
-  return c?.lastHeartbeatTime;
+  return c && c.reason !== 'NodeStatusNeverUpdated' ? c.lastHeartbeatTime : undefined;
 }
 
 export const podCounts = (pods: Iterable<KObject>): Map<string, number> => {
