@@ -180,9 +180,22 @@ describe('console', () => {
     // give or take the page's 10 s redraw.
     const lastRenew = Date.parse((await server.api('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/device-1')).body.spec.renewTime as string);
     process.kill(child.pid!, 'SIGKILL');
-    await waitFor('device-1 offline in the fleet', async () => ((await stateOf(page, 'device-1')) === 'offline' ? true : undefined), 90_000, 250);
+    // State and colour read in one evaluation (the list redraws between two).
+    const row = () => inPage<{ state?: string; color?: string }>(page, `(() => { const a = document.querySelector('a.row[data-node="device-1"]'); return { state: a?.dataset.state, color: a && getComputedStyle(a.querySelector('.dot')).backgroundColor }; })()`);
+    const red = await waitFor('device-1 offline in the fleet', async () => {
+      const r = await row();
+      return r.state === 'offline' ? r : undefined;
+    }, 90_000, 250);
     expect((Date.now() - lastRenew) / 1000).toBeLessThan(LEASE_S + 15);
-    expect(await inPage(page, `getComputedStyle(document.querySelector('a.row[data-node="device-1"] .dot')).backgroundColor`)).toBe('rgb(192, 38, 45)');
+    expect(red.color).toBe('rgb(192, 38, 45)');
+    // And it stays red: nothing renews a dead device's Lease.
+    await new Promise((r) => setTimeout(r, 3000));
+    const after = await row();
+    if (after.state !== 'offline') {
+      const node = await server.api('GET', '/api/v1/nodes/device-1');
+      const lease = await server.api('GET', '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/device-1');
+      throw new Error(`device-1 back to ${after.state}: conditions ${JSON.stringify(node.body.status?.conditions)}, lease ${JSON.stringify(lease.body.spec)}`);
+    }
     expect(await text(page, '#fleet-summary')).toBe('4 nodes: 0 online, 4 offline');
     await page.screenshot({ path: join(ARTIFACTS, 'fleet-offline-desktop.png') });
 
