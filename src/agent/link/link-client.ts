@@ -86,10 +86,10 @@ function serverList(v: unknown): string[] | undefined {
 
 const linkDown = () => new LinkError(LinkErrorCode.LINK_CLOSED, 'the link to the server is down');
 
-/** A request whose error ack becomes LINK_REFUSED with the server's message. */
+/** A request whose error ack becomes a LinkError with the server's message: LINK_BUSY when the server said so, else LINK_REFUSED. */
 async function requestOn(peer: AgentPeer, m: Parameters<AgentRequest>[0]): Promise<AckMessage> {
   const ack = await peer.request(m);
-  if (ack.error) throw new LinkError(LinkErrorCode.LINK_REFUSED, ack.error.message);
+  if (ack.error) throw new LinkError(ack.error.code === LinkErrorCode.LINK_BUSY ? LinkErrorCode.LINK_BUSY : LinkErrorCode.LINK_REFUSED, ack.error.message);
   return ack;
 }
 
