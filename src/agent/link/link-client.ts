@@ -64,6 +64,8 @@ export interface LinkStats {
   pings: number;
   /** Stats requests of the server answered with a sample. */
   statsServed: number;
+  /** Links whose TLS session was resumed (docs/link.md, "TLS session resumption"). */
+  tlsResumptions: number;
 }
 
 export interface LinkClient {
@@ -95,7 +97,7 @@ async function requestOn(peer: AgentPeer, m: Parameters<AgentRequest>[0]): Promi
 
 export function createLinkClient(o: LinkClientOptions): LinkClient {
   const log = o.log.child({ component: 'link' });
-  const stats: LinkStats = { connects: 0, relists: 0, resumes: 0, leaseRenewals: 0, disconnects: 0, pings: 0, statsServed: 0 };
+  const stats: LinkStats = { connects: 0, relists: 0, resumes: 0, leaseRenewals: 0, disconnects: 0, pings: 0, statsServed: 0, tlsResumptions: 0 };
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
   const sync = new CacheSync(o.cache);
@@ -166,7 +168,8 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       if (ack.start === 'resume') stats.resumes++;
       if (ack.network) o.onNetwork?.(ack.network);
       stats.connects++;
-      log.info({ server, start: ack.start, fromRevision }, 'linked to the server');
+      if (transport.tlsSessionReused) stats.tlsResumptions++;
+      log.info({ server, start: ack.start, fromRevision, tlsResumed: transport.tlsSessionReused ?? false }, 'linked to the server');
       // A relist is synced once its snapshot is in the cache.
       if (ack.start === 'relist') await Promise.race([firstSnapshot, peer.closed]);
       await sync.settled();
