@@ -267,6 +267,21 @@ copy_into() { # source-file target-dir what why
   mv -f "$2/.${1##*/}.part.$$" "$2/${1##*/}"
 }
 record() { recorded "$1" || echo "$1" >> "$RUNTIME_FILES"; }
+# A directory (a path without EDGEOS_ROOT), each level it had to create recorded for the uninstaller.
+make_dir() { # dir
+  if [ -d "$ROOT$1" ]; then return 0; fi
+  make_dir "${1%/*}"
+  mkdir "$ROOT$1"
+  record "$1/"
+}
+# Copy beside the target, then rename: a running containerd, shim or nft keeps its old file.
+place_file() { # source target mode
+  make_dir "${2%/*}"
+  cp "$1" "$ROOT$2.new.$$"
+  chmod "$3" "$ROOT$2.new.$$"
+  mv -f "$ROOT$2.new.$$" "$ROOT$2"
+  record "$2"
+}
 
 # A bundle file to its place (a path without EDGEOS_ROOT), unless the system already has its own
 # copy that an earlier bundle did not put there: package-managed files are never overwritten.
@@ -276,13 +291,26 @@ install_runtime_file() { # source target
   elif [ "${2%/*}" = "$CNI_DIR" ] && [ -e "$ROOT$2" ]; then say "keeping the installed CNI plugin $2"; return 0
   elif [ "${2%/*}" != "$CNI_DIR" ] && found=$(host_command "$name"); then say "keeping the installed $found"; return 0
   fi
-  if [ ! -d "$ROOT${2%/*}" ]; then mkdir -p "$ROOT${2%/*}"; record "${2%/*}/"; fi
-  # Copy beside it, then rename: a running containerd or shim keeps its old file.
-  cp "$1" "$ROOT$2.new.$$"
-  chmod 0755 "$ROOT$2.new.$$"
-  mv -f "$ROOT$2.new.$$" "$ROOT$2"
-  record "$2"
+  place_file "$1" "$2" 0755
   say "installed $2 from the bundle"
+}
+
+# nft and conntrack (the Service datapath, docs/services.md) are linked against libraries a host
+# without them lacks too: the bundle carries those (runtime/tools/lib), installed under
+# $TOOLS_DIR/lib and found only by these two commands, through a wrapper in /usr/local/bin that
+# sets the loader's path for them alone — no library of the host is replaced or shadowed.
+TOOLS_DIR=/usr/local/lib/edgeos
+install_tool() { # bundle executable
+  name=${1##*/}
+  if ! recorded "/usr/local/bin/$name" && found=$(host_command "$name"); then say "keeping the installed $found"; return 0; fi
+  for lib in "$BUNDLE_DIR"/runtime/tools/lib/*; do
+    if [ -f "$lib" ]; then place_file "$lib" "$TOOLS_DIR/lib/${lib##*/}" 0644; fi
+  done
+  place_file "$1" "$TOOLS_DIR/bin/$name" 0755
+  printf '#!/bin/sh\n# %s from the edgeos air-gapped bundle, with the libraries it needs (edgeos-uninstall.sh removes it)\nLD_LIBRARY_PATH=%s/lib\nexport LD_LIBRARY_PATH\nexec %s/bin/%s "$@"\n' \
+    "$name" "$TOOLS_DIR" "$TOOLS_DIR" "$name" > "$TMP/$name"
+  place_file "$TMP/$name" "/usr/local/bin/$name" 0755
+  say "installed /usr/local/bin/$name from the bundle (libraries in $TOOLS_DIR/lib)"
 }
 
 if [ -n "$BUNDLE_DIR" ]; then
@@ -299,6 +327,9 @@ if [ -n "$BUNDLE_DIR" ]; then
   done
   for f in "$BUNDLE_DIR"/runtime/cni/*; do
     if [ -f "$f" ]; then install_runtime_file "$f" "$CNI_DIR/${f##*/}"; fi
+  done
+  for f in "$BUNDLE_DIR"/runtime/tools/bin/*; do
+    if [ -f "$f" ]; then install_tool "$f"; fi
   done
   # The agent imports every archive in <data-dir>/agent/images when it starts (docs/runtime.md).
   for f in "$BUNDLE_DIR"/images/*; do

@@ -7,9 +7,11 @@
 //     every pool's workload rolled out the new revision and Ready is True again;
 //  3. the baselines, same run: the same 100 pinned Deployments created by this process directly, and
 //     their image changed all at once — what the work costs without the PoolSet and its batches.
-// endpoint_bytes_per_node_ratio needs Service topology, which is not on this branch (docs/pools.md):
-// it is printed as null. Last line:
-// {"bench":"pools","pools":…,"nodes":…,"poolset_apply_to_all_ready_s":…,"template_change_to_all_updated_s":…,"endpoint_bytes_per_node_ratio":null}
+//  4. endpoint_bytes_per_node_ratio (endpoint-bytes.ts): the EndpointSlice bytes a real linked agent
+//     in pool-000 receives for one 1,000-endpoint Service spread over all pools, with
+//     `service.edgeos.io/topology: pool` against without (its own baseline).
+// EDGEOS_BENCH_POOLS_ONLY=endpoints runs the setup and phase 4 only (the others print null). Last line:
+// {"bench":"pools","pools":…,"nodes":…,"poolset_apply_to_all_ready_s":…,"template_change_to_all_updated_s":…,"endpoint_bytes_per_node_ratio":…}
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -20,12 +22,15 @@ import type { KubeObject } from '../../src/server/controllers/types.ts';
 import { kubectl } from '../../test/helpers/kubectl.ts';
 import { startServer } from '../../test/helpers/start-server.ts';
 import type { RunningServer } from '../../test/helpers/start-server.ts';
+import { endpointBytesPerNode } from './endpoint-bytes.ts';
 
 const POOLS = 100;
 const NODES_PER_POOL = 10;
 const REPLICAS = 3;
 const CONCURRENCY = 16;
 const POOL_LABEL = 'apps.edgeos.io/pool';
+const ONLY = process.env.EDGEOS_BENCH_POOLS_ONLY;
+if (ONLY !== undefined && ONLY !== 'endpoints') throw new Error(`EDGEOS_BENCH_POOLS_ONLY=${ONLY}: the only phase that runs alone is "endpoints"`);
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 const seconds = (t0: number) => (performance.now() - t0) / 1000;
@@ -137,51 +142,57 @@ async function main(): Promise<void> {
     const t = performance.now();
     await addPools(client);
     console.log(`setup: ${POOLS} NodePools, ${POOLS * NODES_PER_POOL} nodes in ${round2(seconds(t))} s`);
-    for (const ns of ['bench-pools', 'bench-base']) await client.create(resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
-    const stopKubelets = playKubelets(client, ['bench-pools', 'bench-base']);
-    try {
-      // 1. The PoolSet: apply → every pool Ready.
-      const t1 = performance.now();
-      await apply(server, poolSet('registry.example/shop:1'));
-      await until('the PoolSet to be Ready', () => poolSetDone(client, 'registry.example/shop:1'), 900_000);
-      const applyS = seconds(t1);
-      console.log(`poolset: ${POOLS} pools × ${REPLICAS} replicas from kubectl apply to Ready in ${round2(applyS)} s`);
-
-      // 2. A template change rolled out 10 pools at a time.
-      const t2 = performance.now();
-      await apply(server, poolSet('registry.example/shop:2'));
-      await until('every pool to roll out shop:2', () => poolSetDone(client, 'registry.example/shop:2'), 900_000);
-      const changeS = seconds(t2);
-      console.log(`rollout: template change to all ${POOLS} pools updated (10 at a time) in ${round2(changeS)} s`);
-
-      // 3. Baselines: the same pinned Deployments without a PoolSet, created and changed at once.
-      const base = inNamespace(resources.deployments, 'bench-base');
-      const deployment = (i: number, image: string) => {
-        const spec = template(image);
-        return {
-          apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `shop-${poolName(i)}`, namespace: 'bench-base' },
-          spec: { ...spec, selector: { matchLabels: { app: 'shop', [POOL_LABEL]: poolName(i) } }, template: { metadata: { labels: { app: 'shop', [POOL_LABEL]: poolName(i) } }, spec: { ...spec.template.spec, nodeSelector: { [POOL_LABEL]: poolName(i) } } } },
-        };
-      };
-      const indexes = Array.from({ length: POOLS }, (_, i) => i);
-      const t3 = performance.now();
-      await parallel(indexes, CONCURRENCY, (i) => client.create(base, deployment(i, 'registry.example/shop:1') as KubeObject));
-      await until('the baseline Deployments to be available', () => deploymentsDone(client, 'bench-base', 'registry.example/shop:1'), 900_000);
-      const baseApplyS = seconds(t3);
-      const t4 = performance.now();
-      await parallel(indexes, CONCURRENCY, (i) => client.patch(base, `shop-${poolName(i)}`, 'merge', { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.example/shop:2', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } } } }));
-      await until('the baseline Deployments to roll out', () => deploymentsDone(client, 'bench-base', 'registry.example/shop:2'), 900_000);
-      const baseChangeS = seconds(t4);
-      console.log(`baseline: the same ${POOLS} pinned Deployments created directly → available in ${round2(baseApplyS)} s; image changed on all at once → rolled out in ${round2(baseChangeS)} s`);
-      console.log('endpoint_bytes_per_node_ratio: not measured — Service topology is not on this branch (docs/pools.md)');
-
-      console.log(JSON.stringify({ bench: 'pools', pools: POOLS, nodes: POOLS * NODES_PER_POOL, poolset_apply_to_all_ready_s: round2(applyS), template_change_to_all_updated_s: round2(changeS), endpoint_bytes_per_node_ratio: null }));
-    } finally {
-      await stopKubelets();
-      await client.close();
-    }
+    const workloads = ONLY ? undefined : await workloadPhases(server, client);
+    const bytes = await endpointBytesPerNode(server, client, { pools: POOLS, nodesPerPool: NODES_PER_POOL, poolName });
+    console.log(`endpoints: a node of pool-000 received ${bytes.withTopology} bytes of EndpointSlices with topology pool, ${bytes.without} without (1,000 endpoints over ${POOLS} pools)`);
+    console.log(JSON.stringify({ bench: 'pools', pools: POOLS, nodes: POOLS * NODES_PER_POOL, poolset_apply_to_all_ready_s: workloads ? round2(workloads.applyS) : null, template_change_to_all_updated_s: workloads ? round2(workloads.changeS) : null, endpoint_bytes_per_node_ratio: Math.round(bytes.ratio * 10000) / 10000 }));
+    await client.close();
   } finally {
     await server.stop();
+  }
+}
+
+/** Phases 1–3: the PoolSet apply and rollout, and their baselines. */
+async function workloadPhases(server: RunningServer, client: ClosableKubeClient): Promise<{ applyS: number; changeS: number }> {
+  for (const ns of ['bench-pools', 'bench-base']) await client.create(resources.namespaces, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+  const stopKubelets = playKubelets(client, ['bench-pools', 'bench-base']);
+  try {
+    // 1. The PoolSet: apply → every pool Ready.
+    const t1 = performance.now();
+    await apply(server, poolSet('registry.example/shop:1'));
+    await until('the PoolSet to be Ready', () => poolSetDone(client, 'registry.example/shop:1'), 900_000);
+    const applyS = seconds(t1);
+    console.log(`poolset: ${POOLS} pools × ${REPLICAS} replicas from kubectl apply to Ready in ${round2(applyS)} s`);
+
+    // 2. A template change rolled out 10 pools at a time.
+    const t2 = performance.now();
+    await apply(server, poolSet('registry.example/shop:2'));
+    await until('every pool to roll out shop:2', () => poolSetDone(client, 'registry.example/shop:2'), 900_000);
+    const changeS = seconds(t2);
+    console.log(`rollout: template change to all ${POOLS} pools updated (10 at a time) in ${round2(changeS)} s`);
+
+    // 3. Baselines: the same pinned Deployments without a PoolSet, created and changed at once.
+    const base = inNamespace(resources.deployments, 'bench-base');
+    const deployment = (i: number, image: string) => {
+      const spec = template(image);
+      return {
+        apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: `shop-${poolName(i)}`, namespace: 'bench-base' },
+        spec: { ...spec, selector: { matchLabels: { app: 'shop', [POOL_LABEL]: poolName(i) } }, template: { metadata: { labels: { app: 'shop', [POOL_LABEL]: poolName(i) } }, spec: { ...spec.template.spec, nodeSelector: { [POOL_LABEL]: poolName(i) } } } },
+      };
+    };
+    const indexes = Array.from({ length: POOLS }, (_, i) => i);
+    const t3 = performance.now();
+    await parallel(indexes, CONCURRENCY, (i) => client.create(base, deployment(i, 'registry.example/shop:1') as KubeObject));
+    await until('the baseline Deployments to be available', () => deploymentsDone(client, 'bench-base', 'registry.example/shop:1'), 900_000);
+    const baseApplyS = seconds(t3);
+    const t4 = performance.now();
+    await parallel(indexes, CONCURRENCY, (i) => client.patch(base, `shop-${poolName(i)}`, 'merge', { spec: { template: { spec: { containers: [{ name: 'app', image: 'registry.example/shop:2', resources: { requests: { cpu: '10m', memory: '16Mi' } } }] } } } }));
+    await until('the baseline Deployments to roll out', () => deploymentsDone(client, 'bench-base', 'registry.example/shop:2'), 900_000);
+    const baseChangeS = seconds(t4);
+    console.log(`baseline: the same ${POOLS} pinned Deployments created directly → available in ${round2(baseApplyS)} s; image changed on all at once → rolled out in ${round2(baseChangeS)} s`);
+    return { applyS, changeS };
+  } finally {
+    await stopKubelets();
   }
 }
 

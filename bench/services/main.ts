@@ -38,7 +38,17 @@ const MANY = 1000;
 const LATENCY_SAMPLES = Number(process.env.EDGEOS_BENCH_LATENCY_SAMPLES ?? 60);
 const DNS_QPS = 2000;
 const DNS_SECONDS = 5;
-const LOAD_SECONDS = 4;
+/** Requests/s and bytes/s: seconds per run, runs per path (alternating which goes first). */
+const LOAD_SECONDS = 3;
+const RPS_ROUNDS = 5;
+const IPERF_ROUNDS = 3;
+/**
+ * EDGEOS_BENCH_PROFILE_DIR=<dir>: the agent runs with --cpu-prof into <dir> and the bench stops
+ * after the DNS phase (the profile's last seconds are that phase; bench/services/README.md).
+ */
+const PROFILE_DIR = process.env.EDGEOS_BENCH_PROFILE_DIR;
+/** The idle link window with 20 pods and 50 Services (bench/agent measures 120 s with 20 pods). */
+const IDLE_WINDOW_MS = Number(process.env.EDGEOS_BENCH_IDLE_MS ?? 60_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
@@ -143,14 +153,36 @@ const net = require('node:net'); const [host, port] = process.argv.slice(1); con
   s.on('error', () => setTimeout(again, 2)); s.setTimeout(1000, () => { s.destroy(); again(); }); })();
 `;
 
-async function httpRps(ip: string, p: number): Promise<number> {
-  return (JSON.parse(await run(node!, [process.execPath, '-e', HTTP_LOAD, ip, String(p), String(LOAD_SECONDS), '16'])) as { rps: number }).rps;
+async function httpRps(ip: string, p: number, seconds = LOAD_SECONDS): Promise<number> {
+  return (JSON.parse(await run(node!, [process.execPath, '-e', HTTP_LOAD, ip, String(p), String(seconds), '16'])) as { rps: number }).rps;
 }
 async function iperf(ip: string, p: number): Promise<number> {
   const text = await run(node!, ['iperf3', '-c', ip, '-p', String(p), '-t', String(LOAD_SECONDS), '-J']).catch((err: unknown) => String(err));
   const out = JSON.parse(text.slice(text.indexOf('{'))) as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
   if (!out.end?.sum_received) throw new Error(`iperf3 to ${ip}:${p}: ${out.error ?? text.slice(0, 500)}`);
   return out.end.sum_received.bits_per_second / 8;
+}
+/**
+ * Bytes the agent's link connection has carried both ways (TLS records included), from the
+ * kernel's TCP counters of the agent's socket to the server port (`ss -tinp`).
+ */
+async function linkBytes(pid: number): Promise<number> {
+  const out = await run(node!, ['ss', '-tinpH', 'state', 'established', 'dport', `= :${port}`]);
+  // Each socket: a line naming its process, then a line of counters.
+  const lines = out.split('\n');
+  let total = 0;
+  let found = false;
+  for (let i = 0; i < lines.length; i++) {
+    if (!lines[i]!.includes(`pid=${pid},`)) continue;
+    const counters = lines[i + 1] ?? '';
+    const sent = /bytes_sent:(\d+)/.exec(counters)?.[1];
+    const received = /bytes_received:(\d+)/.exec(counters)?.[1];
+    if (sent === undefined || received === undefined) continue;
+    total += Number(sent) + Number(received);
+    found = true;
+  }
+  if (!found) throw new Error(`no link connection of the agent (pid ${pid}) in:\n${out}`);
+  return total;
 }
 async function dnsP99(server: string, p: number, names: string[]): Promise<{ p99: number; lost: number }> {
   return JSON.parse(await run(node!, [process.execPath, '-e', DNS_LOAD, server, String(p), String(DNS_QPS), String(DNS_SECONDS), ...names])) as { p99: number; lost: number };
@@ -171,7 +203,8 @@ try {
   mkdirSync(join(agentDir, 'agent', 'images'), { recursive: true });
   writeFileSync(join(agentDir, 'agent', 'images', 'busybox.tar'), busyboxArchive(IMAGE, ['sleep', '3600'], hostExecutables(['/usr/bin/iperf3'])));
   const token = readFileSync(join(work, 's', 'server', 'token'), 'utf8').trim();
-  agent = start(node, [process.execPath, ...v8Flags.agent, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
+  const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`, '--cpu-prof-interval=250'] : [];
+  agent = start(node, [process.execPath, ...v8Flags.agent, ...profiling, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
   await waitFor('the node to be Ready', async () => (await k(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True', 120_000);
   log('server and joined agent up in the node namespace');
 
@@ -196,14 +229,29 @@ try {
   const bareRss = await settledRss(bare.pid!, 3);
   log(`agent RSS with ${PODS} pods and ${SERVICES} Services ${round(agentRss)} MB, bare node ${round(bareRss)} MB`);
 
-  // Requests and bytes: ClusterIP vs pod IP, alternating, best of two each (the machine is shared).
+  // The idle link with 50 Services (issue #13: ≤ 100 KB per hour), as bench/agent's idle window.
+  if (IDLE_WINDOW_MS > 0) {
+    const b0 = await linkBytes(agent.pid!);
+    const w0 = performance.now();
+    await sleep(IDLE_WINDOW_MS);
+    const idleBytes = (await linkBytes(agent.pid!)) - b0;
+    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round((performance.now() - w0) / 1000, 1)} s → ${Math.round(idleBytes / ((performance.now() - w0) / 3_600_000))} B/h`);
+  }
+
+  // Requests and bytes: ClusterIP vs pod IP from the same client, after a warm-up of each path
+  // (the pod's httpd pages in, the first conntrack entries), in alternating rounds whose order
+  // flips (neither path always runs right after the other); the ratio of the medians.
   const rps = { svc: [] as number[], pod: [] as number[] };
   const bps = { svc: [] as number[], pod: [] as number[] };
-  for (let i = 0; i < 2; i++) {
-    rps.pod.push(await httpRps(webPod, 8080));
-    rps.svc.push(await httpRps(webSvc, 80));
-    bps.pod.push(await iperf(iperfPod, 5201));
-    bps.svc.push(await iperf(iperfSvc, 5201));
+  await httpRps(webPod, 8080, 1);
+  await httpRps(webSvc, 80, 1);
+  for (let i = 0; i < RPS_ROUNDS; i++) {
+    const pair = [async () => rps.pod.push(await httpRps(webPod, 8080)), async () => rps.svc.push(await httpRps(webSvc, 80))];
+    for (const f of i % 2 ? pair.reverse() : pair) await f();
+  }
+  for (let i = 0; i < IPERF_ROUNDS; i++) {
+    const pair = [async () => bps.pod.push(await iperf(iperfPod, 5201)), async () => bps.svc.push(await iperf(iperfSvc, 5201))];
+    for (const f of i % 2 ? pair.reverse() : pair) await f();
   }
   log(`requests/s pod ${rps.pod.map((x) => round(x)).join(', ')}, ClusterIP ${rps.svc.map((x) => round(x)).join(', ')}; MB/s pod ${bps.pod.map((x) => round(x / 1e6)).join(', ')}, ClusterIP ${bps.svc.map((x) => round(x / 1e6)).join(', ')}`);
 
@@ -221,53 +269,59 @@ try {
     dns.dnsmasq.push(b.p99);
     log(`DNS p99 at ${DNS_QPS}/s: agent ${round(a.p99)} µs (${a.lost} lost), dnsmasq ${round(b.p99)} µs (${b.lost} lost)`);
   }
+  if (PROFILE_DIR) {
+    await stop(agent);
+    log(`profiled: the agent's CPU profile is in ${PROFILE_DIR}; stopping after the DNS phase`);
+    process.exitCode = 0;
+  } else {
 
-  // 1,000 Services present, then Service → rule-live latency.
-  const more: object[] = [];
-  for (let i = SERVICES; i < MANY; i++) more.push(service(`svc-${i}`, 'web', 80, 8080));
-  for (let i = 0; i < more.length; i += 100) await k(['apply', '-f', '-'], list(more.slice(i, i + 100)));
-  const last = await waitFor('1000 ClusterIPs', async () => (await ipOf('svc', `svc-${MANY - 1}`, '{.spec.clusterIP}')) || undefined, 60_000);
-  await waitFor('the 1000th Service to answer', async () => run(node!, [process.execPath, '-e', PROBE, last, '80'], undefined, 5000), 300_000, 1000);
-  log(`${MANY} Services programmed`);
-  const latency: number[] = [];
-  // The admin's credentials from the kubeconfig, for PROGRAM's request.
-  const kc = parseYaml(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[] };
-  const apiUrl = kc.clusters[0]!.cluster.server;
-  const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
-  const tlsFile = join(work, 'admin-tls.json');
-  writeFileSync(tlsFile, JSON.stringify({ ca: pem(kc.clusters[0]!.cluster['certificate-authority-data']), cert: pem(kc.users[0]!.user['client-certificate-data']), key: pem(kc.users[0]!.user['client-key-data']) }), { mode: 0o600 });
-  const taken = new Set((await k(['get', 'svc', '-A', '-o', 'jsonpath={.items[*].spec.clusterIP}'])).split(' '));
-  const free = Array.from({ length: 250 }, (_, i) => `10.43.250.${i + 1}`).filter((ip) => !taken.has(ip));
-  for (let i = 0; i < LATENCY_SAMPLES; i++) {
-    const name = `lat-${i}`;
-    // A ClusterIP chosen up front, so the probe can start before the create returns.
-    const ip = free[i]!;
-    const body = JSON.stringify({ ...service(name, 'web', 80, 8080), spec: { ...service(name, 'web', 80, 8080).spec, clusterIP: ip } });
-    latency.push(Number((await run(node, [process.execPath, '-e', PROGRAM, apiUrl, tlsFile, `/api/v1/namespaces/${NS}/services`, body, ip, '80'], undefined, 60_000)).trim()));
+    // 1,000 Services present, then Service → rule-live latency.
+    const more: object[] = [];
+    for (let i = SERVICES; i < MANY; i++) more.push(service(`svc-${i}`, 'web', 80, 8080));
+    for (let i = 0; i < more.length; i += 100) await k(['apply', '-f', '-'], list(more.slice(i, i + 100)));
+    const last = await waitFor('1000 ClusterIPs', async () => (await ipOf('svc', `svc-${MANY - 1}`, '{.spec.clusterIP}')) || undefined, 60_000);
+    await waitFor('the 1000th Service to answer', async () => run(node!, [process.execPath, '-e', PROBE, last, '80'], undefined, 5000), 300_000, 1000);
+    log(`${MANY} Services programmed`);
+    const latency: number[] = [];
+    // The admin's credentials from the kubeconfig, for PROGRAM's request.
+    const kc = parseYaml(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[] };
+    const apiUrl = kc.clusters[0]!.cluster.server;
+    const pem = (b64: string) => Buffer.from(b64, 'base64').toString('utf8');
+    const tlsFile = join(work, 'admin-tls.json');
+    writeFileSync(tlsFile, JSON.stringify({ ca: pem(kc.clusters[0]!.cluster['certificate-authority-data']), cert: pem(kc.users[0]!.user['client-certificate-data']), key: pem(kc.users[0]!.user['client-key-data']) }), { mode: 0o600 });
+    const taken = new Set((await k(['get', 'svc', '-A', '-o', 'jsonpath={.items[*].spec.clusterIP}'])).split(' '));
+    const free = Array.from({ length: 250 }, (_, i) => `10.43.250.${i + 1}`).filter((ip) => !taken.has(ip));
+    for (let i = 0; i < LATENCY_SAMPLES; i++) {
+      const name = `lat-${i}`;
+      // A ClusterIP chosen up front, so the probe can start before the create returns.
+      const ip = free[i]!;
+      const body = JSON.stringify({ ...service(name, 'web', 80, 8080), spec: { ...service(name, 'web', 80, 8080).spec, clusterIP: ip } });
+      latency.push(Number((await run(node, [process.execPath, '-e', PROGRAM, apiUrl, tlsFile, `/api/v1/namespaces/${NS}/services`, body, ip, '80'], undefined, 60_000)).trim()));
+    }
+    log(`programming latency over ${LATENCY_SAMPLES} Services: p50 ${pct(latency, 50)} ms, p99 ${pct(latency, 99)} ms, max ${Math.max(...latency)} ms`);
+
+    // From empty: the agent restarted (its table removed at stop) syncs 1,000+ Services at once.
+    const from = agentOut.length;
+    await stop(agent);
+    agent = start(node, [process.execPath, ...v8Flags.agent, bundleFile, 'agent', '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
+    const line = await waitFor('the first sync', async () => agentOut.slice(from).split('\n').find((l) => l.includes('"Service rules programmed"')), 120_000);
+    const first = JSON.parse(line) as { ms: number; servicePorts: number };
+    log(`restarted agent programmed ${first.servicePorts} Service ports into an empty table in ${first.ms} ms`);
+
+    const result = {
+      bench: 'services',
+      clusterip_rps_ratio: round(pct(rps.svc, 50) / pct(rps.pod, 50), 3),
+      clusterip_throughput_ratio: round(pct(bps.svc, 50) / pct(bps.pod, 50), 3),
+      programming_p99_ms: pct(latency, 99),
+      programming_1000_services_s: round(first.ms / 1000, 3),
+      dns_p99_us: round(Math.min(...dns.agent)),
+      dnsmasq_p99_us: round(Math.min(...dns.dnsmasq)),
+      dns_p99_ratio: round(Math.min(...dns.agent) / Math.min(...dns.dnsmasq), 3),
+      agent_rss_ratio: round(agentRss / bareRss, 3),
+    };
+    log(`total ${round((performance.now() - t0) / 1000, 1)} s`);
+    console.log(JSON.stringify(result));
   }
-  log(`programming latency over ${LATENCY_SAMPLES} Services: p50 ${pct(latency, 50)} ms, p99 ${pct(latency, 99)} ms, max ${Math.max(...latency)} ms`);
-
-  // From empty: the agent restarted (its table removed at stop) syncs 1,000+ Services at once.
-  const from = agentOut.length;
-  await stop(agent);
-  agent = start(node, [process.execPath, ...v8Flags.agent, bundleFile, 'agent', '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
-  const line = await waitFor('the first sync', async () => agentOut.slice(from).split('\n').find((l) => l.includes('"Service rules programmed"')), 120_000);
-  const first = JSON.parse(line) as { ms: number; servicePorts: number };
-  log(`restarted agent programmed ${first.servicePorts} Service ports into an empty table in ${first.ms} ms`);
-
-  const result = {
-    bench: 'services',
-    clusterip_rps_ratio: round(Math.max(...rps.svc) / Math.max(...rps.pod), 3),
-    clusterip_throughput_ratio: round(Math.max(...bps.svc) / Math.max(...bps.pod), 3),
-    programming_p99_ms: pct(latency, 99),
-    programming_1000_services_s: round(first.ms / 1000, 3),
-    dns_p99_us: round(Math.min(...dns.agent)),
-    dnsmasq_p99_us: round(Math.min(...dns.dnsmasq)),
-    dns_p99_ratio: round(Math.min(...dns.agent) / Math.min(...dns.dnsmasq), 3),
-    agent_rss_ratio: round(agentRss / bareRss, 3),
-  };
-  log(`total ${round((performance.now() - t0) / 1000, 1)} s`);
-  console.log(JSON.stringify(result));
 } finally {
   await stop(agent);
   for (const p of procs.reverse()) await stop(p);

@@ -3,15 +3,16 @@
 // 1. apply → Running of 20 StatefulSet pods that each get a new claim (provisioned by the built-in
 //    local-path provisioner: WaitForFirstConsumer, PV created, claim bound, directory created on
 //    the node, volume mounted), against the same 20 pods without a claim — the provisioning
-//    overhead. Rounds alternate the two kinds (and which goes first) so drift hits both.
+//    overhead. Rounds alternate the two kinds (and which goes first) so drift hits both; each round
+//    prints where the time went, step by step (claim, pod, volume, claim bound, pod bound, Running).
 // 2. Sequential write throughput through a mounted volume (busybox `time dd … conv=fsync` inside a
-//    pod) against the same busybox command on the host into the same storage directory (the same
-//    filesystem). Alternating runs; busybox times both the same way (Debian's busybox dd prints no
-//    rate of its own).
+//    pod) against the same busybox command on the host, run in the pod container's cgroups, into
+//    the same storage directory (the same filesystem). Alternating pairs, the median of the pairs'
+//    ratios; busybox times both the same way (Debian's busybox dd prints no rate of its own).
 // Last line: {"bench":"storage","pvc_to_running_p99_ms":…,"pod_to_running_p99_ms":…,
 //             "volume_write_mbps":…,"host_write_mbps":…,"volume_write_ratio":…}
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { createKubeClient } from '../../src/server/controllers/client/kube-client.ts';
@@ -29,8 +30,8 @@ import { deleteLink, removeDataDir } from '../../test/runtime/cleanup.ts';
 
 const PODS = Number(process.env.EDGEOS_BENCH_STORAGE_PODS ?? 20);
 const ROUNDS = Number(process.env.EDGEOS_BENCH_STORAGE_ROUNDS ?? 2);
-const WRITE_MB = 256;
-const WRITE_RUNS = 5;
+const WRITE_MB = 512;
+const WRITE_RUNS = 7;
 const NS = 'bench';
 const IMAGE = 'edgeos.bench/busybox:storage';
 
@@ -44,6 +45,7 @@ const cri = new CriClient({ endpoint: runtime.endpoint, defaultTimeoutMs: 20_000
 const sets = inNamespace(resources.statefulSets, NS);
 const claims = inNamespace(resources.persistentVolumeClaims, NS);
 const pods = inNamespace(resources.pods, NS);
+const volumes = resources.persistentVolumes;
 
 function statefulSet(name: string, withClaim: boolean): KubeObject {
   return {
@@ -84,34 +86,62 @@ async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 18
 async function round(name: string, withClaim: boolean): Promise<number[]> {
   const c = client!;
   const ac = new AbortController();
-  const runningAt = new Map<string, number>();
-  const boundAt = new Map<string, number>();
-  const list = await c.list(pods);
-  const watching = (async () => {
-    for await (const ev of c.watch(pods, { resourceVersion: list.resourceVersion, signal: ac.signal, labelSelector: `app=${name}` })) {
-      const p = ev.object as KubeObject & { spec?: { nodeName?: string }; status?: { phase?: string } };
-      if (p.spec?.nodeName && !boundAt.has(p.metadata.name ?? '')) boundAt.set(p.metadata.name ?? '', performance.now());
-      if (p.status?.phase === 'Running' && !runningAt.has(p.metadata.name ?? '')) runningAt.set(p.metadata.name ?? '', performance.now());
-    }
-  })().catch(() => undefined);
+  // When the watches first showed each step of each pod, keyed by ordinal.
+  const at = { claim: new Map<string, number>(), pod: new Map<string, number>(), volume: new Map<string, number>(), claimBound: new Map<string, number>(), bound: new Map<string, number>(), running: new Map<string, number>() };
+  const ordinal = (n: string | undefined) => n?.slice(n.lastIndexOf('-') + 1) ?? '';
+  const first = (m: Map<string, number>, k: string) => { if (!m.has(k)) m.set(k, performance.now()); };
+  const watchers: Promise<unknown>[] = [];
+  const follow = async (ref: typeof pods, on: (o: KubeObject & { spec?: Record<string, unknown>; status?: { phase?: string } }) => void, labelSelector?: string) => {
+    const list = await c.list(ref);
+    watchers.push((async () => {
+      for await (const ev of c.watch(ref, { resourceVersion: list.resourceVersion, signal: ac.signal, ...(labelSelector ? { labelSelector } : {}) })) on(ev.object as never);
+    })().catch(() => undefined));
+  };
+  await follow(pods, (p) => {
+    const k = ordinal(p.metadata.name);
+    first(at.pod, k);
+    if (p.spec?.nodeName) first(at.bound, k);
+    if (p.status?.phase === 'Running') first(at.running, k);
+  }, `app=${name}`);
+  if (withClaim) {
+    const prefix = `data-${name}-`;
+    await follow(claims, (pvc) => {
+      if (!pvc.metadata.name?.startsWith(prefix)) return;
+      const k = ordinal(pvc.metadata.name);
+      first(at.claim, k);
+      if (pvc.spec?.volumeName) first(at.claimBound, k);
+    });
+    await follow(volumes, (pv) => {
+      const ref = (pv.spec?.claimRef ?? {}) as { name?: string };
+      if (ref.name?.startsWith(prefix)) first(at.volume, ordinal(ref.name));
+    });
+  }
   const t0 = performance.now();
   await c.patch(sets, name, 'apply', statefulSet(name, withClaim), { fieldManager: 'bench', force: true });
-  await until(`${PODS} ${name} pods Running`, async () => runningAt.size >= PODS);
+  await until(`${PODS} ${name} pods Running`, async () => at.running.size >= PODS);
   ac.abort();
-  await watching;
-  const ms = [...runningAt.values()].map((t) => t - t0);
-  // Where the time goes: until the scheduler bound the pod (claims provisioned and bound first),
-  // and from there until the node reported it Running.
-  const bound = [...boundAt.values()].map((t) => t - t0);
-  const onNode = [...runningAt].map(([pod, t]) => t - (boundAt.get(pod) ?? t0));
-  console.log(`  ${name}: bound p50 ${Math.round(median(bound))} ms max ${Math.round(Math.max(...bound))} ms; bound→Running p50 ${Math.round(median(onNode))} ms max ${Math.round(Math.max(...onNode))} ms`);
+  await Promise.all(watchers);
+  const ms = [...at.running.values()].map((t) => t - t0);
+  // Where the time goes, step by step (each from the step before, as the watches saw them):
+  // claim created, pod created, volume created, claim bound, pod bound to the node, Running.
+  const steps: [string, Map<string, number>][] = withClaim
+    ? [['claim', at.claim], ['pod', at.pod], ['volume', at.volume], ['claim bound', at.claimBound], ['pod bound', at.bound], ['Running', at.running]]
+    : [['pod', at.pod], ['pod bound', at.bound], ['Running', at.running]];
+  const parts: string[] = [];
+  let prev: Map<string, number> | undefined;
+  for (const [label, m] of steps) {
+    const d = [...at.running.keys()].map((k) => (m.get(k) ?? NaN) - (prev ? (prev.get(k) ?? NaN) : t0)).filter((x) => !Number.isNaN(x));
+    parts.push(`${label} +${Math.round(median(d))}/${Math.round(p99(d))}`);
+    prev = m;
+  }
+  console.log(`  ${name} (ms p50/p99 per step): ${parts.join(', ')}`);
 
   await c.delete(sets, name, { propagationPolicy: 'Background' });
   await until(`the ${name} pods to go`, async () => (await c.list(pods, { labelSelector: `app=${name}` })).items.length === 0);
   if (withClaim) {
     for (const pvc of (await c.list(claims)).items) await c.delete(claims, pvc.metadata.name ?? '').catch((e: unknown) => { if (!(e instanceof NotFoundError)) throw e; });
     // Reclaim Delete: the volumes go once the agent deleted their directories.
-    await until('the volumes to go', async () => (await c.list({ group: '', version: 'v1', resource: 'persistentvolumes' })).items.length === 0);
+    await until('the volumes to go', async () => (await c.list(volumes)).items.length === 0);
   }
   // The next round starts on an idle node: the kubelet has removed every sandbox of this one.
   await until('the node to remove the sandboxes', async () => (await cri.call('ListPodSandbox', { filter: null })).items.length === 0);
@@ -128,35 +158,84 @@ function ddMbps(output: string): number {
 
 const ddArgs = (file: string) => ['time', 'dd', 'if=/dev/zero', `of=${file}`, 'bs=1M', `count=${WRITE_MB}`, 'conv=fsync'];
 
-async function writeThroughput(): Promise<{ volume: number; host: number }> {
+/** The cgroup controllers that decide how fast a writer runs: CPU time, memory (page cache), block I/O. */
+const WRITER_CONTROLLERS = new Set(['cpu', 'cpuacct', 'cpu,cpuacct', 'cpuacct,cpu', 'memory', 'blkio', 'cpuset']);
+
+/**
+ * The cgroup.procs files of the io pod's container (cgroup v1 per controller, or the v2 unified
+ * one): the host-side dd joins them, so both writers get the same CPU share (a pod's is set by its
+ * request), memory accounting and block I/O weight, and only the path they write through differs.
+ */
+async function containerCgroupProcs(podName: string): Promise<string[]> {
+  const pod = await client!.get(pods, podName) as KubeObject & { status?: { containerStatuses?: { containerID?: string }[] } };
+  const id = pod.status?.containerStatuses?.[0]?.containerID?.replace(/^containerd:\/\//, '') ?? '';
+  const st = await cri.call('ContainerStatus', { containerId: id, verbose: true }) as { info?: Record<string, string> };
+  const pid = (JSON.parse(st.info?.info ?? '{}') as { pid?: number }).pid;
+  if (!pid) throw new Error(`no pid for container ${id} of pod ${podName}`);
+  const out: string[] = [];
+  for (const line of readFileSync(`/proc/${pid}/cgroup`, 'utf8').trim().split('\n')) {
+    const [, controllers = '', path = ''] = line.split(':');
+    if (controllers === '' && existsSync('/sys/fs/cgroup/cgroup.controllers')) out.push(join('/sys/fs/cgroup', path, 'cgroup.procs'));
+    else if (WRITER_CONTROLLERS.has(controllers)) out.push(join('/sys/fs/cgroup', controllers, path, 'cgroup.procs'));
+  }
+  if (out.length === 0) throw new Error(`no cgroup of container ${id} found in /proc/${pid}/cgroup`);
+  return out;
+}
+
+/**
+ * Sequential writes through the mounted volume (busybox dd inside the pod) against the same dd on
+ * the host, run inside the pod container's cgroups, into a directory beside the volume (the same
+ * filesystem). Each run writes a fresh file after a `sync`; pairs alternate which goes first, and
+ * the ratio is the median of the pairs' ratios, so drift of the shared disk between pairs cancels.
+ */
+async function writeThroughput(): Promise<{ volume: number; host: number; ratio: number }> {
   await client!.create(claims, { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'io' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
+  // A CPU request of one core: cpu.shares 1024, as any process on the host, instead of a
+  // BestEffort pod's 2 (which starves the writer whenever the machine is busy).
   await client!.create(pods, {
     apiVersion: 'v1', kind: 'Pod', metadata: { name: 'io', namespace: NS },
-    spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: IMAGE, command: ['sleep', '3600'], volumeMounts: [{ name: 'data', mountPath: '/data' }] }], volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'io' } }] },
+    spec: {
+      terminationGracePeriodSeconds: 0,
+      containers: [{ name: 'main', image: IMAGE, command: ['sleep', '3600'], resources: { requests: { cpu: '1' } }, volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'io' } }],
+    },
   });
   await until('the io pod Running', async () => ((await client!.get(pods, 'io')).status as { phase?: string } | undefined)?.phase === 'Running');
-  // The host side writes into the same storage directory, beside the volume: same filesystem.
+  const volumeName = ((await client!.get(claims, 'io')).spec as { volumeName?: string }).volumeName ?? '';
+  const volumeDir = ((await client!.get(volumes, volumeName)).spec as { local?: { path?: string } }).local?.path ?? '';
+  if (!volumeDir.startsWith(join(data, 'storage'))) throw new Error(`the io volume is not under the storage path: ${volumeDir}`);
   const hostDir = join(data, 'storage', 'bench-host');
   mkdirSync(hostDir, { recursive: true });
+  const procs = await containerCgroupProcs('io');
+  const fresh = (file: string) => {
+    rmSync(file, { force: true });
+    spawnSync('sync');
+  };
   const volume: number[] = [];
   const host: number[] = [];
   const inPod = async () => {
+    fresh(join(volumeDir, 'f'));
     const r = await kubectl(server!, ['exec', '-n', NS, 'io', '--', ...ddArgs('/data/f')], { timeoutMs: 120_000 });
     if (r.code !== 0) throw new Error(`dd in the pod: ${r.stderr}`);
     volume.push(ddMbps(r.stderr));
   };
   const onHost = async () => {
-    // The same busybox as in the image, as `time` and as `dd`.
-    const r = spawnSync('/bin/busybox', ['time', '/bin/busybox', ...ddArgs(join(hostDir, 'f')).slice(1)], { encoding: 'utf8' });
+    fresh(join(hostDir, 'f'));
+    // The same busybox as in the image, as `time` and as `dd`; the shell joins the cgroups, then execs.
+    const join_ = procs.map((f) => `echo $$ > ${f}`).join(' && ');
+    const r = spawnSync('/bin/busybox', ['sh', '-c', `${join_} && exec /bin/busybox ${ddArgs(join(hostDir, 'f')).join(' ')}`], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`dd on the host: ${r.stderr}`);
     host.push(ddMbps(r.stderr));
   };
+  const ratios: number[] = [];
   for (let i = 0; i < WRITE_RUNS; i++) {
     for (const run of i % 2 === 0 ? [inPod, onHost] : [onHost, inPod]) await run();
-    console.log(`write run ${i + 1}/${WRITE_RUNS}: volume ${volume.at(-1)!.toFixed(1)} MB/s, host ${host.at(-1)!.toFixed(1)} MB/s`);
+    ratios.push(volume.at(-1)! / host.at(-1)!);
+    console.log(`write run ${i + 1}/${WRITE_RUNS}: volume ${volume.at(-1)!.toFixed(1)} MB/s, host ${host.at(-1)!.toFixed(1)} MB/s, ratio ${ratios.at(-1)!.toFixed(3)}`);
   }
   rmSync(hostDir, { recursive: true, force: true });
-  return { volume: median(volume), host: median(host) };
+  rmSync(join(volumeDir, 'f'), { force: true });
+  return { volume: median(volume), host: median(host), ratio: median(ratios) };
 }
 
 const median = (xs: number[]) => {
@@ -207,7 +286,7 @@ try {
     pod_to_running_p99_ms: Math.round(p99(without)),
     volume_write_mbps: round1(write.volume),
     host_write_mbps: round1(write.host),
-    volume_write_ratio: Math.round((write.volume / write.host) * 1000) / 1000,
+    volume_write_ratio: Math.round(write.ratio * 1000) / 1000,
   }));
 } finally {
   cri.close();

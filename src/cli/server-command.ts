@@ -69,7 +69,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
         ...deps,
         descriptors: [
           ...builtinControllers,
-          ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config) }),
+          ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config), ...(deps.apiServers ? { apiServers: deps.apiServers } : {}) }),
           namespaceDefaultsController({ caPem: deps.caPem }),
         ],
         options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5, manifestsDir: config.paths.manifestsDir },

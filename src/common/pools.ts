@@ -18,3 +18,30 @@ export const TOPOLOGY_ANNOTATION = 'service.edgeos.io/topology';
 export function isPoolName(name: string): boolean {
   return name.length <= 63 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(name);
 }
+
+/** Where a Service's traffic may go, nearest first: the node, its pool, anywhere. */
+export type TopologyScope = 'node' | 'pool' | '*';
+
+const SCOPES: readonly TopologyScope[] = ['node', 'pool', '*'];
+
+/**
+ * Kubernetes's `spec.trafficDistribution` values and the scopes they mean here: kube's "close"
+ * is the zone, and a pool is an edge fleet's zone.
+ */
+export const TRAFFIC_DISTRIBUTIONS: Readonly<Record<string, readonly TopologyScope[]>> = {
+  PreferClose: ['node', 'pool', '*'],
+  PreferSameNode: ['node', '*'],
+  PreferSameZone: ['pool', '*'],
+};
+
+/** The scopes of a TOPOLOGY_ANNOTATION value, or what is wrong with it. */
+export function parseTopology(value: string): readonly TopologyScope[] | { error: string } {
+  const out: TopologyScope[] = [];
+  for (const p of value.split(',').map((s) => s.trim())) {
+    if (!SCOPES.includes(p as TopologyScope)) return { error: `"${p}" is not a topology scope (node, pool or * separated by commas, such as pool,*)` };
+    if (out.includes(p as TopologyScope)) return { error: `"${p}" is named twice` };
+    out.push(p as TopologyScope);
+  }
+  if (out.includes('*') && out[out.length - 1] !== '*') return { error: '"*" (every endpoint) must come last' };
+  return out;
+}

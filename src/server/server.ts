@@ -21,11 +21,12 @@ import type { ApiHandler, ApiHandlerDeps } from './api/types.ts';
 import { createAuthenticator, createAuthorizer, createLoopbackToken, createServiceAccountTokens, InProcessIdentities } from './auth/index.ts';
 import type { CredentialAuthenticator, ServiceAccountTokens } from './auth/index.ts';
 import { bootstrapCluster, serverId, startMembership } from './cluster/index.ts';
-import type { ClusterMembership } from './cluster/index.ts';
+import type { ApiServers, ClusterMembership } from './cluster/index.ts';
 import type { ServerConfig } from './config.ts';
 import { createHttpsServer, listen } from './https-listener.ts';
 import { createInProcessApi } from './in-process-api.ts';
 import { advertisedHosts, advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
+import { apiEndpoint } from './join/advertised-urls.ts';
 import type { JoinRoutes } from './join/index.ts';
 import { createLinkServer } from './link/index.ts';
 import type { LinkServer } from './link/index.ts';
@@ -80,6 +81,8 @@ export interface ControllerDeps {
   readonly log: Logger;
   /** With several servers on one datastore: elect the one that runs the controllers (docs/ha.md). */
   readonly leaderElection?: { readonly identity: string };
+  /** With several servers: every live server's API endpoint (the `kubernetes` Service lists them all). */
+  readonly apiServers?: ApiServers;
 }
 
 /** Starts the controllers once the API serves (src/server/controllers createControllerManager). */
@@ -354,6 +357,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
           store: store!,
           id: serverId(config.paths.serverIdFile, deps.hostname ?? osHostname()),
           urls: ownUrls(),
+          api: apiEndpoint({ ...config, httpsListenPort: address?.port ?? config.httpsListenPort }),
           pki: pki!,
           authenticator: authenticator!,
           log: deps.log,
@@ -447,7 +451,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     afterApi.add({
       name: 'controllers',
       start: async (signal) => {
-        controllers = startControllers({ url: loopbackUrl(), caPem: pki!.caCertPem, token: loopbackToken, log: deps.log, ...(cluster ? { leaderElection: { identity: cluster.id } } : {}) });
+        controllers = startControllers({ url: loopbackUrl(), caPem: pki!.caCertPem, token: loopbackToken, log: deps.log, ...(cluster ? { leaderElection: { identity: cluster.id }, apiServers: cluster.apiServers } : {}) });
         await controllers.start(signal).catch((err: unknown) => {
           throw new EdgeosError('SERVER_CONTROLLERS_FAILED', `the controllers failed to start: ${errorMessage(err)}`, { cause: err });
         });

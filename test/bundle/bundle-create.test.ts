@@ -17,7 +17,22 @@ const APT_CACHE = '/var/cache/apt/archives';
 const PACKAGES = ['containerd', 'runc', 'containernetworking-plugins'];
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const dpkgVersion = (pkg: string) => spawnSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8' }).stdout;
-const hasDpkgRuntime = process.arch === 'x64' && PACKAGES.every((p) => spawnSync('dpkg-query', ['-W', p]).status === 0);
+const TOOL_PACKAGES = ['nftables', 'conntrack'];
+const hasDpkgRuntime = process.arch === 'x64' && [...PACKAGES, ...TOOL_PACKAGES].every((p) => spawnSync('dpkg-query', ['-W', p]).status === 0);
+/**
+ * The shared libraries nft and conntrack load, as the system's loader resolves them (ldd: an
+ * independent reading of what the bundle's DT_NEEDED walk finds), without glibc's own.
+ */
+function toolLibraries(): string[] {
+  const names = new Set<string>();
+  for (const exe of ['/usr/sbin/nft', '/usr/sbin/conntrack']) {
+    for (const line of spawnSync('ldd', [exe], { encoding: 'utf8' }).stdout.split('\n')) {
+      const name = line.trim().split(' ')[0];
+      if (name && !/^(linux-vdso|\/lib64\/ld-linux|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so)/.test(name)) names.add(name);
+    }
+  }
+  return [...names].sort();
+}
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
@@ -62,6 +77,8 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(progress.map((p) => p.file)).toEqual(expect.arrayContaining(['edgeos-linux-amd64', 'runtime/bin/containerd', 'done']));
     expect(progress.at(-1)!.percent).toBe(100);
 
+    const libs = toolLibraries();
+    expect(libs).toEqual(expect.arrayContaining(['libnftables.so.1', 'libnetfilter_conntrack.so.3', 'libmnl.so.0']));
     const listing = spawnSync('tar', ['-tzf', join(dir, 'edgeos-air.tar.gz')], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).sort();
     expect(listing).toEqual([
       'edgeos-air/', 'edgeos-air/SHA256SUMS', 'edgeos-air/bundle.json', 'edgeos-air/edgeos-linux-amd64', 'edgeos-air/edgeos-linux-amd64.sha256',
@@ -69,7 +86,9 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
       'edgeos-air/install.sh', 'edgeos-air/manifests/', 'edgeos-air/manifests/app.yaml', 'edgeos-air/runtime/', 'edgeos-air/runtime/bin/', 'edgeos-air/runtime/bin/containerd',
       'edgeos-air/runtime/bin/containerd-shim-runc-v2', 'edgeos-air/runtime/bin/ctr', 'edgeos-air/runtime/bin/runc', 'edgeos-air/runtime/cni/',
       'edgeos-air/runtime/cni/bridge', 'edgeos-air/runtime/cni/host-local', 'edgeos-air/runtime/cni/loopback', 'edgeos-air/runtime/cni/portmap',
-    ]);
+      'edgeos-air/runtime/tools/', 'edgeos-air/runtime/tools/bin/', 'edgeos-air/runtime/tools/bin/conntrack', 'edgeos-air/runtime/tools/bin/nft',
+      'edgeos-air/runtime/tools/lib/', ...libs.map((l) => `edgeos-air/runtime/tools/lib/${l}`),
+    ].sort());
     const unpacked = outDir('unpacked');
     expect(spawnSync('tar', ['-xzf', join(dir, 'edgeos-air.tar.gz'), '-C', unpacked]).status).toBe(0);
     const b = join(unpacked, 'edgeos-air');
@@ -82,11 +101,17 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(file('runtime/bin/containerd').equals(readFileSync('/usr/bin/containerd'))).toBe(true);
     expect(file('runtime/bin/runc').equals(readFileSync('/usr/sbin/runc'))).toBe(true);
     expect(file('runtime/cni/bridge').equals(readFileSync('/usr/lib/cni/bridge'))).toBe(true);
+    expect(file('runtime/tools/bin/nft').equals(readFileSync('/usr/sbin/nft'))).toBe(true);
+    expect(file('runtime/tools/lib/libnftables.so.1').equals(readFileSync('/usr/lib/x86_64-linux-gnu/libnftables.so.1'))).toBe(true);
+    // The bundled nft runs on the bundled libraries alone (the loader looks nowhere else first).
+    const nft = spawnSync(join(b, 'runtime/tools/bin/nft'), ['--version'], { encoding: 'utf8', env: { LD_LIBRARY_PATH: join(b, 'runtime/tools/lib') } });
+    expect(nft.status, nft.stderr).toBe(0);
+    expect(nft.stdout).toMatch(/^nftables v\d/);
     expect(file('images/edgeos-pause.tar').equals(pauseImageArchive('amd64'))).toBe(true);
     expect(file('images/busybox.tar').equals(readFileSync(join(tmp, 'busybox.tar')))).toBe(true);
     const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: b, encoding: 'utf8' });
     expect(check.status, check.stdout).toBe(0);
-    expect(check.stdout.trim().split('\n')).toHaveLength(15);
+    expect(check.stdout.trim().split('\n')).toHaveLength(17 + libs.length);
 
     const manifest = JSON.parse(file('bundle.json').toString()) as {
       format: number; arch: string; edgeos: { file: string; version: string; checksumVerified: boolean };
@@ -99,7 +124,12 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(manifest.arch).toBe('amd64');
     expect(manifest.edgeos).toMatchObject({ file: 'edgeos-linux-amd64', checksumVerified: true });
     expect(manifest.edgeos.version).toMatch(/^edgeos v\S+ \(commit \S+, node v24\.\S+, linux\/amd64\)$/);
-    expect(manifest.runtime.map((c) => [c.package, c.version, c.from])).toEqual(PACKAGES.map((p) => [p, dpkgVersion(p), 'installed']));
+    expect(manifest.runtime.slice(0, PACKAGES.length).map((c) => [c.package, c.version, c.from])).toEqual(PACKAGES.map((p) => [p, dpkgVersion(p), 'installed']));
+    // nft and conntrack with the package of each library, at the installed versions.
+    const tools = manifest.runtime.slice(PACKAGES.length);
+    expect(tools.map((c) => c.package)).toEqual(expect.arrayContaining([...TOOL_PACKAGES, 'libnftables1', 'libnetfilter-conntrack3']));
+    for (const c of tools) expect([c.package, c.version, c.from]).toEqual([c.package, dpkgVersion(c.package), 'installed']);
+    expect(tools.flatMap((c) => c.files).sort()).toEqual(['runtime/tools/bin/conntrack', 'runtime/tools/bin/nft', ...libs.map((l) => `runtime/tools/lib/${l}`)].sort());
     expect(manifest.images).toEqual([
       { file: 'images/edgeos-pause.tar', format: 'docker-archive', names: ['edgeos.local/pause:1'] },
       { file: 'images/busybox.tar', format: 'docker-archive', names: ['edgeos.test/busybox:one'] },
@@ -108,24 +138,29 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(manifest.manifests).toEqual([{ file: 'manifests/app.yaml', objects: 2 }]);
     expect(file('manifests/app.yaml').equals(readFileSync(join(tmp, 'app.yaml')))).toBe(true);
     for (const [p, f] of Object.entries(manifest.files)) expect([p, f.sha256, f.size]).toEqual([p, sha256(file(p)), file(p).length]);
-    expect(Object.keys(manifest.files)).toHaveLength(15); // everything but bundle.json and SHA256SUMS
+    expect(Object.keys(manifest.files)).toHaveLength(17 + libs.length); // everything but bundle.json and SHA256SUMS
   }, 180_000);
 
-  it.runIf(PACKAGES.every((p) => readdirSync(APT_CACHE).some((n) => n.startsWith(`${p}_`) && n.endsWith('_amd64.deb'))))(
-    'takes the runtime from .deb files with --debs', () => {
+  /** Every package the --debs case needs a .deb of: the runtime's, nft's and conntrack's and their libraries'. */
+  const debPackages = () => {
+    const owners = toolLibraries().map((l) => spawnSync('sh', ['-c', `dpkg -S "$(readlink -f "$(ldconfig -p | grep -m1 '${l} ' | sed 's/.*=> //')")"`], { encoding: 'utf8' }).stdout.split(':')[0]!.trim());
+    return [...new Set([...PACKAGES, ...TOOL_PACKAGES, ...owners])];
+  };
+  const cachedDeb = (p: string) => readdirSync(APT_CACHE).filter((n) => n.startsWith(`${p}_`) && n.endsWith('_amd64.deb')).sort().at(-1);
+
+  it.runIf(hasDpkgRuntime && debPackages().every((p) => cachedDeb(p)))(
+    'takes the runtime, nft, conntrack and their libraries from .deb files with --debs', () => {
       const debs = outDir('debs');
       // One .deb per package (the cache may hold several versions): the newest by name.
-      for (const p of PACKAGES) {
-        const name = readdirSync(APT_CACHE).filter((n) => n.startsWith(`${p}_`) && n.endsWith('_amd64.deb')).sort().at(-1)!;
-        symlinkSync(join(APT_CACHE, name), join(debs, name));
-      }
+      for (const p of debPackages()) symlinkSync(join(APT_CACHE, cachedDeb(p)!), join(debs, cachedDeb(p)!));
       const dir = outDir('from-debs');
       const r = bundleCreate(['--binary', exe, '--debs', debs, '--output', join(dir, 'b.tar.gz')], tmp);
       expect(r.status, r.stderr).toBe(0);
       const manifest = JSON.parse(spawnSync('tar', ['-xzOf', join(dir, 'b.tar.gz'), 'b/bundle.json'], { encoding: 'utf8', maxBuffer: 1 << 20 }).stdout) as
         { runtime: { package: string; from: string; files: string[] }[] };
-      expect(manifest.runtime.map((c) => [c.package, c.from.endsWith('_amd64.deb')])).toEqual(PACKAGES.map((p) => [p, true]));
-      expect(manifest.runtime.flatMap((c) => c.files)).toHaveLength(8);
+      expect(manifest.runtime.slice(0, PACKAGES.length).map((c) => [c.package, c.from.endsWith('_amd64.deb')])).toEqual(PACKAGES.map((p) => [p, true]));
+      expect(manifest.runtime.every((c) => c.from.endsWith('_amd64.deb'))).toBe(true);
+      expect(manifest.runtime.flatMap((c) => c.files)).toHaveLength(8 + 2 + toolLibraries().length);
     }, 180_000);
 
   it('refuses an unknown --arch', () => {

@@ -2,7 +2,8 @@
 // executable, so the embedded install.sh is the one shipped) → unpack on a machine with no network
 // route at all and no containerd/runc/CNI (deleted from its root) → install.sh → start the service
 // the way the unit would → the node is Ready, the bundled image was imported at first start and a
-// pod runs it, the bundled manifest was applied → uninstall leaves nothing behind.
+// pod runs it, the bundled manifest was applied, the Service table was programmed with the bundle's
+// nft (the host's nft, conntrack and their libraries deleted too) → uninstall leaves nothing behind.
 import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -24,7 +25,9 @@ const IMAGE = 'edgeos.test/busybox:bundle';
 const DATA_DIR = '/var/lib/edgeos-airgap';
 /** What a bundle installs outside the data dir; the test hides the host's copies of all of them. */
 const HIDDEN = ['/usr/bin/containerd', '/usr/bin/containerd-shim', '/usr/bin/containerd-shim-runc-v1', '/usr/bin/containerd-shim-runc-v2',
-  '/usr/bin/ctr', '/usr/sbin/runc', '/usr/bin/runc', '/usr/lib/cni'];
+  '/usr/bin/ctr', '/usr/sbin/runc', '/usr/bin/runc', '/usr/lib/cni',
+  // nft and conntrack with their own libraries (the bundle's copies must be the ones that run).
+  '/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/lib/x86_64-linux-gnu/libnftables.so.1*', '/usr/lib/x86_64-linux-gnu/libnetfilter_conntrack.so.3*'];
 
 const unavailable = process.arch !== 'x64' ? 'the bundle is built from this host\'s amd64 packages' : freshRootUnavailable();
 
@@ -84,7 +87,7 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
     expect(unreachable.status).not.toBe(0);
     expect(unreachable.stderr).toMatch(/unreachable/i);
     ok(await m.outside(['sh', '-c', `cd ${m.root} && rm -rf ${HIDDEN.map((p) => `.${p}`).join(' ')}`]), 'hide the runtime');
-    for (const c of ['containerd', 'ctr', 'runc', 'containerd-shim-runc-v2']) expect((await m.run(['sh', '-c', `command -v ${c}`])).status).not.toBe(0);
+    for (const c of ['containerd', 'ctr', 'runc', 'containerd-shim-runc-v2', 'nft', 'conntrack']) expect((await m.run(['sh', '-c', `command -v ${c}`])).status).not.toBe(0);
     const baseline = await listState(m);
     ok(await m.outside(['cp', bundle, join(m.root, 'tmp/edgeos-bundle.tar.gz')]), 'copy the bundle in');
 
@@ -94,6 +97,9 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
     expect(install.stdout).toContain('air-gapped bundle: /tmp/edgeos-bundle (no network is used)');
     expect(install.stdout).toContain('installed /usr/local/bin/containerd from the bundle');
     expect(install.stdout).toContain('installed /usr/lib/cni/bridge from the bundle');
+    expect(install.stdout).toContain('installed /usr/local/bin/nft from the bundle (libraries in /usr/local/lib/edgeos/lib)');
+    expect(install.stdout).toContain('installed /usr/local/bin/conntrack from the bundle');
+    expect(ok(await m.run(['conntrack', '--version']), 'the bundled conntrack').stdout).toMatch(/conntrack v\d/);
     expect(install.stdout).toContain(`copying image busybox.tar to ${DATA_DIR}/agent/images`);
     expect(install.stdout).toContain(`copying manifest site.yaml to ${DATA_DIR}/server/manifests`);
     lap('installed');
@@ -109,6 +115,11 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
         return r.status === 0 && r.stdout.trim() === 'True' ? true : undefined;
       });
       lap('node Ready');
+      // The Service datapath was programmed with the bundled nft.
+      await until('the Service table', 30_000, async () => {
+        const r = await m.run(['nft', 'list', 'tables']);
+        return r.status === 0 && /table ip edgeos-[0-9a-f]{8}/.test(r.stdout) ? true : undefined;
+      });
 
       // 5. The images were imported at first start, into the containerd CRI uses.
       const images = ok(await m.run(['ctr', '--address', `${DATA_DIR}/agent/containerd/containerd.sock`, '--namespace', 'k8s.io', 'images', 'list', '--quiet']), 'ctr images list');

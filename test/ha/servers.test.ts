@@ -2,8 +2,9 @@
 // first's server token and refuses another; both serve the API with one CA and their own serving
 // certificates; join tokens name both; writes acknowledged by either survive kill -9 of a writing
 // server (the leader) and of every database connection, a watch on the survivor misses none of
-// them, and the controllers resume on the survivor. The database away: both servers turn /readyz
-// red, the leader stops its controllers; back, everything resumes by itself.
+// them, and the controllers resume on the survivor. The `kubernetes` Service lists every live
+// server, the killed one until its registry record expires. The database away: both servers turn
+// /readyz red, the leader stops its controllers; back, everything resumes by itself.
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -71,6 +72,23 @@ async function deploymentGetsPods(via: HaServer, reader: HaServer, name: string,
   }, timeoutMs);
 }
 
+/** `default/kubernetes` as `s` serves it: its Endpoints' and its EndpointSlices' ip:port, sorted. */
+async function kubernetesEndpoints(s: HaServer): Promise<{ endpoints: string[]; slices: string[] }> {
+  const ep = JSON.parse((await s.request('GET', '/api/v1/namespaces/default/endpoints/kubernetes')).body) as { subsets?: { addresses: { ip: string }[]; ports: { port: number }[] }[] };
+  const slices = JSON.parse((await s.request('GET', '/apis/discovery.k8s.io/v1/namespaces/default/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dkubernetes')).body) as {
+    items: { endpoints: { addresses: string[] }[]; ports: { port: number }[] }[];
+  };
+  return {
+    endpoints: (ep.subsets ?? []).flatMap((ss) => ss.addresses.flatMap((a) => ss.ports.map((p) => `${a.ip}:${p.port}`))).sort(),
+    slices: slices.items.flatMap((sl) => sl.endpoints.flatMap((e) => e.addresses.flatMap((ip) => sl.ports.map((p) => `${ip}:${p.port}`)))).sort(),
+  };
+}
+
+const endpointsAre = (s: HaServer, want: string[]) => async () => {
+  const got = await kubernetesEndpoints(s);
+  return JSON.stringify(got.endpoints) === JSON.stringify(want) && JSON.stringify(got.slices) === JSON.stringify(want);
+};
+
 describe('two servers on one PostgreSQL', () => {
   const children: Child[] = [];
   afterAll(() => children.forEach(killChild));
@@ -112,6 +130,10 @@ describe('two servers on one PostgreSQL', () => {
     // kubectl through any server: B's kubeconfig, credentials and CA, pointed at A.
     const viaA = await kubectl(b, ['--server', a.url, 'get', 'lease', 'edgeos-controllers', '-n', 'kube-system', '-o', 'jsonpath={.spec.holderIdentity}']);
     expect(viaA).toMatchObject({ code: 0, stdout: a.id });
+    // The kubernetes Service lists both servers (as each kube-apiserver adds its own address),
+    // though only A runs the controllers: one EndpointSlice per port, as the ports differ here.
+    const both2 = [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`].sort();
+    await until('the kubernetes Service to list both servers', endpointsAre(b, both2), 20_000);
   });
 
   it('loses no acknowledged write to kill -9 of the leader and of every database connection; the watch on the survivor sees them all; the controllers resume there', async () => {
@@ -159,6 +181,13 @@ describe('two servers on one PostgreSQL', () => {
     await until('the survivor to hold the Lease', async () => (await leaseHolder(b)) === b.id, 20_000);
     await deploymentGetsPods(b, b, 'after-kill', 2, 30_000);
     expect(Date.now() - killedAt).toBeLessThan(60_000);
+
+    // In-cluster clients kept B's address throughout; A's goes when its registry record expires
+    // (60 s after its last renewal: here its expiry is moved to now, and the TTL sweeper deletes
+    // it as it would have).
+    expect((await kubernetesEndpoints(b)).endpoints).toEqual([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`].sort());
+    pg.psql(db, `UPDATE edgeos_kv SET expires_at = 0 WHERE id = (SELECT max(id) FROM edgeos_kv WHERE name = '/edgeos/cluster/servers/${a.id}')`);
+    await until("the kubernetes Service to drop the killed server's address", endpointsAre(b, [`127.0.0.1:${b.port}`]), 20_000);
     expect(linesWithDuplicateKeys(b.output())).toEqual([]);
   }, 120_000);
 
@@ -166,6 +195,8 @@ describe('two servers on one PostgreSQL', () => {
     a = await startHaServer(pg.url(db), { dir: a.dir, port: a.port, tokenFile: serverTokenFile(b) });
     const acked = await createConfigMap(a, 'before-outage');
     expect(acked).toBeDefined();
+    // A, back, is listed again as soon as it registers.
+    await until('the kubernetes Service to list the restarted server', endpointsAre(a, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`].sort()), 20_000);
     const watch = apiWatch(a, '/api/v1/namespaces/default/configmaps', acked!);
     const leader = await until('a leader', () => leaseHolder(b), 20_000);
     const leaderServer = [a, b].find((s) => s.id === leader)!;

@@ -55,6 +55,15 @@ describe('status over the link', () => {
     expect(events.source).toEqual({ component: 'kubelet', host: 'reporting' });
   });
 
+  it('writes an event about the node itself (cluster-scoped: in default, as the kubelet does)', async () => {
+    agent.agent.link!.statusSink.event({ involvedObject: { kind: 'Node', namespace: '', name: 'reporting', uid: 'reporting' }, type: 'Warning', reason: 'FailedToProgramService', message: 'the kernel refused the rules of Service shop/x; its previous rules stay: File exists\nadd element …', at: Date.now() });
+    const event = await waitFor('the node event', async () => {
+      const list = (await server.api('GET', '/api/v1/namespaces/default/events')).body.items as { reason: string; involvedObject: { kind: string; name: string }; type: string }[];
+      return list.find((e) => e.reason === 'FailedToProgramService');
+    });
+    expect([event.involvedObject.kind, event.involvedObject.name, event.type]).toEqual(['Node', 'reporting', 'Warning']);
+  });
+
   it('refuses a status for a pod that is not the node’s (the link is only as mighty as its node)', async () => {
     const other = await server.api('POST', '/api/v1/namespaces/default/pods', {
       apiVersion: 'v1',

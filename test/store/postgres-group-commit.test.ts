@@ -1,6 +1,7 @@
-// Group commit on PostgreSQL (src/store/postgres/write-batcher.ts): concurrent single-key writes of
-// one server share transactions, yet each keeps its own revision and its own checks — a failing
-// one fails alone — and the revisions stay gap-free and in order for every watch.
+// Group commit on PostgreSQL (src/store/postgres/write-batcher.ts): concurrent writes of one server
+// (single-key ones and txn()s, as the API writes) share transactions, yet each keeps its own
+// revisions and its own checks — a failing one fails alone and whole — and the revisions stay
+// gap-free and in order for every watch.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConflictError, KeyExistsError, NotFoundError, openPostgresStore, parseEndpoint } from '../../src/store/index.ts';
 import type { KeyValue, PostgresStore } from '../../src/store/index.ts';
@@ -64,6 +65,40 @@ describe('postgres store: group commit of concurrent single-key writes', () => {
     await rec.until(() => rec.events.length >= 61, 'every write on the watch');
     expect(rec.events.map((e) => e.kv.modRevision)).toEqual(revisions);
     watch.close();
+  });
+
+  it('groups txn()s too: each all or nothing, a failing one alone', async () => {
+    await store.create('/t/taken', b('0'));
+    const start = await store.currentRevision();
+    const before = commits();
+    type Outcome = { ok: KeyValue[] } | { err: unknown };
+    const settle = (p: Promise<KeyValue[]>): Promise<Outcome> => p.then((ok) => ({ ok }), (err: unknown) => ({ err }));
+    // As the API creates an object with a dependent key (a Service and its ClusterIP).
+    const pair = (i: number) => store.txn([{ op: 'create', key: `/t/obj-${i}`, value: b(String(i)) }, { op: 'create', key: `/t/dep-${i}`, value: b(String(i)) }]);
+    const outcomes = await Promise.all([
+      ...Array.from({ length: 20 }, (_, i) => settle(pair(i))),
+      // Its second operation fails: its first must not be written either.
+      settle(store.txn([{ op: 'create', key: '/t/half', value: b('x') }, { op: 'create', key: '/t/taken', value: b('x') }])),
+      ...Array.from({ length: 20 }, (_, i) => settle(pair(20 + i))),
+      // Create and delete of one key in one txn: later operations see earlier ones.
+      settle(store.txn([{ op: 'create', key: '/t/brief', value: b('x') }, { op: 'delete', key: '/t/brief' }])),
+    ]);
+    const transactions = commits() - before;
+
+    expect(outcomes[20]).toHaveProperty('err');
+    expect((outcomes[20] as { err: unknown }).err).toBeInstanceOf(KeyExistsError);
+    expect(await store.get('/t/half')).toBeUndefined();
+    const ok = outcomes.filter((o): o is { ok: KeyValue[] } => 'ok' in o).map((o) => o.ok);
+    expect(ok).toHaveLength(41);
+    for (const [i, kvs] of ok.slice(0, 40).entries()) {
+      expect(kvs.map((kv) => kv.key)).toEqual([`/t/obj-${i}`, `/t/dep-${i}`]);
+      expect(kvs[1]!.modRevision).toBe(kvs[0]!.modRevision + 1); // a txn's revisions stay together
+    }
+    expect(ok[40]!.map((kv) => kv.key)).toEqual(['/t/brief', '/t/brief']);
+    expect(await store.get('/t/brief')).toBeUndefined();
+    const revisions = ok.flat().map((kv) => kv.modRevision).sort((x, y) => x - y);
+    expect(revisions).toEqual(Array.from({ length: 82 }, (_, i) => start + 1 + i));
+    expect(transactions).toBeLessThan(41);
   });
 
   it('writes acknowledged around a lost connection are all there, and the store writes again', async () => {

@@ -72,16 +72,23 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
     return answer ? parseAnswers(answer) : [];
   }
 
-  async function answer(msg: Buffer, viaTcp: boolean): Promise<Buffer | undefined> {
-    const key = msg.length <= 512 && msg.length >= 12 ? (viaTcp ? 't' : 'u') + msg.toString('latin1', 2) : undefined;
+  /** The cached answer to a question asked before (the id copied in), or undefined. */
+  function repeated(msg: Buffer, key: string | undefined): Buffer | undefined {
     const hit = key === undefined ? undefined : answers.get(key);
-    if (hit) {
-      stats.zone++;
-      const out = Buffer.from(hit);
-      out[0] = msg[0]!;
-      out[1] = msg[1]!;
-      return out;
-    }
+    if (!hit) return undefined;
+    stats.zone++;
+    const out = Buffer.allocUnsafe(hit.length);
+    hit.copy(out, 2, 2);
+    out[0] = msg[0]!;
+    out[1] = msg[1]!;
+    return out;
+  }
+
+  const keyOf = (msg: Buffer, viaTcp: boolean) => (msg.length <= 512 && msg.length >= 12 ? (viaTcp ? 't' : 'u') + msg.toString('latin1', 2) : undefined);
+
+  async function answer(msg: Buffer, viaTcp: boolean, key = keyOf(msg, viaTcp)): Promise<Buffer | undefined> {
+    const hit = repeated(msg, key);
+    if (hit) return hit;
     let q: Query & { opcode: number };
     try {
       q = parseQuery(msg);
@@ -150,9 +157,19 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
     async start(signal) {
       rebuild();
       unsubscribe = o.catalog.subscribe(rebuild);
-      const u = createSocket('udp4');
+      // The reply goes to the address the query came from, always an IP: no lookup (dgram's
+      // default one defers every send by a tick to "resolve" it).
+      const u = createSocket({ type: 'udp4', lookup: (address, _family, cb) => cb(null, address, 4) });
       u.on('message', (msg, rinfo) => {
-        answer(msg, false).then(
+        // A repeated question (nearly all of a node's DNS traffic) is answered in this callback,
+        // without a promise: every microsecond here is one the next query waits.
+        const key = keyOf(msg, false);
+        const hit = repeated(msg, key);
+        if (hit) {
+          u.send(hit, rinfo.port, rinfo.address);
+          return;
+        }
+        answer(msg, false, key).then(
           (out) => {
             if (out) u.send(out, rinfo.port, rinfo.address);
           },

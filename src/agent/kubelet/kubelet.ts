@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import type { Pod } from 'kubernetes-types/core/v1';
+import type { PersistentVolume, Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { NodeStatsReport } from '../../common/link/protocol.ts';
@@ -195,11 +195,27 @@ export class EdgeKubelet implements Kubelet {
       const uid = this.uidByName.get(key);
       this.uidByName.delete(key);
       if (uid) this.workers.get(uid)?.update(undefined);
-    } else if (c.kind === 'ConfigMap' || c.kind === 'Secret' || c.kind === 'PersistentVolumeClaim') {
+    } else if (c.kind === 'ConfigMap' || c.kind === 'Secret') {
       // A pod may be waiting for it (CreateContainerConfigError, FailedMount) or mount it.
       for (const w of this.workers.values()) if (w.pod?.metadata?.namespace === c.namespace) w.kick(0);
+    } else if (c.kind === 'PersistentVolumeClaim') {
+      this.kickClaimUsers(c.namespace, c.name);
     } else if (c.kind === 'PersistentVolume') {
-      for (const w of this.workers.values()) if (w.pod?.spec?.volumes?.some((v) => v.persistentVolumeClaim)) w.kick(0);
+      const ref = (c.object as PersistentVolume | undefined)?.spec?.claimRef;
+      if (ref?.name) this.kickClaimUsers(ref.namespace ?? '', ref.name);
+      else for (const w of this.workers.values()) if (w.pod?.spec?.volumes?.some((v) => v.persistentVolumeClaim)) w.kick(0);
+    }
+  }
+
+  /**
+   * Only the pods that mount the claim, or the volume bound to it: while a StatefulSet starts, each
+   * claim and volume changes several times (bound, then both statuses), and a pass of every
+   * claim-using pod on each change would be that many CRI round trips competing with the starts.
+   */
+  private kickClaimUsers(namespace: string, claim: string): void {
+    for (const w of this.workers.values()) {
+      const pod = w.pod;
+      if (pod?.metadata?.namespace === namespace && pod.spec?.volumes?.some((v) => v.persistentVolumeClaim?.claimName === claim)) w.kick(0);
     }
   }
 

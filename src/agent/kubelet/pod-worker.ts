@@ -12,6 +12,14 @@ import { inspectPod } from './runtime-pod.ts';
 import type { RuntimePod } from './runtime-pod.ts';
 
 /**
+ * The periodic resync stretched by up to half at random (kubelet's workerResyncIntervalJitterFactor
+ * 0.5): pods created together would otherwise resync together forever, one burst of CRI calls
+ * every period that stalls the agent's event loop — and the cluster DNS answered on it — for tens
+ * of milliseconds (bench/services/README.md, "DNS latency").
+ */
+const jittered = (ms: number) => Math.round(ms * (1 + 0.5 * Math.random()));
+
+/**
  * One pod's worker (kubelet's podWorkers): syncs are serialized; a change from the cache, a probe
  * result or a timer asks for another pass, and requests during a pass collapse into one more.
  * Each pass reads the desired pod and the runtime afresh, converges, and reports the status only
@@ -107,7 +115,7 @@ export class PodWorker {
       this.again = false;
       next = 0;
     }
-    this.kick(next);
+    this.kick(next >= this.ctx.resyncMs ? jittered(this.ctx.resyncMs) : next);
   }
 
   private async pass(): Promise<number | 'gone'> {

@@ -31,7 +31,7 @@ export function runTool(argv: readonly string[], input?: string, prefix: readonl
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') {
-        reject(new ServicesError('SERVICES_TOOL_MISSING', `${tool} is not installed: Services and cluster DNS need it (install the Debian/Ubuntu package ${PACKAGES[tool] ?? tool}, e.g. apt-get install ${PACKAGES[tool] ?? tool}; edgeos's install.sh installs it when it can reach a package mirror; the air-gapped bundle does not carry it yet)`));
+        reject(new ServicesError('SERVICES_TOOL_MISSING', `${tool} is not installed: Services and cluster DNS need it (install the Debian/Ubuntu package ${PACKAGES[tool] ?? tool}, e.g. apt-get install ${PACKAGES[tool] ?? tool}; edgeos's install.sh installs it from a package mirror or from the air-gapped bundle)`));
       } else reject(err);
     });
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));

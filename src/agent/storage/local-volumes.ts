@@ -45,19 +45,43 @@ export function localVolumeDir(pv: PersistentVolume, node: string): string | und
 }
 
 /**
+ * Creations in progress in this process, by path. The volume arrives in the cache together with
+ * the first pod that mounts it, so LocalVolumes and that pod's kubelet worker create the directory
+ * at the same moment: both wait for one creation. Otherwise the loser's mkdir fails (EEXIST: a
+ * FailedMount and a retry seconds later), or its chmod lands after the pod's fsGroup ownership
+ * and takes the setgid bit away.
+ */
+const creating = new Map<string, Promise<void>>();
+
+/**
  * Creates a local volume's directory when missing: mode 0777 as local-path-provisioner makes it,
  * so a container of any user can write (a pod's fsGroup then gives it to its group); its parent,
  * the storage path, is 0700, so other users of the host cannot reach it.
  */
 export async function ensureLocalVolume(path: string): Promise<void> {
+  const pending = creating.get(path);
+  if (pending) return pending;
   if (await stat(path).catch(() => undefined)) return;
-  const parent = normalize(`${path}/..`);
-  if (!(await stat(parent).catch(() => undefined))) {
-    await mkdir(parent, { recursive: true, mode: 0o700 });
-    await chmod(parent, 0o700);
-  }
-  await mkdir(path, { mode: 0o777 });
-  await chmod(path, 0o777); // mkdir's mode passes through the umask
+  // Looked again: another caller may have started while this one was in stat.
+  const started = creating.get(path);
+  if (started) return started;
+  const create = (async () => {
+    const parent = normalize(`${path}/..`);
+    if (!(await stat(parent).catch(() => undefined))) {
+      await mkdir(parent, { recursive: true, mode: 0o700 });
+      await chmod(parent, 0o700);
+    }
+    try {
+      await mkdir(path, { mode: 0o777 });
+    } catch (e) {
+      // A creation that began and ended while this caller was in stat: done, mode and all.
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+      throw e;
+    }
+    await chmod(path, 0o777); // mkdir's mode passes through the umask
+  })().finally(() => creating.delete(path));
+  creating.set(path, create);
+  return create;
 }
 
 export class LocalVolumes {

@@ -2,6 +2,7 @@
 // "Air-gapped install"). Layout, under one top directory:
 //   install.sh, edgeos-linux-<arch>, edgeos-linux-<arch>.sha256
 //   runtime/bin/{containerd,containerd-shim-runc-v2,ctr,runc}   runtime/cni/{bridge,host-local,portmap,loopback}
+//   runtime/tools/bin/{nft,conntrack} and runtime/tools/lib/<the shared libraries they need>
 //   images/edgeos-pause.tar and each --image file               (install.sh copies them to <data-dir>/agent/images)
 //   manifests/ with each --manifest file                          (install.sh copies them to <data-dir>/server/manifests)
 //   bundle.json (versions, sha256 of every file), SHA256SUMS (the same hashes, for `sha256sum -c`)
@@ -79,7 +80,7 @@ export async function createBundle(opts: BundleOptions, log: Logger, tty: NodeJS
       { path: 'install.sh', mode: 0o755, data: installScript() },
       fileEntry(binary.name, binary.file, 0o755),
       { path: `${binary.name}.sha256`, mode: 0o644, data: Buffer.from(`${binary.sha256}  ${binary.name}\n`) },
-      ...runtime.components.flatMap((c) => c.files.map((f) => fileEntry(f.path, f.source, 0o755))),
+      ...runtime.components.flatMap((c) => c.files.map((f) => fileEntry(f.path, f.source, f.path.startsWith('runtime/tools/lib/') ? 0o644 : 0o755))),
       { path: PAUSE_FILE, mode: 0o644, data: pauseImageArchive(opts.arch) },
       ...images.map((i) => fileEntry(i.path, i.file, 0o644)),
       ...manifests.map((m) => fileEntry(m.path, m.file, 0o644)),
@@ -102,7 +103,7 @@ export async function createBundle(opts: BundleOptions, log: Logger, tty: NodeJS
     const total = entries.reduce((n, e) => n + entrySize(e), 0);
     const files = await writeBundleArchive(opts.output, {
       top,
-      dirs: ['runtime', 'runtime/bin', 'runtime/cni', 'images', ...(manifests.length ? ['manifests'] : [])],
+      dirs: ['runtime', 'runtime/bin', 'runtime/cni', 'runtime/tools', 'runtime/tools/bin', 'runtime/tools/lib', 'images', ...(manifests.length ? ['manifests'] : [])],
       entries,
       trailer: (written) => [
         { path: 'bundle.json', mode: 0o644, data: Buffer.from(JSON.stringify(manifest(written), null, 2) + '\n') },

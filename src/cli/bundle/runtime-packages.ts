@@ -1,13 +1,17 @@
 // containerd, runc and the CNI plugins a bundle carries, taken from Debian packages: the installed
 // ones (`dpkg -L`) when the bundle is for this machine's architecture, else the target's .deb files
-// (`apt-get download pkg:<arch>`, or a directory given with --debs), unpacked with dpkg-deb.
-import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+// (`apt-get download pkg:<arch>`, or a directory given with --debs), unpacked with dpkg-deb. nft
+// and conntrack, which need their libraries too, come the same way (datapath-tools.ts).
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { EdgeosError, InvalidInputError } from '../../common/errors.ts';
-import { ELF_MACHINE, elfMachine } from '../../common/elf.ts';
+import { collectDatapathTools } from './datapath-tools.ts';
 import type { BundleArch } from './options.ts';
+import { checkArch, isExecutableFile, run, walkFiles } from './package-files.ts';
+import type { RuntimeComponent, RuntimeFile } from './package-files.ts';
+
+export type { RuntimeComponent, RuntimeFile } from './package-files.ts';
 
 interface RuntimePackage {
   readonly pkg: string;
@@ -27,47 +31,10 @@ export const RUNTIME_PACKAGES: readonly RuntimePackage[] = [
   { pkg: 'containernetworking-plugins', files: ['bridge', 'host-local', 'portmap', 'loopback'], dir: 'runtime/cni' },
 ];
 
-export interface RuntimeFile {
-  /** Path inside the bundle, e.g. runtime/bin/containerd. */
-  readonly path: string;
-  readonly source: string;
-}
-
-export interface RuntimeComponent {
-  readonly package: string;
-  readonly version: string;
-  /** "installed" or the .deb file's name. */
-  readonly from: string;
-  readonly files: readonly RuntimeFile[];
-}
-
 export interface RuntimeSources {
   readonly components: readonly RuntimeComponent[];
   /** Removes what was downloaded or unpacked; the files are read before this is called. */
   cleanup(): void;
-}
-
-function run(file: string, args: string[], cwd?: string): { ok: boolean; out: string; err: string } {
-  const r = spawnSync(file, args, { encoding: 'utf8', cwd, timeout: 300_000, maxBuffer: 64 << 20 });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new EdgeosError('BUNDLE_TOOL_MISSING', `${file} not found: bundle create takes containerd, runc and the CNI plugins from Debian packages and needs dpkg (run it on Debian or Ubuntu)`);
-  }
-  return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? r.error?.message ?? '').trim() };
-}
-
-function isExecutableFile(p: string): boolean {
-  try {
-    if (!lstatSync(p).isFile()) return false;
-    accessSync(p, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function checkArch(file: string, arch: BundleArch, pkg: string): void {
-  const m = elfMachine(file);
-  if (m !== ELF_MACHINE[arch]) throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `${file} (from ${pkg}) is not a linux/${arch} executable`);
 }
 
 function pick(p: RuntimePackage, paths: string[], arch: BundleArch, where: string): RuntimeFile[] {
@@ -93,16 +60,6 @@ function fromInstalled(arch: BundleArch): RuntimeComponent[] {
   });
 }
 
-function walkFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walkFiles(p));
-    else out.push(p);
-  }
-  return out;
-}
-
 /** .deb files of the target architecture, unpacked into `work`. */
 function fromDebs(arch: BundleArch, debsDir: string, work: string, hint: string): RuntimeComponent[] {
   const names = readdirSync(debsDir);
@@ -122,26 +79,34 @@ function fromDebs(arch: BundleArch, debsDir: string, work: string, hint: string)
   });
 }
 
+/**
+ * containerd, runc, the CNI plugins, and nft and conntrack with their libraries
+ * (datapath-tools.ts), for `arch`.
+ */
 export function collectRuntime(arch: BundleArch, hostArch: BundleArch | undefined, debs: string | undefined): RuntimeSources {
-  if (debs === undefined && arch === hostArch) return { components: fromInstalled(arch), cleanup: () => {} };
   if (debs !== undefined && (!existsSync(debs) || !lstatSync(debs).isDirectory())) throw new InvalidInputError(`--debs: ${debs} is not a directory`);
   const work = mkdtempSync(join(tmpdir(), 'edgeos-bundle-debs-'));
   const cleanup = () => rmSync(work, { recursive: true, force: true });
   try {
-    let dir = debs;
-    const pkgs = RUNTIME_PACKAGES.map((p) => `${p.pkg}:${arch}`);
-    if (dir === undefined) {
-      dir = join(work, 'download');
-      mkdirSync(dir);
-      const r = run('apt-get', ['download', ...pkgs], dir);
-      if (!r.ok) {
-        throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `apt-get download ${pkgs.join(' ')} failed: ${r.err.split('\n').slice(-3).join(' ')}. `
-          + `Enable the architecture first (dpkg --add-architecture ${arch} && apt-get update), or put the .deb files in a directory and pass --debs DIR`);
-      }
-    }
-    return { components: fromDebs(arch, dir, work, `download them with \`apt-get download ${pkgs.join(' ')}\``), cleanup };
+    return { components: [...runtimeComponents(arch, hostArch, debs, work), ...collectDatapathTools(arch, hostArch, debs, work)], cleanup };
   } catch (err) {
     cleanup();
     throw err;
   }
+}
+
+function runtimeComponents(arch: BundleArch, hostArch: BundleArch | undefined, debs: string | undefined, work: string): RuntimeComponent[] {
+  if (debs === undefined && arch === hostArch) return fromInstalled(arch);
+  let dir = debs;
+  const pkgs = RUNTIME_PACKAGES.map((p) => `${p.pkg}:${arch}`);
+  if (dir === undefined) {
+    dir = join(work, 'download');
+    mkdirSync(dir);
+    const r = run('apt-get', ['download', ...pkgs], dir);
+    if (!r.ok) {
+      throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `apt-get download ${pkgs.join(' ')} failed: ${r.err.split('\n').slice(-3).join(' ')}. `
+        + `Enable the architecture first (dpkg --add-architecture ${arch} && apt-get update), or put the .deb files in a directory and pass --debs DIR`);
+    }
+  }
+  return fromDebs(arch, dir, work, `download them with \`apt-get download ${pkgs.join(' ')}\``);
 }

@@ -16,13 +16,15 @@ import { createPeerTunnelEndpoint, openThroughPeer } from './peer-tunnel.ts';
 import type { PeerCredentials } from './peer-tunnel.ts';
 import { ServerRegistry } from './server-registry.ts';
 import { serverSubject } from './types.ts';
-import type { ClusterMembership, LocalTunnel } from './types.ts';
+import type { ApiEndpoint, ClusterMembership, LocalTunnel } from './types.ts';
 
 export interface MembershipOptions {
   readonly store: Store;
   readonly id: string;
   /** Where agents and the other servers reach this server. */
   readonly urls: readonly string[];
+  /** Where in-cluster clients reach its API (its endpoint of the `kubernetes` Service). */
+  readonly api: ApiEndpoint;
   readonly pki: Pki;
   readonly authenticator: CredentialAuthenticator;
   readonly log: Logger;
@@ -35,7 +37,7 @@ export async function startMembership(o: MembershipOptions): Promise<ClusterMemb
   const log = o.log.child({ component: 'cluster' });
   const registry = new ServerRegistry({
     store: o.store,
-    self: { id: o.id, urls: o.urls, startedAt: new Date().toISOString() },
+    self: { id: o.id, urls: o.urls, startedAt: new Date().toISOString(), api: o.api },
     log,
     ...(o.registryTtlSeconds ? { ttlSeconds: o.registryTtlSeconds } : {}),
     ...(o.registryRenewMs ? { renewMs: o.registryRenewMs } : {}),
@@ -62,6 +64,7 @@ export async function startMembership(o: MembershipOptions): Promise<ClusterMemb
   return {
     id: o.id,
     servers: () => registry.urls(),
+    apiServers: { endpoints: () => registry.apiEndpoints(), onChange: (listener) => registry.onChange(listener) },
     linked: (node) => locations.linked(node),
     unlinked: (node) => locations.unlinked(node),
     tunnel(localTunnel: LocalTunnel): NodeTunnel {

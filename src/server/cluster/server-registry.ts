@@ -12,7 +12,7 @@ import type { Logger } from '../../common/log.ts';
 import { KeyExistsError, NotFoundError } from '../../store/errors.ts';
 import type { Store, Watch, WatchMessage } from '../../store/types.ts';
 import { SERVERS_PREFIX } from './keys.ts';
-import type { ServerRecord } from './types.ts';
+import type { ApiEndpoint, ServerRecord } from './types.ts';
 
 export interface ServerRegistryOptions {
   readonly store: Store;
@@ -24,10 +24,12 @@ export interface ServerRegistryOptions {
   readonly renewMs?: number;
 }
 
+const validApi = (api: ServerRecord['api']) => api === undefined || (typeof api.ip === 'string' && Number.isInteger(api.port));
+
 const decode = (value: Buffer): ServerRecord | undefined => {
   try {
     const r = JSON.parse(value.toString('utf8')) as ServerRecord;
-    return typeof r.id === 'string' && Array.isArray(r.urls) && r.urls.every((u) => typeof u === 'string') ? r : undefined;
+    return typeof r.id === 'string' && Array.isArray(r.urls) && r.urls.every((u) => typeof u === 'string') && validApi(r.api) ? r : undefined;
   } catch {
     return undefined;
   }
@@ -36,6 +38,7 @@ const decode = (value: Buffer): ServerRecord | undefined => {
 export class ServerRegistry {
   readonly #o: ServerRegistryOptions;
   readonly #records = new Map<string, ServerRecord>();
+  readonly #listeners = new Set<() => void>();
   #watch: Watch | undefined;
   #renew: NodeJS.Timeout | undefined;
   #rewatch: NodeJS.Timeout | undefined;
@@ -72,12 +75,24 @@ export class ServerRegistry {
     return [...new Set(this.servers().flatMap((r) => r.urls))];
   }
 
+  /** Where each live server's API is reached in-cluster, in the order of servers(). */
+  apiEndpoints(): ApiEndpoint[] {
+    return this.servers().flatMap((r) => (r.api ? [r.api] : []));
+  }
+
+  /** `listener` runs after a server joined, changed its record or dropped out; returns the unsubscribe. */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
   record(id: string): ServerRecord | undefined {
     return id === this.#o.self.id ? this.#o.self : this.#records.get(id);
   }
 
   stop(): void {
     this.#stopped = true;
+    this.#listeners.clear();
     clearInterval(this.#renew);
     clearTimeout(this.#rewatch);
     this.#watch?.close();
@@ -112,6 +127,11 @@ export class ServerRegistry {
       if (r) this.#records.set(r.id, r);
     }
     this.#watch = this.#o.store.watch(SERVERS_PREFIX, { fromRevision: revision }, (m) => this.#onWatch(m));
+    this.#changed();
+  }
+
+  #changed(): void {
+    for (const listener of this.#listeners) listener();
   }
 
   #onWatch(m: WatchMessage): void {
@@ -122,14 +142,19 @@ export class ServerRegistry {
       this.#refollow();
       return;
     }
+    let changed = false;
     for (const e of m.events) {
       const id = e.kv.key.slice(SERVERS_PREFIX.length);
+      const before = this.#records.get(id);
       if (e.type === 'DELETED') this.#records.delete(id);
       else {
         const r = decode(e.kv.value);
         if (r) this.#records.set(r.id, r);
       }
+      // A renewal rewrites the same record every 15 s: only a different one is news.
+      changed ||= JSON.stringify(before) !== JSON.stringify(this.#records.get(id));
     }
+    if (changed) this.#changed();
   }
 
   #refollow(): void {

@@ -6,12 +6,28 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 
+/** An address and port in-cluster clients reach a server's API on (an endpoint of the `kubernetes` Service). */
+export interface ApiEndpoint {
+  readonly ip: string;
+  readonly port: number;
+}
+
 export interface ServerRecord {
   /** The server's name in the cluster (<data-dir>/server/server-id). */
   readonly id: string;
   /** Where agents and the other servers dial it, best first. */
   readonly urls: readonly string[];
   readonly startedAt: string;
+  /** Where in-cluster clients reach its API (absent in records of an edgeos that did not write it). */
+  readonly api?: ApiEndpoint;
+}
+
+/** Every live server's API endpoint, and word when the servers change (what the `kubernetes` Service lists). */
+export interface ApiServers {
+  /** One per live server that has one, in the registry's order (by server id). */
+  endpoints(): ApiEndpoint[];
+  /** `listener` runs whenever a server joins, changes or drops out; returns the unsubscribe. */
+  onChange(listener: () => void): () => void;
 }
 
 /** The group of every server's identity certificate: the only callers of the peer tunnel endpoint. */
@@ -27,6 +43,8 @@ export interface ClusterMembership {
   readonly id: string;
   /** Every server's URLs (the same list on every server): for join tokens and the agents (link acks). */
   servers(): readonly string[];
+  /** Every live server's API endpoint, for the `kubernetes` Service (cluster-services.ts). */
+  readonly apiServers: ApiServers;
   /** The node's link is now on this server / is no longer (the records other servers forward by). */
   linked(node: string): void;
   unlinked(node: string): void;

@@ -5,6 +5,7 @@
  * release ClusterIPs and NodePorts.
  */
 import { isIP } from 'node:net';
+import { TOPOLOGY_ANNOTATION, TRAFFIC_DISTRIBUTIONS, parseTopology } from '../../common/pools.ts';
 import { child, list, map, maps, num, setDefault, str, type JsonMap } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
 import { duplicate, immutable, invalid, notSupported, required } from './field-errors.ts';
@@ -112,6 +113,14 @@ function validateSpec(obj: KubeObject): FieldError[] {
   list(spec.externalIPs).forEach((ip, i) => {
     if (typeof ip !== 'string' || isIP(ip) === 0) errs.push(invalid(`spec.externalIPs[${i}]`, ip, 'must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)'));
   });
+  // Service topology (docs/pools.md): the node feed filters endpoints by these.
+  const distribution = str(spec.trafficDistribution);
+  if (distribution !== undefined && !(distribution in TRAFFIC_DISTRIBUTIONS)) errs.push(notSupported('spec.trafficDistribution', distribution, Object.keys(TRAFFIC_DISTRIBUTIONS)));
+  const topology = map(map(obj.metadata)?.annotations)?.[TOPOLOGY_ANNOTATION];
+  if (topology !== undefined) {
+    const parsed = typeof topology === 'string' ? parseTopology(topology) : { error: 'must be a string' };
+    if ('error' in parsed) errs.push(invalid(`metadata.annotations[${TOPOLOGY_ANNOTATION}]`, topology, parsed.error));
+  }
   return errs;
 }
 

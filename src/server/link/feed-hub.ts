@@ -7,7 +7,9 @@
  * - a pod to the feed of its `spec.nodeName` (a DELETED event carries the last value, so a deleted
  *   pod still names its node; nodeName only ever goes from unset to set, so the new value is
  *   enough for an update);
- * - a Node to the feed of that node;
+ * - a Node to the feed of that node, and to every feed when its NodePool changed (the label
+ *   `apps.edgeos.io/pool`): the hub keeps every node's pool, the one index Service topology
+ *   filters by (endpoint-topology.ts); only Nodes that carry the label, or did, are decoded;
  * - a Service or EndpointSlice to every feed (every node routes every Service), trimmed once;
  * - a Secret, ConfigMap, ServiceAccount, PersistentVolumeClaim or PersistentVolume to every feed
  *   (each checks its own reference counts, and for a volume whether it is a local volume of its
@@ -24,6 +26,7 @@
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { KubeObjectJson, LinkKind } from '../../common/link/protocol.ts';
+import { POOL_LABEL } from '../../common/pools.ts';
 import type { KeyValue, Store, Watch, WatchEvent } from '../../store/types.ts';
 import { decodeStored } from '../storage/objects.ts';
 import { feedKinds, trimForNode } from './feed-kinds.ts';
@@ -38,6 +41,8 @@ export interface FeedEvent {
   readonly kind: LinkKind;
   /** The decoded value (for DELETED: the last value). */
   object(): KubeObjectJson;
+  /** A Node whose pool changed (given to every feed, not only the node's). */
+  readonly poolChanged?: boolean;
 }
 
 export interface HubSubscriber {
@@ -68,6 +73,12 @@ export class FeedHub {
   private timer: NodeJS.Timeout | undefined;
   private lastRevision = 0;
   private closed = false;
+  /** Every node's pool as of the hub's position. */
+  private readonly pools = new Map<string, string>();
+  /** While the pools are first listed: the batches the watch delivered meanwhile, routed after. */
+  private held: (readonly WatchEvent[])[] | undefined;
+  private poolsLoaded: Promise<void> = Promise.resolve();
+  private readonly poolLabelBytes = Buffer.from(JSON.stringify(POOL_LABEL));
 
   constructor(o: { store: Store; log: Logger }) {
     this.store = o.store;
@@ -84,6 +95,16 @@ export class FeedHub {
     let n = 0;
     for (const s of this.subs.values()) n += s.size;
     return n;
+  }
+
+  /** The NodePool of a node (undefined: in none, or no such node) as of the hub's position. */
+  poolOf(node: string): string | undefined {
+    return this.pools.get(node);
+  }
+
+  /** Resolves once the pools are known (a feed waits for it before it filters anything). */
+  poolsReady(): Promise<void> {
+    return this.poolsLoaded;
   }
 
   subscribe(node: string, sub: HubSubscriber): () => void {
@@ -106,10 +127,15 @@ export class FeedHub {
 
   private ensureWatch(): void {
     if (this.watch) return;
+    const held: (readonly WatchEvent[])[] = [];
+    this.held = held;
     const w = this.store.watch('/registry/', { fromRevision: 0 }, (msg) => {
-      if (msg.kind === 'events') this.route(msg.events);
-      else if (msg.kind === 'progress') this.lastRevision = Math.max(this.lastRevision, msg.revision);
-      else {
+      if (msg.kind === 'events') {
+        if (this.held) this.held.push(msg.events);
+        else this.route(msg.events);
+      } else if (msg.kind === 'progress') {
+        if (!this.held) this.lastRevision = Math.max(this.lastRevision, msg.revision);
+      } else {
         this.log.warn({ err: errorMessage(msg.error) }, 'the link feed hub lost its watch: every node relists');
         this.watch = undefined;
         if (this.closed) return;
@@ -118,6 +144,11 @@ export class FeedHub {
       }
     });
     this.watch = w;
+    this.poolsLoaded = this.loadPools(w.startRevision).then(() => {
+      if (this.held !== held) return;
+      this.held = undefined;
+      for (const batch of held) this.route(batch);
+    });
     this.lastRevision = Math.max(this.lastRevision, w.startRevision);
     if (!this.timer) {
       this.timer = setInterval(() => {
@@ -125,6 +156,30 @@ export class FeedHub {
       }, PROGRESS_EVERY_MS);
       this.timer.unref();
     }
+  }
+
+  /** The pools as of the watch's start; events after it keep them current (route). */
+  private async loadPools(revision: number): Promise<void> {
+    const k = this.kinds;
+    try {
+      const { kvs } = await this.store.list(k.nodesPrefix, { revision });
+      this.pools.clear();
+      for (const kv of kvs) this.notePool(kv.key.slice(k.nodesPrefix.length), feedEvent(k, 'Node', { type: 'ADDED', kv }));
+    } catch (err) {
+      // Learned from the Node events from now on; until then nothing is filtered by pool.
+      this.log.warn({ err: errorMessage(err) }, 'the link feed hub could not list the node pools');
+    }
+  }
+
+  /** Records the pool of a Node event; true when it changed. */
+  private notePool(name: string, e: FeedEvent): boolean {
+    if (!this.pools.has(name) && !e.ev.kv.value.includes(this.poolLabelBytes)) return false;
+    const labels = e.ev.type === 'DELETED' ? undefined : (e.object().metadata as { labels?: Record<string, string> } | undefined)?.labels;
+    const pool = labels?.[POOL_LABEL] || undefined;
+    if (this.pools.get(name) === pool) return false;
+    if (pool) this.pools.set(name, pool);
+    else this.pools.delete(name);
+    return true;
   }
 
   private route(events: readonly WatchEvent[]): void {
@@ -144,7 +199,10 @@ export class FeedHub {
         const node = nodeNameOf(e, ev.kv);
         if (node) give(this.subs.get(node), e);
       } else if (key.startsWith(k.nodesPrefix)) {
-        give(this.subs.get(key.slice(k.nodesPrefix.length)), feedEvent(k, 'Node', ev));
+        const name = key.slice(k.nodesPrefix.length);
+        const e = feedEvent(k, 'Node', ev);
+        if (!this.notePool(name, e)) give(this.subs.get(name), e);
+        else for (const set of this.subs.values()) give(set, { ...e, poolChanged: true });
       } else {
         const kind = sharedKind(k, key);
         if (!kind || this.subs.size === 0) continue;

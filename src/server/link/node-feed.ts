@@ -4,7 +4,8 @@
  * those claims (the Node authorizer's pod → claim → volume graph) and the local volumes whose data
  * the node holds (its agent deletes the data), the node's own Node object, and the cluster's
  * Services and EndpointSlices (every node routes every Service, as kube-proxy reads them all;
- * trimmed of managedFields: feed-kinds.ts), never the rest of the cluster. The server does the
+ * trimmed of managedFields: feed-kinds.ts; a Service with a topology gets only the node's close
+ * endpoints: endpoint-topology.ts), never the rest of the cluster. The server does the
  * filtering, reading the store directly (like the Node authorizer), in global revision order, so a
  * pod that starts referencing a Secret and the Secret itself arrive in the order they were written.
  *
@@ -29,6 +30,7 @@ import { feedEvent, sharedKind } from './feed-hub.ts';
 import type { FeedEvent, HubSubscriber } from './feed-hub.ts';
 import { REFERENCED, feedKinds, trimForNode } from './feed-kinds.ts';
 import type { NodeFeed, NodeFeedOptions } from './types.ts';
+import { EndpointTopology } from './endpoint-topology.ts';
 
 /**
  * Quiet periods produce at most one bookmark this often (other nodes’ leases change every 10 s;
@@ -57,6 +59,10 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   // A stored pod bound to this node has these bytes (stored objects are JSON.stringify'd): pods
   // without them are skipped undecoded when listing or replaying.
   const boundHere = Buffer.from(`"nodeName":${JSON.stringify(node)}`);
+  const slicesPrefix = k.widePrefixes.find((w) => w.kind === 'EndpointSlice')!.prefix;
+  // Service topology: what this node was sent of the Services that filter their endpoints by node
+  // or pool; the pools are the hub's one index.
+  const topology = new EndpointTopology({ node, get pool() { return hub.poolOf(node); }, poolOf: (n) => hub.poolOf(n) });
 
   // The node's state as of the last processed revision.
   const pods = new Map<string, Pod>();
@@ -176,15 +182,22 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
     const nodeKv = await store.get(nodeKey, { revision });
     if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
-    for (const w of k.widePrefixes) {
-      for (const kv of (await store.list(w.prefix, { revision })).kvs) out.push({ kind: w.kind, object: trimForNode(decode(w.kind, kv)) });
-    }
+    const wide = new Map<LinkKind, KubeObjectJson[]>();
+    for (const w of k.widePrefixes) wide.set(w.kind, (await store.list(w.prefix, { revision })).kvs.map((kv) => trimForNode(decode(w.kind, kv))));
+    for (const object of wide.get('Service')!) out.push({ kind: 'Service', object });
+    for (const object of topology.load(wide.get('Service')!, wide.get('EndpointSlice')!)) out.push({ kind: 'EndpointSlice', object });
     processed = revision;
     return out;
   }
 
   const change = (kind: LinkKind, namespace: string, name: string, object?: KubeObjectJson): ObjectChange =>
     object ? { kind, namespace, name, object } : { kind, namespace, name };
+
+  /** A namespace's slices as of `revision` (a Service starts filtering: the node had them whole). */
+  async function slicesOf(namespace: string, revision: number): Promise<KubeObjectJson[]> {
+    const { kvs } = await store.list(`${slicesPrefix}${namespace}/`, { revision });
+    return kvs.map((kv) => trimForNode(decode('EndpointSlice', kv)));
+  }
 
   async function onEvent(e: FeedEvent, out: ObjectChange[]): Promise<void> {
     const { ev } = e;
@@ -211,6 +224,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     }
     if (e.kind === 'Node') {
       if (key === nodeKey) out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : e.object()));
+      if (e.poolChanged) out.push(...topology.poolsChanged());
       return;
     }
     if (e.kind === 'PersistentVolume') {
@@ -226,7 +240,12 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     const w = k.widePrefixes.find((x) => x.kind === e.kind);
     if (w) {
       const [ns, name] = key.slice(w.prefix.length).split('/') as [string, string];
-      out.push(change(w.kind, ns, name, ev.type === 'DELETED' ? undefined : e.object()));
+      const object = ev.type === 'DELETED' ? undefined : e.object();
+      if (w.kind === 'EndpointSlice') out.push(...topology.slice(ns, name, object, e.object()));
+      else {
+        out.push(change(w.kind, ns, name, object));
+        out.push(...(await topology.service(ns, name, object, () => slicesOf(ns, rev))));
+      }
       return;
     }
     const p = k.refPrefixes.find((x) => x.kind === e.kind)!;
@@ -358,10 +377,15 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   }
 
   async function begin(): Promise<'resume' | 'relist'> {
+    await hub.poolsReady();
     const from = opts.fromRevision;
     if (from !== undefined && from > 0 && from >= (await store.compactRevision()) && from <= (await store.currentRevision())) {
       try {
         await load(from);
+        // The node's filtered slices were computed with the pools of their time; the hub knows
+        // only today's: send them all again rather than guess what the node holds.
+        const again = topology.forgetSent();
+        if (again.length > 0) sink.changes(from, again);
         lastSent = from;
         replayFrom(from);
         return 'resume';

@@ -71,7 +71,7 @@ export class PostgresBackend implements Store, MaintenanceTarget {
   readonly hub: WatchHub;
   readonly leader: MaintenanceLeader;
   #closed = false;
-  readonly #batcher = new WriteBatcher((ops) => this.txn(ops));
+  readonly #batcher = new WriteBatcher((ops) => this.#write(ops));
 
   constructor(o: PostgresBackendOptions) {
     this.#c = o.connection;
@@ -173,29 +173,29 @@ export class PostgresBackend implements Store, MaintenanceTarget {
     return (await this.#query<{ n: number }>('count', statements.count, [prefix, prefixEnd(prefix)]))[0]!.n;
   }
 
-  // Single-key writes share transactions with the ones that arrive meanwhile (write-batcher.ts).
+  // Writes share transactions with the ones that arrive meanwhile (write-batcher.ts).
   async create(key: string, value: Buffer, opts: WriteOptions = {}): Promise<KeyValue> {
-    return this.#single({ op: 'create', key, value, ttlSeconds: opts.ttlSeconds });
+    return (await this.txn([{ op: 'create', key, value, ttlSeconds: opts.ttlSeconds }]))[0]!;
   }
 
   async update(key: string, value: Buffer, opts: UpdateOptions = {}): Promise<KeyValue> {
-    return this.#single({ op: 'update', key, value, expectedModRevision: opts.expectedModRevision, ttlSeconds: opts.ttlSeconds });
+    return (await this.txn([{ op: 'update', key, value, expectedModRevision: opts.expectedModRevision, ttlSeconds: opts.ttlSeconds }]))[0]!;
   }
 
   async delete(key: string, opts: DeleteOptions = {}): Promise<KeyValue> {
-    return this.#single({ op: 'delete', key, expectedModRevision: opts.expectedModRevision });
-  }
-
-  #single(op: TxnOp): Promise<KeyValue> {
-    this.#open();
-    checkOps([op]);
-    return this.#batcher.write(op);
+    return (await this.txn([{ op: 'delete', key, expectedModRevision: opts.expectedModRevision }]))[0]!;
   }
 
   async txn(ops: readonly TxnOp[]): Promise<KeyValue[]> {
     this.#open();
     checkOps(ops);
     if (ops.length === 0) return [];
+    return this.#batcher.write(ops);
+  }
+
+  /** One edgeos_write call: `ops` (one or several writes) in one transaction. */
+  async #write(ops: readonly TxnOp[]): Promise<KeyValue[]> {
+    this.#open();
     const rows = await this.#query<WriteRow>('write', statements.write, [
       ops.map((o) => o.op),
       ops.map((o) => o.key),

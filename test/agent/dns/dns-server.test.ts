@@ -190,6 +190,21 @@ describe('cluster DNS', () => {
     expect(await resolver.resolve4('web.shop.svc.cluster.local')).toEqual(['10.43.7.7']);
   });
 
+  it('answers a repeated question from its encoded answer, under the new id, until the zone changes', async () => {
+    const first = (await udpExchange(dns.port, encodeQuery(0x0101, 'db.shop.svc.cluster.local', TYPE.A)))!;
+    const zone = dns.stats.zone;
+    const again = (await udpExchange(dns.port, encodeQuery(0xbeef, 'db.shop.svc.cluster.local', TYPE.A)))!;
+    expect(dns.stats.zone).toBe(zone + 1);
+    expect(again.readUInt16BE(0)).toBe(0xbeef);
+    expect(again.subarray(2)).toEqual(first.subarray(2));
+    await cache.put('EndpointSlice', slice('db', [{ addresses: ['10.42.0.15'], hostname: 'db-0', conditions: { ready: true } }], [{ name: 'pg', port: 5432, protocol: 'TCP' }]));
+    for (let i = 0; i < 50 && (await resolver.resolve4('db.shop.svc.cluster.local')).join() !== '10.42.0.15'; i++) await new Promise((r) => setTimeout(r, 20));
+    const changed = (await udpExchange(dns.port, encodeQuery(0xbeef, 'db.shop.svc.cluster.local', TYPE.A)))!;
+    expect(changed.readUInt16BE(0)).toBe(0xbeef);
+    expect(changed.includes(Buffer.from([10, 42, 0, 15]))).toBe(true);
+    expect(changed.includes(Buffer.from([10, 42, 0, 14]))).toBe(false);
+  });
+
   it('truncates a large answer over UDP and gives it whole over TCP', async () => {
     const q = encodeQuery(7, 'big.shop.svc.cluster.local', TYPE.A);
     const udp = (await udpExchange(dns.port, q))!;

@@ -1,10 +1,12 @@
 // Decisions of the sync loop that need no real containers, on the in-memory FakeRuntime: image
-// pull policies, the offline fallback for Always, and restartPolicy Never after a dead sandbox.
-import { mkdtempSync, rmSync } from 'node:fs';
+// pull policies, the offline fallback for Always, restartPolicy Never after a dead sandbox, and
+// which pods a claim or volume change wakes.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAgentCache } from '../../../src/agent/cache/index.ts';
 import { createKubelet } from '../../../src/agent/kubelet/index.ts';
+import { podUidLabel } from '../../../src/agent/kubelet/labels.ts';
 import type { Kubelet } from '../../../src/agent/kubelet/index.ts';
 import type { AgentCache } from '../../../src/agent/types.ts';
 import { silentLogger } from '../../../src/common/log.ts';
@@ -115,5 +117,54 @@ describe('sync decisions (fake runtime)', () => {
     liveFails = true;
     await until('restarted by liveness', () => sink.latest(uid)?.containerStatuses?.[0]?.restartCount === 1, 10_000);
     expect(sink.events.some((e) => e.reason === 'Unhealthy' && e.message.startsWith('Liveness probe failed'))).toBe(true);
+  });
+  it('wakes only the pods that mount a claim when the claim or its volume changes', async () => {
+    // Periodic resyncs and relists out of the way: every pass in the window comes from a kick.
+    await kubelet.stop();
+    kubelet = createKubelet({ nodeName: 'n1', runtime: rt, cache, status: sink, log: silentLogger(), rootDir: join(dir, 'kubelet'), relistMs: 60_000, resyncMs: 60_000 });
+    await kubelet.start(ac.signal);
+    const claim = (name: string, extra: object = {}) => ({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name, namespace: 'default', uid: `uid-${name}` }, spec: { volumeName: `pv-${name}` }, ...extra });
+    const volume = (name: string, extra: object = {}) => {
+      mkdirSync(join(dir, name), { recursive: true });
+      return { apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: `pv-${name}` }, spec: { local: { path: join(dir, name) }, claimRef: { namespace: 'default', name, uid: `uid-${name}` } }, ...extra };
+    };
+    const withClaim = (name: string) => makePod(name, 'n1', {
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: name } }],
+      containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent', volumeMounts: [{ name: 'data', mountPath: '/data' }] }],
+    });
+    const a = withClaim('a');
+    const b = withClaim('b');
+    // Each pass of a pod's worker starts by listing the pod's sandboxes.
+    const listed = new Map<string, number>();
+    const list = rt.listPodSandboxes.bind(rt);
+    rt.listPodSandboxes = async (filter) => {
+      const uid = filter?.labelSelector?.[podUidLabel];
+      if (uid) listed.set(uid, (listed.get(uid) ?? 0) + 1);
+      return list(filter);
+    };
+    const passes = (p: typeof a) => listed.get(p.metadata!.uid!) ?? 0;
+    await cache.put('PersistentVolumeClaim', claim('a'));
+    await cache.put('PersistentVolume', volume('a'));
+    await cache.put('Pod', podJson(a));
+    await cache.put('Pod', podJson(b));
+    await until('a running', () => sink.latest(a.metadata!.uid!)?.containerStatuses?.[0]?.state?.running, 10_000);
+    await until('b waiting for its claim', () => sink.events.some((e) => e.involvedObject.uid === b.metadata!.uid && e.reason === 'FailedMount'), 10_000);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const aBefore = passes(a);
+    // b's claim and volume arrive (and change, as their statuses are written): b starts, a sleeps.
+    await cache.put('PersistentVolumeClaim', claim('b'));
+    await cache.put('PersistentVolume', volume('b'));
+    await until('b running', () => sink.latest(b.metadata!.uid!)?.containerStatuses?.[0]?.state?.running, 5_000);
+    const bRunning = passes(b);
+    await cache.put('PersistentVolumeClaim', claim('b', { status: { phase: 'Bound' } }));
+    await cache.put('PersistentVolume', volume('b', { status: { phase: 'Bound' } }));
+    await until('b looked again', () => passes(b) > bRunning, 5_000);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(passes(a)).toBe(aBefore);
+
+    // A change of a's own volume wakes a.
+    await cache.put('PersistentVolume', volume('a', { status: { phase: 'Bound' } }));
+    await until('a looked again', () => passes(a) > aBefore, 5_000);
   });
 });

@@ -79,8 +79,30 @@ describe('local volumes in the control plane', () => {
   });
 
   it('provisions the claim on the node its pod is scheduled to, then binds the pod', async () => {
+    // The revision at which each step first showed: the store's revisions order all writes.
+    const firstAt = { volume: 0, claimBound: 0, podBound: 0 };
+    const ac = new AbortController();
+    const watching: Promise<unknown>[] = [];
+    const follow = async (ref: typeof pods, seen: (o: KubeObject) => void) => {
+      const { resourceVersion } = await c.client.list(ref);
+      watching.push((async () => {
+        for await (const ev of c.client.watch(ref, { resourceVersion, signal: ac.signal })) seen(ev.object);
+      })().catch(() => undefined));
+    };
+    const rv = (o: KubeObject) => Number(o.metadata.resourceVersion);
+    await follow(volumes, (o) => { if (!firstAt.volume && (o as Volume).spec.claimRef?.name === 'data') firstAt.volume = rv(o); });
+    await follow(claims, (o) => { if (!firstAt.claimBound && o.metadata.name === 'data' && (o as Claim).spec.volumeName) firstAt.claimBound = rv(o); });
+    await follow(pods, (o) => { if (!firstAt.podBound && o.metadata.name === 'app' && (o.spec as { nodeName?: string }).nodeName) firstAt.podBound = rv(o); });
     await c.client.create(pods, withClaim('app', 'data', { nodeSelector: { zone: 'a' } }));
     expect(await waitFor(() => nodeOf('app'), 'app bound')).toBe('edge-a');
+    // PreBind before Bind: the pod reaches its node (and the node's feed) only once its claim names
+    // a volume that exists.
+    await waitFor(async () => firstAt.podBound > 0 || undefined, 'the binding seen');
+    ac.abort();
+    await Promise.all(watching);
+    expect(firstAt.volume).toBeGreaterThan(0);
+    expect(firstAt.claimBound).toBeGreaterThan(0);
+    expect(firstAt.podBound).toBeGreaterThan(Math.max(firstAt.volume, firstAt.claimBound));
     // The pod is bound once its claim names its volume (isPVCFullyBound); the claim's status follows.
     const bound = await waitFor(async () => {
       const got = await getClaim('data');

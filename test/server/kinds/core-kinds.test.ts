@@ -67,6 +67,20 @@ describe('Service', () => {
     ]);
   });
 
+  it('Service topology: trafficDistribution and the service.edgeos.io/topology annotation are checked', () => {
+    const ok = { ports: [{ port: 80 }], trafficDistribution: 'PreferClose' };
+    expect(admit('', 'Service', svc(ok))).toEqual([]);
+    expect(admit('', 'Service', svc({ ports: [{ port: 80 }], trafficDistribution: 'Nearby' }))).toEqual([
+      'spec.trafficDistribution: Unsupported value: "Nearby": supported values: "PreferClose", "PreferSameNode", "PreferSameZone"',
+    ]);
+    const annotated = (v: string) => obj('v1', 'Service', { spec: { ports: [{ port: 80 }] } }, { name: 'web', annotations: { 'service.edgeos.io/topology': v } });
+    expect(admit('', 'Service', annotated('pool,*'))).toEqual([]);
+    expect(admit('', 'Service', annotated('zone'))).toEqual([
+      'metadata.annotations[service.edgeos.io/topology]: Invalid value: "zone": "zone" is not a topology scope (node, pool or * separated by commas, such as pool,*)',
+    ]);
+    expect(admit('', 'Service', annotated('*,pool'))).toEqual(['metadata.annotations[service.edgeos.io/topology]: Invalid value: "*,pool": "*" (every endpoint) must come last']);
+  });
+
   it('clusterIP is immutable', () => {
     const old = defaulted('', 'Service', svc({ ports: [{ port: 80 }], clusterIP: '10.43.0.10' }));
     const next = structuredClone(old);

@@ -105,12 +105,15 @@ export class VolumeBinding {
    * The chosen node goes on the pod's unbound claims: a local-path claim without a matching
    * volume there is provisioned at once (local-path.ts), any other gets
    * `volume.kubernetes.io/selected-node` for the persistentvolume controller or an external
-   * provisioner. Then waits until every claim is bound.
+   * provisioner. Then waits until every claim is bound — except those this call bound itself:
+   * their volume exists and the claim's write that names it succeeded, so waiting for the informer
+   * to bring that write back would only add a watch round trip before the pod's binding.
    */
   async preBind(pod: Pod, v: PodVolumes, node: Node, signal?: AbortSignal): Promise<void> {
     const ns = pod.metadata.namespace ?? '';
     const nodeName = node.metadata.name ?? '';
     const taken = new Set<string>();
+    const provisioned = new Set<string>();
     await Promise.all(v.delayed.map(async ({ claim, sc }) => {
       const current = this.claims.get(ns, claim.metadata.name ?? '') ?? claim;
       if (current.spec?.volumeName) return;
@@ -119,12 +122,14 @@ export class VolumeBinding {
       const path = nodeStoragePath(node);
       if (!match && sc && LOCAL_PATH_PROVISIONERS.has(sc.provisioner ?? '') && path) {
         await provisionLocalVolume(this.client, current, sc, node, path);
+        provisioned.add(current.metadata.name ?? '');
         return;
       }
       if (current.metadata.annotations?.[ANN_SELECTED_NODE] === nodeName) return;
       await this.client.patch(inNamespace(resources.persistentVolumeClaims, ns), current.metadata.name ?? '', 'merge', { metadata: { annotations: { [ANN_SELECTED_NODE]: nodeName } } });
     }));
-    const names = podClaimNames(pod);
+    const names = podClaimNames(pod).filter((n) => !provisioned.has(n));
+    if (names.length === 0) return;
     // isPVCFullyBound: the claim names its volume and the binding is complete; its status phase
     // follows in a later write that the pod need not wait for.
     const allBound = () => names.every((n) => {

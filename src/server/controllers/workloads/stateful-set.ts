@@ -81,19 +81,29 @@ export function statefulSetController(ctx: ControllerContext): Controller {
     return pod;
   }
 
-  async function createOne(key: string, set: KubeObject, ordinal: number, template: PodTemplate, revision: string): Promise<void> {
+  /** The claims of one ordinal (createPersistentVolumeClaims); one that exists already is reused (Retain). */
+  async function createClaims(set: KubeObject, ordinal: number): Promise<void> {
     const ns = set.metadata.namespace ?? '';
     for (const claim of claimsFor(set, ordinal)) {
       try {
         await ctx.client.create(inNamespace(resources.persistentVolumeClaims, ns), claim);
         ctx.recorder.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata.name ?? ''} Pod ${set.metadata.name ?? ''}-${ordinal} in StatefulSet ${set.metadata.name ?? ''} success`);
       } catch (e) {
-        // Claims outlive their pods (Retain): an existing one is reused.
         if (e instanceof AlreadyExistsError) continue;
-        expectations.creationObserved(key); // the pod is never attempted
         ctx.recorder.event(set, 'Warning', 'FailedCreate', `create Claim ${claim.metadata.name ?? ''} for Pod ${set.metadata.name ?? ''}-${ordinal} in StatefulSet ${set.metadata.name ?? ''} failed error: ${(e as Error).message}`);
         throw e;
       }
+    }
+  }
+
+  /** One pod, once its claims exist (`claims`: their creation, started by the caller). */
+  async function createOne(key: string, set: KubeObject, ordinal: number, template: PodTemplate, revision: string, claims: Promise<void>): Promise<void> {
+    const ns = set.metadata.namespace ?? '';
+    try {
+      await claims;
+    } catch (e) {
+      expectations.creationObserved(key); // the pod is never attempted
+      throw e;
     }
     const pod = statefulPod(set, ordinal, template, revision);
     const podName = pod.metadata.name ?? '';
@@ -162,12 +172,29 @@ export function statefulSetController(ctx: ControllerContext): Controller {
     if (expectations.satisfied(key) && !set.metadata.deletionTimestamp) {
       expectations.expect(key, plan.create.length, plan.remove.map((p) => p.metadata.name ?? ''));
       // Parallel creates its pods (and their claims) in slow-start batches, as upstream; with
-      // OrderedReady the plan holds one ordinal at a time anyway.
+      // OrderedReady the plan holds one ordinal at a time anyway. Each pod waits for its own
+      // claims, never exists before them; the claims of the next batch are created while this
+      // batch's pods are, so a batch costs one write per pod instead of a claim's then a pod's.
       const pending = [...plan.create];
+      const claimWrites = new Map<number, Promise<void>>();
+      const claimsOf = (ordinal: number) => {
+        let w = claimWrites.get(ordinal);
+        if (!w) {
+          w = createClaims(set, ordinal);
+          w.catch(() => undefined); // awaited by its pod; one never attempted after a failed batch is dropped
+          claimWrites.set(ordinal, w);
+        }
+        return w;
+      };
+      let calls = 0;
       const created = await slowStartBatch(pending.length, () => {
         const c = pending.shift()!;
+        // Batches double, so the batch after the one of the j-th call (index j) ends at index
+        // 2j+2: the j+2 entries that follow it in `pending`.
+        for (const next of pending.slice(0, calls + 2)) claimsOf(next.ordinal);
+        calls++;
         const rev = c.revision === current.metadata.name ? current : update;
-        return createOne(key, set, c.ordinal, templateOf(rev) as PodTemplate, c.revision);
+        return createOne(key, set, c.ordinal, templateOf(rev) as PodTemplate, c.revision, claimsOf(c.ordinal));
       });
       for (const _ of pending) expectations.creationObserved(key); // never attempted after a failed batch
       if (created.error) throw created.error;

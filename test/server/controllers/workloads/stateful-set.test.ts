@@ -96,6 +96,33 @@ describe('StatefulSet', () => {
     }
   });
 
+  it('creates the pods of a Parallel set each after its own claim', async () => {
+    // The revision at which each claim and pod was created: the store's revisions order all writes.
+    const addedAt = new Map<string, number>();
+    const ac = new AbortController();
+    const watching: Promise<unknown>[] = [];
+    for (const ref of [inNamespace(resources.persistentVolumeClaims, 'default'), inNamespace(resources.pods, 'default')]) {
+      const { resourceVersion } = await c.client.list(ref);
+      watching.push((async () => {
+        for await (const ev of c.client.watch(ref, { resourceVersion, signal: ac.signal, labelSelector: 'app=par' })) {
+          if (ev.type === 'ADDED') addedAt.set(`${ev.object.kind ?? ''}/${ev.object.metadata.name ?? ''}`, Number(ev.object.metadata.resourceVersion));
+        }
+      })().catch(() => undefined));
+    }
+    const manifest = JSON.parse(manifestFor('par', 'img', 12)) as { spec: Record<string, unknown> };
+    manifest.spec.podManagementPolicy = 'Parallel';
+    manifest.spec.persistentVolumeClaimRetentionPolicy = { whenDeleted: 'Delete' };
+    try {
+      expect((await kubectl(c.server, ['apply', '-f', '-'], { stdin: JSON.stringify(manifest) })).code).toBe(0);
+      await waitFor(async () => (addedAt.size === 24 ? true : undefined), '12 claims and 12 pods seen');
+      for (let i = 0; i < 12; i++) expect(addedAt.get(`Pod/par-${i}`)).toBeGreaterThan(addedAt.get(`PersistentVolumeClaim/data-par-${i}`)!);
+    } finally {
+      ac.abort();
+      await Promise.all(watching);
+      expect((await kubectl(c.server, ['delete', 'sts/par'])).code).toBe(0);
+    }
+  });
+
   it('deletes claims on scale-down and with the set when the retention policy says Delete', async () => {
     const kubelet = autoReady(c.client, 'default', 'app=tmp');
     const pvcs = async () => (await c.client.list(inNamespace(resources.persistentVolumeClaims, 'default'), { labelSelector: 'app=tmp' })).items.map((p) => p.metadata.name).sort();
