@@ -38,6 +38,7 @@ import { ensurePki, ensureServiceAccountKey, servingSans } from './pki/index.ts'
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
 import { startCertificateRotation } from './pki/rotation.ts';
+import { TICKET_LIFETIME_S, ensureTicketKeys } from './pki/ticket-keys.ts';
 import type { Rotation } from './pki/rotation.ts';
 import { preflight } from './preflight.ts';
 import { publicPath, servePublic, writeStatus } from './public-routes.ts';
@@ -150,6 +151,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   let authorizer: Authorizer | undefined;
   let serviceAccountTokens: ServiceAccountTokens | undefined;
   let https: Server | undefined;
+  let ticketTimer: NodeJS.Timeout | undefined;
   let api: ApiHandler | undefined;
   let apiReady = false;
   let pki: Pki | undefined;
@@ -313,13 +315,27 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   sup.add({
     name: 'listener',
     start: async () => {
+      const ticketLog = deps.log.child({ component: 'pki' });
+      let ticketKeys = ensureTicketKeys(config.paths.tlsDir, ticketLog);
       const server = createHttpsServer({
         host: config.bindAddress,
         port: config.httpsListenPort,
         ...tlsContext(pki!),
+        ticketKeys,
+        sessionTimeoutS: TICKET_LIFETIME_S,
         onRequest: serveRequest,
       });
       https = server;
+      // The ticket key is replaced when it is too old (pki/ticket-keys.ts): looked at hourly.
+      ticketTimer = setInterval(() => {
+        try {
+          const next = ensureTicketKeys(config.paths.tlsDir, ticketLog);
+          if (!next.equals(ticketKeys)) server.setTicketKeys((ticketKeys = next));
+        } catch (err) {
+          ticketLog.warn({ err: errorMessage(err) }, 'cannot replace the TLS session ticket key: keeping the current one');
+        }
+      }, 3600_000);
+      ticketTimer.unref();
       server.on('upgrade', onUpgrade);
       server.on('tlsClientError', (err: Error) => log.debug({ err: errorMessage(err) }, 'TLS handshake failed'));
       await listen(server, config.bindAddress, config.httpsListenPort);
@@ -331,6 +347,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       log.info({ address: config.bindAddress, port: address?.port ?? config.httpsListenPort, kubeconfig: config.kubeconfigPath }, 'serving HTTPS');
     },
     stop: async () => {
+      clearInterval(ticketTimer);
       const server = https;
       if (!server?.listening) return;
       await new Promise<void>((resolve) => {
