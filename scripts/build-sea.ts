@@ -17,7 +17,9 @@ import { ELF_MACHINE, elfMachine } from '../src/common/elf.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../src/common/errors.ts';
 import { INSTALLER_ASSET, SQLITE_ADDON } from '../src/common/sea.ts';
 import { executableFlags } from '../src/common/v8-flags.ts';
+import { CONSOLE_FILES, consoleAsset } from '../src/server/console/types.ts';
 import { bundle } from './bundle.ts';
+import { buildConsole } from './build-console.ts';
 import { bundlePrograms, mb } from './sea-programs.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -283,6 +285,20 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
     const addonSum = join(work, SQLITE_ADDON.sha256Asset);
     writeFileSync(addonSum, `${createHash('sha256').update(addon).digest('hex')}\n`);
 
+    // The web console's files (docs/console.md), built now and carried as assets: the server
+    // serves them from the executable, nothing is fetched at run time.
+    const consoleAssets: Record<string, string> = {};
+    if (launcher) {
+      mkdirSync(join(work, 'console'), { recursive: true });
+      const files = await buildConsole();
+      for (const f of CONSOLE_FILES) {
+        const file = join(work, 'console', f);
+        writeFileSync(file, files.get(f)!);
+        consoleAssets[consoleAsset(f)] = file;
+      }
+      step(`console: ${CONSOLE_FILES.map((f) => `${f} ${(files.get(f)!.length / 1024).toFixed(1)} kB`).join(', ')}`);
+    }
+
     const blob = join(work, 'sea.blob');
     const config = {
       main: script,
@@ -299,7 +315,7 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
       execArgv: [...executableFlags],
       execArgvExtension: 'cli',
       // install.sh (15 KB) travels inside so `edgeos bundle create` can ship it from any machine.
-      assets: { ...programs, [SQLITE_ADDON.gzipAsset]: packed, [SQLITE_ADDON.sha256Asset]: addonSum, [INSTALLER_ASSET]: join(root, 'installer/install.sh') },
+      assets: { ...programs, ...consoleAssets, [SQLITE_ADDON.gzipAsset]: packed, [SQLITE_ADDON.sha256Asset]: addonSum, [INSTALLER_ASSET]: join(root, 'installer/install.sh') },
     };
     writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
     const pkgs = `qemu-user-static libc6-${arch}-cross libstdc++6-${arch}-cross`;

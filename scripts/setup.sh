@@ -30,8 +30,10 @@ if [ "$want_test" = 1 ]; then
   # backend's conformance, outage and TLS tests, and `npm run bench -- store --backend postgres`).
   # dnsmasq: the upstream resolver of the DNS tests and bench/services' DNS baseline; iperf3:
   # bench/services' throughput through a ClusterIP.
+  # chromium: the headless browser the web console's tests and bench/console drive with
+  # puppeteer-core (test/console/browser.ts), Debian's own build rather than a downloaded one.
   pkgs+=(docker-registry skopeo qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross shellcheck systemd
-         python3 bsdutils python3-kubernetes postgresql dnsmasq iperf3)
+         python3 bsdutils python3-kubernetes postgresql dnsmasq iperf3 chromium)
   # The tests start their own clusters; keep the package from creating (and starting) a system one.
   if [ "$(id -u)" = 0 ] && ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q 'install ok installed'; then
     mkdir -p /etc/postgresql-common/createcluster.d

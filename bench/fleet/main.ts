@@ -29,12 +29,21 @@ const { values } = parseArgs({
     'idle-s': { type: 'string', default: '120' },
   },
 });
-const NODES = Number(values.nodes);
-const PODS_PER_NODE = Number(values['pods-per-node']);
-const CREATE_RATE = Number(values['create-rate']);
-const WORKERS = Number(values.workers ?? Math.max(1, Math.ceil(NODES / 2500)));
-const CHURN_S = Number(values['churn-s']);
-const IDLE_S = Number(values['idle-s']);
+/** A flag's value as a positive integer, or an exit naming the flag. */
+function count(flag: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`--${flag}: expected a positive whole number, got "${value}"`);
+    process.exit(2);
+  }
+  return n;
+}
+const NODES = count('nodes', values.nodes);
+const PODS_PER_NODE = count('pods-per-node', values['pods-per-node']);
+const CREATE_RATE = count('create-rate', values['create-rate']);
+const WORKERS = values.workers === undefined ? Math.max(1, Math.ceil(NODES / 2500)) : count('workers', values.workers);
+const CHURN_S = count('churn-s', values['churn-s']);
+const IDLE_S = count('idle-s', values['idle-s']);
 const REPLICAS_PER_DEPLOYMENT = 100;
 const CHURN_PER_S = 20;
 const REPO = resolve(import.meta.dirname, '../..');

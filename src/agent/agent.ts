@@ -19,6 +19,7 @@ import { createSupervisor } from '../common/supervisor.ts';
 import type { Component } from '../common/supervisor.ts';
 import type { TunnelHandler } from '../common/tunnel.ts';
 import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfig } from '../runtime/index.ts';
+import { AgentMetrics, countingDialer, instrumentRuntime } from './node-http/agent-metrics.ts';
 import type { ContainerRuntime, EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
 import { openAgentCache } from './cache/index.ts';
 import { createKubelet } from './kubelet/index.ts';
@@ -125,6 +126,8 @@ export function createAgent(o: AgentOptions): Agent {
   let podNetwork: PodNetwork | undefined;
   let latestNetwork: ClusterNetwork | undefined;
   let podMtu = DEFAULT_UNDERLAY_MTU - VXLAN_OVERHEAD;
+  // The node's /metrics (node proxy): runtime calls, PLEG and pod syncs, link traffic.
+  const metrics = new AgentMetrics();
 
   sup.add({
     name: 'cache',
@@ -161,7 +164,7 @@ export function createAgent(o: AgentOptions): Agent {
                 writeNodeConfig(nodeDir(o.dataDir), identity.config);
               },
             }),
-        dial: o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })),
+        dial: countingDialer(o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })), metrics),
         cache: cache!,
         // The runtime starts after the link; a stream that arrives before it is refused.
         ...(tunnel || runtimeOptions !== false ? { tunnel: { handle: (open, stream) => (tunnel ? tunnel.handle(open, stream) : Promise.reject(new Error('the container runtime is not started yet'))) } satisfies TunnelHandler } : {}),
@@ -237,7 +240,7 @@ export function createAgent(o: AgentOptions): Agent {
           ...(podCidr ? { podCidr } : {}),
           ...(podNetworkOn ? { podMtu, podMasquerade: false } : {}),
         });
-        runtime = createContainerRuntime(runtimeConfig, { log: nodeLog, onFailure: (err) => sup.fail('runtime', err) });
+        runtime = instrumentRuntime(createContainerRuntime(runtimeConfig, { log: nodeLog, onFailure: (err) => sup.fail('runtime', err) }), metrics);
         await runtime.start(signal);
         const rt = runtime;
         tunnel ??= createTunnelHandler({
@@ -249,6 +252,8 @@ export function createAgent(o: AgentOptions): Agent {
             pods: async () => (await cache!.list('Pod')).filter((p) => (p.spec as { nodeName?: string } | undefined)?.nodeName === node),
             sample: () => kubelet?.sampleStats(),
             startedAt,
+            metrics,
+            link: () => link,
           },
         });
       },
@@ -325,6 +330,7 @@ export function createAgent(o: AgentOptions): Agent {
             },
           }),
           log: nodeLog,
+          observe: metrics,
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // The kubelet removes a deleted pod's log directory only when it knows where they live.
           ...(runtimeConfig ? { podLogDir: runtimeConfig.podLogsDir } : {}),

@@ -55,6 +55,7 @@ const declared = {
   // common
   INPUT_INVALID: { subsystem: 'common', raisedAs: 'InvalidInputError', meaning: 'A flag, file or manifest value is wrong; the message names it and says how to fix it.' },
   SEA_ASSET_MISSING: { subsystem: 'common', raisedAs: 'EdgeosError', meaning: 'The executable carries no such embedded asset (it was not built with npm run build).' },
+  SEA_CONSOLE_UNAVAILABLE: { subsystem: 'server', raisedAs: 'EdgeosError', meaning: 'A source run cannot build the web console: scripts/build-console.ts is not beside it (the executable carries the console built).' },
   SEA_ASSET_CORRUPT: { subsystem: 'common', raisedAs: 'EdgeosError', meaning: 'An embedded asset does not unpack to its recorded SHA-256: the executable is damaged.' },
   SEA_ADDON_LOAD: { subsystem: 'common', raisedAs: 'EdgeosError', meaning: 'The embedded SQLite addon cannot be written out or loaded; the message lists every path tried.' },
   SEA_CODE_CACHE_REJECTED: { subsystem: 'cli', raisedAs: 'process warning (process.emitWarning code)', meaning: "V8 rejected the executable's code cache (other V8 version or flags): this start compiles the script." },

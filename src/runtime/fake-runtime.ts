@@ -108,10 +108,12 @@ export class FakeRuntime implements ContainerRuntime {
       .map(({ config: _c, ip: _i, additionalIps: _a, ...s }) => structuredClone(s));
   }
 
-  async createContainer(sid: string, config: ContainerConfig, _sandbox?: PodSandboxConfig): Promise<string> {
+  async createContainer(sid: string, config: ContainerConfig, sandbox?: PodSandboxConfig): Promise<string> {
     this.record('createContainer', sid, config);
     const s = this.sandbox(sid);
     if (s.state !== 'ready') throw new RuntimeInvalidRequestError(`CreateContainer: sandbox ${sid} is not ready`);
+    // containerd checks the sandbox config sent with the request, as here.
+    if (config.security?.privileged && !sandbox?.privileged) throw new RuntimeInvalidRequestError('CreateContainer: no privileged container allowed in sandbox');
     const img = this.findImage(config.image);
     if (!img) throw new RuntimeNotFoundError(`CreateContainer: image "${config.image}" not found`);
     const attempt = config.attempt ?? 0;

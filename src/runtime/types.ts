@@ -52,6 +52,12 @@ export interface PodSandboxConfig {
   runAsUser?: number;
   runAsGroup?: number;
   supplementalGroups?: number[];
+  /**
+   * Some container of the pod is privileged. containerd refuses a privileged container in a
+   * sandbox not marked so ("no privileged container allowed in sandbox"); the kubelet sets it from
+   * every container of the pod, ephemeral ones included (HasPrivilegedContainer).
+   */
+  privileged?: boolean;
 }
 
 export interface PodSandbox {
@@ -106,7 +112,16 @@ export interface ContainerSecurity {
    * ephemeral container's targetContainerName. Overrides pidNamespace.
    */
   pidTargetContainerId?: string;
+  /** no_new_privs for the container's processes (allowPrivilegeEscalation: false). */
+  noNewPrivs?: boolean;
+  /** The seccomp profile; absent: unconfined, as the kubelet sends for pods that name none. */
+  seccomp?: SeccompProfile;
+}
 
+export interface SeccompProfile {
+  type: 'RuntimeDefault' | 'Unconfined' | 'Localhost';
+  /** Absolute path of the profile file for Localhost. */
+  localhostRef?: string;
 }
 
 export interface ContainerConfig {
@@ -239,6 +254,10 @@ export interface Image {
   repoDigests: string[];
   sizeBytes: number;
   pinned: boolean;
+  /** The image's numeric user, when its config names one (USER 65534 or 65534:65534). */
+  uid?: number;
+  /** The image's user when it is a name ("nobody"), which only the container's /etc/passwd resolves. */
+  username?: string;
 }
 
 /** Registry credentials for one pull (from an imagePullSecret); never logged. */

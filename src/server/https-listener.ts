@@ -12,6 +12,10 @@ export interface ListenerOptions {
   readonly keyPem: string;
   /** Client certificates are verified against this CA. */
   readonly clientCaPem: string;
+  /** The keys of TLS session tickets (pki/ticket-keys.ts): kept across restarts, so tickets still resume. */
+  readonly ticketKeys?: Buffer;
+  /** A session ticket's lifetime, seconds. */
+  readonly sessionTimeoutS?: number;
   readonly onRequest: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
@@ -28,6 +32,8 @@ export function createHttpsServer(opts: ListenerOptions): Server {
       rejectUnauthorized: false,
       ALPNProtocols: ['http/1.1'],
       minVersion: 'TLSv1.2',
+      ...(opts.ticketKeys ? { ticketKeys: opts.ticketKeys } : {}),
+      ...(opts.sessionTimeoutS ? { sessionTimeout: opts.sessionTimeoutS } : {}),
       // Node's requestTimeout (300 s) bounds only the receipt of a request, so long watches and log
       // streams are unaffected by it; upgraded connections leave the HTTP server's care entirely.
     },

@@ -20,9 +20,11 @@ import type { Store } from '../store/types.ts';
 import type { ApiHandler, ApiHandlerDeps } from './api/types.ts';
 import { createAuthenticator, createAuthorizer, createLoopbackToken, createServiceAccountTokens, InProcessIdentities } from './auth/index.ts';
 import type { CredentialAuthenticator, ServiceAccountTokens } from './auth/index.ts';
+import type { Authorizer } from './auth/types.ts';
 import { bootstrapCluster, serverId, startMembership } from './cluster/index.ts';
 import type { ApiServers, ClusterMembership } from './cluster/index.ts';
 import type { ServerConfig } from './config.ts';
+import type { ConsoleAssets } from './console/index.ts';
 import { createHttpsServer, listen } from './https-listener.ts';
 import { createInProcessApi } from './in-process-api.ts';
 import { advertisedHosts, advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
@@ -30,11 +32,13 @@ import { apiEndpoint } from './join/advertised-urls.ts';
 import type { JoinRoutes } from './join/index.ts';
 import { createLinkServer } from './link/index.ts';
 import type { LinkServer } from './link/index.ts';
+import { createConsoleRoutes, loadConsoleAssets } from './console/index.ts';
 import { createServerMetrics } from './metrics/index.ts';
 import { ensurePki, ensureServiceAccountKey, servingSans } from './pki/index.ts';
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
 import { startCertificateRotation } from './pki/rotation.ts';
+import { TICKET_LIFETIME_S, ensureTicketKeys } from './pki/ticket-keys.ts';
 import type { Rotation } from './pki/rotation.ts';
 import { preflight } from './preflight.ts';
 import { publicPath, servePublic, writeStatus } from './public-routes.ts';
@@ -107,6 +111,8 @@ export interface ServerDeps {
   readonly now?: () => Date;
   /** How often certificates are checked for renewal while running (default 12 h). */
   readonly rotationIntervalMs?: number;
+  /** The console's built files (tests); default: the executable's assets, or a build of the source checkout. */
+  readonly consoleAssets?: () => Promise<ConsoleAssets>;
   /** Starts the local agent once the API is ready (src/cli wires src/agent in; the server never imports it). */
   readonly startLocalAgent?: (ctx: LocalAgentContext, lifecycle: LocalAgentLifecycle) => Promise<LocalAgent>;
 }
@@ -142,8 +148,10 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   const sup = createSupervisor({ name: 'server', log, onFailure: deps.onFailure });
   let store: Store | undefined;
   let authenticator: CredentialAuthenticator | undefined;
+  let authorizer: Authorizer | undefined;
   let serviceAccountTokens: ServiceAccountTokens | undefined;
   let https: Server | undefined;
+  let ticketTimer: NodeJS.Timeout | undefined;
   let api: ApiHandler | undefined;
   let apiReady = false;
   let pki: Pki | undefined;
@@ -169,6 +177,13 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   // Identities of in-process connections (the link's writes as a node: in-process-api.ts).
   const inProcess = new InProcessIdentities();
   const metrics = createServerMetrics({ store: () => store, links: () => link?.traffic });
+  // The web console (docs/console.md): static files, and the links' bytes for who may list Nodes.
+  const consoleRoutes = createConsoleRoutes({
+    load: deps.consoleAssets ?? loadConsoleAssets,
+    links: () => link?.traffic,
+    authenticate: (req) => (authenticator ? authenticator.identify(req) : Promise.resolve({ kind: 'anonymous' } as const)),
+    authorize: (attrs) => authorizer?.authorize(attrs),
+  });
 
   const routes: PublicRoutes = {
     livez: [],
@@ -184,6 +199,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   async function onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'https://localhost');
     if (join?.matches(url)) return join.handle(req, res);
+    if (consoleRoutes.matches(url)) return consoleRoutes.handle(req, res);
     const pub = publicPath(url);
     if (pub !== undefined) {
       const auth = authenticator ? await authenticator.identify(req) : ({ kind: 'anonymous' } as const);
@@ -299,13 +315,27 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   sup.add({
     name: 'listener',
     start: async () => {
+      const ticketLog = deps.log.child({ component: 'pki' });
+      let ticketKeys = ensureTicketKeys(config.paths.tlsDir, ticketLog);
       const server = createHttpsServer({
         host: config.bindAddress,
         port: config.httpsListenPort,
         ...tlsContext(pki!),
+        ticketKeys,
+        sessionTimeoutS: TICKET_LIFETIME_S,
         onRequest: serveRequest,
       });
       https = server;
+      // The ticket key is replaced when it is too old (pki/ticket-keys.ts): looked at hourly.
+      ticketTimer = setInterval(() => {
+        try {
+          const next = ensureTicketKeys(config.paths.tlsDir, ticketLog);
+          if (!next.equals(ticketKeys)) server.setTicketKeys((ticketKeys = next));
+        } catch (err) {
+          ticketLog.warn({ err: errorMessage(err) }, 'cannot replace the TLS session ticket key: keeping the current one');
+        }
+      }, 3600_000);
+      ticketTimer.unref();
       server.on('upgrade', onUpgrade);
       server.on('tlsClientError', (err: Error) => log.debug({ err: errorMessage(err) }, 'TLS handshake failed'));
       await listen(server, config.bindAddress, config.httpsListenPort);
@@ -317,6 +347,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       log.info({ address: config.bindAddress, port: address?.port ?? config.httpsListenPort, kubeconfig: config.kubeconfigPath }, 'serving HTTPS');
     },
     stop: async () => {
+      clearInterval(ticketTimer);
       const server = https;
       if (!server?.listening) return;
       await new Promise<void>((resolve) => {
@@ -361,7 +392,10 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       join = createJoinRoutes({ store: store!, log: deps.log, caPem: () => pki!.caCertPem, servers, signNodeCsr, registerNode: (n, reg) => linkServer.registerNode(n, reg) });
     },
     // Agents hear the server is going away before the listener cuts their sockets.
-    stop: async () => link?.close(),
+    stop: async () => {
+      consoleRoutes.close();
+      await link?.close();
+    },
   });
 
   sup.add({
@@ -407,7 +441,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         log.warn('no API handler is mounted: only /healthz, /livez, /readyz and /version are served');
         return;
       }
-      const authorizer = createAuthorizer({ store: store!, log: deps.log.child({ component: 'authz' }) });
+      authorizer = createAuthorizer({ store: store!, log: deps.log.child({ component: 'authz' }) });
       const { tunnel, stats } = link!;
       // On a cluster, tunnels also reach agents linked to the other servers.
       const nodeTunnel = cluster ? cluster.tunnel(tunnel) : tunnel;

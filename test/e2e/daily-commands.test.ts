@@ -7,12 +7,13 @@
 import { execFile } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { kubectl } from '../helpers/kubectl.ts';
-import { startServer } from '../helpers/start-server.ts';
+import { readCredentials, startServer } from '../helpers/start-server.ts';
 import type { RunningServer } from '../helpers/start-server.ts';
 import { removeJoinedDevice, spawnEdgeos, waitFor as waitForState } from './helpers.ts';
 
@@ -76,7 +77,21 @@ describe.each(['1.33', '1.27'])('node proxy through the link with kubectl %s', (
   });
 
   it('metrics, metrics/resource and metrics/cadvisor in the Prometheus text format', async () => {
-    expect(await raw('metrics')).toMatch(/^kubelet_running_pods [1-9]\d*$/m);
+    const own = await raw('metrics');
+    expect(own).toMatch(/^kubelet_running_pods [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_running_containers\{container_state="running"\} [1-9]\d*$/m);
+    // The agent's runtime calls, PLEG and pod syncs, kubelet-style, and its link.
+    expect(own).toMatch(/^kubelet_runtime_operations_total\{operation_type="list_podsandbox"\} [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_runtime_operations_total\{operation_type="create_container"\} [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_runtime_operations_errors_total\{operation_type="run_podsandbox"\} 0$/m);
+    expect(own).toMatch(/^# TYPE kubelet_runtime_operations_duration_seconds histogram$/m);
+    expect(own).toMatch(/^kubelet_runtime_operations_duration_seconds_bucket\{operation_type="start_container",le="\+Inf"\} [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_pleg_relist_duration_seconds_count [1-9]\d*$/m);
+    expect(own).toMatch(/^kubelet_pod_worker_duration_seconds_count\{operation_type="sync"\} [1-9]\d*$/m);
+    expect(own).toMatch(/^edgeos_agent_link_connected 1$/m);
+    expect(own).toMatch(/^edgeos_agent_link_connects_total [1-9]\d*$/m);
+    expect(own).toMatch(/^edgeos_agent_link_receive_bytes_total [1-9]\d*$/m);
+    expect(own).toMatch(/^edgeos_agent_link_transmit_bytes_total [1-9]\d*$/m);
     const resource = await raw('metrics/resource');
     expect(resource).toMatch(/^# TYPE container_cpu_usage_seconds_total counter$/m);
     expect(resource).toMatch(/^container_cpu_usage_seconds_total\{container="box",namespace="daily",pod="box"\} [\d.e-]+ \d+$/m);
@@ -129,16 +144,57 @@ subjects: [{ kind: User, apiGroup: rbac.authorization.k8s.io, name: scraper }]
   });
 });
 
-describe('kubectl cp', () => {
-  it('copies a file into the pod and back out', async () => {
-    const local = join(server.dir, 'cp-in.txt');
-    writeFileSync(local, 'copied-by-kubectl\n'.repeat(1000));
-    await ok(['cp', local, 'daily/box:/tmp/in.txt']);
-    expect((await ok(['exec', '-n', 'daily', 'box', '--', 'wc', '-c', '/tmp/in.txt'])).trim()).toBe('18000 /tmp/in.txt');
-    const back = join(server.dir, 'cp-out.txt');
-    await ok(['cp', 'daily/box:/tmp/in.txt', back]);
-    expect(readFileSync(back, 'utf8')).toBe(readFileSync(local, 'utf8'));
+describe('a Prometheus-style scrape of the node\'s metrics through the server', () => {
+  it('with a ServiceAccount token allowed nodes/proxy, as docs/metrics.md configures it', async () => {
+    await ok(['create', 'serviceaccount', 'prometheus', '-n', 'daily']);
+    await ok(['create', 'clusterrole', 'node-metrics-scraper', '--verb=get', '--resource=nodes/proxy,nodes']);
+    await ok(['create', 'clusterrolebinding', 'node-metrics-scraper', '--clusterrole=node-metrics-scraper', '--serviceaccount=daily:prometheus']);
+    const token = (await ok(['create', 'token', 'prometheus', '-n', 'daily'])).trim();
+    const { ca } = readCredentials(server.kubeconfig);
+    const scrape = (bearer: string) => new Promise<{ status: number; type: string; body: string }>((resolve, reject) => {
+      const req = httpsRequest(`${server.url}/api/v1/nodes/${NODE}/proxy/metrics`, { ca, headers: { authorization: `Bearer ${bearer}`, accept: 'text/plain;version=0.0.4;q=1,*/*;q=0.1' }, timeout: 10_000 }, (res) => {
+        let body = '';
+        res.on('data', (b: Buffer) => (body += b.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('scrape timed out')));
+      req.on('error', reject);
+      req.end();
+    });
+    const r = await scrape(token);
+    expect(r.status).toBe(200);
+    expect(r.type).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(r.body).toMatch(/^kubelet_runtime_operations_total\{operation_type="list_containers"\} [1-9]\d*$/m);
+    expect(r.body).toMatch(/^edgeos_agent_link_connected 1$/m);
+    // Every line is a comment or `name{labels} value`: what Prometheus's text parser accepts.
+    for (const line of r.body.trimEnd().split('\n')) expect(line).toMatch(/^(# (HELP|TYPE) \w+ .+|\w+(\{(\w+="(?:[^"\\]|\\.)*",?)*\})? (-?[\d.e+-]+|NaN|[+-]Inf)( \d+)?)$/);
+    expect((await scrape('not-a-token')).status).toBe(401);
   });
+});
+
+describe.each(['1.27', '1.32', '1.33'])('kubectl %s cp', (v) => {
+  const bin = `${SDK}/kubectl.${v}`;
+  const tag = v.replace('.', '');
+
+  it('copies a binary file and a directory into the pod and back out', async () => {
+    const local = join(server.dir, `cp-in-${tag}.bin`);
+    const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7919) % 256));
+    writeFileSync(local, bytes);
+    await ok(['cp', '-c', 'box', local, `daily/box:/tmp/in-${tag}.bin`], { bin });
+    expect((await ok(['exec', '-n', 'daily', 'box', '-c', 'box', '--', 'wc', '-c', `/tmp/in-${tag}.bin`])).trim()).toBe(`70000 /tmp/in-${tag}.bin`);
+    const back = join(server.dir, `cp-out-${tag}.bin`);
+    await ok(['cp', '-c', 'box', `daily/box:/tmp/in-${tag}.bin`, back], { bin });
+    expect(readFileSync(back).equals(bytes)).toBe(true);
+
+    const dir = join(server.dir, `cp-dir-${tag}`);
+    mkdirSync(join(dir, 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'sub', 'note.txt'), `from kubectl ${v}\n`);
+    await ok(['cp', '-c', 'box', dir, `daily/box:/tmp/dir-${tag}`], { bin });
+    expect(await ok(['exec', '-n', 'daily', 'box', '-c', 'box', '--', 'cat', `/tmp/dir-${tag}/sub/note.txt`])).toBe(`from kubectl ${v}\n`);
+    const dirBack = join(server.dir, `cp-dir-back-${tag}`);
+    await ok(['cp', '-c', 'box', `daily/box:/tmp/dir-${tag}`, dirBack], { bin });
+    expect(readFileSync(join(dirBack, 'sub', 'note.txt'), 'utf8')).toBe(`from kubectl ${v}\n`);
+  }, 60_000);
 });
 
 describe('kubectl autoscale', () => {
@@ -232,7 +288,7 @@ describe('kubectl debug with ephemeral containers', () => {
 });
 
 describe('kubectl debug node', () => {
-  it.each([['1.33', 'general'], ['1.27', 'general']])('kubectl %s debug node/<n> -it (profile %s): host namespaces and the host root at /host', async (v, profile) => {
+  it.each([['1.33', 'general'], ['1.27', 'general'], ['1.33', 'sysadmin']])('kubectl %s debug node/<n> -it (profile %s): host namespaces and the host root at /host', async (v, profile) => {
     const r = await kubectlInTerminal(`${SDK}/kubectl.${v}`, `debug node/${NODE} -it --image=${IMAGE} --image-pull-policy=Never --profile=${profile} -- sh`,
       'cat /host/proc/sys/kernel/hostname; ls /host/bin >/dev/null && echo host-root-ok; ps | grep -c edgeos; exit\n');
     expect(r.output).toContain('host-root-ok');
@@ -241,4 +297,94 @@ describe('kubectl debug node', () => {
     const pods = await ok(['get', 'pods', '-n', 'default', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.spec.hostPID} {.spec.hostNetwork} {.spec.nodeName}{"\\n"}{end}']);
     expect(pods).toMatch(new RegExp(`^node-debugger-${NODE}-\\w+ true true ${NODE}$`, 'm'));
   }, 150_000);
+});
+
+/** What a debug container reports about itself: effective capabilities, no_new_privs, seccomp mode, uid, the host root. */
+const SELF_REPORT = 'grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status; echo "uid: $(id -u)"; if [ -d /host/bin ]; then echo "host-root: yes"; fi; echo end';
+const CAP = { NET_ADMIN: 12, SYS_PTRACE: 19, SYS_ADMIN: 21 } as const;
+
+interface SelfReport { caps: bigint; noNewPrivs: string; seccomp: string; uid: string; hostRoot: boolean }
+function parseReport(log: string): SelfReport {
+  const field = (k: string): string => new RegExp(`^${k}:\\s*(\\S+)$`, 'm').exec(log)?.[1] ?? '';
+  return { caps: BigInt(`0x${field('CapEff') || '0'}`), noNewPrivs: field('NoNewPrivs'), seccomp: field('Seccomp'), uid: field('uid'), hostRoot: /^host-root: yes$/m.test(log) };
+}
+const has = (r: SelfReport, cap: keyof typeof CAP): boolean => ((r.caps >> BigInt(CAP[cap])) & 1n) === 1n;
+
+/**
+ * What each profile must give, from kubectl's profiles (pkg/cmd/debug/profiles.go): sysadmin is
+ * privileged (every capability), netadmin adds NET_ADMIN, general adds SYS_PTRACE for pod
+ * debugging, baseline clears the security context, restricted drops every capability with
+ * no_new_privs, RuntimeDefault seccomp (2 = filter) and a non-root user. general and sysadmin
+ * mount the host root for node debugging; general, netadmin and sysadmin use host namespaces.
+ */
+function expectProfile(profile: string, style: 'node' | 'ephemeral' | 'copy', r: SelfReport): void {
+  expect(has(r, 'SYS_ADMIN')).toBe(profile === 'sysadmin');
+  expect(has(r, 'NET_ADMIN')).toBe(profile === 'sysadmin' || profile === 'netadmin');
+  if (style !== 'node') expect(has(r, 'SYS_PTRACE')).toBe(profile === 'sysadmin' || profile === 'general');
+  expect(r.hostRoot).toBe(style === 'node' && (profile === 'general' || profile === 'sysadmin'));
+  if (profile === 'restricted') expect(r).toMatchObject({ caps: 0n, noNewPrivs: '1', seccomp: '2', uid: '65534' });
+  else expect(r).toMatchObject({ noNewPrivs: '0', seccomp: '0', uid: '0' });
+}
+
+describe('kubectl 1.33 debug profiles: node, ephemeral container and pod copy', () => {
+  const bin = `${SDK}/kubectl.1.33`;
+  // restricted requires a non-root user; the busybox image runs as root, so the user comes from
+  // --custom (kubectl ≥ 1.30), as an operator would do with such an image.
+  const profileArgs = (profile: string): string[] => {
+    if (profile !== 'restricted') return [`--profile=${profile}`];
+    const custom = join(server.dir, 'debug-custom.json');
+    writeFileSync(custom, JSON.stringify({ securityContext: { runAsUser: 65534 } }));
+    return [`--profile=${profile}`, `--custom=${custom}`];
+  };
+  /** The container's log once its report ended (a copy's debug container then sleeps: its pod restarts what exits). */
+  const report = (ns: string, pod: string, container: string): Promise<string> =>
+    waitFor(`the report of ${ns}/${pod} ${container}`, async () => {
+      const log = await ok(['logs', pod, '-n', ns, '-c', container]);
+      return /^end$/m.test(log) ? log : undefined;
+    });
+
+  it.each(['general', 'baseline', 'restricted', 'netadmin', 'sysadmin'])('profile %s', async (profile) => {
+    const tag = profile.slice(0, 4);
+    const args = [`--image=${IMAGE}`, '--image-pull-policy=Never', ...profileArgs(profile)];
+
+    const created = await k(['debug', `node/${NODE}`, ...args, '--', 'sh', '-c', SELF_REPORT], { bin });
+    expect(created.code, created.stderr).toBe(0);
+    const nodePod = /Creating debugging pod (\S+) with container debugger/.exec(created.stdout + created.stderr)?.[1] ?? '';
+    expect(nodePod).toMatch(new RegExp(`^node-debugger-${NODE}-`));
+    expectProfile(profile, 'node', parseReport(await report('default', nodePod, 'debugger')));
+    const hostNs = await ok(['get', 'pod', nodePod, '-o', 'jsonpath={.spec.hostNetwork} {.spec.hostPID}']);
+    expect(hostNs).toBe(['general', 'netadmin', 'sysadmin'].includes(profile) ? 'true true' : ' ');
+
+    await ok(['debug', 'box', '-n', 'daily', '-c', `e-${tag}`, ...args, '--', 'sh', '-c', SELF_REPORT], { bin });
+    expectProfile(profile, 'ephemeral', parseReport(await report('daily', 'box', `e-${tag}`)));
+
+    await ok(['debug', 'box', '-n', 'daily', '-c', `c-${tag}`, `--copy-to=copy-${tag}`, ...args, '--', 'sh', '-c', `ps; ${SELF_REPORT}; exec sleep 3600`], { bin });
+    const copyLog = await report('daily', `copy-${tag}`, `c-${tag}`);
+    expectProfile(profile, 'copy', parseReport(copyLog));
+    // Every profile shares the copy's process namespace: the original container's loop shows.
+    expect(copyLog).toContain('while true');
+    await ok(['delete', 'pod', '-n', 'daily', `copy-${tag}`, '--wait=false']);
+  }, 180_000);
+
+  it('restricted with an image that runs as root: CreateContainerConfigError with the kubelet\'s message (kubectl 1.27)', async () => {
+    const created = await k(['debug', `node/${NODE}`, `--image=${IMAGE}`, '--image-pull-policy=Never', '--profile=restricted', '--', 'id'], { bin: `${SDK}/kubectl.1.27` });
+    expect(created.code, created.stderr).toBe(0);
+    const pod = /Creating debugging pod (\S+) with container debugger/.exec(created.stdout + created.stderr)?.[1] ?? '';
+    const waiting = await waitFor('the config error', async () => {
+      const w = await ok(['get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].state.waiting.reason}: {.status.containerStatuses[0].state.waiting.message}']);
+      return w.startsWith('CreateContainerConfigError') ? w : undefined;
+    });
+    expect(waiting).toContain(`container has runAsNonRoot and image will run as root (pod: "${pod}_default(`);
+    await ok(['delete', 'pod', pod, '--wait=false']);
+  }, 120_000);
+
+  it('netadmin on the node interactively (kubectl 1.27 and 1.33): NET_ADMIN in the host network namespace', async () => {
+    for (const v of ['1.27', '1.33']) {
+      const r = await kubectlInTerminal(`${SDK}/kubectl.${v}`, `debug node/${NODE} -it --image=${IMAGE} --image-pull-policy=Never --profile=netadmin -- sh`,
+        // Setting loopback's MTU to what it is changes nothing but needs CAP_NET_ADMIN (busybox's
+        // ip skips a flag change that changes nothing, so `set lo up` would prove nothing).
+        'ip link set dev lo mtu $(cat /sys/class/net/lo/mtu) && echo net-admin-$((6*7)); exit\n');
+      expect(r.output).toContain('net-admin-42');
+    }
+  }, 200_000);
 });

@@ -73,7 +73,8 @@ describe('start gate', () => {
     while (attempts.length < 3) await new Promise((r) => setTimeout(r, 20));
     loop.stop();
     await loop.done;
-    expect(attempts.map((a) => a.server.slice(-1))).toEqual(['1', '2', '1']);
-    expect(attempts[1]!.at - attempts[0]!.at).toBeLessThan(500);
+    expect(attempts.slice(0, 3).map((a) => a.server.slice(-1))).toEqual(['1', '2', '1']);
+    // Well under the 1.5 s the busy server asked for (the backoff here is 10–20 ms).
+    expect(attempts[1]!.at - attempts[0]!.at).toBeLessThan(1200);
   });
 });

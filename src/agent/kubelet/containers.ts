@@ -14,7 +14,8 @@ import {
   restartCountAnnotation, specImageAnnotation, terminationMessagePathAnnotation, terminationMessagePolicyAnnotation,
 } from './labels.ts';
 import { containerResources } from './resources.ts';
-import { podLabels, podSupplementalGroups } from './sandbox.ts';
+import { podLabels } from './sandbox.ts';
+import { containerSecurity, needsImageUser, verifyRunAsNonRoot } from './security-context.ts';
 import { terminationLogFile } from './runtime-pod.ts';
 import type { RuntimeContainer } from './runtime-pod.ts';
 import type { Waiting } from './pod-status.ts';
@@ -114,11 +115,8 @@ async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<Con
   await writeFile(termFile, '');
   mounts.push({ containerPath: termPath, hostPath: termFile });
 
-  const sc = c.securityContext ?? {};
-  const psc = pod.spec?.securityContext ?? {};
-  const runAsUser = sc.runAsUser ?? psc.runAsUser;
-  const runAsGroup = sc.runAsGroup ?? psc.runAsGroup;
-  const groups = podSupplementalGroups(pod);
+  const security = containerSecurity(pod, c, ctx.rootDir);
+  verifyRunAsNonRoot(pod, c, needsImageUser(pod, c) ? await ctx.runtime.imageStatus(c.image ?? '') : undefined);
   const { command, args } = expandCommand(c, env);
   return {
     name: c.name,
@@ -145,13 +143,7 @@ async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<Con
     tty: c.tty ?? false,
     resources: containerResources(pod, c, node.memoryCapacityBytes),
     security: {
-      privileged: sc.privileged ?? false,
-      ...(runAsUser !== undefined ? { runAsUser } : {}),
-      ...(runAsGroup !== undefined ? { runAsGroup } : {}),
-      ...(groups.length ? { supplementalGroups: groups } : {}),
-      readonlyRootfs: sc.readOnlyRootFilesystem ?? false,
-      addCapabilities: sc.capabilities?.add ?? [],
-      dropCapabilities: sc.capabilities?.drop ?? [],
+      ...security,
       pidNamespace: pod.spec?.shareProcessNamespace ? 'POD' : 'CONTAINER',
       ...(t.ephemeral?.targetContainerId ? { pidTargetContainerId: t.ephemeral.targetContainerId } : {}),
     },

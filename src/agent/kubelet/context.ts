@@ -35,4 +35,6 @@ export interface KubeletContext {
   readonly services: () => Iterable<ServiceForEnv>;
   /** How often a pod worker syncs when neither the cache, the PLEG nor a probe woke it. */
   readonly resyncMs: number;
+  /** How long each pass of a pod worker took (kubelet_pod_worker_duration_seconds). */
+  readonly observePodSync?: (seconds: number) => void;
 }

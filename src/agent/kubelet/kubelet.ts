@@ -52,6 +52,13 @@ export interface KubeletOptions {
   statsMs?: number;
   crashLoopBackoff?: BackoffPolicy;
   imagePullBackoff?: BackoffPolicy;
+  /** Durations for the node's metrics (kubelet_pleg_relist_duration_seconds, kubelet_pod_worker_duration_seconds). */
+  observe?: KubeletObserver;
+}
+
+export interface KubeletObserver {
+  plegRelist(seconds: number): void;
+  podSync(seconds: number): void;
 }
 
 export interface Kubelet {
@@ -108,9 +115,10 @@ export class EdgeKubelet implements Kubelet {
       tokenSource: o.tokenSource,
       services: o.services ?? (() => []),
       resyncMs: o.resyncMs ?? 10_000,
+      ...(o.observe ? { observePodSync: (seconds: number) => o.observe!.podSync(seconds) } : {}),
     };
     this.stats = new StatsCollector({ runtime: o.runtime, sink: o.status, log, now, ...(o.statsMs ? { intervalMs: o.statsMs } : {}) });
-    this.pleg = new Pleg({ runtime: o.runtime, periodMs: o.relistMs ?? 1000, log, onPodChanged: (uid) => this.workers.get(uid)?.kick(0) });
+    this.pleg = new Pleg({ runtime: o.runtime, periodMs: o.relistMs ?? 1000, log, onPodChanged: (uid) => this.workers.get(uid)?.kick(0), ...(o.observe ? { observe: (s: number) => o.observe!.plegRelist(s) } : {}) });
   }
 
   async start(signal: AbortSignal): Promise<void> {

@@ -15,12 +15,14 @@ export class Pleg {
   private readonly periodMs: number;
   private readonly onPodChanged: (uid: string) => void;
   private readonly log: Logger;
+  private readonly observe: ((seconds: number) => void) | undefined;
   private last = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(o: { runtime: ContainerRuntime; periodMs: number; log: Logger; onPodChanged: (uid: string) => void }) {
+  constructor(o: { runtime: ContainerRuntime; periodMs: number; log: Logger; onPodChanged: (uid: string) => void; observe?: (seconds: number) => void }) {
     this.runtime = o.runtime;
+    this.observe = o.observe;
     this.periodMs = o.periodMs;
     this.onPodChanged = o.onPodChanged;
     this.log = o.log;
@@ -43,6 +45,7 @@ export class Pleg {
 
   /** One relist; returns the uids whose runtime state changed since the previous one. */
   async relist(): Promise<Set<string>> {
+    const started = performance.now();
     const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandboxes(), this.runtime.listContainers()]);
     const now = new Map<string, string>();
     const uidOf = new Map<string, string>();
@@ -62,6 +65,7 @@ export class Pleg {
     for (const [id, v] of now) if (this.last.get(id) !== v) changed.add(uidOf.get(id)!);
     for (const [id, v] of this.last) if (!now.has(id)) changed.add(v.split('|')[0]!);
     this.last = now;
+    this.observe?.((performance.now() - started) / 1000);
     for (const uid of changed) this.onPodChanged(uid);
     return changed;
   }

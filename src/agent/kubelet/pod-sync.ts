@@ -52,12 +52,18 @@ function nextAttempt(p: Pass, name: string): number {
   return prev?.containerID ? prev.restartCount + 1 : (prev?.restartCount ?? 0);
 }
 
+/** Waiting reasons after which no container instance exists: nothing changed in the runtime. */
+const notCreated = new Set(['CreateContainerError', 'CreateContainerConfigError', 'ErrImageNeverPull', 'InvalidImageName', 'ErrImagePull', 'ImagePullBackOff']);
+
 async function start(p: Pass, c: Container, init: boolean, attempt: number, ephemeral?: { targetContainerId?: string }): Promise<void> {
-  p.acted = true;
   const waiting = await startContainer(p.ctx, {
     pod: p.pod, container: c, init, attempt, sandboxId: p.sandboxId, sandbox: p.sandbox, podIP: p.rt.podIP,
     volumes: p.volumes, hostsFile: p.st.hosts?.file ?? '', ...(ephemeral ? { ephemeral } : {}),
   });
+  // A container that could not even be created is retried at the next resync, as the kubelet's pod
+  // worker re-queues a failed sync after its back-off period (10 s), not at once: each attempt
+  // records an Event, and a retry every second floods the API with them.
+  if (!waiting || !notCreated.has(waiting.reason)) p.acted = true;
   if (waiting) {
     p.st.waiting.set(c.name, waiting);
     const retry = p.ctx.images.retryAt(p.pod, c.image ?? '');

@@ -11,6 +11,12 @@ import { PodProbes } from './probes.ts';
 import { inspectPod } from './runtime-pod.ts';
 import type { RuntimePod } from './runtime-pod.ts';
 
+/** The pod without its status and the fields every write changes. */
+function desiredState(pod: Pod): string {
+  const { resourceVersion: _rv, managedFields: _mf, ...metadata } = pod.metadata ?? {};
+  return JSON.stringify({ metadata, spec: pod.spec });
+}
+
 /**
  * The periodic resync stretched by up to half at random (kubelet's workerResyncIntervalJitterFactor
  * 0.5): pods created together would otherwise resync together forever, one burst of CRI calls
@@ -55,8 +61,13 @@ export class PodWorker {
 
   /** The desired pod changed (undefined: it left the cache). */
   update(pod: Pod | undefined): void {
+    const previous = this.st.pod;
     this.st.pod = pod;
     if (pod) this.st.lastPod = pod;
+    // Our own status report coming back through the server changes nothing to do (kubelet's pod
+    // config compares everything but the status). Waking on it would loop while a status message
+    // changes from pass to pass (a runtime error naming a fresh container id).
+    if (pod && previous && desiredState(pod) === desiredState(previous)) return;
     this.kick(0);
   }
 
@@ -94,8 +105,10 @@ export class PodWorker {
     let next = this.ctx.resyncMs;
     let gone = false;
     this.running = (async () => {
+      const started = performance.now();
       try {
         const r = await this.pass();
+        this.ctx.observePodSync?.((performance.now() - started) / 1000);
         if (r === 'gone') gone = true;
         else next = r;
       } catch (err) {

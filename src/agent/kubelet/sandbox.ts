@@ -4,6 +4,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { podLogDirectory } from '../../runtime/logs/pod-log-dir.ts';
 import type { DnsConfig, PodSandboxConfig, PortMapping, Protocol } from '../../runtime/types.ts';
 import { podNameLabel, podNamespaceLabel, podUidLabel } from './labels.ts';
+import { hasPrivilegedContainer, podSupplementalGroups } from './security-context.ts';
 import { podDir } from './volumes.ts';
 
 /** Labels that identify the pod's sandboxes and containers. */
@@ -39,17 +40,6 @@ export function sandboxLogDirectory(podLogDir: string | undefined, pod: Pod): st
 }
 
 /**
- * The extra groups of every process of the pod, as kubelet's determineEffectiveSecurityContext
- * sets them: fsGroup first, then supplementalGroups. The runtime adds the groups the image's
- * /etc/group gives the user. Without this a pod with `fsGroup: 2000` runs with groups=0 and its
- * non-root containers cannot write to the volumes the kubelet hands to group 2000.
- */
-export function podSupplementalGroups(pod: Pod): number[] {
-  const sc = pod.spec?.securityContext;
-  return [...(sc?.fsGroup !== undefined ? [sc.fsGroup] : []), ...(sc?.supplementalGroups ?? [])];
-}
-
-/**
  * kubelet's generatePodSandboxConfig: metadata (attempt counts sandbox re-creations), hostname, log
  * directory, DNS, hostPort mappings, labels (the pod's plus io.kubernetes.pod.*), annotations.
  */
@@ -75,6 +65,7 @@ export function sandboxConfig(pod: Pod, attempt: number, dns: DnsConfig, podLogD
     ...(psc.runAsUser !== undefined ? { runAsUser: psc.runAsUser } : {}),
     ...(psc.runAsGroup !== undefined ? { runAsGroup: psc.runAsGroup } : {}),
     ...(groups.length ? { supplementalGroups: groups } : {}),
+    ...(hasPrivilegedContainer(pod) ? { privileged: true } : {}),
   };
 }
 

@@ -64,6 +64,8 @@ export interface LinkStats {
   pings: number;
   /** Stats requests of the server answered with a sample. */
   statsServed: number;
+  /** Links whose TLS session was resumed (docs/link.md, "TLS session resumption"). */
+  tlsResumptions: number;
 }
 
 export interface LinkClient {
@@ -86,16 +88,16 @@ function serverList(v: unknown): string[] | undefined {
 
 const linkDown = () => new LinkError(LinkErrorCode.LINK_CLOSED, 'the link to the server is down');
 
-/** A request whose error ack becomes LINK_REFUSED with the server's message. */
+/** A request whose error ack becomes a LinkError with the server's message: LINK_BUSY when the server said so, else LINK_REFUSED. */
 async function requestOn(peer: AgentPeer, m: Parameters<AgentRequest>[0]): Promise<AckMessage> {
   const ack = await peer.request(m);
-  if (ack.error) throw new LinkError(LinkErrorCode.LINK_REFUSED, ack.error.message);
+  if (ack.error) throw new LinkError(ack.error.code === LinkErrorCode.LINK_BUSY ? LinkErrorCode.LINK_BUSY : LinkErrorCode.LINK_REFUSED, ack.error.message);
   return ack;
 }
 
 export function createLinkClient(o: LinkClientOptions): LinkClient {
   const log = o.log.child({ component: 'link' });
-  const stats: LinkStats = { connects: 0, relists: 0, resumes: 0, leaseRenewals: 0, disconnects: 0, pings: 0, statsServed: 0 };
+  const stats: LinkStats = { connects: 0, relists: 0, resumes: 0, leaseRenewals: 0, disconnects: 0, pings: 0, statsServed: 0, tlsResumptions: 0 };
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
   const sync = new CacheSync(o.cache);
@@ -166,7 +168,8 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       if (ack.start === 'resume') stats.resumes++;
       if (ack.network) o.onNetwork?.(ack.network);
       stats.connects++;
-      log.info({ server, start: ack.start, fromRevision }, 'linked to the server');
+      if (transport.tlsSessionReused) stats.tlsResumptions++;
+      log.info({ server, start: ack.start, fromRevision, tlsResumed: transport.tlsSessionReused ?? false }, 'linked to the server');
       // A relist is synced once its snapshot is in the cache.
       if (ack.start === 'relist') await Promise.race([firstSnapshot, peer.closed]);
       await sync.settled();

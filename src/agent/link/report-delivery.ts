@@ -2,8 +2,10 @@
  * Delivers what the kubelet reports (pod and node status, terminated pods, events: the StatusSink)
  * and renews the node Lease, while a synced link is attached. Reports wait in the StatusQueue
  * while the server is unreachable (only the latest status per pod is kept) and are sent when the
- * link returns; one the server could not take for a transient reason is retried every RETRY_MS,
- * one it refused (the pod is gone or was replaced) is dropped.
+ * link returns; one the server could not take for a transient reason (the link dropped, or the
+ * server answered LINK_BUSY: its API said 429 or 5xx) is retried every RETRY_MS, one it refused
+ * (LINK_REFUSED: the pod is gone or was replaced) is dropped. A pod's final status and its
+ * termination are never dropped for a busy server: the pod would stay Running or Terminating.
  */
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -17,7 +19,7 @@ import type { QueuedReport } from './status-queue.ts';
 /** Undelivered reports are retried this often while connected. */
 const RETRY_MS = 5000;
 
-/** A request of the agent: resolves with the ack, rejects with LINK_REFUSED (the server's message) or LINK_CLOSED. */
+/** A request of the agent: resolves with the ack, rejects with LINK_REFUSED (the server's message), LINK_BUSY (send it again) or LINK_CLOSED. */
 export type AgentRequest = (m: WithoutId<Exclude<AgentMessage, AckMessage>>) => Promise<AckMessage>;
 
 export interface ReportDeliveryOptions {

@@ -9,7 +9,7 @@
  * | `healthz` | `ok` |
  * | `pods` | the PodList of pods bound to this node, from the agent's cache (the kubelet's pod manager) |
  * | `stats/summary` | the Summary API (stats/v1alpha1): node and pods' CPU and memory |
- * | `metrics` | the agent process and its kubelet (running pods and containers) |
+ * | `metrics` | the agent process, its kubelet (running pods and containers, runtime operations, PLEG, pod syncs) and its link |
  * | `metrics/resource` | the kubelet's resource metrics (what metrics-server scrapes) |
  * | `metrics/cadvisor` | cAdvisor's container metrics, the subset containerd's stats give |
  *
@@ -19,6 +19,7 @@ import type { NodeHttpHead, NodeHttpRequest } from '../../common/tunnel.ts';
 import type { NodeStatsReport } from '../../common/link/protocol.ts';
 import type { Container, ContainerRuntime, ContainerStats, NodeStats, PodSandbox } from '../../runtime/types.ts';
 import type { KubeJson } from '../types.ts';
+import type { AgentMetrics, LinkState } from './agent-metrics.ts';
 import { exposition, PROMETHEUS_CONTENT_TYPE } from './prometheus.ts';
 import type { Family, Sample } from './prometheus.ts';
 
@@ -31,6 +32,10 @@ export interface NodeHttpDeps {
   readonly sample: () => Promise<NodeStatsReport> | undefined;
   /** When the node's agent started (ms since epoch): the Summary's node startTime. */
   readonly startedAt: number;
+  /** The agent's runtime, kubelet and link counters (agent-metrics.ts), when it keeps them. */
+  readonly metrics?: AgentMetrics;
+  /** The link's state now (undefined before the link exists). */
+  readonly link?: () => LinkState | undefined;
   readonly now?: () => number;
 }
 
@@ -189,6 +194,7 @@ async function agentMetrics(d: NodeHttpDeps): Promise<NodeHttpResponse> {
     { name: 'kubelet_node_name', help: "The node's name. The count is always 1.", type: 'gauge', samples: [{ labels: { node: d.nodeName }, value: 1 }] },
     { name: 'kubelet_running_pods', help: 'Number of pods that have a running pod sandbox', type: 'gauge', samples: [{ value: sandboxes.length }] },
     { name: 'kubelet_running_containers', help: 'Number of containers currently running', type: 'gauge', samples: [...byState].map(([state, n]) => ({ labels: { container_state: state }, value: n })) },
+    ...(d.metrics?.families(d.link?.()) ?? []),
   ]);
 }
 

@@ -13,6 +13,7 @@ export const linkErrorCodes = {
   LINK_PROTOCOL: 'ack: the other end broke the protocol (unknown message, second hello, window exceeded).',
   LINK_CLOSED: 'The link closed while a request was outstanding, or is down.',
   LINK_REFUSED: 'ack: the server refused a request of the agent (its message says why).',
+  LINK_BUSY: 'ack: the server could not take a request of the agent now (its API answered 429 or 5xx, or failed): the agent sends it again.',
   STATS_UNAVAILABLE: 'ack: the agent cannot sample resource usage (it runs no container runtime, or the runtime failed).',
   STATS_TIMEOUT: 'The agent did not answer a stats request in time (metrics.k8s.io leaves the node out).',
 } as const;

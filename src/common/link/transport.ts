@@ -30,6 +30,8 @@ export interface LinkTransport {
   close(code: number, reason: string): void;
   /** Drops the connection at once (a dead peer). */
   terminate(): void;
+  /** Set by a dialer over TLS: the connection resumed an earlier TLS session (no full handshake). */
+  readonly tlsSessionReused?: boolean;
 }
 
 /**

@@ -39,6 +39,7 @@ export function toWireSandboxConfig(cfg: PodSandboxConfig, podLogsDir: string): 
         runAsUser: cfg.runAsUser !== undefined ? { value: cfg.runAsUser } : null,
         runAsGroup: cfg.runAsGroup !== undefined ? { value: cfg.runAsGroup } : null,
         supplementalGroups: cfg.supplementalGroups ?? [],
+        privileged: cfg.privileged ?? false,
       },
     },
   };
@@ -85,6 +86,8 @@ export function toWireContainerConfig(c: ContainerConfig, sandbox: PodSandboxCon
         runAsGroup: s.runAsGroup !== undefined ? { value: s.runAsGroup } : null,
         supplementalGroups: s.supplementalGroups ?? [],
         readonlyRootfs: s.readonlyRootfs ?? false,
+        noNewPrivs: s.noNewPrivs ?? false,
+        ...(s.seccomp ? { seccomp: { profileType: s.seccomp.type, localhostRef: s.seccomp.localhostRef ?? '' } } : {}),
       },
     },
   };
@@ -153,5 +156,9 @@ export function fromWireContainerStatus(c: WireContainerStatus): ContainerStatus
 }
 
 export function fromWireImage(i: WireImage): Image {
-  return { id: i.id, repoTags: i.repoTags, repoDigests: i.repoDigests, sizeBytes: Number(i.size), pinned: i.pinned };
+  return {
+    id: i.id, repoTags: i.repoTags, repoDigests: i.repoDigests, sizeBytes: Number(i.size), pinned: i.pinned,
+    ...(i.uid ? { uid: Number(i.uid.value) } : {}),
+    ...(i.username ? { username: i.username } : {}),
+  };
 }

@@ -19,6 +19,7 @@ export const criEnums: Readonly<Record<string, readonly string[]>> = {
   NamespaceMode: ['POD', 'CONTAINER', 'NODE', 'TARGET'],
   PodSandboxState: ['SANDBOX_READY', 'SANDBOX_NOTREADY'],
   ContainerState: ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN'],
+  ProfileType: ['RuntimeDefault', 'Unconfined', 'Localhost'],
 };
 
 const empty: MessageDef = {};
@@ -76,10 +77,11 @@ export const criMessages: Readonly<Record<string, MessageDef>> = {
     oomScoreAdj: [5, 'int64'], cpusetCpus: [6, 'string'], cpusetMems: [7, 'string'],
   },
   Capability: { addCapabilities: [1, 'string', 'repeated'], dropCapabilities: [2, 'string', 'repeated'] },
+  SecurityProfile: { profileType: [1, 'ProfileType'], localhostRef: [2, 'string'] },
   LinuxContainerSecurityContext: {
     capabilities: [1, 'Capability'], privileged: [2, 'bool'], namespaceOptions: [3, 'NamespaceOption'], runAsUser: [5, 'Int64Value'],
     runAsUsername: [6, 'string'], readonlyRootfs: [7, 'bool'], supplementalGroups: [8, 'int64', 'repeated'], noNewPrivs: [11, 'bool'],
-    runAsGroup: [12, 'Int64Value'],
+    runAsGroup: [12, 'Int64Value'], seccomp: [15, 'SecurityProfile'],
   },
   LinuxContainerConfig: { resources: [1, 'LinuxContainerResources'], securityContext: [2, 'LinuxContainerSecurityContext'] },
   ContainerMetadata: { name: [1, 'string'], attempt: [2, 'uint32'] },

@@ -69,6 +69,8 @@ export interface WireImage {
   repoDigests: string[];
   size: string;
   pinned: boolean;
+  uid: { value: string } | null;
+  username: string;
 }
 
 export interface WireFilesystemUsage {

@@ -1,7 +1,8 @@
 // Client-certificate authentication as apiserver's x509 authenticator does it: the TLS layer
 // verified the chain against the cluster CA (the server runs with requestCert and
 // rejectUnauthorized:false, so a bad certificate reaches us and becomes a 401 instead of a failed
-// handshake); the certificate must allow clientAuth; CN is the user name, O entries the groups.
+// handshake); the certificate must be valid now (a resumed TLS session is not verified again),
+// allow clientAuth; CN is the user name, O entries the groups.
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket, PeerCertificate } from 'node:tls';
 import type { AuthenticationResult } from './types.ts';
@@ -38,6 +39,12 @@ function verify(socket: Partial<TLSSocket>): AuthenticationResult {
   if (!cert || Object.keys(cert).length === 0) return { kind: 'anonymous' };
   if (!socket.authorized) {
     return { kind: 'rejected', reason: `client certificate not accepted: ${String(socket.authorizationError ?? 'unknown error')}` };
+  }
+  // A resumed TLS session (docs/link.md, "TLS session resumption") carries the certificate of its
+  // first handshake, which OpenSSL does not verify again: its validity period is checked here.
+  const now = Date.now();
+  if (now > Date.parse(cert.valid_to) || now < Date.parse(cert.valid_from)) {
+    return { kind: 'rejected', reason: `client certificate not accepted: not valid now (valid from ${cert.valid_from} to ${cert.valid_to})` };
   }
   const usages = (cert as PeerCertificate & { ext_key_usage?: string[] }).ext_key_usage;
   if (usages && !usages.includes(CLIENT_AUTH_OID)) {

@@ -114,8 +114,10 @@ export class LinkSession {
     work().then(
       () => this.peer.ack(id, extra()),
       (err: unknown) => {
-        const refusal = ackError(err, LinkErrorCode.LINK_REFUSED);
-        this.log.debug({ err: refusal.message }, 'agent request refused');
+        // Not an answer of the API about the request (that is a LinkError): the request did not
+        // get through (the in-process API failed), so the agent is told to send it again.
+        const refusal = ackError(err, LinkErrorCode.LINK_BUSY);
+        this.log.debug({ err: refusal.message, code: refusal.code }, 'agent request refused');
         this.peer.refuse(id, refusal);
       },
     );

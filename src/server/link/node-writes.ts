@@ -28,10 +28,17 @@ function statusMessage(body: unknown, fallback: string): string {
   return typeof m === 'string' && m !== '' ? m : fallback;
 }
 
-/** Throws LinkError LINK_REFUSED with the API's message unless the status is 2xx. */
+/**
+ * Throws unless the status is 2xx, with the API's message: LINK_BUSY when the API could not take
+ * the request now (429, 5xx: a store that is unavailable or shutting down, a timeout), which the
+ * agent sends again; LINK_REFUSED for an answer about the request itself (404, 409, 422, …), which
+ * it drops. A pod's last status or its termination refused as "busy" and dropped would leave the
+ * pod Running or Terminating in the API for ever.
+ */
 function expectOk(r: ApiResponse, what: string): unknown {
   if (r.status >= 200 && r.status < 300) return r.body;
-  throw new LinkError(LinkErrorCode.LINK_REFUSED, `${what}: ${statusMessage(r.body, `HTTP ${r.status}`)}`);
+  const code = r.status === 429 || r.status >= 500 ? LinkErrorCode.LINK_BUSY : LinkErrorCode.LINK_REFUSED;
+  throw new LinkError(code, `${what}: ${statusMessage(r.body, `HTTP ${r.status}`)}`);
 }
 
 export function nodeWrites(node: string, api: ApiClient, now: () => Date = () => new Date()): NodeWrites {

@@ -8,6 +8,7 @@ import { Registry } from 'prom-client';
 import { linkMetrics, renderNodeFamilies } from './link-metrics.ts';
 import { processRegistry } from './process-metrics.ts';
 import { requestMetrics } from './request-metrics.ts';
+import { storageObjectMetrics } from './storage-objects.ts';
 import { storeMetrics } from './store-metrics.ts';
 import type { ServerMetrics, ServerMetricsOptions } from './types.ts';
 
@@ -18,6 +19,7 @@ export function createServerMetrics(o: ServerMetricsOptions): ServerMetrics {
   const requests = requestMetrics(registry);
   const store = storeMetrics(registry, o.store);
   linkMetrics(registry, o.links);
+  storageObjectMetrics(registry, o.store);
   return {
     observe: (r) => requests.observe(r),
     inflight: (kind, delta) => requests.inflight(kind, delta),

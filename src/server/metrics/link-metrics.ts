@@ -34,6 +34,13 @@ export function linkMetrics(registry: Registry, links: () => LinkTraffic | undef
         if (l) this.inc(read(l));
       },
     });
+  // Relays of pod traffic between nodes through this server would be counted here; edgeos has no
+  // pod network relay yet, so the gauge is registered (dashboards can be built) and says 0.
+  new Gauge({
+    name: 'edgeos_link_relays',
+    help: 'Pod network relays this server carries between nodes. Always 0: edgeos has no pod network relay yet (docs/metrics.md).',
+    registers: [registry],
+  }).set(0);
   total('edgeos_link_connects_total', 'Agent links opened since the server started.', (l) => l.connects);
   total('edgeos_link_disconnects_total', 'Agent links closed since the server started.', (l) => l.disconnects);
 }

@@ -118,6 +118,63 @@ describe('sync decisions (fake runtime)', () => {
     await until('restarted by liveness', () => sink.latest(uid)?.containerStatuses?.[0]?.restartCount === 1, 10_000);
     expect(sink.events.some((e) => e.reason === 'Unhealthy' && e.message.startsWith('Liveness probe failed'))).toBe(true);
   });
+
+  it('marks the sandbox privileged for a privileged container, also one added later as an ephemeral container', async () => {
+    const priv = makePod('sysadmin', 'n1', { containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent', securityContext: { privileged: true } }] });
+    await cache.put('Pod', podJson(priv));
+    await until('privileged running', () => sink.latest(priv.metadata!.uid!)?.containerStatuses?.[0]?.state?.running, 10_000);
+    const sandboxes = rt.calls.filter((c) => c.method === 'runPodSandbox').map((c) => c.args[0] as { privileged?: boolean });
+    expect(sandboxes.map((s) => s.privileged)).toEqual([true]);
+
+    // kubectl debug --profile=sysadmin on a running pod: its sandbox was not privileged; the
+    // sandbox config sent with CreateContainer is (what containerd checks), as the kubelet does.
+    const plain = makePod('plain', 'n1', { containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent' }] });
+    const uid = plain.metadata!.uid!;
+    await cache.put('Pod', podJson(plain));
+    await until('plain running', () => sink.latest(uid)?.containerStatuses?.[0]?.state?.running, 10_000);
+    await cache.put('Pod', podJson({ ...plain, spec: { ...plain.spec!, ephemeralContainers: [{ name: 'dbg', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent', securityContext: { privileged: true } }] } }));
+    await until('debug container running', () => sink.latest(uid)?.ephemeralContainerStatuses?.[0]?.state?.running, 10_000);
+  });
+
+  it('restricted: no_new_privs, seccomp RuntimeDefault, dropped capabilities, and runAsNonRoot checked against the image user', async () => {
+    const restricted = { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } };
+    const root = makePod('as-root', 'n1', { containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent', securityContext: restricted }] });
+    await cache.put('Pod', podJson(root));
+    const w = await until('config error', () => sink.latest(root.metadata!.uid!)?.containerStatuses?.[0]?.state?.waiting, 10_000);
+    expect(w).toEqual({ reason: 'CreateContainerConfigError', message: `container has runAsNonRoot and image will run as root (pod: "as-root_default(${root.metadata!.uid})", container: c)` });
+
+    const user = makePod('as-nobody', 'n1', { containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent', securityContext: { ...restricted, runAsUser: 65534 } }] });
+    await cache.put('Pod', podJson(user));
+    await until('running', () => sink.latest(user.metadata!.uid!)?.containerStatuses?.[0]?.state?.running, 10_000);
+    const created = rt.calls.filter((c) => c.method === 'createContainer').map((c) => c.args[1] as { security: Record<string, unknown> });
+    expect(created.at(-1)?.security).toMatchObject({ runAsUser: 65534, noNewPrivs: true, seccomp: { type: 'RuntimeDefault' }, dropCapabilities: ['ALL'], privileged: false });
+
+    const zero = makePod('uid-zero', 'n1', { containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent', securityContext: { runAsNonRoot: true, runAsUser: 0 } }] });
+    await cache.put('Pod', podJson(zero));
+    const z = await until('uid 0 refused', () => sink.latest(zero.metadata!.uid!)?.containerStatuses?.[0]?.state?.waiting, 10_000);
+    expect(z.message).toBe(`container's runAsUser breaks non-root policy (pod: "uid-zero_default(${zero.metadata!.uid})", container: c)`);
+  });
+
+  it('is not woken by a change of the pod\'s status alone (its own report coming back through the server)', async () => {
+    const pod = makePod('echo', 'n1', { containers: [{ name: 'c', image: 'example.com/missing:1', imagePullPolicy: 'Never' }] });
+    const uid = pod.metadata!.uid!;
+    await cache.put('Pod', podJson(pod));
+    await until('ErrImageNeverPull', () => sink.latest(uid)?.containerStatuses?.[0]?.state?.waiting, 10_000);
+    let passes = 0;
+    const imageStatus = rt.imageStatus.bind(rt);
+    rt.imageStatus = (ref) => { passes++; return imageStatus(ref); };
+    const started = Date.now();
+    for (let i = 0; i < 20; i++) {
+      await cache.put('Pod', podJson({ ...pod, metadata: { ...pod.metadata, resourceVersion: String(100 + i) }, status: { phase: 'Pending', message: `report ${i}` } }));
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    // Only resync passes (every 500 ms here) ran meanwhile, not one per status write.
+    expect(passes).toBeLessThanOrEqual(Math.ceil((Date.now() - started) / 500) + 1);
+    // A spec change still wakes it at once.
+    await cache.put('Pod', podJson({ ...pod, spec: { ...pod.spec!, containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent' }] } }));
+    await until('running after the image change', () => sink.latest(uid)?.containerStatuses?.[0]?.state?.running, 10_000);
+  });
+
   it('wakes only the pods that mount a claim when the claim or its volume changes', async () => {
     // Periodic resyncs and relists out of the way: every pass in the window comes from a kick.
     await kubelet.stop();

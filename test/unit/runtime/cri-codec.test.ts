@@ -98,6 +98,7 @@ describe('CRI codec', () => {
         case 'NamespaceMode': return 'TARGET';
         case 'PodSandboxState': return 'SANDBOX_NOTREADY';
         case 'ContainerState': return 'CONTAINER_UNKNOWN';
+        case 'ProfileType': return 'Localhost';
         default: return {}; // a nested message: empty but present
       }
     };

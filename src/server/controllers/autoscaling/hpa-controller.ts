@@ -6,8 +6,10 @@
  * 10 s, whatever the number of HPAs); then it computes the replicas for each Resource metric
  * (replica-calculator.ts), normalizes them with `behavior` (behavior.ts) and writes the scale.
  * Status, conditions (AbleToScale, ScalingActive, ScalingLimited) and Events are upstream's, so
- * `kubectl describe hpa` reads the same. Pods, Object and External metrics need a custom metrics
- * API, which edgeos has not: they report FailedGetPodsMetric & co.
+ * `kubectl describe hpa` reads the same. Resource and ContainerResource metrics (CPU, memory) are
+ * served; Pods, Object and External metrics need a custom or external metrics API, which edgeos
+ * does not serve: such a metric is invalid with upstream's reason (FailedGetPodsMetric & co.) and a
+ * message naming the missing API, as upstream reports it when no adapter is registered.
  */
 import { errorMessage } from '../../../common/errors.ts';
 import { parseQuantity } from '../../../common/quantity.ts';
@@ -48,12 +50,13 @@ interface Condition {
 const milli = (q: unknown): number => Math.round(parseQuantity(typeof q === 'number' ? q : str(q) || '0') * 1000);
 const milliQuantity = (m: number): string => (Math.round(m) % 1000 === 0 ? String(Math.round(m) / 1000) : `${Math.round(m)}m`);
 
-function podInfo(p: KubeObject, resource: string): PodInfo {
+/** The pod's request for the resource: all containers', or one container's (ContainerResource). */
+function podInfo(p: KubeObject, resource: string, container?: string): PodInfo {
   const spec = obj(p.spec);
   const status = obj(p.status);
   let request: number | undefined = 0;
   let missing: string | undefined;
-  for (const c of arr(spec.containers)) {
+  for (const c of arr(spec.containers).filter((x) => container === undefined || x.name === container)) {
     const r = obj(obj(c.resources).requests)[resource];
     if (r === undefined) {
       request = undefined;
@@ -77,6 +80,40 @@ function durationMs(v: unknown): number {
   let ms = 0;
   for (const [, n, unit] of str(v).matchAll(/([\d.]+)(h|ms|m|s)/g)) ms += Number(n) * ({ h: 3_600_000, m: 60_000, s: 1000, ms: 1 }[unit as 'h'] ?? 0);
   return ms;
+}
+
+/** A metric that could not be read: the Event's and condition's reason and message, and the error as the metric's computation wraps it. */
+interface MetricError {
+  reason: string;
+  error: string;
+  wrapped: string;
+}
+
+const NO_CUSTOM_METRICS_API = 'no custom metrics API (custom.metrics.k8s.io) registered';
+const NO_EXTERNAL_METRICS_API = 'no external metrics API (external.metrics.k8s.io) registered';
+
+/**
+ * A Pods, Object or External metric: edgeos serves only metrics.k8s.io (CPU and memory), so these
+ * fail as upstream's fail when no custom or external metrics adapter is registered.
+ */
+function unservedMetric(m: Json, namespace: string): MetricError {
+  const type = str(m.type);
+  if (type === 'Pods') {
+    const error = `unable to get metric ${str(obj(obj(m.pods).metric).name)}: unable to fetch metrics from custom metrics API: ${NO_CUSTOM_METRICS_API}`;
+    return { reason: 'FailedGetPodsMetric', error, wrapped: `failed to get pods metric value: ${error}` };
+  }
+  if (type === 'Object') {
+    const o = obj(m.object);
+    const d = obj(o.describedObject);
+    const error = `unable to get metric ${str(obj(o.metric).name)} of ${str(d.kind)} ${namespace}/${str(d.name)}: unable to fetch metrics from custom metrics API: ${NO_CUSTOM_METRICS_API}`;
+    return { reason: 'FailedGetObjectMetric', error, wrapped: `failed to get object metric value: ${error}` };
+  }
+  if (type === 'External') {
+    const error = `unable to get external metric ${namespace}/${str(obj(obj(m.external).metric).name)}: unable to fetch metrics from external metrics API: ${NO_EXTERNAL_METRICS_API}`;
+    return { reason: 'FailedGetExternalMetric', error, wrapped: `failed to get external metric value: ${error}` };
+  }
+  const error = `unknown metric source type ${JSON.stringify(type)}`;
+  return { reason: 'InvalidMetricSourceType', error, wrapped: error };
 }
 
 export function hpaController(ctx: ControllerContext): Controller {
@@ -146,12 +183,17 @@ export function hpaController(ctx: ControllerContext): Controller {
     } else if (current < min) {
       desired = min;
       rescaleReason = 'Current number of replicas below Spec.MinReplicas';
+    } else if (!selector) {
+      ctx.recorder.event(hpa, 'Warning', 'SelectorRequired', 'selector is required');
+      setCondition('ScalingActive', false, 'InvalidSelector', "the HPA target's scale is missing a selector");
+      await writeStatus({ ...kept, currentReplicas: current, desiredReplicas: num(oldStatus.desiredReplicas) ?? current });
+      return;
     } else {
-      const computed = await replicasForMetrics(namespace, selector, current, arr(spec.metrics), now);
+      const computed = await replicasForMetrics(hpa, namespace, selector, current, arr(spec.metrics), now);
       currentMetrics = computed.statuses;
       if (computed.replicas === undefined) {
-        ctx.recorder.event(hpa, 'Warning', computed.errorReason, computed.error);
-        setCondition('ScalingActive', false, computed.errorReason, `the HPA was unable to compute the replica count: ${computed.error}`);
+        ctx.recorder.event(hpa, 'Warning', 'FailedComputeMetricsReplicas', computed.error);
+        setCondition('ScalingActive', false, computed.condition.reason, computed.condition.message);
         await writeStatus({ ...kept, currentReplicas: current, desiredReplicas: num(oldStatus.desiredReplicas) ?? current, ...(currentMetrics.length ? { currentMetrics } : {}) });
         return;
       }
@@ -190,12 +232,16 @@ export function hpaController(ctx: ControllerContext): Controller {
     });
   }
 
-  /** The highest proposal over the metrics (computeReplicasForMetrics); invalid ones are skipped unless all are. */
-  async function replicasForMetrics(namespace: string, selector: string, current: number, metrics: Json[], now: number):
-    Promise<{ replicas: number; metricName: string; statuses: Json[] } | { replicas: undefined; error: string; errorReason: string; statuses: Json[] }> {
-    if (!selector) return { replicas: undefined, error: 'selector is required', errorReason: 'SelectorRequired', statuses: [] };
+  /**
+   * The highest proposal over the metrics (computeReplicasForMetrics). A metric that cannot be
+   * read is invalid: its reason is an Event, and the first invalid one becomes the ScalingActive
+   * condition when every metric is invalid, or when the valid ones would scale down (upstream does
+   * not scale down on partial information).
+   */
+  async function replicasForMetrics(hpa: KubeObject, namespace: string, selector: string, current: number, metrics: Json[], now: number):
+    Promise<{ replicas: number; metricName: string; statuses: Json[] } | { replicas: undefined; error: string; condition: { reason: string; message: string }; statuses: Json[] }> {
     let best: { replicas: number; metricName: string } | undefined;
-    let lastError = { error: '', errorReason: '' };
+    const invalid: MetricError[] = [];
     const statuses: Json[] = [];
     // One read of the pods and their usage per sync, whatever the number of metrics.
     let sample: Promise<{ pods: KubeObject[]; metrics: KubeObject[] }> | undefined;
@@ -206,35 +252,56 @@ export function hpaController(ctx: ControllerContext): Controller {
       ]).then(([pods, m]) => ({ pods: pods.items, metrics: m.items })));
     for (const m of metrics) {
       const type = str(m.type);
-      if (type !== 'Resource') {
-        lastError = { error: `unable to get metric of type ${type}: edgeos serves no custom or external metrics API`, errorReason: `FailedGet${type}Metric` };
-        statuses.push({ type: '' });
+      const source = type === 'Resource' ? obj(m.resource) : type === 'ContainerResource' ? obj(m.containerResource) : undefined;
+      if (!source) {
+        const e = unservedMetric(m, namespace);
+        ctx.recorder.event(hpa, 'Warning', e.reason, e.error);
+        invalid.push(e);
         continue;
       }
-      const res = obj(m.resource);
-      const resource = str(res.name);
-      const t = obj(res.target);
+      const resource = str(source.name);
+      const container = type === 'ContainerResource' ? str(source.container) : undefined;
+      const t = obj(source.target);
       const target: ResourceTarget = str(t.type) === 'AverageValue' ? { resource, averageValue: milli(t.averageValue) } : { resource, utilization: num(t.averageUtilization) ?? 0 };
+      const reason = container === undefined ? 'FailedGetResourceMetric' : 'FailedGetContainerResourceMetric';
       try {
         const { pods, metrics: usage } = await read();
         const podMetrics = new Map<string, PodMetric>();
         for (const u of usage) {
-          const value = arr(u.containers).reduce((a, c) => a + milli(obj(c.usage)[resource]), 0);
+          const containers = arr(u.containers).filter((c) => container === undefined || c.name === container);
+          if (container !== undefined && containers.length === 0) continue;
+          const value = containers.reduce((a, c) => a + milli(obj(c.usage)[resource]), 0);
           podMetrics.set(u.metadata.name ?? '', { value, timestamp: parseTime(u.timestamp) ?? now, windowMs: durationMs(u.window) });
         }
         if (podMetrics.size === 0) throw new ReplicaCalculationError(`unable to get metrics for resource ${resource}: no metrics returned from resource metrics API`);
-        const p = resourceReplicas(current, target, pods.map((pod) => podInfo(pod, resource)), podMetrics, now);
-        const metricName = target.utilization !== undefined ? `${resource} resource utilization (percentage of request)` : `${resource} resource`;
-        statuses.push({ type: 'Resource', resource: { name: resource, current: { ...(p.utilization !== undefined ? { averageUtilization: p.utilization } : {}), averageValue: milliQuantity(p.averageValue) } } });
+        const p = resourceReplicas(current, target, pods.map((pod) => podInfo(pod, resource, container)), podMetrics, now);
+        const of = container === undefined ? '' : ` on container ${container}`;
+        const metricName = target.utilization !== undefined ? `${resource} resource utilization (percentage of request)${of}` : `${resource} resource${of}`;
+        const currentValue = { ...(p.utilization !== undefined ? { averageUtilization: p.utilization } : {}), averageValue: milliQuantity(p.averageValue) };
+        statuses.push(container === undefined
+          ? { type, resource: { name: resource, current: currentValue } }
+          : { type, containerResource: { name: resource, container, current: currentValue } });
         if (!best || p.replicas > best.replicas) best = { replicas: p.replicas, metricName };
       } catch (err) {
-        lastError = { error: errorMessage(err), errorReason: 'FailedGetResourceMetric' };
-        statuses.push({ type: '' });
+        // Upstream's wording: "failed to get cpu utilization: …" (a utilization) or "… usage" (an averageValue).
+        const error = `failed to get ${resource} ${target.utilization !== undefined ? 'utilization' : 'usage'}: ${errorMessage(err)}`;
+        ctx.recorder.event(hpa, 'Warning', reason, error);
+        invalid.push({ reason, error, wrapped: `failed to get ${resource} ${container === undefined ? '' : 'container '}resource metric value: ${error}` });
       }
     }
-    const valid = statuses.filter((s) => s.type !== '');
-    if (!best) return { replicas: undefined, ...lastError, statuses: valid };
-    return { ...best, statuses: valid };
+    const first = invalid[0];
+    if (first && (!best || best.replicas < current)) {
+      return {
+        replicas: undefined,
+        error: `invalid metrics (${invalid.length} invalid out of ${metrics.length}), first error is: ${first.wrapped}`,
+        condition: { reason: first.reason, message: `the HPA was unable to compute the replica count: ${first.error}` },
+        statuses,
+      };
+    }
+    if (!best) {
+      return { replicas: undefined, error: 'no metrics to compute a replica count from', condition: { reason: 'FailedGetResourceMetric', message: 'the HPA was unable to compute the replica count: no metrics' }, statuses };
+    }
+    return { ...best, statuses };
   }
 
   return queueController(ctx, {

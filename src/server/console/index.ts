@@ -1,0 +1,3 @@
+export { createConsoleRoutes } from './routes.ts';
+export { loadConsoleAssets } from './assets.ts';
+export type { ConsoleAssets, ConsoleRoutes } from './types.ts';
