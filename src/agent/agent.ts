@@ -1,8 +1,9 @@
 /**
  * The agent component (`edgeos agent`, `edgeos join`, and the local agent of `edgeos server`): a
- * supervisor (src/common/supervisor.ts) of the offline cache, the container runtime, Services and
- * cluster DNS, the link, the local volumes, the kubelet and certificate renewal, started in that
- * order and stopped in reverse. A background
+ * supervisor (src/common/supervisor.ts) of the offline cache, the link, the container runtime, the
+ * pod network (docs/podnet.md), Services and cluster DNS, the local volumes, the kubelet and
+ * certificate renewal, started in that order and stopped in reverse. The link comes before the
+ * runtime because a node joining for the first time learns its pod CIDR through it. A background
  * failure of any of them (the runtime cannot be kept up) stops the agent through its owner.
  *
  * With a runtime, the kubelet (src/agent/kubelet) runs pods from the cache and reports through
@@ -34,7 +35,15 @@ import type { LinkClient } from './link/link-client.ts';
 import type { BackoffOptions } from './link/backoff.ts';
 import { LOCAL_STORAGE_PATH_ANNOTATION } from '../common/local-volumes.ts';
 import { LocalVolumes } from './storage/local-volumes.ts';
-import { createNodeServices } from './services/node-services.ts';
+import { createNodeServices, loadNetwork, networkFile } from './services/node-services.ts';
+import { runTool } from './services/tools.ts';
+import { nodeInternalIP } from './kubelet/node-info.ts';
+import { assignedPodCidr } from './podnet/assigned-cidr.ts';
+import { underlayMtu } from './podnet/overlay.ts';
+import { vtepMacOf } from './podnet/peers.ts';
+import { createPodNetwork, podNetworkNames } from './podnet/pod-network.ts';
+import type { PodNetwork } from './podnet/pod-network.ts';
+import { VTEP_IP_ANNOTATION, VTEP_MAC_ANNOTATION, VXLAN_OVERHEAD } from './podnet/types.ts';
 import type { NodeServices } from './services/node-services.ts';
 import { createTunnelHandler } from './tunnel/index.ts';
 import type { AgentCache, KubeJson, StatusSink } from './types.ts';
@@ -49,6 +58,9 @@ function withPodStatusTap(sink: StatusSink, tap: (pod: { uid: string }, status: 
     },
   };
 }
+
+/** Ethernet's MTU, when the underlay interface cannot be found. */
+const DEFAULT_UNDERLAY_MTU = 1500;
 
 export interface AgentOptions {
   readonly dataDir: string;
@@ -111,6 +123,9 @@ export function createAgent(o: AgentOptions): Agent {
   let renewal: CertRenewal | undefined;
   const startedAt = Date.now();
   let services: NodeServices | undefined;
+  let podNetwork: PodNetwork | undefined;
+  let latestNetwork: ClusterNetwork | undefined;
+  let podMtu = DEFAULT_UNDERLAY_MTU - VXLAN_OVERHEAD;
   // The node's /metrics (node proxy): runtime calls, PLEG and pod syncs, link traffic.
   const metrics = new AgentMetrics();
 
@@ -123,6 +138,67 @@ export function createAgent(o: AgentOptions): Agent {
   });
 
   const runtimeOptions = o.runtime;
+  const storageRoot = o.localStoragePath ?? join(o.dataDir, 'storage');
+  // A private containerd's pods are on edgeos's pod network; an external CRI endpoint brings its own.
+  const podNetworkOn = runtimeOptions !== false && !('instance' in runtimeOptions) && !runtimeOptions.containerRuntimeEndpoint;
+  let vtepIp = '';
+  const vtepMac = vtepMacOf(node);
+  const warn = (reason: string, message: string) => link?.statusSink.event({ involvedObject: { kind: 'Node', namespace: '', name: node, uid: node }, type: 'Warning', reason, message, at: Date.now() });
+  // Before the runtime: a node joining for the first time gets its pod CIDR through the link.
+  sup.add({
+    name: 'link',
+    get ready() {
+      return link?.ready;
+    },
+    start: async (signal) => {
+      if (podNetworkOn) vtepIp = await nodeInternalIP();
+      link = createLinkClient({
+        node,
+        servers: identity.config.servers,
+        // A joined agent follows the cluster's servers and keeps them (the local agent's link is in-process).
+        ...(o.dial
+          ? {}
+          : {
+              onServers: (servers: readonly string[]) => {
+                identity = { ...identity, config: { ...identity.config, servers } };
+                writeNodeConfig(nodeDir(o.dataDir), identity.config);
+              },
+            }),
+        dial: countingDialer(o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })), metrics),
+        cache: cache!,
+        // The runtime starts after the link; a stream that arrives before it is refused.
+        ...(tunnel || runtimeOptions !== false ? { tunnel: { handle: (open, stream) => (tunnel ? tunnel.handle(open, stream) : Promise.reject(new Error('the container runtime is not started yet'))) } satisfies TunnelHandler } : {}),
+        // A node that runs pods tells the provisioner where its local volumes go, and its peers
+        // where its end of the pod network is.
+        register: runtimeOptions !== false
+          ? {
+              ...identity.config.register,
+              annotations: {
+                [LOCAL_STORAGE_PATH_ANNOTATION]: storageRoot,
+                ...(podNetworkOn ? { [VTEP_IP_ANNOTATION]: vtepIp, [VTEP_MAC_ANNOTATION]: vtepMac } : {}),
+              },
+              ...(podNetworkOn && !('instance' in runtimeOptions) && runtimeOptions.podCidr ? { podCIDR: runtimeOptions.podCidr } : {}),
+            }
+          : identity.config.register,
+        log: nodeLog,
+        ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
+        ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
+        ...(o.backoff ? { backoff: o.backoff } : {}),
+        ...(runtimeOptions !== false
+          ? {
+              onNetwork: (n: ClusterNetwork) => {
+                latestNetwork = n;
+                services?.setNetwork(n);
+                podNetwork?.resync();
+              },
+            }
+          : {}),
+      });
+      await link.start(signal);
+    },
+    stop: async () => link?.stop(),
+  });
+
   if (runtimeOptions !== false && 'instance' in runtimeOptions) {
     // A runtime made by the owner: the fleet simulator's in-memory one (bench/fleet), so
     // everything above the runtime is the real agent.
@@ -142,12 +218,28 @@ export function createAgent(o: AgentOptions): Agent {
         return (runtime as EdgeContainerRuntime | undefined)?.stopDeadlineMs;
       },
       start: async (signal) => {
-        // A private containerd needs a bridge subnet of its own on this host (an external CRI
-        // endpoint brings its own networking).
-        const podCidr = runtimeOptions.containerRuntimeEndpoint
-          ? runtimeOptions.podCidr
-          : resolvePodCidr({ dataDir: o.dataDir, ...(runtimeOptions.podCidr ? { requested: runtimeOptions.podCidr } : {}), routes: await readRoutes() });
-        runtimeConfig = resolveRuntimeConfig({ ...runtimeOptions, dataDir: o.dataDir, ...(podCidr ? { podCidr } : {}) });
+        // A private containerd's bridge gets the server's pod CIDR for this node (or --pod-cidr),
+        // also claimed on this host; its pods' MTU leaves room for the overlay's headers.
+        let podCidr = runtimeOptions.podCidr;
+        if (podNetworkOn) {
+          const assigned = podCidr ? undefined : await assignedPodCidr(cache!, node, signal, log);
+          const { bridge } = resolveRuntimeConfig({ ...runtimeOptions, dataDir: o.dataDir }).cni;
+          const choice = resolvePodCidr({ dataDir: o.dataDir, ...(podCidr ? { requested: podCidr } : {}), ...(assigned ? { assigned } : {}), routes: await readRoutes(), bridge });
+          podCidr = choice.cidr;
+          if (choice.assignedTakenBy !== undefined) {
+            const message = `the pod CIDR ${assigned ?? ''} the server assigned is used by another agent on this host (${choice.assignedTakenBy}): this node's bridge uses ${choice.cidr}, which other nodes do not route to`;
+            log.warn({ assigned, podCidr: choice.cidr }, message);
+            warn('PodCIDRConflict', message);
+          }
+          const underlay = await underlayMtu((argv, input) => runTool(argv, input), vtepIp);
+          podMtu = (underlay ?? DEFAULT_UNDERLAY_MTU) - VXLAN_OVERHEAD;
+        }
+        runtimeConfig = resolveRuntimeConfig({
+          ...runtimeOptions,
+          dataDir: o.dataDir,
+          ...(podCidr ? { podCidr } : {}),
+          ...(podNetworkOn ? { podMtu, podMasquerade: false } : {}),
+        });
         runtime = instrumentRuntime(createContainerRuntime(runtimeConfig, { log: nodeLog, onFailure: (err) => sup.fail('runtime', err) }), metrics);
         await runtime.start(signal);
         const rt = runtime;
@@ -168,8 +260,26 @@ export function createAgent(o: AgentOptions): Agent {
       stop: async () => runtime?.stop(),
     });
 
-    // Services and DNS from the cache, before the link and the kubelet: offline they are back
-    // before pods start.
+    if (podNetworkOn) {
+      sup.add({
+        name: 'pod-network',
+        start: async (signal) => {
+          podNetwork = createPodNetwork({
+            dataDir: o.dataDir,
+            nodeName: node,
+            cache: cache!,
+            local: { device: podNetworkNames(o.dataDir).device, vtepIp, vtepMac, mtu: podMtu, podCidr: runtimeConfig!.cni.podCidr },
+            network: () => latestNetwork ?? loadNetwork(networkFile(o.dataDir), log),
+            log: nodeLog,
+            warn,
+          });
+          await podNetwork.start(signal);
+        },
+        stop: async () => podNetwork?.stop(),
+      });
+    }
+
+    // Services and DNS from the cache, before the kubelet: offline they are back before pods start.
     sup.add({
       name: 'services',
       start: async (signal) => {
@@ -180,49 +290,15 @@ export function createAgent(o: AgentOptions): Agent {
           podCidr: runtimeConfig!.cni.podCidr,
           resolvConf: o.resolvConf ?? '/etc/resolv.conf',
           log: nodeLog,
-          warn: (reason, message) => link?.statusSink.event({ involvedObject: { kind: 'Node', namespace: '', name: node, uid: node }, type: 'Warning', reason, message, at: Date.now() }),
+          warn,
         });
         await services.start(signal);
+        // The link may have told the cluster network before the Services existed.
+        if (latestNetwork) services.setNetwork(latestNetwork);
       },
       stop: async () => services?.stop(),
     });
   }
-
-  const storageRoot = o.localStoragePath ?? join(o.dataDir, 'storage');
-
-  sup.add({
-    name: 'link',
-    get ready() {
-      return link?.ready;
-    },
-    start: async (signal) => {
-      link = createLinkClient({
-        node,
-        servers: identity.config.servers,
-        // A joined agent follows the cluster's servers and keeps them (the local agent's link is in-process).
-        ...(o.dial
-          ? {}
-          : {
-              onServers: (servers: readonly string[]) => {
-                identity = { ...identity, config: { ...identity.config, servers } };
-                writeNodeConfig(nodeDir(o.dataDir), identity.config);
-              },
-            }),
-        dial: countingDialer(o.dial ?? webSocketDialer(() => ({ caPem: identity.caPem, certPem: identity.certPem, keyPem: identity.keyPem })), metrics),
-        cache: cache!,
-        ...(tunnel ? { tunnel } : {}),
-        // A node that runs pods tells the provisioner where its local volumes go.
-        register: runtime ? { ...identity.config.register, annotations: { [LOCAL_STORAGE_PATH_ANNOTATION]: storageRoot } } : identity.config.register,
-        log: nodeLog,
-        ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
-        ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
-        ...(o.backoff ? { backoff: o.backoff } : {}),
-        ...(services ? { onNetwork: (n: ClusterNetwork) => services?.setNetwork(n) } : {}),
-      });
-      await link.start(signal);
-    },
-    stop: async () => link?.stop(),
-  });
 
   if (runtimeOptions !== false) {
     // Before the kubelet, which mounts the volumes this finds again from the cache.

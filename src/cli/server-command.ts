@@ -31,6 +31,8 @@ export function serverCommand(): Command {
     .option('--datastore-password-file <file>', 'file holding the PostgreSQL password, instead of in the URL (env EDGEOS_DATASTORE_PASSWORD_FILE)')
     .option('--token <token>', 'server token of a cluster of servers on one --datastore-endpoint; the first server writes one to <data-dir>/server/server-token (env EDGEOS_TOKEN)')
     .option('--token-file <file>', 'file holding the server token, instead of --token (env EDGEOS_TOKEN_FILE)')
+    .option('--cluster-cidr <cidr>', 'IPv4 range of pod addresses; each node gets a block of it as node.spec.podCIDR (env EDGEOS_CLUSTER_CIDR; default 10.42.0.0/16)')
+    .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR (env EDGEOS_NODE_CIDR_MASK_SIZE; default 24)')
     .option('--service-cidr <cidr>', 'IPv4 range of Service ClusterIPs (env EDGEOS_SERVICE_CIDR; default 10.43.0.0/16)')
     .option('--cluster-dns <ip>', 'the cluster DNS address pods use, inside --service-cidr (env EDGEOS_CLUSTER_DNS; default the 10th address of it, 10.43.0.10)')
     .option('--cluster-domain <domain>', 'the cluster DNS domain (env EDGEOS_CLUSTER_DOMAIN; default cluster.local)')
@@ -40,7 +42,7 @@ export function serverCommand(): Command {
 }
 
 async function runServer(flags: RawServerFlags, command: Command): Promise<void> {
-  const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig, apiEndpoint }, { createApiHandler }, { createControllerManager, builtinControllers, clusterServiceControllers, namespaceDefaultsController }] = await Promise.all([
+  const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig, apiEndpoint }, { createApiHandler }, { createControllerManager, builtinControllers, clusterServiceControllers, namespaceDefaultsController, podCidrController }] = await Promise.all([
     import('../common/log.ts'),
     import('../common/supervisor.ts'),
     import('../common/sea.ts'),
@@ -71,6 +73,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
           ...builtinControllers,
           ...clusterServiceControllers({ network: config.network, apiEndpoint: apiEndpoint(config), ...(deps.apiServers ? { apiServers: deps.apiServers } : {}) }),
           namespaceDefaultsController({ caPem: deps.caPem }),
+          podCidrController(config.network),
         ],
         options: { nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs, nodeMonitorPeriodMs: config.nodeMonitorPeriodMs, workers: 5, manifestsDir: config.paths.manifestsDir },
       }),

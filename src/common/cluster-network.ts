@@ -1,12 +1,17 @@
 /**
- * The cluster's Service networking, decided by the server (`--service-cidr`, `--cluster-dns`,
- * `--cluster-domain`, `--service-node-port-range`, K3s's flags and defaults) and handed to every
+ * The cluster's networking, decided by the server (`--cluster-cidr`, `--node-cidr-mask-size`,
+ * `--service-cidr`, `--cluster-dns`, `--cluster-domain`, `--service-node-port-range`, K3s's and
+ * kube-controller-manager's flags and defaults) and handed to every
  * agent in the link's hello answer, which keeps it on disk so a node restarted offline programs
  * the same datapath and DNS (docs/services.md).
  */
 import { InvalidInputError } from './errors.ts';
 
 export interface ClusterNetwork {
+  /** Pod addresses of every node come from here (IPv4 CIDR); each node gets one block of it. */
+  readonly clusterCidr: string;
+  /** The prefix length of each node's block (`node.spec.podCIDR`). */
+  readonly nodeCidrMaskSize: number;
   /** ClusterIPs come from here (IPv4 CIDR). */
   readonly serviceCidr: string;
   /** The address pods use as their nameserver; the agent answers on it itself. */
@@ -18,6 +23,8 @@ export interface ClusterNetwork {
 }
 
 export const DEFAULT_CLUSTER_NETWORK: ClusterNetwork = Object.freeze({
+  clusterCidr: '10.42.0.0/16',
+  nodeCidrMaskSize: 24,
   serviceCidr: '10.43.0.0/16',
   clusterDns: '10.43.0.10',
   clusterDomain: 'cluster.local',
@@ -49,6 +56,14 @@ export function parseIpv4Cidr(cidr: string): { base: number; prefix: number; siz
   return { base: ip - (ip % size), prefix, size };
 }
 
+/** True when two CIDRs share any address. */
+export function cidrsOverlap(a: string, b: string): boolean {
+  const x = parseIpv4Cidr(a);
+  const y = parseIpv4Cidr(b);
+  if (!x || !y) return false;
+  return x.base < y.base + y.size && y.base < x.base + x.size;
+}
+
 export function cidrContains(cidr: string, ip: string): boolean {
   const c = parseIpv4Cidr(cidr);
   const n = ipv4ToInt(ip);
@@ -67,14 +82,27 @@ const domainRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?
  * so an error says what to fix.
  */
 export function resolveClusterNetwork(
-  raw: { serviceCidr?: string; clusterDns?: string; clusterDomain?: string; nodePortRange?: string },
-  from: { serviceCidr: string; clusterDns: string; clusterDomain: string; nodePortRange: string },
+  raw: { clusterCidr?: string; nodeCidrMaskSize?: string; serviceCidr?: string; clusterDns?: string; clusterDomain?: string; nodePortRange?: string },
+  from: { clusterCidr?: string; nodeCidrMaskSize?: string; serviceCidr: string; clusterDns: string; clusterDomain: string; nodePortRange: string },
 ): ClusterNetwork {
   const d = DEFAULT_CLUSTER_NETWORK;
+  const clusterFrom = from.clusterCidr ?? '--cluster-cidr';
+  const maskFrom = from.nodeCidrMaskSize ?? '--node-cidr-mask-size';
+  const clusterCidr = raw.clusterCidr?.trim() ?? d.clusterCidr;
+  const pc = parseIpv4Cidr(clusterCidr);
+  if (!pc || pc.prefix < 8 || pc.prefix > 28) throw new InvalidInputError(`${clusterFrom}: ${JSON.stringify(clusterCidr)} is not an IPv4 CIDR between /8 and /28 such as 10.42.0.0/16`);
+  const maskText = raw.nodeCidrMaskSize?.trim() ?? String(d.nodeCidrMaskSize);
+  const nodeCidrMaskSize = /^\d{1,2}$/.test(maskText) ? Number(maskText) : NaN;
+  // A node needs its gateway, at least one pod and the broadcast address: /29 is the smallest.
+  if (!(nodeCidrMaskSize >= pc.prefix && nodeCidrMaskSize <= 29)) {
+    throw new InvalidInputError(`${maskFrom}: ${JSON.stringify(maskText)} must be a prefix length between ${pc.prefix} (${clusterFrom}) and 29`);
+  }
   const serviceCidr = raw.serviceCidr?.trim() ?? d.serviceCidr;
   const c = parseIpv4Cidr(serviceCidr);
   if (!c || c.prefix < 8 || c.prefix > 28) throw new InvalidInputError(`${from.serviceCidr}: ${JSON.stringify(serviceCidr)} is not an IPv4 CIDR between /8 and /28 such as 10.43.0.0/16`);
   const normalized = `${intToIpv4(c.base)}/${c.prefix}`;
+  const clusterNormalized = `${intToIpv4(pc.base)}/${pc.prefix}`;
+  if (cidrsOverlap(clusterNormalized, normalized)) throw new InvalidInputError(`${clusterFrom}: ${clusterNormalized} overlaps ${from.serviceCidr} ${normalized}`);
   // K3s's default: the tenth address of the range.
   const clusterDns = raw.clusterDns?.trim() ?? (raw.serviceCidr ? intToIpv4(c.base + 10) : d.clusterDns);
   const dnsIp = ipv4ToInt(clusterDns);
@@ -92,10 +120,13 @@ export function resolveClusterNetwork(
     if (!m || min < 1 || max > 65535 || min > max) throw new InvalidInputError(`${from.nodePortRange}: ${JSON.stringify(raw.nodePortRange)} is not a port range such as 30000-32767`);
     nodePortRange = Object.freeze({ min, max });
   }
-  return Object.freeze({ serviceCidr: normalized, clusterDns, clusterDomain, nodePortRange });
+  return Object.freeze({ clusterCidr: clusterNormalized, nodeCidrMaskSize, serviceCidr: normalized, clusterDns, clusterDomain, nodePortRange });
 }
 
-/** Checks a ClusterNetwork that arrived over the link or from disk; undefined when it is not one. */
+/**
+ * Checks a ClusterNetwork that arrived over the link or from disk; undefined when it is not one.
+ * One kept by an agent of an earlier version has no pod network settings: the defaults apply.
+ */
 export function parseClusterNetwork(v: unknown): ClusterNetwork | undefined {
   if (!v || typeof v !== 'object') return undefined;
   const o = v as Record<string, unknown>;
@@ -103,6 +134,8 @@ export function parseClusterNetwork(v: unknown): ClusterNetwork | undefined {
   try {
     return resolveClusterNetwork(
       {
+        ...(o.clusterCidr !== undefined ? { clusterCidr: String(o.clusterCidr) } : {}),
+        ...(o.nodeCidrMaskSize !== undefined ? { nodeCidrMaskSize: String(o.nodeCidrMaskSize) } : {}),
         serviceCidr: String(o.serviceCidr),
         clusterDns: String(o.clusterDns),
         clusterDomain: String(o.clusterDomain),

@@ -16,6 +16,16 @@ export interface RuntimeOptions {
   privateRegistry?: string;
   /** --pod-cidr: the node's pod CIDR (IPv4), from node.spec.podCIDR. */
   podCidr?: string;
+  /**
+   * The pod network's MTU (the agent's overlay: underlay MTU − 50 for VXLAN); default: the
+   * bridge plugin's (the host's default route interface's).
+   */
+  podMtu?: number;
+  /**
+   * Whether the bridge masquerades traffic leaving the node's pod CIDR (default true). The agent's
+   * pod network turns it off and masquerades only what leaves the cluster CIDR itself.
+   */
+  podMasquerade?: boolean;
   /** --cni-bin-dir: CNI plugin binaries (Debian's containernetworking-plugins: /usr/lib/cni). */
   cniBinDir?: string;
   /** --cni-bridge: Linux bridge name; default derived from dataDir so two agents never share one. */
@@ -69,6 +79,8 @@ export interface CniSettings {
   readonly bridge: string;
   readonly networkName: string;
   readonly podCidr: string;
+  readonly mtu: number | undefined;
+  readonly ipMasq: boolean;
 }
 
 /** The pause image edgeos writes itself (images/pause-image.ts); the tag tracks its format. */
@@ -132,6 +144,7 @@ export function resolveRuntimeConfig(opts: RuntimeOptions): RuntimeConfig {
     endpoint = address;
   }
 
+  if (opts.podMtu !== undefined && !(Number.isInteger(opts.podMtu) && opts.podMtu >= 576 && opts.podMtu <= 65535)) bad('pod MTU', `${opts.podMtu} is not between 576 and 65535`);
   const podCidr = opts.podCidr ?? '10.42.0.0/24';
   parseCidr('--pod-cidr', podCidr);
   const suffix = createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
@@ -165,6 +178,8 @@ export function resolveRuntimeConfig(opts: RuntimeOptions): RuntimeConfig {
       bridge,
       networkName: `edgeos-${bridge}`,
       podCidr,
+      mtu: opts.podMtu,
+      ipMasq: opts.podMasquerade ?? true,
     }),
     imageGc: Object.freeze({ highPercent: high, lowPercent: low, intervalMs: interval }),
     requestTimeoutMs: timeout,

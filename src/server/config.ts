@@ -24,6 +24,8 @@ export interface RawServerFlags {
   readonly disableControllers?: boolean;
   readonly nodeMonitorGracePeriod?: string;
   readonly defaultLocalStoragePath?: string;
+  readonly clusterCidr?: string;
+  readonly nodeCidrMaskSize?: string;
   readonly serviceCidr?: string;
   readonly clusterDns?: string;
   readonly clusterDomain?: string;
@@ -120,6 +122,8 @@ const sources = {
   disableControllers: ['--disable-controllers', 'EDGEOS_DISABLE_CONTROLLERS'],
   nodeMonitorGracePeriod: ['--node-monitor-grace-period', 'EDGEOS_NODE_MONITOR_GRACE_PERIOD'],
   defaultLocalStoragePath: ['--default-local-storage-path', 'EDGEOS_DEFAULT_LOCAL_STORAGE_PATH'],
+  clusterCidr: ['--cluster-cidr', 'EDGEOS_CLUSTER_CIDR'],
+  nodeCidrMaskSize: ['--node-cidr-mask-size', 'EDGEOS_NODE_CIDR_MASK_SIZE'],
   serviceCidr: ['--service-cidr', 'EDGEOS_SERVICE_CIDR'],
   clusterDns: ['--cluster-dns', 'EDGEOS_CLUSTER_DNS'],
   clusterDomain: ['--cluster-domain', 'EDGEOS_CLUSTER_DOMAIN'],
@@ -302,10 +306,10 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
   }
   const datastore = resolveDatastore(raw, env, cwd);
   const serverToken = resolveServerToken(raw, env, cwd, datastore);
-  const [cidr, dns, domain, ports] = (['serviceCidr', 'clusterDns', 'clusterDomain', 'serviceNodePortRange'] as const).map((k) => pick(raw, env, k));
+  const [cidr, dns, domain, ports, podCidrs, mask] = (['serviceCidr', 'clusterDns', 'clusterDomain', 'serviceNodePortRange', 'clusterCidr', 'nodeCidrMaskSize'] as const).map((k) => pick(raw, env, k));
   const network = resolveClusterNetwork(
-    { ...(cidr ? { serviceCidr: cidr.value } : {}), ...(dns ? { clusterDns: dns.value } : {}), ...(domain ? { clusterDomain: domain.value } : {}), ...(ports ? { nodePortRange: ports.value } : {}) },
-    { serviceCidr: cidr?.from ?? '--service-cidr', clusterDns: dns?.from ?? '--cluster-dns', clusterDomain: domain?.from ?? '--cluster-domain', nodePortRange: ports?.from ?? '--service-node-port-range' },
+    { ...(podCidrs ? { clusterCidr: podCidrs.value } : {}), ...(mask ? { nodeCidrMaskSize: mask.value } : {}), ...(cidr ? { serviceCidr: cidr.value } : {}), ...(dns ? { clusterDns: dns.value } : {}), ...(domain ? { clusterDomain: domain.value } : {}), ...(ports ? { nodePortRange: ports.value } : {}) },
+    { clusterCidr: podCidrs?.from ?? '--cluster-cidr', nodeCidrMaskSize: mask?.from ?? '--node-cidr-mask-size', serviceCidr: cidr?.from ?? '--service-cidr', clusterDns: dns?.from ?? '--cluster-dns', clusterDomain: domain?.from ?? '--cluster-domain', nodePortRange: ports?.from ?? '--service-node-port-range' },
   );
   const serverDir = join(dataDir, 'server');
   return Object.freeze({

@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { get } from 'node:http';
 import { join, resolve } from 'node:path';
-import { DEFAULT_CLAIMS_DIR } from '../../src/runtime/cni/pod-cidr.ts';
+import { claimsDirOf } from '../../src/runtime/cni/pod-cidr.ts';
 import { silentLogger } from '../../src/common/log.ts';
 import { ContainerdSupervisor } from '../../src/runtime/containerd/supervisor.ts';
 import { CriClient } from '../../src/runtime/cri/client.ts';
@@ -106,12 +106,18 @@ export async function removePodsOfStoppedAgent(dataDir: string): Promise<void> {
   }
 }
 
-/** The agent claimed a pod CIDR host-wide (/run/edgeos/pod-cidrs); give it back. */
-export function releasePodCidrClaim(dataDir: string): void {
+/**
+ * The agent claimed a pod CIDR host-wide (/run/edgeos/pod-cidrs, or its subdirectory of the
+ * network namespace `netns` the agent ran in); give it back.
+ */
+export function releasePodCidrClaim(dataDir: string, netns?: string): void {
   const cidr = keptPodCidr(dataDir);
   if (!cidr) return;
-  const claim = join(DEFAULT_CLAIMS_DIR, cidr.replace('/', '_'));
+  const dir = claimsDirOf(netns ? statSync(`/var/run/netns/${netns}`).ino : undefined);
+  const claim = join(dir, cidr.replace('/', '_'));
   if (existsSync(claim) && readFileSync(claim, 'utf8').trim() === dataDir) rmSync(claim);
+  // A namespace's own directory goes with its last claim.
+  if (netns) rmSync(dir, { recursive: true, force: true });
 }
 
 /**

@@ -150,7 +150,7 @@ afterAll(async () => {
     // The agent left its pods running (by design): a containerd of our own, inside the device's
     // namespace where their network lives, removes them through CRI.
     await run(d.ns, [process.execPath, '--input-type=module', '-e', `const m = await import(${JSON.stringify(join(REPO, 'test/e2e/helpers.ts'))}); await m.removePodsOfStoppedAgent(${JSON.stringify(d.data)});`], undefined, 120_000);
-    releasePodCidrClaim(d.data);
+    releasePodCidrClaim(d.data, d.ns.name);
     d.ns.remove();
     removeDataDir(d.data);
   }

@@ -168,7 +168,7 @@ afterAll(async () => {
   // The agent left its pods running (by design): a containerd of our own, inside the node's
   // namespace where their network lives, removes them through CRI.
   await run(node, [process.execPath, '--input-type=module', '-e', `const m = await import(${JSON.stringify(join(REPO, 'test/e2e/helpers.ts'))}); await m.removePodsOfStoppedAgent(${JSON.stringify(agentData)});`], 120_000);
-  releasePodCidrClaim(agentData);
+  releasePodCidrClaim(agentData, node.name);
   node?.remove();
   client?.remove();
   removeDataDir(agentData);

@@ -1,5 +1,6 @@
 // Each agent receives only its own pods and the ConfigMaps/Secrets/ServiceAccounts they
-// reference: the server filters; nothing of other nodes reaches the device.
+// reference: the server filters; of other nodes only what the pod network needs reaches the
+// device (their name, pod CIDR and network.edgeos.io annotations).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CachedKind } from '../../src/agent/types.ts';
 import { serverProcess, startTestAgent, waitFor } from './harness.ts';
@@ -67,12 +68,18 @@ describe('node-scoped desired state', () => {
     expect(await names(a, 'Secret')).toEqual(['s-a']);
     expect(await names(a, 'ConfigMap')).toEqual(['cm-a', 'kube-root-ca.crt']);
     expect(await names(a, 'ServiceAccount')).toEqual(['sa-a']);
-    expect(await names(a, 'Node')).toEqual(['node-a']);
+    // Its own Node whole, the other one as its peers see it (the pod network's view).
+    expect(await names(a, 'Node')).toEqual(['node-a', 'node-b']);
+    expect((await a.agent.cache!.get('Node', '', 'node-a'))!.metadata).toHaveProperty('labels');
+    const peer = (await a.agent.cache!.get('Node', '', 'node-b'))!;
+    expect(peer.status).toBeUndefined();
+    expect(Object.keys(peer.metadata as object).sort()).toEqual(['annotations', 'name', 'uid']);
+    expect(Object.keys((peer.metadata as { annotations: object }).annotations).every((k) => k.startsWith('network.edgeos.io/'))).toBe(true);
     expect(await names(b, 'Pod')).toEqual(['p-b']);
     expect(await names(b, 'Secret')).toEqual(['s-b']);
     expect(await names(b, 'ConfigMap')).toEqual(['kube-root-ca.crt']);
     expect(await names(b, 'ServiceAccount')).toEqual(['sa-b']);
-    expect(await names(b, 'Node')).toEqual(['node-b']);
+    expect(await names(b, 'Node')).toEqual(['node-a', 'node-b']);
     const secret = await a.agent.cache!.get('Secret', 'default', 's-a');
     expect(Buffer.from((secret!.data as { k: string }).k, 'base64').toString()).toBe('a');
   });

@@ -3,7 +3,10 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { resolvePodCidr } from '../../src/runtime/cni/pod-cidr.ts';
+import { resolvePodCidr as resolveChoice } from '../../src/runtime/cni/pod-cidr.ts';
+import type { PodCidrOptions } from '../../src/runtime/cni/pod-cidr.ts';
+
+const resolvePodCidr = (o: PodCidrOptions): string => resolveChoice(o).cidr;
 import { parseProcNetRoute } from '../../src/runtime/cni/cidr-check.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'edgeos-podcidr-'));
@@ -28,7 +31,7 @@ function resolveConcurrently(claimsDir: string, dataDirs: string[]): Promise<str
   const start = Date.now() + 600;
   const script = `import { resolvePodCidr } from ${JSON.stringify(podCidrModule)};
     while (Date.now() < ${start});
-    process.stdout.write(resolvePodCidr({ dataDir: process.argv[1], claimsDir: ${JSON.stringify(claimsDir)}, routes: [] }));`;
+    process.stdout.write(resolvePodCidr({ dataDir: process.argv[1], claimsDir: ${JSON.stringify(claimsDir)}, routes: [] }).cidr);`;
   return Promise.all(dataDirs.map((dir) => new Promise<string>((ok, fail) => {
     const child = spawn(process.execPath, ['--input-type=module', '-e', script, dir], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -74,5 +77,22 @@ describe('pod CIDR per agent on one host', () => {
     // agent a moves to another subnet: its old claim is stale and b may take it
     writeFileSync(join(t.dir('a'), 'agent', 'pod-cidr'), '10.42.9.0/24\n');
     expect(resolvePodCidr({ dataDir: t.dir('b'), requested: a, claimsDir: t.claimsDir, routes: [] })).toBe(a);
+  });
+
+  it('uses the server\'s CIDR, and falls back to a free one of the host only when another agent here holds it', () => {
+    const t = fresh();
+    expect(resolveChoice({ dataDir: t.dir('a'), assigned: '10.42.7.0/24', claimsDir: t.claimsDir, routes })).toEqual({ cidr: '10.42.7.0/24' });
+    // b belongs to another cluster whose server also chose 10.42.7.0/24 (two clusters' agents on one test host)
+    const b = resolveChoice({ dataDir: t.dir('b'), assigned: '10.42.7.0/24', claimsDir: t.claimsDir, routes });
+    expect(b).toEqual({ cidr: '10.42.1.0/24', assignedTakenBy: t.dir('a') });
+    // the fallback is kept across restarts while the conflict lasts
+    expect(resolveChoice({ dataDir: t.dir('b'), assigned: '10.42.7.0/24', claimsDir: t.claimsDir, routes })).toEqual(b);
+    // --pod-cidr wins over the server's choice; a kept older choice does not
+    expect(resolvePodCidr({ dataDir: t.dir('c'), requested: '10.42.20.0/24', assigned: '10.42.8.0/24', claimsDir: t.claimsDir, routes })).toBe('10.42.20.0/24');
+    expect(resolvePodCidr({ dataDir: t.dir('c'), assigned: '10.42.8.0/24', claimsDir: t.claimsDir, routes })).toBe('10.42.8.0/24');
+    expect(() => resolveChoice({ dataDir: t.dir('d'), assigned: 'nonsense', claimsDir: t.claimsDir, routes })).toThrow(/node\.spec\.podCIDR/);
+    // routed through another interface (an agent that keeps no claim): a fallback; through its own bridge: its own
+    expect(resolveChoice({ dataDir: t.dir('e'), assigned: '10.42.0.0/24', claimsDir: t.claimsDir, routes })).toEqual({ cidr: '10.42.2.0/24', assignedTakenBy: 'routed via cni0' });
+    expect(resolveChoice({ dataDir: t.dir('f'), assigned: '10.42.0.0/24', claimsDir: t.claimsDir, routes, bridge: 'cni0' })).toEqual({ cidr: '10.42.0.0/24' });
   });
 });

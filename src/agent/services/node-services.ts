@@ -58,7 +58,8 @@ export function networkFile(dataDir: string): string {
   return join(dataDir, 'agent', 'cluster-network.json');
 }
 
-function loadNetwork(file: string, log: Logger): ClusterNetwork {
+/** The cluster network kept in `file` (networkFile), or the defaults. */
+export function loadNetwork(file: string, log: Logger): ClusterNetwork {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');

@@ -42,6 +42,8 @@ export interface NodeRegistration {
    * kubelet reconciles its own annotations the same way), e.g. where it keeps local volumes.
    */
   readonly annotations?: Readonly<Record<string, string>>;
+  /** The agent's --pod-cidr, set as node.spec.podCIDR on creation (else the server assigns one). */
+  readonly podCIDR?: string;
 }
 
 // ---- agent → server ------------------------------------------------------------------------

@@ -5,7 +5,8 @@ import type { CniSettings } from '../config.ts';
 import { parseCidr } from '../config.ts';
 
 /**
- * The node's CNI network: a Linux bridge (gateway + masquerade + hairpin so a pod reaches itself
+ * The node's CNI network: a Linux bridge (gateway + masquerade unless the agent's pod network
+ * masquerades itself + hairpin so a pod reaches itself
  * through its own Service/hostPort), host-local IPAM on the node's pod CIDR, portmap for hostPort,
  * and loopback (containerd's CRI adds lo itself from the bin dir; listing it is harmless).
  * Per-agent names keep two agents on one host apart: the bridge, the network name (which keys
@@ -23,8 +24,9 @@ export function renderConflist(cni: CniSettings): object {
         type: 'bridge',
         bridge: cni.bridge,
         isGateway: true,
-        ipMasq: true,
+        ipMasq: cni.ipMasq,
         hairpinMode: true,
+        ...(cni.mtu ? { mtu: cni.mtu } : {}),
         ipam: {
           type: 'host-local',
           dataDir: cni.ipamDataDir,

@@ -1,4 +1,4 @@
-import { existsSync, linkSync, mkdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fsyncDirectory, writeFileAtomic } from '../../common/atomic-file.ts';
 import { InvalidInputError } from '../../common/errors.ts';
@@ -10,18 +10,65 @@ export interface PodCidrOptions {
   readonly dataDir: string;
   /** --pod-cidr, when given. */
   readonly requested?: string;
-  /** Host-wide claims, one file per CIDR naming the data dir that owns it. */
+  /** The server's choice (node.spec.podCIDR), used unless --pod-cidr is given. */
+  readonly assigned?: string;
+  /** Host-wide claims, one file per CIDR naming the data dir that owns it (default: claimsDirOf this namespace). */
   readonly claimsDir?: string;
   /** The host's routes (other agents' bridges, local networks). */
   readonly routes: readonly Route[];
+  /** This agent's bridge: its routes are not another's. */
+  readonly bridge?: string;
 }
 
 export const DEFAULT_CLAIMS_DIR = '/run/edgeos/pod-cidrs';
 
 /**
- * The node's pod CIDR. Pods of different nodes do not talk to each other yet (no overlay network),
- * so a CIDR only has to be unique on its host: several agents on one machine (tests, demos) must
- * not share a bridge subnet. The first start picks the first 10.42.N.0/24 that no route on the host
+ * Bridges collide only inside one network namespace: an agent in a named namespace of its own
+ * (`ip netns add`: the tests' nodes) claims among the agents of that namespace, in a subdirectory
+ * named by the namespace's inode; every other agent (the host's namespace, or one we cannot tell
+ * apart from it) in DEFAULT_CLAIMS_DIR, as before.
+ */
+export function claimsDirOf(netnsInode: number | undefined): string {
+  return netnsInode === undefined ? DEFAULT_CLAIMS_DIR : join(DEFAULT_CLAIMS_DIR, `netns-${netnsInode}`);
+}
+
+function ownClaimsDir(): string {
+  let mine: number | undefined;
+  try {
+    mine = statSync('/proc/self/ns/net').ino;
+  } catch {
+    return DEFAULT_CLAIMS_DIR;
+  }
+  let named: string[] = [];
+  try {
+    named = readdirSync('/var/run/netns');
+  } catch {
+    // No named namespaces on this host.
+  }
+  const inNamed = named.some((n) => {
+    try {
+      return statSync(join('/var/run/netns', n)).ino === mine;
+    } catch {
+      return false;
+    }
+  });
+  return claimsDirOf(inNamed ? mine : undefined);
+}
+
+export interface PodCidrChoice {
+  readonly cidr: string;
+  /**
+   * Set when the server's CIDR is another agent's on this host (agents of several clusters on
+   * one test host): the bridge got `cidr`, a free one of the host, instead; names that agent.
+   */
+  readonly assignedTakenBy?: string;
+}
+
+/**
+ * The node's pod CIDR: --pod-cidr when given, else the server's (node.spec.podCIDR, unique in
+ * the cluster, docs/podnet.md). Either is also claimed host-wide, since several agents on one
+ * machine (tests, demos; even of different clusters) must not share a bridge subnet. Without
+ * either (an agent whose runtime is checked alone), the first start picks the first 10.42.N.0/24 that no route on the host
  * overlaps and no other agent on the host has claimed, and keeps it in the data dir, so restarts
  * and offline reboots use the same subnet without asking anyone. Claims are files created with
  * link(2) (atomic, never seen half-written); a claim whose owner is gone (its data dir no longer
@@ -29,8 +76,8 @@ export const DEFAULT_CLAIMS_DIR = '/run/edgeos/pod-cidrs';
  * without it, an agent starting at the same moment could see a claim before its owner kept the
  * CIDR, take it for stale and take it over, and two bridges would share a subnet.
  */
-export function resolvePodCidr(o: PodCidrOptions): string {
-  const claims = o.claimsDir ?? DEFAULT_CLAIMS_DIR;
+export function resolvePodCidr(o: PodCidrOptions): PodCidrChoice {
+  const claims = o.claimsDir ?? ownClaimsDir();
   mkdirSync(claims, { recursive: true, mode: 0o755 });
   return withHostLock(join(claims, '.lock'), () => resolveLocked(o, claims));
 }
@@ -69,18 +116,34 @@ function withHostLock<T>(lock: string, fn: () => T): T {
   }
 }
 
-function resolveLocked(o: PodCidrOptions, claims: string): string {
+function resolveLocked(o: PodCidrOptions, claims: string): PodCidrChoice {
   const kept = join(o.dataDir, 'agent', 'pod-cidr');
   const mine = existsSync(kept) ? readFileSync(kept, 'utf8').trim() : undefined;
-  const want = o.requested ?? mine;
+  let assignedTakenBy: string | undefined;
+  if (o.requested === undefined && o.assigned !== undefined) {
+    const net = parseCidr('node.spec.podCIDR', o.assigned);
+    // Routed here through another interface: another agent's bridge (of an agent that keeps no
+    // claim) or a local network.
+    const routed = o.routes.find((r) => r.iface !== o.bridge && overlaps(net, r));
+    if (!routed && claim(claims, o.assigned, o.dataDir)) {
+      keep(kept, o.assigned);
+      return { cidr: o.assigned };
+    }
+    assignedTakenBy = routed ? `routed via ${routed.iface}` : ownerOf(claims, o.assigned);
+  }
+  const tag = (cidr: string): PodCidrChoice => (assignedTakenBy !== undefined ? { cidr, assignedTakenBy } : { cidr });
+  // After a conflict, a kept CIDR is the fallback of an earlier start: keep using it.
+  const want = o.requested ?? (mine !== o.assigned ? mine : undefined);
   if (want !== undefined) {
     const from = o.requested !== undefined ? '--pod-cidr' : kept;
     parseCidr(from, want);
-    if (!claim(claims, want, o.dataDir)) {
+    if (claim(claims, want, o.dataDir)) {
+      keep(kept, want);
+      return tag(want);
+    }
+    if (o.requested !== undefined || assignedTakenBy === undefined) {
       throw new InvalidInputError(`${from}: ${want} is used by another agent on this host (${ownerOf(claims, want)}); give each agent its own pod CIDR`);
     }
-    keep(kept, want);
-    return want;
   }
   for (let n = 0; n < 256; n++) {
     const cidr = `10.42.${n}.0/24`;
@@ -88,7 +151,7 @@ function resolveLocked(o: PodCidrOptions, claims: string): string {
     if (o.routes.some((r) => overlaps(net, r))) continue;
     if (!claim(claims, cidr, o.dataDir)) continue;
     keep(kept, cidr);
-    return cidr;
+    return tag(cidr);
   }
   throw new InvalidInputError('--pod-cidr: every 10.42.N.0/24 is routed or claimed on this host; pass --pod-cidr');
 }

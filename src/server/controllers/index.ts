@@ -43,5 +43,8 @@ export function clusterServiceControllers(o: ClusterServicesOptions): readonly C
   return [clusterServicesController(o), loadBalancerController];
 }
 
+/** node.spec.podCIDR from --cluster-cidr (docs/podnet.md). */
+export { podCidrController } from './node-ipam/pod-cidr-controller.ts';
+
 /** Every namespace's `default` ServiceAccount and `kube-root-ca.crt` (pods' in-cluster API access). */
 export { namespaceDefaultsController } from './serviceaccounts/namespace-defaults.ts';

@@ -4,7 +4,7 @@
  */
 import { child, map, maps, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
-import { invalid, notSupported, required } from './field-errors.ts';
+import { forbidden, invalid, notSupported, required } from './field-errors.ts';
 import { isLabelValue, isQualifiedName } from './names.ts';
 import { validateObjectMeta, validateObjectMetaUpdate } from './object-meta.ts';
 import type { FieldError, KubeObject } from './types.ts';
@@ -33,6 +33,16 @@ export function validateTaintList(taints: unknown, path: string): FieldError[] {
     else if (!TAINT_EFFECTS.includes(effect)) errs.push(notSupported(`${p}.effect`, effect, TAINT_EFFECTS));
   });
   return errs;
+}
+
+/** ValidateNodeUpdate: podCIDR(s) may be set once, from empty; the node's pods hold addresses of it. */
+function validatePodCidrUpdate(obj: KubeObject, old: KubeObject): FieldError[] {
+  const was = map(old.spec)?.podCIDR;
+  const is = map(obj.spec)?.podCIDR;
+  if (typeof was === 'string' && was !== '' && is !== was) return [forbidden('spec.podCIDR', 'node updates may not change podCIDR except from "" to valid')];
+  const wasList = JSON.stringify(map(old.spec)?.podCIDRs ?? []);
+  if (wasList !== '[]' && JSON.stringify(map(obj.spec)?.podCIDRs ?? []) !== wasList) return [forbidden('spec.podCIDRs', 'node updates may not change podCIDR except from "" to valid')];
+  return [];
 }
 
 /** findNodeRoles: node-role.kubernetes.io/<role> labels and the legacy kubernetes.io/role label. */
@@ -103,7 +113,7 @@ export const node = defineKind({
   },
   validate(obj, old) {
     if (!old) return [...validateObjectMeta(obj, false), ...validateTaints(obj)];
-    return [...validateObjectMetaUpdate(obj, old, false), ...validateTaints(obj)];
+    return [...validateObjectMetaUpdate(obj, old, false), ...validateTaints(obj), ...validatePodCidrUpdate(obj, old)];
   },
   table: {
     columns: [

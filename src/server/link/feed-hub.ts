@@ -9,7 +9,9 @@
  *   enough for an update);
  * - a Node to the feed of that node, and to every feed when its NodePool changed (the label
  *   `apps.edgeos.io/pool`): the hub keeps every node's pool, the one index Service topology
- *   filters by (endpoint-topology.ts); only Nodes that carry the label, or did, are decoded;
+ *   filters by (endpoint-topology.ts); and to every feed when what its peers read of it changed (peerView: its pod CIDR and pod
+ *   network annotations; rare: registration, CIDR assignment; this decodes every Node event once),
+ *   each feed sending a peer's change only when it differs from what it sent;
  * - a Service or EndpointSlice to every feed (every node routes every Service), trimmed once;
  * - a Secret, ConfigMap, ServiceAccount, PersistentVolumeClaim or PersistentVolume to every feed
  *   (each checks its own reference counts, and for a volume whether it is a local volume of its
@@ -29,7 +31,7 @@ import type { KubeObjectJson, LinkKind } from '../../common/link/protocol.ts';
 import { POOL_LABEL } from '../../common/pools.ts';
 import type { KeyValue, Store, Watch, WatchEvent } from '../../store/types.ts';
 import { decodeStored } from '../storage/objects.ts';
-import { feedKinds, trimForNode } from './feed-kinds.ts';
+import { feedKinds, peerView, trimForNode } from './feed-kinds.ts';
 import type { FeedKinds } from './feed-kinds.ts';
 
 /** Feeds hear the hub's position this often (they send a bookmark at most every 60 s). */
@@ -69,6 +71,8 @@ export class FeedHub {
   private readonly log: Logger;
   private readonly kinds = feedKinds();
   private readonly subs = new Map<string, Set<HubSubscriber>>();
+  /** Each Node's peerView as last handed to every feed (JSON), by node name. */
+  private readonly peerViews = new Map<string, string>();
   private watch: Watch | undefined;
   private timer: NodeJS.Timeout | undefined;
   private lastRevision = 0;
@@ -201,8 +205,13 @@ export class FeedHub {
       } else if (key.startsWith(k.nodesPrefix)) {
         const name = key.slice(k.nodesPrefix.length);
         const e = feedEvent(k, 'Node', ev);
-        if (!this.notePool(name, e)) give(this.subs.get(name), e);
-        else for (const set of this.subs.values()) give(set, { ...e, poolChanged: true });
+        const poolChanged = this.notePool(name, e);
+        const view = ev.type === 'DELETED' ? undefined : JSON.stringify(peerView(e.object()));
+        const peerChanged = view !== this.peerViews.get(name);
+        if (view) this.peerViews.set(name, view);
+        else this.peerViews.delete(name);
+        if (!poolChanged && !peerChanged) give(this.subs.get(name), e);
+        else for (const set of this.subs.values()) give(set, poolChanged ? { ...e, poolChanged: true } : e);
       } else {
         const kind = sharedKind(k, key);
         if (!kind || this.subs.size === 0) continue;

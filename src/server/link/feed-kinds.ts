@@ -44,6 +44,26 @@ export function trimForNode(object: KubeObjectJson): KubeObjectJson {
   return { ...object, metadata: rest };
 }
 
+/** Annotations of a Node that its peers read (the pod network's, docs/podnet.md). */
+const PEER_ANNOTATION_PREFIX = 'network.edgeos.io/';
+
+/**
+ * What a node receives of every other Node: its name, its pod CIDR and the pod network
+ * annotations (where its overlay endpoint is), nothing that changes with every status update, so
+ * a heartbeat of one node is not a message on every link.
+ */
+export function peerView(object: KubeObjectJson): KubeObjectJson {
+  const meta = (object.metadata ?? {}) as { name?: string; uid?: string; annotations?: Record<string, string> };
+  const spec = (object.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+  const annotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => k.startsWith(PEER_ANNOTATION_PREFIX)));
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: { name: meta.name, uid: meta.uid, annotations },
+    spec: { ...(spec.podCIDR ? { podCIDR: spec.podCIDR } : {}), ...(spec.podCIDRs ? { podCIDRs: spec.podCIDRs } : {}) },
+  };
+}
+
 export interface FeedKinds {
   readonly pods: ResourceInfo;
   readonly nodes: ResourceInfo;

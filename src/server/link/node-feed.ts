@@ -2,7 +2,8 @@
  * The node-scoped watch behind a link: only the pods bound to the node, the ConfigMaps, Secrets,
  * ServiceAccounts and PersistentVolumeClaims those pods reference, the PersistentVolumes bound to
  * those claims (the Node authorizer's pod → claim → volume graph) and the local volumes whose data
- * the node holds (its agent deletes the data), the node's own Node object, and the cluster's
+ * the node holds (its agent deletes the data), the node's own Node object, of every other Node only
+ * what the pod network reads (peerView: feed-kinds.ts), and the cluster's
  * Services and EndpointSlices (every node routes every Service, as kube-proxy reads them all;
  * trimmed of managedFields: feed-kinds.ts; a Service with a topology gets only the node's close
  * endpoints: endpoint-topology.ts), never the rest of the cluster. The server does the
@@ -28,7 +29,7 @@ import { decodeStored } from '../storage/objects.ts';
 import { objectKey } from '../registry/index.ts';
 import { feedEvent, sharedKind } from './feed-hub.ts';
 import type { FeedEvent, HubSubscriber } from './feed-hub.ts';
-import { REFERENCED, feedKinds, trimForNode } from './feed-kinds.ts';
+import { REFERENCED, feedKinds, peerView, trimForNode } from './feed-kinds.ts';
 import type { NodeFeed, NodeFeedOptions } from './types.ts';
 import { EndpointTopology } from './endpoint-topology.ts';
 
@@ -72,6 +73,8 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   // in refCount), and the local volumes whose data this node holds, sent whether used or not.
   const volumeOfClaim = new Map<RefKey, string>();
   const localVolumes = new Set<string>();
+  // Other nodes as last sent (peerView JSON), so only a change of what peers read is sent.
+  const peers = new Map<string, string>();
   let catchUp: Watch | undefined;
   /** Hub events that arrived while the feed was still replaying from the agent's revision. */
   let held: FeedEvent[] | undefined = [];
@@ -161,6 +164,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     refCount.clear();
     volumeOfClaim.clear();
     localVolumes.clear();
+    peers.clear();
     const out: { kind: LinkKind; object: KubeObjectJson }[] = [];
     const { kvs } = await store.list(k.podsPrefix, { revision });
     for (const kv of kvs) {
@@ -180,8 +184,14 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const name of localVolumes) if (!refCount.has(volumeRef(name))) await sendRef(volumeRef(name), revision, changes);
     dropped.length = 0;
     for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
-    const nodeKv = await store.get(nodeKey, { revision });
-    if (nodeKv) out.push({ kind: 'Node', object: decode('Node', nodeKv) });
+    for (const kv of (await store.list(k.nodesPrefix, { revision })).kvs) {
+      if (kv.key === nodeKey) out.push({ kind: 'Node', object: decode('Node', kv) });
+      else {
+        const view = peerView(decode('Node', kv));
+        peers.set(kv.key, JSON.stringify(view));
+        out.push({ kind: 'Node', object: view });
+      }
+    }
     const wide = new Map<LinkKind, KubeObjectJson[]>();
     for (const w of k.widePrefixes) wide.set(w.kind, (await store.list(w.prefix, { revision })).kvs.map((kv) => trimForNode(decode(w.kind, kv))));
     for (const object of wide.get('Service')!) out.push({ kind: 'Service', object });
@@ -224,6 +234,16 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     }
     if (e.kind === 'Node') {
       if (key === nodeKey) out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : e.object()));
+      else {
+        const view = ev.type === 'DELETED' ? undefined : peerView(e.object());
+        const text = view && JSON.stringify(view);
+        if (text !== peers.get(key)) {
+          if (text) peers.set(key, text);
+          else peers.delete(key);
+          out.push(change('Node', '', key.slice(k.nodesPrefix.length), view));
+        }
+      }
+      // The node first, then what its pool decides (the topology's re-filtered slices).
       if (e.poolChanged) out.push(...topology.poolsChanged());
       return;
     }
@@ -358,7 +378,7 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   function eventOf(ev: WatchEvent): FeedEvent | undefined {
     const key = ev.kv.key;
     if (key.startsWith(k.podsPrefix)) return feedEvent(k, 'Pod', ev);
-    if (key === nodeKey) return feedEvent(k, 'Node', ev);
+    if (key.startsWith(k.nodesPrefix)) return feedEvent(k, 'Node', ev);
     const kind = sharedKind(k, key);
     return kind ? feedEvent(k, kind, ev) : undefined;
   }

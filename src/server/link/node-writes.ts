@@ -69,7 +69,11 @@ export function nodeWrites(node: string, api: ApiClient, now: () => Date = () =>
         // The well-known labels the kubelet sets on registration.
         labels: { 'kubernetes.io/hostname': node, 'kubernetes.io/os': platform(), 'kubernetes.io/arch': GO_ARCH[arch()] ?? arch(), ...reg.labels },
       },
-      spec: reg.taints.length > 0 ? { taints: reg.taints } : {},
+      spec: {
+        ...(reg.taints.length > 0 ? { taints: reg.taints } : {}),
+        // An agent given --pod-cidr: the node-ipam controller occupies it instead of choosing one.
+        ...(reg.podCIDR ? { podCIDR: reg.podCIDR, podCIDRs: [reg.podCIDR] } : {}),
+      },
     };
     const r = await api.request('POST', '/api/v1/nodes', body);
     if (r.status === 409) return 'exists';

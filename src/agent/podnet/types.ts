@@ -1,0 +1,38 @@
+/**
+ * The pod network's contract (docs/podnet.md): every node publishes where its VXLAN endpoint is
+ * in annotations on its Node (set at registration and reconciled at every hello, as the agent's
+ * other annotations), the server gives each node a pod CIDR (node.spec.podCIDR), and each agent
+ * programs routes, neighbour and forwarding entries to every other node from those Node objects.
+ */
+
+/** The node's underlay address the other nodes send VXLAN packets to (flannel's public-ip). */
+export const VTEP_IP_ANNOTATION = 'network.edgeos.io/vtep-ip';
+/** The MAC of the node's VXLAN device (flannel's backend-data VtepMAC). */
+export const VTEP_MAC_ANNOTATION = 'network.edgeos.io/vtep-mac';
+
+/** VXLAN network id and UDP port: the kernel's and flannel's defaults. */
+export const VXLAN_ID = 1;
+export const VXLAN_PORT = 8472;
+/** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers. */
+export const VXLAN_OVERHEAD = 50;
+
+/** Another node as the overlay reaches it. */
+export interface Peer {
+  readonly node: string;
+  readonly podCidr: string;
+  readonly vtepIp: string;
+  readonly vtepMac: string;
+}
+
+/** This node's end of the overlay. */
+export interface LocalEnd {
+  /** The VXLAN device's name. */
+  readonly device: string;
+  readonly vtepIp: string;
+  readonly vtepMac: string;
+  readonly mtu: number;
+  readonly podCidr: string;
+}
+
+/** Runs `argv` with `input` on stdin (tests prefix it with nsenter). */
+export type CommandRunner = (argv: readonly string[], input?: string) => Promise<{ code: number; stdout: string; stderr: string }>;

@@ -1,0 +1,109 @@
+// The pod network's pure parts: which Nodes are peers, the VTEP MAC, what a sync asks of
+// iproute2 for a given device state, the masquerade table, and the CIDR bookkeeping of the
+// server's node-ipam controller.
+import { describe, expect, it } from 'vitest';
+import { gatewayOf, planOverlay } from '../../../src/agent/podnet/overlay.ts';
+import type { DeviceState } from '../../../src/agent/podnet/overlay.ts';
+import { masqueradeScript } from '../../../src/agent/podnet/masquerade.ts';
+import { peersOf, vtepMacOf } from '../../../src/agent/podnet/peers.ts';
+import { resolveClusterNetwork, parseClusterNetwork, DEFAULT_CLUSTER_NETWORK } from '../../../src/common/cluster-network.ts';
+import { CidrSet } from '../../../src/server/controllers/node-ipam/cidr-set.ts';
+
+const node = (name: string, podCIDR?: string, ip?: string, mac?: string) => ({
+  metadata: { name, annotations: { ...(ip ? { 'network.edgeos.io/vtep-ip': ip } : {}), ...(mac ? { 'network.edgeos.io/vtep-mac': mac } : {}) } },
+  spec: podCIDR ? { podCIDR } : {},
+});
+const local = { device: 'eosv1', vtepIp: '192.0.2.1', vtepMac: '02:00:00:00:00:01', mtu: 1450, podCidr: '10.42.0.0/24' };
+const none: DeviceState = { exists: false, routes: [], neighbours: [], fdb: [] };
+
+describe('pod network peers', () => {
+  it('takes nodes with a pod CIDR and both annotations, not itself and not nodes on its own host', () => {
+    const peers = peersOf([
+      node('self', '10.42.0.0/24', '192.0.2.1', '02:00:00:00:00:01'),
+      node('b', '10.42.1.0/24', '192.0.2.2', '02:00:00:00:00:02'),
+      node('same-host', '10.42.2.0/24', '192.0.2.1', '02:00:00:00:00:03'),
+      node('no-cidr', undefined, '192.0.2.4', '02:00:00:00:00:04'),
+      node('no-vtep', '10.42.5.0/24'),
+      node('bad-mac', '10.42.6.0/24', '192.0.2.6', 'nonsense'),
+    ], { node: 'self', vtepIp: '192.0.2.1' });
+    expect(peers).toEqual([{ node: 'b', podCidr: '10.42.1.0/24', vtepIp: '192.0.2.2', vtepMac: '02:00:00:00:00:02' }]);
+  });
+
+  it('derives a stable, locally administered unicast MAC per node', () => {
+    const mac = vtepMacOf('edge-1');
+    expect(mac).toBe(vtepMacOf('edge-1'));
+    expect(mac).not.toBe(vtepMacOf('edge-2'));
+    const first = parseInt(mac.slice(0, 2), 16);
+    expect(first & 1).toBe(0);
+    expect(first & 2).toBe(2);
+  });
+});
+
+describe('overlay plan', () => {
+  const b = { node: 'b', podCidr: '10.42.1.0/24', vtepIp: '192.0.2.2', vtepMac: '02:00:00:00:00:02' };
+
+  it('creates the device and programs route, neighbour and forwarding entry per peer', () => {
+    const plan = planOverlay(local, [b], none);
+    expect(plan.ip).toEqual([
+      'link add eosv1 type vxlan id 1 local 192.0.2.1 dstport 8472 nolearning',
+      'link set eosv1 address 02:00:00:00:00:01 mtu 1450 up',
+      'addr replace 10.42.0.0/32 dev eosv1',
+      'neigh replace 10.42.1.0 lladdr 02:00:00:00:00:02 dev eosv1 nud permanent',
+      'route replace 10.42.1.0/24 via 10.42.1.0 dev eosv1 onlink',
+    ]);
+    expect(plan.bridge).toEqual(['fdb replace 02:00:00:00:00:02 dev eosv1 dst 192.0.2.2 self permanent']);
+  });
+
+  it('keeps a matching device and removes what belongs to nodes that are gone', () => {
+    const have: DeviceState = {
+      exists: true, vxlan: { id: 1, local: '192.0.2.1', port: 8472 }, mac: local.vtepMac, mtu: 1450,
+      routes: [{ dst: '10.42.1.0/24', gateway: '10.42.1.0' }, { dst: '10.42.7.0/24', gateway: '10.42.7.0' }],
+      neighbours: [{ dst: '10.42.1.0', lladdr: b.vtepMac }, { dst: '10.42.7.0', lladdr: '02:00:00:00:00:07' }],
+      fdb: [{ mac: b.vtepMac, dst: b.vtepIp }, { mac: '02:00:00:00:00:07', dst: '192.0.2.7' }],
+    };
+    const plan = planOverlay(local, [b], have);
+    expect(plan.ip.filter((l) => l.startsWith('link '))).toEqual(['link set eosv1 up']);
+    expect(plan.ip).toContain('route del 10.42.7.0/24 dev eosv1');
+    expect(plan.ip).toContain('neigh del 10.42.7.0 dev eosv1');
+    expect(plan.bridge).toContain('fdb del 02:00:00:00:00:07 dev eosv1 self dst 192.0.2.7');
+    expect(plan.ip.some((l) => l.includes('10.42.1.0/24') && l.startsWith('route del'))).toBe(false);
+  });
+
+  it('recreates a device whose underlay address changed', () => {
+    const have: DeviceState = { exists: true, vxlan: { id: 1, local: '192.0.2.99', port: 8472 }, mac: local.vtepMac, mtu: 1450, routes: [], neighbours: [], fdb: [] };
+    expect(planOverlay(local, [], have).ip.slice(0, 2)).toEqual(['link del eosv1', 'link add eosv1 type vxlan id 1 local 192.0.2.1 dstport 8472 nolearning']);
+    expect(gatewayOf('10.42.3.0/24')).toBe('10.42.3.0');
+  });
+
+  it('masquerades what leaves the cluster CIDR only, replacing the table in one transaction', () => {
+    const s = masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16');
+    expect(s.split('\n').slice(0, 2)).toEqual(['table ip edgeos-podnet-x', 'delete table ip edgeos-podnet-x']);
+    expect(s).toContain('ip saddr 10.42.0.0/24 ip daddr != 10.42.0.0/16 ip daddr != 224.0.0.0/4 masquerade');
+  });
+});
+
+describe('cluster CIDR settings and bookkeeping', () => {
+  const from = { serviceCidr: '--service-cidr', clusterDns: '--cluster-dns', clusterDomain: '--cluster-domain', nodePortRange: '--service-node-port-range' };
+
+  it('defaults to 10.42.0.0/16 in /24s, validates naming the flag, and reads older kept networks', () => {
+    expect(resolveClusterNetwork({}, from)).toMatchObject({ clusterCidr: '10.42.0.0/16', nodeCidrMaskSize: 24 });
+    expect(() => resolveClusterNetwork({ clusterCidr: '10.43.0.0/16' }, from)).toThrow('--cluster-cidr: 10.43.0.0/16 overlaps --service-cidr 10.43.0.0/16');
+    expect(() => resolveClusterNetwork({ clusterCidr: 'x' }, from)).toThrow(/^--cluster-cidr: "x" is not an IPv4 CIDR/);
+    expect(() => resolveClusterNetwork({ nodeCidrMaskSize: '12' }, from)).toThrow('--node-cidr-mask-size: "12" must be a prefix length between 16 (--cluster-cidr) and 29');
+    const { clusterCidr: _c, nodeCidrMaskSize: _m, ...older } = DEFAULT_CLUSTER_NETWORK;
+    expect(parseClusterNetwork(JSON.parse(JSON.stringify(older)))).toEqual(DEFAULT_CLUSTER_NETWORK);
+  });
+
+  it('occupies, allocates the lowest free block, releases, and refuses foreign or doubled blocks', () => {
+    const set = new CidrSet('10.99.0.0/23', 24);
+    expect(set.occupy('x', '10.99.1.0/24')).toEqual({ ok: true });
+    expect(set.allocate('y')).toBe('10.99.0.0/24');
+    expect(set.allocate('y')).toBe('10.99.0.0/24');
+    expect(set.allocate('z')).toBeUndefined();
+    expect(set.occupy('z', '10.99.1.0/24')).toEqual({ ok: false, reason: "10.99.1.0/24 is already node x's" });
+    expect(set.occupy('z', '10.98.0.0/24')).toEqual({ ok: false, reason: '10.98.0.0/24 is outside the cluster CIDR 10.99.0.0/23' });
+    expect(set.occupy('z', '10.99.0.0/25')).toEqual({ ok: false, reason: '10.99.0.0/25 is not a /24 block' });
+    set.release('x');
+    expect(set.allocate('z')).toBe('10.99.1.0/24');
+  });
+});
