@@ -219,14 +219,14 @@ spec:
 `;
     await ok(['apply', '-f', '-'], { stdin: manifest });
     await ok(['rollout', 'status', '-n', 'daily', 'deployment/burn', '--timeout=120s'], { timeoutMs: 130_000 });
-    await ok(['autoscale', '-n', 'daily', 'deployment/burn', '--min=1', '--max=3', '--cpu-percent=50']);
+    await ok(['autoscale', '-n', 'daily', 'deployment/burn', '--min=1', '--max=3', '--cpu-percent=50'], { bin: `${SDK}/kubectl.1.33` });
     // Short windows for the test: no scale-down stabilization.
     await ok(['patch', '-n', 'daily', 'hpa', 'burn', '--type=merge', '-p', '{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":0}}}}']);
     const replicas = () => ok(['get', '-n', 'daily', 'deployment/burn', '-o', 'jsonpath={.spec.replicas}']);
     await waitFor('the HPA to scale burn out to 3', async () => (await replicas()) === '3', 150_000);
     const v1 = JSON.parse(await ok(['get', '--raw', '/apis/autoscaling/v1/namespaces/daily/horizontalpodautoscalers/burn'])) as { status: { currentCPUUtilizationPercentage?: number; desiredReplicas: number } };
     expect(v1.status.currentCPUUtilizationPercentage ?? 0).toBeGreaterThan(50);
-    const described = await ok(['describe', '-n', 'daily', 'hpa', 'burn']);
+    const described = await ok(['describe', '-n', 'daily', 'hpa', 'burn'], { bin: `${SDK}/kubectl.1.33` });
     expect(described).toMatch(/AbleToScale\s+True\s+\w+/);
     expect(described).toMatch(/ScalingActive\s+True\s+ValidMetricFound\s+the HPA was able to successfully calculate a replica count from cpu resource utilization \(percentage of request\)/);
     expect(described).toMatch(/SuccessfulRescale\s+.*New size: 3; reason: cpu resource utilization \(percentage of request\) above target/);
@@ -234,6 +234,22 @@ spec:
     await waitFor('the HPA to scale burn back in to 1', async () => (await replicas()) === '1', 180_000);
     expect(await ok(['describe', '-n', 'daily', 'hpa', 'burn'])).toMatch(/New size: 1; reason: All metrics below target/);
   }, 400_000);
+
+  it('kubectl 1.27 autoscale: the HPA it creates is served and acted on', async () => {
+    const k127 = { bin: `${SDK}/kubectl.1.27` };
+    await ok(['create', 'deployment', 'idle', '-n', 'daily', `--image=${IMAGE}`, '--', 'sleep', '3600']);
+    await ok(['patch', '-n', 'daily', 'deployment/idle', '--type=json', '-p',
+      '[{"op":"add","path":"/spec/template/spec/containers/0/imagePullPolicy","value":"Never"},{"op":"add","path":"/spec/template/spec/containers/0/resources","value":{"requests":{"cpu":"20m"}}}]']);
+    await ok(['rollout', 'status', '-n', 'daily', 'deployment/idle', '--timeout=120s'], { timeoutMs: 130_000 });
+    await ok(['autoscale', '-n', 'daily', 'deployment/idle', '--min=1', '--max=2', '--cpu-percent=50'], k127);
+    const described = await waitFor('the HPA made by kubectl 1.27 to read its metric', async () => {
+      const out = await ok(['describe', '-n', 'daily', 'hpa', 'idle'], k127);
+      return /ScalingActive\s+True\s+ValidMetricFound/.test(out) ? out : undefined;
+    }, 120_000);
+    expect(described).toMatch(/Min replicas:\s+1/);
+    expect(described).toMatch(/Max replicas:\s+2/);
+    expect(await ok(['get', '-n', 'daily', 'deployment/idle', '-o', 'jsonpath={.spec.replicas}'], k127)).toBe('1');
+  }, 300_000);
 });
 
 /** kubectl under `script`, which gives it a pseudo-terminal (debug -it). */

@@ -173,6 +173,8 @@ export function countingDialer(dial: LinkDialer, metrics: AgentMetrics): LinkDia
       ping: () => t.ping(),
       close: (code, reason) => t.close(code, reason),
       terminate: () => t.terminate(),
+      // Everything else the dialer reports about the connection passes through unchanged.
+      ...(t.tlsSessionReused !== undefined ? { tlsSessionReused: t.tlsSessionReused } : {}),
     };
     return counted;
   };

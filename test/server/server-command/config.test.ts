@@ -83,7 +83,10 @@ describe('resolveServerConfig', () => {
   });
 
   it('resolves the cluster network as K3s does and names the flag of a bad value', () => {
-    expect(resolveServerConfig({}, {}).network).toEqual({ serviceCidr: '10.43.0.0/16', clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', nodePortRange: { min: 30000, max: 32767 } });
+    expect(resolveServerConfig({}, {}).network).toEqual({ clusterCidr: '10.42.0.0/16', nodeCidrMaskSize: 24, serviceCidr: '10.43.0.0/16', clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', nodePortRange: { min: 30000, max: 32767 } });
+    expect(badInput({ clusterCidr: '10.42.0.0' })).toMatch(/^--cluster-cidr: "10.42.0.0" is not an IPv4 CIDR/);
+    expect(badInput({ clusterCidr: '10.43.0.0/17' })).toBe('--cluster-cidr: 10.43.0.0/17 overlaps --service-cidr 10.43.0.0/16');
+    expect(badInput({}, { EDGEOS_NODE_CIDR_MASK_SIZE: '30' })).toMatch(/^EDGEOS_NODE_CIDR_MASK_SIZE: "30" must be a prefix length between 16 \(--cluster-cidr\) and 29/);
     // The DNS address follows the Service CIDR unless given.
     expect(resolveServerConfig({ serviceCidr: '10.96.5.0/24' }, {}).network.clusterDns).toBe('10.96.5.10');
     expect(resolveServerConfig({}, { EDGEOS_SERVICE_NODE_PORT_RANGE: '31000-31999', EDGEOS_CLUSTER_DOMAIN: 'Edge.Local.' }).network).toMatchObject({ clusterDomain: 'edge.local', nodePortRange: { min: 31000, max: 31999 } });
