@@ -11,6 +11,9 @@ import { metaValidator } from './meta-only.ts';
 import { parseQuantity } from '../../common/quantity.ts';
 import { defaultClassOf } from './storage-class.ts';
 import type { FieldError, KubeObject, WriteContext, WriteHooks } from './types.ts';
+import type { TxnOp } from '../../store/types.ts';
+import { LOCAL_PATH_NODE_ANNOTATION, LOCAL_PATH_PROVISIONERS, PROVISIONED_BY_ANNOTATION } from '../../common/local-volumes.ts';
+import { rfc3339 } from './age.ts';
 import { CRUD, defineKind, storageSegment, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind, conditions, labelSelector } from '../patch/merge-keys-core.ts';
 import { atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
@@ -160,10 +163,62 @@ const claimHooks: WriteHooks = {
   },
 };
 
-const volumeHooks: WriteHooks = {
-  async beforeCreate(_ctx, obj) {
-    addFinalizer(obj, PV_PROTECTION_FINALIZER);
+/** The persistentvolume controller's annotations on a claim it binds (pkg/controller/volume/persistentvolume). */
+export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
+export const ANN_BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
+export const ANN_BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller';
+
+const CLAIMS_PREFIX = `/registry/${storageSegment('', 'persistentvolumeclaims')}/`;
+
+/**
+ * The built-in local-path provisioner's volume (docs/storage.md) binds its claim in the same store
+ * transaction: a PersistentVolume `pvc-<claim uid>` provisioned by a local-path provisioner on a
+ * node, whose claimRef names a live, unbound claim of its class, is created Bound, and the claim
+ * gets what the persistentvolume controller would write next (volumeName, the binding
+ * annotations, phase Bound with the volume's capacity and access modes). The scheduler provisions
+ * in PreBind and binds the pod right after this one write, so the pod, its claim and its volume
+ * reach the node together and no one writes the claim while the pod waits (a separate claim
+ * write raced the controller's status writes on the same key). A claim that is gone, being
+ * deleted, bound elsewhere or of another class is left alone and the volume is created as sent
+ * (Pending): the controller does what it always did. The claim's write is a compare-and-swap on
+ * what was read; a claim changed meanwhile fails the create with a Conflict, which the
+ * provisioner retries.
+ */
+async function bindProvisionedClaim(ctx: WriteContext, pv: KubeObject): Promise<TxnOp[]> {
+  const m = map(pv.metadata) ?? {};
+  const ann = map(m.annotations) ?? {};
+  const node = str(ann[LOCAL_PATH_NODE_ANNOTATION]);
+  if (!LOCAL_PATH_PROVISIONERS.has(str(ann[PROVISIONED_BY_ANNOTATION]) ?? '') || !node) return [];
+  const spec = map(pv.spec) ?? {};
+  const ref = map(spec.claimRef);
+  const ns = str(ref?.namespace);
+  const claimName = str(ref?.name);
+  const uid = str(ref?.uid);
+  if (!ns || !claimName || !uid || str(m.name) !== `pvc-${uid}`) return [];
+  const key = `${CLAIMS_PREFIX}${ns}/${claimName}`;
+  const kv = await ctx.store.get(key);
+  if (!kv) return [];
+  let claim: KubeObject;
+  try {
+    claim = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+  } catch {
     return [];
+  }
+  const cm = child(claim, 'metadata');
+  const cspec = child(claim, 'spec');
+  const volumeName = str(cspec.volumeName);
+  if (str(cm.uid) !== uid || str(cm.deletionTimestamp) || (volumeName && volumeName !== m.name) || storageClassOf(claim) !== storageClassOf(pv)) return [];
+  cspec.volumeName = m.name;
+  cm.annotations = { ...(map(cm.annotations) ?? {}), [ANN_SELECTED_NODE]: node, [ANN_BIND_COMPLETED]: 'yes', [ANN_BOUND_BY_CONTROLLER]: 'yes' };
+  claim.status = { ...(map(claim.status) ?? {}), phase: 'Bound', accessModes: structuredClone(list(spec.accessModes)), capacity: structuredClone(map(spec.capacity) ?? {}) };
+  pv.status = { ...(map(pv.status) ?? {}), phase: 'Bound', lastPhaseTransitionTime: rfc3339(ctx.now()) };
+  return [{ op: 'update', key, value: Buffer.from(JSON.stringify(claim), 'utf8'), expectedModRevision: kv.modRevision }];
+}
+
+const volumeHooks: WriteHooks = {
+  async beforeCreate(ctx, obj) {
+    addFinalizer(obj, PV_PROTECTION_FINALIZER);
+    return bindProvisionedClaim(ctx, obj);
   },
 };
 
