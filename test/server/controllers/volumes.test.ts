@@ -108,9 +108,10 @@ describe('local volumes in the control plane', () => {
     expect(firstAt.volume).toBeGreaterThan(0);
     expect(firstAt.claimBound).toBeGreaterThan(0);
     expect(firstAt.podBound).toBeGreaterThan(Math.max(firstAt.volume, firstAt.claimBound));
-    // One write provisions and binds: the volume's create and the claim's binding are one store
-    // transaction (consecutive revisions, nothing between them), both Bound from that moment.
+    // One write provisions and binds: the volume's create, the claim's binding and the pod's are
+    // one store transaction (consecutive revisions, nothing between them), both Bound from then.
     expect(firstAt.claimBound).toBe(firstAt.volume + 1);
+    expect(firstAt.podBound).toBe(firstAt.claimBound + 1);
     expect(firstSeen.volume?.status?.phase).toBe('Bound');
     expect(firstSeen.claim?.status).toEqual({ phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '2Gi' } });
     expect(firstSeen.claim?.metadata.annotations).toMatchObject({ 'volume.kubernetes.io/selected-node': 'edge-a', 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' });

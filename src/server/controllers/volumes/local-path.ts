@@ -3,21 +3,18 @@
 // local-path-provisioner writes, with a `local` volume instead of hostPath so the kubelet applies
 // the pod's fsGroup to it, and a finalizer that makes the object wait for the node's agent: the
 // agent creates the directory and, when the volume goes, deletes it (docs/storage.md).
-import {
-  LOCAL_PATH_FINALIZER, LOCAL_PATH_NODE_ANNOTATION, LOCAL_STORAGE_PATH_ANNOTATION, PROVISIONED_BY_ANNOTATION, localVolumeDirName,
-} from '../../../common/local-volumes.ts';
+import { localPathVolumeFor, nodeStoragePathOf } from '../../kinds/index.ts';
 import type { Node, PersistentVolume, PersistentVolumeClaim, StorageClass } from '../core-types.ts';
 import { AlreadyExistsError, ConflictError, inNamespace, resources } from '../types.ts';
-import type { KubeClient } from '../types.ts';
-import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, PV_PROTECTION_FINALIZER, claimClass } from './claims.ts';
+import type { KubeClient, KubeObject } from '../types.ts';
+import { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE } from './claims.ts';
 
 /** Dynamically provisioned volumes are named after their claim's uid, as Kubernetes names them. */
 export const provisionedVolumeName = (c: PersistentVolumeClaim): string => `pvc-${c.metadata.uid ?? ''}`;
 
 /** Where the node's agent keeps local volumes, as it reports it; undefined when it does not. */
 export function nodeStoragePath(node: Node): string | undefined {
-  const p = node.metadata.annotations?.[LOCAL_STORAGE_PATH_ANNOTATION];
-  return p && p.startsWith('/') ? p.replace(/\/+$/, '') : undefined;
+  return nodeStoragePathOf(node as KubeObject);
 }
 
 /** How often a create that met a claim changed since it was read (a Conflict) is tried again. */
@@ -57,37 +54,7 @@ export async function provisionLocalVolume(client: KubeClient, claim: Persistent
   return volume;
 }
 
-/** The PersistentVolume for `claim` on `node`, bound to the claim from the start. */
+/** The PersistentVolume for `claim` on `node`, bound to the claim from the start (the API's builder, which pods/binding uses too). */
 export function localPathVolume(claim: PersistentVolumeClaim, sc: StorageClass, node: Node, storagePath: string): PersistentVolume {
-  const name = provisionedVolumeName(claim);
-  const ns = claim.metadata.namespace ?? '';
-  const claimName = claim.metadata.name ?? '';
-  return {
-    apiVersion: 'v1',
-    kind: 'PersistentVolume',
-    metadata: {
-      name,
-      annotations: {
-        [PROVISIONED_BY_ANNOTATION]: sc.provisioner ?? '',
-        [LOCAL_PATH_NODE_ANNOTATION]: node.metadata.name ?? '',
-        [ANN_BOUND_BY_CONTROLLER]: 'yes',
-      },
-      finalizers: [PV_PROTECTION_FINALIZER, LOCAL_PATH_FINALIZER],
-    },
-    spec: {
-      // The request is recorded as the capacity: a directory has no size of its own (as local-path-provisioner).
-      capacity: { storage: String(claim.spec?.resources?.requests?.storage ?? '0') },
-      accessModes: [...(claim.spec?.accessModes ?? ['ReadWriteOnce'])],
-      persistentVolumeReclaimPolicy: sc.reclaimPolicy ?? 'Delete',
-      storageClassName: claimClass(claim),
-      volumeMode: claim.spec?.volumeMode ?? 'Filesystem',
-      claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: claimName, uid: claim.metadata.uid ?? '', resourceVersion: claim.metadata.resourceVersion ?? '' },
-      local: { path: `${storagePath}/${localVolumeDirName(name, ns, claimName)}` },
-      nodeAffinity: {
-        required: {
-          nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node.metadata.labels?.['kubernetes.io/hostname'] ?? node.metadata.name ?? ''] }] }],
-        },
-      },
-    },
-  };
+  return localPathVolumeFor(claim as KubeObject, sc as KubeObject, node as KubeObject, storagePath) as PersistentVolume;
 }
