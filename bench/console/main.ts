@@ -51,9 +51,8 @@ function adminCredentials(server: ServerProcess): { ca: string; cert: string; ke
 // One TLS connection per worker, kept alive: 30,000 creates would otherwise each pay a handshake.
 let agent: Agent | undefined;
 
-function must(server: ServerProcess, method: string, path: string, body: unknown, want: number): Promise<Record<string, unknown>> {
+function once(server: ServerProcess, method: string, path: string, text: string): Promise<{ status: number; data: string }> {
   agent ??= new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ...adminCredentials(server) });
-  const text = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(`${server.url}${path}`, {
       method, agent,
@@ -61,14 +60,32 @@ function must(server: ServerProcess, method: string, path: string, body: unknown
     }, (res) => {
       let data = '';
       res.on('data', (b: Buffer) => (data += b.toString()));
-      res.on('end', () => {
-        if (res.statusCode !== want) reject(new Error(`${method} ${path}: HTTP ${res.statusCode} ${data.slice(0, 300)}`));
-        else resolve(JSON.parse(data) as Record<string, unknown>);
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, data }));
+      res.on('error', reject);
     });
     req.on('error', reject);
     req.end(text);
   });
+}
+
+/**
+ * One request that must answer `want`. A kept-alive connection the server closed just as it was
+ * reused fails with ECONNRESET ("socket hang up"): tried again on a new one, where a create that
+ * did land before the reset answers 409 (AlreadyExists), which counts as done.
+ */
+async function must(server: ServerProcess, method: string, path: string, body: unknown, want: number): Promise<Record<string, unknown>> {
+  const text = JSON.stringify(body);
+  for (let attempt = 1; ; attempt++) {
+    let r: { status: number; data: string };
+    try {
+      r = await once(server, method, path, text);
+    } catch (err) {
+      if (attempt < 5 && (err as NodeJS.ErrnoException).code === 'ECONNRESET') continue;
+      throw err;
+    }
+    if (r.status === want || (attempt > 1 && method === 'POST' && r.status === 409)) return r.status === 409 ? {} : (JSON.parse(r.data) as Record<string, unknown>);
+    throw new Error(`${method} ${path}: HTTP ${r.status} ${r.data.slice(0, 300)}`);
+  }
 }
 
 async function addNode(server: ServerProcess, i: number): Promise<void> {

@@ -7,7 +7,7 @@
  * Counted are the link's message payloads (WebSocket frame payloads: JSON text and stream bytes),
  * not WebSocket framing or TLS records, and only since this server started.
  */
-import type { LinkTransport, LinkTransportHandlers } from '../../common/link/transport.ts';
+import { tapTransport, type LinkTransport } from '../../common/link/transport.ts';
 import { LINK_EVENTS_KEPT } from './types.ts';
 import type { LinkEvent, LinkNodeTraffic, LinkTraffic } from './types.ts';
 
@@ -61,45 +61,17 @@ export class LinkTrafficCounter implements LinkTraffic {
       traffic.bytesIn += bytes;
       traffic.lastSeenMs = this.#now();
     };
-    return {
-      attach: (h: LinkTransportHandlers) =>
-        transport.attach({
-          text: (data) => {
-            heard(Buffer.byteLength(data));
-            h.text(data);
-          },
-          binary: (frame) => {
-            heard(frame.length);
-            h.binary(frame);
-          },
-          heard: () => {
-            heard(0);
-            h.heard();
-          },
-          closed: (code, reason) => {
-            this.disconnects++;
-            traffic.disconnects++;
-            remember(traffic, { at: this.#now(), event: 'disconnected', code, ...(reason ? { reason } : {}) });
-            h.closed(code, reason);
-          },
-        }),
-      get open() {
-        return transport.open;
+    return tapTransport(transport, {
+      received: heard,
+      sent: (bytes) => {
+        traffic.bytesOut += bytes;
       },
-      get bufferedBytes() {
-        return transport.bufferedBytes;
+      heard: () => heard(0),
+      closed: (code, reason) => {
+        this.disconnects++;
+        traffic.disconnects++;
+        remember(traffic, { at: this.#now(), event: 'disconnected', code, ...(reason ? { reason } : {}) });
       },
-      sendText: (data) => {
-        if (transport.open) traffic.bytesOut += Buffer.byteLength(data);
-        transport.sendText(data);
-      },
-      sendBinary: (frame) => {
-        if (transport.open) traffic.bytesOut += frame.length;
-        transport.sendBinary(frame);
-      },
-      ping: () => transport.ping(),
-      close: (code, reason) => transport.close(code, reason),
-      terminate: () => transport.terminate(),
-    };
+    });
   }
 }
