@@ -8,12 +8,21 @@
  * not WebSocket framing or TLS records, and only since this server started.
  */
 import { tapTransport, type LinkTransport } from '../../common/link/transport.ts';
-import type { LinkNodeTraffic, LinkTraffic } from './types.ts';
+import { LINK_EVENTS_KEPT } from './types.ts';
+import type { LinkEvent, LinkNodeTraffic, LinkTraffic } from './types.ts';
 
 interface MutableTraffic {
   bytesIn: number;
   bytesOut: number;
   lastSeenMs: number;
+  connects: number;
+  disconnects: number;
+  events: LinkEvent[];
+}
+
+function remember(t: MutableTraffic, e: LinkEvent): void {
+  t.events.push(e);
+  if (t.events.length > LINK_EVENTS_KEPT) t.events.splice(0, t.events.length - LINK_EVENTS_KEPT);
 }
 
 export class LinkTrafficCounter implements LinkTraffic {
@@ -40,12 +49,14 @@ export class LinkTrafficCounter implements LinkTraffic {
   count(node: string, transport: LinkTransport): LinkTransport {
     let t = this.#nodes.get(node);
     if (!t) {
-      t = { bytesIn: 0, bytesOut: 0, lastSeenMs: 0 };
+      t = { bytesIn: 0, bytesOut: 0, lastSeenMs: 0, connects: 0, disconnects: 0, events: [] };
       this.#nodes.set(node, t);
     }
     const traffic = t;
     this.connects++;
+    traffic.connects++;
     traffic.lastSeenMs = this.#now();
+    remember(traffic, { at: traffic.lastSeenMs, event: 'connected' });
     const heard = (bytes: number) => {
       traffic.bytesIn += bytes;
       traffic.lastSeenMs = this.#now();
@@ -56,8 +67,10 @@ export class LinkTrafficCounter implements LinkTraffic {
         traffic.bytesOut += bytes;
       },
       heard: () => heard(0),
-      closed: () => {
+      closed: (code, reason) => {
         this.disconnects++;
+        traffic.disconnects++;
+        remember(traffic, { at: this.#now(), event: 'disconnected', code, ...(reason ? { reason } : {}) });
       },
     });
   }
