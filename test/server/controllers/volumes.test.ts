@@ -230,6 +230,33 @@ describe('local volumes in the control plane', () => {
     expect((await c.client.get<Volume>(volumes, name)).metadata.deletionTimestamp).toBeUndefined();
   });
 
+  it("provisions a pod's local-path claim in its binding, and refuses a binding to a node that cannot hold it", async () => {
+    // Another scheduler's pod, bound by hand through pods/binding as a scheduler would.
+    await addNode(c.client, 'bare'); // reports no storage path: no agent runs pods there
+    await c.client.create(claims, claim('manual-bind'));
+    await c.client.create(pods, withClaim('by-hand', 'manual-bind', { schedulerName: 'someone-else' }));
+    const bind = (node: string) => c.client.createSubresource(pods, 'by-hand', 'binding', {
+      apiVersion: 'v1', kind: 'Binding', metadata: { name: 'by-hand' }, target: { apiVersion: 'v1', kind: 'Node', name: node },
+    });
+    const refused = await bind('bare').then(() => undefined, (e: unknown) => e as { status?: number; message?: string });
+    expect(refused?.status).toBe(422);
+    expect(refused?.message).toContain('persistentvolumeclaim "manual-bind" cannot be provisioned on node "bare": the node reports no local storage path');
+    expect(await nodeOf('by-hand')).toBeUndefined();
+    expect((await getClaim('manual-bind')).spec.volumeName).toBeUndefined();
+    await bind('edge-b');
+    const bound = await getClaim('manual-bind');
+    expect(bound.spec.volumeName).toBe(`pvc-${bound.metadata.uid}`);
+    expect(bound.status?.phase).toBe('Bound');
+    expect(bound.metadata.annotations?.['volume.kubernetes.io/selected-node']).toBe('edge-b');
+    const pv = await c.client.get<Volume>(volumes, bound.spec.volumeName ?? '');
+    expect(pv.spec.local?.path).toBe(`/var/lib/edgeos-edge-b/storage/${bound.spec.volumeName}_default_manual-bind`);
+    expect(pv.metadata.uid).toBeTruthy();
+    expect(pv.metadata.creationTimestamp).toBeTruthy();
+    expect(Number(pv.metadata.resourceVersion) + 1).toBe(Number(bound.metadata.resourceVersion));
+    expect(await nodeOf('by-hand')).toBe('edge-b');
+    await c.client.delete(pods, 'by-hand');
+  });
+
   it('binds a claim in the volume create only for its own provisioned volume of its class', async () => {
     // A volume that looks provisioned for the claim but is of another class: the API creates it as
     // sent (Pending) and leaves the claim alone; whatever follows is the controller's business.
