@@ -48,7 +48,7 @@ const IPERF_ROUNDS = 3;
  */
 const PROFILE_DIR = process.env.EDGEOS_BENCH_PROFILE_DIR;
 /**
- * EDGEOS_BENCH_LOOP_DELAY=1: the agent runs with loop-delay.ts preloaded and the bench logs its
+ * EDGEOS_BENCH_LOOP_DELAY=1: the agent runs with loop-delay.mjs preloaded and the bench logs its
  * event-loop delay over the idle window and over the DNS runs (bench/services/README.md).
  */
 const LOOP_DELAY = process.env.EDGEOS_BENCH_LOOP_DELAY === '1';
@@ -191,7 +191,7 @@ async function linkBytes(pid: number): Promise<number> {
   if (!found) throw new Error(`no link connection of the agent (pid ${pid}) in:\n${out}`);
   return total;
 }
-/** The agent's event-loop delay since the last call (loop-delay.ts answers SIGUSR2 on stderr). */
+/** The agent's event-loop delay since the last call (loop-delay.mjs answers SIGUSR2 on stderr). */
 async function loopDelay(): Promise<string> {
   if (!LOOP_DELAY || !agent?.pid) return '';
   const from = agentOut.length;
@@ -220,7 +220,7 @@ try {
   writeFileSync(join(agentDir, 'agent', 'images', 'busybox.tar'), busyboxArchive(IMAGE, ['sleep', '3600'], hostExecutables(['/usr/bin/iperf3'])));
   const token = readFileSync(join(work, 's', 'server', 'token'), 'utf8').trim();
   const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`, '--cpu-prof-interval=250'] : [];
-  const probe = LOOP_DELAY ? ['--import', join(import.meta.dirname, 'loop-delay.ts')] : [];
+  const probe = LOOP_DELAY ? ['--import', join(import.meta.dirname, 'loop-delay.mjs')] : [];
   agent = start(node, [process.execPath, ...v8Flags.agent, ...profiling, ...probe, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
   await waitFor('the node to be Ready', async () => (await k(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True', 120_000);
   log('server and joined agent up in the node namespace');
