@@ -191,6 +191,11 @@ async function linkBytes(pid: number): Promise<number> {
   if (!found) throw new Error(`no link connection of the agent (pid ${pid}) in:\n${out}`);
   return total;
 }
+/** CPU time (user + system) a process has used, ms: /proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
 /** The agent's event-loop delay since the last call (loop-delay.mjs answers SIGUSR2 on stderr). */
 async function loopDelay(): Promise<string> {
   if (!LOOP_DELAY || !agent?.pid) return '';
@@ -251,9 +256,12 @@ try {
     const b0 = await linkBytes(agent.pid!);
     await loopDelay();
     const w0 = performance.now();
+    const c0 = cpuMs(agent.pid!);
     await sleep(IDLE_WINDOW_MS);
+    const idleCpu = cpuMs(agent.pid!) - c0;
     const idleBytes = (await linkBytes(agent.pid!)) - b0;
-    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round((performance.now() - w0) / 1000, 1)} s → ${Math.round(idleBytes / ((performance.now() - w0) / 3_600_000))} B/h${await loopDelay()}`);
+    const secs = (performance.now() - w0) / 1000;
+    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round(secs, 1)} s → ${Math.round(idleBytes / (secs / 3600))} B/h; the idle agent's CPU ${idleCpu} ms (${round((100 * idleCpu) / (secs * 1000), 2)} % of a core)${await loopDelay()}`);
   }
 
   // Requests and bytes: ClusterIP vs pod IP from the same client, after a warm-up of each path
