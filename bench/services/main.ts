@@ -52,8 +52,12 @@ const PROFILE_DIR = process.env.EDGEOS_BENCH_PROFILE_DIR;
  * event-loop delay over the idle window and over the DNS runs (bench/services/README.md).
  */
 const LOOP_DELAY = process.env.EDGEOS_BENCH_LOOP_DELAY === '1';
-/** EDGEOS_BENCH_UNTIL=dns: stop after the DNS phase (no 1,000 Services; the JSON line is not printed). */
-const UNTIL_DNS = process.env.EDGEOS_BENCH_UNTIL === 'dns';
+/**
+ * EDGEOS_BENCH_UNTIL=dns: stop after the DNS phase (no 1,000 Services; the JSON line is not
+ * printed); =idle: stop after the idle window (memory, idle link, the idle agent's CPU).
+ */
+const UNTIL = process.env.EDGEOS_BENCH_UNTIL;
+const UNTIL_DNS = UNTIL === 'dns';
 /** The idle link window with 20 pods and 50 Services (bench/agent measures 120 s with 20 pods). */
 const IDLE_WINDOW_MS = Number(process.env.EDGEOS_BENCH_IDLE_MS ?? 60_000);
 
@@ -209,6 +213,9 @@ async function dnsP99(server: string, p: number, names: string[]): Promise<{ p99
   return JSON.parse(await run(node!, [process.execPath, '-e', DNS_LOAD, server, String(p), String(DNS_QPS), String(DNS_SECONDS), ...names])) as { p99: number; lost: number };
 }
 
+/** Ends the measuring early (EDGEOS_BENCH_UNTIL=idle); the clean-up still runs. */
+class StopHere extends Error {}
+
 const t0 = performance.now();
 try {
   await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
@@ -264,6 +271,10 @@ try {
     log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round(secs, 1)} s → ${Math.round(idleBytes / (secs / 3600))} B/h; the idle agent's CPU ${idleCpu} ms (${round((100 * idleCpu) / (secs * 1000), 2)} % of a core)${await loopDelay()}`);
   }
 
+  if (UNTIL === 'idle') {
+    log(`EDGEOS_BENCH_UNTIL=idle: stopping after the idle window; agent_rss_ratio ${round(agentRss / bareRss, 3)}`);
+    throw new StopHere();
+  }
   // Requests and bytes: ClusterIP vs pod IP from the same client, after a warm-up of each path
   // (the pod's httpd pages in, the first conntrack entries), in alternating rounds whose order
   // flips (neither path always runs right after the other); the ratio of the medians.
@@ -351,6 +362,8 @@ try {
     log(`total ${round((performance.now() - t0) / 1000, 1)} s`);
     console.log(JSON.stringify(result));
   }
+} catch (err) {
+  if (!(err instanceof StopHere)) throw err;
 } finally {
   await stop(agent);
   for (const p of procs.reverse()) await stop(p);
