@@ -26,8 +26,9 @@ export function hooksFor(r: ResourceInfo): WriteHooks {
   let hooks = cache.get(r);
   if (hooks) return hooks;
   const own = (r.builtin && present(r.builtin.hooks)) ?? {};
-  const { beforeCreate, beforeUpdate } = own;
+  const { beforeCreate, beforeUpdate, precedingUpdateOps } = own;
   hooks = { ...own };
+  if (precedingUpdateOps) hooks.precedingUpdateOps = (ctx, obj, old) => rejected(r, obj, () => precedingUpdateOps(ctx, obj, old));
   if (beforeCreate) hooks.beforeCreate = (ctx, obj) => rejected(r, obj, () => beforeCreate(ctx, obj));
   if (beforeUpdate) hooks.beforeUpdate = (ctx, obj, old) => rejected(r, obj, () => beforeUpdate(ctx, obj, old));
   cache.set(r, hooks);

@@ -149,6 +149,7 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
     } else if (u.subresource !== 'binding') defaultAndValidate(c, next, cur.obj);
     const hooks = hooksFor(r);
     const extra: TxnOp[] = hooks.beforeUpdate ? await hooks.beforeUpdate(d, next, cur.obj) : [];
+    const preceding: TxnOp[] = hooks.precedingUpdateOps ? await hooks.precedingUpdateOps(d, next, cur.obj) : [];
 
     // An object being deleted goes away once its last finalizer is removed, unless a graceful
     // deletion is still running (genericregistry Store.shouldDeleteDuringUpdate: the agent ends
@@ -159,7 +160,7 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
     const cm = meta(cur.obj);
     const graceful = typeof cm.deletionGracePeriodSeconds === 'number' && cm.deletionGracePeriodSeconds > 0;
     const removeNow = Boolean(cm.deletionTimestamp) && !graceful && finalizersOf(next).length === 0 && kindFinalizers(r, next).length === 0;
-    if (!removeNow && extra.length === 0 && sameObject(next, cur.obj)) return { obj: cur.obj, created: false };
+    if (!removeNow && extra.length === 0 && preceding.length === 0 && sameObject(next, cur.obj)) return { obj: cur.obj, created: false };
     if (u.dryRun) return { obj: next, created: false };
     try {
       if (removeNow) {
@@ -170,8 +171,8 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
         meta(gone).resourceVersion = String(kvs[0]?.modRevision ?? cur.kv.modRevision);
         return { obj: gone, created: false };
       }
-      const kvs = await d.store.txn([{ op: 'update', key, value: encodeForStore(r, next), expectedModRevision: cur.kv.modRevision, ...(r.ttlSeconds ? { ttlSeconds: r.ttlSeconds } : {}) }, ...extra]);
-      const kv = kvs[0];
+      const kvs = await d.store.txn([...preceding, { op: 'update', key, value: encodeForStore(r, next), expectedModRevision: cur.kv.modRevision, ...(r.ttlSeconds ? { ttlSeconds: r.ttlSeconds } : {}) }, ...extra]);
+      const kv = kvs[preceding.length];
       if (!kv) throw new Error(`store txn returned no result for ${key}`);
       const stored = decodeStored(r, kv);
       hooks.afterWrite?.(d, name, stored);

@@ -6,11 +6,18 @@
  */
 import { child, list, map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
-import { forbidden, immutable, invalid, notSupported, required } from './field-errors.ts';
+import { FieldRejectedError, forbidden, immutable, invalid, notSupported, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
 import { parseQuantity } from '../../common/quantity.ts';
 import { defaultClassOf } from './storage-class.ts';
+import { present } from './types.ts';
 import type { FieldError, KubeObject, WriteContext, WriteHooks } from './types.ts';
+import type { TxnOp } from '../../store/types.ts';
+import { randomUUID } from 'node:crypto';
+import {
+  LOCAL_PATH_FINALIZER, LOCAL_PATH_NODE_ANNOTATION, LOCAL_PATH_PROVISIONERS, LOCAL_STORAGE_PATH_ANNOTATION, PROVISIONED_BY_ANNOTATION, localVolumeDirName,
+} from '../../common/local-volumes.ts';
+import { rfc3339 } from './age.ts';
 import { CRUD, defineKind, storageSegment, statusSubresource, STORED, NO_TTL, NO_DELETION_POLICY, NO_FIELD_SELECTORS, K8S_API_PROTO, NO_CONVERSION } from './define.ts';
 import { kind, conditions, labelSelector } from '../patch/merge-keys-core.ts';
 import { atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
@@ -160,10 +167,172 @@ const claimHooks: WriteHooks = {
   },
 };
 
-const volumeHooks: WriteHooks = {
-  async beforeCreate(_ctx, obj) {
-    addFinalizer(obj, PV_PROTECTION_FINALIZER);
+/** The persistentvolume controller's annotations on a claim it binds (pkg/controller/volume/persistentvolume). */
+export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
+export const ANN_BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
+export const ANN_BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller';
+
+const CLAIMS_PREFIX = `/registry/${storageSegment('', 'persistentvolumeclaims')}/`;
+
+/**
+ * The built-in local-path provisioner's volume (docs/storage.md) binds its claim in the same store
+ * transaction: a PersistentVolume `pvc-<claim uid>` provisioned by a local-path provisioner on a
+ * node, whose claimRef names a live, unbound claim of its class, is created Bound, and the claim
+ * gets what the persistentvolume controller would write next (volumeName, the binding
+ * annotations, phase Bound with the volume's capacity and access modes). The scheduler provisions
+ * in PreBind and binds the pod right after this one write, so the pod, its claim and its volume
+ * reach the node together and no one writes the claim while the pod waits (a separate claim
+ * write raced the controller's status writes on the same key). A claim that is gone, being
+ * deleted, bound elsewhere or of another class is left alone and the volume is created as sent
+ * (Pending): the controller does what it always did. The claim's write is a compare-and-swap on
+ * what was read; a claim changed meanwhile fails the create with a Conflict, which the
+ * provisioner retries.
+ */
+async function bindProvisionedClaim(ctx: WriteContext, pv: KubeObject): Promise<TxnOp[]> {
+  const m = map(pv.metadata) ?? {};
+  const ann = map(m.annotations) ?? {};
+  const node = str(ann[LOCAL_PATH_NODE_ANNOTATION]);
+  if (!LOCAL_PATH_PROVISIONERS.has(str(ann[PROVISIONED_BY_ANNOTATION]) ?? '') || !node) return [];
+  const spec = map(pv.spec) ?? {};
+  const ref = map(spec.claimRef);
+  const ns = str(ref?.namespace);
+  const claimName = str(ref?.name);
+  const uid = str(ref?.uid);
+  if (!ns || !claimName || !uid || str(m.name) !== `pvc-${uid}`) return [];
+  const key = `${CLAIMS_PREFIX}${ns}/${claimName}`;
+  const kv = await ctx.store.get(key);
+  if (!kv) return [];
+  let claim: KubeObject;
+  try {
+    claim = JSON.parse(kv.value.toString('utf8')) as KubeObject;
+  } catch {
     return [];
+  }
+  const cm = child(claim, 'metadata');
+  const cspec = child(claim, 'spec');
+  const volumeName = str(cspec.volumeName);
+  if (str(cm.uid) !== uid || str(cm.deletionTimestamp) || (volumeName && volumeName !== m.name) || storageClassOf(claim) !== storageClassOf(pv)) return [];
+  cspec.volumeName = m.name;
+  cm.annotations = { ...(map(cm.annotations) ?? {}), [ANN_SELECTED_NODE]: node, [ANN_BIND_COMPLETED]: 'yes', [ANN_BOUND_BY_CONTROLLER]: 'yes' };
+  claim.status = { ...(map(claim.status) ?? {}), phase: 'Bound', accessModes: structuredClone(list(spec.accessModes)), capacity: structuredClone(map(spec.capacity) ?? {}) };
+  pv.status = { ...(map(pv.status) ?? {}), phase: 'Bound', lastPhaseTransitionTime: rfc3339(ctx.now()) };
+  return [{ op: 'update', key, value: Buffer.from(JSON.stringify(claim), 'utf8'), expectedModRevision: kv.modRevision }];
+}
+
+/** Where a node's agent keeps local volumes, as it reports it (LOCAL_STORAGE_PATH_ANNOTATION); undefined when it does not. */
+export function nodeStoragePathOf(node: KubeObject): string | undefined {
+  const p = str(map(map(node.metadata)?.annotations)?.[LOCAL_STORAGE_PATH_ANNOTATION]);
+  return p && p.startsWith('/') ? p.replace(/\/+$/, '') : undefined;
+}
+
+/**
+ * The PersistentVolume of a local-path `claim` on `node` (what local-path-provisioner writes, with
+ * a `local` volume so the kubelet applies the pod's fsGroup, and the finalizer that makes the object
+ * wait for the node's agent), bound to the claim through claimRef from the start. One builder for
+ * the scheduler's and the controller's provisioning and for pods/binding's.
+ */
+export function localPathVolumeFor(claim: KubeObject, sc: KubeObject, node: KubeObject, storagePath: string): KubeObject {
+  const cm = map(claim.metadata) ?? {};
+  const cspec = map(claim.spec) ?? {};
+  const name = `pvc-${str(cm.uid) ?? ''}`;
+  const ns = str(cm.namespace) ?? '';
+  const claimName = str(cm.name) ?? '';
+  const nodeName = str(map(node.metadata)?.name) ?? '';
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolume',
+    metadata: {
+      name,
+      annotations: { [PROVISIONED_BY_ANNOTATION]: str(sc.provisioner) ?? '', [LOCAL_PATH_NODE_ANNOTATION]: nodeName, [ANN_BOUND_BY_CONTROLLER]: 'yes' },
+      finalizers: [PV_PROTECTION_FINALIZER, LOCAL_PATH_FINALIZER],
+    },
+    spec: {
+      // The request is recorded as the capacity: a directory has no size of its own (as local-path-provisioner).
+      capacity: { storage: String(map(map(cspec.resources)?.requests)?.storage ?? '0') },
+      accessModes: [...(list(cspec.accessModes).length ? list(cspec.accessModes) : ['ReadWriteOnce'])],
+      persistentVolumeReclaimPolicy: str(sc.reclaimPolicy) ?? 'Delete',
+      storageClassName: storageClassOf(claim),
+      volumeMode: str(cspec.volumeMode) ?? 'Filesystem',
+      claimRef: { apiVersion: 'v1', kind: 'PersistentVolumeClaim', namespace: ns, name: claimName, uid: str(cm.uid) ?? '', resourceVersion: str(cm.resourceVersion) ?? '' },
+      local: { path: `${storagePath}/${localVolumeDirName(name, ns, claimName)}` },
+      nodeAffinity: {
+        required: {
+          nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [str(map(map(node.metadata)?.labels)?.['kubernetes.io/hostname']) ?? nodeName] }] }],
+        },
+      },
+    },
+  };
+}
+
+const VOLUMES_PREFIX = `/registry/${storageSegment('', 'persistentvolumes')}/`;
+const NODES_PREFIX = `/registry/${storageSegment('', 'nodes')}/`;
+const CLASS_PREFIX = `/registry/${storageSegment('storage.k8s.io', 'storageclasses')}/`;
+
+async function readJson(ctx: WriteContext, key: string): Promise<{ obj: KubeObject; modRevision: number } | undefined> {
+  const kv = await ctx.store.get(key);
+  if (!kv) return undefined;
+  try {
+    return { obj: JSON.parse(kv.value.toString('utf8')) as KubeObject, modRevision: kv.modRevision };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * pods/binding of a pod whose claims wait for their first consumer with a local-path class
+ * provisions them on the pod's node in the binding's own transaction, before the pod's write:
+ * each volume is created (as the API's create would: uid, creationTimestamp, defaults, validation,
+ * the protection finalizer) and its claim bound with it (bindProvisionedClaim), then the pod is
+ * bound — PreBind and Bind as one write, so the pod, its claims and their volumes reach the node
+ * together and no pod is ever bound before its claims. The scheduler leaves exactly these claims
+ * to the binding (controllers/scheduler/volume-binding.ts). A claim that cannot be provisioned
+ * there (being deleted, promised to another node, a node without a storage path) fails the
+ * binding (422), so the scheduler tries again with what it then knows; claims that are bound,
+ * missing, or of other classes are not this hook's business.
+ */
+export async function provisionOnBinding(ctx: WriteContext, pod: KubeObject, old: KubeObject): Promise<TxnOp[]> {
+  const nodeName = str(map(pod.spec)?.nodeName);
+  if (!nodeName || str(map(old.spec)?.nodeName)) return [];
+  const ns = str(map(pod.metadata)?.namespace) ?? '';
+  const claimNames = [...new Set(list(map(pod.spec)?.volumes).map((v) => str(map(map(v)?.persistentVolumeClaim)?.claimName)).filter((n): n is string => Boolean(n)))];
+  const ops: TxnOp[] = [];
+  let node: KubeObject | undefined;
+  for (const claimName of claimNames) {
+    const claim = (await readJson(ctx, `${CLAIMS_PREFIX}${ns}/${claimName}`))?.obj;
+    const cm = map(claim?.metadata);
+    if (!claim || !cm || str(map(claim.spec)?.volumeName)) continue;
+    const className = storageClassOf(claim);
+    const sc = className ? (await readJson(ctx, `${CLASS_PREFIX}${className}`))?.obj : undefined;
+    if (!sc || !LOCAL_PATH_PROVISIONERS.has(str(sc.provisioner) ?? '') || sc.volumeBindingMode !== 'WaitForFirstConsumer') continue;
+    const refuse = (why: string) => {
+      throw new FieldRejectedError([forbidden('target', `persistentvolumeclaim "${claimName}" cannot be provisioned on node "${nodeName}": ${why}`)]);
+    };
+    if (str(cm.deletionTimestamp)) refuse('it is being deleted');
+    const selected = str(map(cm.annotations)?.[ANN_SELECTED_NODE]);
+    if (selected && selected !== nodeName) refuse(`it is promised to node "${selected}"`);
+    node ??= (await readJson(ctx, `${NODES_PREFIX}${nodeName}`))?.obj;
+    const path = node && nodeStoragePathOf(node);
+    if (!node || !path) refuse('the node reports no local storage path');
+    const pv = localPathVolumeFor(claim, sc, node!, path!);
+    const name = str(map(pv.metadata)?.name) ?? '';
+    if (await ctx.store.get(`${VOLUMES_PREFIX}${name}`)) refuse(`persistentvolume "${name}" exists already`);
+    const pm = child(pv, 'metadata');
+    pm.uid = randomUUID();
+    pm.creationTimestamp = rfc3339(ctx.now());
+    present(persistentVolume.defaults)?.(pv);
+    const errs = present(persistentVolume.validate)?.(pv, undefined) ?? [];
+    if (errs.length) refuse(errs.map((e) => `${e.field}: ${e.message}`).join(', '));
+    const bind = await bindProvisionedClaim(ctx, pv);
+    if (bind.length === 0) refuse('its binding changed meanwhile');
+    ops.push({ op: 'create', key: `${VOLUMES_PREFIX}${name}`, value: Buffer.from(JSON.stringify(pv), 'utf8') }, ...bind);
+  }
+  return ops;
+}
+
+const volumeHooks: WriteHooks = {
+  async beforeCreate(ctx, obj) {
+    addFinalizer(obj, PV_PROTECTION_FINALIZER);
+    return bindProvisionedClaim(ctx, obj);
   },
 };
 

@@ -14,6 +14,7 @@ import { CRUD, defineKind, gvk, statusSubresource, STORED, NO_TTL, NO_CONVERSION
 import { kind, podSpec, podStatus } from '../patch/merge-keys-core.ts';
 import { boolField, fieldValue, pathFields } from './selectable-fields.ts';
 import { podHooks } from './service-account-admission.ts';
+import { provisionOnBinding } from './persistent-volume.ts';
 
 /** DefaultTolerationSeconds admission: 300 s for the two node-health taints. */
 const DEFAULT_TOLERATED_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
@@ -173,7 +174,8 @@ export const pod = defineKind({
   defaults: defaultPod,
   validate: validatePod,
   table: podTable,
-  hooks: podHooks,
+  // Binding provisions the pod's local-path claims in its own transaction (persistent-volume.ts).
+  hooks: { ...podHooks, precedingUpdateOps: provisionOnBinding },
   deletion: podDeletion,
   fieldSelectors: {
     ...pathFields('spec.nodeName', 'spec.restartPolicy', 'spec.schedulerName', 'spec.serviceAccountName', 'status.phase', 'status.podIP', 'status.nominatedNodeName'),

@@ -129,6 +129,12 @@ export interface WriteHooks {
   /** May mutate obj; returns extra ops for the create transaction. Runs after validation. */
   beforeCreate?(ctx: WriteContext, obj: KubeObject): Promise<TxnOp[]>;
   beforeUpdate?(ctx: WriteContext, obj: KubeObject, old: KubeObject): Promise<TxnOp[]>;
+  /**
+   * Ops that commit in the update's transaction before the object's own write, so their
+   * revisions come first: what the update makes usable exists before anyone sees the update
+   * (pods/binding provisions the pod's local-path claims: kinds/persistent-volume.ts).
+   */
+  precedingUpdateOps?(ctx: WriteContext, obj: KubeObject, old: KubeObject): Promise<TxnOp[]>;
   /** Extra ops when the object is finally removed from the store. */
   beforeDelete?(ctx: WriteContext, obj: KubeObject): Promise<TxnOp[]>;
   /** After a committed write; `obj` is undefined when the object was removed. */

@@ -81,6 +81,7 @@ describe('local volumes in the control plane', () => {
   it('provisions the claim on the node its pod is scheduled to, then binds the pod', async () => {
     // The revision at which each step first showed: the store's revisions order all writes.
     const firstAt = { volume: 0, claimBound: 0, podBound: 0 };
+    const firstSeen: { volume?: Volume; claim?: Claim } = {};
     const ac = new AbortController();
     const watching: Promise<unknown>[] = [];
     const follow = async (ref: typeof pods, seen: (o: KubeObject) => void) => {
@@ -90,8 +91,12 @@ describe('local volumes in the control plane', () => {
       })().catch(() => undefined));
     };
     const rv = (o: KubeObject) => Number(o.metadata.resourceVersion);
-    await follow(volumes, (o) => { if (!firstAt.volume && (o as Volume).spec.claimRef?.name === 'data') firstAt.volume = rv(o); });
-    await follow(claims, (o) => { if (!firstAt.claimBound && o.metadata.name === 'data' && (o as Claim).spec.volumeName) firstAt.claimBound = rv(o); });
+    await follow(volumes, (o) => {
+      if (!firstAt.volume && (o as Volume).spec.claimRef?.name === 'data') [firstAt.volume, firstSeen.volume] = [rv(o), o as Volume];
+    });
+    await follow(claims, (o) => {
+      if (!firstAt.claimBound && o.metadata.name === 'data' && (o as Claim).spec.volumeName) [firstAt.claimBound, firstSeen.claim] = [rv(o), o as Claim];
+    });
     await follow(pods, (o) => { if (!firstAt.podBound && o.metadata.name === 'app' && (o.spec as { nodeName?: string }).nodeName) firstAt.podBound = rv(o); });
     await c.client.create(pods, withClaim('app', 'data', { nodeSelector: { zone: 'a' } }));
     expect(await waitFor(() => nodeOf('app'), 'app bound')).toBe('edge-a');
@@ -103,6 +108,13 @@ describe('local volumes in the control plane', () => {
     expect(firstAt.volume).toBeGreaterThan(0);
     expect(firstAt.claimBound).toBeGreaterThan(0);
     expect(firstAt.podBound).toBeGreaterThan(Math.max(firstAt.volume, firstAt.claimBound));
+    // One write provisions and binds: the volume's create, the claim's binding and the pod's are
+    // one store transaction (consecutive revisions, nothing between them), both Bound from then.
+    expect(firstAt.claimBound).toBe(firstAt.volume + 1);
+    expect(firstAt.podBound).toBe(firstAt.claimBound + 1);
+    expect(firstSeen.volume?.status?.phase).toBe('Bound');
+    expect(firstSeen.claim?.status).toEqual({ phase: 'Bound', accessModes: ['ReadWriteOnce'], capacity: { storage: '2Gi' } });
+    expect(firstSeen.claim?.metadata.annotations).toMatchObject({ 'volume.kubernetes.io/selected-node': 'edge-a', 'pv.kubernetes.io/bind-completed': 'yes', 'pv.kubernetes.io/bound-by-controller': 'yes' });
     // The pod is bound once its claim names its volume (isPVCFullyBound); the claim's status follows.
     const bound = await waitFor(async () => {
       const got = await getClaim('data');
@@ -122,6 +134,10 @@ describe('local volumes in the control plane', () => {
     expect(pv.status?.phase).toBe('Bound');
     const ev = await waitFor(async () => (await events('data')).find((e) => e.reason === 'ProvisioningSucceeded'), 'ProvisioningSucceeded');
     expect(ev.message).toBe(`Successfully provisioned volume ${volumeName} using edgeos.io/local-path`);
+    // Still the persistentvolume controller's event, told once although the claim arrived bound.
+    expect(ev).toMatchObject({ type: 'Normal', count: 1, source: { component: 'persistentvolume-controller' } });
+    // A claim seen bound before its volume reached the controller's informer is not Lost.
+    expect((await events('data')).map((e) => e.reason)).not.toContain('ClaimLost');
 
     // kubectl prints both as upstream does.
     const out = await kubectl(c.server, ['get', 'pvc,pv', '--no-headers']);
@@ -212,5 +228,65 @@ describe('local volumes in the control plane', () => {
     expect(released.spec.persistentVolumeReclaimPolicy).toBe('Retain');
     await new Promise((r) => setTimeout(r, 500));
     expect((await c.client.get<Volume>(volumes, name)).metadata.deletionTimestamp).toBeUndefined();
+  });
+
+  it("provisions a pod's local-path claim in its binding, and refuses a binding to a node that cannot hold it", async () => {
+    // Another scheduler's pod, bound by hand through pods/binding as a scheduler would.
+    await addNode(c.client, 'bare'); // reports no storage path: no agent runs pods there
+    await c.client.create(claims, claim('manual-bind'));
+    await c.client.create(pods, withClaim('by-hand', 'manual-bind', { schedulerName: 'someone-else' }));
+    const bind = (node: string) => c.client.createSubresource(pods, 'by-hand', 'binding', {
+      apiVersion: 'v1', kind: 'Binding', metadata: { name: 'by-hand' }, target: { apiVersion: 'v1', kind: 'Node', name: node },
+    });
+    const refused = await bind('bare').then(() => undefined, (e: unknown) => e as { status?: number; message?: string });
+    expect(refused?.status).toBe(422);
+    expect(refused?.message).toContain('persistentvolumeclaim "manual-bind" cannot be provisioned on node "bare": the node reports no local storage path');
+    expect(await nodeOf('by-hand')).toBeUndefined();
+    expect((await getClaim('manual-bind')).spec.volumeName).toBeUndefined();
+    await bind('edge-b');
+    const bound = await getClaim('manual-bind');
+    expect(bound.spec.volumeName).toBe(`pvc-${bound.metadata.uid}`);
+    expect(bound.status?.phase).toBe('Bound');
+    expect(bound.metadata.annotations?.['volume.kubernetes.io/selected-node']).toBe('edge-b');
+    const pv = await c.client.get<Volume>(volumes, bound.spec.volumeName ?? '');
+    expect(pv.spec.local?.path).toBe(`/var/lib/edgeos-edge-b/storage/${bound.spec.volumeName}_default_manual-bind`);
+    expect(pv.metadata.uid).toBeTruthy();
+    expect(pv.metadata.creationTimestamp).toBeTruthy();
+    expect(Number(pv.metadata.resourceVersion) + 1).toBe(Number(bound.metadata.resourceVersion));
+    expect(await nodeOf('by-hand')).toBe('edge-b');
+    await c.client.delete(pods, 'by-hand');
+  });
+
+  it('binds a claim in the volume create only for its own provisioned volume of its class', async () => {
+    // A volume that looks provisioned for the claim but is of another class: the API creates it as
+    // sent (Pending) and leaves the claim alone; whatever follows is the controller's business.
+    await c.client.create(claims, claim('stray'));
+    const before = await waitFor(async () => {
+      const got = await getClaim('stray');
+      return got.metadata.uid ? got : undefined;
+    }, 'the stray claim');
+    const seen: number[] = [];
+    const ac = new AbortController();
+    const { resourceVersion } = await c.client.list(claims);
+    const watching = (async () => {
+      for await (const ev of c.client.watch(claims, { resourceVersion, signal: ac.signal })) if (ev.object.metadata.name === 'stray') seen.push(Number(ev.object.metadata.resourceVersion));
+    })().catch(() => undefined);
+    const created: Volume = await c.client.create(volumes, {
+      apiVersion: 'v1', kind: 'PersistentVolume',
+      metadata: { name: `pvc-${before.metadata.uid}`, annotations: { 'pv.kubernetes.io/provisioned-by': 'edgeos.io/local-path', 'edgeos.io/local-path-node': 'edge-b' } },
+      spec: {
+        capacity: { storage: '2Gi' }, accessModes: ['ReadWriteOnce'], storageClassName: 'manual', local: { path: `/var/lib/edgeos-edge-b/storage/pvc-${before.metadata.uid}_default_stray` },
+        claimRef: { namespace: 'default', name: 'stray', uid: before.metadata.uid },
+        nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['edge-b'] }] }] } },
+      },
+    });
+    expect(created.status?.phase).toBe('Pending');
+    await new Promise((r) => setTimeout(r, 1000));
+    ac.abort();
+    await watching;
+    // No write of the claim at the revision after the volume's (the same transaction's).
+    expect(seen).not.toContain(Number(created.metadata.resourceVersion) + 1);
+    await c.client.delete(volumes, created.metadata.name ?? '');
+    await c.client.delete(claims, 'stray');
   });
 });

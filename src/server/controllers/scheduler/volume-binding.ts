@@ -3,16 +3,18 @@
 // whose class binds immediately makes the pod unschedulable everywhere. Filter: a bound claim's
 // volume must admit the node (PersistentVolume nodeAffinity: a pod whose data lives on node A never
 // lands on B); an unbound WaitForFirstConsumer claim needs a matching available volume on the node
-// or a provisioner that can create one there. PreBind: the chosen node is written on each unbound
-// claim (`volume.kubernetes.io/selected-node`), the persistentvolume controller provisions or binds
-// it, and the pod is bound to the node only once all its claims are Bound. Messages are upstream's.
+// or a provisioner that can create one there. PreBind: a local-path claim to provision is left to
+// the pod's binding, which provisions it in the same transaction; the chosen node is written on
+// each other unbound claim (`volume.kubernetes.io/selected-node`), the persistentvolume controller
+// or an external provisioner provisions or binds it, and the pod is bound to the node only once
+// all its claims are Bound. Messages are upstream's.
 import { LOCAL_PATH_PROVISIONERS } from '../../../common/local-volumes.ts';
 import type { Informer, KubeClient } from '../types.ts';
 import { inNamespace, resources } from '../types.ts';
 import type { Node, PersistentVolume, PersistentVolumeClaim, Pod, StorageClass } from '../core-types.ts';
 import { podClaimNames } from '../core-types.ts';
 import { ANN_BIND_COMPLETED, ANN_SELECTED_NODE, effectiveClass, findMatchingVolume, isWaitForFirstConsumer, volumeFitsNode } from '../volumes/claims.ts';
-import { nodeStoragePath, provisionLocalVolume } from '../volumes/local-path.ts';
+import { nodeStoragePath } from '../volumes/local-path.ts';
 
 export const REASON_NODE_CONFLICT = 'node(s) had volume node affinity conflict';
 export const REASON_BIND_CONFLICT = "node(s) didn't find available persistent volumes to bind";
@@ -103,11 +105,9 @@ export class VolumeBinding {
 
   /**
    * The chosen node goes on the pod's unbound claims: a local-path claim without a matching
-   * volume there is provisioned at once (local-path.ts), any other gets
-   * `volume.kubernetes.io/selected-node` for the persistentvolume controller or an external
-   * provisioner. Then waits until every claim is bound — except those this call bound itself:
-   * their volume exists and the claim's write that names it succeeded, so waiting for the informer
-   * to bring that write back would only add a watch round trip before the pod's binding.
+   * volume there is left to the pod's binding, which provisions it in the same transaction (no
+   * write here), any other gets `volume.kubernetes.io/selected-node` for the persistentvolume
+   * controller or an external provisioner. Then waits until every other claim is bound.
    */
   async preBind(pod: Pod, v: PodVolumes, node: Node, signal?: AbortSignal): Promise<void> {
     const ns = pod.metadata.namespace ?? '';
@@ -121,7 +121,8 @@ export class VolumeBinding {
       if (match) taken.add(match.metadata.name ?? '');
       const path = nodeStoragePath(node);
       if (!match && sc && LOCAL_PATH_PROVISIONERS.has(sc.provisioner ?? '') && path) {
-        await provisionLocalVolume(this.client, current, sc, node, path);
+        // The pod's binding provisions it: the volume, the claim's binding and the pod's in one
+        // transaction (the API's pods/binding, kinds/persistent-volume.ts provisionOnBinding).
         provisioned.add(current.metadata.name ?? '');
         return;
       }

@@ -7,15 +7,15 @@ import type { Node, PersistentVolume, PersistentVolumeClaim, StorageClass } from
 import { matchesNodeSelectorTerms } from '../scheduler/node-affinity.ts';
 import { quantity } from '../scheduler/pod-resources.ts';
 
-/** Set by the scheduler on a WaitForFirstConsumer claim: provision (or bind) for this node. */
-export const ANN_SELECTED_NODE = 'volume.kubernetes.io/selected-node';
 export const ANN_STORAGE_PROVISIONER = 'volume.kubernetes.io/storage-provisioner';
 export const ANN_BETA_STORAGE_PROVISIONER = 'volume.beta.kubernetes.io/storage-provisioner';
-export const ANN_BIND_COMPLETED = 'pv.kubernetes.io/bind-completed';
-export const ANN_BOUND_BY_CONTROLLER = 'pv.kubernetes.io/bound-by-controller';
 const ANN_BETA_CLASS = 'volume.beta.kubernetes.io/storage-class';
 
-export { PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER } from '../../kinds/index.ts';
+/**
+ * ANN_SELECTED_NODE: set by the scheduler on a WaitForFirstConsumer claim: provision (or bind) for
+ * this node. The API's create hook of a local-path volume writes the binding ones too (kinds).
+ */
+export { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER } from '../../kinds/index.ts';
 
 /** GetPersistentVolumeClaimClass: the field, else the beta annotation, else "" (no class). */
 export function claimClass(c: PersistentVolumeClaim): string {

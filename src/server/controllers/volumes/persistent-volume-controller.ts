@@ -79,14 +79,25 @@ export function persistentVolumeController(ctx: ControllerContext): Controller {
     }
     const failed = (await Promise.allSettled(writes)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    // Told when the binding of a volume provisioned for the claim completes (by the scheduler in
-    // PreBind, or here), as the provisioner's own event.
+  }
+
+  /**
+   * Told once when a claim becomes bound to the local volume provisioned for it, as the
+   * provisioner's own event: the claim arrives bound (the volume's create bound it in the same
+   * transaction, whoever provisioned it: the scheduler in PreBind, or this controller), so the
+   * binding is seen as the claim's transition, not as a write of this controller.
+   */
+  function tellProvisioned(old: PersistentVolumeClaim, c: PersistentVolumeClaim): void {
+    const name = c.spec?.volumeName ?? '';
     const uid = c.metadata.uid ?? '';
-    if (st.phase !== 'Bound' && localPathNode(pv) && name === provisionedVolumeName(c) && !toldProvisioned.has(uid)) {
-      toldProvisioned.add(uid);
-      ctx.log.info({ claim: objectKey(c), volume: name, node: localPathNode(pv) }, 'provisioned a local volume');
-      ctx.recorder.event(c, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${pv.metadata.annotations?.[PROVISIONED_BY_ANNOTATION] ?? ''}`);
-    }
+    if (old.spec?.volumeName || !name || name !== provisionedVolumeName(c) || toldProvisioned.has(uid)) return;
+    const pv = volumes.get(undefined, name);
+    const provisioner = pv?.metadata.annotations?.[PROVISIONED_BY_ANNOTATION] ?? classes.get(undefined, claimClass(c))?.provisioner ?? '';
+    if (!LOCAL_PATH_PROVISIONERS.has(provisioner)) return;
+    toldProvisioned.add(uid);
+    const node = c.metadata.annotations?.[ANN_SELECTED_NODE] ?? (pv && localPathNode(pv));
+    ctx.log.info({ claim: objectKey(c), volume: name, node }, 'provisioned a local volume');
+    ctx.recorder.event(c, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume ${name} using ${provisioner}`);
   }
 
   /** The volume's half (bindVolumeToClaim): its claimRef, written against its resourceVersion. */
@@ -162,12 +173,27 @@ export function persistentVolumeController(ctx: ControllerContext): Controller {
     if (!c.spec?.volumeName) {
       // A volume already naming this claim (provisioned, or pre-bound by an administrator) completes it.
       const own = volumes.byIndex('claim', `${namespace}/${name}`).find((pv) => volumeBoundTo(pv, c) && pv.spec?.claimRef?.uid);
+      // A provisioned volume created Bound most likely had its claim bound in the same
+      // transaction, seen here before the claim's update (two watches): a read tells, and the
+      // update then brings the claim back here; writing the binding again would only race it.
+      if (own?.status?.phase === 'Bound' && own.metadata.name === provisionedVolumeName(c)) {
+        const live = await ctx.client.get<PersistentVolumeClaim>(claimRef(c), name);
+        if (live.metadata.uid === c.metadata.uid && live.spec?.volumeName) return;
+      }
       if (own) await completeBinding(c, own);
       else await syncUnboundClaim(c, queue);
       return;
     }
     const pv = volumes.get(undefined, c.spec.volumeName);
     if (!pv) {
+      // The claim's informer may be ahead of the volumes' (a provisioned volume and its claim's
+      // binding are one transaction, seen through two watches): only a volume the API does not
+      // know either is lost. One it knows comes through the informer, which syncs the claim.
+      const live = await ctx.client.get<PersistentVolume>(resources.persistentVolumes, c.spec.volumeName).catch((e: unknown) => {
+        if (e instanceof NotFoundError) return undefined;
+        throw e;
+      });
+      if (live) return;
       if (c.status?.phase === 'Bound') {
         await ctx.client.patch(claimRef(c), name, 'merge', { status: { phase: 'Lost' } }, { subresource: 'status' });
         ctx.recorder.event(c, 'Warning', 'ClaimLost', 'Bound claim has lost its PersistentVolume. Data on the volume is lost!');
@@ -273,7 +299,10 @@ export function persistentVolumeController(ctx: ControllerContext): Controller {
         () => clearInterval(resync),
         claims.addEventHandler({
           add: claimChanged,
-          update: (_o, c) => claimChanged(c),
+          update: (o, c) => {
+            tellProvisioned(o, c);
+            claimChanged(c);
+          },
           delete: (c) => {
             toldWaiting.delete(c.metadata.uid ?? '');
             toldProvisioned.delete(c.metadata.uid ?? '');
