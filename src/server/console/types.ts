@@ -90,6 +90,8 @@ export interface ConsoleRoutesOptions {
   /** The API's own authentication and authorization (absent before they exist: then 401/503). */
   readonly authenticate: (req: IncomingMessage) => Promise<AuthenticationResult>;
   readonly authorize: (attrs: RequestAttributes) => Promise<Decision> | undefined;
+  /** How long one fleet change stream runs before it ends and the page opens a new one (default 5 min). */
+  readonly streamMs?: number;
   /** How often link totals are sampled (default 5 min). */
   readonly sampleIntervalMs?: number;
   readonly now?: () => number;
