@@ -213,6 +213,10 @@ try {
     metrics_scrape_ms: median(scrapes.map((s) => s.ms)),
     metrics_bytes: scrapes.at(-1)!.bytes,
   }));
+} catch (err) {
+  // What the server said last (it may be what failed): its log is otherwise lost with its data dir.
+  console.error(`bench/console failed; the server's last output:\n${server.output().slice(-6000)}`);
+  throw err;
 } finally {
   if (agents?.pid !== undefined && agents.exitCode === null) {
     const exited = new Promise((r) => agents!.once('exit', r));

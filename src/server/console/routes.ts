@@ -18,6 +18,9 @@ const CONTENT_TYPES: Record<ConsoleFile, string> = {
   'app.css': 'text/css; charset=utf-8',
 };
 
+/** How long one fleet change stream runs before the page opens a new one. */
+const STREAM_MS = 5 * 60_000;
+
 const SECURITY_HEADERS = {
   'Content-Security-Policy': CONSOLE_CSP,
   'X-Content-Type-Options': 'nosniff',
@@ -144,9 +147,16 @@ export function createConsoleRoutes(o: ConsoleRoutesOptions): ConsoleRoutes {
     await fleet.ready();
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     res.write(`${JSON.stringify({ type: 'CHANGED', revision: String(fleet.revision) })}\n`);
-    const stop = listen((revision) => res.write(`${JSON.stringify({ type: 'CHANGED', revision })}\n`));
+    const write = (revision: string) => {
+      if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type: 'CHANGED', revision })}\n`);
+    };
+    const stop = listen(write);
     // As the API's watches do, end after a while: the page opens a new one (and the token is checked again).
-    const end = setTimeout(() => res.end(), 5 * 60_000);
+    const end = setTimeout(() => {
+      stop();
+      res.end();
+    }, o.streamMs ?? STREAM_MS);
+    res.on('error', () => stop());
     res.on('close', () => {
       clearTimeout(end);
       stop();

@@ -6,26 +6,9 @@
 import { ApiError } from './api.ts';
 import type { Api } from './api.ts';
 
-/** FleetRow of src/server/console/types.ts. */
-export interface FleetRow {
-  readonly name: string;
-  readonly pool: string;
-  readonly online: boolean;
-  readonly lastSeen?: string;
-  readonly version: string;
-  readonly arch: string;
-  readonly pods: number | null;
-  readonly bytesLastHour?: number;
-}
+import type { FleetAnswer, FleetRow } from '../fleet-types.ts';
 
-/** FleetAnswer of src/server/console/types.ts. */
-export interface FleetAnswer {
-  readonly revision: string;
-  readonly summary: { readonly total: number; readonly online: number; readonly offline: number; readonly pools: readonly { pool: string; total: number; online: number }[] };
-  readonly matched: number;
-  readonly offset: number;
-  readonly rows: readonly FleetRow[];
-}
+export type { FleetAnswer, FleetRow } from '../fleet-types.ts';
 
 export interface FleetParams {
   readonly show: string;

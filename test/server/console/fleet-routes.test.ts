@@ -1,0 +1,119 @@
+// The console's fleet endpoint and its change stream (src/server/console/routes.ts, fleet-view.ts)
+// over a real SQLite store and a real HTTP server; authentication and authorization are the
+// injected decisions the server passes in (the real ones are tested through the server process in
+// test/server/metrics/metrics-endpoint.test.ts and test/console/).
+import { createServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../../src/store/sqlite/store.ts';
+import type { Store } from '../../../src/store/types.ts';
+import { createConsoleRoutes } from '../../../src/server/console/routes.ts';
+import type { ConsoleRoutes, FleetAnswer } from '../../../src/server/console/types.ts';
+
+let store: Store;
+let routes: ConsoleRoutes;
+let server: Server;
+let base: string;
+/** What the injected authorizer allows: "<verb> <resource>" strings. */
+let allowed: Set<string>;
+let now = Date.parse('2026-12-07T08:00:00Z');
+
+const node = (name: string, pool: string, ready: 'True' | 'Unknown') =>
+  Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name, labels: { 'apps.edgeos.io/pool': pool } }, status: { conditions: [{ type: 'Ready', status: ready, lastHeartbeatTime: new Date(now).toISOString() }] } }));
+const lease = (name: string, renew: number) =>
+  Buffer.from(JSON.stringify({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name, namespace: 'kube-node-lease' }, spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: new Date(renew).toISOString().replace('Z', '000Z') } }));
+
+beforeEach(async () => {
+  store = await openSqliteStore({ file: ':memory:', progressIntervalMs: 100 });
+  allowed = new Set(['list nodes', 'list leases', 'list pods']);
+  routes = createConsoleRoutes({
+    load: async () => new Map(),
+    store: () => store,
+    links: () => undefined,
+    authenticate: async (req) => (req.headers.authorization === 'Bearer good' ? { kind: 'user', user: { name: 'alice', uid: '', groups: [] } } : { kind: 'anonymous' }),
+    authorize: async (a) => ({ allowed: allowed.has(`${a.verb} ${a.resource}`), reason: '' }),
+    streamMs: 1500,
+    now: () => now,
+  });
+  server = createServer((req, res) => routes.handle(req, res));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterEach(async () => {
+  routes.close();
+  await new Promise((r) => server.close(r));
+  await store.close();
+});
+
+const get = (path: string, token = 'good') => fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+const fleet = async (path: string) => (await (await get(path)).json()) as FleetAnswer;
+
+describe('GET /console/api/fleet', () => {
+  it('counts online and offline per pool, pages the rows offline first, and follows the store', async () => {
+    await store.create('/registry/nodes/a-1', node('a-1', 'shop-a', 'True'));
+    await store.create('/registry/nodes/a-2', node('a-2', 'shop-a', 'Unknown'));
+    await store.create('/registry/nodes/b-1', node('b-1', 'shop-b', 'True'));
+    await store.create('/registry/leases.coordination.k8s.io/kube-node-lease/a-1', lease('a-1', now));
+    await store.create('/registry/leases.coordination.k8s.io/kube-node-lease/b-1', lease('b-1', now - 60_000)); // lapsed
+    const r = await get('/console/api/fleet?limit=2');
+    expect(r.status).toBe(200);
+    const a = (await r.json()) as FleetAnswer;
+    expect(a.summary).toEqual({ total: 3, online: 1, offline: 2, pools: [{ pool: 'shop-a', total: 2, online: 1 }, { pool: 'shop-b', total: 1, online: 0 }] });
+    expect(a.matched).toBe(3);
+    expect(a.rows.map((x) => [x.name, x.online])).toEqual([['a-2', false], ['b-1', false]]);
+    expect((await fleet('/console/api/fleet?offset=2&limit=2')).rows.map((x) => x.name)).toEqual(['a-1']);
+    expect((await fleet('/console/api/fleet?show=online')).rows.map((x) => x.name)).toEqual(['a-1']);
+    expect((await fleet('/console/api/fleet?pool=shop-b')).summary.total).toBe(1);
+
+    // A node deleted and one renewed: the store's watch brings both.
+    await store.delete('/registry/nodes/a-2');
+    await store.update('/registry/leases.coordination.k8s.io/kube-node-lease/b-1', lease('b-1', now));
+    await expect.poll(async () => (await fleet('/console/api/fleet')).summary, { timeout: 5000 }).toMatchObject({ total: 2, online: 2, offline: 0 });
+  });
+
+  it('answers only who may list nodes; without leases or pods it counts less, not more', async () => {
+    await store.create('/registry/nodes/a-1', node('a-1', 'shop-a', 'True'));
+    await store.create('/registry/leases.coordination.k8s.io/kube-node-lease/a-1', lease('a-1', now - 60_000));
+    expect((await get('/console/api/fleet', 'bad')).status).toBe(401);
+    expect((await get('/console/api/fleet?watch=1', 'bad')).status).toBe(401);
+    expect((await get('/console/api/fleet?limit=abc')).status).toBe(400);
+    allowed.delete('list pods');
+    const noPods = await fleet('/console/api/fleet');
+    expect(noPods.rows[0]!.pods).toBeNull();
+    expect(noPods.summary.online).toBe(0); // the lapsed Lease
+    allowed.delete('list leases');
+    expect((await fleet('/console/api/fleet')).summary.online).toBe(1); // Ready alone
+    allowed.delete('list nodes');
+    const refused = await get('/console/api/fleet');
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).not.toContain('a-1');
+  });
+
+  it('streams a line when the counts change (a Lease lapsing with no event too), and ends after its time without harm', async () => {
+    await store.create('/registry/nodes/a-1', node('a-1', 'shop-a', 'True'));
+    await store.create('/registry/leases.coordination.k8s.io/kube-node-lease/a-1', lease('a-1', now));
+    const r = await get('/console/api/fleet?watch=1');
+    expect(r.status).toBe(200);
+    const reader = r.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = '';
+    const lines = () => text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { type: string });
+    const read = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        text += value;
+      }
+    })();
+    await expect.poll(() => lines().length, { timeout: 3000 }).toBe(1); // where it starts
+    now += 60_000; // the Lease lapses: no store event, the counts change
+    await expect.poll(() => lines().length, { timeout: 3000 }).toBeGreaterThanOrEqual(2);
+    // The stream ends by itself (streamMs) while the ticker keeps running for nobody: no write after its end.
+    await read;
+    expect(lines().every((l) => l.type === 'CHANGED')).toBe(true);
+    await store.create('/registry/nodes/a-2', node('a-2', 'shop-a', 'True'));
+    await new Promise((r) => setTimeout(r, 1500));
+    expect((await get('/console/api/fleet')).status).toBe(200);
+  });
+});
