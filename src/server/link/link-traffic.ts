@@ -8,7 +8,7 @@
  * not WebSocket framing or TLS records, and only since this server started.
  */
 import type { LinkTransport, LinkTransportHandlers } from '../../common/link/transport.ts';
-import type { LinkNodeTraffic, LinkTraffic } from './types.ts';
+import type { LinkNodeTraffic, LinkRelayTraffic, LinkTraffic } from './types.ts';
 
 interface MutableTraffic {
   bytesIn: number;
@@ -22,10 +22,16 @@ export class LinkTrafficCounter implements LinkTraffic {
   readonly #nodes = new Map<string, MutableTraffic>();
   readonly #connected: () => number;
   readonly #now: () => number;
+  readonly #relay: () => LinkRelayTraffic;
 
-  constructor(connected: () => number, now: () => number = Date.now) {
+  constructor(connected: () => number, now: () => number = Date.now, relay: () => LinkRelayTraffic = () => ({ pairs: 0, packets: 0, bytes: 0, refused: 0, undeliverable: 0 })) {
     this.#connected = connected;
     this.#now = now;
+    this.#relay = relay;
+  }
+
+  relay(): LinkRelayTraffic {
+    return this.#relay();
   }
 
   connectedAgents(): number {
