@@ -12,21 +12,28 @@
 // Last line: {"bench":"podnet",…}
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { bundle } from '../../scripts/bundle.ts';
 import { launchEnvOf, v8Flags } from '../../src/common/v8-flags.ts';
 import { Sites, podNetnsOf } from '../../test/e2e/podnet-sites.ts';
 import type { SiteNode } from '../../test/e2e/podnet-sites.ts';
 
+const REPO = resolve(import.meta.dirname, '../..');
 const IPERF_SECONDS = Number(process.env.PODNET_BENCH_SECONDS ?? 5);
 const log = (s: string) => console.log(`[podnet-bench ${(performance.now() / 1000).toFixed(1)}s] ${s}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+// The agent's program bundled as for the executable (as bench/agent and bench/services run it):
+// `--lite-mode` has no WebAssembly, which Node's TypeScript stripping needs, so src cannot run under it.
+const work = mkdtempSync(join(tmpdir(), 'pnb-'));
+const bundleFile = join(work, 'edgeos-agent.cjs');
 const t = new Sites('pnb', [
   { name: 'a1', site: 'a' },
   { name: 'a2', site: 'a' },
   { name: 'b1', site: 'b' },
-], { flags: v8Flags.agent, env: launchEnvOf('agent') });
+], { argv: [...v8Flags.agent, bundleFile], env: { ...launchEnvOf('agent'), NODE_PATH: join(REPO, 'node_modules') } });
 const [a1, a2, b1] = [t.node('a1'), t.node('a2'), t.node('b1')];
 const children: ChildProcess[] = [];
 
@@ -113,6 +120,8 @@ const rssKb = (n: SiteNode) => {
 
 async function main(): Promise<void> {
   log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
+  log(`bundled the agent; node flags ${v8Flags.agent.join(' ')}`);
   await t.up();
   await t.webPods();
   const [ipA1, ipA2, ipB1] = [await t.podIp('web-a1'), await t.podIp('web-a2'), await t.podIp('web-b1')];
@@ -154,4 +163,5 @@ main()
   .finally(async () => {
     for (const c of children) stop(c);
     await t.close();
+    rmSync(work, { recursive: true, force: true });
   });

@@ -43,6 +43,11 @@ export interface SiteNode {
   out: string;
 }
 
+export interface AgentLaunch {
+  readonly argv: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+}
+
 export type Exec = { code: number; stdout: string; stderr: string };
 
 export function exec(argv: readonly string[], timeoutMs = 30_000): Promise<Exec> {
@@ -81,11 +86,14 @@ export class Sites {
   serverOut = '';
   private readonly serverData: string;
 
-  /** Node flags and environment the agents start with (bench/podnet: the agent's shipped V8 flags). */
-  private readonly agentLaunch: { flags: readonly string[]; env: NodeJS.ProcessEnv };
+  /**
+   * How the agents start: Node flags then the script, and environment (default: src/cli/main.ts;
+   * bench/podnet: the bundled agent program with the agent's shipped V8 flags).
+   */
+  private readonly agentLaunch: AgentLaunch;
 
   /** `layout`: node name → site; addresses .11, .12… of the site's LAN in that order. */
-  constructor(prefix: string, layout: readonly { name: string; site: 'a' | 'b' }[], agentLaunch: { flags: readonly string[]; env: NodeJS.ProcessEnv } = { flags: [], env: {} }) {
+  constructor(prefix: string, layout: readonly { name: string; site: 'a' | 'b' }[], agentLaunch: AgentLaunch = { argv: [join(REPO, 'src/cli/main.ts')], env: {} }) {
     this.prefix = prefix;
     this.agentLaunch = agentLaunch;
     this.serverData = join(this.dir, 'server');
@@ -121,8 +129,8 @@ export class Sites {
     return r.stdout;
   }
 
-  private spawn(ns: Netns, args: string[], onOut: (s: string) => void, launch: { flags: readonly string[]; env: NodeJS.ProcessEnv } = { flags: [], env: {} }): ChildProcess {
-    const child = ns.spawn([process.execPath, ...launch.flags, join(REPO, 'src/cli/main.ts'), ...args], { ...process.env, ...launch.env, EDGEOS_LOG_LEVEL: 'info' });
+  private spawn(ns: Netns, args: string[], onOut: (s: string) => void, launch: AgentLaunch = { argv: [join(REPO, 'src/cli/main.ts')], env: {} }): ChildProcess {
+    const child = ns.spawn([process.execPath, ...launch.argv, ...args], { ...process.env, ...launch.env, EDGEOS_LOG_LEVEL: 'info' });
     child.stdout?.on('data', (b: Buffer) => onOut(b.toString()));
     child.stderr?.on('data', (b: Buffer) => onOut(b.toString()));
     return child;

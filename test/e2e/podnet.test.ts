@@ -243,7 +243,7 @@ describe('one pod network across nodes', () => {
     expect(v4(await inPodNetns(ip1, `get ${ip2} /cgi-bin/ip`))).toBe(ip1);
     // Each key once per line in everything the agents logged (the pod network's lines included).
     for (const n of nodes) expect(linesWithDuplicateKeys(n.out)).toEqual([]);
-  });
+  }, 180_000);
 });
 
 /**
