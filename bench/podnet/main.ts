@@ -47,7 +47,7 @@ function output(c: ChildProcess): Promise<string> {
   let out = '';
   c.stdout?.on('data', (b: Buffer) => (out += b.toString()));
   c.stderr?.on('data', (b: Buffer) => (out += b.toString()));
-  return new Promise((r) => c.once('exit', () => r(out)));
+  return new Promise((r) => c.once('close', () => r(out)));
 }
 function stop(c: ChildProcess): void {
   if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGTERM');
