@@ -16,7 +16,7 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # datapath and conntrack flushes stale UDP flows of Services (docs/services.md).
 # binutils: strip for the single executable (strip before injection); the aarch64 strip builds the
 # arm64 one on this machine.
-pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables nftables conntrack xz-utils zstd ca-certificates
+pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables nftables conntrack ethtool xz-utils zstd ca-certificates
       binutils binutils-aarch64-linux-gnu)
 if [ "$want_test" = 1 ]; then
   # docker-registry + skopeo: a real registry on 127.0.0.1 for pull tests; qemu and the arm64 C/C++

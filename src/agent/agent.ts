@@ -39,7 +39,7 @@ import { createNodeServices, loadNetwork, networkFile } from './services/node-se
 import { runTool } from './services/tools.ts';
 import { nodeInternalIP } from './kubelet/node-info.ts';
 import { assignedPodCidr } from './podnet/assigned-cidr.ts';
-import { underlayMtu } from './podnet/overlay.ts';
+import { underlayInterface } from './podnet/overlay.ts';
 import { vtepMacOf } from './podnet/peers.ts';
 import { createPodNetwork, podNetworkNames } from './podnet/pod-network.ts';
 import type { PodNetwork } from './podnet/pod-network.ts';
@@ -126,6 +126,7 @@ export function createAgent(o: AgentOptions): Agent {
   let podNetwork: PodNetwork | undefined;
   let latestNetwork: ClusterNetwork | undefined;
   let podMtu = DEFAULT_UNDERLAY_MTU - VXLAN_OVERHEAD;
+  let underlayDevice: string | undefined;
   // The node's /metrics (node proxy): runtime calls, PLEG and pod syncs, link traffic.
   const metrics = new AgentMetrics();
 
@@ -186,6 +187,7 @@ export function createAgent(o: AgentOptions): Agent {
         ...(o.backoff ? { backoff: o.backoff } : {}),
         ...(runtimeOptions !== false
           ? {
+              onRelay: (frame: Buffer) => podNetwork?.deliverRelay(frame),
               onNetwork: (n: ClusterNetwork) => {
                 latestNetwork = n;
                 services?.setNetwork(n);
@@ -231,8 +233,9 @@ export function createAgent(o: AgentOptions): Agent {
             log.warn({ assigned, podCidr: choice.cidr }, message);
             warn('PodCIDRConflict', message);
           }
-          const underlay = await underlayMtu((argv, input) => runTool(argv, input), vtepIp);
-          podMtu = (underlay ?? DEFAULT_UNDERLAY_MTU) - VXLAN_OVERHEAD;
+          const underlay = await underlayInterface((argv, input) => runTool(argv, input), vtepIp);
+          underlayDevice = underlay?.name;
+          podMtu = (underlay?.mtu ?? DEFAULT_UNDERLAY_MTU) - VXLAN_OVERHEAD;
         }
         runtimeConfig = resolveRuntimeConfig({
           ...runtimeOptions,
@@ -268,7 +271,17 @@ export function createAgent(o: AgentOptions): Agent {
             dataDir: o.dataDir,
             nodeName: node,
             cache: cache!,
-            local: { device: podNetworkNames(o.dataDir).device, vtepIp, vtepMac, mtu: podMtu, podCidr: runtimeConfig!.cni.podCidr },
+            local: {
+              device: podNetworkNames(o.dataDir).device,
+              vtepIp,
+              vtepMac,
+              mtu: podMtu,
+              podCidr: runtimeConfig!.cni.podCidr,
+              relayAddr: podNetworkNames(o.dataDir).relayAddr,
+              ...(underlayDevice ? { underlayDevice } : {}),
+            },
+            // Peers without a direct path are reached through the server (docs/podnet.md).
+            relaySend: (frame) => link?.sendRelay(frame) ?? false,
             network: () => latestNetwork ?? loadNetwork(networkFile(o.dataDir), log),
             log: nodeLog,
             warn,

@@ -47,6 +47,8 @@ export interface LinkClientOptions {
   readonly leaseIntervalMs?: number;
   /** The cluster's Service networking, as the server's answer to each hello tells it. */
   readonly onNetwork?: (network: ClusterNetwork) => void;
+  /** Frames of the pod network relay's channel (src/common/link/relay.ts) from the server. */
+  readonly onRelay?: (frame: Buffer) => void;
 }
 
 export interface LinkStats {
@@ -78,6 +80,8 @@ export interface LinkClient {
   readonly connected: boolean;
   /** Sends a request and resolves with its ack (rejects when refused or the link drops). */
   request: AgentRequest;
+  /** Puts a frame on the relay channel; false when dropped (no synced link, or it is backed up). */
+  sendRelay(frame: Buffer): boolean;
 }
 
 /** A server list from an ack, if it is one: 1–64 https URLs. */
@@ -135,6 +139,7 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       closedError: () => new LinkError(LinkErrorCode.LINK_CLOSED, 'the link to the server closed'),
       streamsClosedMessage: 'the link to the server closed',
       log,
+      ...(o.onRelay ? { onRelay: o.onRelay } : {}),
       onMessage: (m) => {
         switch (m.type) {
           case 'snapshot':
@@ -213,5 +218,6 @@ export function createLinkClient(o: LinkClientOptions): LinkClient {
       return synced !== undefined;
     },
     request: (m) => (synced ? requestOn(synced, m) : Promise.reject(linkDown())),
+    sendRelay: (frame) => synced?.sendRelay(frame) ?? false,
   };
 }

@@ -84,11 +84,17 @@ export function planOverlay(local: LocalEnd, peers: readonly Peer[], have: Devic
   for (const r of kept.routes) if (!wantRoutes.has(r.dst)) ip.push(`route del ${r.dst} dev ${dev}`);
   for (const n of kept.neighbours) if (!wantNeigh.has(n.dst)) ip.push(`neigh del ${n.dst} dev ${dev}`);
   for (const e of kept.fdb) if (!wantFdb.has(e.mac)) bridge.push(`fdb del ${e.mac} dev ${dev} self${e.dst ? ` dst ${e.dst}` : ''}`);
+  // A relayed peer's VXLAN packets go to the relay address, which the DNAT turns to the agent. Its
+  // route must not be through lo: the kernel would treat it as local and hand the packet straight
+  // back to a VXLAN device ("local bypass") without the DNAT ever seeing it.
+  const relayed = peers.some((p) => p.via === 'relay');
+  if (relayed && local.relayAddr && local.underlayDevice) ip.push(`route replace ${local.relayAddr}/32 dev ${local.underlayDevice}`);
   for (const p of peers) {
     const gw = gatewayOf(p.podCidr);
+    const dst = p.via === 'relay' && local.relayAddr ? local.relayAddr : p.vtepIp;
     ip.push(`neigh replace ${gw} lladdr ${p.vtepMac} dev ${dev} nud permanent`);
     ip.push(`route replace ${p.podCidr} via ${gw} dev ${dev} onlink`);
-    bridge.push(`fdb replace ${p.vtepMac} dev ${dev} dst ${p.vtepIp} self permanent`);
+    bridge.push(`fdb replace ${p.vtepMac} dev ${dev} dst ${dst} self permanent`);
   }
   return { ip, bridge };
 }
@@ -108,6 +114,13 @@ export async function applyOverlay(run: CommandRunner, plan: OverlayPlan): Promi
 }
 
 /** The MTU of the interface holding `address` (the underlay the overlay's packets leave by). */
+export async function underlayInterface(run: CommandRunner, address: string): Promise<{ name: string; mtu?: number } | undefined> {
+  type Addr = { ifname?: string; mtu?: number; addr_info?: { local?: string }[] };
+  const all = await json<Addr[]>(run, ['ip', '-j', '-4', 'addr', 'show']);
+  const i = all?.find((x) => x.addr_info?.some((a) => a.local === address));
+  return i?.ifname ? { name: i.ifname, ...(i.mtu ? { mtu: i.mtu } : {}) } : undefined;
+}
+
 export async function underlayMtu(run: CommandRunner, address: string): Promise<number | undefined> {
   type Addr = { ifname?: string; mtu?: number; addr_info?: { local?: string }[] };
   const all = await json<Addr[]>(run, ['ip', '-j', '-4', 'addr', 'show']);

@@ -17,7 +17,9 @@ import type { AgentCache } from '../types.ts';
 import { masqueradeScript } from './masquerade.ts';
 import { applyOverlay, planOverlay, readDevice } from './overlay.ts';
 import { peersOf } from './peers.ts';
-import type { CommandRunner, LocalEnd, Peer } from './types.ts';
+import { PodRelay } from './relay.ts';
+import type { RelayCounters } from './relay.ts';
+import type { CommandRunner, LocalEnd, Peer, PeerPath } from './types.ts';
 
 export interface PodNetworkOptions {
   readonly dataDir: string;
@@ -32,6 +34,11 @@ export interface PodNetworkOptions {
   readonly warn: (reason: string, message: string) => void;
   /** Runs ip/bridge/nft (tests: inside a namespace). */
   readonly run?: CommandRunner;
+  /**
+   * The link's relay channel (relay.ts): puts a frame on the link, false when dropped. Without it
+   * every peer is reached directly.
+   */
+  readonly relaySend?: (frame: Buffer) => boolean;
 }
 
 export interface PodNetwork {
@@ -39,16 +46,22 @@ export interface PodNetwork {
   stop(): Promise<void>;
   /** Resync now (the cluster network changed). */
   resync(): void;
-  /** The peers the last successful sync programmed. */
+  /** The peers the last successful sync programmed, each with its path. */
   readonly peers: readonly Peer[];
+  /** A frame of the link's relay channel from the server: packets for this node's pods. */
+  deliverRelay(frame: Buffer): void;
+  /** What the relay carried (undefined while no peer exists: the relay costs nothing then). */
+  readonly relayCounters: Readonly<RelayCounters> | undefined;
 }
 
 const RESYNC_MS = 30_000;
 
 /** Per data dir, as the bridge and the Services table: several agents on one host keep apart. */
-export function podNetworkNames(dataDir: string): { device: string; table: string } {
-  const suffix = createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
-  return { device: `eosv${suffix}`, table: `edgeos-podnet-${suffix}` };
+export function podNetworkNames(dataDir: string): { device: string; table: string; relayAddr: string } {
+  const h = createHash('sha256').update(dataDir).digest();
+  const suffix = h.toString('hex').slice(0, 8);
+  // 169.254.0.0/16 minus its first and last /24 (reserved by RFC 3927), never a .0 or .255.
+  return { device: `eosv${suffix}`, table: `edgeos-podnet-${suffix}`, relayAddr: `169.254.${1 + (h[4]! % 253)}.${1 + (h[5]! % 254)}` };
 }
 
 export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
@@ -65,26 +78,70 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let unsubscribe: (() => void) | undefined;
+  /** Exists while there are peers and a link to relay over. */
+  let relay: PodRelay | undefined;
+  /** The VXLAN device computes inner checksums itself (set once per agent run, see below). */
+  let checksumsInSoftware = false;
+
+  async function masquerade(): Promise<void> {
+    const relayDnat = relay?.port && o.local.relayAddr ? { addr: o.local.relayAddr, vtepIp: o.local.vtepIp, port: relay.port } : undefined;
+    const script = masqueradeScript(table, o.local.podCidr, o.network().clusterCidr, relayDnat);
+    if (script === lastMasquerade) return;
+    const r = await run(['nft', '-f', '-'], script);
+    if (r.code !== 0) throw new Error(`nft: ${r.stderr.trim()}`);
+    lastMasquerade = script;
+    log.info({ table, podCidr: o.local.podCidr, clusterCidr: o.network().clusterCidr, relayPort: relayDnat?.port ?? null }, 'pod network masquerade programmed');
+  }
 
   async function syncOnce(): Promise<void> {
-    const script = masqueradeScript(table, o.local.podCidr, o.network().clusterCidr);
-    if (script !== lastMasquerade) {
-      const r = await run(['nft', '-f', '-'], script);
-      if (r.code !== 0) throw new Error(`nft: ${r.stderr.trim()}`);
-      lastMasquerade = script;
-      log.info({ table, podCidr: o.local.podCidr, clusterCidr: o.network().clusterCidr }, 'pod network masquerade programmed');
+    const found = peersOf(await o.cache.list('Node'), { node: o.nodeName, vtepIp: o.local.vtepIp });
+    // The relay exists only while there is a peer: a lone node pays nothing for it.
+    if (found.length > 0 && o.relaySend && o.local.relayAddr && !relay && !stopped) {
+      relay = new PodRelay({ local: o.local, send: o.relaySend, onPathChange: () => sync(), log });
+      await relay.open();
+    } else if (found.length === 0 && relay) {
+      relay.close();
+      relay = undefined;
     }
-    const peers = peersOf(await o.cache.list('Node'), { node: o.nodeName, vtepIp: o.local.vtepIp });
+    await masquerade();
     // No device until there is another node to reach: a single node (or agents sharing one test
     // host) needs no overlay, and once it is known to have none, its resyncs start no process.
-    if (peers.length === 0 && noDevice) return;
+    if (found.length === 0 && noDevice) return;
     const have = await readDevice(run, o.local.device);
-    noDevice = !have.exists && peers.length === 0;
+    noDevice = !have.exists && found.length === 0;
     if (noDevice) return;
-    await applyOverlay(run, planOverlay(o.local, peers, have));
+    let peers: Peer[] = found;
+    if (relay) {
+      // What the kernel already has is where a known peer starts (an agent restart changes no path).
+      const inKernel = new Map<string, PeerPath>();
+      for (const e of have.fdb) if (e.dst) inKernel.set(e.mac, e.dst === o.local.relayAddr ? 'relay' : 'direct');
+      const programmedPaths = new Map<string, PeerPath>();
+      for (const p of found) {
+        const via = inKernel.get(p.vtepMac);
+        if (via) programmedPaths.set(p.node, via);
+      }
+      relay.setPeers(found, programmedPaths);
+      const r = relay;
+      peers = found.map((p) => ({ ...p, via: r.pathOf(p.node) ?? 'relay' }));
+    }
+    const plan = planOverlay(o.local, peers, have);
+    // A new device starts with the kernel's default offloads.
+    if (plan.ip.some((l) => l.startsWith('link add '))) checksumsInSoftware = false;
+    await applyOverlay(run, plan);
+    relay?.startProbing();
+    if (relay && !checksumsInSoftware) {
+      // A pod's TCP/UDP packet leaves its veth with the checksum left to the hardware (checksum
+      // offload); VXLAN keeps it so on the way to the underlay's NIC. A packet the DNAT turns to the
+      // relay socket never reaches a NIC: without this it is dropped, or relayed with a wrong
+      // checksum. Off, the kernel fills the checksum in before encapsulating (a software checksum
+      // per packet, also on the direct path).
+      const r = await run(['ethtool', '-K', o.local.device, 'tx', 'off']).catch((err: unknown) => ({ code: 1, stdout: '', stderr: errorMessage(err) }));
+      if (r.code !== 0) throw new Error(`ethtool -K ${o.local.device} tx off: ${r.stderr.trim() || `exit ${r.code}`} (the relay path needs ethtool: apt-get install ethtool)`);
+      checksumsInSoftware = true;
+    }
     const changed = JSON.stringify(peers) !== JSON.stringify(programmed);
     programmed = peers;
-    if (changed) log.info({ device: o.local.device, peers: peers.map((p) => `${p.node}=${p.podCidr}@${p.vtepIp}`) }, 'pod network overlay programmed');
+    if (changed) log.info({ device: o.local.device, peers: peers.map((p) => `${p.node}=${p.podCidr}@${p.vtepIp}${p.via ? `/${p.via}` : ''}`) }, 'pod network overlay programmed');
   }
 
   function sync(): void {
@@ -124,6 +181,8 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
       unsubscribe?.();
       clearInterval(timer);
       await running;
+      relay?.close();
+      relay = undefined;
       if (!lastMasquerade) return;
       const r = await run(['nft', 'delete', 'table', 'ip', table]);
       if (r.code === 0) log.info({ table }, 'pod network masquerade removed');
@@ -131,6 +190,12 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
     resync: sync,
     get peers() {
       return programmed;
+    },
+    deliverRelay(frame) {
+      relay?.deliver(frame);
+    },
+    get relayCounters() {
+      return relay?.counters;
     },
   };
 }

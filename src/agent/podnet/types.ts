@@ -16,12 +16,17 @@ export const VXLAN_PORT = 8472;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers. */
 export const VXLAN_OVERHEAD = 50;
 
+/** How a peer is reached: VXLAN straight to its VTEP, or through the server over the link (relay.ts). */
+export type PeerPath = 'direct' | 'relay';
+
 /** Another node as the overlay reaches it. */
 export interface Peer {
   readonly node: string;
   readonly podCidr: string;
   readonly vtepIp: string;
   readonly vtepMac: string;
+  /** Absent: direct. */
+  readonly via?: PeerPath;
 }
 
 /** This node's end of the overlay. */
@@ -32,6 +37,13 @@ export interface LocalEnd {
   readonly vtepMac: string;
   readonly mtu: number;
   readonly podCidr: string;
+  /**
+   * Where the forwarding entry of a relayed peer points (a link-local address of this node's own):
+   * the masquerade table's DNAT sends VXLAN packets for it to the agent's relay socket.
+   */
+  readonly relayAddr?: string;
+  /** The interface holding vtepIp: the relay address's route goes through it (never lo, see relay.ts). */
+  readonly underlayDevice?: string;
 }
 
 /** Runs `argv` with `input` on stdin (tests prefix it with nsenter). */

@@ -17,6 +17,7 @@ import type { Logger } from '../log.ts';
 import type { LinkErrorCode } from './errors.ts';
 import { Keepalive } from './keepalive.ts';
 import { LinkCloseCode, unknownMessageError } from './protocol.ts';
+import { RELAY_MAX_BUFFERED_BYTES, isRelayFrame } from './relay.ts';
 import type { AckMessage, Parsed, StreamControlMessage, WithoutId } from './protocol.ts';
 import { StreamMux } from './stream-mux.ts';
 import type { LinkTransport } from './transport.ts';
@@ -49,6 +50,8 @@ export interface LinkPeerOptions<In extends Message> {
   /** The message streams fail with when the link ends. */
   readonly streamsClosedMessage: string;
   readonly log: Logger;
+  /** Frames of the pod network relay's channel (relay.ts); without it they are ignored. */
+  readonly onRelay?: (frame: Buffer) => void;
   /** Unread bytes after which the link is dropped (default MAX_BUFFERED_BYTES; tests lower it). */
   readonly maxBufferedBytes?: number;
 }
@@ -101,7 +104,8 @@ export class LinkPeer<In extends Message, Out extends Message> {
       },
       binary: (f) => {
         this.keepalive.heard();
-        this.mux.onFrame(f);
+        if (isRelayFrame(f)) o.onRelay?.(f);
+        else this.mux.onFrame(f);
       },
       heard: () => this.keepalive.heard(),
       closed: (code, reason) => this.finish(`closed (${code}${reason ? ` ${reason}` : ''})`),
@@ -116,6 +120,17 @@ export class LinkPeer<In extends Message, Out extends Message> {
   /** Sends a message with the next id; returns the id. */
   send(m: WithoutId<Out>): number {
     return this.write(m);
+  }
+
+  /**
+   * Sends a frame of the relay channel unless the link already holds more than
+   * RELAY_MAX_BUFFERED_BYTES unsent (or is down): false when it was dropped. Packets are
+   * datagrams; queueing them would only delay the link's own messages.
+   */
+  sendRelay(frame: Buffer): boolean {
+    if (!this.open || this.o.transport.bufferedBytes > RELAY_MAX_BUFFERED_BYTES) return false;
+    this.o.transport.sendBinary(frame);
+    return true;
   }
 
   /** Sends a request and resolves with its ack, an error ack included (the caller decides what a refusal means). */

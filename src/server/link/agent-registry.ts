@@ -58,6 +58,11 @@ export class AgentRegistry implements NodeTunnel {
     return s.openStream(open, signal);
   }
 
+  /** A relay frame for the node's agent: false when it has no link here or its link is backed up. */
+  sendRelay(node: string, frame: Buffer): boolean {
+    return this.sessions.get(node)?.sendRelay(frame) ?? false;
+  }
+
   closeAll(reason: string): void {
     for (const s of [...this.sessions.values()]) s.close(LinkCloseCode.GOING_AWAY, reason);
   }

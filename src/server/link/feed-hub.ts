@@ -32,6 +32,7 @@ import { POOL_LABEL } from '../../common/pools.ts';
 import type { KeyValue, Store, Watch, WatchEvent } from '../../store/types.ts';
 import { decodeStored } from '../storage/objects.ts';
 import { feedKinds, peerView, trimForNode } from './feed-kinds.ts';
+import { PodCidrIndex } from './pod-relay.ts';
 import type { FeedKinds } from './feed-kinds.ts';
 
 /** Feeds hear the hub's position this often (they send a bookmark at most every 60 s). */
@@ -77,6 +78,8 @@ export class FeedHub {
   private timer: NodeJS.Timeout | undefined;
   private lastRevision = 0;
   private closed = false;
+  /** Every node's pod CIDR as of the hub's position (the pod network relay's routing, pod-relay.ts). */
+  readonly podCidrs = new PodCidrIndex();
   /** Every node's pool as of the hub's position. */
   private readonly pools = new Map<string, string>();
   /** While the pools are first listed: the batches the watch delivered meanwhile, routed after. */
@@ -168,7 +171,12 @@ export class FeedHub {
     try {
       const { kvs } = await this.store.list(k.nodesPrefix, { revision });
       this.pools.clear();
-      for (const kv of kvs) this.notePool(kv.key.slice(k.nodesPrefix.length), feedEvent(k, 'Node', { type: 'ADDED', kv }));
+      for (const kv of kvs) {
+        const name = kv.key.slice(k.nodesPrefix.length);
+        const e = feedEvent(k, 'Node', { type: 'ADDED', kv });
+        this.notePool(name, e);
+        this.podCidrs.set(name, podCidrOf(e.object()));
+      }
     } catch (err) {
       // Learned from the Node events from now on; until then nothing is filtered by pool.
       this.log.warn({ err: errorMessage(err) }, 'the link feed hub could not list the node pools');
@@ -210,6 +218,7 @@ export class FeedHub {
         const peerChanged = view !== this.peerViews.get(name);
         if (view) this.peerViews.set(name, view);
         else this.peerViews.delete(name);
+        if (peerChanged) this.podCidrs.set(name, ev.type === 'DELETED' ? undefined : podCidrOf(e.object()));
         if (!poolChanged && !peerChanged) give(this.subs.get(name), e);
         else for (const set of this.subs.values()) give(set, poolChanged ? { ...e, poolChanged: true } : e);
       } else {
@@ -228,6 +237,11 @@ export class FeedHub {
 export function sharedKind(k: FeedKinds, key: string): LinkKind | undefined {
   if (key.startsWith(k.volumesPrefix)) return 'PersistentVolume';
   return (k.refPrefixes.find((p) => key.startsWith(p.prefix)) ?? k.widePrefixes.find((p) => key.startsWith(p.prefix)))?.kind;
+}
+
+function podCidrOf(node: KubeObjectJson): string | undefined {
+  const c = (node.spec as { podCIDR?: unknown } | undefined)?.podCIDR;
+  return typeof c === 'string' && c !== '' ? c : undefined;
 }
 
 function nodeNameOf(e: FeedEvent, kv: KeyValue): string | undefined {

@@ -19,6 +19,7 @@ import { FeedHub } from './feed-hub.ts';
 import { leaseAtStoreCadence } from './lease-cadence.ts';
 import { LinkSession } from './link-session.ts';
 import { LinkTrafficCounter } from './link-traffic.ts';
+import { PodRelay } from './pod-relay.ts';
 import { StartGate } from './start-gate.ts';
 import { NodeStatsCache } from './node-stats.ts';
 import { nodeWrites } from './node-writes.ts';
@@ -33,7 +34,11 @@ function refuse(socket: Duplex, status: number, reason: string, message: string,
 export function createLinkServer(o: LinkServerOptions): LinkServer {
   const log = o.log.child({ component: 'link' });
   const registry = new AgentRegistry(log);
-  const traffic = new LinkTrafficCounter(() => registry.size);
+  // One store watch feeds every link (feed-hub.ts).
+  const hub = new FeedHub({ store: o.store, log });
+  // Pod traffic between nodes without a direct path (docs/podnet.md), routed by the hub's pod CIDRs.
+  const relay = new PodRelay(hub.podCidrs, (node, frame) => registry.sendRelay(node, frame));
+  const traffic = new LinkTrafficCounter(() => registry.size, Date.now, () => ({ pairs: relay.activePairs(), ...relay.counters }));
   const stats = new NodeStatsCache({
     fetch: (node, timeoutMs) => registry.requestStats(node, timeoutMs),
     linked: () => registry.connected(),
@@ -47,8 +52,6 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
   });
   // The field manager of a node's writes is its agent (managedFields: edgeos-agent).
   const writesOf = (node: string) => nodeWrites(node, o.apiAs(nodeUser(node), `edgeos-agent/${node}`));
-  // One store watch feeds every link (feed-hub.ts).
-  const hub = new FeedHub({ store: o.store, log });
   // At most 16 link starts read the store at once; past 256 waiting, links are told to come back later.
   const gate = new StartGate({ concurrency: 16, maxWaiting: 256 });
   let closed = false;
@@ -66,6 +69,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
       ...(o.cluster ? { servers: () => o.cluster!.servers() } : {}),
       ...(o.network ? { network: o.network } : {}),
+      relay: (from, frame) => relay.forward(from, frame),
       onClose: (s) => {
         registry.remove(s);
         // A replaced link closing leaves the newer link's sample (and record) alone.

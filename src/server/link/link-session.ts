@@ -32,6 +32,8 @@ export interface LinkSessionOptions {
   readonly servers?: () => readonly string[];
   /** The cluster's Service networking, told to the agent in the hello's ack. */
   readonly network?: ClusterNetwork;
+  /** A frame of the pod network relay's channel from this node's agent (pod-relay.ts). */
+  readonly relay?: (node: string, frame: Buffer) => void;
   /** Called once when the session ended, for the registry. */
   readonly onClose: (session: LinkSession) => void;
 }
@@ -62,6 +64,7 @@ export class LinkSession {
       closedError: (why) => new LinkError(LinkErrorCode.TUNNEL_NO_AGENT, `the link to node ${o.node} closed: ${why}`),
       streamsClosedMessage: `the link to node ${o.node} closed`,
       log: this.log,
+      ...(o.relay ? { onRelay: (f: Buffer) => o.relay!(o.node, f) } : {}),
     });
     void this.peer.closed.then((why) => this.finish(why));
   }
@@ -224,6 +227,11 @@ export class LinkSession {
       .catch((err: Error) => Promise.reject(refused(err)));
     if (ack.error) throw refused(new LinkError(LinkErrorCode.TUNNEL_FAILED, ack.error.message));
     return stream;
+  }
+
+  /** A relay frame for this node's agent; false when dropped (link down or backed up). */
+  sendRelay(frame: Buffer): boolean {
+    return this.helloSeen && this.peer.sendRelay(frame);
   }
 
   get streams(): number {

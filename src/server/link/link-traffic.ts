@@ -9,7 +9,7 @@
  */
 import { tapTransport, type LinkTransport } from '../../common/link/transport.ts';
 import { LINK_EVENTS_KEPT } from './types.ts';
-import type { LinkEvent, LinkNodeTraffic, LinkTraffic } from './types.ts';
+import type { LinkEvent, LinkNodeTraffic, LinkRelayTraffic, LinkTraffic } from './types.ts';
 
 interface MutableTraffic {
   bytesIn: number;
@@ -31,10 +31,16 @@ export class LinkTrafficCounter implements LinkTraffic {
   readonly #nodes = new Map<string, MutableTraffic>();
   readonly #connected: () => number;
   readonly #now: () => number;
+  readonly #relay: () => LinkRelayTraffic;
 
-  constructor(connected: () => number, now: () => number = Date.now) {
+  constructor(connected: () => number, now: () => number = Date.now, relay: () => LinkRelayTraffic = () => ({ pairs: 0, packets: 0, bytes: 0, refused: 0, undeliverable: 0 })) {
     this.#connected = connected;
     this.#now = now;
+    this.#relay = relay;
+  }
+
+  relay(): LinkRelayTraffic {
+    return this.#relay();
   }
 
   connectedAgents(): number {

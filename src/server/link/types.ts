@@ -106,6 +106,18 @@ export interface LinkEvent {
   readonly reason?: string;
 }
 
+/** The pod network relay through this server (pod-relay.ts), for /metrics. */
+export interface LinkRelayTraffic {
+  /** Node pairs (one direction each) relayed in the last 10 s. */
+  readonly pairs: number;
+  readonly packets: number;
+  readonly bytes: number;
+  /** Refused by the least-privilege check (source not the sender's pods, destination not another node's). */
+  readonly refused: number;
+  /** The destination node not linked here, or its link backed up. */
+  readonly undeliverable: number;
+}
+
 export interface LinkTraffic {
   /** Links opened and closed since this server started (a replaced link counts as one of each). */
   readonly connects: number;
@@ -113,6 +125,7 @@ export interface LinkTraffic {
   connectedAgents(): number;
   /** Every node that had a link since this server started, connected or not. */
   nodes(): ReadonlyMap<string, LinkNodeTraffic>;
+  relay(): LinkRelayTraffic;
 }
 
 // ---- the link server (link-server.ts) ----

@@ -34,13 +34,19 @@ export function linkMetrics(registry: Registry, links: () => LinkTraffic | undef
         if (l) this.inc(read(l));
       },
     });
-  // Relays of pod traffic between nodes through this server would be counted here; edgeos has no
-  // pod network relay yet, so the gauge is registered (dashboards can be built) and says 0.
+  // The pod network relay (docs/podnet.md): node pairs without a direct path whose pods talk through this server.
   new Gauge({
     name: 'edgeos_link_relays',
-    help: 'Pod network relays this server carries between nodes. Always 0: edgeos has no pod network relay yet (docs/metrics.md).',
+    help: 'Node pairs (one direction each) whose pod traffic this server relayed in the last 10 s (docs/podnet.md).',
     registers: [registry],
-  }).set(0);
+    collect() {
+      this.set(links()?.relay().pairs ?? 0);
+    },
+  });
+  total('edgeos_link_relay_packets_total', 'Pod packets this server relayed between nodes.', (l) => l.relay().packets);
+  total('edgeos_link_relay_bytes_total', 'Bytes of pod packets this server relayed between nodes.', (l) => l.relay().bytes);
+  total('edgeos_link_relay_refused_packets_total', "Relay packets dropped: not from the sending node's pod CIDR, or not to another node's.", (l) => l.relay().refused);
+  total('edgeos_link_relay_undeliverable_packets_total', 'Relay packets dropped: the destination node is not linked to this server, or its link is backed up.', (l) => l.relay().undeliverable);
   total('edgeos_link_connects_total', 'Agent links opened since the server started.', (l) => l.connects);
   total('edgeos_link_disconnects_total', 'Agent links closed since the server started.', (l) => l.disconnects);
 }

@@ -69,6 +69,24 @@ describe('overlay plan', () => {
     expect(plan.ip.some((l) => l.includes('10.42.1.0/24') && l.startsWith('route del'))).toBe(false);
   });
 
+  it('points a relayed peer\'s forwarding entry at the relay address, routed through the underlay (never lo)', () => {
+    const relayed = { ...local, relayAddr: '169.254.9.9', underlayDevice: 'eth0' };
+    const c = { node: 'c', podCidr: '10.42.2.0/24', vtepIp: '198.51.100.3', vtepMac: '02:00:00:00:00:03', via: 'relay' as const };
+    const plan = planOverlay(relayed, [{ ...b, via: 'direct' }, c], none);
+    expect(plan.bridge).toEqual([
+      'fdb replace 02:00:00:00:00:02 dev eosv1 dst 192.0.2.2 self permanent',
+      'fdb replace 02:00:00:00:00:03 dev eosv1 dst 169.254.9.9 self permanent',
+    ]);
+    expect(plan.ip).toContain('route replace 169.254.9.9/32 dev eth0');
+    expect(plan.ip).toContain('route replace 10.42.2.0/24 via 10.42.2.0 dev eosv1 onlink');
+    // Nobody relayed: no relay route.
+    expect(planOverlay(relayed, [b], none).ip.some((l) => l.includes('169.254.9.9'))).toBe(false);
+    const s = masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16', { addr: '169.254.9.9', vtepIp: '192.0.2.1', port: 40000 });
+    expect(s).toContain('type nat hook output priority -100; policy accept;');
+    expect(s).toContain('ip daddr 169.254.9.9 udp dport 8472 dnat to 192.0.2.1:40000');
+    expect(masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16')).not.toContain('dnat');
+  });
+
   it('recreates a device whose underlay address changed', () => {
     const have: DeviceState = { exists: true, vxlan: { id: 1, local: '192.0.2.99', port: 8472 }, mac: local.vtepMac, mtu: 1450, routes: [], neighbours: [], fdb: [] };
     expect(planOverlay(local, [], have).ip.slice(0, 2)).toEqual(['link del eosv1', 'link add eosv1 type vxlan id 1 local 192.0.2.1 dstport 8472 nolearning']);

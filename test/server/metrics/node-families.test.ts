@@ -8,6 +8,7 @@ const traffic = (nodes: Record<string, LinkNodeTraffic>): LinkTraffic => ({
   disconnects: 0,
   connectedAgents: () => 0,
   nodes: () => new Map(Object.entries(nodes)),
+  relay: () => ({ pairs: 0, packets: 0, bytes: 0, refused: 0, undeliverable: 0 }),
 });
 
 describe('per-node families', () => {

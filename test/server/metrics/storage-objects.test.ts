@@ -45,13 +45,14 @@ describe('apiserver_storage_objects', () => {
     expect(value(await registry.metrics(), 'nodes')).toBe(3); // … whose counts the next scrape reports
   });
 
-  it('the server scrape carries it, and edgeos_link_relays says 0', async () => {
+  it('the server scrape carries it, and edgeos_link_relays with no link says 0', async () => {
     store = await openSqliteStore({ file: ':memory:' });
     const s = store;
     await s.create('/registry/nodes/n1', Buffer.from('{}'));
     const { body } = await createServerMetrics({ store: () => s, links: () => undefined }).scrape();
     expect(value(body, 'nodes')).toBe(1);
     expect(body).toMatch(/^edgeos_link_relays 0$/m);
-    expect(body).toMatch(/# HELP edgeos_link_relays .*Always 0: edgeos has no pod network relay yet/);
+    expect(body).toMatch(/# HELP edgeos_link_relays Node pairs .* relayed in the last 10 s/);
+    expect(body).toMatch(/^edgeos_link_relay_packets_total 0$/m);
   });
 });

@@ -1,0 +1,167 @@
+// The pod network across nodes and sites (docs/podnet.md, issue #14 point 7), in the two-site NAT
+// topology of test/e2e/podnet-sites.ts (namespaces of the bench's own: a cloud with the server,
+// site A with a1 and a2, site B with b1, each site behind its own masquerading router). Agents run
+// from src with the agent's shipped V8 flags and malloc tunables (src/common/v8-flags.ts). In one run:
+// - host_mbps: iperf3 TCP a1 → a2 on their LAN addresses (the limit the direct path can reach);
+// - direct_mbps: iperf3 pod on a1 → pod on a2 (VXLAN), direct_ratio = direct_mbps / host_mbps;
+// - relay_mbps: iperf3 pod on a1 → pod on b1 (other site: through the server over both links);
+// - direct_rtt_ratio: mean ping RTT pod → pod over VXLAN / node → node on the LAN; relay_rtt_ms: pod a1 → pod b1;
+// - failover_s: a client in a1's pod sending HTTP requests to a2's pod every 50 ms; VXLAN a1 → a2
+//   dropped by nft at t0; the time from t0 to the first request that got its answer afterwards.
+// iperf3 (Debian, scripts/setup.sh --test) runs inside the node's or the pod's network namespace.
+// Last line: {"bench":"podnet",…}
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { bundle } from '../../scripts/bundle.ts';
+import { launchEnvOf, v8Flags } from '../../src/common/v8-flags.ts';
+import { Sites, podNetnsOf } from '../../test/e2e/podnet-sites.ts';
+import type { SiteNode } from '../../test/e2e/podnet-sites.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const IPERF_SECONDS = Number(process.env.PODNET_BENCH_SECONDS ?? 5);
+const log = (s: string) => console.log(`[podnet-bench ${(performance.now() / 1000).toFixed(1)}s] ${s}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// The agent's program bundled as for the executable (as bench/agent and bench/services run it):
+// `--lite-mode` has no WebAssembly, which Node's TypeScript stripping needs, so src cannot run under it.
+const work = mkdtempSync(join(tmpdir(), 'pnb-'));
+const bundleFile = join(work, 'edgeos-agent.cjs');
+const t = new Sites('pnb', [
+  { name: 'a1', site: 'a' },
+  { name: 'a2', site: 'a' },
+  { name: 'b1', site: 'b' },
+], { argv: [...v8Flags.agent, bundleFile], env: { ...launchEnvOf('agent'), NODE_PATH: join(REPO, 'node_modules') } });
+const [a1, a2, b1] = [t.node('a1'), t.node('a2'), t.node('b1')];
+const children: ChildProcess[] = [];
+
+const netnsPath = (ns: string) => `/var/run/netns/${ns}`;
+function inNet(path: string, argv: readonly string[]): ChildProcess {
+  const c = spawn('nsenter', [`--net=${path}`, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(c);
+  return c;
+}
+function output(c: ChildProcess): Promise<string> {
+  let out = '';
+  c.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  c.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+  return new Promise((r) => c.once('close', () => r(out)));
+}
+function stop(c: ChildProcess): void {
+  if (c.pid && c.exitCode === null && c.signalCode === null) process.kill(c.pid, 'SIGTERM');
+}
+
+/** iperf3 TCP from `client` to `server` (network namespace paths), `address` being the server's; Mbit/s received. */
+async function iperf(serverNs: string, clientNs: string, address: string): Promise<number> {
+  const server = inNet(serverNs, ['iperf3', '-s', '-1', '-B', address]);
+  await sleep(500);
+  const out = await output(inNet(clientNs, ['iperf3', '-c', address, '-t', String(IPERF_SECONDS), '-J']));
+  stop(server);
+  const j = JSON.parse(out) as { end?: { sum_received?: { bits_per_second: number } }; error?: string };
+  if (!j.end?.sum_received) throw new Error(`iperf3 ${address}: ${j.error ?? out.slice(0, 400)}`);
+  return j.end.sum_received.bits_per_second / 1e6;
+}
+
+/** Mean RTT (ms) of 30 pings, 0.1 s apart. */
+async function rtt(ns: string, address: string): Promise<number> {
+  const out = await output(inNet(ns, ['busybox', 'ping', '-c', '30', '-i', '0.1', '-W', '2', address]));
+  const m = /min\/avg\/max = [\d.]+\/([\d.]+)\//.exec(out);
+  if (!m) throw new Error(`ping ${address}: ${out.slice(-300)}`);
+  return Number(m[1]);
+}
+
+const podNs = (n: SiteNode, ip: string) => netnsPath(podNetnsOf(n, ip));
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A client in `ns` asking http://address:8080/ every 50 ms (300 ms timeout); prints the end time (ms since the epoch) of each answered request. */
+const CLIENT = `
+const net = require('node:net');
+const [host] = process.argv.slice(1);
+setInterval(() => {
+  const s = net.connect({ host, port: 8080 });
+  let got = '';
+  const t = setTimeout(() => s.destroy(), 300);
+  s.on('connect', () => s.write('GET / HTTP/1.0\\r\\n\\r\\n'));
+  s.on('data', (b) => (got += b));
+  s.on('end', () => { clearTimeout(t); if (got.includes('200 OK')) console.log(Date.now()); });
+  s.on('error', () => clearTimeout(t));
+}, 50);
+`;
+
+async function failover(ns: string, address: string): Promise<number> {
+  const client = inNet(ns, [process.execPath, '-e', CLIENT, address]);
+  const answered: number[] = [];
+  client.stdout?.on('data', (b: Buffer) => answered.push(...b.toString().trim().split('\n').filter(Boolean).map(Number)));
+  await sleep(2000);
+  if (answered.length === 0) throw new Error('the failover client got no answer before the cut');
+  t.cut(a1, a2);
+  const cutAt = Date.now();
+  try {
+    for (let i = 0; i < 300 && !answered.some((a) => a > cutAt + 300); i++) await sleep(100);
+  } finally {
+    stop(client);
+    t.restore(a1);
+  }
+  // The first answer of a request sent after the cut (one in flight at t0 may still end within 300 ms).
+  const first = answered.find((a) => a > cutAt + 300);
+  if (first === undefined) throw new Error('no answer within 30 s of cutting the direct path');
+  return (first - cutAt) / 1000;
+}
+
+const rssKb = (n: SiteNode) => {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${n.agent!.pid}/status`, 'utf8'))?.[1]);
+  } catch {
+    return NaN;
+  }
+};
+
+async function main(): Promise<void> {
+  log(`load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
+  log(`bundled the agent; node flags ${v8Flags.agent.join(' ')}`);
+  await t.up();
+  await t.webPods();
+  const [ipA1, ipA2, ipB1] = [await t.podIp('web-a1'), await t.podIp('web-a2'), await t.podIp('web-b1')];
+  await t.waitFor('a1 → a2 direct and a1 → b1 relayed', async () => t.fdbDst(a1, a2) === a2.ip && t.fdbDst(a1, b1)?.startsWith('169.254.') && t.fdbDst(b1, a1)?.startsWith('169.254.'), 60_000);
+  const rssBefore = rssKb(a1);
+  const [nsA1, nsA2] = [netnsPath(a1.ns.name), netnsPath(a2.ns.name)];
+  const host_mbps = await iperf(nsA2, nsA1, a2.ip);
+  log(`host ${host_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)})`);
+  const direct_mbps = await iperf(podNs(a2, ipA2), podNs(a1, ipA1), ipA2);
+  log(`direct ${direct_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)})`);
+  const relay_mbps = await iperf(podNs(b1, ipB1), podNs(a1, ipA1), ipB1);
+  log(`relay ${relay_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)}); a1 agent RSS ${rssBefore} → ${rssKb(a1)} kB`);
+  const hostRtt = await rtt(nsA1, a2.ip);
+  const directRtt = await rtt(podNs(a1, ipA1), ipA2);
+  const relay_rtt_ms = await rtt(podNs(a1, ipA1), ipB1);
+  log(`rtt host ${hostRtt} ms, direct ${directRtt} ms, relay ${relay_rtt_ms} ms`);
+  const failover_s = await failover(podNs(a1, ipA1), ipA2);
+  log(`failover ${failover_s} s (load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  const metrics = await t.kubectl(['get', '--raw', '/metrics']);
+  log(`server: ${metrics.split('\n').filter((l) => l.startsWith('edgeos_link_relay')).join(', ')}`);
+  console.log(JSON.stringify({
+    bench: 'podnet',
+    host_mbps: r3(host_mbps),
+    direct_mbps: r3(direct_mbps),
+    direct_ratio: r3(direct_mbps / host_mbps),
+    relay_mbps: r3(relay_mbps),
+    direct_rtt_ratio: r3(directRtt / hostRtt),
+    relay_rtt_ms: r3(relay_rtt_ms),
+    failover_s: r3(failover_s),
+  }));
+}
+
+main()
+  .catch((err: unknown) => {
+    console.error(err);
+    console.error(t.context());
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    for (const c of children) stop(c);
+    await t.close();
+    rmSync(work, { recursive: true, force: true });
+  });

@@ -1,0 +1,300 @@
+/**
+ * The node's half of the pod network relay and the probe that chooses, per peer, between the
+ * direct path and the relay (docs/podnet.md, "The relay path").
+ *
+ * **Datapath.** The kernel's VXLAN device stays the one way out for every peer: a relayed peer's
+ * forwarding entry points its MAC at the relay address (a link-local address of this node's own,
+ * RELAY_ADDR_PREFIX), and an nftables DNAT in the output hook (masquerade.ts) turns those VXLAN
+ * packets towards this agent's UDP socket. The agent strips the VXLAN and Ethernet headers and
+ * sends the IPv4 packets, batched, on its link's relay channel (src/common/link/relay.ts); packets
+ * the server relays to it are wrapped in VXLAN again and handed to the node's own VXLAN port,
+ * where the kernel decapsulates and routes them to the pod. No TUN device: Node.js cannot attach one
+ * (it takes an ioctl), and the kernel's own encapsulation gives the same packets on a plain UDP
+ * socket, epoll-driven like the rest of the agent's I/O.
+ *
+ * **Probe.** Twice a second each peer gets a probe through the direct path itself: a UDP datagram
+ * between the two nodes' overlay addresses (their pod CIDRs' `.0`) in a VXLAN packet this agent
+ * builds and sends straight to the peer's VTEP on UDP 8472 (so a firewall dropping VXLAN drops the
+ * probe too). The peer's kernel decapsulates it to the peer agent's probe socket, which answers the
+ * same way, straight to our VTEP. A peer that answered within DEAD_AFTER_MS is reached directly;
+ * otherwise through the relay. The probe tests both directions, so a pair uses the direct path
+ * only when it works both ways. A new peer starts on the relay (traffic flows while the first probe
+ * is out, ~a millisecond on a LAN); a peer already programmed in the kernel keeps its path until a
+ * probe says otherwise (an agent restart changes nothing).
+ */
+import dgram from 'node:dgram';
+import type { Socket } from 'node:dgram';
+import { ipv4ToInt, parseIpv4Cidr } from '../../common/cluster-network.ts';
+import { errorMessage } from '../../common/errors.ts';
+import type { Logger } from '../../common/log.ts';
+import { RELAY_BATCH_BYTES, decodeRelayFrame, encodeRelayFrame, ipv4Ends } from '../../common/link/relay.ts';
+import { gatewayOf } from './overlay.ts';
+import { VXLAN_ID, VXLAN_PORT } from './types.ts';
+import type { LocalEnd, Peer, PeerPath } from './types.ts';
+
+/** UDP port of the probe socket, on the node's overlay address (its pod CIDR's `.0`). */
+export const PROBE_PORT = 8473;
+export const PROBE_INTERVAL_MS = 500;
+/** A peer not answering for this long is reached through the relay. */
+export const DEAD_AFTER_MS = 2000;
+/** Source MAC of the frames the relay hands to the kernel (any unicast MAC but the device's own). */
+const RELAY_SOURCE_MAC = Buffer.from([0x02, 0x65, 0x6f, 0x73, 0x72, 0x6c]);
+const MAGIC = Buffer.from('EOSP');
+const VXLAN_HEADER = 8;
+const ETH_HEADER = 14;
+
+export interface RelayOptions {
+  readonly local: LocalEnd;
+  /** Puts a relay frame on the link; false when it was dropped (no link, or backed up). */
+  readonly send: (frame: Buffer) => boolean;
+  /** Some peer's path changed: the overlay must be programmed again. */
+  readonly onPathChange: () => void;
+  readonly log: Logger;
+  readonly now?: () => number;
+}
+
+export interface RelayCounters {
+  /** Packets sent on / received from the link's relay channel. */
+  sent: number;
+  received: number;
+  /** Dropped: the link was down or backed up; or a packet from the server not for this node's pods. */
+  dropped: number;
+}
+
+function vxlanHeader(dstMac: Buffer, srcMac: Buffer): Buffer {
+  const h = Buffer.alloc(VXLAN_HEADER + ETH_HEADER);
+  h[0] = 0x08; // the I flag: a valid VNI follows
+  h.writeUIntBE(VXLAN_ID, 4, 3);
+  dstMac.copy(h, VXLAN_HEADER);
+  srcMac.copy(h, VXLAN_HEADER + 6);
+  h.writeUInt16BE(0x0800, VXLAN_HEADER + 12);
+  return h;
+}
+
+const macBytes = (mac: string) => Buffer.from(mac.split(':').map((b) => parseInt(b, 16)));
+
+/** An IPv4/UDP packet from src:PROBE_PORT to dst:PROBE_PORT carrying `payload` (UDP checksum 0: none, as IPv4 allows). */
+export function probePacket(src: string, dst: string, payload: Buffer): Buffer {
+  const p = Buffer.alloc(28 + payload.length);
+  p[0] = 0x45;
+  p.writeUInt16BE(p.length, 2);
+  p.writeUInt16BE(0x4000, 6); // don't fragment
+  p[8] = 64;
+  p[9] = 17;
+  p.writeUInt32BE(ipv4ToInt(src)!, 12);
+  p.writeUInt32BE(ipv4ToInt(dst)!, 16);
+  let sum = 0;
+  for (let i = 0; i < 20; i += 2) sum += p.readUInt16BE(i);
+  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+  p.writeUInt16BE(~sum & 0xffff, 10);
+  p.writeUInt16BE(PROBE_PORT, 20);
+  p.writeUInt16BE(PROBE_PORT, 22);
+  p.writeUInt16BE(8 + payload.length, 24);
+  payload.copy(p, 28);
+  return p;
+}
+
+interface PeerState {
+  peer: Peer;
+  via: PeerPath;
+  /** When it last answered a probe (0: never). */
+  lastReply: number;
+  /** When the current path was chosen. */
+  since: number;
+  mac: Buffer;
+}
+
+export class PodRelay {
+  readonly counters: RelayCounters = { sent: 0, received: 0, dropped: 0 };
+  private readonly o: RelayOptions;
+  private readonly now: () => number;
+  private readonly local: { vtepIp: string; gateway: string; mac: Buffer; base: number; mask: number };
+  private readonly peers = new Map<string, PeerState>();
+  /** Overlay address (peer's `.0`) → node. */
+  private readonly byGateway = new Map<string, string>();
+  private tunnel: Socket | undefined;
+  private probe: Socket | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+  private seq = 0;
+  private closed = false;
+  /** The port the DNAT sends relayed VXLAN packets to (0 until the tunnel socket is bound). */
+  port = 0;
+
+  constructor(o: RelayOptions) {
+    this.o = o;
+    this.now = o.now ?? Date.now;
+    const c = parseIpv4Cidr(o.local.podCidr)!;
+    this.local = { vtepIp: o.local.vtepIp, gateway: gatewayOf(o.local.podCidr), mac: macBytes(o.local.vtepMac), base: c.base, mask: c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0 };
+  }
+
+  /** Opens the tunnel socket (the DNAT's target) once; resolves with its port. */
+  async open(): Promise<number> {
+    if (this.tunnel) return this.port;
+    const s = dgram.createSocket({ type: 'udp4', recvBufferSize: 4 << 20, sendBufferSize: 4 << 20 });
+    s.on('message', (m) => this.fromKernel(m));
+    s.on('error', (err) => this.o.log.warn({ err: errorMessage(err) }, 'pod network relay socket error'));
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.bind(0, this.local.vtepIp, () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    this.tunnel = s;
+    this.port = s.address().port;
+    return this.port;
+  }
+
+  /** The peers to reach, with the path the kernel has for those it already has (new ones start on the relay). */
+  setPeers(peers: readonly Peer[], programmed: ReadonlyMap<string, PeerPath>): void {
+    const now = this.now();
+    const keep = new Set(peers.map((p) => p.node));
+    for (const node of this.peers.keys()) if (!keep.has(node)) this.peers.delete(node);
+    this.byGateway.clear();
+    for (const p of peers) {
+      this.byGateway.set(gatewayOf(p.podCidr), p.node);
+      const s = this.peers.get(p.node);
+      if (s && s.peer.vtepIp === p.vtepIp && s.peer.vtepMac === p.vtepMac) {
+        s.peer = p;
+        continue;
+      }
+      this.peers.set(p.node, { peer: p, via: programmed.get(p.node) ?? 'relay', lastReply: 0, since: now, mac: macBytes(p.vtepMac) });
+    }
+  }
+
+  /** Starts probing (once the overlay address exists: the probe socket binds to it). */
+  startProbing(): void {
+    if (this.timer || this.closed) return;
+    this.timer = setInterval(() => this.round(), PROBE_INTERVAL_MS);
+    this.timer.unref();
+    this.round();
+  }
+
+  /** The path each peer takes now. */
+  pathOf(node: string): PeerPath | undefined {
+    return this.peers.get(node)?.via;
+  }
+
+  /** A frame of the link's relay channel: its packets go to the kernel's VXLAN port. */
+  deliver(frame: Buffer): void {
+    const t = this.tunnel;
+    const packets = decodeRelayFrame(frame);
+    if (!t || !packets) return;
+    const header = vxlanHeader(this.local.mac, RELAY_SOURCE_MAC);
+    for (const p of packets) {
+      const ends = ipv4Ends(p);
+      // Only for this node's pods (the server checks too): never a way into anything else.
+      if (!ends || ((ends.dst & this.local.mask) >>> 0) !== this.local.base) {
+        this.counters.dropped++;
+        continue;
+      }
+      this.counters.received++;
+      t.send([header, p], VXLAN_PORT, this.local.vtepIp);
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    this.timer = undefined;
+    this.tunnel?.close();
+    this.probe?.close();
+    this.tunnel = undefined;
+    this.probe = undefined;
+  }
+
+  /** A VXLAN packet the DNAT sent here: a pod's packet for a relayed peer. */
+  private fromKernel(m: Buffer): void {
+    if (m.length <= VXLAN_HEADER + ETH_HEADER || m.readUInt16BE(VXLAN_HEADER + 12) !== 0x0800) return;
+    const packet = m.subarray(VXLAN_HEADER + ETH_HEADER);
+    this.batch.push(packet);
+    this.batchBytes += packet.length;
+    if (this.batchBytes >= RELAY_BATCH_BYTES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.batch.length === 0) return;
+    const packets = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    if (this.o.send(encodeRelayFrame(packets))) this.counters.sent += packets.length;
+    else this.counters.dropped += packets.length;
+  }
+
+  // ---- the probe ----
+
+  private round(): void {
+    if (this.closed) return;
+    this.ensureProbeSocket();
+    const now = this.now();
+    let changed = false;
+    for (const s of this.peers.values()) {
+      const alive = s.lastReply > 0 && now - s.lastReply < DEAD_AFTER_MS;
+      // A path inherited from the kernel gets DEAD_AFTER_MS to be confirmed.
+      const want: PeerPath = alive || (s.via === 'direct' && s.lastReply === 0 && now - s.since < DEAD_AFTER_MS) ? 'direct' : 'relay';
+      if (want !== s.via) {
+        this.o.log.info({ peer: s.peer.node, via: want, lastReplyMs: s.lastReply ? now - s.lastReply : null }, want === 'direct' ? 'pod network path to a peer is direct' : 'pod network path to a peer goes through the relay');
+        s.via = want;
+        s.since = now;
+        changed = true;
+      }
+      this.sendProbe(s, 'Q');
+    }
+    if (changed) this.o.onPathChange();
+  }
+
+  private ensureProbeSocket(): void {
+    if (this.probe) return;
+    const s = dgram.createSocket('udp4');
+    s.on('message', (m, from) => this.onProbe(m, from.address));
+    s.on('error', () => {
+      // The overlay address is not there yet (first sync still running): try again next round.
+      if (this.probe === s) this.probe = undefined;
+      s.close();
+    });
+    this.probe = s;
+    s.bind(PROBE_PORT, this.local.gateway);
+  }
+
+  private sendProbe(s: PeerState, kind: 'Q' | 'R', seq = ++this.seq): void {
+    const t = this.tunnel;
+    if (!t) return;
+    const payload = Buffer.alloc(MAGIC.length + 5);
+    MAGIC.copy(payload, 0);
+    payload.write(kind, MAGIC.length);
+    payload.writeUInt32BE(seq >>> 0, MAGIC.length + 1);
+    const packet = probePacket(this.local.gateway, gatewayOf(s.peer.podCidr), payload);
+    t.send([vxlanHeader(s.mac, this.local.mac), packet], VXLAN_PORT, s.peer.vtepIp);
+  }
+
+  private onProbe(m: Buffer, from: string): void {
+    if (m.length !== MAGIC.length + 5 || !m.subarray(0, MAGIC.length).equals(MAGIC)) return;
+    const node = this.byGateway.get(from);
+    const s = node ? this.peers.get(node) : undefined;
+    if (!s) return;
+    const kind = String.fromCharCode(m[MAGIC.length]!);
+    if (kind === 'Q') {
+      // Answered straight to the asker's VTEP, never through the relay.
+      this.sendProbe(s, 'R', m.readUInt32BE(MAGIC.length + 1));
+      return;
+    }
+    if (kind !== 'R') return;
+    const first = s.lastReply === 0 || this.now() - s.lastReply >= DEAD_AFTER_MS;
+    s.lastReply = this.now();
+    if (first && s.via === 'relay') {
+      // Back at once rather than at the next round.
+      this.o.log.info({ peer: s.peer.node, via: 'direct' }, 'pod network path to a peer is direct');
+      s.via = 'direct';
+      s.since = s.lastReply;
+      this.o.onPathChange();
+    }
+  }
+}
