@@ -343,20 +343,22 @@ elif needs_runtime; then
   for p in bridge host-local portmap loopback; do [ -x "$CNI_DIR/$p" ] || missing="$missing $CNI_DIR/$p"; done
   # Services and cluster DNS: nft programs the datapath, conntrack flushes stale UDP flows (docs/services.md).
   for c in nft conntrack; do host_command "$c" >/dev/null || missing="$missing $c"; done
+  # The pod relay (docs/podnet.md) turns the VXLAN device's checksum offload off with ethtool.
+  host_command ethtool >/dev/null || missing="$missing ethtool"
   if [ -n "$missing" ]; then
     say "missing:$missing"
-    offline="could not install them (no network?): install containerd, runc, the CNI plugins, nftables and conntrack yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
+    offline="could not install them (no network?): install containerd, runc, the CNI plugins, nftables, conntrack and ethtool yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
     if command -v apt-get >/dev/null 2>&1; then
-      say "apt-get install containerd runc containernetworking-plugins nftables conntrack"
-      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd runc containernetworking-plugins nftables conntrack; } || fatal "apt-get $offline"
+      say "apt-get install containerd runc containernetworking-plugins nftables conntrack ethtool"
+      { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd runc containernetworking-plugins nftables conntrack ethtool; } || fatal "apt-get $offline"
     elif command -v dnf >/dev/null 2>&1; then
-      say "dnf install containerd runc containernetworking-plugins nftables conntrack-tools"
-      dnf install -y containerd runc containernetworking-plugins nftables conntrack-tools || fatal "dnf $offline"
+      say "dnf install containerd runc containernetworking-plugins nftables conntrack-tools ethtool"
+      dnf install -y containerd runc containernetworking-plugins nftables conntrack-tools ethtool || fatal "dnf $offline"
     elif command -v apk >/dev/null 2>&1; then
-      say "apk add containerd runc cni-plugins nftables conntrack-tools"
-      apk add --no-cache containerd runc cni-plugins nftables conntrack-tools || fatal "apk $offline"
+      say "apk add containerd runc cni-plugins nftables conntrack-tools ethtool"
+      apk add --no-cache containerd runc cni-plugins nftables conntrack-tools ethtool || fatal "apk $offline"
     else
-      fatal "no apt-get, dnf or apk here: install containerd, runc, the CNI plugins, nftables and conntrack yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
+      fatal "no apt-get, dnf or apk here: install containerd, runc, the CNI plugins, nftables, conntrack and ethtool yourself, or use an air-gapped bundle (edgeos bundle create, docs/install.md)"
     fi
     # Fedora/RHEL and Alpine put the plugins in /usr/libexec/cni; edgeos reads /usr/lib/cni.
     if [ ! -e "$CNI_DIR" ] && [ -x /usr/libexec/cni/bridge ]; then ln -s /usr/libexec/cni "$CNI_DIR"; fi

@@ -17,7 +17,7 @@ const APT_CACHE = '/var/cache/apt/archives';
 const PACKAGES = ['containerd', 'runc', 'containernetworking-plugins'];
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const dpkgVersion = (pkg: string) => spawnSync('dpkg-query', ['-W', '-f', '${Version}', pkg], { encoding: 'utf8' }).stdout;
-const TOOL_PACKAGES = ['nftables', 'conntrack'];
+const TOOL_PACKAGES = ['nftables', 'conntrack', 'ethtool'];
 const hasDpkgRuntime = process.arch === 'x64' && [...PACKAGES, ...TOOL_PACKAGES].every((p) => spawnSync('dpkg-query', ['-W', p]).status === 0);
 /**
  * The shared libraries nft and conntrack load, as the system's loader resolves them (ldd: an
@@ -25,7 +25,7 @@ const hasDpkgRuntime = process.arch === 'x64' && [...PACKAGES, ...TOOL_PACKAGES]
  */
 function toolLibraries(): string[] {
   const names = new Set<string>();
-  for (const exe of ['/usr/sbin/nft', '/usr/sbin/conntrack']) {
+  for (const exe of ['/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/sbin/ethtool']) {
     for (const line of spawnSync('ldd', [exe], { encoding: 'utf8' }).stdout.split('\n')) {
       const name = line.trim().split(' ')[0];
       if (name && !/^(linux-vdso|\/lib64\/ld-linux|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so)/.test(name)) names.add(name);

@@ -27,7 +27,7 @@ const DATA_DIR = '/var/lib/edgeos-airgap';
 const HIDDEN = ['/usr/bin/containerd', '/usr/bin/containerd-shim', '/usr/bin/containerd-shim-runc-v1', '/usr/bin/containerd-shim-runc-v2',
   '/usr/bin/ctr', '/usr/sbin/runc', '/usr/bin/runc', '/usr/lib/cni',
   // nft and conntrack with their own libraries (the bundle's copies must be the ones that run).
-  '/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/lib/x86_64-linux-gnu/libnftables.so.1*', '/usr/lib/x86_64-linux-gnu/libnetfilter_conntrack.so.3*'];
+  '/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/sbin/ethtool', '/usr/lib/x86_64-linux-gnu/libnftables.so.1*', '/usr/lib/x86_64-linux-gnu/libnetfilter_conntrack.so.3*'];
 
 const unavailable = process.arch !== 'x64' ? 'the bundle is built from this host\'s amd64 packages' : freshRootUnavailable();
 
@@ -87,7 +87,7 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
     expect(unreachable.status).not.toBe(0);
     expect(unreachable.stderr).toMatch(/unreachable/i);
     ok(await m.outside(['sh', '-c', `cd ${m.root} && rm -rf ${HIDDEN.map((p) => `.${p}`).join(' ')}`]), 'hide the runtime');
-    for (const c of ['containerd', 'ctr', 'runc', 'containerd-shim-runc-v2', 'nft', 'conntrack']) expect((await m.run(['sh', '-c', `command -v ${c}`])).status).not.toBe(0);
+    for (const c of ['containerd', 'ctr', 'runc', 'containerd-shim-runc-v2', 'nft', 'conntrack', 'ethtool']) expect((await m.run(['sh', '-c', `command -v ${c}`])).status).not.toBe(0);
     const baseline = await listState(m);
     ok(await m.outside(['cp', bundle, join(m.root, 'tmp/edgeos-bundle.tar.gz')]), 'copy the bundle in');
 
@@ -100,6 +100,8 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
     expect(install.stdout).toContain('installed /usr/local/bin/nft from the bundle (libraries in /usr/local/lib/edgeos/lib)');
     expect(install.stdout).toContain('installed /usr/local/bin/conntrack from the bundle');
     expect(ok(await m.run(['conntrack', '--version']), 'the bundled conntrack').stdout).toMatch(/conntrack v\d/);
+    expect(install.stdout).toContain('installed /usr/local/bin/ethtool from the bundle');
+    expect(ok(await m.run(['ethtool', '--version']), 'the bundled ethtool').stdout).toMatch(/ethtool version \d/);
     expect(install.stdout).toContain(`copying image busybox.tar to ${DATA_DIR}/agent/images`);
     expect(install.stdout).toContain(`copying manifest site.yaml to ${DATA_DIR}/server/manifests`);
     lap('installed');

@@ -1,4 +1,5 @@
-// nft and conntrack for the bundle (the Service datapath's tools, docs/services.md), from Debian's
+// nft and conntrack for the bundle (the Service datapath's tools, docs/services.md), and ethtool
+// (the pod relay's, docs/podnet.md), from Debian's
 // nftables and conntrack packages with the shared libraries they link against: unlike containerd
 // and runc they are dynamically linked (libnftables, libnftnl, libmnl, libjansson, libgmp, libedit,
 // libnetfilter-conntrack, …) and a host without them lacks those too. The libraries are found by
@@ -20,6 +21,8 @@ import type { RuntimeComponent, RuntimeFile } from './package-files.ts';
 export const DATAPATH_TOOLS: readonly { readonly pkg: string; readonly exe: string }[] = [
   { pkg: 'nftables', exe: 'nft' },
   { pkg: 'conntrack', exe: 'conntrack' },
+  // The pod relay turns the VXLAN device's transmit checksum offload off (docs/podnet.md).
+  { pkg: 'ethtool', exe: 'ethtool' },
 ];
 
 /** glibc's own libraries: the target's are used, never shipped. */
