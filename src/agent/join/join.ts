@@ -32,7 +32,12 @@ export interface JoinOptions {
   readonly dataDir: string;
   readonly register: NodeRegistration;
   readonly log: Logger;
+  /** How long to keep sending the join again while the server answers busy (503 + Retry-After). */
+  readonly busyForMs?: number;
 }
+
+/** A join storm: a busy server is waited for this long (its Retry-After each time, plus jitter). */
+const BUSY_FOR_MS = 15 * 60_000;
 
 async function fetchPinnedCa(servers: readonly string[], caHash: string, log: Logger): Promise<{ server: string; caPem: string }> {
   const failures: string[] = [];
@@ -77,15 +82,22 @@ export async function joinCluster(o: JoinOptions): Promise<NodeIdentity> {
   const { keyPem, csrPem } = await createNodeKeyAndCsr(o.nodeName);
   const body: JoinRequest = { nodeName: o.nodeName, csr: csrPem, labels: o.register.labels, taints: o.register.taints };
   let r;
-  try {
-    r = await httpsCall(new URL(JOIN_PATH, server).toString(), {
-      method: 'POST',
-      caPem,
-      headers: { authorization: `Bearer ${token.tokenId}.${token.tokenSecret}` },
-      body: JSON.stringify(body),
-    });
-  } catch (err) {
-    throw new JoinError('JOIN_UNREACHABLE', `cannot send the join request to ${server}: ${errorMessage(err)}`, { cause: err });
+  // A 503 with Retry-After comes before the server did anything: sending the same request again is safe.
+  for (const since = Date.now(); ; ) {
+    try {
+      r = await httpsCall(new URL(JOIN_PATH, server).toString(), {
+        method: 'POST',
+        caPem,
+        headers: { authorization: `Bearer ${token.tokenId}.${token.tokenSecret}` },
+        body: JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new JoinError('JOIN_UNREACHABLE', `cannot send the join request to ${server}: ${errorMessage(err)}`, { cause: err });
+    }
+    if (r.retryAfterS === undefined || Date.now() - since > (o.busyForMs ?? BUSY_FOR_MS)) break;
+    const waitMs = r.retryAfterS * 1000 + Math.random() * 1000;
+    o.log.info({ server, waitMs: Math.round(waitMs) }, 'the server is busy with other joins: trying again');
+    await new Promise((done) => setTimeout(done, waitMs));
   }
   if (r.status === 401) throw new JoinError('JOIN_TOKEN_REJECTED', `the server refused the join token: ${statusMessage(r.body)}`);
   if (r.status === 409) throw new JoinError('JOIN_NODE_EXISTS', statusMessage(r.body));

@@ -3,6 +3,12 @@
  * device proves it holds a bootstrap token; the server then issues the node's client certificate
  * for the device's public key and registers its Node. A node name that is already registered is
  * refused: a second device cannot take over a node's identity with another token.
+ *
+ * Joins go through a gate (a join storm: a thousand devices given the same token at once): a few
+ * are served at a time, the rest wait in arrival order, and past the gate's queue bound a join is
+ * answered 503 with a Retry-After spread over the time the queue needs to drain — before the
+ * server did anything, so the device sends the same request again then (src/agent/join/join.ts).
+ * /cacerts and join-info are answered from memory, never queued.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../../common/errors.ts';
@@ -12,6 +18,7 @@ import type { JoinRequest } from '../../common/link/join-api.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import type { Store } from '../../store/types.ts';
 import { bearerToken } from '../auth/token-authenticator.ts';
+import { StartGate } from '../link/start-gate.ts';
 import { PkiError } from '../pki/errors.ts';
 import { checkBootstrapToken } from './bootstrap-token-check.ts';
 
@@ -24,6 +31,8 @@ export interface JoinRoutesOptions {
   /** Creates the Node; 'exists' when a Node of that name is already registered. */
   readonly registerNode: (node: string, reg: NodeRegistration) => Promise<'created' | 'exists'>;
   readonly now?: () => Date;
+  /** Joins served at once and the queue bound (default 8 and 128: tests make them small). */
+  readonly gate?: { readonly concurrency: number; readonly maxWaiting: number };
 }
 
 export interface JoinRoutes {
@@ -34,9 +43,9 @@ export interface JoinRoutes {
 const MAX_BODY = 64 * 1024;
 const nodeNameRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-function status(res: ServerResponse, code: number, reason: string, message: string): void {
+function status(res: ServerResponse, code: number, reason: string, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers });
   res.end(body);
 }
 
@@ -79,6 +88,16 @@ function validRequest(v: unknown): v is JoinRequest {
 export function createJoinRoutes(o: JoinRoutesOptions): JoinRoutes {
   const log = o.log.child({ component: 'join' });
   const now = o.now ?? (() => new Date());
+  const gate = new StartGate(o.gate ?? { concurrency: 8, maxWaiting: 128 });
+
+  async function gatedJoin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const retryAfter = gate.retryAfterSeconds();
+    if (retryAfter !== undefined) {
+      req.resume();
+      return status(res, 503, 'ServiceUnavailable', `${gate.waiting} joins are waiting: try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
+    }
+    return gate.run(() => join(req, res));
+  }
 
   async function join(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = await checkBootstrapToken(o.store, bearerToken(req), now());
@@ -120,7 +139,7 @@ export function createJoinRoutes(o: JoinRoutesOptions): JoinRoutes {
       const method = req.method ?? 'GET';
       if (path === JOIN_PATH) {
         if (method !== 'POST') return status(res, 405, 'MethodNotAllowed', 'use POST');
-        return join(req, res);
+        return gatedJoin(req, res);
       }
       if (method !== 'GET' && method !== 'HEAD') return status(res, 405, 'MethodNotAllowed', 'use GET');
       if (path === CACERTS_PATH) {
