@@ -1,7 +1,10 @@
 // A join storm meets the server's join gate: a few joins are served at once, the next wait in
 // order, and past the queue bound a join is answered 503 with a Retry-After before the server did
 // anything; the device (the real joinCluster) waits that long and sends it again, and ends up
-// joined. /cacerts is answered at once however busy the joins are.
+// joined. /cacerts is answered at once however busy the joins are. A join whose answer was lost
+// (the device timed out while the server registered the Node) is sent again and answered again for
+// the same key, while any other key is still refused the taken name.
+import { X509Certificate, createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:https';
 import type { Server } from 'node:https';
@@ -17,7 +20,7 @@ import { createJoinRoutes } from '../../src/server/join/index.ts';
 import { ensurePki } from '../../src/server/pki/index.ts';
 import type { Pki } from '../../src/server/pki/index.ts';
 import { ResourceRegistry, objectKey } from '../../src/server/registry/index.ts';
-import { encodeForStore } from '../../src/server/storage/objects.ts';
+import { decodeStored, encodeForStore } from '../../src/server/storage/objects.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import type { Store } from '../../src/store/types.ts';
 
@@ -30,6 +33,11 @@ let token: string;
 const log = silentLogger();
 const signing: { node: string; release: () => void }[] = [];
 const registered: string[] = [];
+/** When set, signatures are held for the test to release (the gate test). */
+let hold = true;
+/** This many next signatures take 1.2 s (longer than the device waits for its answer). */
+let slowSigns = 0;
+const nodesResource = new ResourceRegistry().resolve('', 'v1', 'nodes')!;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'edgeos-join-gate-'));
@@ -46,12 +54,15 @@ beforeAll(async () => {
     servers: () => [url],
     // Each signature waits for the test to let it go: joins pile up behind the gate.
     signNodeCsr: async (csr, node) => {
-      await new Promise<void>((release) => signing.push({ node, release }));
+      if (hold) await new Promise<void>((release) => signing.push({ node, release }));
+      else if (slowSigns > 0 && slowSigns--) await new Promise((r) => setTimeout(r, 1200));
       return pki.signNodeCsr(csr, node);
     },
-    registerNode: async (node) => {
-      registered.push(node);
-      return 'created';
+    registerNode: async (node, reg) => {
+      const obj = { apiVersion: 'v1', kind: 'Node', metadata: { name: node, annotations: reg.annotations ?? {} } };
+      const created = await store.create(objectKey(nodesResource, '', node), encodeForStore(nodesResource, obj)).then(() => true, () => false);
+      if (created) registered.push(node);
+      return created ? 'created' : 'exists';
     },
     gate: { concurrency: 1, maxWaiting: 1 },
   });
@@ -108,6 +119,19 @@ describe('join gate', () => {
     expect(registered).toEqual(['node-a', 'node-b', 'node-c']);
     // node-c was turned away at least once and waited for the Retry-After (≥ 1 s) before joining.
     expect(Date.now() - cStarted).toBeGreaterThanOrEqual(1000);
+  }, 30_000);
+
+  it('a join whose answer was lost is sent again and answered for the same key; another key is refused', async () => {
+    hold = false;
+    slowSigns = 1; // the first answer comes after the device stopped waiting for it: lost
+    const id = await joinCluster({ token, nodeName: 'node-lost', dataDir: join(dir, 'node-lost'), register: { labels: {}, taints: [] }, log, answerTimeoutMs: 800 });
+    // Registered once (by the first request, whose answer the device never read), joined by a later one.
+    expect(registered.filter((n) => n === 'node-lost')).toEqual(['node-lost']);
+    const stored = decodeStored(nodesResource, (await store.get(objectKey(nodesResource, '', 'node-lost')))!) as { metadata: { annotations: Record<string, string> } };
+    const keyOf = (pem: string) => createHash('sha256').update(new X509Certificate(pem).publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    expect(stored.metadata.annotations['edgeos.io/join-key-sha256']).toBe(keyOf(id.certPem));
+    // Another device (another key) with the same token cannot take the name.
+    await expect(joinCluster({ token, nodeName: 'node-lost', dataDir: join(dir, 'node-lost-2'), register: { labels: {}, taints: [] }, log })).rejects.toMatchObject({ code: 'JOIN_NODE_EXISTS' });
   }, 30_000);
 });
 

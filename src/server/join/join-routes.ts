@@ -10,6 +10,7 @@
  * server did anything, so the device sends the same request again then (src/agent/join/join.ts).
  * /cacerts and join-info are answered from memory, never queued.
  */
+import { X509Certificate, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -20,6 +21,8 @@ import type { Store } from '../../store/types.ts';
 import { bearerToken } from '../auth/token-authenticator.ts';
 import { StartGate } from '../link/start-gate.ts';
 import { PkiError } from '../pki/errors.ts';
+import { ResourceRegistry, objectKey } from '../registry/index.ts';
+import { decodeStored } from '../storage/objects.ts';
 import { checkBootstrapToken } from './bootstrap-token-check.ts';
 
 export interface JoinRoutesOptions {
@@ -41,6 +44,13 @@ export interface JoinRoutes {
 }
 
 const MAX_BODY = 64 * 1024;
+/**
+ * The SHA-256 of the public key a Node was joined with (hex of its SPKI DER). A join whose answer
+ * was lost (a timeout in a join storm, a flaky uplink) is sent again by the device with the same
+ * key: the same key gets its certificate again; any other key is refused as before.
+ */
+export const JOIN_KEY_ANNOTATION = 'edgeos.io/join-key-sha256';
+const nodes = new ResourceRegistry().resolve('', 'v1', 'nodes')!;
 const nodeNameRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 function status(res: ServerResponse, code: number, reason: string, message: string, headers: Record<string, string> = {}): void {
@@ -121,9 +131,20 @@ export function createJoinRoutes(o: JoinRoutesOptions): JoinRoutes {
       if (err instanceof PkiError) return status(res, 400, 'BadRequest', err.message);
       throw err;
     }
-    // The certificate leaves the server only once the Node is ours to register.
-    const registered = await o.registerNode(node, { labels: body.labels, taints: body.taints });
-    if (registered === 'exists') {
+    // The certificate leaves the server only once the Node is ours to register — or was registered
+    // for this very key (the device sends its join again: the answer to the first was lost).
+    const keyHash = createHash('sha256').update(new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    // The key the Node of that name was joined with ('' for a Node registered otherwise), or undefined: no such Node.
+    const joinKeyOfNode = async () => {
+      const kv = await o.store.get(objectKey(nodes, '', node));
+      return kv ? ((decodeStored(nodes, kv).metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[JOIN_KEY_ANNOTATION] ?? '') : undefined;
+    };
+    let joinedWith = await joinKeyOfNode();
+    // Registered meanwhile (the same join sent twice at once): read whose it is.
+    if (joinedWith === undefined && (await o.registerNode(node, { labels: body.labels, taints: body.taints, annotations: { [JOIN_KEY_ANNOTATION]: keyHash } })) === 'exists') joinedWith = await joinKeyOfNode() ?? '';
+    if (joinedWith === keyHash) {
+      log.info({ node, tokenId: verdict.id, remote: req.socket.remoteAddress }, 'node joined again with the key it joined with (its first answer was lost)');
+    } else if (joinedWith !== undefined) {
       log.warn({ node, tokenId: verdict.id, remote: req.socket.remoteAddress }, 'join refused: the node name is taken');
       return status(res, 409, 'AlreadyExists', `node "${node}" is already joined; pick another --node-name, or remove the old node with \`kubectl delete node ${node}\` first`);
     }
