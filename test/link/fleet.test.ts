@@ -1,4 +1,4 @@
-// A fleet of hollow nodes (bench/fleet/hollow-node.ts: the real agent — join, TLS
+// A fleet of 200 hollow nodes (bench/fleet/hollow-node.ts: the real agent — join, TLS
 // link, cache, kubelet — over the in-memory runtime) against the real server process: every node
 // joins with its own certificate through the join gate and turns Ready, a Deployment's pods spread
 // over them and report Running, a server restart (a reconnect storm through the start gate) brings
@@ -21,7 +21,7 @@ import { openSqliteStore } from '../../src/store/index.ts';
 import { serverProcess, testLog, waitFor } from './harness.ts';
 import type { ApiJson, ServerProcess } from './harness.ts';
 
-const NODES = 30;
+const NODES = 200;
 const PODS = NODES;
 let server: ServerProcess;
 let nodesDir: string;
