@@ -47,6 +47,17 @@ const IPERF_ROUNDS = 3;
  * after the DNS phase (the profile's last seconds are that phase; bench/services/README.md).
  */
 const PROFILE_DIR = process.env.EDGEOS_BENCH_PROFILE_DIR;
+/**
+ * EDGEOS_BENCH_LOOP_DELAY=1: the agent runs with loop-delay.mjs preloaded and the bench logs its
+ * event-loop delay over the idle window and over the DNS runs (bench/services/README.md).
+ */
+const LOOP_DELAY = process.env.EDGEOS_BENCH_LOOP_DELAY === '1';
+/**
+ * EDGEOS_BENCH_UNTIL=dns: stop after the DNS phase (no 1,000 Services; the JSON line is not
+ * printed); =idle: stop after the idle window (memory, idle link, the idle agent's CPU).
+ */
+const UNTIL = process.env.EDGEOS_BENCH_UNTIL;
+const UNTIL_DNS = UNTIL === 'dns';
 /** The idle link window with 20 pods and 50 Services (bench/agent measures 120 s with 20 pods). */
 const IDLE_WINDOW_MS = Number(process.env.EDGEOS_BENCH_IDLE_MS ?? 60_000);
 
@@ -184,9 +195,26 @@ async function linkBytes(pid: number): Promise<number> {
   if (!found) throw new Error(`no link connection of the agent (pid ${pid}) in:\n${out}`);
   return total;
 }
+/** CPU time (user + system) a process has used, ms: /proc/<pid>/stat fields 14 and 15, in clock ticks of 10 ms. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+/** The agent's event-loop delay since the last call (loop-delay.mjs answers SIGUSR2 on stderr). */
+async function loopDelay(): Promise<string> {
+  if (!LOOP_DELAY || !agent?.pid) return '';
+  const from = agentOut.length;
+  process.kill(agent.pid, 'SIGUSR2');
+  const line = await waitFor('the loop delay', async () => agentOut.slice(from).split('\n').find((l) => l.startsWith('{"loopDelayMs"')), 10_000, 50);
+  const d = (JSON.parse(line) as { loopDelayMs: { p50: number; p99: number; max: number } }).loopDelayMs;
+  return ` (agent event-loop delay p50 ${d.p50} ms, p99 ${d.p99} ms, max ${d.max} ms)`;
+}
 async function dnsP99(server: string, p: number, names: string[]): Promise<{ p99: number; lost: number }> {
   return JSON.parse(await run(node!, [process.execPath, '-e', DNS_LOAD, server, String(p), String(DNS_QPS), String(DNS_SECONDS), ...names])) as { p99: number; lost: number };
 }
+
+/** Ends the measuring early (EDGEOS_BENCH_UNTIL=idle); the clean-up still runs. */
+class StopHere extends Error {}
 
 const t0 = performance.now();
 try {
@@ -204,7 +232,8 @@ try {
   writeFileSync(join(agentDir, 'agent', 'images', 'busybox.tar'), busyboxArchive(IMAGE, ['sleep', '3600'], hostExecutables(['/usr/bin/iperf3'])));
   const token = readFileSync(join(work, 's', 'server', 'token'), 'utf8').trim();
   const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`, '--cpu-prof-interval=250'] : [];
-  agent = start(node, [process.execPath, ...v8Flags.agent, ...profiling, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
+  const probe = LOOP_DELAY ? ['--import', join(import.meta.dirname, 'loop-delay.mjs')] : [];
+  agent = start(node, [process.execPath, ...v8Flags.agent, ...profiling, ...probe, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
   await waitFor('the node to be Ready', async () => (await k(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True', 120_000);
   log('server and joined agent up in the node namespace');
 
@@ -232,12 +261,20 @@ try {
   // The idle link with 50 Services (issue #13: ≤ 100 KB per hour), as bench/agent's idle window.
   if (IDLE_WINDOW_MS > 0) {
     const b0 = await linkBytes(agent.pid!);
+    await loopDelay();
     const w0 = performance.now();
+    const c0 = cpuMs(agent.pid!);
     await sleep(IDLE_WINDOW_MS);
+    const idleCpu = cpuMs(agent.pid!) - c0;
     const idleBytes = (await linkBytes(agent.pid!)) - b0;
-    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round((performance.now() - w0) / 1000, 1)} s → ${Math.round(idleBytes / ((performance.now() - w0) / 3_600_000))} B/h`);
+    const secs = (performance.now() - w0) / 1000;
+    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round(secs, 1)} s → ${Math.round(idleBytes / (secs / 3600))} B/h; the idle agent's CPU ${idleCpu} ms (${round((100 * idleCpu) / (secs * 1000), 2)} % of a core)${await loopDelay()}`);
   }
 
+  if (UNTIL === 'idle') {
+    log(`EDGEOS_BENCH_UNTIL=idle: stopping after the idle window; agent_rss_ratio ${round(agentRss / bareRss, 3)}`);
+    throw new StopHere();
+  }
   // Requests and bytes: ClusterIP vs pod IP from the same client, after a warm-up of each path
   // (the pod's httpd pages in, the first conntrack entries), in alternating rounds whose order
   // flips (neither path always runs right after the other); the ratio of the medians.
@@ -263,15 +300,18 @@ try {
   await sleep(500);
   const dns = { agent: [] as number[], dnsmasq: [] as number[] };
   for (let i = 0; i < 2; i++) {
+    await loopDelay();
     const a = await dnsP99('10.43.0.10', 53, names);
+    const during = await loopDelay();
     const b = await dnsP99('127.0.0.1', 5353, names);
     dns.agent.push(a.p99);
     dns.dnsmasq.push(b.p99);
-    log(`DNS p99 at ${DNS_QPS}/s: agent ${round(a.p99)} µs (${a.lost} lost), dnsmasq ${round(b.p99)} µs (${b.lost} lost)`);
+    log(`DNS p99 at ${DNS_QPS}/s: agent ${round(a.p99)} µs (${a.lost} lost)${during}, dnsmasq ${round(b.p99)} µs (${b.lost} lost)`);
   }
-  if (PROFILE_DIR) {
+  if (PROFILE_DIR || UNTIL_DNS) {
     await stop(agent);
-    log(`profiled: the agent's CPU profile is in ${PROFILE_DIR}; stopping after the DNS phase`);
+    log(PROFILE_DIR ? `profiled: the agent's CPU profile is in ${PROFILE_DIR}; stopping after the DNS phase` : 'EDGEOS_BENCH_UNTIL=dns: stopping after the DNS phase');
+    log(`ratios so far: clusterip_rps_ratio ${round(pct(rps.svc, 50) / pct(rps.pod, 50), 3)}, clusterip_throughput_ratio ${round(pct(bps.svc, 50) / pct(bps.pod, 50), 3)}, dns_p99_ratio ${round(Math.min(...dns.agent) / Math.min(...dns.dnsmasq), 3)}, agent_rss_ratio ${round(agentRss / bareRss, 3)}`);
     process.exitCode = 0;
   } else {
 
@@ -322,6 +362,8 @@ try {
     log(`total ${round((performance.now() - t0) / 1000, 1)} s`);
     console.log(JSON.stringify(result));
   }
+} catch (err) {
+  if (!(err instanceof StopHere)) throw err;
 } finally {
   await stop(agent);
   for (const p of procs.reverse()) await stop(p);

@@ -6,6 +6,7 @@ import type { ClusterDns } from './dns.ts';
 import type { EventRecorder } from './events.ts';
 import type { DownwardContext } from './field-ref.ts';
 import type { ImageManager } from './images.ts';
+import type { PodRuntimeCache } from './pod-runtime-cache.ts';
 import type { ClaimSource, ObjectSource } from './objects.ts';
 import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
@@ -35,6 +36,8 @@ export interface KubeletContext {
   readonly services: () => Iterable<ServiceForEnv>;
   /** How often a pod worker syncs when neither the cache, the PLEG nor a probe woke it. */
   readonly resyncMs: number;
+  /** Each pod's runtime state as its worker last saw it, kept current by the PLEG (none: always inspect). */
+  readonly podRuntime?: PodRuntimeCache;
   /** How long each pass of a pod worker took (kubelet_pod_worker_duration_seconds). */
   readonly observePodSync?: (seconds: number) => void;
 }

@@ -17,6 +17,7 @@ import { NodeStatusReporter } from './node-status.ts';
 import { Pleg } from './pleg.ts';
 import { StatsCollector } from './stats.ts';
 import { cacheClaimSource, cacheObjectSource, podKey } from './objects.ts';
+import { PodRuntimeCache } from './pod-runtime-cache.ts';
 import { PodWorker } from './pod-worker.ts';
 import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
@@ -103,6 +104,10 @@ export class EdgeKubelet implements Kubelet {
     const log = o.log.child({ component: 'kubelet' });
     const events = new EventRecorder(o.status, now);
     const objects = cacheObjectSource(o.cache);
+    const relistMs = o.relistMs ?? 1000;
+    // Entries are served while the PLEG's relists succeed: after 10 s (or three periods) without
+    // one, workers inspect the runtime themselves again.
+    const podRuntime = new PodRuntimeCache({ now, maxRelistAgeMs: Math.max(3 * relistMs, 10_000) });
     this.nodeStatus = new NodeStatusReporter({ runtime: o.runtime, sink: o.status, log, rootDir: o.rootDir, now, intervalMs: o.nodeStatusMs });
     this.ctx = {
       nodeName: o.nodeName, runtime: o.runtime, cache: o.cache, objects, claims: cacheClaimSource(o.cache), status: o.status, events, log,
@@ -115,10 +120,11 @@ export class EdgeKubelet implements Kubelet {
       tokenSource: o.tokenSource,
       services: o.services ?? (() => []),
       resyncMs: o.resyncMs ?? 10_000,
+      podRuntime,
       ...(o.observe ? { observePodSync: (seconds: number) => o.observe!.podSync(seconds) } : {}),
     };
     this.stats = new StatsCollector({ runtime: o.runtime, sink: o.status, log, now, ...(o.statsMs ? { intervalMs: o.statsMs } : {}) });
-    this.pleg = new Pleg({ runtime: o.runtime, periodMs: o.relistMs ?? 1000, log, onPodChanged: (uid) => this.workers.get(uid)?.kick(0), ...(o.observe ? { observe: (s: number) => o.observe!.plegRelist(s) } : {}) });
+    this.pleg = new Pleg({ runtime: o.runtime, periodMs: relistMs, log, cache: podRuntime, onPodChanged: (uid) => this.workers.get(uid)?.kick(0), ...(o.observe ? { observe: (s: number) => o.observe!.plegRelist(s) } : {}) });
   }
 
   async start(signal: AbortSignal): Promise<void> {
@@ -178,7 +184,10 @@ export class EdgeKubelet implements Kubelet {
       w.update(pod);
       return;
     }
-    this.workers.set(uid, new PodWorker(this.ctx, uid, pod, (gone) => this.workers.delete(gone)));
+    this.workers.set(uid, new PodWorker(this.ctx, uid, pod, (gone) => {
+      this.workers.delete(gone);
+      this.ctx.podRuntime?.forget(gone);
+    }));
   }
 
   private setPod(pod: Pod): void {

@@ -2,13 +2,15 @@ import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { ContainerRuntime } from '../../runtime/types.ts';
 import { podUidLabel } from './labels.ts';
+import type { PodRuntimeCache } from './pod-runtime-cache.ts';
 
 /**
  * kubelet's Pod Lifecycle Event Generator (pkg/kubelet/pleg/generic.go): one relist of all
  * sandboxes and containers per period (two CRI calls however many pods run), compared with the
  * previous relist; a pod whose sandbox or container appeared, vanished or changed state gets its
- * worker woken. This is what notices a crashed container within a second without every pod worker
- * polling the runtime.
+ * worker woken and loses its entry in the PodRuntimeCache (so every other entry stays current).
+ * This is what notices a crashed container within a second without every pod worker polling the
+ * runtime.
  */
 export class Pleg {
   private readonly runtime: ContainerRuntime;
@@ -16,12 +18,14 @@ export class Pleg {
   private readonly onPodChanged: (uid: string) => void;
   private readonly log: Logger;
   private readonly observe: ((seconds: number) => void) | undefined;
+  private readonly cache: PodRuntimeCache | undefined;
   private last = new Map<string, string>();
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
-  constructor(o: { runtime: ContainerRuntime; periodMs: number; log: Logger; onPodChanged: (uid: string) => void; observe?: (seconds: number) => void }) {
+  constructor(o: { runtime: ContainerRuntime; periodMs: number; log: Logger; onPodChanged: (uid: string) => void; observe?: (seconds: number) => void; cache?: PodRuntimeCache }) {
     this.runtime = o.runtime;
+    this.cache = o.cache;
     this.observe = o.observe;
     this.periodMs = o.periodMs;
     this.onPodChanged = o.onPodChanged;
@@ -46,6 +50,7 @@ export class Pleg {
   /** One relist; returns the uids whose runtime state changed since the previous one. */
   async relist(): Promise<Set<string>> {
     const started = performance.now();
+    const at = this.cache?.now();
     const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandboxes(), this.runtime.listContainers()]);
     const now = new Map<string, string>();
     const uidOf = new Map<string, string>();
@@ -66,6 +71,9 @@ export class Pleg {
     for (const [id, v] of this.last) if (!now.has(id)) changed.add(v.split('|')[0]!);
     this.last = now;
     this.observe?.((performance.now() - started) / 1000);
+    // What the workers saw of a changed pod is stale: they read the runtime again.
+    for (const uid of changed) this.cache?.invalidate(uid);
+    if (at !== undefined) this.cache?.relisted(at);
     for (const uid of changed) this.onPodChanged(uid);
     return changed;
   }

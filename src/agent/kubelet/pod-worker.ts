@@ -131,10 +131,23 @@ export class PodWorker {
     this.kick(next >= this.ctx.resyncMs ? jittered(this.ctx.resyncMs) : next);
   }
 
+  /** One pass, and what it saw of the runtime last kept for the next (PodRuntimeCache). */
   private async pass(): Promise<number | 'gone'> {
+    const cache = this.ctx.podRuntime;
+    const token = cache?.token(this.uid);
+    const r = await this.converge(cache?.get(this.uid));
+    if (r !== 'gone' && cache && token !== undefined) cache.set(this.uid, r.rt, token);
+    return r === 'gone' ? r : r.nextMs;
+  }
+
+  /**
+   * Reads the runtime (unless the cache holds the pod as the PLEG last confirmed it), converges,
+   * and returns the runtime as it stands after the pass: re-inspected after anything it did.
+   */
+  private async converge(cached: RuntimePod | undefined): Promise<{ rt: RuntimePod; nextMs: number } | 'gone'> {
     const { ctx, st } = this;
     const pod = st.pod;
-    let rt = await inspectPod(ctx.runtime, ctx.rootDir, this.uid);
+    let rt = cached ?? await inspectPod(ctx.runtime, ctx.rootDir, this.uid);
     if (!pod) {
       await removePod(ctx, st, rt);
       return 'gone';
@@ -147,7 +160,7 @@ export class PodWorker {
         st.terminatedReported = true;
         ctx.status.podTerminated?.(podRef(pod));
       }
-      return Math.min(ctx.resyncMs, 2000);
+      return { rt, nextMs: Math.min(ctx.resyncMs, 2000) };
     }
     if (isTerminal(st.lastStatus ?? pod.status)) {
       // Succeeded/Failed is final: nothing restarts, the sandbox is stopped (kubelet's terminated pods).
@@ -156,11 +169,11 @@ export class PodWorker {
         rt = await inspectPod(ctx.runtime, ctx.rootDir, this.uid);
       }
       this.report(pod, rt, false);
-      return ctx.resyncMs;
+      return { rt, nextMs: ctx.resyncMs };
     }
     const r = await syncRunningPod(ctx, st, pod, rt);
     const status = this.report(pod, r.rt, false);
-    return isTerminal(status) ? 0 : r.nextMs;
+    return { rt: r.rt, nextMs: isTerminal(status) ? 0 : r.nextMs };
   }
 
   /** Computes the status and hands it to the StatusSink when it differs from the last one. */

@@ -113,6 +113,9 @@ export function portFragment(p: ServicePortPlan, s: DatapathSettings): Fragment 
     f.chain(epChain(e), [
       // Hairpin: a pod reaching itself through its Service must not see its own address answer.
       `ip saddr ${e.ip} jump mark-for-masquerade ${note}`,
+      // The node itself dialling an endpoint on another node: its source (the Service CIDR
+      // route's, the cluster DNS address) is on every node, so the answer must come back here.
+      ...(e.local ? [] : [`ip saddr != ${s.podCidr} fib saddr type local jump mark-for-masquerade ${note}`]),
       ...(set ? [`update @${set} { ip saddr }`] : []),
       `meta l4proto ${p.protocol} dnat to ${e.ip}:${e.port}`,
     ]);
@@ -126,8 +129,12 @@ export function portFragment(p: ServicePortPlan, s: DatapathSettings): Fragment 
   }
   if (hasCluster) {
     f.chain(svcChain, [
-      // From outside this node's pod network (the host, another node): answers must come back here.
-      `ip saddr != ${s.podCidr} jump mark-for-masquerade ${note}`,
+      // From another host: answers must come back through this node. The node's own traffic to a
+      // local endpoint needs no masquerade (the pod answers through this node anyway): keeping
+      // its source address and port keeps a rewritten port off the pod's TIME_WAIT connections,
+      // where the client's timestamps (the kernel derives their offset from the ports) run
+      // backwards and the SYN is refused — a 1 s retransmission (docs/services.md, "Masquerade").
+      `ip saddr != ${s.podCidr} fib saddr type != local jump mark-for-masquerade ${note}`,
       ...pick(p.clusterEndpoints, epChain, affinitySet),
     ]);
   }

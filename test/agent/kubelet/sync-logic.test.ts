@@ -175,6 +175,44 @@ describe('sync decisions (fake runtime)', () => {
     await until('running after the image change', () => sink.latest(uid)?.containerStatuses?.[0]?.state?.running, 10_000);
   });
 
+  it('resyncs an unchanged pod from the PLEG\'s cache (no CRI calls of its own), and still sees its container die', async () => {
+    let passes = 0;
+    await kubelet.stop();
+    kubelet = createKubelet({
+      nodeName: 'n1', runtime: rt, cache, status: sink, log: silentLogger(), rootDir: join(dir, 'kubelet'), relistMs: 100, resyncMs: 500,
+      observe: { plegRelist: () => undefined, podSync: () => { passes++; } },
+    });
+    await kubelet.start(ac.signal);
+    const pod = makePod('steady', 'n1', { containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent' }] });
+    const uid = pod.metadata!.uid!;
+    await cache.put('Pod', podJson(pod));
+    const first = await until('running', () => sink.latest(uid)?.containerStatuses?.[0]?.state?.running && sink.latest(uid)!.containerStatuses![0]!, 10_000);
+    // The calls a pass makes to read one pod: its sandboxes and containers by label, each container's status.
+    let ownCalls = 0;
+    const listSandboxes = rt.listPodSandboxes.bind(rt);
+    rt.listPodSandboxes = (filter) => {
+      if (filter?.labelSelector?.[podUidLabel]) ownCalls++;
+      return listSandboxes(filter);
+    };
+    const status = rt.containerStatus.bind(rt);
+    rt.containerStatus = (id) => {
+      ownCalls++;
+      return status(id);
+    };
+    // Once the start has settled, resyncs (every 500–750 ms here) read the pod from the cache:
+    // a window with passes and no call of their own comes (without the cache, every pass calls).
+    await until('resyncs without CRI calls of their own', async () => {
+      const [p0, c0] = [passes, ownCalls];
+      await new Promise((r) => setTimeout(r, 1600));
+      return passes - p0 >= 2 && ownCalls === c0;
+    }, 20_000);
+    const before = ownCalls;
+    // The container dies: the relist notices, the worker reads the runtime again and restarts it.
+    rt.exit(first.containerID!.replace('containerd://', ''), 1);
+    await until('restarted', () => sink.latest(uid)?.containerStatuses?.[0]?.restartCount === 1, 10_000);
+    expect(ownCalls).toBeGreaterThan(before);
+  });
+
   it('wakes only the pods that mount a claim when the claim or its volume changes', async () => {
     // Periodic resyncs and relists out of the way: every pass in the window comes from a kick.
     await kubelet.stop();
@@ -191,15 +229,14 @@ describe('sync decisions (fake runtime)', () => {
     });
     const a = withClaim('a');
     const b = withClaim('b');
-    // Each pass of a pod's worker starts by listing the pod's sandboxes.
-    const listed = new Map<string, number>();
-    const list = rt.listPodSandboxes.bind(rt);
-    rt.listPodSandboxes = async (filter) => {
-      const uid = filter?.labelSelector?.[podUidLabel];
-      if (uid) listed.set(uid, (listed.get(uid) ?? 0) + 1);
-      return list(filter);
+    // Each pass of a pod's worker reads its claim (the runtime it may take from the PLEG's cache).
+    const read = new Map<string, number>();
+    const get = cache.get.bind(cache);
+    cache.get = async (kind, ns, name) => {
+      if (kind === 'PersistentVolumeClaim') read.set(name, (read.get(name) ?? 0) + 1);
+      return get(kind, ns, name);
     };
-    const passes = (p: typeof a) => listed.get(p.metadata!.uid!) ?? 0;
+    const passes = (p: typeof a) => read.get(p.metadata!.name!) ?? 0;
     await cache.put('PersistentVolumeClaim', claim('a'));
     await cache.put('PersistentVolume', volume('a'));
     await cache.put('Pod', podJson(a));

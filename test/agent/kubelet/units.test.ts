@@ -12,6 +12,7 @@ import { pullPolicy, registryHost } from '../../../src/agent/kubelet/images.ts';
 import { defaultRouteInterface, goArch, osImage } from '../../../src/agent/kubelet/node-info.ts';
 import { computeNodeStatus } from '../../../src/agent/kubelet/node-status.ts';
 import type { ObjectSource } from '../../../src/agent/kubelet/objects.ts';
+import { PodRuntimeCache } from '../../../src/agent/kubelet/pod-runtime-cache.ts';
 import { goDuration } from '../../../src/agent/kubelet/pod-state.ts';
 import { computePodStatus } from '../../../src/agent/kubelet/pod-status.ts';
 import { bytes, milliCpu } from '../../../src/agent/kubelet/quantity.ts';
@@ -20,6 +21,47 @@ import type { RuntimeContainer, RuntimePod } from '../../../src/agent/kubelet/ru
 import { EventRecorder } from '../../../src/agent/kubelet/events.ts';
 import { serviceEnvironment } from '../../../src/agent/kubelet/service-env.ts';
 import { makePod, RecordingSink } from './helpers.ts';
+
+describe('PodRuntimeCache', () => {
+  const rt = (podIP: string): RuntimePod => ({ sandboxes: [], containers: [], current: undefined, podIP });
+
+  it('serves what a pass stored until the PLEG invalidates the pod', () => {
+    let now = 0;
+    const c = new PodRuntimeCache({ now: () => now, maxRelistAgeMs: 3000 });
+    c.relisted(0);
+    c.set('u', rt('10.0.0.1'), c.token('u'));
+    expect(c.get('u')?.podIP).toBe('10.0.0.1');
+    c.invalidate('u');
+    expect(c.get('u')).toBeUndefined();
+    now = 500;
+    c.set('u', rt('10.0.0.2'), c.token('u'));
+    expect(c.get('u')?.podIP).toBe('10.0.0.2');
+    c.forget('u');
+    expect(c.size).toBe(0);
+  });
+
+  it('drops what a pass saw when the pod was invalidated during that pass', () => {
+    const c = new PodRuntimeCache({ now: () => 0, maxRelistAgeMs: 3000 });
+    c.relisted(0);
+    const token = c.token('u');
+    // The PLEG reports a change while the pass is reading the runtime: its view may predate it.
+    c.invalidate('u');
+    c.set('u', rt('10.0.0.1'), token);
+    expect(c.get('u')).toBeUndefined();
+  });
+
+  it('serves nothing while relists fail (a PLEG that cannot list cannot see a change)', () => {
+    let now = 0;
+    const c = new PodRuntimeCache({ now: () => now, maxRelistAgeMs: 3000 });
+    expect((c.set('u', rt('10.0.0.1'), c.token('u')), c.get('u'))).toBeUndefined();
+    c.relisted(now);
+    expect(c.get('u')?.podIP).toBe('10.0.0.1');
+    now = 3001;
+    expect(c.get('u')).toBeUndefined();
+    c.relisted(3000);
+    expect(c.get('u')?.podIP).toBe('10.0.0.1');
+  });
+});
 
 describe('service environment variables', () => {
   const svc = (namespace: string, name: string, clusterIP: string, ports: { name?: string; port: number; protocol?: string }[]) => ({ metadata: { namespace, name }, spec: { clusterIP, ports } });

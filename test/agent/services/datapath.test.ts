@@ -132,11 +132,12 @@ afterAll(async () => {
 });
 
 describe('Service datapath (nftables in network namespaces)', () => {
-  it('routes a ClusterIP from the node to both endpoints at random, masquerading the node', async () => {
+  it('routes a ClusterIP from the node to both endpoints at random, the node unmasqueraded', async () => {
     const answers = dial(node, '10.96.0.20', 80, 30);
     expect(new Set(answers.map((a) => a.split(' ')[0]))).toEqual(new Set(['pod-a', 'pod-b']));
-    // From outside the pod network: the pod sees the node's bridge address, so its answer returns.
-    expect(answers.every((a) => a.endsWith(' 10.99.1.1'))).toBe(true);
+    // The node's own connection to a local endpoint keeps its source (the Service CIDR route's,
+    // the cluster DNS address): no source NAT, so no rewritten port (docs/services.md, "Masquerade").
+    expect(answers.every((a) => a.endsWith(' 10.96.0.10'))).toBe(true);
     // The table carries the verdict maps and the DNS address is the node's own.
     const table = node.exec(['nft', 'list', 'table', 'ip', settings.table]);
     expect(table).toContain('ip daddr . meta l4proto . th dport vmap @services');
@@ -152,6 +153,15 @@ describe('Service datapath (nftables in network namespaces)', () => {
       expect(source).toBe(who === 'pod-a' ? '10.99.1.1' : '10.99.1.2');
     }
     expect(new Set(fromA.map((a) => a.split(' ')[0])).size).toBe(2);
+  });
+
+  it('masquerades the node dialling an endpoint on another node (its source is on every node)', async () => {
+    await cache.put('Service', service('far', { clusterIP: '10.96.0.26', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080 }] }));
+    await cache.put('EndpointSlice', slice('far', [ep('10.99.1.3', false)]));
+    await settle();
+    expect(dial(node, '10.96.0.26', 80, 3)).toEqual(Array(3).fill('pod-b 10.99.1.1'));
+    // A pod still reaches it with its own address.
+    expect(dial(podA, '10.96.0.26', 80)).toEqual(['pod-b 10.99.1.2']);
   });
 
   it('rejects at once a Service without endpoints, a missing port and an unused ClusterIP', async () => {
@@ -171,6 +181,8 @@ describe('Service datapath (nftables in network namespaces)', () => {
     await settle();
     const answers = dial(client, '10.96.0.22', 80, 1);
     expect(answers[0]).toMatch(/^pod-/);
+    // From another host: masqueraded to the node's bridge address, so the answer comes back here.
+    expect(answers[0]).toMatch(/ 10\.99\.1\.1$/);
     // The client has no route to the Service CIDR of its own: it goes through the node (default route).
     expect(new Set(dial(client, '10.96.0.22', 80, 15).map((a) => a.split(' ')[0]))).toEqual(new Set([answers[0]!.split(' ')[0]]));
   });
