@@ -12,5 +12,7 @@ if (!name || !existsSync(`bench/${name}/main.ts`)) {
 // NODE_EXTRA_CA_CERTS adds ~47 ms to every Node start on these machines; benches time starts.
 const env = { ...process.env };
 delete env.NODE_EXTRA_CA_CERTS;
-const r = spawnSync(process.execPath, ['--expose-gc', `bench/${name}/main.ts`, ...rest], { stdio: 'inherit', env });
+// `npm run bench -- fleet -- --nodes 1000` passes a `--` before the bench's flags: not one of them.
+const args = rest[0] === '--' ? rest.slice(1) : rest;
+const r = spawnSync(process.execPath, ['--expose-gc', `bench/${name}/main.ts`, ...args], { stdio: 'inherit', env });
 process.exit(r.status ?? 1);

@@ -41,13 +41,16 @@ export interface HollowNode {
 
 /** Joins (unless this data dir already holds the node) and starts the node's agent. */
 export async function startHollowNode(o: HollowNodeOptions): Promise<HollowNode> {
-  // A join storm can find the server busy (a connection reset): try again, as an operator would.
+  // A join storm can find the server (or this loaded machine) too slow to answer within the join's
+  // timeouts: try again, as a device's service manager would, with a growing pause (up to 30 s)
+  // for up to 20 attempts.
   for (let attempt = 1; !existsSync(nodeFiles(nodeDir(o.dataDir)).config); attempt++) {
     try {
       await joinCluster({ token: o.token, nodeName: o.name, dataDir: o.dataDir, register: { labels: { 'edgeos.io/hollow': 'true', ...o.labels }, taints: [] }, log: o.log });
     } catch (err) {
-      if (!(err instanceof JoinError) || err.code !== 'JOIN_UNREACHABLE' || attempt >= 5) throw err;
-      await new Promise((r) => setTimeout(r, attempt * 1000 * (0.5 + Math.random())));
+      if (!(err instanceof JoinError) || err.code !== 'JOIN_UNREACHABLE' || attempt >= 20) throw err;
+      o.log.warn({ node: o.name, attempt, err: err.message }, 'hollow node: join failed, trying again');
+      await new Promise((r) => setTimeout(r, Math.min(30_000, attempt * 2000) * (0.5 + Math.random())));
     }
   }
   const runtime = new FakeRuntime({ recordCalls: false, anyImage: true });

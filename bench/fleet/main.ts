@@ -10,8 +10,8 @@
 // Last line: {"bench":"fleet","nodes":…,"pods":…,"create_rate_pods_per_s":…,…}
 import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:https';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:https';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -71,7 +71,7 @@ function linkPayloadBytes(port: number): number {
 
 interface Worker {
   proc: ChildProcess;
-  stats: { connected: number; relists: number; resumes: number; connects: number; pings: number; failures: number };
+  stats: { connected: number; relists: number; resumes: number; connects: number; pings: number; failures: number; loopDelayMaxMs: number };
   ready: Promise<void>;
 }
 
@@ -84,7 +84,7 @@ function startWorker(token: string, dataDir: string, first: number, count: numbe
     markFailed = reject;
   });
   ready.catch(() => undefined);
-  const w: Worker = { proc, stats: { connected: 0, relists: 0, resumes: 0, connects: 0, pings: 0, failures: 0 }, ready };
+  const w: Worker = { proc, stats: { connected: 0, relists: 0, resumes: 0, connects: 0, pings: 0, failures: 0, loopDelayMaxMs: 0 }, ready };
   // A simulator that dies before its nodes are ready fails the run (the finally cleans up).
   proc.once('exit', (code, signal) => markFailed(new Error(`a simulator process exited (${code ?? signal}) before its nodes were ready`)));
   createInterface({ input: proc.stdout! }).on('line', (line) => {
@@ -95,7 +95,11 @@ function startWorker(token: string, dataDir: string, first: number, count: numbe
       return;
     }
     if (m.sim === 'ready') markReady();
-    if (m.sim === 'stats') Object.assign(w.stats, m);
+    if (m.sim === 'joined') log(`a simulator started its nodes: ${line}`);
+    if (m.sim === 'stats') {
+      Object.assign(w.stats, m);
+      if (w.stats.loopDelayMaxMs > 2000) log(`a simulator's event loop stalled ${w.stats.loopDelayMaxMs} ms (its nodes waited that long)`);
+    }
   });
   return w;
 }
@@ -104,6 +108,28 @@ function admin(server: ServerProcess) {
   const kc = parse(readFileSync(server.kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
   const dec = (s: string | undefined) => Buffer.from(s ?? '', 'base64').toString('utf8');
   return { ca: dec(kc.clusters[0]?.cluster['certificate-authority-data']), cert: dec(kc.users[0]?.user['client-certificate-data']), key: dec(kc.users[0]?.user['client-key-data']) };
+}
+
+/**
+ * The churn's API client: the admin credentials read once and kept-alive connections, as kubectl
+ * and client-go talk to an API server, so a mutating request's latency is the server's answer, not
+ * a new TLS handshake with a client certificate on this (shared, loaded) machine.
+ */
+function keepAliveApi(server: ServerProcess) {
+  const c = admin(server);
+  const agent = new Agent({ keepAlive: true, maxSockets: 64, ca: c.ca, cert: c.cert, key: c.key });
+  const call = (method: string, path: string, body?: unknown) =>
+    new Promise<{ status: number }>((resolve, reject) => {
+      const text = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(`${server.url}${path}`, { method, agent, timeout: 30_000, headers: text ? { 'content-type': 'application/json' } : {} }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0 }));
+      });
+      req.on('timeout', () => req.destroy(new Error(`${method} ${path} timed out`)));
+      req.on('error', reject);
+      req.end(text);
+    });
+  return { call, close: () => agent.destroy() };
 }
 
 /** One watch of the bench's pods: when each was first seen, and first seen Running. */
@@ -145,6 +171,9 @@ async function readyNodes(server: ServerProcess): Promise<number> {
 
 const server = await serverProcess();
 const workers: Worker[] = [];
+// The hollow nodes' data on tmpfs: their synchronous fsyncs would stall the simulators' event loops
+// on a disk (sim-agents.ts); a hollow node's "disk" is memory, like its container runtime.
+const simDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/edgeos-fleet-bench-') : join(server.dir, 'sim');
 try {
   log(`server pid ${server.pid()} on port ${server.port}; ${NODES} nodes in ${WORKERS} simulator processes, ${PODS_PER_NODE} pods per node`);
   // Baseline: the idle server with no node.
@@ -163,7 +192,7 @@ try {
   cpu0 = procCpuMs(server.pid()!);
   const joinStart = performance.now();
   const per = Math.ceil(NODES / WORKERS);
-  for (let w = 0; w < WORKERS; w++) workers.push(startWorker(server.token(), join(server.dir, 'sim'), w * per, Math.min(per, NODES - w * per)));
+  for (let w = 0; w < WORKERS; w++) workers.push(startWorker(server.token(), simDir, w * per, Math.min(per, NODES - w * per)));
   await Promise.all(workers.map((w) => w.ready));
   while ((await readyNodes(server)) < NODES) await sleep(2000);
   const joinAllReadyS = (performance.now() - joinStart) / 1000;
@@ -196,9 +225,10 @@ try {
 
   // Churn: 20 pod creates + deletes per second; every mutating request timed.
   const mutating: number[] = [];
+  const client = keepAliveApi(server);
   const timed = async (method: string, path: string, body?: unknown) => {
     const t = performance.now();
-    const r = await server.api(method, path, body);
+    const r = await client.call(method, path, body);
     mutating.push(performance.now() - t);
     return r;
   };
@@ -213,6 +243,7 @@ try {
       .then(() => timed('DELETE', `/api/v1/namespaces/fleet/pods/${name}`)));
   }
   await Promise.all(inFlight);
+  client.close();
   log(`churn: ${mutating.length} mutating requests, p50 ${round(pct(mutating, 50))} ms p99 ${round(pct(mutating, 99))} ms`);
 
   // Idle link bytes.
@@ -259,4 +290,5 @@ try {
   for (const w of workers) w.proc.kill('SIGTERM');
   await Promise.all(workers.map((w) => new Promise((r) => (w.proc.exitCode !== null ? r(null) : w.proc.once('exit', r)))));
   await server.dispose();
+  rmSync(simDir, { recursive: true, force: true });
 }

@@ -5,13 +5,18 @@
 //        [--prefix hollow-] [--first 0] [--concurrency 32] [--stats-every 10]
 //
 // Data dirs are <data-dir>/<name>; a second run over the same dir reuses the identities (no
-// join). Progress goes to stdout as JSON lines: {"sim":"joined","nodes":…} once every node started,
+// join). Put --data-dir on a tmpfs (/dev/shm) for large fleets: every agent's cache and identity
+// writes fsync synchronously (right on a device, one agent per process), and N agents in one
+// process on a disk spend their shared event loop waiting for the disk — a 200-node join on the
+// loaded build machine's disk stalled until a join's answer timed out (bench/fleet/README.md). Progress goes to stdout as JSON lines: {"sim":"joined","nodes":…} once every node started,
 // {"sim":"ready","nodes":…,"seconds":…} once every node finished its first sync, then
-// {"sim":"stats","relists":…,"resumes":…,"connects":…,"disconnects":…,"pings":…,"connected":…} every
-// --stats-every seconds.
+// {"sim":"stats","relists":…,"resumes":…,"connects":…,"disconnects":…,"pings":…,"connected":…,
+// "loopDelayMaxMs":…} every --stats-every seconds (the longest event-loop stall since the last line:
+// what every node of this process waited).
 // SIGTERM stops every agent (their pods' statuses stay as reported) and exits.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { createLogger, silentLogger } from '../../src/common/log.ts';
 import { startHollowNode, startHollowNodes } from './hollow-node.ts';
@@ -45,6 +50,8 @@ mkdirSync(dataDir, { recursive: true });
 const log = process.env.EDGEOS_LOG_LEVEL ? createLogger({ level: process.env.EDGEOS_LOG_LEVEL }) : silentLogger();
 const names = Array.from({ length: count }, (_, i) => `${values.prefix}${first + i}`);
 const t0 = performance.now();
+const loopDelay = monitorEventLoopDelay({ resolution: 20 });
+loopDelay.enable();
 let failures = 0;
 const nodes = await startHollowNodes(names, concurrency, (name) =>
   startHollowNode({ token, name, dataDir: join(dataDir, name), log, onFailure: () => failures++ }),
@@ -52,12 +59,13 @@ const nodes = await startHollowNodes(names, concurrency, (name) =>
 // The bench reading our stdout may be gone: that is no reason to crash the nodes.
 process.stdout.on('error', () => undefined);
 const emit = (o: object) => console.log(JSON.stringify(o));
-emit({ sim: 'joined', nodes: nodes.length, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+emit({ sim: 'joined', nodes: nodes.length, seconds: Math.round((performance.now() - t0) / 100) / 10, loopDelayMaxMs: Math.round(loopDelay.max / 1e6) });
 await Promise.all(nodes.map((n) => n.ready));
 emit({ sim: 'ready', nodes: nodes.length, seconds: Math.round((performance.now() - t0) / 100) / 10 });
 
 const stats = setInterval(() => {
-  const sum = { relists: 0, resumes: 0, connects: 0, disconnects: 0, pings: 0, connected: 0, failures };
+  const sum = { relists: 0, resumes: 0, connects: 0, disconnects: 0, pings: 0, connected: 0, failures, loopDelayMaxMs: Math.round(loopDelay.max / 1e6) };
+  loopDelay.reset();
   for (const n of nodes) {
     const s = n.agent.link?.stats;
     if (!s) continue;

@@ -4,6 +4,8 @@ import { request } from 'node:https';
 export interface CallResult {
   readonly status: number;
   readonly body: string;
+  /** A 503's Retry-After in seconds (a busy server: src/server/join/join-routes.ts), when it sent one. */
+  readonly retryAfterS?: number;
 }
 
 export interface CallOptions {
@@ -29,7 +31,8 @@ export function httpsCall(url: string, o: CallOptions): Promise<CallResult> {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        const retryAfterS = Number(res.headers['retry-after']);
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, ...(res.statusCode === 503 && Number.isFinite(retryAfterS) && retryAfterS > 0 ? { retryAfterS } : {}) }));
         res.on('error', reject);
       },
     );

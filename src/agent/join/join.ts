@@ -32,7 +32,16 @@ export interface JoinOptions {
   readonly dataDir: string;
   readonly register: NodeRegistration;
   readonly log: Logger;
+  /** How long to keep sending the join again while the server answers busy (503 + Retry-After). */
+  readonly busyForMs?: number;
+  /** How long a join request waits for its answer before it is sent again (default 30 s). */
+  readonly answerTimeoutMs?: number;
 }
+
+/** A join storm: a busy server is waited for this long (its Retry-After each time, plus jitter). */
+const BUSY_FOR_MS = 15 * 60_000;
+/** Join requests sent without an answer before the join gives up (JOIN_UNREACHABLE). */
+const LOST_ANSWERS = 4;
 
 async function fetchPinnedCa(servers: readonly string[], caHash: string, log: Logger): Promise<{ server: string; caPem: string }> {
   const failures: string[] = [];
@@ -77,15 +86,29 @@ export async function joinCluster(o: JoinOptions): Promise<NodeIdentity> {
   const { keyPem, csrPem } = await createNodeKeyAndCsr(o.nodeName);
   const body: JoinRequest = { nodeName: o.nodeName, csr: csrPem, labels: o.register.labels, taints: o.register.taints };
   let r;
-  try {
-    r = await httpsCall(new URL(JOIN_PATH, server).toString(), {
-      method: 'POST',
-      caPem,
-      headers: { authorization: `Bearer ${token.tokenId}.${token.tokenSecret}` },
-      body: JSON.stringify(body),
-    });
-  } catch (err) {
-    throw new JoinError('JOIN_UNREACHABLE', `cannot send the join request to ${server}: ${errorMessage(err)}`, { cause: err });
+  // A 503 with Retry-After comes before the server did anything: sending the same request again is
+  // safe. So is sending it again after its answer was lost (a timeout): the server may have joined
+  // the node meanwhile, and answers the same key its certificate again (join-routes.ts).
+  const since = Date.now();
+  for (let lost = 0; ; ) {
+    try {
+      r = await httpsCall(new URL(JOIN_PATH, server).toString(), {
+        method: 'POST',
+        caPem,
+        headers: { authorization: `Bearer ${token.tokenId}.${token.tokenSecret}` },
+        body: JSON.stringify(body),
+        timeoutMs: o.answerTimeoutMs ?? 30_000,
+      });
+    } catch (err) {
+      if (++lost >= LOST_ANSWERS) throw new JoinError('JOIN_UNREACHABLE', `cannot send the join request to ${server}: ${errorMessage(err)}`, { cause: err });
+      o.log.info({ server, err: errorMessage(err) }, 'the join request got no answer: sending it again');
+      await new Promise((done) => setTimeout(done, lost * 1000 * (0.5 + Math.random())));
+      continue;
+    }
+    if (r.retryAfterS === undefined || Date.now() - since > (o.busyForMs ?? BUSY_FOR_MS)) break;
+    const waitMs = r.retryAfterS * 1000 + Math.random() * 1000;
+    o.log.info({ server, waitMs: Math.round(waitMs) }, 'the server is busy with other joins: trying again');
+    await new Promise((done) => setTimeout(done, waitMs));
   }
   if (r.status === 401) throw new JoinError('JOIN_TOKEN_REJECTED', `the server refused the join token: ${statusMessage(r.body)}`);
   if (r.status === 409) throw new JoinError('JOIN_NODE_EXISTS', statusMessage(r.body));

@@ -3,7 +3,14 @@
  * device proves it holds a bootstrap token; the server then issues the node's client certificate
  * for the device's public key and registers its Node. A node name that is already registered is
  * refused: a second device cannot take over a node's identity with another token.
+ *
+ * Joins go through a gate (a join storm: a thousand devices given the same token at once): a few
+ * are served at a time, the rest wait in arrival order, and past the gate's queue bound a join is
+ * answered 503 with a Retry-After spread over the time the queue needs to drain — before the
+ * server did anything, so the device sends the same request again then (src/agent/join/join.ts).
+ * /cacerts and join-info are answered from memory, never queued.
  */
+import { X509Certificate, createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -12,7 +19,10 @@ import type { JoinRequest } from '../../common/link/join-api.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import type { Store } from '../../store/types.ts';
 import { bearerToken } from '../auth/token-authenticator.ts';
+import { StartGate } from '../link/start-gate.ts';
 import { PkiError } from '../pki/errors.ts';
+import { ResourceRegistry, objectKey } from '../registry/index.ts';
+import { decodeStored } from '../storage/objects.ts';
 import { checkBootstrapToken } from './bootstrap-token-check.ts';
 
 export interface JoinRoutesOptions {
@@ -24,6 +34,8 @@ export interface JoinRoutesOptions {
   /** Creates the Node; 'exists' when a Node of that name is already registered. */
   readonly registerNode: (node: string, reg: NodeRegistration) => Promise<'created' | 'exists'>;
   readonly now?: () => Date;
+  /** Joins served at once and the queue bound (default 8 and 128: tests make them small). */
+  readonly gate?: { readonly concurrency: number; readonly maxWaiting: number };
 }
 
 export interface JoinRoutes {
@@ -32,11 +44,18 @@ export interface JoinRoutes {
 }
 
 const MAX_BODY = 64 * 1024;
+/**
+ * The SHA-256 of the public key a Node was joined with (hex of its SPKI DER). A join whose answer
+ * was lost (a timeout in a join storm, a flaky uplink) is sent again by the device with the same
+ * key: the same key gets its certificate again; any other key is refused as before.
+ */
+export const JOIN_KEY_ANNOTATION = 'edgeos.io/join-key-sha256';
+const nodes = new ResourceRegistry().resolve('', 'v1', 'nodes')!;
 const nodeNameRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-function status(res: ServerResponse, code: number, reason: string, message: string): void {
+function status(res: ServerResponse, code: number, reason: string, message: string, headers: Record<string, string> = {}): void {
   const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
-  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' });
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers });
   res.end(body);
 }
 
@@ -79,6 +98,16 @@ function validRequest(v: unknown): v is JoinRequest {
 export function createJoinRoutes(o: JoinRoutesOptions): JoinRoutes {
   const log = o.log.child({ component: 'join' });
   const now = o.now ?? (() => new Date());
+  const gate = new StartGate(o.gate ?? { concurrency: 8, maxWaiting: 128 });
+
+  async function gatedJoin(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const retryAfter = gate.retryAfterSeconds();
+    if (retryAfter !== undefined) {
+      req.resume();
+      return status(res, 503, 'ServiceUnavailable', `${gate.waiting} joins are waiting: try again in ${retryAfter} s`, { 'Retry-After': String(retryAfter) });
+    }
+    return gate.run(() => join(req, res));
+  }
 
   async function join(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const verdict = await checkBootstrapToken(o.store, bearerToken(req), now());
@@ -102,9 +131,20 @@ export function createJoinRoutes(o: JoinRoutesOptions): JoinRoutes {
       if (err instanceof PkiError) return status(res, 400, 'BadRequest', err.message);
       throw err;
     }
-    // The certificate leaves the server only once the Node is ours to register.
-    const registered = await o.registerNode(node, { labels: body.labels, taints: body.taints });
-    if (registered === 'exists') {
+    // The certificate leaves the server only once the Node is ours to register — or was registered
+    // for this very key (the device sends its join again: the answer to the first was lost).
+    const keyHash = createHash('sha256').update(new X509Certificate(certificate).publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+    // The key the Node of that name was joined with ('' for a Node registered otherwise), or undefined: no such Node.
+    const joinKeyOfNode = async () => {
+      const kv = await o.store.get(objectKey(nodes, '', node));
+      return kv ? ((decodeStored(nodes, kv).metadata as { annotations?: Record<string, string> } | undefined)?.annotations?.[JOIN_KEY_ANNOTATION] ?? '') : undefined;
+    };
+    let joinedWith = await joinKeyOfNode();
+    // Registered meanwhile (the same join sent twice at once): read whose it is.
+    if (joinedWith === undefined && (await o.registerNode(node, { labels: body.labels, taints: body.taints, annotations: { [JOIN_KEY_ANNOTATION]: keyHash } })) === 'exists') joinedWith = await joinKeyOfNode() ?? '';
+    if (joinedWith === keyHash) {
+      log.info({ node, tokenId: verdict.id, remote: req.socket.remoteAddress }, 'node joined again with the key it joined with (its first answer was lost)');
+    } else if (joinedWith !== undefined) {
       log.warn({ node, tokenId: verdict.id, remote: req.socket.remoteAddress }, 'join refused: the node name is taken');
       return status(res, 409, 'AlreadyExists', `node "${node}" is already joined; pick another --node-name, or remove the old node with \`kubectl delete node ${node}\` first`);
     }
@@ -120,7 +160,7 @@ export function createJoinRoutes(o: JoinRoutesOptions): JoinRoutes {
       const method = req.method ?? 'GET';
       if (path === JOIN_PATH) {
         if (method !== 'POST') return status(res, 405, 'MethodNotAllowed', 'use POST');
-        return join(req, res);
+        return gatedJoin(req, res);
       }
       if (method !== 'GET' && method !== 'HEAD') return status(res, 405, 'MethodNotAllowed', 'use GET');
       if (path === CACERTS_PATH) {
