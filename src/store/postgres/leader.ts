@@ -83,7 +83,9 @@ export class MaintenanceLeader {
   /** The target of a pass a crash interrupted (cursor below the compacted revision), if any. */
   async interruptedCompaction(): Promise<number | undefined> {
     const c = this.#held();
-    const [cursor, compacted] = await Promise.all([c.query<{ value: number }>(statements.compactCursor), c.query<{ value: number }>(statements.compacted)]);
+    // One after the other: node-postgres deprecates a query sent while the client runs another (pg@9 refuses it).
+    const cursor = await c.query<{ value: number }>(statements.compactCursor);
+    const compacted = await c.query<{ value: number }>(statements.compacted);
     const target = compacted.rows[0]!.value;
     return cursor.rows[0]!.value < target ? target : undefined;
   }
