@@ -34,16 +34,18 @@ dpkg --print-foreign-architectures | grep -qx arm64 \
   || fatal "the arm64 architecture is not enabled: dpkg --add-architecture arm64 && apt-get update (scripts/setup.sh --test does it)"
 
 key() {
-  local p v versions=
+  # One apt-cache call (each loads apt's whole cache: seconds under load). Architecture: all
+  # packages (initscripts) have no ":arm64" entry and are asked for by their plain name.
+  local names=() p versions
+  for p in "${PACKAGES[@]}"; do names+=("$p:arm64" "$p"); done
+  versions=$(apt-cache policy "${names[@]}" 2>/dev/null | awk '
+    /^[^ ].*:$/ { name = substr($0, 1, length($0) - 1); next }
+    /^  Candidate: / && $2 != "(none)" { v[name] = $2 }
+    END { for (n in v) if (n ~ /:arm64$/ || !((n ":arm64") in v)) print n, v[n] }' | LC_ALL=C sort)
   for p in "${PACKAGES[@]}"; do
-    # Architecture: all packages (initscripts) have no ":arm64" candidate.
-    v=$(apt-cache policy "$p:arm64" 2>/dev/null | sed -n 's/^ *Candidate: //p')
-    [ -n "$v" ] && [ "$v" != "(none)" ] || v=$(apt-cache policy "$p" 2>/dev/null | sed -n 's/^ *Candidate: //p')
-    [ -n "$v" ] && [ "$v" != "(none)" ] || fatal "apt knows no arm64 package $p: apt-get update?"
-    versions="$versions$p $v
-"
+    awk -v p="$p" '$1 == p || $1 == p ":arm64" { f = 1 } END { exit !f }' <<< "$versions" || fatal "apt knows no arm64 package $p: apt-get update?"
   done
-  { sha256sum "$SELF" | cut -d' ' -f1; printf '%s' "$versions"; } | sha256sum | cut -c1-16
+  { sha256sum "$SELF" | cut -d' ' -f1; printf '%s\n' "$versions"; } | sha256sum | cut -c1-16
 }
 
 KEY=$(key) || exit 1
@@ -107,16 +109,24 @@ echo "GUEST-CONSOLE-READY $(cut -d' ' -f1 /proc/uptime)"
 PS1= PS2= exec /bin/sh
 EOF
 chmod 0755 "$R/usr/local/sbin/guest-console"
-# The network: qemu user-mode networking (10.0.2.0/24). The host side allows only forwards to its
-# own loopback (restrict=on); the module list is what containerd, the CNI bridge and Services load.
-cat > "$R/etc/init.d/guest-net" <<'EOF'
+# Boot: under TCG every fork/exec of a shell script costs, and Debian's sysinit runlevel (udev,
+# mountkernfs, mountall, checkroot, procps, … polling each other in parallel) took minutes. One
+# service does what this machine needs instead: the kernel filesystems the initramfs did not
+# mount, the host name, the kernel modules containerd, the CNI bridge and Services use (nothing
+# loads them by device: no udev), and the network, qemu user-mode networking (10.0.2.0/24; the
+# host side forwards only to its own loopback). It `provide`s net, which the edgeos service needs.
+cat > "$R/etc/init.d/guest-init" <<'EOF'
 #!/sbin/openrc-run
-description="eth0 on qemu user-mode networking; kernel modules of the container runtime"
+description="kernel filesystems, host name, container runtime modules, eth0 on qemu user-mode networking"
 depend() {
-  provide net
-  after localmount
+  provide net localmount
 }
 start() {
+  mountpoint -q /sys/fs/cgroup || mount -t cgroup2 -o nsdelegate cgroup2 /sys/fs/cgroup
+  mkdir -p /dev/pts /dev/shm /run/lock
+  mountpoint -q /dev/pts || mount -t devpts -o gid=5,mode=620,ptmxmode=000 devpts /dev/pts
+  mountpoint -q /dev/shm || mount -t tmpfs -o nosuid,nodev shm /dev/shm
+  hostname -F /etc/hostname
   for m in overlay bridge br_netfilter veth nf_conntrack nf_tables nft_chain_nat xt_MASQUERADE xt_conntrack xt_comment xt_mark xt_addrtype vxlan; do
     modprobe -q "$m" || ewarn "no module $m"
   done
@@ -127,21 +137,17 @@ start() {
   sysctl -q -w net.ipv4.ip_forward=1
 }
 EOF
-chmod 0755 "$R/etc/init.d/guest-net"
-# Boot fast under TCG: services in parallel, no clock or fsck work, cgroup v2 only.
+chmod 0755 "$R/etc/init.d/guest-init"
 cat >> "$R/etc/rc.conf" <<'EOF'
-rc_parallel="YES"
+rc_parallel="NO"
 rc_cgroup_mode="unified"
+rc_logger="NO"
 unicode="NO"
 EOF
-mkdir -p "$R/etc/runlevels/default"
-ln -sf /etc/init.d/guest-net "$R/etc/runlevels/default/guest-net"
-# Drop the LSB scripts that only cost time on a virtual machine with no hardware clock to set,
-# no swap and no fsck to run.
-for s in hwclock.sh checkfs.sh checkroot-bootclean.sh mountnfs.sh mountnfs-bootclean.sh \
-         urandom brightness motd bootlogs rmnologin; do
-  rm -f "$R"/etc/runlevels/*/"$s"
-done
+# sysinit: guest-init alone; boot and default: nothing but what gets installed (edgeos). The off
+# runlevel keeps Debian's killprocs/sendsigs/umountfs/umountroot: a reboot is a clean shutdown.
+rm -f "$R"/etc/runlevels/sysinit/* "$R"/etc/runlevels/boot/* "$R"/etc/runlevels/default/*
+ln -s /etc/init.d/guest-init "$R/etc/runlevels/sysinit/guest-init"
 passwd -R "$R" -d root >/dev/null 2>&1 || true
 rm -rf "$R/var/cache/apt/archives/"*.deb "$R/var/lib/apt/lists/"* "$R/usr/share/doc" "$R/usr/share/man" "$R/usr/share/locale"
 HOOK
