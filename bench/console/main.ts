@@ -1,25 +1,35 @@
-// `npm run bench -- console [--nodes N]`: the web console with a fleet of simulated nodes, in
-// headless Chromium (test/console/browser.ts), against a real `edgeos server` process.
-// The nodes are Node objects with a Ready condition and a Lease in kube-node-lease, created through
+// `npm run bench -- console [--nodes N] [--agents A]`: the web console with a fleet of simulated
+// nodes, in headless Chromium (test/console/browser.ts), against a real `edgeos server` process.
+// Most nodes are Node objects with a Ready condition and a Lease in kube-node-lease, created through
 // the API by this process (no agent behind them: what the console reads is the same objects a
-// linked agent keeps; --node-monitor-grace-period 1h keeps them Ready without renewals).
-//  - first_paint_ms: a reload of the fleet page (signed in) until the first node row is drawn
-//    (the first page of the list: limit 500);
-//  - fleet_page_ms: the same reload until every node is listed (all pages, `continue`) and drawn;
-//  - metrics_scrape_ms / metrics_bytes: one GET /metrics (admin certificate) with those nodes.
+// linked agent keeps; --node-monitor-grace-period 1h keeps them Ready without renewals). A of them
+// (default 50) are real agents instead: bench/fleet/sim-agents.ts's hollow nodes, each joined and
+// holding its own TLS link, so the links' per-node series, bytes and Lease renewals are real too.
+//  - first_paint_ms: a reload of the fleet page (signed in) until the first node row is drawn;
+//  - fleet_page_ms: the same reload until the page is rendered: the fleet's counts ("10000 nodes:
+//    … online, … offline"), its pools and the first rows (the server's fleet view answers them in
+//    one request; further rows are fetched as the list scrolls — timed too, printed before the result);
+//  - metrics_scrape_ms / metrics_bytes: one GET /metrics (admin certificate, a new connection) with those nodes.
 // Baseline, same run: the same two times with an empty fleet, printed before the result.
 // Last line: {"bench":"console","nodes":…,"first_paint_ms":…,"fleet_page_ms":…,"metrics_scrape_ms":…,"metrics_bytes":…}
 import { Agent, request } from 'node:https';
-import { readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { Page } from 'puppeteer-core';
-import { serverProcess } from '../../test/link/harness.ts';
+import { REPO, serverProcess } from '../../test/link/harness.ts';
 import type { ServerProcess } from '../../test/link/harness.ts';
 import { inPage, launchChromium, untilInPage } from '../../test/console/browser.ts';
 
-const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10000' } } });
+const { values } = parseArgs({ options: { nodes: { type: 'string', default: '10000' }, agents: { type: 'string', default: '50' } } });
 const NODES = Number(values.nodes);
 if (!Number.isInteger(NODES) || NODES < 1) throw new Error(`--nodes: ${values.nodes} is not a positive integer`);
+const AGENTS = Number(values.agents);
+if (!Number.isInteger(AGENTS) || AGENTS < 0 || AGENTS > NODES) throw new Error(`--agents: ${values.agents} must be an integer from 0 to --nodes`);
 const CONCURRENCY = 16;
 const POOLS = 100;
 
@@ -41,9 +51,8 @@ function adminCredentials(server: ServerProcess): { ca: string; cert: string; ke
 // One TLS connection per worker, kept alive: 30,000 creates would otherwise each pay a handshake.
 let agent: Agent | undefined;
 
-function must(server: ServerProcess, method: string, path: string, body: unknown, want: number): Promise<Record<string, unknown>> {
+function once(server: ServerProcess, method: string, path: string, text: string): Promise<{ status: number; data: string }> {
   agent ??= new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ...adminCredentials(server) });
-  const text = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(`${server.url}${path}`, {
       method, agent,
@@ -51,14 +60,32 @@ function must(server: ServerProcess, method: string, path: string, body: unknown
     }, (res) => {
       let data = '';
       res.on('data', (b: Buffer) => (data += b.toString()));
-      res.on('end', () => {
-        if (res.statusCode !== want) reject(new Error(`${method} ${path}: HTTP ${res.statusCode} ${data.slice(0, 300)}`));
-        else resolve(JSON.parse(data) as Record<string, unknown>);
-      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, data }));
+      res.on('error', reject);
     });
     req.on('error', reject);
     req.end(text);
   });
+}
+
+/**
+ * One request that must answer `want`. A kept-alive connection the server closed just as it was
+ * reused fails with ECONNRESET ("socket hang up"): tried again on a new one, where a create that
+ * did land before the reset answers 409 (AlreadyExists), which counts as done.
+ */
+async function must(server: ServerProcess, method: string, path: string, body: unknown, want: number): Promise<Record<string, unknown>> {
+  const text = JSON.stringify(body);
+  for (let attempt = 1; ; attempt++) {
+    let r: { status: number; data: string };
+    try {
+      r = await once(server, method, path, text);
+    } catch (err) {
+      if (attempt < 5 && (err as NodeJS.ErrnoException).code === 'ECONNRESET') continue;
+      throw err;
+    }
+    if (r.status === want || (attempt > 1 && method === 'POST' && r.status === 409)) return r.status === 409 ? {} : (JSON.parse(r.data) as Record<string, unknown>);
+    throw new Error(`${method} ${path}: HTTP ${r.status} ${r.data.slice(0, 300)}`);
+  }
 }
 
 async function addNode(server: ServerProcess, i: number): Promise<void> {
@@ -94,6 +121,28 @@ async function adminToken(server: ServerProcess): Promise<string> {
   return (r.status as { token: string }).token;
 }
 
+/** The hollow agents (bench/fleet/sim-agents.ts, used as is), resolved once every one is ready. */
+function startAgents(token: string, dataDir: string, count: number): { proc: ChildProcess; ready: Promise<void> } {
+  const proc = spawn(process.execPath, [join(REPO, 'bench/fleet/sim-agents.ts'), '--token', token, '--data-dir', dataDir, '--count', String(count), '--prefix', 'agent-', '--stats-every', '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const ready = new Promise<void>((resolve, reject) => {
+    proc.once('exit', (code, signal) => reject(new Error(`sim-agents exited (${code ?? signal}) before its nodes were ready`)));
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      if (line.includes('"sim":"ready"')) resolve();
+    });
+  });
+  return { proc, ready };
+}
+
+/** From the top of the loaded fleet page to its last row drawn (rows fetched as the list scrolls). */
+async function scrollToEnd(page: Page, expect: number): Promise<number> {
+  const t0 = performance.now();
+  await page.evaluate('scrollTo(0, document.body.scrollHeight)');
+  await untilInPage(page, `document.querySelector('a.row[data-node][data-index="${expect - 1}"]') !== null`, 120_000);
+  const ms = Math.round(performance.now() - t0);
+  await page.evaluate('scrollTo(0, 0)');
+  return ms;
+}
+
 /** A reload of the signed-in fleet page: ms to the first row, and to every node drawn. */
 async function loadFleet(page: Page, expect: number): Promise<{ firstPaint: number; full: number }> {
   const t0 = performance.now();
@@ -123,8 +172,12 @@ function scrape(server: ServerProcess): Promise<{ ms: number; bytes: number }> {
   });
 }
 
-const server = await serverProcess(['--node-monitor-grace-period', '1h', '--disable-agent']);
+// A cluster CIDR with a block for each of 10,000 nodes (the default /16 has 256 /24s: the rest
+// would each log "no pod CIDR left" and retry, which is not what a sized cluster does).
+const server = await serverProcess(['--node-monitor-grace-period', '1h', '--disable-agent', '--cluster-cidr', '10.128.0.0/9']);
 const browser = await launchChromium(server.port);
+const agentsDir = mkdtempSync(join(tmpdir(), 'edgeos-bench-console-agents-'));
+let agents: ChildProcess | undefined;
 try {
   const token = await adminToken(server);
   const page = await browser.browser.newPage();
@@ -136,14 +189,22 @@ try {
   console.log(JSON.stringify({ baseline: 'empty fleet', first_paint_ms: empty.firstPaint, fleet_page_ms: empty.full, metrics_scrape_ms: emptyScrape.ms, metrics_bytes: emptyScrape.bytes }));
 
   const t0 = performance.now();
-  await parallel(Array.from({ length: NODES }, (_, i) => i), CONCURRENCY, (i) => addNode(server, i));
-  console.log(`created ${NODES} nodes and leases in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  await parallel(Array.from({ length: NODES - AGENTS }, (_, i) => i), CONCURRENCY, (i) => addNode(server, i));
+  console.log(`created ${NODES - AGENTS} nodes and leases in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  if (AGENTS > 0) {
+    const t1 = performance.now();
+    const a = startAgents(server.token(), agentsDir, AGENTS);
+    agents = a.proc;
+    await a.ready;
+    console.log(`${AGENTS} hollow agents joined and ready in ${((performance.now() - t1) / 1000).toFixed(1)} s`);
+  }
 
   await loadFleet(page, NODES); // warm: the server's first list of 10,000 reads them from the store
   const runs = [await loadFleet(page, NODES), await loadFleet(page, NODES), await loadFleet(page, NODES)];
   const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const scrollEnd = await scrollToEnd(page, NODES);
   const scrapes = [await scrape(server), await scrape(server), await scrape(server)];
-  console.log(JSON.stringify({ runs, scrapes }));
+  console.log(JSON.stringify({ runs, scroll_to_last_row_ms: scrollEnd, scrapes }));
   console.log(JSON.stringify({
     bench: 'console',
     nodes: NODES,
@@ -153,6 +214,13 @@ try {
     metrics_bytes: scrapes.at(-1)!.bytes,
   }));
 } finally {
+  if (agents?.pid !== undefined && agents.exitCode === null) {
+    const exited = new Promise((r) => agents!.once('exit', r));
+    agents.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 20_000))]);
+    if (agents.exitCode === null) agents.kill('SIGKILL');
+  }
+  rmSync(agentsDir, { recursive: true, force: true });
   agent?.destroy();
   await browser.close();
   await server.dispose();

@@ -8,8 +8,12 @@
 //     Baseline in the same run: the same writes seen by a watch through A itself.
 //  2. create_p99_ms: ConfigMap creates through A at 200/s, open loop (one due every 5 ms whatever
 //     the answers do; latency from the due time), for 10 s, over 50 keep-alive connections warmed
-//     up with 500 creates, as bench/api drives a server (bench/api/load.ts). Baseline in the same
-//     run: the same load on a lone server on SQLite.
+//     up with 500 creates, as bench/api drives a server (bench/api/load.ts). Baselines in the same
+//     run: the same load on a lone server on SQLite; and the database alone — single-row INSERTs
+//     of a ConfigMap's size into a key/value table, each its own transaction, open loop at the
+//     same rate from this process over a pool of 10 connections like a server's — so a tail that
+//     the database (its fsync) or this process gives any client is told apart from the server's.
+//     This process's own event-loop lag during the creates is logged as well.
 //  3. agent_failover_s: the agent is linked to B; kill -9 of B until its node Lease is renewed
 //     through A (the node counts as alive again: what node lifecycle reads).
 //  4. leader_failover_s: B restarted; kill -9 of the leader A; a Deployment created through B at
@@ -17,9 +21,12 @@
 // Last line: {"bench":"ha","cross_server_watch_p99_ms":…,"agent_failover_s":…,"leader_failover_s":…,"create_p99_ms":…}.
 // Targets (issue 18): ≤ 50 ms, ≤ 10 s, ≤ 15 s, ≤ 50 ms.
 import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import pgClient from 'pg';
 import { join, resolve } from 'node:path';
 import { Clients, closedLoopCount, quantile } from '../api/load.ts';
 import type { Call } from '../api/load.ts';
@@ -54,6 +61,34 @@ async function namespace(s: RunningServer, name: string): Promise<void> {
 }
 
 const currentRevision = async (s: RunningServer, path: string) => (JSON.parse((await s.request('GET', path)).body) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
+
+/**
+ * Single-row INSERTs at `perSecond` for `seconds`, open loop (latency from the due time) over a
+ * pool of 10 connections, each its own transaction: what the database gives any client at this rate.
+ */
+async function rawInserts(url: string, perSecond: number, seconds: number): Promise<number[]> {
+  const pool = new pgClient.Pool({ connectionString: url, max: 10 });
+  try {
+    await pool.query('CREATE TABLE raw_kv (key text COLLATE "C" PRIMARY KEY, value bytea NOT NULL)');
+    // A ConfigMap's stored size, as the creates write.
+    const value = Buffer.from(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c-0000', namespace: 'create', uid: randomUUID(), creationTimestamp: new Date().toISOString(), managedFields: [] }, data: { k: 'c-0000' } }));
+    const insert = (key: string) => pool.query({ name: 'raw-insert', text: 'INSERT INTO raw_kv (key, value) VALUES ($1, $2)', values: [key, value] });
+    for (let i = 0; i < 10; i++) await insert(`warm-${i}`);
+    const latencies: number[] = [];
+    const pending: Promise<void>[] = [];
+    const t0 = performance.now() + 10;
+    for (let i = 0; i < perSecond * seconds; i++) {
+      const due = t0 + (i * 1000) / perSecond;
+      const wait = due - performance.now();
+      if (wait > 0) await sleep(wait);
+      pending.push(insert(`raw-${i}`).then(() => void latencies.push(performance.now() - due)));
+    }
+    await Promise.all(pending);
+    return latencies;
+  } finally {
+    await pool.end();
+  }
+}
 
 const configMapCall = (ns: string, name: string): Call => ({ method: 'POST', path: `/api/v1/namespaces/${ns}/configmaps`, body: JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data: { k: name } }) });
 
@@ -147,10 +182,15 @@ try {
   log(`baseline, acknowledged by A → event on a watch through A: p50 ${round(quantile(same!, 0.5))} ms, p99 ${round(quantile(same!, 0.99))} ms`);
 
   // 2. Creates at 200/s through one server of the cluster.
+  const lag = monitorEventLoopDelay({ resolution: 1 });
+  lag.enable();
   const creates = await openLoopCreates(clientsA, 'create', 'c', 200, 10);
+  lag.disable();
   await clientsA.close();
   const createP99 = quantile(creates, 0.99);
-  log(`creates at 200/s through A (open loop, ${CLIENTS} connections, latency from the due time): p50 ${round(quantile(creates, 0.5))} ms, p99 ${round(createP99)} ms (${creates.length}, all acknowledged)`);
+  log(`creates at 200/s through A (open loop, ${CLIENTS} connections, latency from the due time): p50 ${round(quantile(creates, 0.5))} ms, p99 ${round(createP99)} ms (${creates.length}, all acknowledged); this process's event-loop lag meanwhile p99 ${round(lag.percentile(99) / 1e6)} ms, max ${round(lag.max / 1e6)} ms`);
+  const raw = await rawInserts(url, 200, 10);
+  log(`baseline, single-row INSERTs at 200/s into the same PostgreSQL from this process (pool of 10, each its own transaction): p50 ${round(quantile(raw, 0.5))} ms, p99 ${round(quantile(raw, 0.99))} ms`);
 
   // 3. Agent failover: linked to B, B killed.
   const token = encodeJoinToken({ ...decodeJoinToken(joinTokenOf(a)), servers: [b.url, a.url] });

@@ -89,7 +89,12 @@ export interface ControllerDeps {
 }
 
 /** Starts the controllers once the API serves (src/server/controllers createControllerManager). */
-export type StartControllers = (deps: ControllerDeps) => { start(signal: AbortSignal): Promise<void>; stop(): Promise<void> };
+export type StartControllers = (deps: ControllerDeps) => {
+  start(signal: AbortSignal): Promise<void>;
+  stop(): Promise<void>;
+  /** Objects in the controllers' informer caches per resource (edgeos_cache_objects). */
+  cacheSizes?(): ReadonlyMap<string, number>;
+};
 
 /** The mount point of the API (src/server/api createApiHandler). */
 export type MountApi = (deps: ApiHandlerDeps) => ApiHandler;
@@ -176,10 +181,19 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   const loopbackToken = createLoopbackToken();
   // Identities of in-process connections (the link's writes as a node: in-process-api.ts).
   const inProcess = new InProcessIdentities();
-  const metrics = createServerMetrics({ store: () => store, links: () => link?.traffic });
+  const metrics = createServerMetrics({
+    store: () => store,
+    links: () => link?.traffic,
+    caches: () => [
+      ...[...(controllers?.cacheSizes?.() ?? [])].map(([resource, n]) => [`controllers/${resource}`, n] as const),
+      ...consoleRoutes.cacheSizes(),
+    ],
+  });
   // The web console (docs/console.md): static files, and the links' bytes for who may list Nodes.
   const consoleRoutes = createConsoleRoutes({
     load: deps.consoleAssets ?? loadConsoleAssets,
+    store: () => store,
+    log: deps.log.child({ component: 'console' }),
     links: () => link?.traffic,
     authenticate: (req) => (authenticator ? authenticator.identify(req) : Promise.resolve({ kind: 'anonymous' } as const)),
     authorize: (attrs) => authorizer?.authorize(attrs),

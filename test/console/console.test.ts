@@ -111,7 +111,7 @@ describe('console', () => {
     expect(await page.$('#fleet-summary')).toBeNull();
     // (credentials 'omit' as the console's own calls: the API's 401 carries a Basic challenge, for
     // which a browser would otherwise prompt, as it does for kube-apiserver's.)
-    expect(await inPage(page, `Promise.all(['/api/v1/nodes', '/console/api/links'].map((p) => fetch(p, { credentials: 'omit' }).then((r) => r.status)))`)).toEqual([401, 401]);
+    expect(await inPage(page, `Promise.all(['/api/v1/nodes', '/console/api/links', '/console/api/fleet', '/console/api/fleet?watch=1'].map((p) => fetch(p, { credentials: 'omit' }).then((r) => r.status)))`)).toEqual([401, 401, 401, 401]);
     // Going straight to a page without a token lands on the sign-in.
     await show(page, '#/fleet');
     await page.waitForSelector('#token');
@@ -204,12 +204,79 @@ describe('console', () => {
     await page.waitForSelector('#node-state');
     expect(await inPage(page, `document.getElementById('node-state').dataset.state`)).toBe('offline');
     await untilInPage(page, `[...document.querySelectorAll('td')].some((td) => td.textContent === 'NodeStatusNeverUpdated' || td.textContent === 'NodeStatusUnknown')`);
+    // Its link history: the join's connect, and the disconnect when the process died.
+    await untilInPage(page, `(() => { const cells = [...document.querySelectorAll('#link-history td')].map((td) => td.textContent); return cells.includes('connected') && cells.includes('disconnected'); })()`);
+    expect(await text(page, '#link-history p')).toMatch(/1 connect, 1 disconnect since the server started/);
     await page.screenshot({ path: join(ARTIFACTS, 'node-desktop.png'), fullPage: true });
     expect(await seriousViolations(page)).toEqual([]);
     await page.setViewport(PHONE);
     await page.screenshot({ path: join(ARTIFACTS, 'node-phone.png'), fullPage: true });
     await page.close();
   }, 240_000);
+
+  it('the pool page lists a pool\'s nodes with its NodePool; the workloads page shows a PoolSet per pool and leads to the pool', async () => {
+    const nodePool = { apiVersion: 'apps.edgeos.io/v1', kind: 'NodePool', metadata: { name: 'shop-sim' }, spec: { type: 'Edge' } };
+    expect((await server.api('POST', '/apis/apps.edgeos.io/v1/nodepools', nodePool)).status).toBe(201);
+    const poolSet = {
+      apiVersion: 'apps.edgeos.io/v1', kind: 'PoolSet', metadata: { name: 'web', namespace: 'default' },
+      spec: {
+        pools: ['shop-sim'],
+        workload: { workloadTemplate: { deploymentTemplate: { spec: {
+          replicas: 2, selector: { matchLabels: { app: 'web' } },
+          template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'registry.invalid/web:1' }] } },
+        } } } },
+      },
+    };
+    expect((await server.api('POST', '/apis/apps.edgeos.io/v1/namespaces/default/poolsets', poolSet)).status).toBe(201);
+
+    const page = await browser.newPage();
+    await page.setViewport(DESKTOP);
+    await signIn(page, token);
+    await show(page, '#/workloads');
+    // The PoolSet controller writes the per-pool status: the simulated nodes run nothing, so 0 of 2 ready.
+    const workloadShown = `[...document.querySelectorAll('section.card td')].some((td) => td.textContent === 'web-shop-sim')`;
+    await untilInPage(page, workloadShown, 60_000);
+    const cells = await inPage<string[]>(page, `[...document.querySelectorAll('section.card tbody tr td')].map((td) => td.textContent)`);
+    expect(cells.slice(0, 3)).toEqual(['shop-sim', 'web-shop-sim', '0/2']);
+    expect(await inPage(page, `document.querySelector('section.card').getAttribute('aria-label')`)).toBe('PoolSet default/web');
+    await page.screenshot({ path: join(ARTIFACTS, 'workloads-desktop.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+    // (A change to or from a phone's viewport reloads the page in puppeteer: wait for it to draw again.)
+    await page.setViewport(PHONE);
+    await untilInPage(page, workloadShown);
+    await page.screenshot({ path: join(ARTIFACTS, 'workloads-phone.png'), fullPage: true });
+    expect(await inPage(page, 'document.documentElement.scrollWidth <= innerWidth')).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.setViewport(DESKTOP);
+    await untilInPage(page, workloadShown);
+
+    // The pool link leads to the pool: its NodePool's type, its three simulated nodes, all red.
+    await page.click('section.card td a[href="#/pool/shop-sim"]');
+    const poolShown = `/NodePool type Edge\\. 3 nodes, 0 online, 3 offline\\./.test(document.getElementById('pool-summary')?.textContent ?? '') && document.querySelectorAll('a.row[data-node]').length === 3`;
+    await untilInPage(page, poolShown);
+    const rows = await inPage<{ node: string; state: string; pool: string }[]>(page, `[...document.querySelectorAll('a.row[data-node]')].map((a) => ({ node: a.dataset.node, state: a.dataset.state, pool: a.querySelector('.pool').textContent }))`);
+    expect(rows).toEqual(['sim-0', 'sim-1', 'sim-2'].map((node) => ({ node, state: 'offline', pool: 'shop-sim' })));
+    expect(await page.$('a.row[data-node="device-1"]')).toBeNull();
+    await page.screenshot({ path: join(ARTIFACTS, 'pool-desktop.png'), fullPage: true });
+    expect(await seriousViolations(page)).toEqual([]);
+    await page.setViewport(PHONE);
+    await untilInPage(page, poolShown);
+    await page.screenshot({ path: join(ARTIFACTS, 'pool-phone.png'), fullPage: true });
+    expect(await inPage(page, 'document.documentElement.scrollWidth <= innerWidth')).toBe(true);
+    expect(await seriousViolations(page)).toEqual([]);
+    // A pool with no NodePool object: the device's, labelled by its join.
+    await show(page, '#/pool/shop-1');
+    await untilInPage(page, `/No NodePool object: nodes labelled into it\\. 1 nodes/.test(document.getElementById('pool-summary')?.textContent ?? '')`);
+    expect(await inPage(page, `[...document.querySelectorAll('a.row[data-node]')].map((a) => a.dataset.node)`)).toEqual(['device-1']);
+    await page.close();
+
+    // The server's caches as /metrics counts them: the controllers' informers and the console's view.
+    const metrics = (await server.api('GET', '/metrics')).body as string;
+    const cache = (name: string) => Number(new RegExp(`^edgeos_cache_objects\\{cache="${name}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(cache('controllers/nodes')).toBe(4);
+    expect(cache('console/fleet-nodes')).toBe(4);
+    expect(cache('controllers/poolsets.apps.edgeos.io')).toBe(1);
+  }, 120_000);
 
   it('is usable with the keyboard: arrows move through the node list, Enter opens a node', async () => {
     const page = await browser.newPage();

@@ -136,6 +136,52 @@ describe('two servers on one PostgreSQL', () => {
     await until('the kubernetes Service to list both servers', endpointsAre(b, both2), 20_000);
   });
 
+  it("each server's Namespace and ServiceAccount cache follows the other's writes: created on B, usable through A at once; changed or deleted on B, A acts on it when its watch delivers", async () => {
+    const post = (s: HaServer, path: string, obj: unknown) => s.request('POST', path, { body: JSON.stringify(obj), headers: { 'content-type': 'application/json' } });
+    const ns = (name: string) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+    const cm = (name: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name }, data: { k: 'v' } });
+    const pod = (name: string) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { serviceAccountName: 'quiet', containers: [{ name: 'c', image: 'busybox' }] } });
+    const tokenVolumes = (body: string) => ((JSON.parse(body) as { spec: { volumes?: { name: string }[] } }).spec.volumes ?? []).filter((v) => v.name.startsWith('kube-api-access-'));
+    // Created through B and used through A in the same breath: a namespace A's watch has not
+    // brought yet is read from the database.
+    for (let i = 0; i < 5; i++) {
+      expect((await post(b, '/api/v1/namespaces', ns(`fresh-${i}`))).status).toBe(201);
+      const r = await post(a, `/api/v1/namespaces/fresh-${i}/configmaps`, cm('first'));
+      expect(r.status, r.body).toBe(201);
+    }
+    // The same for a ServiceAccount that turns the token off: a pod through A at once has none.
+    const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'quiet' }, automountServiceAccountToken: false };
+    expect((await post(b, '/api/v1/namespaces/fresh-0/serviceaccounts', sa)).status).toBe(201);
+    const quiet = await post(a, '/api/v1/namespaces/fresh-0/pods', pod('quiet-0'));
+    expect(quiet.status, quiet.body).toBe(201);
+    expect(tokenVolumes(quiet.body)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 500)); // A's cache now holds the namespaces and the ServiceAccount
+    // Turned on through B: pods created through A get the token once A's watch brings the change.
+    const patched = await b.request('PATCH', '/api/v1/namespaces/fresh-0/serviceaccounts/quiet', { body: JSON.stringify({ automountServiceAccountToken: true }), headers: { 'content-type': 'application/merge-patch+json' } });
+    expect(patched.status, patched.body).toBe(200);
+    let n = 0;
+    await until('a pod created through A to get the token B turned on', async () => {
+      const r = await post(a, '/api/v1/namespaces/fresh-0/pods', pod(`quiet-${++n}`));
+      return r.status === 201 && tokenVolumes(r.body).length === 1;
+    }, 10_000);
+    // Deleted through B: A refuses new content as the namespace controller would have it, once its
+    // watch delivers the Terminating namespace, and answers NotFound once the namespace is gone.
+    const deleted = await b.request('DELETE', '/api/v1/namespaces/fresh-1');
+    expect(deleted.status, deleted.body).toBe(200);
+    const refused = await until('A to refuse content in the namespace B deleted', async () => {
+      const r = await post(a, '/api/v1/namespaces/fresh-1/configmaps', cm(`late-${++n}`));
+      return r.status === 403 ? (JSON.parse(r.body) as { reason: string; message: string; details: { causes: { reason: string }[] } }) : undefined;
+    }, 10_000);
+    expect(refused.reason).toBe('Forbidden');
+    expect(refused.message).toBe(`configmaps "late-${n}" is forbidden: unable to create new content in namespace fresh-1 because it is being terminated`);
+    expect(refused.details.causes[0]!.reason).toBe('NamespaceTerminating');
+    const gone = await until('A to answer NotFound once the namespace is gone', async () => {
+      const r = await post(a, '/api/v1/namespaces/fresh-1/configmaps', cm('later'));
+      return r.status === 404 ? (JSON.parse(r.body) as { reason: string; message: string }) : undefined;
+    }, 30_000);
+    expect(gone).toMatchObject({ reason: 'NotFound', message: 'namespaces "fresh-1" not found' });
+  }, 90_000);
+
   it('loses no acknowledged write to kill -9 of the leader and of every database connection; the watch on the survivor sees them all; the controllers resume there', async () => {
     const start = JSON.parse((await b.request('GET', '/api/v1/namespaces/default/configmaps')).body) as { metadata: { resourceVersion: string } };
     const watch = apiWatch(b, '/api/v1/namespaces/default/configmaps', start.metadata.resourceVersion);

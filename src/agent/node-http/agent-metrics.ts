@@ -4,7 +4,7 @@
  * relist and pod sync durations, and the link (connected, connects, disconnects, bytes each way).
  * Plain numbers updated where things happen; the exposition is built only when scraped.
  */
-import type { LinkDialer, LinkTransport } from '../../common/link/transport.ts';
+import { tapTransport, type LinkDialer } from '../../common/link/transport.ts';
 import type { ContainerRuntime } from '../../runtime/types.ts';
 import { DEFAULT_BUCKETS, exponentialBuckets, Histogram } from './prometheus.ts';
 import type { Family, Sample } from './prometheus.ts';
@@ -142,40 +142,9 @@ export function instrumentRuntime<T extends ContainerRuntime>(runtime: T, metric
 
 /** A dialer whose transports count the payload bytes that cross them (text and binary frames), as the server counts its side. */
 export function countingDialer(dial: LinkDialer, metrics: AgentMetrics): LinkDialer {
-  return async (server, signal) => {
-    const t = await dial(server, signal);
-    const counted: LinkTransport = {
-      attach: (h) => t.attach({
-        ...h,
-        text: (data) => {
-          metrics.linkReceived(Buffer.byteLength(data));
-          h.text(data);
-        },
-        binary: (frame) => {
-          metrics.linkReceived(frame.length);
-          h.binary(frame);
-        },
-      }),
-      get open() {
-        return t.open;
-      },
-      get bufferedBytes() {
-        return t.bufferedBytes;
-      },
-      sendText: (data) => {
-        if (t.open) metrics.linkSent(Buffer.byteLength(data));
-        t.sendText(data);
-      },
-      sendBinary: (frame) => {
-        if (t.open) metrics.linkSent(frame.length);
-        t.sendBinary(frame);
-      },
-      ping: () => t.ping(),
-      close: (code, reason) => t.close(code, reason),
-      terminate: () => t.terminate(),
-      // Everything else the dialer reports about the connection passes through unchanged.
-      ...(t.tlsSessionReused !== undefined ? { tlsSessionReused: t.tlsSessionReused } : {}),
-    };
-    return counted;
-  };
+  return async (server, signal) =>
+    tapTransport(await dial(server, signal), {
+      received: (bytes) => metrics.linkReceived(bytes),
+      sent: (bytes) => metrics.linkSent(bytes),
+    });
 }

@@ -39,3 +39,61 @@ export interface LinkTransport {
  * why) when the server cannot be reached or refuses the link.
  */
 export type LinkDialer = (server: string, signal: AbortSignal) => Promise<LinkTransport>;
+
+/** What a tap (tapTransport) is told of the traffic that crosses a transport. */
+export interface TransportTap {
+  /** A text or binary frame arrived, `bytes` of payload. */
+  received?(bytes: number): void;
+  /** A text or binary frame was handed to the open transport, `bytes` of payload. */
+  sent?(bytes: number): void;
+  /** A ping or pong arrived. */
+  heard?(): void;
+  /** The transport closed. */
+  closed?(code: number, reason: string): void;
+}
+
+/**
+ * `transport`, with `tap` told of every frame each way. Only the send and receive paths are
+ * overridden; every other member (`open`, `bufferedBytes`, `tlsSessionReused` and whatever a
+ * transport reports in the future) is the transport's own, read through, so a wrapper can never
+ * hide what a dialer set — the bug two hand-written wrappers had, each re-listing the members.
+ */
+export function tapTransport(transport: LinkTransport, tap: TransportTap): LinkTransport {
+  const own: Partial<Record<keyof LinkTransport, unknown>> = {
+    attach: (h: LinkTransportHandlers) =>
+      transport.attach({
+        ...h,
+        text: (data) => {
+          tap.received?.(Buffer.byteLength(data));
+          h.text(data);
+        },
+        binary: (frame) => {
+          tap.received?.(frame.length);
+          h.binary(frame);
+        },
+        heard: () => {
+          tap.heard?.();
+          h.heard();
+        },
+        closed: (code, reason) => {
+          tap.closed?.(code, reason);
+          h.closed(code, reason);
+        },
+      }),
+    sendText: (data: string) => {
+      if (transport.open) tap.sent?.(Buffer.byteLength(data));
+      transport.sendText(data);
+    },
+    sendBinary: (frame: Buffer) => {
+      if (transport.open) tap.sent?.(frame.length);
+      transport.sendBinary(frame);
+    },
+  };
+  return new Proxy(transport, {
+    get(target, prop) {
+      if (Object.hasOwn(own, prop)) return own[prop as keyof LinkTransport];
+      const value: unknown = Reflect.get(target, prop, target);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -5,7 +5,8 @@
  */
 import { ClusterIpAllocator, DEFAULT_SERVICE_CIDR } from '../kinds/cluster-ip.ts';
 import { DEFAULT_NODE_PORT_RANGE } from '../kinds/node-port.ts';
-import { ResourceRegistry } from '../registry/index.ts';
+import { ResourceRegistry, storageSegment } from '../registry/index.ts';
+import { WatchCache } from '../storage/watch-cache.ts';
 import { bootstrap } from './bootstrap.ts';
 import type { ApiDeps } from './context.ts';
 import { syncCrd } from './crds/serve-crd.ts';
@@ -20,8 +21,12 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
   const log = deps.log.child({ component: 'api' });
   const closing = new AbortController();
   const registry = new ResourceRegistry();
+  // Namespaces (every namespaced create) and ServiceAccounts (every pod create) from memory.
+  const cache = new WatchCache(deps.store, [`/registry/${storageSegment('', 'namespaces')}/`, `/registry/${storageSegment('', 'serviceaccounts')}/`], log.child({ component: 'cache' }));
+  cache.start();
   const api: ApiDeps = {
-    store: deps.store,
+    store: cache.noteWritesOf(deps.store),
+    cache,
     registry,
     log,
     authorizer: deps.authorizer,
@@ -45,6 +50,7 @@ export function createApiHandler(deps: ApiHandlerDeps): ApiHandler {
     ready,
     close: async () => {
       closing.abort();
+      cache.close();
     },
   };
 }

@@ -12,7 +12,8 @@ const NAMESPACES = { group: '', plural: 'namespaces' } as const;
 export async function requireActiveNamespace(d: ApiDeps, namespace: string, r: ResourceName, name: string): Promise<void> {
   const nsResource = d.registry.resolve('', 'v1', 'namespaces');
   if (!nsResource) return;
-  const kv = await d.store.get(`/registry/${nsResource.storage}/${namespace}`);
+  // From the watch-fed cache (storage/watch-cache.ts), as NamespaceLifecycle reads an informer.
+  const kv = await d.cache.get(`/registry/${nsResource.storage}/${namespace}`);
   if (!kv) throw notFound(NAMESPACES, namespace);
   const ns = decodeStored(nsResource, kv);
   const terminating = (ns.status as { phase?: string } | undefined)?.phase === 'Terminating' || Boolean(ns.metadata?.deletionTimestamp);

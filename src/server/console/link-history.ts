@@ -59,6 +59,13 @@ export class LinkHistory {
     }
   }
 
+  /** Payload bytes over the last hour of one node's link, when it linked to this server. */
+  bytesLastHour(node: string): number | undefined {
+    const t = this.#links()?.nodes().get(node);
+    if (!t) return undefined;
+    return t.bytesIn + t.bytesOut - (this.#nodes.get(node)?.samples[0]?.total ?? 0);
+  }
+
   /** Every node's report, or one node's. Bytes since the last sample count in the last hour and the current hour. */
   report(only?: string): Record<string, NodeLinkReport> {
     const out: Record<string, NodeLinkReport> = {};
@@ -82,7 +89,7 @@ export class LinkHistory {
           } else hours.push({ start: hour, bytesIn: dIn, bytesOut: dOut });
         }
       } else if (total > 0) hours.push({ start: now - (now % HOUR_MS), bytesIn: t.bytesIn, bytesOut: t.bytesOut });
-      out[node] = { lastSeenMs: t.lastSeenMs, bytesLastHour: total - base, hours };
+      out[node] = { lastSeenMs: t.lastSeenMs, bytesLastHour: total - base, hours, events: t.events.map((e) => ({ ...e })), connects: t.connects, disconnects: t.disconnects };
     };
     if (only !== undefined) {
       const t = nodes.get(only);

@@ -6,9 +6,11 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeStatus } from '../public-routes.ts';
+import type { UserInfo } from '../auth/types.ts';
+import { FleetView } from './fleet-view.ts';
 import { LinkHistory } from './link-history.ts';
-import { CONSOLE_CSP, CONSOLE_FILES, CONSOLE_LINKS_PATH, CONSOLE_PREFIX } from './types.ts';
-import type { ConsoleAssets, ConsoleFile, ConsoleRoutes, ConsoleRoutesOptions } from './types.ts';
+import { CONSOLE_CSP, CONSOLE_FILES, CONSOLE_FLEET_PATH, CONSOLE_LINKS_PATH, CONSOLE_PREFIX } from './types.ts';
+import type { ConsoleAssets, ConsoleFile, ConsoleRoutes, ConsoleRoutesOptions, FleetQuery } from './types.ts';
 
 const CONTENT_TYPES: Record<ConsoleFile, string> = {
   'index.html': 'text/html; charset=utf-8',
@@ -40,18 +42,121 @@ export function createConsoleRoutes(o: ConsoleRoutesOptions): ConsoleRoutes {
   sampler.unref();
   history.sample();
 
-  // The links' bytes are what `list nodes` would show of the fleet: that permission reads them.
-  async function serveLinks(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  const fleet = new FleetView(o.store, o.log);
+  // Open change streams of the fleet: one ticker for all, comparing the answer a second apart.
+  const listeners = new Set<(revision: string) => void>();
+  let ticker: ReturnType<typeof setInterval> | undefined;
+  let lastChanges = -1;
+  let lastSignature = '';
+  let lastSentAt = 0;
+  const tick = () => {
+    const now = (o.now ?? Date.now)();
+    // Online flips as Leases lapse, without any event: the counts are compared, not only the events.
+    const a = fleet.query({ offset: 0, limit: 0, show: 'all', q: '' }, true, false, now);
+    const signature = JSON.stringify(a.summary);
+    const changed = fleet.changes !== lastChanges;
+    // A changed count is told at once; other changes ("last seen" moving on) every 10 s at most.
+    if (signature !== lastSignature || (changed && now - lastSentAt >= 10_000)) {
+      lastSignature = signature;
+      lastChanges = fleet.changes;
+      lastSentAt = now;
+      for (const l of listeners) l(a.revision);
+    }
+  };
+  const listen = (l: (revision: string) => void): (() => void) => {
+    listeners.add(l);
+    ticker ??= setInterval(tick, 1000);
+    return () => {
+      listeners.delete(l);
+      if (listeners.size === 0 && ticker) {
+        clearInterval(ticker);
+        ticker = undefined;
+      }
+    };
+  };
+
+  /** The caller, when it may list Nodes (what every console endpoint requires); else the answer is written. */
+  async function nodeLister(req: IncomingMessage, res: ServerResponse, url: URL): Promise<UserInfo | undefined> {
     const auth = await o.authenticate(req);
-    if (auth.kind !== 'user') return writeStatus(res, 401, 'Unauthorized', 'Unauthorized');
+    if (auth.kind !== 'user') {
+      writeStatus(res, 401, 'Unauthorized', 'Unauthorized');
+      return undefined;
+    }
     const decision = await o.authorize({
       user: auth.user, verb: 'list', resourceRequest: true, path: url.pathname,
       apiGroup: '', apiVersion: 'v1', resource: 'nodes', subresource: '', namespace: '', name: '',
     });
-    if (!decision) return writeStatus(res, 503, 'ServiceUnavailable', 'the API is starting');
-    if (!decision.allowed) {
-      return writeStatus(res, 403, 'Forbidden', `nodes is forbidden: User "${auth.user.name}" cannot list resource "nodes" in API group "" at the cluster scope`);
+    if (!decision) {
+      writeStatus(res, 503, 'ServiceUnavailable', 'the API is starting');
+      return undefined;
     }
+    if (!decision.allowed) {
+      writeStatus(res, 403, 'Forbidden', `nodes is forbidden: User "${auth.user.name}" cannot list resource "nodes" in API group "" at the cluster scope`);
+      return undefined;
+    }
+    return auth.user;
+  }
+
+  const mayList = async (user: UserInfo, path: string, apiGroup: string, resource: string, namespace: string): Promise<boolean> =>
+    (await o.authorize({ user, verb: 'list', resourceRequest: true, path, apiGroup, apiVersion: 'v1', resource, subresource: '', namespace, name: '' }))?.allowed === true;
+
+  function fleetQuery(url: URL): FleetQuery | string {
+    const p = url.searchParams;
+    const int = (k: string, d: number, max: number): number | string => {
+      const v = p.get(k);
+      if (v === null) return d;
+      const n = Number(v);
+      return Number.isInteger(n) && n >= 0 && n <= max ? n : `${k} must be an integer from 0 to ${max}, got ${JSON.stringify(v)}`;
+    };
+    const offset = int('offset', 0, 10_000_000);
+    const limit = int('limit', 100, 1000);
+    const show = p.get('show') ?? 'all';
+    if (typeof offset === 'string') return offset;
+    if (typeof limit === 'string') return limit;
+    if (show !== 'all' && show !== 'online' && show !== 'offline') return `show must be all, online or offline, got ${JSON.stringify(show)}`;
+    const pool = p.get('pool');
+    return { offset, limit, show, q: p.get('q') ?? '', ...(pool !== null ? { pool } : {}) };
+  }
+
+  // The fleet's counts and a page of its nodes: what `list nodes` shows, so that permission reads
+  // them; Leases (online) and Pods (counts) only as far as the caller may list those too.
+  async function serveFleet(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const user = await nodeLister(req, res, url);
+    if (!user) return;
+    if (url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true') return streamFleet(req, res);
+    const q = fleetQuery(url);
+    if (typeof q === 'string') return writeStatus(res, 400, 'BadRequest', q);
+    const [leases, pods] = await Promise.all([
+      mayList(user, url.pathname, 'coordination.k8s.io', 'leases', 'kube-node-lease'),
+      mayList(user, url.pathname, '', 'pods', ''),
+    ]);
+    await fleet.ready();
+    const answer = fleet.query(q, leases, pods, (o.now ?? Date.now)());
+    const rows = answer.rows.map((r) => {
+      const b = history.bytesLastHour(r.name);
+      return b === undefined ? r : { ...r, bytesLastHour: b };
+    });
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    res.end(JSON.stringify({ ...answer, rows }));
+  }
+
+  async function streamFleet(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    await fleet.ready();
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
+    res.write(`${JSON.stringify({ type: 'CHANGED', revision: String(fleet.revision) })}\n`);
+    const stop = listen((revision) => res.write(`${JSON.stringify({ type: 'CHANGED', revision })}\n`));
+    // As the API's watches do, end after a while: the page opens a new one (and the token is checked again).
+    const end = setTimeout(() => res.end(), 5 * 60_000);
+    res.on('close', () => {
+      clearTimeout(end);
+      stop();
+    });
+    req.on('error', () => res.destroy());
+  }
+
+  // The links' bytes are what `list nodes` would show of the fleet: that permission reads them.
+  async function serveLinks(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!(await nodeLister(req, res, url))) return;
     const node = url.searchParams.get('node') ?? undefined;
     const body = JSON.stringify({ nodes: history.report(node) });
     res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
@@ -59,7 +164,12 @@ export function createConsoleRoutes(o: ConsoleRoutesOptions): ConsoleRoutes {
   }
 
   return {
-    close: () => clearInterval(sampler),
+    close: () => {
+      clearInterval(sampler);
+      if (ticker) clearInterval(ticker);
+      fleet.close();
+    },
+    cacheSizes: () => fleet.sizes(),
     matches: (url) => url.pathname === '/console' || url.pathname.startsWith(CONSOLE_PREFIX),
     handle(req, res) {
       const url = new URL(req.url ?? '/', 'https://localhost');
@@ -70,6 +180,13 @@ export function createConsoleRoutes(o: ConsoleRoutesOptions): ConsoleRoutes {
         if (req.method !== 'GET') return writeStatus(res, 405, 'MethodNotAllowed', `${CONSOLE_LINKS_PATH} serves GET only`);
         serveLinks(req, res, url).catch((err: unknown) => {
           if (!res.headersSent) writeStatus(res, 500, 'InternalError', `reading the links failed: ${err instanceof Error ? err.message : String(err)}`);
+        });
+        return;
+      }
+      if (url.pathname === CONSOLE_FLEET_PATH) {
+        if (req.method !== 'GET') return writeStatus(res, 405, 'MethodNotAllowed', `${CONSOLE_FLEET_PATH} serves GET only`);
+        serveFleet(req, res, url).catch((err: unknown) => {
+          if (!res.headersSent) writeStatus(res, 503, 'ServiceUnavailable', `reading the fleet failed: ${err instanceof Error ? err.message : String(err)}`);
         });
         return;
       }

@@ -6,6 +6,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AuthenticationResult, Decision, RequestAttributes } from '../auth/types.ts';
+import type { Logger } from '../../common/log.ts';
+import type { Store } from '../../store/types.ts';
 import type { LinkTraffic } from '../link/types.ts';
 
 export const CONSOLE_PREFIX = '/console/';
@@ -35,6 +37,63 @@ export const CONSOLE_CSP = [
 /** GET: the links' bytes per node (`?node=` for one), for callers who may list Nodes. */
 export const CONSOLE_LINKS_PATH = '/console/api/links';
 
+/**
+ * GET: the fleet's counts and one page of its nodes (fleet-view.ts), for callers who may list
+ * Nodes: `?offset=&limit=&show=all|online|offline&q=&pool=`. With `?watch=1`, a stream of
+ * `{"type":"CHANGED","revision":"…"}` lines, at most one a second, whenever the answer may have
+ * changed (the page then asks again for what it shows).
+ */
+export const CONSOLE_FLEET_PATH = '/console/api/fleet';
+
+export interface FleetQuery {
+  readonly offset: number;
+  readonly limit: number;
+  readonly show: 'all' | 'online' | 'offline';
+  /** Substring of name, pool, version or architecture ('' for all). */
+  readonly q: string;
+  /** Only this pool's nodes (counts too); '' is the nodes in no pool. */
+  readonly pool?: string;
+}
+
+/** One node as the fleet and pool pages list it. */
+export interface FleetRow {
+  readonly name: string;
+  readonly pool: string;
+  readonly online: boolean;
+  /** The Lease's renewTime, else the kubelet's Ready heartbeat. */
+  readonly lastSeen?: string;
+  readonly version: string;
+  readonly arch: string;
+  /** Pods bound to it and not finished; null when the caller may not list Pods. */
+  readonly pods: number | null;
+  /** Link payload bytes over the last hour, when its agent linked to this server. */
+  readonly bytesLastHour?: number;
+}
+
+export interface FleetAnswer {
+  /** The store revision the answer reflects. */
+  readonly revision: string;
+  readonly summary: {
+    readonly total: number;
+    readonly online: number;
+    readonly offline: number;
+    readonly pools: readonly { readonly pool: string; readonly total: number; readonly online: number }[];
+  };
+  /** Nodes matching show/q (rows are offset…offset+limit of them). */
+  readonly matched: number;
+  readonly offset: number;
+  readonly rows: readonly FleetRow[];
+}
+
+/** A link opened or closed, as a node's history keeps it. */
+export interface LinkEventReport {
+  readonly at: number;
+  readonly event: 'connected' | 'disconnected';
+  /** For a disconnect: the WebSocket close code and reason, when there was one. */
+  readonly code?: number;
+  readonly reason?: string;
+}
+
 /** One node's link as GET CONSOLE_LINKS_PATH answers it. */
 export interface NodeLinkReport {
   /** When the agent was last heard on its link, ms since the epoch. */
@@ -43,18 +102,27 @@ export interface NodeLinkReport {
   readonly bytesLastHour: number;
   /** Bytes per clock hour, oldest first, at most 24. */
   readonly hours: readonly { readonly start: number; readonly bytesIn: number; readonly bytesOut: number }[];
+  /** Connects and disconnects since the server started, oldest first (the last 50). */
+  readonly events: readonly LinkEventReport[];
+  readonly connects: number;
+  readonly disconnects: number;
 }
 
 export interface ConsoleRoutes {
   matches(url: URL): boolean;
   handle(req: IncomingMessage, res: ServerResponse): void;
-  /** Stops sampling the links. */
+  /** Stops sampling the links and the fleet view's watches. */
   close(): void;
+  /** The console's caches and their sizes (edgeos_cache_objects). */
+  cacheSizes(): [string, number][];
 }
 
 export interface ConsoleRoutesOptions {
   /** The built files: from the executable's assets, or built from source on first use (a source run). */
   readonly load: () => Promise<ConsoleAssets>;
+  /** The store the fleet view reads (absent before it opens). */
+  readonly store: () => Store | undefined;
+  readonly log?: Logger;
   /** Read when sampled: absent before the link server starts. */
   readonly links: () => LinkTraffic | undefined;
   /** The API's own authentication and authorization (absent before they exist: then 401/503). */

@@ -41,6 +41,8 @@ export interface ControllerManager {
   /** Resolves once every controller has started for the first time (or failed to). */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
+  /** Objects in the controllers' informer caches, per resource (empty while not leading). */
+  cacheSizes(): ReadonlyMap<string, number>;
 }
 
 const RESTART_MIN_MS = 1000;
@@ -64,6 +66,8 @@ export function createControllerManager(deps: ControllerManagerDeps): Controller
   const ready = new Promise<void>((r) => (markReady = r));
   let client: ClosableKubeClient | undefined;
   const host = hostname();
+  // The informers of the running term (none while another server leads).
+  let liveInformers: RunnableSharedInformers | undefined;
 
   /** Runs one controller until `signal` aborts, restarting it with backoff whenever it fails or ends. */
   async function runWithRestarts(d: ControllerDescriptor, c: ClosableKubeClient, inf: RunnableSharedInformers, signal: AbortSignal, started: () => void): Promise<void> {
@@ -113,9 +117,13 @@ export function createControllerManager(deps: ControllerManagerDeps): Controller
       name: 'informers',
       start: async (signal) => {
         informers = createSharedInformers(c, deps.log);
+        liveInformers = informers;
         informers.start(signal);
       },
-      stop: async () => informers?.stopped(),
+      stop: async () => {
+        if (liveInformers === informers) liveInformers = undefined;
+        await informers?.stopped();
+      },
     });
     term.add({
       name: 'controllers',
@@ -183,5 +191,5 @@ export function createControllerManager(deps: ControllerManagerDeps): Controller
   }
   void sup.stopped.then(() => log.info('controllers stopped'));
 
-  return { start: (signal) => sup.start(signal), ready, stop: () => sup.stop() };
+  return { start: (signal) => sup.start(signal), ready, stop: () => sup.stop(), cacheSizes: () => liveInformers?.cacheSizes() ?? new Map() };
 }

@@ -37,7 +37,8 @@ export function tokenVolume(name: string): Volume {
 }
 
 async function serviceAccountAutomount(ctx: WriteContext, namespace: string, name: string): Promise<boolean | undefined> {
-  const kv = await ctx.store.get(`/registry/${storageSegment('', 'serviceaccounts')}/${namespace}/${name}`);
+  // From the watch-fed cache (storage/watch-cache.ts), as upstream's plugin reads an informer.
+  const kv = await ctx.cache.get(`/registry/${storageSegment('', 'serviceaccounts')}/${namespace}/${name}`);
   if (!kv) return undefined;
   const sa = JSON.parse(kv.value.toString('utf8')) as { automountServiceAccountToken?: boolean };
   return sa.automountServiceAccountToken;

@@ -11,7 +11,7 @@
  * forgotten one. Behaviour is pure functions over plain JSON objects, except write hooks, which get
  * the store and server state through `WriteContext`.
  */
-import type { Store, TxnOp } from '../../store/types.ts';
+import type { KeyValue, Store, TxnOp } from '../../store/types.ts';
 import type { StructSchema } from '../patch/merge-keys.ts';
 import type { ClusterIpAllocator } from './cluster-ip.ts';
 
@@ -96,8 +96,21 @@ export interface SubresourceInfo {
 }
 
 /** What write hooks may use: the store (their ops join the object's own transaction) and server state. */
+/**
+ * Reads of the few keys every write checks — Namespaces, ServiceAccounts — served from memory and
+ * kept current by a watch on the store (storage/watch-cache.ts), as kube-apiserver's admission
+ * plugins read from informers. A key the cache has not seen (created a moment ago, perhaps on
+ * another server), or one this server wrote that the watch has not delivered yet, is read from
+ * the store.
+ */
+export interface CachedReads {
+  get(key: string): Promise<KeyValue | undefined>;
+}
+
 export interface WriteContext {
   readonly store: Store;
+  /** Namespaces and ServiceAccounts (`/registry/namespaces/`, `/registry/serviceaccounts/`) from memory. */
+  readonly cache: CachedReads;
   readonly now: () => Date;
   /** The Service ClusterIP range. */
   readonly clusterIps: ClusterIpAllocator;

@@ -7,13 +7,22 @@
  * Counted are the link's message payloads (WebSocket frame payloads: JSON text and stream bytes),
  * not WebSocket framing or TLS records, and only since this server started.
  */
-import type { LinkTransport, LinkTransportHandlers } from '../../common/link/transport.ts';
-import type { LinkNodeTraffic, LinkTraffic } from './types.ts';
+import { tapTransport, type LinkTransport } from '../../common/link/transport.ts';
+import { LINK_EVENTS_KEPT } from './types.ts';
+import type { LinkEvent, LinkNodeTraffic, LinkTraffic } from './types.ts';
 
 interface MutableTraffic {
   bytesIn: number;
   bytesOut: number;
   lastSeenMs: number;
+  connects: number;
+  disconnects: number;
+  events: LinkEvent[];
+}
+
+function remember(t: MutableTraffic, e: LinkEvent): void {
+  t.events.push(e);
+  if (t.events.length > LINK_EVENTS_KEPT) t.events.splice(0, t.events.length - LINK_EVENTS_KEPT);
 }
 
 export class LinkTrafficCounter implements LinkTraffic {
@@ -40,53 +49,29 @@ export class LinkTrafficCounter implements LinkTraffic {
   count(node: string, transport: LinkTransport): LinkTransport {
     let t = this.#nodes.get(node);
     if (!t) {
-      t = { bytesIn: 0, bytesOut: 0, lastSeenMs: 0 };
+      t = { bytesIn: 0, bytesOut: 0, lastSeenMs: 0, connects: 0, disconnects: 0, events: [] };
       this.#nodes.set(node, t);
     }
     const traffic = t;
     this.connects++;
+    traffic.connects++;
     traffic.lastSeenMs = this.#now();
+    remember(traffic, { at: traffic.lastSeenMs, event: 'connected' });
     const heard = (bytes: number) => {
       traffic.bytesIn += bytes;
       traffic.lastSeenMs = this.#now();
     };
-    return {
-      attach: (h: LinkTransportHandlers) =>
-        transport.attach({
-          text: (data) => {
-            heard(Buffer.byteLength(data));
-            h.text(data);
-          },
-          binary: (frame) => {
-            heard(frame.length);
-            h.binary(frame);
-          },
-          heard: () => {
-            heard(0);
-            h.heard();
-          },
-          closed: (code, reason) => {
-            this.disconnects++;
-            h.closed(code, reason);
-          },
-        }),
-      get open() {
-        return transport.open;
+    return tapTransport(transport, {
+      received: heard,
+      sent: (bytes) => {
+        traffic.bytesOut += bytes;
       },
-      get bufferedBytes() {
-        return transport.bufferedBytes;
+      heard: () => heard(0),
+      closed: (code, reason) => {
+        this.disconnects++;
+        traffic.disconnects++;
+        remember(traffic, { at: this.#now(), event: 'disconnected', code, ...(reason ? { reason } : {}) });
       },
-      sendText: (data) => {
-        if (transport.open) traffic.bytesOut += Buffer.byteLength(data);
-        transport.sendText(data);
-      },
-      sendBinary: (frame) => {
-        if (transport.open) traffic.bytesOut += frame.length;
-        transport.sendBinary(frame);
-      },
-      ping: () => transport.ping(),
-      close: (code, reason) => transport.close(code, reason),
-      terminate: () => transport.terminate(),
-    };
+    });
   }
 }

@@ -87,6 +87,23 @@ export interface LinkNodeTraffic {
   readonly bytesOut: number;
   /** When the agent was last heard (any frame, ping or pong), ms since the epoch. */
   readonly lastSeenMs: number;
+  /** This node's links opened and closed since this server started. */
+  readonly connects: number;
+  readonly disconnects: number;
+  /** The last LINK_EVENTS_KEPT of them, oldest first (the console's link history). */
+  readonly events: readonly LinkEvent[];
+}
+
+/** How many connects/disconnects a node's history keeps (a flapping link must not grow memory). */
+export const LINK_EVENTS_KEPT = 50;
+
+export interface LinkEvent {
+  /** ms since the epoch. */
+  readonly at: number;
+  readonly event: 'connected' | 'disconnected';
+  /** For a disconnect: the WebSocket close code and reason (1006 and '' when the connection dropped). */
+  readonly code?: number;
+  readonly reason?: string;
 }
 
 export interface LinkTraffic {

@@ -5,6 +5,7 @@
  * process (tests) never share counters.
  */
 import { Registry } from 'prom-client';
+import { cacheMetrics } from './cache-metrics.ts';
 import { linkMetrics, renderNodeFamilies } from './link-metrics.ts';
 import { processRegistry } from './process-metrics.ts';
 import { requestMetrics } from './request-metrics.ts';
@@ -19,6 +20,7 @@ export function createServerMetrics(o: ServerMetricsOptions): ServerMetrics {
   const requests = requestMetrics(registry);
   const store = storeMetrics(registry, o.store);
   linkMetrics(registry, o.links);
+  cacheMetrics(registry, o.caches ?? (() => []));
   storageObjectMetrics(registry, o.store);
   return {
     observe: (r) => requests.observe(r),
@@ -26,7 +28,7 @@ export function createServerMetrics(o: ServerMetricsOptions): ServerMetrics {
     instrumentStore: (s) => store.instrument(s),
     async scrape() {
       const [processText, serverText] = await Promise.all([processRegistry().metrics(), registry.metrics()]);
-      return { contentType: registry.contentType, body: processText + serverText + renderNodeFamilies(o.links()) };
+      return { contentType: registry.contentType, body: processText + serverText + requests.renderDurations() + store.renderDurations() + renderNodeFamilies(o.links()) };
     },
   };
 }

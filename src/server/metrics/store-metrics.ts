@@ -6,9 +6,10 @@
  * and, read from Store.stats() when scraped, the database size (etcd_db_total_size_in_bytes),
  * revisions, history rows and watchers.
  */
-import { Counter, Gauge, Histogram } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { Store, StoreStats } from '../../store/types.ts';
+import { TextHistogram } from './text-histogram.ts';
 
 // etcd_request_duration_seconds' buckets (k8s.io/apiserver/pkg/storage/etcd3/metrics).
 const BUCKETS = [0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60];
@@ -22,15 +23,16 @@ export function storeType(key: string): string {
 
 export interface StoreMetrics {
   instrument(store: Store): Store;
+  /** edgeos_store_request_duration_seconds in the text format (text-histogram.ts). */
+  renderDurations(): string;
 }
 
 export function storeMetrics(registry: Registry, current: () => Store | undefined): StoreMetrics {
-  const duration = new Histogram({
+  const duration = new TextHistogram({
     name: 'edgeos_store_request_duration_seconds',
     help: 'Store request latency in seconds for each operation and object type.',
     labelNames: ['operation', 'type'],
     buckets: BUCKETS,
-    registers: [registry],
   });
   const errors = new Counter({
     name: 'edgeos_store_request_errors_total',
@@ -70,7 +72,7 @@ export function storeMetrics(registry: Registry, current: () => Store | undefine
   fromStats('edgeos_store_watchers', 'Open watches on the store.', (s) => s.watchers);
 
   function timed<T>(operation: string, type: string, run: () => Promise<T>): Promise<T> {
-    const end = duration.startTimer({ operation, type });
+    const end = duration.startTimer([operation, type]);
     return run().then(
       (v) => {
         end();
@@ -85,6 +87,7 @@ export function storeMetrics(registry: Registry, current: () => Store | undefine
   }
 
   return {
+    renderDurations: () => duration.render(),
     instrument: (s) => ({
       currentRevision: () => timed('currentRevision', '', () => s.currentRevision()),
       compactRevision: () => s.compactRevision(),

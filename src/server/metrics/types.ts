@@ -13,6 +13,8 @@ export interface ServerMetricsOptions {
   readonly store: () => Store | undefined;
   /** Read at scrape time: the agents' links (absent before the link server starts). */
   readonly links: () => LinkTraffic | undefined;
+  /** Read at scrape time: the server's in-memory caches and how many objects each holds now (edgeos_cache_objects). */
+  readonly caches?: () => Iterable<readonly [cache: string, objects: number]>;
 }
 
 export interface ServerMetrics extends ApiMetrics {

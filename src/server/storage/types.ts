@@ -3,7 +3,8 @@
  * objects as the store holds them (objects.ts: JSON without metadata.resourceVersion, which is the
  * key's modRevision, as in Kubernetes' etcd3 storage), conversion between a served version and the
  * stored form (convert.ts), serving stored bytes without re-encoding (stored-json.ts), reading one
- * object (read.ts) and the mapping of store errors to Kubernetes Status errors (store-errors.ts).
+ * object (read.ts), the watch-fed cache of Namespaces and ServiceAccounts that admission reads
+ * (watch-cache.ts) and the mapping of store errors to Kubernetes Status errors (store-errors.ts).
  * Nothing here knows HTTP requests. The Kubernetes Status vocabulary (status.ts: ApiError and the
  * Status constructors) lives here too, below the API that answers with it, so that storage imports
  * nothing of api.

@@ -277,6 +277,40 @@ describe('delete', () => {
     const res = await call('POST', '/api/v1/namespaces/doomed/configmaps', cm('late'));
     expect(res.status).toBe(403);
     expect(res.json.message).toBe('configmaps "late" is forbidden: unable to create new content in namespace doomed because it is being terminated');
+    // Finalized (what the namespace controller does once it is empty), it is gone: NotFound at once.
+    const current = (await call('GET', '/api/v1/namespaces/doomed')).json;
+    const finalized = await call('PUT', '/api/v1/namespaces/doomed/finalize', { ...current, spec: { finalizers: [] } });
+    expect(finalized.status, JSON.stringify(finalized.json)).toBe(200);
+    expect((await call('GET', '/api/v1/namespaces/doomed')).status).toBe(404);
+    const gone = await call('POST', '/api/v1/namespaces/doomed/configmaps', cm('later'));
+    expect(gone.status).toBe(404);
+    expect(gone.json).toMatchObject({ reason: 'NotFound', message: 'namespaces "doomed" not found' });
+  });
+
+  it("mounts a pod's ServiceAccount token unless the pod or its ServiceAccount turns it off, reading a ServiceAccount written a moment before", async () => {
+    const sa = (automount?: boolean) => ({ apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'robot' }, ...(automount === undefined ? {} : { automountServiceAccountToken: automount }) });
+    const pod = (name: string, spec: Json = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { serviceAccountName: 'robot', containers: [{ name: 'c', image: 'busybox' }], ...spec } });
+    const tokenMounted = async (name: string, spec?: Json) => {
+      const res = await call('POST', '/api/v1/namespaces/default/pods', pod(name, spec));
+      expect(res.status).toBe(201);
+      const volumes = (res.json.spec.volumes ?? []).filter((v: Json) => v.name.startsWith('kube-api-access-'));
+      const mounts = res.json.spec.containers[0].volumeMounts ?? [];
+      expect(mounts.length).toBe(volumes.length);
+      return volumes.length === 1 && mounts[0].mountPath === '/var/run/secrets/kubernetes.io/serviceaccount';
+    };
+    // No such ServiceAccount (yet): mounted, the kubelet waits for it.
+    expect(await tokenMounted('sa-0')).toBe(true);
+    // Each change is read by the next create at once, before the watch could have brought it.
+    expect((await call('POST', '/api/v1/namespaces/default/serviceaccounts', sa(false))).status).toBe(201);
+    expect(await tokenMounted('sa-1')).toBe(false);
+    expect(await tokenMounted('sa-2', { automountServiceAccountToken: true })).toBe(true);
+    expect((await call('PUT', '/api/v1/namespaces/default/serviceaccounts/robot', sa(true))).status).toBe(200);
+    expect(await tokenMounted('sa-3')).toBe(true);
+    expect(await tokenMounted('sa-4', { automountServiceAccountToken: false })).toBe(false);
+    expect((await call('PUT', '/api/v1/namespaces/default/serviceaccounts/robot', sa(false))).status).toBe(200);
+    expect(await tokenMounted('sa-5')).toBe(false);
+    expect((await call('DELETE', '/api/v1/namespaces/default/serviceaccounts/robot')).status).toBe(200);
+    expect(await tokenMounted('sa-6')).toBe(true);
   });
 });
 

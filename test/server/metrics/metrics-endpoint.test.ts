@@ -200,6 +200,33 @@ describe('/metrics', () => {
     expect(allowed.body).toMatch(/^# TYPE edgeos_link_connected_agents gauge$/m);
   });
 
+  it("counts the console's fleet view in edgeos_cache_objects; the view answers only who may list nodes", async () => {
+    expect(await scrape()).toMatch(/^# TYPE edgeos_cache_objects gauge$/m);
+    for (let i = 0; i < 3; i++) {
+      const node = { apiVersion: 'v1', kind: 'Node', metadata: { name: `cache-${i}`, labels: { 'apps.edgeos.io/pool': 'p' } } };
+      expect((await server.api('POST', '/api/v1/nodes', node)).status).toBe(201);
+    }
+    // Without a credential, and with one RBAC does not let list nodes: no counts.
+    expect((await get('/console/api/fleet', {})).status).toBe(401);
+    const carol = await get('/console/api/fleet', clientCertificate('carol', ['developers']));
+    expect(carol.status).toBe(403);
+    expect(carol.body).not.toContain('cache-0');
+    const nodes = (await server.api('GET', '/api/v1/nodes')).body.items.length as number;
+    const answer = await get('/console/api/fleet?limit=2', admin);
+    expect(answer.status).toBe(200);
+    const fleet = JSON.parse(answer.body) as { summary: { total: number; pools: { pool: string; total: number }[] }; matched: number; rows: { name: string }[] };
+    expect(fleet.summary.total).toBe(nodes);
+    expect(fleet.summary.pools).toContainEqual({ pool: 'p', total: 3, online: 0 });
+    expect(fleet.rows).toHaveLength(2);
+    expect((await get('/console/api/fleet?limit=5000', admin)).status).toBe(400);
+    // The view now holds every node; a node created afterwards reaches it through the store's watch.
+    expect((await server.api('POST', '/api/v1/nodes', { apiVersion: 'v1', kind: 'Node', metadata: { name: 'cache-3' } })).status).toBe(201);
+    await waitFor('the view and its cache size to follow', async () => {
+      const t = await scrape();
+      return sample(t, 'edgeos_cache_objects', { cache: 'console/fleet-nodes' }) === nodes + 1 ? t : undefined;
+    }, 10_000);
+  });
+
   it('follows agents: connected agents, connects and disconnects, bytes and last-seen per node', async () => {
     const before = await scrape();
     const connects = sample(before, 'edgeos_link_connects_total') ?? 0;

@@ -12,7 +12,7 @@ const traffic = (nodes: Record<string, LinkNodeTraffic>): LinkTraffic => ({
 
 describe('per-node families', () => {
   it('writes HELP, TYPE and one sample per node for each family', () => {
-    const text = renderNodeFamilies(traffic({ 'edge-1': { bytesIn: 10, bytesOut: 20, lastSeenMs: 1_700_000_000_500 }, 'edge-2': { bytesIn: 0, bytesOut: 0, lastSeenMs: 0 } }));
+    const text = renderNodeFamilies(traffic({ 'edge-1': { bytesIn: 10, bytesOut: 20, lastSeenMs: 1_700_000_000_500, connects: 1, disconnects: 0, events: [] }, 'edge-2': { bytesIn: 0, bytesOut: 0, lastSeenMs: 0, connects: 1, disconnects: 0, events: [] } }));
     expect(text.split('\n')).toEqual([
       "# HELP edgeos_link_receive_bytes_total Link message payload bytes received from the node's agent since the server started.",
       '# TYPE edgeos_link_receive_bytes_total counter',
@@ -32,6 +32,6 @@ describe('per-node families', () => {
 
   it('declares the families before any node linked, and escapes label values', () => {
     expect(renderNodeFamilies(undefined)).toMatch(/^# TYPE edgeos_node_last_seen_timestamp_seconds gauge$/m);
-    expect(renderNodeFamilies(traffic({ 'a"b\\c\nd': { bytesIn: 1, bytesOut: 1, lastSeenMs: 1000 } }))).toContain('edgeos_link_receive_bytes_total{node="a\\"b\\\\c\\nd"} 1\n');
+    expect(renderNodeFamilies(traffic({ 'a"b\\c\nd': { bytesIn: 1, bytesOut: 1, lastSeenMs: 1000, connects: 1, disconnects: 0, events: [] } }))).toContain('edgeos_link_receive_bytes_total{node="a\\"b\\\\c\\nd"} 1\n');
   });
 });

@@ -5,7 +5,7 @@
  * active), and writes the object with any dependent keys (ClusterIP) in one transaction.
  */
 import { randomUUID } from 'node:crypto';
-import type { TxnOp } from '../../../store/types.ts';
+import type { KeyValue, TxnOp } from '../../../store/types.ts';
 import type { KubeObject } from '../../kinds/types.ts';
 import { hasSubresource, objectKey } from '../../registry/index.ts';
 import { defaultAndValidate } from '../admit.ts';
@@ -21,7 +21,10 @@ import { requireActiveNamespace } from '../namespace-check.ts';
 import { decodeStored, encodeForStore, meta, metaString } from '../../storage/objects.ts';
 import { rfc3339 } from '../../kinds/age.ts';
 import { randomSuffix } from '../../kinds/names.ts';
+import { objectView } from '../negotiate.ts';
 import { respondObject } from '../present.ts';
+import { writeJsonBytes } from '../respond.ts';
+import { servedJson } from '../../storage/stored-json.ts';
 import { alreadyExists, badRequest, invalid } from '../../storage/status.ts';
 import { translateStoreError } from '../../storage/store-errors.ts';
 
@@ -41,6 +44,17 @@ export function applyNamespace(c: Call, obj: KubeObject): void {
 
 /** Create a decoded object (also the create path of server-side apply). Returns the stored object. */
 export async function createObjectFrom(d: ApiDeps, c: Call, obj: KubeObject, dryRun: boolean, recordManager = true): Promise<KubeObject> {
+  const created = await writeCreate(d, c, obj, dryRun, recordManager);
+  return created.kv ? created.stored() : obj;
+}
+
+/** What a create wrote: its key-value (none for a dry run), and the stored object, decoded once when asked. */
+interface Created {
+  readonly kv: KeyValue | undefined;
+  stored(): KubeObject;
+}
+
+async function writeCreate(d: ApiDeps, c: Call, obj: KubeObject, dryRun: boolean, recordManager: boolean): Promise<Created> {
   const r = c.resource;
   applyNamespace(c, obj);
   const m = meta(obj);
@@ -76,7 +90,7 @@ export async function createObjectFrom(d: ApiDeps, c: Call, obj: KubeObject, dry
   if (dryRun) {
     // A dry run still answers what the write would have: AlreadyExists for a taken name.
     if (await d.store.get(key)) throw alreadyExists(r, name);
-    return obj;
+    return { kv: undefined, stored: () => obj };
   }
 
   let kvs;
@@ -87,10 +101,11 @@ export async function createObjectFrom(d: ApiDeps, c: Call, obj: KubeObject, dry
   }
   const kv = kvs[0];
   if (!kv) throw new Error(`store txn returned no result for ${key}`);
-  const stored = decodeStored(r, kv);
-  hooks.afterWrite?.(d, name, stored);
+  let decoded: KubeObject | undefined;
+  const stored = () => (decoded ??= decodeStored(r, kv));
+  if (hooks.afterWrite) hooks.afterWrite(d, name, stored());
   c.log.debug({ key, revision: kv.modRevision }, 'created');
-  return stored;
+  return { kv, stored };
 }
 
 export async function createObject(d: ApiDeps, c: Call): Promise<void> {
@@ -98,6 +113,9 @@ export async function createObject(d: ApiDeps, c: Call): Promise<void> {
   checkBodyKind(obj, c.resource);
   checkBodyTypes(obj, c.resource);
   checkUnknownFields(c.resource, obj, fieldValidationParam(c.query), c.warnings);
-  const created = await createObjectFrom(d, c, obj, queryDryRun(c.query));
-  respondObject(d, c, 201, created);
+  const created = await writeCreate(d, c, obj, queryDryRun(c.query), true);
+  // The plain object is the stored bytes with its resourceVersion, as GET serves it: no decoding
+  // and re-encoding of what was just encoded.
+  if (created.kv && objectView(c.req.headers.accept) === 'object') return writeJsonBytes(c.res, 201, servedJson(c.resource, created.kv), { warnings: c.warnings });
+  respondObject(d, c, 201, created.stored());
 }

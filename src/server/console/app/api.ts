@@ -71,6 +71,35 @@ export class Api {
   post = (path: string, body: unknown): Promise<Json> => this.request('POST', path, body);
 
   /**
+   * A stream of JSON lines (the fleet's change stream): resolves when the server ends it or the
+   * signal aborts.
+   */
+  async lines(path: string, onObject: (o: Json) => void, signal: AbortSignal): Promise<void> {
+    const r = await fetch(path, { headers: this.headers(), signal, credentials: 'omit', cache: 'no-store' });
+    if (!r.ok || !r.body) {
+      if (r.status === 401) this.onUnauthorized();
+      let message = `HTTP ${r.status}`;
+      try {
+        message = (JSON.parse(await r.text()) as { message?: string }).message ?? message;
+      } catch { /* not a Status */ }
+      throw new ApiError(r.status, message);
+    }
+    const reader = r.body.pipeThrough(new TextDecoderStream()).getReader();
+    let buf = '';
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buf += value;
+      let nl: number;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim();
+        buf = buf.slice(nl + 1);
+        if (line) onObject(JSON.parse(line));
+      }
+    }
+  }
+
+  /**
    * A watch from `resourceVersion`: newline-delimited events read from the response stream (fetch,
    * not EventSource or WebSocket, which cannot carry the Authorization header). Resolves when the
    * server ends the watch (its timeout) or the signal aborts; rejects with status 410 when the

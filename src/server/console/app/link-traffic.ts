@@ -17,6 +17,10 @@ export interface NodeLink {
   /** Bytes both ways over the last 60 minutes. */
   readonly bytesLastHour: number;
   readonly hours: readonly LinkHour[];
+  /** Connects and disconnects since the server started, oldest first (the last 50). */
+  readonly events: readonly { readonly at: number; readonly event: 'connected' | 'disconnected'; readonly code?: number; readonly reason?: string }[];
+  readonly connects: number;
+  readonly disconnects: number;
 }
 
 export const LINKS_PATH = '/console/api/links';

@@ -8,8 +8,21 @@ const PAGE = 500;
 
 export const keyOf = (o: KObject): string => (o.metadata.namespace ? `${o.metadata.namespace}/${o.metadata.name}` : o.metadata.name);
 
+/**
+ * edgeos's resourceVersions are its store's revisions (decimal integers), so two versions of an
+ * object compare; an event older than what is held is stale and must not be drawn over it (a node
+ * red once, then green again from an older event). Anything not a decimal integer compares as
+ * unknown (undefined) and is applied, as a client of another API server would have to.
+ */
+export function newerOrSame(held: string | undefined, incoming: string | undefined): boolean {
+  if (!held || !incoming || !/^\d+$/.test(held) || !/^\d+$/.test(incoming)) return true;
+  return held.length !== incoming.length ? incoming.length > held.length : incoming >= held;
+}
+
 export class LiveList<T extends KObject> {
   readonly items = new Map<string, T>();
+  /** Keys deleted by a watch event, with the deletion's resourceVersion. */
+  private readonly gone = new Map<string, string>();
   /** True once every page is in. */
   complete = false;
   error: string | undefined;
@@ -81,8 +94,17 @@ export class LiveList<T extends KObject> {
         rv ??= await this.list();
         rv = await this.api.watch<T>(this.path, rv, (e) => {
           const k = keyOf(e.object);
-          if (e.type === 'DELETED') this.items.delete(k);
-          else this.items.set(k, e.object);
+          const incoming = e.object.metadata.resourceVersion;
+          if (!newerOrSame(this.items.get(k)?.metadata.resourceVersion ?? this.gone.get(k), incoming)) return;
+          if (e.type === 'DELETED') {
+            this.items.delete(k);
+            // Remember the deletion's version for a while: an older ADDED/MODIFIED must not revive it.
+            this.gone.set(k, incoming ?? '');
+            if (this.gone.size > 1000) this.gone.delete(this.gone.keys().next().value!);
+          } else {
+            this.gone.delete(k);
+            this.items.set(k, e.object);
+          }
           this.changed();
         }, signal);
         backoff = 500;

@@ -54,8 +54,11 @@ export const nodePage: Page = ({ api, main }, name) => {
           .map((e) => [e.type ?? '', e.reason ?? '', e.message ?? '', ago(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp)]),
         events.error ? `Cannot read events: ${events.error}` : 'No events.'),
       h('h2', {}, 'Link history'),
-      !link ? h('p', { class: 'muted' }, 'No link traffic recorded since the server started.') : h('div', {},
-        h('p', {}, `Last heard on its link ${ago(new Date(link.lastSeenMs).toISOString())}.`),
+      !link ? h('p', { class: 'muted', id: 'link-history' }, 'Its agent has not linked to this server since the server started.') : h('div', { id: 'link-history' },
+        h('p', {}, `Last heard on its link ${ago(new Date(link.lastSeenMs).toISOString())}. ${link.connects} connect${link.connects === 1 ? '' : 's'}, ${link.disconnects} disconnect${link.disconnects === 1 ? '' : 's'} since the server started.`),
+        table('Link connects and disconnects, newest first', ['When', 'Event', 'Detail'],
+          link.events.slice().reverse().map((e) => [new Date(e.at).toLocaleString(), e.event, e.event === 'disconnected' ? `${e.code ?? ''}${e.reason ? ` ${e.reason}` : ''}`.trim() : '']),
+          'No connects recorded.'),
         table('Link bytes per hour', ['Hour', 'Received', 'Sent'], link.hours.slice().reverse().map((x) => [new Date(x.start).toLocaleString(), bytes(x.bytesIn), bytes(x.bytesOut)]), 'No traffic yet.')));
   };
   const nodes = new LiveList<KObject>(api, `/api/v1/nodes?fieldSelector=metadata.name%3D${sel}`, draw).start();

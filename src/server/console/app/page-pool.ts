@@ -1,47 +1,39 @@
-// One pool: its NodePool (when there is one) and its member nodes, watched by label selector.
+// One pool: its NodePool (when there is one) and its member nodes, from the server's fleet view
+// (the pool's own counts, its nodes a page at a time, offline first).
 import type { KObject } from './api.ts';
 import { h, replace } from './dom.ts';
-import type { NodeLink } from './link-traffic.ts';
-import { followLinks } from './link-traffic.ts';
+import { FleetRows } from './fleet-rows.ts';
 import { LiveList } from './live-list.ts';
 import type { Page } from './page.ts';
-import { online, podCounts, POOL_LABEL } from './nodes.ts';
-import { columnHeader, LEASES_PATH, renderNodeRow } from './page-fleet.ts';
-import type { FleetRow } from './page-fleet.ts';
-import { VirtualList } from './vlist.ts';
+import { columnHeader, nodeList } from './page-fleet.ts';
 
 export const poolPage: Page = ({ api, main }, name) => {
-  let links: Record<string, NodeLink> = {};
-  const facts = h('p', { class: 'summary' });
-  const list = new VirtualList<FleetRow>({ label: `Nodes of pool ${name}`, key: (r) => r.node.metadata.name, render: renderNodeRow });
-  replace(main, h('p', {}, h('a', { href: '#/fleet' }, '← Fleet')), h('h1', {}, `Pool ${name}`), facts, columnHeader(), list.el);
+  const facts = h('p', { class: 'summary', id: 'pool-summary' });
+  const status = h('p', { class: 'muted', id: 'pool-status', 'aria-live': 'polite' }, 'Loading nodes…');
+  const list = nodeList(() => rows, `Nodes of pool ${name}`);
+  replace(main, h('p', {}, h('a', { href: '#/fleet' }, '← Fleet')), h('h1', {}, `Pool ${name}`), facts, status, columnHeader(), list.el);
   const draw = () => {
     const pool = pools.items.get(name);
-    const counts = podCounts(pods.items.values());
-    const now = Date.now();
-    const rows = [...nodes.items.values()].map((n) => {
-      const lease = leases.items.get(`kube-node-lease/${n.metadata.name}`);
-      return { node: n, online: online(n, lease, now), lease, pods: counts.get(n.metadata.name) ?? 0, link: links[n.metadata.name] };
-    });
-    rows.sort((a, b) => Number(a.online) - Number(b.online) || a.node.metadata.name.localeCompare(b.node.metadata.name));
-    const up = rows.filter((r) => r.online).length;
-    facts.textContent = `${pool ? `NodePool type ${pool.spec?.type ?? 'Edge'}` : 'No NodePool object: nodes labelled into it'}. ${rows.length} nodes, ${up} online, ${rows.length - up} offline.`;
-    list.setItems(rows);
+    const a = rows.answer;
+    status.textContent = rows.error ? `Cannot read nodes: ${rows.error}` : a ? '' : 'Loading nodes…';
+    if (!a) return;
+    const s = a.summary;
+    facts.textContent = `${pool ? `NodePool type ${pool.spec?.type ?? 'Edge'}` : 'No NodePool object: nodes labelled into it'}. ${s.total} nodes, ${s.online} online, ${s.offline} offline.`;
+    list.setSource(rows.count, (i) => rows.get(i));
+    main.dataset.ready = 'true';
   };
-  const label = encodeURIComponent(`${POOL_LABEL}=${name}`);
-  const nodes = new LiveList<KObject>(api, `/api/v1/nodes?labelSelector=${label}`, draw).start();
-  const pools = new LiveList<KObject>(api, `/apis/apps.edgeos.io/v1/nodepools?fieldSelector=metadata.name%3D${encodeURIComponent(name)}`, draw).start();
-  const leases = new LiveList<KObject>(api, LEASES_PATH, draw).start();
-  const pods = new LiveList<KObject>(api, '/api/v1/pods', draw).start();
-  const stopLinks = followLinks(api, undefined, (l) => {
-    links = l;
-    draw();
+  const rows = new FleetRows(api, () => ({ show: 'all', q: '', pool: name }), draw);
+  rows.reset();
+  rows.follow(() => {
+    const r = list.range();
+    rows.refresh(r.first, r.last);
   });
+  const pools = new LiveList<KObject>(api, `/apis/apps.edgeos.io/v1/nodepools?fieldSelector=metadata.name%3D${encodeURIComponent(name)}`, draw).start();
   const tick = setInterval(draw, 10_000);
   return () => {
     clearInterval(tick);
-    for (const l of [nodes, pools, leases, pods]) l.stop();
-    stopLinks();
+    pools.stop();
+    rows.stop();
     list.dispose();
   };
 };

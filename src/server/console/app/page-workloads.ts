@@ -5,7 +5,7 @@ import { LiveList } from './live-list.ts';
 import type { Page } from './page.ts';
 
 export const workloadsPage: Page = ({ api, main }) => {
-  const out = h('div');
+  const out = h('div', {}, h('p', { class: 'muted' }, 'Loading…'));
   replace(main, h('h1', {}, 'Workloads'), out);
   const draw = () => {
     if (sets.error) return replace(out, h('p', { class: 'error' }, `Cannot read PoolSets: ${sets.error}`));

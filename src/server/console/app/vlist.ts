@@ -1,5 +1,7 @@
 // A virtualised list: only the rows in (and just around) the viewport exist in the document, so
-// 10,000 nodes cost as much to draw as 30. The page itself scrolls (phones keep their native
+// 10,000 nodes cost as much to draw as 30. The items need not all be here: the list knows how
+// many there are and asks (`need`) for the ones it is about to draw, which the page fetches a page
+// at a time from the server; until they arrive their rows say so. The page itself scrolls (phones keep their native
 // scrolling); rows have one height per layout (taller on narrow screens). Keyboard: Tab reaches the
 // list, the arrow keys, Page Up/Down, Home and End move between rows, Enter opens one.
 import { h } from './dom.ts';
@@ -9,13 +11,16 @@ export interface VirtualListOptions<T> {
   readonly key: (item: T) => string;
   /** Fills a row's link (already emptied) for the item; returns the link's target. */
   readonly render: (item: T, link: HTMLAnchorElement) => string;
+  /** Items first…last-1 are about to be drawn: fetch the missing ones, then call refresh(). */
+  readonly need?: (first: number, last: number) => void;
 }
 
 const OVERSCAN = 8;
 
 export class VirtualList<T> {
   readonly el: HTMLUListElement;
-  private items: readonly T[] = [];
+  private count = 0;
+  private get: (i: number) => T | undefined = () => undefined;
   private readonly rows = new Map<number, HTMLLIElement>();
   private readonly narrow = matchMedia('(max-width: 640px)');
   private readonly onScroll = () => this.draw();
@@ -40,19 +45,40 @@ export class VirtualList<T> {
   }
 
   setItems(items: readonly T[]): void {
-    this.items = items;
-    this.el.style.height = `${items.length * this.rowHeight}px`;
-    for (const li of this.rows.values()) li.remove();
+    this.setSource(items.length, (i) => items[i]);
+  }
+
+  /** `count` items, item i read with `get(i)` (undefined: not fetched yet); redraws the rows in view. */
+  setSource(count: number, get: (i: number) => T | undefined): void {
+    this.count = count;
+    this.get = get;
+    this.el.style.height = `${count * this.rowHeight}px`;
+    const focused = this.focusedIndex();
+    for (const [i, li] of this.rows) {
+      // The focused row is redrawn in place, so that keyboard focus survives an update.
+      if (i === focused && i < count) continue;
+      li.remove();
+    }
+    const keep = focused !== undefined && focused < count ? this.rows.get(focused) : undefined;
     this.rows.clear();
+    if (keep && focused !== undefined) {
+      this.rows.set(focused, keep);
+      this.fill(focused, keep.querySelector('a')!);
+    }
     this.draw();
+  }
+
+  /** The range of items in (and around) the view. */
+  range(): { first: number; last: number } {
+    const rh = this.rowHeight;
+    const top = this.el.isConnected ? this.el.getBoundingClientRect().top : 0;
+    return { first: Math.max(0, Math.floor(-top / rh) - OVERSCAN), last: Math.min(this.count, Math.ceil((innerHeight - top) / rh) + OVERSCAN) };
   }
 
   private draw(): void {
     if (!this.el.isConnected) return;
-    const rh = this.rowHeight;
-    const top = this.el.getBoundingClientRect().top;
-    const first = Math.max(0, Math.floor(-top / rh) - OVERSCAN);
-    const last = Math.min(this.items.length, Math.ceil((innerHeight - top) / rh) + OVERSCAN);
+    const { first, last } = this.range();
+    if (last > first) this.o.need?.(first, last);
     const focusedIndex = this.focusedIndex();
     for (const [i, li] of this.rows) {
       if ((i < first || i >= last) && i !== focusedIndex) {
@@ -63,11 +89,26 @@ export class VirtualList<T> {
     for (let i = first; i < last; i++) if (!this.rows.has(i)) this.row(i);
   }
 
-  private row(i: number): HTMLLIElement {
-    const item = this.items[i]!;
-    const a = h('a', { 'data-index': i });
+  /** Draws item i into its (emptied) link, or says it is on its way. */
+  private fill(i: number, a: HTMLAnchorElement): void {
+    a.replaceChildren();
+    for (const k of Object.keys(a.dataset)) if (k !== 'index') delete a.dataset[k];
+    const item = this.get(i);
+    if (item === undefined) {
+      a.className = 'row loading';
+      a.removeAttribute('href');
+      a.tabIndex = -1;
+      a.append(h('span', { class: 'muted' }, 'Loading…'));
+      return;
+    }
+    a.removeAttribute('tabindex');
     a.href = this.o.render(item, a);
-    const li = h('li', { 'aria-setsize': this.items.length, 'aria-posinset': i + 1 }, a);
+  }
+
+  private row(i: number): HTMLLIElement {
+    const a = h('a', { 'data-index': i });
+    this.fill(i, a);
+    const li = h('li', { 'aria-setsize': this.count, 'aria-posinset': i + 1 }, a);
     li.style.top = `${i * this.rowHeight}px`;
     li.style.height = `${this.rowHeight}px`;
     this.el.appendChild(li);
@@ -82,12 +123,12 @@ export class VirtualList<T> {
 
   private key(e: KeyboardEvent): void {
     const at = this.focusedIndex();
-    if (at === undefined || this.items.length === 0) return;
+    if (at === undefined || this.count === 0) return;
     const page = Math.max(1, Math.floor(innerHeight / this.rowHeight) - 1);
-    const to = { ArrowDown: at + 1, ArrowUp: at - 1, PageDown: at + page, PageUp: at - page, Home: 0, End: this.items.length - 1 }[e.key];
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1, PageDown: at + page, PageUp: at - page, Home: 0, End: this.count - 1 }[e.key];
     if (to === undefined) return;
     e.preventDefault();
-    const i = Math.min(this.items.length - 1, Math.max(0, to));
+    const i = Math.min(this.count - 1, Math.max(0, to));
     const y = this.el.getBoundingClientRect().top + scrollY + i * this.rowHeight;
     if (y < scrollY + 60 || y + this.rowHeight > scrollY + innerHeight) scrollTo({ top: y - innerHeight / 2 });
     this.draw();

@@ -11,6 +11,8 @@ export interface RunnableInformer<T extends KubeObject> extends Informer<T> {
   /** Runs until `signal` aborts; never rejects. */
   run(signal: AbortSignal): Promise<void>;
   readonly synced: Promise<void>;
+  /** Objects in the cache now (edgeos_cache_objects). */
+  size(): number;
 }
 
 const RETRY_MIN_MS = 250;
@@ -123,6 +125,7 @@ export function createInformer<T extends KubeObject>(client: KubeClient, ref: Re
     ref: resource,
     run,
     synced: syncedPromise,
+    size: () => cache.size,
     get: (ns, name) => cache.get(ns, name),
     list: (ns?: string, sel?: LabelSelector | Record<string, string>) => cache.list(ns, sel),
     byIndex: (index, value) => cache.byIndex(index, value),

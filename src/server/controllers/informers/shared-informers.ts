@@ -9,6 +9,8 @@ export interface RunnableSharedInformers extends SharedInformers {
   start(signal: AbortSignal): void;
   /** Resolves when every running informer has returned (after the start signal aborted). */
   stopped(): Promise<void>;
+  /** Objects cached per informer, by resource as apiserver_storage_objects names it ("pods", "deployments.apps"). */
+  cacheSizes(): Map<string, number>;
 }
 
 export function createSharedInformers(client: KubeClient, log: Logger): RunnableSharedInformers {
@@ -45,6 +47,14 @@ export function createSharedInformers(client: KubeClient, log: Logger): Runnable
       if (signal) return;
       signal = s;
       for (const inf of informers.values()) running.push(inf.run(s));
+    },
+    cacheSizes(): Map<string, number> {
+      const out = new Map<string, number>();
+      for (const inf of informers.values()) {
+        const name = inf.ref.group ? `${inf.ref.resource}.${inf.ref.group}` : inf.ref.resource;
+        out.set(name, (out.get(name) ?? 0) + inf.size());
+      }
+      return out;
     },
     async stopped(): Promise<void> {
       await Promise.all(running);
