@@ -62,6 +62,15 @@ function httpGet(url: string): Promise<string> {
   });
 }
 
+/**
+ * An HTTP GET from the gateway's shell with bash's /dev/tcp (numeric addresses only): Debian's
+ * static busybox wget segfaults there (exit 139; a static glibc loading the guest's NSS modules).
+ */
+function httpIn(url: string, timeoutS: number): string {
+  const u = new URL(url);
+  return `timeout ${timeoutS} bash -c 'exec 3<>/dev/tcp/${u.hostname}/${u.port || 80}; printf "GET ${u.pathname} HTTP/1.0\\r\\nHost: ${u.hostname}\\r\\n\\r\\n" >&3; cat <&3'`;
+}
+
 interface PodView { name: string; phase: string; ready: boolean; ip: string; node: string; restarts: number }
 
 describe.skipIf(unavailable !== undefined)(`arm64 gateway under qemu-system-aarch64${unavailable ? ` (skipped: ${unavailable})` : ''}`, () => {
@@ -159,8 +168,8 @@ describe.skipIf(unavailable !== undefined)(`arm64 gateway under qemu-system-aarc
     lap('Deployment Running');
     const clusterIp = ok(await k(['get', 'service', 'web', '-n', NS, '-o', 'jsonpath={.spec.clusterIP}']), 'get service').trim();
     // The Service from the gateway itself (the agent's nftables datapath), and each pod by its IP.
-    expect(await g.sh(`busybox wget -qO- -T 20 http://${clusterIp}/`)).toContain('hello-from-arm64');
-    for (const p of running) expect(await g.sh(`busybox wget -qO- -T 20 http://${p.ip}:8080/`)).toContain('hello-from-arm64');
+    expect(await g.sh(httpIn(`http://${clusterIp}/`, 20))).toContain('hello-from-arm64');
+    for (const p of running) expect(await g.sh(httpIn(`http://${p.ip}:8080/`, 20))).toContain('hello-from-arm64');
 
     // 6. kubectl logs / exec / port-forward, through the agent's link.
     const pod = running[0]!.name;
@@ -181,7 +190,7 @@ describe.skipIf(unavailable !== undefined)(`arm64 gateway under qemu-system-aarc
     expect(pidsBefore.split('\n')).toHaveLength(REPLICAS);
     await new Promise((r) => setTimeout(r, 20_000));
     expect((await g.sh('pgrep -f "httpd -f -p 8080" | sort')).trim()).toBe(pidsBefore);
-    expect(await g.sh(`busybox wget -qO- -T 20 http://${clusterIp}/`)).toContain('hello-from-arm64');
+    expect(await g.sh(httpIn(`http://${clusterIp}/`, 20))).toContain('hello-from-arm64');
     lap('server down: pods keep running');
 
     // 8. Reboot the gateway while the server is down: OpenRC starts the agent, which brings the pods
@@ -191,10 +200,10 @@ describe.skipIf(unavailable !== undefined)(`arm64 gateway under qemu-system-aarc
     await until('the pods to run again after the offline reboot', 900_000, async () => {
       const n = (await g.exec('pgrep -f "httpd -f -p 8080" | wc -l')).out.trim();
       if (Number(n) !== REPLICAS) return false;
-      return (await g.exec(`busybox wget -qO- -T 10 http://${clusterIp}/`)).out.includes('hello-from-arm64');
+      return (await g.exec(httpIn(`http://${clusterIp}/`, 10))).out.includes('hello-from-arm64');
     }, () => g.consoleTail(1500));
     lap('offline reboot → pods serving again');
-    expect((await g.exec(`busybox wget -qO- -T 5 http://${SERVER_ADDRESS_IN_GUEST}:${s.port}/readyz`)).code).not.toBe(0); // really offline
+    expect((await g.exec(httpIn(`http://${SERVER_ADDRESS_IN_GUEST}:${s.port}/readyz`, 5))).code).not.toBe(0); // really offline
 
     // 9. Server back on the same address: the node turns Ready, the statuses match the pods that run.
     server = await startServer({ dir: s.dir, port: s.port, extraArgs: ['--advertise-address', SERVER_ADDRESS_IN_GUEST] });
@@ -210,7 +219,7 @@ describe.skipIf(unavailable !== undefined)(`arm64 gateway under qemu-system-aarc
       const items = (JSON.parse(r.stdout) as { items: { metadata: { name: string }; status: { phase?: string; podIP?: string; containerStatuses?: { ready: boolean }[] } }[] }).items;
       if (items.length !== REPLICAS || !items.every((p) => p.status.phase === 'Running' && p.status.podIP && p.status.containerStatuses?.every((c) => c.ready))) return undefined;
       // The IPs the server shows are the ones that answer on the gateway now.
-      for (const p of items) if (!(await g.exec(`busybox wget -qO- -T 10 http://${p.status.podIP}:8080/`)).out.includes('hello-from-arm64')) return undefined;
+      for (const p of items) if (!(await g.exec(httpIn(`http://${p.status.podIP}:8080/`, 10))).out.includes('hello-from-arm64')) return undefined;
       return items;
     });
     expect(after.map((p) => p.metadata.name).sort()).toEqual(running.map((p) => p.name).sort());
