@@ -86,7 +86,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
       'edgeos-air/install.sh', 'edgeos-air/manifests/', 'edgeos-air/manifests/app.yaml', 'edgeos-air/runtime/', 'edgeos-air/runtime/bin/', 'edgeos-air/runtime/bin/containerd',
       'edgeos-air/runtime/bin/containerd-shim-runc-v2', 'edgeos-air/runtime/bin/ctr', 'edgeos-air/runtime/bin/runc', 'edgeos-air/runtime/cni/',
       'edgeos-air/runtime/cni/bridge', 'edgeos-air/runtime/cni/host-local', 'edgeos-air/runtime/cni/loopback', 'edgeos-air/runtime/cni/portmap',
-      'edgeos-air/runtime/tools/', 'edgeos-air/runtime/tools/bin/', 'edgeos-air/runtime/tools/bin/conntrack', 'edgeos-air/runtime/tools/bin/nft',
+      'edgeos-air/runtime/tools/', 'edgeos-air/runtime/tools/bin/', 'edgeos-air/runtime/tools/bin/conntrack', 'edgeos-air/runtime/tools/bin/ethtool', 'edgeos-air/runtime/tools/bin/nft',
       'edgeos-air/runtime/tools/lib/', ...libs.map((l) => `edgeos-air/runtime/tools/lib/${l}`),
     ].sort());
     const unpacked = outDir('unpacked');
@@ -111,7 +111,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(file('images/busybox.tar').equals(readFileSync(join(tmp, 'busybox.tar')))).toBe(true);
     const check = spawnSync('sha256sum', ['-c', 'SHA256SUMS'], { cwd: b, encoding: 'utf8' });
     expect(check.status, check.stdout).toBe(0);
-    expect(check.stdout.trim().split('\n')).toHaveLength(17 + libs.length);
+    expect(check.stdout.trim().split('\n')).toHaveLength(18 + libs.length);
 
     const manifest = JSON.parse(file('bundle.json').toString()) as {
       format: number; arch: string; edgeos: { file: string; version: string; checksumVerified: boolean };
@@ -129,7 +129,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     const tools = manifest.runtime.slice(PACKAGES.length);
     expect(tools.map((c) => c.package)).toEqual(expect.arrayContaining([...TOOL_PACKAGES, 'libnftables1', 'libnetfilter-conntrack3']));
     for (const c of tools) expect([c.package, c.version, c.from]).toEqual([c.package, dpkgVersion(c.package), 'installed']);
-    expect(tools.flatMap((c) => c.files).sort()).toEqual(['runtime/tools/bin/conntrack', 'runtime/tools/bin/nft', ...libs.map((l) => `runtime/tools/lib/${l}`)].sort());
+    expect(tools.flatMap((c) => c.files).sort()).toEqual(['runtime/tools/bin/conntrack', 'runtime/tools/bin/ethtool', 'runtime/tools/bin/nft', ...libs.map((l) => `runtime/tools/lib/${l}`)].sort());
     expect(manifest.images).toEqual([
       { file: 'images/edgeos-pause.tar', format: 'docker-archive', names: ['edgeos.local/pause:1'] },
       { file: 'images/busybox.tar', format: 'docker-archive', names: ['edgeos.test/busybox:one'] },
@@ -138,7 +138,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(manifest.manifests).toEqual([{ file: 'manifests/app.yaml', objects: 2 }]);
     expect(file('manifests/app.yaml').equals(readFileSync(join(tmp, 'app.yaml')))).toBe(true);
     for (const [p, f] of Object.entries(manifest.files)) expect([p, f.sha256, f.size]).toEqual([p, sha256(file(p)), file(p).length]);
-    expect(Object.keys(manifest.files)).toHaveLength(17 + libs.length); // everything but bundle.json and SHA256SUMS
+    expect(Object.keys(manifest.files)).toHaveLength(18 + libs.length); // everything but bundle.json and SHA256SUMS
   }, 180_000);
 
   /** Every package the --debs case needs a .deb of: the runtime's, nft's and conntrack's and their libraries'. */
@@ -160,7 +160,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
         { runtime: { package: string; from: string; files: string[] }[] };
       expect(manifest.runtime.slice(0, PACKAGES.length).map((c) => [c.package, c.from.endsWith('_amd64.deb')])).toEqual(PACKAGES.map((p) => [p, true]));
       expect(manifest.runtime.every((c) => c.from.endsWith('_amd64.deb'))).toBe(true);
-      expect(manifest.runtime.flatMap((c) => c.files)).toHaveLength(8 + 2 + toolLibraries().length);
+      expect(manifest.runtime.flatMap((c) => c.files)).toHaveLength(8 + 3 + toolLibraries().length);
     }, 180_000);
 
   it('refuses an unknown --arch', () => {

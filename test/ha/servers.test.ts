@@ -166,6 +166,11 @@ describe('two servers on one PostgreSQL', () => {
     }, 10_000);
     // Deleted through B: A refuses new content as the namespace controller would have it, once its
     // watch delivers the Terminating namespace, and answers NotFound once the namespace is gone.
+    // A ConfigMap with a finalizer holds the namespace in Terminating until the test lets it go
+    // (otherwise the namespace controller may empty and finalize it before A's first post, and A
+    // goes straight to NotFound: seen once under the whole suite's load).
+    const hold = { ...cm('hold'), metadata: { name: 'hold', finalizers: ['edgeos.test/hold'] } };
+    expect((await post(b, '/api/v1/namespaces/fresh-1/configmaps', hold)).status).toBe(201);
     const deleted = await b.request('DELETE', '/api/v1/namespaces/fresh-1');
     expect(deleted.status, deleted.body).toBe(200);
     const refused = await until('A to refuse content in the namespace B deleted', async () => {
@@ -175,6 +180,8 @@ describe('two servers on one PostgreSQL', () => {
     expect(refused.reason).toBe('Forbidden');
     expect(refused.message).toBe(`configmaps "late-${n}" is forbidden: unable to create new content in namespace fresh-1 because it is being terminated`);
     expect(refused.details.causes[0]!.reason).toBe('NamespaceTerminating');
+    const released = await b.request('PATCH', '/api/v1/namespaces/fresh-1/configmaps/hold', { body: JSON.stringify({ metadata: { finalizers: null } }), headers: { 'content-type': 'application/merge-patch+json' } });
+    expect(released.status, released.body).toBe(200);
     const gone = await until('A to answer NotFound once the namespace is gone', async () => {
       const r = await post(a, '/api/v1/namespaces/fresh-1/configmaps', cm('later'));
       return r.status === 404 ? (JSON.parse(r.body) as { reason: string; message: string }) : undefined;

@@ -25,6 +25,8 @@ export const DATAPATH_TOOLS: readonly { readonly pkg: string; readonly exe: stri
   { pkg: 'ethtool', exe: 'ethtool' },
 ];
 
+/** Where a package keeps its commands (ethtool's package also has an executable /etc/network/if-pre-up.d/ethtool script). */
+const IN_BIN_DIR = /\/s?bin\/[^/]+$/;
 /** glibc's own libraries: the target's are used, never shipped. */
 const GLIBC = /^(ld-linux[-\w.]*\.so\.\d+|lib(c|m|dl|pthread|rt|resolv|util|anl|nsl|mvec|BrokenLocale)\.so\.\d+)$/;
 /** Dependencies that are glibc or the compiler's runtime base, present on every glibc host. */
@@ -79,7 +81,7 @@ function fromInstalled(arch: BundleArch): RuntimeComponent[] {
   const exes = DATAPATH_TOOLS.map((t) => {
     const version = installedVersion(t.pkg, arch);
     if (!version) throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `package ${t.pkg} is not installed on this machine: apt-get install ${t.pkg} (or pass --debs DIR with its .deb and its libraries')`);
-    const file = run('dpkg', ['-L', `${t.pkg}:${arch}`]).out.split('\n').find((f) => basename(f) === t.exe && isExecutableFile(f));
+    const file = run('dpkg', ['-L', `${t.pkg}:${arch}`]).out.split('\n').find((f) => basename(f) === t.exe && IN_BIN_DIR.test(f) && isExecutableFile(f));
     if (!file) throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `package ${t.pkg} (installed ${version}) has no executable ${t.exe}`);
     return { file, pkg: t.pkg, version, from: 'installed' };
   });
@@ -136,7 +138,7 @@ function fromDebs(arch: BundleArch, debs: string | undefined, work: string): Run
       // A soname is usually a symlink (libfoo.so.1 → libfoo.so.1.2.3); walkFiles lists it like a file.
       if (/\.so(\.\d+)*$/.test(name) && /\/lib\//.test(file) && existsSync(file)) sonames.set(name, { file: realpathSync(file), pkg, version, from: basename(deb) });
       const tool = DATAPATH_TOOLS.find((t) => t.pkg === pkg && t.exe === name);
-      if (tool && isExecutableFile(file)) exes.push({ file, pkg, version, from: basename(deb) });
+      if (tool && IN_BIN_DIR.test(file) && isExecutableFile(file)) exes.push({ file, pkg, version, from: basename(deb) });
     }
   }
   for (const t of DATAPATH_TOOLS) {
