@@ -14,7 +14,8 @@ import { podNetworkNames } from '../../src/agent/podnet/pod-network.ts';
 import { resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import { linesWithDuplicateKeys } from '../helpers/log-lines.ts';
 import { REPO, keptPodCidr } from './helpers.ts';
-import { NS, Sites, stopChild, v4 } from './podnet-sites.ts';
+import { GET, v4 } from './pod-web.ts';
+import { NS, Sites, stopChild } from './podnet-sites.ts';
 
 const t = new Sites('pn2', [
   { name: 'a1', site: 'a' },
@@ -23,7 +24,7 @@ const t = new Sites('pn2', [
 ]);
 const [a1, a2, b1] = [t.node('a1'), t.node('a2'), t.node('b1')];
 const relayAddrOf = (n: typeof a1) => podNetworkNames(n.data).relayAddr;
-const inPod = (pod: string, script: string) => t.kubectl(['-n', NS, 'exec', pod, '--', 'sh', '-c', `get() { printf "GET $2 HTTP/1.0\\r\\n\\r\\n" | nc -w 5 "$1" "\${3:-8080}" | sed '1,/^\\r\\{0,1\\}$/d'; }; ${script}`]);
+const inPod = (pod: string, script: string) => t.kubectl(['-n', NS, 'exec', pod, '--', 'sh', '-c', GET + script]);
 const hostnameVia = async (pod: string, ip: string) => (await inPod(pod, `get ${ip} /`).catch(() => '')).trim();
 
 beforeAll(async () => {

@@ -21,6 +21,7 @@ import { createNetns } from '../helpers/netns.ts';
 import type { Netns } from '../helpers/netns.ts';
 import { removeDataDir } from '../runtime/cleanup.ts';
 import { REPO, releasePodCidrClaim, waitFor as waitForState } from './helpers.ts';
+import { GET, WEB } from './pod-web.ts';
 
 export const IMAGE = 'edgeos.test/busybox:podnet-sites';
 export const NS = 'sites';
@@ -57,19 +58,6 @@ export function exec(argv: readonly string[], timeoutMs = 30_000): Promise<Exec>
     });
   });
 }
-
-/** A web server answering `/cgi-bin/ip` with the client's address and `/` with its hostname. */
-const WEB = [
-  'mkdir -p /www/cgi-bin',
-  'hostname > /www/index.html',
-  'printf "#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho \\$REMOTE_ADDR\\n" > /www/cgi-bin/ip',
-  'chmod +x /www/cgi-bin/ip',
-  'dd if=/dev/zero of=/www/big bs=1024 count=256 2>/dev/null',
-  'exec httpd -f -p 8080 -h /www',
-].join(' && ');
-export const GET = `get() { printf "GET $2 HTTP/1.0\\r\\n\\r\\n" | nc -w 5 "$1" "\${3:-8080}" | sed '1,/^\\r\\{0,1\\}$/d'; }; `;
-/** busybox httpd listens on IPv6 and gives IPv4 clients as [::ffff:a.b.c.d]. */
-export const v4 = (remoteAddr: string) => remoteAddr.trim().replace(/^\[::ffff:(.*)\]$/, '$1');
 
 export class Sites {
   readonly dir = mkdtempSync(join(tmpdir(), 'pn2-sites-'));

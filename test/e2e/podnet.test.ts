@@ -22,6 +22,7 @@ import { createNetns } from '../helpers/netns.ts';
 import type { Netns } from '../helpers/netns.ts';
 import { removeDataDir } from '../runtime/cleanup.ts';
 import { REPO, releasePodCidrClaim, waitFor as waitForState } from './helpers.ts';
+import { GET, WEB, v4 } from './pod-web.ts';
 
 const IMAGE = 'edgeos.test/busybox:podnet';
 const NS = 'net';
@@ -92,20 +93,7 @@ async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'S
 
 const startAgent = (n: NodeUnderTest, args: string[]) => (n.agent = start(n.ns, args, (s) => (n.out += s)));
 
-/** A web server answering `/cgi-bin/ip` with the client's address and `/` with its hostname. */
-const WEB = [
-  'mkdir -p /www/cgi-bin',
-  'hostname > /www/index.html',
-  'printf "#!/bin/sh\\necho Content-Type: text/plain\\necho\\necho \\$REMOTE_ADDR\\n" > /www/cgi-bin/ip',
-  'chmod +x /www/cgi-bin/ip',
-  // 256 KiB: many full-size segments, which VXLAN would have to fragment with a wrong MTU.
-  'dd if=/dev/zero of=/www/big bs=1024 count=256 2>/dev/null',
-  'exec httpd -f -p 8080 -h /www',
-].join(' && ');
-const GET = `get() { printf "GET $2 HTTP/1.0\\r\\n\\r\\n" | nc -w 5 "$1" "\${3:-8080}" | sed '1,/^\\r\\{0,1\\}$/d'; }; `;
 const inPod = (pod: string, script: string) => kubectl(['-n', NS, 'exec', pod, '--', 'sh', '-c', GET + script]);
-/** busybox httpd listens on IPv6 and gives IPv4 clients as [::ffff:a.b.c.d]. */
-const v4 = (remoteAddr: string) => remoteAddr.trim().replace(/^\[::ffff:(.*)\]$/, '$1');
 
 const pod = (name: string, node: string) => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: name } },
