@@ -10,6 +10,8 @@ export default defineConfig({
     hookTimeout: 120_000,
     // The long end-to-end files start first: the run does not end on one of them alone.
     sequence: { sequencer: LongestFirstSequencer },
+    // The run's scratch directory (shared builds): test/global-setup.ts.
+    globalSetup: ['./test/global-setup.ts'],
     reporters: ['default', './test/closing-line-reporter.ts'],
   },
 });
