@@ -24,6 +24,9 @@ export const KNOWN_SECONDS: Readonly<Record<string, number>> = {
   'test/e2e/storage.test.ts': 109,
   // The run's shared amd64 SEA build (sharedSea) included: the first of its users builds it.
   'test/bundle/bundle-create.test.ts': 96,
+  // Measured at load ~28 together, scaled by daily-commands' ratio between that load and 10-18.
+  'test/bundle/offline-install.test.ts': 75,
+  'test/installer/install-e2e.test.ts': 45,
   // From the last full run (per-file figures of the suite, not measured alone).
   'test/console/console.test.ts': 87,
   'test/link/fleet.test.ts': 80,
