@@ -65,6 +65,11 @@ const PROFILE_DIR = process.env.EDGEOS_BENCH_PROFILE_DIR;
  */
 const LOOP_DELAY = process.env.EDGEOS_BENCH_LOOP_DELAY === '1';
 /**
+ * EDGEOS_BENCH_TRACE_GC=1: the agent runs with --trace-gc and the bench logs the agent's GCs during
+ * each DNS run (count, pause total and longest): the pauses every query waits behind.
+ */
+const TRACE_GC = process.env.EDGEOS_BENCH_TRACE_GC === '1';
+/**
  * EDGEOS_BENCH_UNTIL=dns: stop after the DNS phase (no 1,000 Services; the JSON line is not
  * printed); =idle: stop after the idle window (memory, idle link, the idle agent's CPU).
  */
@@ -96,6 +101,9 @@ function run(ns: Netns, argv: readonly string[], input?: string, timeoutMs = 120
     const child = execFile(ns.prefix[0]!, [...ns.prefix.slice(1), ...argv], { timeout: timeoutMs, maxBuffer: 64 << 20, env }, (err, stdout, stderr) =>
       err ? rej(new Error(`${argv.slice(0, 3).join(' ')}: ${err.message}\n${stderr}`)) : res(stdout),
     );
+    // A command that exits without reading its input (a failing kubectl) must fail the call with
+    // its own error, not kill the bench with EPIPE.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 }
@@ -197,10 +205,18 @@ interface HttpRun {
 async function httpRun(ip: string, p: number, seconds = RPS_SECONDS): Promise<HttpRun> {
   return JSON.parse(await run(node!, [process.execPath, '-e', HTTP_LOAD, ip, String(p), String(seconds), String(HTTP_CONCURRENCY)])) as HttpRun;
 }
-async function iperf(ip: string, p: number): Promise<number> {
+async function iperf(ip: string, p: number, tries = 5): Promise<number> {
   const text = await run(node!, ['iperf3', '-c', ip, '-p', String(p), '-t', String(LOAD_SECONDS), '-J']).catch((err: unknown) => String(err));
   const out = JSON.parse(text.slice(text.indexOf('{'))) as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
-  if (!out.end?.sum_received) throw new Error(`iperf3 to ${ip}:${p}: ${out.error ?? text.slice(0, 500)}`);
+  if (!out.end?.sum_received) {
+    // The iperf3 server takes one test at a time, and on a loaded machine it may still be closing
+    // the last one when the next client asks.
+    if (out.error?.includes('busy') && tries > 1) {
+      await sleep(1000);
+      return iperf(ip, p, tries - 1);
+    }
+    throw new Error(`iperf3 to ${ip}:${p}: ${out.error ?? text.slice(0, 500)}`);
+  }
   return out.end.sum_received.bits_per_second / 8;
 }
 /**
@@ -239,6 +255,17 @@ async function loopDelay(): Promise<string> {
   const d = (JSON.parse(line) as { loopDelayMs: { p50: number; p99: number; max: number } }).loopDelayMs;
   return ` (agent event-loop delay p50 ${d.p50} ms, p99 ${d.p99} ms, max ${d.max} ms)`;
 }
+/** The agent's GCs since `from` in its output (--trace-gc lines: `…: Scavenge … MB, pooled: … MB, 0.54 / 0.00 ms …`). */
+function gcsSince(from: number): string {
+  if (!TRACE_GC) return '';
+  const pauses = agentOut
+    .slice(from)
+    .split('\n')
+    .filter((l) => /: (Scavenge|Mark-Compact|Minor)/.test(l))
+    .map((l) => Number(/MB, ([\d.]+) \/ [\d.]+ ms/.exec(l)?.[1] ?? NaN))
+    .filter((ms) => !Number.isNaN(ms));
+  return ` (agent GCs: ${pauses.length}, ${round(pauses.reduce((a, b) => a + b, 0))} ms in all, longest ${round(Math.max(0, ...pauses))} ms)`;
+}
 async function dnsP99(server: string, p: number, names: string[]): Promise<{ p99: number; lost: number }> {
   return JSON.parse(await run(node!, [process.execPath, '-e', DNS_LOAD, server, String(p), String(DNS_QPS), String(DNS_SECONDS), ...names])) as { p99: number; lost: number };
 }
@@ -263,6 +290,7 @@ try {
   const token = readFileSync(join(work, 's', 'server', 'token'), 'utf8').trim();
   const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`, '--cpu-prof-interval=250'] : [];
   const probe = LOOP_DELAY ? ['--import', join(import.meta.dirname, 'loop-delay.mjs')] : [];
+  if (TRACE_GC) probe.push('--trace-gc');
   agent = start(node, [process.execPath, ...v8Flags.agent, ...profiling, ...probe, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
   await waitFor('the node to be Ready', async () => (await k(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True', 120_000);
   log('server and joined agent up in the node namespace');
@@ -342,8 +370,9 @@ try {
   const dns = { agent: [] as number[], dnsmasq: [] as number[] };
   for (let i = 0; i < 2; i++) {
     await loopDelay();
+    const gcFrom = agentOut.length;
     const a = await dnsP99('10.43.0.10', 53, names);
-    const during = await loopDelay();
+    const during = (await loopDelay()) + gcsSince(gcFrom);
     const b = await dnsP99('127.0.0.1', 5353, names);
     dns.agent.push(a.p99);
     dns.dnsmasq.push(b.p99);
