@@ -176,7 +176,7 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
         // whole agent) closer.
         const key = keyOf(msg);
         const hit = key === undefined ? undefined : answers.udp.get(key);
-        if (hit) {
+        if (hit && key !== undefined) {
           stats.zone++;
           if (u.getSendQueueCount() !== 0) {
             // Earlier answers still wait for room in the socket's buffer, holding their bytes.
