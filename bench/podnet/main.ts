@@ -157,6 +157,10 @@ async function main(): Promise<void> {
   log(`failover ${failover_s} s (load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   const metrics = await t.kubectl(['get', '--raw', '/metrics']);
   log(`server: ${metrics.split('\n').filter((l) => l.startsWith('edgeos_link_relay')).join(', ')}`);
+  for (const n of ['a1', 'b1']) {
+    const m = await t.kubectl(['get', '--raw', `/api/v1/nodes/${n}/proxy/metrics`]);
+    log(`${n}: ${m.split('\n').filter((l) => l.startsWith('edgeos_agent_pod_relay')).join(', ')}`);
+  }
   console.log(JSON.stringify({
     bench: 'podnet',
     host_mbps: r3(host_mbps),

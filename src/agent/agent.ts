@@ -287,6 +287,7 @@ export function createAgent(o: AgentOptions): Agent {
             log: nodeLog,
             warn,
           });
+          metrics.podRelay = () => podNetwork?.relayCounters;
           await podNetwork.start(signal);
         },
         stop: async () => podNetwork?.stop(),

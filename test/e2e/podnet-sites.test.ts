@@ -60,6 +60,10 @@ describe('one pod network across NATed sites', () => {
     expect(Number(/^edgeos_link_relays (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
     expect(Number(/^edgeos_link_relay_packets_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(100);
     expect(Number(/^edgeos_link_relay_refused_packets_total (\d+)$/m.exec(metrics)?.[1])).toBe(0);
+    // So do the agents, at their node's /metrics.
+    const a1Metrics = await t.kubectl(['get', '--raw', '/api/v1/nodes/a1/proxy/metrics']);
+    expect(Number(/^edgeos_agent_pod_relay_packets_total\{direction="sent"\} (\d+)$/m.exec(a1Metrics)?.[1])).toBeGreaterThan(50);
+    expect(Number(/^edgeos_agent_pod_relay_packets_total\{direction="received"\} (\d+)$/m.exec(a1Metrics)?.[1])).toBeGreaterThan(50);
   }, 120_000);
 
   it('reaches a Service whose only endpoint is in the other site', async () => {
