@@ -283,6 +283,7 @@ export function createAgent(o: AgentOptions): Agent {
             },
             // Peers without a direct path are reached through the server (docs/podnet.md).
             relaySend: (frame) => link?.sendRelay(frame) ?? false,
+            relayUp: () => link?.connected ?? false,
             network: () => latestNetwork ?? loadNetwork(networkFile(o.dataDir), log),
             log: nodeLog,
             warn,

@@ -60,6 +60,9 @@ describe('one pod network across NATed sites', () => {
     expect(Number(/^edgeos_link_relays (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
     expect(Number(/^edgeos_link_relay_packets_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThan(100);
     expect(Number(/^edgeos_link_relay_refused_packets_total (\d+)$/m.exec(metrics)?.[1])).toBe(0);
+    // Relayed packets come in on the overlay's device while a1 sends through the relay's: loose
+    // reverse-path filtering there.
+    expect(a1.ns.exec(['cat', `/proc/sys/net/ipv4/conf/${podNetworkNames(a1.data).device}/rp_filter`]).trim()).toBe('2');
     // So do the agents, at their node's /metrics.
     const a1Metrics = await t.kubectl(['get', '--raw', '/api/v1/nodes/a1/proxy/metrics']);
     expect(Number(/^edgeos_agent_pod_relay_packets_total\{direction="sent"\} (\d+)$/m.exec(a1Metrics)?.[1])).toBeGreaterThan(50);
@@ -109,6 +112,9 @@ describe('one pod network across NATed sites', () => {
     const tables = JSON.parse(a2.ns.exec(['nft', '-j', 'list', 'tables'])) as { nftables: { table?: { family: string; name: string } }[] };
     for (const e of tables.nftables) if (e.table) a2.ns.exec(['nft', 'delete', 'table', e.table.family, e.table.name]);
     expect((await t.inPodNetns(a1, ipA1, `get ${ipA2} /`)).stdout.trim()).toBe('');
+    // a2 has answered no probe for seconds, but with a1's link down the relay carries nothing:
+    // a1 keeps the direct path rather than moving a2 to a relay that cannot work.
+    expect(t.via(a1, a2)).toBe('direct');
 
     const from = a2.out.length;
     t.startAgent(a2, ['agent', '--data-dir', a2.data, '--resolv-conf', join(t.dir, 'resolv.conf')]);

@@ -9,6 +9,7 @@
  * their traffic to other nodes.
  */
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -40,6 +41,8 @@ export interface PodNetworkOptions {
    * every peer is reached directly.
    */
   readonly relaySend?: (frame: Buffer) => boolean;
+  /** Whether the link is up (relay.ts RelayOptions.relayUp); without it the relay counts as up. */
+  readonly relayUp?: () => boolean;
 }
 
 export interface PodNetwork {
@@ -104,7 +107,7 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
     const found = peersOf(await o.cache.list('Node'), { node: o.nodeName, vtepIp: o.local.vtepIp });
     // The relay exists only while there is a peer: a lone node pays nothing for it.
     if (found.length > 0 && o.relaySend && o.local.relayAddr && !relay && !stopped) {
-      relay = new PodRelay({ local: o.local, send: o.relaySend, onPathChange: (changed) => switchPaths(changed), log });
+      relay = new PodRelay({ local: o.local, send: o.relaySend, ...(o.relayUp ? { relayUp: o.relayUp } : {}), onPathChange: (changed) => switchPaths(changed), log });
       await relay.open();
     } else if (found.length === 0 && relay) {
       relay.close();
@@ -165,7 +168,15 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
       // Relayed packets come back in on the overlay's device while this node may send to that
       // peer through the relay's (or the other way round while paths change): strict reverse-path
       // filtering would drop them. Loose (2) still drops sources no route leads to.
-      await run(['sysctl', '-qw', `net.ipv4.conf.${o.local.device}.rp_filter=2`]);
+      // (Written to /proc, not with sysctl: procps is not a dependency; with a runner of a test's
+      // own the device lives in another namespace and is left alone.)
+      if (!o.run) {
+        try {
+          writeFileSync(`/proc/sys/net/ipv4/conf/${o.local.device}/rp_filter`, '2');
+        } catch (err) {
+          log.warn({ device: o.local.device, err: errorMessage(err) }, 'cannot set loose reverse-path filtering on the overlay device');
+        }
+      }
       checksumsInSoftware = true;
     }
     const changed = JSON.stringify(peers) !== JSON.stringify(programmed);

@@ -54,6 +54,12 @@ export interface RelayOptions {
   readonly local: LocalEnd;
   /** Puts a relay frame on the link; false when it was dropped (no link, or backed up). */
   readonly send: (frame: Buffer) => boolean;
+  /**
+   * Whether the relay can carry anything now (the link is up). While it cannot, a peer whose
+   * probes go unanswered keeps the direct path: it may still work (the peer's agent restarting:
+   * its kernel still forwards), the relay certainly does not.
+   */
+  readonly relayUp?: () => boolean;
   /** Some peers' paths changed (`changed`, each with its new path): the overlay must be programmed again. */
   readonly onPathChange: (changed: readonly Peer[]) => void;
   readonly log: Logger;
@@ -286,6 +292,7 @@ export class PodRelay {
 
   private judge(): void {
     if (this.closed) return;
+    if (this.o.relayUp && !this.o.relayUp()) return;
     const now = this.now();
     const changed: Peer[] = [];
     for (const s of this.peers.values()) {
