@@ -153,7 +153,7 @@ describe('the console files', () => {
   let filesBase: string;
 
   beforeEach(async () => {
-    fileRoutes = createConsoleRoutes({ load: async () => files, store: () => store, links: () => undefined, authenticate: async () => ({ kind: 'anonymous' }), authorize: async () => undefined });
+    fileRoutes = createConsoleRoutes({ load: async () => files, store: () => store, links: () => undefined, authenticate: async () => ({ kind: 'anonymous' }), authorize: () => undefined });
     ({ server: filesServer, base: filesBase } = await listen(fileRoutes));
   });
   afterEach(async () => {
