@@ -33,6 +33,7 @@ if (!Number.isInteger(AGENTS) || AGENTS < 0 || AGENTS > NODES) throw new Error(`
 const CONCURRENCY = 16;
 const loadavg = () => osLoadavg().map((x) => Number(x.toFixed(1)));
 const POOLS = 100;
+const AGENTS_TIMEOUT_MS = 10 * 60_000;
 
 const microTime = (d: Date) => d.toISOString().replace('Z', '000Z');
 
@@ -121,13 +122,25 @@ async function adminToken(server: ServerProcess): Promise<string> {
   return (r.status as { token: string }).token;
 }
 
-/** The hollow agents (bench/fleet/sim-agents.ts, used as is), resolved once every one is ready. */
+/**
+ * The hollow agents (bench/fleet/sim-agents.ts, used as is), resolved once every one is ready;
+ * their stats lines are printed as they come. Refused after AGENTS_TIMEOUT_MS: on a loaded machine
+ * their joins can stall (bench/fleet/README.md), and the API nodes alone (--agents 0) still measure.
+ */
 function startAgents(token: string, dataDir: string, count: number): { proc: ChildProcess; ready: Promise<void> } {
   const proc = spawn(process.execPath, [join(REPO, 'bench/fleet/sim-agents.ts'), '--token', token, '--data-dir', dataDir, '--count', String(count), '--prefix', 'agent-', '--stats-every', '30'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const ready = new Promise<void>((resolve, reject) => {
-    proc.once('exit', (code, signal) => reject(new Error(`sim-agents exited (${code ?? signal}) before its nodes were ready`)));
+    const timer = setTimeout(() => reject(new Error(`the ${count} hollow agents were not all ready after ${AGENTS_TIMEOUT_MS / 60_000} min (run with --agents 0 for the API nodes alone)`)), AGENTS_TIMEOUT_MS);
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`sim-agents exited (${code ?? signal}) before its nodes were ready`));
+    });
     createInterface({ input: proc.stdout! }).on('line', (line) => {
-      if (line.includes('"sim":"ready"')) resolve();
+      console.log(line);
+      if (line.includes('"sim":"ready"')) {
+        clearTimeout(timer);
+        resolve();
+      }
     });
   });
   return { proc, ready };
