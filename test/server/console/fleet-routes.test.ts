@@ -77,6 +77,18 @@ describe('GET /console/api/fleet', () => {
     await store.delete('/registry/nodes/a-2');
     await store.update('/registry/leases.coordination.k8s.io/kube-node-lease/b-1', lease('b-1', now));
     await expect.poll(async () => (await fleet('/console/api/fleet')).summary, { timeout: 5000 }).toMatchObject({ total: 2, online: 2, offline: 0 });
+
+    // A node that moves to another pool takes its place there; a Lease that came before its Node
+    // counts for it (a lapsed one: offline, first in the rows, with its renewal as last seen).
+    await store.update('/registry/nodes/b-1', node('b-1', 'shop-0', 'True'));
+    await store.create('/registry/leases.coordination.k8s.io/kube-node-lease/c-1', lease('c-1', now - 60_000));
+    await store.create('/registry/nodes/c-1', node('c-1', 'shop-c', 'True'));
+    await expect.poll(async () => (await fleet('/console/api/fleet')).summary, { timeout: 5000 }).toEqual({
+      total: 3, online: 2, offline: 1, pools: [{ pool: 'shop-0', total: 1, online: 1 }, { pool: 'shop-a', total: 1, online: 1 }, { pool: 'shop-c', total: 1, online: 0 }],
+    });
+    const moved = await fleet('/console/api/fleet');
+    expect(moved.rows.map((x) => [x.name, x.pool, x.online])).toEqual([['c-1', 'shop-c', false], ['b-1', 'shop-0', true], ['a-1', 'shop-a', true]]);
+    expect(moved.rows[0]!.lastSeen).toBe(new Date(now - 60_000).toISOString().replace('Z', '000Z'));
   });
 
   it('answers only who may list nodes; without leases or pods it counts less, not more', async () => {
