@@ -32,7 +32,7 @@ export function serverCommand(): Command {
     .option('--token <token>', 'server token of a cluster of servers on one --datastore-endpoint; the first server writes one to <data-dir>/server/server-token (env EDGEOS_TOKEN)')
     .option('--token-file <file>', 'file holding the server token, instead of --token (env EDGEOS_TOKEN_FILE)')
     .option('--cluster-cidr <cidr>', 'IPv4 range of pod addresses; each node gets a block of it as node.spec.podCIDR (env EDGEOS_CLUSTER_CIDR; default 10.42.0.0/16)')
-    .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR (env EDGEOS_NODE_CIDR_MASK_SIZE; default 24)')
+    .option('--node-cidr-mask-size <bits>', 'prefix length of each node\'s pod CIDR: 2^(bits - cluster prefix) nodes fit, at most 65536 (env EDGEOS_NODE_CIDR_MASK_SIZE; default 24)')
     .option('--service-cidr <cidr>', 'IPv4 range of Service ClusterIPs (env EDGEOS_SERVICE_CIDR; default 10.43.0.0/16)')
     .option('--cluster-dns <ip>', 'the cluster DNS address pods use, inside --service-cidr (env EDGEOS_CLUSTER_DNS; default the 10th address of it, 10.43.0.10)')
     .option('--cluster-domain <domain>', 'the cluster DNS domain (env EDGEOS_CLUSTER_DOMAIN; default cluster.local)')

@@ -77,6 +77,26 @@ export function kubernetesServiceIp(n: Pick<ClusterNetwork, 'serviceCidr'>): str
 
 const domainRe = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
+/** At most 2^16 node blocks in the cluster CIDR (kube-controller-manager's clusterSubnetMaxDiff). */
+export const MAX_NODE_CIDR_BITS = 16;
+
+/**
+ * The server's own check of its flags (not of a network an agent receives, which an earlier server
+ * may have allowed): kube-controller-manager's cidrset refuses more than 16 bits between the
+ * cluster CIDR and the node mask size (65,536 blocks); its allocator, like ours, keeps the blocks
+ * in memory. Returns how many nodes the cluster CIDR holds.
+ */
+export function checkNodeCidrBlocks(n: Pick<ClusterNetwork, 'clusterCidr' | 'nodeCidrMaskSize'>, from: { clusterCidr: string; nodeCidrMaskSize: string }): number {
+  const prefix = parseIpv4Cidr(n.clusterCidr)!.prefix;
+  const bits = n.nodeCidrMaskSize - prefix;
+  if (bits > MAX_NODE_CIDR_BITS) {
+    throw new InvalidInputError(
+      `${from.nodeCidrMaskSize}: /${n.nodeCidrMaskSize} splits ${from.clusterCidr} ${n.clusterCidr} into ${2 ** bits} node blocks; at most ${2 ** MAX_NODE_CIDR_BITS} are allowed (a mask size up to ${prefix + MAX_NODE_CIDR_BITS}), as kube-controller-manager allows`,
+    );
+  }
+  return 2 ** bits;
+}
+
 /**
  * Validates raw values into a ClusterNetwork; `from` names the flag (or variable) of each setting
  * so an error says what to fix.

@@ -3,7 +3,7 @@
 // config.Control split). Runtime state (listeners, the store) never lives here.
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
-import { resolveClusterNetwork } from '../common/cluster-network.ts';
+import { checkNodeCidrBlocks, resolveClusterNetwork } from '../common/cluster-network.ts';
 import type { ClusterNetwork } from '../common/cluster-network.ts';
 import { InvalidInputError } from '../common/errors.ts';
 import { EndpointError, parseEndpoint } from '../store/postgres/endpoint.ts';
@@ -311,6 +311,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     { ...(podCidrs ? { clusterCidr: podCidrs.value } : {}), ...(mask ? { nodeCidrMaskSize: mask.value } : {}), ...(cidr ? { serviceCidr: cidr.value } : {}), ...(dns ? { clusterDns: dns.value } : {}), ...(domain ? { clusterDomain: domain.value } : {}), ...(ports ? { nodePortRange: ports.value } : {}) },
     { clusterCidr: podCidrs?.from ?? '--cluster-cidr', nodeCidrMaskSize: mask?.from ?? '--node-cidr-mask-size', serviceCidr: cidr?.from ?? '--service-cidr', clusterDns: dns?.from ?? '--cluster-dns', clusterDomain: domain?.from ?? '--cluster-domain', nodePortRange: ports?.from ?? '--service-node-port-range' },
   );
+  checkNodeCidrBlocks(network, { clusterCidr: podCidrs?.from ?? '--cluster-cidr', nodeCidrMaskSize: mask?.from ?? '--node-cidr-mask-size' });
   const serverDir = join(dataDir, 'server');
   return Object.freeze({
     dataDir,

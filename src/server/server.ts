@@ -464,6 +464,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       apiBootstrapped = mounted.ready.then(
         () => {
           apiReady = true;
+          consoleRoutes.prepare();
         },
         (err: unknown) => {
           throw new EdgeosError('SERVER_API_FAILED', `the API failed to start: ${errorMessage(err)}`, { cause: err });

@@ -28,7 +28,7 @@ export function writeJson(res: ServerResponse, status: number, body: unknown, op
   writeJsonBytes(res, status, Buffer.from(JSON.stringify(body), 'utf8'), opts);
 }
 
-/** writeJson for a body already serialized (stored-json.ts). */
+/** writeJson for a body already serialized (stored-json.ts; also /metrics' text, with its contentType). */
 export function writeJsonBytes(res: ServerResponse, status: number, json: Buffer, opts: WriteOptions = {}): void {
   if (res.headersSent) {
     res.end();

@@ -13,7 +13,7 @@
 import type { Logger } from '../../common/log.ts';
 import type { KeyValue, Store, Watch, WatchMessage } from '../../store/types.ts';
 import { listPrefix, ResourceRegistry } from '../registry/index.ts';
-import { archOf, lastSeen, online, podCountsOnNode, poolOf } from './node-state.ts';
+import { archOf, lastSeen, leaseExpiry, onlineUntil, podCountsOnNode, poolOf } from './node-state.ts';
 import type { LeaseLike, NodeLike } from './node-state.ts';
 import type { FleetQuery, FleetAnswer, FleetRow } from './types.ts';
 
@@ -54,12 +54,30 @@ function trimNode(o: Json): NodeLike {
 
 const trimLease = (o: Json): LeaseLike => ({ spec: { renewTime: o?.spec?.renewTime, leaseDurationSeconds: o?.spec?.leaseDurationSeconds } });
 
+/**
+ * A node as the view holds it: the same object while the node exists (the order holds it), with
+ * its pool and its Lease's expiry read once when they change, not on every query.
+ */
+interface Entry {
+  readonly name: string;
+  pool: string;
+  node: NodeLike;
+  lease: LeaseLike | undefined;
+  leaseExpiresMs: number | undefined;
+}
+
+// Code-point order (names are DNS names): localeCompare costs ~10× more over 10,000 rows.
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export class FleetView {
   readonly #store: () => Store | undefined;
   readonly #log: Logger | undefined;
   readonly #prefix = prefixes();
-  readonly #nodes = new Map<string, NodeLike>();
+  readonly #nodes = new Map<string, Entry>();
+  /** Leases by node name, also of names with no Node (yet). */
   readonly #leases = new Map<string, LeaseLike>();
+  /** The entries by pool and name; sorted again only after a node came, went or changed pool. */
+  #order: Entry[] | undefined;
   /** Pod key → the node it counts on. */
   readonly #podNode = new Map<string, string>();
   readonly #podsPerNode = new Map<string, number>();
@@ -100,6 +118,7 @@ export class FleetView {
     const store = this.#store();
     if (!store) throw new Error('the store is not open');
     this.#nodes.clear();
+    this.#order = undefined;
     this.#leases.clear();
     this.#podNode.clear();
     this.#podsPerNode.clear();
@@ -126,13 +145,34 @@ export class FleetView {
     return [
       [p.nodes, (type, kv) => {
         const name = kv.key.slice(p.nodes.length);
-        if (type === 'DELETED') this.#nodes.delete(name);
-        else this.#nodes.set(name, trimNode(JSON.parse(kv.value.toString('utf8'))));
+        const entry = this.#nodes.get(name);
+        if (type === 'DELETED') {
+          if (entry) this.#order = undefined;
+          this.#nodes.delete(name);
+          return;
+        }
+        const node = trimNode(JSON.parse(kv.value.toString('utf8')));
+        const pool = poolOf(node);
+        if (entry) {
+          entry.node = node;
+          if (entry.pool === pool) return;
+          entry.pool = pool;
+        } else {
+          const lease = this.#leases.get(name);
+          this.#nodes.set(name, { name, pool, node, lease, leaseExpiresMs: leaseExpiry(lease) });
+        }
+        this.#order = undefined;
       }],
       [p.leases, (type, kv) => {
         const name = kv.key.slice(p.leases.length);
-        if (type === 'DELETED') this.#leases.delete(name);
-        else this.#leases.set(name, trimLease(JSON.parse(kv.value.toString('utf8'))));
+        const lease = type === 'DELETED' ? undefined : trimLease(JSON.parse(kv.value.toString('utf8')));
+        if (lease) this.#leases.set(name, lease);
+        else this.#leases.delete(name);
+        const entry = this.#nodes.get(name);
+        if (entry) {
+          entry.lease = lease;
+          entry.leaseExpiresMs = leaseExpiry(lease);
+        }
       }],
       [p.pods, (type, kv) => {
         const old = this.#podNode.get(kv.key);
@@ -182,51 +222,54 @@ export class FleetView {
    * online is the Ready condition alone; without the Pods, no counts.
    */
   query(q: FleetQuery, withLeases: boolean, withPods: boolean, now = Date.now()): FleetAnswer {
-    const pools = new Map<string, { total: number; online: number }>();
+    const pools: { pool: string; total: number; online: number }[] = [];
     let total = 0;
     let up = 0;
     const needle = q.q.trim().toLowerCase();
-    const matched: { node: NodeLike; online: boolean; pool: string; lease: LeaseLike | undefined }[] = [];
-    for (const [name, node] of this.#nodes) {
-      const pool = poolOf(node);
-      if (q.pool !== undefined && pool !== q.pool) continue;
-      const lease = withLeases ? this.#leases.get(name) : undefined;
-      const isUp = online(node, lease, now);
+    this.#order ??= [...this.#nodes.values()].sort((a, b) => cmp(a.pool, b.pool) || cmp(a.name, b.name));
+    // One pass over the nodes in pool and name order, no sort per query: the rows are the offline
+    // ones first, then the online ones, each in that order.
+    const down: Entry[] = [];
+    const upMatched: Entry[] = [];
+    let pool: { pool: string; total: number; online: number } | undefined;
+    for (const e of this.#order) {
+      if (q.pool !== undefined && e.pool !== q.pool) continue;
+      const isUp = onlineUntil(e.node, withLeases ? e.leaseExpiresMs : undefined, now);
       total++;
       if (isUp) up++;
-      const s = pools.get(pool) ?? { total: 0, online: 0 };
-      s.total++;
-      if (isUp) s.online++;
-      pools.set(pool, s);
+      if (pool?.pool !== e.pool) pools.push((pool = { pool: e.pool, total: 0, online: 0 }));
+      pool.total++;
+      if (isUp) pool.online++;
       if (q.show !== 'all' && (q.show === 'online') !== isUp) continue;
-      if (needle && ![name, pool, node.status?.nodeInfo?.kubeletVersion ?? '', archOf(node)].some((v) => v.toLowerCase().includes(needle))) continue;
-      matched.push({ node, online: isUp, pool, lease });
+      if (needle && ![e.name, e.pool, e.node.status?.nodeInfo?.kubeletVersion ?? '', archOf(e.node)].some((v) => v.toLowerCase().includes(needle))) continue;
+      (isUp ? upMatched : down).push(e);
     }
-    // Code-point order (names are DNS names): localeCompare costs ~10× more over 10,000 rows.
-    const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-    matched.sort((a, b) => Number(a.online) - Number(b.online) || cmp(a.pool, b.pool) || cmp(a.node.metadata.name, b.node.metadata.name));
-    const rows: FleetRow[] = matched.slice(q.offset, q.offset + q.limit).map((m) => {
-      const name = m.node.metadata.name;
-      const seen = lastSeen(m.node, m.lease);
-      return {
-        name,
-        pool: m.pool,
-        online: m.online,
+    const matched = down.length + upMatched.length;
+    const rows: FleetRow[] = [];
+    for (let i = q.offset; i < Math.min(matched, q.offset + q.limit); i++) {
+      const online = i >= down.length;
+      const e = online ? upMatched[i - down.length]! : down[i]!;
+      const lease = withLeases ? e.lease : undefined;
+      const seen = lastSeen(e.node, lease);
+      rows.push({
+        name: e.name,
+        pool: e.pool,
+        online,
         ...(seen ? { lastSeen: seen } : {}),
-        version: m.node.status?.nodeInfo?.kubeletVersion ?? '',
-        arch: archOf(m.node),
-        pods: withPods ? (this.#podsPerNode.get(name) ?? 0) : null,
-      };
-    });
+        version: e.node.status?.nodeInfo?.kubeletVersion ?? '',
+        arch: archOf(e.node),
+        pods: withPods ? (this.#podsPerNode.get(e.name) ?? 0) : null,
+      });
+    }
     return {
       revision: String(this.revision),
       summary: {
         total,
         online: up,
         offline: total - up,
-        pools: [...pools].sort(([a], [b]) => cmp(a, b)).map(([pool, s]) => ({ pool, total: s.total, online: s.online })),
+        pools,
       },
-      matched: matched.length,
+      matched,
       offset: q.offset,
       rows,
     };

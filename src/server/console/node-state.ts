@@ -31,11 +31,17 @@ export function readyCondition(n: NodeLike): { status: string; since?: string } 
   return c ? { status: c.status ?? 'Unknown', ...(c.lastTransitionTime ? { since: c.lastTransitionTime } : {}) } : { status: 'Unknown' };
 }
 
-/** The node's Lease is held: renewed within its own leaseDurationSeconds. */
-export function leaseHeld(lease: LeaseLike | undefined, now = Date.now()): boolean | undefined {
+/** When the node's Lease lapses (ms since the epoch): its renewTime plus its own leaseDurationSeconds. */
+export function leaseExpiry(lease: LeaseLike | undefined): number | undefined {
   const renew = lease?.spec?.renewTime;
   if (!renew) return undefined;
-  return Date.parse(renew) + (Number(lease?.spec?.leaseDurationSeconds) || 40) * 1000 > now;
+  return Date.parse(renew) + (Number(lease?.spec?.leaseDurationSeconds) || 40) * 1000;
+}
+
+/** The node's Lease is held: renewed within its own leaseDurationSeconds. */
+export function leaseHeld(lease: LeaseLike | undefined, now = Date.now()): boolean | undefined {
+  const expiry = leaseExpiry(lease);
+  return expiry === undefined ? undefined : expiry > now;
 }
 
 /**
@@ -45,8 +51,13 @@ export function leaseHeld(lease: LeaseLike | undefined, now = Date.now()): boole
  * status (an agent run with --disable-runtime: NodeStatusNeverUpdated) is online while it holds its Lease.
  */
 export function online(n: NodeLike, lease: LeaseLike | undefined, now = Date.now()): boolean {
+  return onlineUntil(n, leaseExpiry(lease), now);
+}
+
+/** online() with the Lease's expiry already read (leaseExpiry): the server's fleet view keeps it per node. */
+export function onlineUntil(n: NodeLike, leaseExpiresMs: number | undefined, now: number): boolean {
   const ready = readyOf(n);
-  const held = leaseHeld(lease, now);
+  const held = leaseExpiresMs === undefined ? undefined : leaseExpiresMs > now;
   if (ready?.status === 'True') return held !== false;
   return ready?.reason === 'NodeStatusNeverUpdated' && held === true;
 }

@@ -73,6 +73,12 @@ export interface NodeLinkReport {
 export interface ConsoleRoutes {
   matches(url: URL): boolean;
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Fills the fleet view from the store and starts its watches, in the background (the server
+   * calls it once the API is up): the first fleet page then reads a view already current instead
+   * of waiting for a list of every Node, Lease and Pod.
+   */
+  prepare(): void;
   /** Stops sampling the links and the fleet view's watches. */
   close(): void;
   /** The console's caches and their sizes (edgeos_cache_objects). */

@@ -2,9 +2,10 @@
 // over a real SQLite store and a real HTTP server; authentication and authorization are the
 // injected decisions the server passes in (the real ones are tested through the server process in
 // test/server/metrics/metrics-endpoint.test.ts and test/console/).
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../../src/store/sqlite/store.ts';
 import type { Store } from '../../../src/store/types.ts';
@@ -36,10 +37,15 @@ beforeEach(async () => {
     streamMs: 1500,
     now: () => now,
   });
-  server = createServer((req, res) => routes.handle(req, res));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, base } = await listen(routes));
 });
+
+/** The routes on a loopback HTTP server. */
+async function listen(r: ConsoleRoutes): Promise<{ server: Server; base: string }> {
+  const srv = createServer((req, res) => r.handle(req, res));
+  await new Promise<void>((done) => srv.listen(0, '127.0.0.1', done));
+  return { server: srv, base: `http://127.0.0.1:${(srv.address() as AddressInfo).port}` };
+}
 
 afterEach(async () => {
   routes.close();
@@ -71,6 +77,18 @@ describe('GET /console/api/fleet', () => {
     await store.delete('/registry/nodes/a-2');
     await store.update('/registry/leases.coordination.k8s.io/kube-node-lease/b-1', lease('b-1', now));
     await expect.poll(async () => (await fleet('/console/api/fleet')).summary, { timeout: 5000 }).toMatchObject({ total: 2, online: 2, offline: 0 });
+
+    // A node that moves to another pool takes its place there; a Lease that came before its Node
+    // counts for it (a lapsed one: offline, first in the rows, with its renewal as last seen).
+    await store.update('/registry/nodes/b-1', node('b-1', 'shop-0', 'True'));
+    await store.create('/registry/leases.coordination.k8s.io/kube-node-lease/c-1', lease('c-1', now - 60_000));
+    await store.create('/registry/nodes/c-1', node('c-1', 'shop-c', 'True'));
+    await expect.poll(async () => (await fleet('/console/api/fleet')).summary, { timeout: 5000 }).toEqual({
+      total: 3, online: 2, offline: 1, pools: [{ pool: 'shop-0', total: 1, online: 1 }, { pool: 'shop-a', total: 1, online: 1 }, { pool: 'shop-c', total: 1, online: 0 }],
+    });
+    const moved = await fleet('/console/api/fleet');
+    expect(moved.rows.map((x) => [x.name, x.pool, x.online])).toEqual([['c-1', 'shop-c', false], ['b-1', 'shop-0', true], ['a-1', 'shop-a', true]]);
+    expect(moved.rows[0]!.lastSeen).toBe(new Date(now - 60_000).toISOString().replace('Z', '000Z'));
   });
 
   it('answers only who may list nodes; without leases or pods it counts less, not more', async () => {
@@ -115,5 +133,77 @@ describe('GET /console/api/fleet', () => {
     await store.create('/registry/nodes/a-2', node('a-2', 'shop-a', 'True'));
     await new Promise((r) => setTimeout(r, 1500));
     expect((await get('/console/api/fleet')).status).toBe(200);
+  });
+});
+
+describe('the fleet view before any request', () => {
+  it('is filled by prepare() (the server calls it once the API is up) and follows the store; an answer says where its time went', async () => {
+    for (let i = 0; i < 30; i++) await store.create(`/registry/nodes/n-${i}`, node(`n-${i}`, 'shop-a', 'True'));
+    const size = () => routes.cacheSizes().find(([k]) => k === 'console/fleet-nodes')?.[1];
+    expect(size()).toBe(0);
+    routes.prepare();
+    for (let t = 0; size() !== 30 && t < 100; t++) await new Promise((r) => setTimeout(r, 50));
+    expect(size()).toBe(30);
+    await store.create('/registry/nodes/n-30', node('n-30', 'shop-a', 'True'));
+    for (let t = 0; size() !== 31 && t < 100; t++) await new Promise((r) => setTimeout(r, 50));
+    expect(size()).toBe(31);
+    const r = await get('/console/api/fleet?limit=1');
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as FleetAnswer).summary.total).toBe(31);
+    expect(r.headers.get('server-timing')).toMatch(/^auth;dur=\d+\.\d, view;dur=\d+\.\d, query;dur=\d+\.\d$/);
+  });
+});
+
+describe('the console files', () => {
+  const files = new Map([
+    ['index.html', Buffer.from('<!doctype html><title>edgeos console</title>')],
+    ['app.js', Buffer.from(`console.log(${JSON.stringify('edgeos '.repeat(500))});`)],
+    ['app.css', Buffer.from('body { margin: 0 }')],
+  ] as const);
+  let fileRoutes: ConsoleRoutes;
+  let filesServer: Server;
+  let filesBase: string;
+
+  beforeEach(async () => {
+    fileRoutes = createConsoleRoutes({ load: async () => files, store: () => store, links: () => undefined, authenticate: async () => ({ kind: 'anonymous' }), authorize: () => undefined });
+    ({ server: filesServer, base: filesBase } = await listen(fileRoutes));
+  });
+  afterEach(async () => {
+    fileRoutes.close();
+    await new Promise((r) => filesServer.close(r));
+  });
+
+  /** A GET as a browser sends it, headers as given (fetch would add Accept-Encoding and unzip). */
+  const raw = (path: string, headers: Record<string, string>) =>
+    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
+      request(`${filesBase}${path}`, { headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+      }).on('error', reject).end();
+    });
+
+  it('serves them gzipped to a browser that accepts it, with an ETag; an unchanged file is a 304 with the same CSP', async () => {
+    const plain = await raw('/console/app.js', {});
+    expect(plain.status).toBe(200);
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body.equals(files.get('app.js')!)).toBe(true);
+    const zipped = await raw('/console/app.js', { 'accept-encoding': 'gzip, deflate, br' });
+    expect(zipped.headers['content-encoding']).toBe('gzip');
+    expect(zipped.headers.vary).toBe('Accept-Encoding');
+    expect(Number(zipped.headers['content-length'])).toBe(zipped.body.length);
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 10);
+    expect(gunzipSync(zipped.body).equals(files.get('app.js')!)).toBe(true);
+    const etag = String(zipped.headers.etag);
+    expect(etag).toMatch(/^"[\w-]{22}"$/);
+    expect(plain.headers.etag).toBe(etag);
+    const again = await raw('/console/app.js', { 'accept-encoding': 'gzip', 'if-none-match': etag });
+    expect(again.status).toBe(304);
+    expect(again.body.length).toBe(0);
+    expect(again.headers['content-security-policy']).toBe(zipped.headers['content-security-policy']);
+    expect(again.headers['cache-control']).toBe('no-cache');
+    // Another file, or another version of this one, is sent whole.
+    expect((await raw('/console/app.css', { 'if-none-match': etag })).status).toBe(200);
+    expect((await raw('/console/app.js', { 'if-none-match': '"something-else"' })).status).toBe(200);
   });
 });

@@ -10,6 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverProcess, startTestAgent, waitFor } from '../../link/harness.ts';
 import type { ServerProcess, TestAgent } from '../../link/harness.ts';
@@ -133,6 +134,35 @@ describe('/metrics', () => {
     const text = await scrape();
     expect(text).not.toContain('nonsense-a1b2');
     expect(sample(text, 'apiserver_request_total', { verb: 'LIST', resource: '', scope: 'namespace', code: '404' })).toBeGreaterThanOrEqual(1);
+  });
+
+  it('is gzipped over 128 KiB for a scraper that accepts it (Prometheus does), as apiserver compresses', async () => {
+    // Enough series to pass apiserver's threshold: a LIST of each core resource, cluster-wide and in
+    // a namespace, is a duration series each (~4.7 kB: 23 buckets).
+    const core = JSON.parse((await get('/api/v1', admin)).body) as { resources: { name: string; namespaced: boolean; verbs: string[] }[] };
+    const listed = core.resources.filter((r) => r.namespaced && !r.name.includes('/') && r.verbs.includes('list')).map((r) => r.name);
+    expect(listed.length).toBeGreaterThanOrEqual(8);
+    for (const plural of listed) {
+      expect((await get(`/api/v1/${plural}`, admin)).status).toBe(200);
+      expect((await get(`/api/v1/namespaces/default/${plural}`, admin)).status).toBe(200);
+    }
+    const plain = await get('/metrics', admin);
+    expect(plain.body.length).toBeGreaterThan(128 * 1024);
+    const zipped = await new Promise<{ encoding: string | undefined; vary: string | undefined; raw: Buffer }>((res, rej) => {
+      const req = request(`${server.url}/metrics`, { ca, ...admin, headers: { 'Accept-Encoding': 'gzip' }, timeout: 10_000 }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (b: Buffer) => chunks.push(b));
+        r.on('end', () => res({ encoding: r.headers['content-encoding'], vary: r.headers.vary as string | undefined, raw: Buffer.concat(chunks) }));
+      });
+      req.on('error', rej);
+      req.end();
+    });
+    expect(zipped.encoding).toBe('gzip');
+    expect(zipped.vary).toBe('Accept-Encoding');
+    expect(zipped.raw.length).toBeLessThan(plain.body.length / 5);
+    const text = gunzipSync(zipped.raw).toString('utf8');
+    expect(text).toMatch(/^# TYPE apiserver_request_duration_seconds histogram$/m);
+    expect(sample(text, 'apiserver_request_total', { verb: 'LIST', resource: listed.at(-1)!, scope: 'cluster', code: '200' })).toBeGreaterThanOrEqual(1);
   });
 
   it('refuses anonymous callers and identities RBAC does not allow "get /metrics"', async () => {

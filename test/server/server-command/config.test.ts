@@ -87,6 +87,14 @@ describe('resolveServerConfig', () => {
     expect(badInput({ clusterCidr: '10.42.0.0' })).toMatch(/^--cluster-cidr: "10.42.0.0" is not an IPv4 CIDR/);
     expect(badInput({ clusterCidr: '10.43.0.0/17' })).toBe('--cluster-cidr: 10.43.0.0/17 overlaps --service-cidr 10.43.0.0/16');
     expect(badInput({}, { EDGEOS_NODE_CIDR_MASK_SIZE: '30' })).toMatch(/^EDGEOS_NODE_CIDR_MASK_SIZE: "30" must be a prefix length between 16 \(--cluster-cidr\) and 29/);
+    // Sized for 10,000 nodes: /8 in /24s holds 65,536 (a cluster CIDR apart from the Service CIDR), /16 in /29s 8,192.
+    expect(resolveServerConfig({ clusterCidr: '10.0.0.0/8', serviceCidr: '172.16.0.0/16' }, {}).network).toMatchObject({ clusterCidr: '10.0.0.0/8', nodeCidrMaskSize: 24 });
+    expect(resolveServerConfig({ clusterCidr: '10.128.0.0/9', nodeCidrMaskSize: '25' }, {}).network).toMatchObject({ clusterCidr: '10.128.0.0/9', nodeCidrMaskSize: 25 });
+    expect(badInput({ clusterCidr: '10.0.0.0/8', serviceCidr: '172.16.0.0/16', nodeCidrMaskSize: '25' })).toBe(
+      '--node-cidr-mask-size: /25 splits --cluster-cidr 10.0.0.0/8 into 131072 node blocks; at most 65536 are allowed (a mask size up to 24), as kube-controller-manager allows',
+    );
+    expect(badInput({ clusterCidr: '10.0.0.0/8', serviceCidr: '172.16.0.0/16' }, { EDGEOS_NODE_CIDR_MASK_SIZE: '26' })).toMatch(/^EDGEOS_NODE_CIDR_MASK_SIZE: \/26 splits --cluster-cidr 10.0.0.0\/8 into 262144 node blocks/);
+    expect(badInput({ clusterCidr: '10.0.0.0/8' })).toBe('--cluster-cidr: 10.0.0.0/8 overlaps --service-cidr 10.43.0.0/16');
     // The DNS address follows the Service CIDR unless given.
     expect(resolveServerConfig({ serviceCidr: '10.96.5.0/24' }, {}).network.clusterDns).toBe('10.96.5.10');
     expect(resolveServerConfig({}, { EDGEOS_SERVICE_NODE_PORT_RANGE: '31000-31999', EDGEOS_CLUSTER_DOMAIN: 'Edge.Local.' }).network).toMatchObject({ clusterDomain: 'edge.local', nodePortRange: { min: 31000, max: 31999 } });

@@ -160,6 +160,15 @@ describe('edgeos server start-up errors', () => {
     );
   });
 
+  it('names --node-cidr-mask-size when the cluster CIDR cannot be split so', async () => {
+    expect(await fails(['--data-dir', join(tmp, 'd5'), '--cluster-cidr', '10.0.0.0/8', '--service-cidr', '172.16.0.0/16', '--node-cidr-mask-size', '28', '--write-kubeconfig', join(tmp, 'k5')])).toBe(
+      'edgeos: --node-cidr-mask-size: /28 splits --cluster-cidr 10.0.0.0/8 into 1048576 node blocks; at most 65536 are allowed (a mask size up to 24), as kube-controller-manager allows',
+    );
+    expect(await fails(['--data-dir', join(tmp, 'd6'), '--cluster-cidr', '10.128.0.0/16', '--node-cidr-mask-size', '12', '--write-kubeconfig', join(tmp, 'k6')])).toBe(
+      'edgeos: --node-cidr-mask-size: "12" must be a prefix length between 16 (--cluster-cidr) and 29',
+    );
+  });
+
   it('names --data-dir when it is a file', async () => {
     const file = join(tmp, 'a-file');
     writeFileSync(file, 'x');

@@ -13,6 +13,8 @@ export class CidrSet {
   private readonly count: number;
   private readonly holders = new Map<number, string>();
   private readonly byNode = new Map<string, number>();
+  /** No block below this index is free: allocation starts here (10,000 nodes, not 50 million lookups). */
+  private lowestFree = 0;
 
   readonly clusterCidr: string;
   readonly maskSize: number;
@@ -61,12 +63,14 @@ export class CidrSet {
   allocate(node: string): string | undefined {
     const had = this.of(node);
     if (had) return had;
-    for (let i = 0; i < this.count; i++) {
+    for (let i = this.lowestFree; i < this.count; i++) {
       if (this.holders.has(i)) continue;
       this.holders.set(i, node);
       this.byNode.set(node, i);
+      this.lowestFree = i + 1;
       return this.cidr(i);
     }
+    this.lowestFree = this.count;
     return undefined;
   }
 
@@ -74,7 +78,10 @@ export class CidrSet {
     const i = this.byNode.get(node);
     if (i === undefined) return;
     this.byNode.delete(node);
-    if (this.holders.get(i) === node) this.holders.delete(i);
+    if (this.holders.get(i) === node) {
+      this.holders.delete(i);
+      if (i < this.lowestFree) this.lowestFree = i;
+    }
   }
 
   private cidr(i: number): string {
