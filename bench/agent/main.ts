@@ -192,7 +192,9 @@ const agentDir = join(work, 'a'); // short: containerd's socket path must fit su
 const runtimeConfig = resolveRuntimeConfig({ dataDir: agentDir });
 const criSocket = runtimeConfig.containerd!.address;
 const bundleFile = join(work, 'edgeos-agent.cjs');
-const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'warn' };
+// EDGEOS_BENCH_AGENT_GLIBC_TUNABLES (diagnosis only): the agent's GLIBC_TUNABLES instead of the shipped ones.
+const tunablesOverride = process.env.EDGEOS_BENCH_AGENT_GLIBC_TUNABLES;
+const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), ...(tunablesOverride === undefined ? {} : { GLIBC_TUNABLES: tunablesOverride }), NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'warn' };
 // The agent runs with the flags it ships with (src/common/v8-flags.ts). EDGEOS_BENCH_HEAP_SNAPSHOTS=<dir>
 // adds heap snapshots of the agent at idle, with 20 pods and after the idle window (they distort
 // the RSS figures that follow them: diagnosis only).
@@ -285,7 +287,7 @@ try {
   // 1. The agent program, bundled as the single executable's (minified, names kept): the script the
   //    executable runs for `join` and `agent` (src/cli/sea-scripts.ts).
   await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
-  log(`bundled the agent (${(readFileSync(bundleFile).length / 1e6).toFixed(1)} MB); node flags: ${agentNodeArgs.join(' ') || 'none'}; env ${JSON.stringify(launchEnvOf('agent'))}`);
+  log(`bundled the agent (${(readFileSync(bundleFile).length / 1e6).toFixed(1)} MB); node flags: ${agentNodeArgs.join(' ') || 'none'}; GLIBC_TUNABLES ${agentEnv.GLIBC_TUNABLES ?? 'none'}`);
 
   // 2. The bare Node baseline runs alongside the whole bench.
   bare = startProc(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], env);
@@ -356,7 +358,7 @@ try {
   const rss20a = await settledRss(agentPid);
   await heapSnapshot(agentPid, 'pods-20');
   const before = { up: proxy.up, down: proxy.down, upChunks: proxy.upChunks, downChunks: proxy.downChunks, t: performance.now() };
-  log(`agent RSS with ${KEEP_PODS} pods ${round(rss20a)} MB; idle link window of ${IDLE_WINDOW_MS / 1000} s starts`);
+  log(`agent RSS with ${KEEP_PODS} pods ${round(rss20a)} MB (${rssParts(agentPid)}); agent CPU so far ${round(cpuSeconds(agentPid))} s; idle link window of ${IDLE_WINDOW_MS / 1000} s starts`);
   proxy.trace = [];
   await sleep(IDLE_WINDOW_MS);
   log(`idle link socket reads (+ agent→server, - server→agent, bench time:bytes): ${proxy.trace.join(' ')}`);
@@ -371,7 +373,7 @@ try {
   const downB = after.down - before.down;
   const linkPerHour = (upB + downB) / windowH;
   const rss20 = Math.max(rss20a, rss20b);
-  log(`idle link: ${upB} B agent→server + ${downB} B server→agent in ${round((after.t - before.t) / 1000, 1)} s (${after.upChunks - before.upChunks} / ${after.downChunks - before.downChunks} socket reads, i.e. about ${Math.round(upB / Math.max(1, after.upChunks - before.upChunks))} B per agent→server read) → ${Math.round(linkPerHour)} B/h; agent RSS ${round(rss20a)} → ${round(rss20b)} MB (${rssParts(agentPid)}); bare node ${round(bareRss)} MB (${rssParts(bare.child.pid!)})`);
+  log(`idle link: ${upB} B agent→server + ${downB} B server→agent in ${round((after.t - before.t) / 1000, 1)} s (${after.upChunks - before.upChunks} / ${after.downChunks - before.downChunks} socket reads, i.e. about ${Math.round(upB / Math.max(1, after.upChunks - before.upChunks))} B per agent→server read) → ${Math.round(linkPerHour)} B/h; agent RSS ${round(rss20a)} → ${round(rss20b)} MB (${rssParts(agentPid)}); bare node ${round(bareRss)} MB (${rssParts(bare.child.pid!)}); agent CPU so far ${round(cpuSeconds(agentPid))} s`);
   if (agent.child.exitCode !== null) throw new Error(`the agent exited\n${agent.output().slice(-3000)}`);
 
   // 7. Offline reboot: server stopped; agent stopped (SIGTERM, it stops its containerd); every pod
