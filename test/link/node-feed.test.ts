@@ -124,12 +124,20 @@ describe('node feed', () => {
     await store.update(nodeKey('q-peer'), node('q-peer', { cidr: '10.44.1.0/24', vtep: '192.0.2.22' }));
     await store.update(nodeKey('q-going'), node('q-going', { cidr: '10.44.3.0/24' }));
     await store.update(nodeKey('q-hollow'), node('q-hollow', { cidr: '10.44.2.0/24', status: 'c' }));
+    await store.create(podKey('q-pod'), pod('q-pod', 'q-self'));
+    await store.create(podKey('q-other'), pod('q-other', 'q-peer'));
+    await waitFor('the hub past the changes', async () => (hub.revision >= (await store.currentRevision()) ? true : undefined), 5000);
+    // Replayed from what the hub kept in memory: the store's history is not read.
+    expect(hub.recentAfter('q-self', resumeAt)?.map((e) => e.ev.kv.key)).toContain(podKey('q-pod'));
+    expect(hub.recentAfter('q-self', resumeAt)?.map((e) => e.ev.kv.key)).not.toContain(podKey('q-other'));
     const r2 = recorder();
     const f2 = await startNodeFeed({ store, hub, node: 'q-self', fromRevision: resumeAt, sink: r2.sink, log: silentLogger() });
     expect(f2.start).toBe('resume');
     await waitFor('q-going removed', () => (r2.changes.some((c) => c.name === 'q-going') ? true : undefined), 5000);
     const seen = () => r2.changes.filter((c) => c.kind === 'Node').map((c) => `${c.name}${c.object ? ` ${(c.object.metadata as { annotations: Record<string, string> }).annotations['network.edgeos.io/vtep-ip']}` : ' gone'}`);
     expect(seen()).toEqual(['q-new 192.0.2.4', 'q-peer 192.0.2.22', 'q-going gone']);
+    await waitFor('q-pod', () => (r2.changes.some((c) => c.name === 'q-pod') ? true : undefined), 5000);
+    expect(r2.changes.filter((c) => c.kind === 'Pod').map((c) => c.name)).toEqual(['q-pod']);
     // Live again: the hub's peer changes reach it, a status change does not.
     await store.update(nodeKey('q-peer'), node('q-peer', { cidr: '10.44.1.0/24', vtep: '192.0.2.22', status: 'd' }));
     await store.update(nodeKey('q-peer'), node('q-peer', { cidr: '10.44.1.0/24', vtep: '192.0.2.2' }));
@@ -140,6 +148,7 @@ describe('node feed', () => {
     expect(seen()[4]).toBe('q-peer gone');
     f2.stop();
     for (const n of ['q-self', 'q-hollow', 'q-new', 'q-going']) await store.delete(nodeKey(n));
+    for (const p of ['q-pod', 'q-other']) await store.delete(podKey(p));
   });
 
   it("brings a node its pods' claims, the volumes bound to them, and the local volumes it holds", async () => {

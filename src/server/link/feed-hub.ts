@@ -37,6 +37,21 @@ import type { FeedKinds } from './feed-kinds.ts';
 
 /** Feeds hear the hub's position this often (they send a bookmark at most every 60 s). */
 const PROGRESS_EVERY_MS = 5000;
+/**
+ * The routed events kept for resumes (recentAfter): a link that comes back within this long
+ * replays them from memory instead of reading the store's history of all of `/registry/` (every
+ * Lease and Event write included) with a watch of its own — which, 1,000 agents reconnecting at
+ * once, was a quarter of the server's CPU and most of its garbage. Bounded by count too.
+ */
+const RECENT_MS = 150_000;
+const RECENT_MAX = 100_000;
+
+/** A routed event and who it went to: one node's feed, or every feed. */
+interface RecentEvent {
+  readonly e: FeedEvent;
+  readonly node: string | undefined;
+  readonly at: number;
+}
 
 /** One store event as the hub saw it; the object is decoded at most once for all feeds. */
 export interface FeedEvent {
@@ -96,6 +111,10 @@ export class FeedHub {
   /** The revision the peer index was first listed at: before it, what stopped being a peer is unknown. */
   private peersSince = 0;
   private watch: Watch | undefined;
+  /** Every event routed after `recentFrom`, in order (trimmed by age and count). */
+  private recent: RecentEvent[] = [];
+  private recentHead = 0;
+  private recentFrom = Number.POSITIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private lastRevision = 0;
   private closed = false;
@@ -158,6 +177,20 @@ export class FeedHub {
     return true;
   }
 
+  /**
+   * What the hub routed to `node`'s feed after `revision`, up to its position, if it still holds
+   * all of it (undefined: resume from the store's history instead).
+   */
+  recentAfter(node: string, revision: number): FeedEvent[] | undefined {
+    if (revision < this.recentFrom || this.held) return undefined;
+    const out: FeedEvent[] = [];
+    for (let i = this.recentHead; i < this.recent.length; i++) {
+      const r = this.recent[i]!;
+      if (r.e.ev.kv.modRevision > revision && (r.node === undefined || r.node === node)) out.push(r.e);
+    }
+    return out;
+  }
+
   /** Resolves once the pools are known (a feed waits for it before it filters anything). */
   poolsReady(): Promise<void> {
     return this.poolsLoaded;
@@ -202,6 +235,9 @@ export class FeedHub {
       }
     });
     this.watch = w;
+    this.recent = [];
+    this.recentHead = 0;
+    this.recentFrom = w.startRevision;
     this.poolsLoaded = this.loadPools(w.startRevision).then(() => {
       if (this.held !== held) return;
       this.held = undefined;
@@ -214,6 +250,22 @@ export class FeedHub {
       }, PROGRESS_EVERY_MS);
       this.timer.unref();
     }
+  }
+
+  /** Drops kept events older than RECENT_MS or past RECENT_MAX; `recentFrom` follows. */
+  private trimRecent(now: number): void {
+    let head = this.recentHead;
+    while (head < this.recent.length && (this.recent.length - head > RECENT_MAX || now - this.recent[head]!.at > RECENT_MS)) {
+      this.recentFrom = Math.max(this.recentFrom, this.recent[head]!.e.ev.kv.modRevision);
+      head++;
+    }
+    // Every event of a revision goes at once (a store batch may hold several of one transaction).
+    while (head < this.recent.length && this.recent[head]!.e.ev.kv.modRevision <= this.recentFrom) head++;
+    if (head > 4096 && head * 2 > this.recent.length) {
+      this.recent = this.recent.slice(head);
+      head = 0;
+    }
+    this.recentHead = head;
   }
 
   /** The pools as of the watch's start; events after it keep them current (route). */
@@ -253,6 +305,9 @@ export class FeedHub {
   private route(events: readonly WatchEvent[]): void {
     const k = this.kinds;
     const out = new Map<HubSubscriber, FeedEvent[]>();
+    const now = Date.now();
+    // Kept for resumes: to one node's feed (`node`) or to every feed (undefined).
+    const keep = (e: FeedEvent, node: string | undefined) => this.recent.push({ e, node, at: now });
     const give = (set: Iterable<HubSubscriber> | undefined, e: FeedEvent) => {
       for (const s of set ?? []) {
         const list = out.get(s);
@@ -265,7 +320,10 @@ export class FeedHub {
       if (key.startsWith(k.podsPrefix)) {
         const e = feedEvent(k, 'Pod', ev);
         const node = nodeNameOf(e, ev.kv);
-        if (node) give(this.subs.get(node), e);
+        if (node) {
+          keep(e, node);
+          give(this.subs.get(node), e);
+        }
       } else if (key.startsWith(k.nodesPrefix)) {
         const name = key.slice(k.nodesPrefix.length);
         const base = feedEvent(k, 'Node', ev);
@@ -288,16 +346,20 @@ export class FeedHub {
           }
         }
         const e: FeedEvent = { ...base, peer, ...(poolChanged ? { poolChanged: true } : {}) };
-        if (!poolChanged && !peerChanged) give(this.subs.get(name), e);
+        const toAll = poolChanged || peerChanged;
+        keep(e, toAll ? undefined : name);
+        if (!toAll) give(this.subs.get(name), e);
         else for (const set of this.subs.values()) give(set, e);
       } else {
         const kind = sharedKind(k, key);
-        if (!kind || this.subs.size === 0) continue;
+        if (!kind) continue;
         const e = feedEvent(k, kind, ev);
+        keep(e, undefined);
         for (const set of this.subs.values()) give(set, e);
       }
     }
     if (events.length > 0) this.lastRevision = Math.max(this.lastRevision, events[events.length - 1]!.kv.modRevision);
+    this.trimRecent(now);
     for (const [s, list] of out) s.events(this.lastRevision, list);
   }
 }

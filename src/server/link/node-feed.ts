@@ -376,6 +376,15 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   function replayFrom(from: number): void {
     const target = hub.revision;
     if (from >= target) return goLive();
+    // The hub still holds what it routed here since `from`: replayed from memory, no store read.
+    const recent = hub.recentAfter(node, from);
+    if (recent) {
+      enqueue(async () => {
+        await process(recent);
+        processed = Math.max(processed, target);
+      });
+      return goLive();
+    }
     const reached = (revision: number) => {
       if (catchUp && revision >= target) goLive();
     };
