@@ -384,7 +384,8 @@ try {
   console.log(JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v)));
 } finally {
   for (const w of workers) w.proc.kill('SIGTERM');
-  await Promise.all(workers.map((w) => new Promise((r) => (w.proc.exitCode !== null ? r(null) : w.proc.once('exit', r)))));
+  // (A simulator killed by a signal has a signalCode and no exitCode: waiting for its exit again would hang.)
+  await Promise.all(workers.map((w) => new Promise((r) => (w.proc.exitCode !== null || w.proc.signalCode !== null ? r(null) : w.proc.once('exit', r)))));
   await server.dispose();
   rmSync(simDir, { recursive: true, force: true });
 }
