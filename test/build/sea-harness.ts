@@ -2,8 +2,9 @@
 // run executables (natively or under qemu) with a clean, bounded environment.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { inject } from 'vitest';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const probeEntry = join(root, 'test/build/fixtures/sqlite-probe.ts');
@@ -44,6 +45,81 @@ export function buildSeaLogged(outDir: string, args: string[], env?: NodeJS.Proc
   const wrote = /\[build\] wrote (\S+) /.exec(r.stdout);
   if (!wrote) throw new Error(`build-sea printed no "wrote" line:\n${r.stdout}`);
   return { exe: wrote[1]!, log: r.stdout };
+}
+
+/** What a plain build reads: the sources, the build scripts, the installer, the dependencies. */
+const BUILD_INPUTS = ['src', 'scripts', 'installer', 'package.json', 'package-lock.json'];
+
+/** HEAD (the version line embeds it) and the bytes of every build input, tracked or not. */
+function buildInputsKey(args: string[]): string {
+  const h = createHash('sha256').update(`${args.join(' ')}\n${headCommit()}\n`);
+  const files = execFileSync('git', ['ls-files', '-co', '--exclude-standard', '-z', '--', ...BUILD_INPUTS], { cwd: root }).toString().split('\0').filter(Boolean).sort();
+  for (const f of files) {
+    h.update(`${f}\0`);
+    if (existsSync(join(root, f))) h.update(readFileSync(join(root, f)));
+  }
+  return h.digest('hex').slice(0, 24);
+}
+
+/** The run's scratch directory, from test/global-setup.ts; none outside such a vitest run (bench/ imports this file too). */
+function testRunDir(): string | undefined {
+  try {
+    return inject('testRunDir');
+  } catch {
+    return undefined;
+  }
+}
+
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/**
+ * The plain `build-sea --arch <arch>` executable for tests that use the build rather than test
+ * it: built once per test run (test/global-setup.ts gives the run's directory) and per input key,
+ * then copied with its .sha256 into `outDir`. Test files in other workers that ask for the same key
+ * meanwhile wait for that one build (a lock directory holding the builder's PID). Outside a vitest
+ * run with that setup, it builds as buildSea does.
+ */
+export function sharedSea(outDir: string, arch: 'amd64' | 'arm64'): string {
+  const args = ['--arch', arch];
+  const runDir = testRunDir();
+  if (!runDir) return buildSea(outDir, args);
+  const entry = join(runDir, `sea-${arch}-${buildInputsKey(args)}`);
+  const lock = `${entry}.lock`;
+  const deadline = Date.now() + 600_000;
+  while (!existsSync(join(entry, 'built'))) {
+    try {
+      mkdirSync(lock);
+    } catch {
+      // Another file builds it: wait, unless its builder died.
+      const owner = Number(existsSync(join(lock, 'pid')) ? readFileSync(join(lock, 'pid'), 'utf8') : 0);
+      if (owner && !alive(owner)) rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`waited 600 s for the shared ${arch} build in ${entry}`);
+      pause(500);
+      continue;
+    }
+    try {
+      writeFileSync(join(lock, 'pid'), String(process.pid));
+      const staging = `${entry}.${process.pid}`;
+      rmSync(staging, { recursive: true, force: true });
+      const exe = buildSea(staging, args);
+      writeFileSync(join(staging, 'built'), basename(exe));
+      renameSync(staging, entry);
+    } finally {
+      rmSync(lock, { recursive: true, force: true });
+    }
+  }
+  const name = readFileSync(join(entry, 'built'), 'utf8');
+  mkdirSync(outDir, { recursive: true });
+  for (const f of [name, `${name}.sha256`]) copyFileSync(join(entry, f), join(outDir, f), constants.COPYFILE_FICLONE);
+  return join(outDir, name);
 }
 
 export const qemuSysroot = '/usr/aarch64-linux-gnu';

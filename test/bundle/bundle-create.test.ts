@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pauseImageArchive } from '../../src/runtime/images/pause-image.ts';
 import { tarArchive } from '../../src/runtime/images/tar-writer.ts';
 import { busyboxArchive } from '../fixtures/images/busybox-image.ts';
-import { buildSea, cleanEnv, root } from '../build/sea-harness.ts';
+import { cleanEnv, root, sharedSea } from '../build/sea-harness.ts';
 
 const main = join(root, 'src/cli/main.ts');
 const APT_CACHE = '/var/cache/apt/archives';
@@ -47,7 +47,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
 
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'edgeos-bundle-create-'));
-    exe = buildSea(join(tmp, 'out'), ['--arch', 'amd64']);
+    exe = sharedSea(join(tmp, 'out'), 'amd64');
     writeFileSync(join(tmp, 'busybox.tar'), busyboxArchive('edgeos.test/busybox:one'));
     writeFileSync(join(tmp, 'busybox2.tar.gz'), gzipSync(busyboxArchive('edgeos.test/busybox:two')));
     writeFileSync(join(tmp, 'app.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata: { name: a }\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: { name: b }\n');

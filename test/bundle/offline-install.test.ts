@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
-import { buildSea, cleanEnv } from '../build/sea-harness.ts';
+import { cleanEnv, sharedSea } from '../build/sea-harness.ts';
 import { FreshRoot, freshRootUnavailable } from './fresh-root.ts';
 import type { Result } from './fresh-root.ts';
 
@@ -72,7 +72,7 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
     const lap = (what: string) => console.log(`[offline-install] ${what} at ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     // 1. The bundle, made by the single executable (embedded install.sh, binary beside it).
-    const exe = buildSea(join(tmp, 'out'), ['--arch', 'amd64']);
+    const exe = sharedSea(join(tmp, 'out'), 'amd64');
     const image = writeBusyboxArchive(join(tmp, 'busybox.tar'), IMAGE, ['sh', '-c', 'echo bundled-image-ok; exec sleep 3600']);
     const bundle = join(tmp, 'edgeos-bundle.tar.gz');
     const manifest = join(tmp, 'site.yaml');

@@ -4,7 +4,7 @@
  * the node's kubelet endpoints through `/api/v1/nodes/<n>/proxy/…` (answered by the agent over its
  * link, as for a device behind NAT), authorized as nodes/proxy, and `kubectl cp` both ways.
  */
-import { execFile } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -198,8 +198,7 @@ describe.each(['1.27', '1.32', '1.33'])('kubectl %s cp', (v) => {
 });
 
 describe('kubectl autoscale', () => {
-  it('scales a CPU-burning Deployment out, and back in when it idles', async () => {
-    const manifest = `
+  const burnManifest = `
 apiVersion: apps/v1
 kind: Deployment
 metadata: { name: burn, namespace: daily }
@@ -217,8 +216,18 @@ spec:
         command: [sh, -c, 'if [ "$BURN" = yes ]; then while :; do :; done; else exec sleep 3600; fi']
         resources: { requests: { cpu: 20m }, limits: { cpu: 100m } }
 `;
-    await ok(['apply', '-f', '-'], { stdin: manifest });
-    await ok(['rollout', 'status', '-n', 'daily', 'deployment/burn', '--timeout=120s'], { timeoutMs: 130_000 });
+
+  // Both Deployments roll out together, before either HPA exists: an HPA reads its pods' metrics
+  // (and so acts) only once they have run for a metrics window, which then overlaps the other test.
+  beforeAll(async () => {
+    await ok(['apply', '-f', '-'], { stdin: burnManifest });
+    await ok(['create', 'deployment', 'idle', '-n', 'daily', `--image=${IMAGE}`, '--', 'sleep', '3600']);
+    await ok(['patch', '-n', 'daily', 'deployment/idle', '--type=json', '-p',
+      '[{"op":"add","path":"/spec/template/spec/containers/0/imagePullPolicy","value":"Never"},{"op":"add","path":"/spec/template/spec/containers/0/resources","value":{"requests":{"cpu":"20m"}}}]']);
+    await Promise.all(['burn', 'idle'].map((d) => ok(['rollout', 'status', '-n', 'daily', `deployment/${d}`, '--timeout=120s'], { timeoutMs: 130_000 })));
+  }, 150_000);
+
+  it('scales a CPU-burning Deployment out, and back in when it idles', async () => {
     await ok(['autoscale', '-n', 'daily', 'deployment/burn', '--min=1', '--max=3', '--cpu-percent=50'], { bin: `${SDK}/kubectl.1.33` });
     // Short windows for the test: no scale-down stabilization.
     await ok(['patch', '-n', 'daily', 'hpa', 'burn', '--type=merge', '-p', '{"spec":{"behavior":{"scaleDown":{"stabilizationWindowSeconds":0}}}}']);
@@ -237,10 +246,6 @@ spec:
 
   it('kubectl 1.27 autoscale: the HPA it creates is served and acted on', async () => {
     const k127 = { bin: `${SDK}/kubectl.1.27` };
-    await ok(['create', 'deployment', 'idle', '-n', 'daily', `--image=${IMAGE}`, '--', 'sleep', '3600']);
-    await ok(['patch', '-n', 'daily', 'deployment/idle', '--type=json', '-p',
-      '[{"op":"add","path":"/spec/template/spec/containers/0/imagePullPolicy","value":"Never"},{"op":"add","path":"/spec/template/spec/containers/0/resources","value":{"requests":{"cpu":"20m"}}}]']);
-    await ok(['rollout', 'status', '-n', 'daily', 'deployment/idle', '--timeout=120s'], { timeoutMs: 130_000 });
     await ok(['autoscale', '-n', 'daily', 'deployment/idle', '--min=1', '--max=2', '--cpu-percent=50'], k127);
     const described = await waitFor('the HPA made by kubectl 1.27 to read its metric', async () => {
       const out = await ok(['describe', '-n', 'daily', 'hpa', 'idle'], k127);
@@ -252,17 +257,40 @@ spec:
   }, 300_000);
 });
 
-/** kubectl under `script`, which gives it a pseudo-terminal (debug -it). */
+/** What kubectl -it prints just before it attaches its stdin (1.27 and 1.33 alike). */
+const ATTACHING = "If you don't see a command prompt, try pressing enter.";
+
+/**
+ * kubectl under `script`, which gives it a pseudo-terminal (debug -it). The input goes in once
+ * kubectl says it attaches: the pty holds it until kubectl reads its stdin, so nothing is lost
+ * and no fixed wait for the container to start is needed.
+ */
 function kubectlInTerminal(bin: string, args: string, input: string): Promise<{ code: number; output: string }> {
   const cmd = `stty cols 100 rows 40; ${bin} --kubeconfig=${server.kubeconfig} --cache-dir=${server.cacheDir} ${args}`;
   return new Promise((resolve, reject) => {
-    const child = execFile('script', ['-qec', cmd, '/dev/null'], { timeout: 120_000, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TERM: 'dumb' } }, (err, stdout) => {
-      const code = err ? (err as { code?: unknown }).code : 0;
-      if (typeof code !== 'number') reject(err instanceof Error ? err : new Error(String(err)));
-      else resolve({ code, output: stdout });
+    const child = spawn('script', ['-qec', cmd, '/dev/null'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', TERM: 'dumb' }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let output = '';
+    let sent = false;
+    const send = () => {
+      if (sent) return;
+      sent = true;
+      child.stdin.end(input);
+    };
+    child.stdout.on('data', (b: Buffer) => {
+      output += b.toString();
+      if (output.includes(ATTACHING)) send();
     });
-    // The shell's prompt first, then the commands (a pty echoes them).
-    setTimeout(() => child.stdin?.end(input), 8000);
+    child.stderr.on('data', (b: Buffer) => (output += b.toString()));
+    // kubectl prints the line in every version the tests use; should one not, the input still goes.
+    const fallback = setTimeout(send, 30_000);
+    const killer = setTimeout(() => child.pid && child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(fallback);
+      clearTimeout(killer);
+      if (code === null) reject(new Error(`kubectl ${args} ended by ${signal}:\n${output}`));
+      else resolve({ code, output });
+    });
   });
 }
 

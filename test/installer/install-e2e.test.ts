@@ -12,9 +12,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sharedSea } from '../build/sea-harness.ts';
 import { HOST_CLAIMS_DIR, freshRoots, listTree, runSync } from './fresh-roots.ts';
 import type { FreshRoots } from './fresh-roots.ts';
-import { installScript, root } from './installer-harness.ts';
+import { installScript } from './installer-harness.ts';
 
 const kubectl = process.env.EDGEOS_TEST_KUBECTL ?? '/usr/lib/google-cloud-sdk/bin/kubectl.1.32';
 const missing = ['unshare', 'nsenter', 'chroot', 'ip', 'iptables-save', 'containerd', 'runc']
@@ -122,9 +123,7 @@ describe.runIf(process.arch === 'x64' && isRoot && missing.length === 0)('instal
   beforeAll(async () => {
     // The binary must exist before the overlays are mounted: it is read through their lower layer.
     tmp = mkdtempSync(join(tmpdir(), 'edgeos-install-e2e-'));
-    const b = spawnSync(process.execPath, ['scripts/build-sea.ts', '--arch', 'amd64', '--out-dir', join(tmp, 'dist')], { cwd: root, encoding: 'utf8', timeout: 240_000 });
-    if (b.status !== 0) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
-    sea = join(tmp, 'dist/edgeos-linux-amd64');
+    sea = sharedSea(join(tmp, 'dist'), 'amd64');
     const data = join(tmp, 'data');
     node.server.dataDir = join(data, 'server');
     node.device.dataDir = join(data, 'device');

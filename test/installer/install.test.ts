@@ -6,7 +6,8 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { install, installScript, root, runAsync, serveDir } from './installer-harness.ts';
+import { sharedSea } from '../build/sea-harness.ts';
+import { install, installScript, runAsync, serveDir } from './installer-harness.ts';
 
 const sha256 = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
@@ -32,9 +33,7 @@ describe.runIf(process.arch === 'x64')('installer/install.sh', () => {
 
   beforeAll(() => {
     tmp = mkdtempSync(join(tmpdir(), 'edgeos-installer-'));
-    const b = spawnSync(process.execPath, ['scripts/build-sea.ts', '--arch', 'amd64', '--out-dir', join(tmp, 'dist')], { cwd: root, encoding: 'utf8', timeout: 240_000 });
-    if (b.status !== 0) throw new Error(`build failed: ${b.stdout}${b.stderr}`);
-    sea = join(tmp, 'dist/edgeos-linux-amd64');
+    sea = sharedSea(join(tmp, 'dist'), 'amd64');
     small = join(tmp, 'small');
     copyFileSync('/bin/true', small);
     withChecksum(small);

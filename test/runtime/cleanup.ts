@@ -9,10 +9,12 @@ export async function removeAllPods(socket: string): Promise<void> {
   const client = new CriClient({ endpoint: socket, defaultTimeoutMs: 30_000 });
   try {
     const { items } = await client.call('ListPodSandbox', { filter: null }, { timeoutMs: 5000 });
-    for (const s of items) {
+    // Each sandbox stopped and removed side by side: containerd tears their networks down in
+    // parallel, as it does for a kubelet.
+    await Promise.all(items.map(async (s) => {
       await client.call('StopPodSandbox', { podSandboxId: s.id }).catch(() => undefined);
       await client.call('RemovePodSandbox', { podSandboxId: s.id }).catch(() => undefined);
-    }
+    }));
   } catch {
     // containerd already gone: nothing to remove through it.
   } finally {
