@@ -11,6 +11,7 @@ import { createAgent } from '../../src/agent/agent.ts';
 import type { Agent } from '../../src/agent/agent.ts';
 import { JoinError } from '../../src/agent/join/errors.ts';
 import { joinCluster } from '../../src/agent/join/join.ts';
+import { createNodeKeyAndCsr } from '../../src/common/link/node-csr.ts';
 import { nodeDir, nodeFiles } from '../../src/agent/join/node-files.ts';
 import type { BackoffOptions } from '../../src/agent/link/backoff.ts';
 import type { Logger } from '../../src/common/log.ts';
@@ -44,9 +45,13 @@ export async function startHollowNode(o: HollowNodeOptions): Promise<HollowNode>
   // A join storm can find the server (or this loaded machine) too slow to answer within the join's
   // timeouts: try again, as a device's service manager would, with a growing pause (up to 30 s)
   // for up to 20 attempts.
+  // One key for every attempt: an attempt whose answer was lost may have registered the node with
+  // it, and the server answers only that key again.
+  let keyAndCsr: Awaited<ReturnType<typeof createNodeKeyAndCsr>> | undefined;
   for (let attempt = 1; !existsSync(nodeFiles(nodeDir(o.dataDir)).config); attempt++) {
     try {
-      await joinCluster({ token: o.token, nodeName: o.name, dataDir: o.dataDir, register: { labels: { 'edgeos.io/hollow': 'true', ...o.labels }, taints: [] }, log: o.log });
+      keyAndCsr ??= await createNodeKeyAndCsr(o.name);
+      await joinCluster({ token: o.token, nodeName: o.name, dataDir: o.dataDir, register: { labels: { 'edgeos.io/hollow': 'true', ...o.labels }, taints: [] }, log: o.log, keyAndCsr });
     } catch (err) {
       if (!(err instanceof JoinError) || err.code !== 'JOIN_UNREACHABLE' || attempt >= 20) throw err;
       o.log.warn({ node: o.name, attempt, err: err.message }, 'hollow node: join failed, trying again');

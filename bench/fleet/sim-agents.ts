@@ -12,7 +12,8 @@
 // {"sim":"ready","nodes":…,"seconds":…} once every node finished its first sync, then
 // {"sim":"stats","relists":…,"resumes":…,"connects":…,"disconnects":…,"pings":…,"connected":…,
 // "loopDelayMaxMs":…} every --stats-every seconds (the longest event-loop stall since the last line:
-// what every node of this process waited).
+// what every node of this process waited); before "ready", {"sim":"progress","started":…,"synced":…,
+// "failures":…,"loopDelayMaxMs":…} as often.
 // SIGTERM stops every agent (their pods' statuses stay as reported) and exits.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -53,15 +54,26 @@ const t0 = performance.now();
 const loopDelay = monitorEventLoopDelay({ resolution: 20 });
 loopDelay.enable();
 let failures = 0;
-const nodes = await startHollowNodes(names, concurrency, (name) =>
-  startHollowNode({ token, name, dataDir: join(dataDir, name), log, onFailure: () => failures++ }),
-);
 // The bench reading our stdout may be gone: that is no reason to crash the nodes.
 process.stdout.on('error', () => undefined);
 const emit = (o: object) => console.log(JSON.stringify(o));
+// While the nodes join: how many started and finished their first sync, every --stats-every seconds.
+let started = 0;
+let synced = 0;
+const joining = setInterval(() => {
+  emit({ sim: 'progress', started, synced, failures, loopDelayMaxMs: Math.round(loopDelay.max / 1e6) });
+  loopDelay.reset();
+}, int('stats-every', values['stats-every'], 1) * 1000);
+const nodes = await startHollowNodes(names, concurrency, async (name) => {
+  const n = await startHollowNode({ token, name, dataDir: join(dataDir, name), log, onFailure: () => failures++ });
+  started++;
+  void n.ready.then(() => synced++, () => undefined);
+  return n;
+});
 emit({ sim: 'joined', nodes: nodes.length, seconds: Math.round((performance.now() - t0) / 100) / 10, loopDelayMaxMs: Math.round(loopDelay.max / 1e6) });
 await Promise.all(nodes.map((n) => n.ready));
 emit({ sim: 'ready', nodes: nodes.length, seconds: Math.round((performance.now() - t0) / 100) / 10 });
+clearInterval(joining);
 
 const stats = setInterval(() => {
   const sum = { relists: 0, resumes: 0, connects: 0, disconnects: 0, pings: 0, connected: 0, failures, loopDelayMaxMs: Math.round(loopDelay.max / 1e6) };

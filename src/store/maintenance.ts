@@ -72,7 +72,8 @@ export class Maintenance {
       this.#timers.push(t);
     };
     every(this.#policy.compactIntervalMs, () => void this.tick());
-    every(this.#policy.ttlSweepIntervalMs, () => void this.sweepExpired());
+    // 0: this store never writes a key with a TTL (the agent's cache): nothing to sweep.
+    if (this.#policy.ttlSweepIntervalMs > 0) every(this.#policy.ttlSweepIntervalMs, () => void this.sweepExpired());
     if (await this.#lead()) {
       // A compaction interrupted by a crash resumes now (its revision was already recorded).
       const resume = await this.#b.interruptedCompaction();

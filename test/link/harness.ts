@@ -75,8 +75,12 @@ export interface ServerProcess extends KubectlTarget {
   dispose(): Promise<void>;
 }
 
-export async function serverProcess(extraArgs: string[] = []): Promise<ServerProcess> {
-  const dir = mkdtempSync(join(tmpdir(), 'edgeos-link-'));
+/**
+ * `extraArgs` go to `edgeos server`; `o.nodeArgs` to Node before the script (bench/fleet's
+ * --cpu-prof); `o.parentDir` holds the server's directory (default the OS's temporary directory).
+ */
+export async function serverProcess(extraArgs: string[] = [], o: { nodeArgs?: readonly string[]; parentDir?: string } = {}): Promise<ServerProcess> {
+  const dir = mkdtempSync(join(o.parentDir ?? tmpdir(), 'edgeos-link-'));
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
   const kubeconfig = join(dir, 'kc.yaml');
@@ -116,7 +120,7 @@ export async function serverProcess(extraArgs: string[] = []): Promise<ServerPro
   async function start(): Promise<void> {
     const c = spawn(
       process.execPath,
-      [join(REPO, 'src/cli/main.ts'), 'server', '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port), '--disable-agent', '--write-kubeconfig', kubeconfig, ...extraArgs],
+      [...(o.nodeArgs ?? []), join(REPO, 'src/cli/main.ts'), 'server', '--data-dir', join(dir, 'data'), '--bind-address', '127.0.0.1', '--https-listen-port', String(port), '--disable-agent', '--write-kubeconfig', kubeconfig, ...extraArgs],
       { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, EDGEOS_LOG_LEVEL: 'info' } },
     );
     child = c;

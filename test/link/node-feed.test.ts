@@ -92,6 +92,65 @@ describe('node feed', () => {
     expect(hub.size).toBe(0);
   });
 
+  it('sends of other nodes only pod network peers, from the hub; a resume gets what changed while away', async () => {
+    const nodeKey = (n: string) => `/registry/nodes/${n}`;
+    const node = (name: string, o: { cidr?: string; vtep?: string; status?: string } = {}) => Buffer.from(JSON.stringify({
+      metadata: { name, uid: name, labels: { big: 'x' }, annotations: { other: 'y', ...(o.vtep ? { 'network.edgeos.io/vtep-ip': o.vtep, 'network.edgeos.io/vtep-mac': '02:00:00:00:00:01' } : {}) } },
+      spec: o.cidr ? { podCIDR: o.cidr } : {},
+      status: { phase: o.status ?? 'a' },
+    }));
+    await store.create(nodeKey('q-self'), node('q-self', { cidr: '10.44.0.0/24', vtep: '192.0.2.1' }));
+    await store.create(nodeKey('q-peer'), node('q-peer', { cidr: '10.44.1.0/24', vtep: '192.0.2.2' }));
+    await store.create(nodeKey('q-hollow'), node('q-hollow', { cidr: '10.44.2.0/24' })); // no overlay endpoint
+    await store.create(nodeKey('q-new'), node('q-new')); // no pod CIDR yet
+    await store.create(nodeKey('q-going'), node('q-going', { cidr: '10.44.3.0/24', vtep: '192.0.2.3' }));
+    const nodes = (objects: { kind: LinkKind; object: KubeObjectJson }[]) => objects.filter((o) => o.kind === 'Node' && (o.object.metadata as { name: string }).name.startsWith('q-'));
+    const r = recorder();
+    const f = await startNodeFeed({ store, hub, node: 'q-self', fromRevision: undefined, sink: r.sink, log: silentLogger() });
+    const sent = nodes(r.snapshots[0]!.objects);
+    expect(sent.map((o) => (o.object.metadata as { name: string }).name).sort()).toEqual(['q-going', 'q-peer', 'q-self']);
+    const peer = sent.find((o) => (o.object.metadata as { name: string }).name === 'q-peer')!.object;
+    expect(peer).toEqual({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'q-peer', uid: 'q-peer', annotations: { 'network.edgeos.io/vtep-ip': '192.0.2.2', 'network.edgeos.io/vtep-mac': '02:00:00:00:00:01' } }, spec: { podCIDR: '10.44.1.0/24' } });
+    // A status change of a peer is nothing; a hollow node's pod CIDR change neither.
+    await store.update(nodeKey('q-peer'), node('q-peer', { cidr: '10.44.1.0/24', vtep: '192.0.2.2', status: 'b' }));
+    await store.update(nodeKey('q-hollow'), node('q-hollow', { cidr: '10.44.9.0/24' }));
+    const resumeAt = await store.currentRevision();
+    await waitFor('the hub at resumeAt', () => (hub.revision >= resumeAt ? true : undefined), 5000);
+    await new Promise((res) => setTimeout(res, 200));
+    expect(r.changes.filter((c) => c.kind === 'Node')).toEqual([]);
+    f.stop();
+    // While q-self is away: q-new becomes a peer, q-peer moves, q-going stops being one, q-hollow changes again.
+    await store.update(nodeKey('q-new'), node('q-new', { cidr: '10.44.4.0/24', vtep: '192.0.2.4' }));
+    await store.update(nodeKey('q-peer'), node('q-peer', { cidr: '10.44.1.0/24', vtep: '192.0.2.22' }));
+    await store.update(nodeKey('q-going'), node('q-going', { cidr: '10.44.3.0/24' }));
+    await store.update(nodeKey('q-hollow'), node('q-hollow', { cidr: '10.44.2.0/24', status: 'c' }));
+    await store.create(podKey('q-pod'), pod('q-pod', 'q-self'));
+    await store.create(podKey('q-other'), pod('q-other', 'q-peer'));
+    await waitFor('the hub past the changes', async () => (hub.revision >= (await store.currentRevision()) ? true : undefined), 5000);
+    // Replayed from what the hub kept in memory: the store's history is not read.
+    expect(hub.recentAfter('q-self', resumeAt)?.map((e) => e.ev.kv.key)).toContain(podKey('q-pod'));
+    expect(hub.recentAfter('q-self', resumeAt)?.map((e) => e.ev.kv.key)).not.toContain(podKey('q-other'));
+    const r2 = recorder();
+    const f2 = await startNodeFeed({ store, hub, node: 'q-self', fromRevision: resumeAt, sink: r2.sink, log: silentLogger() });
+    expect(f2.start).toBe('resume');
+    await waitFor('q-going removed', () => (r2.changes.some((c) => c.name === 'q-going') ? true : undefined), 5000);
+    const seen = () => r2.changes.filter((c) => c.kind === 'Node').map((c) => `${c.name}${c.object ? ` ${(c.object.metadata as { annotations: Record<string, string> }).annotations['network.edgeos.io/vtep-ip']}` : ' gone'}`);
+    expect(seen()).toEqual(['q-new 192.0.2.4', 'q-peer 192.0.2.22', 'q-going gone']);
+    await waitFor('q-pod', () => (r2.changes.some((c) => c.name === 'q-pod') ? true : undefined), 5000);
+    expect(r2.changes.filter((c) => c.kind === 'Pod').map((c) => c.name)).toEqual(['q-pod']);
+    // Live again: the hub's peer changes reach it, a status change does not.
+    await store.update(nodeKey('q-peer'), node('q-peer', { cidr: '10.44.1.0/24', vtep: '192.0.2.22', status: 'd' }));
+    await store.update(nodeKey('q-peer'), node('q-peer', { cidr: '10.44.1.0/24', vtep: '192.0.2.2' }));
+    await waitFor('q-peer back', () => (seen().length === 4 ? true : undefined), 5000);
+    expect(seen()[3]).toBe('q-peer 192.0.2.2');
+    await store.delete(nodeKey('q-peer'));
+    await waitFor('q-peer deleted', () => (seen().length === 5 ? true : undefined), 5000);
+    expect(seen()[4]).toBe('q-peer gone');
+    f2.stop();
+    for (const n of ['q-self', 'q-hollow', 'q-new', 'q-going']) await store.delete(nodeKey(n));
+    for (const p of ['q-pod', 'q-other']) await store.delete(podKey(p));
+  });
+
   it("brings a node its pods' claims, the volumes bound to them, and the local volumes it holds", async () => {
     const json = (o: unknown) => Buffer.from(JSON.stringify(o));
     const claimKey = (name: string) => `/registry/persistentvolumeclaims/vol/${name}`;

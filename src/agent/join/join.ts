@@ -36,6 +36,12 @@ export interface JoinOptions {
   readonly busyForMs?: number;
   /** How long a join request waits for its answer before it is sent again (default 30 s). */
   readonly answerTimeoutMs?: number;
+  /**
+   * The node key and its CSR (default: made now). A caller that tries the whole join again after
+   * JOIN_UNREACHABLE passes the same pair each time: the server may have registered the node with
+   * it, and answers only that key again (another gets JOIN_NODE_EXISTS).
+   */
+  readonly keyAndCsr?: { readonly keyPem: string; readonly csrPem: string };
 }
 
 /** A join storm: a busy server is waited for this long (its Retry-After each time, plus jitter). */
@@ -83,7 +89,7 @@ export async function joinCluster(o: JoinOptions): Promise<NodeIdentity> {
   const { server, caPem } = await fetchPinnedCa(token.servers, token.caHash, o.log);
   o.log.info({ server, caHash: token.caHash }, 'the server CA matches the join token');
 
-  const { keyPem, csrPem } = await createNodeKeyAndCsr(o.nodeName);
+  const { keyPem, csrPem } = o.keyAndCsr ?? (await createNodeKeyAndCsr(o.nodeName));
   const body: JoinRequest = { nodeName: o.nodeName, csr: csrPem, labels: o.register.labels, taints: o.register.taints };
   let r;
   // A 503 with Retry-After comes before the server did anything: sending the same request again is

@@ -37,6 +37,21 @@ import type { FeedKinds } from './feed-kinds.ts';
 
 /** Feeds hear the hub's position this often (they send a bookmark at most every 60 s). */
 const PROGRESS_EVERY_MS = 5000;
+/**
+ * The routed events kept for resumes (recentAfter): a link that comes back within this long
+ * replays them from memory instead of reading the store's history of all of `/registry/` (every
+ * Lease and Event write included) with a watch of its own — which, 1,000 agents reconnecting at
+ * once, was a quarter of the server's CPU and most of its garbage. Bounded by count too.
+ */
+const RECENT_MS = 150_000;
+const RECENT_MAX = 100_000;
+
+/** A routed event and who it went to: one node's feed, or every feed. */
+interface RecentEvent {
+  readonly e: FeedEvent;
+  readonly node: string | undefined;
+  readonly at: number;
+}
 
 /** One store event as the hub saw it; the object is decoded at most once for all feeds. */
 export interface FeedEvent {
@@ -46,6 +61,20 @@ export interface FeedEvent {
   object(): KubeObjectJson;
   /** A Node whose pool changed (given to every feed, not only the node's). */
   readonly poolChanged?: boolean;
+  /**
+   * A Node event as the hub routed it: the Node's peer view as of this event, computed once for
+   * every feed (null: no peer, or deleted). Absent on events a feed replays from its own watch.
+   */
+  readonly peer?: PeerEntry | null;
+}
+
+/** A Node as its peers see it (feed-kinds.ts `peerView`), as of the hub's position. */
+export interface PeerEntry {
+  readonly view: KubeObjectJson;
+  /** JSON of `view`: what a feed compares with what it sent. */
+  readonly text: string;
+  /** The revision of the Node event that set it (or a later one). */
+  readonly revision: number;
 }
 
 export interface HubSubscriber {
@@ -72,9 +101,20 @@ export class FeedHub {
   private readonly log: Logger;
   private readonly kinds = feedKinds();
   private readonly subs = new Map<string, Set<HubSubscriber>>();
-  /** Each Node's peerView as last handed to every feed (JSON), by node name. */
-  private readonly peerViews = new Map<string, string>();
+  /**
+   * Every Node that is a peer of the pod network, as of the hub's position: what a feed's snapshot
+   * sends of other nodes (read here, not listed and decoded from the store for every new link).
+   */
+  private readonly peers = new Map<string, PeerEntry>();
+  /** Nodes that stopped being a peer (or were deleted) while the hub ran, and when. */
+  private readonly peersGone = new Map<string, number>();
+  /** The revision the peer index was first listed at: before it, what stopped being a peer is unknown. */
+  private peersSince = 0;
   private watch: Watch | undefined;
+  /** Every event routed after `recentFrom`, in order (trimmed by age and count). */
+  private recent: RecentEvent[] = [];
+  private recentHead = 0;
+  private recentFrom = Number.POSITIVE_INFINITY;
   private timer: NodeJS.Timeout | undefined;
   private lastRevision = 0;
   private closed = false;
@@ -109,6 +149,48 @@ export class FeedHub {
     return this.pools.get(node);
   }
 
+  /** Every peer of the pod network as of `revision` (read synchronously with it). */
+  peerIndex(): ReadonlyMap<string, PeerEntry> {
+    return this.peers;
+  }
+
+  /**
+   * Whether what a node that is at `revision` holds of this Node's peer view may differ from the
+   * index: it changed after `revision`, stopped being a peer after it, or `revision` is older
+   * than the index and the Node is not in it (it may have stopped being a peer before the hub
+   * started).
+   */
+  peerChangedAfter(name: string, revision: number): boolean {
+    const p = this.peers.get(name);
+    if (p) return p.revision > revision;
+    const gone = this.peersGone.get(name);
+    return (gone !== undefined && gone > revision) || revision < this.peersSince;
+  }
+
+  /** Resolves true once the hub's position is at least `revision`, false after `timeoutMs`. */
+  async reached(revision: number, timeoutMs: number): Promise<boolean> {
+    const until = Date.now() + timeoutMs;
+    while (this.lastRevision < revision) {
+      if (this.closed || Date.now() > until) return false;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    return true;
+  }
+
+  /**
+   * What the hub routed to `node`'s feed after `revision`, up to its position, if it still holds
+   * all of it (undefined: resume from the store's history instead).
+   */
+  recentAfter(node: string, revision: number): FeedEvent[] | undefined {
+    if (revision < this.recentFrom || this.held) return undefined;
+    const out: FeedEvent[] = [];
+    for (let i = this.recentHead; i < this.recent.length; i++) {
+      const r = this.recent[i]!;
+      if (r.e.ev.kv.modRevision > revision && (r.node === undefined || r.node === node)) out.push(r.e);
+    }
+    return out;
+  }
+
   /** Resolves once the pools are known (a feed waits for it before it filters anything). */
   poolsReady(): Promise<void> {
     return this.poolsLoaded;
@@ -136,7 +218,9 @@ export class FeedHub {
     if (this.watch) return;
     const held: (readonly WatchEvent[])[] = [];
     this.held = held;
-    const w = this.store.watch('/registry/', { fromRevision: 0 }, (msg) => {
+    // Progress often: a feed's snapshot waits for the hub to reach the store's revision (reached),
+    // which only a progress message tells when the last writes were outside /registry/.
+    const w = this.store.watch('/registry/', { fromRevision: 0, progressIntervalMs: 250 }, (msg) => {
       if (msg.kind === 'events') {
         if (this.held) this.held.push(msg.events);
         else this.route(msg.events);
@@ -151,6 +235,9 @@ export class FeedHub {
       }
     });
     this.watch = w;
+    this.recent = [];
+    this.recentHead = 0;
+    this.recentFrom = w.startRevision;
     this.poolsLoaded = this.loadPools(w.startRevision).then(() => {
       if (this.held !== held) return;
       this.held = undefined;
@@ -165,17 +252,38 @@ export class FeedHub {
     }
   }
 
+  /** Drops kept events older than RECENT_MS or past RECENT_MAX; `recentFrom` follows. */
+  private trimRecent(now: number): void {
+    let head = this.recentHead;
+    while (head < this.recent.length && (this.recent.length - head > RECENT_MAX || now - this.recent[head]!.at > RECENT_MS)) {
+      this.recentFrom = Math.max(this.recentFrom, this.recent[head]!.e.ev.kv.modRevision);
+      head++;
+    }
+    // Every event of a revision goes at once (a store batch may hold several of one transaction).
+    while (head < this.recent.length && this.recent[head]!.e.ev.kv.modRevision <= this.recentFrom) head++;
+    if (head > 4096 && head * 2 > this.recent.length) {
+      this.recent = this.recent.slice(head);
+      head = 0;
+    }
+    this.recentHead = head;
+  }
+
   /** The pools as of the watch's start; events after it keep them current (route). */
   private async loadPools(revision: number): Promise<void> {
     const k = this.kinds;
     try {
       const { kvs } = await this.store.list(k.nodesPrefix, { revision });
       this.pools.clear();
+      this.peers.clear();
+      this.peersGone.clear();
+      this.peersSince = revision;
       for (const kv of kvs) {
         const name = kv.key.slice(k.nodesPrefix.length);
         const e = feedEvent(k, 'Node', { type: 'ADDED', kv });
         this.notePool(name, e);
         this.podCidrs.set(name, podCidrOf(e.object()));
+        const view = peerView(e.object());
+        if (view) this.peers.set(name, { view, text: JSON.stringify(view), revision: kv.modRevision });
       }
     } catch (err) {
       // Learned from the Node events from now on; until then nothing is filtered by pool.
@@ -197,6 +305,9 @@ export class FeedHub {
   private route(events: readonly WatchEvent[]): void {
     const k = this.kinds;
     const out = new Map<HubSubscriber, FeedEvent[]>();
+    const now = Date.now();
+    // Kept for resumes: to one node's feed (`node`) or to every feed (undefined).
+    const keep = (e: FeedEvent, node: string | undefined) => this.recent.push({ e, node, at: now });
     const give = (set: Iterable<HubSubscriber> | undefined, e: FeedEvent) => {
       for (const s of set ?? []) {
         const list = out.get(s);
@@ -209,26 +320,46 @@ export class FeedHub {
       if (key.startsWith(k.podsPrefix)) {
         const e = feedEvent(k, 'Pod', ev);
         const node = nodeNameOf(e, ev.kv);
-        if (node) give(this.subs.get(node), e);
+        if (node) {
+          keep(e, node);
+          give(this.subs.get(node), e);
+        }
       } else if (key.startsWith(k.nodesPrefix)) {
         const name = key.slice(k.nodesPrefix.length);
-        const e = feedEvent(k, 'Node', ev);
-        const poolChanged = this.notePool(name, e);
-        const view = ev.type === 'DELETED' ? undefined : JSON.stringify(peerView(e.object()));
-        const peerChanged = view !== this.peerViews.get(name);
-        if (view) this.peerViews.set(name, view);
-        else this.peerViews.delete(name);
-        if (peerChanged) this.podCidrs.set(name, ev.type === 'DELETED' ? undefined : podCidrOf(e.object()));
-        if (!poolChanged && !peerChanged) give(this.subs.get(name), e);
-        else for (const set of this.subs.values()) give(set, poolChanged ? { ...e, poolChanged: true } : e);
+        const base = feedEvent(k, 'Node', ev);
+        const poolChanged = this.notePool(name, base);
+        const object = ev.type === 'DELETED' ? undefined : base.object();
+        this.podCidrs.set(name, object && podCidrOf(object));
+        const view = object && peerView(object);
+        const text = view && JSON.stringify(view);
+        const was = this.peers.get(name);
+        const peerChanged = text !== was?.text;
+        let peer: PeerEntry | null = was ?? null;
+        if (peerChanged) {
+          if (view && text) {
+            this.peers.set(name, (peer = { view, text, revision: ev.kv.modRevision }));
+            this.peersGone.delete(name);
+          } else {
+            this.peers.delete(name);
+            this.peersGone.set(name, ev.kv.modRevision);
+            peer = null;
+          }
+        }
+        const e: FeedEvent = { ...base, peer, ...(poolChanged ? { poolChanged: true } : {}) };
+        const toAll = poolChanged || peerChanged;
+        keep(e, toAll ? undefined : name);
+        if (!toAll) give(this.subs.get(name), e);
+        else for (const set of this.subs.values()) give(set, e);
       } else {
         const kind = sharedKind(k, key);
-        if (!kind || this.subs.size === 0) continue;
+        if (!kind) continue;
         const e = feedEvent(k, kind, ev);
+        keep(e, undefined);
         for (const set of this.subs.values()) give(set, e);
       }
     }
     if (events.length > 0) this.lastRevision = Math.max(this.lastRevision, events[events.length - 1]!.kv.modRevision);
+    this.trimRecent(now);
     for (const [s, list] of out) s.events(this.lastRevision, list);
   }
 }

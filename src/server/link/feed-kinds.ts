@@ -46,21 +46,28 @@ export function trimForNode(object: KubeObjectJson): KubeObjectJson {
 
 /** Annotations of a Node that its peers read (the pod network's, docs/podnet.md). */
 const PEER_ANNOTATION_PREFIX = 'network.edgeos.io/';
+/** Without these two and a pod CIDR a Node is no peer of the pod network (src/agent/podnet/peers.ts). */
+const PEER_REQUIRED_ANNOTATIONS = ['network.edgeos.io/vtep-ip', 'network.edgeos.io/vtep-mac'];
 
 /**
  * What a node receives of every other Node: its name, its pod CIDR and the pod network
  * annotations (where its overlay endpoint is), nothing that changes with every status update, so
- * a heartbeat of one node is not a message on every link.
+ * a heartbeat of one node is not a message on every link. A Node the pod network cannot reach —
+ * no pod CIDR yet, or no overlay endpoint (an agent without the pod network: no kernel VXLAN, a
+ * hollow node of bench/fleet) — is no peer at all: undefined, sent to nobody (its registration
+ * was a message on every link, and its pod CIDR assignment another: O(N²) in a join storm of
+ * such nodes). It becomes a peer when the last of the three arrives.
  */
-export function peerView(object: KubeObjectJson): KubeObjectJson {
+export function peerView(object: KubeObjectJson): KubeObjectJson | undefined {
   const meta = (object.metadata ?? {}) as { name?: string; uid?: string; annotations?: Record<string, string> };
   const spec = (object.spec ?? {}) as { podCIDR?: string; podCIDRs?: string[] };
+  if (!spec.podCIDR || PEER_REQUIRED_ANNOTATIONS.some((a) => !meta.annotations?.[a])) return undefined;
   const annotations = Object.fromEntries(Object.entries(meta.annotations ?? {}).filter(([k]) => k.startsWith(PEER_ANNOTATION_PREFIX)));
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: { name: meta.name, uid: meta.uid, annotations },
-    spec: { ...(spec.podCIDR ? { podCIDR: spec.podCIDR } : {}), ...(spec.podCIDRs ? { podCIDRs: spec.podCIDRs } : {}) },
+    spec: { podCIDR: spec.podCIDR, ...(spec.podCIDRs ? { podCIDRs: spec.podCIDRs } : {}) },
   };
 }
 

@@ -73,8 +73,15 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   // in refCount), and the local volumes whose data this node holds, sent whether used or not.
   const volumeOfClaim = new Map<RefKey, string>();
   const localVolumes = new Set<string>();
-  // Other nodes as last sent (peerView JSON), so only a change of what peers read is sent.
+  // Other nodes as last sent (peerView JSON) by name, so only a change of what peers read is sent;
+  // After a resume from R: a node whose view changed after R may be held by the agent otherwise,
+  // so its first event is sent whatever it holds (then it is settled).
   const peers = new Map<string, string>();
+  let resumedFrom: number | undefined;
+  const peersSettled = new Set<string>();
+  // A stored Node without this cannot be a peer (feed-kinds.ts peerView): a replayed event of a
+  // node that is not one skips decoding.
+  const peerBytes = Buffer.from('"network.edgeos.io/vtep-mac"');
   let catchUp: Watch | undefined;
   /** Hub events that arrived while the feed was still replaying from the agent's revision. */
   let held: FeedEvent[] | undefined = [];
@@ -157,7 +164,13 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     if (volume) await sendRef(volumeRef(volume), revision, out);
   }
 
-  /** Rebuilds the node's state from a list at `revision`; returns the objects (for a snapshot). */
+  /**
+   * Rebuilds the node's state from a list at `revision`; returns the objects (for a snapshot).
+   * Other nodes come from the hub's peer index (read before anything else, synchronously with the
+   * hub's position): for a snapshot `revision` is that position; for a resume from an older
+   * revision, a peer that changed after it is marked unsure, and its next event is sent whatever
+   * it holds.
+   */
   async function load(revision: number): Promise<{ kind: LinkKind; object: KubeObjectJson }[]> {
     pods.clear();
     podRefs.clear();
@@ -165,7 +178,14 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     volumeOfClaim.clear();
     localVolumes.clear();
     peers.clear();
+    peersSettled.clear();
     const out: { kind: LinkKind; object: KubeObjectJson }[] = [];
+    resumedFrom = revision >= hub.revision ? undefined : revision;
+    for (const [name, p] of hub.peerIndex()) {
+      if (name === node || (resumedFrom !== undefined && hub.peerChangedAfter(name, resumedFrom))) continue;
+      peers.set(name, p.text);
+      out.push({ kind: 'Node', object: p.view });
+    }
     const { kvs } = await store.list(k.podsPrefix, { revision });
     for (const kv of kvs) {
       if (!kv.value.includes(boundHere)) continue;
@@ -184,14 +204,8 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const name of localVolumes) if (!refCount.has(volumeRef(name))) await sendRef(volumeRef(name), revision, changes);
     dropped.length = 0;
     for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
-    for (const kv of (await store.list(k.nodesPrefix, { revision })).kvs) {
-      if (kv.key === nodeKey) out.push({ kind: 'Node', object: decode('Node', kv) });
-      else {
-        const view = peerView(decode('Node', kv));
-        peers.set(kv.key, JSON.stringify(view));
-        out.push({ kind: 'Node', object: view });
-      }
-    }
+    const self = await store.get(nodeKey, { revision });
+    if (self) out.push({ kind: 'Node', object: decode('Node', self) });
     const wide = new Map<LinkKind, KubeObjectJson[]>();
     for (const w of k.widePrefixes) wide.set(w.kind, (await store.list(w.prefix, { revision })).kvs.map((kv) => trimForNode(decode(w.kind, kv))));
     for (const object of wide.get('Service')!) out.push({ kind: 'Service', object });
@@ -235,12 +249,22 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     if (e.kind === 'Node') {
       if (key === nodeKey) out.push(change('Node', '', node, ev.type === 'DELETED' ? undefined : e.object()));
       else {
-        const view = ev.type === 'DELETED' ? undefined : peerView(e.object());
-        const text = view && JSON.stringify(view);
-        if (text !== peers.get(key)) {
-          if (text) peers.set(key, text);
-          else peers.delete(key);
-          out.push(change('Node', '', key.slice(k.nodesPrefix.length), view));
+        const name = key.slice(k.nodesPrefix.length);
+        const unsure = resumedFrom !== undefined && !peersSettled.has(name) && hub.peerChangedAfter(name, resumedFrom);
+        // A replayed event (no peer view from the hub) of a node that is no peer and was none: skipped undecoded.
+        if (e.peer === undefined && !unsure && !peers.has(name) && !ev.kv.value.includes(peerBytes)) return;
+        let view: KubeObjectJson | undefined;
+        let text: string | undefined;
+        if (e.peer !== undefined) ({ view, text } = e.peer ?? {});
+        else if (ev.type !== 'DELETED') {
+          view = peerView(e.object());
+          text = view && JSON.stringify(view);
+        }
+        if (unsure) peersSettled.add(name);
+        if (unsure || text !== peers.get(name)) {
+          if (text) peers.set(name, text);
+          else peers.delete(name);
+          out.push(change('Node', '', name, view));
         }
       }
       // The node first, then what its pool decides (the topology's re-filtered slices).
@@ -352,6 +376,15 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   function replayFrom(from: number): void {
     const target = hub.revision;
     if (from >= target) return goLive();
+    // The hub still holds what it routed here since `from`: replayed from memory, no store read.
+    const recent = hub.recentAfter(node, from);
+    if (recent) {
+      enqueue(async () => {
+        await process(recent);
+        processed = Math.max(processed, target);
+      });
+      return goLive();
+    }
     const reached = (revision: number) => {
       if (catchUp && revision >= target) goLive();
     };
@@ -387,7 +420,12 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     catchUp?.close();
     catchUp = undefined;
     held ??= [];
-    const revision = Math.max(await store.currentRevision(), hub.revision);
+    // At the hub's position, once it has reached what the store holds now (it trails by a batch,
+    // or a progress tick): the other nodes come from its peer index as of it (load), and what the
+    // hub hands over after it is held until the snapshot is out.
+    await hub.poolsReady();
+    await hub.reached(await store.currentRevision(), 5000);
+    const revision = hub.revision;
     const objects = await load(revision);
     sink.snapshot(revision, objects);
     lastSent = revision;
@@ -399,7 +437,9 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   async function begin(): Promise<'resume' | 'relist'> {
     await hub.poolsReady();
     const from = opts.fromRevision;
-    if (from !== undefined && from > 0 && from >= (await store.compactRevision()) && from <= (await store.currentRevision())) {
+    // The peer index must not be older than what the agent holds (load): the hub trails the
+    // store by a batch at most, or a progress tick when nothing routed happened.
+    if (from !== undefined && from > 0 && from >= (await store.compactRevision()) && from <= (await store.currentRevision()) && (await hub.reached(from, 5000))) {
       try {
         await load(from);
         // The node's filtered slices were computed with the pools of their time; the hub knows
