@@ -22,14 +22,8 @@ import { stopServerKeepingData } from '../e2e/helpers.ts';
 import { Guest, SERVER_ADDRESS_IN_GUEST, guestImage, guestUnavailable } from './guest.ts';
 import { UNPACK_BUNDLE, prepareGateway } from './prepare.ts';
 
-/**
- * Opt-in until the whole path has passed once on a quiet machine (docs/arm64.md, "Status"): the
- * last run got as far as the offline reboot, and a failing or 20-minute test in `npm test` would
- * hold up every other change. EDGEOS_TEST_ARM64=1 runs it.
- */
-const unavailable = process.env.EDGEOS_TEST_ARM64 === '1'
-  ? guestUnavailable()
-  : 'opt-in until it has passed end to end: EDGEOS_TEST_ARM64=1 (scripts/setup.sh --test then installs qemu and builds the guest)';
+/** Runs wherever qemu-system-aarch64 is (scripts/setup.sh --test installs it and builds the guest). */
+const unavailable = guestUnavailable();
 const IMAGE = 'edgeos.test/busybox:arm64';
 const NODE = 'edgeos-arm64';
 const NS = 'gw';
@@ -126,6 +120,8 @@ describe.skipIf(unavailable !== undefined)(`arm64 gateway under qemu-system-aarc
     expect((await g.sh('free -m | sed -n 2p')).trim()).toMatch(/^Mem:\s+(4[6-9]\d|50\d|51\d)\s/); // 512 MB less the kernel's reservations
     // Nothing of edgeos's runtime is on the gateway before the bundle: it has to bring all of it.
     expect((await g.exec('command -v containerd runc ctr')).out.trim()).toBe('');
+    // Nor runc's libseccomp, as on a Yocto or Buildroot device: the bundle brings it too.
+    expect((await g.exec('ls /lib/*/libseccomp* /usr/lib/*/libseccomp* /lib/libseccomp* /usr/lib/libseccomp* 2>/dev/null')).out.trim()).toBe('');
     const before = await g.sh('find / -xdev | LC_ALL=C sort; find /run | LC_ALL=C sort', 300_000);
 
     // 4. The user's path: copy the bundle in, unpack, install.sh join <token>; OpenRC starts the agent.
@@ -136,6 +132,7 @@ describe.skipIf(unavailable !== undefined)(`arm64 gateway under qemu-system-aarc
     expect(install).toContain('rc-service edgeos restart');
     lap('install from the bundle');
     expect(await g.sh('rc-service edgeos status')).toMatch(/started/);
+    expect(await g.sh('runc --version')).toMatch(/^libseccomp: \d/m); // the bundle's runc, on the bundle's libseccomp
 
     const nodeReady = async () => {
       const r = await k(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
