@@ -132,7 +132,7 @@ describe.skipIf(unavailable !== undefined)(`arm64 gateway under qemu-system-aarc
     expect(install).toContain('rc-service edgeos restart');
     lap('install from the bundle');
     expect(await g.sh('rc-service edgeos status')).toMatch(/started/);
-    expect(await g.sh('runc --version')).toMatch(/^libseccomp: \d/m); // the bundle's runc, on the bundle's libseccomp
+    expect(await g.sh('/usr/local/bin/runc --version')).toMatch(/^libseccomp: \d/m); // the bundle's runc, on the bundle's libseccomp
 
     const nodeReady = async () => {
       const r = await k(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
