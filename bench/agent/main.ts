@@ -8,7 +8,7 @@
 // Last line: {"bench":"agent",…}
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { request } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { connect, createServer } from 'node:net';
@@ -78,10 +78,11 @@ async function waitGone(pid: number, ms: number): Promise<boolean> {
 }
 
 interface Proc { child: ChildProcess; exited: Promise<void>; output(): string }
-function startProc(cmd: string, args: string[], env: NodeJS.ProcessEnv): Proc {
+function startProc(cmd: string, args: string[], env: NodeJS.ProcessEnv, teeFile?: string): Proc {
   const child = spawn(cmd, args, { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const add = (b: Buffer): void => {
+    if (teeFile) appendFileSync(teeFile, b);
     out += b.toString();
     if (out.length > 200_000) out = out.slice(-100_000);
   };
@@ -197,7 +198,16 @@ const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), NODE_PATH
 // the RSS figures that follow them: diagnosis only).
 const snapshotDir = process.env.EDGEOS_BENCH_HEAP_SNAPSHOTS;
 if (snapshotDir) mkdirSync(snapshotDir, { recursive: true });
-const agentNodeArgs = [...v8Flags.agent, ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${resolve(snapshotDir)}`] : [])];
+// EDGEOS_BENCH_AGENT_TRACE=<file> (diagnosis only): the agent also runs with --trace-gc-nvp and its
+// output is appended to <file> (each GC's `allocated=` bytes: the garbage per apply), with a line
+// `=== <phase> <epoch ms>` at each phase. EDGEOS_BENCH_AGENT_NODE_ARGS: more node flags for the
+// agent only (diagnosis, e.g. `--require <file>`).
+const traceFile = process.env.EDGEOS_BENCH_AGENT_TRACE;
+/** A line `=== <what>` in the trace file, between the agent's GC lines. */
+const traceMark = (what: string): void => {
+  if (traceFile) appendFileSync(traceFile, `=== ${what} ${Date.now()}\n`);
+};
+const agentNodeArgs = [...v8Flags.agent, ...(snapshotDir ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${resolve(snapshotDir)}`] : []), ...(traceFile ? ['--trace-gc-nvp'] : []), ...(process.env.EDGEOS_BENCH_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
 async function heapSnapshot(pid: number, label: string): Promise<void> {
   if (!snapshotDir) return;
   const before = new Set(readdirSync(snapshotDir));
@@ -293,7 +303,7 @@ try {
   log(`server on 127.0.0.1:${server.port}, counting proxy on 127.0.0.1:${proxy.port}`);
   mkdirSync(join(agentDir, 'agent', 'images'), { recursive: true });
   writeBusyboxArchive(join(agentDir, 'agent', 'images', 'busybox.tar'), IMAGE);
-  agent = startProc(process.execPath, [...agentNodeArgs, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir], agentEnv);
+  agent = startProc(process.execPath, [...agentNodeArgs, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir], agentEnv, traceFile);
   const joinStart = performance.now();
   await waitFor('the node to be Ready', async () =>
     (await kubectl(server!, ['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])).stdout === 'True', 120_000, 250);
@@ -313,6 +323,7 @@ try {
   const rawMs: number[] = [];
   const applyMs: number[] = [];
   const cpuBefore = cpuSeconds(agentPid);
+  traceMark('applies start');
   const kubectlMs: number[] = [];
   for (let i = 0; i < APPLY_PODS; i++) {
     rawMs.push(await rawStart(cri, i));
@@ -328,6 +339,7 @@ try {
     }
   }
   watch.stop();
+  traceMark('applies end');
   log(`agent CPU time during the ${APPLY_PODS} applies: ${round(cpuSeconds(agentPid) - cpuBefore)} s`);
 
   // 5. Down to 20 pods; settle; RSS.
@@ -340,6 +352,7 @@ try {
   await sleep(SETTLE_MS);
 
   // 6. Idle link bytes with 20 pods, at least 2 minutes; RSS at both ends of the window.
+  traceMark('20 pods settled');
   const rss20a = await settledRss(agentPid);
   await heapSnapshot(agentPid, 'pods-20');
   const before = { up: proxy.up, down: proxy.down, upChunks: proxy.upChunks, downChunks: proxy.downChunks, t: performance.now() };
@@ -350,6 +363,7 @@ try {
   proxy.trace = undefined;
   const after = { up: proxy.up, down: proxy.down, upChunks: proxy.upChunks, downChunks: proxy.downChunks, t: performance.now() };
   const rss20b = await settledRss(agentPid);
+  traceMark('idle window end');
   await heapSnapshot(agentPid, 'pods-20-after-idle');
   const bareRss = await settledRss(bare.child.pid!, 3);
   const windowH = (after.t - before.t) / 3_600_000;

@@ -110,6 +110,16 @@ async function failover(ns: string, address: string): Promise<number> {
   return (first - cutAt) / 1000;
 }
 
+/** CPU time (ms, user + system) a process has used so far; NaN once it is gone. */
+const cpuMs = (pid: number | undefined) => {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime, stime in USER_HZ (100)
+  } catch {
+    return NaN;
+  }
+};
+
 const rssKb = (n: SiteNode) => {
   try {
     return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${n.agent!.pid}/status`, 'utf8'))?.[1]);
@@ -125,15 +135,20 @@ async function main(): Promise<void> {
   await t.up();
   await t.webPods();
   const [ipA1, ipA2, ipB1] = [await t.podIp('web-a1'), await t.podIp('web-a2'), await t.podIp('web-b1')];
-  await t.waitFor('a1 → a2 direct and a1 → b1 relayed', async () => t.fdbDst(a1, a2) === a2.ip && t.fdbDst(a1, b1)?.startsWith('169.254.') && t.fdbDst(b1, a1)?.startsWith('169.254.'), 60_000);
+  await t.waitFor('a1 → a2 direct and a1 → b1 relayed', async () => t.via(a1, a2) === 'direct' && t.via(a1, b1) === 'relay' && t.via(b1, a1) === 'relay', 60_000);
   const rssBefore = rssKb(a1);
   const [nsA1, nsA2] = [netnsPath(a1.ns.name), netnsPath(a2.ns.name)];
   const host_mbps = await iperf(nsA2, nsA1, a2.ip);
   log(`host ${host_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)})`);
   const direct_mbps = await iperf(podNs(a2, ipA2), podNs(a1, ipA1), ipA2);
   log(`direct ${direct_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)})`);
+  // CPU per relayed Mbit (deterministic enough under load, where Mbit/s is not): the two agents and the server.
+  const relayPids = { a1: a1.agent?.pid, b1: b1.agent?.pid, server: t.server?.pid };
+  const cpuBefore = Object.fromEntries(Object.entries(relayPids).map(([k, pid]) => [k, cpuMs(pid)]));
   const relay_mbps = await iperf(podNs(b1, ipB1), podNs(a1, ipA1), ipB1);
-  log(`relay ${relay_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)}); a1 agent RSS ${rssBefore} → ${rssKb(a1)} kB`);
+  const mbit = relay_mbps * IPERF_SECONDS;
+  const perMbit = Object.entries(relayPids).map(([k, pid]) => `${k} ${((cpuMs(pid) - cpuBefore[k]!) / mbit).toFixed(1)}`).join(', ');
+  log(`relay ${relay_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)}); CPU ms per relayed Mbit: ${perMbit}; a1 agent RSS ${rssBefore} → ${rssKb(a1)} kB`);
   const hostRtt = await rtt(nsA1, a2.ip);
   const directRtt = await rtt(podNs(a1, ipA1), ipA2);
   const relay_rtt_ms = await rtt(podNs(a1, ipA1), ipB1);
@@ -142,6 +157,10 @@ async function main(): Promise<void> {
   log(`failover ${failover_s} s (load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   const metrics = await t.kubectl(['get', '--raw', '/metrics']);
   log(`server: ${metrics.split('\n').filter((l) => l.startsWith('edgeos_link_relay')).join(', ')}`);
+  for (const n of ['a1', 'b1']) {
+    const m = await t.kubectl(['get', '--raw', `/api/v1/nodes/${n}/proxy/metrics`]);
+    log(`${n}: ${m.split('\n').filter((l) => l.startsWith('edgeos_agent_pod_relay')).join(', ')}`);
+  }
   console.log(JSON.stringify({
     bench: 'podnet',
     host_mbps: r3(host_mbps),

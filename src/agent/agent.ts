@@ -18,6 +18,7 @@ import type { LinkDialer } from '../common/link/transport.ts';
 import { createSupervisor } from '../common/supervisor.ts';
 import type { Component } from '../common/supervisor.ts';
 import type { TunnelHandler } from '../common/tunnel.ts';
+import { hostLocalPodIpKeeper } from '../runtime/cni/pod-ip-keeper.ts';
 import { createContainerRuntime, readRoutes, resolvePodCidr, resolveRuntimeConfig } from '../runtime/index.ts';
 import { AgentMetrics, countingDialer, instrumentRuntime } from './node-http/agent-metrics.ts';
 import type { ContainerRuntime, EdgeContainerRuntime, RuntimeConfig, RuntimeOptions } from '../runtime/index.ts';
@@ -282,10 +283,12 @@ export function createAgent(o: AgentOptions): Agent {
             },
             // Peers without a direct path are reached through the server (docs/podnet.md).
             relaySend: (frame) => link?.sendRelay(frame) ?? false,
+            relayUp: () => link?.connected ?? false,
             network: () => latestNetwork ?? loadNetwork(networkFile(o.dataDir), log),
             log: nodeLog,
             warn,
           });
+          metrics.podRelay = () => podNetwork?.relayCounters;
           await podNetwork.start(signal);
         },
         stop: async () => podNetwork?.stop(),
@@ -346,7 +349,7 @@ export function createAgent(o: AgentOptions): Agent {
           observe: metrics,
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // The kubelet removes a deleted pod's log directory only when it knows where they live.
-          ...(runtimeConfig ? { podLogDir: runtimeConfig.podLogsDir } : {}),
+          ...(runtimeConfig ? { podLogDir: runtimeConfig.podLogsDir, podIps: hostLocalPodIpKeeper(runtimeConfig.cni) } : {}),
         });
         await kubelet.start(signal);
       },

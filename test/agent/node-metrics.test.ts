@@ -27,6 +27,18 @@ describe('agent metrics', () => {
     ].join('\n'));
   });
 
+  it('exports the pod network relay\'s counters only while the relay exists', () => {
+    const m = new AgentMetrics();
+    const relay: { counters?: { sent: number; received: number; dropped: number } } = {};
+    m.podRelay = () => relay.counters;
+    expect(render(m)).not.toContain('edgeos_agent_pod_relay');
+    relay.counters = { sent: 5, received: 7, dropped: 2 };
+    const text = render(m);
+    expect(value(text, 'edgeos_agent_pod_relay_packets_total{direction="sent"}')).toBe(5);
+    expect(value(text, 'edgeos_agent_pod_relay_packets_total{direction="received"}')).toBe(7);
+    expect(value(text, 'edgeos_agent_pod_relay_dropped_packets_total')).toBe(2);
+  });
+
   it('times runtime calls by the kubelet\'s operation types and counts the failed ones', async () => {
     const m = new AgentMetrics();
     const rt = instrumentRuntime(new FakeRuntime(), m);

@@ -20,7 +20,7 @@ import { KUBECTL } from '../helpers/kubectl.ts';
 import { createNetns } from '../helpers/netns.ts';
 import type { Netns } from '../helpers/netns.ts';
 import { removeDataDir } from '../runtime/cleanup.ts';
-import { REPO, releasePodCidrClaim, waitFor as waitForState } from './helpers.ts';
+import { REPO, keptPodCidr, releasePodCidrClaim, waitFor as waitForState } from './helpers.ts';
 import { GET, WEB } from './pod-web.ts';
 
 export const IMAGE = 'edgeos.test/busybox:podnet-sites';
@@ -210,14 +210,21 @@ export class Sites {
     return exec(['nsenter', `--net=/var/run/netns/${ns}`, 'busybox', 'sh', '-c', GET + script], timeoutMs);
   }
 
-  /** Where `from`'s VXLAN device sends `to`'s packets (bridge fdb dst): `to`'s address or the relay address. */
-  fdbDst(from: SiteNode, to: SiteNode): string | undefined {
-    const dev = from.ns.exec(['ip', '-j', 'link', 'show', 'type', 'vxlan']);
-    const vx = (JSON.parse(dev) as { ifname: string }[])[0];
-    if (!vx) return undefined;
-    const fdb = JSON.parse(from.ns.exec(['bridge', '-j', 'fdb', 'show', 'dev', vx.ifname])) as { mac: string; dst?: string }[];
-    const toMac = this.vtepMac(to);
-    return fdb.find((e) => e.mac === toMac)?.dst;
+  /**
+   * How `from` reaches `to`'s pods now: the device of the route to `to`'s pod CIDR (the overlay's
+   * or the relay's), checked against that device's forwarding entry for `to` (`to`'s address, or
+   * a relay address). Read from the kernel: works with the server down.
+   */
+  via(from: SiteNode, to: SiteNode): 'direct' | 'relay' | undefined {
+    const cidr = keptPodCidr(to.data);
+    if (!cidr) return undefined;
+    const dev = (JSON.parse(from.ns.exec(['ip', '-j', 'route', 'show', cidr])) as { dev?: string }[])[0]?.dev;
+    if (!dev) return undefined;
+    const fdb = JSON.parse(from.ns.exec(['bridge', '-j', 'fdb', 'show', 'dev', dev])) as { mac: string; dst?: string }[];
+    const dst = fdb.find((e) => e.mac === this.vtepMac(to))?.dst;
+    if (dev.startsWith('eosv') && dst === to.ip) return 'direct';
+    if (dev.startsWith('eosr') && dst?.startsWith('169.254.')) return 'relay';
+    return undefined;
   }
 
   private readonly macs = new Map<string, string>();

@@ -57,12 +57,14 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
   let markReady!: () => void;
   const ready = new Promise<void>((r) => (markReady = r));
 
-  // The same question (bytes after the id, transport) gets the same answer until the zone changes:
-  // a hit costs a copy instead of a parse and an encode (the agent runs V8 in lite mode, without
-  // an optimizing compiler, so the full path is what dominates a busy node's DNS latency).
-  const answers = new Map<string, Buffer>();
+  // The same question (bytes after the id, per transport) gets the same answer until the zone
+  // changes: a hit costs a copy instead of a parse and an encode (the agent runs V8 in lite mode,
+  // without an optimizing compiler, so the full path is what dominates a busy node's DNS latency).
+  // One map per transport, so the key is the question bytes as they are, no prefix to concatenate.
+  const answers = { udp: new Map<string, Buffer>(), tcp: new Map<string, Buffer>() };
   const rebuild = () => {
-    answers.clear();
+    answers.udp.clear();
+    answers.tcp.clear();
     index.rebuild(o.catalog.services.values(), o.catalog.slices.values());
   };
 
@@ -72,11 +74,8 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
     return answer ? parseAnswers(answer) : [];
   }
 
-  /** The cached answer to a question asked before (the id copied in), or undefined. */
-  function repeated(msg: Buffer, key: string | undefined): Buffer | undefined {
-    const hit = key === undefined ? undefined : answers.get(key);
-    if (!hit) return undefined;
-    stats.zone++;
+  /** A copy of a cached answer carrying the id of `msg`. */
+  function withId(hit: Buffer, msg: Buffer): Buffer {
     const out = Buffer.allocUnsafe(hit.length);
     hit.copy(out, 2, 2);
     out[0] = msg[0]!;
@@ -84,10 +83,18 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
     return out;
   }
 
-  const keyOf = (msg: Buffer, viaTcp: boolean) => (msg.length <= 512 && msg.length >= 12 ? (viaTcp ? 't' : 'u') + msg.toString('latin1', 2) : undefined);
+  /** The cached answer to a question asked before (the id copied in), or undefined. */
+  function repeated(msg: Buffer, key: string | undefined, viaTcp: boolean): Buffer | undefined {
+    const hit = key === undefined ? undefined : (viaTcp ? answers.tcp : answers.udp).get(key);
+    if (!hit) return undefined;
+    stats.zone++;
+    return withId(hit, msg);
+  }
 
-  async function answer(msg: Buffer, viaTcp: boolean, key = keyOf(msg, viaTcp)): Promise<Buffer | undefined> {
-    const hit = repeated(msg, key);
+  const keyOf = (msg: Buffer) => (msg.length <= 512 && msg.length >= 12 ? msg.toString('latin1', 2) : undefined);
+
+  async function answer(msg: Buffer, viaTcp: boolean, key = keyOf(msg)): Promise<Buffer | undefined> {
+    const hit = repeated(msg, key, viaTcp);
     if (hit) return hit;
     let q: Query & { opcode: number };
     try {
@@ -106,8 +113,10 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
       if (!local.chase) {
         const out = encodeResponse(q, local.response, limit);
         if (key !== undefined) {
-          if (answers.size >= ANSWER_CACHE_ENTRIES) answers.clear();
-          answers.set(key, out);
+          const cache = viaTcp ? answers.tcp : answers.udp;
+          if (cache.size >= ANSWER_CACHE_ENTRIES) cache.clear();
+          // Its own copy: the UDP path below writes each query's id into the cached bytes.
+          cache.set(key, Buffer.from(out));
         }
         return out;
       }
@@ -162,11 +171,25 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
       const u = createSocket({ type: 'udp4', lookup: (address, _family, cb) => cb(null, address, 4) });
       u.on('message', (msg, rinfo) => {
         // A repeated question (nearly all of a node's DNS traffic) is answered in this callback,
-        // without a promise: every microsecond here is one the next query waits.
-        const key = keyOf(msg, false);
-        const hit = repeated(msg, key);
-        if (hit) {
+        // without a promise and without allocating: every microsecond here is one the next query
+        // waits, and every byte allocated brings the next young-generation GC (a pause of the
+        // whole agent) closer.
+        const key = keyOf(msg);
+        const hit = key === undefined ? undefined : answers.udp.get(key);
+        if (hit && key !== undefined) {
+          stats.zone++;
+          if (u.getSendQueueCount() !== 0) {
+            // Earlier answers still wait for room in the socket's buffer, holding their bytes.
+            u.send(withId(hit, msg), rinfo.port, rinfo.address);
+            return;
+          }
+          // With nothing queued, Node writes the datagram at once (it tries the system call
+          // before queueing), so the cached bytes can carry this query's id themselves.
+          hit[0] = msg[0]!;
+          hit[1] = msg[1]!;
           u.send(hit, rinfo.port, rinfo.address);
+          // Queued after all (the buffer was full): that send owns these bytes until it is done.
+          if (u.getSendQueueCount() !== 0 && answers.udp.get(key) === hit) answers.udp.set(key, Buffer.from(hit));
           return;
         }
         answer(msg, false, key).then(

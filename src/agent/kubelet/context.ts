@@ -1,4 +1,5 @@
 import type { Logger } from '../../common/log.ts';
+import type { PodIpKeeper } from '../../runtime/cni/pod-ip-keeper.ts';
 import type { ContainerRuntime, DnsConfig } from '../../runtime/types.ts';
 import type { AgentCache, StatusSink } from '../types.ts';
 import type { Backoff } from './backoff.ts';
@@ -38,6 +39,8 @@ export interface KubeletContext {
   readonly resyncMs: number;
   /** Each pod's runtime state as its worker last saw it, kept current by the PLEG (none: always inspect). */
   readonly podRuntime?: PodRuntimeCache;
+  /** Gives a recreated sandbox its pod's previous IP when free (none: whatever the IPAM hands out). */
+  readonly podIps?: PodIpKeeper;
   /** How long each pass of a pod worker took (kubelet_pod_worker_duration_seconds). */
   readonly observePodSync?: (seconds: number) => void;
 }

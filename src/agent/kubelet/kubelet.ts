@@ -3,6 +3,7 @@ import type { PersistentVolume, Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import type { NodeStatsReport } from '../../common/link/protocol.ts';
+import type { PodIpKeeper } from '../../runtime/cni/pod-ip-keeper.ts';
 import type { ContainerRuntime } from '../../runtime/types.ts';
 import type { AgentCache, CacheChange, StatusSink } from '../types.ts';
 import { Backoff, crashLoopBackoff, imagePullBackoff } from './backoff.ts';
@@ -34,6 +35,8 @@ export interface KubeletOptions {
   rootDir: string;
   /** Parent of the pods' log directories (<podLogDir>/<ns>_<name>_<uid>); default: the runtime's own. */
   podLogDir?: string;
+  /** Gives a recreated sandbox its pod's previous IP (docs/podnet.md, "Pod addresses"). */
+  podIps?: PodIpKeeper;
   clock?: () => number;
   /** --cluster-dns / --cluster-domain (or a function read at each pod start); without servers ClusterFirst pods fall back to the host's DNS. */
   clusterDns?: Partial<ClusterDns> | (() => ClusterDns);
@@ -121,6 +124,7 @@ export class EdgeKubelet implements Kubelet {
       services: o.services ?? (() => []),
       resyncMs: o.resyncMs ?? 10_000,
       podRuntime,
+      ...(o.podIps ? { podIps: o.podIps } : {}),
       ...(o.observe ? { observePodSync: (seconds: number) => o.observe!.podSync(seconds) } : {}),
     };
     this.stats = new StatsCollector({ runtime: o.runtime, sink: o.status, log, now, ...(o.statsMs ? { intervalMs: o.statsMs } : {}) });

@@ -100,6 +100,12 @@ async function ensureSandbox(ctx: KubeletContext, st: PodState, pod: Pod, rt: Ru
     await killContainer(ctx, { pod, container: undefined, init: false, id: rc.id, podIP: '', graceSeconds: podGraceSeconds(pod) }, rc);
   }
   for (const s of rt.sandboxes.filter((x) => x.state === 'ready')) await ctx.runtime.stopPodSandbox(s.id);
+  // The pod's previous address, to get it again (an offline reboot, a dead sandbox). Still held by
+  // a dead sandbox (a reboot leaves its network unreleased): stopping it releases the address.
+  const prior = pod.status?.podIP;
+  if (prior && ctx.podIps?.held(prior)) {
+    for (const s of rt.sandboxes.filter((x) => x.state !== 'ready')) await ctx.runtime.stopPodSandbox(s.id).catch(() => undefined);
+  }
   if (rt.sandboxes.length) ctx.events.pod(pod, 'Normal', 'SandboxChanged', 'Pod sandbox changed, it will be killed and re-created.');
   const dns = podDns(pod, await ctx.hostDns(), ctx.clusterDns());
   if (dns.missingClusterDns) {
@@ -108,7 +114,8 @@ async function ensureSandbox(ctx: KubeletContext, st: PodState, pod: Pod, rt: Ru
   const cfg = sandboxConfig(pod, attempt, dns.config, ctx.podLogDir);
   if (cfg.logDirectory) await mkdir(cfg.logDirectory, { recursive: true, mode: 0o755 });
   try {
-    await ctx.runtime.runPodSandbox(cfg);
+    const create = () => ctx.runtime.runPodSandbox(cfg);
+    await (prior && ctx.podIps ? ctx.podIps.reuse(prior, create) : create());
   } catch (err) {
     ctx.events.pod(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errorMessage(err)}`);
     st.waiting.clear();

@@ -58,6 +58,12 @@ export function webSocketDialer(credentials: () => LinkCredentials): LinkDialer 
       handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
       maxPayload: MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
+      // A zero masking key: ws then sends the payload as it is (and the server's ws skips the
+      // unmasking). Masking protects proxies of browser-originated traffic from cache poisoning
+      // (RFC 6455 §10.3); inside TLS, between our agent and our server, it only costs a JS loop
+      // over every byte (no bufferutil addon in the executable): most of the pod network relay's
+      // CPU under the agent's --lite-mode (docs/podnet.md, "Throughput").
+      generateMask: (mask: Buffer) => mask.fill(0),
     });
     ws.on('error', () => undefined); // the close handler reports
     const onAbort = () => ws.terminate();

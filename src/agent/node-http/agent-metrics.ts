@@ -50,7 +50,16 @@ export interface LinkState {
   readonly stats: { readonly connects: number; readonly disconnects: number };
 }
 
+/** What the pod network relay carried (src/agent/podnet/relay.ts RelayCounters). */
+export interface PodRelayCounters {
+  readonly sent: number;
+  readonly received: number;
+  readonly dropped: number;
+}
+
 export class AgentMetrics {
+  /** The pod network relay's counters (undefined while the node has no peer: no relay). */
+  podRelay: (() => PodRelayCounters | undefined) | undefined;
   readonly #operations = new Map<string, Operation>();
   readonly #plegRelist = new Histogram(DEFAULT_BUCKETS);
   readonly #podSync = new Histogram(DEFAULT_BUCKETS);
@@ -102,6 +111,16 @@ export class AgentMetrics {
       { name: 'edgeos_agent_link_receive_bytes_total', help: "The link's message payload bytes received from the server.", type: 'counter', samples: [{ value: this.#bytesIn }] },
       { name: 'edgeos_agent_link_transmit_bytes_total', help: "The link's message payload bytes sent to the server.", type: 'counter', samples: [{ value: this.#bytesOut }] },
     ];
+    const relay = this.podRelay?.();
+    if (relay) {
+      families.push(
+        {
+          name: 'edgeos_agent_pod_relay_packets_total', help: 'Pod packets this node sent to the server\'s relay and received from it (docs/podnet.md).', type: 'counter',
+          samples: [{ labels: { direction: 'sent' }, value: relay.sent }, { labels: { direction: 'received' }, value: relay.received }],
+        },
+        { name: 'edgeos_agent_pod_relay_dropped_packets_total', help: 'Relay packets dropped on this node: its link was down or backed up, or a packet from the server was not for its pods.', type: 'counter', samples: [{ value: relay.dropped }] },
+      );
+    }
     if (link) {
       families.push(
         { name: 'edgeos_agent_link_connected', help: '1 while the link to a server is up, 0 otherwise.', type: 'gauge', samples: [{ value: link.connected ? 1 : 0 }] },

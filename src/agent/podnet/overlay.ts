@@ -10,7 +10,7 @@
  * processes whatever the number of peers.
  */
 import { intToIpv4, parseIpv4Cidr } from '../../common/cluster-network.ts';
-import { VXLAN_ID, VXLAN_PORT } from './types.ts';
+import { RELAY_VXLAN_ID, VXLAN_ID, VXLAN_PORT } from './types.ts';
 import type { CommandRunner, LocalEnd, Peer } from './types.ts';
 
 /** The pod CIDR's first address: the gateway address a route to the CIDR goes through. */
@@ -64,38 +64,65 @@ export interface OverlayPlan {
   readonly bridge: string[];
 }
 
-/** What turns `have` into the device for `local` reaching exactly `peers`. */
-export function planOverlay(local: LocalEnd, peers: readonly Peer[], have: DeviceState): OverlayPlan {
-  const dev = local.device;
-  const ip: string[] = [];
-  const bridge: string[] = [];
-  const sameDevice = have.exists && have.vxlan?.id === VXLAN_ID && have.vxlan.local === local.vtepIp && have.vxlan.port === VXLAN_PORT;
+/** The route that sends `peer`'s pod CIDR through `device` (the overlay's, or the relay's). */
+export function peerRoute(peer: Peer, device: string): string {
+  const gw = gatewayOf(peer.podCidr);
+  return `route replace ${peer.podCidr} via ${gw} dev ${device} onlink`;
+}
+
+/** The device's lines, and the stale entries' removal, for one VXLAN device. */
+function planDevice(
+  dev: string,
+  id: number,
+  local: LocalEnd,
+  peers: readonly Peer[],
+  have: DeviceState,
+  fdbDst: (p: Peer) => string,
+  ip: string[],
+  bridge: string[],
+): void {
+  const sameDevice = have.exists && have.vxlan?.id === id && have.vxlan.local === local.vtepIp && have.vxlan.port === VXLAN_PORT;
   if (have.exists && !sameDevice) ip.push(`link del ${dev}`);
-  if (!sameDevice) ip.push(`link add ${dev} type vxlan id ${VXLAN_ID} local ${local.vtepIp} dstport ${VXLAN_PORT} nolearning`);
+  if (!sameDevice) ip.push(`link add ${dev} type vxlan id ${id} local ${local.vtepIp} dstport ${VXLAN_PORT} nolearning`);
   if (!sameDevice || have.mac !== local.vtepMac || have.mtu !== local.mtu) ip.push(`link set ${dev} address ${local.vtepMac} mtu ${local.mtu} up`);
   else ip.push(`link set ${dev} up`);
   // The device's own address: the source of what the node itself sends to other nodes' pods
   // (and what their replies come back to), inside this node's pod CIDR as flannel does.
   ip.push(`addr replace ${gatewayOf(local.podCidr)}/32 dev ${dev}`);
   const kept = sameDevice ? have : { routes: [], neighbours: [], fdb: [] };
+  // A peer's route moves between the two devices with one `route replace` (never deleted on the way).
   const wantRoutes = new Set(peers.map((p) => p.podCidr));
   const wantNeigh = new Set(peers.map((p) => gatewayOf(p.podCidr)));
   const wantFdb = new Set(peers.map((p) => p.vtepMac));
   for (const r of kept.routes) if (!wantRoutes.has(r.dst)) ip.push(`route del ${r.dst} dev ${dev}`);
   for (const n of kept.neighbours) if (!wantNeigh.has(n.dst)) ip.push(`neigh del ${n.dst} dev ${dev}`);
   for (const e of kept.fdb) if (!wantFdb.has(e.mac)) bridge.push(`fdb del ${e.mac} dev ${dev} self${e.dst ? ` dst ${e.dst}` : ''}`);
-  // A relayed peer's VXLAN packets go to the relay address, which the DNAT turns to the agent. Its
-  // route must not be through lo: the kernel would treat it as local and hand the packet straight
-  // back to a VXLAN device ("local bypass") without the DNAT ever seeing it.
-  const relayed = peers.some((p) => p.via === 'relay');
-  if (relayed && local.relayAddr && local.underlayDevice) ip.push(`route replace ${local.relayAddr}/32 dev ${local.underlayDevice}`);
   for (const p of peers) {
-    const gw = gatewayOf(p.podCidr);
-    const dst = p.via === 'relay' && local.relayAddr ? local.relayAddr : p.vtepIp;
-    ip.push(`neigh replace ${gw} lladdr ${p.vtepMac} dev ${dev} nud permanent`);
-    ip.push(`route replace ${p.podCidr} via ${gw} dev ${dev} onlink`);
-    bridge.push(`fdb replace ${p.vtepMac} dev ${dev} dst ${dst} self permanent`);
+    ip.push(`neigh replace ${gatewayOf(p.podCidr)} lladdr ${p.vtepMac} dev ${dev} nud permanent`);
+    bridge.push(`fdb replace ${p.vtepMac} dev ${dev} dst ${fdbDst(p)} self permanent`);
   }
+}
+
+/**
+ * What turns `have` into the device for `local` reaching exactly `peers`; with `relayHave` (the
+ * relay exists) also the relay's own VXLAN device `local.relayDevice`, whose forwarding entries all
+ * point at the relay address. Both devices know every peer (neighbour and forwarding entry); the
+ * peer's route says which one its packets take, so switching a path is one `route replace`. The
+ * relay's device needs software checksums (pod-network.ts), the overlay's keeps its offloads.
+ */
+export function planOverlay(local: LocalEnd, peers: readonly Peer[], have: DeviceState, relayHave?: DeviceState): OverlayPlan {
+  const ip: string[] = [];
+  const bridge: string[] = [];
+  planDevice(local.device, VXLAN_ID, local, peers, have, (p) => p.vtepIp, ip, bridge);
+  const relay = relayHave && local.relayDevice && local.relayAddr ? { dev: local.relayDevice, addr: local.relayAddr } : undefined;
+  if (relay) {
+    planDevice(relay.dev, RELAY_VXLAN_ID, local, peers, relayHave!, () => relay.addr, ip, bridge);
+    // The relay device's VXLAN packets go to the relay address, which the DNAT turns to the agent.
+    // Its route must not be through lo: the kernel would treat it as local and hand the packet
+    // straight back to a VXLAN device ("local bypass") without the DNAT ever seeing it.
+    if (local.underlayDevice) ip.push(`route replace ${relay.addr}/32 dev ${local.underlayDevice}`);
+  }
+  for (const p of peers) ip.push(peerRoute(p, p.via === 'relay' && relay ? relay.dev : local.device));
   return { ip, bridge };
 }
 

@@ -9,13 +9,15 @@
  * their traffic to other nodes.
  */
 import { createHash } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
 import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { runTool } from '../services/tools.ts';
 import type { AgentCache } from '../types.ts';
 import { masqueradeScript } from './masquerade.ts';
-import { applyOverlay, planOverlay, readDevice } from './overlay.ts';
+import { applyOverlay, peerRoute, planOverlay, readDevice } from './overlay.ts';
+import type { DeviceState } from './overlay.ts';
 import { peersOf } from './peers.ts';
 import { PodRelay } from './relay.ts';
 import type { RelayCounters } from './relay.ts';
@@ -39,6 +41,8 @@ export interface PodNetworkOptions {
    * every peer is reached directly.
    */
   readonly relaySend?: (frame: Buffer) => boolean;
+  /** Whether the link is up (relay.ts RelayOptions.relayUp); without it the relay counts as up. */
+  readonly relayUp?: () => boolean;
 }
 
 export interface PodNetwork {
@@ -57,17 +61,19 @@ export interface PodNetwork {
 const RESYNC_MS = 30_000;
 
 /** Per data dir, as the bridge and the Services table: several agents on one host keep apart. */
-export function podNetworkNames(dataDir: string): { device: string; table: string; relayAddr: string } {
+export function podNetworkNames(dataDir: string): { device: string; relayDevice: string; table: string; relayAddr: string } {
   const h = createHash('sha256').update(dataDir).digest();
   const suffix = h.toString('hex').slice(0, 8);
   // 169.254.0.0/16 minus its first and last /24 (reserved by RFC 3927), never a .0 or .255.
-  return { device: `eosv${suffix}`, table: `edgeos-podnet-${suffix}`, relayAddr: `169.254.${1 + (h[4]! % 253)}.${1 + (h[5]! % 254)}` };
+  return { device: `eosv${suffix}`, relayDevice: `eosr${suffix}`, table: `edgeos-podnet-${suffix}`, relayAddr: `169.254.${1 + (h[4]! % 253)}.${1 + (h[5]! % 254)}` };
 }
 
 export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
   const log = o.log.child({ component: 'pod-network' });
   const run: CommandRunner = o.run ?? ((argv, input) => runTool(argv, input));
-  const { table } = podNetworkNames(o.dataDir);
+  const { table, relayDevice } = podNetworkNames(o.dataDir);
+  /** This node's end with the relay's device (planned only while the relay exists). */
+  const local = { ...o.local, relayDevice };
   let programmed: readonly Peer[] = [];
   let lastMasquerade = '';
   let lastError = '';
@@ -80,8 +86,12 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
   let unsubscribe: (() => void) | undefined;
   /** Exists while there are peers and a link to relay over. */
   let relay: PodRelay | undefined;
-  /** The VXLAN device computes inner checksums itself (set once per agent run, see below). */
+  /** The relay's VXLAN device computes inner checksums itself (set once per device, see below). */
   let checksumsInSoftware = false;
+  /** Whether the relay's device may exist (read once per agent run, then known). */
+  let relayDeviceMayExist = true;
+  /** The last sync programmed the relay's device: a path change is one route away. */
+  let relayProgrammed = false;
 
   async function masquerade(): Promise<void> {
     const relayDnat = relay?.port && o.local.relayAddr ? { addr: o.local.relayAddr, vtepIp: o.local.vtepIp, port: relay.port } : undefined;
@@ -97,11 +107,12 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
     const found = peersOf(await o.cache.list('Node'), { node: o.nodeName, vtepIp: o.local.vtepIp });
     // The relay exists only while there is a peer: a lone node pays nothing for it.
     if (found.length > 0 && o.relaySend && o.local.relayAddr && !relay && !stopped) {
-      relay = new PodRelay({ local: o.local, send: o.relaySend, onPathChange: () => sync(), log });
+      relay = new PodRelay({ local: o.local, send: o.relaySend, ...(o.relayUp ? { relayUp: o.relayUp } : {}), onPathChange: (changed) => switchPaths(changed), log });
       await relay.open();
     } else if (found.length === 0 && relay) {
       relay.close();
       relay = undefined;
+      relayProgrammed = false;
     }
     await masquerade();
     // No device until there is another node to reach: a single node (or agents sharing one test
@@ -111,37 +122,81 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
     noDevice = !have.exists && found.length === 0;
     if (noDevice) return;
     let peers: Peer[] = found;
+    let relayHave: DeviceState | undefined;
     if (relay) {
-      // What the kernel already has is where a known peer starts (an agent restart changes no path).
-      const inKernel = new Map<string, PeerPath>();
-      for (const e of have.fdb) if (e.dst) inKernel.set(e.mac, e.dst === o.local.relayAddr ? 'relay' : 'direct');
+      relayHave = await readDevice(run, relayDevice);
+      // What the kernel already has is where a known peer starts (an agent restart changes no
+      // path): a route on the relay's device is a relayed peer.
+      const onRelay = new Set(relayHave.routes.map((r) => r.dst));
+      const onOverlay = new Set(have.routes.map((r) => r.dst));
+      // An agent before the relay had its own device pointed a relayed peer's forwarding entry on
+      // the overlay's device at the relay address (and turned that device's offloads off).
+      const oldRelayed = new Set(have.fdb.filter((e) => e.dst === o.local.relayAddr).map((e) => e.mac));
+      if (oldRelayed.size > 0) await run(['ethtool', '-K', o.local.device, 'tx', 'on']).catch(() => undefined);
       const programmedPaths = new Map<string, PeerPath>();
       for (const p of found) {
-        const via = inKernel.get(p.vtepMac);
-        if (via) programmedPaths.set(p.node, via);
+        if (onRelay.has(p.podCidr) || oldRelayed.has(p.vtepMac)) programmedPaths.set(p.node, 'relay');
+        else if (onOverlay.has(p.podCidr)) programmedPaths.set(p.node, 'direct');
       }
       relay.setPeers(found, programmedPaths);
       const r = relay;
       peers = found.map((p) => ({ ...p, via: r.pathOf(p.node) ?? 'relay' }));
+    } else if (relayDeviceMayExist) {
+      // No relay (any more): its device goes (one read per agent run when there never was one).
+      if ((await readDevice(run, relayDevice)).exists) await run(['ip', 'link', 'del', relayDevice]);
+      relayDeviceMayExist = false;
+      relayProgrammed = false;
     }
-    const plan = planOverlay(o.local, peers, have);
-    // A new device starts with the kernel's default offloads.
-    if (plan.ip.some((l) => l.startsWith('link add '))) checksumsInSoftware = false;
+    const plan = planOverlay(local, peers, have, relayHave);
+    // A new relay device starts with the kernel's default offloads.
+    if (plan.ip.some((l) => l.startsWith(`link add ${relayDevice} `))) checksumsInSoftware = false;
     await applyOverlay(run, plan);
+    if (relay) {
+      relayDeviceMayExist = true;
+      relayProgrammed = true;
+    }
     relay?.startProbing();
     if (relay && !checksumsInSoftware) {
       // A pod's TCP/UDP packet leaves its veth with the checksum left to the hardware (checksum
       // offload); VXLAN keeps it so on the way to the underlay's NIC. A packet the DNAT turns to the
       // relay socket never reaches a NIC: without this it is dropped, or relayed with a wrong
-      // checksum. Off, the kernel fills the checksum in before encapsulating (a software checksum
-      // per packet, also on the direct path).
-      const r = await run(['ethtool', '-K', o.local.device, 'tx', 'off']).catch((err: unknown) => ({ code: 1, stdout: '', stderr: errorMessage(err) }));
-      if (r.code !== 0) throw new Error(`ethtool -K ${o.local.device} tx off: ${r.stderr.trim() || `exit ${r.code}`} (the relay path needs ethtool: apt-get install ethtool)`);
+      // checksum. Off on the relay's own device, the kernel fills the checksum in before
+      // encapsulating what goes to the relay; the overlay's device keeps its offloads (TSO and
+      // checksums: the direct path's throughput).
+      const r = await run(['ethtool', '-K', relayDevice, 'tx', 'off']).catch((err: unknown) => ({ code: 1, stdout: '', stderr: errorMessage(err) }));
+      if (r.code !== 0) throw new Error(`ethtool -K ${relayDevice} tx off: ${r.stderr.trim() || `exit ${r.code}`} (the relay path needs ethtool: apt-get install ethtool)`);
+      // Relayed packets come back in on the overlay's device while this node may send to that
+      // peer through the relay's (or the other way round while paths change): strict reverse-path
+      // filtering would drop them. Loose (2) still drops sources no route leads to.
+      // (Written to /proc, not with sysctl: procps is not a dependency; with a runner of a test's
+      // own the device lives in another namespace and is left alone.)
+      if (!o.run) {
+        try {
+          writeFileSync(`/proc/sys/net/ipv4/conf/${o.local.device}/rp_filter`, '2');
+        } catch (err) {
+          log.warn({ device: o.local.device, err: errorMessage(err) }, 'cannot set loose reverse-path filtering on the overlay device');
+        }
+      }
       checksumsInSoftware = true;
     }
     const changed = JSON.stringify(peers) !== JSON.stringify(programmed);
     programmed = peers;
     if (changed) log.info({ device: o.local.device, peers: peers.map((p) => `${p.node}=${p.podCidr}@${p.vtepIp}${p.via ? `/${p.via}` : ''}`) }, 'pod network overlay programmed');
+  }
+
+  /**
+   * The probe moved peers: their routes move at once (one `ip` run, each `route replace` atomic),
+   * before the full sync that follows.
+   */
+  function switchPaths(changed: readonly Peer[]): void {
+    if (relayProgrammed && !stopped) {
+      const lines = changed.map((p) => peerRoute(p, p.via === 'relay' ? relayDevice : o.local.device));
+      void run(['ip', '-force', '-batch', '-'], lines.join('\n') + '\n').then((r) => {
+        if (r.code !== 0) log.warn({ err: r.stderr.trim() }, 'cannot move a peer\'s route: the next sync does');
+      }, () => undefined).finally(() => sync());
+      return;
+    }
+    sync();
   }
 
   function sync(): void {

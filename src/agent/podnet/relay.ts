@@ -16,8 +16,9 @@
  * between the two nodes' overlay addresses (their pod CIDRs' `.0`) in a VXLAN packet this agent
  * builds and sends straight to the peer's VTEP on UDP 8472 (so a firewall dropping VXLAN drops the
  * probe too). The peer's kernel decapsulates it to the peer agent's probe socket, which answers the
- * same way, straight to our VTEP. A peer that answered within DEAD_AFTER_MS is reached directly;
- * otherwise through the relay. The probe tests both directions, so a pair uses the direct path
+ * same way, straight to our VTEP. A peer is reached directly while it answers; once its probes
+ * stay unanswered for DEAD_AFTER_MS (probed every PROBE_RETRY_MS from the first unanswered one),
+ * through the relay, and directly again at its first answer. The probe tests both directions, so a pair uses the direct path
  * only when it works both ways. A new peer starts on the relay (traffic flows while the first probe
  * is out, ~a millisecond on a LAN); a peer already programmed in the kernel keeps its path until a
  * probe says otherwise (an agent restart changes nothing).
@@ -27,16 +28,22 @@ import type { Socket } from 'node:dgram';
 import { ipv4ToInt, parseIpv4Cidr } from '../../common/cluster-network.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { RELAY_BATCH_BYTES, decodeRelayFrame, encodeRelayFrame, ipv4Ends } from '../../common/link/relay.ts';
+import { RELAY_BATCH_BYTES, decodeRelayFrame, encodeRelayFrame } from '../../common/link/relay.ts';
 import { gatewayOf } from './overlay.ts';
 import { VXLAN_ID, VXLAN_PORT } from './types.ts';
 import type { LocalEnd, Peer, PeerPath } from './types.ts';
 
 /** UDP port of the probe socket, on the node's overlay address (its pod CIDR's `.0`). */
 export const PROBE_PORT = 8473;
+/** A peer that answers is probed this often. */
 export const PROBE_INTERVAL_MS = 500;
-/** A peer not answering for this long is reached through the relay. */
-export const DEAD_AFTER_MS = 2000;
+/** A peer whose last probe is unanswered is probed this often (so a broken path shows at once). */
+export const PROBE_RETRY_MS = 100;
+/**
+ * A peer whose probes stay unanswered this long (from the first unanswered one: at least ten
+ * probes) is reached through the relay.
+ */
+export const DEAD_AFTER_MS = 1000;
 /** Source MAC of the frames the relay hands to the kernel (any unicast MAC but the device's own). */
 const RELAY_SOURCE_MAC = Buffer.from([0x02, 0x65, 0x6f, 0x73, 0x72, 0x6c]);
 const MAGIC = Buffer.from('EOSP');
@@ -47,8 +54,14 @@ export interface RelayOptions {
   readonly local: LocalEnd;
   /** Puts a relay frame on the link; false when it was dropped (no link, or backed up). */
   readonly send: (frame: Buffer) => boolean;
-  /** Some peer's path changed: the overlay must be programmed again. */
-  readonly onPathChange: () => void;
+  /**
+   * Whether the relay can carry anything now (the link is up). While it cannot, a peer whose
+   * probes go unanswered keeps the direct path: it may still work (the peer's agent restarting:
+   * its kernel still forwards), the relay certainly does not.
+   */
+  readonly relayUp?: () => boolean;
+  /** Some peers' paths changed (`changed`, each with its new path): the overlay must be programmed again. */
+  readonly onPathChange: (changed: readonly Peer[]) => void;
   readonly log: Logger;
   readonly now?: () => number;
 }
@@ -99,8 +112,10 @@ interface PeerState {
   via: PeerPath;
   /** When it last answered a probe (0: never). */
   lastReply: number;
-  /** When the current path was chosen. */
-  since: number;
+  /** When the first probe since its last answer was sent (0: none unanswered). */
+  pending: number;
+  /** When it gets its next probe. */
+  nextProbe: number;
   mac: Buffer;
 }
 
@@ -113,6 +128,14 @@ export class PodRelay {
   /** Overlay address (peer's `.0`) → node. */
   private readonly byGateway = new Map<string, string>();
   private tunnel: Socket | undefined;
+  /**
+   * Connected to this node's own VXLAN port: what the server relays here goes to the kernel through
+   * it. Connected, a send skips the address lookup and argument handling of an unconnected one
+   * (one send per packet: the relay's hottest call on the receiving side).
+   */
+  private inject: Socket | undefined;
+  /** The VXLAN and Ethernet header of every packet handed to the kernel (to our own MAC). */
+  private readonly injectHeader: Buffer;
   private probe: Socket | undefined;
   private timer: NodeJS.Timeout | undefined;
   private batch: Buffer[] = [];
@@ -128,6 +151,7 @@ export class PodRelay {
     this.now = o.now ?? Date.now;
     const c = parseIpv4Cidr(o.local.podCidr)!;
     this.local = { vtepIp: o.local.vtepIp, gateway: gatewayOf(o.local.podCidr), mac: macBytes(o.local.vtepMac), base: c.base, mask: c.prefix === 0 ? 0 : (0xffffffff << (32 - c.prefix)) >>> 0 };
+    this.injectHeader = vxlanHeader(this.local.mac, RELAY_SOURCE_MAC);
   }
 
   /** Opens the tunnel socket (the DNAT's target) once; resolves with its port. */
@@ -143,7 +167,17 @@ export class PodRelay {
         resolve();
       });
     });
+    const inject = dgram.createSocket({ type: 'udp4', sendBufferSize: 4 << 20 });
+    inject.on('error', (err) => this.o.log.warn({ err: errorMessage(err) }, 'pod network relay socket error'));
+    await new Promise<void>((resolve, reject) => {
+      inject.once('error', reject);
+      inject.connect(VXLAN_PORT, this.local.vtepIp, () => {
+        inject.off('error', reject);
+        resolve();
+      });
+    });
     this.tunnel = s;
+    this.inject = inject;
     this.port = s.address().port;
     return this.port;
   }
@@ -161,14 +195,14 @@ export class PodRelay {
         s.peer = p;
         continue;
       }
-      this.peers.set(p.node, { peer: p, via: programmed.get(p.node) ?? 'relay', lastReply: 0, since: now, mac: macBytes(p.vtepMac) });
+      this.peers.set(p.node, { peer: p, via: programmed.get(p.node) ?? 'relay', lastReply: 0, pending: 0, nextProbe: now, mac: macBytes(p.vtepMac) });
     }
   }
 
   /** Starts probing (once the overlay address exists: the probe socket binds to it). */
   startProbing(): void {
     if (this.timer || this.closed) return;
-    this.timer = setInterval(() => this.round(), PROBE_INTERVAL_MS);
+    this.timer = setInterval(() => this.round(), PROBE_RETRY_MS);
     this.timer.unref();
     this.round();
   }
@@ -180,20 +214,22 @@ export class PodRelay {
 
   /** A frame of the link's relay channel: its packets go to the kernel's VXLAN port. */
   deliver(frame: Buffer): void {
-    const t = this.tunnel;
+    const t = this.inject;
     const packets = decodeRelayFrame(frame);
     if (!t || !packets) return;
-    const header = vxlanHeader(this.local.mac, RELAY_SOURCE_MAC);
+    const { mask, base } = this.local;
+    const header = this.injectHeader;
+    let received = 0;
     for (const p of packets) {
-      const ends = ipv4Ends(p);
       // Only for this node's pods (the server checks too): never a way into anything else.
-      if (!ends || ((ends.dst & this.local.mask) >>> 0) !== this.local.base) {
+      if (p.length < 20 || p[0]! >> 4 !== 4 || ((p.readUInt32BE(16) & mask) >>> 0) !== base) {
         this.counters.dropped++;
         continue;
       }
-      this.counters.received++;
-      t.send([header, p], VXLAN_PORT, this.local.vtepIp);
+      received++;
+      t.send([header, p]);
     }
+    this.counters.received += received;
   }
 
   close(): void {
@@ -201,8 +237,10 @@ export class PodRelay {
     clearInterval(this.timer);
     this.timer = undefined;
     this.tunnel?.close();
+    this.inject?.close();
     this.probe?.close();
     this.tunnel = undefined;
+    this.inject = undefined;
     this.probe = undefined;
   }
 
@@ -231,24 +269,39 @@ export class PodRelay {
 
   // ---- the probe ----
 
+  /**
+   * Every PROBE_RETRY_MS: probes the peers that are due, then (once the event loop has read what
+   * arrived meanwhile: an answer waiting in the socket after a stall must count) moves each peer
+   * whose probes went unanswered for DEAD_AFTER_MS to the relay. A path inherited from the kernel
+   * gets the same time to be confirmed.
+   */
   private round(): void {
     if (this.closed) return;
     this.ensureProbeSocket();
     const now = this.now();
-    let changed = false;
     for (const s of this.peers.values()) {
-      const alive = s.lastReply > 0 && now - s.lastReply < DEAD_AFTER_MS;
-      // A path inherited from the kernel gets DEAD_AFTER_MS to be confirmed.
-      const want: PeerPath = alive || (s.via === 'direct' && s.lastReply === 0 && now - s.since < DEAD_AFTER_MS) ? 'direct' : 'relay';
-      if (want !== s.via) {
-        this.o.log.info({ peer: s.peer.node, via: want, lastReplyMs: s.lastReply ? now - s.lastReply : null }, want === 'direct' ? 'pod network path to a peer is direct' : 'pod network path to a peer goes through the relay');
-        s.via = want;
-        s.since = now;
-        changed = true;
-      }
+      if (now < s.nextProbe) continue;
+      if (s.pending === 0) s.pending = now;
+      // Again soon unless it answers (onProbe puts the next one PROBE_INTERVAL_MS on); a peer
+      // already on the relay only every PROBE_INTERVAL_MS (its first answer brings it back).
+      s.nextProbe = now + (s.via === 'relay' ? PROBE_INTERVAL_MS : PROBE_RETRY_MS);
       this.sendProbe(s, 'Q');
     }
-    if (changed) this.o.onPathChange();
+    setImmediate(() => this.judge());
+  }
+
+  private judge(): void {
+    if (this.closed) return;
+    if (this.o.relayUp && !this.o.relayUp()) return;
+    const now = this.now();
+    const changed: Peer[] = [];
+    for (const s of this.peers.values()) {
+      if (s.via !== 'direct' || s.pending === 0 || now - s.pending < DEAD_AFTER_MS) continue;
+      this.o.log.info({ peer: s.peer.node, via: 'relay', lastReplyMs: s.lastReply ? now - s.lastReply : null }, 'pod network path to a peer goes through the relay');
+      s.via = 'relay';
+      changed.push({ ...s.peer, via: 'relay' });
+    }
+    if (changed.length) this.o.onPathChange(changed);
   }
 
   private ensureProbeSocket(): void {
@@ -287,14 +340,16 @@ export class PodRelay {
       return;
     }
     if (kind !== 'R') return;
-    const first = s.lastReply === 0 || this.now() - s.lastReply >= DEAD_AFTER_MS;
-    s.lastReply = this.now();
-    if (first && s.via === 'relay') {
+    const now = this.now();
+    s.lastReply = now;
+    // Answered: the next probe PROBE_INTERVAL_MS after the first unanswered one.
+    if (s.pending) s.nextProbe = s.pending + PROBE_INTERVAL_MS;
+    s.pending = 0;
+    if (s.via === 'relay') {
       // Back at once rather than at the next round.
       this.o.log.info({ peer: s.peer.node, via: 'direct' }, 'pod network path to a peer is direct');
       s.via = 'direct';
-      s.since = s.lastReply;
-      this.o.onPathChange();
+      this.o.onPathChange([{ ...s.peer, via: 'direct' }]);
     }
   }
 }

@@ -12,6 +12,11 @@ export const VTEP_MAC_ANNOTATION = 'network.edgeos.io/vtep-mac';
 
 /** VXLAN network id and UDP port: the kernel's and flannel's defaults. */
 export const VXLAN_ID = 1;
+/**
+ * The relay's own VXLAN device (its packets only ever reach the agent's socket, through the DNAT):
+ * a second VNI on the same port, as the kernel refuses two devices with one VNI on one port.
+ */
+export const RELAY_VXLAN_ID = 2;
 export const VXLAN_PORT = 8472;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers. */
 export const VXLAN_OVERHEAD = 50;
@@ -42,6 +47,8 @@ export interface LocalEnd {
    * the masquerade table's DNAT sends VXLAN packets for it to the agent's relay socket.
    */
   readonly relayAddr?: string;
+  /** The relay's VXLAN device (set by the pod network while the relay exists). */
+  readonly relayDevice?: string;
   /** The interface holding vtepIp: the relay address's route goes through it (never lo, see relay.ts). */
   readonly underlayDevice?: string;
 }

@@ -62,9 +62,12 @@ export function baseFragment(s: DatapathSettings): Fragment {
   f.chain('mark-for-masquerade', [`meta mark set meta mark | ${MASQ_MARK}`]);
   f.chain('masquerading', [`meta mark & ${MASQ_MARK} == 0 return`, `meta mark set meta mark ^ ${MASQ_MARK}`, 'masquerade fully-random']);
 
+  // Per packet, the filter hooks cost one test of the conntrack state: established flows (all
+  // but the first packet of a connection) skip everything else.
   f.chain('filter-input', ['ct state new jump endpoint-checks'], 'type filter hook input priority filter - 5; policy accept;');
-  f.chain('filter-forward', ['ct state new jump endpoint-checks', 'ct state new jump cluster-ip-checks'], 'type filter hook forward priority filter - 5; policy accept;');
-  f.chain('filter-output', ['ct state new jump endpoint-checks', 'ct state new jump cluster-ip-checks'], 'type filter hook output priority filter - 5; policy accept;');
+  f.chain('filter-forward', ['ct state new jump new-connection-checks'], 'type filter hook forward priority filter - 5; policy accept;');
+  f.chain('filter-output', ['ct state new jump new-connection-checks'], 'type filter hook output priority filter - 5; policy accept;');
+  f.chain('new-connection-checks', ['jump endpoint-checks', 'jump cluster-ip-checks']);
   f.chain('endpoint-checks', [
     'ip daddr . meta l4proto . th dport vmap @no-endpoints',
     'fib daddr type local ip daddr != 127.0.0.0/8 meta l4proto . th dport vmap @no-endpoint-nodeports',
@@ -77,10 +80,13 @@ export function baseFragment(s: DatapathSettings): Fragment {
   f.chain('reject-chain', ['reject']);
   // The cluster DNS is a local address (NodeLocal DNSCache's trick): no NAT to do, so no
   // conntrack entry per query either (no conntrack races, no table filling with UDP entries).
-  f.chain('raw-prerouting', [`ip daddr ${s.clusterDns} meta l4proto { tcp, udp } th dport 53 notrack`], 'type filter hook prerouting priority raw; policy accept;');
+  // These hooks see every packet of the node, so each rule tests the port first: the address
+  // alone also matches every packet of the node's own connections to ClusterIPs (their source is
+  // the cluster DNS address, the Service CIDR route's), both ways.
+  f.chain('raw-prerouting', [`th dport 53 ip daddr ${s.clusterDns} meta l4proto { tcp, udp } notrack`], 'type filter hook prerouting priority raw; policy accept;');
   f.chain('raw-output', [
-    `ip daddr ${s.clusterDns} meta l4proto { tcp, udp } th dport 53 notrack`,
-    `ip saddr ${s.clusterDns} meta l4proto { tcp, udp } th sport 53 notrack`,
+    `th dport 53 ip daddr ${s.clusterDns} meta l4proto { tcp, udp } notrack`,
+    `th sport 53 ip saddr ${s.clusterDns} meta l4proto { tcp, udp } notrack`,
   ], 'type filter hook output priority raw; policy accept;');
   return f.done();
 }

@@ -205,6 +205,28 @@ describe('cluster DNS', () => {
     expect(changed.includes(Buffer.from([10, 42, 0, 14]))).toBe(false);
   });
 
+  it('answers a burst of the same question with each query\'s own id (the cached bytes carry one id at a time)', async () => {
+    const first = (await udpExchange(dns.port, encodeQuery(1, 'web.shop.svc.cluster.local', TYPE.A)))!;
+    const s = createSocket('udp4');
+    const got: Buffer[] = [];
+    s.on('message', (m) => got.push(m));
+    await new Promise<void>((r) => s.bind(0, '127.0.0.1', r));
+    // Bursts of 100 sent in one go: the server's replies come faster than this test reads them,
+    // and some may wait in its socket's send queue (the path that must not share the cached bytes).
+    for (let burst = 0; burst < 10; burst++) {
+      for (let id = burst * 100 + 1; id <= burst * 100 + 100; id++) s.send(encodeQuery(id, 'web.shop.svc.cluster.local', TYPE.A), dns.port, '127.0.0.1');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    s.close();
+    // UDP may drop some under such a burst; every answer that came is whole and answers one
+    // query of its own: an answer that went out with a later query's id would repeat that id.
+    expect(got.length).toBeGreaterThan(500);
+    const ids = got.map((m) => m.readUInt16BE(0));
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.every((id) => id >= 1 && id <= 1000)).toBe(true);
+    for (const m of got) expect(m.subarray(2)).toEqual(first.subarray(2));
+  });
+
   it('truncates a large answer over UDP and gives it whole over TCP', async () => {
     const q = encodeQuery(7, 'big.shop.svc.cluster.local', TYPE.A);
     const udp = (await udpExchange(dns.port, q))!;

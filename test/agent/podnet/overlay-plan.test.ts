@@ -69,22 +69,46 @@ describe('overlay plan', () => {
     expect(plan.ip.some((l) => l.includes('10.42.1.0/24') && l.startsWith('route del'))).toBe(false);
   });
 
-  it('points a relayed peer\'s forwarding entry at the relay address, routed through the underlay (never lo)', () => {
-    const relayed = { ...local, relayAddr: '169.254.9.9', underlayDevice: 'eth0' };
+  it('gives the relay a VXLAN device of its own, and a relayed peer its route through it (the relay address routed through the underlay, never lo)', () => {
+    const relayed = { ...local, relayAddr: '169.254.9.9', underlayDevice: 'eth0', relayDevice: 'eosr1' };
     const c = { node: 'c', podCidr: '10.42.2.0/24', vtepIp: '198.51.100.3', vtepMac: '02:00:00:00:00:03', via: 'relay' as const };
-    const plan = planOverlay(relayed, [{ ...b, via: 'direct' }, c], none);
+    const plan = planOverlay(relayed, [{ ...b, via: 'direct' }, c], none, none);
+    // Both devices know every peer: the overlay's sends to its VTEP, the relay's to the relay address.
     expect(plan.bridge).toEqual([
       'fdb replace 02:00:00:00:00:02 dev eosv1 dst 192.0.2.2 self permanent',
-      'fdb replace 02:00:00:00:00:03 dev eosv1 dst 169.254.9.9 self permanent',
+      'fdb replace 02:00:00:00:00:03 dev eosv1 dst 198.51.100.3 self permanent',
+      'fdb replace 02:00:00:00:00:02 dev eosr1 dst 169.254.9.9 self permanent',
+      'fdb replace 02:00:00:00:00:03 dev eosr1 dst 169.254.9.9 self permanent',
     ]);
+    expect(plan.ip).toContain('link add eosr1 type vxlan id 2 local 192.0.2.1 dstport 8472 nolearning');
+    expect(plan.ip).toContain('addr replace 10.42.0.0/32 dev eosr1');
+    expect(plan.ip).toContain('neigh replace 10.42.2.0 lladdr 02:00:00:00:00:03 dev eosr1 nud permanent');
     expect(plan.ip).toContain('route replace 169.254.9.9/32 dev eth0');
-    expect(plan.ip).toContain('route replace 10.42.2.0/24 via 10.42.2.0 dev eosv1 onlink');
-    // Nobody relayed: no relay route.
-    expect(planOverlay(relayed, [b], none).ip.some((l) => l.includes('169.254.9.9'))).toBe(false);
+    // The route says the path: switching is one `route replace`.
+    expect(plan.ip).toContain('route replace 10.42.1.0/24 via 10.42.1.0 dev eosv1 onlink');
+    expect(plan.ip).toContain('route replace 10.42.2.0/24 via 10.42.2.0 dev eosr1 onlink');
+    expect(plan.ip.filter((l) => l.startsWith('route del'))).toEqual([]);
+    // No relay: no relay device, every route through the overlay.
+    const direct = planOverlay(relayed, [b, c], none);
+    expect(direct.ip.some((l) => l.includes('eosr1') || l.includes('169.254.9.9'))).toBe(false);
+    expect(direct.ip).toContain('route replace 10.42.2.0/24 via 10.42.2.0 dev eosv1 onlink');
     const s = masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16', { addr: '169.254.9.9', vtepIp: '192.0.2.1', port: 40000 });
     expect(s).toContain('type nat hook output priority -100; policy accept;');
     expect(s).toContain('ip daddr 169.254.9.9 udp dport 8472 dnat to 192.0.2.1:40000');
     expect(masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16')).not.toContain('dnat');
+  });
+
+  it('removes a peer gone from the relay device too', () => {
+    const relayed = { ...local, relayAddr: '169.254.9.9', underlayDevice: 'eth0', relayDevice: 'eosr1' };
+    const relayHave: DeviceState = {
+      exists: true, vxlan: { id: 2, local: '192.0.2.1', port: 8472 }, mac: local.vtepMac, mtu: 1450,
+      routes: [{ dst: '10.42.7.0/24', gateway: '10.42.7.0' }], neighbours: [{ dst: '10.42.7.0', lladdr: '02:00:00:00:00:07' }], fdb: [{ mac: '02:00:00:00:00:07', dst: '169.254.9.9' }],
+    };
+    const plan = planOverlay(relayed, [b], none, relayHave);
+    expect(plan.ip).toContain('route del 10.42.7.0/24 dev eosr1');
+    expect(plan.ip).toContain('neigh del 10.42.7.0 dev eosr1');
+    expect(plan.bridge).toContain('fdb del 02:00:00:00:00:07 dev eosr1 self dst 169.254.9.9');
+    expect(plan.ip.some((l) => l.startsWith('link add eosr1'))).toBe(false);
   });
 
   it('recreates a device whose underlay address changed', () => {

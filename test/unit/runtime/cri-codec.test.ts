@@ -83,6 +83,21 @@ describe('CRI codec', () => {
     }
   });
 
+  it('decodes 64-bit values at the edges of its two-halves reading as proto-loader does', () => {
+    // The decoder reads a varint64 as 28 + 36 bits and only makes a BigInt from 2^53 on.
+    const edges = ['0', '1', '268435455', '268435456', '9007199254740991', '9007199254740992', '9007199254740993',
+      '1796641944088123456', '-1', '-268435456', '-9007199254740993', '9223372036854775807', '-9223372036854775808'];
+    for (const v of edges) {
+      const name = 'ContainerStatusResponse';
+      const bytes = Buffer.from(referenceEncode(name, { status: { id: 'c', createdAt: v, startedAt: v.replace('-', '') } }));
+      const got = decode(name, bytes) as { status: { createdAt: string; startedAt: string } };
+      expect(got, v).toEqual(referenceDecode(name, bytes));
+      expect(got.status.createdAt).toBe(v);
+    }
+    const stats = Buffer.from(referenceEncode('ListContainerStatsResponse', { stats: [{ cpu: { usageCoreNanoSeconds: { value: '18446744073709551615' } } }] }));
+    expect(decode('ListContainerStatsResponse', stats)).toEqual(referenceDecode('ListContainerStatsResponse', stats));
+  });
+
   it('round-trips every message of the schema with every field set', () => {
     const valueFor = (type: string, i: number): unknown => {
       switch (type) {
