@@ -31,8 +31,12 @@ const NS = 'gw';
 const REPLICAS = 2;
 const POD_CMD = ['sh', '-c', 'echo "arm64-pod-up $(uname -m)"; mkdir -p /www; echo hello-from-arm64 > /www/index.html; exec httpd -f -p 8080 -h /www'];
 
-/** Paths whose contents change by themselves on a running machine, left out of the before/after comparison. */
-const VOLATILE = /^\/(proc|sys|dev|tmp|mnt|root\/edgeos-bundle)(\/|$)|^\/var\/log\/(wtmp|btmp|lastlog|dmesg)|^\/run\/(openrc|utmp)|^\/etc\/(mtab|ld\.so\.cache)$|^\/run\/.*\.pid$|^\/var\/lib\/urandom|^\/run\/initctl$/;
+/**
+ * Paths whose contents change by themselves on a running machine, left out of the before/after
+ * comparison; /usr/lib/rc/cache is OpenRC's own dependency cache, which it writes at the first boot
+ * after any service was added (the reboot of step 8), not a file of edgeos's.
+ */
+const VOLATILE = /^\/usr\/lib\/rc\/cache(\/|$)|^\/(proc|sys|dev|tmp|mnt|root\/edgeos-bundle)(\/|$)|^\/var\/log\/(wtmp|btmp|lastlog|dmesg)|^\/run\/(openrc|utmp)|^\/etc\/(mtab|ld\.so\.cache)$|^\/run\/.*\.pid$|^\/var\/lib\/urandom|^\/run\/initctl$/;
 
 function ok(r: KubectlResult, what: string): string {
   if (r.code !== 0) throw new Error(`kubectl ${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
