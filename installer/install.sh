@@ -293,19 +293,31 @@ install_runtime_file() { # source target
   fi
   place_file "$1" "$2" 0755
   say "installed $2 from the bundle"
+  # runc links libseccomp: the bundle's runc finds it in $TOOLS_DIR/lib (its RUNPATH).
+  install_tool_libs
 }
 
 # nft and conntrack (the Service datapath, docs/services.md) are linked against libraries a host
 # without them lacks too: the bundle carries those (runtime/tools/lib), installed under
-# $TOOLS_DIR/lib and found only by these two commands, through a wrapper in /usr/local/bin that
-# sets the loader's path for them alone — no library of the host is replaced or shadowed.
+# $TOOLS_DIR/lib and found only by these commands, through a wrapper in /usr/local/bin that
+# sets the loader's path for them alone, and by the bundle's runc — no library of the host is
+# replaced or shadowed.
 TOOLS_DIR=/usr/local/lib/edgeos
-install_tool() { # bundle executable
-  name=${1##*/}
-  if ! recorded "/usr/local/bin/$name" && found=$(host_command "$name"); then say "keeping the installed $found"; return 0; fi
+# The bundle's libraries, once, when the first file that needs them is installed: the tools' and
+# runc's (the bundle's runc carries a RUNPATH to $TOOLS_DIR/lib, since runc re-executes itself
+# with an environment of its own; no wrapper's LD_LIBRARY_PATH would reach that second run).
+tool_libs_installed=
+install_tool_libs() {
+  if [ -n "$tool_libs_installed" ]; then return 0; fi
+  tool_libs_installed=1
   for lib in "$BUNDLE_DIR"/runtime/tools/lib/*; do
     if [ -f "$lib" ]; then place_file "$lib" "$TOOLS_DIR/lib/${lib##*/}" 0644; fi
   done
+}
+install_tool() { # bundle executable
+  name=${1##*/}
+  if ! recorded "/usr/local/bin/$name" && found=$(host_command "$name"); then say "keeping the installed $found"; return 0; fi
+  install_tool_libs
   place_file "$1" "$TOOLS_DIR/bin/$name" 0755
   printf '#!/bin/sh\n# %s from the edgeos air-gapped bundle, with the libraries it needs (edgeos-uninstall.sh removes it)\nLD_LIBRARY_PATH=%s/lib\nexport LD_LIBRARY_PATH\nexec %s/bin/%s "$@"\n' \
     "$name" "$TOOLS_DIR" "$TOOLS_DIR" "$name" > "$TMP/$name"

@@ -21,10 +21,10 @@ MIRRORS=("deb http://deb.debian.org/debian $SUITE main" "deb http://deb.debian.o
 # initramfs-tools to boot it, the packet filters the CNI plugins and Services drive, and the C++
 # runtime node links. containerd, runc and the CNI plugins are NOT here: the air-gapped bundle
 # installs them, as on a user's device (and its uninstaller removes them).
-# libseccomp2: runc links it and the bundle does not carry it (found here: the bundle's runc
-# exited 127 on a root without it); every Debian system with apt has it (apt depends on it).
+# No libseccomp2: runc links it, and the bundle carries it (a Yocto/Buildroot device has none);
+# a guest with its own copy would hide a bundle without it (the bundle's runc exits 127).
 PACKAGES=(sysvinit-core openrc initscripts linux-image-cloud-arm64 initramfs-tools kmod iproute2
-          iptables nftables busybox-static libstdc++6 libgcc-s1 libseccomp2 procps mount)
+          iptables nftables busybox-static libstdc++6 libgcc-s1 procps mount)
 ROOT_SIZE=3G
 CACHE_BASE=${EDGEOS_ARM64_GUEST_CACHE:-/var/cache/edgeos-test/arm64-guest}
 SELF=$(readlink -f "$0")

@@ -15,9 +15,10 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # images; iproute2/iptables are what the CNI plugins drive; nftables (nft) programs the Service
 # datapath and conntrack flushes stale UDP flows of Services (docs/services.md).
 # binutils: strip for the single executable (strip before injection); the aarch64 strip builds the
-# arm64 one on this machine.
+# arm64 one on this machine. patchelf: `edgeos bundle create` gives the bundled runc a RUNPATH to
+# the libseccomp the bundle carries (src/cli/bundle/datapath-tools.ts).
 pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables nftables conntrack ethtool xz-utils zstd ca-certificates
-      binutils binutils-aarch64-linux-gnu)
+      binutils binutils-aarch64-linux-gnu patchelf)
 if [ "$want_test" = 1 ]; then
   # docker-registry + skopeo: a real registry on 127.0.0.1 for pull tests; qemu and the arm64 C/C++
   # runtime libraries: the arm64 executable's code cache and its smoke test; shellcheck: the
@@ -37,7 +38,7 @@ if [ "$want_test" = 1 ]; then
   # its Debian arm64 root once, below; docs/arm64.md).
   pkgs+=(docker-registry skopeo qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross shellcheck systemd
          python3 bsdutils python3-kubernetes postgresql dnsmasq iperf3 chromium)
-  # Opt-in until test/arm64 has passed end to end (docs/arm64.md): EDGEOS_TEST_ARM64=1.
+  # Opt-in until test/arm64 has passed as one run and fits the suite's budget (docs/arm64.md): EDGEOS_TEST_ARM64=1.
   if [ "${EDGEOS_TEST_ARM64:-}" = 1 ]; then pkgs+=(qemu-system-arm qemu-utils mmdebstrap arch-test e2fsprogs); fi
   # The tests start their own clusters; keep the package from creating (and starting) a system one.
   if [ "$(id -u)" = 0 ] && ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q 'install ok installed'; then

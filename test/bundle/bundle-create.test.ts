@@ -20,12 +20,12 @@ const dpkgVersion = (pkg: string) => spawnSync('dpkg-query', ['-W', '-f', '${Ver
 const TOOL_PACKAGES = ['nftables', 'conntrack', 'ethtool'];
 const hasDpkgRuntime = process.arch === 'x64' && [...PACKAGES, ...TOOL_PACKAGES].every((p) => spawnSync('dpkg-query', ['-W', p]).status === 0);
 /**
- * The shared libraries nft and conntrack load, as the system's loader resolves them (ldd: an
- * independent reading of what the bundle's DT_NEEDED walk finds), without glibc's own.
+ * The shared libraries nft, conntrack, ethtool and runc load, as the system's loader resolves them
+ * (ldd: an independent reading of what the bundle's DT_NEEDED walk finds), without glibc's own.
  */
 function toolLibraries(): string[] {
   const names = new Set<string>();
-  for (const exe of ['/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/sbin/ethtool']) {
+  for (const exe of ['/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/sbin/ethtool', '/usr/sbin/runc']) {
     for (const line of spawnSync('ldd', [exe], { encoding: 'utf8' }).stdout.split('\n')) {
       const name = line.trim().split(' ')[0];
       if (name && !/^(linux-vdso|\/lib64\/ld-linux|libc\.so|libm\.so|libdl\.so|libpthread\.so|librt\.so)/.test(name)) names.add(name);
@@ -78,7 +78,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(progress.at(-1)!.percent).toBe(100);
 
     const libs = toolLibraries();
-    expect(libs).toEqual(expect.arrayContaining(['libnftables.so.1', 'libnetfilter_conntrack.so.3', 'libmnl.so.0']));
+    expect(libs).toEqual(expect.arrayContaining(['libnftables.so.1', 'libnetfilter_conntrack.so.3', 'libmnl.so.0', 'libseccomp.so.2']));
     const listing = spawnSync('tar', ['-tzf', join(dir, 'edgeos-air.tar.gz')], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean).sort();
     expect(listing).toEqual([
       'edgeos-air/', 'edgeos-air/SHA256SUMS', 'edgeos-air/bundle.json', 'edgeos-air/edgeos-linux-amd64', 'edgeos-air/edgeos-linux-amd64.sha256',
@@ -99,7 +99,18 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(file('edgeos-linux-amd64').equals(readFileSync(exe))).toBe(true);
     expect(file('edgeos-linux-amd64.sha256').toString()).toBe(`${sha256(readFileSync(exe))}  edgeos-linux-amd64\n`);
     expect(file('runtime/bin/containerd').equals(readFileSync('/usr/bin/containerd'))).toBe(true);
-    expect(file('runtime/bin/runc').equals(readFileSync('/usr/sbin/runc'))).toBe(true);
+    // runc is the package's, with a RUNPATH to where install.sh puts the bundle's libraries (its
+    // libseccomp): runc re-executes itself without the caller's environment, so no wrapper would do.
+    const runc = join(b, 'runtime/bin/runc');
+    const dynamic = (f: string) => spawnSync('readelf', ['-d', f], { encoding: 'utf8' }).stdout;
+    expect(dynamic(runc)).toMatch(/\(RUNPATH\)\s+Library runpath: \[\/usr\/local\/lib\/edgeos\/lib\]/);
+    expect(dynamic('/usr/sbin/runc')).not.toMatch(/RUNPATH|RPATH/);
+    const needed = (f: string) => dynamic(f).split('\n').filter((l) => l.includes('(NEEDED)'));
+    expect(needed(runc)).toEqual(needed('/usr/sbin/runc'));
+    expect(file('runtime/tools/lib/libseccomp.so.2').equals(readFileSync('/usr/lib/x86_64-linux-gnu/libseccomp.so.2'))).toBe(true);
+    const runcVersion = spawnSync(runc, ['--version'], { encoding: 'utf8' });
+    expect(runcVersion.status, runcVersion.stderr).toBe(0);
+    expect(runcVersion.stdout).toBe(spawnSync('/usr/sbin/runc', ['--version'], { encoding: 'utf8' }).stdout);
     expect(file('runtime/cni/bridge').equals(readFileSync('/usr/lib/cni/bridge'))).toBe(true);
     expect(file('runtime/tools/bin/nft').equals(readFileSync('/usr/sbin/nft'))).toBe(true);
     expect(file('runtime/tools/lib/libnftables.so.1').equals(readFileSync('/usr/lib/x86_64-linux-gnu/libnftables.so.1'))).toBe(true);
@@ -127,7 +138,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(manifest.runtime.slice(0, PACKAGES.length).map((c) => [c.package, c.version, c.from])).toEqual(PACKAGES.map((p) => [p, dpkgVersion(p), 'installed']));
     // nft and conntrack with the package of each library, at the installed versions.
     const tools = manifest.runtime.slice(PACKAGES.length);
-    expect(tools.map((c) => c.package)).toEqual(expect.arrayContaining([...TOOL_PACKAGES, 'libnftables1', 'libnetfilter-conntrack3']));
+    expect(tools.map((c) => c.package)).toEqual(expect.arrayContaining([...TOOL_PACKAGES, 'libnftables1', 'libnetfilter-conntrack3', 'libseccomp2']));
     for (const c of tools) expect([c.package, c.version, c.from]).toEqual([c.package, dpkgVersion(c.package), 'installed']);
     expect(tools.flatMap((c) => c.files).sort()).toEqual(['runtime/tools/bin/conntrack', 'runtime/tools/bin/ethtool', 'runtime/tools/bin/nft', ...libs.map((l) => `runtime/tools/lib/${l}`)].sort());
     expect(manifest.images).toEqual([
@@ -141,7 +152,7 @@ describe.runIf(hasDpkgRuntime)('edgeos bundle create', () => {
     expect(Object.keys(manifest.files)).toHaveLength(18 + libs.length); // everything but bundle.json and SHA256SUMS
   }, 180_000);
 
-  /** Every package the --debs case needs a .deb of: the runtime's, nft's and conntrack's and their libraries'. */
+  /** Every package the --debs case needs a .deb of: the runtime's, nft's, conntrack's and ethtool's, and their and runc's libraries'. */
   const debPackages = () => {
     const owners = toolLibraries().map((l) => spawnSync('sh', ['-c', `dpkg -S "$(readlink -f "$(ldconfig -p | grep -m1 '${l} ' | sed 's/.*=> //')")"`], { encoding: 'utf8' }).stdout.split(':')[0]!.trim());
     return [...new Set([...PACKAGES, ...TOOL_PACKAGES, ...owners])];

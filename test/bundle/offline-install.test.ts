@@ -26,8 +26,10 @@ const DATA_DIR = '/var/lib/edgeos-airgap';
 /** What a bundle installs outside the data dir; the test hides the host's copies of all of them. */
 const HIDDEN = ['/usr/bin/containerd', '/usr/bin/containerd-shim', '/usr/bin/containerd-shim-runc-v1', '/usr/bin/containerd-shim-runc-v2',
   '/usr/bin/ctr', '/usr/sbin/runc', '/usr/bin/runc', '/usr/lib/cni',
-  // nft and conntrack with their own libraries (the bundle's copies must be the ones that run).
-  '/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/sbin/ethtool', '/usr/lib/x86_64-linux-gnu/libnftables.so.1*', '/usr/lib/x86_64-linux-gnu/libnetfilter_conntrack.so.3*'];
+  // nft and conntrack with their own libraries (the bundle's copies must be the ones that run), and
+  // runc's libseccomp (a Yocto or Buildroot device has none; the bundle's runc must bring it).
+  '/usr/sbin/nft', '/usr/sbin/conntrack', '/usr/sbin/ethtool', '/usr/lib/x86_64-linux-gnu/libnftables.so.1*', '/usr/lib/x86_64-linux-gnu/libnetfilter_conntrack.so.3*',
+  '/usr/lib/x86_64-linux-gnu/libseccomp.so.2*'];
 
 const unavailable = process.arch !== 'x64' ? 'the bundle is built from this host\'s amd64 packages' : freshRootUnavailable();
 
@@ -96,6 +98,8 @@ describe.skipIf(unavailable !== undefined)(`air-gapped install from the bundle${
     const install = ok(await m.run(['/tmp/edgeos-bundle/install.sh'], { env: { EDGEOS_INIT: 'none', EDGEOS_DATA_DIR: DATA_DIR }, timeoutMs: 120_000 }), 'install.sh');
     expect(install.stdout).toContain('air-gapped bundle: /tmp/edgeos-bundle (no network is used)');
     expect(install.stdout).toContain('installed /usr/local/bin/containerd from the bundle');
+    expect(install.stdout).toContain('installed /usr/local/bin/runc from the bundle');
+    expect(ok(await m.run(['runc', '--version']), 'the bundled runc, with the bundled libseccomp').stdout).toMatch(/^libseccomp: \d/m);
     expect(install.stdout).toContain('installed /usr/lib/cni/bridge from the bundle');
     expect(install.stdout).toContain('installed /usr/local/bin/nft from the bundle (libraries in /usr/local/lib/edgeos/lib)');
     expect(install.stdout).toContain('installed /usr/local/bin/conntrack from the bundle');

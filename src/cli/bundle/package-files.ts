@@ -24,7 +24,9 @@ export interface RuntimeComponent {
 export function run(file: string, args: string[], cwd?: string): { ok: boolean; out: string; err: string } {
   const r = spawnSync(file, args, { encoding: 'utf8', cwd, timeout: 300_000, maxBuffer: 64 << 20 });
   if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-    throw new EdgeosError('BUNDLE_TOOL_MISSING', `${file} not found: bundle create takes containerd, runc, the CNI plugins, nftables and conntrack from Debian packages and needs dpkg and apt (run it on Debian or Ubuntu)`);
+    throw new EdgeosError('BUNDLE_TOOL_MISSING', file === 'patchelf'
+      ? 'patchelf not found: bundle create points the bundled runc at the libseccomp it carries with it (apt-get install patchelf)'
+      : `${file} not found: bundle create takes containerd, runc, the CNI plugins, nftables and conntrack from Debian packages and needs dpkg and apt (run it on Debian or Ubuntu)`);
   }
   return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? r.error?.message ?? '').trim() };
 }

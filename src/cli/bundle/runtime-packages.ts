@@ -1,7 +1,8 @@
 // containerd, runc and the CNI plugins a bundle carries, taken from Debian packages: the installed
 // ones (`dpkg -L`) when the bundle is for this machine's architecture, else the target's .deb files
 // (`apt-get download pkg:<arch>`, or a directory given with --debs), unpacked with dpkg-deb. nft
-// and conntrack, which need their libraries too, come the same way (datapath-tools.ts).
+// and conntrack, which need their libraries too, come the same way (datapath-tools.ts), which also
+// adds runc's libseccomp and points the bundle's runc at it.
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -81,14 +82,15 @@ function fromDebs(arch: BundleArch, debsDir: string, work: string, hint: string)
 
 /**
  * containerd, runc, the CNI plugins, and nft and conntrack with their libraries
- * (datapath-tools.ts), for `arch`.
+ * (datapath-tools.ts), for `arch`; runc's libseccomp among those libraries.
  */
 export function collectRuntime(arch: BundleArch, hostArch: BundleArch | undefined, debs: string | undefined): RuntimeSources {
   if (debs !== undefined && (!existsSync(debs) || !lstatSync(debs).isDirectory())) throw new InvalidInputError(`--debs: ${debs} is not a directory`);
   const work = mkdtempSync(join(tmpdir(), 'edgeos-bundle-debs-'));
   const cleanup = () => rmSync(work, { recursive: true, force: true });
   try {
-    return { components: [...runtimeComponents(arch, hostArch, debs, work), ...collectDatapathTools(arch, hostArch, debs, work)], cleanup };
+    const { runtime, tools } = collectDatapathTools(arch, hostArch, runtimeComponents(arch, hostArch, debs, work), debs, work);
+    return { components: [...runtime, ...tools], cleanup };
   } catch (err) {
     cleanup();
     throw err;
