@@ -251,6 +251,11 @@ describe('two servers on one PostgreSQL', () => {
     // A, back, is listed again as soon as it registers.
     await until('the kubernetes Service to list the restarted server', endpointsAre(a, [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`].sort()), 20_000);
     const watch = apiWatch(a, '/api/v1/namespaces/default/configmaps', acked!);
+    // The watch is live before the database goes: a write after its start revision arrives on it.
+    // (Firing the request and stopping PostgreSQL at once raced A's start of the watch on a loaded
+    // machine: a watch that never started cannot go on through the outage.)
+    expect(await createConfigMap(b, 'watch-open')).toBeDefined();
+    await until('the watch through A to be open', async () => watch.events.some((e) => e.object.metadata.name === 'watch-open'), 20_000);
     const leader = await until('a leader', () => leaseHolder(b), 20_000);
     const leaderServer = [a, b].find((s) => s.id === leader)!;
     const from = leaderServer.output().length;

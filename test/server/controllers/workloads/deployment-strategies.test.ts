@@ -163,7 +163,14 @@ describe('Deployment strategies', () => {
     const status = await k('rollout', 'status', 'deployment/slow', '-n', 'stuck', '--timeout=60s');
     expect(status.code).not.toBe(0);
     expect(status.stderr).toContain('error: deployment "slow" exceeded its progress deadline');
-    const d = await c.client.get(inNamespace(resources.deployments, 'stuck'), 'slow');
+    // As upstream's controller does, a ReplicaSet status change after the (2 s) deadline — its pod
+    // created late on a loaded machine — counts as progress and sets Progressing True again until
+    // the deadline passes once more; with nothing changing any more, the condition settles here.
+    const d = await waitFor(async () => {
+      const got = await c.client.get(inNamespace(resources.deployments, 'stuck'), 'slow');
+      const progressing = ((got.status as { conditions: { type: string; reason: string }[] }).conditions).find((x) => x.type === 'Progressing');
+      return progressing?.reason === 'ProgressDeadlineExceeded' ? got : undefined;
+    }, 'the Progressing condition to settle at ProgressDeadlineExceeded');
     const p = ((d.status as { conditions: { type: string; status: string; reason: string; message: string }[] }).conditions).find((x) => x.type === 'Progressing');
     expect(p).toMatchObject({ status: 'False', reason: 'ProgressDeadlineExceeded' });
     expect(p?.message).toMatch(/^ReplicaSet "slow-[a-z0-9]+" has timed out progressing\.$/);
