@@ -293,4 +293,26 @@ describe('console', () => {
     expect(await inPage(page, 'decodeURIComponent(location.hash)')).toBe(`#/node/${last}`);
     await page.close();
   });
+
+  it('with more pools than fit, the node list stays on the first screen and the other pools are one click away', async () => {
+    // 101 pools put the node list of a 1280×800 window below the fold, so no row was drawn.
+    for (let i = 0; i < 30; i++) await simulatedNode(`many-${i}`, `many-${String(i).padStart(2, '0')}`);
+    const page = await browser.newPage();
+    await page.setViewport(DESKTOP);
+    await signIn(page, token);
+    await untilInPage(page, `document.querySelectorAll('#more-pools details li').length > 0 && document.querySelectorAll('a.row[data-node]').length > 0`);
+    const shown = await inPage<{ chips: number; more: number; summary: string; listTop: number }>(page, `({
+      chips: document.querySelectorAll('ul.pools[aria-label="Pools"] > li').length,
+      more: document.querySelectorAll('#more-pools details li').length,
+      summary: document.querySelector('#more-pools summary').textContent,
+      listTop: document.querySelector('ul.vlist').getBoundingClientRect().top,
+    })`);
+    expect(shown.chips).toBe(24);
+    expect(shown.summary).toBe(`${shown.more} more pools`);
+    expect(shown.chips + shown.more).toBeGreaterThanOrEqual(30);
+    expect(shown.listTop).toBeLessThan(DESKTOP.height);
+    await page.click('#more-pools summary');
+    expect(await inPage(page, `document.querySelector('#more-pools details').open`)).toBe(true);
+    await page.close();
+  });
 });

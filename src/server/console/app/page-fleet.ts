@@ -9,6 +9,9 @@ import { ago, bytes } from './format.ts';
 import type { Page } from './page.ts';
 import { VirtualList } from './vlist.ts';
 
+/** Pool chips shown above the node list; more go into a disclosure. */
+const POOL_CHIPS = 24;
+
 export const LEASES_PATH = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
 
 /** One node as a row: the same on the fleet and pool pages. */
@@ -43,12 +46,13 @@ export const fleetPage: Page = ({ api, main }) => {
   const status = h('p', { class: 'muted', id: 'fleet-status', 'aria-live': 'polite' }, 'Loading nodes…');
   const summary = h('p', { class: 'summary', id: 'fleet-summary' });
   const pools = h('ul', { class: 'pools', 'aria-label': 'Pools' });
+  const morePools = h('div', { id: 'more-pools' });
   const filter = h('input', { id: 'filter', type: 'search', placeholder: 'name, pool, version…', autocomplete: 'off' });
   const show = h('select', { id: 'show' }, h('option', { value: 'all' }, 'all nodes'), h('option', { value: 'offline' }, 'offline only'), h('option', { value: 'online' }, 'online only'));
   const list = nodeList(() => rows, 'Nodes');
   replace(main,
     h('h1', {}, 'Fleet'), summary, status,
-    h('section', { 'aria-labelledby': 'pools-title' }, h('h2', { id: 'pools-title' }, 'Pools'), pools),
+    h('section', { 'aria-labelledby': 'pools-title' }, h('h2', { id: 'pools-title' }, 'Pools'), pools, morePools),
     h('section', { 'aria-labelledby': 'nodes-title' },
       h('h2', { id: 'nodes-title' }, 'Nodes'),
       h('div', { class: 'filters' }, h('label', { for: 'filter' }, 'Filter'), filter, h('label', { for: 'show' }, 'Show'), show),
@@ -64,10 +68,18 @@ export const fleetPage: Page = ({ api, main }) => {
     const poolKey = JSON.stringify(s.pools);
     if (poolKey !== drawnPools) {
       drawnPools = poolKey;
-      replace(pools, s.pools.map((p) =>
+      const chip = (p: (typeof s.pools)[number]) =>
         h('li', {}, p.pool
           ? h('a', { href: `#/pool/${encodeURIComponent(p.pool)}`, class: p.online < p.total ? 'pool-chip degraded' : 'pool-chip' }, `${p.pool} `, h('span', {}, `${p.online}/${p.total} online`))
-          : h('span', { class: 'pool-chip' }, 'no pool ', h('span', {}, `${p.online}/${p.total} online`)))));
+          : h('span', { class: 'pool-chip' }, 'no pool ', h('span', {}, `${p.online}/${p.total} online`)));
+      // A fleet of many pools (a shop chain: a hundred and more) would push the node list below the
+      // first screen: the pools with offline nodes first, up to POOL_CHIPS, the others one click away.
+      const ordered = s.pools.length > POOL_CHIPS ? [...s.pools.filter((p) => p.online < p.total), ...s.pools.filter((p) => p.online >= p.total)] : s.pools;
+      replace(pools, ordered.slice(0, POOL_CHIPS).map(chip));
+      const rest = ordered.slice(POOL_CHIPS);
+      replace(morePools, ...(rest.length > 0
+        ? [h('details', {}, h('summary', {}, `${rest.length} more pools`), h('ul', { class: 'pools', 'aria-label': 'More pools' }, rest.map(chip)))]
+        : []));
     }
     list.setSource(rows.count, (i) => rows.get(i));
     main.dataset.ready = 'true';
