@@ -2,6 +2,8 @@
 // all acked; a new link, or a changed duration, writes at once.
 import { describe, expect, it } from 'vitest';
 import { leaseAtStoreCadence } from '../../src/server/link/lease-cadence.ts';
+import { nodeWrites } from '../../src/server/link/node-writes.ts';
+import { serverProcess } from './harness.ts';
 import type { NodeWrites } from '../../src/server/link/types.ts';
 
 function recorder(): { writes: NodeWrites; leases: number[] } {
@@ -45,4 +47,35 @@ describe('lease store cadence', () => {
     await w.renewLease(30);
     expect(r.leases).toEqual([40, 30, 30]);
   });
+});
+
+describe('lease writes', () => {
+  it('renews the Lease its last write left without reading it first; one changed meanwhile is read again', async () => {
+    const server = await serverProcess();
+    try {
+      const calls: string[] = [];
+      const w = nodeWrites('lease-node', {
+        request: async (method, path, body) => {
+          calls.push(method);
+          return server.api(method, path, body);
+        },
+      });
+      await w.renewLease(40);
+      await w.renewLease(40);
+      await w.renewLease(40);
+      // Created (after a read that found none), then two renewals of one request each, not a read and a write.
+      expect(calls).toEqual(['GET', 'POST', 'PUT', 'PUT']);
+      const path = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/lease-node';
+      expect((await server.api('PATCH', path, { metadata: { labels: { changed: 'elsewhere' } } })).status).toBe(200);
+      calls.length = 0;
+      await w.renewLease(30);
+      // The write on the old resourceVersion is refused (409): read, then written.
+      expect(calls).toEqual(['PUT', 'GET', 'PUT']);
+      const lease = (await server.api('GET', path)).body as { metadata: { labels?: Record<string, string> }; spec: { leaseDurationSeconds: number; holderIdentity: string } };
+      expect(lease.metadata.labels?.changed).toBe('elsewhere');
+      expect(lease.spec).toMatchObject({ leaseDurationSeconds: 30, holderIdentity: 'lease-node' });
+    } finally {
+      await server.dispose();
+    }
+  }, 90_000);
 });
