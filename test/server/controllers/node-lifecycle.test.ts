@@ -4,7 +4,7 @@
 // brings the node back without touching its pods.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionsPatch } from '../../../src/server/controllers/node-lifecycle/conditions.ts';
-import type { Node } from '../../../src/server/controllers/core-types.ts';
+import type { Node, NodeCondition } from '../../../src/server/controllers/core-types.ts';
 import { ConflictError, inNamespace, resources } from '../../../src/server/controllers/types.ts';
 import type { KubeObject } from '../../../src/server/controllers/types.ts';
 import { kubectl } from '../../helpers/kubectl.ts';
@@ -119,7 +119,7 @@ describe('node lifecycle', () => {
     // and its NodeStatusNeverUpdated once replaced the Ready=True a hollow node had just posted
     // (the agent resends an unchanged status never: the node stayed NotReady).
     const stale = (await addNode(c.client, 'late')) as Node;
-    const mark = [{ type: 'Ready', status: 'Unknown', reason: 'DecidedFromStaleCache', message: 'test', lastHeartbeatTime: '2026-01-01T00:00:00Z', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+    const mark: NodeCondition[] = [{ type: 'Ready', status: 'Unknown', reason: 'DecidedFromStaleCache', message: 'test', lastHeartbeatTime: '2026-01-01T00:00:00Z', lastTransitionTime: '2026-01-01T00:00:00Z' }];
     // addNode posted the status after creating: the Node as created is already stale.
     await expect(c.client.patch(resources.nodes, 'late', 'strategic', conditionsPatch(stale, mark), { subresource: 'status' })).rejects.toBeInstanceOf(ConflictError);
     const now = (await c.client.get(resources.nodes, 'late')) as Node;
