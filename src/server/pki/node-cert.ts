@@ -17,6 +17,8 @@ const BACKDATE_MS = 5 * 60 * 1000;
 const ECDSA_WITH_SHA256 = oid('1.2.840.10045.4.3.2');
 const OID_CN = '2.5.4.3';
 const OID_O = '2.5.4.10';
+/** SubjectPublicKeyInfo of an id-ecPublicKey on prime256v1, up to the BIT STRING's point (65 bytes: 04, x, y). */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072a8648ce3d020106082a8648ce3d030107034200', 'hex');
 
 /** What signing needs of the cluster CA, derived once per issuer. */
 interface CaFacts {
@@ -106,8 +108,10 @@ export function verifyCsr(csr: ParsedCsr): void {
 export function nodeCertificateDer(issuer: Issuer, spki: Buffer, nodeName: string, now: Date, serial: Buffer = serialBytes()): Buffer {
   const ca = caFacts(issuer);
   const rdn = (type: string, value: string) => set(sequence(oid(type), directoryString(value)));
-  // The request's key, re-encoded as the standard SPKI (uncompressed point), as issue.ts does through WebCrypto.
-  const publicKey = createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
+  // The request's key as the standard SPKI (uncompressed point), as issue.ts re-encodes it through
+  // WebCrypto: an agent's P-256 key already is (kept as it is), anything else is re-encoded.
+  const standard = spki.length === P256_SPKI_PREFIX.length + 65 && spki.subarray(0, P256_SPKI_PREFIX.length).equals(P256_SPKI_PREFIX) && spki[P256_SPKI_PREFIX.length] === 0x04;
+  const publicKey = standard ? spki : createPublicKey({ key: spki, format: 'der', type: 'spki' }).export({ type: 'spki', format: 'der' });
   const notAfter = Math.min(now.getTime() + LEAF_VALIDITY_DAYS * DAY_MS, ca.notAfterMs);
   const extensions = sequence(
     sequence(oid('2.5.29.19'), booleanTrue(), octetString(sequence())),
