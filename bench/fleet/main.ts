@@ -297,6 +297,7 @@ let readiness: ReturnType<typeof nodeReadiness> | undefined;
 /** The figures so far (null: not measured), printed as the last line even when the run stops early. */
 let result: Record<string, string | number> | undefined;
 let printed = false;
+let progress: NodeJS.Timeout | undefined;
 const printResult = () => {
   if (!result || printed) return;
   printed = true;
@@ -343,7 +344,7 @@ try {
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   // What the run is doing, every 10 s until it ends: the operator of a long unattended run sees it move.
   let phase = 'join';
-  const progress = setInterval(() => {
+  progress = setInterval(() => {
     try {
       reportProgress();
     } catch {
@@ -497,6 +498,7 @@ try {
 
   printResult();
 } catch (err) {
+  clearInterval(progress);
   log(`the run ended early: ${err instanceof Error ? err.message : String(err)}; the figures measured so far follow (the others null)`);
   printResult();
   process.exitCode = 1;
