@@ -9,7 +9,7 @@ import type { AgentCache, CacheChange, StatusSink } from '../types.ts';
 import { Backoff, crashLoopBackoff, imagePullBackoff } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import type { KubeletContext } from './context.ts';
-import { hostResolvConf } from './dns.ts';
+import { hostResolvConfReader } from './dns.ts';
 import type { ClusterDns } from './dns.ts';
 import { EventRecorder } from './events.ts';
 import { ImageManager } from './images.ts';
@@ -98,6 +98,11 @@ export class EdgeKubelet implements Kubelet {
   private unsubscribe: (() => void) | undefined;
   private housekeeping: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Pod changes heard from the cache, and how many the last relist had heard (it saw them all). */
+  private podChanges = 0;
+  private podChangesListed = -1;
+  /** The runtime's stateVersion at the last relist's sandbox listing (when it has one). */
+  private runtimeListed: number | undefined;
 
   constructor(o: KubeletOptions) {
     this.o = o;
@@ -118,7 +123,7 @@ export class EdgeKubelet implements Kubelet {
       crashBackoff: new Backoff(o.crashLoopBackoff ?? crashLoopBackoff, now),
       images: new ImageManager({ runtime: o.runtime, objects, events, backoff: new Backoff(o.imagePullBackoff ?? imagePullBackoff, now), now }),
       clusterDns: typeof o.clusterDns === 'function' ? o.clusterDns : constant({ servers: o.clusterDns?.servers ?? [], domain: o.clusterDns?.domain ?? 'cluster.local' }),
-      hostDns: () => hostResolvConf(),
+      hostDns: () => hostResolvConfReader.read(),
       node: () => this.nodeStatus.facts(),
       tokenSource: o.tokenSource,
       services: o.services ?? (() => []),
@@ -207,6 +212,7 @@ export class EdgeKubelet implements Kubelet {
   private onChange(c: CacheChange): void {
     if (this.stopped) return;
     if (c.kind === 'Pod') {
+      this.podChanges++;
       const key = `${c.namespace}/${c.name}`;
       const pod = c.object as Pod | undefined;
       if (this.mine(pod)) {
@@ -240,22 +246,36 @@ export class EdgeKubelet implements Kubelet {
     }
   }
 
-  /** Full relist: cached pods get (or update) workers; sandboxes of unknown pods get a removing worker. */
+  /**
+   * Full relist: cached pods get (or update) workers; sandboxes of unknown pods get a removing
+   * worker. Either side is skipped when it cannot have changed since the last relist: the cache
+   * when no Pod change was heard since (every committed change reaches the subscription), the
+   * runtime when its stateVersion did not move (a runtime without one is always listed).
+   */
   private async relist(): Promise<void> {
-    const pods = ((await this.o.cache.list('Pod')) as Pod[]).filter((p) => this.mine(p));
-    const desired = new Set(pods.map((p) => p.metadata!.uid!));
-    for (const p of pods) {
-      const w = this.workers.get(p.metadata!.uid!);
-      if (!w || JSON.stringify(w.pod) !== JSON.stringify(p)) this.setPod(p);
+    const changes = this.podChanges;
+    if (changes !== this.podChangesListed) {
+      const pods = ((await this.o.cache.list('Pod')) as Pod[]).filter((p) => this.mine(p));
+      const desired = new Set(pods.map((p) => p.metadata!.uid!));
+      for (const p of pods) {
+        const w = this.workers.get(p.metadata!.uid!);
+        if (!w || JSON.stringify(w.pod) !== JSON.stringify(p)) this.setPod(p);
+      }
+      for (const [uid, w] of this.workers) if (!desired.has(uid) && w.pod) w.update(undefined);
+      this.podChangesListed = changes;
     }
-    for (const [uid, w] of this.workers) if (!desired.has(uid) && w.pod) w.update(undefined);
+    const version = this.o.runtime.stateVersion?.();
+    if (version !== undefined && version === this.runtimeListed) return;
     for (const s of await this.o.runtime.listPodSandboxes()) {
       const uid = s.labels[podUidLabel];
-      if (uid && !desired.has(uid) && !this.workers.has(uid)) {
+      // A sandbox of a pod without a worker: every cached pod of this node has one (above, and
+      // onChange), so its pod is not in the cache.
+      if (uid && !this.workers.has(uid)) {
         this.ctx.log.info({ uid, pod: `${s.metadata.namespace}/${s.metadata.name}` }, 'sandbox of a pod not in the cache; removing');
         this.worker(uid, undefined);
       }
     }
+    this.runtimeListed = version;
   }
 }
 
