@@ -17,7 +17,7 @@ import { podUidLabel } from './labels.ts';
 import { NodeStatusReporter } from './node-status.ts';
 import { Pleg } from './pleg.ts';
 import { StatsCollector } from './stats.ts';
-import { cacheClaimSource, cacheObjectSource, podKey } from './objects.ts';
+import { cacheClaimSource, CachedObjectSource, podKey } from './objects.ts';
 import { PodRuntimeCache } from './pod-runtime-cache.ts';
 import { PodWorker } from './pod-worker.ts';
 import type { ServiceForEnv } from './service-env.ts';
@@ -90,6 +90,7 @@ export class EdgeKubelet implements Kubelet {
   private readonly nodeStatus: NodeStatusReporter;
   private readonly pleg: Pleg;
   private readonly stats: StatsCollector;
+  private readonly objects: CachedObjectSource;
   private readonly workers = new Map<string, PodWorker>();
   /** namespace/name → uid, so a deletion notice (which carries no uid) finds its worker. */
   private readonly uidByName = new Map<string, string>();
@@ -111,7 +112,8 @@ export class EdgeKubelet implements Kubelet {
     const now = o.clock ?? Date.now;
     const log = o.log.child({ component: 'kubelet' });
     const events = new EventRecorder(o.status, now);
-    const objects = cacheObjectSource(o.cache);
+    const objects = new CachedObjectSource(o.cache);
+    this.objects = objects;
     const relistMs = o.relistMs ?? 1000;
     // Entries are served while the PLEG's relists succeed: after 10 s (or three periods) without
     // one, workers inspect the runtime themselves again.
@@ -223,6 +225,7 @@ export class EdgeKubelet implements Kubelet {
       this.uidByName.delete(key);
       if (uid) this.workers.get(uid)?.update(undefined);
     } else if (c.kind === 'ConfigMap' || c.kind === 'Secret') {
+      this.objects.changed(c.kind, c.namespace, c.name);
       // A pod may be waiting for it (CreateContainerConfigError, FailedMount) or mount it.
       for (const w of this.workers.values()) if (w.pod?.metadata?.namespace === c.namespace) w.kick(0);
     } else if (c.kind === 'PersistentVolumeClaim') {

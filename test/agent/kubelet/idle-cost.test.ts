@@ -1,8 +1,11 @@
 // What an idle kubelet does per period, counted: the host readings shared by the agents of one
-// process, and the PLEG and housekeeping passes that a runtime's stateVersion lets skip.
+// process, the PLEG relists that a runtime's stateVersion lets skip, and the ConfigMaps/Secrets a
+// pod pass reads from memory until the cache changes them.
 import { describe, expect, it } from 'vitest';
+import { openAgentCache } from '../../../src/agent/cache/index.ts';
 import { parseLoadavgTasks, readHost, SharedReading } from '../../../src/agent/kubelet/host-reading.ts';
 import type { HostReading } from '../../../src/agent/kubelet/host-reading.ts';
+import { CachedObjectSource } from '../../../src/agent/kubelet/objects.ts';
 import { Pleg } from '../../../src/agent/kubelet/pleg.ts';
 import { PodRuntimeCache } from '../../../src/agent/kubelet/pod-runtime-cache.ts';
 import { silentLogger } from '../../../src/common/log.ts';
@@ -117,5 +120,35 @@ describe('PLEG over a runtime that tells its changes', () => {
     const pleg = new Pleg({ runtime: plain, periodMs: 1000, log: silentLogger(), onPodChanged: () => undefined });
     for (let i = 0; i < 3; i++) await pleg.relist();
     expect(lists).toBe(3);
+  });
+});
+
+describe('ConfigMaps and Secrets kept between pod passes', () => {
+  it('reads an object from the cache once, and again after the cache changed it', async () => {
+    const cache = await openAgentCache({ file: ':memory:', log: silentLogger() });
+    let gets = 0;
+    const get = cache.get.bind(cache);
+    cache.get = (kind, ns, name) => {
+      gets++;
+      return get(kind, ns, name);
+    };
+    const objects = new CachedObjectSource(cache);
+    const cm = (v: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'kube-root-ca.crt', namespace: 'ns' }, data: { 'ca.crt': v } });
+    await cache.put('ConfigMap', cm('one'));
+    for (let i = 0; i < 5; i++) expect((await objects.configMap('ns', 'kube-root-ca.crt'))?.data?.['ca.crt']).toBe('one');
+    expect(gets).toBe(1);
+    // Missing ones are kept too, until they arrive.
+    expect(await objects.secret('ns', 'pull')).toBeUndefined();
+    expect(await objects.secret('ns', 'pull')).toBeUndefined();
+    expect(gets).toBe(2);
+
+    const unsubscribe = cache.subscribe((c) => objects.changed(c.kind, c.namespace, c.name));
+    await cache.put('ConfigMap', cm('two'));
+    expect((await objects.configMap('ns', 'kube-root-ca.crt'))?.data?.['ca.crt']).toBe('two');
+    await cache.put('Secret', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'pull', namespace: 'ns' }, data: {} });
+    expect(await objects.secret('ns', 'pull')).toBeDefined();
+    expect(gets).toBe(4);
+    unsubscribe();
+    await cache.close();
   });
 });
