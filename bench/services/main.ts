@@ -95,6 +95,19 @@ const UNTIL_DNS = UNTIL === 'dns';
 /** The idle link window with 20 pods and 50 Services (bench/agent measures 120 s with 20 pods). */
 const IDLE_WINDOW_MS = Number(process.env.EDGEOS_BENCH_IDLE_MS ?? 60_000);
 
+/**
+ * The median, of an even count the mean of the two middle values. The per-round ratios used
+ * pct(…, 50), the nearest rank, which for an even count is the lower of the two: with 12 rounds
+ * whose ratios spread ±20 % that alone moved the figure by up to half the gap between the middle
+ * two (0.938 where the middles were 0.938 and 1.028, session 7).
+ */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+/** How per-round ratios spread: median, quartiles (nearest rank) and range. */
+const spread = (xs: number[]) => `median ${round(median(xs), 3)}, quartiles ${round(pct(xs, 25), 3)}–${round(pct(xs, 75), 3)}, range ${round(Math.min(...xs), 3)}–${round(Math.max(...xs), 3)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const log = (s: string) => console.log(`[services-bench ${(performance.now() / 1000).toFixed(1)}s] ${s}`);
@@ -235,7 +248,12 @@ interface IperfRun {
   receiverMsPerMb: number;
 }
 async function iperf(ip: string, p: number, seconds = IPERF_SECONDS, tries = 5): Promise<IperfRun> {
-  const text = await run(node!, ['iperf3', '-c', ip, '-p', String(p), '-t', String(seconds), '-J']).catch((err: unknown) => String(err));
+  // EDGEOS_BENCH_PERF_DIR=<dir>: each iperf3 client runs under `perf record` (cpu-clock samples with
+  // call graphs, kernel included: the NAT and routing of its packets run in its context), one file
+  // per run in <dir>, named by the address (diagnosis: `perf report -i …`).
+  const perfDir = process.env.EDGEOS_BENCH_PERF_DIR;
+  const perf = perfDir ? ['perf', 'record', '-q', '-e', 'cpu-clock', '-g', '-o', join(resolve(perfDir), `iperf-${ip}-${Date.now()}.data`), '--'] : [];
+  const text = await run(node!, [...perf, 'iperf3', '-c', ip, '-p', String(p), '-t', String(seconds), '-J']).catch((err: unknown) => String(err));
   const out = JSON.parse(text.slice(text.indexOf('{'))) as { error?: string; end?: { sum_received?: { bits_per_second: number; bytes: number; seconds: number }; cpu_utilization_percent?: { host_total: number; remote_total: number } } };
   if (!out.end?.sum_received) {
     // The iperf3 server takes one test at a time, and on a loaded machine it may still be closing
@@ -375,7 +393,7 @@ try {
     const idleCpu = cpuMs(agent.pid!) - c0;
     const idleBytes = (await linkBytes(agent.pid!)) - b0;
     const secs = (performance.now() - w0) / 1000;
-    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round(secs, 1)} s → ${Math.round(idleBytes / (secs / 3600))} B/h; the idle agent's CPU ${idleCpu} ms (${round((100 * idleCpu) / (secs * 1000), 2)} % of a core)${await loopDelay()}`);
+    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round(secs, 1)} s → ${Math.round(idleBytes / (secs / 3600))} B/h; the idle agent's CPU ${idleCpu} ms (${round((100 * idleCpu) / (secs * 1000), 2)} % of a core)${await loopDelay()}; agent RSS after the window ${round(await settledRss(agent.pid!))} MB (bench/agent takes the larger of the two)`);
   }
 
   if (UNTIL === 'idle') {
@@ -400,9 +418,10 @@ try {
     if (i % 3 === 0) rps.baseline.push(await httpRun(CLIENT_IP, 8080));
   }
   const roundRatios = rps.svc.map((s, i) => s.rps / rps.pod[i]!.rps);
+  const rpsRatio = median(roundRatios);
   const summary = (runs: HttpRun[]) =>
     `median ${round(pct(runs.map((r) => r.rps), 50))} req/s (${runs.map((r) => Math.round(r.rps)).join(', ')}), ${runs.reduce((n, r) => n + r.retransmits, 0)} retransmissions, ${runs.reduce((n, r) => n + r.failed, 0)} failed, client CPU ${round(pct(runs.map((r) => r.userUs), 50), 1)} µs user + ${round(pct(runs.map((r) => r.systemUs), 50), 1)} µs system per request`;
-  log(`requests/s, ${HTTP_CONCURRENCY} connections in flight, a connection per request: pod IP ${summary(rps.pod)}; ClusterIP ${summary(rps.svc)}; baseline (host busybox httpd in a plain namespace) ${summary(rps.baseline)}; ClusterIP ÷ pod per round ${roundRatios.map((r) => round(r, 3)).join(', ')}`);
+  log(`requests/s, ${HTTP_CONCURRENCY} connections in flight, a connection per request: pod IP ${summary(rps.pod)}; ClusterIP ${summary(rps.svc)}; baseline (host busybox httpd in a plain namespace) ${summary(rps.baseline)}; ClusterIP ÷ pod per round ${roundRatios.map((r) => round(r, 3)).join(', ')} → ${spread(roundRatios)}`);
   // Bytes/s the same way: a warm-up run of each path, then rounds of one run per path back to back
   // (the order flips every round), each round's ratio taken under the same neighbours' load.
   const bps = { svc: [] as IperfRun[], pod: [] as IperfRun[] };
@@ -413,12 +432,12 @@ try {
     for (const f of i % 2 ? pair.reverse() : pair) await f();
   }
   const bpsRatios = bps.svc.map((s, i) => s.bps / bps.pod[i]!.bps);
-  const throughputRatio = pct(bpsRatios, 50);
+  const throughputRatio = median(bpsRatios);
   const mbps = (runs: IperfRun[]) => `median ${round(pct(runs.map((r) => r.bps), 50) / 1e6)} (${runs.map((r) => Math.round(r.bps / 1e6)).join(', ')}), CPU per MB sender ${round(pct(runs.map((r) => r.senderMsPerMb), 50), 3)} ms + receiver ${round(pct(runs.map((r) => r.receiverMsPerMb), 50), 3)} ms`;
   const cpuRatios = bps.svc.map((s, i) => (s.senderMsPerMb + s.receiverMsPerMb) / (bps.pod[i]!.senderMsPerMb + bps.pod[i]!.receiverMsPerMb));
-  log(`MB/s, ${IPERF_ROUNDS} rounds of ${IPERF_SECONDS} s per path: pod IP ${mbps(bps.pod)}; ClusterIP ${mbps(bps.svc)}; ClusterIP ÷ pod per round ${bpsRatios.map((r) => round(r, 3)).join(', ')} → median ${round(throughputRatio, 3)}, quartiles ${round(pct(bpsRatios, 25), 3)}–${round(pct(bpsRatios, 75), 3)}, range ${round(Math.min(...bpsRatios), 3)}–${round(Math.max(...bpsRatios), 3)}; CPU per MB (sender + receiver) ClusterIP ÷ pod per round ${cpuRatios.map((r) => round(r, 3)).join(', ')} → median ${round(pct(cpuRatios, 50), 3)}`);
+  log(`MB/s, ${IPERF_ROUNDS} rounds of ${IPERF_SECONDS} s per path: pod IP ${mbps(bps.pod)}; ClusterIP ${mbps(bps.svc)}; ClusterIP ÷ pod per round ${bpsRatios.map((r) => round(r, 3)).join(', ')} → ${spread(bpsRatios)}; CPU per MB (sender + receiver) ClusterIP ÷ pod per round ${cpuRatios.map((r) => round(r, 3)).join(', ')} → ${spread(cpuRatios)}`);
   if (UNTIL === 'load') {
-    log(`EDGEOS_BENCH_UNTIL=load: stopping after requests/s and bytes/s; clusterip_rps_ratio ${round(pct(roundRatios, 50), 3)}, clusterip_throughput_ratio ${round(throughputRatio, 3)}`);
+    log(`EDGEOS_BENCH_UNTIL=load: stopping after requests/s and bytes/s; clusterip_rps_ratio ${round(rpsRatio, 3)}, clusterip_throughput_ratio ${round(throughputRatio, 3)}`);
     throw new StopHere();
   }
 
@@ -442,7 +461,7 @@ try {
   if (PROFILE_DIR || UNTIL_DNS) {
     await stop(agent);
     log(PROFILE_DIR ? `profiled: the agent's CPU profile is in ${PROFILE_DIR}; stopping after the DNS phase` : 'EDGEOS_BENCH_UNTIL=dns: stopping after the DNS phase');
-    log(`ratios so far: clusterip_rps_ratio ${round(pct(roundRatios, 50), 3)}, clusterip_throughput_ratio ${round(throughputRatio, 3)}, dns_p99_ratio ${round(Math.min(...dns.agent) / Math.min(...dns.dnsmasq), 3)}, agent_rss_ratio ${round(agentRss / bareRss, 3)}`);
+    log(`ratios so far: clusterip_rps_ratio ${round(rpsRatio, 3)}, clusterip_throughput_ratio ${round(throughputRatio, 3)}, dns_p99_ratio ${round(Math.min(...dns.agent) / Math.min(...dns.dnsmasq), 3)}, agent_rss_ratio ${round(agentRss / bareRss, 3)}`);
     process.exitCode = 0;
   } else {
 
@@ -481,7 +500,7 @@ try {
 
     const result = {
       bench: 'services',
-      clusterip_rps_ratio: round(pct(roundRatios, 50), 3),
+      clusterip_rps_ratio: round(rpsRatio, 3),
       clusterip_throughput_ratio: round(throughputRatio, 3),
       programming_p99_ms: pct(latency, 99),
       programming_1000_services_s: round(first.ms / 1000, 3),
