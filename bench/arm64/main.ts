@@ -107,6 +107,10 @@ try {
 
   // The bare Node alongside, then 20 pods.
   await g.sh('(setsid /root/node -e "setInterval(()=>{},1e9)" </dev/null >/dev/null 2>&1 &); sleep 1');
+  // The same breakdown with 0 pods, so the per-pod costs (shims, kernel: Slab, PageTables, …) are differences.
+  const idle = memoryBreakdown(await g.sh(BREAKDOWN_SCRIPT, 600_000));
+  log(`memory breakdown with 0 pods (MB): ${idle.processes}`);
+  log(`meminfo with 0 pods (MB): ${idle.meminfo}`);
   ok(await k(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'pods', namespace: 'default' }, spec: {
       replicas: PODS, selector: { matchLabels: { app: 'pods' } },
