@@ -62,14 +62,20 @@ function stop(c: ChildProcess): void {
 }
 
 /** iperf3 TCP from `client` to `server` (network namespace paths), `address` being the server's; Mbit/s received. */
-async function iperf(serverNs: string, clientNs: string, address: string): Promise<number> {
+async function iperf(serverNs: string, clientNs: string, address: string, label = address): Promise<number> {
   const server = inNet(serverNs, ['iperf3', '-s', '-1', '-B', address]);
   await sleep(500);
   const out = await output(inNet(clientNs, ['iperf3', '-c', address, '-t', String(IPERF_SECONDS), '-J']));
   stop(server);
-  const j = JSON.parse(out) as { end?: { sum_received?: { bits_per_second: number } }; error?: string };
+  type End = { sum_received?: { bits_per_second: number; bytes: number; seconds: number }; cpu_utilization_percent?: { host_total: number; remote_total: number } };
+  const j = JSON.parse(out) as { end?: End; error?: string };
   if (!j.end?.sum_received) throw new Error(`iperf3 ${address}: ${j.error ?? out.slice(0, 400)}`);
-  return j.end.sum_received.bits_per_second / 1e6;
+  // CPU the two iperf3 processes used per GB (the kernel's path runs mostly inside them, in their
+  // system time): less dependent on what others run than Mbit/s, though softirq work that
+  // ksoftirqd takes over is not in it.
+  const { sum_received: r, cpu_utilization_percent: cpu } = j.end;
+  if (cpu) log(`  ${label}: ${(r.bits_per_second / 1e6).toFixed(0)} Mbit/s, iperf3 CPU ${(((cpu.host_total + cpu.remote_total) / 100) * r.seconds / (r.bytes / 1e9)).toFixed(3)} s per GB (client ${cpu.host_total.toFixed(0)} %, server ${cpu.remote_total.toFixed(0)} %)`);
+  return r.bits_per_second / 1e6;
 }
 
 /** Median RTT (ms) of `count` pings, 0.05 s apart (the median: a stall of the loaded machine is one sample, not a share of the mean). */
@@ -182,11 +188,11 @@ async function main(): Promise<void> {
   await t.waitFor('a1 → a2 direct and a1 → b1 relayed', async () => t.via(a1, a2) === 'direct' && t.via(a1, b1) === 'relay' && t.via(b1, a1) === 'relay', 60_000);
   const rssBefore = rssKb(a1);
   const [nsA1, nsA2] = [netnsPath(a1.ns.name), netnsPath(a2.ns.name)];
-  const throughput = await paired('Mbit/s', () => iperf(nsA2, nsA1, a2.ip), () => iperf(podNs(a2, ipA2), podNs(a1, ipA1), ipA2));
+  const throughput = await paired('Mbit/s', () => iperf(nsA2, nsA1, a2.ip, 'host'), () => iperf(podNs(a2, ipA2), podNs(a1, ipA1), ipA2, 'direct'));
   // CPU per relayed Mbit (deterministic enough under load, where Mbit/s is not): the two agents and the server.
   const relayPids = { a1: a1.agent?.pid, b1: b1.agent?.pid, server: t.server?.pid };
   const cpuBefore = Object.fromEntries(Object.entries(relayPids).map(([k, pid]) => [k, cpuMs(pid)]));
-  const relay_mbps = await iperf(podNs(b1, ipB1), podNs(a1, ipA1), ipB1);
+  const relay_mbps = await iperf(podNs(b1, ipB1), podNs(a1, ipA1), ipB1, 'relay');
   const mbit = relay_mbps * IPERF_SECONDS;
   const perMbit = Object.entries(relayPids).map(([k, pid]) => `${k} ${((cpuMs(pid) - cpuBefore[k]!) / mbit).toFixed(1)}`).join(', ');
   log(`relay ${relay_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)}); CPU ms per relayed Mbit: ${perMbit}; a1 agent RSS ${rssBefore} → ${rssKb(a1)} kB`);
