@@ -1,0 +1,169 @@
+/**
+ * Giving glibc's free memory back to the kernel. free() returns pages only from the top of a heap;
+ * chunks freed below live ones stay resident as "holes" until malloc_trim(0) walks the arenas and
+ * madvises their whole pages away. In the agent those holes are what its RSS keeps after bursts of
+ * work (pod churn, the PLEG's CRI answers, nghttp2 frames, V8 compiler zones): ~2.3 MB measured
+ * (bench/agent/README.md). JavaScript cannot call malloc_trim, so edgeos carries its own tiny
+ * Node-API addon (native/malloc.c), embedded in the executable like better-sqlite3's.
+ *
+ * The trimmer checks mallinfo2() every few seconds and trims when the free bytes below the top
+ * chunk exceed a threshold, at most once per interval. Without the addon (not a SEA and no
+ * EDGEOS_MALLOC_ADDON, a noexec data dir and tmp, a libc without mallinfo2) it says so once and the
+ * process runs on as before. EDGEOS_MALLOC_TRIM=off switches it off (bench/agent's A/B).
+ */
+import type { Logger } from './log.ts';
+import { errorMessage } from './errors.ts';
+import { MALLOC_ADDON, embeddedAddon } from './sea.ts';
+import type { Component } from './supervisor.ts';
+
+/** mallinfo2(), in bytes, summed over every arena (ordblks is a count of free chunks). */
+export interface MallocInfo {
+  /** Bytes the arenas took with brk/mmap (not counting mmapped chunks). */
+  readonly arena: number;
+  readonly ordblks: number;
+  /** Bytes in chunks mmapped one each (blocks above glibc.malloc.mmap_threshold). */
+  readonly hblkhd: number;
+  readonly uordblks: number;
+  /** Free bytes in the arenas, the top chunk included. */
+  readonly fordblks: number;
+  /** The top chunk: what free() already trims by itself. */
+  readonly keepcost: number;
+}
+
+export interface MallocAddon {
+  /** malloc_trim(0); true when memory was released. */
+  trim(): boolean;
+  info(): MallocInfo;
+}
+
+export interface MallocAddonOptions {
+  /** Where the single executable extracts the addon (--data-dir). */
+  readonly dataDir?: string;
+}
+
+/** Free bytes that only malloc_trim returns: free chunks below the top chunk. */
+export function holeBytes(m: MallocInfo): number {
+  return Math.max(0, m.fordblks - m.keepcost);
+}
+
+let loaded: { addon: MallocAddon | undefined; why: string } | undefined;
+
+/**
+ * The addon, or undefined with the reason: inside the executable its embedded copy; outside it
+ * (running from source, bench/agent) the file named by EDGEOS_MALLOC_ADDON, built with
+ * `node scripts/native-addon.ts <file>`. Loaded once per process.
+ */
+export function loadMallocAddon(opts: MallocAddonOptions = {}): { addon: MallocAddon | undefined; why: string } {
+  loaded ??= tryLoad(opts);
+  return loaded;
+}
+
+function tryLoad(opts: MallocAddonOptions): { addon: MallocAddon | undefined; why: string } {
+  if (process.platform !== 'linux') return { addon: undefined, why: 'not Linux' };
+  try {
+    const embedded = embeddedAddon(MALLOC_ADDON, opts);
+    if (embedded) return { addon: checked(embedded), why: 'embedded' };
+    const file = process.env.EDGEOS_MALLOC_ADDON;
+    if (!file) return { addon: undefined, why: 'not running as the executable and EDGEOS_MALLOC_ADDON is not set' };
+    const mod = { exports: {} as object };
+    process.dlopen(mod, file);
+    return { addon: checked(mod.exports), why: file };
+  } catch (err) {
+    return { addon: undefined, why: errorMessage(err) };
+  }
+}
+
+function checked(exports: object): MallocAddon {
+  const a = exports as Partial<MallocAddon>;
+  if (typeof a.trim !== 'function' || typeof a.info !== 'function') throw new Error('the addon exports no trim()/info()');
+  return a as MallocAddon;
+}
+
+export interface MallocTrimmerOptions extends MallocAddonOptions {
+  readonly log: Logger;
+  /** How often mallinfo2 is read (default 5 s). */
+  readonly checkEveryMs?: number;
+  /** At most one trim per this interval (default 30 s). */
+  readonly minIntervalMs?: number;
+  /** Trim only when the holes exceed this (default 1 MiB). */
+  readonly thresholdBytes?: number;
+  /** The addon to use (tests); default loadMallocAddon(). */
+  readonly addon?: MallocAddon;
+}
+
+/** What the trimmer did; the agent's /metrics shows it. */
+export interface MallocTrimStats {
+  readonly available: boolean;
+  readonly trims: number;
+  /** CPU time spent in malloc_trim (main thread), seconds. */
+  readonly trimSeconds: number;
+  /** Holes at the last check, bytes (they stay counted as free after a trim: only their pages go). */
+  readonly holeBytes: number;
+  readonly arenaBytes: number;
+}
+
+export interface MallocTrimmer extends Component {
+  stats(): MallocTrimStats;
+  /** Checks now (after work that freed a lot), still at most one trim per interval. */
+  check(): void;
+}
+
+/** The process's trimmer as a supervised component (its timer is unref'd: it never holds the process). */
+export function mallocTrimmer(o: MallocTrimmerOptions): MallocTrimmer {
+  const checkEveryMs = o.checkEveryMs ?? 5_000;
+  const minIntervalMs = o.minIntervalMs ?? 30_000;
+  const threshold = o.thresholdBytes ?? 1024 * 1024;
+  const log = o.log.child({ component: 'malloc' });
+  let addon: MallocAddon | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let lastTrim = -Infinity;
+  let trims = 0;
+  let trimSeconds = 0;
+  let last: MallocInfo | undefined;
+
+  const check = (): void => {
+    if (!addon) return;
+    last = addon.info();
+    const now = performance.now();
+    if (holeBytes(last) < threshold || now - lastTrim < minIntervalMs) return;
+    lastTrim = now;
+    const before = process.threadCpuUsage();
+    addon.trim();
+    const used = process.threadCpuUsage(before);
+    trims++;
+    trimSeconds += (used.user + used.system) / 1e6;
+  };
+
+  return {
+    name: 'malloc-trim',
+    start: async () => {
+      if (process.env.EDGEOS_MALLOC_TRIM === 'off') {
+        log.info('malloc_trim switched off (EDGEOS_MALLOC_TRIM=off)');
+        return;
+      }
+      if (o.addon) {
+        addon = o.addon;
+      } else {
+        const r = loadMallocAddon(o);
+        addon = r.addon;
+        if (addon) log.debug({ from: r.why }, 'malloc addon loaded: freed memory goes back to the kernel');
+        else log.info({ reason: r.why }, 'malloc addon not loaded: glibc keeps freed memory (the process runs on without it)');
+      }
+      if (!addon) return;
+      timer = setInterval(check, checkEveryMs);
+      timer.unref();
+    },
+    stop: async () => {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+    check,
+    stats: () => ({
+      available: addon !== undefined,
+      trims,
+      trimSeconds,
+      holeBytes: last ? holeBytes(last) : 0,
+      arenaBytes: last ? last.arena + last.hblkhd : 0,
+    }),
+  };
+}
