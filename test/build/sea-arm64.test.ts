@@ -75,7 +75,7 @@ describe.runIf(process.arch === 'x64')('linux/arm64 single executable (cross-bui
     const env = cleanEnv({ EDGEOS_DATA_DIR: dataDir });
     const first = runArm64(probe, [db, 'one'], env);
     expect(first.stderr).toBe('');
-    expect(JSON.parse(first.stdout)).toMatchObject({ sea: true, keys: ['one'] });
+    expect(JSON.parse(first.stdout)).toMatchObject({ sea: true, keys: ['one'], malloc: { loaded: true, why: 'embedded', trimmed: expect.any(Boolean) as unknown } });
     const second = runArm64(probe, [db, 'two'], env);
     expect(JSON.parse(second.stdout)).toMatchObject({ sea: true, keys: ['one', 'two'] });
     const prebuild = join(root, 'node_modules/better-sqlite3/prebuilds/linux-arm64.node');
