@@ -6,11 +6,13 @@
  * (bench/agent/README.md). JavaScript cannot call malloc_trim, so edgeos carries its own tiny
  * Node-API addon (native/malloc.c), embedded in the executable like better-sqlite3's.
  *
- * The trimmer checks mallinfo2() every few seconds and trims when the free bytes below the top
- * chunk exceed a threshold, at most once per interval. Without the addon (not a SEA and no
+ * The trimmer reads mallinfo2() every few seconds and trims after work that freed a lot (the free
+ * bytes below the top chunk grew by 512 KiB since the last trim; at most every 10 s), and otherwise
+ * once a minute while more than 1 MiB is free (a trim costs ~0.2 ms of CPU: bench/agent/README.md). Without the addon (not a SEA and no
  * EDGEOS_MALLOC_ADDON, a noexec data dir and tmp, a libc without mallinfo2) it says so once and the
  * process runs on as before. EDGEOS_MALLOC_TRIM=off switches it off (bench/agent's A/B).
  */
+import { readFileSync } from 'node:fs';
 import type { Logger } from './log.ts';
 import { errorMessage } from './errors.ts';
 import { MALLOC_ADDON, embeddedAddon } from './sea.ts';
@@ -81,12 +83,20 @@ function checked(exports: object): MallocAddon {
 
 export interface MallocTrimmerOptions extends MallocAddonOptions {
   readonly log: Logger;
-  /** How often mallinfo2 is read (default 5 s). */
+  /** How often mallinfo2 is read (default 5 s; a read walks glibc's free lists: microseconds). */
   readonly checkEveryMs?: number;
-  /** At most one trim per this interval (default 30 s). */
-  readonly minIntervalMs?: number;
-  /** Trim only when the holes exceed this (default 1 MiB). */
+  /**
+   * Work that freed a lot: the holes grew by this much since the last trim (default 512 KiB) —
+   * trimmed at the next check, but not sooner than `burstIntervalMs` after the last trim.
+   */
+  readonly burstBytes?: number;
+  readonly burstIntervalMs?: number;
+  /**
+   * Otherwise, while the holes exceed `thresholdBytes` (default 1 MiB), a trim every
+   * `idleIntervalMs` (default 60 s): reused holes become resident again as the process runs.
+   */
   readonly thresholdBytes?: number;
+  readonly idleIntervalMs?: number;
   /** The addon to use (tests); default loadMallocAddon(). */
   readonly addon?: MallocAddon;
 }
@@ -95,8 +105,10 @@ export interface MallocTrimmerOptions extends MallocAddonOptions {
 export interface MallocTrimStats {
   readonly available: boolean;
   readonly trims: number;
-  /** CPU time spent in malloc_trim (main thread), seconds. */
+  /** CPU time of the calling thread spent in malloc_trim, seconds. */
   readonly trimSeconds: number;
+  /** Resident bytes the trims gave back (the process's private resident memory just before minus just after each). */
+  readonly releasedBytes: number;
   /** Holes at the last check, bytes (they stay counted as free after a trim: only their pages go). */
   readonly holeBytes: number;
   readonly arenaBytes: number;
@@ -104,34 +116,58 @@ export interface MallocTrimStats {
 
 export interface MallocTrimmer extends Component {
   stats(): MallocTrimStats;
-  /** Checks now (after work that freed a lot), still at most one trim per interval. */
+  /** Checks now, under the same rules as the periodic check. */
   check(): void;
+}
+
+const PAGE = 4096;
+
+/** The process's resident pages minus its shared (file-backed) ones, in bytes: /proc/self/statm. */
+function privateResident(): number {
+  try {
+    const [, resident, shared] = readFileSync('/proc/self/statm', 'latin1').split(' ').map(Number);
+    return ((resident ?? 0) - (shared ?? 0)) * PAGE;
+  } catch {
+    return 0;
+  }
 }
 
 /** The process's trimmer as a supervised component (its timer is unref'd: it never holds the process). */
 export function mallocTrimmer(o: MallocTrimmerOptions): MallocTrimmer {
   const checkEveryMs = o.checkEveryMs ?? 5_000;
-  const minIntervalMs = o.minIntervalMs ?? 30_000;
+  const burstBytes = o.burstBytes ?? 512 * 1024;
+  const burstIntervalMs = o.burstIntervalMs ?? 10_000;
   const threshold = o.thresholdBytes ?? 1024 * 1024;
+  const idleIntervalMs = o.idleIntervalMs ?? 60_000;
   const log = o.log.child({ component: 'malloc' });
   let addon: MallocAddon | undefined;
   let timer: NodeJS.Timeout | undefined;
   let lastTrim = -Infinity;
+  // The fewest holes seen since the last trim: growth above it is memory freed since.
+  let baseline = 0;
   let trims = 0;
   let trimSeconds = 0;
+  let releasedBytes = 0;
   let last: MallocInfo | undefined;
 
   const check = (): void => {
     if (!addon) return;
     last = addon.info();
-    const now = performance.now();
-    if (holeBytes(last) < threshold || now - lastTrim < minIntervalMs) return;
-    lastTrim = now;
-    const before = process.threadCpuUsage();
+    const holes = holeBytes(last);
+    baseline = Math.min(baseline, holes);
+    const since = performance.now() - lastTrim;
+    const burst = holes - baseline >= burstBytes && since >= burstIntervalMs;
+    const idle = holes >= threshold && since >= idleIntervalMs;
+    if (!burst && !idle) return;
+    const rssBefore = privateResident();
+    const cpuBefore = process.threadCpuUsage();
     addon.trim();
-    const used = process.threadCpuUsage(before);
+    const cpu = process.threadCpuUsage(cpuBefore);
+    releasedBytes += Math.max(0, rssBefore - privateResident());
+    lastTrim = performance.now();
+    baseline = holes;
     trims++;
-    trimSeconds += (used.user + used.system) / 1e6;
+    trimSeconds += (cpu.user + cpu.system) / 1e6;
   };
 
   return {
@@ -162,6 +198,7 @@ export function mallocTrimmer(o: MallocTrimmerOptions): MallocTrimmer {
       available: addon !== undefined,
       trims,
       trimSeconds,
+      releasedBytes,
       holeBytes: last ? holeBytes(last) : 0,
       arenaBytes: last ? last.arena + last.hblkhd : 0,
     }),

@@ -83,27 +83,46 @@ describe.runIf(process.platform === 'linux' && (process.arch === 'x64' || proces
     expect(out.before - out.after).toBeGreaterThan(8 * 1024);
   });
 
-  it('trims when the holes pass the threshold, at most once per interval', async () => {
-    const counting: MallocAddon = { info: () => addon.info(), trim: () => { trims++; return addon.trim(); } };
+  it('trims after work freed a lot (at most every burst interval), else once per idle interval above the threshold', async () => {
+    // The real addon, with the free bytes it reports set by the test (the policy is what is tested).
+    let free = 0;
     let trims = 0;
-    const t = mallocTrimmer({ log: silentLogger(), addon: counting, checkEveryMs: 20, minIntervalMs: 60_000, thresholdBytes: 0 });
-    await t.start(new AbortController().signal);
-    try {
-      await new Promise((r) => setTimeout(r, 200));
-      expect(trims).toBe(1);
-      t.check();
-      expect(trims).toBe(1);
-      expect(t.stats()).toMatchObject({ available: true, trims: 1 });
-      expect(t.stats().arenaBytes).toBeGreaterThan(0);
-    } finally {
-      await t.stop();
-    }
-    const never = mallocTrimmer({ log: silentLogger(), addon: counting, checkEveryMs: 20, minIntervalMs: 0, thresholdBytes: Number.MAX_SAFE_INTEGER });
-    await never.start(new AbortController().signal);
-    await new Promise((r) => setTimeout(r, 100));
-    await never.stop();
+    const scripted: MallocAddon = { info: () => ({ ...addon.info(), fordblks: free, keepcost: 0 }), trim: () => { trims++; return addon.trim(); } };
+    const never = 1e12;
+    const burst = mallocTrimmer({ log: silentLogger(), addon: scripted, checkEveryMs: never, burstBytes: 100, burstIntervalMs: 0, thresholdBytes: never, idleIntervalMs: never });
+    await burst.start(new AbortController().signal);
+    const after = (f: number): number => { free = f; burst.check(); return trims; };
+    expect(after(1000)).toBe(1); // grew from nothing
+    expect(after(1000)).toBe(1);
+    expect(after(1050)).toBe(1); // +50 < 100
+    expect(after(900)).toBe(1); // reused: the baseline drops to 900
+    expect(after(1000)).toBe(2); // +100 over the baseline
+    await burst.stop();
+    expect(burst.stats()).toMatchObject({ available: true, trims: 2, holeBytes: 1000 });
+    expect(burst.stats().arenaBytes).toBeGreaterThan(0);
+    expect(burst.stats().trimSeconds).toBeGreaterThanOrEqual(0);
+
+    trims = 0;
+    const limited = mallocTrimmer({ log: silentLogger(), addon: scripted, checkEveryMs: never, burstBytes: 100, burstIntervalMs: 60_000, thresholdBytes: never, idleIntervalMs: never });
+    await limited.start(new AbortController().signal);
+    for (const f of [1000, 5000, 50_000]) { free = f; limited.check(); }
+    await limited.stop();
     expect(trims).toBe(1);
-    expect(never.stats()).toMatchObject({ available: true, trims: 0 });
+
+    trims = 0;
+    const idle = mallocTrimmer({ log: silentLogger(), addon: scripted, checkEveryMs: never, burstBytes: never, thresholdBytes: 500, idleIntervalMs: 0 });
+    await idle.start(new AbortController().signal);
+    for (const f of [400, 400, 600, 600]) { free = f; idle.check(); }
+    await idle.stop();
+    expect(trims).toBe(2);
+  });
+
+  it('checks on its own timer once started', async () => {
+    const t = mallocTrimmer({ log: silentLogger(), addon, checkEveryMs: 20, burstBytes: 0, burstIntervalMs: 60_000 });
+    await t.start(new AbortController().signal);
+    await new Promise((r) => setTimeout(r, 200));
+    await t.stop();
+    expect(t.stats()).toMatchObject({ available: true, trims: 1 });
   });
 
   it('is off with EDGEOS_MALLOC_TRIM=off, and says so', async () => {

@@ -129,6 +129,7 @@ export class AgentMetrics {
       families.push(
         { name: 'edgeos_malloc_trims_total', help: 'malloc_trim(0) calls that gave glibc\'s free pages back to the kernel.', type: 'counter', samples: [{ value: malloc.trims }] },
         { name: 'edgeos_malloc_trim_cpu_seconds_total', help: 'CPU time of the main thread spent in malloc_trim.', type: 'counter', samples: [{ value: malloc.trimSeconds }] },
+        { name: 'edgeos_malloc_trim_released_bytes_total', help: 'Private resident bytes the trims gave back to the kernel (measured around each call).', type: 'counter', samples: [{ value: malloc.releasedBytes }] },
         { name: 'edgeos_malloc_free_bytes', help: 'Free bytes inside glibc\'s heap below its top (mallinfo2 fordblks - keepcost) at the last check; a trim returns their whole pages but they stay free.', type: 'gauge', samples: [{ value: malloc.holeBytes }] },
         { name: 'edgeos_malloc_heap_bytes', help: 'Bytes glibc took from the kernel for its heap and mmapped chunks (mallinfo2 arena + hblkhd) at the last check.', type: 'gauge', samples: [{ value: malloc.arenaBytes }] },
       );
