@@ -48,6 +48,8 @@ export function holeBytes(m: MallocInfo): number {
   return Math.max(0, m.fordblks - m.keepcost);
 }
 
+const NO_ADDON = 'not running as the executable and EDGEOS_MALLOC_ADDON is not set';
+
 let loaded: { addon: MallocAddon | undefined; why: string } | undefined;
 
 /**
@@ -66,7 +68,7 @@ function tryLoad(opts: MallocAddonOptions): { addon: MallocAddon | undefined; wh
     const embedded = embeddedAddon(MALLOC_ADDON, opts);
     if (embedded) return { addon: checked(embedded), why: 'embedded' };
     const file = process.env.EDGEOS_MALLOC_ADDON;
-    if (!file) return { addon: undefined, why: 'not running as the executable and EDGEOS_MALLOC_ADDON is not set' };
+    if (!file) return { addon: undefined, why: NO_ADDON };
     const mod = { exports: {} as object };
     process.dlopen(mod, file);
     return { addon: checked(mod.exports), why: file };
@@ -183,6 +185,8 @@ export function mallocTrimmer(o: MallocTrimmerOptions): MallocTrimmer {
         const r = loadMallocAddon(o);
         addon = r.addon;
         if (addon) log.debug({ from: r.why }, 'malloc addon loaded: freed memory goes back to the kernel');
+        // A run from source without EDGEOS_MALLOC_ADDON is development, not a failure: debug only.
+        else if (r.why === NO_ADDON) log.debug({ reason: r.why }, 'malloc addon not loaded: glibc keeps freed memory');
         else log.info({ reason: r.why }, 'malloc addon not loaded: glibc keeps freed memory (the process runs on without it)');
       }
       if (!addon) return;
