@@ -8,7 +8,7 @@
  *
  * The trimmer reads mallinfo2() every few seconds and trims after work that freed a lot (the free
  * bytes below the top chunk grew by 512 KiB since the last trim; at most every 10 s), and otherwise
- * once a minute while more than 1 MiB is free (a trim costs ~0.2 ms of CPU: bench/agent/README.md). Without the addon (not a SEA and no
+ * once a minute while more than 1 MiB is free (a trim costs 0.04–0.22 ms of CPU: bench/agent/README.md). Without the addon (not a SEA and no
  * EDGEOS_MALLOC_ADDON, a noexec data dir and tmp, a libc without mallinfo2) it says so once and the
  * process runs on as before. EDGEOS_MALLOC_TRIM=off switches it off (bench/agent's A/B).
  */
