@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { PersistentVolume, Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -20,6 +21,7 @@ import { StatsCollector } from './stats.ts';
 import { cacheClaimSource, cacheObjectSource, podKey } from './objects.ts';
 import { PodRuntimeCache } from './pod-runtime-cache.ts';
 import { PodWorker } from './pod-worker.ts';
+import { QosCgroups } from './qos-cgroups.ts';
 import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
 
@@ -58,6 +60,11 @@ export interface KubeletOptions {
   imagePullBackoff?: BackoffPolicy;
   /** Durations for the node's metrics (kubelet_pleg_relist_duration_seconds, kubelet_pod_worker_duration_seconds). */
   observe?: KubeletObserver;
+  /**
+   * The kubepods cgroup (`/kubepods`) under which pods get their QoS and pod cgroups
+   * (qos-cgroups.ts); none: containerd's default cgroups (`/k8s.io/<id>`).
+   */
+  podCgroupRoot?: string;
 }
 
 export interface KubeletObserver {
@@ -126,6 +133,7 @@ export class EdgeKubelet implements Kubelet {
       podRuntime,
       ...(o.podIps ? { podIps: o.podIps } : {}),
       ...(o.observe ? { observePodSync: (seconds: number) => o.observe!.podSync(seconds) } : {}),
+      ...(o.podCgroupRoot ? { qos: new QosCgroups({ root: o.podCgroupRoot, recordFile: join(o.rootDir, 'cgroup-root'), log }) } : {}),
     };
     this.stats = new StatsCollector({ runtime: o.runtime, sink: o.status, log, now, ...(o.statsMs ? { intervalMs: o.statsMs } : {}) });
     this.pleg = new Pleg({ runtime: o.runtime, periodMs: relistMs, log, cache: podRuntime, onPodChanged: (uid) => this.workers.get(uid)?.kick(0), ...(o.observe ? { observe: (s: number) => o.observe!.plegRelist(s) } : {}) });
@@ -136,6 +144,8 @@ export class EdgeKubelet implements Kubelet {
       await mkdir(this.o.rootDir, { recursive: true, mode: 0o750 });
       await this.o.runtime.ready;
       await this.nodeStatus.start();
+      // The QoS tree before any sandbox: after a reboot the cached pods are recreated in it.
+      await this.ctx.qos?.start(this.nodeStatus.facts().allocatable);
       this.unsubscribe = this.o.cache.subscribe((c) => this.onChange(c));
       await this.pleg.relist();
       await this.relist();
@@ -211,11 +221,13 @@ export class EdgeKubelet implements Kubelet {
       const pod = c.object as Pod | undefined;
       if (this.mine(pod)) {
         this.setPod(pod);
+        void this.updateQos();
         return;
       }
       const uid = this.uidByName.get(key);
       this.uidByName.delete(key);
       if (uid) this.workers.get(uid)?.update(undefined);
+      void this.updateQos();
     } else if (c.kind === 'ConfigMap' || c.kind === 'Secret') {
       // A pod may be waiting for it (CreateContainerConfigError, FailedMount) or mount it.
       for (const w of this.workers.values()) if (w.pod?.metadata?.namespace === c.namespace) w.kick(0);
@@ -249,13 +261,29 @@ export class EdgeKubelet implements Kubelet {
       if (!w || JSON.stringify(w.pod) !== JSON.stringify(p)) this.setPod(p);
     }
     for (const [uid, w] of this.workers) if (!desired.has(uid) && w.pod) w.update(undefined);
+    const sandboxUids = new Set<string>();
     for (const s of await this.o.runtime.listPodSandboxes()) {
       const uid = s.labels[podUidLabel];
+      if (uid) sandboxUids.add(uid);
       if (uid && !desired.has(uid) && !this.workers.has(uid)) {
         this.ctx.log.info({ uid, pod: `${s.metadata.namespace}/${s.metadata.name}` }, 'sandbox of a pod not in the cache; removing');
         this.worker(uid, undefined);
       }
     }
+    const qos = this.ctx.qos;
+    if (qos) {
+      await this.updateQos();
+      await qos.removeOrphans(new Set([...desired, ...sandboxUids, ...this.workers.keys()]));
+    }
+  }
+
+  /** The burstable cgroup's shares from the pods that run or will (kubelet's UpdateQOSCgroups over its active pods). */
+  private updateQos(): Promise<void> {
+    const qos = this.ctx.qos;
+    if (!qos) return Promise.resolve();
+    const active = [...this.workers.values()].map((w) => w.pod)
+      .filter((p): p is Pod => !!p && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    return qos.updateBurstable(active);
   }
 }
 
