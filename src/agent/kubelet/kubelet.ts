@@ -144,8 +144,11 @@ export class EdgeKubelet implements Kubelet {
       await mkdir(this.o.rootDir, { recursive: true, mode: 0o750 });
       await this.o.runtime.ready;
       await this.nodeStatus.start();
-      // The QoS tree before any sandbox: after a reboot the cached pods are recreated in it.
-      await this.ctx.qos?.start(this.nodeStatus.facts().allocatable);
+      // The QoS tree before any sandbox: after a reboot the cached pods are recreated in it. A host
+      // whose cgroups cannot be written still runs pods, in containerd's default cgroups.
+      await this.ctx.qos?.start(this.nodeStatus.facts().allocatable).catch((err: unknown) => {
+        this.ctx.log.warn({ cgroup: this.ctx.qos?.root, err: errorMessage(err) }, "QoS cgroups cannot be created; pods run in the container runtime's default cgroups");
+      });
       this.unsubscribe = this.o.cache.subscribe((c) => this.onChange(c));
       await this.pleg.relist();
       await this.relist();

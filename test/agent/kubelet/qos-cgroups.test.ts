@@ -10,7 +10,8 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Pod } from 'kubernetes-types/core/v1';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCgroupMounts } from '../../../src/agent/kubelet/cgroupfs.ts';
+import { parseCgroupMounts, settingFiles } from '../../../src/agent/kubelet/cgroupfs.ts';
+import { burstableShares, kubepodsPath, podCgroupPath, podCgroupSettings } from '../../../src/agent/kubelet/qos-cgroups.ts';
 import { parseMeminfo } from '../../../src/runtime/stats/node-stats.ts';
 import { removeAgentCgroups, removeAllPods } from '../../runtime/cleanup.ts';
 import { makePod, podJson, until } from './helpers.ts';
@@ -62,6 +63,68 @@ async function cgroupOf(cid: string): Promise<string> {
 
 const sleeper = (name: string, resources?: NonNullable<Pod['spec']>['containers'][number]['resources']): Pod =>
   makePod(name, node.nodeName, { containers: [{ name: 'c', image: busyboxImage, command: ['sleep', '3600'], ...(resources ? { resources } : {}) }] });
+
+describe('QoS cgroup arithmetic and names', () => {
+  const pod = (containers: object[], initContainers: object[] = []): Pod =>
+    ({ metadata: { uid: 'u1' }, spec: { containers, initContainers } }) as unknown as Pod;
+
+  it('reads the hierarchies of a v1 host (with the hybrid cgroup2 mount) and of a v2 host', () => {
+    const v1Host = [
+      '35 26 0:30 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu',
+      '36 26 0:31 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct',
+      '43 26 0:38 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd',
+      '44 26 0:39 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw',
+      '45 26 0:40 / /sys/fs/cgroup/my\\040dir rw - cgroup cgroup rw,memory,release_agent=/x',
+    ].join('\n');
+    expect(parseCgroupMounts(v1Host)).toEqual({
+      version: 1,
+      hierarchies: [
+        { mount: '/sys/fs/cgroup/cpu', version: 1, controllers: ['cpu'] },
+        { mount: '/sys/fs/cgroup/cpu,cpuacct', version: 1, controllers: ['cpu', 'cpuacct'] },
+        { mount: '/sys/fs/cgroup/systemd', version: 1, controllers: ['name=systemd'] },
+        { mount: '/sys/fs/cgroup/unified', version: 2, controllers: [] },
+        { mount: '/sys/fs/cgroup/my dir', version: 1, controllers: ['memory'] },
+      ],
+    });
+    expect(parseCgroupMounts('30 23 0:26 / /sys/fs/cgroup rw,nosuid - cgroup2 cgroup2 rw,nsdelegate\n')).toEqual({
+      version: 2, hierarchies: [{ mount: '/sys/fs/cgroup', version: 2, controllers: [] }],
+    });
+  });
+
+  it('writes v1 settings as such and converts them for v2 as runc does', () => {
+    const s = { cpuShares: 2, cpuQuotaUs: 30_000, cpuPeriodUs: 100_000, memoryLimitBytes: 1024 };
+    expect(settingFiles(1, s).map((f) => `${f.controller}/${f.file}=${f.value}`)).toEqual([
+      'cpu/cpu.shares=2', 'cpu/cpu.cfs_period_us=100000', 'cpu/cpu.cfs_quota_us=30000', 'memory/memory.limit_in_bytes=1024',
+    ]);
+    expect(settingFiles(2, s).map((f) => `${f.file}=${f.value}`)).toEqual(['cpu.weight=1', 'cpu.max=30000 100000', 'memory.max=1024']);
+    expect(settingFiles(2, { cpuShares: 1024 })[0]!.value).toBe('39');
+    expect(settingFiles(2, { cpuShares: 262_144 })[0]!.value).toBe('10000');
+  });
+
+  it('names the tree after the data dir unless --cgroup-root is given', () => {
+    expect(kubepodsPath('/var/lib/edgeos', undefined)).toBe('/kubepods');
+    expect(kubepodsPath('/tmp/a', undefined)).toMatch(/^\/edgeos-[0-9a-f]{8}\/kubepods$/);
+    expect(kubepodsPath('/tmp/a', undefined)).not.toBe(kubepodsPath('/tmp/b', undefined));
+    expect(kubepodsPath('/tmp/a', '/edge')).toBe('/edge/kubepods');
+    expect(kubepodsPath('/tmp/a', '/')).toBe('/kubepods');
+  });
+
+  it("gives pods kubelet's ResourceConfigForPod and the burstable cgroup the requests' sum", () => {
+    expect(podCgroupSettings(pod([{ name: 'a' }]))).toEqual({ cpuShares: 2 });
+    expect(podCgroupPath('/kubepods', pod([{ name: 'a' }]))).toBe('/kubepods/besteffort/podu1');
+    // An init container asking more than the app containers together sets the pod's request.
+    const burst = pod([{ resources: { requests: { cpu: '100m' } } }, { resources: { requests: { cpu: '100m' } } }], [{ resources: { requests: { cpu: '500m' } } }]);
+    expect(podCgroupSettings(burst)).toEqual({ cpuShares: 512 });
+    expect(podCgroupPath('/kubepods', burst)).toBe('/kubepods/burstable/podu1');
+    // Only one container declares a CPU limit: no pod-level quota.
+    expect(podCgroupSettings(pod([{ resources: { limits: { cpu: '1' }, requests: { cpu: '200m' } } }, { resources: { requests: { cpu: '100m' } } }]))).toEqual({ cpuShares: 307 });
+    const guaranteed = pod([{ resources: { limits: { cpu: '250m', memory: '10Mi' } } }, { resources: { limits: { cpu: '250m', memory: '6Mi' } } }]);
+    expect(podCgroupSettings(guaranteed)).toEqual({ cpuShares: 512, cpuPeriodUs: 100_000, cpuQuotaUs: 50_000, memoryLimitBytes: 16 * 2 ** 20 });
+    expect(podCgroupPath('/kubepods', guaranteed)).toBe('/kubepods/podu1');
+    expect(burstableShares([burst, guaranteed, pod([{ name: 'be' }])])).toBe(512);
+    expect(burstableShares([])).toBe(2);
+  });
+});
 
 describe('QoS cgroups on containerd', () => {
   let bestEffort: Pod;
