@@ -24,6 +24,8 @@ import { bytes, milliCpu } from './quantity.ts';
 import { qosClass } from './resources.ts';
 
 const minShares = 2;
+/** The cgroup root the agent picks for a data dir other than the default (kubepodsPath). */
+const ownParent = /^\/edgeos-[0-9a-f]{8}$/;
 const maxShares = 262_144;
 const periodUs = 100_000;
 const minQuotaUs = 1000;
@@ -128,8 +130,13 @@ export class QosCgroups {
       // The tree of an earlier --cgroup-root: its pods are recreated in the new one.
       await removeQosTree(layout, previous).catch(() => false);
     }
+    const cpuShares = milliCpuToShares(allocatable.cpuMilli);
+    // The /edgeos-<hex> parent the agent chose itself weighs what kubepods does: at 1024 it would
+    // weigh the pods together as one host process. A --cgroup-root given is the admin's to weight.
+    const parent = posix.dirname(this.root);
+    if (ownParent.test(parent)) await ensureCgroup(layout, parent, { cpuShares });
     await ensureCgroup(layout, this.root, {
-      cpuShares: milliCpuToShares(allocatable.cpuMilli),
+      cpuShares,
       ...(allocatable.memoryBytes > 0 ? { memoryLimitBytes: allocatable.memoryBytes } : {}),
     });
     await ensureCgroup(layout, posix.join(this.root, 'burstable'), { cpuShares: minShares });
@@ -191,6 +198,6 @@ export class QosCgroups {
 export async function removeQosTree(layout: CgroupLayout, root: string): Promise<boolean> {
   const removed = await removeCgroup(layout, root);
   const parent = posix.dirname(root);
-  if (removed && /^\/edgeos-[0-9a-f]{8}$/.test(parent)) return removeCgroup(layout, parent);
+  if (removed && ownParent.test(parent)) return removeCgroup(layout, parent);
   return removed;
 }

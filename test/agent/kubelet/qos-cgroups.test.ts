@@ -138,6 +138,8 @@ describe('QoS cgroups on containerd', () => {
     expect(shares(`${root}/besteffort/pod${uid}`)).toBe(asRead(2));
     expect(shares(`${root}/besteffort`)).toBe(asRead(2));
     expect(shares(root)).toBe(asRead(availableParallelism() * 1024));
+    // The /edgeos-<hex> parent the agent chose weighs as much (at 1024 it would weigh all pods as one host process).
+    expect(shares(root.slice(0, -'/kubepods'.length))).toBe(asRead(availableParallelism() * 1024));
     const memTotal = parseMeminfo(readFileSync('/proc/meminfo', 'utf8')).total;
     expect(memoryLimit(root)).toBe(Math.floor((memTotal - 100 * 2 ** 20) / 4096) * 4096);
     // The sandbox (pause) is in the pod's cgroup too: it is the pod cgroup's other child.
