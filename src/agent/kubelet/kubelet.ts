@@ -223,8 +223,11 @@ export class EdgeKubelet implements Kubelet {
       const key = `${c.namespace}/${c.name}`;
       const pod = c.object as Pod | undefined;
       if (this.mine(pod)) {
+        // Our own status reports come back as changes too: the shares move only with a new pod or
+        // one that finished (housekeeping recomputes them every 10 s anyway).
+        const known = this.workers.has(pod.metadata!.uid!);
         this.setPod(pod);
-        void this.updateQos();
+        if (!known || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') void this.updateQos();
         return;
       }
       const uid = this.uidByName.get(key);
