@@ -37,9 +37,8 @@ if [ "$want_test" = 1 ]; then
   # the emulated 512 MB arm64 gateway of test/arm64 and bench/arm64 (scripts/arm64-guest.sh builds
   # its Debian arm64 root once, below; docs/arm64.md).
   pkgs+=(docker-registry skopeo qemu-user-static libc6-arm64-cross libstdc++6-arm64-cross shellcheck systemd
-         python3 bsdutils python3-kubernetes postgresql dnsmasq iperf3 chromium)
-  # Opt-in until test/arm64 has passed as one run and fits the suite's budget (docs/arm64.md): EDGEOS_TEST_ARM64=1.
-  if [ "${EDGEOS_TEST_ARM64:-}" = 1 ]; then pkgs+=(qemu-system-arm qemu-utils mmdebstrap arch-test e2fsprogs); fi
+         python3 bsdutils python3-kubernetes postgresql dnsmasq iperf3 chromium
+         qemu-system-arm qemu-utils mmdebstrap arch-test e2fsprogs)
   # The tests start their own clusters; keep the package from creating (and starting) a system one.
   if [ "$(id -u)" = 0 ] && ! dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q 'install ok installed'; then
     mkdir -p /etc/postgresql-common/createcluster.d
@@ -70,7 +69,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 node_modules/.bin/node -e 'new (require("better-sqlite3"))(":memory:").close()' \
   || { echo "setup: better-sqlite3 does not load on this machine (see above)" >&2; exit 1; }
-if [ "$want_test" = 1 ] && [ "${EDGEOS_TEST_ARM64:-}" = 1 ]; then
+if [ "$want_test" = 1 ]; then
   # The arm64 gateway: Debian's arm64 packages (the guest's root, the arm64 bundle's containerd/runc/
   # CNI .debs) need the architecture enabled; the guest image is built here once (minutes under
   # qemu-user), not at test time, and cached under /var/cache/edgeos-test/arm64-guest/<key>.

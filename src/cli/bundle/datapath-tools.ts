@@ -127,13 +127,27 @@ function fromInstalled(arch: BundleArch, runtime: readonly RuntimeComponent[], w
     const found = dirs.map((d) => join(d, soname)).find((f) => existsSync(f));
     if (!found) throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `${soname}, which ${neededBy} needs, is not in ${dirs.join(', ')}`);
     // dpkg knows a file by the path its package lists, which usrmerge may have moved.
-    const candidates = [found, realpathSync(found), found.replace(/^\/usr\//, '/'), found.replace(/^\/lib/, '/usr/lib')];
-    const owner = candidates.map((p) => run('dpkg', ['-S', p])).find((r) => r.ok);
-    const pkg = owner?.out.split(':')[0]?.trim();
+    const candidates = [...new Set([found, realpathSync(found), found.replace(/^\/usr\//, '/'), found.replace(/^\/lib/, '/usr/lib')])];
+    const pkg = dpkgOwner(candidates);
     const version = pkg ? installedVersion(pkg, arch) : undefined;
     if (!pkg || !version) throw new EdgeosError('BUNDLE_RUNTIME_MISSING', `${found} (${soname}, needed by ${neededBy}) belongs to no installed package`);
     return { file: realpathSync(found), pkg, version, from: 'installed' };
   }, work);
+}
+
+/**
+ * The package that owns the first of `paths` dpkg knows, from ONE `dpkg -S` call: each call reads
+ * every package's file list (about a second on a loaded machine), and a library may be listed
+ * under any of its usrmerge spellings. dpkg exits 1 when some path is unknown but still prints the
+ * others, as `pkg[, pkg…]:arch: /path` (a `diversion by …` line has no such form).
+ */
+function dpkgOwner(paths: readonly string[]): string | undefined {
+  const owners = new Map<string, string>();
+  for (const line of run('dpkg', ['-S', ...paths]).out.split('\n')) {
+    const m = /^([^\s:,]+)[^:]*(?::[^:\s]+)?: (\/.*)$/.exec(line);
+    if (m?.[1] && m[2] && !owners.has(m[2])) owners.set(m[2], m[1]);
+  }
+  return paths.map((p) => owners.get(p)).find((o) => o !== undefined);
 }
 
 /** The packages nftables, conntrack, ethtool and runc pull in, by name, without glibc's (and without runc, which runtime-packages.ts downloads). */
