@@ -14,8 +14,11 @@
 // "loopDelayMaxMs":…} every --stats-every seconds (the longest event-loop stall since the last line:
 // what every node of this process waited); before "ready", {"sim":"progress","started":…,"synced":…,
 // "failures":…,"loopDelayMaxMs":…} as often.
-// SIGTERM stops every agent (their pods' statuses stay as reported) and exits.
-import { mkdirSync } from 'node:fs';
+// SIGTERM stops every agent (their pods' statuses stay as reported) and exits. With --prof-dir,
+// SIGUSR2 starts a V8 CPU profile and the next SIGUSR2 writes it there (sim-cpu.ts: a profile of
+// one idle window, without the start-up).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -31,6 +34,7 @@ const { values } = parseArgs({
     'data-dir': { type: 'string' },
     concurrency: { type: 'string', default: '32' },
     'stats-every': { type: 'string', default: '10' },
+    'prof-dir': { type: 'string' },
   },
 });
 const fail = (msg: string): never => {
@@ -100,4 +104,23 @@ const stop = async () => {
   process.exit(0);
 };
 process.on('SIGTERM', () => void stop());
+const profDir = values['prof-dir'];
+if (profDir) {
+  mkdirSync(profDir, { recursive: true });
+  let session: Session | undefined;
+  process.on('SIGUSR2', () => void (async () => {
+    if (!session) {
+      session = new Session();
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.start');
+      return;
+    }
+    const s = session;
+    session = undefined;
+    const { profile } = await s.post('Profiler.stop');
+    writeFileSync(join(profDir, `sim-${process.pid}-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+    s.disconnect();
+  })());
+}
 process.on('SIGINT', () => void stop());

@@ -78,9 +78,10 @@ export async function writePayload(dir: string, files: Map<string, PayloadFile>)
     digest.update(`${p}\0${f.mode}\0${f.data.length}\0`).update(f.data);
   }
   const target = `..${digest.digest('hex').slice(0, 16)}`;
+  // The unchanged case (every pod pass refreshes its volumes) costs one readlink: the directory
+  // exists when its `..data` does.
+  if ((await readlink(join(dir, '..data')).catch(() => undefined)) === target) return false;
   await mkdir(dir, { recursive: true, mode: 0o755 });
-  const current = await readlink(join(dir, '..data')).catch(() => undefined);
-  if (current === target) return false;
 
   const tsDir = join(dir, target);
   await rm(tsDir, { recursive: true, force: true });

@@ -40,6 +40,7 @@ export class FakeRuntime implements ContainerRuntime {
   /** Every call, by method name, for assertions. */
   readonly calls: { method: string; args: unknown[] }[] = [];
   private nextIp = 2;
+  private changes = 0;
   private readonly o: FakeRuntimeOptions;
 
   constructor(o: FakeRuntimeOptions = {}) {
@@ -48,6 +49,11 @@ export class FakeRuntime implements ContainerRuntime {
 
   private record(method: string, ...args: unknown[]): void {
     if (this.o.recordCalls !== false) this.calls.push({ method, args });
+  }
+
+  /** Moves with every sandbox or container change, all of which go through this class's methods. */
+  stateVersion(): number {
+    return this.changes;
   }
 
   async start(): Promise<void> {}
@@ -71,6 +77,7 @@ export class FakeRuntime implements ContainerRuntime {
       }
     }
     const sid = id();
+    this.changes++;
     this.sandboxes.set(sid, {
       id: sid, metadata: { ...m }, state: 'ready', createdAtMs: Date.now(), labels: config.labels ?? {}, annotations: config.annotations ?? {},
       ip: config.hostNetwork ? '' : `10.88.${(this.nextIp >> 8) & 255}.${this.nextIp++ & 255}`, additionalIps: [], config,
@@ -87,6 +94,7 @@ export class FakeRuntime implements ContainerRuntime {
   async stopPodSandbox(sid: string): Promise<void> {
     this.record('stopPodSandbox', sid);
     this.sandbox(sid).state = 'notready';
+    this.changes++;
     for (const c of this.containers.values()) if (c.podSandboxId === sid && c.state === 'running') this.exit(c.id, 137, 'Error');
   }
 
@@ -95,6 +103,7 @@ export class FakeRuntime implements ContainerRuntime {
     if (!this.sandboxes.has(sid)) return;
     for (const c of [...this.containers.values()]) if (c.podSandboxId === sid) this.containers.delete(c.id);
     this.sandboxes.delete(sid);
+    this.changes++;
   }
 
   async podSandboxStatus(sid: string): Promise<PodSandboxStatus> {
@@ -121,6 +130,7 @@ export class FakeRuntime implements ContainerRuntime {
       if (c.podSandboxId === sid && c.name === config.name && c.attempt === attempt) throw new RuntimeAlreadyExistsError(`CreateContainer: name ${config.name}_${attempt} is reserved`);
     }
     const cid = id();
+    this.changes++;
     this.containers.set(cid, {
       id: cid, podSandboxId: sid, name: config.name, attempt, image: config.image, imageRef: img.id, state: 'created',
       createdAtMs: Date.now(), startedAtMs: 0, finishedAtMs: 0, exitCode: 0, reason: '', message: '',
@@ -141,12 +151,14 @@ export class FakeRuntime implements ContainerRuntime {
     if (c.state !== 'created') throw new RuntimeInvalidRequestError(`StartContainer: container ${cid} is ${c.state}`);
     c.state = 'running';
     c.startedAtMs = Date.now();
+    this.changes++;
   }
 
   /** Test control: the container's process ends. */
   exit(cid: string, exitCode: number, reason = exitCode === 0 ? 'Completed' : 'Error'): void {
     const c = this.container(cid);
     Object.assign(c, { state: 'exited', exitCode, reason, finishedAtMs: Date.now() });
+    this.changes++;
   }
 
   /** Test control: the container writes a line. */
@@ -162,7 +174,7 @@ export class FakeRuntime implements ContainerRuntime {
 
   async removeContainer(cid: string): Promise<void> {
     this.record('removeContainer', cid);
-    this.containers.delete(cid);
+    if (this.containers.delete(cid)) this.changes++;
   }
 
   async containerStatus(cid: string): Promise<ContainerStatus> {

@@ -329,4 +329,12 @@ export interface ContainerRuntime {
   /** Returns the image reference (digest) containerd resolved. */
   pullImage(ref: string, auth?: RegistryAuth, sandbox?: PodSandboxConfig): Promise<string>;
   removeImage(ref: string): Promise<void>;
+
+  /**
+   * A number that moves whenever a sandbox or container appears, goes or changes state, for a
+   * runtime that knows every such change as it happens (the in-memory one: nothing changes but
+   * through its calls). The PLEG skips the relist of a period in which it did not move. A runtime
+   * whose containers change on their own (containerd: a process exits) has none and is relisted.
+   */
+  stateVersion?(): number;
 }

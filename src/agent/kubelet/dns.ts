@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Pod } from 'kubernetes-types/core/v1';
 import type { DnsConfig } from '../../runtime/types.ts';
+import { SharedReading } from './host-reading.ts';
 
 export interface ClusterDns {
   /** Cluster DNS server addresses (kubelet --cluster-dns); empty when the node has none. */
@@ -24,6 +25,12 @@ export function parseResolvConf(text: string): DnsConfig {
 export async function hostResolvConf(file = '/etc/resolv.conf'): Promise<DnsConfig> {
   return parseResolvConf(await readFile(file, 'utf8').catch(() => ''));
 }
+
+/**
+ * The host's /etc/resolv.conf as every pod pass of this process reads it (a pass builds the pod's
+ * DNS settings): read at most once a second, however many pods and agents ask.
+ */
+export const hostResolvConfReader = new SharedReading(() => hostResolvConf(), { maxAgeMs: 1000 });
 
 const uniq = (a: string[]): string[] => [...new Set(a)];
 

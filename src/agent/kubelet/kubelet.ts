@@ -10,7 +10,7 @@ import type { AgentCache, CacheChange, StatusSink } from '../types.ts';
 import { Backoff, crashLoopBackoff, imagePullBackoff } from './backoff.ts';
 import type { BackoffPolicy } from './backoff.ts';
 import type { KubeletContext } from './context.ts';
-import { hostResolvConf } from './dns.ts';
+import { hostResolvConfReader } from './dns.ts';
 import type { ClusterDns } from './dns.ts';
 import { EventRecorder } from './events.ts';
 import { ImageManager } from './images.ts';
@@ -18,7 +18,7 @@ import { podUidLabel } from './labels.ts';
 import { NodeStatusReporter } from './node-status.ts';
 import { Pleg } from './pleg.ts';
 import { StatsCollector } from './stats.ts';
-import { cacheClaimSource, cacheObjectSource, podKey } from './objects.ts';
+import { cacheClaimSource, CachedObjectSource, podKey } from './objects.ts';
 import { PodRuntimeCache } from './pod-runtime-cache.ts';
 import { PodWorker } from './pod-worker.ts';
 import { QosCgroups } from './qos-cgroups.ts';
@@ -97,6 +97,7 @@ export class EdgeKubelet implements Kubelet {
   private readonly nodeStatus: NodeStatusReporter;
   private readonly pleg: Pleg;
   private readonly stats: StatsCollector;
+  private readonly objects: CachedObjectSource;
   private readonly workers = new Map<string, PodWorker>();
   /** namespace/name → uid, so a deletion notice (which carries no uid) finds its worker. */
   private readonly uidByName = new Map<string, string>();
@@ -105,6 +106,11 @@ export class EdgeKubelet implements Kubelet {
   private unsubscribe: (() => void) | undefined;
   private housekeeping: NodeJS.Timeout | undefined;
   private stopped = false;
+  /** Pod changes heard from the cache, and how many the last relist had heard (it saw them all). */
+  private podChanges = 0;
+  private podChangesListed = -1;
+  /** The runtime's stateVersion at the last relist's sandbox listing (when it has one). */
+  private runtimeListed: number | undefined;
 
   constructor(o: KubeletOptions) {
     this.o = o;
@@ -113,7 +119,8 @@ export class EdgeKubelet implements Kubelet {
     const now = o.clock ?? Date.now;
     const log = o.log.child({ component: 'kubelet' });
     const events = new EventRecorder(o.status, now);
-    const objects = cacheObjectSource(o.cache);
+    const objects = new CachedObjectSource(o.cache);
+    this.objects = objects;
     const relistMs = o.relistMs ?? 1000;
     // Entries are served while the PLEG's relists succeed: after 10 s (or three periods) without
     // one, workers inspect the runtime themselves again.
@@ -125,7 +132,7 @@ export class EdgeKubelet implements Kubelet {
       crashBackoff: new Backoff(o.crashLoopBackoff ?? crashLoopBackoff, now),
       images: new ImageManager({ runtime: o.runtime, objects, events, backoff: new Backoff(o.imagePullBackoff ?? imagePullBackoff, now), now }),
       clusterDns: typeof o.clusterDns === 'function' ? o.clusterDns : constant({ servers: o.clusterDns?.servers ?? [], domain: o.clusterDns?.domain ?? 'cluster.local' }),
-      hostDns: () => hostResolvConf(),
+      hostDns: () => hostResolvConfReader.read(),
       node: () => this.nodeStatus.facts(),
       tokenSource: o.tokenSource,
       services: o.services ?? (() => []),
@@ -220,6 +227,7 @@ export class EdgeKubelet implements Kubelet {
   private onChange(c: CacheChange): void {
     if (this.stopped) return;
     if (c.kind === 'Pod') {
+      this.podChanges++;
       const key = `${c.namespace}/${c.name}`;
       const pod = c.object as Pod | undefined;
       if (this.mine(pod)) {
@@ -235,6 +243,7 @@ export class EdgeKubelet implements Kubelet {
       if (uid) this.workers.get(uid)?.update(undefined);
       void this.updateQos();
     } else if (c.kind === 'ConfigMap' || c.kind === 'Secret') {
+      this.objects.changed(c.kind, c.namespace, c.name);
       // A pod may be waiting for it (CreateContainerConfigError, FailedMount) or mount it.
       for (const w of this.workers.values()) if (w.pod?.metadata?.namespace === c.namespace) w.kick(0);
     } else if (c.kind === 'PersistentVolumeClaim') {
@@ -258,28 +267,43 @@ export class EdgeKubelet implements Kubelet {
     }
   }
 
-  /** Full relist: cached pods get (or update) workers; sandboxes of unknown pods get a removing worker. */
+  /**
+   * Full relist: cached pods get (or update) workers; sandboxes of unknown pods get a removing
+   * worker. Either side is skipped when it cannot have changed since the last relist: the cache
+   * when no Pod change was heard since (every committed change reaches the subscription), the
+   * runtime when its stateVersion did not move (a runtime without one is always listed).
+   */
   private async relist(): Promise<void> {
-    const pods = ((await this.o.cache.list('Pod')) as Pod[]).filter((p) => this.mine(p));
-    const desired = new Set(pods.map((p) => p.metadata!.uid!));
-    for (const p of pods) {
-      const w = this.workers.get(p.metadata!.uid!);
-      if (!w || JSON.stringify(w.pod) !== JSON.stringify(p)) this.setPod(p);
-    }
-    for (const [uid, w] of this.workers) if (!desired.has(uid) && w.pod) w.update(undefined);
-    const sandboxUids = new Set<string>();
-    for (const s of await this.o.runtime.listPodSandboxes()) {
-      const uid = s.labels[podUidLabel];
-      if (uid) sandboxUids.add(uid);
-      if (uid && !desired.has(uid) && !this.workers.has(uid)) {
-        this.ctx.log.info({ uid, pod: `${s.metadata.namespace}/${s.metadata.name}` }, 'sandbox of a pod not in the cache; removing');
-        this.worker(uid, undefined);
+    const changes = this.podChanges;
+    if (changes !== this.podChangesListed) {
+      const pods = ((await this.o.cache.list('Pod')) as Pod[]).filter((p) => this.mine(p));
+      const desired = new Set(pods.map((p) => p.metadata!.uid!));
+      for (const p of pods) {
+        const w = this.workers.get(p.metadata!.uid!);
+        if (!w || JSON.stringify(w.pod) !== JSON.stringify(p)) this.setPod(p);
       }
+      for (const [uid, w] of this.workers) if (!desired.has(uid) && w.pod) w.update(undefined);
+      this.podChangesListed = changes;
     }
+    const version = this.o.runtime.stateVersion?.();
+    if (version === undefined || version !== this.runtimeListed) {
+      for (const s of await this.o.runtime.listPodSandboxes()) {
+        const uid = s.labels[podUidLabel];
+        // A sandbox of a pod without a worker: every cached pod of this node has one (above, and
+        // onChange), so its pod is not in the cache.
+        if (uid && !this.workers.has(uid)) {
+          this.ctx.log.info({ uid, pod: `${s.metadata.namespace}/${s.metadata.name}` }, 'sandbox of a pod not in the cache; removing');
+          this.worker(uid, undefined);
+        }
+      }
+      this.runtimeListed = version;
+    }
+    // The QoS tree: the burstable shares, and pod cgroups of pods no worker knows (a crash between
+    // a sandbox's removal and its cgroup's; every sandbox of an unknown pod has a worker by now).
     const qos = this.ctx.qos;
     if (qos) {
       await this.updateQos();
-      await qos.removeOrphans(new Set([...desired, ...sandboxUids, ...this.workers.keys()]));
+      await qos.removeOrphans(new Set(this.workers.keys()));
     }
   }
 

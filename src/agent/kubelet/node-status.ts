@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
-import { readdir, readFile, statfs } from 'node:fs/promises';
+import { statfs } from 'node:fs/promises';
 import type { NodeCondition, NodeStatus } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { parseMeminfo } from '../../runtime/stats/node-stats.ts';
 import type { ContainerRuntime, Image, RuntimeStatus } from '../../runtime/types.ts';
 import type { KubeJson, StatusSink } from '../types.ts';
+import { hostReader } from './host-reading.ts';
 import { kubeletVersion, readMachineInfo } from './node-info.ts';
 import type { MachineInfo } from './node-info.ts';
 import { rfc3339 } from './pod-status.ts';
@@ -126,8 +126,8 @@ export class NodeStatusReporter {
   }
 
   async start(): Promise<void> {
-    const mem = parseMeminfo(await readFile('/proc/meminfo', 'utf8'));
-    this.machine = await readMachineInfo(availableParallelism(), mem.total);
+    const host = await hostReader.read();
+    this.machine = await readMachineInfo(availableParallelism(), host.memoryTotalBytes);
     await this.tick();
     const loop = (): void => {
       this.timer = setTimeout(() => { void this.tick().finally(() => { if (this.timer) loop(); }); }, this.o.intervalMs ?? 10_000);
@@ -160,7 +160,7 @@ export class NodeStatusReporter {
 
   private async sample(): Promise<NodeSample> {
     const machine = this.machine!;
-    const mem = parseMeminfo(await readFile('/proc/meminfo', 'utf8'));
+    const host = await hostReader.read();
     const fs = await statfs(this.o.rootDir);
     let runtime: RuntimeStatus | undefined;
     let runtimeError: string | undefined;
@@ -173,11 +173,9 @@ export class NodeStatusReporter {
     } catch (err) {
       runtimeError = errorMessage(err);
     }
-    const pidMax = Number((await readFile('/proc/sys/kernel/pid_max', 'utf8').catch(() => '0')).trim());
-    const pidsInUse = (await readdir('/proc').catch(() => [] as string[])).filter((d) => /^\d+$/.test(d)).length;
     return {
-      machine, memoryAvailableBytes: mem.available, fsCapacityBytes: fs.blocks * fs.bsize, fsAvailableBytes: fs.bavail * fs.bsize,
-      pidsInUse, pidMax, runtime, runtimeError, runtimeVersion, images,
+      machine, memoryAvailableBytes: host.memoryAvailableBytes, fsCapacityBytes: fs.blocks * fs.bsize, fsAvailableBytes: fs.bavail * fs.bsize,
+      pidsInUse: host.pidsInUse, pidMax: host.pidMax, runtime, runtimeError, runtimeVersion, images,
     };
   }
 }

@@ -1,5 +1,5 @@
 import type { ConfigMap, PersistentVolume, PersistentVolumeClaim, Pod, Secret } from 'kubernetes-types/core/v1';
-import type { AgentCache } from '../types.ts';
+import type { AgentCache, CachedKind, KubeJson } from '../types.ts';
 
 /** ConfigMaps and Secrets as the kubelet reads them for env and volumes: from the agent cache. */
 export interface ObjectSource {
@@ -20,11 +20,47 @@ export function cacheClaimSource(cache: AgentCache): ClaimSource {
   };
 }
 
-export function cacheObjectSource(cache: AgentCache): ObjectSource {
-  return {
-    configMap: async (ns, name) => (await cache.get('ConfigMap', ns, name)) as ConfigMap | undefined,
-    secret: async (ns, name) => (await cache.get('Secret', ns, name)) as Secret | undefined,
-  };
+/**
+ * ConfigMaps and Secrets from the agent cache, each kept in memory once read until the cache
+ * commits a change of it (`changed`, called from the kubelet's cache subscription, which hears
+ * every commit): every pass of every pod that mounts or references one — the kube-root-ca.crt of
+ * each pod's service account volume — would otherwise read and parse it from SQLite again. What
+ * it returns is shared: callers only read it.
+ */
+export class CachedObjectSource implements ObjectSource {
+  readonly #cache: AgentCache;
+  readonly #kept = new Map<string, Promise<KubeJson | undefined>>();
+
+  constructor(cache: AgentCache) {
+    this.#cache = cache;
+  }
+
+  async configMap(namespace: string, name: string): Promise<ConfigMap | undefined> {
+    return (await this.#get('ConfigMap', namespace, name)) as ConfigMap | undefined;
+  }
+
+  async secret(namespace: string, name: string): Promise<Secret | undefined> {
+    return (await this.#get('Secret', namespace, name)) as Secret | undefined;
+  }
+
+  /** The cache committed a change of this object: the next read goes to the cache. */
+  changed(kind: CachedKind, namespace: string, name: string): void {
+    this.#kept.delete(`${kind}/${namespace}/${name}`);
+  }
+
+  #get(kind: CachedKind, namespace: string, name: string): Promise<KubeJson | undefined> {
+    const key = `${kind}/${namespace}/${name}`;
+    let read = this.#kept.get(key);
+    if (!read) {
+      const r = this.#cache.get(kind, namespace, name);
+      read = r;
+      this.#kept.set(key, r);
+      r.catch(() => {
+        if (this.#kept.get(key) === r) this.#kept.delete(key);
+      });
+    }
+    return read;
+  }
 }
 
 /** A ConfigMap's entries as bytes: data (UTF-8) and binaryData (base64). */

@@ -10,7 +10,9 @@ import type { PodRuntimeCache } from './pod-runtime-cache.ts';
  * previous relist; a pod whose sandbox or container appeared, vanished or changed state gets its
  * worker woken and loses its entry in the PodRuntimeCache (so every other entry stays current).
  * This is what notices a crashed container within a second without every pod worker polling the
- * runtime.
+ * runtime. A runtime that tells when anything changed (`stateVersion`: the in-memory runtime of
+ * bench/fleet's hollow nodes) is not listed in a period in which nothing did: that relist would
+ * find what the previous one found.
  */
 export class Pleg {
   private readonly runtime: ContainerRuntime;
@@ -20,6 +22,8 @@ export class Pleg {
   private readonly observe: ((seconds: number) => void) | undefined;
   private readonly cache: PodRuntimeCache | undefined;
   private last = new Map<string, string>();
+  /** The runtime's stateVersion when the last listing began (undefined: none, or it has none). */
+  private lastVersion: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -51,6 +55,13 @@ export class Pleg {
   async relist(): Promise<Set<string>> {
     const started = performance.now();
     const at = this.cache?.now();
+    // Read before listing: a change while the lists are taken moves it past what is kept.
+    const version = this.runtime.stateVersion?.();
+    if (version !== undefined && version === this.lastVersion) {
+      this.observe?.((performance.now() - started) / 1000);
+      if (at !== undefined) this.cache?.relisted(at);
+      return new Set();
+    }
     const [sandboxes, containers] = await Promise.all([this.runtime.listPodSandboxes(), this.runtime.listContainers()]);
     const now = new Map<string, string>();
     const uidOf = new Map<string, string>();
@@ -70,6 +81,7 @@ export class Pleg {
     for (const [id, v] of now) if (this.last.get(id) !== v) changed.add(uidOf.get(id)!);
     for (const [id, v] of this.last) if (!now.has(id)) changed.add(v.split('|')[0]!);
     this.last = now;
+    this.lastVersion = version;
     this.observe?.((performance.now() - started) / 1000);
     // What the workers saw of a changed pod is stale: they read the runtime again.
     for (const uid of changed) this.cache?.invalidate(uid);

@@ -9,7 +9,8 @@
  *   if its reclaim policy is Delete (keeps it otherwise), then asks the server to drop the
  *   finalizer so the object goes. The deletion waits in the object, not in this process: a node
  *   that was offline, or restarted, finds the Terminating volume in its cache and finishes the job
- *   when it can reach the server again — at start, on every cache change and every RETRY_MS.
+ *   when it can reach the server again — at start, on every cache change and, while a volume's
+ *   work failed or waits, every RETRY_MS (nothing is listed while none does).
  */
 import { chmod, mkdir, rm, stat } from 'node:fs/promises';
 import { basename, isAbsolute, normalize } from 'node:path';
@@ -91,6 +92,10 @@ export class LocalVolumes {
   private timer: NodeJS.Timeout | undefined;
   /** Volumes being worked on, so overlapping passes do not race on the same directory. */
   private readonly busy = new Set<string>();
+  /** Volumes whose last handling failed (offline, refused, a directory not made): the retry pass is for them. */
+  private readonly failed = new Set<string>();
+  /** The last pass could not read the cache. */
+  private passFailed = false;
   private stopped = false;
 
   constructor(o: LocalVolumesOptions) {
@@ -104,7 +109,7 @@ export class LocalVolumes {
       if (c.kind === 'PersistentVolume' && c.object) void this.handle(c.object as PersistentVolume);
     });
     const loop = (): void => {
-      this.timer = setTimeout(() => void this.pass().finally(() => { if (!this.stopped) loop(); }), RETRY_MS);
+      this.timer = setTimeout(() => void (this.failed.size > 0 || this.passFailed ? this.pass() : Promise.resolve()).finally(() => { if (!this.stopped) loop(); }), RETRY_MS);
     };
     await this.pass();
     loop();
@@ -116,29 +121,40 @@ export class LocalVolumes {
     this.unsubscribe?.();
   }
 
-  /** Every volume of this node in the cache (start, and the periodic retry). */
+  /** Every volume of this node in the cache (start, and the periodic retry while one failed). */
   private async pass(): Promise<void> {
-    const all = (await this.o.cache.list('PersistentVolume').catch(() => [])) as PersistentVolume[];
+    const all = (await this.o.cache.list('PersistentVolume').catch(() => undefined)) as PersistentVolume[] | undefined;
+    this.passFailed = !all;
+    if (!all) return;
+    // A volume gone from the cache needs nothing more.
+    const names = new Set(all.map((pv) => pv.metadata?.name ?? ''));
+    for (const name of this.failed) if (!names.has(name)) this.failed.delete(name);
     await Promise.all(all.map((pv) => this.handle(pv)));
   }
 
   private async handle(pv: PersistentVolume): Promise<void> {
     const name = pv.metadata?.name ?? '';
     const dir = localVolumeDir(pv, this.o.node);
-    if (!dir || this.busy.has(name) || this.stopped) return;
+    if (!dir || this.stopped) return;
+    if (this.busy.has(name)) {
+      // This version arrived while an older one is handled: the retry pass takes it.
+      this.failed.add(name);
+      return;
+    }
     this.busy.add(name);
     try {
       if (!pv.metadata?.deletionTimestamp) {
         await ensureLocalVolume(dir);
-        return;
+      } else if ((pv.metadata.finalizers ?? []).includes(LOCAL_PATH_FINALIZER)) {
+        const remove = (pv.spec?.persistentVolumeReclaimPolicy ?? 'Retain') === 'Delete';
+        if (remove) await rm(dir, { recursive: true, force: true });
+        await this.o.release(name);
+        this.log.info({ volume: name, path: dir, data: remove ? 'deleted' : 'kept' }, 'local volume released');
       }
-      if (!(pv.metadata.finalizers ?? []).includes(LOCAL_PATH_FINALIZER)) return;
-      const remove = (pv.spec?.persistentVolumeReclaimPolicy ?? 'Retain') === 'Delete';
-      if (remove) await rm(dir, { recursive: true, force: true });
-      await this.o.release(name);
-      this.log.info({ volume: name, path: dir, data: remove ? 'deleted' : 'kept' }, 'local volume released');
+      this.failed.delete(name);
     } catch (err) {
       // Offline, or the server refused: the volume stays in the cache and the next pass retries.
+      this.failed.add(name);
       this.log.debug({ volume: name, err: errorMessage(err) }, 'local volume not released yet');
     } finally {
       this.busy.delete(name);

@@ -243,7 +243,12 @@ describe('sync decisions (fake runtime)', () => {
     await cache.put('Pod', podJson(b));
     await until('a running', () => sink.latest(a.metadata!.uid!)?.containerStatuses?.[0]?.state?.running, 10_000);
     await until('b waiting for its claim', () => sink.events.some((e) => e.involvedObject.uid === b.metadata!.uid && e.reason === 'FailedMount'), 10_000);
-    await new Promise((r) => setTimeout(r, 300));
+    // a looks again 1 s after starting its container (a started container may exit at once):
+    // wait until its passes stop, so only a kick can add one.
+    for (let seen = passes(a), quietSince = Date.now(); Date.now() - quietSince < 1500;) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (passes(a) !== seen) [seen, quietSince] = [passes(a), Date.now()];
+    }
 
     const aBefore = passes(a);
     // b's claim and volume arrive (and change, as their statuses are written): b starts, a sleeps.
