@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bundle } from '../../scripts/bundle.ts';
 import { v8Flags } from '../../src/common/v8-flags.ts';
+import { dnsServerScript } from './dns-fixture.ts';
 
 const QPS = 2000;
 const SERVICES = 50;
@@ -25,17 +26,7 @@ const moduleFile = resolve(process.env.EDGEOS_DNS_SERVER_MODULE ?? resolve(impor
 // The server, bundled as the agent is (its --lite-mode has no WebAssembly, so no TypeScript
 // stripping): the real createDnsServer over an in-memory catalog of 50 Services; a line on stdin
 // asks for the CPU time used since the last line.
-const SERVER = `
-import { createInterface } from 'node:readline';
-import { createDnsServer } from ${JSON.stringify(moduleFile)};
-const services = new Map();
-for (let i = 0; i < ${SERVICES}; i++) {
-  const name = 'svc-' + i;
-  services.set('bench/' + name, { apiVersion: 'v1', kind: 'Service', metadata: { name, namespace: 'bench' }, spec: { clusterIP: '10.43.1.' + (i + 1), ports: [{ name: 'http', port: 80, protocol: 'TCP' }] } });
-}
-const catalog = { services, slices: new Map(), start: async () => undefined, subscribe: () => () => undefined, stop: () => undefined };
-const silent = { child: () => silent, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
-const dns = createDnsServer({ address: '127.0.0.1', port: 0, zone: 'cluster.local', catalog, resolvConf: '/dev/null', log: silent });
+const SERVER = `${dnsServerScript(moduleFile, SERVICES)}
 dns.start(new AbortController().signal).then(() => {
   let last = process.cpuUsage();
   const rl = createInterface({ input: process.stdin });

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { bundle } from '../../scripts/bundle.ts';
-import { pct, settledRss } from '../memory.ts';
+import { pct, rssMb, settledRss } from '../memory.ts';
 import { launchEnvOf, v8Flags } from '../../src/common/v8-flags.ts';
 import { busyboxArchive, hostExecutables } from '../../test/fixtures/images/busybox-image.ts';
 import { KUBECTL } from '../../test/helpers/kubectl.ts';
@@ -33,14 +33,24 @@ const IMAGE = 'edgeos.bench/busybox:services';
 const NODE_IP = '10.97.5.1';
 const CLIENT_IP = '10.97.5.2';
 const PODS = 20;
-const SERVICES = 50;
+/**
+ * EDGEOS_BENCH_SERVICES=<n>: the Services beside the 20 pods (default 50, the issue's). With 0
+ * (only with EDGEOS_BENCH_UNTIL=idle) the node has just the `kubernetes` and `kube-dns` Services,
+ * bench/agent's node: a paired A/B of what the 50 cost the agent's memory.
+ */
+const SERVICES = Number(process.env.EDGEOS_BENCH_SERVICES ?? 50);
 const MANY = 1000;
 const LATENCY_SAMPLES = Number(process.env.EDGEOS_BENCH_LATENCY_SAMPLES ?? 60);
 const DNS_QPS = 2000;
 const DNS_SECONDS = 5;
-/** Bytes/s: seconds per iperf3 run, runs per path (alternating which goes first). */
-const LOAD_SECONDS = 3;
-const IPERF_ROUNDS = 3;
+/**
+ * Bytes/s: rounds of one iperf3 run per path back to back (the order flips every round), seconds
+ * per run; the figure is the median of the per-round ratios, as for requests/s. Until session 7 it
+ * was three runs per path and the ratio of the two medians: pairs of one quiet run read 1.08, 1.07
+ * and 0.83, and the ratio of medians 0.901 (bench/services/README.md, session 7).
+ */
+const IPERF_SECONDS = 2;
+const IPERF_ROUNDS = Number(process.env.EDGEOS_BENCH_IPERF_ROUNDS ?? 12);
 /**
  * Requests/s: rounds of one short run per path, back to back (the order flips every round), so
  * each round's ratio compares the two paths under the same neighbours' load.
@@ -70,14 +80,34 @@ const LOOP_DELAY = process.env.EDGEOS_BENCH_LOOP_DELAY === '1';
  */
 const TRACE_GC = process.env.EDGEOS_BENCH_TRACE_GC === '1';
 /**
+ * EDGEOS_BENCH_HEAP_STATS=1: the agent runs with heap-stats.mjs preloaded (and --expose-gc), and
+ * after the RSS samples the bench logs its V8 heap by space after two full GCs (the live heap);
+ * with EDGEOS_BENCH_HEAP_SNAPSHOT=<file> the agent then writes a heap snapshot there.
+ */
+const HEAP_STATS = process.env.EDGEOS_BENCH_HEAP_STATS === '1';
+/**
  * EDGEOS_BENCH_UNTIL=dns: stop after the DNS phase (no 1,000 Services; the JSON line is not
- * printed); =idle: stop after the idle window (memory, idle link, the idle agent's CPU).
+ * printed); =load: after requests/s and bytes/s; =idle: after the idle window (memory, idle link,
+ * the idle agent's CPU).
  */
 const UNTIL = process.env.EDGEOS_BENCH_UNTIL;
 const UNTIL_DNS = UNTIL === 'dns';
 /** The idle link window with 20 pods and 50 Services (bench/agent measures 120 s with 20 pods). */
 const IDLE_WINDOW_MS = Number(process.env.EDGEOS_BENCH_IDLE_MS ?? 60_000);
 
+/**
+ * The median, of an even count the mean of the two middle values. The per-round ratios used
+ * pct(…, 50), the nearest rank, which for an even count is the lower of the two: with 12 rounds
+ * whose ratios spread ±20 % that alone moved the figure by up to half the gap between the middle
+ * two (0.938 where the middles were 0.938 and 1.028, session 7).
+ */
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+/** How per-round ratios spread: median, quartiles (nearest rank) and range. */
+const spread = (xs: number[]) => `median ${round(median(xs), 3)}, quartiles ${round(pct(xs, 25), 3)}–${round(pct(xs, 75), 3)}, range ${round(Math.min(...xs), 3)}–${round(Math.max(...xs), 3)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const round = (x: number, d = 2) => Math.round(x * 10 ** d) / 10 ** d;
 const log = (s: string) => console.log(`[services-bench ${(performance.now() / 1000).toFixed(1)}s] ${s}`);
@@ -205,19 +235,40 @@ interface HttpRun {
 async function httpRun(ip: string, p: number, seconds = RPS_SECONDS): Promise<HttpRun> {
   return JSON.parse(await run(node!, [process.execPath, '-e', HTTP_LOAD, ip, String(p), String(seconds), String(HTTP_CONCURRENCY)])) as HttpRun;
 }
-async function iperf(ip: string, p: number, tries = 5): Promise<number> {
-  const text = await run(node!, ['iperf3', '-c', ip, '-p', String(p), '-t', String(LOAD_SECONDS), '-J']).catch((err: unknown) => String(err));
-  const out = JSON.parse(text.slice(text.indexOf('{'))) as { error?: string; end?: { sum_received?: { bits_per_second: number } } };
+interface IperfRun {
+  /** Bytes/s the receiver got. */
+  bps: number;
+  /**
+   * CPU the sender (iperf3 on the node) and the receiver (iperf3 in the pod) used per MB, ms:
+   * their user + system time, which holds the kernel's work on their packets done in their context
+   * (the NAT of each one included). Unlike bytes/s, it does not depend on how much of a core the
+   * neighbours left: on a loaded machine it is the measure of what the ClusterIP path costs.
+   */
+  senderMsPerMb: number;
+  receiverMsPerMb: number;
+}
+async function iperf(ip: string, p: number, seconds = IPERF_SECONDS, tries = 5): Promise<IperfRun> {
+  // EDGEOS_BENCH_PERF_DIR=<dir>: each iperf3 client runs under `perf record` (cpu-clock samples with
+  // call graphs, kernel included: the NAT and routing of its packets run in its context), one file
+  // per run in <dir>, named by the address (diagnosis: `perf report -i …`).
+  const perfDir = process.env.EDGEOS_BENCH_PERF_DIR;
+  const perf = perfDir ? ['perf', 'record', '-q', '-e', 'cpu-clock', '-g', '-o', join(resolve(perfDir), `iperf-${ip}-${Date.now()}.data`), '--'] : [];
+  const text = await run(node!, [...perf, 'iperf3', '-c', ip, '-p', String(p), '-t', String(seconds), '-J']).catch((err: unknown) => String(err));
+  const out = JSON.parse(text.slice(text.indexOf('{'))) as { error?: string; end?: { sum_received?: { bits_per_second: number; bytes: number; seconds: number }; cpu_utilization_percent?: { host_total: number; remote_total: number } } };
   if (!out.end?.sum_received) {
     // The iperf3 server takes one test at a time, and on a loaded machine it may still be closing
     // the last one when the next client asks.
     if (out.error?.includes('busy') && tries > 1) {
       await sleep(1000);
-      return iperf(ip, p, tries - 1);
+      return iperf(ip, p, seconds, tries - 1);
     }
     throw new Error(`iperf3 to ${ip}:${p}: ${out.error ?? text.slice(0, 500)}`);
   }
-  return out.end.sum_received.bits_per_second / 8;
+  const { bits_per_second: bits, bytes, seconds: secs } = out.end.sum_received;
+  const cpu = out.end.cpu_utilization_percent;
+  // cpu_utilization_percent: the process's CPU time over the test's wall time, in %.
+  const msPerMb = (percent: number | undefined) => (percent === undefined ? NaN : (percent / 100) * secs * 1000 / (bytes / 1e6));
+  return { bps: bits / 8, senderMsPerMb: msPerMb(cpu?.host_total), receiverMsPerMb: msPerMb(cpu?.remote_total) };
 }
 /**
  * Bytes the agent's link connection has carried both ways (TLS records included), from the
@@ -275,7 +326,8 @@ class StopHere extends Error {}
 
 const t0 = performance.now();
 try {
-  await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
+  // EDGEOS_BENCH_MINIFY=0: names kept (heap snapshots that say which function holds what).
+  await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: process.env.EDGEOS_BENCH_MINIFY !== '0', external: ['better-sqlite3'], version: '0.0.0-bench' });
   node = createNetns('bsnode');
   client = createNetns('bsclient');
   linkNetns(node, NODE_IP, client, CLIENT_IP);
@@ -291,6 +343,7 @@ try {
   const profiling = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`, '--cpu-prof-interval=250'] : [];
   const probe = LOOP_DELAY ? ['--import', join(import.meta.dirname, 'loop-delay.mjs')] : [];
   if (TRACE_GC) probe.push('--trace-gc');
+  if (HEAP_STATS) probe.push('--expose-gc', '--import', join(import.meta.dirname, 'heap-stats.mjs'));
   agent = start(node, [process.execPath, ...v8Flags.agent, ...profiling, ...probe, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
   await waitFor('the node to be Ready', async () => (await k(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True', 120_000);
   log('server and joined agent up in the node namespace');
@@ -299,22 +352,36 @@ try {
   await k(['create', 'namespace', NS]);
   const pods = [pod('web', 'web', 'mkdir -p /www && head -c 1024 /dev/zero > /www/index.html && exec httpd -f -p 8080 -h /www', '1'), pod('iperf', 'iperf', 'exec iperf3 -s -p 5201', '500m')];
   for (let i = pods.length; i < PODS; i++) pods.push(pod(`idle-${i}`, 'idle', 'exec sleep 36000'));
-  const services = [service('web', 'web', 80, 8080), service('iperf', 'iperf', 5201, 5201)];
+  const services = SERVICES > 0 ? [service('web', 'web', 80, 8080), service('iperf', 'iperf', 5201, 5201)] : [];
   for (let i = services.length; i < SERVICES; i++) services.push(service(`svc-${i}`, 'web', 80, 8080));
+  if (SERVICES < 2 && UNTIL !== 'idle') throw new Error('EDGEOS_BENCH_SERVICES below 2 needs EDGEOS_BENCH_UNTIL=idle (the load phases dial the web and iperf Services)');
   await k(['apply', '-f', '-'], list([...pods, ...services]));
   await waitFor('20 pods ready', async () => (await k(['-n', NS, 'get', 'pods', '-o', 'jsonpath={.items[*].status.conditions[?(@.type=="Ready")].status}'])).split(' ').filter((s) => s === 'True').length === PODS, 180_000, 1000);
   const ipOf = async (kind: string, name: string, path: string) => (await k(['-n', NS, 'get', kind, name, '-o', `jsonpath=${path}`])).trim();
-  const webSvc = await ipOf('svc', 'web', '{.spec.clusterIP}');
+  const webSvc = SERVICES > 0 ? await ipOf('svc', 'web', '{.spec.clusterIP}') : '';
   const webPod = await ipOf('pod', 'web', '{.status.podIP}');
-  const iperfSvc = await ipOf('svc', 'iperf', '{.spec.clusterIP}');
+  const iperfSvc = SERVICES > 0 ? await ipOf('svc', 'iperf', '{.spec.clusterIP}') : '';
   const iperfPod = await ipOf('pod', 'iperf', '{.status.podIP}');
-  await waitFor('the ClusterIPs to answer', async () => (await run(node!, [process.execPath, '-e', PROBE, webSvc, '80'], undefined, 5000)) && (await run(node!, [process.execPath, '-e', PROBE, iperfSvc, '5201'], undefined, 5000)), 60_000);
+  if (SERVICES > 0) {
+    await waitFor('the ClusterIPs to answer', async () => (await run(node!, [process.execPath, '-e', PROBE, webSvc, '80'], undefined, 5000)) && (await run(node!, [process.execPath, '-e', PROBE, iperfSvc, '5201'], undefined, 5000)), 60_000);
+  }
 
   // Memory, as bench/agent measures it: after a settle, median of 5 samples, against a bare node.
+  // EDGEOS_BENCH_RSS_TRACE=1: the agent's RSS every 200 ms from here to the end of the samples.
+  const trace: string[] = [];
+  const tracer = process.env.EDGEOS_BENCH_RSS_TRACE === '1' ? setInterval(() => trace.push(`${Date.now() % 100_000}:${round(rssMb(agent!.pid!), 1)}`), 200) : undefined;
   await sleep(5000);
   const agentRss = await settledRss(agent.pid!);
+  clearInterval(tracer);
+  if (tracer) log(`agent RSS every 200 ms (epoch ms mod 100 s:MB): ${trace.join(' ')}`);
   const bareRss = await settledRss(bare.pid!, 3);
   log(`agent RSS with ${PODS} pods and ${SERVICES} Services ${round(agentRss)} MB, bare node ${round(bareRss)} MB`);
+  if (HEAP_STATS) {
+    const from = agentOut.length;
+    process.kill(agent.pid!, 'SIGWINCH');
+    log(`agent heap: ${await waitFor('the heap stats', async () => agentOut.slice(from).split('\n').find((l) => l.startsWith('{"heapStatsMb"')), 20_000, 100)}`);
+    if (process.env.EDGEOS_BENCH_HEAP_SNAPSHOT) log(`agent heap snapshot: ${await waitFor('the heap snapshot', async () => agentOut.slice(from).split('\n').find((l) => l.startsWith('{"heapSnapshot"')), 180_000, 500)}`);
+  }
 
   // The idle link with 50 Services (issue #13: ≤ 100 KB per hour), as bench/agent's idle window.
   if (IDLE_WINDOW_MS > 0) {
@@ -326,7 +393,7 @@ try {
     const idleCpu = cpuMs(agent.pid!) - c0;
     const idleBytes = (await linkBytes(agent.pid!)) - b0;
     const secs = (performance.now() - w0) / 1000;
-    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round(secs, 1)} s → ${Math.round(idleBytes / (secs / 3600))} B/h; the idle agent's CPU ${idleCpu} ms (${round((100 * idleCpu) / (secs * 1000), 2)} % of a core)${await loopDelay()}`);
+    log(`idle link with ${PODS} pods and ${SERVICES} Services: ${idleBytes} B in ${round(secs, 1)} s → ${Math.round(idleBytes / (secs / 3600))} B/h; the idle agent's CPU ${idleCpu} ms (${round((100 * idleCpu) / (secs * 1000), 2)} % of a core)${await loopDelay()}; agent RSS after the window ${round(await settledRss(agent.pid!))} MB (bench/agent takes the larger of the two)`);
   }
 
   if (UNTIL === 'idle') {
@@ -351,15 +418,28 @@ try {
     if (i % 3 === 0) rps.baseline.push(await httpRun(CLIENT_IP, 8080));
   }
   const roundRatios = rps.svc.map((s, i) => s.rps / rps.pod[i]!.rps);
+  const rpsRatio = median(roundRatios);
   const summary = (runs: HttpRun[]) =>
     `median ${round(pct(runs.map((r) => r.rps), 50))} req/s (${runs.map((r) => Math.round(r.rps)).join(', ')}), ${runs.reduce((n, r) => n + r.retransmits, 0)} retransmissions, ${runs.reduce((n, r) => n + r.failed, 0)} failed, client CPU ${round(pct(runs.map((r) => r.userUs), 50), 1)} µs user + ${round(pct(runs.map((r) => r.systemUs), 50), 1)} µs system per request`;
-  log(`requests/s, ${HTTP_CONCURRENCY} connections in flight, a connection per request: pod IP ${summary(rps.pod)}; ClusterIP ${summary(rps.svc)}; baseline (host busybox httpd in a plain namespace) ${summary(rps.baseline)}; ClusterIP ÷ pod per round ${roundRatios.map((r) => round(r, 3)).join(', ')}`);
-  const bps = { svc: [] as number[], pod: [] as number[] };
+  log(`requests/s, ${HTTP_CONCURRENCY} connections in flight, a connection per request: pod IP ${summary(rps.pod)}; ClusterIP ${summary(rps.svc)}; baseline (host busybox httpd in a plain namespace) ${summary(rps.baseline)}; ClusterIP ÷ pod per round ${roundRatios.map((r) => round(r, 3)).join(', ')} → ${spread(roundRatios)}`);
+  // Bytes/s the same way: a warm-up run of each path, then rounds of one run per path back to back
+  // (the order flips every round), each round's ratio taken under the same neighbours' load.
+  const bps = { svc: [] as IperfRun[], pod: [] as IperfRun[] };
+  await iperf(iperfPod, 5201, 1);
+  await iperf(iperfSvc, 5201, 1);
   for (let i = 0; i < IPERF_ROUNDS; i++) {
     const pair = [async () => bps.pod.push(await iperf(iperfPod, 5201)), async () => bps.svc.push(await iperf(iperfSvc, 5201))];
     for (const f of i % 2 ? pair.reverse() : pair) await f();
   }
-  log(`MB/s pod ${bps.pod.map((x) => round(x / 1e6)).join(', ')}, ClusterIP ${bps.svc.map((x) => round(x / 1e6)).join(', ')}`);
+  const bpsRatios = bps.svc.map((s, i) => s.bps / bps.pod[i]!.bps);
+  const throughputRatio = median(bpsRatios);
+  const mbps = (runs: IperfRun[]) => `median ${round(pct(runs.map((r) => r.bps), 50) / 1e6)} (${runs.map((r) => Math.round(r.bps / 1e6)).join(', ')}), CPU per MB sender ${round(pct(runs.map((r) => r.senderMsPerMb), 50), 3)} ms + receiver ${round(pct(runs.map((r) => r.receiverMsPerMb), 50), 3)} ms`;
+  const cpuRatios = bps.svc.map((s, i) => (s.senderMsPerMb + s.receiverMsPerMb) / (bps.pod[i]!.senderMsPerMb + bps.pod[i]!.receiverMsPerMb));
+  log(`MB/s, ${IPERF_ROUNDS} rounds of ${IPERF_SECONDS} s per path: pod IP ${mbps(bps.pod)}; ClusterIP ${mbps(bps.svc)}; ClusterIP ÷ pod per round ${bpsRatios.map((r) => round(r, 3)).join(', ')} → ${spread(bpsRatios)}; CPU per MB (sender + receiver) ClusterIP ÷ pod per round ${cpuRatios.map((r) => round(r, 3)).join(', ')} → ${spread(cpuRatios)}`);
+  if (UNTIL === 'load') {
+    log(`EDGEOS_BENCH_UNTIL=load: stopping after requests/s and bytes/s; clusterip_rps_ratio ${round(rpsRatio, 3)}, clusterip_throughput_ratio ${round(throughputRatio, 3)}`);
+    throw new StopHere();
+  }
 
   // DNS: the agent on the cluster DNS address vs dnsmasq with the same names in a hosts file.
   const names = services.map((s) => `${s.metadata.name}.${NS}.svc.cluster.local`);
@@ -381,7 +461,7 @@ try {
   if (PROFILE_DIR || UNTIL_DNS) {
     await stop(agent);
     log(PROFILE_DIR ? `profiled: the agent's CPU profile is in ${PROFILE_DIR}; stopping after the DNS phase` : 'EDGEOS_BENCH_UNTIL=dns: stopping after the DNS phase');
-    log(`ratios so far: clusterip_rps_ratio ${round(pct(roundRatios, 50), 3)}, clusterip_throughput_ratio ${round(pct(bps.svc, 50) / pct(bps.pod, 50), 3)}, dns_p99_ratio ${round(Math.min(...dns.agent) / Math.min(...dns.dnsmasq), 3)}, agent_rss_ratio ${round(agentRss / bareRss, 3)}`);
+    log(`ratios so far: clusterip_rps_ratio ${round(rpsRatio, 3)}, clusterip_throughput_ratio ${round(throughputRatio, 3)}, dns_p99_ratio ${round(Math.min(...dns.agent) / Math.min(...dns.dnsmasq), 3)}, agent_rss_ratio ${round(agentRss / bareRss, 3)}`);
     process.exitCode = 0;
   } else {
 
@@ -420,8 +500,8 @@ try {
 
     const result = {
       bench: 'services',
-      clusterip_rps_ratio: round(pct(roundRatios, 50), 3),
-      clusterip_throughput_ratio: round(pct(bps.svc, 50) / pct(bps.pod, 50), 3),
+      clusterip_rps_ratio: round(rpsRatio, 3),
+      clusterip_throughput_ratio: round(throughputRatio, 3),
       programming_p99_ms: pct(latency, 99),
       programming_1000_services_s: round(first.ms / 1000, 3),
       dns_p99_us: round(Math.min(...dns.agent)),
@@ -436,6 +516,8 @@ try {
   if (!(err instanceof StopHere)) throw err;
 } finally {
   await stop(agent);
+  // EDGEOS_BENCH_AGENT_LOG=<file>: the agent's output, kept (diagnosis).
+  if (process.env.EDGEOS_BENCH_AGENT_LOG) writeFileSync(process.env.EDGEOS_BENCH_AGENT_LOG, agentOut);
   for (const p of procs.reverse()) await stop(p);
   if (node) {
     await run(node, [process.execPath, '--input-type=module', '-e', `const m = await import(${JSON.stringify(join(REPO, 'test/e2e/helpers.ts'))}); await m.removePodsOfStoppedAgent(${JSON.stringify(agentDir)});`]).catch((err: unknown) => log(`pod clean-up: ${String(err)}`));

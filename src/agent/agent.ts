@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import type { ClusterNetwork } from '../common/cluster-network.ts';
 import type { Logger } from '../common/log.ts';
+import type { MallocTrimStats } from '../common/malloc.ts';
 import type { LinkDialer } from '../common/link/transport.ts';
 import { createSupervisor } from '../common/supervisor.ts';
 import type { Component } from '../common/supervisor.ts';
@@ -86,6 +87,8 @@ export interface AgentOptions {
   readonly localStoragePath?: string;
   /** better-sqlite3's addon inside the single executable (src/common/sea.ts). */
   readonly nativeBinding?: object;
+  /** The process's malloc trimmer's figures, for the node's /metrics (src/common/malloc.ts). */
+  readonly mallocStats?: () => MallocTrimStats;
   /**
    * How the link reaches the server. Default: a WebSocket to the identity's servers with the
    * node certificate; the local agent of `edgeos server` gets the server's in-process transport.
@@ -130,6 +133,7 @@ export function createAgent(o: AgentOptions): Agent {
   let underlayDevice: string | undefined;
   // The node's /metrics (node proxy): runtime calls, PLEG and pod syncs, link traffic.
   const metrics = new AgentMetrics();
+  metrics.malloc = o.mallocStats;
 
   sup.add({
     name: 'cache',

@@ -87,16 +87,21 @@ export async function continueAsAgent(config: AgentConfig, log: Logger, token: s
  * runInForeground) until a signal or a background failure.
  */
 export async function runAgentForeground(config: AgentConfig, log: Logger): Promise<void> {
-  const [{ createAgent }, { createSupervisor, runInForeground }, { sqliteNativeBinding }] = await Promise.all([
+  const [{ createAgent }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { mallocTrimmer }] = await Promise.all([
     import('../agent/agent.ts'),
     import('../common/supervisor.ts'),
     import('../common/sea.ts'),
+    import('../common/malloc.ts'),
   ]);
   const main = createSupervisor({ name: 'edgeos', log });
+  // Returns the holes glibc keeps after bursts of work to the kernel (src/common/malloc.ts).
+  const trimmer = mallocTrimmer({ log, dataDir: config.dataDir });
+  main.add(trimmer);
   main.add(createAgent({
     dataDir: config.dataDir,
     log,
     nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
+    mallocStats: () => trimmer.stats(),
     localStoragePath: config.localStoragePath,
     resolvConf: config.resolvConf,
     runtime: config.disableRuntime

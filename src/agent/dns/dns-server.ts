@@ -13,7 +13,7 @@ import type { Logger } from '../../common/log.ts';
 import type { ServiceCatalog } from '../services/catalog.ts';
 import { Forwarder } from './forwarder.ts';
 import { ZoneIndex } from './records.ts';
-import { DnsFormatError, RCODE, encodeQuery, encodeResponse, errorResponse, messageId, parseAnswers, parseQuery, udpLimit } from './wire.ts';
+import { DnsFormatError, RCODE, encodeQuery, encodeResponse, errorResponse, keptCopy, messageId, parseAnswers, parseQuery, udpLimit } from './wire.ts';
 import type { Query } from './wire.ts';
 
 export interface DnsServerOptions {
@@ -115,8 +115,9 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
         if (key !== undefined) {
           const cache = viaTcp ? answers.tcp : answers.udp;
           if (cache.size >= ANSWER_CACHE_ENTRIES) cache.clear();
-          // Its own copy: the UDP path below writes each query's id into the cached bytes.
-          cache.set(key, Buffer.from(out));
+          // Its own copy: the UDP path below writes each query's id into the cached bytes (and one
+          // with its own backing store: a pooled one would keep an 8 KB slab alive).
+          cache.set(key, keptCopy(out));
         }
         return out;
       }
@@ -189,7 +190,7 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
           hit[1] = msg[1]!;
           u.send(hit, rinfo.port, rinfo.address);
           // Queued after all (the buffer was full): that send owns these bytes until it is done.
-          if (u.getSendQueueCount() !== 0 && answers.udp.get(key) === hit) answers.udp.set(key, Buffer.from(hit));
+          if (u.getSendQueueCount() !== 0 && answers.udp.get(key) === hit) answers.udp.set(key, keptCopy(hit));
           return;
         }
         answer(msg, false, key).then(

@@ -11,7 +11,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { connect } from 'node:net';
 import type { Logger } from '../../common/log.ts';
 import { parseResolvConf } from '../kubelet/dns.ts';
-import { cacheSeconds } from './wire.ts';
+import { cacheSeconds, keptCopy } from './wire.ts';
 
 export interface ForwarderOptions {
   readonly resolvConf: string;
@@ -159,7 +159,7 @@ export class Forwarder {
     if (answer.length < 4 || answer[2]! & 0x02) return;
     const ttl = Math.min(cacheSeconds(answer) ?? 0, this.o.maxCacheSeconds ?? 30);
     if (ttl <= 0) return;
-    this.cache.set(key, { until: Date.now() + ttl * 1000, bytes: Buffer.from(answer) });
+    this.cache.set(key, { until: Date.now() + ttl * 1000, bytes: keptCopy(answer) });
     // Oldest first out (Map keeps insertion order).
     if (this.cache.size > (this.o.cacheEntries ?? 1000)) this.cache.delete(this.cache.keys().next().value!);
   }

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openAgentCache } from '../../../src/agent/cache/index.ts';
 import { createDnsServer } from '../../../src/agent/dns/dns-server.ts';
 import type { DnsServer } from '../../../src/agent/dns/dns-server.ts';
-import { TYPE, encodeQuery } from '../../../src/agent/dns/wire.ts';
+import { TYPE, encodeQuery, keptCopy } from '../../../src/agent/dns/wire.ts';
 import { createServiceCatalog } from '../../../src/agent/services/catalog.ts';
 import type { ServiceCatalog } from '../../../src/agent/services/catalog.ts';
 import type { AgentCache } from '../../../src/agent/types.ts';
@@ -225,6 +225,16 @@ describe('cluster DNS', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.every((id) => id >= 1 && id <= 1000)).toBe(true);
     for (const m of got) expect(m.subarray(2)).toEqual(first.subarray(2));
+  });
+
+  it('keeps cached answers in buffers of their own size, not in slices of the shared pool', () => {
+    // What Buffer.from does with a small buffer: a slice of an 8 KB slab, which a cache entry would
+    // keep alive whole (bench/services/dns-memory.ts).
+    const pooled = Buffer.from(encodeQuery(1, 'web.default.svc.cluster.local', TYPE.A));
+    expect(pooled.buffer.byteLength).toBeGreaterThan(pooled.length);
+    const kept = keptCopy(pooled);
+    expect(kept.equals(pooled)).toBe(true);
+    expect(kept.buffer.byteLength).toBe(kept.length);
   });
 
   it('truncates a large answer over UDP and gives it whole over TCP', async () => {
