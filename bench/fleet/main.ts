@@ -68,6 +68,20 @@ const profArgs = CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', CPU_PROF] : [];
 const CLUSTER_CIDR = '10.128.0.0/9';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+/**
+ * SIGINT to this process (not its group) ends the run where it is: the phase waiting stops, the
+ * figures measured so far are printed as the last line (the others null) and everything is cleaned
+ * up — a 10,000-node run that cannot finish in the time there is still says how far it got.
+ */
+let stopRequested = false;
+process.on('SIGINT', () => {
+  stopRequested = true;
+});
+/** A wait inside a phase: ends the run when SIGINT asked for it. */
+async function pause(ms: number): Promise<void> {
+  await sleep(ms);
+  if (stopRequested) throw new Error('stopped by SIGINT');
+}
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const log = (s: string) => console.log(`[fleet-bench ${(performance.now() / 1000).toFixed(1)}s] ${s}`);
 const pct = (xs: number[], p: number) => {
@@ -186,22 +200,92 @@ const deployment = (i: number, replicas: number) => ({
   },
 });
 
-/** Nodes Ready=True in the API (0 when the server did not answer within 60 s: asked again). */
-async function readyNodes(server: ServerProcess): Promise<number> {
-  const c = admin(server);
-  const body = await new Promise<string | undefined>((resolve) => {
-    const req = request(`${server.url}/api/v1/nodes`, { ca: c.ca, cert: c.cert, key: c.key, agent: false, timeout: 60_000 }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (b: Buffer) => chunks.push(b));
-      res.on('end', () => resolve(res.statusCode === 200 ? Buffer.concat(chunks).toString() : undefined));
-      res.on('error', () => resolve(undefined));
+/**
+ * The server's counters that say what a storm cost it, from /metrics: full and resumed TLS
+ * handshakes (each full one an ECDSA signature and key exchange), links opened, joins answered.
+ */
+async function serverCounters(server: ServerProcess): Promise<{ fullTls: number; resumedTls: number; links: number } | undefined> {
+  const r = await server.api('GET', '/metrics').catch(() => undefined);
+  if (!r || r.status !== 200 || typeof r.body !== 'string') return undefined;
+  const text = r.body;
+  const read = (re: RegExp) => Number(re.exec(text)?.[1] ?? 0);
+  return {
+    fullTls: read(/^edgeos_tls_handshakes_total\{resumed="false"\} (\d+)/m),
+    resumedTls: read(/^edgeos_tls_handshakes_total\{resumed="true"\} (\d+)/m),
+    links: read(/^edgeos_link_connects_total (\d+)/m),
+  };
+}
+const perNode = (c: { fullTls: number; resumedTls: number; links: number } | undefined, since: { fullTls: number; resumedTls: number; links: number } = { fullTls: 0, resumedTls: 0, links: 0 }) =>
+  c ? `per node: ${round((c.fullTls - since.fullTls) / NODES, 2)} full TLS handshakes, ${round((c.resumedTls - since.resumedTls) / NODES, 2)} resumed, ${round((c.links - since.links) / NODES, 2)} links opened` : 'server counters unreadable';
+
+const isReady = (n: { status?: { conditions?: { type: string; status: string }[] } }) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+
+/**
+ * Which nodes are Ready=True, kept from one list and then a watch of the Nodes (listed again after
+ * the watch ends: the server's restart). Listing 10,000 Nodes (~30 MB of JSON) every few seconds
+ * to count them was itself a large part of the server's "idle" CPU at 1,000 nodes; a watch costs
+ * the server only the Node changes it writes anyway.
+ */
+function nodeReadiness(server: ServerProcess) {
+  const ready = new Map<string, boolean>();
+  /** Lists done: a count taken after `lists` grew past a moment is not older than that moment. */
+  let lists = 0;
+  let stopped = false;
+  let current: { destroy(): void } | undefined;
+  const get = (path: string, onLine?: (line: string) => void) =>
+    new Promise<string | undefined>((resolve) => {
+      const c = admin(server);
+      const req = request(`${server.url}${path}`, { ca: c.ca, cert: c.cert, key: c.key, agent: false, ...(onLine ? {} : { timeout: 120_000 }) }, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          return resolve(undefined);
+        }
+        if (onLine) {
+          const lines = createInterface({ input: res });
+          lines.on('line', onLine);
+          lines.on('error', () => undefined);
+          res.on('error', () => resolve(undefined));
+          res.on('close', () => resolve(undefined));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        res.on('data', (b: Buffer) => chunks.push(b));
+        res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+        res.on('error', () => resolve(undefined));
+      });
+      current = req;
+      req.on('timeout', () => req.destroy(new Error('timed out')));
+      req.on('error', () => resolve(undefined));
+      req.end();
     });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', () => resolve(undefined));
-    req.end();
-  });
-  if (body === undefined) return 0;
-  return ((JSON.parse(body) as { items: unknown[] }).items as { status?: { conditions?: { type: string; status: string }[] } }[]).filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+  void (async () => {
+    while (!stopped) {
+      const body = await get('/api/v1/nodes');
+      if (body === undefined) {
+        await sleep(1000);
+        continue;
+      }
+      const list = JSON.parse(body) as { metadata: { resourceVersion: string }; items: ({ metadata: { name: string } } & Parameters<typeof isReady>[0])[] };
+      ready.clear();
+      for (const n of list.items) ready.set(n.metadata.name, isReady(n));
+      lists++;
+      await get(`/api/v1/nodes?watch=1&allowWatchBookmarks=false&resourceVersion=${list.metadata.resourceVersion}`, (line) => {
+        const ev = JSON.parse(line) as { type: string; object: { metadata: { name: string } } & Parameters<typeof isReady>[0] };
+        if (ev.type === 'DELETED') ready.delete(ev.object.metadata.name);
+        else if (ev.type === 'ADDED' || ev.type === 'MODIFIED') ready.set(ev.object.metadata.name, isReady(ev.object));
+      });
+      if (!stopped) await sleep(500);
+    }
+  })();
+  return {
+    /** Nodes Ready=True now, as far as the watch has told. */
+    count: () => [...ready.values()].filter(Boolean).length,
+    lists: () => lists,
+    stop() {
+      stopped = true;
+      current?.destroy();
+    },
+  };
 }
 
 // The server's data on tmpfs by default, like the hollow nodes' (below): the bench measures the
@@ -209,6 +293,17 @@ async function readyNodes(server: ServerProcess): Promise<number> {
 const serverParent = values['server-dir'] ?? (existsSync('/dev/shm') ? '/dev/shm' : undefined);
 const server = await serverProcess(['--cluster-cidr', CLUSTER_CIDR], { nodeArgs: profArgs, ...(serverParent ? { parentDir: serverParent } : {}) });
 const workers: Worker[] = [];
+let readiness: ReturnType<typeof nodeReadiness> | undefined;
+/** The figures so far (null: not measured), printed as the last line even when the run stops early. */
+let result: Record<string, string | number> | undefined;
+let printed = false;
+let progress: NodeJS.Timeout | undefined;
+const printResult = () => {
+  if (!result || printed) return;
+  printed = true;
+  // JSON has no NaN: a phase left out (--until) or not reached is null.
+  console.log(JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v)));
+};
 // The hollow nodes' data on tmpfs: their synchronous fsyncs would stall the simulators' event loops
 // on a disk (sim-agents.ts); a hollow node's "disk" is memory, like its container runtime.
 const simDir = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/edgeos-fleet-bench-') : join(server.dir, 'sim');
@@ -224,6 +319,21 @@ try {
   log(`baseline (no nodes): server RSS ${round(baseRss)} MB, CPU ${round(baseCpu)} %`);
   await server.api('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fleet' } });
 
+  result = {
+    bench: 'fleet',
+    nodes: NODES,
+    pods: NaN,
+    create_rate_pods_per_s: NaN,
+    join_all_ready_s: NaN,
+    pods_all_running_s: NaN,
+    pod_startup_p99_ms: NaN,
+    mutating_p99_ms: NaN,
+    server_rss_mb: NaN,
+    server_cpu_pct: NaN,
+    idle_bytes_per_node_hour: NaN,
+    reconnect_all_ready_s: NaN,
+  };
+
   // Join storm.
   const benchCpu0 = process.cpuUsage();
   const runStart = performance.now();
@@ -234,7 +344,7 @@ try {
   const load = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   // What the run is doing, every 10 s until it ends: the operator of a long unattended run sees it move.
   let phase = 'join';
-  const progress = setInterval(() => {
+  progress = setInterval(() => {
     try {
       reportProgress();
     } catch {
@@ -248,27 +358,30 @@ try {
     const stall = Math.max(...workers.map((w) => Math.max(w.progress.loopDelayMaxMs, w.stats.loopDelayMaxMs)));
     const elapsed = (performance.now() - joinStart) / 1000;
     const sim = workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0);
-    log(`${phase}: nodes started ${started}/${NODES}, linked ${synced}; ${round(elapsed)} s; server RSS ${round(rssMb(server.pid()!))} MB, CPU ${round(procCpuMs(server.pid()!) / 1000)} s; simulators CPU ${round(sim / 1000)} s, RSS ${round(workers.reduce((a, w) => a + rssMb(w.proc.pid!), 0))} MB, longest loop stall ${stall} ms; load ${load()}`);
+    log(`${phase}: nodes started ${started}/${NODES}, linked ${synced}, Ready ${readiness?.count() ?? 0}; ${round(elapsed)} s; server RSS ${round(rssMb(server.pid()!))} MB, CPU ${round(procCpuMs(server.pid()!) / 1000)} s; simulators CPU ${round(sim / 1000)} s, RSS ${round(workers.reduce((a, w) => a + rssMb(w.proc.pid!), 0))} MB, longest loop stall ${stall} ms; load ${load()}`);
   }
+  readiness = nodeReadiness(server);
   await Promise.all(workers.map((w) => w.ready));
-  while ((await readyNodes(server)) < NODES) await sleep(NODES > 2000 ? 10_000 : 2000);
+  while (readiness.count() < NODES) await pause(500);
   const joinAllReadyS = (performance.now() - joinStart) / 1000;
-  log(`all ${NODES} nodes Ready after ${round(joinAllReadyS)} s; server RSS ${round(rssMb(server.pid()!))} MB, CPU ${round((100 * (procCpuMs(server.pid()!) - cpu0)) / (performance.now() - joinStart))} % during the join; load ${load()}`);
+  result.join_all_ready_s = round(joinAllReadyS);
+  const joinCpuMs = procCpuMs(server.pid()!) - cpu0;
+  const joinSimCpuMs = workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0);
+  log(`all ${NODES} nodes Ready after ${round(joinAllReadyS)} s; server RSS ${round(rssMb(server.pid()!))} MB, CPU ${round((100 * joinCpuMs) / (performance.now() - joinStart))} % during the join (${round(joinCpuMs / NODES)} ms per node; simulators ${round(joinSimCpuMs / NODES)} ms per node); ${perNode(await serverCounters(server))}; load ${load()}`);
 
-  const result = {
-    bench: 'fleet',
-    nodes: NODES,
-    pods: NaN,
-    create_rate_pods_per_s: NaN,
-    join_all_ready_s: round(joinAllReadyS),
-    pods_all_running_s: NaN,
-    pod_startup_p99_ms: NaN,
-    mutating_p99_ms: NaN,
-    server_rss_mb: NaN,
-    server_cpu_pct: NaN,
-    idle_bytes_per_node_hour: NaN,
-    reconnect_all_ready_s: NaN,
-  };
+  // What the joined fleet costs doing nothing (Lease renewals and their writes, pings, the agents'
+  // own timers), before any pod: whether N nodes fit this machine at all. 20 s, CPU from /proc.
+  {
+    const s0 = procCpuMs(server.pid()!);
+    const w0 = workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0);
+    const t = performance.now();
+    await sleep(20_000);
+    const dt = performance.now() - t;
+    const srv = (100 * (procCpuMs(server.pid()!) - s0)) / dt;
+    const sim = (100 * (workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0) - w0)) / dt;
+    log(`idle after the join (20 s): server ${round(srv)} % of a core (${round((srv * 1000) / NODES, 2)} % per 1,000 nodes), simulators ${round(sim)} % (${round((sim * 1000) / NODES, 2)} % per 1,000 nodes); load ${load()}`);
+  }
+
 
   // Density: Deployments of 100 replicas at a steady pod creation rate.
   if (runs('density')) {
@@ -295,14 +408,14 @@ try {
     const creating: Promise<void>[] = [];
     for (let i = 0; i < deployments; i++) {
       const due = densityStart + (i * REPLICAS_PER_DEPLOYMENT * 1000) / CREATE_RATE;
-      if (due > performance.now()) await sleep(due - performance.now());
+      if (due > performance.now()) await pause(due - performance.now());
       creating.push(create(i));
     }
     await Promise.all(creating);
     creator.close();
     let lastLog = 0;
     while (running.size < pods) {
-      await sleep(2000);
+      await pause(2000);
       if (performance.now() - lastLog > 10_000) {
         lastLog = performance.now();
         log(`pods seen ${created.size}, Running ${running.size}/${pods}; load ${load()}`);
@@ -367,22 +480,30 @@ try {
   // Restart storm.
   if (runs('restart')) {
     phase = 'restart';
+    const listsBefore = readiness.lists();
     await server.stop();
     const restart = performance.now();
     await server.start();
     const before = workers.reduce((a, w) => a + w.stats.connects, 0);
-    while (workers.reduce((a, w) => a + w.stats.connected, 0) < NODES || workers.reduce((a, w) => a + w.stats.connects, 0) < before + NODES) await sleep(500);
-    while ((await readyNodes(server)) < NODES) await sleep(NODES > 2000 ? 5000 : 1000);
+    while (workers.reduce((a, w) => a + w.stats.connected, 0) < NODES || workers.reduce((a, w) => a + w.stats.connects, 0) < before + NODES) await pause(500);
+    // A count from a list made after the restart (the watch from before ended with the server).
+    while (readiness.lists() === listsBefore || readiness.count() < NODES) await pause(500);
     const reconnectAllReadyS = (performance.now() - restart) / 1000;
     const relists = workers.reduce((a, w) => a + w.stats.relists, 0);
+    log(`after the restart, ${perNode(await serverCounters(server))}`);
     log(`after the restart every link is back and every node Ready in ${round(reconnectAllReadyS)} s (relists in total ${relists}, of which ${NODES} at join); load ${load()}`);
     result.reconnect_all_ready_s = round(reconnectAllReadyS);
   }
   clearInterval(progress);
 
-  // JSON has no NaN: a phase left out (--until) is null.
-  console.log(JSON.stringify(result, (_k, v: unknown) => (typeof v === 'number' && Number.isNaN(v) ? null : v)));
+  printResult();
+} catch (err) {
+  clearInterval(progress);
+  log(`the run ended early: ${err instanceof Error ? err.message : String(err)}; the figures measured so far follow (the others null)`);
+  printResult();
+  process.exitCode = 1;
 } finally {
+  readiness?.stop();
   for (const w of workers) w.proc.kill('SIGTERM');
   // (A simulator killed by a signal has a signalCode and no exitCode: waiting for its exit again would hang.)
   await Promise.all(workers.map((w) => new Promise((r) => (w.proc.exitCode !== null || w.proc.signalCode !== null ? r(null) : w.proc.once('exit', r)))));

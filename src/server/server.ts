@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { kubernetesServiceIp } from '../common/cluster-network.ts';
@@ -352,6 +353,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       ticketTimer.unref();
       server.on('upgrade', onUpgrade);
       server.on('tlsClientError', (err: Error) => log.debug({ err: errorMessage(err) }, 'TLS handshake failed'));
+      server.on('secureConnection', (socket: TLSSocket) => metrics.tlsHandshake(socket.isSessionReused()));
       await listen(server, config.bindAddress, config.httpsListenPort);
       const addr = server.address();
       address = typeof addr === 'object' && addr ? { host: addr.address, port: addr.port } : undefined;

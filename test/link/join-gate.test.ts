@@ -33,6 +33,8 @@ let token: string;
 const log = silentLogger();
 const signing: { node: string; release: () => void }[] = [];
 const registered: string[] = [];
+/** Joins answered 503 (busy) so far. */
+let busyAnswers = 0;
 /** When set, signatures are held for the test to release (the gate test). */
 let hold = true;
 /** This many next signatures take 1.2 s (longer than the device waits for its answer). */
@@ -66,7 +68,10 @@ beforeAll(async () => {
     },
     gate: { concurrency: 1, maxWaiting: 1 },
   });
-  server = createServer({ cert: pki.servingCertPem, key: pki.servingKeyPem }, (req, res) => void routes.handle(req, res));
+  server = createServer({ cert: pki.servingCertPem, key: pki.servingKeyPem }, (req, res) => {
+    res.on('finish', () => void (res.statusCode === 503 && busyAnswers++));
+    void routes.handle(req, res);
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address();
   url = `https://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
@@ -106,6 +111,9 @@ describe('join gate', () => {
     expect(cacerts.status).toBe(200);
     expect(cacerts.body).toBe(pki.caCertPem);
     expect(Date.now() - t).toBeLessThan(5000);
+
+    // node-c is turned away too before anything is let through (its join comes after its /cacerts).
+    await until('node-c turned away', () => busyAnswers >= 2);
 
     // Let every signature through as it comes: all three devices end up joined.
     const releaser = setInterval(() => signing.shift()?.release(), 20);

@@ -2,6 +2,11 @@
 // all acked; a new link, or a changed duration, writes at once.
 import { describe, expect, it } from 'vitest';
 import { leaseAtStoreCadence } from '../../src/server/link/lease-cadence.ts';
+import { leaseRenewalsInStore } from '../../src/server/link/lease-store.ts';
+import { nodeWrites } from '../../src/server/link/node-writes.ts';
+import { openSqliteStore } from '../../src/store/index.ts';
+import { silentLogger } from '../../src/common/log.ts';
+import { serverProcess } from './harness.ts';
 import type { NodeWrites } from '../../src/server/link/types.ts';
 
 function recorder(): { writes: NodeWrites; leases: number[] } {
@@ -44,5 +49,82 @@ describe('lease store cadence', () => {
     now = 40_000;
     await w.renewLease(30);
     expect(r.leases).toEqual([40, 30, 30]);
+  });
+});
+
+describe('lease writes', () => {
+  it('renews the Lease its last write left without reading it first; one changed meanwhile is read again', async () => {
+    const server = await serverProcess();
+    try {
+      const calls: string[] = [];
+      const w = nodeWrites('lease-node', {
+        request: async (method, path, body) => {
+          calls.push(method);
+          return server.api(method, path, body);
+        },
+      });
+      await w.renewLease(40);
+      await w.renewLease(40);
+      await w.renewLease(40);
+      // Created (after a read that found none), then two renewals of one request each, not a read and a write.
+      expect(calls).toEqual(['GET', 'POST', 'PUT', 'PUT']);
+      const path = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/lease-node';
+      expect((await server.api('PATCH', path, { metadata: { labels: { changed: 'elsewhere' } } })).status).toBe(200);
+      calls.length = 0;
+      await w.renewLease(30);
+      // The write on the old resourceVersion is refused (409): read, then written.
+      expect(calls).toEqual(['PUT', 'GET', 'PUT']);
+      const lease = (await server.api('GET', path)).body as { metadata: { labels?: Record<string, string> }; spec: { leaseDurationSeconds: number; holderIdentity: string } };
+      expect(lease.metadata.labels?.changed).toBe('elsewhere');
+      expect(lease.spec).toMatchObject({ leaseDurationSeconds: 30, holderIdentity: 'lease-node' });
+    } finally {
+      await server.dispose();
+    }
+  }, 90_000);
+});
+
+describe('lease renewals in the store', () => {
+  it('writes renewals after the first straight to the store, on condition of its revision; a Lease changed meanwhile goes through the API again', async () => {
+    const store = await openSqliteStore({ file: ':memory:', log: silentLogger() });
+    try {
+      const key = '/registry/leases.coordination.k8s.io/kube-node-lease/n1';
+      // The API's renewal, as node-writes does it (here: the stored form of a new or re-read Lease).
+      let throughApi = 0;
+      const api = async (durationSeconds: number) => {
+        throughApi++;
+        const cur = await store.get(key);
+        const lease = cur ? (JSON.parse(cur.value.toString()) as { spec: Record<string, unknown> }) : { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'n1', namespace: 'kube-node-lease', uid: 'u1' }, spec: {} };
+        lease.spec = { ...lease.spec, holderIdentity: 'n1', leaseDurationSeconds: durationSeconds, renewTime: 'api' };
+        if (cur) await store.update(key, Buffer.from(JSON.stringify(lease)), { expectedModRevision: cur.modRevision });
+        else await store.create(key, Buffer.from(JSON.stringify(lease)));
+      };
+      let t = Date.parse('2026-12-07T15:00:00Z');
+      const w = leaseRenewalsInStore({ ...recorder().writes, renewLease: api }, store, 'n1', () => new Date(t));
+      const spec = async () => (JSON.parse((await store.get(key))!.value.toString()) as { metadata: { uid: string }; spec: Record<string, unknown> });
+      await w.renewLease(40);
+      expect(throughApi).toBe(1);
+      const r1 = (await store.get(key))!.modRevision;
+      t += 10_000;
+      await w.renewLease(40);
+      t += 10_000;
+      await w.renewLease(30);
+      expect(throughApi).toBe(1);
+      expect((await store.get(key))!.modRevision).toBe(r1 + 2);
+      expect(await spec()).toMatchObject({ metadata: { uid: 'u1' }, spec: { holderIdentity: 'n1', leaseDurationSeconds: 30, renewTime: '2026-12-07T15:00:20.000000Z' } });
+      // Someone else changes the Lease: the next renewal's condition fails and the API renews it.
+      const other = JSON.parse((await store.get(key))!.value.toString()) as { metadata: Record<string, unknown> };
+      other.metadata.labels = { by: 'someone' };
+      await store.update(key, Buffer.from(JSON.stringify(other)));
+      await w.renewLease(30);
+      expect(throughApi).toBe(2);
+      expect(await spec()).toMatchObject({ metadata: { labels: { by: 'someone' } }, spec: { renewTime: 'api' } });
+      // And the renewal after that is the store's again, keeping the other writer's change.
+      t += 10_000;
+      await w.renewLease(30);
+      expect(throughApi).toBe(2);
+      expect(await spec()).toMatchObject({ metadata: { labels: { by: 'someone' } }, spec: { renewTime: '2026-12-07T15:00:30.000000Z' } });
+    } finally {
+      await store.close();
+    }
   });
 });

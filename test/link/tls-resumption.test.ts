@@ -48,6 +48,10 @@ describe('TLS session resumption', () => {
     await restartServer();
     expect(stats().tlsResumptions).toBe(1);
     expect(readFileSync(keyFile()).equals(key)).toBe(true);
+    // The server counts it too (bench/fleet reads the ratio in its storms).
+    const metrics = await server.api('GET', '/metrics');
+    const text = typeof metrics.body === 'string' ? metrics.body : JSON.stringify(metrics.body);
+    expect(Number(/edgeos_tls_handshakes_total\{resumed="true"\} (\d+)/.exec(text)?.[1])).toBeGreaterThanOrEqual(1);
   }, 90_000);
 
   it('does one full handshake when the ticket key was replaced', async () => {

@@ -2,8 +2,13 @@
  * How a joined agent reaches the server: a WebSocket at LINK_PATH over TLS, authenticated by the
  * node's client certificate and pinned to the cluster CA. A server that answers the upgrade with
  * an HTTP error (another protocol version, no node identity) is LINK_REFUSED with its Status
- * message; one that cannot be reached or does not finish the handshake in 10 s (a SIGSTOPped
+ * message; one that cannot be reached or does not finish the handshake in time (a SIGSTOPped
  * server accepts TCP but never finishes TLS) is LINK_CLOSED.
+ *
+ * "In time" is 10 s for a first dial and grows with each dial to that server that failed before
+ * the link was up (handshakeTimeoutMs): in a join or reconnect storm a server on a starved CPU
+ * finishes handshakes late, and an agent that abandoned one at 10 s and dialled again made the
+ * server pay for a TLS handshake nobody used — then for the next one (docs/link.md, "Storms").
  *
  * Reconnects resume the TLS session of the server's last connection (docs/link.md, "TLS session
  * resumption"): the dialer keeps the latest session ticket per server and offers it on the next
@@ -20,7 +25,21 @@ import { LINK_PATH, LINK_SUBPROTOCOL, MAX_MESSAGE_BYTES } from '../../common/lin
 import type { LinkDialer } from '../../common/link/transport.ts';
 import { webSocketTransport } from '../../common/link/ws-transport.ts';
 
-const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** The limit of a first dial (TCP, TLS and the WebSocket upgrade's answer). */
+export const HANDSHAKE_TIMEOUT_MS = 10_000;
+/** What the limit grows to after failed dials (doubling each time). */
+export const MAX_HANDSHAKE_TIMEOUT_MS = 80_000;
+
+/**
+ * The handshake limit of a dial after `failures` dials to that server in a row that ended before
+ * the link was up: 10 s, then 20, 40, 80 s, each plus up to a quarter of random jitter, so agents
+ * that failed together do not give up together either.
+ */
+export function handshakeTimeoutMs(failures: number, random: () => number = Math.random): number {
+  if (failures <= 0) return HANDSHAKE_TIMEOUT_MS;
+  const base = Math.min(MAX_HANDSHAKE_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS * 2 ** Math.min(failures, 10));
+  return Math.round(base + (random() * base) / 4);
+}
 
 export interface LinkCredentials {
   readonly caPem: string;
@@ -28,10 +47,18 @@ export interface LinkCredentials {
   readonly keyPem: string;
 }
 
+export interface DialerOptions {
+  /** The handshake limit after that many failed dials to the server in a row (default handshakeTimeoutMs). */
+  readonly handshakeTimeout?: (failures: number) => number;
+}
+
 /** Reads `credentials` at every dial, so a renewed certificate is used from the next connection on. */
-export function webSocketDialer(credentials: () => LinkCredentials): LinkDialer {
+export function webSocketDialer(credentials: () => LinkCredentials, o: DialerOptions = {}): LinkDialer {
+  const limit = o.handshakeTimeout ?? handshakeTimeoutMs;
   /** Per server: the latest TLS session and the certificates it was made with. */
   const sessions = new Map<string, { readonly creds: string; session: Buffer }>();
+  /** Per server: dials in a row that ended before the link was up (a refusal is an answer: not one). */
+  const failures = new Map<string, number>();
   return async (server, signal) => {
     const creds = credentials();
     const credsKey = `${creds.caPem}\n${creds.certPem}`;
@@ -55,7 +82,7 @@ export function webSocketDialer(credentials: () => LinkCredentials): LinkDialer 
         socket = s;
         return s;
       }) as unknown as typeof createConnection,
-      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+      handshakeTimeout: limit(failures.get(server) ?? 0),
       maxPayload: MAX_MESSAGE_BYTES,
       perMessageDeflate: false,
       // A zero masking key: ws then sends the payload as it is (and the server's ws skips the
@@ -70,8 +97,16 @@ export function webSocketDialer(credentials: () => LinkCredentials): LinkDialer 
     signal.addEventListener('abort', onAbort, { once: true });
     ws.once('close', () => signal.removeEventListener('abort', onAbort));
     await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
+      // Whether the dial ended (up, refused or failed): only the first of these counts.
+      let settled = false;
+      ws.once('open', () => {
+        settled = true;
+        failures.delete(server);
+        resolve();
+      });
       ws.once('unexpected-response', (_req, res) => {
+        settled = true;
+        failures.delete(server);
         let body = '';
         res.on('data', (b: Buffer) => (body += b.toString()));
         res.on('end', () => {
@@ -87,8 +122,19 @@ export function webSocketDialer(credentials: () => LinkCredentials): LinkDialer 
           reject(new LinkError(LinkErrorCode.LINK_REFUSED, `the server refused the link (HTTP ${res.statusCode}): ${message}`, retryAfterMs ? { retryAfterMs } : {}));
         });
       });
-      ws.once('close', () => reject(new LinkError(LinkErrorCode.LINK_CLOSED, 'the connection closed before the link was up')));
-      ws.once('error', (err) => reject(new LinkError(LinkErrorCode.LINK_CLOSED, `cannot reach ${server}: ${err.message}`, { cause: err })));
+      // (An abort is the agent stopping, not the server failing: it does not count.)
+      const failed = () => {
+        if (!settled && !signal.aborted) failures.set(server, (failures.get(server) ?? 0) + 1);
+        settled = true;
+      };
+      ws.once('close', () => {
+        failed();
+        reject(new LinkError(LinkErrorCode.LINK_CLOSED, 'the connection closed before the link was up'));
+      });
+      ws.once('error', (err) => {
+        failed();
+        reject(new LinkError(LinkErrorCode.LINK_CLOSED, `cannot reach ${server}: ${err.message}`, { cause: err }));
+      });
     });
     return Object.assign(webSocketTransport(ws), { tlsSessionReused: socket?.isSessionReused() ?? false });
   };

@@ -84,9 +84,18 @@ export function createNodeAuthorizer(deps: { store: Store; log: Logger }): Chain
     return pod?.spec?.nodeName === node;
   }
 
+  /**
+   * Whether a pod of `ns` bound to `node` references the object. Every pod of the namespace is
+   * looked at, but only those whose stored JSON names the node are decoded: an agent asks this for
+   * every pod it starts (its service account token), and decoding all of a namespace's pods each
+   * time was 7 % of the server's CPU creating 10,000 pods on 1,000 nodes — O(pods²) for the
+   * namespace (a serialized pod always holds `"nodeName":"<node>"` exactly; node names need no escaping).
+   */
   async function referencedByBoundPod(node: string, ns: string, kind: keyof PodReferences, name: string): Promise<boolean> {
     const { kvs } = await store.list(nodeAuthzKeys.pods(ns));
+    const boundHere = Buffer.from(`"nodeName":${JSON.stringify(node)}`);
     for (const kv of kvs) {
+      if (!kv.value.includes(boundHere)) continue;
       let pod: Pod;
       try {
         pod = JSON.parse(kv.value.toString('utf8')) as Pod;

@@ -22,6 +22,7 @@ import { LinkTrafficCounter } from './link-traffic.ts';
 import { PodRelay } from './pod-relay.ts';
 import { StartGate } from './start-gate.ts';
 import { NodeStatsCache } from './node-stats.ts';
+import { leaseRenewalsInStore } from './lease-store.ts';
 import { nodeWrites } from './node-writes.ts';
 import type { LinkServer, LinkServerOptions } from './types.ts';
 
@@ -63,7 +64,8 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       store: o.store,
       hub,
       startGate: (work) => gate.run(work),
-      writes: leaseAtStoreCadence(writesOf(node)),
+      // Renewals after the link's first go to the store directly (lease-store.ts), every 20 s (lease-cadence.ts).
+      writes: leaseAtStoreCadence(leaseRenewalsInStore(writesOf(node), o.store, node)),
       signNodeCsr: o.signNodeCsr,
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),

@@ -81,26 +81,37 @@ export function nodeWrites(node: string, api: ApiClient, now: () => Date = () =>
     return 'created';
   }
 
+  /**
+   * The Lease as our last write left it: the next renewal updates it without reading it first (the
+   * kubelet's lease controller keeps its latest Lease the same way). Its resourceVersion is the
+   * precondition: a Lease changed by anyone else meanwhile answers 409, and is read again.
+   */
+  let latestLease: { spec?: Record<string, unknown> } | undefined;
+
   async function renewLease(durationSeconds: number): Promise<void> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const renewTime = microTime(now());
-      const cur = await api.request('GET', leasePath);
-      if (cur.status === 404) {
-        const r = await api.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NS}/leases`, {
-          apiVersion: 'coordination.k8s.io/v1',
-          kind: 'Lease',
-          metadata: { name: node, namespace: LEASE_NS },
-          spec: { holderIdentity: node, leaseDurationSeconds: durationSeconds, renewTime },
-        });
-        if (r.status === 409) continue;
-        expectOk(r, `create lease ${LEASE_NS}/${node}`);
-        return;
+      let lease = latestLease;
+      latestLease = undefined;
+      if (!lease) {
+        const cur = await api.request('GET', leasePath);
+        if (cur.status === 404) {
+          const r = await api.request('POST', `/apis/coordination.k8s.io/v1/namespaces/${LEASE_NS}/leases`, {
+            apiVersion: 'coordination.k8s.io/v1',
+            kind: 'Lease',
+            metadata: { name: node, namespace: LEASE_NS },
+            spec: { holderIdentity: node, leaseDurationSeconds: durationSeconds, renewTime },
+          });
+          if (r.status === 409) continue;
+          latestLease = expectOk(r, `create lease ${LEASE_NS}/${node}`) as typeof latestLease;
+          return;
+        }
+        lease = expectOk(cur, `read lease ${LEASE_NS}/${node}`) as { spec?: Record<string, unknown> };
       }
-      const lease = expectOk(cur, `read lease ${LEASE_NS}/${node}`) as { spec?: Record<string, unknown> };
       const next = { ...lease, spec: { ...(lease.spec ?? {}), holderIdentity: node, leaseDurationSeconds: durationSeconds, renewTime } };
       const r = await api.request('PUT', leasePath, next);
-      if (r.status === 409) continue; // resourceVersion raced: read again
-      expectOk(r, `renew lease ${LEASE_NS}/${node}`);
+      if (r.status === 409 || r.status === 404) continue; // changed or deleted meanwhile: read again
+      latestLease = expectOk(r, `renew lease ${LEASE_NS}/${node}`) as typeof latestLease;
       return;
     }
     throw new LinkError(LinkErrorCode.LINK_REFUSED, `renew lease ${LEASE_NS}/${node}: kept conflicting`);

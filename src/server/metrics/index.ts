@@ -4,7 +4,7 @@
  * process' (process-metrics.ts). Each server has its own Registry, so servers started in one
  * process (tests) never share counters.
  */
-import { Registry } from 'prom-client';
+import { Counter, Registry } from 'prom-client';
 import { cacheMetrics } from './cache-metrics.ts';
 import { linkMetrics, renderNodeFamilies } from './link-metrics.ts';
 import { processRegistry } from './process-metrics.ts';
@@ -22,7 +22,12 @@ export function createServerMetrics(o: ServerMetricsOptions): ServerMetrics {
   linkMetrics(registry, o.links);
   cacheMetrics(registry, o.caches ?? (() => []));
   storageObjectMetrics(registry, o.store);
+  // A full handshake costs the server an ECDSA signature and a key exchange; a resumed one (a
+  // session ticket: docs/link.md) neither. In a join or reconnect storm the ratio says what the
+  // handshakes cost (bench/fleet reads it).
+  const handshakes = new Counter({ name: 'edgeos_tls_handshakes_total', help: 'TLS handshakes the HTTPS listener finished, by whether the session was resumed.', labelNames: ['resumed'], registers: [registry] });
   return {
+    tlsHandshake: (resumed) => handshakes.inc({ resumed: resumed ? 'true' : 'false' }),
     observe: (r) => requests.observe(r),
     inflight: (kind, delta) => requests.inflight(kind, delta),
     instrumentStore: (s) => store.instrument(s),

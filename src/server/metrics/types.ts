@@ -20,4 +20,6 @@ export interface ServerMetricsOptions {
 export interface ServerMetrics extends ApiMetrics {
   /** `store`, timing every operation into edgeos_store_request_duration_seconds. */
   instrumentStore(store: Store): Store;
+  /** A TLS handshake of the listener finished: a full one, or a resumed session (edgeos_tls_handshakes_total). */
+  tlsHandshake(resumed: boolean): void;
 }

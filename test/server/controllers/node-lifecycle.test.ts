@@ -3,7 +3,9 @@
 // edgeos.io/evict-after get the NoExecute taint and lose untolerating pods; a renewed Lease
 // brings the node back without touching its pods.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inNamespace, resources } from '../../../src/server/controllers/types.ts';
+import { conditionsPatch } from '../../../src/server/controllers/node-lifecycle/conditions.ts';
+import type { Node, NodeCondition } from '../../../src/server/controllers/core-types.ts';
+import { ConflictError, inNamespace, resources } from '../../../src/server/controllers/types.ts';
 import type { KubeObject } from '../../../src/server/controllers/types.ts';
 import { kubectl } from '../../helpers/kubectl.ts';
 import { addNode, pod, renewLease, startCluster, waitFor } from './cluster.ts';
@@ -111,4 +113,19 @@ describe('node lifecycle', () => {
     const events = await c.client.list(inNamespace(resources.events, 'default'), { fieldSelector: 'involvedObject.name=cloud-app' });
     expect(events.items.map((e) => e.reason)).toContain('TaintManagerEviction');
   }, 90_000);
+
+  it("writes conditions only onto the Node it decided from: a kubelet status posted meanwhile is not overwritten", async () => {
+    // The controller decides from its informer's Node; in a join storm that cache lags the store,
+    // and its NodeStatusNeverUpdated once replaced the Ready=True a hollow node had just posted
+    // (the agent resends an unchanged status never: the node stayed NotReady).
+    const stale = (await addNode(c.client, 'late')) as Node;
+    const mark: NodeCondition[] = [{ type: 'Ready', status: 'Unknown', reason: 'DecidedFromStaleCache', message: 'test', lastHeartbeatTime: '2026-01-01T00:00:00Z', lastTransitionTime: '2026-01-01T00:00:00Z' }];
+    // addNode posted the status after creating: the Node as created is already stale.
+    await expect(c.client.patch(resources.nodes, 'late', 'strategic', conditionsPatch(stale, mark), { subresource: 'status' })).rejects.toBeInstanceOf(ConflictError);
+    const now = (await c.client.get(resources.nodes, 'late')) as Node;
+    expect(conditions(now).some((x) => x.reason === 'DecidedFromStaleCache')).toBe(false);
+    // On the Node as stored, the same patch is written.
+    const written = await c.client.patch(resources.nodes, 'late', 'strategic', conditionsPatch(now, mark), { subresource: 'status' });
+    expect(ready(written)?.reason).toBe('DecidedFromStaleCache');
+  }, 30_000);
 });

@@ -7,6 +7,11 @@ import { silentLogger } from '../../../src/common/log.ts';
 import { ensurePki, PkiError, servingSans } from '../../../src/server/pki/index.ts';
 import type { Pki } from '../../../src/server/pki/index.ts';
 import * as x509 from '../../../src/server/pki/x509.ts';
+import { children, readDer } from '../../../src/server/pki/der.ts';
+import { createCaCertificate, issueLeafCertificate } from '../../../src/server/pki/issue.ts';
+import { generateKeyPair } from '../../../src/server/pki/keys.ts';
+import { nodeCertificateDer, parseCsr } from '../../../src/server/pki/node-cert.ts';
+import { createNodeKeyAndCsr } from '../../../src/common/link/node-csr.ts';
 
 let tmp: string;
 let pki: Pki;
@@ -49,4 +54,29 @@ describe('signNodeCsr', () => {
     await expect(pki.signNodeCsr(await csrPem(), 'GW_1')).rejects.toMatchObject({ code: 'PKI_BAD_CSR' });
     await expect(pki.signNodeCsr(await csrPem(), 'a,O=system:masters')).rejects.toMatchObject({ code: 'PKI_BAD_CSR' });
   });
+
+  it('signs with node:crypto the very certificate @peculiar/x509 made: the same bytes but the serial and the signature', async () => {
+    const keys = await generateKeyPair();
+    const now = new Date(Date.UTC(2026, 11, 7, 14, 0, 0, 750));
+    const issuer = { cert: await createCaCertificate(keys, now), keys };
+    const { csrPem: request } = await createNodeKeyAndCsr('shop-17.eu');
+    const byLibrary = await issueLeafCertificate(issuer, { subject: 'CN=system:node:shop-17.eu, O=system:nodes', publicKey: new x509.Pkcs10CertificateRequest(request).publicKey, usage: 'client', now });
+    const tbsOf = (der: Buffer) => children(readDer(der))[0]!;
+    const libraryTbs = tbsOf(Buffer.from(byLibrary.rawData));
+    const serial = Buffer.from(children(libraryTbs)[1]!.body);
+    const fast = nodeCertificateDer(issuer, parseCsr(request).spki, 'shop-17.eu', now, serial);
+    expect(tbsOf(fast).all.toString('hex')).toBe(libraryTbs.all.toString('hex'));
+    const cert = new X509Certificate(fast);
+    expect(cert.verify(new X509Certificate(Buffer.from(issuer.cert.rawData)).publicKey)).toBe(true);
+  });
+
+  it('signs a request of another kind (RSA) through @peculiar/x509, as before', async () => {
+    const rsa = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256', publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
+    const keys = (await webcrypto.subtle.generateKey(rsa, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+    const request = (await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=x', keys, signingAlgorithm: rsa })).toString('pem');
+    const cert = new X509Certificate(await pki.signNodeCsr(request, 'rsa-node'));
+    expect(cert.subject).toBe('CN=system:node:rsa-node\nO=system:nodes');
+    expect(cert.publicKey.asymmetricKeyType).toBe('rsa');
+    expect(cert.verify(new X509Certificate(pki.caCertPem).publicKey)).toBe(true);
+  }, 30_000);
 });

@@ -34,3 +34,15 @@ export function unknownByController(node: Node): boolean {
   const ready = readyCondition(node);
   return ready?.status === 'Unknown' && (ready.reason === REASON_UNKNOWN || ready.reason === 'NodeStatusNeverUpdated');
 }
+
+/**
+ * The status patch that writes `conditions` decided from `node`, with the Node's resourceVersion
+ * as a precondition (a patched-in resourceVersion is one: the API answers 409 when the stored Node
+ * is newer), as kube's controller updates the status of the Node it read. Without it, a decision
+ * taken on a cache that lags the store (a join storm: the kubelet's first status and Lease not yet
+ * seen) overwrote the Ready=True the kubelet had just posted with NodeStatusNeverUpdated; the
+ * agent resends its status only when it changes, so the node stayed NotReady for good.
+ */
+export function conditionsPatch(node: Node, conditions: NodeCondition[]): { metadata: { resourceVersion?: string }; status: { conditions: NodeCondition[] } } {
+  return { metadata: node.metadata.resourceVersion ? { resourceVersion: node.metadata.resourceVersion } : {}, status: { conditions } };
+}

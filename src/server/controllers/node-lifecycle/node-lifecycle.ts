@@ -18,7 +18,7 @@ import type { Node, NodeCondition, Pod } from '../core-types.ts';
 import { isTerminal } from '../core-types.ts';
 import { ConflictError, NotFoundError, resources } from '../types.ts';
 import type { Controller, ControllerContext, ControllerDescriptor, KubeObject } from '../types.ts';
-import { conditionsUnknown, readyCondition, unknownByController } from './conditions.ts';
+import { conditionsPatch, conditionsUnknown, readyCondition, unknownByController } from './conditions.ts';
 import { noExecuteTaint, noScheduleTaints, reconcileTaints } from './desired-taints.ts';
 import { evictionDelay } from './taint-eviction.ts';
 import { POOL_INDEX, indexNodesByPool, poolOf } from '../pools/pool-index.ts';
@@ -106,8 +106,18 @@ export function createNodeLifecycle(ctx: ControllerContext): Controller {
       }
     }
 
-    async function setConditions(node: Node, conditions: NodeCondition[]): Promise<Node> {
-      return client.patch<Node>(resources.nodes, node.metadata.name ?? '', 'strategic', { status: { conditions } }, { subresource: 'status', fieldManager: 'node-lifecycle-controller' });
+    /**
+     * Writes conditions decided from `node` as this controller's cache holds it, on condition that
+     * the stored Node is still that one (conditionsPatch). Undefined when it is not: the kubelet's
+     * status (or anything else) landed meanwhile, and the Node's update event syncs it again.
+     */
+    async function setConditions(node: Node, conditions: NodeCondition[]): Promise<Node | undefined> {
+      try {
+        return await client.patch<Node>(resources.nodes, node.metadata.name ?? '', 'strategic', conditionsPatch(node, conditions), { subresource: 'status', fieldManager: 'node-lifecycle-controller' });
+      } catch (err) {
+        if (err instanceof ConflictError) return undefined;
+        throw err;
+      }
     }
 
     async function evictPods(node: Node, now: number): Promise<number | undefined> {
@@ -162,13 +172,24 @@ export function createNodeLifecycle(ctx: ControllerContext): Controller {
       if (stale && readyNow?.status !== 'Unknown') {
         h.saved = node.status?.conditions?.map((c) => ({ ...c }));
         log.info({ node: name, silentForMs: now - h.probe }, 'node stopped renewing its lease: marking it Unknown');
-        node = await setConditions(node, conditionsUnknown(node, rfc3339(now)));
+        const written = await setConditions(node, conditionsUnknown(node, rfc3339(now)));
+        if (!written) {
+          h.saved = undefined;
+          queue.addAfter(name, 1000);
+          return;
+        }
+        node = written;
         ctx.recorder.event({ kind: 'Node', apiVersion: 'v1', name, uid: node.metadata.uid ?? '' }, 'Normal', 'NodeNotReady', `Node ${name} status is now: NodeNotReady`);
       } else if (!stale && unknownByController(node) && h.saved) {
         log.info({ node: name }, 'node renewed its lease again: restoring its conditions');
         const restored = h.saved.map((c) => (c.status === 'Unknown' ? c : { ...c, lastTransitionTime: rfc3339(now), lastHeartbeatTime: rfc3339(now) }));
         h.saved = undefined;
-        node = await setConditions(node, restored);
+        const written = await setConditions(node, restored);
+        if (!written) {
+          queue.addAfter(name, 1000);
+          return;
+        }
+        node = written;
         ctx.recorder.event({ kind: 'Node', apiVersion: 'v1', name, uid: node.metadata.uid ?? '' }, 'Normal', 'NodeReady', `Node ${name} status is now: NodeReady`);
       }
       const ready = readyCondition(node);
