@@ -469,6 +469,23 @@ if [ -n "$victims" ]; then
     kill -KILL $alive 2>/dev/null || true
   fi
 fi
+# The pods' QoS cgroup tree (docs/kubelet.md, "QoS cgroups"), which the agent records in
+# <data dir>/agent/kubelet/cgroup-root: empty once the pods' processes are gone. rmdir only, deepest
+# first, in every cgroup hierarchy, and its /edgeos-<8 hex> parent when the agent chose that itself.
+# Not below an EDGEOS_ROOT: the cgroups are the host's.
+if [ -z "$ROOT" ] && [ -f "$data_dir/agent/kubelet/cgroup-root" ]; then
+  cg=$(cat "$data_dir/agent/kubelet/cgroup-root")
+  case $cg in
+    */kubepods)
+      parent=${cg%/kubepods}
+      echo "[edgeos-killall] removing the pods' cgroups $cg"
+      awk '$3 == "cgroup" || $3 == "cgroup2" { print $2 }' /proc/self/mounts | while read -r m; do
+        if [ -d "$m$cg" ]; then find "$m$cg" -depth -type d -exec rmdir {} \; 2>/dev/null || true; fi
+        case $parent in /edgeos-????????) rmdir "$m$parent" 2>/dev/null || true ;; esac
+      done
+      ;;
+  esac
+fi
 # Deepest first, so nested mounts come off before their parents.
 awk -v d="$data_dir/" -v r="$ROOT/run/edgeos/" 'index($2, d) == 1 || index($2, r) == 1 { print $2 }' /proc/self/mounts | sort -r |
   while read -r m; do

@@ -10,16 +10,17 @@ import {
   renameSync, rmSync, writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, delimiter, join, resolve } from 'node:path';
+import { basename, delimiter, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { ELF_MACHINE, elfMachine } from '../src/common/elf.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../src/common/errors.ts';
-import { INSTALLER_ASSET, SQLITE_ADDON } from '../src/common/sea.ts';
+import { INSTALLER_ASSET, MALLOC_ADDON, SQLITE_ADDON } from '../src/common/sea.ts';
 import { executableFlags } from '../src/common/v8-flags.ts';
 import { CONSOLE_FILES, consoleAsset } from '../src/server/console/types.ts';
 import { bundle } from './bundle.ts';
 import { buildConsole } from './build-console.ts';
+import { buildMallocAddon } from './native-addon.ts';
 import { bundlePrograms, mb } from './sea-programs.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -267,6 +268,17 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
   mkdirSync(opts.outDir, { recursive: true });
   const work = mkdtempSync(join(opts.outDir, `.build-${arch}-`));
   try {
+    // edgeos's own addon (native/malloc.c), compiled for the arch with the target node's headers;
+    // first, so a missing compiler fails the build before the slow steps.
+    const mallocFile = join(work, MALLOC_ADDON.file);
+    buildMallocAddon(arch, mallocFile, join(dirname(node), '..', 'include', 'node'));
+    requireElf(mallocFile, arch, 'malloc addon');
+    const malloc = readFileSync(mallocFile);
+    const mallocPacked = join(work, MALLOC_ADDON.gzipAsset);
+    writeFileSync(mallocPacked, gzipSync(malloc, { level: 9 }));
+    const mallocSum = join(work, MALLOC_ADDON.sha256Asset);
+    writeFileSync(mallocSum, `${createHash('sha256').update(malloc).digest('hex')}\n`);
+    step(`compile native/malloc.c for linux/${arch}: ${malloc.length} bytes (${readFileSync(mallocPacked).length} gzipped)`);
     // The executable's own build (no --entry): a small launcher as the SEA's main script and the two
     // programs as assets (docs/build.md, "Two programs"); a test probe is the main script alone.
     const launcher = opts.entry === defaultEntry;
@@ -315,7 +327,8 @@ export async function buildSea(opts: BuildOptions): Promise<string> {
       execArgv: [...executableFlags],
       execArgvExtension: 'cli',
       // install.sh (15 KB) travels inside so `edgeos bundle create` can ship it from any machine.
-      assets: { ...programs, ...consoleAssets, [SQLITE_ADDON.gzipAsset]: packed, [SQLITE_ADDON.sha256Asset]: addonSum, [INSTALLER_ASSET]: join(root, 'installer/install.sh') },
+      assets: { ...programs, ...consoleAssets, [SQLITE_ADDON.gzipAsset]: packed, [SQLITE_ADDON.sha256Asset]: addonSum,
+        [MALLOC_ADDON.gzipAsset]: mallocPacked, [MALLOC_ADDON.sha256Asset]: mallocSum, [INSTALLER_ASSET]: join(root, 'installer/install.sh') },
     };
     writeFileSync(join(work, 'sea-config.json'), JSON.stringify(config, null, 2));
     const pkgs = `qemu-user-static libc6-${arch}-cross libstdc++6-${arch}-cross`;

@@ -15,10 +15,12 @@ say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 # images; iproute2/iptables are what the CNI plugins drive; nftables (nft) programs the Service
 # datapath and conntrack flushes stale UDP flows of Services (docs/services.md).
 # binutils: strip for the single executable (strip before injection); the aarch64 strip builds the
-# arm64 one on this machine. patchelf: `edgeos bundle create` gives the bundled runc a RUNPATH to
-# the libseccomp the bundle carries (src/cli/bundle/datapath-tools.ts).
+# arm64 one on this machine. gcc + libc6-dev and their aarch64 cross counterparts compile edgeos's
+# own malloc addon (native/malloc.c) into each executable (scripts/native-addon.ts). patchelf:
+# `edgeos bundle create` gives the bundled runc a RUNPATH to the libseccomp the bundle carries
+# (src/cli/bundle/datapath-tools.ts).
 pkgs=(containerd runc containernetworking-plugins busybox-static iproute2 iptables nftables conntrack ethtool xz-utils zstd ca-certificates
-      binutils binutils-aarch64-linux-gnu patchelf)
+      binutils binutils-aarch64-linux-gnu patchelf gcc libc6-dev gcc-aarch64-linux-gnu libc6-dev-arm64-cross)
 if [ "$want_test" = 1 ]; then
   # docker-registry + skopeo: a real registry on 127.0.0.1 for pull tests; qemu and the arm64 C/C++
   # runtime libraries: the arm64 executable's code cache and its smoke test; shellcheck: the

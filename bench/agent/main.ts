@@ -25,6 +25,7 @@ import { CriClient } from '../../src/runtime/cri/client.ts';
 import { resolveRuntimeConfig } from '../../src/runtime/index.ts';
 import { writeBusyboxArchive } from '../../test/fixtures/images/busybox-image.ts';
 import { kubectl } from '../../test/helpers/kubectl.ts';
+import { buildMallocAddon, hostNodeInclude } from '../../scripts/native-addon.ts';
 import { startServer } from '../../test/helpers/start-server.ts';
 import type { RunningServer } from '../../test/helpers/start-server.ts';
 import { deleteLink, killPid, removeAllPods, removeDataDir } from '../../test/runtime/cleanup.ts';
@@ -194,7 +195,11 @@ const criSocket = runtimeConfig.containerd!.address;
 const bundleFile = join(work, 'edgeos-agent.cjs');
 // EDGEOS_BENCH_AGENT_GLIBC_TUNABLES (diagnosis only): the agent's GLIBC_TUNABLES instead of the shipped ones.
 const tunablesOverride = process.env.EDGEOS_BENCH_AGENT_GLIBC_TUNABLES;
-const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), ...(tunablesOverride === undefined ? {} : { GLIBC_TUNABLES: tunablesOverride }), NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'warn' };
+// The malloc addon (native/malloc.c), compiled for this host as the executable embeds it; the
+// agent's trimmer loads it through EDGEOS_MALLOC_ADDON outside the executable. EDGEOS_MALLOC_TRIM=off
+// in the bench's environment reaches the agent too (the A/B of docs in bench/agent/README.md).
+const mallocAddon = join(work, 'edgeos_malloc.node');
+const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), ...(tunablesOverride === undefined ? {} : { GLIBC_TUNABLES: tunablesOverride }), NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'warn', EDGEOS_MALLOC_ADDON: mallocAddon };
 // The agent runs with the flags it ships with (src/common/v8-flags.ts). EDGEOS_BENCH_HEAP_SNAPSHOTS=<dir>
 // adds heap snapshots of the agent at idle, with 20 pods and after the idle window (they distort
 // the RSS figures that follow them: diagnosis only).
@@ -287,7 +292,8 @@ try {
   // 1. The agent program, bundled as the single executable's (minified, names kept): the script the
   //    executable runs for `join` and `agent` (src/cli/sea-scripts.ts).
   await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: true, external: ['better-sqlite3'], version: '0.0.0-bench' });
-  log(`bundled the agent (${(readFileSync(bundleFile).length / 1e6).toFixed(1)} MB); node flags: ${agentNodeArgs.join(' ') || 'none'}; GLIBC_TUNABLES ${agentEnv.GLIBC_TUNABLES ?? 'none'}`);
+  buildMallocAddon(process.arch === 'arm64' ? 'arm64' : 'amd64', mallocAddon, hostNodeInclude());
+  log(`bundled the agent (${(readFileSync(bundleFile).length / 1e6).toFixed(1)} MB); node flags: ${agentNodeArgs.join(' ') || 'none'}; GLIBC_TUNABLES ${agentEnv.GLIBC_TUNABLES ?? 'none'}; malloc trim ${agentEnv.EDGEOS_MALLOC_TRIM === 'off' ? 'off (EDGEOS_MALLOC_TRIM=off)' : 'on'}`);
 
   // 2. The bare Node baseline runs alongside the whole bench.
   bare = startProc(process.execPath, ['-e', 'setInterval(()=>{},1e9)'], env);
@@ -366,6 +372,8 @@ try {
   const after = { up: proxy.up, down: proxy.down, upChunks: proxy.upChunks, downChunks: proxy.downChunks, t: performance.now() };
   const rss20b = await settledRss(agentPid);
   traceMark('idle window end');
+  const mallocLines = (await k(['get', '--raw', `/api/v1/nodes/${NODE_NAME}/proxy/metrics`])).split('\n').filter((l) => l.startsWith('edgeos_malloc_'));
+  log(`agent malloc: ${mallocLines.join('; ') || 'no edgeos_malloc_* metrics (trimmer off or addon not loaded)'}`);
   await heapSnapshot(agentPid, 'pods-20-after-idle');
   const bareRss = await settledRss(bare.child.pid!, 3);
   const windowH = (after.t - before.t) / 3_600_000;

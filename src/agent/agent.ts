@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import type { ClusterNetwork } from '../common/cluster-network.ts';
 import type { Logger } from '../common/log.ts';
+import type { MallocTrimStats } from '../common/malloc.ts';
 import type { LinkDialer } from '../common/link/transport.ts';
 import { createSupervisor } from '../common/supervisor.ts';
 import type { Component } from '../common/supervisor.ts';
@@ -39,6 +40,7 @@ import { LocalVolumes } from './storage/local-volumes.ts';
 import { createNodeServices, loadNetwork, networkFile } from './services/node-services.ts';
 import { runTool } from './services/tools.ts';
 import { nodeInternalIP } from './kubelet/node-info.ts';
+import { kubepodsPath } from './kubelet/qos-cgroups.ts';
 import { assignedPodCidr } from './podnet/assigned-cidr.ts';
 import { underlayInterface } from './podnet/overlay.ts';
 import { vtepMacOf } from './podnet/peers.ts';
@@ -86,6 +88,8 @@ export interface AgentOptions {
   readonly localStoragePath?: string;
   /** better-sqlite3's addon inside the single executable (src/common/sea.ts). */
   readonly nativeBinding?: object;
+  /** The process's malloc trimmer's figures, for the node's /metrics (src/common/malloc.ts). */
+  readonly mallocStats?: () => MallocTrimStats;
   /**
    * How the link reaches the server. Default: a WebSocket to the identity's servers with the
    * node certificate; the local agent of `edgeos server` gets the server's in-process transport.
@@ -93,6 +97,11 @@ export interface AgentOptions {
   readonly dial?: LinkDialer;
   /** --resolv-conf: upstream nameservers of the cluster DNS (default /etc/resolv.conf). */
   readonly resolvConf?: string;
+  /**
+   * --cgroup-root: the cgroup whose `kubepods` holds the pods' QoS cgroups (kubelet's flag;
+   * default `/` for the default data dir, `/edgeos-<8 hex>` for another: docs/kubelet.md).
+   */
+  readonly cgroupRoot?: string;
 }
 
 export interface Agent extends Component {
@@ -130,6 +139,7 @@ export function createAgent(o: AgentOptions): Agent {
   let underlayDevice: string | undefined;
   // The node's /metrics (node proxy): runtime calls, PLEG and pod syncs, link traffic.
   const metrics = new AgentMetrics();
+  metrics.malloc = o.mallocStats;
 
   sup.add({
     name: 'cache',
@@ -348,6 +358,9 @@ export function createAgent(o: AgentOptions): Agent {
           log: nodeLog,
           observe: metrics,
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
+          // Pods in a QoS cgroup tree of their own on edgeos's containerd (cgroupfs driver); not on
+          // the owner's in-memory runtime, nor on a CRI endpoint whose cgroup driver is unknown.
+          ...(runtimeConfig?.containerd ? { podCgroupRoot: kubepodsPath(o.dataDir, o.cgroupRoot) } : {}),
           // The kubelet removes a deleted pod's log directory only when it knows where they live.
           ...(runtimeConfig ? { podLogDir: runtimeConfig.podLogsDir, podIps: hostLocalPodIpKeeper(runtimeConfig.cni) } : {}),
         });

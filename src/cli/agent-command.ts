@@ -17,6 +17,7 @@ export function addAgentFlags(c: Command): Command {
     .option('--container-runtime-endpoint <socket>', 'use this CRI socket instead of a private containerd (env EDGEOS_CONTAINER_RUNTIME_ENDPOINT)')
     .option('--pod-cidr <cidr>', "this node's pod subnet (env EDGEOS_POD_CIDR; default a free 10.42.N.0/24 on this host, kept in the data dir)")
     .option('--resolv-conf <file>', 'nameservers the cluster DNS asks for names outside the cluster (env EDGEOS_RESOLV_CONF; default /etc/resolv.conf)')
+    .option('--cgroup-root <path>', 'cgroup whose kubepods cgroup holds the pods (env EDGEOS_CGROUP_ROOT; default / for the default data dir, /edgeos-<8 hex> for another)')
     .option('--disable-runtime', 'keep the link and the offline cache only; run no pods on this node (env EDGEOS_DISABLE_RUNTIME)')
     .option('--default-local-storage-path <dir>', 'where local persistent volumes are created (env EDGEOS_DEFAULT_LOCAL_STORAGE_PATH; default <data-dir>/storage)')
     .option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)')
@@ -87,18 +88,24 @@ export async function continueAsAgent(config: AgentConfig, log: Logger, token: s
  * runInForeground) until a signal or a background failure.
  */
 export async function runAgentForeground(config: AgentConfig, log: Logger): Promise<void> {
-  const [{ createAgent }, { createSupervisor, runInForeground }, { sqliteNativeBinding }] = await Promise.all([
+  const [{ createAgent }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { mallocTrimmer }] = await Promise.all([
     import('../agent/agent.ts'),
     import('../common/supervisor.ts'),
     import('../common/sea.ts'),
+    import('../common/malloc.ts'),
   ]);
   const main = createSupervisor({ name: 'edgeos', log });
+  // Returns the holes glibc keeps after bursts of work to the kernel (src/common/malloc.ts).
+  const trimmer = mallocTrimmer({ log, dataDir: config.dataDir });
+  main.add(trimmer);
   main.add(createAgent({
     dataDir: config.dataDir,
     log,
     nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
+    mallocStats: () => trimmer.stats(),
     localStoragePath: config.localStoragePath,
     resolvConf: config.resolvConf,
+    ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
     runtime: config.disableRuntime
       ? false
       : {

@@ -17,6 +17,12 @@ import { EdgeosError, errorMessage } from './errors.ts';
  */
 export const SQLITE_ADDON = { file: 'better_sqlite3.node', gzipAsset: 'better_sqlite3.node.gz', sha256Asset: 'better_sqlite3.node.sha256' } as const;
 
+/** edgeos's own addon (native/malloc.c: malloc_trim, mallinfo2), embedded the same way. */
+export const MALLOC_ADDON = { file: 'edgeos_malloc.node', gzipAsset: 'edgeos_malloc.node.gz', sha256Asset: 'edgeos_malloc.node.sha256' } as const;
+
+/** An addon the executable carries gzip-compressed, with the SHA-256 of the uncompressed file. */
+export interface EmbeddedAddon { readonly file: string; readonly gzipAsset: string; readonly sha256Asset: string }
+
 export const DEFAULT_DATA_DIR = '/var/lib/edgeos';
 
 /** installer/install.sh, embedded so `edgeos bundle create` from the executable can ship it. */
@@ -67,12 +73,21 @@ let loadedSqlite: object | undefined;
 export function sqliteNativeBinding(opts: NativeBindingOptions = {}): object | undefined {
   const sea = seaModule();
   if (!sea) return undefined;
-  loadedSqlite ??= loadEmbeddedAddon(sea, opts);
+  loadedSqlite ??= loadEmbeddedAddon(sea, SQLITE_ADDON, opts);
   return loadedSqlite;
 }
 
-function loadEmbeddedAddon(sea: typeof SeaModule, opts: NativeBindingOptions): object {
-  const want = Buffer.from(rawAsset(sea, SQLITE_ADDON.sha256Asset)).toString('utf8').trim();
+/**
+ * An embedded addon's exports (extracted and loaded as for SQLite's), undefined when not running
+ * as a SEA. Throws when it cannot be loaded. Load each addon once per process (as above).
+ */
+export function embeddedAddon(addon: EmbeddedAddon, opts: NativeBindingOptions = {}): object | undefined {
+  const sea = seaModule();
+  return sea ? loadEmbeddedAddon(sea, addon, opts) : undefined;
+}
+
+function loadEmbeddedAddon(sea: typeof SeaModule, addon: EmbeddedAddon, opts: NativeBindingOptions): object {
+  const want = Buffer.from(rawAsset(sea, addon.sha256Asset)).toString('utf8').trim();
   // Content-addressed directory: a new build never reuses an older build's file, and two builds can
   // run side by side (an upgrade in progress) without touching each other's addon.
   const failures: string[] = [];
@@ -80,7 +95,7 @@ function loadEmbeddedAddon(sea: typeof SeaModule, opts: NativeBindingOptions): o
     const dir = join(base, 'data', want.slice(0, 16));
     try {
       if (shared) claimPrivateDir(base);
-      const file = extractOnce(dir, SQLITE_ADDON.file, want, () => unpack(sea, want));
+      const file = extractOnce(dir, addon.file, want, () => unpack(sea, addon, want));
       const mod = { exports: {} as object };
       process.dlopen(mod, file);
       return mod.exports;
@@ -89,7 +104,7 @@ function loadEmbeddedAddon(sea: typeof SeaModule, opts: NativeBindingOptions): o
       failures.push(`${dir}: ${errorMessage(err)}`);
     }
   }
-  throw new EdgeosError('SEA_ADDON_LOAD', `cannot load the embedded ${SQLITE_ADDON.file}; tried ${failures.join('; ')}. `
+  throw new EdgeosError('SEA_ADDON_LOAD', `cannot load the embedded ${addon.file}; tried ${failures.join('; ')}. `
     + 'Set EDGEOS_DATA_DIR (or --data-dir) to a writable directory on a filesystem mounted without noexec; '
     + 'the addon also needs glibc >= 2.34 and libstdc++ from GCC 11 or newer');
 }
@@ -98,10 +113,10 @@ function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-function unpack(sea: typeof SeaModule, want: string): Buffer {
-  const bytes = gunzipSync(new Uint8Array(rawAsset(sea, SQLITE_ADDON.gzipAsset)));
+function unpack(sea: typeof SeaModule, addon: EmbeddedAddon, want: string): Buffer {
+  const bytes = gunzipSync(new Uint8Array(rawAsset(sea, addon.gzipAsset)));
   if (sha256Hex(bytes) !== want) {
-    throw new EdgeosError('SEA_ASSET_CORRUPT', `the embedded ${SQLITE_ADDON.gzipAsset} does not unpack to SHA-256 ${want}: the executable is damaged`);
+    throw new EdgeosError('SEA_ASSET_CORRUPT', `the embedded ${addon.gzipAsset} does not unpack to SHA-256 ${want}: the executable is damaged`);
   }
   return bytes;
 }

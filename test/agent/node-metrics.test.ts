@@ -39,6 +39,20 @@ describe('agent metrics', () => {
     expect(value(text, 'edgeos_agent_pod_relay_dropped_packets_total')).toBe(2);
   });
 
+  it('exports the malloc trimmer\'s figures only while its addon is loaded', () => {
+    const m = new AgentMetrics();
+    const stats = { available: false, trims: 0, trimSeconds: 0, releasedBytes: 0, holeBytes: 0, arenaBytes: 0 };
+    m.malloc = () => stats;
+    expect(render(m)).not.toContain('edgeos_malloc');
+    Object.assign(stats, { available: true, trims: 3, trimSeconds: 0.0006, releasedBytes: 4_194_304, holeBytes: 2_000_000, arenaBytes: 8_000_000 });
+    const text = render(m);
+    expect(value(text, 'edgeos_malloc_trims_total')).toBe(3);
+    expect(value(text, 'edgeos_malloc_trim_cpu_seconds_total')).toBe(0.0006);
+    expect(value(text, 'edgeos_malloc_trim_released_bytes_total')).toBe(4_194_304);
+    expect(value(text, 'edgeos_malloc_free_bytes')).toBe(2_000_000);
+    expect(value(text, 'edgeos_malloc_heap_bytes')).toBe(8_000_000);
+  });
+
   it('times runtime calls by the kubelet\'s operation types and counts the failed ones', async () => {
     const m = new AgentMetrics();
     const rt = instrumentRuntime(new FakeRuntime(), m);

@@ -1,5 +1,5 @@
 // scripts/build-sea.ts: flag validation and the fail-fast checks that run before any slow step.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,5 +46,16 @@ describe.runIf(process.arch === 'x64')('build-sea without its tools', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toContain(message);
     expect(() => readdirSync(out)).toThrow(); // failed before creating anything
+  });
+
+  it('without a C compiler names the packages for the malloc addon and leaves nothing behind', () => {
+    const tools = join(tmp, 'tools');
+    mkdirSync(tools);
+    symlinkSync('/usr/bin/strip', join(tools, 'strip'));
+    const out = join(tmp, 'no-cc');
+    const r = run(process.execPath, ['scripts/build-sea.ts', '--arch', 'amd64', '--out-dir', out], { env: { PATH: tools } });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('gcc not found in PATH: install gcc libc6-dev');
+    expect(readdirSync(out)).toEqual([]); // its work dir removed
   });
 });

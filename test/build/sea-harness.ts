@@ -47,8 +47,8 @@ export function buildSeaLogged(outDir: string, args: string[], env?: NodeJS.Proc
   return { exe: wrote[1]!, log: r.stdout };
 }
 
-/** What a plain build reads: the sources, the build scripts, the installer, the dependencies. */
-const BUILD_INPUTS = ['src', 'scripts', 'installer', 'package.json', 'package-lock.json'];
+/** What a plain build reads: the sources, the build scripts, native/ (the malloc addon), the installer, the dependencies. */
+const BUILD_INPUTS = ['src', 'scripts', 'native', 'installer', 'package.json', 'package-lock.json'];
 
 /** HEAD (the version line embeds it) and the bytes of every build input, tracked or not. */
 function buildInputsKey(args: string[]): string {

@@ -8,9 +8,12 @@
  * they were. Then a reboot while the server is down: agent stopped, every pod removed through CRI,
  * containerd stopped and the bridge deleted; `edgeos agent` alone must start the same pods again
  * from its cache, and the returning server must see those very pods (same uids) Running with the
- * new containers. test/e2e/agent.test.ts covers the server restart with the agent left running.
+ * new containers. Before and after that reboot (which also removes the agent's cgroups), every
+ * sandbox and container runs in its pod's cgroup of the agent's QoS tree (docs/kubelet.md).
+ * test/e2e/agent.test.ts covers the server restart with the agent left running.
  */
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +24,7 @@ import { writeBusyboxArchive } from '../fixtures/images/busybox-image.ts';
 import { kubectl } from '../helpers/kubectl.ts';
 import { startServer } from '../helpers/start-server.ts';
 import type { RunningServer } from '../helpers/start-server.ts';
-import { deleteLink, removeDataDir } from '../runtime/cleanup.ts';
+import { deleteLink, removeAgentCgroups, removeDataDir } from '../runtime/cleanup.ts';
 import { releasePodCidrClaim, removePodsOfStoppedAgent, spawnEdgeos, stopProcess, stopServerKeepingData, waitFor as waitForState } from './helpers.ts';
 
 const NODE = 'offline-device';
@@ -118,6 +121,18 @@ function procStart(pid: number): string {
 }
 
 /** The task's host PID from containerd's verbose CRI info (0 when it has none: not running). */
+/** The pods' QoS tree this data dir's agent picks (docs/kubelet.md, "QoS cgroups"). */
+const kubepods = `/edgeos-${createHash('sha256').update(agentDir).digest('hex').slice(0, 8)}/kubepods`;
+
+/** Each instance's cgroup (the cpu hierarchy's on v1), as its host process's /proc/<pid>/cgroup says. */
+function cgroupsOf(s: Record<string, Instance>): string[] {
+  return Object.values(s).map((i) => {
+    const lines = readFileSync(`/proc/${i.pid}/cgroup`, 'utf8').split('\n');
+    const line = lines.find((l) => /^\d+:(cpu|cpu,cpuacct):/.test(l)) ?? lines.find((l) => l.startsWith('0::')) ?? '';
+    return line.split(':').slice(2).join(':');
+  });
+}
+
 function pidOf(info: Record<string, string> | undefined): number {
   return (JSON.parse(info?.info ?? '{}') as { pid?: number }).pid ?? 0;
 }
@@ -220,6 +235,8 @@ spec:
     });
     expect(Object.values(before).filter((i) => i.kind === 'sandbox')).toHaveLength(2);
     expect(Object.values(before).filter((i) => i.kind === 'container')).toHaveLength(4);
+    // BestEffort pods: sandboxes and containers in their pod's cgroup below besteffort.
+    for (const cg of cgroupsOf(before)) expect(cg).toMatch(new RegExp(`^${kubepods}/besteffort/pod[0-9a-f-]{36}/[0-9a-f]{64}$`));
     await waitFor('the four Started events', async () => (await eventReasons()).Started === 4);
     statusesBefore = await podStatuses();
   }, 180_000);
@@ -282,6 +299,8 @@ describe('reboot while the server is down: the pods come back from the cache, th
     // the pods' bridge gone. What is left is the agent's data dir (its cache) and nothing running.
     await removePodsOfStoppedAgent(agentDir);
     deleteLink(runtimeConfig.cni.bridge);
+    // A reboot loses every cgroup: the agent must build its QoS tree again before the pods.
+    removeAgentCgroups(agentDir);
     const from = agentOut.length;
     rebootedAt = Date.now();
     agent = startAgent(['agent', '--data-dir', agentDir]);
@@ -295,6 +314,7 @@ describe('reboot while the server is down: the pods come back from the cache, th
     for (const id of Object.keys(afterReboot)) expect(before[id]).toBeUndefined();
     const podsOf = (s: Record<string, Instance>) => [...new Set(Object.values(s).map((i) => i.pod))].sort();
     expect(podsOf(afterReboot)).toEqual(podsOf(before));
+    for (const cg of cgroupsOf(afterReboot)) expect(cg).toMatch(new RegExp(`^${kubepods}/besteffort/pod[0-9a-f-]{36}/[0-9a-f]{64}$`));
     // The kubelet says so once its first sync of every cached pod is done (which may end just after
     // the containers run).
     const ready = await waitFor('the restarted kubelet to report its first sync', async () => agentLog(from).find((l) => l.msg === 'kubelet ready'));

@@ -95,6 +95,35 @@ describe('one pod network across NATed sites', () => {
     expect(await hostnameVia('web-a1', ipA2)).toBe('web-a2');
   }, 180_000);
 
+  it('keeps a peer on the direct path while its agent restarts with the link up', async () => {
+    const [ipA1, ipA2] = [await t.podIp('web-a1'), await t.podIp('web-a2')];
+    await t.waitFor('a1 → a2 direct', async () => t.via(a1, a2) === 'direct' && t.via(a2, a1) === 'direct', 30_000);
+    const a1From = a1.out.length;
+    // A graceful stop (SIGTERM), as a restart or an upgrade does: the agent tells its direct peers.
+    await stopChild(a2.agent);
+    const stoppedAt = Date.now();
+    const paths: string[] = [];
+    const watch = setInterval(() => paths.push(t.via(a1, a2) ?? 'none'), 100);
+    try {
+      // No agent on a2: its kernel still carries a1's pod traffic, and a1 keeps the direct path.
+      expect((await t.inPodNetns(a1, ipA1, `get ${ipA2} /`)).stdout.trim()).toBe('web-a2');
+      const from = a2.out.length;
+      t.startAgent(a2, ['agent', '--data-dir', a2.data, '--resolv-conf', join(t.dir, 'resolv.conf')]);
+      await t.waitFor('a2\'s new agent to program its pod network', async () => a2.out.slice(from).includes('pod network overlay programmed'), 120_000);
+      // Longer than a1 waits for an unanswered peer (DEAD_AFTER_MS, 1 s): without the goodbye it would have moved a2.
+      expect(Date.now() - stoppedAt).toBeGreaterThan(1500);
+      // a2's new agent answers probes again (every 100 ms while unanswered).
+      await new Promise((r) => setTimeout(r, 2000));
+    } finally {
+      clearInterval(watch);
+    }
+    expect(paths.length).toBeGreaterThan(10);
+    expect([...new Set(paths)]).toEqual(['direct']);
+    expect(a1.out.slice(a1From)).toContain('"msg":"pod network peer\'s agent is going away: its direct path is kept until it answers again"');
+    expect(a1.out.slice(a1From)).not.toContain('"msg":"pod network path to a peer goes through the relay"');
+    expect(await hostnameVia('web-a1', ipA2)).toBe('web-a2');
+  }, 240_000);
+
   it('keeps a site\'s pods talking with the server gone, also after an offline reboot of one of its nodes', async () => {
     const [ipA1, ipA2] = [await t.podIp('web-a1'), await t.podIp('web-a2')];
     const cidrA2 = await t.nodeField('a2', '{.spec.podCIDR}');

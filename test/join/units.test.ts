@@ -38,6 +38,12 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig({}, {}, '/', 'Host-Name').nodeName).toBe('host-name');
   });
 
+  it('--cgroup-root over EDGEOS_CGROUP_ROOT; unset by default (the agent picks one from the data dir)', () => {
+    expect(resolveAgentConfig({ cgroupRoot: '/edge' }, { EDGEOS_CGROUP_ROOT: '/other' }, '/', 'host').cgroupRoot).toBe('/edge');
+    expect(resolveAgentConfig({}, { EDGEOS_CGROUP_ROOT: '/other' }, '/', 'host').cgroupRoot).toBe('/other');
+    expect(resolveAgentConfig({}, {}, '/', 'host').cgroupRoot).toBeUndefined();
+  });
+
   it('--pool is the membership label; EDGEOS_POOL when the flag is absent', () => {
     expect(resolveAgentConfig({ pool: 'shop-7', nodeLabel: ['zone=a'] }, { EDGEOS_POOL: 'other' }, '/', 'host').register.labels).toEqual({ zone: 'a', 'apps.edgeos.io/pool': 'shop-7' });
     expect(resolveAgentConfig({}, { EDGEOS_POOL: 'cdn-eu' }, '/', 'host').register.labels).toEqual({ 'apps.edgeos.io/pool': 'cdn-eu' });
@@ -53,6 +59,8 @@ describe('resolveAgentConfig', () => {
     [{ pool: 'Shop_1' }, {}, /--pool: "Shop_1" is not a node pool name/],
     [{}, { EDGEOS_POOL: 'a.b' }, /EDGEOS_POOL: "a.b" is not a node pool name/],
     [{ pool: 'a', nodeLabel: ['apps.edgeos.io/pool=b'] }, {}, /--pool: names pool "a" but --node-label apps.edgeos.io\/pool=b another/],
+    [{ cgroupRoot: 'kubepods' }, {}, /--cgroup-root: "kubepods" is not an absolute cgroup path/],
+    [{}, { EDGEOS_CGROUP_ROOT: '/a/../b' }, /EDGEOS_CGROUP_ROOT: "\/a\/..\/b" must not contain \. or \.\. segments/],
   ])('names the flag: %j %j', (raw, env, why) => {
     expect(() => resolveAgentConfig(raw, env, '/', 'host')).toThrow(why);
   });

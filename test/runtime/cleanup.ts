@@ -2,7 +2,9 @@
 // their netns, veths and iptables rules via CNI DEL), containerd stopped by pid, leftover mounts
 // under the data dir unmounted, the test's bridge deleted, the data dir removed.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, rmdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseCgroupMounts } from '../../src/agent/kubelet/cgroupfs.ts';
 import { CriClient } from '../../src/runtime/cri/client.ts';
 
 export async function removeAllPods(socket: string): Promise<void> {
@@ -53,7 +55,43 @@ export function killPid(pid: number | undefined): void {
   }
 }
 
+function rmdirTree(dir: string): void {
+  let entries;
+  try {
+    entries = readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) rmdirTree(join(dir, e.name));
+  try {
+    rmdirSync(dir);
+  } catch {
+    // A process still in it, or already gone.
+  }
+}
+
+/**
+ * The QoS cgroup tree the agent of `dir` recorded (<dir>/agent/kubelet/cgroup-root), by rmdir in
+ * every hierarchy, with its /edgeos-<hex> parent: what edgeos-killall does on a device.
+ */
+export function removeAgentCgroups(dir: string): void {
+  let root: string;
+  try {
+    root = readFileSync(join(dir, 'agent', 'kubelet', 'cgroup-root'), 'utf8').trim();
+  } catch {
+    return;
+  }
+  if (!root.endsWith('/kubepods')) return;
+  const { hierarchies } = parseCgroupMounts(readFileSync('/proc/self/mountinfo', 'utf8'));
+  const parent = root.slice(0, -'/kubepods'.length);
+  for (const h of hierarchies) {
+    rmdirTree(h.mount + root);
+    if (/^\/edgeos-[0-9a-f]{8}$/.test(parent)) rmdirTree(h.mount + parent);
+  }
+}
+
 export function removeDataDir(dir: string): void {
+  removeAgentCgroups(dir);
   unmountUnder(dir);
   rmSync(dir, { recursive: true, force: true });
 }

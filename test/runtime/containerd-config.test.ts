@@ -5,6 +5,7 @@ import { hasCapSysResource } from '../../src/runtime/containerd/capabilities.ts'
 import { applyTemplate, renderContainerdConfig } from '../../src/runtime/containerd/config-toml.ts';
 import type { ContainerdConfigInput } from '../../src/runtime/containerd/config-toml.ts';
 import { parseRegistries } from '../../src/runtime/containerd/registries.ts';
+import { containerdEnv } from '../../src/runtime/containerd/supervisor.ts';
 
 const cfg = resolveRuntimeConfig({ dataDir: '/var/lib/edgeos' });
 
@@ -75,6 +76,12 @@ describe('containerd config', () => {
     expect(out.startsWith(base)).toBe(true);
     expect(out).toContain('root = "/var/lib/edgeos/agent/containerd/root"');
     expect(out).toContain('keep = "{{unknown}}"');
+  });
+
+  it("gives containerd (and so its shims) GOGC=25 unless the user set GOGC", () => {
+    expect(containerdEnv({ PATH: '/usr/bin' })).toEqual({ PATH: '/usr/bin', GOGC: '25' });
+    expect(containerdEnv({ PATH: '/usr/bin', GOGC: '100' })).toEqual({ PATH: '/usr/bin', GOGC: '100' });
+    expect(containerdEnv({ GOGC: 'off' }).GOGC).toBe('off');
   });
 
   it('reads CAP_SYS_RESOURCE from CapEff bit 24', () => {

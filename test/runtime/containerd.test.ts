@@ -73,6 +73,9 @@ describe('private containerd', () => {
     expect(conflist.plugins[0].ipam.ranges[0][0].subnet).toBe('10.231.7.0/24');
     expect(await t.rt.imageStatus('edgeos.local/pause:1')).toBeDefined();
     expect(t.logs.some((l) => l.msg === 'imported image archive' && (l.images as string[]).includes(busyboxImage))).toBe(true);
+    // The Go runtime setting the supervisor adds (src/runtime/containerd/supervisor.ts).
+    const environ = readFileSync(`/proc/${t.rt.containerdPid()}/environ`, 'utf8').split('\0');
+    expect(environ).toContain(`GOGC=${process.env.GOGC ?? '25'}`);
   });
 
   it('runs a pod: command/args/env, pod IP, hostPort, exec, stop and remove', async () => {

@@ -17,6 +17,7 @@ export interface RawAgentFlags {
   readonly podCidr?: string;
   readonly defaultLocalStoragePath?: string;
   readonly resolvConf?: string;
+  readonly cgroupRoot?: string;
   readonly logLevel?: string;
 }
 
@@ -32,6 +33,8 @@ export interface AgentConfig {
   readonly localStoragePath: string;
   /** --resolv-conf: the nameservers the cluster DNS forwards other names to. */
   readonly resolvConf: string;
+  /** --cgroup-root: the parent of the pods' `kubepods` cgroup; undefined: chosen from the data dir. */
+  readonly cgroupRoot: string | undefined;
   readonly logLevel: string;
 }
 
@@ -122,6 +125,9 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   const cre = pick(raw.containerRuntimeEndpoint, env, 'EDGEOS_CONTAINER_RUNTIME_ENDPOINT', '--container-runtime-endpoint');
   const storage = pick(raw.defaultLocalStoragePath, env, 'EDGEOS_DEFAULT_LOCAL_STORAGE_PATH', '--default-local-storage-path');
   if (storage && storage.value.trim() === '') throw bad(storage.from, 'must not be empty');
+  const cg = pick(raw.cgroupRoot, env, 'EDGEOS_CGROUP_ROOT', '--cgroup-root');
+  if (cg && !/^\/[A-Za-z0-9_./-]*$/.test(cg.value)) throw bad(cg.from, `${JSON.stringify(cg.value)} is not an absolute cgroup path (/ or /a/b of [A-Za-z0-9_.-])`);
+  if (cg && cg.value.split('/').some((p) => p === '.' || p === '..')) throw bad(cg.from, `${JSON.stringify(cg.value)} must not contain . or .. segments`);
   return Object.freeze({
     dataDir,
     nodeName,
@@ -131,6 +137,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     podCidr: pick(raw.podCidr, env, 'EDGEOS_POD_CIDR', '--pod-cidr')?.value,
     localStoragePath: storage ? resolve(cwd, storage.value) : resolve(dataDir, 'storage'),
     resolvConf: resolve(cwd, pick(raw.resolvConf, env, 'EDGEOS_RESOLV_CONF', '--resolv-conf')?.value ?? '/etc/resolv.conf'),
+    cgroupRoot: cg?.value,
     logLevel,
   });
 }

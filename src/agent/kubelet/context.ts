@@ -8,6 +8,7 @@ import type { EventRecorder } from './events.ts';
 import type { DownwardContext } from './field-ref.ts';
 import type { ImageManager } from './images.ts';
 import type { PodRuntimeCache } from './pod-runtime-cache.ts';
+import type { QosCgroups } from './qos-cgroups.ts';
 import type { ClaimSource, ObjectSource } from './objects.ts';
 import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
@@ -41,6 +42,8 @@ export interface KubeletContext {
   readonly podRuntime?: PodRuntimeCache;
   /** Gives a recreated sandbox its pod's previous IP when free (none: whatever the IPAM hands out). */
   readonly podIps?: PodIpKeeper;
+  /** The pods' QoS cgroup tree (none: containerd's default cgroups). */
+  readonly qos?: QosCgroups;
   /** How long each pass of a pod worker took (kubelet_pod_worker_duration_seconds). */
   readonly observePodSync?: (seconds: number) => void;
 }

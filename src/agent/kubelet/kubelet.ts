@@ -1,4 +1,5 @@
 import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { PersistentVolume, Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
@@ -20,6 +21,7 @@ import { StatsCollector } from './stats.ts';
 import { cacheClaimSource, CachedObjectSource, podKey } from './objects.ts';
 import { PodRuntimeCache } from './pod-runtime-cache.ts';
 import { PodWorker } from './pod-worker.ts';
+import { QosCgroups } from './qos-cgroups.ts';
 import type { ServiceForEnv } from './service-env.ts';
 import type { TokenSource } from './volumes.ts';
 
@@ -58,6 +60,11 @@ export interface KubeletOptions {
   imagePullBackoff?: BackoffPolicy;
   /** Durations for the node's metrics (kubelet_pleg_relist_duration_seconds, kubelet_pod_worker_duration_seconds). */
   observe?: KubeletObserver;
+  /**
+   * The kubepods cgroup (`/kubepods`) under which pods get their QoS and pod cgroups
+   * (qos-cgroups.ts); none: containerd's default cgroups (`/k8s.io/<id>`).
+   */
+  podCgroupRoot?: string;
 }
 
 export interface KubeletObserver {
@@ -133,6 +140,7 @@ export class EdgeKubelet implements Kubelet {
       podRuntime,
       ...(o.podIps ? { podIps: o.podIps } : {}),
       ...(o.observe ? { observePodSync: (seconds: number) => o.observe!.podSync(seconds) } : {}),
+      ...(o.podCgroupRoot ? { qos: new QosCgroups({ root: o.podCgroupRoot, recordFile: join(o.rootDir, 'cgroup-root'), log }) } : {}),
     };
     this.stats = new StatsCollector({ runtime: o.runtime, sink: o.status, log, now, ...(o.statsMs ? { intervalMs: o.statsMs } : {}) });
     this.pleg = new Pleg({ runtime: o.runtime, periodMs: relistMs, log, cache: podRuntime, onPodChanged: (uid) => this.workers.get(uid)?.kick(0), ...(o.observe ? { observe: (s: number) => o.observe!.plegRelist(s) } : {}) });
@@ -143,6 +151,11 @@ export class EdgeKubelet implements Kubelet {
       await mkdir(this.o.rootDir, { recursive: true, mode: 0o750 });
       await this.o.runtime.ready;
       await this.nodeStatus.start();
+      // The QoS tree before any sandbox: after a reboot the cached pods are recreated in it. A host
+      // whose cgroups cannot be written still runs pods, in containerd's default cgroups.
+      await this.ctx.qos?.start(this.nodeStatus.facts().allocatable).catch((err: unknown) => {
+        this.ctx.log.warn({ cgroup: this.ctx.qos?.root, err: errorMessage(err) }, "QoS cgroups cannot be created; pods run in the container runtime's default cgroups");
+      });
       this.unsubscribe = this.o.cache.subscribe((c) => this.onChange(c));
       await this.pleg.relist();
       await this.relist();
@@ -218,12 +231,17 @@ export class EdgeKubelet implements Kubelet {
       const key = `${c.namespace}/${c.name}`;
       const pod = c.object as Pod | undefined;
       if (this.mine(pod)) {
+        // Our own status reports come back as changes too: the shares move only with a new pod or
+        // one that finished (housekeeping recomputes them every 10 s anyway).
+        const known = this.workers.has(pod.metadata!.uid!);
         this.setPod(pod);
+        if (!known || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') void this.updateQos();
         return;
       }
       const uid = this.uidByName.get(key);
       this.uidByName.delete(key);
       if (uid) this.workers.get(uid)?.update(undefined);
+      void this.updateQos();
     } else if (c.kind === 'ConfigMap' || c.kind === 'Secret') {
       this.objects.changed(c.kind, c.namespace, c.name);
       // A pod may be waiting for it (CreateContainerConfigError, FailedMount) or mount it.
@@ -268,17 +286,34 @@ export class EdgeKubelet implements Kubelet {
       this.podChangesListed = changes;
     }
     const version = this.o.runtime.stateVersion?.();
-    if (version !== undefined && version === this.runtimeListed) return;
-    for (const s of await this.o.runtime.listPodSandboxes()) {
-      const uid = s.labels[podUidLabel];
-      // A sandbox of a pod without a worker: every cached pod of this node has one (above, and
-      // onChange), so its pod is not in the cache.
-      if (uid && !this.workers.has(uid)) {
-        this.ctx.log.info({ uid, pod: `${s.metadata.namespace}/${s.metadata.name}` }, 'sandbox of a pod not in the cache; removing');
-        this.worker(uid, undefined);
+    if (version === undefined || version !== this.runtimeListed) {
+      for (const s of await this.o.runtime.listPodSandboxes()) {
+        const uid = s.labels[podUidLabel];
+        // A sandbox of a pod without a worker: every cached pod of this node has one (above, and
+        // onChange), so its pod is not in the cache.
+        if (uid && !this.workers.has(uid)) {
+          this.ctx.log.info({ uid, pod: `${s.metadata.namespace}/${s.metadata.name}` }, 'sandbox of a pod not in the cache; removing');
+          this.worker(uid, undefined);
+        }
       }
+      this.runtimeListed = version;
     }
-    this.runtimeListed = version;
+    // The QoS tree: the burstable shares, and pod cgroups of pods no worker knows (a crash between
+    // a sandbox's removal and its cgroup's; every sandbox of an unknown pod has a worker by now).
+    const qos = this.ctx.qos;
+    if (qos) {
+      await this.updateQos();
+      await qos.removeOrphans(new Set(this.workers.keys()));
+    }
+  }
+
+  /** The burstable cgroup's shares from the pods that run or will (kubelet's UpdateQOSCgroups over its active pods). */
+  private updateQos(): Promise<void> {
+    const qos = this.ctx.qos;
+    if (!qos) return Promise.resolve();
+    const active = [...this.workers.values()].map((w) => w.pod)
+      .filter((p): p is Pod => !!p && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
+    return qos.updateBurstable(active);
   }
 }
 

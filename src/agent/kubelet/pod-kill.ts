@@ -35,12 +35,14 @@ export async function killPod(ctx: KubeletContext, st: PodState, pod: Pod | unde
 
 /**
  * The pod is gone from the cache (deleted on the server, or no longer bound here): stop it
- * gracefully, remove its sandboxes (which removes their containers), its volumes and its logs,
+ * gracefully, remove its sandboxes (which removes their containers), its cgroup, volumes and logs,
  * and forget its back-off state (kubelet's HandlePodRemoves + housekeeping).
  */
 export async function removePod(ctx: KubeletContext, st: PodState, rt: RuntimePod): Promise<void> {
   await killPod(ctx, st, st.lastPod, rt);
   for (const s of rt.sandboxes) await ctx.runtime.removePodSandbox(s.id).catch(ignoreNotFound);
+  // Its cgroup once no sandbox holds it (a process still in it: housekeeping tries again).
+  if (ctx.qos && !(await ctx.qos.removePod(st.uid))) ctx.log.info({ uid: st.uid }, 'pod cgroup still busy; removed later');
   await removePodDir(ctx.rootDir, st.uid);
   const meta = rt.sandboxes[0]?.metadata ?? (st.lastPod?.metadata && {
     namespace: st.lastPod.metadata.namespace ?? '', name: st.lastPod.metadata.name ?? '', uid: st.uid,

@@ -93,7 +93,7 @@ async function restartWithBackoff(p: Pass, c: Container, init: boolean, exited: 
 }
 
 /** A new sandbox (the first, or after the old one died): kubelet's createPodSandbox. */
-async function ensureSandbox(ctx: KubeletContext, st: PodState, pod: Pod, rt: RuntimePod): Promise<RuntimePod | undefined> {
+async function ensureSandbox(ctx: KubeletContext, st: PodState, pod: Pod, rt: RuntimePod, cgroupParent: string | undefined): Promise<RuntimePod | undefined> {
   const attempt = rt.sandboxes[0] ? rt.sandboxes[0].metadata.attempt + 1 : 0;
   if (pod.spec?.restartPolicy === 'Never' && attempt !== 0 && rt.containers.length > 0) return undefined;
   for (const rc of rt.containers.filter((c) => c.state === 'running')) {
@@ -111,7 +111,7 @@ async function ensureSandbox(ctx: KubeletContext, st: PodState, pod: Pod, rt: Ru
   if (dns.missingClusterDns) {
     ctx.events.pod(pod, 'Warning', 'MissingClusterDNS', `pod: "${podDesc(pod)}". kubelet does not have ClusterDNS IP configured and cannot create Pod using "ClusterFirst" policy. Falling back to "Default" policy.`);
   }
-  const cfg = sandboxConfig(pod, attempt, dns.config, ctx.podLogDir);
+  const cfg = sandboxConfig(pod, attempt, dns.config, ctx.podLogDir, cgroupParent);
   if (cfg.logDirectory) await mkdir(cfg.logDirectory, { recursive: true, mode: 0o755 });
   try {
     const create = () => ctx.runtime.runPodSandbox(cfg);
@@ -149,8 +149,10 @@ export async function syncRunningPod(ctx: KubeletContext, st: PodState, pod: Pod
     return { rt, nextMs: Math.min(ctx.resyncMs, 2000) };
   }
 
+  // The pod's cgroup before its sandbox (kubelet's pcm.EnsureExists); once per agent run.
+  const cgroupParent = await ctx.qos?.ensurePod(pod);
   if (!rt.current) {
-    const fresh = await ensureSandbox(ctx, st, pod, rt);
+    const fresh = await ensureSandbox(ctx, st, pod, rt, cgroupParent);
     if (!fresh?.current) return { rt: fresh ?? rt, nextMs: Math.min(ctx.resyncMs, 2000) };
     rt = fresh;
   }
@@ -162,7 +164,7 @@ export async function syncRunningPod(ctx: KubeletContext, st: PodState, pod: Pod
   const dns = podDns(pod, await ctx.hostDns(), ctx.clusterDns());
   const p: Pass = {
     ctx, st, pod, rt, volumes, acted: false, nextMs: ctx.resyncMs,
-    sandboxId: current.id, sandbox: sandboxConfig(pod, current.metadata.attempt, dns.config, ctx.podLogDir),
+    sandboxId: current.id, sandbox: sandboxConfig(pod, current.metadata.attempt, dns.config, ctx.podLogDir, cgroupParent),
   };
   const inCurrent = rt.containers.filter((c) => c.podSandboxId === current.id);
 

@@ -41,9 +41,10 @@ export function sandboxLogDirectory(podLogDir: string | undefined, pod: Pod): st
 
 /**
  * kubelet's generatePodSandboxConfig: metadata (attempt counts sandbox re-creations), hostname, log
- * directory, DNS, hostPort mappings, labels (the pod's plus io.kubernetes.pod.*), annotations.
+ * directory, DNS, hostPort mappings, labels (the pod's plus io.kubernetes.pod.*), annotations, the
+ * pod's cgroup parent.
  */
-export function sandboxConfig(pod: Pod, attempt: number, dns: DnsConfig, podLogDir: string | undefined): PodSandboxConfig {
+export function sandboxConfig(pod: Pod, attempt: number, dns: DnsConfig, podLogDir: string | undefined, cgroupParent?: string): PodSandboxConfig {
   const m = pod.metadata ?? {};
   const spec = pod.spec ?? { containers: [] };
   const logDirectory = sandboxLogDirectory(podLogDir, pod);
@@ -66,6 +67,9 @@ export function sandboxConfig(pod: Pod, attempt: number, dns: DnsConfig, podLogD
     ...(psc.runAsGroup !== undefined ? { runAsGroup: psc.runAsGroup } : {}),
     ...(groups.length ? { supplementalGroups: groups } : {}),
     ...(hasPrivilegedContainer(pod) ? { privileged: true } : {}),
+    // The pod's QoS cgroup (qos-cgroups.ts): containerd puts the sandbox and, from the copy sent
+    // with each CreateContainer, every container below it.
+    ...(cgroupParent ? { cgroupParent } : {}),
   };
 }
 

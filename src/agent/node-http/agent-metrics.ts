@@ -4,6 +4,7 @@
  * relist and pod sync durations, and the link (connected, connects, disconnects, bytes each way).
  * Plain numbers updated where things happen; the exposition is built only when scraped.
  */
+import type { MallocTrimStats } from '../../common/malloc.ts';
 import { tapTransport, type LinkDialer } from '../../common/link/transport.ts';
 import type { ContainerRuntime } from '../../runtime/types.ts';
 import { DEFAULT_BUCKETS, exponentialBuckets, Histogram } from './prometheus.ts';
@@ -60,6 +61,8 @@ export interface PodRelayCounters {
 export class AgentMetrics {
   /** The pod network relay's counters (undefined while the node has no peer: no relay). */
   podRelay: (() => PodRelayCounters | undefined) | undefined;
+  /** The process's malloc trimmer (src/common/malloc.ts); shown while its addon is loaded. */
+  malloc: (() => MallocTrimStats) | undefined;
   readonly #operations = new Map<string, Operation>();
   readonly #plegRelist = new Histogram(DEFAULT_BUCKETS);
   readonly #podSync = new Histogram(DEFAULT_BUCKETS);
@@ -119,6 +122,16 @@ export class AgentMetrics {
           samples: [{ labels: { direction: 'sent' }, value: relay.sent }, { labels: { direction: 'received' }, value: relay.received }],
         },
         { name: 'edgeos_agent_pod_relay_dropped_packets_total', help: 'Relay packets dropped on this node: its link was down or backed up, or a packet from the server was not for its pods.', type: 'counter', samples: [{ value: relay.dropped }] },
+      );
+    }
+    const malloc = this.malloc?.();
+    if (malloc?.available) {
+      families.push(
+        { name: 'edgeos_malloc_trims_total', help: 'malloc_trim(0) calls that gave glibc\'s free pages back to the kernel.', type: 'counter', samples: [{ value: malloc.trims }] },
+        { name: 'edgeos_malloc_trim_cpu_seconds_total', help: 'CPU time of the main thread spent in malloc_trim.', type: 'counter', samples: [{ value: malloc.trimSeconds }] },
+        { name: 'edgeos_malloc_trim_released_bytes_total', help: 'Private resident bytes the trims gave back to the kernel (measured around each call).', type: 'counter', samples: [{ value: malloc.releasedBytes }] },
+        { name: 'edgeos_malloc_free_bytes', help: 'Free bytes inside glibc\'s heap below its top (mallinfo2 fordblks - keepcost) at the last check; a trim returns their whole pages but they stay free.', type: 'gauge', samples: [{ value: malloc.holeBytes }] },
+        { name: 'edgeos_malloc_heap_bytes', help: 'Bytes glibc took from the kernel for its heap and mmapped chunks (mallinfo2 arena + hblkhd) at the last check.', type: 'gauge', samples: [{ value: malloc.arenaBytes }] },
       );
     }
     if (link) {

@@ -236,6 +236,8 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
       unsubscribe?.();
       clearInterval(timer);
       await running;
+      // Peers reached directly keep this node there while it restarts (relay.ts, "Away").
+      await relay?.goodbye();
       relay?.close();
       relay = undefined;
       if (!lastMasquerade) return;

@@ -22,6 +22,14 @@
  * only when it works both ways. A new peer starts on the relay (traffic flows while the first probe
  * is out, ~a millisecond on a LAN); a peer already programmed in the kernel keeps its path until a
  * probe says otherwise (an agent restart changes nothing).
+ *
+ * **Away.** The direct path is the kernel's: it keeps working while a node's agent restarts, but
+ * nothing answers probes then, and the relay cannot carry anything to that node either (its agent
+ * is what hands relayed packets to its kernel). So an agent that stops tells every peer it reaches
+ * directly that it is going away (one probe packet of kind 'B', straight to their VTEPs); a peer
+ * told so keeps it on the direct path for up to AWAY_GRACE_MS, until its new agent answers a
+ * probe. An agent that dies without stopping (SIGKILL, a crash) sends nothing: its peers move it
+ * to the relay after DEAD_AFTER_MS as before.
  */
 import dgram from 'node:dgram';
 import type { Socket } from 'node:dgram';
@@ -44,6 +52,13 @@ export const PROBE_RETRY_MS = 100;
  * probes) is reached through the relay.
  */
 export const DEAD_AFTER_MS = 1000;
+/**
+ * How long a peer whose agent said it is going away (stopping: a restart, an upgrade) keeps the
+ * direct path without answering probes. Its kernel forwards meanwhile; the relay could not reach
+ * it. An agent restart takes seconds (more on a loaded device); past this, unanswered probes move
+ * it to the relay as usual.
+ */
+export const AWAY_GRACE_MS = 30_000;
 /** Source MAC of the frames the relay hands to the kernel (any unicast MAC but the device's own). */
 const RELAY_SOURCE_MAC = Buffer.from([0x02, 0x65, 0x6f, 0x73, 0x72, 0x6c]);
 const MAGIC = Buffer.from('EOSP');
@@ -116,6 +131,8 @@ interface PeerState {
   pending: number;
   /** When it gets its next probe. */
   nextProbe: number;
+  /** Until when it keeps the direct path unanswered: its agent said it is going away (0: not away). */
+  awayUntil: number;
   mac: Buffer;
 }
 
@@ -195,7 +212,7 @@ export class PodRelay {
         s.peer = p;
         continue;
       }
-      this.peers.set(p.node, { peer: p, via: programmed.get(p.node) ?? 'relay', lastReply: 0, pending: 0, nextProbe: now, mac: macBytes(p.vtepMac) });
+      this.peers.set(p.node, { peer: p, via: programmed.get(p.node) ?? 'relay', lastReply: 0, pending: 0, nextProbe: now, awayUntil: 0, mac: macBytes(p.vtepMac) });
     }
   }
 
@@ -230,6 +247,20 @@ export class PodRelay {
       t.send([header, p]);
     }
     this.counters.received += received;
+  }
+
+  /**
+   * Tells every peer reached directly that this agent is going away (stopping), so that it keeps
+   * this node on the direct path while no agent answers its probes (see "Away" above). Resolves
+   * once the packets are sent (at most ~200 ms).
+   */
+  async goodbye(): Promise<void> {
+    const direct = [...this.peers.values()].filter((s) => s.via === 'direct');
+    if (!this.tunnel || direct.length === 0) return;
+    const sent = Promise.all(direct.map((s) => new Promise<void>((resolve) => this.sendProbe(s, 'B', 0, () => resolve()))));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, 200)))]);
+    clearTimeout(timer);
   }
 
   close(): void {
@@ -297,6 +328,8 @@ export class PodRelay {
     const changed: Peer[] = [];
     for (const s of this.peers.values()) {
       if (s.via !== 'direct' || s.pending === 0 || now - s.pending < DEAD_AFTER_MS) continue;
+      // Its agent is restarting: its kernel still forwards, and the relay could not reach it.
+      if (now < s.awayUntil) continue;
       this.o.log.info({ peer: s.peer.node, via: 'relay', lastReplyMs: s.lastReply ? now - s.lastReply : null }, 'pod network path to a peer goes through the relay');
       s.via = 'relay';
       changed.push({ ...s.peer, via: 'relay' });
@@ -317,15 +350,18 @@ export class PodRelay {
     s.bind(PROBE_PORT, this.local.gateway);
   }
 
-  private sendProbe(s: PeerState, kind: 'Q' | 'R', seq = ++this.seq): void {
+  private sendProbe(s: PeerState, kind: 'Q' | 'R' | 'B', seq = ++this.seq, sent?: () => void): void {
     const t = this.tunnel;
-    if (!t) return;
+    if (!t) {
+      sent?.();
+      return;
+    }
     const payload = Buffer.alloc(MAGIC.length + 5);
     MAGIC.copy(payload, 0);
     payload.write(kind, MAGIC.length);
     payload.writeUInt32BE(seq >>> 0, MAGIC.length + 1);
     const packet = probePacket(this.local.gateway, gatewayOf(s.peer.podCidr), payload);
-    t.send([vxlanHeader(s.mac, this.local.mac), packet], VXLAN_PORT, s.peer.vtepIp);
+    t.send([vxlanHeader(s.mac, this.local.mac), packet], VXLAN_PORT, s.peer.vtepIp, sent && (() => sent()));
   }
 
   private onProbe(m: Buffer, from: string): void {
@@ -339,9 +375,17 @@ export class PodRelay {
       this.sendProbe(s, 'R', m.readUInt32BE(MAGIC.length + 1));
       return;
     }
-    if (kind !== 'R') return;
     const now = this.now();
+    if (kind === 'B') {
+      // Its agent is stopping (a restart): keep the direct path its kernel still serves.
+      if (s.via !== 'direct') return;
+      s.awayUntil = now + AWAY_GRACE_MS;
+      this.o.log.info({ peer: s.peer.node, graceMs: AWAY_GRACE_MS }, 'pod network peer\'s agent is going away: its direct path is kept until it answers again');
+      return;
+    }
+    if (kind !== 'R') return;
     s.lastReply = now;
+    s.awayUntil = 0;
     // Answered: the next probe PROBE_INTERVAL_MS after the first unanswered one.
     if (s.pending) s.nextProbe = s.pending + PROBE_INTERVAL_MS;
     s.pending = 0;
