@@ -37,9 +37,10 @@ const POD_CMD = ['sh', '-c', 'echo "arm64-pod-up $(uname -m)"; mkdir -p /www; ec
 /**
  * Paths whose contents change by themselves on a running machine, left out of the before/after
  * comparison; /usr/lib/rc/cache is OpenRC's own dependency cache, which it writes at the first boot
- * after any service was added (the reboot of step 8), not a file of edgeos's.
+ * after any service was added (the reboot of step 8), not a file of edgeos's; /run/udev is the
+ * initramfs udev's state on tmpfs (its links/…/.lock files appear when it gets to them).
  */
-const VOLATILE = /^\/usr\/lib\/rc\/cache(\/|$)|^\/(proc|sys|dev|tmp|mnt|root\/edgeos-bundle)(\/|$)|^\/var\/log\/(wtmp|btmp|lastlog|dmesg)|^\/run\/(openrc|utmp)|^\/etc\/(mtab|ld\.so\.cache)$|^\/run\/.*\.pid$|^\/var\/lib\/urandom|^\/run\/initctl$/;
+const VOLATILE = /^\/usr\/lib\/rc\/cache(\/|$)|^\/run\/udev(\/|$)|^\/(proc|sys|dev|tmp|mnt|root\/edgeos-bundle)(\/|$)|^\/var\/log\/(wtmp|btmp|lastlog|dmesg)|^\/run\/(openrc|utmp)|^\/etc\/(mtab|ld\.so\.cache)$|^\/run\/.*\.pid$|^\/var\/lib\/urandom|^\/run\/initctl$/;
 
 function ok(r: KubectlResult, what: string): string {
   if (r.code !== 0) throw new Error(`kubectl ${what} failed (${r.code}): ${r.stderr}${r.stdout}`);
