@@ -1,6 +1,6 @@
-import { createHash } from 'node:crypto';
 import { isAbsolute, join } from 'node:path';
 import { InvalidInputError } from '../common/errors.ts';
+import { dataDirSuffix } from '../common/data-dir-names.ts';
 
 /** Raw settings as flags/env give them (names mirror the K3s agent flags where one exists). */
 export interface RuntimeOptions {
@@ -147,8 +147,7 @@ export function resolveRuntimeConfig(opts: RuntimeOptions): RuntimeConfig {
   if (opts.podMtu !== undefined && !(Number.isInteger(opts.podMtu) && opts.podMtu >= 576 && opts.podMtu <= 65535)) bad('pod MTU', `${opts.podMtu} is not between 576 and 65535`);
   const podCidr = opts.podCidr ?? '10.42.0.0/24';
   parseCidr('--pod-cidr', podCidr);
-  const suffix = createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
-  const bridge = opts.cniBridge ?? `eos${suffix}`;
+  const bridge = opts.cniBridge ?? `eos${dataDirSuffix(dataDir)}`;
   if (!ifnameRe.test(bridge)) bad('--cni-bridge', `"${bridge}" is not a valid interface name (1–15 of [a-zA-Z0-9_.-])`);
 
   const high = percent('--image-gc-high-threshold', opts.imageGcHighPercent ?? 85);

@@ -11,7 +11,6 @@
 // every container of the pod below it. Without this tree, a BestEffort container (cpu.shares 2)
 // sits beside the host's processes, each of which weighs 512 times more, and starves under load.
 // docs/kubelet.md, "QoS cgroups".
-import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, posix } from 'node:path';
 import type { Container, Pod } from 'kubernetes-types/core/v1';
@@ -22,6 +21,7 @@ import { ensureCgroup, listChildCgroups, readCgroupLayout, removeCgroup } from '
 import type { CgroupLayout, CgroupSettings } from './cgroupfs.ts';
 import { bytes, milliCpu } from './quantity.ts';
 import { qosClass } from './resources.ts';
+import { dataDirSuffix } from '../../common/data-dir-names.ts';
 
 const minShares = 2;
 /** The cgroup root the agent picks for a data dir other than the default (kubepodsPath). */
@@ -85,8 +85,7 @@ export function podCgroupPath(root: string, pod: Pod): string {
  * another: two agents on one host never share a QoS tree.
  */
 export function kubepodsPath(dataDir: string, cgroupRoot: string | undefined): string {
-  const hash = createHash('sha256').update(dataDir).digest('hex').slice(0, 8);
-  const root = cgroupRoot ?? (dataDir === DEFAULT_DATA_DIR ? '/' : `/edgeos-${hash}`);
+  const root = cgroupRoot ?? (dataDir === DEFAULT_DATA_DIR ? '/' : `/edgeos-${dataDirSuffix(dataDir)}`);
   return posix.join('/', root, 'kubepods');
 }
 

@@ -8,7 +8,6 @@
  * own, and leaves the overlay in place: pods keep running while the agent is down, and so does
  * their traffic to other nodes.
  */
-import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import type { ClusterNetwork } from '../../common/cluster-network.ts';
 import { errorMessage } from '../../common/errors.ts';
@@ -22,6 +21,7 @@ import { peersOf } from './peers.ts';
 import { PodRelay } from './relay.ts';
 import type { RelayCounters } from './relay.ts';
 import type { CommandRunner, LocalEnd, Peer, PeerPath } from './types.ts';
+import { dataDirDigest, dataDirSuffix } from '../../common/data-dir-names.ts';
 
 export interface PodNetworkOptions {
   readonly dataDir: string;
@@ -62,8 +62,8 @@ const RESYNC_MS = 30_000;
 
 /** Per data dir, as the bridge and the Services table: several agents on one host keep apart. */
 export function podNetworkNames(dataDir: string): { device: string; relayDevice: string; table: string; relayAddr: string } {
-  const h = createHash('sha256').update(dataDir).digest();
-  const suffix = h.toString('hex').slice(0, 8);
+  const h = dataDirDigest(dataDir);
+  const suffix = dataDirSuffix(dataDir);
   // 169.254.0.0/16 minus its first and last /24 (reserved by RFC 3927), never a .0 or .255.
   return { device: `eosv${suffix}`, relayDevice: `eosr${suffix}`, table: `edgeos-podnet-${suffix}`, relayAddr: `169.254.${1 + (h[4]! % 253)}.${1 + (h[5]! % 254)}` };
 }

@@ -6,7 +6,6 @@
  * at every connect, and it is kept in `<data-dir>/agent/cluster-network.json` for offline starts.
  * Lifecycle: start(signal), ready, stop(); stop removes the table and the DNS address.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../common/atomic-file.ts';
@@ -21,6 +20,7 @@ import { createServiceCatalog } from './catalog.ts';
 import { createServiceProxy } from './service-proxy.ts';
 import type { ServiceJson } from './plan.ts';
 import type { DatapathSettings } from './types.ts';
+import { dataDirSuffix } from '../../common/data-dir-names.ts';
 
 export interface NodeServicesOptions {
   readonly dataDir: string;
@@ -81,7 +81,7 @@ export function createNodeServices(o: NodeServicesOptions): NodeServices {
   const file = networkFile(o.dataDir);
   let network = loadNetwork(file, log);
   // Per data dir, as the CNI bridge's name: several agents on one host (tests) keep apart.
-  const suffix = createHash('sha256').update(o.dataDir).digest('hex').slice(0, 8);
+  const suffix = dataDirSuffix(o.dataDir);
   const settingsOf = (n: ClusterNetwork): DatapathSettings => ({ table: `edgeos-${suffix}`, serviceCidr: n.serviceCidr, clusterDns: n.clusterDns, podCidr: o.podCidr });
   const catalog = createServiceCatalog(o.cache);
   const proxy = createServiceProxy({
