@@ -125,7 +125,7 @@ try {
   await until(`${PODS} pods Running`, 1_800_000, async () => {
     if (diag && Date.now() - lastDiag >= 10_000) {
       lastDiag = Date.now();
-      log(`agent during the pod start: ${(await g.sh('for p in /proc/[0-9]*; do [ "$(readlink $p/exe 2>/dev/null)" = /usr/local/bin/edgeos ] && grep -E "^(RssAnon|Threads):" $p/status; done')).replace(/\s+/g, ' ').trim()}`);
+      log(`agent during the pod start: ${(await g.sh('for p in /proc/[0-9]*; do [ "$(readlink $p/exe 2>/dev/null)" = /usr/local/bin/edgeos ] && grep -E "^(RssAnon|Threads):" $p/status; done; true')).replace(/\s+/g, ' ').trim()}`);
     }
     const r = await k(['get', 'pods', '-l', 'app=pods', '-o', 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}']);
     return r.code === 0 && r.stdout.split('\n').filter((p) => p === 'Running').length === PODS;
