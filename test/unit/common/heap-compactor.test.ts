@@ -15,7 +15,7 @@ describe('heap compactor', () => {
     let calls = 0;
     const counted = (o?: object) => { calls++; gc(o); };
     // Fill old space, then keep one object in ten: a plain full GC leaves the pages committed.
-    let keep: object[] = [];
+    const keep: object[] = [];
     for (let i = 0; i < 300_000; i++) { const o = { a: i, b: `x${i}`, c: [i] }; if (i % 10 === 0) keep.push(o); }
     gc();
     gc();
@@ -38,7 +38,7 @@ describe('heap compactor', () => {
     await high.stop();
     expect(high.stats().compactions).toBe(0);
     expect(keep.length).toBe(30_000);
-    keep = [];
+    keep.length = 0;
   });
 
   it('does nothing without a gc function', async () => {
