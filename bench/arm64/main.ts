@@ -274,6 +274,6 @@ async function agentDiagnosis(g: Guest, k: (a: string[]) => Promise<{ code: numb
   for (const m of anonMaps) { const key = `${m.perms} ${m.vsize} kB`; const s = bySize.get(key) ?? { anon: 0, n: 0 }; s.anon += m.anon; s.n++; bySize.set(key, s); }
   log(`agent ${when}: unnamed anonymous mappings by (perms, virtual size): ${[...bySize].sort((a, b) => b[1].anon - a[1].anon).map(([key, s]) => `${key} ×${s.n} anon ${kb(s.anon)}`).join('; ')}`);
   const metrics = await k(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics`]);
-  const lines = metrics.stdout.split('\n').filter((l) => /^(nodejs_|process_resident|process_cpu|edgeos_malloc)/.test(l));
+  const lines = metrics.stdout.split('\n').filter((l) => /^(nodejs_|process_resident|process_cpu|edgeos_malloc|edgeos_heap)/.test(l));
   log(`agent ${when} metrics: ${lines.map((l) => l.replace(/^nodejs_heap_space_size_/, 'space_').replace(/ (\d{4,})$/, (_, v: string) => ` ${round(Number(v) / 1048576, 2)}M`)).join('; ')}`);
 }
