@@ -392,6 +392,7 @@ try {
     const pods = NODES * PODS_PER_NODE;
     const deployments = Math.ceil(pods / REPLICAS_PER_DEPLOYMENT);
     const densityStart = performance.now();
+    const densityCpu0 = { server: procCpuMs(server.pid()!), sims: workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0) };
     // Kept-alive connections with a 30 s timeout, and a create that timed out or was refused as
     // busy is sent again (409: the first one was done): a slow answer on a loaded machine is not
     // what this phase measures (the pods' start-up is, on the watch).
@@ -429,6 +430,10 @@ try {
     const startup = [...running].map(([uid, t]) => t - created.get(uid)!);
     stopWatch();
     log(`all ${pods} pods Running after ${round(podsAllRunningS)} s; created at ${round(createRate)} pods/s; start-up p50 ${round(pct(startup, 50))} ms p99 ${round(pct(startup, 99))} ms; load ${load()}`);
+    // CPU per pod survives the shared machine's load better than the wall clock (it includes the
+    // nodes' idle work over the phase: the idle line above says how much that is).
+    const simsCpu = workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0) - densityCpu0.sims;
+    log(`density CPU per pod: server ${round((procCpuMs(server.pid()!) - densityCpu0.server) / pods, 2)} ms, simulators ${round(simsCpu / pods, 2)} ms (over ${round(podsAllRunningS)} s)`);
     Object.assign(result, { pods, create_rate_pods_per_s: round(createRate), pods_all_running_s: round(podsAllRunningS), pod_startup_p99_ms: round(pct(startup, 99), 0) });
   }
 
