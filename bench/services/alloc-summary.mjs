@@ -49,8 +49,9 @@ function walk(node, files) {
 }
 walk(p.head, new Set());
 const kb = (b) => `${Math.round(b / 1024)} KB`;
-console.log(`sampled allocations: ${kb(total)}`);
-console.log('-- by allocating function (self)');
-for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(`${kb(v).padStart(10)}  ${k}`);
-console.log('-- by file on the stack (inclusive)');
-for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(`${kb(v).padStart(10)}  ${k}`);
+const say = (line) => process.stdout.write(`${line}\n`);
+say(`sampled allocations: ${kb(total)}`);
+say('-- by allocating function (self)');
+for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, rows)) say(`${kb(v).padStart(10)}  ${k}`);
+say('-- by file on the stack (inclusive)');
+for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, rows)) say(`${kb(v).padStart(10)}  ${k}`);

@@ -6,6 +6,7 @@
 // --lite-mode has no WebAssembly).
 import { appendFileSync, readFileSync } from 'node:fs';
 import process from 'node:process';
+import { setInterval } from 'node:timers';
 import v8 from 'node:v8';
 
 const file = process.env.EDGEOS_BENCH_MEM_TRACE;
