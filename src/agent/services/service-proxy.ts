@@ -4,8 +4,10 @@
  * of this node's pods (readiness and IP, newer than the slices the server last sent — and the
  * only truth while the server is unreachable). It starts from the cache alone, so after an agent
  * restart or a reboot without the server the rules are back before the kubelet starts pods.
- * Changes arriving together (one link message, or several within MIN_SYNC_INTERVAL_MS of the last
- * sync) are one sync and one transaction.
+ * Changes arriving together (one link message, or several while a sync runs) are one sync and one
+ * transaction. No minimum period between syncs (kube-proxy's minSyncPeriod): one of 200 ms took
+ * ~0.25 MB of promoted garbage out of a pod start but put up to 200 ms on every change's latency
+ * (bench/services/README.md, session 8).
  * Lifecycle: start(signal), ready, stop() — stop removes the table and the node-local address.
  */
 import { errorMessage } from '../../common/errors.ts';
@@ -49,17 +51,6 @@ export interface ServiceProxy {
   setSettings(settings: DatapathSettings): Promise<void>;
 }
 
-/**
- * Syncs start at least this far apart (kube-proxy's minSyncPeriod, whose default is 1 s): changes
- * arriving meanwhile wait and are one sync. While pods start, the EndpointSlices of the Services
- * they back change one link message at a time (bench/services: 49 slices in ~3 s, 44 syncs); each
- * sync plans, renders and diffs the whole table and spawns `nft`, and what it keeps until the next
- * one is promoted to V8's old generation — garbage the agent's RSS carries until a full GC. A
- * change on a quiet node still syncs at once; a burst costs one sync per 200 ms, and a change
- * at most 200 ms of extra latency (the issue's target for a change to be live: 1,000 ms).
- */
-export const MIN_SYNC_INTERVAL_MS = 200;
-
 export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
   const log = o.log.child({ component: 'services' });
   const prefix = o.toolPrefix ?? [];
@@ -84,8 +75,6 @@ export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
   let running: Promise<void> | undefined;
   let again = false;
   let since: number | undefined;
-  let lastStart = -Infinity;
-  let timer: NodeJS.Timeout | undefined;
 
   /** `first`: a refused table is an error (there is no previous one to keep). */
   async function syncOnce(first = false): Promise<void> {
@@ -118,16 +107,6 @@ export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
       again = true;
       return;
     }
-    if (timer) return;
-    const wait = lastStart + MIN_SYNC_INTERVAL_MS - performance.now();
-    if (wait > 0) {
-      timer = setTimeout(() => {
-        timer = undefined;
-        schedule();
-      }, wait);
-      return;
-    }
-    lastStart = performance.now();
     running = syncOnce()
       .catch((err: unknown) => log.error({ err: errorMessage(err) }, 'Service sync failed'))
       .finally(() => {
@@ -147,7 +126,6 @@ export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
         await ensureHostNetwork({ iface: o.iface, clusterDns: settings.clusterDns, serviceCidr: settings.serviceCidr, log, prefix });
         unsubscribe = catalog.subscribe(schedule);
         const t0 = performance.now();
-        lastStart = t0;
         await syncOnce(true);
         log.info({ servicePorts: plans.length, table: settings.table, ms: Math.round(performance.now() - t0) }, 'Service rules programmed');
         markReady();
@@ -161,8 +139,6 @@ export function createServiceProxy(o: ServiceProxyOptions): ServiceProxy {
       if (stopped) return;
       stopped = true;
       unsubscribe?.();
-      clearTimeout(timer);
-      timer = undefined;
       await running;
       await applier.remove().catch((err: unknown) => log.warn({ err: errorMessage(err) }, 'cannot remove the Service table'));
       await removeHostNetwork({ iface: o.iface, prefix });
