@@ -344,6 +344,8 @@ try {
   const probe = LOOP_DELAY ? ['--import', join(import.meta.dirname, 'loop-delay.mjs')] : [];
   if (TRACE_GC) probe.push('--trace-gc');
   if (HEAP_STATS) probe.push('--expose-gc', '--import', join(import.meta.dirname, 'heap-stats.mjs'));
+  if (process.env.EDGEOS_BENCH_MEM_TRACE) probe.push('--import', join(import.meta.dirname, 'mem-trace.mjs'));
+  if (process.env.EDGEOS_BENCH_ALLOC_PROF) probe.push('--import', join(import.meta.dirname, 'alloc-prof.mjs'));
   agent = start(node, [process.execPath, ...v8Flags.agent, ...profiling, ...probe, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
   await waitFor('the node to be Ready', async () => (await k(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True', 120_000);
   log('server and joined agent up in the node namespace');
