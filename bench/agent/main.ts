@@ -372,7 +372,7 @@ try {
   const after = { up: proxy.up, down: proxy.down, upChunks: proxy.upChunks, downChunks: proxy.downChunks, t: performance.now() };
   const rss20b = await settledRss(agentPid);
   traceMark('idle window end');
-  const mallocLines = (await k(['get', '--raw', `/api/v1/nodes/${NODE_NAME}/proxy/metrics`])).split('\n').filter((l) => l.startsWith('edgeos_malloc_'));
+  const mallocLines = (await k(['get', '--raw', `/api/v1/nodes/${NODE_NAME}/proxy/metrics`])).split('\n').filter((l) => l.startsWith('edgeos_malloc_') || l.startsWith('edgeos_heap_'));
   log(`agent malloc: ${mallocLines.join('; ') || 'no edgeos_malloc_* metrics (trimmer off or addon not loaded)'}`);
   await heapSnapshot(agentPid, 'pods-20-after-idle');
   const bareRss = await settledRss(bare.child.pid!, 3);

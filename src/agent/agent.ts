@@ -14,6 +14,7 @@
 import { join } from 'node:path';
 import type { ClusterNetwork } from '../common/cluster-network.ts';
 import type { Logger } from '../common/log.ts';
+import type { HeapCompactStats } from '../common/heap-compactor.ts';
 import type { MallocTrimStats } from '../common/malloc.ts';
 import type { LinkDialer } from '../common/link/transport.ts';
 import { createSupervisor } from '../common/supervisor.ts';
@@ -90,6 +91,8 @@ export interface AgentOptions {
   readonly nativeBinding?: object;
   /** The process's malloc trimmer's figures, for the node's /metrics (src/common/malloc.ts). */
   readonly mallocStats?: () => MallocTrimStats;
+  /** The process's V8 heap compactor's figures, for /metrics. */
+  readonly heapCompactStats?: () => HeapCompactStats;
   /**
    * How the link reaches the server. Default: a WebSocket to the identity's servers with the
    * node certificate; the local agent of `edgeos server` gets the server's in-process transport.
@@ -140,6 +143,7 @@ export function createAgent(o: AgentOptions): Agent {
   // The node's /metrics (node proxy): runtime calls, PLEG and pod syncs, link traffic.
   const metrics = new AgentMetrics();
   metrics.malloc = o.mallocStats;
+  metrics.heapCompact = o.heapCompactStats;
 
   sup.add({
     name: 'cache',

@@ -88,21 +88,26 @@ export async function continueAsAgent(config: AgentConfig, log: Logger, token: s
  * runInForeground) until a signal or a background failure.
  */
 export async function runAgentForeground(config: AgentConfig, log: Logger): Promise<void> {
-  const [{ createAgent }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { mallocTrimmer }] = await Promise.all([
+  const [{ createAgent }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { mallocTrimmer }, { heapCompactor }] = await Promise.all([
     import('../agent/agent.ts'),
     import('../common/supervisor.ts'),
     import('../common/sea.ts'),
     import('../common/malloc.ts'),
+    import('../common/heap-compactor.ts'),
   ]);
   const main = createSupervisor({ name: 'edgeos', log });
   // Returns the holes glibc keeps after bursts of work to the kernel (src/common/malloc.ts).
   const trimmer = mallocTrimmer({ log, dataDir: config.dataDir });
   main.add(trimmer);
+  // Gives V8's sparse old-space pages back after bursts of work (src/common/heap-compactor.ts).
+  const compactor = heapCompactor({ log });
+  main.add(compactor);
   main.add(createAgent({
     dataDir: config.dataDir,
     log,
     nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
     mallocStats: () => trimmer.stats(),
+    heapCompactStats: () => compactor.stats(),
     localStoragePath: config.localStoragePath,
     resolvConf: config.resolvConf,
     ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),

@@ -27,7 +27,8 @@ export const v8Flags: { readonly server: readonly string[]; readonly agent: read
   server: ['--max-semi-space-size=4', '--optimize-for-size'],
   // executableFlags only because every start of the executable has them (above); measured neutral
   // for the agent's memory (bench/agent/README.md, session 3).
-  agent: ['--max-semi-space-size=1', '--lite-mode', ...executableFlags],
+  // --expose-gc: the heap compactor's memory-reducing GC after bursts (src/common/heap-compactor.ts).
+  agent: ['--max-semi-space-size=1', '--lite-mode', '--expose-gc', ...executableFlags],
 };
 
 export type Role = keyof typeof v8Flags;

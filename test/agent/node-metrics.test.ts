@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LinkTransport, LinkTransportHandlers } from '../../src/common/link/transport.ts';
 import { AgentMetrics, countingDialer, instrumentRuntime } from '../../src/agent/node-http/agent-metrics.ts';
+import { serveNodeHttp } from '../../src/agent/node-http/index.ts';
 import { exposition, Histogram } from '../../src/agent/node-http/prometheus.ts';
 import { FakeRuntime } from '../../src/runtime/fake-runtime.ts';
 
@@ -99,5 +100,19 @@ describe('agent metrics', () => {
     expect(value(text, 'edgeos_agent_link_connected')).toBe(1);
     expect(value(text, 'edgeos_agent_link_connects_total')).toBe(3);
     expect(value(text, 'edgeos_agent_link_disconnects_total')).toBe(2);
+  });
+
+  it('shows the process\'s V8 heap by space: what part of its resident memory is V8\'s', async () => {
+    const r = await serveNodeHttp({
+      nodeName: 'n', runtime: new FakeRuntime(), pods: async () => [], sample: () => undefined, startedAt: 0,
+    }, { kind: 'node-http', path: 'metrics', query: '' });
+    const body = r.body;
+    const old = value(body, 'nodejs_heap_space_size_total_bytes{space="old"}');
+    expect(old).toBeGreaterThan(0);
+    expect(value(body, 'nodejs_heap_space_size_used_bytes{space="old"}')).toBeLessThanOrEqual(old);
+    expect(value(body, 'nodejs_heap_space_size_total_bytes{space="new"}')).toBeGreaterThan(0);
+    expect(value(body, 'nodejs_heap_space_size_available_bytes{space="new"}')).toBeGreaterThanOrEqual(0);
+    expect(value(body, 'nodejs_heap_size_total_bytes')).toBeGreaterThanOrEqual(old);
+    expect(value(body, 'nodejs_external_memory_bytes')).toBeGreaterThan(0);
   });
 });

@@ -68,6 +68,27 @@ export async function startContainer(ctx: KubeletContext, t: StartTarget): Promi
     }
     throw err;
   }
+  // Create and start hold one of the node's pod-start slots (start-gate.ts).
+  const started = await (ctx.starts ? ctx.starts.run(() => createAndStart(ctx, t, config)) : createAndStart(ctx, t, config));
+  if ('reason' in started) return started;
+  const { id } = started;
+
+  const postStart = c.lifecycle?.postStart;
+  if (postStart) {
+    const r = await runAction(postStart, {
+      runtime: ctx.runtime, containerId: id, container: c, podIP: t.podIP, timeoutSeconds: podGraceSeconds(pod),
+    });
+    if (!r.ok) {
+      const msg = `PostStartHook failed: ${r.message}`;
+      ctx.events.pod(pod, 'Warning', 'FailedPostStartHook', msg, ev(t));
+      await killContainer(ctx, { pod, container: c, init: t.init, id, podIP: t.podIP, graceSeconds: podGraceSeconds(pod), reason: msg });
+    }
+  }
+  return undefined;
+}
+
+async function createAndStart(ctx: KubeletContext, t: StartTarget, config: ContainerConfig): Promise<{ id: string } | Waiting> {
+  const { pod, container: c } = t;
   let id: string;
   try {
     id = await ctx.runtime.createContainer(t.sandboxId, config, t.sandbox);
@@ -83,19 +104,7 @@ export async function startContainer(ctx: KubeletContext, t: StartTarget): Promi
     return { reason: 'RunContainerError', message: errorMessage(err) };
   }
   ctx.events.pod(pod, 'Normal', 'Started', `Started container ${c.name}`, ev(t));
-
-  const postStart = c.lifecycle?.postStart;
-  if (postStart) {
-    const r = await runAction(postStart, {
-      runtime: ctx.runtime, containerId: id, container: c, podIP: t.podIP, timeoutSeconds: podGraceSeconds(pod),
-    });
-    if (!r.ok) {
-      const msg = `PostStartHook failed: ${r.message}`;
-      ctx.events.pod(pod, 'Warning', 'FailedPostStartHook', msg, ev(t));
-      await killContainer(ctx, { pod, container: c, init: t.init, id, podIP: t.podIP, graceSeconds: podGraceSeconds(pod), reason: msg });
-    }
-  }
-  return undefined;
+  return { id };
 }
 
 async function containerConfig(ctx: KubeletContext, t: StartTarget): Promise<ContainerConfig> {

@@ -11,6 +11,7 @@ import type { PodRuntimeCache } from './pod-runtime-cache.ts';
 import type { QosCgroups } from './qos-cgroups.ts';
 import type { ClaimSource, ObjectSource } from './objects.ts';
 import type { ServiceForEnv } from './service-env.ts';
+import type { StartGate } from './start-gate.ts';
 import type { TokenSource } from './volumes.ts';
 
 /** What every pod worker shares: the node's settings, the runtime, the cache and the reporters. */
@@ -44,6 +45,8 @@ export interface KubeletContext {
   readonly podIps?: PodIpKeeper;
   /** The pods' QoS cgroup tree (none: containerd's default cgroups). */
   readonly qos?: QosCgroups;
+  /** Bounds how many sandbox and container starts run at once (none: unbounded). */
+  readonly starts?: StartGate;
   /** How long each pass of a pod worker took (kubelet_pod_worker_duration_seconds). */
   readonly observePodSync?: (seconds: number) => void;
 }

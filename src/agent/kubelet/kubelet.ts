@@ -23,6 +23,7 @@ import { PodRuntimeCache } from './pod-runtime-cache.ts';
 import { PodWorker } from './pod-worker.ts';
 import { QosCgroups } from './qos-cgroups.ts';
 import type { ServiceForEnv } from './service-env.ts';
+import { StartGate, defaultPodStartConcurrency } from './start-gate.ts';
 import type { TokenSource } from './volumes.ts';
 
 const constant = <T>(v: T) => () => v;
@@ -65,6 +66,8 @@ export interface KubeletOptions {
    * (qos-cgroups.ts); none: containerd's default cgroups (`/k8s.io/<id>`).
    */
   podCgroupRoot?: string;
+  /** Sandbox and container starts at a time (start-gate.ts; default defaultPodStartConcurrency(), Infinity: unbounded). */
+  podStartConcurrency?: number;
 }
 
 export interface KubeletObserver {
@@ -138,6 +141,7 @@ export class EdgeKubelet implements Kubelet {
       services: o.services ?? (() => []),
       resyncMs: o.resyncMs ?? 10_000,
       podRuntime,
+      starts: new StartGate(o.podStartConcurrency ?? defaultPodStartConcurrency()),
       ...(o.podIps ? { podIps: o.podIps } : {}),
       ...(o.observe ? { observePodSync: (seconds: number) => o.observe!.podSync(seconds) } : {}),
       ...(o.podCgroupRoot ? { qos: new QosCgroups({ root: o.podCgroupRoot, recordFile: join(o.rootDir, 'cgroup-root'), log }) } : {}),

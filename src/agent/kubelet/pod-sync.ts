@@ -114,7 +114,8 @@ async function ensureSandbox(ctx: KubeletContext, st: PodState, pod: Pod, rt: Ru
   const cfg = sandboxConfig(pod, attempt, dns.config, ctx.podLogDir, cgroupParent);
   if (cfg.logDirectory) await mkdir(cfg.logDirectory, { recursive: true, mode: 0o755 });
   try {
-    const create = () => ctx.runtime.runPodSandbox(cfg);
+    // One of the node's pod-start slots while it runs (start-gate.ts).
+    const create = () => (ctx.starts ? ctx.starts.run(() => ctx.runtime.runPodSandbox(cfg)) : ctx.runtime.runPodSandbox(cfg));
     await (prior && ctx.podIps ? ctx.podIps.reuse(prior, create) : create());
   } catch (err) {
     ctx.events.pod(pod, 'Warning', 'FailedCreatePodSandBox', `Failed to create pod sandbox: ${errorMessage(err)}`);

@@ -4,6 +4,7 @@
  * relist and pod sync durations, and the link (connected, connects, disconnects, bytes each way).
  * Plain numbers updated where things happen; the exposition is built only when scraped.
  */
+import type { HeapCompactStats } from '../../common/heap-compactor.ts';
 import type { MallocTrimStats } from '../../common/malloc.ts';
 import { tapTransport, type LinkDialer } from '../../common/link/transport.ts';
 import type { ContainerRuntime } from '../../runtime/types.ts';
@@ -63,6 +64,8 @@ export class AgentMetrics {
   podRelay: (() => PodRelayCounters | undefined) | undefined;
   /** The process's malloc trimmer (src/common/malloc.ts); shown while its addon is loaded. */
   malloc: (() => MallocTrimStats) | undefined;
+  /** The process's V8 heap compactor (src/common/heap-compactor.ts); shown while it runs. */
+  heapCompact: (() => HeapCompactStats) | undefined;
   readonly #operations = new Map<string, Operation>();
   readonly #plegRelist = new Histogram(DEFAULT_BUCKETS);
   readonly #podSync = new Histogram(DEFAULT_BUCKETS);
@@ -132,6 +135,14 @@ export class AgentMetrics {
         { name: 'edgeos_malloc_trim_released_bytes_total', help: 'Private resident bytes the trims gave back to the kernel (measured around each call).', type: 'counter', samples: [{ value: malloc.releasedBytes }] },
         { name: 'edgeos_malloc_free_bytes', help: 'Free bytes inside glibc\'s heap below its top (mallinfo2 fordblks - keepcost) at the last check; a trim returns their whole pages but they stay free.', type: 'gauge', samples: [{ value: malloc.holeBytes }] },
         { name: 'edgeos_malloc_heap_bytes', help: 'Bytes glibc took from the kernel for its heap and mmapped chunks (mallinfo2 arena + hblkhd) at the last check.', type: 'gauge', samples: [{ value: malloc.arenaBytes }] },
+      );
+    }
+    const compact = this.heapCompact?.();
+    if (compact?.available) {
+      families.push(
+        { name: 'edgeos_heap_compactions_total', help: 'Memory-reducing V8 GCs run because old space held 3 MiB more than it used.', type: 'counter', samples: [{ value: compact.compactions }] },
+        { name: 'edgeos_heap_compaction_cpu_seconds_total', help: 'CPU time of the main thread spent in them.', type: 'counter', samples: [{ value: compact.cpuSeconds }] },
+        { name: 'edgeos_heap_compaction_released_bytes_total', help: 'Old-space bytes committed before minus after each.', type: 'counter', samples: [{ value: compact.releasedBytes }] },
       );
     }
     if (link) {

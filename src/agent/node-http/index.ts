@@ -15,6 +15,7 @@
  *
  * Routes are a table (`NodeHttpRoute`) so another component can add its own path.
  */
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { NodeHttpHead, NodeHttpRequest } from '../../common/tunnel.ts';
 import type { NodeStatsReport } from '../../common/link/protocol.ts';
 import type { Container, ContainerRuntime, ContainerStats, NodeStats, PodSandbox } from '../../runtime/types.ts';
@@ -191,11 +192,29 @@ async function agentMetrics(d: NodeHttpDeps): Promise<NodeHttpResponse> {
     { name: 'process_resident_memory_bytes', help: 'Resident memory size in bytes.', type: 'gauge', samples: [{ value: mem.rss }] },
     { name: 'process_start_time_seconds', help: 'Start time of the process since unix epoch in seconds.', type: 'gauge', samples: [{ value: Math.round(d.startedAt / 1000) }] },
     { name: 'nodejs_heap_size_used_bytes', help: 'Process heap size used from Node.js in bytes.', type: 'gauge', samples: [{ value: mem.heapUsed }] },
+    { name: 'nodejs_heap_size_total_bytes', help: 'Process heap size from Node.js in bytes.', type: 'gauge', samples: [{ value: mem.heapTotal }] },
+    { name: 'nodejs_external_memory_bytes', help: 'Node.js external memory size in bytes.', type: 'gauge', samples: [{ value: mem.external }] },
+    // prom-client's names: where V8's part of the resident memory is (docs/arm64.md, "Memory").
+    ...heapSpaceFamilies(),
     { name: 'kubelet_node_name', help: "The node's name. The count is always 1.", type: 'gauge', samples: [{ labels: { node: d.nodeName }, value: 1 }] },
     { name: 'kubelet_running_pods', help: 'Number of pods that have a running pod sandbox', type: 'gauge', samples: [{ value: sandboxes.length }] },
     { name: 'kubelet_running_containers', help: 'Number of containers currently running', type: 'gauge', samples: [...byState].map(([state, n]) => ({ labels: { container_state: state }, value: n })) },
     ...(d.metrics?.families(d.link?.()) ?? []),
   ]);
+}
+
+/** V8's heap by space (new, old, code, large objects, …): committed, used and available bytes. */
+function heapSpaceFamilies(): Family[] {
+  const spaces = getHeapSpaceStatistics();
+  const family = (what: string, help: string, value: (s: (typeof spaces)[number]) => number): Family => ({
+    name: `nodejs_heap_space_size_${what}_bytes`, help, type: 'gauge',
+    samples: spaces.map((s) => ({ labels: { space: s.space_name.replace(/_space$/, '') }, value: value(s) })),
+  });
+  return [
+    family('total', 'Process heap space size total from Node.js in bytes.', (s) => s.space_size),
+    family('used', 'Process heap space size used from Node.js in bytes.', (s) => s.space_used_size),
+    family('available', 'Process heap space size available from Node.js in bytes.', (s) => s.space_available_size),
+  ];
 }
 
 export const NODE_HTTP_ROUTES: Readonly<Record<string, NodeHttpRoute>> = {
