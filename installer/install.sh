@@ -612,8 +612,9 @@ After=network-online.target
 Type=exec
 EnvironmentFile=-/etc/edgeos/edgeos.env
 ExecStart=/usr/local/bin/edgeos $COMMAND
-# Pods live in cgroups below this service: systemd must hand the subtree over (Delegate) and not
-# kill containerd's shims when edgeos restarts (KillMode=process), so pods survive upgrades.
+# containerd's shims run in this service's cgroup and the pods in the agent's own /kubepods tree
+# (docs/kubelet.md, "QoS cgroups"): systemd must leave the cgroups edgeos manages alone (Delegate)
+# and not kill the shims when edgeos restarts (KillMode=process), so pods survive upgrades.
 Delegate=yes
 KillMode=process
 Restart=always

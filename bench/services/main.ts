@@ -19,6 +19,7 @@ import { parse as parseYaml } from 'yaml';
 import { bundle } from '../../scripts/bundle.ts';
 import { pct, rssMb, settledRss } from '../memory.ts';
 import { launchEnvOf, v8Flags } from '../../src/common/v8-flags.ts';
+import { buildMallocAddon, hostNodeInclude } from '../../scripts/native-addon.ts';
 import { busyboxArchive, hostExecutables } from '../../test/fixtures/images/busybox-image.ts';
 import { KUBECTL } from '../../test/helpers/kubectl.ts';
 import { createNetns, linkNetns } from '../../test/helpers/netns.ts';
@@ -118,7 +119,10 @@ const work = mkdtempSync(join(tmpdir(), 'eos-svc-bench-'));
 const agentDir = join(work, 'a');
 const kubeconfig = join(work, 'kc.yaml');
 const bundleFile = join(work, 'edgeos-agent.cjs');
-const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'info' };
+// The agent runs as it ships, with its malloc trimmer (native/malloc.c, compiled for this host as
+// the executable embeds it, loaded through EDGEOS_MALLOC_ADDON outside the executable; bench/agent's way).
+const mallocAddon = join(work, 'edgeos_malloc.node');
+const agentEnv: NodeJS.ProcessEnv = { ...env, ...launchEnvOf('agent'), NODE_PATH: join(REPO, 'node_modules'), EDGEOS_LOG_LEVEL: 'info', EDGEOS_MALLOC_ADDON: mallocAddon };
 const port = 20000 + Math.floor(Math.random() * 20000);
 let node: Netns | undefined;
 let client: Netns | undefined;
@@ -328,6 +332,7 @@ const t0 = performance.now();
 try {
   // EDGEOS_BENCH_MINIFY=0: names kept (heap snapshots that say which function holds what).
   await bundle({ entry: 'src/cli/agent-main.ts', outfile: bundleFile, minify: process.env.EDGEOS_BENCH_MINIFY !== '0', external: ['better-sqlite3'], version: '0.0.0-bench' });
+  buildMallocAddon(process.arch === 'arm64' ? 'arm64' : 'amd64', mallocAddon, hostNodeInclude());
   node = createNetns('bsnode');
   client = createNetns('bsclient');
   linkNetns(node, NODE_IP, client, CLIENT_IP);
@@ -344,6 +349,8 @@ try {
   const probe = LOOP_DELAY ? ['--import', join(import.meta.dirname, 'loop-delay.mjs')] : [];
   if (TRACE_GC) probe.push('--trace-gc');
   if (HEAP_STATS) probe.push('--expose-gc', '--import', join(import.meta.dirname, 'heap-stats.mjs'));
+  if (process.env.EDGEOS_BENCH_MEM_TRACE) probe.push('--import', join(import.meta.dirname, 'mem-trace.mjs'));
+  if (process.env.EDGEOS_BENCH_ALLOC_PROF) probe.push('--import', join(import.meta.dirname, 'alloc-prof.mjs'));
   agent = start(node, [process.execPath, ...v8Flags.agent, ...profiling, ...probe, bundleFile, 'join', token, '--node-name', NODE_NAME, '--data-dir', agentDir, '--resolv-conf', join(work, 'resolv.conf')], agentEnv, (s) => (agentOut += s));
   await waitFor('the node to be Ready', async () => (await k(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'])) === 'True', 120_000);
   log('server and joined agent up in the node namespace');

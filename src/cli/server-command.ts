@@ -37,6 +37,7 @@ export function serverCommand(): Command {
     .option('--cluster-dns <ip>', 'the cluster DNS address pods use, inside --service-cidr (env EDGEOS_CLUSTER_DNS; default the 10th address of it, 10.43.0.10)')
     .option('--cluster-domain <domain>', 'the cluster DNS domain (env EDGEOS_CLUSTER_DOMAIN; default cluster.local)')
     .option('--service-node-port-range <range>', 'NodePorts come from this range (env EDGEOS_SERVICE_NODE_PORT_RANGE; default 30000-32767)')
+    .option('--cgroup-root <path>', "cgroup whose kubepods cgroup holds the local agent's pods (env EDGEOS_CGROUP_ROOT; default / for the default data dir, /edgeos-<8 hex> for another)")
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
@@ -86,6 +87,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
             return startLocalAgent(ctx, {
               dataDir: config.dataDir,
               localStoragePath: config.paths.localStorageDir,
+              ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
               log,
               signal: lifecycle.signal,
               nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),

@@ -3,6 +3,7 @@
 // config.Control split). Runtime state (listeners, the store) never lives here.
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { cgroupRootProblem } from '../common/cgroup-root.ts';
 import { checkNodeCidrBlocks, resolveClusterNetwork } from '../common/cluster-network.ts';
 import type { ClusterNetwork } from '../common/cluster-network.ts';
 import { InvalidInputError } from '../common/errors.ts';
@@ -30,6 +31,7 @@ export interface RawServerFlags {
   readonly clusterDns?: string;
   readonly clusterDomain?: string;
   readonly serviceNodePortRange?: string;
+  readonly cgroupRoot?: string;
   readonly logLevel?: string;
   readonly datastoreEndpoint?: string;
   readonly datastoreCafile?: string;
@@ -76,6 +78,8 @@ export interface ServerConfig {
   readonly serverToken: ServerTokenSource | undefined;
   /** --service-cidr, --cluster-dns, --cluster-domain, --service-node-port-range (K3s's flags). */
   readonly network: ClusterNetwork;
+  /** --cgroup-root for the local agent; undefined: the agent's default (/ for the default data dir). */
+  readonly cgroupRoot: string | undefined;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
   readonly paths: {
@@ -128,6 +132,7 @@ const sources = {
   clusterDns: ['--cluster-dns', 'EDGEOS_CLUSTER_DNS'],
   clusterDomain: ['--cluster-domain', 'EDGEOS_CLUSTER_DOMAIN'],
   serviceNodePortRange: ['--service-node-port-range', 'EDGEOS_SERVICE_NODE_PORT_RANGE'],
+  cgroupRoot: ['--cgroup-root', 'EDGEOS_CGROUP_ROOT'],
   logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
   datastoreEndpoint: ['--datastore-endpoint', 'EDGEOS_DATASTORE_ENDPOINT'],
   datastoreCafile: ['--datastore-cafile', 'EDGEOS_DATASTORE_CAFILE'],
@@ -304,6 +309,9 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
   if (level && !LOG_LEVELS.includes(logLevel)) {
     throw bad(level.from, `${JSON.stringify(level.value)} is not one of ${LOG_LEVELS.join(', ')}`);
   }
+  const cg = pick(raw, env, 'cgroupRoot');
+  const cgProblem = cg ? cgroupRootProblem(cg.value) : undefined;
+  if (cg && cgProblem) throw bad(cg.from, cgProblem);
   const datastore = resolveDatastore(raw, env, cwd);
   const serverToken = resolveServerToken(raw, env, cwd, datastore);
   const [cidr, dns, domain, ports, podCidrs, mask] = (['serviceCidr', 'clusterDns', 'clusterDomain', 'serviceNodePortRange', 'clusterCidr', 'nodeCidrMaskSize'] as const).map((k) => pick(raw, env, k));
@@ -329,6 +337,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     datastore,
     serverToken,
     network,
+    cgroupRoot: cg?.value,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
     paths: Object.freeze({
       serverDir,

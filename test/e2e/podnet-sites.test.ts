@@ -55,6 +55,12 @@ describe('one pod network across NATed sites', () => {
     expect((await inPod('web-b1', `get ${ipA1} /big | wc -c`)).trim()).toBe(String(256 * 1024));
     // Within the site: VXLAN straight to the other node.
     expect(v4(await inPod('web-a1', `get ${ipA2} /cgi-bin/ip`))).toBe(ipA1);
+    // The VXLAN packets between a1 and a2 are left untracked; the pods' own packets inside them are
+    // tracked (a Service's DNAT is undone from their entry), and so are the relay's (its DNAT).
+    const tracked = async (args: string[]) => (await t.run(a1.ns, ['conntrack', '-L', ...args])).stdout;
+    expect(await tracked(['-p', 'udp', '--dport', '8472', '--dst', a2.ip])).not.toContain(`dst=${a2.ip}`);
+    expect(await tracked(['-p', 'tcp', '--src', ipA1, '--dst', ipA2])).toContain(`dst=${ipA2}`);
+    expect(await tracked(['-p', 'udp', '--dport', '8472'])).toMatch(/dst=169\.254\.\d+\.\d+ sport=\d+ dport=8472/);
     // The server says it relays (node pairs in the last 10 s) and counts the packets.
     const metrics = await t.kubectl(['get', '--raw', '/metrics']);
     expect(Number(/^edgeos_link_relays (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);

@@ -62,10 +62,23 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
   // without an optimizing compiler, so the full path is what dominates a busy node's DNS latency).
   // One map per transport, so the key is the question bytes as they are, no prefix to concatenate.
   const answers = { udp: new Map<string, Buffer>(), tcp: new Map<string, Buffer>() };
-  const rebuild = () => {
+  // The zone is rebuilt when a question needs it, not at every change: while pods start, the
+  // EndpointSlices of every Service they back change one link message at a time (49 changes in
+  // ~3 s for bench/services' 50 Services), and a zone built for each — kept until the next one, so
+  // promoted to V8's old generation — was garbage the agent's RSS carried until the next full GC.
+  // Now a burst of changes costs one rebuild, at the first question after it, or none.
+  let stale = true;
+  const invalidate = () => {
+    stale = true;
     answers.udp.clear();
     answers.tcp.clear();
-    index.rebuild(o.catalog.services.values(), o.catalog.slices.values());
+  };
+  const zone = (): ZoneIndex => {
+    if (stale) {
+      stale = false;
+      index.rebuild(o.catalog.services.values(), o.catalog.slices.values());
+    }
+    return index;
   };
 
   /** An ExternalName outside the zone: its target's records, resolved upstream, after the CNAME. */
@@ -107,7 +120,7 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
     }
     if (q.opcode !== 0) return errorResponse(q.id, RCODE.NOTIMP, q);
     const limit = viaTcp ? undefined : udpLimit(q);
-    const local = index.lookup(q.name, q.type);
+    const local = zone().lookup(q.name, q.type);
     if (local) {
       stats.zone++;
       if (!local.chase) {
@@ -165,8 +178,7 @@ export function createDnsServer(o: DnsServerOptions): DnsServer {
       return port;
     },
     async start(signal) {
-      rebuild();
-      unsubscribe = o.catalog.subscribe(rebuild);
+      unsubscribe = o.catalog.subscribe(invalidate);
       // The reply goes to the address the query came from, always an IP: no lookup (dgram's
       // default one defers every send by a tick to "resolve" it).
       const u = createSocket({ type: 'udp4', lookup: (address, _family, cb) => cb(null, address, 4) });

@@ -59,7 +59,9 @@ export class ZoneIndex {
       const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
       if (!svc) continue;
       const k = `${s.metadata?.namespace ?? ''}/${svc}`;
-      slicesOf.set(k, [...(slicesOf.get(k) ?? []), s]);
+      const list = slicesOf.get(k);
+      if (list) list.push(s);
+      else slicesOf.set(k, [s]);
     }
     for (const svc of services) {
       const ns = svc.metadata?.namespace ?? '';

@@ -2,6 +2,7 @@
 // resolved into one frozen object; errors name the flag or variable (as src/server/config.ts does).
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import { cgroupRootProblem } from '../../common/cgroup-root.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
@@ -126,8 +127,8 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   const storage = pick(raw.defaultLocalStoragePath, env, 'EDGEOS_DEFAULT_LOCAL_STORAGE_PATH', '--default-local-storage-path');
   if (storage && storage.value.trim() === '') throw bad(storage.from, 'must not be empty');
   const cg = pick(raw.cgroupRoot, env, 'EDGEOS_CGROUP_ROOT', '--cgroup-root');
-  if (cg && !/^\/[A-Za-z0-9_./-]*$/.test(cg.value)) throw bad(cg.from, `${JSON.stringify(cg.value)} is not an absolute cgroup path (/ or /a/b of [A-Za-z0-9_.-])`);
-  if (cg && cg.value.split('/').some((p) => p === '.' || p === '..')) throw bad(cg.from, `${JSON.stringify(cg.value)} must not contain . or .. segments`);
+  const cgProblem = cg ? cgroupRootProblem(cg.value) : undefined;
+  if (cg && cgProblem) throw bad(cg.from, cgProblem);
   return Object.freeze({
     dataDir,
     nodeName,

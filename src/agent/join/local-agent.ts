@@ -28,6 +28,8 @@ export async function startLocalAgent(
     nativeBinding?: object;
     nodeName?: string;
     localStoragePath?: string;
+    /** --cgroup-root of `edgeos server`; undefined: the agent's default. */
+    cgroupRoot?: string;
     /** The container runtime (default: a private containerd); false runs the link and the cache only. */
     runtime?: AgentOptions['runtime'];
     leaseIntervalMs?: number;
@@ -48,6 +50,7 @@ export async function startLocalAgent(
     runtime: o.runtime ?? {},
     onFailure: o.onFailure,
     ...(o.localStoragePath ? { localStoragePath: o.localStoragePath } : {}),
+    ...(o.cgroupRoot ? { cgroupRoot: o.cgroupRoot } : {}),
     ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
     dial: async () => ctx.connectLink(nodeName),
     ...(o.nativeBinding ? { nativeBinding: o.nativeBinding } : {}),

@@ -93,9 +93,11 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
   /** The last sync programmed the relay's device: a path change is one route away. */
   let relayProgrammed = false;
 
-  async function masquerade(): Promise<void> {
+  /** `peers`: whether this node has any (a lone node's packets pass no chain of the overlay's). */
+  async function masquerade(peers: boolean): Promise<void> {
     const relayDnat = relay?.port && o.local.relayAddr ? { addr: o.local.relayAddr, vtepIp: o.local.vtepIp, port: relay.port } : undefined;
-    const script = masqueradeScript(table, o.local.podCidr, o.network().clusterCidr, relayDnat);
+    const overlay = peers ? { overlay: { vtepIp: o.local.vtepIp, ...(o.local.relayAddr ? { relayAddr: o.local.relayAddr } : {}) } } : {};
+    const script = masqueradeScript(table, o.local.podCidr, o.network().clusterCidr, { ...(relayDnat ? { relay: relayDnat } : {}), ...overlay });
     if (script === lastMasquerade) return;
     const r = await run(['nft', '-f', '-'], script);
     if (r.code !== 0) throw new Error(`nft: ${r.stderr.trim()}`);
@@ -114,7 +116,7 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
       relay = undefined;
       relayProgrammed = false;
     }
-    await masquerade();
+    await masquerade(found.length > 0);
     // No device until there is another node to reach: a single node (or agents sharing one test
     // host) needs no overlay, and once it is known to have none, its resyncs start no process.
     if (found.length === 0 && noDevice) return;

@@ -20,6 +20,8 @@ const fragmentKey = (f: Fragment | undefined) => (f ? JSON.stringify([[...f.chai
 
 export class NftApplier {
   private last: Ruleset | undefined;
+  /** The desired table of the last apply that went through (the kernel holds it, less refused ports). */
+  private offered: Ruleset | undefined;
   /** Ports the kernel refused, with the fragment it refused (retried only once that changes). */
   private readonly refused = new Map<string, string>();
 
@@ -38,6 +40,8 @@ export class NftApplier {
 
   /** Applies `next`; returns the ports it had to keep at their last good state. */
   async apply(next: Ruleset): Promise<Refusal[]> {
+    // The renderer hands back the very Ruleset it rendered last when no plan changed.
+    if (next === this.offered) return [];
     const prev = this.last;
     // The renderer hands back the same fragment object for an unchanged plan: compare by identity first.
     const differs = (id: string) => {
@@ -47,17 +51,23 @@ export class NftApplier {
     const changed = [...new Set([...(prev?.ports.keys() ?? []), ...next.ports.keys()])].filter(differs);
     // Known-bad fragments are not offered again (and were reported when refused).
     const retry = changed.filter((id) => this.refused.get(id) !== fragmentKey(next.ports.get(id)));
+    // Nothing to hand the kernel: no table to copy, merge and diff (a sync after a pod status that
+    // changed no plan, or a change only to ports the kernel refuses until they change again).
+    if (prev && retry.length === 0 && prev.base === next.base) return [];
     const wanted = this.withPorts(prev, next, retry);
     const script = nftScript(this.table, prev, wanted);
     if (prev && script === `add table ip ${this.table}\n`) return [];
     try {
       await this.nft(script);
       this.last = wanted;
+      this.offered = next;
       for (const id of retry) this.refused.delete(id);
       return [];
     } catch (err) {
       if (!(err instanceof ServicesError) || err.code !== 'SERVICES_NFT_REFUSED') throw err;
-      return this.applyAround(prev, next, retry, err);
+      const refused = await this.applyAround(prev, next, retry, err);
+      this.offered = next;
+      return refused;
     }
   }
 
@@ -65,6 +75,7 @@ export class NftApplier {
   async remove(): Promise<void> {
     await this.nft(`add table ip ${this.table}\ndelete table ip ${this.table}\n`);
     this.last = undefined;
+    this.offered = undefined;
   }
 
   /** `prev` with `ids` taken from `next` (added, changed or removed), and `next`'s base. */

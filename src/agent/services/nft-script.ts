@@ -24,11 +24,16 @@ function merge(r: Ruleset | undefined): Merged {
   const known = merged.get(r);
   if (known) return known;
   merged.set(r, m);
+  // forEach, not for…of, over every Map here: the agent's V8 runs without an optimizing compiler
+  // (--lite-mode), where each step of a for…of over a Map allocates an iterator result and an
+  // entry array — per sync, for every chain and element of the table.
   const add = (f: Fragment) => {
-    for (const [k, v] of f.chains) m.chains.set(k, v);
-    for (const [k, v] of f.containers) m.containers.set(k, v);
+    f.chains.forEach((v, k) => m.chains.set(k, v));
+    f.containers.forEach((v, k) => m.containers.set(k, v));
     // The first Service port to claim an address . port keeps it (as kube-proxy, one wins).
-    for (const [k, v] of f.elements) if (!m.elements.has(k)) m.elements.set(k, v);
+    f.elements.forEach((v, k) => {
+      if (!m.elements.has(k)) m.elements.set(k, v);
+    });
   };
   add(r.base);
   for (const f of [...r.ports.keys()].sort().map((k) => r.ports.get(k)!)) add(f);
@@ -50,30 +55,39 @@ export function nftScript(table: string, prev: Ruleset | undefined, next: Rulese
   const out: string[] = [`add table ip ${table}`];
   if (!prev) out.push(`delete table ip ${table}`, `add table ip ${table} { comment "edgeos Services (docs/services.md)"; }`);
 
-  for (const [name, c] of b.containers) if (!a.containers.has(name)) out.push(`add ${c.kind} ip ${table} ${name} { ${c.body} }`);
-  for (const [name, c] of b.chains) if (!a.chains.has(name)) out.push(c.hook ? `add chain ip ${table} ${name} { ${c.hook} }` : `add chain ip ${table} ${name}`);
-  for (const [name, c] of b.chains) {
+  b.containers.forEach((c, name) => {
+    if (!a.containers.has(name)) out.push(`add ${c.kind} ip ${table} ${name} { ${c.body} }`);
+  });
+  b.chains.forEach((c, name) => {
+    if (!a.chains.has(name)) out.push(c.hook ? `add chain ip ${table} ${name} { ${c.hook} }` : `add chain ip ${table} ${name}`);
+  });
+  b.chains.forEach((c, name) => {
     const old = a.chains.get(name);
-    if (old && sameChain(old, c)) continue;
+    if (old && sameChain(old, c)) return;
     if (old) out.push(`flush chain ip ${table} ${name}`);
     for (const rule of c.rules) out.push(`add rule ip ${table} ${name} ${rule}`);
-  }
+  });
 
   const gone: { container: string; key: string; value: string }[] = [];
   const added: { container: string; key: string; value: string }[] = [];
-  for (const [k, e] of a.elements) {
+  a.elements.forEach((e, k) => {
     const now = b.elements.get(k);
     if (!now || now.value !== e.value) gone.push(e);
-  }
-  for (const [k, e] of b.elements) {
+  });
+  b.elements.forEach((e, k) => {
     const was = a.elements.get(k);
     if (!was || was.value !== e.value) added.push(e);
-  }
+  });
   out.push(...elementLines('delete', table, gone, false), ...elementLines('add', table, added, true));
 
-  const removedChains = [...a.chains.keys()].filter((n) => !b.chains.has(n));
+  const removedChains: string[] = [];
+  a.chains.forEach((_, n) => {
+    if (!b.chains.has(n)) removedChains.push(n);
+  });
   for (const n of removedChains) out.push(`flush chain ip ${table} ${n}`);
   for (const n of removedChains) out.push(`delete chain ip ${table} ${n}`);
-  for (const [name, c] of a.containers) if (!b.containers.has(name)) out.push(`delete ${c.kind} ip ${table} ${name}`);
+  a.containers.forEach((c, name) => {
+    if (!b.containers.has(name)) out.push(`delete ${c.kind} ip ${table} ${name}`);
+  });
   return out.join('\n') + '\n';
 }

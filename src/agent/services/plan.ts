@@ -69,7 +69,14 @@ function usable(cands: readonly Candidate[]): EndpointTarget[] {
   return (ready.length > 0 ? ready : cands.filter((c) => c.servingTerminating)).map((c) => c.target);
 }
 
-function candidates(svc: ServiceJson, slices: readonly EndpointSliceJson[], portName: string, protocol: string, input: PlanInput): Candidate[] {
+/** The kubelet's view of one local pod as a plan used it (`ready`/`ip` undefined: it knew nothing). */
+interface Consulted {
+  readonly uid: string;
+  readonly ready: boolean | undefined;
+  readonly ip: string | undefined;
+}
+
+function candidates(svc: ServiceJson, slices: readonly EndpointSliceJson[], portName: string, protocol: string, input: PlanInput, consulted: Consulted[]): Candidate[] {
   const out = new Map<string, Candidate>();
   const allReady = svc.spec?.publishNotReadyAddresses === true;
   for (const slice of slices) {
@@ -78,7 +85,9 @@ function candidates(svc: ServiceJson, slices: readonly EndpointSliceJson[], port
     if (!port?.port) continue;
     for (const ep of slice.endpoints ?? []) {
       const local = ep.nodeName === input.nodeName;
-      const known = local && ep.targetRef?.uid ? input.localPods.get(ep.targetRef.uid) : undefined;
+      const uid = local ? ep.targetRef?.uid : undefined;
+      const known = uid ? input.localPods.get(uid) : undefined;
+      if (uid) consulted.push({ uid, ready: known?.ready, ip: known?.ip });
       const cond = ep.conditions ?? {};
       const ready = allReady || (known ? known.ready : cond.ready !== false);
       const terminating = cond.terminating === true;
@@ -100,47 +109,124 @@ function affinity(svc: ServiceJson): number | undefined {
   return typeof t === 'number' && t > 0 ? t : 10800;
 }
 
-export function planServices(input: PlanInput): ServicePortPlan[] {
+/** Each Service's EndpointSlices, by `<ns>/<name>`. */
+function slicesByService(slices: readonly EndpointSliceJson[]): Map<string, EndpointSliceJson[]> {
   const slicesOf = new Map<string, EndpointSliceJson[]>();
-  for (const s of input.slices) {
+  for (const s of slices) {
     const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
     if (!svc) continue;
     const key = `${s.metadata?.namespace ?? ''}/${svc}`;
-    slicesOf.set(key, [...(slicesOf.get(key) ?? []), s]);
+    const list = slicesOf.get(key);
+    if (list) list.push(s);
+    else slicesOf.set(key, [s]);
   }
+  return slicesOf;
+}
+
+/** One Service's plans, and the local pod states they were made from (pushed onto `consulted`). */
+function planService(svc: ServiceJson, slices: readonly EndpointSliceJson[], input: PlanInput, consulted: Consulted[]): ServicePortPlan[] {
+  const spec = svc.spec ?? {};
+  if (spec.type === 'ExternalName') return [];
+  const clusterIP = spec.clusterIP && spec.clusterIP !== 'None' && isIPv4(spec.clusterIP) ? spec.clusterIP : undefined;
+  // Headless Services have no virtual IP: DNS answers with the endpoints themselves.
+  if (!clusterIP || clusterIP === input.clusterDns) return [];
+  const service = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
+  const external = [...(spec.externalIPs ?? []), ...(svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '')].filter((ip) => isIPv4(ip));
+  const nodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
   const plans: ServicePortPlan[] = [];
-  for (const svc of input.services) {
-    const spec = svc.spec ?? {};
-    if (spec.type === 'ExternalName') continue;
-    const clusterIP = spec.clusterIP && spec.clusterIP !== 'None' && isIPv4(spec.clusterIP) ? spec.clusterIP : undefined;
-    // Headless Services have no virtual IP: DNS answers with the endpoints themselves.
-    if (!clusterIP || clusterIP === input.clusterDns) continue;
-    const service = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
-    const slices = slicesOf.get(service) ?? [];
-    const external = [...(spec.externalIPs ?? []), ...(svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip ?? '')].filter((ip) => isIPv4(ip));
-    const nodePorts = spec.type === 'NodePort' || spec.type === 'LoadBalancer';
-    for (const p of spec.ports ?? []) {
-      const protocol = PROTOCOLS[p.protocol ?? 'TCP'];
-      if (!protocol || !p.port) continue;
-      const cands = candidates(svc, slices, p.name ?? '', p.protocol ?? 'TCP', input);
-      const all = usable(cands);
-      const local = usable(cands.filter((c) => c.target.local));
-      plans.push({
-        id: `${service}/${protocol}/${p.name ?? ''}`,
-        service,
-        protocol,
-        clusterIP,
-        port: p.port,
-        nodePort: nodePorts && p.nodePort ? p.nodePort : undefined,
-        externalIPs: [...new Set(external)],
-        affinitySeconds: affinity(svc),
-        clusterEndpoints: spec.internalTrafficPolicy === 'Local' ? local : all,
-        externalLocal: spec.externalTrafficPolicy === 'Local',
-        localEndpoints: local,
-      });
-    }
+  for (const p of spec.ports ?? []) {
+    const protocol = PROTOCOLS[p.protocol ?? 'TCP'];
+    if (!protocol || !p.port) continue;
+    const cands = candidates(svc, slices, p.name ?? '', p.protocol ?? 'TCP', input, consulted);
+    const all = usable(cands);
+    const local = usable(cands.filter((c) => c.target.local));
+    plans.push({
+      id: `${service}/${protocol}/${p.name ?? ''}`,
+      service,
+      protocol,
+      clusterIP,
+      port: p.port,
+      nodePort: nodePorts && p.nodePort ? p.nodePort : undefined,
+      externalIPs: [...new Set(external)],
+      affinitySeconds: affinity(svc),
+      clusterEndpoints: spec.internalTrafficPolicy === 'Local' ? local : all,
+      externalLocal: spec.externalTrafficPolicy === 'Local',
+      localEndpoints: local,
+    });
   }
   return plans;
+}
+
+export function planServices(input: PlanInput): ServicePortPlan[] {
+  return createPlanner()(input);
+}
+
+/** What one Service's plans were made from. */
+interface ServiceMemo {
+  svc: ServiceJson;
+  slices: readonly EndpointSliceJson[];
+  consulted: readonly Consulted[];
+  plans: readonly ServicePortPlan[];
+  /** The planner call that last saw this Service (the others' entries are dropped). */
+  seen: number;
+}
+
+export interface Planner {
+  (input: PlanInput): ServicePortPlan[];
+  /**
+   * This node's pods that an EndpointSlice names (by uid), as of the last call: only their
+   * readiness and IP can change a plan, so another local pod's status needs no sync.
+   */
+  readonly localTargets: ReadonlySet<string>;
+}
+
+const sameSlices = (a: readonly EndpointSliceJson[], b: readonly EndpointSliceJson[]) => a.length === b.length && a.every((s, i) => s === b[i]);
+const stillHolds = (consulted: readonly Consulted[], localPods: ReadonlyMap<string, LocalPodState>) =>
+  consulted.every((c) => {
+    const now = localPods.get(c.uid);
+    return now?.ready === c.ready && now?.ip === c.ip;
+  });
+
+/**
+ * planServices with memory: a Service whose object, EndpointSlices (the cache's objects, compared
+ * by identity) and consulted local pod states are those of the last call keeps its plan objects.
+ * While pods start, one EndpointSlice changes per link message: each sync then plans one Service,
+ * not all of them, and hands the renderer the same plan objects for the rest — no new plans, no
+ * strings to compare them by, nothing retained per sync that V8 must promote and later collect.
+ */
+export function createPlanner(): Planner {
+  const memo = new Map<string, ServiceMemo>();
+  let context = '';
+  let call = 0;
+  let localTargets = new Set<string>();
+  const plan = (input: PlanInput): ServicePortPlan[] => {
+    const ctx = `${input.nodeName} ${input.clusterDns}`;
+    if (ctx !== context) {
+      memo.clear();
+      context = ctx;
+    }
+    const seen = ++call;
+    const slicesOf = slicesByService(input.slices);
+    const plans: ServicePortPlan[] = [];
+    const targets = new Set<string>();
+    for (const svc of input.services) {
+      const key = `${svc.metadata?.namespace ?? ''}/${svc.metadata?.name ?? ''}`;
+      const slices = slicesOf.get(key) ?? [];
+      let m = memo.get(key);
+      if (!m || m.svc !== svc || !sameSlices(m.slices, slices) || !stillHolds(m.consulted, input.localPods)) {
+        const consulted: Consulted[] = [];
+        m = { svc, slices, consulted, plans: planService(svc, slices, input, consulted), seen };
+        memo.set(key, m);
+      }
+      m.seen = seen;
+      for (const c of m.consulted) targets.add(c.uid);
+      for (const p of m.plans) plans.push(p);
+    }
+    for (const [key, m] of memo) if (m.seen !== seen) memo.delete(key);
+    localTargets = targets;
+    return plans;
+  };
+  return Object.defineProperty(plan, 'localTargets', { get: () => localTargets }) as Planner;
 }
 
 /** The kubelet's view of a pod status: Ready condition and podIP. */

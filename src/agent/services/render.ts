@@ -171,27 +171,39 @@ export function portFragment(p: ServicePortPlan, s: DatapathSettings): Fragment 
 /**
  * Renders plans, reusing the fragment of a plan that did not change since the last call with the
  * same renderer (hashing names and building rule text for 1,000 Services is most of a sync's
- * time on a node whose V8 has no optimizing compiler; a change touches one or two plans).
+ * time on a node whose V8 has no optimizing compiler; a change touches one or two plans). A plan
+ * object seen last time (createPlanner keeps the plans of unchanged Services) is its fragment at
+ * once; a new plan object is compared by content with the last plan of the same port only. When
+ * every plan is the one of last time, the last Ruleset itself comes back (the applier then has
+ * nothing to do).
  */
 export function createRenderer(): (plans: readonly ServicePortPlan[], s: DatapathSettings) => Ruleset {
-  let memo = new Map<string, Fragment>();
+  let byId = new Map<string, { plan: ServicePortPlan; fragment: Fragment; key?: string }>();
   let base: { key: string; fragment: Fragment } | undefined;
+  let last: Ruleset | undefined;
   return (plans, s) => {
     const settingsKey = JSON.stringify(s);
     if (base?.key !== settingsKey) {
       base = { key: settingsKey, fragment: baseFragment(s) };
-      memo = new Map();
+      byId = new Map();
+      last = undefined;
     }
-    const next = new Map<string, Fragment>();
+    if (last && plans.length === byId.size && plans.every((p) => byId.get(p.id)?.plan === p)) return last;
+    const next = new Map<string, { plan: ServicePortPlan; fragment: Fragment; key?: string }>();
     const ports = new Map<string, Fragment>();
     for (const p of plans) {
-      const key = JSON.stringify(p);
-      const f = memo.get(key) ?? portFragment(p, s);
-      next.set(key, f);
-      ports.set(p.id, f);
+      const old = byId.get(p.id);
+      let entry = old;
+      if (old?.plan !== p) {
+        const key = JSON.stringify(p);
+        entry = old && (old.key ??= JSON.stringify(old.plan)) === key ? { plan: p, fragment: old.fragment, key } : { plan: p, fragment: portFragment(p, s), key };
+      }
+      next.set(p.id, entry!);
+      ports.set(p.id, entry!.fragment);
     }
-    memo = next;
-    return { base: base.fragment, ports };
+    byId = next;
+    last = { base: base.fragment, ports };
+    return last;
   };
 }
 

@@ -96,14 +96,10 @@ function applyUpdateRules(c: Call, current: KubeObject, desired: KubeObject, sub
 }
 
 function sameObject(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject): string => {
-    const copy = structuredClone(o);
-    if (copy.metadata) {
-      delete copy.metadata.managedFields;
-      delete copy.metadata.resourceVersion;
-    }
-    return JSON.stringify(copy);
-  };
+  // A shallow copy whose two left-out keys are undefined serializes as the object without them:
+  // a deep clone of each object for this was 1.2 % of the server writing pod statuses.
+  const strip = (o: KubeObject): string =>
+    JSON.stringify(o.metadata ? { ...o, metadata: { ...o.metadata, managedFields: undefined, resourceVersion: undefined } } : o);
   return strip(a) === strip(b);
 }
 
@@ -118,7 +114,9 @@ export async function updateObject(d: ApiDeps, c: Call, u: UpdateRequest): Promi
       const desired = await u.transform(undefined);
       return { obj: await u.allowCreate(desired), created: true };
     }
-    const desired = await u.transform(structuredClone(cur.obj));
+    // The transform may change its argument: it gets its own decode of the stored bytes, which
+    // costs less than a structuredClone of the decoded object.
+    const desired = await u.transform(decodeStored(r, cur.kv));
     const dm = meta(desired);
     if (typeof dm.name === 'string' && dm.name !== '' && dm.name !== name) {
       throw badRequest(`the name of the object (${dm.name}) does not match the name on the URL (${name})`);

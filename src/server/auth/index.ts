@@ -10,6 +10,8 @@ export type { NewToken, StoredToken } from './tokens.ts';
 export { bearerToken } from './token-authenticator.ts';
 export { rbacKeys } from './rbac-authorizer.ts';
 export { nodeAuthzKeys } from './node-authorizer.ts';
+export { NodePodIndex } from './node-pod-index.ts';
+export type { NodePods } from './node-pod-index.ts';
 export { createLoopbackToken, LOOPBACK_USER } from './loopback.ts';
 export { InProcessIdentities } from './in-process.ts';
 export { impersonatedUser } from './impersonation.ts';

@@ -1,8 +1,10 @@
 // The Node authorizer (k8s.io/kubernetes plugin/pkg/auth/authorizer/node) for users
 // "system:node:<name>" in group "system:nodes": a node may touch its own Node and Lease, the pods
 // bound to it, and only the Secrets/ConfigMaps/ServiceAccounts/PVCs those pods use. Relationships
-// are looked up in the store at request time (upstream keeps a graph; at edge scale a lookup is
-// cheap and never stale). Everything else is "no opinion" and falls through to RBAC.
+// are confirmed in the store at request time, so a decision is never stale; which pod to confirm a
+// reference with comes from a watch-fed index of the pods bound to each node (node-pod-index.ts;
+// upstream keeps a graph), and without a candidate from it the namespace's pods are scanned.
+// Everything else is "no opinion" and falls through to RBAC.
 //
 // What this authorizer decides and what the API must still do:
 // - nodes: get/update/patch own Node and nodes/status (name = node); list/watch only with
@@ -37,6 +39,7 @@ import type { ChainLink, Verdict } from './chain.ts';
 import { requiredFieldValue } from './field-selector.ts';
 import { podReferences } from './pod-references.ts';
 import type { PodReferences } from './pod-references.ts';
+import type { NodePods } from './node-pod-index.ts';
 import type { RequestAttributes, UserInfo } from './types.ts';
 import { readStoredJson } from '../storage/read.ts';
 
@@ -48,6 +51,7 @@ export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 export const nodeAuthzKeys = {
   pod: (ns: string, name: string) => `/registry/${storageSegment('', 'pods')}/${ns}/${name}`,
   pods: (ns: string) => `/registry/${storageSegment('', 'pods')}/${ns}/`,
+  allPods: () => `/registry/${storageSegment('', 'pods')}/`,
   claim: (ns: string, name: string) => `/registry/${storageSegment('', 'persistentvolumeclaims')}/${ns}/${name}`,
   volume: (name: string) => `/registry/${storageSegment('', 'persistentvolumes')}/${name}`,
   csr: (name: string) => `/registry/${storageSegment('certificates.k8s.io', 'certificatesigningrequests')}/${name}`,
@@ -74,8 +78,15 @@ function addressedName(a: RequestAttributes): string {
   return '';
 }
 
-export function createNodeAuthorizer(deps: { store: Store; log: Logger }): ChainLink {
-  const { store, log } = deps;
+export interface NodeAuthorizerDeps {
+  readonly store: Store;
+  readonly log: Logger;
+  /** The pods bound to each node (node-pod-index.ts); without it every reference check scans. */
+  readonly nodePods?: NodePods;
+}
+
+export function createNodeAuthorizer(deps: NodeAuthorizerDeps): ChainLink {
+  const { store, log, nodePods } = deps;
 
   const readJson = <T>(key: string) => readStoredJson<T>(store, log, key);
 
@@ -85,13 +96,23 @@ export function createNodeAuthorizer(deps: { store: Store; log: Logger }): Chain
   }
 
   /**
-   * Whether a pod of `ns` bound to `node` references the object. Every pod of the namespace is
-   * looked at, but only those whose stored JSON names the node are decoded: an agent asks this for
-   * every pod it starts (its service account token), and decoding all of a namespace's pods each
-   * time was 7 % of the server's CPU creating 10,000 pods on 1,000 nodes — O(pods²) for the
-   * namespace (a serialized pod always holds `"nodeName":"<node>"` exactly; node names need no escaping).
+   * Whether a pod of `ns` bound to `node` references the object. An agent asks this for every pod
+   * it starts (its service account token), so it is answered from the index's candidates, each
+   * confirmed by a point read of that pod: the index may lag the store or still hold a pod deleted
+   * a moment ago, the store may not. Only when no candidate is confirmed — a refusal, or a pod the
+   * index has not heard of yet — is every pod of the namespace looked at (O(pods): what every
+   * check cost before the index).
    */
   async function referencedByBoundPod(node: string, ns: string, kind: keyof PodReferences, name: string): Promise<boolean> {
+    for (const key of nodePods?.candidates(node, ns, kind, name) ?? []) {
+      const pod = await readJson<Pod>(key);
+      if (pod?.spec?.nodeName === node && pod.metadata?.namespace === ns && podReferences(pod)[kind].has(name)) return true;
+    }
+    return scanNamespace(node, ns, kind, name);
+  }
+
+  /** The namespace scan. Only pods whose stored JSON names the node are decoded (a serialized pod always holds `"nodeName":"<node>"` exactly; node names need no escaping). */
+  async function scanNamespace(node: string, ns: string, kind: keyof PodReferences, name: string): Promise<boolean> {
     const { kvs } = await store.list(nodeAuthzKeys.pods(ns));
     const boundHere = Buffer.from(`"nodeName":${JSON.stringify(node)}`);
     for (const kv of kvs) {

@@ -1,17 +1,18 @@
 /**
  * core/v1 PersistentVolumeClaim and PersistentVolume: SetDefaults_PersistentVolume(Claim)
- * (Filesystem mode, Retain reclaim, Pending phase), the common ValidatePersistentVolumeClaim checks
- * and printPersistentVolumeClaim / printPersistentVolume, and the create hooks of the
+ * (Filesystem mode, Retain reclaim, Pending phase), validation (field rules in
+ * persistent-volume-validation.ts), printPersistentVolumeClaim / printPersistentVolume, the
+ * local-path provisioner's binding in one transaction, and the create hooks of the
  * DefaultStorageClass and StorageObjectInUseProtection admission plugins.
  */
 import { child, list, map, setDefault, str } from './access.ts';
 import { AGE_COLUMN, NAME_COLUMN, ageOf, col, nameOf } from './columns.ts';
-import { FieldRejectedError, forbidden, immutable, invalid, notSupported, required } from './field-errors.ts';
+import { FieldRejectedError, forbidden, notSupported, required } from './field-errors.ts';
 import { metaValidator } from './meta-only.ts';
-import { parseQuantity } from '../../common/quantity.ts';
+import { validateAccessModes, validateClaimUpdate, validateVolumeSpec } from './persistent-volume-validation.ts';
 import { defaultClassOf } from './storage-class.ts';
 import { present } from './types.ts';
-import type { FieldError, KubeObject, WriteContext, WriteHooks } from './types.ts';
+import type { KubeObject, WriteContext, WriteHooks } from './types.ts';
 import type { TxnOp } from '../../store/types.ts';
 import { randomUUID } from 'node:crypto';
 import {
@@ -23,7 +24,6 @@ import { kind, conditions, labelSelector } from '../patch/merge-keys-core.ts';
 import { atomic, map as mapSchema, struct } from '../patch/merge-keys.ts';
 
 const BETA_CLASS = 'volume.beta.kubernetes.io/storage-class';
-const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 
 /** Storage object in use protection (the StorageObjectInUseProtection admission plugin's finalizers). */
 export const PVC_PROTECTION_FINALIZER = 'kubernetes.io/pvc-protection';
@@ -51,80 +51,9 @@ function phaseOf(obj: KubeObject): string {
   return str(map(obj.metadata)?.deletionTimestamp) ? 'Terminating' : (str(map(obj.status)?.phase) ?? '');
 }
 
-function validateAccessModes(modes: unknown, path: string): FieldError[] {
-  const errs: FieldError[] = [];
-  const all = list(modes).map(String);
-  if (all.length === 0) errs.push(required(path, 'at least 1 access mode is required'));
-  for (const m of all) if (!ACCESS_MODES.includes(m)) errs.push(notSupported(path, m, ACCESS_MODES));
-  return errs;
-}
-
 const validateClaimMeta = metaValidator(true);
 const validateVolumeMeta = metaValidator(false);
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-
-/**
- * ValidatePersistentVolumeClaimUpdate: the spec is fixed once created, but for what binding and
- * the default class fill in (volumeName while empty, storageClassName while unset) and a larger
- * storage request.
- */
-function validateClaimUpdate(spec: Record<string, unknown>, old: Record<string, unknown>): FieldError[] {
-  const rest = (s: Record<string, unknown>) => {
-    const r: Record<string, unknown> = { ...s };
-    delete r.resources;
-    delete r.volumeAttributesClassName;
-    if (!str(old.volumeName)) delete r.volumeName;
-    if (old.storageClassName === undefined || old.storageClassName === null) delete r.storageClassName;
-    return r;
-  };
-  if (!same(rest(spec), rest(old))) {
-    return [forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims')];
-  }
-  const was = map(map(old.resources)?.requests)?.storage;
-  const now = map(map(spec.resources)?.requests)?.storage;
-  if (was !== undefined && now !== undefined && !same(was, now) && quantityBytes(now) < quantityBytes(was)) {
-    return [forbidden('spec.resources.requests.storage', 'field can not be less than previous value')];
-  }
-  return [];
-}
-
-function quantityBytes(q: unknown): number {
-  try {
-    return parseQuantity(q as string);
-  } catch {
-    return 0;
-  }
-}
-
-/** The volume sources of a PersistentVolume (PersistentVolumeSource's members). */
-const VOLUME_SOURCES = [
-  'awsElasticBlockStore', 'azureDisk', 'azureFile', 'cephfs', 'cinder', 'csi', 'fc', 'flexVolume', 'flocker', 'gcePersistentDisk',
-  'glusterfs', 'hostPath', 'iscsi', 'local', 'nfs', 'photonPersistentDisk', 'portworxVolume', 'quobyte', 'rbd', 'scaleIO', 'storageos', 'vsphereVolume',
-];
-
-/** ValidatePersistentVolumeSpec's source rules, and ValidatePersistentVolumeUpdate's immutable fields. */
-function validateVolumeSpec(spec: Record<string, unknown>, old: Record<string, unknown> | undefined): FieldError[] {
-  const errs: FieldError[] = [];
-  const sources = VOLUME_SOURCES.filter((k) => spec[k] !== undefined && spec[k] !== null);
-  if (sources.length === 0) errs.push(required('spec', 'must specify a volume type'));
-  else if (sources.length > 1) errs.push(forbidden(`spec.${sources[1]}`, 'may not specify more than 1 volume type'));
-  const local = map(spec.local);
-  if (local) {
-    const path = str(local.path) ?? '';
-    if (!path) errs.push(required('spec.local.path'));
-    else if (!path.startsWith('/')) errs.push(invalid('spec.local.path', path, 'must be an absolute path'));
-    else if (path.split('/').includes('..')) errs.push(invalid('spec.local.path', path, "must not contain '..'"));
-    if (!old && !map(map(spec.nodeAffinity)?.required)) errs.push(required('spec.nodeAffinity', 'Local volume requires node affinity'));
-  }
-  if (!old) return errs;
-  const oldSources = Object.fromEntries(VOLUME_SOURCES.map((k) => [k, old[k]]));
-  const newSources = Object.fromEntries(VOLUME_SOURCES.map((k) => [k, spec[k]]));
-  if (!same(newSources, oldSources)) errs.push(forbidden('spec.persistentvolumesource', 'spec.persistentvolumesource is immutable after creation'));
-  if (old.volumeMode !== undefined && !same(spec.volumeMode, old.volumeMode)) errs.push(immutable('spec.volumeMode', spec.volumeMode));
-  if (old.nodeAffinity && !same(spec.nodeAffinity, old.nodeAffinity)) errs.push(immutable('spec.nodeAffinity', spec.nodeAffinity));
-  return errs;
-}
 
 /**
  * What kube-apiserver's admission does to new claims and volumes: DefaultStorageClass (a claim that
@@ -266,7 +195,6 @@ export function localPathVolumeFor(claim: KubeObject, sc: KubeObject, node: Kube
 
 const VOLUMES_PREFIX = `/registry/${storageSegment('', 'persistentvolumes')}/`;
 const NODES_PREFIX = `/registry/${storageSegment('', 'nodes')}/`;
-const CLASS_PREFIX = `/registry/${storageSegment('storage.k8s.io', 'storageclasses')}/`;
 
 async function readJson(ctx: WriteContext, key: string): Promise<{ obj: KubeObject; modRevision: number } | undefined> {
   const kv = await ctx.store.get(key);
@@ -302,7 +230,7 @@ export async function provisionOnBinding(ctx: WriteContext, pod: KubeObject, old
     const cm = map(claim?.metadata);
     if (!claim || !cm || str(map(claim.spec)?.volumeName)) continue;
     const className = storageClassOf(claim);
-    const sc = className ? (await readJson(ctx, `${CLASS_PREFIX}${className}`))?.obj : undefined;
+    const sc = className ? (await readJson(ctx, `${CLASSES_PREFIX}${className}`))?.obj : undefined;
     if (!sc || !LOCAL_PATH_PROVISIONERS.has(str(sc.provisioner) ?? '') || sc.volumeBindingMode !== 'WaitForFirstConsumer') continue;
     const refuse = (why: string) => {
       throw new FieldRejectedError([forbidden('target', `persistentvolumeclaim "${claimName}" cannot be provisioned on node "${nodeName}": ${why}`)]);

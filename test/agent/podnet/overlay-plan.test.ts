@@ -92,7 +92,7 @@ describe('overlay plan', () => {
     const direct = planOverlay(relayed, [b, c], none);
     expect(direct.ip.some((l) => l.includes('eosr1') || l.includes('169.254.9.9'))).toBe(false);
     expect(direct.ip).toContain('route replace 10.42.2.0/24 via 10.42.2.0 dev eosv1 onlink');
-    const s = masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16', { addr: '169.254.9.9', vtepIp: '192.0.2.1', port: 40000 });
+    const s = masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16', { relay: { addr: '169.254.9.9', vtepIp: '192.0.2.1', port: 40000 } });
     expect(s).toContain('type nat hook output priority -100; policy accept;');
     expect(s).toContain('ip daddr 169.254.9.9 udp dport 8472 dnat to 192.0.2.1:40000');
     expect(masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16')).not.toContain('dnat');
@@ -121,6 +121,16 @@ describe('overlay plan', () => {
     const s = masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16');
     expect(s.split('\n').slice(0, 2)).toEqual(['table ip edgeos-podnet-x', 'delete table ip edgeos-podnet-x']);
     expect(s).toContain('ip saddr 10.42.0.0/24 ip daddr != 10.42.0.0/16 ip daddr != 224.0.0.0/4 masquerade');
+    expect(s).not.toContain('notrack');
+  });
+
+  it("leaves the overlay's own VXLAN packets untracked, except those to the relay address", () => {
+    const s = masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16', { overlay: { vtepIp: '192.0.2.1', relayAddr: '169.254.9.9' } });
+    expect(s).toContain('type filter hook prerouting priority raw; policy accept;');
+    expect(s).toContain('ip daddr 192.0.2.1 udp dport 8472 notrack');
+    expect(s).toContain('type filter hook output priority raw; policy accept;');
+    expect(s).toContain('ip saddr 192.0.2.1 udp dport 8472 ip daddr != 169.254.9.9 notrack');
+    expect(masqueradeScript('edgeos-podnet-x', '10.42.0.0/24', '10.42.0.0/16', { overlay: { vtepIp: '192.0.2.1' } })).toContain('ip saddr 192.0.2.1 udp dport 8472 notrack');
   });
 });
 

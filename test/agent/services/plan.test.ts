@@ -2,7 +2,7 @@
 // terminating-but-serving ones only when none is ready, every one with publishNotReadyAddresses,
 // this node's with internalTrafficPolicy Local, and the kubelet's word over a stale slice.
 import { describe, expect, it } from 'vitest';
-import { planServices } from '../../../src/agent/services/plan.ts';
+import { createPlanner, planServices } from '../../../src/agent/services/plan.ts';
 import type { EndpointSliceJson, LocalPodState, PlanInput, ServiceJson } from '../../../src/agent/services/plan.ts';
 
 const NODE = 'n1';
@@ -70,5 +70,35 @@ describe('Service port plans', () => {
     ];
     const plans = plan(services, []);
     expect(plans.map((p) => [p.service, p.affinitySeconds])).toEqual([['shop/sticky', 10800], ['shop/sticky-1m', 60]]);
+  });
+
+  it('keeps the plans of unchanged Services, replans what changed, and names the local pods slices point at', () => {
+    const planner = createPlanner();
+    const web = svc('web');
+    const db = svc('db', { clusterIP: '10.43.0.51' });
+    const webSlice = slice('web', [ep('10.42.0.2', { uid: 'u1' }), ep('10.42.1.2', { node: 'n2', uid: 'u9' })]);
+    const dbSlice = slice('db', [ep('10.42.0.5', { uid: 'u2' })]);
+    const kubelet = new Map<string, LocalPodState>([['u1', { ready: true, ip: '10.42.0.2' }], ['u2', { ready: true, ip: '10.42.0.5' }], ['u3', { ready: true, ip: '10.42.0.7' }]]);
+    const input = (slices: EndpointSliceJson[]): PlanInput => ({ services: [web, db], slices, nodeName: NODE, clusterDns: '10.43.0.10', localPods: kubelet });
+    const first = planner(input([webSlice, dbSlice]));
+    // Only this node's endpoints' pods: u9 is on n2, u3 backs no Service.
+    expect([...planner.localTargets].sort()).toEqual(['u1', 'u2']);
+    const same = planner(input([webSlice, dbSlice]));
+    expect(same[0]).toBe(first[0]);
+    expect(same[1]).toBe(first[1]);
+    // A new slice object for db: db is planned again, web keeps its plan object.
+    const dbSlice2 = slice('db', [ep('10.42.0.5', { uid: 'u2' }), ep('10.42.0.6')]);
+    const next = planner(input([webSlice, dbSlice2]));
+    expect(next[0]).toBe(first[0]);
+    expect(next[1]).not.toBe(first[1]);
+    expect(ips(next[1])).toEqual(['10.42.0.5', '10.42.0.6']);
+    // The kubelet turns u1 unready: web is planned again without it, even with the same slice.
+    kubelet.set('u1', { ready: false, ip: '10.42.0.2' });
+    const after = planner(input([webSlice, dbSlice2]));
+    expect(after[0]).not.toBe(first[0]);
+    expect(ips(after[0])).toEqual(['10.42.1.2']);
+    expect(after[1]).toBe(next[1]);
+    // The same answers as planning from nothing.
+    expect(after).toEqual(planServices(input([webSlice, dbSlice2])));
   });
 });

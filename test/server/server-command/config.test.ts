@@ -82,6 +82,14 @@ describe('resolveServerConfig', () => {
     expect(badInput({}, { EDGEOS_DISABLE_AGENT: 'maybe' })).toMatch(/^EDGEOS_DISABLE_AGENT: /);
   });
 
+  it("takes the local agent's --cgroup-root from the flag or EDGEOS_CGROUP_ROOT and refuses a path that is not one", () => {
+    expect(resolveServerConfig({}, {}).cgroupRoot).toBeUndefined();
+    expect(resolveServerConfig({ cgroupRoot: '/edge/pods' }, { EDGEOS_CGROUP_ROOT: '/other' }).cgroupRoot).toBe('/edge/pods');
+    expect(resolveServerConfig({}, { EDGEOS_CGROUP_ROOT: '/other' }).cgroupRoot).toBe('/other');
+    expect(badInput({ cgroupRoot: 'kubepods' })).toBe('--cgroup-root: "kubepods" is not an absolute cgroup path (/ or /a/b of [A-Za-z0-9_.-])');
+    expect(badInput({}, { EDGEOS_CGROUP_ROOT: '/a/../b' })).toBe('EDGEOS_CGROUP_ROOT: "/a/../b" must not contain . or .. segments');
+  });
+
   it('resolves the cluster network as K3s does and names the flag of a bad value', () => {
     expect(resolveServerConfig({}, {}).network).toEqual({ clusterCidr: '10.42.0.0/16', nodeCidrMaskSize: 24, serviceCidr: '10.43.0.0/16', clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', nodePortRange: { min: 30000, max: 32767 } });
     expect(badInput({ clusterCidr: '10.42.0.0' })).toMatch(/^--cluster-cidr: "10.42.0.0" is not an IPv4 CIDR/);
