@@ -94,11 +94,23 @@ function procCpuMs(pid: number): number {
   return ((Number(f[11]) + Number(f[12])) * 1000) / clockTicks;
 }
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-function linkPayloadBytes(port: number): number {
-  // bytes_acked (sent, acknowledged) + bytes_received of every established socket on the server port.
-  const out = spawnSync('ss', ['-tinH', 'state', 'established', `( sport = :${port} )`], { maxBuffer: 512 * 1024 * 1024 }).stdout.toString();
+/**
+ * The links' payload: bytes_acked (sent, acknowledged) + bytes_received of every established
+ * connection to the server port that a simulator holds (read on the agents' side: `ss -p` names
+ * the process). Not the server's own loopback API clients — its controllers watch every Lease
+ * renewal (50 a second at 1,000 nodes; ~100 kB per node-hour, as much again as the links) — nor
+ * this bench's watches: they are no agent's link.
+ */
+function linkPayloadBytes(port: number, pids: ReadonlySet<number>): number {
+  const out = spawnSync('ss', ['-tinpH', 'state', 'established', `( dport = :${port} )`], { maxBuffer: 512 * 1024 * 1024 }).stdout.toString();
   let total = 0;
-  for (const m of out.matchAll(/bytes_(?:acked|received):(\d+)/g)) total += Number(m[1]);
+  let counted = false;
+  // Each connection is a line with its process (users:(("…",pid=N,…))) and a line of TCP info.
+  for (const line of out.split('\n')) {
+    const pid = /pid=(\d+)/.exec(line);
+    if (pid) counted = pids.has(Number(pid[1]));
+    else if (counted) for (const m of line.matchAll(/bytes_(?:acked|received):(\d+)/g)) total += Number(m[1]);
+  }
   return total;
 }
 
@@ -486,10 +498,11 @@ try {
   if (runs('idle')) {
     phase = 'idle';
     await sleep(10_000);
-    const b0 = linkPayloadBytes(server.port);
+    const sims = new Set(workers.map((w) => w.proc.pid!));
+    const b0 = linkPayloadBytes(server.port, sims);
     const i0 = performance.now();
     await sleep(IDLE_S * 1000);
-    const idleBytes = linkPayloadBytes(server.port) - b0;
+    const idleBytes = linkPayloadBytes(server.port, sims) - b0;
     result.idle_bytes_per_node_hour = round((idleBytes / NODES) * (3_600_000 / (performance.now() - i0)), 0);
   }
   result.server_cpu_pct = round((100 * (procCpuMs(server.pid()!) - cpu0)) / (performance.now() - runStart));

@@ -1,7 +1,9 @@
 // The Lease is written at the store cadence (20 s) while renewals on the link (every 10 s) are
 // all acked; a new link, or a changed duration, writes at once.
 import { describe, expect, it } from 'vitest';
+import { leaseBatch } from '../../src/server/link/lease-batch.ts';
 import { leaseAtStoreCadence } from '../../src/server/link/lease-cadence.ts';
+import { ConflictError } from '../../src/store/errors.ts';
 import { leaseRenewalsInStore } from '../../src/server/link/lease-store.ts';
 import { nodeWrites } from '../../src/server/link/node-writes.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
@@ -123,6 +125,40 @@ describe('lease renewals in the store', () => {
       await w.renewLease(30);
       expect(throughApi).toBe(2);
       expect(await spec()).toMatchObject({ metadata: { labels: { by: 'someone' } }, spec: { renewTime: '2026-12-07T15:00:30.000000Z' } });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('lease batch', () => {
+  it('writes the renewals of one window in one transaction; a Lease changed meanwhile fails alone', async () => {
+    const store = await openSqliteStore({ file: ':memory:', log: silentLogger() });
+    try {
+      const key = (n: number) => `/registry/leases.coordination.k8s.io/kube-node-lease/n${n}`;
+      const revs: number[] = [];
+      for (let n = 0; n < 5; n++) revs.push((await store.create(key(n), Buffer.from(`{"n":${n}}`))).modRevision);
+      let txns = 0;
+      let updates = 0;
+      const counted: typeof store = Object.assign(Object.create(store) as typeof store, {
+        txn: (ops: Parameters<typeof store.txn>[0]) => (txns++, store.txn(ops)),
+        update: (...a: Parameters<typeof store.update>) => (updates++, store.update(...a)),
+      });
+      const batch = leaseBatch(counted, { windowMs: 50 });
+      const before = await store.currentRevision();
+      const kvs = await Promise.all(revs.map((rev, n) => batch.update(key(n), Buffer.from(`{"n":${n},"r":1}`), rev)));
+      expect(txns).toBe(1);
+      expect(updates).toBe(0);
+      expect(kvs.map((kv) => kv.modRevision)).toEqual([1, 2, 3, 4, 5].map((i) => before + i));
+      expect((await store.get(key(3)))!.value.toString()).toBe('{"n":3,"r":1}');
+      // n2 is changed by someone else: its condition fails, the other four still land.
+      await store.update(key(2), Buffer.from('{"n":2,"by":"someone"}'));
+      const results = await Promise.allSettled(kvs.map((kv, n) => batch.update(key(n), Buffer.from(`{"n":${n},"r":2}`), kv.modRevision)));
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect((results[2] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+      expect((await store.get(key(2)))!.value.toString()).toBe('{"n":2,"by":"someone"}');
+      expect((await store.get(key(4)))!.value.toString()).toBe('{"n":4,"r":2}');
+      await batch.close();
     } finally {
       await store.close();
     }

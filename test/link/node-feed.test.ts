@@ -70,6 +70,40 @@ describe('node feed', () => {
     feed2.stop();
   });
 
+  it('after a restart (a new hub over the same store) a resume replays the hub\'s history from memory, no watch of its own, and reads its pods without listing them all', async () => {
+    const own = await openSqliteStore({ file: ':memory:', log: silentLogger(), progressIntervalMs: 200 });
+    try {
+      await own.create(podKey('r0'), pod('r0', 'rn'));
+      await own.create(podKey('r1'), pod('r1', 'rn'));
+      const resumeAt = await own.currentRevision();
+      // While the server was away: a pod of the node deleted and one created, another node's pod, Lease renewals.
+      await own.delete(podKey('r0'));
+      await own.create(podKey('r2'), pod('r2', 'rn'));
+      await own.create(podKey('r3'), pod('r3', 'other'));
+      for (let i = 0; i < 20; i++) await own.create(`/registry/leases/kube-node-lease/l${i}`, Buffer.from('{}'));
+      let watches = 0;
+      const watch = own.watch.bind(own);
+      own.watch = (...args) => (watches++, watch(...args));
+      let podLists = 0;
+      const list = own.list.bind(own);
+      own.list = (prefix, opts) => (prefix === '/registry/pods/' && podLists++, list(prefix, opts));
+      const fresh = new FeedHub({ store: own, log: silentLogger() });
+      const r = recorder();
+      const feed = await startNodeFeed({ store: own, hub: fresh, node: 'rn', fromRevision: resumeAt, sink: r.sink, log: silentLogger() });
+      expect(feed.start).toBe('resume');
+      await waitFor('pod r2', () => (r.changes.some((c) => c.name === 'r2') ? true : undefined), 5000);
+      expect(r.changes.map((c) => `${c.kind}/${c.name}${c.object ? '' : ' deleted'}`)).toEqual(['Pod/r0 deleted', 'Pod/r2']);
+      // One store watch: the hub's (a resume the hub could not serve opens a second, over all of /registry/).
+      expect(watches).toBe(1);
+      // One list of the pods: the hub's, when it started; the feed read r0 and r1 as of resumeAt.
+      expect(podLists).toBe(1);
+      feed.stop();
+      fresh.close();
+    } finally {
+      await own.close();
+    }
+  });
+
   it('one hub feeds every node: each gets its own pods, the Secrets they use, and nothing else', async () => {
     const r1 = recorder();
     const r2 = recorder();

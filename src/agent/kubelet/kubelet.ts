@@ -28,6 +28,9 @@ import type { TokenSource } from './volumes.ts';
 
 const constant = <T>(v: T) => () => v;
 
+/** Upstream kubelet's --sync-frequency default. */
+export const DEFAULT_RESYNC_MS = 60_000;
+
 export interface KubeletOptions {
   nodeName: string;
   runtime: ContainerRuntime;
@@ -49,7 +52,13 @@ export interface KubeletOptions {
   services?: () => Iterable<ServiceForEnv>;
   /** Runtime relist period that wakes pods whose containers changed (kubelet's PLEG, default 1 s). */
   relistMs?: number;
-  /** How often each pod worker syncs when nothing woke it (default 10 s). */
+  /**
+   * How often each pod worker syncs when nothing woke it (kubelet's --sync-frequency, default 1 min;
+   * stretched by up to half at random). Everything a user waits for wakes the worker when it
+   * happens: the PLEG (a container started, exited, died), the cache (the pod, a ConfigMap, Secret,
+   * claim or volume it uses changed), probes, back-off and image-pull retry times, a projected
+   * token's renewal time, a failed pass (2 s); docs/kubelet.md, "Pod resync".
+   */
   resyncMs?: number;
   /** Orphan scan and full cache relist (default 10 s). */
   housekeepingMs?: number;
@@ -139,7 +148,7 @@ export class EdgeKubelet implements Kubelet {
       node: () => this.nodeStatus.facts(),
       tokenSource: o.tokenSource,
       services: o.services ?? (() => []),
-      resyncMs: o.resyncMs ?? 10_000,
+      resyncMs: o.resyncMs ?? DEFAULT_RESYNC_MS,
       podRuntime,
       starts: new StartGate(o.podStartConcurrency ?? defaultPodStartConcurrency()),
       ...(o.podIps ? { podIps: o.podIps } : {}),

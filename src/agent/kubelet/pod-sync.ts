@@ -52,6 +52,9 @@ function nextAttempt(p: Pass, name: string): number {
   return prev?.containerID ? prev.restartCount + 1 : (prev?.restartCount ?? 0);
 }
 
+/** kubelet's pod worker backOffPeriod: a sync that failed is tried again this much later. */
+const FAILED_SYNC_BACKOFF_MS = 10_000;
+
 /** Waiting reasons after which no container instance exists: nothing changed in the runtime. */
 const notCreated = new Set(['CreateContainerError', 'CreateContainerConfigError', 'ErrImageNeverPull', 'InvalidImageName', 'ErrImagePull', 'ImagePullBackOff']);
 
@@ -60,14 +63,14 @@ async function start(p: Pass, c: Container, init: boolean, attempt: number, ephe
     pod: p.pod, container: c, init, attempt, sandboxId: p.sandboxId, sandbox: p.sandbox, podIP: p.rt.podIP,
     volumes: p.volumes, hostsFile: p.st.hosts?.file ?? '', ...(ephemeral ? { ephemeral } : {}),
   });
-  // A container that could not even be created is retried at the next resync, as the kubelet's pod
-  // worker re-queues a failed sync after its back-off period (10 s), not at once: each attempt
-  // records an Event, and a retry every second floods the API with them.
+  // A container that could not even be created is retried after the kubelet's pod worker back-off
+  // for a failed sync (backOffPeriod, 10 s) — not at once: each attempt records an Event, and a
+  // retry every second floods the API with them; nor at the next resync (60–90 s).
   if (!waiting || !notCreated.has(waiting.reason)) p.acted = true;
   if (waiting) {
     p.st.waiting.set(c.name, waiting);
     const retry = p.ctx.images.retryAt(p.pod, c.image ?? '');
-    if (retry) p.nextMs = Math.min(p.nextMs, Math.max(100, retry - p.ctx.now()));
+    p.nextMs = Math.min(p.nextMs, retry ? Math.max(100, retry - p.ctx.now()) : FAILED_SYNC_BACKOFF_MS);
   }
 }
 
@@ -163,8 +166,10 @@ export async function syncRunningPod(ctx: KubeletContext, st: PodState, pod: Pod
     st.hosts = { sandboxId: current.id, file: await writeHostsFile(ctx.rootDir, pod, rt.podIP) };
   }
   const dns = podDns(pod, await ctx.hostDns(), ctx.clusterDns());
+  // A projected token due for renewal before the next resync: the pass that renews it is due then.
+  const refreshAt = Math.min(...[...volumes.values()].map((v) => v.refreshAt ?? Infinity));
   const p: Pass = {
-    ctx, st, pod, rt, volumes, acted: false, nextMs: ctx.resyncMs,
+    ctx, st, pod, rt, volumes, acted: false, nextMs: Math.min(ctx.resyncMs, Math.max(1000, refreshAt - ctx.now())),
     sandboxId: current.id, sandbox: sandboxConfig(pod, current.metadata.attempt, dns.config, ctx.podLogDir, cgroupParent),
   };
   const inCurrent = rt.containers.filter((c) => c.podSandboxId === current.id);

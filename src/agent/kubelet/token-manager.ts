@@ -2,8 +2,10 @@
  * The kubelet's ServiceAccount token manager (pkg/kubelet/token upstream) behind projected
  * `serviceAccountToken` volume sources: a token bound to the pod is requested from the server
  * (over the link, as the node) and cached; it is requested again once 80 % of its requested
- * lifetime has passed, or after 24 h, as upstream's requiresRefresh. Volumes are set up on every
- * pod sync (10 s), so the token in the pod is renewed well before it is due.
+ * lifetime has passed, or after 24 h, as upstream's requiresRefresh. Each answer says when to ask
+ * again (`refreshAt`), and the pod's next sync is due by then (pod-sync.ts): the token in the pod
+ * is renewed when it is due, not at the next periodic resync (60–90 s, kubelet.ts). A renewal that
+ * failed (offline) is tried again after RETRY_MS.
  *
  * Offline the server cannot be asked: the last token is kept — the one cached, or after an agent
  * restart the one in the pod's volume. The kube-api-access tokens are valid for a year (the API
@@ -26,6 +28,8 @@ export type RequestToken = (req: {
 }) => Promise<IssuedToken>;
 
 const MAX_TTL_MS = 24 * 60 * 60 * 1000;
+/** A renewal that failed (the link is down) is tried again this much later: the pod keeps its token meanwhile. */
+const RETRY_MS = 10_000;
 /** Cached tokens of pods that stopped asking (gone) are dropped after this long. */
 const UNUSED_MS = 60 * 60 * 1000;
 
@@ -73,7 +77,7 @@ export function createTokenManager(o: { request: RequestToken; log: Logger; now?
     if (have && t < have.refreshAt) {
       have.usedAt = t;
       tokens.set(key, have);
-      return have.token;
+      return { token: have.token, refreshAt: have.refreshAt };
     }
     try {
       const issued = await o.request({
@@ -86,14 +90,14 @@ export function createTokenManager(o: { request: RequestToken; log: Logger; now?
       const next = cached(issued.token, req.expirationSeconds, t);
       if (!next) throw new Error('the server answered with a token that is not a JWT');
       tokens.set(key, next);
-      return next.token;
+      return { token: next.token, refreshAt: next.refreshAt };
     } catch (err) {
       if (have) {
         // Offline (or refused): keep the token the pod has; the next sync asks again.
         log.debug({ pod: `${req.namespace}/${req.podName}`, err: errorMessage(err) }, 'cannot renew a ServiceAccount token: keeping the current one');
         have.usedAt = t;
         tokens.set(key, have);
-        return have.token;
+        return { token: have.token, refreshAt: t + RETRY_MS };
       }
       throw err;
     }

@@ -17,14 +17,14 @@ import { setVolumeOwnership } from './volume-ownership.ts';
 
 /**
  * A token for a projected serviceAccountToken source, when the agent has a way to get one
- * (token-manager.ts); `current` reads the token the volume holds now. Rejects when there is none
- * to give (FailedMount).
+ * (token-manager.ts), and when to ask again; `current` reads the token the volume holds now.
+ * Rejects when there is none to give (FailedMount).
  */
 export type TokenSource = (req: {
   namespace: string; serviceAccountName: string; podName: string; podUid: string;
   audience: string; expirationSeconds: number;
   current: () => Promise<string | undefined>;
-}) => Promise<string>;
+}) => Promise<{ token: string; refreshAt: number }>;
 
 export interface VolumeContext {
   rootDir: string;
@@ -43,6 +43,8 @@ export interface PreparedVolume {
   hostPath: string;
   /** configMap, secret, downwardAPI and projected volumes are always mounted read-only. */
   readOnly: boolean;
+  /** When its contents must be set up again (a projected token due for renewal), in ms since the epoch. */
+  refreshAt?: number;
 }
 
 /** <rootDir>/pods/<uid>: everything the kubelet keeps for a pod (volumes, etc-hosts, termination logs). */
@@ -108,10 +110,11 @@ function downwardFiles(pod: Pod, items: DownwardAPIVolumeFile[], mode: number, c
   return out;
 }
 
-async function projectedFiles(pod: Pod, vol: Volume, ctx: VolumeContext): Promise<Map<string, PayloadFile>> {
+async function projectedFiles(pod: Pod, vol: Volume, ctx: VolumeContext): Promise<{ files: Map<string, PayloadFile>; refreshAt?: number }> {
   const ns = pod.metadata?.namespace ?? '';
   const mode = vol.projected?.defaultMode ?? 0o644;
   const out = new Map<string, PayloadFile>();
+  let refreshAt: number | undefined;
   const add = (m: Map<string, PayloadFile>): void => { for (const [k, v] of m) out.set(k, v); };
   for (const src of vol.projected?.sources ?? ([] as VolumeProjection[])) {
     if (src.configMap) add(await configMapFiles(ctx, ns, src.configMap, mode));
@@ -123,7 +126,7 @@ async function projectedFiles(pod: Pod, vol: Volume, ctx: VolumeContext): Promis
         ctx.warn('TokenUnavailable', `volume "${vol.name}": no service account token is available on this node; "${t.path}" is left out`);
         continue;
       }
-      let token: string;
+      let token: { token: string; refreshAt: number };
       try {
         token = await ctx.tokenSource({
           namespace: ns, serviceAccountName: pod.spec?.serviceAccountName || 'default', podName: pod.metadata?.name ?? '',
@@ -133,10 +136,11 @@ async function projectedFiles(pod: Pod, vol: Volume, ctx: VolumeContext): Promis
       } catch (err) {
         throw new VolumeSetupError(`failed to fetch token: ${(err as Error).message}`, { cause: err });
       }
-      out.set(t.path, { data: Buffer.from(token), mode });
+      out.set(t.path, { data: Buffer.from(token.token), mode });
+      refreshAt = Math.min(refreshAt ?? Infinity, token.refreshAt);
     }
   }
-  return out;
+  return refreshAt === undefined ? { files: out } : { files: out, refreshAt };
 }
 
 const hostPathChecks: Record<string, (s: Stats) => boolean> = {
@@ -197,6 +201,7 @@ async function setUpVolume(pod: Pod, ns: string, vol: Volume, ctx: VolumeContext
   if (vol.persistentVolumeClaim) return claimVolume(pod, ns, vol, ctx);
   let files: Map<string, PayloadFile>;
   let plugin: string;
+  let refreshAt: number | undefined;
   if (vol.configMap) {
     plugin = 'kubernetes.io~configmap';
     files = await configMapFiles(ctx, ns, vol.configMap, vol.configMap.defaultMode ?? 0o644);
@@ -208,7 +213,7 @@ async function setUpVolume(pod: Pod, ns: string, vol: Volume, ctx: VolumeContext
     files = downwardFiles(pod, vol.downwardAPI.items ?? [], vol.downwardAPI.defaultMode ?? 0o644, ctx);
   } else if (vol.projected) {
     plugin = 'kubernetes.io~projected';
-    files = await projectedFiles(pod, vol, ctx);
+    ({ files, refreshAt } = await projectedFiles(pod, vol, ctx));
   } else {
     const kind = Object.keys(vol).find((k) => k !== 'name') ?? 'unknown';
     throw new VolumeSetupError(`volume type "${kind}" is not supported by edgeos`);
@@ -217,7 +222,7 @@ async function setUpVolume(pod: Pod, ns: string, vol: Volume, ctx: VolumeContext
   const fsGroup = pod.spec?.securityContext?.fsGroup;
   // Like the kubelet's secret and configMap volumes, the files are the fsGroup's (read-only bits).
   if ((await writePayload(dir, files)) && fsGroup !== undefined) await setVolumeOwnership(dir, fsGroup, { readOnly: true });
-  return { hostPath: dir, readOnly: true };
+  return refreshAt === undefined ? { hostPath: dir, readOnly: true } : { hostPath: dir, readOnly: true, refreshAt };
 }
 
 /**

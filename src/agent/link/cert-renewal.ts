@@ -42,8 +42,8 @@ export function startCertRenewal(o: CertRenewalOptions): CertRenewal {
     if (running || !renewalDue(o.currentCert(), now())) return false;
     running = true;
     try {
-      // Loaded only when due (every ~8 months): @peculiar/x509 and WebCrypto would otherwise stay
-      // resident in the agent for nothing (docs/runtime.md, "Memory").
+      // Loaded only when due (every ~8 months): nothing of it need stay resident in the agent
+      // (docs/runtime.md, "Memory").
       const { createNodeKeyAndCsr } = await import('../../common/link/node-csr.ts');
       const { keyPem, csrPem } = await createNodeKeyAndCsr(o.node);
       const ack = await o.request({ type: 'renew-certificate', csr: csrPem });

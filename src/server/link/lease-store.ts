@@ -14,16 +14,25 @@
  * controller, kubectl, the console) see an ordinary update with a new resourceVersion. A Lease
  * changed or deleted by anyone else fails the condition and is renewed through the API again.
  * Not kept up: the managedFields time of the agent's entry (the fields stay the agent's).
+ * The conditional update is the server's LeaseBatch (lease-batch.ts): the renewals of every link
+ * within 100 ms share one store transaction.
  */
 import type { Store } from '../../store/types.ts';
 import { ConflictError, NotFoundError } from '../../store/errors.ts';
 import { ResourceRegistry, objectKey } from '../registry/index.ts';
 import { microTime } from './node-writes.ts';
+import type { ConditionalUpdate } from './lease-batch.ts';
 import type { NodeWrites } from './types.ts';
 
 const leases = new ResourceRegistry().resolve('coordination.k8s.io', 'v1', 'leases')!;
 
-export function leaseRenewalsInStore(writes: NodeWrites, store: Store, node: string, now: () => Date = () => new Date()): NodeWrites {
+export function leaseRenewalsInStore(
+  writes: NodeWrites,
+  store: Store,
+  node: string,
+  now: () => Date = () => new Date(),
+  update: ConditionalUpdate = (key, value, rev) => store.update(key, value, { expectedModRevision: rev }),
+): NodeWrites {
   const key = objectKey(leases, 'kube-node-lease', node);
   /** The stored Lease as our last write left it. */
   let last: { value: Buffer; modRevision: number } | undefined;
@@ -34,7 +43,7 @@ export function leaseRenewalsInStore(writes: NodeWrites, store: Store, node: str
         const lease = JSON.parse(last.value.toString('utf8')) as { spec?: Record<string, unknown> };
         lease.spec = { ...(lease.spec ?? {}), holderIdentity: node, leaseDurationSeconds: durationSeconds, renewTime: microTime(now()) };
         try {
-          last = await store.update(key, Buffer.from(JSON.stringify(lease), 'utf8'), { expectedModRevision: last.modRevision });
+          last = await update(key, Buffer.from(JSON.stringify(lease), 'utf8'), last.modRevision);
           return;
         } catch (err) {
           if (!(err instanceof ConflictError) && !(err instanceof NotFoundError)) throw err;

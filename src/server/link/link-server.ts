@@ -16,6 +16,7 @@ import { webSocketTransport } from '../../common/link/ws-transport.ts';
 import { nodeNameOf, nodeUser } from '../auth/node-authorizer.ts';
 import { AgentRegistry } from './agent-registry.ts';
 import { FeedHub } from './feed-hub.ts';
+import { leaseBatch } from './lease-batch.ts';
 import { leaseAtStoreCadence } from './lease-cadence.ts';
 import { LinkSession } from './link-session.ts';
 import { LinkTrafficCounter } from './link-traffic.ts';
@@ -55,6 +56,8 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
   const writesOf = (node: string) => nodeWrites(node, o.apiAs(nodeUser(node), `edgeos-agent/${node}`));
   // At most 16 link starts read the store at once; past 256 waiting, links are told to come back later.
   const gate = new StartGate({ concurrency: 16, maxWaiting: 256 });
+  // The renewals of every link within 100 ms: one store transaction (lease-batch.ts).
+  const leases = leaseBatch(o.store);
   let closed = false;
 
   function serve(transport: LinkTransport, node: string, remote: string | undefined): void {
@@ -64,8 +67,9 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       store: o.store,
       hub,
       startGate: (work) => gate.run(work),
-      // Renewals after the link's first go to the store directly (lease-store.ts), every 20 s (lease-cadence.ts).
-      writes: leaseAtStoreCadence(leaseRenewalsInStore(writesOf(node), o.store, node)),
+      // Renewals after the link's first go to the store directly (lease-store.ts), every 20 s
+      // (lease-cadence.ts), those of all links within 100 ms in one transaction (lease-batch.ts).
+      writes: leaseAtStoreCadence(leaseRenewalsInStore(writesOf(node), o.store, node, undefined, leases.update)),
       signNodeCsr: o.signNodeCsr,
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
@@ -124,6 +128,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       closed = true;
       registry.closeAll('the server is shutting down');
       hub.close();
+      await leases.close();
       await new Promise<void>((r) => wss.close(() => r()));
     },
   };

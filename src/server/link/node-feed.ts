@@ -186,7 +186,9 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       peers.set(name, p.text);
       out.push({ kind: 'Node', object: p.view });
     }
-    const { kvs } = await store.list(k.podsPrefix, { revision });
+    // The pods that may be bound here, from the hub (read one by one at `revision`); else the whole table.
+    const keys = hub.podKeysAt(node, revision);
+    const kvs = keys ? (await Promise.all(keys.map((key) => store.get(key, { revision })))).filter((kv) => kv !== undefined) : (await store.list(k.podsPrefix, { revision })).kvs;
     for (const kv of kvs) {
       if (!kv.value.includes(boundHere)) continue;
       const pod = decode('Pod', kv) as Pod;

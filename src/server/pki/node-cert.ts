@@ -6,8 +6,8 @@
 // issue.ts would make, byte for byte up to the serial and the signature (test/server/pki): same
 // fields, order, string types, times and extensions.
 import { KeyObject, createHash, createPublicKey, randomBytes, sign, verify } from 'node:crypto';
-import { bitString, booleanTrue, children, directoryString, explicit, octetString, oid, readDer, sequence, set, time, unsignedInteger } from './der.ts';
-import type { Der } from './der.ts';
+import { bitString, booleanTrue, children, directoryString, explicit, octetString, oid, readDer, sequence, set, time, unsignedInteger } from '../../common/der.ts';
+import type { Der } from '../../common/der.ts';
 import { PkiError } from './errors.ts';
 import { LEAF_VALIDITY_DAYS } from './issue.ts';
 import type { Issuer } from './issue.ts';

@@ -1,7 +1,7 @@
 // Decisions of the sync loop that need no real containers, on the in-memory FakeRuntime: image
 // pull policies, the offline fallback for Always, restartPolicy Never after a dead sandbox, and
 // which pods a claim or volume change wakes.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openAgentCache } from '../../../src/agent/cache/index.ts';
@@ -211,6 +211,31 @@ describe('sync decisions (fake runtime)', () => {
     rt.exit(first.containerID!.replace('containerd://', ''), 1);
     await until('restarted', () => sink.latest(uid)?.containerStatuses?.[0]?.restartCount === 1, 10_000);
     expect(ownCalls).toBeGreaterThan(before);
+  });
+
+  it('renews a projected token when it is due, not at the next resync (60 s here)', async () => {
+    await kubelet.stop();
+    const asked: number[] = [];
+    kubelet = createKubelet({
+      nodeName: 'n1', runtime: rt, cache, status: sink, log: silentLogger(), rootDir: join(dir, 'kubelet'), relistMs: 60_000, resyncMs: 60_000,
+      // Each token is due for renewal 700 ms after it was handed out.
+      tokenSource: async () => {
+        asked.push(Date.now());
+        return { token: `token-${asked.length}`, refreshAt: Date.now() + 700 };
+      },
+    });
+    await kubelet.start(ac.signal);
+    const pod = makePod('tok', 'n1', {
+      volumes: [{ name: 'api', projected: { sources: [{ serviceAccountToken: { path: 'token', expirationSeconds: 600 } }] } }],
+      containers: [{ name: 'c', image: 'example.com/app:latest', imagePullPolicy: 'IfNotPresent', volumeMounts: [{ name: 'api', mountPath: '/var/run/secrets/tokens' }] }],
+    });
+    await cache.put('Pod', podJson(pod));
+    await until('running', () => sink.latest(pod.metadata!.uid!)?.containerStatuses?.[0]?.state?.running, 10_000);
+    const file = join(dir, 'kubelet', 'pods', pod.metadata!.uid!, 'volumes', 'kubernetes.io~projected', 'api', 'token');
+    const n = asked.length;
+    // Two more renewals within ~3 s: the pass that renews is due at the token's time (≥ 1 s apart).
+    await until('renewed twice more', () => asked.length >= n + 2, 5_000);
+    await until('the new token in the volume', () => readFileSync(file, 'utf8') === `token-${asked.length}`, 2_000);
   });
 
   it('wakes only the pods that mount a claim when the claim or its volume changes', async () => {

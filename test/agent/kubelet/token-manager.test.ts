@@ -27,17 +27,17 @@ describe('token manager', () => {
       if (!online) throw new Error('the link to the server is down');
       return { token: jwt(Math.floor(now.ms / 1000), 365 * 86400, ++n) };
     });
-    expect(serial(await get())).toBe(1);
+    expect(serial((await get()).token)).toBe(1);
     expect(asked).toEqual([{ namespace: 'ns', serviceAccount: 'sa', pod: { name: 'p', uid: 'u1' }, audiences: [], expirationSeconds: 3607 }]);
     now.ms += 2800_000; // 78 % of 3607 s
-    expect(serial(await get())).toBe(1);
+    expect(serial((await get()).token)).toBe(1);
     expect(asked).toHaveLength(1);
     now.ms += 100_000; // past 80 %
     online = false;
-    expect(serial(await get())).toBe(1);
+    expect(serial((await get()).token)).toBe(1);
     expect(asked).toHaveLength(2);
     online = true;
-    expect(serial(await get())).toBe(2);
+    expect(serial((await get()).token)).toBe(2);
   });
 
   it('starts from the token in the volume after a restart, and fails only without any token', async () => {
@@ -46,7 +46,7 @@ describe('token manager', () => {
       throw new Error('offline');
     });
     const inVolume = jwt(Math.floor(now.ms / 1000) - 7200, 365 * 86400, 7);
-    expect(serial(await get(inVolume))).toBe(7);
+    expect(serial((await get(inVolume)).token)).toBe(7);
     await expect(setup(now, async () => Promise.reject(new Error('offline')))()).rejects.toThrow('offline');
   });
 });

@@ -1,4 +1,4 @@
-import { X509Certificate, webcrypto } from 'node:crypto';
+import { X509Certificate, createPrivateKey, createPublicKey, webcrypto } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +7,7 @@ import { silentLogger } from '../../../src/common/log.ts';
 import { ensurePki, PkiError, servingSans } from '../../../src/server/pki/index.ts';
 import type { Pki } from '../../../src/server/pki/index.ts';
 import * as x509 from '../../../src/server/pki/x509.ts';
-import { children, readDer } from '../../../src/server/pki/der.ts';
+import { children, readDer } from '../../../src/common/der.ts';
 import { createCaCertificate, issueLeafCertificate } from '../../../src/server/pki/issue.ts';
 import { generateKeyPair } from '../../../src/server/pki/keys.ts';
 import { nodeCertificateDer, parseCsr } from '../../../src/server/pki/node-cert.ts';
@@ -39,6 +39,25 @@ describe('signNodeCsr', () => {
     expect(cert.keyUsage).toEqual(['1.3.6.1.5.5.7.3.2']);
     const csrKey = new x509.Pkcs10CertificateRequest(request).publicKey.rawData;
     expect(Buffer.from(cert.publicKey.export({ type: 'spki', format: 'der' })).equals(Buffer.from(csrKey))).toBe(true);
+  });
+
+  it('the request a device writes (node:crypto and our DER) is the PKCS#10 @peculiar/x509 made: it verifies, names the node, and is signed for its key', async () => {
+    const { keyPem, csrPem: request } = await createNodeKeyAndCsr('gw-7');
+    const parsed = new x509.Pkcs10CertificateRequest(request);
+    expect(await parsed.verify()).toBe(true);
+    expect(parsed.subject).toBe('CN=system:node:gw-7, O=system:nodes');
+    expect(parsed.signatureAlgorithm).toMatchObject({ name: 'ECDSA', hash: { name: 'SHA-256' } });
+    // The same bytes as the library's request for the same key and subject, but the (random) signature.
+    const key = createPrivateKey(keyPem);
+    const keys = {
+      privateKey: await webcrypto.subtle.importKey('pkcs8', key.export({ type: 'pkcs8', format: 'der' }), alg, true, ['sign']),
+      publicKey: await webcrypto.subtle.importKey('spki', createPublicKey(key).export({ type: 'spki', format: 'der' }), alg, true, ['verify']),
+    };
+    const theirs = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'CN=system:node:gw-7, O=system:nodes', keys, signingAlgorithm: alg });
+    const info = (pem: string) => children(readDer(Buffer.from(new x509.Pkcs10CertificateRequest(pem).rawData)))[0]!.all;
+    expect(info(request).equals(info(theirs.toString('pem')))).toBe(true);
+    const cert = new X509Certificate(await pki.signNodeCsr(request, 'gw-7'));
+    expect(cert.checkPrivateKey(key)).toBe(true);
   });
 
   it('rejects a CSR whose signature does not verify', async () => {
