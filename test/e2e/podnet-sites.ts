@@ -22,6 +22,7 @@ import type { Netns } from '../helpers/netns.ts';
 import { removeDataDir } from '../runtime/cleanup.ts';
 import { REPO, keptPodCidr, releasePodCidrClaim, waitFor as waitForState } from './helpers.ts';
 import { GET, WEB } from './pod-web.ts';
+import { endStdin } from '../helpers/stdin.ts';
 
 export const IMAGE = 'edgeos.test/busybox:podnet-sites';
 export const NS = 'sites';
@@ -111,7 +112,7 @@ export class Sites {
       const child = execFile(this.cloud.prefix[0]!, [...this.cloud.prefix.slice(1), KUBECTL, `--kubeconfig=${this.kubeconfig}`, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
         resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
       );
-      child.stdin?.end(input ?? '');
+      endStdin(child, input);
     });
     if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} → ${r.code}\n${r.stderr}\n${this.context()}`);
     return r.stdout;

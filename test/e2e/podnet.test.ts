@@ -23,6 +23,7 @@ import type { Netns } from '../helpers/netns.ts';
 import { removeDataDir } from '../runtime/cleanup.ts';
 import { REPO, releasePodCidrClaim, waitFor as waitForState } from './helpers.ts';
 import { GET, WEB, v4 } from './pod-web.ts';
+import { endStdin } from '../helpers/stdin.ts';
 
 const IMAGE = 'edgeos.test/busybox:podnet';
 const NS = 'net';
@@ -68,7 +69,7 @@ async function kubectl(args: string[], input?: string): Promise<string> {
     const child = execFile(lan.prefix[0]!, [...lan.prefix.slice(1), KUBECTL, `--kubeconfig=${kubeconfig}`, ...args], { timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
-    child.stdin?.end(input ?? '');
+    endStdin(child, input);
   });
   if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} → ${r.code}\n${r.stderr}\n${context()}`);
   return r.stdout;

@@ -23,6 +23,7 @@ import { createNetns, linkNetns } from '../helpers/netns.ts';
 import type { Netns } from '../helpers/netns.ts';
 import { removeDataDir } from '../runtime/cleanup.ts';
 import { REPO, releasePodCidrClaim, waitFor as waitForState } from './helpers.ts';
+import { endStdin } from '../helpers/stdin.ts';
 
 const NS = 'shop';
 const IMAGE = 'edgeos.test/busybox:pools';
@@ -51,7 +52,7 @@ function run(ns: Netns, argv: readonly string[], input?: string, timeoutMs = 30_
     const child = execFile(ns.prefix[0]!, [...ns.prefix.slice(1), ...argv], { timeout: timeoutMs, maxBuffer: 8 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
     });
-    child.stdin?.end(input ?? '');
+    endStdin(child, input);
   });
 }
 

@@ -22,6 +22,7 @@ import { createNetns, linkNetns } from '../helpers/netns.ts';
 import type { Netns } from '../helpers/netns.ts';
 import { removeDataDir } from '../runtime/cleanup.ts';
 import { REPO, releasePodCidrClaim, waitFor as waitForState } from './helpers.ts';
+import { endStdin } from '../helpers/stdin.ts';
 
 const NODE = 'svc-node';
 const NS = 'shop';
@@ -67,7 +68,7 @@ function kubectlStdin(args: string[], input: string): Promise<{ code: number; st
     const child = execFile(node.prefix[0]!, [...node.prefix.slice(1), KUBECTL, `--kubeconfig=${kubeconfig}`, ...args], { timeout: 30_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
-    child.stdin?.end(input);
+    endStdin(child, input);
   });
 }
 

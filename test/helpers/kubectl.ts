@@ -4,6 +4,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { endStdin } from './stdin.ts';
 
 export const KUBECTL = process.env.EDGEOS_TEST_KUBECTL ?? '/usr/lib/google-cloud-sdk/bin/kubectl.1.32';
 
@@ -34,8 +35,7 @@ export function kubectl(t: KubectlTarget, args: readonly string[], opts: { stdin
       }
       resolve({ code: err ? Number((err as { code?: unknown }).code) : 0, stdout, stderr });
     });
-    if (opts.stdin !== undefined) child.stdin?.end(opts.stdin);
-    else child.stdin?.end();
+    endStdin(child, opts.stdin);
   });
 }
 

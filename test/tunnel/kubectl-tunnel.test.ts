@@ -19,6 +19,7 @@ import { createApiPod, runPod, startContainer, startRuntimePod } from './pods.ts
 import { StreamPairTunnel } from './stream-pair-tunnel.ts';
 import { startTunnelApi } from './tunnel-api.ts';
 import type { TunnelApi } from './tunnel-api.ts';
+import { endStdin } from '../helpers/stdin.ts';
 
 const NODE = 'edge-1';
 let t: TestRuntime;
@@ -58,7 +59,7 @@ function kubectlInTerminal(args: string, input: string): Promise<{ code: number;
       if (typeof code !== 'number') reject(err instanceof Error ? err : new Error(String(err)));
       else resolve({ code, output: stdout });
     });
-    child.stdin?.end(input);
+    endStdin(child, input);
   });
 }
 
