@@ -14,13 +14,14 @@ import type { RuntimePod } from './runtime-pod.ts';
 
 /**
  * What a pass acts on: the pod without the fields every write changes, and of its status only the
- * conditions other components own (a readiness gate's condition decides Ready: upstream's pod
- * config reconciles a status change that moves readiness). Our own conditions coming back through
- * the server change nothing here.
+ * status of each condition other components own (a readiness gate's decides Ready: upstream's pod
+ * config reconciles a status change that moves readiness; a controller refreshing only its
+ * condition's probe time wakes nothing). Our own conditions coming back through the server change
+ * nothing here.
  */
 function desiredState(pod: Pod): string {
   const { resourceVersion: _rv, managedFields: _mf, ...metadata } = pod.metadata ?? {};
-  const external = pod.status?.conditions?.filter((c) => !isKubeletPodCondition(c.type));
+  const external = pod.status?.conditions?.filter((c) => !isKubeletPodCondition(c.type)).map((c) => [c.type, c.status]);
   return JSON.stringify({ metadata, spec: pod.spec, external });
 }
 
