@@ -105,6 +105,8 @@ export interface AgentOptions {
    * default `/` for the default data dir, `/edgeos-<8 hex>` for another: docs/kubelet.md).
    */
   readonly cgroupRoot?: string;
+  /** --sync-frequency: the kubelet's pod resync period (default 1 min: kubelet.ts DEFAULT_RESYNC_MS). */
+  readonly resyncMs?: number;
 }
 
 export interface Agent extends Component {
@@ -361,6 +363,7 @@ export function createAgent(o: AgentOptions): Agent {
           }),
           log: nodeLog,
           observe: metrics,
+          ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // Pods in a QoS cgroup tree of their own on edgeos's containerd (cgroupfs driver); not on
           // the owner's in-memory runtime, nor on a CRI endpoint whose cgroup driver is unknown.

@@ -10,7 +10,7 @@ import { InvalidInputError } from '../common/errors.ts';
 import { EndpointError, parseEndpoint } from '../store/postgres/endpoint.ts';
 import type { PostgresEndpoint } from '../store/postgres/endpoint.ts';
 import type { EndpointFiles, SourcedPath } from '../store/postgres/connect.ts';
-import { parseDuration } from './controllers/duration.ts';
+import { parseDuration } from '../common/duration.ts';
 
 /** Flags exactly as commander parsed them; undefined = not given on the command line. */
 export interface RawServerFlags {

@@ -38,6 +38,13 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig({}, {}, '/', 'Host-Name').nodeName).toBe('host-name');
   });
 
+  it('--sync-frequency over EDGEOS_SYNC_FREQUENCY, as a Go duration; unset by default (the kubelet\'s 1m)', () => {
+    expect(resolveAgentConfig({ syncFrequency: '2m30s' }, { EDGEOS_SYNC_FREQUENCY: '10s' }, '/', 'host').syncFrequencyMs).toBe(150_000);
+    expect(resolveAgentConfig({}, { EDGEOS_SYNC_FREQUENCY: '10s' }, '/', 'host').syncFrequencyMs).toBe(10_000);
+    expect(resolveAgentConfig({ syncFrequency: '1s' }, {}, '/', 'host').syncFrequencyMs).toBe(1000);
+    expect(resolveAgentConfig({}, {}, '/', 'host').syncFrequencyMs).toBeUndefined();
+  });
+
   it('--cgroup-root over EDGEOS_CGROUP_ROOT; unset by default (the agent picks one from the data dir)', () => {
     expect(resolveAgentConfig({ cgroupRoot: '/edge' }, { EDGEOS_CGROUP_ROOT: '/other' }, '/', 'host').cgroupRoot).toBe('/edge');
     expect(resolveAgentConfig({}, { EDGEOS_CGROUP_ROOT: '/other' }, '/', 'host').cgroupRoot).toBe('/other');
@@ -61,6 +68,9 @@ describe('resolveAgentConfig', () => {
     [{ pool: 'a', nodeLabel: ['apps.edgeos.io/pool=b'] }, {}, /--pool: names pool "a" but --node-label apps.edgeos.io\/pool=b another/],
     [{ cgroupRoot: 'kubepods' }, {}, /--cgroup-root: "kubepods" is not an absolute cgroup path/],
     [{}, { EDGEOS_CGROUP_ROOT: '/a/../b' }, /EDGEOS_CGROUP_ROOT: "\/a\/..\/b" must not contain \. or \.\. segments/],
+    [{ syncFrequency: '60' }, {}, /--sync-frequency: "60" is not a duration of at least 1s such as 1m or 90s/],
+    [{ syncFrequency: '500ms' }, {}, /--sync-frequency: "500ms" is not a duration of at least 1s/],
+    [{}, { EDGEOS_SYNC_FREQUENCY: 'often' }, /EDGEOS_SYNC_FREQUENCY: "often" is not a duration/],
   ])('names the flag: %j %j', (raw, env, why) => {
     expect(() => resolveAgentConfig(raw, env, '/', 'host')).toThrow(why);
   });

@@ -15,6 +15,7 @@ import { createAgent } from '../../src/agent/agent.ts';
 import type { Agent } from '../../src/agent/agent.ts';
 import { joinCluster } from '../../src/agent/join/join.ts';
 import type { TunnelHandler } from '../../src/common/tunnel.ts';
+import type { ContainerRuntime } from '../../src/runtime/types.ts';
 import { silentLogger, createLogger } from '../../src/common/log.ts';
 import { createApiHandler } from '../../src/server/api/index.ts';
 import { createEdgeosServer, resolveServerConfig } from '../../src/server/index.ts';
@@ -196,19 +197,22 @@ export interface TestAgent {
   stop(): Promise<void>;
 }
 
-/** Joins `name` with `token` and runs its agent in this process (link + cache, no runtime). */
+/**
+ * Joins `name` with `token` and runs its agent in this process (link + cache; no runtime, or the
+ * kubelet over `o.runtime`, e.g. the in-memory FakeRuntime).
+ */
 export async function startTestAgent(
   token: string,
   name: string,
   parentDir: string,
-  o: { tunnelHandler?: TunnelHandler; pingIntervalMs?: number; leaseIntervalMs?: number; labels?: Record<string, string> } = {},
+  o: { tunnelHandler?: TunnelHandler; pingIntervalMs?: number; leaseIntervalMs?: number; labels?: Record<string, string>; runtime?: ContainerRuntime } = {},
 ): Promise<TestAgent> {
   const dataDir = join(parentDir, `agent-${name}`);
   await joinCluster({ token, nodeName: name, dataDir, register: { labels: o.labels ?? {}, taints: [] }, log: testLog });
   const agent = createAgent({
     dataDir,
     log: testLog,
-    runtime: false,
+    runtime: o.runtime ? { instance: o.runtime } : false,
     onFailure: (err) => {
       throw err;
     },

@@ -3,6 +3,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { cgroupRootProblem } from '../../common/cgroup-root.ts';
+import { parseDuration } from '../../common/duration.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
@@ -19,6 +20,7 @@ export interface RawAgentFlags {
   readonly defaultLocalStoragePath?: string;
   readonly resolvConf?: string;
   readonly cgroupRoot?: string;
+  readonly syncFrequency?: string;
   readonly logLevel?: string;
 }
 
@@ -36,6 +38,8 @@ export interface AgentConfig {
   readonly resolvConf: string;
   /** --cgroup-root: the parent of the pods' `kubepods` cgroup; undefined: chosen from the data dir. */
   readonly cgroupRoot: string | undefined;
+  /** --sync-frequency: how often a pod's worker syncs when nothing woke it; undefined: the kubelet's default, 1m. */
+  readonly syncFrequencyMs: number | undefined;
   readonly logLevel: string;
 }
 
@@ -129,6 +133,10 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   const cg = pick(raw.cgroupRoot, env, 'EDGEOS_CGROUP_ROOT', '--cgroup-root');
   const cgProblem = cg ? cgroupRootProblem(cg.value) : undefined;
   if (cg && cgProblem) throw bad(cg.from, cgProblem);
+  const sync = pick(raw.syncFrequency, env, 'EDGEOS_SYNC_FREQUENCY', '--sync-frequency');
+  const syncFrequencyMs = sync ? parseDuration(sync.value) : undefined;
+  // Below a second every idle pod would be passed (volumes, status, sandbox config) many times a second.
+  if (sync && (syncFrequencyMs === undefined || syncFrequencyMs < 1000)) throw bad(sync.from, `${JSON.stringify(sync.value)} is not a duration of at least 1s such as 1m or 90s`);
   return Object.freeze({
     dataDir,
     nodeName,
@@ -139,6 +147,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     localStoragePath: storage ? resolve(cwd, storage.value) : resolve(dataDir, 'storage'),
     resolvConf: resolve(cwd, pick(raw.resolvConf, env, 'EDGEOS_RESOLV_CONF', '--resolv-conf')?.value ?? '/etc/resolv.conf'),
     cgroupRoot: cg?.value,
+    syncFrequencyMs,
     logLevel,
   });
 }

@@ -1,4 +1,5 @@
-import type { Container, ContainerState, ContainerStatus, EphemeralContainer, Pod, PodCondition, PodStatus } from 'kubernetes-types/core/v1';
+import type { Container, ContainerState, ContainerStatus, EphemeralContainer, Pod, PodCondition, PodReadinessGate, PodStatus } from 'kubernetes-types/core/v1';
+import { isKubeletPodCondition } from '../../common/pod-conditions.ts';
 import { qosClass } from './resources.ts';
 import { instancesOf } from './runtime-pod.ts';
 import type { RuntimeContainer, RuntimePod } from './runtime-pod.ts';
@@ -9,6 +10,7 @@ export interface Waiting {
 }
 
 export interface StatusInput {
+  /** The pod as the API server has it (the cache's copy): its spec, and the conditions other components own. */
   pod: Pod;
   rt: RuntimePod;
   hostIP: string;
@@ -16,7 +18,7 @@ export interface StatusInput {
   waiting: ReadonlyMap<string, Waiting>;
   /** Probe results of a running instance; undefined means no probe worker (not ready, not started). */
   probe(name: string, containerId: string): { ready: boolean; started: boolean } | undefined;
-  /** The status reported before (for transition times, restart counts, a terminal phase). */
+  /** The status reported before (for our conditions' transition times, restart counts, a terminal phase). */
   previous: PodStatus | undefined;
   startTimeMs: number;
   now: number;
@@ -136,6 +138,20 @@ function phase(pod: Pod, init: ContainerStatus[], app: ContainerStatus[], previo
   return 'Pending';
 }
 
+/**
+ * Why each readiness gate holds the pod back, in upstream's words (GeneratePodReadyCondition): its
+ * condition is missing, or not True.
+ */
+function unreadyGates(gates: readonly PodReadinessGate[], conditions: readonly PodCondition[]): string[] {
+  const out: string[] = [];
+  for (const g of gates) {
+    const c = conditions.find((x) => x.type === g.conditionType);
+    if (!c) out.push(`corresponding condition of pod readiness gate "${g.conditionType}" does not exist.`);
+    else if (c.status !== 'True') out.push(`the status of pod readiness gate "${g.conditionType}" is not "True", but ${c.status}`);
+  }
+  return out;
+}
+
 /** The pod's full status as the kubelet computes it (generateAPIPodStatus). */
 export function computePodStatus(input: StatusInput): PodStatus {
   const { pod, rt, now, previous } = input;
@@ -150,7 +166,11 @@ export function computePodStatus(input: StatusInput): PodStatus {
 
   const notInit = init.filter((s) => s.state?.terminated?.exitCode !== 0).map((s) => s.name);
   const notReady = app.filter((s) => !s.ready).map((s) => s.name);
-  const gates = (spec.readinessGates ?? []).filter((g) => previous?.conditions?.find((c) => c.type === g.conditionType)?.status !== 'True');
+  // Conditions other components own (readiness gates, DisruptionTarget) come from the pod as the API
+  // server has it, not from our own last report: the kubelet only reads them (generateAPIPodStatus
+  // keeps pod.Status's conditions it does not own), and their change wakes the pod's worker.
+  const external = (pod.status?.conditions ?? []).filter((c) => !isKubeletPodCondition(c.type));
+  const gates = unreadyGates(spec.readinessGates ?? [], external);
   const containersReady = notReady.length === 0 && !done;
   const podReady = containersReady && gates.length === 0;
   const hasNetwork = !!rt.current && (!!rt.podIP || !!spec.hostNetwork);
@@ -163,16 +183,14 @@ export function computePodStatus(input: StatusInput): PodStatus {
     condition(previous, 'Ready', podReady, now,
       done ? 'PodCompleted' : notReady.length ? 'ContainersNotReady' : gates.length ? 'ReadinessGatesNotReady' : undefined,
       !done && notReady.length ? `containers with unready status: [${notReady.join(' ')}]`
-        : !done && gates.length ? `corresponding condition of pod readiness gate "${gates[0]!.conditionType}" does not exist.` : undefined),
+        : !done && gates.length ? gates.join(', ') : undefined),
     condition(previous, 'ContainersReady', containersReady, now,
       done ? 'PodCompleted' : notReady.length ? 'ContainersNotReady' : undefined,
       !done && notReady.length ? `containers with unready status: [${notReady.join(' ')}]` : undefined),
   ];
   const scheduled = previous?.conditions?.find((c) => c.type === 'PodScheduled');
   conditions.push(scheduled ?? condition(undefined, 'PodScheduled', true, input.startTimeMs));
-  // Conditions other components own (readiness gates, DisruptionTarget) are kept as they are.
-  const ours = new Set(conditions.map((c) => c.type));
-  for (const c of previous?.conditions ?? []) if (!ours.has(c.type)) conditions.push(c);
+  conditions.push(...external);
 
   const podIP = spec.hostNetwork ? input.hostIP : rt.podIP;
   return {

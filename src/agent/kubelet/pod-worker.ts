@@ -1,5 +1,6 @@
 import type { Pod, PodStatus } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
+import { isKubeletPodCondition } from '../../common/pod-conditions.ts';
 import type { KubeJson } from '../types.ts';
 import type { KubeletContext } from './context.ts';
 import { killPod, removePod } from './pod-kill.ts';
@@ -11,10 +12,17 @@ import { PodProbes } from './probes.ts';
 import { inspectPod } from './runtime-pod.ts';
 import type { RuntimePod } from './runtime-pod.ts';
 
-/** The pod without its status and the fields every write changes. */
+/**
+ * What a pass acts on: the pod without the fields every write changes, and of its status only the
+ * status of each condition other components own (a readiness gate's decides Ready: upstream's pod
+ * config reconciles a status change that moves readiness; a controller refreshing only its
+ * condition's probe time wakes nothing). Our own conditions coming back through the server change
+ * nothing here.
+ */
 function desiredState(pod: Pod): string {
   const { resourceVersion: _rv, managedFields: _mf, ...metadata } = pod.metadata ?? {};
-  return JSON.stringify({ metadata, spec: pod.spec });
+  const external = pod.status?.conditions?.filter((c) => !isKubeletPodCondition(c.type)).map((c) => [c.type, c.status]);
+  return JSON.stringify({ metadata, spec: pod.spec, external });
 }
 
 /**
@@ -66,7 +74,8 @@ export class PodWorker {
     if (pod) this.st.lastPod = pod;
     // Our own status report coming back through the server changes nothing to do (kubelet's pod
     // config compares everything but the status). Waking on it would loop while a status message
-    // changes from pass to pass (a runtime error naming a fresh container id).
+    // changes from pass to pass (a runtime error naming a fresh container id). A condition another
+    // component set (a readiness gate's) does wake it: Ready is recomputed now, not at the resync.
     if (pod && previous && desiredState(pod) === desiredState(previous)) return;
     this.kick(0);
   }

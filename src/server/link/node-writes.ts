@@ -2,18 +2,20 @@
 // API as the node (ApiAs, src/server/in-process-api.ts), so every status update, lease renewal
 // and event passes the same Node authorizer, defaulting, validation and managedFields bookkeeping
 // as a kubelet's request would, and a link can never do more than its node may. Shapes follow
-// the kubelet: pod and node status as merge patches of the status subresource, Events from
-// source "kubelet", the Lease in kube-node-lease renewed by the holder with a microsecond
-// renewTime.
+// the kubelet: pod status as a strategic merge patch (pod-status-patch.ts) and node status as a
+// merge patch of the status subresource, Events from source "kubelet", the Lease in
+// kube-node-lease renewed by the holder with a microsecond renewTime.
 import { arch, platform } from 'node:os';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { LinkError, LinkErrorCode } from '../../common/link/errors.ts';
 import { LOCAL_PATH_FINALIZER } from '../../common/local-volumes.ts';
+import { podStatusPatch } from './pod-status-patch.ts';
 import type { ApiClient, ApiResponse, NodeWrites } from './types.ts';
 
 const LEASE_NS = 'kube-node-lease';
 const enc = encodeURIComponent;
 const MERGE = 'application/merge-patch+json';
+const STRATEGIC = 'application/strategic-merge-patch+json';
 
 /** metav1.MicroTime's wire format. */
 export function microTime(d: Date): string {
@@ -121,8 +123,7 @@ export function nodeWrites(node: string, api: ApiClient, now: () => Date = () =>
     register,
     renewLease,
     async podStatus(namespace, name, uid, status) {
-      // metadata.uid is a precondition: a status never lands on a new pod that reuses the name.
-      const r = await api.request('PATCH', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/status`, { metadata: { uid }, status }, MERGE);
+      const r = await api.request('PATCH', `/api/v1/namespaces/${enc(namespace)}/pods/${enc(name)}/status`, podStatusPatch(uid, status), STRATEGIC);
       expectOk(r, `update status of pod ${namespace}/${name}`);
     },
     async podTerminated(namespace, name, uid) {

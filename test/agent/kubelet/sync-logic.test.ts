@@ -165,7 +165,9 @@ describe('sync decisions (fake runtime)', () => {
     rt.imageStatus = (ref) => { passes++; return imageStatus(ref); };
     const started = Date.now();
     for (let i = 0; i < 20; i++) {
-      await cache.put('Pod', podJson({ ...pod, metadata: { ...pod.metadata, resourceVersion: String(100 + i) }, status: { phase: 'Pending', message: `report ${i}` } }));
+      // Our own conditions move, and another component's condition only has its probe time refreshed.
+      const conditions = [{ type: 'Ready', status: i % 2 ? 'True' : 'False' }, { type: 'example.com/gate', status: 'True', lastProbeTime: `2026-01-01T00:00:${String(i).padStart(2, '0')}Z` }];
+      await cache.put('Pod', podJson({ ...pod, metadata: { ...pod.metadata, resourceVersion: String(100 + i) }, status: { phase: 'Pending', message: `report ${i}`, conditions } }));
       await new Promise((r) => setTimeout(r, 20));
     }
     // Only resync passes (every 500 ms here) ran meanwhile, not one per status write.

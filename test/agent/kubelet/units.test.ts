@@ -343,6 +343,34 @@ describe('pod status', () => {
     expect(third.phase).toBe('Succeeded');
   });
 
+  it('is Ready only once every readiness gate\'s condition, read from the pod as the server has it, is True', () => {
+    const gate = 'target-health.example.com/ready';
+    const other = 'example.com/warm';
+    const pod = makePod('p', 'n', { readinessGates: [{ conditionType: gate }, { conditionType: other }], containers: [{ name: 'a', image: 'img' }] });
+    const running = [rc('a', 0, 'running')];
+    const withConditions = (conditions: { type: string; status: string }[]): Pod => ({ ...pod, status: { conditions } });
+    const none = base(pod, running);
+    expect(none.conditions?.find((c) => c.type === 'ContainersReady')?.status).toBe('True');
+    expect(none.conditions?.find((c) => c.type === 'Ready')).toMatchObject({
+      status: 'False', reason: 'ReadinessGatesNotReady',
+      message: `corresponding condition of pod readiness gate "${gate}" does not exist., corresponding condition of pod readiness gate "${other}" does not exist.`,
+    });
+    const one = base(withConditions([{ type: gate, status: 'True' }, { type: other, status: 'False' }]), running);
+    expect(one.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ReadinessGatesNotReady', message: `the status of pod readiness gate "${other}" is not "True", but False` });
+    const all = base(withConditions([{ type: gate, status: 'True' }, { type: other, status: 'True' }, { type: 'Ready', status: 'False' }]), running);
+    expect(all.conditions?.find((c) => c.type === 'Ready')).toEqual({ type: 'Ready', status: 'True', lastTransitionTime: '2026-01-01T00:00:05Z' });
+    // The gates' conditions are carried as the server has them; the server's copy of Ready is ours to compute.
+    expect(all.conditions?.map((c) => `${c.type}=${c.status}`)).toEqual([
+      'PodReadyToStartContainers=True', 'Initialized=True', 'Ready=True', 'ContainersReady=True', 'PodScheduled=True', `${gate}=True`, `${other}=True`,
+    ]);
+    // Our own last report does not stand in for the server's copy: a gate condition only it holds counts for nothing.
+    const stale = computePodStatus({
+      pod, rt: rtPod(running), hostIP: 'h', waiting: new Map(), probe: () => ({ ready: true, started: true }), previous: all, startTimeMs: t0, now: t0 + 9000,
+    });
+    expect(stale.conditions?.find((c) => c.type === 'Ready')).toMatchObject({ status: 'False', reason: 'ReadinessGatesNotReady', lastTransitionTime: '2026-01-01T00:00:09Z' });
+    expect(stale.conditions?.some((c) => c.type === gate)).toBe(false);
+  });
+
   it('hashes container specs independently of key order and resources', () => {
     expect(containerHash({ name: 'a', image: 'i', command: ['x'] })).toBe(containerHash({ command: ['x'], image: 'i', name: 'a' }));
     expect(containerHash({ name: 'a', image: 'i' })).toBe(containerHash({ name: 'a', image: 'i', resources: { limits: { cpu: '1' } } }));

@@ -1,7 +1,7 @@
 // The scheduler's and node lifecycle's pure rules, table-driven against Kubernetes' semantics.
 import { describe, expect, it } from 'vitest';
 import type { Node, Pod, Taint } from '../../../src/server/controllers/core-types.ts';
-import { parseDuration } from '../../../src/server/controllers/duration.ts';
+import { parseDuration } from '../../../src/common/duration.ts';
 import { conditionsUnknown } from '../../../src/server/controllers/node-lifecycle/conditions.ts';
 import { reconcileTaints } from '../../../src/server/controllers/node-lifecycle/desired-taints.ts';
 import { evictionDelay } from '../../../src/server/controllers/node-lifecycle/taint-eviction.ts';

@@ -11,7 +11,7 @@
 // been heard from since this one went not ready is cut off from the server, not failed — no
 // NoExecute taint for any of its nodes (kube's zone "full disruption" rule), so none of its pods is
 // evicted or rescheduled.
-import { parseDuration } from '../duration.ts';
+import { parseDuration } from '../../../common/duration.ts';
 import { controllerFromRun } from '../lifecycle.ts';
 import { createWorkQueue } from '../work-queue.ts';
 import type { Node, NodeCondition, Pod } from '../core-types.ts';
