@@ -38,6 +38,7 @@ export function serverCommand(): Command {
     .option('--cluster-domain <domain>', 'the cluster DNS domain (env EDGEOS_CLUSTER_DOMAIN; default cluster.local)')
     .option('--service-node-port-range <range>', 'NodePorts come from this range (env EDGEOS_SERVICE_NODE_PORT_RANGE; default 30000-32767)')
     .option('--cgroup-root <path>', "cgroup whose kubepods cgroup holds the local agent's pods (env EDGEOS_CGROUP_ROOT; default / for the default data dir, /edgeos-<8 hex> for another)")
+    .option('--sync-frequency <duration>', "how often the local agent syncs each pod when nothing changed, as kubelet's flag (env EDGEOS_SYNC_FREQUENCY; default 1m, at least 1s)")
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
@@ -88,6 +89,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
               dataDir: config.dataDir,
               localStoragePath: config.paths.localStorageDir,
               ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
+              ...(config.syncFrequencyMs !== undefined ? { resyncMs: config.syncFrequencyMs } : {}),
               log,
               signal: lifecycle.signal,
               nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),

@@ -10,3 +10,13 @@ export function parseDuration(s: string): number | undefined {
   for (const m of t.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) total += Number(m[1]) * (UNIT_MS[m[2] as string] as number);
   return total;
 }
+
+/**
+ * --sync-frequency (kubelet's flag; `edgeos join`/`agent`, and `edgeos server` for its local
+ * agent): milliseconds, or why the value is refused. Below a second every idle pod would be passed
+ * (volumes, status, sandbox config) many times a second.
+ */
+export function parseSyncFrequency(s: string): { ms: number } | { problem: string } {
+  const ms = parseDuration(s);
+  return ms !== undefined && ms >= 1000 ? { ms } : { problem: `${JSON.stringify(s)} is not a duration of at least 1s such as 1m or 90s` };
+}

@@ -10,7 +10,7 @@ import { InvalidInputError } from '../common/errors.ts';
 import { EndpointError, parseEndpoint } from '../store/postgres/endpoint.ts';
 import type { PostgresEndpoint } from '../store/postgres/endpoint.ts';
 import type { EndpointFiles, SourcedPath } from '../store/postgres/connect.ts';
-import { parseDuration } from '../common/duration.ts';
+import { parseDuration, parseSyncFrequency } from '../common/duration.ts';
 
 /** Flags exactly as commander parsed them; undefined = not given on the command line. */
 export interface RawServerFlags {
@@ -32,6 +32,7 @@ export interface RawServerFlags {
   readonly clusterDomain?: string;
   readonly serviceNodePortRange?: string;
   readonly cgroupRoot?: string;
+  readonly syncFrequency?: string;
   readonly logLevel?: string;
   readonly datastoreEndpoint?: string;
   readonly datastoreCafile?: string;
@@ -80,6 +81,8 @@ export interface ServerConfig {
   readonly network: ClusterNetwork;
   /** --cgroup-root for the local agent; undefined: the agent's default (/ for the default data dir). */
   readonly cgroupRoot: string | undefined;
+  /** --sync-frequency for the local agent's kubelet; undefined: its default (1 m). */
+  readonly syncFrequencyMs: number | undefined;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
   readonly paths: {
@@ -133,6 +136,7 @@ const sources = {
   clusterDomain: ['--cluster-domain', 'EDGEOS_CLUSTER_DOMAIN'],
   serviceNodePortRange: ['--service-node-port-range', 'EDGEOS_SERVICE_NODE_PORT_RANGE'],
   cgroupRoot: ['--cgroup-root', 'EDGEOS_CGROUP_ROOT'],
+  syncFrequency: ['--sync-frequency', 'EDGEOS_SYNC_FREQUENCY'],
   logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
   datastoreEndpoint: ['--datastore-endpoint', 'EDGEOS_DATASTORE_ENDPOINT'],
   datastoreCafile: ['--datastore-cafile', 'EDGEOS_DATASTORE_CAFILE'],
@@ -312,6 +316,9 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
   const cg = pick(raw, env, 'cgroupRoot');
   const cgProblem = cg ? cgroupRootProblem(cg.value) : undefined;
   if (cg && cgProblem) throw bad(cg.from, cgProblem);
+  const sync = pick(raw, env, 'syncFrequency');
+  const syncParsed = sync ? parseSyncFrequency(sync.value) : undefined;
+  if (sync && syncParsed && 'problem' in syncParsed) throw bad(sync.from, syncParsed.problem);
   const datastore = resolveDatastore(raw, env, cwd);
   const serverToken = resolveServerToken(raw, env, cwd, datastore);
   const [cidr, dns, domain, ports, podCidrs, mask] = (['serviceCidr', 'clusterDns', 'clusterDomain', 'serviceNodePortRange', 'clusterCidr', 'nodeCidrMaskSize'] as const).map((k) => pick(raw, env, k));
@@ -338,6 +345,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     serverToken,
     network,
     cgroupRoot: cg?.value,
+    syncFrequencyMs: syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
     paths: Object.freeze({
       serverDir,

@@ -3,7 +3,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { cgroupRootProblem } from '../../common/cgroup-root.ts';
-import { parseDuration } from '../../common/duration.ts';
+import { parseSyncFrequency } from '../../common/duration.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
@@ -134,9 +134,9 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   const cgProblem = cg ? cgroupRootProblem(cg.value) : undefined;
   if (cg && cgProblem) throw bad(cg.from, cgProblem);
   const sync = pick(raw.syncFrequency, env, 'EDGEOS_SYNC_FREQUENCY', '--sync-frequency');
-  const syncFrequencyMs = sync ? parseDuration(sync.value) : undefined;
-  // Below a second every idle pod would be passed (volumes, status, sandbox config) many times a second.
-  if (sync && (syncFrequencyMs === undefined || syncFrequencyMs < 1000)) throw bad(sync.from, `${JSON.stringify(sync.value)} is not a duration of at least 1s such as 1m or 90s`);
+  const syncParsed = sync ? parseSyncFrequency(sync.value) : undefined;
+  if (sync && syncParsed && 'problem' in syncParsed) throw bad(sync.from, syncParsed.problem);
+  const syncFrequencyMs = syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined;
   return Object.freeze({
     dataDir,
     nodeName,

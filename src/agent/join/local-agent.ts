@@ -30,6 +30,8 @@ export async function startLocalAgent(
     localStoragePath?: string;
     /** --cgroup-root of `edgeos server`; undefined: the agent's default. */
     cgroupRoot?: string;
+    /** --sync-frequency of `edgeos server`; undefined: the kubelet's default. */
+    resyncMs?: number;
     /** The container runtime (default: a private containerd); false runs the link and the cache only. */
     runtime?: AgentOptions['runtime'];
     leaseIntervalMs?: number;
@@ -51,6 +53,7 @@ export async function startLocalAgent(
     onFailure: o.onFailure,
     ...(o.localStoragePath ? { localStoragePath: o.localStoragePath } : {}),
     ...(o.cgroupRoot ? { cgroupRoot: o.cgroupRoot } : {}),
+    ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
     ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
     dial: async () => ctx.connectLink(nodeName),
     ...(o.nativeBinding ? { nativeBinding: o.nativeBinding } : {}),

@@ -90,6 +90,14 @@ describe('resolveServerConfig', () => {
     expect(badInput({}, { EDGEOS_CGROUP_ROOT: '/a/../b' })).toBe('EDGEOS_CGROUP_ROOT: "/a/../b" must not contain . or .. segments');
   });
 
+  it("takes the local agent's --sync-frequency as the agent does and refuses what is not a duration of at least 1s", () => {
+    expect(resolveServerConfig({}, {}).syncFrequencyMs).toBeUndefined();
+    expect(resolveServerConfig({ syncFrequency: '90s' }, { EDGEOS_SYNC_FREQUENCY: '2m' }).syncFrequencyMs).toBe(90_000);
+    expect(resolveServerConfig({}, { EDGEOS_SYNC_FREQUENCY: '2m' }).syncFrequencyMs).toBe(120_000);
+    expect(badInput({ syncFrequency: '500ms' })).toBe('--sync-frequency: "500ms" is not a duration of at least 1s such as 1m or 90s');
+    expect(badInput({}, { EDGEOS_SYNC_FREQUENCY: 'often' })).toBe('EDGEOS_SYNC_FREQUENCY: "often" is not a duration of at least 1s such as 1m or 90s');
+  });
+
   it('resolves the cluster network as K3s does and names the flag of a bad value', () => {
     expect(resolveServerConfig({}, {}).network).toEqual({ clusterCidr: '10.42.0.0/16', nodeCidrMaskSize: 24, serviceCidr: '10.43.0.0/16', clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', nodePortRange: { min: 30000, max: 32767 } });
     expect(badInput({ clusterCidr: '10.42.0.0' })).toMatch(/^--cluster-cidr: "10.42.0.0" is not an IPv4 CIDR/);
