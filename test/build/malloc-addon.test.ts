@@ -54,7 +54,9 @@ describe.runIf(process.platform === 'linux' && (process.arch === 'x64' || proces
     // 64 KiB blocks stay in the heap below glibc's default mmap threshold (128 KiB).
     const held = Array.from({ length: 32 }, () => Buffer.allocUnsafeSlow(64 * 1024));
     const after = addon.info();
-    expect(after.uordblks + after.hblkhd - (before.uordblks + before.hblkhd)).toBeGreaterThanOrEqual(32 * 64 * 1024);
+    // The worker's other threads may free a little meanwhile (2 KiB short was seen once in the full
+    // suite); 30 of the 32 blocks still tell bytes from kilobytes (which would read 2,048).
+    expect(after.uordblks + after.hblkhd - (before.uordblks + before.hblkhd)).toBeGreaterThanOrEqual(30 * 64 * 1024);
     expect(held).toHaveLength(32);
   });
 
