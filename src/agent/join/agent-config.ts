@@ -7,6 +7,8 @@ import { parseSyncFrequency } from '../../common/duration.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
+import { POD_NETWORK_BACKENDS } from '../podnet/types.ts';
+import type { PodNetworkBackend } from '../podnet/types.ts';
 
 export interface RawAgentFlags {
   readonly dataDir?: string;
@@ -21,6 +23,7 @@ export interface RawAgentFlags {
   readonly resolvConf?: string;
   readonly cgroupRoot?: string;
   readonly syncFrequency?: string;
+  readonly podNetworkBackend?: string;
   readonly logLevel?: string;
 }
 
@@ -40,6 +43,8 @@ export interface AgentConfig {
   readonly cgroupRoot: string | undefined;
   /** --sync-frequency: how often a pod's worker syncs when nothing woke it; undefined: the kubelet's default, 1m. */
   readonly syncFrequencyMs: number | undefined;
+  /** --pod-network-backend: how peers on a shared subnet are reached (docs/podnet.md); default auto. */
+  readonly podNetworkBackend: PodNetworkBackend;
   readonly logLevel: string;
 }
 
@@ -137,6 +142,8 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   const syncParsed = sync ? parseSyncFrequency(sync.value) : undefined;
   if (sync && syncParsed && 'problem' in syncParsed) throw bad(sync.from, syncParsed.problem);
   const syncFrequencyMs = syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined;
+  const backend = pick(raw.podNetworkBackend, env, 'EDGEOS_POD_NETWORK_BACKEND', '--pod-network-backend');
+  const podNetworkBackend = parsePodNetworkBackend(backend);
   return Object.freeze({
     dataDir,
     nodeName,
@@ -148,6 +155,16 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     resolvConf: resolve(cwd, pick(raw.resolvConf, env, 'EDGEOS_RESOLV_CONF', '--resolv-conf')?.value ?? '/etc/resolv.conf'),
     cgroupRoot: cg?.value,
     syncFrequencyMs,
+    podNetworkBackend,
     logLevel,
   });
+}
+
+/** `auto` or `vxlan` (docs/podnet.md, "Native routing"); a bad value names the flag or variable and the choices. */
+export function parsePodNetworkBackend(given: { value: string; from: string } | undefined): PodNetworkBackend {
+  if (!given) return 'auto';
+  const v = given.value.trim().toLowerCase();
+  const found = POD_NETWORK_BACKENDS.find((b) => b === v);
+  if (!found) throw bad(given.from, `${JSON.stringify(given.value)} is not a pod network backend: one of ${POD_NETWORK_BACKENDS.join(', ')} (auto: native routing to nodes on a shared subnet, VXLAN to the others; vxlan: VXLAN to every node)`);
+  return found;
 }
