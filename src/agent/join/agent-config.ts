@@ -7,8 +7,8 @@ import { parseSyncFrequency } from '../../common/duration.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
-import { POD_NETWORK_BACKENDS } from '../podnet/types.ts';
-import type { PodNetworkBackend } from '../podnet/types.ts';
+import { parsePodNetworkBackend } from '../../common/pod-network-backend.ts';
+import type { PodNetworkBackend } from '../../common/pod-network-backend.ts';
 
 export interface RawAgentFlags {
   readonly dataDir?: string;
@@ -158,13 +158,4 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     podNetworkBackend,
     logLevel,
   });
-}
-
-/** `auto` or `vxlan` (docs/podnet.md, "Native routing"); a bad value names the flag or variable and the choices. */
-export function parsePodNetworkBackend(given: { value: string; from: string } | undefined): PodNetworkBackend {
-  if (!given) return 'auto';
-  const v = given.value.trim().toLowerCase();
-  const found = POD_NETWORK_BACKENDS.find((b) => b === v);
-  if (!found) throw bad(given.from, `${JSON.stringify(given.value)} is not a pod network backend: one of ${POD_NETWORK_BACKENDS.join(', ')} (auto: native routing to nodes on a shared subnet, VXLAN to the others; vxlan: VXLAN to every node)`);
-  return found;
 }

@@ -28,12 +28,7 @@ export const VXLAN_OVERHEAD = 50;
  */
 export type PeerPath = 'native' | 'direct' | 'relay';
 
-/**
- * `--pod-network-backend`: `auto` routes peers on a subnet this node shares natively and reaches
- * the rest over VXLAN (or the relay); `vxlan` reaches every direct peer over VXLAN.
- */
-export const POD_NETWORK_BACKENDS = ['auto', 'vxlan'] as const;
-export type PodNetworkBackend = (typeof POD_NETWORK_BACKENDS)[number];
+export type { PodNetworkBackend } from '../../common/pod-network-backend.ts';
 
 /**
  * The routing protocol number the agent's native routes carry (`ip route … proto 75`): how a sync
