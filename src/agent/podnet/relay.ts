@@ -44,16 +44,15 @@
  */
 import dgram from 'node:dgram';
 import type { Socket } from 'node:dgram';
-import { ipv4ToInt, parseIpv4Cidr } from '../../common/cluster-network.ts';
+import { parseIpv4Cidr } from '../../common/cluster-network.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { RELAY_BATCH_BYTES, decodeRelayFrame, encodeRelayFrame } from '../../common/link/relay.ts';
 import { gatewayOf } from './overlay.ts';
-import { VXLAN_ID, VXLAN_PORT } from './types.ts';
+import { ETH_HEADER, MAGIC, PROBE_PORT, VXLAN_HEADER, macBytes, probePacket, probePayload, vxlanHeader } from './probe-packet.ts';
+import { VXLAN_PORT } from './types.ts';
 import type { LocalEnd, Peer, PeerPath } from './types.ts';
 
-/** UDP port of the probe socket, on the node's overlay address (its pod CIDR's `.0`). */
-export const PROBE_PORT = 8473;
 /** A peer that answers is probed this often. */
 export const PROBE_INTERVAL_MS = 500;
 /** A peer whose last probe is unanswered is probed this often (so a broken path shows at once). */
@@ -72,9 +71,6 @@ export const DEAD_AFTER_MS = 1000;
 export const AWAY_GRACE_MS = 30_000;
 /** Source MAC of the frames the relay hands to the kernel (any unicast MAC but the device's own). */
 const RELAY_SOURCE_MAC = Buffer.from([0x02, 0x65, 0x6f, 0x73, 0x72, 0x6c]);
-const MAGIC = Buffer.from('EOSP');
-const VXLAN_HEADER = 8;
-const ETH_HEADER = 14;
 
 export interface RelayOptions {
   readonly local: LocalEnd;
@@ -98,47 +94,6 @@ export interface RelayCounters {
   received: number;
   /** Dropped: the link was down or backed up; or a packet from the server not for this node's pods. */
   dropped: number;
-}
-
-function vxlanHeader(dstMac: Buffer, srcMac: Buffer): Buffer {
-  const h = Buffer.alloc(VXLAN_HEADER + ETH_HEADER);
-  h[0] = 0x08; // the I flag: a valid VNI follows
-  h.writeUIntBE(VXLAN_ID, 4, 3);
-  dstMac.copy(h, VXLAN_HEADER);
-  srcMac.copy(h, VXLAN_HEADER + 6);
-  h.writeUInt16BE(0x0800, VXLAN_HEADER + 12);
-  return h;
-}
-
-const macBytes = (mac: string) => Buffer.from(mac.split(':').map((b) => parseInt(b, 16)));
-
-/** An IPv4/UDP packet from src:PROBE_PORT to dst:PROBE_PORT carrying `payload` (UDP checksum 0: none, as IPv4 allows). */
-export function probePacket(src: string, dst: string, payload: Buffer): Buffer {
-  const p = Buffer.alloc(28 + payload.length);
-  p[0] = 0x45;
-  p.writeUInt16BE(p.length, 2);
-  p.writeUInt16BE(0x4000, 6); // don't fragment
-  p[8] = 64;
-  p[9] = 17;
-  p.writeUInt32BE(ipv4ToInt(src)!, 12);
-  p.writeUInt32BE(ipv4ToInt(dst)!, 16);
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += p.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  p.writeUInt16BE(~sum & 0xffff, 10);
-  p.writeUInt16BE(PROBE_PORT, 20);
-  p.writeUInt16BE(PROBE_PORT, 22);
-  p.writeUInt16BE(8 + payload.length, 24);
-  payload.copy(p, 28);
-  return p;
-}
-
-function probePayload(kind: string, seq: number): Buffer {
-  const payload = Buffer.alloc(MAGIC.length + 5);
-  MAGIC.copy(payload, 0);
-  payload.write(kind, MAGIC.length);
-  payload.writeUInt32BE(seq >>> 0, MAGIC.length + 1);
-  return payload;
 }
 
 interface PeerState {
