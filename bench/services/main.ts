@@ -529,7 +529,9 @@ try {
   if (node) {
     await run(node, [process.execPath, '--input-type=module', '-e', `const m = await import(${JSON.stringify(join(REPO, 'test/e2e/helpers.ts'))}); await m.removePodsOfStoppedAgent(${JSON.stringify(agentDir)});`]).catch((err: unknown) => log(`pod clean-up: ${String(err)}`));
   }
-  releasePodCidrClaim(agentDir);
+  // The agent ran in the node namespace: its claim is in that namespace's directory (left behind
+  // before, one per run).
+  releasePodCidrClaim(agentDir, node?.name);
   node?.remove();
   client?.remove();
   removeDataDir(agentDir);
