@@ -19,6 +19,7 @@ export function addAgentFlags(c: Command): Command {
     .option('--resolv-conf <file>', 'nameservers the cluster DNS asks for names outside the cluster (env EDGEOS_RESOLV_CONF; default /etc/resolv.conf)')
     .option('--cgroup-root <path>', 'cgroup whose kubepods cgroup holds the pods (env EDGEOS_CGROUP_ROOT; default / for the default data dir, /edgeos-<8 hex> for another)')
     .option('--sync-frequency <duration>', "how often each pod is synced when nothing changed, as kubelet's flag (env EDGEOS_SYNC_FREQUENCY; default 1m, at least 1s; stretched by up to half at random)")
+    .option('--pod-network-backend <backend>', 'how this node reaches other nodes\' pods: auto (routed natively to nodes on a subnet it shares, VXLAN to the others) or vxlan (VXLAN to all) (env EDGEOS_POD_NETWORK_BACKEND; default auto)')
     .option('--disable-runtime', 'keep the link and the offline cache only; run no pods on this node (env EDGEOS_DISABLE_RUNTIME)')
     .option('--default-local-storage-path <dir>', 'where local persistent volumes are created (env EDGEOS_DEFAULT_LOCAL_STORAGE_PATH; default <data-dir>/storage)')
     .option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)')
@@ -113,6 +114,7 @@ export async function runAgentForeground(config: AgentConfig, log: Logger): Prom
     resolvConf: config.resolvConf,
     ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
     ...(config.syncFrequencyMs !== undefined ? { resyncMs: config.syncFrequencyMs } : {}),
+    podNetworkBackend: config.podNetworkBackend,
     runtime: config.disableRuntime
       ? false
       : {

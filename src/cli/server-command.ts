@@ -39,6 +39,7 @@ export function serverCommand(): Command {
     .option('--service-node-port-range <range>', 'NodePorts come from this range (env EDGEOS_SERVICE_NODE_PORT_RANGE; default 30000-32767)')
     .option('--cgroup-root <path>', "cgroup whose kubepods cgroup holds the local agent's pods (env EDGEOS_CGROUP_ROOT; default / for the default data dir, /edgeos-<8 hex> for another)")
     .option('--sync-frequency <duration>', "how often the local agent syncs each pod when nothing changed, as kubelet's flag (env EDGEOS_SYNC_FREQUENCY; default 1m, at least 1s)")
+    .option('--pod-network-backend <backend>', 'how the local agent reaches other nodes\' pods: auto (routed natively to nodes on a subnet it shares, VXLAN to the others) or vxlan (VXLAN to all) (env EDGEOS_POD_NETWORK_BACKEND; default auto)')
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
@@ -90,6 +91,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
               localStoragePath: config.paths.localStorageDir,
               ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
               ...(config.syncFrequencyMs !== undefined ? { resyncMs: config.syncFrequencyMs } : {}),
+              podNetworkBackend: config.podNetworkBackend,
               log,
               signal: lifecycle.signal,
               nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),

@@ -11,6 +11,8 @@ import { EndpointError, parseEndpoint } from '../store/postgres/endpoint.ts';
 import type { PostgresEndpoint } from '../store/postgres/endpoint.ts';
 import type { EndpointFiles, SourcedPath } from '../store/postgres/connect.ts';
 import { parseDuration, parseSyncFrequency } from '../common/duration.ts';
+import { parsePodNetworkBackend } from '../common/pod-network-backend.ts';
+import type { PodNetworkBackend } from '../common/pod-network-backend.ts';
 
 /** Flags exactly as commander parsed them; undefined = not given on the command line. */
 export interface RawServerFlags {
@@ -33,6 +35,7 @@ export interface RawServerFlags {
   readonly serviceNodePortRange?: string;
   readonly cgroupRoot?: string;
   readonly syncFrequency?: string;
+  readonly podNetworkBackend?: string;
   readonly logLevel?: string;
   readonly datastoreEndpoint?: string;
   readonly datastoreCafile?: string;
@@ -83,6 +86,8 @@ export interface ServerConfig {
   readonly cgroupRoot: string | undefined;
   /** --sync-frequency for the local agent's kubelet; undefined: its default (1 m). */
   readonly syncFrequencyMs: number | undefined;
+  /** --pod-network-backend for the local agent (docs/podnet.md); default auto. */
+  readonly podNetworkBackend: PodNetworkBackend;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
   readonly paths: {
@@ -137,6 +142,7 @@ const sources = {
   serviceNodePortRange: ['--service-node-port-range', 'EDGEOS_SERVICE_NODE_PORT_RANGE'],
   cgroupRoot: ['--cgroup-root', 'EDGEOS_CGROUP_ROOT'],
   syncFrequency: ['--sync-frequency', 'EDGEOS_SYNC_FREQUENCY'],
+  podNetworkBackend: ['--pod-network-backend', 'EDGEOS_POD_NETWORK_BACKEND'],
   logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
   datastoreEndpoint: ['--datastore-endpoint', 'EDGEOS_DATASTORE_ENDPOINT'],
   datastoreCafile: ['--datastore-cafile', 'EDGEOS_DATASTORE_CAFILE'],
@@ -319,6 +325,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
   const sync = pick(raw, env, 'syncFrequency');
   const syncParsed = sync ? parseSyncFrequency(sync.value) : undefined;
   if (sync && syncParsed && 'problem' in syncParsed) throw bad(sync.from, syncParsed.problem);
+  const podNetworkBackend = parsePodNetworkBackend(pick(raw, env, 'podNetworkBackend'));
   const datastore = resolveDatastore(raw, env, cwd);
   const serverToken = resolveServerToken(raw, env, cwd, datastore);
   const [cidr, dns, domain, ports, podCidrs, mask] = (['serviceCidr', 'clusterDns', 'clusterDomain', 'serviceNodePortRange', 'clusterCidr', 'nodeCidrMaskSize'] as const).map((k) => pick(raw, env, k));
@@ -346,6 +353,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     network,
     cgroupRoot: cg?.value,
     syncFrequencyMs: syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined,
+    podNetworkBackend,
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
     paths: Object.freeze({
       serverDir,

@@ -98,6 +98,13 @@ describe('resolveServerConfig', () => {
     expect(badInput({}, { EDGEOS_SYNC_FREQUENCY: 'often' })).toBe('EDGEOS_SYNC_FREQUENCY: "often" is not a duration of at least 1s such as 1m or 90s');
   });
 
+  it("takes the local agent's --pod-network-backend as the agent does: auto by default, vxlan forces VXLAN, anything else named", () => {
+    expect(resolveServerConfig({}, {}).podNetworkBackend).toBe('auto');
+    expect(resolveServerConfig({ podNetworkBackend: 'vxlan' }, { EDGEOS_POD_NETWORK_BACKEND: 'auto' }).podNetworkBackend).toBe('vxlan');
+    expect(resolveServerConfig({}, { EDGEOS_POD_NETWORK_BACKEND: 'vxlan' }).podNetworkBackend).toBe('vxlan');
+    expect(badInput({ podNetworkBackend: 'host-gw' })).toBe('--pod-network-backend: "host-gw" is not a pod network backend: one of auto, vxlan (auto: native routing to nodes on a shared subnet, VXLAN to the others; vxlan: VXLAN to every node)');
+  });
+
   it('resolves the cluster network as K3s does and names the flag of a bad value', () => {
     expect(resolveServerConfig({}, {}).network).toEqual({ clusterCidr: '10.42.0.0/16', nodeCidrMaskSize: 24, serviceCidr: '10.43.0.0/16', clusterDns: '10.43.0.10', clusterDomain: 'cluster.local', nodePortRange: { min: 30000, max: 32767 } });
     expect(badInput({ clusterCidr: '10.42.0.0' })).toMatch(/^--cluster-cidr: "10.42.0.0" is not an IPv4 CIDR/);
