@@ -11,6 +11,7 @@ import { EndpointError, parseEndpoint } from '../store/postgres/endpoint.ts';
 import type { PostgresEndpoint } from '../store/postgres/endpoint.ts';
 import type { EndpointFiles, SourcedPath } from '../store/postgres/connect.ts';
 import { parseDuration, parseSyncFrequency } from '../common/duration.ts';
+import { POD_START_CONCURRENCY, readEnvSetting } from '../common/env-settings.ts';
 
 /** Flags exactly as commander parsed them; undefined = not given on the command line. */
 export interface RawServerFlags {
@@ -83,6 +84,8 @@ export interface ServerConfig {
   readonly cgroupRoot: string | undefined;
   /** --sync-frequency for the local agent's kubelet; undefined: its default (1 m). */
   readonly syncFrequencyMs: number | undefined;
+  /** EDGEOS_POD_START_CONCURRENCY for the local agent's kubelet (Infinity for 0); undefined: its default. */
+  readonly podStartConcurrency: number | undefined;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
   readonly paths: {
@@ -346,6 +349,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     network,
     cgroupRoot: cg?.value,
     syncFrequencyMs: syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined,
+    podStartConcurrency: readEnvSetting(env, POD_START_CONCURRENCY),
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
     paths: Object.freeze({
       serverDir,

@@ -71,6 +71,9 @@ describe('resolveAgentConfig', () => {
     [{ syncFrequency: '60' }, {}, /--sync-frequency: "60" is not a duration of at least 1s such as 1m or 90s/],
     [{ syncFrequency: '500ms' }, {}, /--sync-frequency: "500ms" is not a duration of at least 1s/],
     [{}, { EDGEOS_SYNC_FREQUENCY: 'often' }, /EDGEOS_SYNC_FREQUENCY: "often" is not a duration/],
+    [{}, { EDGEOS_POD_START_CONCURRENCY: '-1' }, /EDGEOS_POD_START_CONCURRENCY: "-1" is not accepted \(0 = unbounded, or a positive integer\)/],
+    [{}, { EDGEOS_HEAP_COMPACT: '0' }, /EDGEOS_HEAP_COMPACT: "0" is not accepted \(on or off\)/],
+    [{}, { EDGEOS_MALLOC_TRIM: 'no' }, /EDGEOS_MALLOC_TRIM: "no" is not accepted \(on or off\)/],
   ])('names the flag: %j %j', (raw, env, why) => {
     expect(() => resolveAgentConfig(raw, env, '/', 'host')).toThrow(why);
   });

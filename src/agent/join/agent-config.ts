@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { cgroupRootProblem } from '../../common/cgroup-root.ts';
 import { parseSyncFrequency } from '../../common/duration.ts';
+import { resolveAgentTuning } from '../../common/env-settings.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
@@ -40,6 +41,8 @@ export interface AgentConfig {
   readonly cgroupRoot: string | undefined;
   /** --sync-frequency: how often a pod's worker syncs when nothing woke it; undefined: the kubelet's default, 1m. */
   readonly syncFrequencyMs: number | undefined;
+  /** EDGEOS_POD_START_CONCURRENCY (Infinity for 0); undefined: the kubelet's default (start-gate.ts). */
+  readonly podStartConcurrency: number | undefined;
   readonly logLevel: string;
 }
 
@@ -137,6 +140,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   const syncParsed = sync ? parseSyncFrequency(sync.value) : undefined;
   if (sync && syncParsed && 'problem' in syncParsed) throw bad(sync.from, syncParsed.problem);
   const syncFrequencyMs = syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined;
+  const { podStartConcurrency } = resolveAgentTuning(env);
   return Object.freeze({
     dataDir,
     nodeName,
@@ -148,6 +152,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     resolvConf: resolve(cwd, pick(raw.resolvConf, env, 'EDGEOS_RESOLV_CONF', '--resolv-conf')?.value ?? '/etc/resolv.conf'),
     cgroupRoot: cg?.value,
     syncFrequencyMs,
+    podStartConcurrency,
     logLevel,
   });
 }

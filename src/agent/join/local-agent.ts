@@ -32,6 +32,8 @@ export async function startLocalAgent(
     cgroupRoot?: string;
     /** --sync-frequency of `edgeos server`; undefined: the kubelet's default. */
     resyncMs?: number;
+    /** EDGEOS_POD_START_CONCURRENCY as `edgeos server` resolved it; undefined: the kubelet's default. */
+    podStartConcurrency?: number;
     /** The container runtime (default: a private containerd); false runs the link and the cache only. */
     runtime?: AgentOptions['runtime'];
     leaseIntervalMs?: number;
@@ -54,6 +56,7 @@ export async function startLocalAgent(
     ...(o.localStoragePath ? { localStoragePath: o.localStoragePath } : {}),
     ...(o.cgroupRoot ? { cgroupRoot: o.cgroupRoot } : {}),
     ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
+    ...(o.podStartConcurrency !== undefined ? { podStartConcurrency: o.podStartConcurrency } : {}),
     ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
     dial: async () => ctx.connectLink(nodeName),
     ...(o.nativeBinding ? { nativeBinding: o.nativeBinding } : {}),
