@@ -4,7 +4,7 @@
 // runs (STYLE.md §11).
 import { Command, Option } from 'commander';
 import type { RawServerFlags, ServerConfig } from '../server/config.ts';
-import type { LocalAgentContext, LocalAgentLifecycle } from '../server/server.ts';
+import type { LocalAgentContext, LocalAgentLifecycle } from '../server/server-types.ts';
 import { buildInfo } from './build-info.ts';
 import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
 
