@@ -19,6 +19,7 @@ import { localAgentSettings } from '../../../src/cli/server-command.ts';
 import { FakeRuntime } from '../../../src/runtime/fake-runtime.ts';
 import { resolveServerConfig } from '../../../src/server/config.ts';
 import { kubectl } from '../../helpers/kubectl.ts';
+import { onProcessEnd } from '../../helpers/process-end.ts';
 import { serverProcess, startInProcessServer, testLog, waitFor } from '../../link/harness.ts';
 import type { ServerProcess } from '../../link/harness.ts';
 
@@ -83,7 +84,12 @@ describe('--sync-frequency reaches the kubelet', () => {
 
   it('edgeos server --sync-frequency 1s: its local agent repairs the same drift within seconds', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'edgeos-hygiene-sync-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    // Also when this process dies before afterAll (a closed pipe, a signal): helpers/process-end.ts.
+    const forget = onProcessEnd(() => rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => {
+      rmSync(dir, { recursive: true, force: true });
+      forget();
+    });
     const stop = new AbortController();
     const node = 'hygiene-sync-local';
     const config = resolveServerConfig({ dataDir: join(dir, 'data'), syncFrequency: '1s' }, {});
