@@ -110,6 +110,8 @@ export interface AgentOptions {
   readonly resyncMs?: number;
   /** --pod-network-backend (docs/podnet.md): `vxlan` routes no peer natively; default `auto`. */
   readonly podNetworkBackend?: PodNetworkBackend;
+  /** EDGEOS_POD_START_CONCURRENCY, resolved with the config (default: start-gate.ts defaultPodStartConcurrency). */
+  readonly podStartConcurrency?: number;
 }
 
 export interface Agent extends Component {
@@ -368,6 +370,7 @@ export function createAgent(o: AgentOptions): Agent {
           log: nodeLog,
           observe: metrics,
           ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
+          ...(o.podStartConcurrency !== undefined ? { podStartConcurrency: o.podStartConcurrency } : {}),
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // Pods in a QoS cgroup tree of their own on edgeos's containerd (cgroupfs driver); not on
           // the owner's in-memory runtime, nor on a CRI endpoint whose cgroup driver is unknown.

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Logger } from '../common/log.ts';
+import type { AgentOptions } from '../agent/agent.ts';
 import type { AgentConfig, RawAgentFlags } from '../agent/join/agent-config.ts';
 import { execCommandLine } from '../common/v8-flags.ts';
 import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
@@ -105,24 +106,32 @@ export async function runAgentForeground(config: AgentConfig, log: Logger): Prom
   const compactor = heapCompactor({ log });
   main.add(compactor);
   main.add(createAgent({
-    dataDir: config.dataDir,
+    ...agentSettings(config),
     log,
     nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
     mallocStats: () => trimmer.stats(),
     heapCompactStats: () => compactor.stats(),
+    onFailure: (err) => main.fail('agent', err),
+  }));
+  const { failure } = await runInForeground(main, { log });
+  if (failure) throw failure;
+}
+
+/** The agent's settings from its resolved configuration (what the process adds is its own: log, addons, failures). */
+export function agentSettings(config: AgentConfig): Pick<AgentOptions, 'dataDir' | 'localStoragePath' | 'resolvConf' | 'cgroupRoot' | 'resyncMs' | 'podStartConcurrency' | 'podNetworkBackend' | 'runtime'> {
+  return {
+    dataDir: config.dataDir,
     localStoragePath: config.localStoragePath,
     resolvConf: config.resolvConf,
     ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
     ...(config.syncFrequencyMs !== undefined ? { resyncMs: config.syncFrequencyMs } : {}),
     podNetworkBackend: config.podNetworkBackend,
+    ...(config.podStartConcurrency !== undefined ? { podStartConcurrency: config.podStartConcurrency } : {}),
     runtime: config.disableRuntime
       ? false
       : {
           ...(config.containerRuntimeEndpoint ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint } : {}),
           ...(config.podCidr ? { podCidr: config.podCidr } : {}),
         },
-    onFailure: (err) => main.fail('agent', err),
-  }));
-  const { failure } = await runInForeground(main, { log });
-  if (failure) throw failure;
+  };
 }

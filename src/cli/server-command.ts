@@ -3,8 +3,9 @@
 // failure makes the process exit non-zero. The server and store code load only when the command
 // runs (STYLE.md §11).
 import { Command, Option } from 'commander';
-import type { RawServerFlags } from '../server/config.ts';
-import type { LocalAgentContext, LocalAgentLifecycle } from '../server/server.ts';
+import type { RawServerFlags, ServerConfig } from '../server/config.ts';
+import type { PodNetworkBackend } from '../common/pod-network-backend.ts';
+import type { LocalAgentContext, LocalAgentLifecycle } from '../server/server-types.ts';
 import { buildInfo } from './build-info.ts';
 import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
 
@@ -87,11 +88,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
           startLocalAgent: async (ctx: LocalAgentContext, lifecycle: LocalAgentLifecycle) => {
             const { startLocalAgent } = await import('../agent/join/local-agent.ts');
             return startLocalAgent(ctx, {
-              dataDir: config.dataDir,
-              localStoragePath: config.paths.localStorageDir,
-              ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
-              ...(config.syncFrequencyMs !== undefined ? { resyncMs: config.syncFrequencyMs } : {}),
-              podNetworkBackend: config.podNetworkBackend,
+              ...localAgentSettings(config),
               log,
               signal: lifecycle.signal,
               nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
@@ -116,4 +113,16 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
     },
   });
   if (failure) throw failure;
+}
+
+/** The local agent's settings from the server's resolved configuration. */
+export function localAgentSettings(config: ServerConfig): { dataDir: string; localStoragePath: string; cgroupRoot?: string; resyncMs?: number; podStartConcurrency?: number; podNetworkBackend: PodNetworkBackend } {
+  return {
+    dataDir: config.dataDir,
+    localStoragePath: config.paths.localStorageDir,
+    ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
+    ...(config.syncFrequencyMs !== undefined ? { resyncMs: config.syncFrequencyMs } : {}),
+    ...(config.podStartConcurrency !== undefined ? { podStartConcurrency: config.podStartConcurrency } : {}),
+    podNetworkBackend: config.podNetworkBackend,
+  };
 }

@@ -13,6 +13,7 @@ import type { EndpointFiles, SourcedPath } from '../store/postgres/connect.ts';
 import { parseDuration, parseSyncFrequency } from '../common/duration.ts';
 import { parsePodNetworkBackend } from '../common/pod-network-backend.ts';
 import type { PodNetworkBackend } from '../common/pod-network-backend.ts';
+import { POD_START_CONCURRENCY, readEnvSetting } from '../common/env-settings.ts';
 
 /** Flags exactly as commander parsed them; undefined = not given on the command line. */
 export interface RawServerFlags {
@@ -88,6 +89,8 @@ export interface ServerConfig {
   readonly syncFrequencyMs: number | undefined;
   /** --pod-network-backend for the local agent (docs/podnet.md); default auto. */
   readonly podNetworkBackend: PodNetworkBackend;
+  /** EDGEOS_POD_START_CONCURRENCY for the local agent's kubelet (Infinity for 0); undefined: its default. */
+  readonly podStartConcurrency: number | undefined;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
   readonly paths: {
@@ -354,6 +357,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     cgroupRoot: cg?.value,
     syncFrequencyMs: syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined,
     podNetworkBackend,
+    podStartConcurrency: readEnvSetting(env, POD_START_CONCURRENCY),
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
     paths: Object.freeze({
       serverDir,

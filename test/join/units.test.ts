@@ -79,6 +79,9 @@ describe('resolveAgentConfig', () => {
     [{}, { EDGEOS_SYNC_FREQUENCY: 'often' }, /EDGEOS_SYNC_FREQUENCY: "often" is not a duration/],
     [{ podNetworkBackend: 'host-gw' }, {}, /--pod-network-backend: "host-gw" is not a pod network backend: one of auto, vxlan/],
     [{}, { EDGEOS_POD_NETWORK_BACKEND: 'wireguard' }, /EDGEOS_POD_NETWORK_BACKEND: "wireguard" is not a pod network backend/],
+    [{}, { EDGEOS_POD_START_CONCURRENCY: '-1' }, /EDGEOS_POD_START_CONCURRENCY: "-1" is not accepted \(0 = unbounded, or a positive integer\)/],
+    [{}, { EDGEOS_HEAP_COMPACT: '0' }, /EDGEOS_HEAP_COMPACT: "0" is not accepted \(on or off\)/],
+    [{}, { EDGEOS_MALLOC_TRIM: 'no' }, /EDGEOS_MALLOC_TRIM: "no" is not accepted \(on or off\)/],
   ])('names the flag: %j %j', (raw, env, why) => {
     expect(() => resolveAgentConfig(raw, env, '/', 'host')).toThrow(why);
   });

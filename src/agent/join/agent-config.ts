@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { cgroupRootProblem } from '../../common/cgroup-root.ts';
 import { parseSyncFrequency } from '../../common/duration.ts';
+import { resolveAgentTuning } from '../../common/env-settings.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
@@ -45,6 +46,8 @@ export interface AgentConfig {
   readonly syncFrequencyMs: number | undefined;
   /** --pod-network-backend: how peers on a shared subnet are reached (docs/podnet.md); default auto. */
   readonly podNetworkBackend: PodNetworkBackend;
+  /** EDGEOS_POD_START_CONCURRENCY (Infinity for 0); undefined: the kubelet's default (start-gate.ts). */
+  readonly podStartConcurrency: number | undefined;
   readonly logLevel: string;
 }
 
@@ -144,6 +147,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   const syncFrequencyMs = syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined;
   const backend = pick(raw.podNetworkBackend, env, 'EDGEOS_POD_NETWORK_BACKEND', '--pod-network-backend');
   const podNetworkBackend = parsePodNetworkBackend(backend);
+  const { podStartConcurrency } = resolveAgentTuning(env);
   return Object.freeze({
     dataDir,
     nodeName,
@@ -156,6 +160,7 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     cgroupRoot: cg?.value,
     syncFrequencyMs,
     podNetworkBackend,
+    podStartConcurrency,
     logLevel,
   });
 }

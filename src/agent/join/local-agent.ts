@@ -35,6 +35,8 @@ export async function startLocalAgent(
     resyncMs?: number;
     /** --pod-network-backend of `edgeos server` (docs/podnet.md); undefined: auto. */
     podNetworkBackend?: PodNetworkBackend;
+    /** EDGEOS_POD_START_CONCURRENCY as `edgeos server` resolved it; undefined: the kubelet's default. */
+    podStartConcurrency?: number;
     /** The container runtime (default: a private containerd); false runs the link and the cache only. */
     runtime?: AgentOptions['runtime'];
     leaseIntervalMs?: number;
@@ -58,6 +60,7 @@ export async function startLocalAgent(
     ...(o.cgroupRoot ? { cgroupRoot: o.cgroupRoot } : {}),
     ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
     ...(o.podNetworkBackend ? { podNetworkBackend: o.podNetworkBackend } : {}),
+    ...(o.podStartConcurrency !== undefined ? { podStartConcurrency: o.podStartConcurrency } : {}),
     ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
     dial: async () => ctx.connectLink(nodeName),
     ...(o.nativeBinding ? { nativeBinding: o.nativeBinding } : {}),

@@ -90,6 +90,13 @@ describe('resolveServerConfig', () => {
     expect(badInput({}, { EDGEOS_CGROUP_ROOT: '/a/../b' })).toBe('EDGEOS_CGROUP_ROOT: "/a/../b" must not contain . or .. segments');
   });
 
+  it("takes the local agent's EDGEOS_POD_START_CONCURRENCY and refuses what is not 0 or a positive integer", () => {
+    expect(resolveServerConfig({}, {}).podStartConcurrency).toBeUndefined();
+    expect(resolveServerConfig({}, { EDGEOS_POD_START_CONCURRENCY: '4' }).podStartConcurrency).toBe(4);
+    expect(resolveServerConfig({}, { EDGEOS_POD_START_CONCURRENCY: '0' }).podStartConcurrency).toBe(Infinity);
+    expect(badInput({}, { EDGEOS_POD_START_CONCURRENCY: '2.5' })).toBe('EDGEOS_POD_START_CONCURRENCY: "2.5" is not accepted (0 = unbounded, or a positive integer)');
+  });
+
   it("takes the local agent's --sync-frequency as the agent does and refuses what is not a duration of at least 1s", () => {
     expect(resolveServerConfig({}, {}).syncFrequencyMs).toBeUndefined();
     expect(resolveServerConfig({ syncFrequency: '90s' }, { EDGEOS_SYNC_FREQUENCY: '2m' }).syncFrequencyMs).toBe(90_000);
