@@ -30,6 +30,9 @@ import type { Logger } from '../../common/log.ts';
 import type { KubeObjectJson, LinkKind } from '../../common/link/protocol.ts';
 import { POOL_LABEL } from '../../common/pools.ts';
 import type { KeyValue, Store, Watch, WatchEvent } from '../../store/types.ts';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { NodePodIndex } from '../auth/node-pod-index.ts';
+import type { NodePods } from '../auth/node-pod-index.ts';
 import { decodeStored } from '../storage/objects.ts';
 import { feedKinds, peerView, trimForNode } from './feed-kinds.ts';
 import { PodCidrIndex } from './pod-relay.ts';
@@ -117,8 +120,10 @@ export class FeedHub {
   private recent: RecentEvent[] = [];
   private recentHead = 0;
   private recentFrom = Number.POSITIVE_INFINITY;
-  /** The revision podsByNode was listed at (infinity: not known). */
+  /** The revision the pod index was listed at (infinity: not known). */
   private podsSince = Number.POSITIVE_INFINITY;
+  /** Who waits for the hub to reach a revision (reached, through), resolved as it routes. */
+  private waiters: { readonly revision: number; readonly resolve: (reached: boolean) => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastRevision = 0;
   private closed = false;
@@ -127,11 +132,21 @@ export class FeedHub {
   /** Every node's pool as of the hub's position. */
   private readonly pools = new Map<string, string>();
   /**
-   * The keys of the pods bound to each node as of the hub's position (podKeysAt): a feed that starts
-   * reads its node's pods one by one instead of listing the whole pod table — a restart storm of
-   * 1,000 resuming links listed 1,000 pods 1,000 times, three quarters of the server's CPU.
+   * The pods bound to each node, and what each references, as of the hub's position: a feed that
+   * starts reads its node's pods one by one instead of listing the whole pod table (podKeysAt: a
+   * restart storm of 1,000 resuming links listed 1,000 pods 1,000 times, three quarters of the
+   * server's CPU), and the Node authorizer's candidates (`nodePods`). The server's one such index.
    */
-  private readonly podsByNode = new Map<string, Set<string>>();
+  private readonly pods = new NodePodIndex();
+  /** The pod index as the Node authorizer reads it (auth/node-pod-index.ts). */
+  readonly nodePods: NodePods = {
+    candidates: (node, namespace, kind, name) => (this.podsKnown() ? this.pods.candidates(node, namespace, kind, name) : []),
+    through: async (revision, timeoutMs) => {
+      if (this.closed) return false;
+      this.ensureWatch();
+      return (await this.reached(revision, timeoutMs)) && this.podsKnown();
+    },
+  };
   /** While the pools are first listed: the batches the watch delivered meanwhile, routed after. */
   private held: (readonly WatchEvent[])[] | undefined;
   private poolsLoaded: Promise<void> = Promise.resolve();
@@ -179,12 +194,34 @@ export class FeedHub {
 
   /** Resolves true once the hub's position is at least `revision`, false after `timeoutMs`. */
   async reached(revision: number, timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (this.lastRevision < revision) {
-      if (this.closed || Date.now() > until) return false;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return true;
+    if (this.lastRevision >= revision && !this.held) return true;
+    if (this.closed) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await new Promise<boolean>((resolve) => {
+      const waiter = { revision, resolve };
+      this.waiters.push(waiter);
+      timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+    });
+    clearTimeout(timer);
+    return ok;
+  }
+
+  /** Whether the pod index holds every pod bound as of the hub's position. */
+  private podsKnown(): boolean {
+    return !this.held && this.podsSince !== Number.POSITIVE_INFINITY;
+  }
+
+  /** Moves the hub's position to `revision` (when later) and wakes who waited for it. */
+  private advance(revision: number): void {
+    if (revision > this.lastRevision) this.lastRevision = revision;
+    if (this.held || this.waiters.length === 0) return;
+    const due = this.waiters.filter((w) => w.revision <= this.lastRevision);
+    if (due.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.revision > this.lastRevision);
+    for (const w of due) w.resolve(true);
   }
 
   /**
@@ -227,6 +264,7 @@ export class FeedHub {
 
   close(): void {
     this.closed = true;
+    for (const w of this.waiters.splice(0)) w.resolve(false);
     this.watch?.close();
     clearInterval(this.timer);
   }
@@ -260,7 +298,7 @@ export class FeedHub {
           if (this.held) this.held.push(msg.events);
           else this.route(msg.events);
         } else if (msg.kind === 'progress') {
-          if (!this.held) this.lastRevision = Math.max(this.lastRevision, msg.revision);
+          if (!this.held) this.advance(msg.revision);
         } else {
           this.log.warn({ err: errorMessage(msg.error) }, 'the link feed hub lost its watch: every node relists');
           this.watch = undefined;
@@ -277,6 +315,7 @@ export class FeedHub {
       if (this.held !== held) return;
       this.held = undefined;
       for (const batch of held) this.route(batch);
+      this.advance(this.lastRevision);
     })().catch((err: unknown) => {
       // The store is closing (or failed): links find no feed either way.
       this.starting = false;
@@ -335,24 +374,17 @@ export class FeedHub {
       // Learned from the Node events from now on; until then nothing is filtered by pool.
       this.log.warn({ err: errorMessage(err) }, 'the link feed hub could not list the node pools');
     }
-    this.podsByNode.clear();
+    this.pods.clear();
     this.podsSince = Number.POSITIVE_INFINITY;
     try {
-      // Undecoded: every `"nodeName":"x"` in a pod's bytes names a node it may be bound to (a
-      // superset is harmless: a feed checks each pod it reads).
+      // Only bound pods are decoded (an unbound pod's bytes hold no `"nodeName":`).
       for (const kv of (await this.store.list(k.podsPrefix, { revision })).kvs) {
-        for (const m of kv.value.toString('utf8').matchAll(/"nodeName":("(?:[^"\\]|\\.)*")/g)) this.addPod(JSON.parse(m[1]!) as string, kv.key);
+        if (kv.value.includes(NODE_NAME)) this.pods.put(kv.key, feedEvent(k, 'Pod', { type: 'ADDED', kv }).object() as Pod);
       }
       this.podsSince = revision;
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'the link feed hub could not list the pods: feeds list them themselves');
     }
-  }
-
-  private addPod(node: string, key: string): void {
-    let set = this.podsByNode.get(node);
-    if (!set) this.podsByNode.set(node, (set = new Set()));
-    set.add(key);
   }
 
   /**
@@ -364,7 +396,7 @@ export class FeedHub {
     if (revision < this.podsSince) return undefined;
     const recent = this.recentAfter(node, revision);
     if (!recent) return undefined;
-    const keys = new Set(this.podsByNode.get(node));
+    const keys = new Set(this.pods.keysOf(node));
     for (const e of recent) if (e.kind === 'Pod') keys.add(e.ev.kv.key);
     return [...keys].sort();
   }
@@ -397,10 +429,11 @@ export class FeedHub {
       const key = ev.kv.key;
       if (key.startsWith(k.podsPrefix)) {
         const e = feedEvent(k, 'Pod', ev);
-        const node = nodeNameOf(e, ev.kv);
+        // A pod the index holds is bound there for good: its events are routed undecoded.
+        const node = this.pods.nodeOf(key) ?? nodeNameOf(e, ev.kv);
         if (node) {
-          if (ev.type === 'DELETED') this.podsByNode.get(node)?.delete(key);
-          else this.addPod(node, key);
+          if (ev.type === 'DELETED') this.pods.remove(key);
+          else this.pods.put(key, e.object() as Pod);
           keep(e, node);
           give(this.subs.get(node), e);
         }
@@ -438,7 +471,7 @@ export class FeedHub {
         for (const set of this.subs.values()) give(set, e);
       }
     }
-    if (events.length > 0) this.lastRevision = Math.max(this.lastRevision, events[events.length - 1]!.kv.modRevision);
+    if (events.length > 0) this.advance(events[events.length - 1]!.kv.modRevision);
     this.trimRecent(now);
     for (const [s, list] of out) s.events(this.lastRevision, list);
   }
@@ -455,9 +488,11 @@ function podCidrOf(node: KubeObjectJson): string | undefined {
   return typeof c === 'string' && c !== '' ? c : undefined;
 }
 
+const NODE_NAME = Buffer.from('"nodeName":');
+
 function nodeNameOf(e: FeedEvent, kv: KeyValue): string | undefined {
   // Unbound pods (no nodeName yet) are most of a busy scheduler's writes: skip them undecoded.
-  if (!kv.value.includes('"nodeName":')) return undefined;
+  if (!kv.value.includes(NODE_NAME)) return undefined;
   const n = (e.object().spec as { nodeName?: unknown } | undefined)?.nodeName;
   return typeof n === 'string' && n !== '' ? n : undefined;
 }
