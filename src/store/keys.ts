@@ -57,4 +57,3 @@ export function checkRevision(revision: number): number {
   if (!Number.isInteger(revision) || revision < 0) throw new StoreError('STORE_INVALID_REVISION', `invalid revision ${revision}`);
   return revision;
 }
-

@@ -26,6 +26,7 @@
  * history it could not replay), it starts again from now and every feed relists.
  */
 import { errorMessage } from '../../common/errors.ts';
+import { ownText } from '../../common/own-bytes.ts';
 import type { Logger } from '../../common/log.ts';
 import type { KubeObjectJson, LinkKind } from '../../common/link/protocol.ts';
 import { POOL_LABEL } from '../../common/pools.ts';
@@ -36,6 +37,8 @@ import type { NodePods } from '../auth/node-pod-index.ts';
 import { decodeStored } from '../storage/objects.ts';
 import { feedKinds, peerView, trimForNode } from './feed-kinds.ts';
 import { PodCidrIndex } from './pod-relay.ts';
+import { HubObjects } from './start-objects.ts';
+import type { StartObjects } from './start-objects.ts';
 import type { FeedKinds } from './feed-kinds.ts';
 
 /** Feeds hear the hub's position this often (they send a bookmark at most every 60 s). */
@@ -138,6 +141,8 @@ export class FeedHub {
    * server's CPU), and the Node authorizer's candidates (`nodePods`). The server's one such index.
    */
   private readonly pods = new NodePodIndex();
+  /** Every Service, EndpointSlice and local volume as of the hub's position, for link starts (start-objects.ts). */
+  private readonly objects = new HubObjects(this.kinds);
   /** The pod index as the Node authorizer reads it (auth/node-pod-index.ts). */
   readonly nodePods: NodePods = {
     candidates: (node, namespace, kind, name) => (this.podsKnown() ? this.pods.candidates(node, namespace, kind, name) : []),
@@ -150,7 +155,7 @@ export class FeedHub {
   /** While the pools are first listed: the batches the watch delivered meanwhile, routed after. */
   private held: (readonly WatchEvent[])[] | undefined;
   private poolsLoaded: Promise<void> = Promise.resolve();
-  private readonly poolLabelBytes = Buffer.from(JSON.stringify(POOL_LABEL));
+  private readonly poolLabelBytes = ownText(JSON.stringify(POOL_LABEL));
 
   constructor(o: { store: Store; log: Logger }) {
     this.store = o.store;
@@ -385,6 +390,11 @@ export class FeedHub {
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'the link feed hub could not list the pods: feeds list them themselves');
     }
+    try {
+      await this.objects.load(this.store, revision);
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'the link feed hub could not list the Services, EndpointSlices and volumes: feeds list them themselves');
+    }
   }
 
   /**
@@ -399,6 +409,16 @@ export class FeedHub {
     const keys = new Set(this.pods.keysOf(node));
     for (const e of recent) if (e.kind === 'Pod') keys.add(e.ev.kv.key);
     return [...keys].sort();
+  }
+
+  /**
+   * The Services, EndpointSlices and local volumes a feed starting at `revision` holds, from memory
+   * but for what changed after `revision` (read synchronously with the hub's position); undefined
+   * when the hub's memory does not reach back that far.
+   */
+  startObjects(node: string, revision: number): StartObjects | undefined {
+    const after = this.recentAfter(node, revision);
+    return after && this.objects.at(node, revision, after);
   }
 
   /** Records the pool of a Node event; true when it changed. */
@@ -425,23 +445,23 @@ export class FeedHub {
         else out.set(s, [e]);
       }
     };
-    for (const ev of events) {
-      const key = ev.kv.key;
+    for (const stored of events) {
+      const key = stored.kv.key;
       if (key.startsWith(k.podsPrefix)) {
-        const e = feedEvent(k, 'Pod', ev);
+        const e = feedEvent(k, 'Pod', lean(stored));
         // A pod the index holds is bound there for good: its events are routed undecoded.
-        const node = this.pods.nodeOf(key) ?? nodeNameOf(e, ev.kv);
+        const node = this.pods.nodeOf(key) ?? nodeNameOf(e, stored.kv);
         if (node) {
-          if (ev.type === 'DELETED') this.pods.remove(key);
+          if (stored.type === 'DELETED') this.pods.remove(key);
           else this.pods.put(key, e.object() as Pod);
           keep(e, node);
           give(this.subs.get(node), e);
         }
       } else if (key.startsWith(k.nodesPrefix)) {
         const name = key.slice(k.nodesPrefix.length);
-        const base = feedEvent(k, 'Node', ev);
+        const base = feedEvent(k, 'Node', lean(stored));
         const poolChanged = this.notePool(name, base);
-        const object = ev.type === 'DELETED' ? undefined : base.object();
+        const object = stored.type === 'DELETED' ? undefined : base.object();
         this.podCidrs.set(name, object && podCidrOf(object));
         const view = object && peerView(object);
         const text = view && JSON.stringify(view);
@@ -450,11 +470,11 @@ export class FeedHub {
         let peer: PeerEntry | null = was ?? null;
         if (peerChanged) {
           if (view && text) {
-            this.peers.set(name, (peer = { view, text, revision: ev.kv.modRevision }));
+            this.peers.set(name, (peer = { view, text, revision: stored.kv.modRevision }));
             this.peersGone.delete(name);
           } else {
             this.peers.delete(name);
-            this.peersGone.set(name, ev.kv.modRevision);
+            this.peersGone.set(name, stored.kv.modRevision);
             peer = null;
           }
         }
@@ -466,7 +486,8 @@ export class FeedHub {
       } else {
         const kind = sharedKind(k, key);
         if (!kind) continue;
-        const e = feedEvent(k, kind, ev);
+        const e = feedEvent(k, kind, lean(stored));
+        this.objects.apply(e);
         keep(e, undefined);
         for (const set of this.subs.values()) give(set, e);
       }
@@ -488,7 +509,12 @@ function podCidrOf(node: KubeObjectJson): string | undefined {
   return typeof c === 'string' && c !== '' ? c : undefined;
 }
 
-const NODE_NAME = Buffer.from('"nodeName":');
+const NODE_NAME = ownText('"nodeName":');
+
+/** What is routed is kept for RECENT_MS, and no feed reads the previous value: routed without it. */
+function lean(ev: WatchEvent): WatchEvent {
+  return ev.prevKv ? { type: ev.type, kv: ev.kv } : ev;
+}
 
 function nodeNameOf(e: FeedEvent, kv: KeyValue): string | undefined {
   // Unbound pods (no nodeName yet) are most of a busy scheduler's writes: skip them undecoded.
