@@ -37,27 +37,15 @@ import type { NodePods } from '../auth/node-pod-index.ts';
 import { decodeStored } from '../storage/objects.ts';
 import { feedKinds, peerView, trimForNode } from './feed-kinds.ts';
 import { PodCidrIndex } from './pod-relay.ts';
+import { RECENT_MAX, RecentEvents } from './feed-recent.ts';
+import { PeerIndex } from './feed-peers.ts';
+import type { PeerEntry } from './feed-peers.ts';
 import { HubObjects } from './start-objects.ts';
 import type { StartObjects } from './start-objects.ts';
 import type { FeedKinds } from './feed-kinds.ts';
 
 /** Feeds hear the hub's position this often (they send a bookmark at most every 60 s). */
 const PROGRESS_EVERY_MS = 5000;
-/**
- * The routed events kept for resumes (recentAfter): a link that comes back within this long
- * replays them from memory instead of reading the store's history of all of `/registry/` (every
- * Lease and Event write included) with a watch of its own — which, 1,000 agents reconnecting at
- * once, was a quarter of the server's CPU and most of its garbage. Bounded by count too.
- */
-const RECENT_MS = 150_000;
-const RECENT_MAX = 100_000;
-
-/** A routed event and who it went to: one node's feed, or every feed. */
-interface RecentEvent {
-  readonly e: FeedEvent;
-  readonly node: string | undefined;
-  readonly at: number;
-}
 
 /** One store event as the hub saw it; the object is decoded at most once for all feeds. */
 export interface FeedEvent {
@@ -74,14 +62,6 @@ export interface FeedEvent {
   readonly peer?: PeerEntry | null;
 }
 
-/** A Node as its peers see it (feed-kinds.ts `peerView`), as of the hub's position. */
-export interface PeerEntry {
-  readonly view: KubeObjectJson;
-  /** JSON of `view`: what a feed compares with what it sent. */
-  readonly text: string;
-  /** The revision of the Node event that set it (or a later one). */
-  readonly revision: number;
-}
 
 export interface HubSubscriber {
   /** This node's events of one store batch, in order; `revision` is the batch's last. */
@@ -102,27 +82,20 @@ export function feedEvent(kinds: FeedKinds, kind: LinkKind, ev: WatchEvent): Fee
   return { ev, kind, object: () => (decoded ??= decode()) };
 }
 
+export type { PeerEntry } from './feed-peers.ts';
+
 export class FeedHub {
   private readonly store: Store;
   private readonly log: Logger;
   private readonly kinds = feedKinds();
   private readonly subs = new Map<string, Set<HubSubscriber>>();
-  /**
-   * Every Node that is a peer of the pod network, as of the hub's position: what a feed's snapshot
-   * sends of other nodes (read here, not listed and decoded from the store for every new link).
-   */
-  private readonly peers = new Map<string, PeerEntry>();
-  /** Nodes that stopped being a peer (or were deleted) while the hub ran, and when. */
-  private readonly peersGone = new Map<string, number>();
-  /** The revision the peer index was first listed at: before it, what stopped being a peer is unknown. */
-  private peersSince = 0;
+  /** Every Node that is a peer of the pod network, as of the hub's position (feed-peers.ts). */
+  private readonly peers = new PeerIndex();
   private watch: Watch | undefined;
   /** The watch is being started (its first revision is read from the store). */
   private starting = false;
-  /** Every event routed after `recentFrom`, in order (trimmed by age and count). */
-  private recent: RecentEvent[] = [];
-  private recentHead = 0;
-  private recentFrom = Number.POSITIVE_INFINITY;
+  /** The events routed lately, for resumes (feed-recent.ts). */
+  private readonly recent = new RecentEvents<FeedEvent>();
   /** The revision the pod index was listed at (infinity: not known). */
   private podsSince = Number.POSITIVE_INFINITY;
   /** Who waits for the hub to reach a revision (reached, through), resolved as it routes. */
@@ -181,20 +154,12 @@ export class FeedHub {
 
   /** Every peer of the pod network as of `revision` (read synchronously with it). */
   peerIndex(): ReadonlyMap<string, PeerEntry> {
-    return this.peers;
+    return this.peers.entries;
   }
 
-  /**
-   * Whether what a node that is at `revision` holds of this Node's peer view may differ from the
-   * index: it changed after `revision`, stopped being a peer after it, or `revision` is older
-   * than the index and the Node is not in it (it may have stopped being a peer before the hub
-   * started).
-   */
+  /** Whether what a node at `revision` holds of this Node's peer view may differ from the index (feed-peers.ts). */
   peerChangedAfter(name: string, revision: number): boolean {
-    const p = this.peers.get(name);
-    if (p) return p.revision > revision;
-    const gone = this.peersGone.get(name);
-    return (gone !== undefined && gone > revision) || revision < this.peersSince;
+    return this.peers.changedAfter(name, revision);
   }
 
   /** Resolves true once the hub's position is at least `revision`, false after `timeoutMs`. */
@@ -234,21 +199,9 @@ export class FeedHub {
    * all of it (undefined: resume from the store's history instead).
    */
   recentAfter(node: string, revision: number): FeedEvent[] | undefined {
-    if (revision < this.recentFrom || this.held) return undefined;
-    const out: FeedEvent[] = [];
-    // Kept in revision order: start at the first event after `revision` (binary search).
-    let lo = this.recentHead;
-    for (let hi = this.recent.length; lo < hi; ) {
-      const mid = (lo + hi) >>> 1;
-      if (this.recent[mid]!.e.ev.kv.modRevision > revision) hi = mid;
-      else lo = mid + 1;
-    }
-    for (let i = lo; i < this.recent.length; i++) {
-      const r = this.recent[i]!;
-      if (r.e.ev.kv.modRevision > revision && (r.node === undefined || r.node === node)) out.push(r.e);
-    }
-    return out;
+    return this.held ? undefined : this.recent.after(node, revision);
   }
+
 
   /** Resolves once the pools are known (a feed waits for it before it filters anything). */
   poolsReady(): Promise<void> {
@@ -290,9 +243,7 @@ export class FeedHub {
     const held: (readonly WatchEvent[])[] = [];
     this.held = held;
     this.starting = true;
-    this.recent = [];
-    this.recentHead = 0;
-    this.recentFrom = Number.POSITIVE_INFINITY;
+    this.recent.reset();
     this.poolsLoaded = (async () => {
       const from = fromPast ? await this.historyStart() : 0;
       if (this.closed) return;
@@ -314,7 +265,7 @@ export class FeedHub {
       });
       this.watch = w;
       this.starting = false;
-      this.recentFrom = w.startRevision;
+      this.recent.reset(w.startRevision);
       this.lastRevision = Math.max(this.lastRevision, w.startRevision);
       await this.loadPools(w.startRevision);
       if (this.held !== held) return;
@@ -342,21 +293,6 @@ export class FeedHub {
     return current <= 1 ? 0 : Math.max(compacted, current - RECENT_MAX, 1);
   }
 
-  /** Drops kept events older than RECENT_MS or past RECENT_MAX; `recentFrom` follows. */
-  private trimRecent(now: number): void {
-    let head = this.recentHead;
-    while (head < this.recent.length && (this.recent.length - head > RECENT_MAX || now - this.recent[head]!.at > RECENT_MS)) {
-      this.recentFrom = Math.max(this.recentFrom, this.recent[head]!.e.ev.kv.modRevision);
-      head++;
-    }
-    // Every event of a revision goes at once (a store batch may hold several of one transaction).
-    while (head < this.recent.length && this.recent[head]!.e.ev.kv.modRevision <= this.recentFrom) head++;
-    if (head > 4096 && head * 2 > this.recent.length) {
-      this.recent = this.recent.slice(head);
-      head = 0;
-    }
-    this.recentHead = head;
-  }
 
   /** The pools as of the watch's start; events after it keep them current (route). */
   private async loadPools(revision: number): Promise<void> {
@@ -364,16 +300,13 @@ export class FeedHub {
     try {
       const { kvs } = await this.store.list(k.nodesPrefix, { revision });
       this.pools.clear();
-      this.peers.clear();
-      this.peersGone.clear();
-      this.peersSince = revision;
+      this.peers.reset(revision);
       for (const kv of kvs) {
         const name = kv.key.slice(k.nodesPrefix.length);
         const e = feedEvent(k, 'Node', { type: 'ADDED', kv });
         this.notePool(name, e);
         this.podCidrs.set(name, podCidrOf(e.object()));
-        const view = peerView(e.object());
-        if (view) this.peers.set(name, { view, text: JSON.stringify(view), revision: kv.modRevision });
+        this.peers.listed(name, peerView(e.object()), kv.modRevision);
       }
     } catch (err) {
       // Learned from the Node events from now on; until then nothing is filtered by pool.
@@ -437,7 +370,7 @@ export class FeedHub {
     const out = new Map<HubSubscriber, FeedEvent[]>();
     const now = Date.now();
     // Kept for resumes: to one node's feed (`node`) or to every feed (undefined).
-    const keep = (e: FeedEvent, node: string | undefined) => this.recent.push({ e, node, at: now });
+    const keep = (e: FeedEvent, node: string | undefined) => this.recent.push(e, node, now);
     const give = (set: Iterable<HubSubscriber> | undefined, e: FeedEvent) => {
       for (const s of set ?? []) {
         const list = out.get(s);
@@ -463,21 +396,7 @@ export class FeedHub {
         const poolChanged = this.notePool(name, base);
         const object = stored.type === 'DELETED' ? undefined : base.object();
         this.podCidrs.set(name, object && podCidrOf(object));
-        const view = object && peerView(object);
-        const text = view && JSON.stringify(view);
-        const was = this.peers.get(name);
-        const peerChanged = text !== was?.text;
-        let peer: PeerEntry | null = was ?? null;
-        if (peerChanged) {
-          if (view && text) {
-            this.peers.set(name, (peer = { view, text, revision: stored.kv.modRevision }));
-            this.peersGone.delete(name);
-          } else {
-            this.peers.delete(name);
-            this.peersGone.set(name, stored.kv.modRevision);
-            peer = null;
-          }
-        }
+        const { peer, changed: peerChanged } = this.peers.note(name, object && peerView(object), stored.kv.modRevision);
         const e: FeedEvent = { ...base, peer, ...(poolChanged ? { poolChanged: true } : {}) };
         const toAll = poolChanged || peerChanged;
         keep(e, toAll ? undefined : name);
@@ -493,7 +412,7 @@ export class FeedHub {
       }
     }
     if (events.length > 0) this.advance(events[events.length - 1]!.kv.modRevision);
-    this.trimRecent(now);
+    this.recent.trim(now);
     for (const [s, list] of out) s.events(this.lastRevision, list);
   }
 }
@@ -511,7 +430,7 @@ function podCidrOf(node: KubeObjectJson): string | undefined {
 
 const NODE_NAME = ownText('"nodeName":');
 
-/** What is routed is kept for RECENT_MS, and no feed reads the previous value: routed without it. */
+/** What is routed is kept for a while (feed-recent.ts), and no feed reads the previous value: routed without it. */
 function lean(ev: WatchEvent): WatchEvent {
   return ev.prevKv ? { type: ev.type, kv: ev.kv } : ev;
 }
