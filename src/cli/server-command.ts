@@ -45,6 +45,8 @@ export function serverCommand(): Command {
     .action(runServer);
 }
 
+const SERVER_BUFFER_POOL_BYTES = 8 * 1024;
+
 async function runServer(flags: RawServerFlags, command: Command): Promise<void> {
   const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig, apiEndpoint }, { createApiHandler }, { createControllerManager, builtinControllers, clusterServiceControllers, namespaceDefaultsController, podCidrController }] = await Promise.all([
     import('../common/log.ts'),
@@ -57,6 +59,11 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
   ]);
   const config = attributeConfigErrors(command, () => resolveServerConfig(flags, process.env, process.cwd()));
   const log = createLogger({ level: config.logLevel });
+  // Small Buffers are cut out of a shared slab of Buffer.poolSize bytes (Node 24: 64 KiB), and one
+  // kept view pins its slab: each linked node's TLS socket keeps a few bytes of ALPN protocol list
+  // (tls.convertALPNProtocols), cut from wherever the pool was, and with it 64 KiB. 8 KiB — Node's
+  // size before — bounds what any such view pins to that (docs/link.md, "Server memory per linked node").
+  Buffer.poolSize = SERVER_BUFFER_POOL_BYTES;
   const main = createSupervisor({ name: 'edgeos', log });
 
   const server = createEdgeosServer({

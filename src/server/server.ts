@@ -13,7 +13,7 @@ import { createSupervisor, startWhen } from '../common/supervisor.ts';
 import { describeEndpoint } from '../store/postgres/endpoint.ts';
 import type { Store } from '../store/types.ts';
 import type { ApiHandler } from './api/types.ts';
-import { createAuthenticator, createAuthorizer, createLoopbackToken, createServiceAccountTokens, InProcessIdentities, nodeAuthzKeys, NodePodIndex } from './auth/index.ts';
+import { createAuthenticator, createAuthorizer, createLoopbackToken, createServiceAccountTokens, InProcessIdentities } from './auth/index.ts';
 import type { CredentialAuthenticator, ServiceAccountTokens } from './auth/index.ts';
 import type { Authorizer } from './auth/types.ts';
 import { bootstrapCluster, serverId, startMembership } from './cluster/index.ts';
@@ -53,7 +53,6 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   let store: Store | undefined;
   let authenticator: CredentialAuthenticator | undefined;
   let authorizer: Authorizer | undefined;
-  let nodePods: NodePodIndex | undefined;
   let serviceAccountTokens: ServiceAccountTokens | undefined;
   let api: ApiHandler | undefined;
   let apiReady = false;
@@ -313,9 +312,8 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         return;
       }
       const authzLog = deps.log.child({ component: 'authz' });
-      nodePods = new NodePodIndex(store!, nodeAuthzKeys.allPods(), authzLog);
-      nodePods.start();
-      authorizer = createAuthorizer({ store: store!, log: authzLog, nodePods });
+      // The pods bound to each node: the link's feed hub keeps them from its watch (one index, one watch).
+      authorizer = createAuthorizer({ store: store!, log: authzLog, nodePods: link!.nodePods });
       const { tunnel, stats } = link!;
       // On a cluster, tunnels also reach agents linked to the other servers.
       const nodeTunnel = cluster ? cluster.tunnel(tunnel) : tunnel;
@@ -332,7 +330,6 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       );
     },
     stop: async () => {
-      nodePods?.close();
       await api?.close();
     },
   });
