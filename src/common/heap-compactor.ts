@@ -14,6 +14,7 @@
  */
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Logger } from './log.ts';
+import { periodicCheck, threadCpuSeconds } from './periodic-check.ts';
 import type { Component } from './supervisor.ts';
 
 type GcFunction = (options?: { type?: 'major' | 'minor'; execution?: 'sync' | 'async'; flavor?: 'regular' | 'last-resort' }) => void;
@@ -51,12 +52,10 @@ export function oldSpace(): { committed: number; used: number } {
 }
 
 export function heapCompactor(o: HeapCompactorOptions): HeapCompactor {
-  const checkEveryMs = o.checkEveryMs ?? 5_000;
   const threshold = o.thresholdBytes ?? 3 * 1024 * 1024;
   const intervalMs = o.intervalMs ?? 60_000;
   const log = o.log.child({ component: 'heap-compact' });
   let gc: GcFunction | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let last = -Infinity;
   let compactions = 0;
   let cpuSeconds = 0;
@@ -66,34 +65,28 @@ export function heapCompactor(o: HeapCompactorOptions): HeapCompactor {
     if (!gc || performance.now() - last < intervalMs) return;
     const before = oldSpace();
     if (before.committed - before.used < threshold) return;
-    const cpu = process.threadCpuUsage();
-    gc({ type: 'major', execution: 'sync', flavor: 'last-resort' });
-    const used = process.threadCpuUsage(cpu);
+    const collect = gc;
+    cpuSeconds += threadCpuSeconds(() => collect({ type: 'major', execution: 'sync', flavor: 'last-resort' }));
     last = performance.now();
     compactions++;
-    cpuSeconds += (used.user + used.system) / 1e6;
     releasedBytes += Math.max(0, before.committed - oldSpace().committed);
   };
 
-  return {
+  const component = periodicCheck({
     name: 'heap-compact',
-    start: async () => {
-      if (process.env.EDGEOS_HEAP_COMPACT === 'off') {
-        log.info('heap compaction switched off (EDGEOS_HEAP_COMPACT=off)');
-        return;
-      }
+    log,
+    everyMs: o.checkEveryMs ?? 5_000,
+    offEnv: 'EDGEOS_HEAP_COMPACT',
+    offMessage: 'heap compaction switched off (EDGEOS_HEAP_COMPACT=off)',
+    prepare: () => {
       gc = o.gc ?? (globalThis as { gc?: GcFunction }).gc;
-      if (!gc) {
-        log.debug('no gc function (not started with --expose-gc): V8 keeps its sparse old-space pages');
-        return;
-      }
-      timer = setInterval(check, checkEveryMs);
-      timer.unref();
+      if (!gc) log.debug('no gc function (not started with --expose-gc): V8 keeps its sparse old-space pages');
+      return gc !== undefined;
     },
-    stop: async () => {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-    },
+    check,
+  });
+  return {
+    ...component,
     check,
     stats: () => ({ available: gc !== undefined, compactions, cpuSeconds, releasedBytes }),
   };

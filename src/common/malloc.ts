@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from './log.ts';
 import { errorMessage } from './errors.ts';
 import { MALLOC_ADDON, embeddedAddon } from './sea.ts';
+import { periodicCheck, threadCpuSeconds } from './periodic-check.ts';
 import type { Component } from './supervisor.ts';
 
 /** mallinfo2(), in bytes, summed over every arena (ordblks is a count of free chunks). */
@@ -136,14 +137,12 @@ function privateResident(): number {
 
 /** The process's trimmer as a supervised component (its timer is unref'd: it never holds the process). */
 export function mallocTrimmer(o: MallocTrimmerOptions): MallocTrimmer {
-  const checkEveryMs = o.checkEveryMs ?? 5_000;
   const burstBytes = o.burstBytes ?? 512 * 1024;
   const burstIntervalMs = o.burstIntervalMs ?? 10_000;
   const threshold = o.thresholdBytes ?? 1024 * 1024;
   const idleIntervalMs = o.idleIntervalMs ?? 60_000;
   const log = o.log.child({ component: 'malloc' });
   let addon: MallocAddon | undefined;
-  let timer: NodeJS.Timeout | undefined;
   let lastTrim = -Infinity;
   // The fewest holes seen since the last trim: growth above it is memory freed since.
   let baseline = 0;
@@ -162,41 +161,37 @@ export function mallocTrimmer(o: MallocTrimmerOptions): MallocTrimmer {
     const idle = holes >= threshold && since >= idleIntervalMs;
     if (!burst && !idle) return;
     const rssBefore = privateResident();
-    const cpuBefore = process.threadCpuUsage();
-    addon.trim();
-    const cpu = process.threadCpuUsage(cpuBefore);
+    const a = addon;
+    trimSeconds += threadCpuSeconds(() => a.trim());
     releasedBytes += Math.max(0, rssBefore - privateResident());
     lastTrim = performance.now();
     baseline = holes;
     trims++;
-    trimSeconds += (cpu.user + cpu.system) / 1e6;
   };
 
-  return {
+  const component = periodicCheck({
     name: 'malloc-trim',
-    start: async () => {
-      if (process.env.EDGEOS_MALLOC_TRIM === 'off') {
-        log.info('malloc_trim switched off (EDGEOS_MALLOC_TRIM=off)');
-        return;
-      }
+    log,
+    everyMs: o.checkEveryMs ?? 5_000,
+    offEnv: 'EDGEOS_MALLOC_TRIM',
+    offMessage: 'malloc_trim switched off (EDGEOS_MALLOC_TRIM=off)',
+    prepare: () => {
       if (o.addon) {
         addon = o.addon;
-      } else {
-        const r = loadMallocAddon(o);
-        addon = r.addon;
-        if (addon) log.debug({ from: r.why }, 'malloc addon loaded: freed memory goes back to the kernel');
-        // A run from source without EDGEOS_MALLOC_ADDON is development, not a failure: debug only.
-        else if (r.why === NO_ADDON) log.debug({ reason: r.why }, 'malloc addon not loaded: glibc keeps freed memory');
-        else log.info({ reason: r.why }, 'malloc addon not loaded: glibc keeps freed memory (the process runs on without it)');
+        return true;
       }
-      if (!addon) return;
-      timer = setInterval(check, checkEveryMs);
-      timer.unref();
+      const r = loadMallocAddon(o);
+      addon = r.addon;
+      if (addon) log.debug({ from: r.why }, 'malloc addon loaded: freed memory goes back to the kernel');
+      // A run from source without EDGEOS_MALLOC_ADDON is development, not a failure: debug only.
+      else if (r.why === NO_ADDON) log.debug({ reason: r.why }, 'malloc addon not loaded: glibc keeps freed memory');
+      else log.info({ reason: r.why }, 'malloc addon not loaded: glibc keeps freed memory (the process runs on without it)');
+      return addon !== undefined;
     },
-    stop: async () => {
-      if (timer) clearInterval(timer);
-      timer = undefined;
-    },
+    check,
+  });
+  return {
+    ...component,
     check,
     stats: () => ({
       available: addon !== undefined,

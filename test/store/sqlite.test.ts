@@ -46,6 +46,12 @@ describe('sqlite store specifics', () => {
     expect((await s2.create('/c', b('c'))).modRevision).toBe(5);
   });
 
+  it('bounds its page cache at 8 MiB, or at what the opener asks (the agent\'s cache asks for less)', async () => {
+    const cacheSize = (s: SqliteStore) => (s as unknown as { db: { pragma(p: string, o: { simple: true }): unknown } }).db.pragma('cache_size', { simple: true });
+    expect(cacheSize(track(await openSqliteStore({ file: freshFile() })))).toBe(-8192);
+    expect(cacheSize(track(await openSqliteStore({ file: freshFile(), pageCacheKiB: 1024 })))).toBe(-1024);
+  });
+
   it('does not reuse revisions after the newest rows were compacted away', async () => {
     const file = freshFile();
     const s1 = await openSqliteStore({ file });

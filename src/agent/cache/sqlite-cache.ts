@@ -155,6 +155,10 @@ export async function openAgentCache(opts: AgentCacheOptions): Promise<AgentCach
     // The cache writes no key with a TTL: no sweep every second (one query per second per agent;
     // a tenth of the CPU of 1,000 hollow nodes in one process, bench/fleet).
     ttlSweepIntervalMs: 0,
+    // The server's 8 MiB page cache is for 100k keys; the cache holds a node's objects (bench/agent:
+    // a 296 KB file, all of it cached either way). 1 MiB bounds what many ConfigMaps or Secrets on
+    // one node could take on a 512 MB gateway.
+    pageCacheKiB: 1024,
     nativeBinding: opts.nativeBinding,
   });
   return new SqliteAgentCache(store, log);

@@ -10,6 +10,8 @@ export interface OpenOptions {
   file: string;
   sync: SyncMode;
   busyTimeoutMs: number;
+  /** SQLite's page cache bound (`cache_size`), KiB; default DEFAULT_PAGE_CACHE_KIB. */
+  pageCacheKiB?: number;
   /** A loaded better-sqlite3 addon (the single executable carries its own); default: the npm prebuild. */
   nativeBinding?: object;
 }
@@ -77,7 +79,7 @@ export function openDatabase(opts: OpenOptions): Db {
   let db: Db | undefined;
   try {
     db = new Database(file, opts.nativeBinding ? { nativeBinding: opts.nativeBinding as never } : {});
-    for (const p of pragmas(opts.sync, opts.busyTimeoutMs)) db.pragma(p);
+    for (const p of pragmas(opts.sync, opts.busyTimeoutMs, opts.pageCacheKiB)) db.pragma(p);
     const mode = db.pragma('journal_mode', { simple: true });
     if (file !== ':memory:' && mode !== 'wal') {
       throw new DatabaseError('STORE_OPEN_FAILED', file, `${file}: could not switch to WAL mode (got ${String(mode)})`);

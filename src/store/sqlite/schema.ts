@@ -27,6 +27,12 @@ CREATE TABLE IF NOT EXISTS meta (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * The server's page cache: 8 MiB, enough for the hot index pages of 100k keys, small for a 512 MB
+ * gateway. An upper bound: SQLite fills it only with pages it reads.
+ */
+export const DEFAULT_PAGE_CACHE_KIB = 8192;
+
 /** Durability of an acknowledged write; see docs/store.md for why NORMAL is the default. */
 export type SyncMode = 'normal' | 'full';
 
@@ -35,7 +41,7 @@ export type SyncMode = 'normal' | 'full';
  * EXCLUSIVE keeps a second process (a second server on the same --data-dir) out for good instead
  * of letting two writers fight with "database is locked".
  */
-export function pragmas(sync: SyncMode, busyTimeoutMs: number): string[] {
+export function pragmas(sync: SyncMode, busyTimeoutMs: number, pageCacheKiB = DEFAULT_PAGE_CACHE_KIB): string[] {
   return [
     `busy_timeout = ${busyTimeoutMs}`,
     'locking_mode = EXCLUSIVE',
@@ -46,8 +52,7 @@ export function pragmas(sync: SyncMode, busyTimeoutMs: number): string[] {
     // it cannot grow without bound between compactions.
     'wal_autocheckpoint = 1000',
     `journal_size_limit = ${4 * 1024 * 1024}`,
-    // 8 MiB page cache: enough for the hot index pages of 100k keys, small for a 512 MB gateway.
-    'cache_size = -8192',
+    `cache_size = -${pageCacheKiB}`,
     'temp_store = MEMORY',
     'foreign_keys = OFF',
   ];

@@ -17,6 +17,11 @@ export interface SqliteStoreOptions extends Partial<RetentionPolicy> {
   busyTimeoutMs?: number;
   /** Idle watches get a progress message (bookmark) this often. */
   progressIntervalMs?: number;
+  /**
+   * SQLite's page cache bound, KiB (default 8 MiB, the server's). The agent's cache, a few hundred
+   * KB of file, asks for less (src/agent/cache/sqlite-cache.ts).
+   */
+  pageCacheKiB?: number;
   nativeBinding?: object;
 }
 
@@ -36,7 +41,7 @@ export type SqliteStore = Store & {
 export async function openSqliteStore(opts: SqliteStoreOptions): Promise<SqliteStore> {
   const log = (opts.log ?? silentLogger()).child({ component: 'store' });
   const o = { ...storeDefaults, ...Object.fromEntries(Object.entries(opts).filter(([, v]) => v !== undefined)) };
-  const db = openDatabase({ file: opts.file, sync: o.sync, busyTimeoutMs: o.busyTimeoutMs, nativeBinding: opts.nativeBinding });
+  const db = openDatabase({ file: opts.file, sync: o.sync, busyTimeoutMs: o.busyTimeoutMs, pageCacheKiB: opts.pageCacheKiB, nativeBinding: opts.nativeBinding });
   const backend = new SqliteBackend({ db, file: opts.file, log, progressIntervalMs: o.progressIntervalMs });
   const maintenance = new Maintenance(
     backend,
