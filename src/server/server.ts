@@ -27,7 +27,7 @@ import type { ApiServers, ClusterMembership } from './cluster/index.ts';
 import type { ServerConfig } from './config.ts';
 import type { ConsoleAssets } from './console/index.ts';
 import { createHttpsServer, listen } from './https-listener.ts';
-import { createInProcessApi } from './in-process-api.ts';
+import { createInProcessApi, createInProcessConnector } from './in-process-api.ts';
 import { advertisedHosts, advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
 import { apiEndpoint } from './join/advertised-urls.ts';
 import type { JoinRoutes } from './join/index.ts';
@@ -87,6 +87,12 @@ export interface ControllerDeps {
   readonly leaderElection?: { readonly identity: string };
   /** With several servers: every live server's API endpoint (the `kubernetes` Service lists them all). */
   readonly apiServers?: ApiServers;
+  /**
+   * A new in-process connection to this server's API (in-process-api.ts): the controllers' client
+   * speaks HTTP/1.1 over it instead of HTTPS to `url` — no TLS and no TCP per request, answer and
+   * watch event; its requests still carry the loopback token.
+   */
+  readonly connect?: () => Duplex;
 }
 
 /** Starts the controllers once the API serves (src/server/controllers createControllerManager). */
@@ -492,7 +498,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     afterApi.add({
       name: 'controllers',
       start: async (signal) => {
-        controllers = startControllers({ url: loopbackUrl(), caPem: pki!.caCertPem, token: loopbackToken, log: deps.log, ...(cluster ? { leaderElection: { identity: cluster.id }, apiServers: cluster.apiServers } : {}) });
+        controllers = startControllers({ url: loopbackUrl(), caPem: pki!.caCertPem, token: loopbackToken, log: deps.log, connect: createInProcessConnector(serveRequest), ...(cluster ? { leaderElection: { identity: cluster.id }, apiServers: cluster.apiServers } : {}) });
         await controllers.start(signal).catch((err: unknown) => {
           throw new EdgeosError('SERVER_CONTROLLERS_FAILED', `the controllers failed to start: ${errorMessage(err)}`, { cause: err });
         });
