@@ -262,6 +262,16 @@ function writesPerPod(before: Awaited<ReturnType<typeof storeWrites>>, after: Aw
   return `${round((after.revision - before.revision) / pods, 2)} store revisions per pod (${rows.map(([k, v]) => `${k} ${round(v / pods, 2)}`).join(', ')})`;
 }
 
+/** The Events of the bench's namespace now, per pod by reason: which writers' Events were written (a recorder drops what it cannot keep up with). */
+async function eventsByReason(server: ServerProcess, pods: number): Promise<string> {
+  const r = await server.api('GET', '/api/v1/namespaces/fleet/events').catch(() => undefined);
+  const items = (r?.body as { items?: { reason?: string; count?: number }[] } | undefined)?.items;
+  if (!items) return 'unreadable';
+  const by = new Map<string, number>();
+  for (const e of items) by.set(e.reason ?? '', (by.get(e.reason ?? '') ?? 0) + 1);
+  return `${round(items.length / pods, 2)} per pod (${[...by].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${round(v / pods, 2)}`).join(', ')})`;
+}
+
 const isReady = (n: { status?: { conditions?: { type: string; status: string }[] } }) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
@@ -480,6 +490,7 @@ try {
     const simsCpu = workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0) - densityCpu0.sims;
     log(`density CPU per pod: server ${round((procCpuMs(server.pid()!) - densityCpu0.server) / pods, 2)} ms, simulators ${round(simsCpu / pods, 2)} ms (over ${round(podsAllRunningS)} s)`);
     log(`density writes: ${writesPerPod(densityWrites0, await storeWrites(server), pods)}`);
+    log(`density Events: ${await eventsByReason(server, pods)}`);
     Object.assign(result, { pods, create_rate_pods_per_s: round(createRate), pods_all_running_s: round(podsAllRunningS), pod_startup_p99_ms: round(pct(startup, 99), 0) });
   }
 
