@@ -328,6 +328,42 @@ async function dnsP99(server: string, p: number, names: string[]): Promise<{ p99
 /** Ends the measuring early (EDGEOS_BENCH_UNTIL=idle); the clean-up still runs. */
 class StopHere extends Error {}
 
+/**
+ * Everything the run made goes, once, whatever ends it: the end of the run, an error, SIGINT or
+ * SIGTERM (a ^C or a `kill` by PID), or a reader of stdout that went away (`… | head`: console.log
+ * then fails with EPIPE, an unhandled 'error' event that ended the process before its clean-up
+ * and left the server, the agent, its containerd and 20 pods, and two namespaces behind).
+ */
+let cleaning: Promise<void> | undefined;
+function cleanUp(): Promise<void> {
+  cleaning ??= (async () => {
+    await stop(agent);
+    // EDGEOS_BENCH_AGENT_LOG=<file>: the agent's output, kept (diagnosis).
+    if (process.env.EDGEOS_BENCH_AGENT_LOG) writeFileSync(process.env.EDGEOS_BENCH_AGENT_LOG, agentOut);
+    for (const p of procs.reverse()) await stop(p);
+    if (node) {
+      await run(node, [process.execPath, '--input-type=module', '-e', `const m = await import(${JSON.stringify(join(REPO, 'test/e2e/helpers.ts'))}); await m.removePodsOfStoppedAgent(${JSON.stringify(agentDir)});`]).catch((err: unknown) => log(`pod clean-up: ${String(err)}`));
+    }
+    // The agent ran in the node namespace: its claim is in that namespace's directory (left behind
+    // before, one per run).
+    releasePodCidrClaim(agentDir, node?.name);
+    node?.remove();
+    client?.remove();
+    removeDataDir(agentDir);
+    rmSync(work, { recursive: true, force: true });
+  })();
+  return cleaning;
+}
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') throw err;
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    console.error(`[services-bench] ${signal}: cleaning up`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
 const t0 = performance.now();
 try {
   // EDGEOS_BENCH_MINIFY=0: names kept (heap snapshots that say which function holds what).
@@ -522,16 +558,5 @@ try {
 } catch (err) {
   if (!(err instanceof StopHere)) throw err;
 } finally {
-  await stop(agent);
-  // EDGEOS_BENCH_AGENT_LOG=<file>: the agent's output, kept (diagnosis).
-  if (process.env.EDGEOS_BENCH_AGENT_LOG) writeFileSync(process.env.EDGEOS_BENCH_AGENT_LOG, agentOut);
-  for (const p of procs.reverse()) await stop(p);
-  if (node) {
-    await run(node, [process.execPath, '--input-type=module', '-e', `const m = await import(${JSON.stringify(join(REPO, 'test/e2e/helpers.ts'))}); await m.removePodsOfStoppedAgent(${JSON.stringify(agentDir)});`]).catch((err: unknown) => log(`pod clean-up: ${String(err)}`));
-  }
-  releasePodCidrClaim(agentDir);
-  node?.remove();
-  client?.remove();
-  removeDataDir(agentDir);
-  rmSync(work, { recursive: true, force: true });
+  await cleanUp();
 }
