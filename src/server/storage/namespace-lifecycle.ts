@@ -1,12 +1,13 @@
 /**
  * The NamespaceLifecycle admission plugin: objects can only be created in a namespace that exists
- * and is not being deleted.
+ * and is not being deleted. The API's creates read the namespace from its watch-fed cache; the
+ * link's Event batch (link/event-batch.ts) from the store.
  */
 import type { KeyValue } from '../../store/types.ts';
 import type { ResourceRegistry } from '../registry/index.ts';
-import { decodeStored } from '../storage/objects.ts';
-import { ApiError, notFound } from '../storage/status.ts';
-import type { ResourceName } from '../storage/status.ts';
+import { decodeStored } from './objects.ts';
+import { ApiError, notFound } from './status.ts';
+import type { ResourceName } from './status.ts';
 
 const NAMESPACES = { group: '', plural: 'namespaces' } as const;
 
