@@ -3,15 +3,20 @@
 // site A with a1 and a2, site B with b1, each site behind its own masquerading router). Agents run
 // from src with the agent's shipped V8 flags and malloc tunables (src/common/v8-flags.ts). In one run:
 // - host_mbps: iperf3 TCP a1 → a2 on their LAN addresses (the limit the direct path can reach);
-// - direct_mbps: iperf3 pod on a1 → pod on a2 (VXLAN); direct_ratio: the two measured in ROUNDS
+// - direct_mbps: iperf3 pod on a1 → pod on a2 over the direct path, which for these two nodes on
+//   one LAN subnet is native routing (no encapsulation); direct_ratio: the two measured in ROUNDS
 //   paired rounds (host then direct, direct then host, alternating), the median of the per-round
 //   ratios (host_mbps and direct_mbps are the medians of each side);
 // - relay_mbps: iperf3 pod on a1 → pod on b1 (other site: through the server over both links);
-// - direct_rtt_ratio: pings pod → pod over VXLAN and node → node on the LAN, PINGS of each per
+// - direct_rtt_ratio: pings pod → pod (direct path) and node → node on the LAN, PINGS of each per
 //   round in ROUNDS alternating rounds: the median of the per-round ratios of median RTTs;
 //   relay_rtt_ms: median RTT pod a1 → pod b1;
-// - failover_s: a client in a1's pod sending HTTP requests to a2's pod every 50 ms; VXLAN a1 → a2
-//   dropped by nft at t0; the time from t0 to the first request that got its answer afterwards.
+// - failover_s: a client in a1's pod sending HTTP requests to a2's pod every 50 ms; the LAN between
+//   a1 and a2 cut at t0 (their site's bridge drops frames between their ports); the time from t0 to
+//   the first request that got its answer afterwards.
+// Then a1 and a2 are restarted with --pod-network-backend vxlan and the paired throughput and RTT
+// rounds run again over VXLAN: a line before the last gives those figures (vxlan_*), so the VXLAN
+// direct path (what peers on different subnets get) stays measured too.
 // iperf3 (Debian, scripts/setup.sh --test) runs inside the node's or the pod's network namespace.
 // Last line: {"bench":"podnet",…}
 import { spawn } from 'node:child_process';
@@ -21,7 +26,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { bundle } from '../../scripts/bundle.ts';
 import { launchEnvOf, v8Flags } from '../../src/common/v8-flags.ts';
-import { Sites, podNetnsOf } from '../../test/e2e/podnet-sites.ts';
+import { Sites, podNetnsOf, stopChild } from '../../test/e2e/podnet-sites.ts';
 import type { SiteNode } from '../../test/e2e/podnet-sites.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -185,7 +190,7 @@ async function main(): Promise<void> {
   await t.up();
   await t.webPods();
   const [ipA1, ipA2, ipB1] = [await t.podIp('web-a1'), await t.podIp('web-a2'), await t.podIp('web-b1')];
-  await t.waitFor('a1 → a2 direct and a1 → b1 relayed', async () => t.via(a1, a2) === 'direct' && t.via(a1, b1) === 'relay' && t.via(b1, a1) === 'relay', 60_000);
+  await t.waitFor('a1 ↔ a2 native and a1 → b1 relayed', async () => t.via(a1, a2) === 'native' && t.via(a2, a1) === 'native' && t.via(a1, b1) === 'relay' && t.via(b1, a1) === 'relay', 60_000);
   const rssBefore = rssKb(a1);
   const [nsA1, nsA2] = [netnsPath(a1.ns.name), netnsPath(a2.ns.name)];
   const throughput = await paired('Mbit/s', () => iperf(nsA2, nsA1, a2.ip, 'host'), () => iperf(podNs(a2, ipA2), podNs(a1, ipA1), ipA2, 'direct'));
@@ -201,6 +206,17 @@ async function main(): Promise<void> {
   log(`rtt relay ${r3(relay_rtt_ms)} ms (median of ${PINGS})`);
   const failover_s = await failover(podNs(a1, ipA1), ipA2);
   log(`failover ${failover_s} s (load ${loadavg().map((l) => l.toFixed(1)).join(' ')})`);
+  // The VXLAN direct path: both nodes forced to VXLAN (an agent restart each; pods keep running).
+  for (const n of [a1, a2]) {
+    await stopChild(n.agent);
+    const from = n.out.length;
+    t.startAgent(n, ['agent', '--data-dir', n.data, '--resolv-conf', join(t.dir, 'resolv.conf'), '--pod-network-backend', 'vxlan']);
+    await t.waitFor(`${n.name}'s agent with --pod-network-backend vxlan`, async () => n.out.slice(from).includes('pod network overlay programmed'), 120_000);
+  }
+  await t.waitFor('a1 ↔ a2 over VXLAN', async () => t.via(a1, a2) === 'direct' && t.via(a2, a1) === 'direct', 60_000);
+  const vxlanThroughput = await paired('VXLAN Mbit/s', () => iperf(nsA2, nsA1, a2.ip, 'host'), () => iperf(podNs(a2, ipA2), podNs(a1, ipA1), ipA2, 'vxlan'));
+  const vxlanRtts = await paired('VXLAN RTT ms', () => rtt(nsA1, a2.ip), () => rtt(podNs(a1, ipA1), ipA2));
+  console.log(`vxlan direct path (a1, a2 with --pod-network-backend vxlan): ${JSON.stringify({ vxlan_host_mbps: r3(vxlanThroughput.host), vxlan_direct_mbps: r3(vxlanThroughput.direct), vxlan_direct_ratio: r3(vxlanThroughput.ratio), vxlan_direct_rtt_ratio: r3(vxlanRtts.ratio) })}`);
   const metrics = await t.kubectl(['get', '--raw', '/metrics']);
   log(`server: ${metrics.split('\n').filter((l) => l.startsWith('edgeos_link_relay')).join(', ')}`);
   for (const n of ['a1', 'b1']) {

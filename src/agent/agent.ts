@@ -48,6 +48,7 @@ import { vtepMacOf } from './podnet/peers.ts';
 import { createPodNetwork, podNetworkNames } from './podnet/pod-network.ts';
 import type { PodNetwork } from './podnet/pod-network.ts';
 import { VTEP_IP_ANNOTATION, VTEP_MAC_ANNOTATION, VXLAN_OVERHEAD } from './podnet/types.ts';
+import type { PodNetworkBackend } from './podnet/types.ts';
 import type { NodeServices } from './services/node-services.ts';
 import { createTunnelHandler } from './tunnel/index.ts';
 import type { AgentCache, KubeJson, StatusSink } from './types.ts';
@@ -107,6 +108,10 @@ export interface AgentOptions {
   readonly cgroupRoot?: string;
   /** --sync-frequency: the kubelet's pod resync period (default 1 min: kubelet.ts DEFAULT_RESYNC_MS). */
   readonly resyncMs?: number;
+  /** --pod-network-backend (docs/podnet.md): `vxlan` routes no peer natively; default `auto`. */
+  readonly podNetworkBackend?: PodNetworkBackend;
+  /** EDGEOS_POD_START_CONCURRENCY, resolved with the config (default: start-gate.ts defaultPodStartConcurrency). */
+  readonly podStartConcurrency?: number;
 }
 
 export interface Agent extends Component {
@@ -300,6 +305,7 @@ export function createAgent(o: AgentOptions): Agent {
             // Peers without a direct path are reached through the server (docs/podnet.md).
             relaySend: (frame) => link?.sendRelay(frame) ?? false,
             relayUp: () => link?.connected ?? false,
+            ...(o.podNetworkBackend ? { backend: o.podNetworkBackend } : {}),
             network: () => latestNetwork ?? loadNetwork(networkFile(o.dataDir), log),
             log: nodeLog,
             warn,
@@ -364,6 +370,7 @@ export function createAgent(o: AgentOptions): Agent {
           log: nodeLog,
           observe: metrics,
           ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
+          ...(o.podStartConcurrency !== undefined ? { podStartConcurrency: o.podStartConcurrency } : {}),
           rootDir: join(o.dataDir, 'agent', 'kubelet'),
           // Pods in a QoS cgroup tree of their own on edgeos's containerd (cgroupfs driver); not on
           // the owner's in-memory runtime, nor on a CRI endpoint whose cgroup driver is unknown.

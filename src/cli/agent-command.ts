@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Logger } from '../common/log.ts';
+import type { AgentOptions } from '../agent/agent.ts';
 import type { AgentConfig, RawAgentFlags } from '../agent/join/agent-config.ts';
 import { execCommandLine } from '../common/v8-flags.ts';
 import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
@@ -19,6 +20,7 @@ export function addAgentFlags(c: Command): Command {
     .option('--resolv-conf <file>', 'nameservers the cluster DNS asks for names outside the cluster (env EDGEOS_RESOLV_CONF; default /etc/resolv.conf)')
     .option('--cgroup-root <path>', 'cgroup whose kubepods cgroup holds the pods (env EDGEOS_CGROUP_ROOT; default / for the default data dir, /edgeos-<8 hex> for another)')
     .option('--sync-frequency <duration>', "how often each pod is synced when nothing changed, as kubelet's flag (env EDGEOS_SYNC_FREQUENCY; default 1m, at least 1s; stretched by up to half at random)")
+    .option('--pod-network-backend <backend>', 'how this node reaches other nodes\' pods: auto (routed natively to nodes on a subnet it shares, VXLAN to the others) or vxlan (VXLAN to all) (env EDGEOS_POD_NETWORK_BACKEND; default auto)')
     .option('--disable-runtime', 'keep the link and the offline cache only; run no pods on this node (env EDGEOS_DISABLE_RUNTIME)')
     .option('--default-local-storage-path <dir>', 'where local persistent volumes are created (env EDGEOS_DEFAULT_LOCAL_STORAGE_PATH; default <data-dir>/storage)')
     .option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)')
@@ -104,23 +106,32 @@ export async function runAgentForeground(config: AgentConfig, log: Logger): Prom
   const compactor = heapCompactor({ log });
   main.add(compactor);
   main.add(createAgent({
-    dataDir: config.dataDir,
+    ...agentSettings(config),
     log,
     nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
     mallocStats: () => trimmer.stats(),
     heapCompactStats: () => compactor.stats(),
+    onFailure: (err) => main.fail('agent', err),
+  }));
+  const { failure } = await runInForeground(main, { log });
+  if (failure) throw failure;
+}
+
+/** The agent's settings from its resolved configuration (what the process adds is its own: log, addons, failures). */
+export function agentSettings(config: AgentConfig): Pick<AgentOptions, 'dataDir' | 'localStoragePath' | 'resolvConf' | 'cgroupRoot' | 'resyncMs' | 'podStartConcurrency' | 'podNetworkBackend' | 'runtime'> {
+  return {
+    dataDir: config.dataDir,
     localStoragePath: config.localStoragePath,
     resolvConf: config.resolvConf,
     ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
     ...(config.syncFrequencyMs !== undefined ? { resyncMs: config.syncFrequencyMs } : {}),
+    podNetworkBackend: config.podNetworkBackend,
+    ...(config.podStartConcurrency !== undefined ? { podStartConcurrency: config.podStartConcurrency } : {}),
     runtime: config.disableRuntime
       ? false
       : {
           ...(config.containerRuntimeEndpoint ? { containerRuntimeEndpoint: config.containerRuntimeEndpoint } : {}),
           ...(config.podCidr ? { podCidr: config.podCidr } : {}),
         },
-    onFailure: (err) => main.fail('agent', err),
-  }));
-  const { failure } = await runInForeground(main, { log });
-  if (failure) throw failure;
+  };
 }

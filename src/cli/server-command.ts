@@ -3,8 +3,9 @@
 // failure makes the process exit non-zero. The server and store code load only when the command
 // runs (STYLE.md §11).
 import { Command, Option } from 'commander';
-import type { RawServerFlags } from '../server/config.ts';
-import type { LocalAgentContext, LocalAgentLifecycle } from '../server/server.ts';
+import type { RawServerFlags, ServerConfig } from '../server/config.ts';
+import type { PodNetworkBackend } from '../common/pod-network-backend.ts';
+import type { LocalAgentContext, LocalAgentLifecycle } from '../server/server-types.ts';
 import { buildInfo } from './build-info.ts';
 import { attributeConfigErrors, collect, withConfigFile } from './config-file.ts';
 
@@ -39,9 +40,12 @@ export function serverCommand(): Command {
     .option('--service-node-port-range <range>', 'NodePorts come from this range (env EDGEOS_SERVICE_NODE_PORT_RANGE; default 30000-32767)')
     .option('--cgroup-root <path>', "cgroup whose kubepods cgroup holds the local agent's pods (env EDGEOS_CGROUP_ROOT; default / for the default data dir, /edgeos-<8 hex> for another)")
     .option('--sync-frequency <duration>', "how often the local agent syncs each pod when nothing changed, as kubelet's flag (env EDGEOS_SYNC_FREQUENCY; default 1m, at least 1s)")
+    .option('--pod-network-backend <backend>', 'how the local agent reaches other nodes\' pods: auto (routed natively to nodes on a subnet it shares, VXLAN to the others) or vxlan (VXLAN to all) (env EDGEOS_POD_NETWORK_BACKEND; default auto)')
     .addOption(new Option('--log-level <level>', 'log level (env EDGEOS_LOG_LEVEL; default info)'))
     .action(runServer);
 }
+
+const SERVER_BUFFER_POOL_BYTES = 8 * 1024;
 
 async function runServer(flags: RawServerFlags, command: Command): Promise<void> {
   const [{ createLogger }, { createSupervisor, runInForeground }, { sqliteNativeBinding }, { openSqliteStore, openPostgresStore }, { createEdgeosServer, resolveServerConfig, apiEndpoint }, { createApiHandler }, { createControllerManager, builtinControllers, clusterServiceControllers, namespaceDefaultsController, podCidrController }] = await Promise.all([
@@ -55,6 +59,11 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
   ]);
   const config = attributeConfigErrors(command, () => resolveServerConfig(flags, process.env, process.cwd()));
   const log = createLogger({ level: config.logLevel });
+  // Small Buffers are cut out of a shared slab of Buffer.poolSize bytes (Node 24: 64 KiB), and one
+  // kept view pins its slab: each linked node's TLS socket keeps a few bytes of ALPN protocol list
+  // (tls.convertALPNProtocols), cut from wherever the pool was, and with it 64 KiB. 8 KiB — Node's
+  // size before — bounds what any such view pins to that (docs/link.md, "Server memory per linked node").
+  Buffer.poolSize = SERVER_BUFFER_POOL_BYTES;
   const main = createSupervisor({ name: 'edgeos', log });
 
   const server = createEdgeosServer({
@@ -86,10 +95,7 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
           startLocalAgent: async (ctx: LocalAgentContext, lifecycle: LocalAgentLifecycle) => {
             const { startLocalAgent } = await import('../agent/join/local-agent.ts');
             return startLocalAgent(ctx, {
-              dataDir: config.dataDir,
-              localStoragePath: config.paths.localStorageDir,
-              ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
-              ...(config.syncFrequencyMs !== undefined ? { resyncMs: config.syncFrequencyMs } : {}),
+              ...localAgentSettings(config),
               log,
               signal: lifecycle.signal,
               nativeBinding: sqliteNativeBinding({ dataDir: config.dataDir }),
@@ -114,4 +120,16 @@ async function runServer(flags: RawServerFlags, command: Command): Promise<void>
     },
   });
   if (failure) throw failure;
+}
+
+/** The local agent's settings from the server's resolved configuration. */
+export function localAgentSettings(config: ServerConfig): { dataDir: string; localStoragePath: string; cgroupRoot?: string; resyncMs?: number; podStartConcurrency?: number; podNetworkBackend: PodNetworkBackend } {
+  return {
+    dataDir: config.dataDir,
+    localStoragePath: config.paths.localStorageDir,
+    ...(config.cgroupRoot ? { cgroupRoot: config.cgroupRoot } : {}),
+    ...(config.syncFrequencyMs !== undefined ? { resyncMs: config.syncFrequencyMs } : {}),
+    ...(config.podStartConcurrency !== undefined ? { podStartConcurrency: config.podStartConcurrency } : {}),
+    podNetworkBackend: config.podNetworkBackend,
+  };
 }

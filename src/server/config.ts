@@ -11,6 +11,9 @@ import { EndpointError, parseEndpoint } from '../store/postgres/endpoint.ts';
 import type { PostgresEndpoint } from '../store/postgres/endpoint.ts';
 import type { EndpointFiles, SourcedPath } from '../store/postgres/connect.ts';
 import { parseDuration, parseSyncFrequency } from '../common/duration.ts';
+import { parsePodNetworkBackend } from '../common/pod-network-backend.ts';
+import type { PodNetworkBackend } from '../common/pod-network-backend.ts';
+import { POD_START_CONCURRENCY, readEnvSetting } from '../common/env-settings.ts';
 
 /** Flags exactly as commander parsed them; undefined = not given on the command line. */
 export interface RawServerFlags {
@@ -33,6 +36,7 @@ export interface RawServerFlags {
   readonly serviceNodePortRange?: string;
   readonly cgroupRoot?: string;
   readonly syncFrequency?: string;
+  readonly podNetworkBackend?: string;
   readonly logLevel?: string;
   readonly datastoreEndpoint?: string;
   readonly datastoreCafile?: string;
@@ -83,6 +87,10 @@ export interface ServerConfig {
   readonly cgroupRoot: string | undefined;
   /** --sync-frequency for the local agent's kubelet; undefined: its default (1 m). */
   readonly syncFrequencyMs: number | undefined;
+  /** --pod-network-backend for the local agent (docs/podnet.md); default auto. */
+  readonly podNetworkBackend: PodNetworkBackend;
+  /** EDGEOS_POD_START_CONCURRENCY for the local agent's kubelet (Infinity for 0); undefined: its default. */
+  readonly podStartConcurrency: number | undefined;
   /** Where the admin kubeconfig points kubectl. */
   readonly apiServerUrl: string;
   readonly paths: {
@@ -137,6 +145,7 @@ const sources = {
   serviceNodePortRange: ['--service-node-port-range', 'EDGEOS_SERVICE_NODE_PORT_RANGE'],
   cgroupRoot: ['--cgroup-root', 'EDGEOS_CGROUP_ROOT'],
   syncFrequency: ['--sync-frequency', 'EDGEOS_SYNC_FREQUENCY'],
+  podNetworkBackend: ['--pod-network-backend', 'EDGEOS_POD_NETWORK_BACKEND'],
   logLevel: ['--log-level', 'EDGEOS_LOG_LEVEL'],
   datastoreEndpoint: ['--datastore-endpoint', 'EDGEOS_DATASTORE_ENDPOINT'],
   datastoreCafile: ['--datastore-cafile', 'EDGEOS_DATASTORE_CAFILE'],
@@ -319,6 +328,7 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
   const sync = pick(raw, env, 'syncFrequency');
   const syncParsed = sync ? parseSyncFrequency(sync.value) : undefined;
   if (sync && syncParsed && 'problem' in syncParsed) throw bad(sync.from, syncParsed.problem);
+  const podNetworkBackend = parsePodNetworkBackend(pick(raw, env, 'podNetworkBackend'));
   const datastore = resolveDatastore(raw, env, cwd);
   const serverToken = resolveServerToken(raw, env, cwd, datastore);
   const [cidr, dns, domain, ports, podCidrs, mask] = (['serviceCidr', 'clusterDns', 'clusterDomain', 'serviceNodePortRange', 'clusterCidr', 'nodeCidrMaskSize'] as const).map((k) => pick(raw, env, k));
@@ -346,6 +356,8 @@ export function resolveServerConfig(raw: RawServerFlags, env: Env, cwd = '/'): S
     network,
     cgroupRoot: cg?.value,
     syncFrequencyMs: syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined,
+    podNetworkBackend,
+    podStartConcurrency: readEnvSetting(env, POD_START_CONCURRENCY),
     apiServerUrl: apiServerUrl(bindAddress, httpsListenPort),
     paths: Object.freeze({
       serverDir,

@@ -4,29 +4,21 @@
 // listener dies, the API cannot bootstrap, the local agent fails) reaches the owner through
 // onFailure, which stops everything; it is never swallowed.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Server } from 'node:https';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
 import { isIP } from 'node:net';
 import { hostname as osHostname } from 'node:os';
 import { kubernetesServiceIp } from '../common/cluster-network.ts';
 import { EdgeosError, InvalidInputError, errorMessage } from '../common/errors.ts';
-import type { Logger } from '../common/log.ts';
-import type { LinkTransport } from '../common/link/transport.ts';
 import { createSupervisor, startWhen } from '../common/supervisor.ts';
-import type { Component } from '../common/supervisor.ts';
-import type { NodeTunnel } from '../common/tunnel.ts';
 import { describeEndpoint } from '../store/postgres/endpoint.ts';
 import type { Store } from '../store/types.ts';
-import type { ApiHandler, ApiHandlerDeps } from './api/types.ts';
-import { createAuthenticator, createAuthorizer, createLoopbackToken, createServiceAccountTokens, InProcessIdentities, nodeAuthzKeys, NodePodIndex } from './auth/index.ts';
+import type { ApiHandler } from './api/types.ts';
+import { createAuthenticator, createAuthorizer, createLoopbackToken, createServiceAccountTokens, InProcessIdentities } from './auth/index.ts';
 import type { CredentialAuthenticator, ServiceAccountTokens } from './auth/index.ts';
 import type { Authorizer } from './auth/types.ts';
 import { bootstrapCluster, serverId, startMembership } from './cluster/index.ts';
-import type { ApiServers, ClusterMembership } from './cluster/index.ts';
-import type { ServerConfig } from './config.ts';
-import type { ConsoleAssets } from './console/index.ts';
-import { createHttpsServer, listen } from './https-listener.ts';
+import type { ClusterMembership } from './cluster/index.ts';
+import { httpsListener } from './https-listener.ts';
 import { createInProcessApi, createInProcessConnector } from './in-process-api.ts';
 import { advertisedHosts, advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
 import { apiEndpoint } from './join/advertised-urls.ts';
@@ -39,110 +31,13 @@ import { ensurePki, ensureServiceAccountKey, servingSans } from './pki/index.ts'
 import type { Pki } from './pki/index.ts';
 import { writeKubeconfig } from './pki/kubeconfig.ts';
 import { startCertificateRotation } from './pki/rotation.ts';
-import { TICKET_LIFETIME_S, ensureTicketKeys } from './pki/ticket-keys.ts';
 import type { Rotation } from './pki/rotation.ts';
 import { preflight } from './preflight.ts';
 import { publicPath, servePublic, writeStatus } from './public-routes.ts';
 import type { PublicRoutes } from './public-routes.ts';
 import { versionInfo } from './version-info.ts';
-import type { BuildInfo } from './version-info.ts';
-
-export type { ApiHandler, ApiHandlerDeps } from './api/types.ts';
-
-/** What the local agent of `edgeos server` gets: a node identity issued directly, no join token. */
-export interface LocalAgentContext {
-  /** The server's own API URL (loopback). */
-  readonly serverUrl: string;
-  readonly caPem: string;
-  /** Signs a node client certificate for the CSR's key (CN=system:node:<nodeName>). */
-  issueNodeCertificate(csrPem: string, nodeName: string): Promise<string>;
-  /** A link as `nodeName` inside this process: no socket, no TLS; its writes still go through authorization. */
-  connectLink(nodeName: string): LinkTransport;
-}
-
-/** The running local agent, as the server sees it. */
-export interface LocalAgent {
-  stop(): Promise<void>;
-  /** How long its stop may take (its own supervisor's deadlines). */
-  readonly stopDeadlineMs?: number;
-}
-
-/** How the local agent lives inside the server's supervisor. */
-export interface LocalAgentLifecycle {
-  /** Aborted when the server stops the agent. */
-  readonly signal: AbortSignal;
-  /** The agent failed in the background: the server shuts down. */
-  onFailure(err: Error): void;
-}
-
-/** What the controller manager needs to be an API client of this server. */
-export interface ControllerDeps {
-  /** https://<loopback or bind address>:<port> */
-  readonly url: string;
-  readonly caPem: string;
-  /** The in-memory loopback token (authenticates as system:edgeos-controller). */
-  readonly token: string;
-  readonly log: Logger;
-  /** With several servers on one datastore: elect the one that runs the controllers (docs/ha.md). */
-  readonly leaderElection?: { readonly identity: string };
-  /** With several servers: every live server's API endpoint (the `kubernetes` Service lists them all). */
-  readonly apiServers?: ApiServers;
-  /**
-   * A new in-process connection to this server's API (in-process-api.ts): the controllers' client
-   * speaks HTTP/1.1 over it instead of HTTPS to `url` — no TLS and no TCP per request, answer and
-   * watch event; its requests still carry the loopback token.
-   */
-  readonly connect?: () => Duplex;
-}
-
-/** Starts the controllers once the API serves (src/server/controllers createControllerManager). */
-export type StartControllers = (deps: ControllerDeps) => {
-  start(signal: AbortSignal): Promise<void>;
-  stop(): Promise<void>;
-  /** Objects in the controllers' informer caches per resource (edgeos_cache_objects). */
-  cacheSizes?(): ReadonlyMap<string, number>;
-};
-
-/** The mount point of the API (src/server/api createApiHandler). */
-export type MountApi = (deps: ApiHandlerDeps) => ApiHandler;
-
-export interface ServerDeps {
-  readonly config: ServerConfig;
-  /** The root logger; the server logs as component "server". */
-  readonly log: Logger;
-  readonly build: BuildInfo;
-  readonly openStore: (opts: { file: string; log: Logger }) => Promise<Store>;
-  /** Without it the server answers only the public paths (and 404 to authenticated callers). */
-  readonly mountApi?: MountApi;
-  /** Without it (or with --disable-controllers) no controllers run. */
-  readonly startControllers?: StartControllers;
-  /** The owner, told once when the server fails after start; it must then stop the server. */
-  readonly onFailure: (err: Error) => void;
-  readonly hostname?: string;
-  /** Clock for certificate issuance and renewal (tests). */
-  readonly now?: () => Date;
-  /** How often certificates are checked for renewal while running (default 12 h). */
-  readonly rotationIntervalMs?: number;
-  /** The console's built files (tests); default: the executable's assets, or a build of the source checkout. */
-  readonly consoleAssets?: () => Promise<ConsoleAssets>;
-  /** Starts the local agent once the API is ready (src/cli wires src/agent in; the server never imports it). */
-  readonly startLocalAgent?: (ctx: LocalAgentContext, lifecycle: LocalAgentLifecycle) => Promise<LocalAgent>;
-}
-
-export interface EdgeosServer extends Component {
-  /** Resolves when the API is being served; rejects (after cleaning up) when start-up fails. */
-  start(signal: AbortSignal): Promise<void>;
-  /** Resolves once the mounted API is ready (never rejects; failures go to onFailure). */
-  readonly ready: Promise<void>;
-  stop(): Promise<void>;
-  /** Set after start: the certificates (for joins) and the listening address (for tests). */
-  readonly pki: Pki | undefined;
-  readonly address: { host: string; port: number } | undefined;
-  /** Set after start: byte streams to connected agents. */
-  readonly tunnel: NodeTunnel | undefined;
-  /** Set after start on a shared datastore: this server's id in its cluster. */
-  readonly serverId: string | undefined;
-}
+import { serverClients } from './server-clients.ts';
+import type { EdgeosServer, ServerDeps } from './server-types.ts';
 
 /** Certificates are checked for renewal this often while the server runs. */
 const ROTATION_INTERVAL_MS = 12 * 60 * 60 * 1000;
@@ -151,9 +46,6 @@ const tlsContext = (p: Pki) => ({ certPem: p.servingCertPem, keyPem: p.servingKe
 
 const isWildcard = (address: string) => address === '0.0.0.0' || address === '::';
 
-/** In-flight requests get this long to finish at shutdown before connections are cut. */
-const DRAIN_MS = 1500;
-
 export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   const { config } = deps;
   const log = deps.log.child({ component: 'server' });
@@ -161,28 +53,22 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   let store: Store | undefined;
   let authenticator: CredentialAuthenticator | undefined;
   let authorizer: Authorizer | undefined;
-  let nodePods: NodePodIndex | undefined;
   let serviceAccountTokens: ServiceAccountTokens | undefined;
-  let https: Server | undefined;
-  let ticketTimer: NodeJS.Timeout | undefined;
   let api: ApiHandler | undefined;
   let apiReady = false;
   let pki: Pki | undefined;
-  let address: { host: string; port: number } | undefined;
-  const upgraded = new Set<Duplex>();
+  const address = () => listener.address;
   let rotation: Rotation | undefined;
   let link: LinkServer | undefined;
   let join: JoinRoutes | undefined;
-  let controllers: ReturnType<StartControllers> | undefined;
-  let localAgent: LocalAgent | undefined;
   // A server on a shared datastore is one of a cluster of servers (src/server/cluster, docs/ha.md).
   let cluster: ClusterMembership | undefined;
   // The server's own listener, for the controllers and the local agent's identity.
   const loopbackUrl = () => {
     const host = isWildcard(config.bindAddress) ? '127.0.0.1' : config.bindAddress;
-    return `https://${isIP(host) === 6 ? `[${host}]` : host}:${address?.port ?? config.httpsListenPort}`;
+    return `https://${isIP(host) === 6 ? `[${host}]` : host}:${address()?.port ?? config.httpsListenPort}`;
   };
-  const ownUrls = () => advertisedUrls({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress, port: address?.port ?? config.httpsListenPort });
+  const ownUrls = () => advertisedUrls({ advertiseAddress: config.advertiseAddress, bindAddress: config.bindAddress, port: address()?.port ?? config.httpsListenPort });
   // What join tokens name: every server of the cluster, or this one.
   const servers = () => cluster?.servers() ?? ownUrls();
   // Minted per start, held only here and by the controllers' client: never on disk, never logged.
@@ -193,7 +79,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     store: () => store,
     links: () => link?.traffic,
     caches: () => [
-      ...[...(controllers?.cacheSizes?.() ?? [])].map(([resource, n]) => [`controllers/${resource}`, n] as const),
+      ...[...(clients.controllers()?.cacheSizes?.() ?? [])].map(([resource, n]) => [`controllers/${resource}`, n] as const),
       ...consoleRoutes.cacheSizes(),
     ],
   });
@@ -247,8 +133,6 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
   }
 
   function onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    upgraded.add(socket);
-    socket.once('close', () => upgraded.delete(socket));
     if (link && !sup.stopping && link.matches(req)) {
       link.handleUpgrade(req, socket, head);
       return;
@@ -334,57 +218,20 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     stop: async () => undefined,
   });
 
-  sup.add({
-    name: 'listener',
-    start: async () => {
-      const ticketLog = deps.log.child({ component: 'pki' });
-      let ticketKeys = ensureTicketKeys(config.paths.tlsDir, ticketLog);
-      const server = createHttpsServer({
-        host: config.bindAddress,
-        port: config.httpsListenPort,
-        ...tlsContext(pki!),
-        ticketKeys,
-        sessionTimeoutS: TICKET_LIFETIME_S,
-        onRequest: serveRequest,
-      });
-      https = server;
-      // The ticket key is replaced when it is too old (pki/ticket-keys.ts): looked at hourly.
-      ticketTimer = setInterval(() => {
-        try {
-          const next = ensureTicketKeys(config.paths.tlsDir, ticketLog);
-          if (!next.equals(ticketKeys)) server.setTicketKeys((ticketKeys = next));
-        } catch (err) {
-          ticketLog.warn({ err: errorMessage(err) }, 'cannot replace the TLS session ticket key: keeping the current one');
-        }
-      }, 3600_000);
-      ticketTimer.unref();
-      server.on('upgrade', onUpgrade);
-      server.on('tlsClientError', (err: Error) => log.debug({ err: errorMessage(err) }, 'TLS handshake failed'));
-      server.on('secureConnection', (socket: TLSSocket) => metrics.tlsHandshake(socket.isSessionReused()));
-      await listen(server, config.bindAddress, config.httpsListenPort);
-      const addr = server.address();
-      address = typeof addr === 'object' && addr ? { host: addr.address, port: addr.port } : undefined;
-      server.on('error', (err) => {
-        sup.fail('listener', new EdgeosError('SERVER_LISTENER_FAILED', `the HTTPS listener failed: ${errorMessage(err)}`, { cause: err }));
-      });
-      log.info({ address: config.bindAddress, port: address?.port ?? config.httpsListenPort, kubeconfig: config.kubeconfigPath }, 'serving HTTPS');
-    },
-    stop: async () => {
-      clearInterval(ticketTimer);
-      const server = https;
-      if (!server?.listening) return;
-      await new Promise<void>((resolve) => {
-        // Watches and log streams never end by themselves: cut what is still open after the drain.
-        const timer = setTimeout(() => server.closeAllConnections(), DRAIN_MS);
-        server.close(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-        server.closeIdleConnections();
-        for (const s of upgraded) s.destroy();
-      });
-    },
+  const listener = httpsListener({
+    host: config.bindAddress,
+    port: config.httpsListenPort,
+    tlsDir: config.paths.tlsDir,
+    tls: () => tlsContext(pki!),
+    onRequest: serveRequest,
+    onUpgrade,
+    onHandshake: (resumed) => metrics.tlsHandshake(resumed),
+    onFailure: (err) => sup.fail('listener', err),
+    log,
+    ticketLog: deps.log.child({ component: 'pki' }),
+    kubeconfigPath: config.kubeconfigPath,
   });
+  sup.add(listener);
 
   if (datastore) {
     sup.add({
@@ -394,7 +241,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
           store: store!,
           id: serverId(config.paths.serverIdFile, deps.hostname ?? osHostname()),
           urls: ownUrls(),
-          api: apiEndpoint({ ...config, httpsListenPort: address?.port ?? config.httpsListenPort }),
+          api: apiEndpoint({ ...config, httpsListenPort: address()?.port ?? config.httpsListenPort }),
           pki: pki!,
           authenticator: authenticator!,
           log: deps.log,
@@ -431,7 +278,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         onChange: (next) => {
           pki = next;
           // New handshakes use the renewed certificate; open connections keep theirs.
-          https!.setSecureContext({ cert: next.servingCertPem, key: next.servingKeyPem, ca: next.caCertPem });
+          listener.server!.setSecureContext({ cert: next.servingCertPem, key: next.servingKeyPem, ca: next.caCertPem });
           try {
             writeAdminKubeconfig(next);
           } catch (err) {
@@ -465,9 +312,8 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
         return;
       }
       const authzLog = deps.log.child({ component: 'authz' });
-      nodePods = new NodePodIndex(store!, nodeAuthzKeys.allPods(), authzLog);
-      nodePods.start();
-      authorizer = createAuthorizer({ store: store!, log: authzLog, nodePods });
+      // The pods bound to each node: the link's feed hub keeps them from its watch (one index, one watch).
+      authorizer = createAuthorizer({ store: store!, log: authzLog, nodePods: link!.nodePods });
       const { tunnel, stats } = link!;
       // On a cluster, tunnels also reach agents linked to the other servers.
       const nodeTunnel = cluster ? cluster.tunnel(tunnel) : tunnel;
@@ -484,52 +330,26 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       );
     },
     stop: async () => {
-      nodePods?.close();
       await api?.close();
     },
   });
 
   // Controllers and the local agent are clients of the API: they start once it is ready, in the
   // background, so start() returns as soon as HTTPS serves.
-  const afterApi = createSupervisor({ name: 'server-clients', log, onFailure: (err) => sup.fail('clients', err) });
-  if (deps.startControllers && config.disableControllers) log.info('--disable-controllers: no controllers or scheduler run');
-  const startControllers = config.disableControllers ? undefined : deps.startControllers;
-  if (startControllers) {
-    afterApi.add({
-      name: 'controllers',
-      start: async (signal) => {
-        controllers = startControllers({ url: loopbackUrl(), caPem: pki!.caCertPem, token: loopbackToken, log: deps.log, connect: createInProcessConnector(serveRequest), ...(cluster ? { leaderElection: { identity: cluster.id }, apiServers: cluster.apiServers } : {}) });
-        await controllers.start(signal).catch((err: unknown) => {
-          throw new EdgeosError('SERVER_CONTROLLERS_FAILED', `the controllers failed to start: ${errorMessage(err)}`, { cause: err });
-        });
-      },
-      stop: async () => controllers?.stop(),
-    });
-  }
-  const startLocalAgent = deps.startLocalAgent;
-  if (startLocalAgent) {
-    afterApi.add({
-      name: 'local-agent',
-      get stopDeadlineMs() {
-        return localAgent?.stopDeadlineMs;
-      },
-      start: async (signal) => {
-        const p = pki!;
-        const linkServer = link!;
-        const ctx: LocalAgentContext = {
-          serverUrl: loopbackUrl(),
-          caPem: p.caCertPem,
-          issueNodeCertificate: (csr, node) => p.signNodeCsr(csr, node),
-          connectLink: (node) => linkServer.connectInProcess(node),
-        };
-        localAgent = await startLocalAgent(ctx, { signal, onFailure: (err) => afterApi.fail('local-agent', err) }).catch((err: unknown) => {
-          throw new EdgeosError('SERVER_AGENT_FAILED', `the local agent failed to start: ${errorMessage(err)}`, { cause: err });
-        });
-      },
-      stop: async () => localAgent?.stop(),
-    });
-  }
-  sup.add(startWhen(() => apiBootstrapped ?? new Promise<void>(() => undefined), afterApi, (err) => sup.fail('clients', err)));
+  const clients = serverClients({
+    deps,
+    disableControllers: config.disableControllers,
+    log,
+    loopbackUrl,
+    loopbackToken,
+    // The controllers' connections to the API: in-process, no TLS (in-process-api.ts).
+    connect: createInProcessConnector(serveRequest),
+    pki: () => pki!,
+    link: () => link!,
+    cluster: () => cluster,
+    onFailure: (err) => sup.fail('clients', err),
+  });
+  sup.add(startWhen(() => apiBootstrapped ?? new Promise<void>(() => undefined), clients.supervisor, (err) => sup.fail('clients', err)));
 
   void sup.stopped.then(() => log.info('stopped'));
   // Without a mounted API the server is never ready.
@@ -550,7 +370,7 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
       return pki;
     },
     get address() {
-      return address;
+      return listener.address;
     },
     get tunnel() {
       return link?.tunnel;

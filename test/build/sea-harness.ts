@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, constants, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { inject } from 'vitest';
+import { processAlive } from '../helpers/process-end.ts';
 
 export const root = resolve(import.meta.dirname, '../..');
 export const probeEntry = join(root, 'test/build/fixtures/sqlite-probe.ts');
@@ -71,14 +72,7 @@ function testRunDir(): string | undefined {
 }
 
 const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const alive = processAlive;
 
 /**
  * The plain `build-sea --arch <arch>` executable for tests that use the build rather than test

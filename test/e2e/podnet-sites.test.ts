@@ -2,9 +2,10 @@
  * One pod network across two NATed sites (issue #14, points 3, 4 and 6), in network namespaces of
  * the test's own (podnet-sites.ts): the server in a "cloud" namespace, site A (a1, a2) and site B
  * (b1) each behind its own router that masquerades what leaves it, the sites unable to reach each
- * other. Pods of one site talk over the direct path (VXLAN on their LAN), pods across sites
- * through the server (the relay over each node's link); cutting a direct path (nft dropping VXLAN)
- * moves the pair to the relay, and restoring it moves it back; with the server gone a site's pods
+ * other. Pods of one site talk over the direct path (routed natively on their shared LAN; VXLAN
+ * when the LAN drops pod source addresses), pods across sites through the server (the relay over
+ * each node's link); cutting the LAN between two nodes moves the pair to the relay, and restoring
+ * it moves it back; with the server gone a site's pods
  * keep talking, also after an offline reboot of a node (kernel state gone, pods recreated from the
  * agent's cache).
  */
@@ -44,8 +45,8 @@ describe('one pod network across NATed sites', () => {
   }, 60_000);
 
   it('uses the direct path within a site and the relay across sites, with the pods\' own addresses', async () => {
-    await t.waitFor('a1 → a2 direct, a1 → b1 and b1 → a1 relayed', async () =>
-      t.via(a1, a2) === 'direct' && t.via(a1, b1) === 'relay' && t.via(b1, a1) === 'relay' && t.via(a2, b1) === 'relay', 30_000);
+    await t.waitFor('a1 ↔ a2 native, a1 → b1 and b1 → a1 relayed', async () =>
+      t.via(a1, a2) === 'native' && t.via(a2, a1) === 'native' && t.via(a1, b1) === 'relay' && t.via(b1, a1) === 'relay' && t.via(a2, b1) === 'relay', 30_000);
     const [ipA1, ipA2, ipB1] = [await t.podIp('web-a1'), await t.podIp('web-a2'), await t.podIp('web-b1')];
     // Across sites, both ways, through the server; the other side sees the client pod's address.
     expect(await t.waitFor('web-b1 from web-a1 over the relay', async () => (await hostnameVia('web-a1', ipB1)) || undefined, 30_000)).toBe('web-b1');
@@ -53,9 +54,11 @@ describe('one pod network across NATed sites', () => {
     expect(v4(await inPod('web-b1', `get ${ipA2} /cgi-bin/ip`))).toBe(ipB1);
     // Full-size segments over the relay (the overlay's MTU leaves room for VXLAN; the relay carries whole packets).
     expect((await inPod('web-b1', `get ${ipA1} /big | wc -c`)).trim()).toBe(String(256 * 1024));
-    // Within the site: VXLAN straight to the other node.
+    // Within the site: routed to the other node's LAN address, no encapsulation, no masquerade.
     expect(v4(await inPod('web-a1', `get ${ipA2} /cgi-bin/ip`))).toBe(ipA1);
-    // The VXLAN packets between a1 and a2 are left untracked; the pods' own packets inside them are
+    expect((await inPod('web-a1', `get ${ipA2} /big | wc -c`)).trim()).toBe(String(256 * 1024));
+    expect(a1.ns.exec(['ip', 'route', 'show', 'proto', '75'])).toContain(`via ${a2.ip} dev eth0`);
+    // The VXLAN packets between a1 and a2 (the VXLAN probe) are left untracked; the pods' own packets are
     // tracked (a Service's DNAT is undone from their entry), and so are the relay's (its DNAT).
     const tracked = async (args: string[]) => (await t.run(a1.ns, ['conntrack', '-L', ...args])).stdout;
     expect(await tracked(['-p', 'udp', '--dport', '8472', '--dst', a2.ip])).not.toContain(`dst=${a2.ip}`);
@@ -81,6 +84,26 @@ describe('one pod network across NATed sites', () => {
     expect(got).toBe('web-b1');
   }, 120_000);
 
+  it('falls back to VXLAN by itself where the LAN drops pod source addresses, and back to native routing when it carries them', async () => {
+    const [ipA1, ipA2] = [await t.podIp('web-a1'), await t.podIp('web-a2')];
+    await t.waitFor('a1 ↔ a2 native', async () => t.via(a1, a2) === 'native' && t.via(a2, a1) === 'native', 30_000);
+    // As a cloud network that checks source addresses: routed pod packets are dropped, VXLAN (node addresses) passes.
+    t.dropSources(a1.site, '10.42.0.0/16');
+    try {
+      await t.waitFor('a1 ↔ a2 over VXLAN', async () => t.via(a1, a2) === 'direct' && t.via(a2, a1) === 'direct', 30_000);
+      expect(a1.out).toContain('"msg":"pod network path to a peer goes over VXLAN: its native path does not answer"');
+      expect(await t.waitFor('web-a2 from web-a1 over VXLAN', async () => v4((await t.inPodNetns(a1, ipA1, `get ${ipA2} /cgi-bin/ip`)).stdout) || undefined, 20_000)).toBe(ipA1);
+      // Still VXLAN a few probe rounds later: the native probe keeps failing, so nothing flaps.
+      await new Promise((r) => setTimeout(r, 2000));
+      expect([t.via(a1, a2), t.via(a2, a1)]).toEqual(['direct', 'direct']);
+    } finally {
+      t.allowSources(a1.site);
+    }
+    await t.waitFor('a1 ↔ a2 native again', async () => t.via(a1, a2) === 'native' && t.via(a2, a1) === 'native', 30_000);
+    expect(a1.out).toContain('"msg":"pod network path to a peer is native"');
+    expect((await t.inPodNetns(a1, ipA1, `get ${ipA2} /`)).stdout.trim()).toBe('web-a2');
+  }, 120_000);
+
   it('moves a pair to the relay when its direct path is cut, and back when it returns', async () => {
     const ipA2 = await t.podIp('web-a2');
     t.cut(a1, a2);
@@ -90,20 +113,20 @@ describe('one pod network across NATed sites', () => {
       const switched = (Date.now() - cutAt) / 1000;
       // The probe declares a peer dead after 2 s; the bench measures the traffic's own failover.
       expect(switched).toBeLessThan(15);
-      expect(await t.waitFor('web-a2 from web-a1 with VXLAN between them dropped', async () => (await hostnameVia('web-a1', ipA2)) || undefined, 20_000)).toBe('web-a2');
+      expect(await t.waitFor('web-a2 from web-a1 with the LAN between them cut', async () => (await hostnameVia('web-a1', ipA2)) || undefined, 20_000)).toBe('web-a2');
       // a2's probes get no answer either (a1's replies are dropped): it moves too.
       await t.waitFor('a2 to reach a1 through the relay', async () => t.via(a2, a1) === 'relay', 30_000);
       expect(a1.out).toContain('"msg":"pod network path to a peer goes through the relay"');
     } finally {
       t.restore(a1);
     }
-    await t.waitFor('a1 → a2 direct again', async () => t.via(a1, a2) === 'direct' && t.via(a2, a1) === 'direct', 30_000);
+    await t.waitFor('a1 ↔ a2 native again', async () => t.via(a1, a2) === 'native' && t.via(a2, a1) === 'native', 30_000);
     expect(await hostnameVia('web-a1', ipA2)).toBe('web-a2');
   }, 180_000);
 
   it('keeps a peer on the direct path while its agent restarts with the link up', async () => {
     const [ipA1, ipA2] = [await t.podIp('web-a1'), await t.podIp('web-a2')];
-    await t.waitFor('a1 → a2 direct', async () => t.via(a1, a2) === 'direct' && t.via(a2, a1) === 'direct', 30_000);
+    await t.waitFor('a1 ↔ a2 native', async () => t.via(a1, a2) === 'native' && t.via(a2, a1) === 'native', 30_000);
     const a1From = a1.out.length;
     // A graceful stop (SIGTERM), as a restart or an upgrade does: the agent tells its direct peers.
     await stopChild(a2.agent);
@@ -124,7 +147,7 @@ describe('one pod network across NATed sites', () => {
       clearInterval(watch);
     }
     expect(paths.length).toBeGreaterThan(10);
-    expect([...new Set(paths)]).toEqual(['direct']);
+    expect([...new Set(paths)]).toEqual(['native']);
     expect(a1.out.slice(a1From)).toContain('"msg":"pod network peer\'s agent is going away: its direct path is kept until it answers again"');
     expect(a1.out.slice(a1From)).not.toContain('"msg":"pod network path to a peer goes through the relay"');
     expect(await hostnameVia('web-a1', ipA2)).toBe('web-a2');
@@ -144,12 +167,14 @@ describe('one pod network across NATed sites', () => {
     a2.ns.exec(['ip', 'link', 'del', resolveRuntimeConfig({ dataDir: a2.data }).cni.bridge]);
     a2.ns.exec(['ip', 'link', 'del', podNetworkNames(a2.data).device]);
     a2.ns.exec(['ip', 'link', 'del', podNetworkNames(a2.data).relayDevice]);
+    a2.ns.exec(['ip', 'route', 'flush', 'proto', '75']);
     const tables = JSON.parse(a2.ns.exec(['nft', '-j', 'list', 'tables'])) as { nftables: { table?: { family: string; name: string } }[] };
     for (const e of tables.nftables) if (e.table) a2.ns.exec(['nft', 'delete', 'table', e.table.family, e.table.name]);
     expect((await t.inPodNetns(a1, ipA1, `get ${ipA2} /`)).stdout.trim()).toBe('');
     // a2 has answered no probe for seconds, but with a1's link down the relay carries nothing:
-    // a1 keeps the direct path rather than moving a2 to a relay that cannot work.
-    expect(t.via(a1, a2)).toBe('direct');
+    // a1 keeps the direct path rather than moving a2 to a relay that cannot work (its native
+    // route stays: VXLAN does not answer either, and only the relay would be left).
+    expect(t.via(a1, a2)).toBe('native');
 
     const from = a2.out.length;
     t.startAgent(a2, ['agent', '--data-dir', a2.data, '--resolv-conf', join(t.dir, 'resolv.conf')]);
@@ -171,7 +196,7 @@ describe('one pod network across NATed sites', () => {
     const back = await t.waitFor('web-a2 from web-a1 after the reboot', async () => (await t.inPodNetns(a1, ipA1, `get ${newIp} /`)).stdout.trim() || undefined, 60_000);
     expect(back).toBe('web-a2');
     expect(v4((await t.inPodNetns(a1, ipA1, `get ${newIp} /cgi-bin/ip`)).stdout)).toBe(ipA1);
-    expect(t.via(a2, a1)).toBe('direct');
+    expect(t.via(a2, a1)).toBe('native');
     for (const n of t.nodes) expect(linesWithDuplicateKeys(n.out)).toEqual([]);
   }, 300_000);
 });

@@ -170,7 +170,7 @@ export class Sites {
     }
     for (const n of this.nodes) {
       n.ns = createNetns(`${this.prefix}${n.name}`);
-      const lanEnd = `l${n.ns.name.slice(-6)}`;
+      const lanEnd = this.lanPort(n);
       execFileSync('ip', ['link', 'add', lanEnd, 'netns', n.site.router.name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', n.ns.name]);
       n.site.router.exec(['ip', 'link', 'set', lanEnd, 'master', 'lan', 'up']);
       n.ns.exec(['ip', 'addr', 'add', `${n.ip}/24`, 'dev', 'eth0']);
@@ -216,11 +216,14 @@ export class Sites {
    * or the relay's), checked against that device's forwarding entry for `to` (`to`'s address, or
    * a relay address). Read from the kernel: works with the server down.
    */
-  via(from: SiteNode, to: SiteNode): 'direct' | 'relay' | undefined {
+  via(from: SiteNode, to: SiteNode): 'native' | 'direct' | 'relay' | undefined {
     const cidr = keptPodCidr(to.data);
     if (!cidr) return undefined;
-    const dev = (JSON.parse(from.ns.exec(['ip', '-j', 'route', 'show', cidr])) as { dev?: string }[])[0]?.dev;
+    const route = (JSON.parse(from.ns.exec(['ip', '-j', 'route', 'show', cidr])) as { dev?: string; gateway?: string }[])[0];
+    const dev = route?.dev;
     if (!dev) return undefined;
+    // Routed natively: through the node's own LAN interface to the peer's LAN address.
+    if (dev === 'eth0' && route.gateway === to.ip) return 'native';
     const fdb = JSON.parse(from.ns.exec(['bridge', '-j', 'fdb', 'show', 'dev', dev])) as { mac: string; dst?: string }[];
     const dst = fdb.find((e) => e.mac === this.vtepMac(to))?.dst;
     if (dev.startsWith('eosv') && dst === to.ip) return 'direct';
@@ -239,13 +242,35 @@ export class Sites {
     return m;
   }
 
-  /** Drops VXLAN (UDP 8472) from `n` to `to`'s address: the direct path between them is cut. */
+  /**
+   * Cuts the LAN between `n` and `to` (same site): their site's bridge drops every frame between
+   * their two ports, both ways, so neither native routing nor VXLAN passes; both still reach their
+   * router (and the server through it).
+   */
   cut(n: SiteNode, to: SiteNode): void {
-    n.ns.exec(['nft', '-f', '-'], `table ip ${this.prefix}cut {\n  chain output {\n    type filter hook output priority filter; policy accept;\n    ip daddr ${to.ip} udp dport 8472 drop\n  }\n}\n`);
+    const [p, q] = [this.lanPort(n), this.lanPort(to)];
+    n.site.router.exec(['nft', '-f', '-'], `table bridge ${this.prefix}cut {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    iifname "${p}" oifname "${q}" drop\n    iifname "${q}" oifname "${p}" drop\n  }\n}\n`);
   }
 
   restore(n: SiteNode): void {
-    n.ns.exec(['nft', 'delete', 'table', 'ip', `${this.prefix}cut`]);
+    n.site.router.exec(['nft', 'delete', 'table', 'bridge', `${this.prefix}cut`]);
+  }
+
+  /**
+   * Makes `site`'s LAN drop frames whose IPv4 source is in `cidr` (as a cloud network that checks
+   * source addresses does): routed pod packets no longer pass, VXLAN (node addresses) does.
+   */
+  dropSources(site: Site, cidr: string): void {
+    site.router.exec(['nft', '-f', '-'], `table bridge ${this.prefix}src {\n  chain forward {\n    type filter hook forward priority filter; policy accept;\n    ip saddr ${cidr} drop\n  }\n}\n`);
+  }
+
+  allowSources(site: Site): void {
+    site.router.exec(['nft', 'delete', 'table', 'bridge', `${this.prefix}src`]);
+  }
+
+  /** `n`'s port on its site's LAN bridge (in the router's namespace). */
+  private lanPort(n: SiteNode): string {
+    return `l${n.ns.name.slice(-6)}`;
   }
 
   async stopServer(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {

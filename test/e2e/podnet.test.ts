@@ -93,6 +93,7 @@ async function stop(child: ChildProcess | undefined, signal: NodeJS.Signals = 'S
 }
 
 const startAgent = (n: NodeUnderTest, args: string[]) => (n.agent = start(n.ns, args, (s) => (n.out += s)));
+const backendOf = (n: NodeUnderTest) => (n.name === 'pn-1' ? ['--pod-network-backend', 'vxlan'] : []);
 
 const inPod = (pod: string, script: string) => kubectl(['-n', NS, 'exec', pod, '--', 'sh', '-c', GET + script]);
 
@@ -134,7 +135,9 @@ beforeAll(async () => {
   server = start(lan, ['server', '--data-dir', serverData, '--https-listen-port', String(port), '--advertise-address', LAN_IP, '--disable-agent', '--write-kubeconfig', kubeconfig], (s) => (serverOut += s));
   await waitFor('the server to be ready', async () => (await run(lan, [KUBECTL, `--kubeconfig=${kubeconfig}`, 'get', '--raw', '/readyz'])).stdout === 'ok', 90_000);
   const token = readFileSync(join(serverData, 'server', 'token'), 'utf8').trim();
-  for (const n of nodes) startAgent(n, ['join', token, '--node-name', n.name, '--data-dir', n.data, '--resolv-conf', join(dir, 'resolv.conf')]);
+  // pn-1 forces VXLAN (docs/podnet.md, "Native routing"); pn-2 (auto) would route pn-1 natively on
+  // their shared LAN, but pn-1 answers no native probe, so the pair stays on VXLAN both ways.
+  for (const n of nodes) startAgent(n, ['join', token, '--node-name', n.name, '--data-dir', n.data, '--resolv-conf', join(dir, 'resolv.conf'), ...backendOf(n)]);
   for (const n of nodes) {
     await waitFor(`${n.name} to be Ready`, async () => (await nodeField(n.name, '{.status.conditions[?(@.type=="Ready")].status}')) === 'True', 120_000);
   }
@@ -196,6 +199,14 @@ describe('one pod network across nodes', () => {
     expect(vxlan[0]!.linkinfo.info_data).toMatchObject({ id: 1, local: '10.77.0.1', port: 8472 });
     expect(vxlan[0]!.mtu).toBe(1450);
     expect(nodes[0]!.ns.exec(['bridge', 'fdb', 'show', 'dev', route!.dev])).toContain('dst 10.77.0.2 self permanent');
+    // pn-1 (--pod-network-backend vxlan) routes nothing natively; pn-2 (auto) has the native probe's
+    // route to pn-1's overlay address, but no answer, so pn-1's pod CIDR stays on VXLAN.
+    expect(nodes[0]!.ns.exec(['ip', 'route', 'show', 'proto', '75']).trim()).toBe('');
+    const cidr1 = await nodeField('pn-1', '{.spec.podCIDR}');
+    expect(nodes[1]!.ns.exec(['ip', 'route', 'show', 'proto', '75'])).toContain(`${cidr1.replace(/\/24$/, '')} via 10.77.0.1 dev eth0`);
+    await new Promise((r) => setTimeout(r, 1500));
+    const [back] = JSON.parse(nodes[1]!.ns.exec(['ip', '-j', 'route', 'show', cidr1])) as { dev: string }[];
+    expect(back!.dev).toMatch(/^eosv[0-9a-f]{8}$/);
   });
 
   it('masquerades only traffic leaving the cluster CIDR', async () => {
@@ -223,7 +234,7 @@ describe('one pod network across nodes', () => {
     const from = n1.out.length;
     await stop(n1.agent);
     // Offline reboot of the agent: pods stay, so does the overlay; the CIDR comes from the cache.
-    startAgent(n1, ['agent', '--data-dir', n1.data, '--resolv-conf', join(dir, 'resolv.conf')]);
+    startAgent(n1, ['agent', '--data-dir', n1.data, '--resolv-conf', join(dir, 'resolv.conf'), ...backendOf(n1)]);
     await waitFor('the restarted agent\'s kubelet', async () => n1.out.slice(from).includes('kubelet ready'), 90_000);
     expect(n1.out.slice(from)).toContain(`"podCidr":"${cidr1}"`);
     expect(n1.out.slice(from)).not.toContain('waiting for the server to assign');

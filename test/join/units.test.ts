@@ -45,6 +45,12 @@ describe('resolveAgentConfig', () => {
     expect(resolveAgentConfig({}, {}, '/', 'host').syncFrequencyMs).toBeUndefined();
   });
 
+  it('--pod-network-backend over EDGEOS_POD_NETWORK_BACKEND; auto by default', () => {
+    expect(resolveAgentConfig({ podNetworkBackend: 'vxlan' }, { EDGEOS_POD_NETWORK_BACKEND: 'auto' }, '/', 'host').podNetworkBackend).toBe('vxlan');
+    expect(resolveAgentConfig({}, { EDGEOS_POD_NETWORK_BACKEND: 'VXLAN' }, '/', 'host').podNetworkBackend).toBe('vxlan');
+    expect(resolveAgentConfig({}, {}, '/', 'host').podNetworkBackend).toBe('auto');
+  });
+
   it('--cgroup-root over EDGEOS_CGROUP_ROOT; unset by default (the agent picks one from the data dir)', () => {
     expect(resolveAgentConfig({ cgroupRoot: '/edge' }, { EDGEOS_CGROUP_ROOT: '/other' }, '/', 'host').cgroupRoot).toBe('/edge');
     expect(resolveAgentConfig({}, { EDGEOS_CGROUP_ROOT: '/other' }, '/', 'host').cgroupRoot).toBe('/other');
@@ -71,6 +77,11 @@ describe('resolveAgentConfig', () => {
     [{ syncFrequency: '60' }, {}, /--sync-frequency: "60" is not a duration of at least 1s such as 1m or 90s/],
     [{ syncFrequency: '500ms' }, {}, /--sync-frequency: "500ms" is not a duration of at least 1s/],
     [{}, { EDGEOS_SYNC_FREQUENCY: 'often' }, /EDGEOS_SYNC_FREQUENCY: "often" is not a duration/],
+    [{ podNetworkBackend: 'host-gw' }, {}, /--pod-network-backend: "host-gw" is not a pod network backend: one of auto, vxlan/],
+    [{}, { EDGEOS_POD_NETWORK_BACKEND: 'wireguard' }, /EDGEOS_POD_NETWORK_BACKEND: "wireguard" is not a pod network backend/],
+    [{}, { EDGEOS_POD_START_CONCURRENCY: '-1' }, /EDGEOS_POD_START_CONCURRENCY: "-1" is not accepted \(0 = unbounded, or a positive integer\)/],
+    [{}, { EDGEOS_HEAP_COMPACT: '0' }, /EDGEOS_HEAP_COMPACT: "0" is not accepted \(on or off\)/],
+    [{}, { EDGEOS_MALLOC_TRIM: 'no' }, /EDGEOS_MALLOC_TRIM: "no" is not accepted \(on or off\)/],
   ])('names the flag: %j %j', (raw, env, why) => {
     expect(() => resolveAgentConfig(raw, env, '/', 'host')).toThrow(why);
   });

@@ -22,6 +22,7 @@ import { createEdgeosServer, resolveServerConfig } from '../../src/server/index.
 import type { EdgeosServer, ServerDeps } from '../../src/server/index.ts';
 import { openSqliteStore } from '../../src/store/index.ts';
 import type { KubectlTarget } from '../helpers/kubectl.ts';
+import { onProcessEnd } from '../helpers/process-end.ts';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const testLog = process.env.EDGEOS_TEST_LOG ? createLogger({ level: process.env.EDGEOS_TEST_LOG }) : silentLogger();
@@ -79,6 +80,8 @@ export interface ServerProcess extends KubectlTarget {
 /**
  * `extraArgs` go to `edgeos server`; `o.nodeArgs` to Node before the script (bench/fleet's
  * --cpu-prof); `o.parentDir` holds the server's directory (default the OS's temporary directory).
+ * The directory and the process end with this process even when it does not reach dispose()
+ * (a start that fails, process.exit(), a signal it does not handle: helpers/process-end.ts).
  */
 export async function serverProcess(extraArgs: string[] = [], o: { nodeArgs?: readonly string[]; parentDir?: string } = {}): Promise<ServerProcess> {
   const dir = mkdtempSync(join(o.parentDir ?? tmpdir(), 'edgeos-link-'));
@@ -88,6 +91,14 @@ export async function serverProcess(extraArgs: string[] = [], o: { nodeArgs?: re
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   let out = '';
+  const forget = onProcessEnd(() => {
+    const pid = child?.pid;
+    if (pid !== undefined && child?.exitCode === null && child.signalCode === null) {
+      process.kill(pid, 'SIGCONT');
+      process.kill(pid, 'SIGTERM');
+    }
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   const creds = () => {
     const kc = parse(readFileSync(kubeconfig, 'utf8')) as { clusters: { cluster: Record<string, string> }[]; users: { user: Record<string, string> }[] };
@@ -128,11 +139,13 @@ export async function serverProcess(extraArgs: string[] = [], o: { nodeArgs?: re
     c.stdout?.on('data', (b: Buffer) => (out += b.toString()));
     c.stderr?.on('data', (b: Buffer) => (out += b.toString()));
     exited = new Promise<void>((r) => c.once('exit', () => r()));
-    await waitFor(`edgeos server on port ${port}:\n${out}`, async () => {
-      if (c.exitCode !== null) throw new Error(`edgeos server exited with ${c.exitCode}:\n${out}`);
+    // (waitFor retries a check that throws: an exit is an answer, not a failed check.)
+    const state = await waitFor(`edgeos server on port ${port}:\n${out}`, async () => {
+      if (c.exitCode !== null || c.signalCode !== null) return 'exited';
       const r = await api('GET', '/readyz').catch(() => undefined);
-      return r?.status === 200 ? true : undefined;
+      return r?.status === 200 ? 'ready' : undefined;
     }, 60_000);
+    if (state === 'exited') throw new Error(`edgeos server exited with ${c.exitCode ?? c.signalCode}:\n${out}`);
   }
 
   async function stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
@@ -145,7 +158,14 @@ export async function serverProcess(extraArgs: string[] = [], o: { nodeArgs?: re
     clearTimeout(killer);
   }
 
-  await start();
+  try {
+    await start();
+  } catch (err) {
+    await stop('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    forget();
+    throw err;
+  }
   return {
     dir,
     port,
@@ -164,6 +184,7 @@ export async function serverProcess(extraArgs: string[] = [], o: { nodeArgs?: re
     dispose: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
+      forget();
     },
   };
 }

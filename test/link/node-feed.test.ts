@@ -251,4 +251,60 @@ describe('node feed', () => {
     await waitFor('the service deletion', () => (r.changes.some((c) => c.kind === 'Service' && !c.object) ? true : undefined), 5000);
     feed.stop();
   });
+  it('a start takes the Services, EndpointSlices and local volumes from the hub, listing none; a resume reads at its revision only what changed after it', async () => {
+    const own = await openSqliteStore({ file: ':memory:', log: silentLogger(), progressIntervalMs: 200 });
+    const json = (o: unknown) => Buffer.from(JSON.stringify(o));
+    const svc = (name: string, port: number) => json({ metadata: { name, namespace: 'shop' }, spec: { clusterIP: '10.43.0.9', ports: [{ port }] } });
+    const volume = (name: string, holder: string) => json({ metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': 'edgeos.io/local-path', 'edgeos.io/local-path-node': holder } }, spec: { local: { path: `/s/${name}` } } });
+    const wide = ['/registry/services/', '/registry/endpointslices.discovery.k8s.io/', '/registry/persistentvolumes/'];
+    const fresh = new FeedHub({ store: own, log: silentLogger() });
+    try {
+      await own.create('/registry/services/shop/a', svc('a', 80));
+      await own.create('/registry/services/shop/b', svc('b', 81));
+      await own.create('/registry/endpointslices.discovery.k8s.io/shop/a-1', json({ metadata: { name: 'a-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'a' } }, addressType: 'IPv4', endpoints: [] }));
+      await own.create('/registry/persistentvolumes/pv-sn', volume('pv-sn', 'sn'));
+      await own.create('/registry/persistentvolumes/pv-else', volume('pv-else', 'elsewhere'));
+      let lists = 0;
+      const list = own.list.bind(own);
+      own.list = (prefix, opts) => (wide.includes(prefix) && lists++, list(prefix, opts));
+      const names = (objects: { kind: LinkKind; object: KubeObjectJson }[]) => objects.filter((o) => o.kind !== 'Node').map((o) => `${o.kind}/${(o.object.metadata as { name: string }).name}`).sort();
+
+      const r1 = recorder();
+      const f1 = await startNodeFeed({ store: own, hub: fresh, node: 'sn', fromRevision: undefined, sink: r1.sink, log: silentLogger() });
+      expect(names(r1.snapshots[0]!.objects)).toEqual(['EndpointSlice/a-1', 'PersistentVolume/pv-sn', 'Service/a', 'Service/b']);
+      // The hub listed each once when it started; the start itself listed nothing.
+      expect(lists).toBe(3);
+      const resumeAt = r1.snapshots[0]!.revision;
+      f1.stop();
+      const r2 = recorder();
+      const f2 = await startNodeFeed({ store: own, hub: fresh, node: 'other', fromRevision: undefined, sink: r2.sink, log: silentLogger() });
+      expect(names(r2.snapshots[0]!.objects)).toEqual(['EndpointSlice/a-1', 'Service/a', 'Service/b']);
+      expect(lists).toBe(3);
+      f2.stop();
+
+      // While `sn` was away: a Service changed, one deleted, a local volume of its own created.
+      await own.update('/registry/services/shop/b', svc('b', 82));
+      await own.delete('/registry/services/shop/a');
+      await own.create('/registry/persistentvolumes/pv-late', volume('pv-late', 'sn'));
+      await own.create('/registry/services/shop/c', svc('c', 83));
+      await fresh.reached(await own.currentRevision(), 5000);
+      const reads: string[] = [];
+      const get = own.get.bind(own);
+      own.get = (key, opts) => (wide.some((w) => key.startsWith(w)) && reads.push(key), get(key, opts));
+      const r3 = recorder();
+      const f3 = await startNodeFeed({ store: own, hub: fresh, node: 'sn', fromRevision: resumeAt, sink: r3.sink, log: silentLogger() });
+      expect(f3.start).toBe('resume');
+      await waitFor('the changes while away', () => (r3.changes.some((c) => c.name === 'c') ? true : undefined), 5000);
+      expect(r3.changes.map((c) => `${c.kind}/${c.name}${c.object ? '' : ' gone'}`)).toEqual(['Service/b', 'Service/a gone', 'PersistentVolume/pv-late', 'Service/c']);
+      expect(r3.changes.find((c) => c.name === 'b')!.object).toMatchObject({ spec: { ports: [{ port: 82 }] } });
+      // As of resumeAt only the four keys written since were read (one by one), nothing listed; and
+      // the node's own local volume, whose object a start reads (as before).
+      expect(lists).toBe(3);
+      expect(reads.sort()).toEqual(['/registry/persistentvolumes/pv-late', '/registry/persistentvolumes/pv-sn', '/registry/services/shop/a', '/registry/services/shop/b', '/registry/services/shop/c']);
+      f3.stop();
+    } finally {
+      fresh.close();
+      await own.close();
+    }
+  });
 });

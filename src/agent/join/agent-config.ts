@@ -4,9 +4,12 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { cgroupRootProblem } from '../../common/cgroup-root.ts';
 import { parseSyncFrequency } from '../../common/duration.ts';
+import { resolveAgentTuning } from '../../common/env-settings.ts';
 import { InvalidInputError } from '../../common/errors.ts';
 import type { NodeRegistration } from '../../common/link/protocol.ts';
 import { POOL_LABEL, isPoolName } from '../../common/pools.ts';
+import { parsePodNetworkBackend } from '../../common/pod-network-backend.ts';
+import type { PodNetworkBackend } from '../../common/pod-network-backend.ts';
 
 export interface RawAgentFlags {
   readonly dataDir?: string;
@@ -21,6 +24,7 @@ export interface RawAgentFlags {
   readonly resolvConf?: string;
   readonly cgroupRoot?: string;
   readonly syncFrequency?: string;
+  readonly podNetworkBackend?: string;
   readonly logLevel?: string;
 }
 
@@ -40,6 +44,10 @@ export interface AgentConfig {
   readonly cgroupRoot: string | undefined;
   /** --sync-frequency: how often a pod's worker syncs when nothing woke it; undefined: the kubelet's default, 1m. */
   readonly syncFrequencyMs: number | undefined;
+  /** --pod-network-backend: how peers on a shared subnet are reached (docs/podnet.md); default auto. */
+  readonly podNetworkBackend: PodNetworkBackend;
+  /** EDGEOS_POD_START_CONCURRENCY (Infinity for 0); undefined: the kubelet's default (start-gate.ts). */
+  readonly podStartConcurrency: number | undefined;
   readonly logLevel: string;
 }
 
@@ -137,6 +145,9 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
   const syncParsed = sync ? parseSyncFrequency(sync.value) : undefined;
   if (sync && syncParsed && 'problem' in syncParsed) throw bad(sync.from, syncParsed.problem);
   const syncFrequencyMs = syncParsed && 'ms' in syncParsed ? syncParsed.ms : undefined;
+  const backend = pick(raw.podNetworkBackend, env, 'EDGEOS_POD_NETWORK_BACKEND', '--pod-network-backend');
+  const podNetworkBackend = parsePodNetworkBackend(backend);
+  const { podStartConcurrency } = resolveAgentTuning(env);
   return Object.freeze({
     dataDir,
     nodeName,
@@ -148,6 +159,8 @@ export function resolveAgentConfig(raw: RawAgentFlags, env: Env, cwd = '/', host
     resolvConf: resolve(cwd, pick(raw.resolvConf, env, 'EDGEOS_RESOLV_CONF', '--resolv-conf')?.value ?? '/etc/resolv.conf'),
     cgroupRoot: cg?.value,
     syncFrequencyMs,
+    podNetworkBackend,
+    podStartConcurrency,
     logLevel,
   });
 }

@@ -8,6 +8,7 @@ import type { LinkTransport } from '../../common/link/transport.ts';
 import { createAgent } from '../agent.ts';
 import type { Agent, AgentOptions } from '../agent.ts';
 import { ensureLocalIdentity } from './local-identity.ts';
+import type { PodNetworkBackend } from '../../common/pod-network-backend.ts';
 
 /** What `edgeos server` hands over (src/server/server.ts LocalAgentContext, structurally). */
 export interface LocalAgentServerContext {
@@ -32,6 +33,10 @@ export async function startLocalAgent(
     cgroupRoot?: string;
     /** --sync-frequency of `edgeos server`; undefined: the kubelet's default. */
     resyncMs?: number;
+    /** --pod-network-backend of `edgeos server` (docs/podnet.md); undefined: auto. */
+    podNetworkBackend?: PodNetworkBackend;
+    /** EDGEOS_POD_START_CONCURRENCY as `edgeos server` resolved it; undefined: the kubelet's default. */
+    podStartConcurrency?: number;
     /** The container runtime (default: a private containerd); false runs the link and the cache only. */
     runtime?: AgentOptions['runtime'];
     leaseIntervalMs?: number;
@@ -54,6 +59,8 @@ export async function startLocalAgent(
     ...(o.localStoragePath ? { localStoragePath: o.localStoragePath } : {}),
     ...(o.cgroupRoot ? { cgroupRoot: o.cgroupRoot } : {}),
     ...(o.resyncMs !== undefined ? { resyncMs: o.resyncMs } : {}),
+    ...(o.podNetworkBackend ? { podNetworkBackend: o.podNetworkBackend } : {}),
+    ...(o.podStartConcurrency !== undefined ? { podStartConcurrency: o.podStartConcurrency } : {}),
     ...(o.leaseIntervalMs ? { leaseIntervalMs: o.leaseIntervalMs } : {}),
     dial: async () => ctx.connectLink(nodeName),
     ...(o.nativeBinding ? { nativeBinding: o.nativeBinding } : {}),

@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { POD_START_CONCURRENCY, readEnvSetting } from '../../common/env-settings.ts';
 
 /**
  * At most `limit` pod starts at a time: RunPodSandbox, and CreateContainer + StartContainer, each
@@ -45,12 +46,10 @@ export class StartGate {
 /**
  * The agent's default: as many starts as the host has CPUs, at least 2 (a start also waits on
  * runc's and the shim's processes, so one per CPU keeps them busy). `EDGEOS_POD_START_CONCURRENCY`
- * sets another number (0: unbounded, the kubelet's behaviour).
+ * sets another number (0: unbounded, the kubelet's behaviour); the commands resolve it with their
+ * configuration and refuse a bad value (common/env-settings.ts), this reads it for a kubelet made
+ * without one (tests, benches) and refuses it the same way.
  */
 export function defaultPodStartConcurrency(env: NodeJS.ProcessEnv = process.env): number {
-  const set = env.EDGEOS_POD_START_CONCURRENCY;
-  if (set !== undefined && set.trim() !== '' && Number.isInteger(Number(set)) && Number(set) >= 0) {
-    return Number(set) === 0 ? Infinity : Number(set);
-  }
-  return Math.max(2, availableParallelism());
+  return readEnvSetting(env, POD_START_CONCURRENCY) ?? Math.max(2, availableParallelism());
 }

@@ -9,8 +9,8 @@
  * the rest, in one `ip -batch` and one `bridge -batch` run, so a sync costs three to five short
  * processes whatever the number of peers.
  */
-import { intToIpv4, parseIpv4Cidr } from '../../common/cluster-network.ts';
-import { RELAY_VXLAN_ID, VXLAN_ID, VXLAN_PORT } from './types.ts';
+import { intToIpv4, ipv4ToInt, parseIpv4Cidr } from '../../common/cluster-network.ts';
+import { NATIVE_ROUTE_PROTO, RELAY_VXLAN_ID, VXLAN_ID, VXLAN_PORT } from './types.ts';
 import type { CommandRunner, LocalEnd, Peer } from './types.ts';
 
 /** The pod CIDR's first address: the gateway address a route to the CIDR goes through. */
@@ -64,10 +64,99 @@ export interface OverlayPlan {
   readonly bridge: string[];
 }
 
-/** The route that sends `peer`'s pod CIDR through `device` (the overlay's, or the relay's). */
+/**
+ * The route that sends `peer`'s pod CIDR its way: natively to its node address on the shared
+ * subnet (`via: 'native'`), or through `device` (the overlay's, or the relay's). All are one
+ * `route replace` of the same prefix, so a path change never leaves the CIDR without a route.
+ */
 export function peerRoute(peer: Peer, device: string): string {
+  if (peer.via === 'native' && peer.nativeDev) return `route replace ${peer.podCidr} via ${peer.vtepIp} dev ${peer.nativeDev} proto ${NATIVE_ROUTE_PROTO}`;
   const gw = gatewayOf(peer.podCidr);
   return `route replace ${peer.podCidr} via ${gw} dev ${device} onlink`;
+}
+
+/**
+ * The route of the native probe (relay.ts): the peer's overlay address (`.0`) always natively,
+ * whatever path its pod CIDR takes, so the probe tests the native path itself with a source and
+ * a destination of the pod network, as a pod's packet has.
+ */
+export function nativeProbeRoute(peer: Peer): string | undefined {
+  return peer.nativeDev ? `route replace ${gatewayOf(peer.podCidr)}/32 via ${peer.vtepIp} dev ${peer.nativeDev} proto ${NATIVE_ROUTE_PROTO}` : undefined;
+}
+
+export interface NativeRoute {
+  /** A CIDR, or an address for a /32 (as `ip -j` prints it). */
+  readonly dst: string;
+  readonly gateway?: string;
+  readonly dev?: string;
+}
+
+/** The routes this agent programmed for native routing (any device), by their protocol number. */
+export async function readNativeRoutes(run: CommandRunner): Promise<NativeRoute[]> {
+  return (await json<NativeRoute[]>(run, ['ip', '-j', '-4', 'route', 'show', 'proto', String(NATIVE_ROUTE_PROTO)])) ?? [];
+}
+
+export interface LocalSubnet {
+  readonly dev: string;
+  readonly base: number;
+  readonly mask: number;
+}
+
+/**
+ * The IPv4 subnets on this node's interfaces where a peer can be a neighbour: not loopback, not
+ * the pod network's own devices (`skip`: its VXLAN devices and the pods' bridge), not /32s.
+ */
+export async function readLocalSubnets(run: CommandRunner, skip: (dev: string) => boolean): Promise<LocalSubnet[]> {
+  type Addr = { ifname?: string; flags?: string[]; addr_info?: { family?: string; local?: string; prefixlen?: number }[] };
+  const all = (await json<Addr[]>(run, ['ip', '-j', '-4', 'addr', 'show'])) ?? [];
+  const out: LocalSubnet[] = [];
+  for (const i of all) {
+    if (!i.ifname || i.flags?.includes('LOOPBACK') || !i.flags?.includes('UP') || skip(i.ifname)) continue;
+    for (const a of i.addr_info ?? []) {
+      const ip = a.local ? ipv4ToInt(a.local) : undefined;
+      const prefix = a.prefixlen ?? 32;
+      if (ip === undefined || prefix >= 31 || prefix < 8) continue;
+      const mask = (0xffffffff << (32 - prefix)) >>> 0;
+      out.push({ dev: i.ifname, base: (ip & mask) >>> 0, mask });
+    }
+  }
+  return out;
+}
+
+/** The interface whose subnet holds `address` (the most specific), if any. */
+export function nativeDevOf(subnets: readonly LocalSubnet[], address: string): string | undefined {
+  const ip = ipv4ToInt(address);
+  if (ip === undefined) return undefined;
+  let best: LocalSubnet | undefined;
+  for (const s of subnets) if (((ip & s.mask) >>> 0) === s.base && (!best || s.mask > best.mask)) best = s;
+  return best?.dev;
+}
+
+/**
+ * The lines that remove native routes no peer wants any more (a peer gone, moved to another
+ * subnet, or `--pod-network-backend vxlan`). A peer whose CIDR route moves to a VXLAN device needs
+ * none: its `route replace` takes the prefix over. Only routes inside `clusterCidr` are touched.
+ */
+export function staleNativeRoutes(have: readonly NativeRoute[], peers: readonly Peer[], clusterCidr: string): string[] {
+  const cluster = parseIpv4Cidr(clusterCidr);
+  const wanted = new Set<string>();
+  const cidrs = new Set<string>();
+  for (const p of peers) {
+    cidrs.add(p.podCidr);
+    if (p.nativeDev) wanted.add(`${gatewayOf(p.podCidr)}/32 ${p.vtepIp} ${p.nativeDev}`);
+    if (p.nativeDev && p.via === 'native') wanted.add(`${p.podCidr} ${p.vtepIp} ${p.nativeDev}`);
+  }
+  const out: string[] = [];
+  for (const r of have) {
+    const dst = r.dst.includes('/') ? r.dst : `${r.dst}/32`;
+    const c = parseIpv4Cidr(dst);
+    if (!c || !cluster || c.prefix < cluster.prefix || c.base < cluster.base || c.base >= cluster.base + cluster.size) continue;
+    if (wanted.has(`${dst} ${r.gateway ?? ''} ${r.dev ?? ''}`)) continue;
+    // A pod CIDR that a peer still has is taken over by its own route (replace) in the same batch.
+    if (cidrs.has(dst)) continue;
+    out.push(`route del ${dst} proto ${NATIVE_ROUTE_PROTO}${r.dev ? ` dev ${r.dev}` : ''}`);
+  }
+  return out;
 }
 
 /** The device's lines, and the stale entries' removal, for one VXLAN device. */
@@ -110,7 +199,7 @@ function planDevice(
  * peer's route says which one its packets take, so switching a path is one `route replace`. The
  * relay's device needs software checksums (pod-network.ts), the overlay's keeps its offloads.
  */
-export function planOverlay(local: LocalEnd, peers: readonly Peer[], have: DeviceState, relayHave?: DeviceState): OverlayPlan {
+export function planOverlay(local: LocalEnd, peers: readonly Peer[], have: DeviceState, relayHave?: DeviceState, nativeStale: readonly string[] = []): OverlayPlan {
   const ip: string[] = [];
   const bridge: string[] = [];
   planDevice(local.device, VXLAN_ID, local, peers, have, (p) => p.vtepIp, ip, bridge);
@@ -122,7 +211,14 @@ export function planOverlay(local: LocalEnd, peers: readonly Peer[], have: Devic
     // straight back to a VXLAN device ("local bypass") without the DNAT ever seeing it.
     if (local.underlayDevice) ip.push(`route replace ${relay.addr}/32 dev ${local.underlayDevice}`);
   }
+  // The native probe's /32 routes, then each pod CIDR's route (native ones on the node's own
+  // interface), then what no peer wants any more.
+  for (const p of peers) {
+    const probe = nativeProbeRoute(p);
+    if (probe) ip.push(probe);
+  }
   for (const p of peers) ip.push(peerRoute(p, p.via === 'relay' && relay ? relay.dev : local.device));
+  ip.push(...nativeStale);
   return { ip, bridge };
 }
 

@@ -15,12 +15,12 @@ import type { Logger } from '../../common/log.ts';
 import { runTool } from '../services/tools.ts';
 import type { AgentCache } from '../types.ts';
 import { masqueradeScript } from './masquerade.ts';
-import { applyOverlay, peerRoute, planOverlay, readDevice } from './overlay.ts';
+import { applyOverlay, nativeDevOf, peerRoute, planOverlay, readDevice, readLocalSubnets, readNativeRoutes, staleNativeRoutes } from './overlay.ts';
 import type { DeviceState } from './overlay.ts';
 import { peersOf } from './peers.ts';
 import { PodRelay } from './relay.ts';
 import type { RelayCounters } from './relay.ts';
-import type { CommandRunner, LocalEnd, Peer, PeerPath } from './types.ts';
+import type { CommandRunner, LocalEnd, Peer, PeerPath, PodNetworkBackend } from './types.ts';
 import { dataDirDigest, dataDirSuffix } from '../../common/data-dir-names.ts';
 
 export interface PodNetworkOptions {
@@ -43,6 +43,11 @@ export interface PodNetworkOptions {
   readonly relaySend?: (frame: Buffer) => boolean;
   /** Whether the link is up (relay.ts RelayOptions.relayUp); without it the relay counts as up. */
   readonly relayUp?: () => boolean;
+  /**
+   * `--pod-network-backend` (default `auto`): `vxlan` routes no peer natively, even one on a shared
+   * subnet (its native routes from an earlier run are removed).
+   */
+  readonly backend?: PodNetworkBackend;
 }
 
 export interface PodNetwork {
@@ -105,8 +110,21 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
     log.info({ table, podCidr: o.local.podCidr, clusterCidr: o.network().clusterCidr, relayPort: relayDnat?.port ?? null }, 'pod network masquerade programmed');
   }
 
+  /** Not the pod network's own devices (eosv…, eosr…, and eos… the pods' bridge, which holds the pod CIDR). */
+  const ownDevice = (dev: string) => dev.startsWith('eos');
+
   async function syncOnce(): Promise<void> {
-    const found = peersOf(await o.cache.list('Node'), { node: o.nodeName, vtepIp: o.local.vtepIp });
+    let found = peersOf(await o.cache.list('Node'), { node: o.nodeName, vtepIp: o.local.vtepIp });
+    // Peers on a subnet of one of this node's interfaces may be routed natively (the probe decides).
+    // The native probe lives in the relay (relay.ts): without it no peer is routed natively.
+    const native = o.backend !== 'vxlan' && o.relaySend !== undefined && o.local.relayAddr !== undefined;
+    if (native && found.length > 0) {
+      const subnets = await readLocalSubnets(run, ownDevice);
+      found = found.map((p) => {
+        const dev = nativeDevOf(subnets, p.vtepIp);
+        return dev ? { ...p, nativeDev: dev } : p;
+      });
+    }
     // The relay exists only while there is a peer: a lone node pays nothing for it.
     if (found.length > 0 && o.relaySend && o.local.relayAddr && !relay && !stopped) {
       relay = new PodRelay({ local: o.local, send: o.relaySend, ...(o.relayUp ? { relayUp: o.relayUp } : {}), onPathChange: (changed) => switchPaths(changed), log });
@@ -123,6 +141,7 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
     const have = await readDevice(run, o.local.device);
     noDevice = !have.exists && found.length === 0;
     if (noDevice) return;
+    const nativeHave = await readNativeRoutes(run);
     let peers: Peer[] = found;
     let relayHave: DeviceState | undefined;
     if (relay) {
@@ -131,6 +150,7 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
       // path): a route on the relay's device is a relayed peer.
       const onRelay = new Set(relayHave.routes.map((r) => r.dst));
       const onOverlay = new Set(have.routes.map((r) => r.dst));
+      const onNative = new Set(nativeHave.map((r) => r.dst));
       // An agent before the relay had its own device pointed a relayed peer's forwarding entry on
       // the overlay's device at the relay address (and turned that device's offloads off).
       const oldRelayed = new Set(have.fdb.filter((e) => e.dst === o.local.relayAddr).map((e) => e.mac));
@@ -139,6 +159,7 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
       for (const p of found) {
         if (onRelay.has(p.podCidr) || oldRelayed.has(p.vtepMac)) programmedPaths.set(p.node, 'relay');
         else if (onOverlay.has(p.podCidr)) programmedPaths.set(p.node, 'direct');
+        else if (onNative.has(p.podCidr)) programmedPaths.set(p.node, 'native');
       }
       relay.setPeers(found, programmedPaths);
       const r = relay;
@@ -149,10 +170,11 @@ export function createPodNetwork(o: PodNetworkOptions): PodNetwork {
       relayDeviceMayExist = false;
       relayProgrammed = false;
     }
-    const plan = planOverlay(local, peers, have, relayHave);
+    const plan = planOverlay(local, peers, have, relayHave, staleNativeRoutes(nativeHave, peers, o.network().clusterCidr));
     // A new relay device starts with the kernel's default offloads.
     if (plan.ip.some((l) => l.startsWith(`link add ${relayDevice} `))) checksumsInSoftware = false;
     await applyOverlay(run, plan);
+    relay?.setNativeReady(peers.filter((p) => p.nativeDev).map((p) => p.node));
     if (relay) {
       relayDeviceMayExist = true;
       relayProgrammed = true;

@@ -23,6 +23,17 @@
  * is out, ~a millisecond on a LAN); a peer already programmed in the kernel keeps its path until a
  * probe says otherwise (an agent restart changes nothing).
  *
+ * **Native.** A peer on a subnet this node shares (Peer.nativeDev) also gets a native probe: kind
+ * 'N' from this node's `.0` to the peer's `.0`, sent by the probe socket itself, which the kernel
+ * routes without encapsulation through the /32 route overlay.ts keeps for it, and answered ('M')
+ * the same way. Source and destination are pod network addresses, as a pod's packets have, so a
+ * LAN or a cloud network that drops foreign addresses drops the probe too. A peer answers 'N'
+ * only once its own /32 route to the asker is programmed (its answer must not take a VXLAN or
+ * relay route), and an agent of an earlier version or one with `--pod-network-backend vxlan`
+ * never does: the pair stays on VXLAN. A peer is routed natively from its first native answer;
+ * once its native probes stay unanswered for DEAD_AFTER_MS it goes to VXLAN if that answers (both
+ * are probed every round), else to the relay.
+ *
  * **Away.** The direct path is the kernel's: it keeps working while a node's agent restarts, but
  * nothing answers probes then, and the relay cannot carry anything to that node either (its agent
  * is what hands relayed packets to its kernel). So an agent that stops tells every peer it reaches
@@ -33,16 +44,15 @@
  */
 import dgram from 'node:dgram';
 import type { Socket } from 'node:dgram';
-import { ipv4ToInt, parseIpv4Cidr } from '../../common/cluster-network.ts';
+import { parseIpv4Cidr } from '../../common/cluster-network.ts';
 import { errorMessage } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
 import { RELAY_BATCH_BYTES, decodeRelayFrame, encodeRelayFrame } from '../../common/link/relay.ts';
 import { gatewayOf } from './overlay.ts';
-import { VXLAN_ID, VXLAN_PORT } from './types.ts';
+import { ETH_HEADER, MAGIC, PROBE_PORT, VXLAN_HEADER, macBytes, probePacket, probePayload, vxlanHeader } from './probe-packet.ts';
+import { VXLAN_PORT } from './types.ts';
 import type { LocalEnd, Peer, PeerPath } from './types.ts';
 
-/** UDP port of the probe socket, on the node's overlay address (its pod CIDR's `.0`). */
-export const PROBE_PORT = 8473;
 /** A peer that answers is probed this often. */
 export const PROBE_INTERVAL_MS = 500;
 /** A peer whose last probe is unanswered is probed this often (so a broken path shows at once). */
@@ -61,9 +71,6 @@ export const DEAD_AFTER_MS = 1000;
 export const AWAY_GRACE_MS = 30_000;
 /** Source MAC of the frames the relay hands to the kernel (any unicast MAC but the device's own). */
 const RELAY_SOURCE_MAC = Buffer.from([0x02, 0x65, 0x6f, 0x73, 0x72, 0x6c]);
-const MAGIC = Buffer.from('EOSP');
-const VXLAN_HEADER = 8;
-const ETH_HEADER = 14;
 
 export interface RelayOptions {
   readonly local: LocalEnd;
@@ -89,39 +96,6 @@ export interface RelayCounters {
   dropped: number;
 }
 
-function vxlanHeader(dstMac: Buffer, srcMac: Buffer): Buffer {
-  const h = Buffer.alloc(VXLAN_HEADER + ETH_HEADER);
-  h[0] = 0x08; // the I flag: a valid VNI follows
-  h.writeUIntBE(VXLAN_ID, 4, 3);
-  dstMac.copy(h, VXLAN_HEADER);
-  srcMac.copy(h, VXLAN_HEADER + 6);
-  h.writeUInt16BE(0x0800, VXLAN_HEADER + 12);
-  return h;
-}
-
-const macBytes = (mac: string) => Buffer.from(mac.split(':').map((b) => parseInt(b, 16)));
-
-/** An IPv4/UDP packet from src:PROBE_PORT to dst:PROBE_PORT carrying `payload` (UDP checksum 0: none, as IPv4 allows). */
-export function probePacket(src: string, dst: string, payload: Buffer): Buffer {
-  const p = Buffer.alloc(28 + payload.length);
-  p[0] = 0x45;
-  p.writeUInt16BE(p.length, 2);
-  p.writeUInt16BE(0x4000, 6); // don't fragment
-  p[8] = 64;
-  p[9] = 17;
-  p.writeUInt32BE(ipv4ToInt(src)!, 12);
-  p.writeUInt32BE(ipv4ToInt(dst)!, 16);
-  let sum = 0;
-  for (let i = 0; i < 20; i += 2) sum += p.readUInt16BE(i);
-  while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-  p.writeUInt16BE(~sum & 0xffff, 10);
-  p.writeUInt16BE(PROBE_PORT, 20);
-  p.writeUInt16BE(PROBE_PORT, 22);
-  p.writeUInt16BE(8 + payload.length, 24);
-  payload.copy(p, 28);
-  return p;
-}
-
 interface PeerState {
   peer: Peer;
   via: PeerPath;
@@ -133,6 +107,9 @@ interface PeerState {
   nextProbe: number;
   /** Until when it keeps the direct path unanswered: its agent said it is going away (0: not away). */
   awayUntil: number;
+  /** The native probe's: when it last answered, since when it is unanswered (0: none). */
+  nativeReply: number;
+  nativePending: number;
   mac: Buffer;
 }
 
@@ -144,6 +121,8 @@ export class PodRelay {
   private readonly peers = new Map<string, PeerState>();
   /** Overlay address (peer's `.0`) → node. */
   private readonly byGateway = new Map<string, string>();
+  /** Peers whose native /32 route the kernel has: only those get, and are answered, native probes. */
+  private nativeReady = new Set<string>();
   private tunnel: Socket | undefined;
   /**
    * Connected to this node's own VXLAN port: what the server relays here goes to the kernel through
@@ -209,11 +188,24 @@ export class PodRelay {
       this.byGateway.set(gatewayOf(p.podCidr), p.node);
       const s = this.peers.get(p.node);
       if (s && s.peer.vtepIp === p.vtepIp && s.peer.vtepMac === p.vtepMac) {
+        if (s.peer.nativeDev !== p.nativeDev) {
+          s.nativeReply = 0;
+          s.nativePending = 0;
+        }
         s.peer = p;
+        // No longer on a shared subnet: VXLAN until its probes say otherwise.
+        if (s.via === 'native' && !p.nativeDev) s.via = 'direct';
         continue;
       }
-      this.peers.set(p.node, { peer: p, via: programmed.get(p.node) ?? 'relay', lastReply: 0, pending: 0, nextProbe: now, awayUntil: 0, mac: macBytes(p.vtepMac) });
+      let via = programmed.get(p.node) ?? 'relay';
+      if (via === 'native' && !p.nativeDev) via = 'direct';
+      this.peers.set(p.node, { peer: p, via, lastReply: 0, pending: 0, nextProbe: now, awayUntil: 0, nativeReply: 0, nativePending: 0, mac: macBytes(p.vtepMac) });
     }
+  }
+
+  /** The peers whose native probe route (overlay.ts nativeProbeRoute) the kernel now has. */
+  setNativeReady(nodes: Iterable<string>): void {
+    this.nativeReady = new Set(nodes);
   }
 
   /** Starts probing (once the overlay address exists: the probe socket binds to it). */
@@ -255,9 +247,13 @@ export class PodRelay {
    * once the packets are sent (at most ~200 ms).
    */
   async goodbye(): Promise<void> {
-    const direct = [...this.peers.values()].filter((s) => s.via === 'direct');
+    const direct = [...this.peers.values()].filter((s) => s.via !== 'relay');
     if (!this.tunnel || direct.length === 0) return;
-    const sent = Promise.all(direct.map((s) => new Promise<void>((resolve) => this.sendProbe(s, 'B', 0, () => resolve()))));
+    // Over VXLAN, and natively too to a native peer (a LAN may carry only one of them).
+    const sent = Promise.all(direct.flatMap((s) => [
+      new Promise<void>((resolve) => this.sendProbe(s, 'B', 0, () => resolve())),
+      ...(s.via === 'native' ? [new Promise<void>((resolve) => this.sendNativeProbe(s, 'B', 0, () => resolve()))] : []),
+    ]));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([sent, new Promise<void>((resolve) => (timer = setTimeout(resolve, 200)))]);
     clearTimeout(timer);
@@ -317,22 +313,37 @@ export class PodRelay {
       // already on the relay only every PROBE_INTERVAL_MS (its first answer brings it back).
       s.nextProbe = now + (s.via === 'relay' ? PROBE_INTERVAL_MS : PROBE_RETRY_MS);
       this.sendProbe(s, 'Q');
+      if (this.nativeReady.has(s.peer.node)) {
+        if (s.nativePending === 0) s.nativePending = now;
+        this.sendNativeProbe(s, 'N');
+      }
     }
     setImmediate(() => this.judge());
   }
 
   private judge(): void {
     if (this.closed) return;
-    if (this.o.relayUp && !this.o.relayUp()) return;
+    const relayUp = !this.o.relayUp || this.o.relayUp();
     const now = this.now();
+    const dead = (since: number) => since !== 0 && now - since >= DEAD_AFTER_MS;
     const changed: Peer[] = [];
     for (const s of this.peers.values()) {
-      if (s.via !== 'direct' || s.pending === 0 || now - s.pending < DEAD_AFTER_MS) continue;
       // Its agent is restarting: its kernel still forwards, and the relay could not reach it.
-      if (now < s.awayUntil) continue;
-      this.o.log.info({ peer: s.peer.node, via: 'relay', lastReplyMs: s.lastReply ? now - s.lastReply : null }, 'pod network path to a peer goes through the relay');
-      s.via = 'relay';
-      changed.push({ ...s.peer, via: 'relay' });
+      if (s.via === 'relay' || now < s.awayUntil) continue;
+      let next: PeerPath;
+      if (s.via === 'native') {
+        if (!dead(s.nativePending) && this.nativeReady.has(s.peer.node)) continue;
+        next = dead(s.pending) ? 'relay' : 'direct';
+      } else {
+        if (!dead(s.pending)) continue;
+        next = 'relay';
+      }
+      // The link is down: the relay carries nothing, and the path may still work.
+      if (next === 'relay' && !relayUp) continue;
+      if (next === 'relay') this.o.log.info({ peer: s.peer.node, via: 'relay', lastReplyMs: s.lastReply ? now - s.lastReply : null }, 'pod network path to a peer goes through the relay');
+      else this.o.log.info({ peer: s.peer.node, via: 'direct', lastReplyMs: s.nativeReply ? now - s.nativeReply : null }, 'pod network path to a peer goes over VXLAN: its native path does not answer');
+      s.via = next;
+      changed.push({ ...s.peer, via: next });
     }
     if (changed.length) this.o.onPathChange(changed);
   }
@@ -356,12 +367,18 @@ export class PodRelay {
       sent?.();
       return;
     }
-    const payload = Buffer.alloc(MAGIC.length + 5);
-    MAGIC.copy(payload, 0);
-    payload.write(kind, MAGIC.length);
-    payload.writeUInt32BE(seq >>> 0, MAGIC.length + 1);
-    const packet = probePacket(this.local.gateway, gatewayOf(s.peer.podCidr), payload);
+    const packet = probePacket(this.local.gateway, gatewayOf(s.peer.podCidr), probePayload(kind, seq));
     t.send([vxlanHeader(s.mac, this.local.mac), packet], VXLAN_PORT, s.peer.vtepIp, sent && (() => sent()));
+  }
+
+  /** A probe packet from this node's `.0` to the peer's, routed natively by the kernel (its /32 route). */
+  private sendNativeProbe(s: PeerState, kind: 'N' | 'M' | 'B', seq = ++this.seq, sent?: () => void): void {
+    const socket = this.probe;
+    if (!socket) {
+      sent?.();
+      return;
+    }
+    socket.send(probePayload(kind, seq), PROBE_PORT, gatewayOf(s.peer.podCidr), sent && (() => sent()));
   }
 
   private onProbe(m: Buffer, from: string): void {
@@ -375,10 +392,29 @@ export class PodRelay {
       this.sendProbe(s, 'R', m.readUInt32BE(MAGIC.length + 1));
       return;
     }
+    // Answered natively only over our own native route to the asker (never a VXLAN or relay route).
+    const nativeReady = this.nativeReady.has(s.peer.node);
+    if (kind === 'N') {
+      if (nativeReady) this.sendNativeProbe(s, 'M', m.readUInt32BE(MAGIC.length + 1));
+      return;
+    }
     const now = this.now();
+    if (kind === 'M') {
+      if (!nativeReady) return;
+      s.nativeReply = now;
+      s.awayUntil = 0;
+      if (s.via === 'native' && s.nativePending) s.nextProbe = s.nativePending + PROBE_INTERVAL_MS;
+      s.nativePending = 0;
+      if (s.via !== 'native') {
+        this.o.log.info({ peer: s.peer.node, via: 'native', dev: s.peer.nativeDev }, 'pod network path to a peer is native');
+        s.via = 'native';
+        this.o.onPathChange([{ ...s.peer, via: 'native' }]);
+      }
+      return;
+    }
     if (kind === 'B') {
       // Its agent is stopping (a restart): keep the direct path its kernel still serves.
-      if (s.via !== 'direct') return;
+      if (s.via === 'relay') return;
       s.awayUntil = now + AWAY_GRACE_MS;
       this.o.log.info({ peer: s.peer.node, graceMs: AWAY_GRACE_MS }, 'pod network peer\'s agent is going away: its direct path is kept until it answers again');
       return;
@@ -386,8 +422,9 @@ export class PodRelay {
     if (kind !== 'R') return;
     s.lastReply = now;
     s.awayUntil = 0;
-    // Answered: the next probe PROBE_INTERVAL_MS after the first unanswered one.
-    if (s.pending) s.nextProbe = s.pending + PROBE_INTERVAL_MS;
+    // Answered: the next probe PROBE_INTERVAL_MS after the first unanswered one (a native peer's
+    // schedule follows its native probe).
+    if (s.pending && s.via !== 'native') s.nextProbe = s.pending + PROBE_INTERVAL_MS;
     s.pending = 0;
     if (s.via === 'relay') {
       // Back at once rather than at the next round.

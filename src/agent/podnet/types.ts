@@ -21,8 +21,21 @@ export const VXLAN_PORT = 8472;
 /** Outer IPv4 (20) + UDP (8) + VXLAN (8) + inner Ethernet (14) headers. */
 export const VXLAN_OVERHEAD = 50;
 
-/** How a peer is reached: VXLAN straight to its VTEP, or through the server over the link (relay.ts). */
-export type PeerPath = 'direct' | 'relay';
+/**
+ * How a peer is reached: `native`, routed without encapsulation to its node address (the two
+ * nodes share an L2 subnet; flannel's DirectRouting, Calico's CrossSubnet); `direct`, VXLAN
+ * straight to its VTEP; or `relay`, through the server over the link (relay.ts).
+ */
+export type PeerPath = 'native' | 'direct' | 'relay';
+
+export type { PodNetworkBackend } from '../../common/pod-network-backend.ts';
+
+/**
+ * The routing protocol number the agent's native routes carry (`ip route … proto 75`): how a sync
+ * finds the routes it programmed on the node's own interfaces (any device) to remove stale ones.
+ * Not one of iproute2's reserved numbers (/etc/iproute2/rt_protos).
+ */
+export const NATIVE_ROUTE_PROTO = 75;
 
 /** Another node as the overlay reaches it. */
 export interface Peer {
@@ -30,6 +43,11 @@ export interface Peer {
   readonly podCidr: string;
   readonly vtepIp: string;
   readonly vtepMac: string;
+  /**
+   * The interface of this node on whose subnet the peer's vtepIp lies (absent: none, or
+   * `--pod-network-backend vxlan`): the peer may be routed natively through it.
+   */
+  readonly nativeDev?: string;
   /** Absent: direct. */
   readonly via?: PeerPath;
 }

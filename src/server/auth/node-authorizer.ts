@@ -1,9 +1,11 @@
 // The Node authorizer (k8s.io/kubernetes plugin/pkg/auth/authorizer/node) for users
 // "system:node:<name>" in group "system:nodes": a node may touch its own Node and Lease, the pods
 // bound to it, and only the Secrets/ConfigMaps/ServiceAccounts/PVCs those pods use. Relationships
-// are confirmed in the store at request time, so a decision is never stale; which pod to confirm a
-// reference with comes from a watch-fed index of the pods bound to each node (node-pod-index.ts;
-// upstream keeps a graph), and without a candidate from it the namespace's pods are scanned.
+// are confirmed in the store at request time, so a grant is never stale; which pod to confirm a
+// reference with comes from the index of the pods bound to each node that the link's feed hub keeps
+// from its watch (node-pod-index.ts; upstream keeps a graph). A refusal waits until that index is
+// complete as of the store's revision at the time of the check; only an index that cannot say
+// (not listed yet, its watch restarting) makes the check scan the namespace's pods.
 // Everything else is "no opinion" and falls through to RBAC.
 //
 // What this authorizer decides and what the API must still do:
@@ -47,6 +49,9 @@ export const NODES_GROUP = 'system:nodes';
 export const NODE_USER_PREFIX = 'system:node:';
 export const NODE_LEASE_NAMESPACE = 'kube-node-lease';
 
+/** How long a refusal waits for the pod index to catch up with the store before it scans instead. */
+const INDEX_WAIT_MS = 2000;
+
 /** Where the API server keeps the objects this authorizer reads: the registry's storage layout. */
 export const nodeAuthzKeys = {
   pod: (ns: string, name: string) => `/registry/${storageSegment('', 'pods')}/${ns}/${name}`,
@@ -81,7 +86,7 @@ function addressedName(a: RequestAttributes): string {
 export interface NodeAuthorizerDeps {
   readonly store: Store;
   readonly log: Logger;
-  /** The pods bound to each node (node-pod-index.ts); without it every reference check scans. */
+  /** The pods bound to each node (node-pod-index.ts, fed by the link's hub); without it every reference check scans. */
   readonly nodePods?: NodePods;
 }
 
@@ -98,16 +103,25 @@ export function createNodeAuthorizer(deps: NodeAuthorizerDeps): ChainLink {
   /**
    * Whether a pod of `ns` bound to `node` references the object. An agent asks this for every pod
    * it starts (its service account token), so it is answered from the index's candidates, each
-   * confirmed by a point read of that pod: the index may lag the store or still hold a pod deleted
-   * a moment ago, the store may not. Only when no candidate is confirmed — a refusal, or a pod the
-   * index has not heard of yet — is every pod of the namespace looked at (O(pods): what every
-   * check cost before the index).
+   * confirmed by a point read of that pod: the index may still hold a pod deleted or recreated a
+   * moment ago, the store may not. When no candidate is confirmed — a refusal, or a pod the index
+   * has not heard of yet — the check reads the store's current revision R and waits until the
+   * index has taken in everything up to R: then every pod bound to the node at R is a candidate,
+   * and if none of them is confirmed (each read after R) the answer is no, as of R (after the request
+   * arrived), at the cost of the grant. Only an index that cannot say within INDEX_WAIT_MS makes
+   * it scan every pod of the namespace (O(pods): what every check cost before the index).
    */
   async function referencedByBoundPod(node: string, ns: string, kind: keyof PodReferences, name: string): Promise<boolean> {
-    for (const key of nodePods?.candidates(node, ns, kind, name) ?? []) {
-      const pod = await readJson<Pod>(key);
-      if (pod?.spec?.nodeName === node && pod.metadata?.namespace === ns && podReferences(pod)[kind].has(name)) return true;
-    }
+    if (!nodePods) return scanNamespace(node, ns, kind, name);
+    const confirm = async (): Promise<boolean> => {
+      for (const key of nodePods.candidates(node, ns, kind, name)) {
+        const pod = await readJson<Pod>(key);
+        if (pod?.spec?.nodeName === node && pod.metadata?.namespace === ns && podReferences(pod)[kind].has(name)) return true;
+      }
+      return false;
+    };
+    if (await confirm()) return true;
+    if (await nodePods.through(await store.currentRevision(), INDEX_WAIT_MS)) return confirm();
     return scanNamespace(node, ns, kind, name);
   }
 

@@ -13,35 +13,13 @@
  * Convention for the workload controllers: `src/server/controllers/workloads/index.ts` exports
  * `workloadControllers: readonly ControllerDescriptor[]`, which the manager registers.
  *
- * Helpers beside this file: `keys.ts` (objectKey/splitKey/controllerOf), `lifecycle.ts`
+ * Beside this file: `resources.ts` (ResourceRef, the `resources` table), `errors.ts` (the client's
+ * errors; both re-exported here), `keys.ts` (objectKey/splitKey/controllerOf), `lifecycle.ts`
  * (`controllerFromRun(name, run)` builds the Controller lifecycle from one async function),
  * `work-queue.ts` (`createWorkQueue(log)`).
  */
-import { EdgeosError } from '../../common/errors.ts';
 import type { Logger } from '../../common/log.ts';
-import { configMap } from '../kinds/config-map.ts';
-import { controllerRevision } from '../kinds/controller-revision.ts';
-import { cronJob } from '../kinds/cron-job.ts';
-import { daemonSet } from '../kinds/daemon-set.ts';
-import { deployment } from '../kinds/deployment.ts';
-import { podDisruptionBudget } from '../kinds/disruption-budget.ts';
-import { endpointSlice } from '../kinds/endpoint-slice.ts';
-import { endpoints } from '../kinds/endpoints.ts';
-import { event } from '../kinds/event.ts';
-import { job } from '../kinds/job.ts';
-import { lease } from '../kinds/lease.ts';
-import { namespace } from '../kinds/namespace.ts';
-import { node } from '../kinds/node.ts';
-import { nodePool } from '../kinds/node-pool.ts';
-import { persistentVolume, persistentVolumeClaim } from '../kinds/persistent-volume.ts';
-import { pod } from '../kinds/pod.ts';
-import { poolSet } from '../kinds/pool-set.ts';
-import { replicaSet } from '../kinds/replica-set.ts';
-import { service } from '../kinds/service.ts';
-import { serviceAccount } from '../kinds/service-account.ts';
-import { statefulSet } from '../kinds/stateful-set.ts';
-import { storageClass } from '../kinds/storage-class.ts';
-import type { BuiltinKind } from '../kinds/types.ts';
+import type { ResourceRef } from './resources.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Objects
@@ -91,55 +69,12 @@ export interface ObjectReference {
   fieldPath?: string;
 }
 
-/**
- * Addresses one resource: `{ group: 'apps', version: 'v1', resource: 'deployments' }`. `namespace`
- * set: that namespace; unset: cluster-scoped resources, or all namespaces for list/watch/informers.
- * `group` is '' for the core group. See `resources` for the ones controllers use.
- */
-export interface ResourceRef {
-  readonly group: string;
-  readonly version: string;
-  /** Lower-case plural, as in the URL. */
-  readonly resource: string;
-  readonly namespace?: string;
-}
-
-/** The preferred version of a built-in kind as a ResourceRef (the kind descriptors of src/server/kinds). */
-function refOf(k: BuiltinKind): ResourceRef {
-  return { group: k.group, version: k.versions[0] ?? 'v1', resource: k.plural };
-}
-
-/** The resources the built-in controllers read and write. */
-export const resources = Object.freeze({
-  pods: refOf(pod),
-  nodes: refOf(node),
-  namespaces: refOf(namespace),
-  services: refOf(service),
-  endpoints: refOf(endpoints),
-  events: refOf(event),
-  configMaps: refOf(configMap),
-  serviceAccounts: refOf(serviceAccount),
-  persistentVolumeClaims: refOf(persistentVolumeClaim),
-  persistentVolumes: refOf(persistentVolume),
-  storageClasses: refOf(storageClass),
-  leases: refOf(lease),
-  endpointSlices: refOf(endpointSlice),
-  replicaSets: refOf(replicaSet),
-  deployments: refOf(deployment),
-  daemonSets: refOf(daemonSet),
-  statefulSets: refOf(statefulSet),
-  controllerRevisions: refOf(controllerRevision),
-  jobs: refOf(job),
-  cronJobs: refOf(cronJob),
-  podDisruptionBudgets: refOf(podDisruptionBudget),
-  nodePools: refOf(nodePool),
-  poolSets: refOf(poolSet),
-} satisfies Record<string, ResourceRef>);
-
-/** `ref` narrowed to one namespace. */
-export function inNamespace(ref: ResourceRef, namespace: string): ResourceRef {
-  return { group: ref.group, version: ref.version, resource: ref.resource, namespace };
-}
+// ResourceRef, the \`resources\` table and \`inNamespace\` live in resources.ts.
+export { inNamespace, resources } from './resources.ts';
+export type { ResourceRef } from './resources.ts';
+// The API client's errors live in errors.ts.
+export { AlreadyExistsError, ApiError, ConflictError, NotFoundError } from './errors.ts';
+export type { ApiFailure } from './errors.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The API client
@@ -237,50 +172,6 @@ export interface KubeClient {
   replaceSubresource<T extends KubeObject = KubeObject>(ref: ResourceRef, obj: T, subresource: string, opts?: WriteOptions): Promise<T>;
   /** Every resource the server serves (aggregated discovery), custom resources included; only the preferred version of each group. */
   discover(opts?: { signal?: AbortSignal }): Promise<ApiResource[]>;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Errors (codes are public API)
-
-/** Fields every API failure carries: the HTTP status and the Status object's reason/message. */
-export interface ApiFailure {
-  readonly status: number;
-  readonly reason: string;
-}
-
-export class NotFoundError extends EdgeosError implements ApiFailure {
-  readonly status = 404;
-  readonly reason = 'NotFound';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('CONTROLLER_NOT_FOUND', message, options);
-  }
-}
-
-export class ConflictError extends EdgeosError implements ApiFailure {
-  readonly status = 409;
-  readonly reason = 'Conflict';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('CONTROLLER_CONFLICT', message, options);
-  }
-}
-
-export class AlreadyExistsError extends EdgeosError implements ApiFailure {
-  readonly status = 409;
-  readonly reason = 'AlreadyExists';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('CONTROLLER_ALREADY_EXISTS', message, options);
-  }
-}
-
-/** Any other non-2xx answer (403, 422, 429 TooManyRequests from eviction, 5xx, …) or a transport failure (status 0). */
-export class ApiError extends EdgeosError implements ApiFailure {
-  readonly status: number;
-  readonly reason: string;
-  constructor(status: number, reason: string, message: string, options?: { cause?: unknown }) {
-    super('CONTROLLER_API_ERROR', message, options);
-    this.status = status;
-    this.reason = reason;
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,6 @@ export { generateJobSelector } from './job.ts';
 export { parseQuantity, isQuantity } from '../../common/quantity.ts';
 export { humanDuration, ageSince } from './age.ts';
 export { selectorMatches, formatLabelSelector } from './label-selector.ts';
-export { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER, localPathVolumeFor, nodeStoragePathOf } from './persistent-volume.ts';
+export { ANN_BIND_COMPLETED, ANN_BOUND_BY_CONTROLLER, ANN_SELECTED_NODE, PVC_PROTECTION_FINALIZER, PV_PROTECTION_FINALIZER, localPathVolumeFor, nodeStoragePathOf } from './local-path-volume.ts';
 export { defaultClassOf, isDefaultClass } from './storage-class.ts';
 export type { BuiltinKind, FieldError, KubeObject, TableColumn, TableSpec } from './types.ts';

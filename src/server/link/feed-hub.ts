@@ -26,32 +26,26 @@
  * history it could not replay), it starts again from now and every feed relists.
  */
 import { errorMessage } from '../../common/errors.ts';
+import { ownText } from '../../common/own-bytes.ts';
 import type { Logger } from '../../common/log.ts';
 import type { KubeObjectJson, LinkKind } from '../../common/link/protocol.ts';
 import { POOL_LABEL } from '../../common/pools.ts';
 import type { KeyValue, Store, Watch, WatchEvent } from '../../store/types.ts';
+import type { Pod } from 'kubernetes-types/core/v1';
+import { NodePodIndex } from '../auth/node-pod-index.ts';
+import type { NodePods } from '../auth/node-pod-index.ts';
 import { decodeStored } from '../storage/objects.ts';
 import { feedKinds, peerView, trimForNode } from './feed-kinds.ts';
 import { PodCidrIndex } from './pod-relay.ts';
+import { RECENT_MAX, RecentEvents } from './feed-recent.ts';
+import { PeerIndex } from './feed-peers.ts';
+import type { PeerEntry } from './feed-peers.ts';
+import { HubObjects } from './start-objects.ts';
+import type { StartObjects } from './start-objects.ts';
 import type { FeedKinds } from './feed-kinds.ts';
 
 /** Feeds hear the hub's position this often (they send a bookmark at most every 60 s). */
 const PROGRESS_EVERY_MS = 5000;
-/**
- * The routed events kept for resumes (recentAfter): a link that comes back within this long
- * replays them from memory instead of reading the store's history of all of `/registry/` (every
- * Lease and Event write included) with a watch of its own — which, 1,000 agents reconnecting at
- * once, was a quarter of the server's CPU and most of its garbage. Bounded by count too.
- */
-const RECENT_MS = 150_000;
-const RECENT_MAX = 100_000;
-
-/** A routed event and who it went to: one node's feed, or every feed. */
-interface RecentEvent {
-  readonly e: FeedEvent;
-  readonly node: string | undefined;
-  readonly at: number;
-}
 
 /** One store event as the hub saw it; the object is decoded at most once for all feeds. */
 export interface FeedEvent {
@@ -68,14 +62,6 @@ export interface FeedEvent {
   readonly peer?: PeerEntry | null;
 }
 
-/** A Node as its peers see it (feed-kinds.ts `peerView`), as of the hub's position. */
-export interface PeerEntry {
-  readonly view: KubeObjectJson;
-  /** JSON of `view`: what a feed compares with what it sent. */
-  readonly text: string;
-  /** The revision of the Node event that set it (or a later one). */
-  readonly revision: number;
-}
 
 export interface HubSubscriber {
   /** This node's events of one store batch, in order; `revision` is the batch's last. */
@@ -96,29 +82,24 @@ export function feedEvent(kinds: FeedKinds, kind: LinkKind, ev: WatchEvent): Fee
   return { ev, kind, object: () => (decoded ??= decode()) };
 }
 
+export type { PeerEntry } from './feed-peers.ts';
+
 export class FeedHub {
   private readonly store: Store;
   private readonly log: Logger;
   private readonly kinds = feedKinds();
   private readonly subs = new Map<string, Set<HubSubscriber>>();
-  /**
-   * Every Node that is a peer of the pod network, as of the hub's position: what a feed's snapshot
-   * sends of other nodes (read here, not listed and decoded from the store for every new link).
-   */
-  private readonly peers = new Map<string, PeerEntry>();
-  /** Nodes that stopped being a peer (or were deleted) while the hub ran, and when. */
-  private readonly peersGone = new Map<string, number>();
-  /** The revision the peer index was first listed at: before it, what stopped being a peer is unknown. */
-  private peersSince = 0;
+  /** Every Node that is a peer of the pod network, as of the hub's position (feed-peers.ts). */
+  private readonly peers = new PeerIndex();
   private watch: Watch | undefined;
   /** The watch is being started (its first revision is read from the store). */
   private starting = false;
-  /** Every event routed after `recentFrom`, in order (trimmed by age and count). */
-  private recent: RecentEvent[] = [];
-  private recentHead = 0;
-  private recentFrom = Number.POSITIVE_INFINITY;
-  /** The revision podsByNode was listed at (infinity: not known). */
+  /** The events routed lately, for resumes (feed-recent.ts). */
+  private readonly recent = new RecentEvents<FeedEvent>();
+  /** The revision the pod index was listed at (infinity: not known). */
   private podsSince = Number.POSITIVE_INFINITY;
+  /** Who waits for the hub to reach a revision (reached, through), resolved as it routes. */
+  private waiters: { readonly revision: number; readonly resolve: (reached: boolean) => void }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private lastRevision = 0;
   private closed = false;
@@ -127,15 +108,27 @@ export class FeedHub {
   /** Every node's pool as of the hub's position. */
   private readonly pools = new Map<string, string>();
   /**
-   * The keys of the pods bound to each node as of the hub's position (podKeysAt): a feed that starts
-   * reads its node's pods one by one instead of listing the whole pod table — a restart storm of
-   * 1,000 resuming links listed 1,000 pods 1,000 times, three quarters of the server's CPU.
+   * The pods bound to each node, and what each references, as of the hub's position: a feed that
+   * starts reads its node's pods one by one instead of listing the whole pod table (podKeysAt: a
+   * restart storm of 1,000 resuming links listed 1,000 pods 1,000 times, three quarters of the
+   * server's CPU), and the Node authorizer's candidates (`nodePods`). The server's one such index.
    */
-  private readonly podsByNode = new Map<string, Set<string>>();
+  private readonly pods = new NodePodIndex();
+  /** Every Service, EndpointSlice and local volume as of the hub's position, for link starts (start-objects.ts). */
+  private readonly objects = new HubObjects(this.kinds);
+  /** The pod index as the Node authorizer reads it (auth/node-pod-index.ts). */
+  readonly nodePods: NodePods = {
+    candidates: (node, namespace, kind, name) => (this.podsKnown() ? this.pods.candidates(node, namespace, kind, name) : []),
+    through: async (revision, timeoutMs) => {
+      if (this.closed) return false;
+      this.ensureWatch();
+      return (await this.reached(revision, timeoutMs)) && this.podsKnown();
+    },
+  };
   /** While the pools are first listed: the batches the watch delivered meanwhile, routed after. */
   private held: (readonly WatchEvent[])[] | undefined;
   private poolsLoaded: Promise<void> = Promise.resolve();
-  private readonly poolLabelBytes = Buffer.from(JSON.stringify(POOL_LABEL));
+  private readonly poolLabelBytes = ownText(JSON.stringify(POOL_LABEL));
 
   constructor(o: { store: Store; log: Logger }) {
     this.store = o.store;
@@ -161,30 +154,44 @@ export class FeedHub {
 
   /** Every peer of the pod network as of `revision` (read synchronously with it). */
   peerIndex(): ReadonlyMap<string, PeerEntry> {
-    return this.peers;
+    return this.peers.entries;
   }
 
-  /**
-   * Whether what a node that is at `revision` holds of this Node's peer view may differ from the
-   * index: it changed after `revision`, stopped being a peer after it, or `revision` is older
-   * than the index and the Node is not in it (it may have stopped being a peer before the hub
-   * started).
-   */
+  /** Whether what a node at `revision` holds of this Node's peer view may differ from the index (feed-peers.ts). */
   peerChangedAfter(name: string, revision: number): boolean {
-    const p = this.peers.get(name);
-    if (p) return p.revision > revision;
-    const gone = this.peersGone.get(name);
-    return (gone !== undefined && gone > revision) || revision < this.peersSince;
+    return this.peers.changedAfter(name, revision);
   }
 
   /** Resolves true once the hub's position is at least `revision`, false after `timeoutMs`. */
   async reached(revision: number, timeoutMs: number): Promise<boolean> {
-    const until = Date.now() + timeoutMs;
-    while (this.lastRevision < revision) {
-      if (this.closed || Date.now() > until) return false;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-    return true;
+    if (this.lastRevision >= revision && !this.held) return true;
+    if (this.closed) return false;
+    let timer: NodeJS.Timeout | undefined;
+    const ok = await new Promise<boolean>((resolve) => {
+      const waiter = { revision, resolve };
+      this.waiters.push(waiter);
+      timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(false);
+      }, timeoutMs);
+    });
+    clearTimeout(timer);
+    return ok;
+  }
+
+  /** Whether the pod index holds every pod bound as of the hub's position. */
+  private podsKnown(): boolean {
+    return !this.held && this.podsSince !== Number.POSITIVE_INFINITY;
+  }
+
+  /** Moves the hub's position to `revision` (when later) and wakes who waited for it. */
+  private advance(revision: number): void {
+    if (revision > this.lastRevision) this.lastRevision = revision;
+    if (this.held || this.waiters.length === 0) return;
+    const due = this.waiters.filter((w) => w.revision <= this.lastRevision);
+    if (due.length === 0) return;
+    this.waiters = this.waiters.filter((w) => w.revision > this.lastRevision);
+    for (const w of due) w.resolve(true);
   }
 
   /**
@@ -192,21 +199,9 @@ export class FeedHub {
    * all of it (undefined: resume from the store's history instead).
    */
   recentAfter(node: string, revision: number): FeedEvent[] | undefined {
-    if (revision < this.recentFrom || this.held) return undefined;
-    const out: FeedEvent[] = [];
-    // Kept in revision order: start at the first event after `revision` (binary search).
-    let lo = this.recentHead;
-    for (let hi = this.recent.length; lo < hi; ) {
-      const mid = (lo + hi) >>> 1;
-      if (this.recent[mid]!.e.ev.kv.modRevision > revision) hi = mid;
-      else lo = mid + 1;
-    }
-    for (let i = lo; i < this.recent.length; i++) {
-      const r = this.recent[i]!;
-      if (r.e.ev.kv.modRevision > revision && (r.node === undefined || r.node === node)) out.push(r.e);
-    }
-    return out;
+    return this.held ? undefined : this.recent.after(node, revision);
   }
+
 
   /** Resolves once the pools are known (a feed waits for it before it filters anything). */
   poolsReady(): Promise<void> {
@@ -227,6 +222,7 @@ export class FeedHub {
 
   close(): void {
     this.closed = true;
+    for (const w of this.waiters.splice(0)) w.resolve(false);
     this.watch?.close();
     clearInterval(this.timer);
   }
@@ -247,9 +243,7 @@ export class FeedHub {
     const held: (readonly WatchEvent[])[] = [];
     this.held = held;
     this.starting = true;
-    this.recent = [];
-    this.recentHead = 0;
-    this.recentFrom = Number.POSITIVE_INFINITY;
+    this.recent.reset();
     this.poolsLoaded = (async () => {
       const from = fromPast ? await this.historyStart() : 0;
       if (this.closed) return;
@@ -260,7 +254,7 @@ export class FeedHub {
           if (this.held) this.held.push(msg.events);
           else this.route(msg.events);
         } else if (msg.kind === 'progress') {
-          if (!this.held) this.lastRevision = Math.max(this.lastRevision, msg.revision);
+          if (!this.held) this.advance(msg.revision);
         } else {
           this.log.warn({ err: errorMessage(msg.error) }, 'the link feed hub lost its watch: every node relists');
           this.watch = undefined;
@@ -271,12 +265,13 @@ export class FeedHub {
       });
       this.watch = w;
       this.starting = false;
-      this.recentFrom = w.startRevision;
+      this.recent.reset(w.startRevision);
       this.lastRevision = Math.max(this.lastRevision, w.startRevision);
       await this.loadPools(w.startRevision);
       if (this.held !== held) return;
       this.held = undefined;
       for (const batch of held) this.route(batch);
+      this.advance(this.lastRevision);
     })().catch((err: unknown) => {
       // The store is closing (or failed): links find no feed either way.
       this.starting = false;
@@ -298,21 +293,6 @@ export class FeedHub {
     return current <= 1 ? 0 : Math.max(compacted, current - RECENT_MAX, 1);
   }
 
-  /** Drops kept events older than RECENT_MS or past RECENT_MAX; `recentFrom` follows. */
-  private trimRecent(now: number): void {
-    let head = this.recentHead;
-    while (head < this.recent.length && (this.recent.length - head > RECENT_MAX || now - this.recent[head]!.at > RECENT_MS)) {
-      this.recentFrom = Math.max(this.recentFrom, this.recent[head]!.e.ev.kv.modRevision);
-      head++;
-    }
-    // Every event of a revision goes at once (a store batch may hold several of one transaction).
-    while (head < this.recent.length && this.recent[head]!.e.ev.kv.modRevision <= this.recentFrom) head++;
-    if (head > 4096 && head * 2 > this.recent.length) {
-      this.recent = this.recent.slice(head);
-      head = 0;
-    }
-    this.recentHead = head;
-  }
 
   /** The pools as of the watch's start; events after it keep them current (route). */
   private async loadPools(revision: number): Promise<void> {
@@ -320,39 +300,34 @@ export class FeedHub {
     try {
       const { kvs } = await this.store.list(k.nodesPrefix, { revision });
       this.pools.clear();
-      this.peers.clear();
-      this.peersGone.clear();
-      this.peersSince = revision;
+      this.peers.reset(revision);
       for (const kv of kvs) {
         const name = kv.key.slice(k.nodesPrefix.length);
         const e = feedEvent(k, 'Node', { type: 'ADDED', kv });
         this.notePool(name, e);
         this.podCidrs.set(name, podCidrOf(e.object()));
-        const view = peerView(e.object());
-        if (view) this.peers.set(name, { view, text: JSON.stringify(view), revision: kv.modRevision });
+        this.peers.listed(name, peerView(e.object()), kv.modRevision);
       }
     } catch (err) {
       // Learned from the Node events from now on; until then nothing is filtered by pool.
       this.log.warn({ err: errorMessage(err) }, 'the link feed hub could not list the node pools');
     }
-    this.podsByNode.clear();
+    this.pods.clear();
     this.podsSince = Number.POSITIVE_INFINITY;
     try {
-      // Undecoded: every `"nodeName":"x"` in a pod's bytes names a node it may be bound to (a
-      // superset is harmless: a feed checks each pod it reads).
+      // Only bound pods are decoded (an unbound pod's bytes hold no `"nodeName":`).
       for (const kv of (await this.store.list(k.podsPrefix, { revision })).kvs) {
-        for (const m of kv.value.toString('utf8').matchAll(/"nodeName":("(?:[^"\\]|\\.)*")/g)) this.addPod(JSON.parse(m[1]!) as string, kv.key);
+        if (kv.value.includes(NODE_NAME)) this.pods.put(kv.key, feedEvent(k, 'Pod', { type: 'ADDED', kv }).object() as Pod);
       }
       this.podsSince = revision;
     } catch (err) {
       this.log.warn({ err: errorMessage(err) }, 'the link feed hub could not list the pods: feeds list them themselves');
     }
-  }
-
-  private addPod(node: string, key: string): void {
-    let set = this.podsByNode.get(node);
-    if (!set) this.podsByNode.set(node, (set = new Set()));
-    set.add(key);
+    try {
+      await this.objects.load(this.store, revision);
+    } catch (err) {
+      this.log.warn({ err: errorMessage(err) }, 'the link feed hub could not list the Services, EndpointSlices and volumes: feeds list them themselves');
+    }
   }
 
   /**
@@ -364,9 +339,19 @@ export class FeedHub {
     if (revision < this.podsSince) return undefined;
     const recent = this.recentAfter(node, revision);
     if (!recent) return undefined;
-    const keys = new Set(this.podsByNode.get(node));
+    const keys = new Set(this.pods.keysOf(node));
     for (const e of recent) if (e.kind === 'Pod') keys.add(e.ev.kv.key);
     return [...keys].sort();
+  }
+
+  /**
+   * The Services, EndpointSlices and local volumes a feed starting at `revision` holds, from memory
+   * but for what changed after `revision` (read synchronously with the hub's position); undefined
+   * when the hub's memory does not reach back that far.
+   */
+  startObjects(node: string, revision: number): StartObjects | undefined {
+    const after = this.recentAfter(node, revision);
+    return after && this.objects.at(node, revision, after);
   }
 
   /** Records the pool of a Node event; true when it changed. */
@@ -385,7 +370,7 @@ export class FeedHub {
     const out = new Map<HubSubscriber, FeedEvent[]>();
     const now = Date.now();
     // Kept for resumes: to one node's feed (`node`) or to every feed (undefined).
-    const keep = (e: FeedEvent, node: string | undefined) => this.recent.push({ e, node, at: now });
+    const keep = (e: FeedEvent, node: string | undefined) => this.recent.push(e, node, now);
     const give = (set: Iterable<HubSubscriber> | undefined, e: FeedEvent) => {
       for (const s of set ?? []) {
         const list = out.get(s);
@@ -393,38 +378,25 @@ export class FeedHub {
         else out.set(s, [e]);
       }
     };
-    for (const ev of events) {
-      const key = ev.kv.key;
+    for (const stored of events) {
+      const key = stored.kv.key;
       if (key.startsWith(k.podsPrefix)) {
-        const e = feedEvent(k, 'Pod', ev);
-        const node = nodeNameOf(e, ev.kv);
+        const e = feedEvent(k, 'Pod', lean(stored));
+        // A pod the index holds is bound there for good: its events are routed undecoded.
+        const node = this.pods.nodeOf(key) ?? nodeNameOf(e, stored.kv);
         if (node) {
-          if (ev.type === 'DELETED') this.podsByNode.get(node)?.delete(key);
-          else this.addPod(node, key);
+          if (stored.type === 'DELETED') this.pods.remove(key);
+          else this.pods.put(key, e.object() as Pod);
           keep(e, node);
           give(this.subs.get(node), e);
         }
       } else if (key.startsWith(k.nodesPrefix)) {
         const name = key.slice(k.nodesPrefix.length);
-        const base = feedEvent(k, 'Node', ev);
+        const base = feedEvent(k, 'Node', lean(stored));
         const poolChanged = this.notePool(name, base);
-        const object = ev.type === 'DELETED' ? undefined : base.object();
+        const object = stored.type === 'DELETED' ? undefined : base.object();
         this.podCidrs.set(name, object && podCidrOf(object));
-        const view = object && peerView(object);
-        const text = view && JSON.stringify(view);
-        const was = this.peers.get(name);
-        const peerChanged = text !== was?.text;
-        let peer: PeerEntry | null = was ?? null;
-        if (peerChanged) {
-          if (view && text) {
-            this.peers.set(name, (peer = { view, text, revision: ev.kv.modRevision }));
-            this.peersGone.delete(name);
-          } else {
-            this.peers.delete(name);
-            this.peersGone.set(name, ev.kv.modRevision);
-            peer = null;
-          }
-        }
+        const { peer, changed: peerChanged } = this.peers.note(name, object && peerView(object), stored.kv.modRevision);
         const e: FeedEvent = { ...base, peer, ...(poolChanged ? { poolChanged: true } : {}) };
         const toAll = poolChanged || peerChanged;
         keep(e, toAll ? undefined : name);
@@ -433,13 +405,14 @@ export class FeedHub {
       } else {
         const kind = sharedKind(k, key);
         if (!kind) continue;
-        const e = feedEvent(k, kind, ev);
+        const e = feedEvent(k, kind, lean(stored));
+        this.objects.apply(e);
         keep(e, undefined);
         for (const set of this.subs.values()) give(set, e);
       }
     }
-    if (events.length > 0) this.lastRevision = Math.max(this.lastRevision, events[events.length - 1]!.kv.modRevision);
-    this.trimRecent(now);
+    if (events.length > 0) this.advance(events[events.length - 1]!.kv.modRevision);
+    this.recent.trim(now);
     for (const [s, list] of out) s.events(this.lastRevision, list);
   }
 }
@@ -455,9 +428,16 @@ function podCidrOf(node: KubeObjectJson): string | undefined {
   return typeof c === 'string' && c !== '' ? c : undefined;
 }
 
+const NODE_NAME = ownText('"nodeName":');
+
+/** What is routed is kept for a while (feed-recent.ts), and no feed reads the previous value: routed without it. */
+function lean(ev: WatchEvent): WatchEvent {
+  return ev.prevKv ? { type: ev.type, kv: ev.kv } : ev;
+}
+
 function nodeNameOf(e: FeedEvent, kv: KeyValue): string | undefined {
   // Unbound pods (no nodeName yet) are most of a busy scheduler's writes: skip them undecoded.
-  if (!kv.value.includes('"nodeName":')) return undefined;
+  if (!kv.value.includes(NODE_NAME)) return undefined;
   const n = (e.object().spec as { nodeName?: unknown } | undefined)?.nodeName;
   return typeof n === 'string' && n !== '' ? n : undefined;
 }

@@ -111,6 +111,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
   }
 
   return {
+    nodePods: hub.nodePods,
     matches: (req) => new URL(req.url ?? '/', 'https://localhost').pathname === LINK_PATH,
     handleUpgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());

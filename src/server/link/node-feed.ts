@@ -22,6 +22,7 @@ import type { Pod } from 'kubernetes-types/core/v1';
 import { errorMessage } from '../../common/errors.ts';
 import type { KubeObjectJson, LinkKind, ObjectChange } from '../../common/link/protocol.ts';
 import { localPathNode } from '../../common/local-volumes.ts';
+import { ownText } from '../../common/own-bytes.ts';
 import { CompactedError } from '../../store/errors.ts';
 import type { KeyValue, Watch, WatchEvent } from '../../store/types.ts';
 import { podReferences } from '../auth/pod-references.ts';
@@ -32,6 +33,7 @@ import type { FeedEvent, HubSubscriber } from './feed-hub.ts';
 import { REFERENCED, feedKinds, peerView, trimForNode } from './feed-kinds.ts';
 import type { NodeFeed, NodeFeedOptions } from './types.ts';
 import { EndpointTopology } from './endpoint-topology.ts';
+import { readStartObjects } from './start-objects.ts';
 
 /**
  * Quiet periods produce at most one bookmark this often (other nodes’ leases change every 10 s;
@@ -40,6 +42,8 @@ import { EndpointTopology } from './endpoint-topology.ts';
  * ~4 minutes still resumes without a snapshot.
  */
 const BOOKMARK_EVERY_MS = 60_000;
+/** A Node whose bytes hold no VTEP annotation is no pod network peer (searched undecoded). */
+const peerBytes = ownText('"network.edgeos.io/vtep-mac"');
 
 /** "Kind/namespace/name". */
 type RefKey = string;
@@ -59,7 +63,8 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const nodeKey = objectKey(k.nodes, '', node);
   // A stored pod bound to this node has these bytes (stored objects are JSON.stringify'd): pods
   // without them are skipped undecoded when listing or replaying.
-  const boundHere = Buffer.from(`"nodeName":${JSON.stringify(node)}`);
+  // (Memory of its own: kept as long as the link, a pool Buffer would pin a 64 KiB slab: own-bytes.ts.)
+  const boundHere = ownText(`"nodeName":${JSON.stringify(node)}`);
   const slicesPrefix = k.widePrefixes.find((w) => w.kind === 'EndpointSlice')!.prefix;
   // Service topology: what this node was sent of the Services that filter their endpoints by node
   // or pool; the pools are the hub's one index.
@@ -81,7 +86,6 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
   const peersSettled = new Set<string>();
   // A stored Node without this cannot be a peer (feed-kinds.ts peerView): a replayed event of a
   // node that is not one skips decoding.
-  const peerBytes = Buffer.from('"network.edgeos.io/vtep-mac"');
   let catchUp: Watch | undefined;
   /** Hub events that arrived while the feed was still replaying from the agent's revision. */
   let held: FeedEvent[] | undefined = [];
@@ -188,6 +192,8 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     }
     // The pods that may be bound here, from the hub (read one by one at `revision`); else the whole table.
     const keys = hub.podKeysAt(node, revision);
+    // Services, EndpointSlices and local volumes: from the hub's memory as well (start-objects.ts).
+    const startObjects = hub.startObjects(node, revision);
     const kvs = keys ? (await Promise.all(keys.map((key) => store.get(key, { revision })))).filter((kv) => kv !== undefined) : (await store.list(k.podsPrefix, { revision })).kvs;
     for (const kv of kvs) {
       if (!kv.value.includes(boundHere)) continue;
@@ -197,10 +203,8 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
       out.push({ kind: 'Pod', object: pod as KubeObjectJson });
     }
     dropped.length = 0;
-    for (const kv of (await store.list(k.volumesPrefix, { revision })).kvs) {
-      const pv = decode('PersistentVolume', kv);
-      if (localPathNode(pv) === node) localVolumes.add(kv.key.slice(k.volumesPrefix.length));
-    }
+    const started = await readStartObjects(store, k, node, revision, startObjects);
+    for (const name of started.localVolumes) localVolumes.add(name);
     const changes: ObjectChange[] = [];
     for (const r of [...refCount.keys()]) await sendRef(r, revision, changes);
     for (const name of localVolumes) if (!refCount.has(volumeRef(name))) await sendRef(volumeRef(name), revision, changes);
@@ -208,10 +212,8 @@ export function startNodeFeed(opts: NodeFeedOptions): Promise<NodeFeed> {
     for (const c of changes) if (c.object) out.push({ kind: c.kind, object: c.object });
     const self = await store.get(nodeKey, { revision });
     if (self) out.push({ kind: 'Node', object: decode('Node', self) });
-    const wide = new Map<LinkKind, KubeObjectJson[]>();
-    for (const w of k.widePrefixes) wide.set(w.kind, (await store.list(w.prefix, { revision })).kvs.map((kv) => trimForNode(decode(w.kind, kv))));
-    for (const object of wide.get('Service')!) out.push({ kind: 'Service', object });
-    for (const object of topology.load(wide.get('Service')!, wide.get('EndpointSlice')!)) out.push({ kind: 'EndpointSlice', object });
+    for (const object of started.services) out.push({ kind: 'Service', object });
+    for (const object of topology.load(started.services, started.slices)) out.push({ kind: 'EndpointSlice', object });
     processed = revision;
     return out;
   }

@@ -14,6 +14,7 @@ import type { NodeStatsSource } from '../../common/node-stats.ts';
 import type { NodeTunnel } from '../../common/tunnel.ts';
 import type { Store } from '../../store/types.ts';
 import type { CredentialAuthenticator, UserInfo } from '../auth/types.ts';
+import type { NodePods } from '../auth/node-pod-index.ts';
 import type { FeedHub } from './feed-hub.ts';
 
 export type { NodeStatsSample, NodeStatsSource } from '../../common/node-stats.ts';
@@ -167,6 +168,11 @@ export interface LinkServer {
   readonly stats: NodeStatsSource;
   /** Connects, disconnects and bytes per node, for /metrics. */
   readonly traffic: LinkTraffic;
+  /**
+   * The pods bound to each node, from the feed hub's watch: the Node authorizer's index
+   * (auth/node-pod-index.ts), the server's one.
+   */
+  readonly nodePods: NodePods;
   /** Registers a joining node's Node as that node ('exists' when the name is taken). */
   registerNode(node: string, reg: NodeRegistration): Promise<'created' | 'exists'>;
   close(): Promise<void>;

@@ -1,4 +1,5 @@
 /** Rows of the kv log as node-postgres returns them, into the contract's KeyValue and WatchEvent. */
+import { ownBytes } from '../../common/own-bytes.ts';
 import type { KeyValue, TxnOp, WatchEvent } from '../types.ts';
 import type { HistoryRow, Row, WriteRow } from './statements.ts';
 
@@ -31,11 +32,11 @@ export function writeOutcome(ops: readonly TxnOp[], rows: readonly WriteRow[]): 
     const r = rows[i]!;
     const prevKv = r.o_prev_id === null ? undefined : kv(o.key, r.o_prev_value!, r.o_prev_create_revision!, r.o_prev_id, r.o_prev_expires_at);
     if (o.op === 'create') {
-      const created = kv(o.key, o.value, r.o_create_revision, r.o_id, r.o_expires_at);
+      const created = kv(o.key, ownBytes(o.value), r.o_create_revision, r.o_id, r.o_expires_at);
       results.push(created);
       events.push({ type: 'ADDED', kv: created });
     } else if (o.op === 'update') {
-      const updated = kv(o.key, o.value, r.o_create_revision, r.o_id, r.o_expires_at);
+      const updated = kv(o.key, ownBytes(o.value), r.o_create_revision, r.o_id, r.o_expires_at);
       results.push(updated);
       events.push({ type: 'MODIFIED', kv: updated, prevKv: prevKv! });
     } else {

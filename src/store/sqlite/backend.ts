@@ -11,6 +11,7 @@ import {
   StoreError,
 } from '../errors.ts';
 import { checkKey, checkOps, checkPrefix, checkRevision, prefixEnd } from '../keys.ts';
+import { ownBytes } from '../../common/own-bytes.ts';
 import type {
   DeleteOptions,
   GetOptions,
@@ -176,7 +177,10 @@ export class SqliteBackend implements Store {
     const events: WatchEvent[] = [];
     const results: KeyValue[] = [];
     let rev = this.#rev;
-    for (const o of ops) {
+    for (const op of ops) {
+      // Published values get memory of their own (own-bytes.ts): watchers keep them (a watch cache's
+      // objects, the link hub's recent events), and a small Buffer is a view of a 64 KiB slab.
+      const o = op.op === 'delete' ? op : { ...op, value: ownBytes(op.value) };
       const prev = this.#st.latest.get(o.key);
       const live = prev && !prev.deleted ? prev : undefined;
       const id = ++rev;

@@ -42,11 +42,12 @@ describe('StartGate', () => {
     await Promise.all([a, b]);
   });
 
-  it('defaults to the CPUs (at least 2); EDGEOS_POD_START_CONCURRENCY sets it, 0 is unbounded', () => {
+  it('defaults to the CPUs (at least 2); EDGEOS_POD_START_CONCURRENCY sets it, 0 is unbounded, anything else is refused', () => {
     expect(defaultPodStartConcurrency({})).toBeGreaterThanOrEqual(2);
+    expect(defaultPodStartConcurrency({ EDGEOS_POD_START_CONCURRENCY: '' })).toBe(defaultPodStartConcurrency({}));
     expect(defaultPodStartConcurrency({ EDGEOS_POD_START_CONCURRENCY: '3' })).toBe(3);
     expect(defaultPodStartConcurrency({ EDGEOS_POD_START_CONCURRENCY: '0' })).toBe(Infinity);
-    expect(defaultPodStartConcurrency({ EDGEOS_POD_START_CONCURRENCY: 'lots' })).toBe(defaultPodStartConcurrency({}));
+    expect(() => defaultPodStartConcurrency({ EDGEOS_POD_START_CONCURRENCY: 'lots' })).toThrow('EDGEOS_POD_START_CONCURRENCY: "lots" is not accepted (0 = unbounded, or a positive integer)');
   });
 });
 

@@ -2,7 +2,7 @@
 // iproute2 for a given device state, the masquerade table, and the CIDR bookkeeping of the
 // server's node-ipam controller.
 import { describe, expect, it } from 'vitest';
-import { gatewayOf, planOverlay } from '../../../src/agent/podnet/overlay.ts';
+import { gatewayOf, nativeDevOf, planOverlay, readLocalSubnets, staleNativeRoutes } from '../../../src/agent/podnet/overlay.ts';
 import type { DeviceState } from '../../../src/agent/podnet/overlay.ts';
 import { masqueradeScript } from '../../../src/agent/podnet/masquerade.ts';
 import { peersOf, vtepMacOf } from '../../../src/agent/podnet/peers.ts';
@@ -67,6 +67,62 @@ describe('overlay plan', () => {
     expect(plan.ip).toContain('neigh del 10.42.7.0 dev eosv1');
     expect(plan.bridge).toContain('fdb del 02:00:00:00:00:07 dev eosv1 self dst 192.0.2.7');
     expect(plan.ip.some((l) => l.includes('10.42.1.0/24') && l.startsWith('route del'))).toBe(false);
+  });
+
+  it('routes a native peer to its node address on the shared interface, with the native probe\'s /32 route, and VXLAN peers as before', () => {
+    const relayed = { ...local, relayAddr: '169.254.9.9', underlayDevice: 'eth0', relayDevice: 'eosr1' };
+    const c = { node: 'c', podCidr: '10.42.2.0/24', vtepIp: '192.0.2.3', vtepMac: '02:00:00:00:00:03', nativeDev: 'eth0' };
+    const plan = planOverlay(relayed, [{ ...b, via: 'direct' as const }, { ...c, via: 'native' as const }, { ...c, node: 'd', podCidr: '10.42.3.0/24', via: 'direct' as const }], none, none);
+    expect(plan.ip.filter((l) => l.startsWith('route replace 10.42.'))).toEqual([
+      'route replace 10.42.2.0/32 via 192.0.2.3 dev eth0 proto 75',
+      'route replace 10.42.3.0/32 via 192.0.2.3 dev eth0 proto 75',
+      'route replace 10.42.1.0/24 via 10.42.1.0 dev eosv1 onlink',
+      'route replace 10.42.2.0/24 via 192.0.2.3 dev eth0 proto 75',
+      // A candidate the probe has not confirmed (or that stopped answering) stays on VXLAN.
+      'route replace 10.42.3.0/24 via 10.42.3.0 dev eosv1 onlink',
+    ]);
+    // VXLAN and the relay still know the native peer: falling back is one route replace.
+    expect(plan.bridge).toContain('fdb replace 02:00:00:00:00:03 dev eosv1 dst 192.0.2.3 self permanent');
+  });
+
+  it('removes native routes of peers gone or off the shared subnet, leaves a prefix a peer still routes to its own replace, and never touches routes outside the cluster CIDR', () => {
+    const have = [
+      { dst: '10.42.2.0/24', gateway: '192.0.2.3', dev: 'eth0' },
+      { dst: '10.42.2.0', gateway: '192.0.2.3', dev: 'eth0' },
+      { dst: '10.42.4.0/24', gateway: '192.0.2.4', dev: 'eth0' },
+      { dst: '10.42.4.0', gateway: '192.0.2.4', dev: 'eth0' },
+      { dst: '10.42.5.0', gateway: '192.0.2.5', dev: 'eth0' },
+      { dst: '172.16.0.0/16', gateway: '192.0.2.9', dev: 'eth0' },
+    ];
+    const peers = [
+      { node: 'c', podCidr: '10.42.2.0/24', vtepIp: '192.0.2.3', vtepMac: '02:00:00:00:00:03', nativeDev: 'eth0', via: 'native' as const },
+      // Moved to another subnet: no longer a native candidate; its CIDR route is replaced through VXLAN.
+      { node: 'e', podCidr: '10.42.5.0/24', vtepIp: '198.51.100.5', vtepMac: '02:00:00:00:00:05', via: 'direct' as const },
+    ];
+    expect(staleNativeRoutes(have, peers, '10.42.0.0/16')).toEqual([
+      'route del 10.42.4.0/24 proto 75 dev eth0',
+      'route del 10.42.4.0/32 proto 75 dev eth0',
+      'route del 10.42.5.0/32 proto 75 dev eth0',
+    ]);
+  });
+
+  it('finds the interface whose subnet holds a peer\'s address, skipping loopback, down links, the pod network\'s devices and /32s', async () => {
+    const addrs = [
+      { ifname: 'lo', flags: ['LOOPBACK', 'UP'], addr_info: [{ local: '127.0.0.1', prefixlen: 8 }] },
+      { ifname: 'eth0', flags: ['BROADCAST', 'UP'], addr_info: [{ local: '192.0.2.1', prefixlen: 24 }] },
+      { ifname: 'eth1', flags: ['BROADCAST', 'UP'], addr_info: [{ local: '192.0.2.130', prefixlen: 25 }] },
+      { ifname: 'eth2', flags: ['BROADCAST'], addr_info: [{ local: '198.51.100.1', prefixlen: 24 }] },
+      { ifname: 'eosv1', flags: ['UP'], addr_info: [{ local: '10.42.0.0', prefixlen: 32 }] },
+      { ifname: 'eos1', flags: ['UP'], addr_info: [{ local: '10.42.0.1', prefixlen: 24 }] },
+      { ifname: 'wg0', flags: ['UP'], addr_info: [{ local: '203.0.113.1', prefixlen: 32 }] },
+    ];
+    const subnets = await readLocalSubnets(async () => ({ code: 0, stdout: JSON.stringify(addrs), stderr: '' }), (d) => d.startsWith('eos'));
+    expect(nativeDevOf(subnets, '192.0.2.7')).toBe('eth0');
+    expect(nativeDevOf(subnets, '192.0.2.200')).toBe('eth1');
+    expect(nativeDevOf(subnets, '198.51.100.7')).toBeUndefined();
+    expect(nativeDevOf(subnets, '10.42.0.7')).toBeUndefined();
+    expect(nativeDevOf(subnets, '127.0.0.2')).toBeUndefined();
+    expect(nativeDevOf(subnets, '203.0.113.1')).toBeUndefined();
   });
 
   it('gives the relay a VXLAN device of its own, and a relayed peer its route through it (the relay address routed through the underlay, never lo)', () => {

@@ -1,15 +1,18 @@
-// The Node authorizer's pod index: reference checks answered from it with one point read, no
-// namespace scan; refusals stay refusals whatever the index holds.
+// The Node authorizer's pod index — the link feed hub's, fed by its one watch: reference checks
+// answered from it with one point read, refusals without a namespace scan once it has caught up
+// with the store, and nothing granted on what the index holds that the store no longer says.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/common/log.ts';
 import { openSqliteStore } from '../../../src/store/index.ts';
 import type { Store } from '../../../src/store/index.ts';
-import { createAuthorizer, nodeAuthzKeys, NodePodIndex } from '../../../src/server/auth/index.ts';
+import { createAuthorizer, nodeAuthzKeys } from '../../../src/server/auth/index.ts';
 import type { Authorizer, NodePods } from '../../../src/server/auth/index.ts';
+import { FeedHub } from '../../../src/server/link/feed-hub.ts';
 import { resource, user } from './attrs.ts';
 
 let store: Store;
-let index: NodePodIndex;
+let hub: FeedHub;
+let index: NodePods;
 let authz: Authorizer;
 /** Lists of pods under a namespace (the scan), counted. */
 let scans = 0;
@@ -47,13 +50,14 @@ beforeAll(async () => {
   await put(nodeAuthzKeys.pod('shop', 'other'), pod('other', { nodeName: 'gw-2', serviceAccountName: 'other-sa', volumes: [{ name: 's', secret: { secretName: 'gw2-only' } }] }));
   await put(nodeAuthzKeys.pod('shop', 'pending'), pod('pending', { serviceAccountName: 'pending-sa' }));
   const counted = counting(store);
-  index = new NodePodIndex(counted, nodeAuthzKeys.allPods(), silentLogger());
-  index.start();
+  hub = new FeedHub({ store: counted, log: silentLogger() });
+  index = hub.nodePods;
   authz = createAuthorizer({ store: counted, log: silentLogger(), nodePods: index });
-  await until(() => index.synced);
+  // The hub's watch starts on its first use; this waits until it has listed and caught up.
+  expect(await index.through(await store.currentRevision(), 5000)).toBe(true);
 });
 afterAll(async () => {
-  index.close();
+  hub.close();
   await store.close();
 });
 
@@ -66,13 +70,38 @@ describe('Node authorizer with its pod index', () => {
     expect(scans).toBe(0);
   });
 
-  it('refuses what no pod bound to the node references', async () => {
+  it('refuses what no pod bound to the node references, without scanning the namespace either', async () => {
+    scans = 0;
     expect((await authz.authorize(token(gw1, 'other-sa'))).allowed).toBe(false);
     expect((await authz.authorize(secret(gw1, 'gw2-only'))).allowed).toBe(false);
     expect((await authz.authorize(token(gw2, 'web-sa'))).allowed).toBe(false);
     // An unscheduled pod's account is nobody's.
     expect((await authz.authorize(token(gw1, 'pending-sa'))).allowed).toBe(false);
     expect((await authz.authorize(token(gw1, 'default'))).allowed).toBe(false);
+    expect(scans).toBe(0);
+  });
+
+  it('grants a pod bound a moment ago that the hub has not routed yet: the check waits for the index to reach the store', async () => {
+    await put(nodeAuthzKeys.pod('shop', 'fresh'), pod('fresh', { nodeName: 'gw-2', serviceAccountName: 'fresh-sa' }));
+    scans = 0;
+    // No wait for the watch: the write is at most in the store.
+    expect((await authz.authorize(token(gw2, 'fresh-sa'))).allowed).toBe(true);
+    expect((await authz.authorize(token(gw1, 'fresh-sa'))).allowed).toBe(false);
+    expect(scans).toBe(0);
+  });
+
+  it('grants nothing for a pod moved to another node while the index still names the old one', async () => {
+    // `moved` is bound to gw-1 and known to the index; it is deleted and created again on gw-2,
+    // and the check comes before the hub has routed either write (so the index still says gw-1).
+    const key = nodeAuthzKeys.pod('shop', 'moved');
+    await put(key, pod('moved', { nodeName: 'gw-1', serviceAccountName: 'moved-sa' }));
+    await until(() => index.candidates('gw-1', 'shop', 'serviceaccounts', 'moved-sa').length === 1);
+    await store.delete(key);
+    await put(key, pod('moved', { nodeName: 'gw-2', serviceAccountName: 'moved-sa' }));
+    expect((await authz.authorize(token(gw1, 'moved-sa'))).allowed).toBe(false);
+    expect((await authz.authorize(token(gw2, 'moved-sa'))).allowed).toBe(true);
+    await until(() => index.candidates('gw-1', 'shop', 'serviceaccounts', 'moved-sa').length === 0);
+    expect(index.candidates('gw-2', 'shop', 'serviceaccounts', 'moved-sa')).toEqual([key]);
   });
 
   it('follows binding and deletion through its watch', async () => {
@@ -94,14 +123,16 @@ describe('Node authorizer with its pod index', () => {
   });
 
   it('grants nothing on an index that is wrong: each candidate is confirmed in the store', async () => {
-    // An index that names gw-2's pod as gw-1's (stale, or wrong): refused.
-    const lying: NodePods = { candidates: () => [nodeAuthzKeys.pod('shop', 'other')] };
+    // An index that names gw-2's pod as gw-1's (stale, or wrong) and says it is complete: refused.
+    const lying: NodePods = { candidates: () => [nodeAuthzKeys.pod('shop', 'other')], through: async () => true };
     const a = createAuthorizer({ store, log: silentLogger(), nodePods: lying });
     expect((await a.authorize(token(gw1, 'other-sa'))).allowed).toBe(false);
     expect((await a.authorize(secret(gw1, 'gw2-only'))).allowed).toBe(false);
-    // An index that has not heard of a pod yet: the namespace scan finds it.
-    const behind: NodePods = { candidates: () => [] };
-    const b = createAuthorizer({ store, log: silentLogger(), nodePods: behind });
+    // An index that has not heard of a pod and cannot say how far it is: the namespace scan finds it.
+    const behind: NodePods = { candidates: () => [], through: async () => false };
+    const b = createAuthorizer({ store: counting(store), log: silentLogger(), nodePods: behind });
+    scans = 0;
     expect((await b.authorize(token(gw1, 'web-sa'))).allowed).toBe(true);
+    expect(scans).toBe(1);
   });
 });

@@ -90,12 +90,26 @@ describe('resolveServerConfig', () => {
     expect(badInput({}, { EDGEOS_CGROUP_ROOT: '/a/../b' })).toBe('EDGEOS_CGROUP_ROOT: "/a/../b" must not contain . or .. segments');
   });
 
+  it("takes the local agent's EDGEOS_POD_START_CONCURRENCY and refuses what is not 0 or a positive integer", () => {
+    expect(resolveServerConfig({}, {}).podStartConcurrency).toBeUndefined();
+    expect(resolveServerConfig({}, { EDGEOS_POD_START_CONCURRENCY: '4' }).podStartConcurrency).toBe(4);
+    expect(resolveServerConfig({}, { EDGEOS_POD_START_CONCURRENCY: '0' }).podStartConcurrency).toBe(Infinity);
+    expect(badInput({}, { EDGEOS_POD_START_CONCURRENCY: '2.5' })).toBe('EDGEOS_POD_START_CONCURRENCY: "2.5" is not accepted (0 = unbounded, or a positive integer)');
+  });
+
   it("takes the local agent's --sync-frequency as the agent does and refuses what is not a duration of at least 1s", () => {
     expect(resolveServerConfig({}, {}).syncFrequencyMs).toBeUndefined();
     expect(resolveServerConfig({ syncFrequency: '90s' }, { EDGEOS_SYNC_FREQUENCY: '2m' }).syncFrequencyMs).toBe(90_000);
     expect(resolveServerConfig({}, { EDGEOS_SYNC_FREQUENCY: '2m' }).syncFrequencyMs).toBe(120_000);
     expect(badInput({ syncFrequency: '500ms' })).toBe('--sync-frequency: "500ms" is not a duration of at least 1s such as 1m or 90s');
     expect(badInput({}, { EDGEOS_SYNC_FREQUENCY: 'often' })).toBe('EDGEOS_SYNC_FREQUENCY: "often" is not a duration of at least 1s such as 1m or 90s');
+  });
+
+  it("takes the local agent's --pod-network-backend as the agent does: auto by default, vxlan forces VXLAN, anything else named", () => {
+    expect(resolveServerConfig({}, {}).podNetworkBackend).toBe('auto');
+    expect(resolveServerConfig({ podNetworkBackend: 'vxlan' }, { EDGEOS_POD_NETWORK_BACKEND: 'auto' }).podNetworkBackend).toBe('vxlan');
+    expect(resolveServerConfig({}, { EDGEOS_POD_NETWORK_BACKEND: 'vxlan' }).podNetworkBackend).toBe('vxlan');
+    expect(badInput({ podNetworkBackend: 'host-gw' })).toBe('--pod-network-backend: "host-gw" is not a pod network backend: one of auto, vxlan (auto: native routing to nodes on a shared subnet, VXLAN to the others; vxlan: VXLAN to every node)');
   });
 
   it('resolves the cluster network as K3s does and names the flag of a bad value', () => {
