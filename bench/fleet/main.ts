@@ -243,6 +243,35 @@ async function serverCounters(server: ServerProcess): Promise<{ fullTls: number;
 const perNode = (c: { fullTls: number; resumedTls: number; links: number } | undefined, since: { fullTls: number; resumedTls: number; links: number } = { fullTls: 0, resumedTls: 0, links: 0 }) =>
   c ? `per node: ${round((c.fullTls - since.fullTls) / NODES, 2)} full TLS handshakes, ${round((c.resumedTls - since.resumedTls) / NODES, 2)} resumed, ${round((c.links - since.links) / NODES, 2)} links opened` : 'server counters unreadable';
 
+/**
+ * The store's writes so far, from /metrics: the current revision (one per written key) and the
+ * store requests that write, by operation and stored type (`edgeos_store_request_duration_seconds`
+ * counts; a `txn` is one transaction of the Lease batch, labelled by its first key's type).
+ */
+async function storeWrites(server: ServerProcess): Promise<{ revision: number; ops: Map<string, number> } | undefined> {
+  const r = await server.api('GET', '/metrics').catch(() => undefined);
+  if (!r || r.status !== 200 || typeof r.body !== 'string') return undefined;
+  const ops = new Map<string, number>();
+  for (const m of r.body.matchAll(/^edgeos_store_request_duration_seconds_count\{operation="(create|update|delete|txn)",type="([^"]*)"\} (\d+)/gm)) ops.set(`${m[1]} ${m[2]}`, Number(m[3]));
+  return { revision: Number(/^edgeos_store_current_revision (\d+)/m.exec(r.body)?.[1] ?? 0), ops };
+}
+/** What was written between two readings, per pod: revisions, then each operation and type (largest first). */
+function writesPerPod(before: Awaited<ReturnType<typeof storeWrites>>, after: Awaited<ReturnType<typeof storeWrites>>, pods: number): string {
+  if (!before || !after) return 'store counters unreadable';
+  const rows = [...after.ops].map(([k, v]) => [k, v - (before.ops.get(k) ?? 0)] as const).filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+  return `${round((after.revision - before.revision) / pods, 2)} store revisions per pod (${rows.map(([k, v]) => `${k} ${round(v / pods, 2)}`).join(', ')})`;
+}
+
+/** The Events of the bench's namespace now, per pod by reason: which writers' Events were written (a recorder drops what it cannot keep up with). */
+async function eventsByReason(server: ServerProcess, pods: number): Promise<string> {
+  const r = await server.api('GET', '/api/v1/namespaces/fleet/events').catch(() => undefined);
+  const items = (r?.body as { items?: { reason?: string; count?: number }[] } | undefined)?.items;
+  if (!items) return 'unreadable';
+  const by = new Map<string, number>();
+  for (const e of items) by.set(e.reason ?? '', (by.get(e.reason ?? '') ?? 0) + 1);
+  return `${round(items.length / pods, 2)} per pod (${[...by].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${round(v / pods, 2)}`).join(', ')})`;
+}
+
 const isReady = (n: { status?: { conditions?: { type: string; status: string }[] } }) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 
 /**
@@ -418,6 +447,7 @@ try {
     const deployments = Math.ceil(pods / REPLICAS_PER_DEPLOYMENT);
     const densityStart = performance.now();
     const densityCpu0 = { server: procCpuMs(server.pid()!), sims: workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0) };
+    const densityWrites0 = await storeWrites(server);
     // Kept-alive connections with a 30 s timeout, and a create that timed out or was refused as
     // busy is sent again (409: the first one was done): a slow answer on a loaded machine is not
     // what this phase measures (the pods' start-up is, on the watch).
@@ -459,6 +489,8 @@ try {
     // nodes' idle work over the phase: the idle line above says how much that is).
     const simsCpu = workers.reduce((a, w) => a + procCpuMs(w.proc.pid!), 0) - densityCpu0.sims;
     log(`density CPU per pod: server ${round((procCpuMs(server.pid()!) - densityCpu0.server) / pods, 2)} ms, simulators ${round(simsCpu / pods, 2)} ms (over ${round(podsAllRunningS)} s)`);
+    log(`density writes: ${writesPerPod(densityWrites0, await storeWrites(server), pods)}`);
+    log(`density Events: ${await eventsByReason(server, pods)}`);
     Object.assign(result, { pods, create_rate_pods_per_s: round(createRate), pods_all_running_s: round(podsAllRunningS), pod_startup_p99_ms: round(pct(startup, 99), 0) });
   }
 

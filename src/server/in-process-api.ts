@@ -7,6 +7,7 @@
 import { createServer, request } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { duplexPair } from 'node:stream';
+import type { Duplex } from 'node:stream';
 import type { InProcessIdentities } from './auth/in-process.ts';
 import type { UserInfo } from './auth/types.ts';
 import type { ApiAs, ApiResponse } from './link/types.ts';
@@ -54,4 +55,22 @@ export function createInProcessApi(o: { handle: (req: IncomingMessage, res: Serv
       });
     },
   });
+}
+
+/**
+ * A new connection to the server's request handler inside this process, for a client that speaks
+ * HTTP/1.1 itself and keeps its connections alive: the controllers' API client (docs/link.md,
+ * "The controllers' connections"). It used HTTPS to the server's own port: a TLS record and a TCP
+ * write each way for every request, answer and watch event. Nothing is bound to the connection:
+ * the client's requests carry their own credential (the loopback token) and are authenticated,
+ * authorized and served as over HTTPS.
+ */
+export function createInProcessConnector(handle: (req: IncomingMessage, res: ServerResponse) => void): () => Duplex {
+  // Never listens; its keep-alive timeout closes a connection left idle, as the listener's does.
+  const server = createServer(handle);
+  return () => {
+    const [client, served] = duplexPair();
+    server.emit('connection', served);
+    return client;
+  };
 }

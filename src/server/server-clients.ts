@@ -2,6 +2,7 @@
 // (`server-clients`) that the server starts in the background once its API is ready, so start()
 // returns as soon as HTTPS serves. Each gets its identity from the server: the controllers a
 // loopback token, the local agent a node certificate signed directly and an in-process link.
+import type { Duplex } from 'node:stream';
 import { EdgeosError, errorMessage } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { createSupervisor } from '../common/supervisor.ts';
@@ -25,6 +26,8 @@ export function serverClients(o: {
   readonly log: Logger;
   readonly loopbackUrl: () => string;
   readonly loopbackToken: string;
+  /** A new in-process connection to the API, for the controllers' client (in-process-api.ts). */
+  readonly connect: () => Duplex;
   readonly pki: () => Pki;
   readonly link: () => LinkServer;
   readonly cluster: () => ClusterMembership | undefined;
@@ -41,7 +44,7 @@ export function serverClients(o: {
       name: 'controllers',
       start: async (signal) => {
         const cluster = o.cluster();
-        controllers = startControllers({ url: o.loopbackUrl(), caPem: o.pki().caCertPem, token: o.loopbackToken, log: deps.log, ...(cluster ? { leaderElection: { identity: cluster.id }, apiServers: cluster.apiServers } : {}) });
+        controllers = startControllers({ url: o.loopbackUrl(), caPem: o.pki().caCertPem, token: o.loopbackToken, log: deps.log, connect: o.connect, ...(cluster ? { leaderElection: { identity: cluster.id }, apiServers: cluster.apiServers } : {}) });
         await controllers.start(signal).catch((err: unknown) => {
           throw new EdgeosError('SERVER_CONTROLLERS_FAILED', `the controllers failed to start: ${errorMessage(err)}`, { cause: err });
         });

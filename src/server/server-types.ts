@@ -1,5 +1,6 @@
 // The contracts of the `edgeos server` component (server.ts): what it is given (its config, the
 // store opener, the API and controllers to mount, the local agent to start) and what it offers.
+import type { Duplex } from 'node:stream';
 import type { Logger } from '../common/log.ts';
 import type { LinkTransport } from '../common/link/transport.ts';
 import type { Component } from '../common/supervisor.ts';
@@ -52,6 +53,12 @@ export interface ControllerDeps {
   readonly leaderElection?: { readonly identity: string };
   /** With several servers: every live server's API endpoint (the `kubernetes` Service lists them all). */
   readonly apiServers?: ApiServers;
+  /**
+   * A new in-process connection to this server's API (in-process-api.ts): the controllers' client
+   * speaks HTTP/1.1 over it instead of HTTPS to `url` — no TLS and no TCP per request, answer and
+   * watch event; its requests still carry the loopback token.
+   */
+  readonly connect?: () => Duplex;
 }
 
 /** Starts the controllers once the API serves (src/server/controllers createControllerManager). */

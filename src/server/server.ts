@@ -19,7 +19,7 @@ import type { Authorizer } from './auth/types.ts';
 import { bootstrapCluster, serverId, startMembership } from './cluster/index.ts';
 import type { ClusterMembership } from './cluster/index.ts';
 import { httpsListener } from './https-listener.ts';
-import { createInProcessApi } from './in-process-api.ts';
+import { createInProcessApi, createInProcessConnector } from './in-process-api.ts';
 import { advertisedHosts, advertisedUrls, createJoinRoutes, ensureDefaultJoinToken } from './join/index.ts';
 import { apiEndpoint } from './join/advertised-urls.ts';
 import type { JoinRoutes } from './join/index.ts';
@@ -342,6 +342,8 @@ export function createEdgeosServer(deps: ServerDeps): EdgeosServer {
     log,
     loopbackUrl,
     loopbackToken,
+    // The controllers' connections to the API: in-process, no TLS (in-process-api.ts).
+    connect: createInProcessConnector(serveRequest),
     pki: () => pki!,
     link: () => link!,
     cluster: () => cluster,

@@ -49,10 +49,14 @@ describe('status over the link', () => {
     });
     expect(node.metadata.name).toBe('reporting');
     const events = await waitFor('the event', async () => {
-      const list = (await server.api('GET', '/api/v1/namespaces/default/events')).body.items as { reason: string; source: { component: string; host: string } }[];
+      const list = (await server.api('GET', '/api/v1/namespaces/default/events')).body.items as { reason: string; source: { component: string; host: string }; metadata: { uid?: string; resourceVersion?: string; managedFields?: { manager: string }[] } }[];
       return list.find((e) => e.reason === 'Started');
     });
     expect(events.source).toEqual({ component: 'kubelet', host: 'reporting' });
+    // Written to the store in a batch (event-batch.ts), as the API's create would have written it.
+    expect(events.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(events.metadata.resourceVersion).toMatch(/^\d+$/);
+    expect(events.metadata.managedFields?.map((f) => f.manager)).toEqual(['edgeos-agent']);
   });
 
   it('writes an event about the node itself (cluster-scoped: in default, as the kubelet does)', async () => {

@@ -7,6 +7,7 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../../common/log.ts';
 import { createSupervisor } from '../../common/supervisor.ts';
+import type { Duplex } from 'node:stream';
 import { createKubeClient } from './client/kube-client.ts';
 import type { ClosableKubeClient } from './client/kube-client.ts';
 import { createEventRecorder } from './event-recorder.ts';
@@ -31,6 +32,8 @@ export interface ControllerManagerDeps {
    * kube-system Lease `edgeos-controllers` (leader-election.ts); `identity` is the server's id.
    */
   readonly leaderElection?: { readonly identity: string; readonly timings?: LeaderElectionTimings };
+  /** A new in-process connection to the server's API, used instead of HTTPS to `url` (in-process-api.ts). */
+  readonly connect?: () => Duplex;
 }
 
 /** The kube-system Lease the servers of a cluster elect the controllers' leader with. */
@@ -146,7 +149,7 @@ export function createControllerManager(deps: ControllerManagerDeps): Controller
   sup.add({
     name: 'client',
     start: async () => {
-      client = createKubeClient({ url: deps.url, caPem: deps.caPem, token: deps.token, userAgent: 'edgeos-controller-manager' });
+      client = createKubeClient({ url: deps.url, caPem: deps.caPem, token: deps.token, userAgent: 'edgeos-controller-manager', ...(deps.connect ? { connect: deps.connect } : {}) });
     },
     stop: async () => client?.close(),
   });

@@ -14,6 +14,7 @@
  */
 import type { KeyValue, Store } from '../../store/types.ts';
 import { ConflictError, NotFoundError } from '../../store/errors.ts';
+import { writeWindow } from './write-window.ts';
 
 /** A conditional update of one key (the store's update with expectedModRevision). */
 export type ConditionalUpdate = (key: string, value: Buffer, expectedModRevision: number) => Promise<KeyValue>;
@@ -33,18 +34,10 @@ export interface LeaseBatch {
 }
 
 export function leaseBatch(store: Store, o: { windowMs?: number; maxOps?: number } = {}): LeaseBatch {
-  const windowMs = o.windowMs ?? 100;
-  const maxOps = o.maxOps ?? 1000;
-  let pending: Pending[] = [];
-  let timer: NodeJS.Timeout | undefined;
   let closed = false;
+  const window = writeWindow<Pending>({ windowMs: o.windowMs ?? 100, maxItems: o.maxOps ?? 1000, write: flush });
 
-  async function flush(): Promise<void> {
-    clearTimeout(timer);
-    timer = undefined;
-    const batch = pending;
-    pending = [];
-    if (batch.length === 0) return;
+  async function flush(batch: Pending[]): Promise<void> {
     try {
       const kvs = await store.txn(batch.map((p) => ({ op: 'update', key: p.key, value: p.value, expectedModRevision: p.rev })));
       batch.forEach((p, i) => p.resolve(kvs[i]!));
@@ -62,15 +55,11 @@ export function leaseBatch(store: Store, o: { windowMs?: number; maxOps?: number
   return {
     update(key, value, rev) {
       if (closed) return store.update(key, value, { expectedModRevision: rev });
-      return new Promise<KeyValue>((resolve, reject) => {
-        pending.push({ key, value, rev, resolve, reject });
-        if (pending.length >= maxOps) void flush();
-        else timer ??= setTimeout(() => void flush(), windowMs);
-      });
+      return new Promise<KeyValue>((resolve, reject) => window.add({ key, value, rev, resolve, reject }));
     },
     async close() {
       closed = true;
-      await flush();
+      await window.close();
     },
   };
 }

@@ -16,6 +16,7 @@ import { webSocketTransport } from '../../common/link/ws-transport.ts';
 import { nodeNameOf, nodeUser } from '../auth/node-authorizer.ts';
 import { AgentRegistry } from './agent-registry.ts';
 import { FeedHub } from './feed-hub.ts';
+import { eventBatch } from './event-batch.ts';
 import { leaseBatch } from './lease-batch.ts';
 import { leaseAtStoreCadence } from './lease-cadence.ts';
 import { LinkSession } from './link-session.ts';
@@ -58,6 +59,8 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
   const gate = new StartGate({ concurrency: 16, maxWaiting: 256 });
   // The renewals of every link within 100 ms: one store transaction (lease-batch.ts).
   const leases = leaseBatch(o.store);
+  // The kubelet Events of every link within 100 ms: created in one store transaction (event-batch.ts).
+  const events = eventBatch(o.store);
   let closed = false;
 
   function serve(transport: LinkTransport, node: string, remote: string | undefined): void {
@@ -69,7 +72,9 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       startGate: (work) => gate.run(work),
       // Renewals after the link's first go to the store directly (lease-store.ts), every 20 s
       // (lease-cadence.ts), those of all links within 100 ms in one transaction (lease-batch.ts).
-      writes: leaseAtStoreCadence(leaseRenewalsInStore(writesOf(node), o.store, node, undefined, leases.update)),
+      // Events go to the store directly too, those of all links within 100 ms in one transaction
+      // (event-batch.ts).
+      writes: { ...leaseAtStoreCadence(leaseRenewalsInStore(writesOf(node), o.store, node, undefined, leases.update)), event: (e) => events.create(node, e) },
       signNodeCsr: o.signNodeCsr,
       log,
       ...(o.pingIntervalMs ? { pingIntervalMs: o.pingIntervalMs } : {}),
@@ -130,6 +135,7 @@ export function createLinkServer(o: LinkServerOptions): LinkServer {
       registry.closeAll('the server is shutting down');
       hub.close();
       await leases.close();
+      await events.close();
       await new Promise<void>((r) => wss.close(() => r()));
     },
   };

@@ -6,7 +6,7 @@
 // merge patch of the status subresource, Events from source "kubelet", the Lease in
 // kube-node-lease renewed by the holder with a microsecond renewTime.
 import { arch, platform } from 'node:os';
-import type { NodeRegistration } from '../../common/link/protocol.ts';
+import type { EventMessage, NodeRegistration } from '../../common/link/protocol.ts';
 import { LinkError, LinkErrorCode } from '../../common/link/errors.ts';
 import { LOCAL_PATH_FINALIZER } from '../../common/local-volumes.ts';
 import { podStatusPatch } from './pod-status-patch.ts';
@@ -41,6 +41,28 @@ function expectOk(r: ApiResponse, what: string): unknown {
   if (r.status >= 200 && r.status < 300) return r.body;
   const code = r.status === 429 || r.status >= 500 ? LinkErrorCode.LINK_BUSY : LinkErrorCode.LINK_REFUSED;
   throw new LinkError(code, `${what}: ${statusMessage(r.body, `HTTP ${r.status}`)}`);
+}
+
+/** The Event a kubelet writes for what its agent reported (client-go's recorder, source "kubelet"). */
+export function kubeletEvent(node: string, e: EventMessage['event']): { apiVersion: 'v1'; kind: 'Event'; metadata: { name: string; namespace: string } } & Record<string, unknown> {
+  const at = new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const ns = e.involvedObject.namespace || 'default';
+  return {
+    apiVersion: 'v1',
+    kind: 'Event',
+    // client-go's recorder names events <object>.<unix nanoseconds in hex>.
+    metadata: { name: `${e.involvedObject.name}.${(BigInt(e.at) * 1_000_000n + BigInt(process.hrtime()[1] % 1_000_000)).toString(16)}`, namespace: ns },
+    involvedObject: { apiVersion: 'v1', ...e.involvedObject, namespace: ns },
+    reason: e.reason,
+    message: e.message,
+    type: e.type,
+    count: 1,
+    firstTimestamp: at,
+    lastTimestamp: at,
+    source: { component: 'kubelet', host: node },
+    reportingComponent: 'kubelet',
+    reportingInstance: node,
+  };
 }
 
 export function nodeWrites(node: string, api: ApiClient, now: () => Date = () => new Date()): NodeWrites {
@@ -160,24 +182,9 @@ export function nodeWrites(node: string, api: ApiClient, now: () => Date = () =>
       expectOk(r, `update status of node ${node}`);
     },
     async event(e) {
-      const at = new Date(e.at).toISOString().replace(/\.\d{3}Z$/, 'Z');
-      const ns = e.involvedObject.namespace || 'default';
-      const r = await api.request('POST', `/api/v1/namespaces/${enc(ns)}/events`, {
-        apiVersion: 'v1',
-        kind: 'Event',
-        // client-go's recorder names events <object>.<unix nanoseconds in hex>.
-        metadata: { name: `${e.involvedObject.name}.${(BigInt(e.at) * 1_000_000n + BigInt(process.hrtime()[1] % 1_000_000)).toString(16)}`, namespace: ns },
-        involvedObject: { apiVersion: 'v1', ...e.involvedObject, namespace: ns },
-        reason: e.reason,
-        message: e.message,
-        type: e.type,
-        count: 1,
-        firstTimestamp: at,
-        lastTimestamp: at,
-        source: { component: 'kubelet', host: node },
-        reportingComponent: 'kubelet',
-        reportingInstance: node,
-      });
+      const ev = kubeletEvent(node, e);
+      const ns = ev.metadata.namespace;
+      const r = await api.request('POST', `/api/v1/namespaces/${enc(ns)}/events`, ev);
       expectOk(r, `record event ${e.reason} for ${ns}/${e.involvedObject.name}`);
     },
     async serviceAccountToken(req) {

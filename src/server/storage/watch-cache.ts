@@ -1,7 +1,7 @@
 /**
  * A watch-fed cache of a few key prefixes of the store — the Namespaces and the ServiceAccounts —
  * which kube-apiserver's admission plugins read from informers rather than from etcd. Every
- * namespaced create checks its Namespace (api/namespace-check.ts) and every pod create reads its
+ * namespaced create checks its Namespace (storage/namespace-lifecycle.ts) and every pod create reads its
  * ServiceAccount (kinds/service-account-admission.ts); on PostgreSQL each was a database round
  * trip, half of those a create made (docs/ha.md, "Measured").
  *

@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
 import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +14,8 @@ import { silentLogger } from '../../../src/common/log.ts';
 import { openSqliteStore } from '../../../src/store/index.ts';
 import type { Store } from '../../../src/store/index.ts';
 import { createEdgeosServer, resolveServerConfig } from '../../../src/server/index.ts';
-import type { ApiHandlerDeps, EdgeosServer, LocalAgentLifecycle, ServerDeps } from '../../../src/server/index.ts';
+import type { ApiHandlerDeps, ControllerDeps, EdgeosServer, LocalAgentLifecycle, ServerDeps } from '../../../src/server/index.ts';
+import { createKubeClient } from '../../../src/server/controllers/client/kube-client.ts';
 
 let tmp: string;
 let server: EdgeosServer | undefined;
@@ -196,6 +198,44 @@ describe('server component', () => {
     expect(closed).toEqual(['api']);
     expect(agentLifecycle!.signal.aborted).toBe(true);
     await expect(store!.get('/x')).rejects.toMatchObject({ code: 'STORE_CLOSED' });
+  });
+
+  it('gives the controllers an in-process connection to the API: their requests and watches reach it without TLS or TCP, with their token', async () => {
+    const seen: { url: string; authorization: string | undefined; tcp: boolean; encrypted: boolean }[] = [];
+    let deps: ControllerDeps | undefined;
+    const s = await startServer(
+      true,
+      (req, res) => {
+        seen.push({ url: req.url ?? '', authorization: req.headers.authorization, tcp: req.socket instanceof Socket, encrypted: Boolean((req.socket as { encrypted?: boolean }).encrypted) });
+        if (req.url?.includes('watch=true')) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.write(`${JSON.stringify({ type: 'ADDED', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default', resourceVersion: '7' } } })}\n`);
+          res.end(`${JSON.stringify({ type: 'MODIFIED', object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default', resourceVersion: '8' } } })}\n`);
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default', resourceVersion: '7' } }));
+      },
+      { startControllers: (d) => ((deps = d), { start: async () => undefined, stop: async () => undefined }) },
+    );
+    await s.ready;
+    for (let i = 0; i < 100 && !deps; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(deps?.connect).toBeTypeOf('function');
+    let connections = 0;
+    const client = createKubeClient({ url: deps!.url, caPem: deps!.caPem, token: deps!.token, connect: () => (connections++, deps!.connect!()) });
+    try {
+      const ref = { group: '', version: 'v1', resource: 'configmaps', namespace: 'default' };
+            for (let i = 0; i < 5; i++) expect((await client.get(ref, 'a')).metadata.resourceVersion).toBe('7');
+      const events: string[] = [];
+      for await (const ev of client.watch(ref, { resourceVersion: '6', signal: new AbortController().signal })) events.push(`${ev.type} ${ev.object.metadata.resourceVersion}`);
+      expect(events).toEqual(['ADDED 7', 'MODIFIED 8']);
+      // Kept alive and used again: 6 requests on at most 3 connections (undici opens a second
+      // request connection while the first is finishing its answer; one is the watch's).
+      expect(connections).toBeLessThanOrEqual(3);
+    } finally {
+      await client.close();
+    }
+    expect(seen.map((r) => r.url)).toEqual([...Array<string>(5).fill('/api/v1/namespaces/default/configmaps/a'), '/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=6']);
+    expect(seen.every((r) => !r.tcp && !r.encrypted && r.authorization === `Bearer ${deps!.token}`)).toBe(true);
   });
 
   it('hands connection upgrades to the API', async () => {

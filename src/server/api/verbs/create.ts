@@ -17,7 +17,7 @@ import { queryDryRun } from '../context.ts';
 import { checkUnknownFields, fieldValidationParam } from '../field-validation.ts';
 import { hooksFor } from '../hooks.ts';
 import { fieldManagerOf, recordUpdate } from '../managed-fields.ts';
-import { requireActiveNamespace } from '../namespace-check.ts';
+import { requireActiveNamespace } from '../../storage/namespace-lifecycle.ts';
 import { decodeStored, encodeForStore, meta, metaString } from '../../storage/objects.ts';
 import { rfc3339 } from '../../kinds/age.ts';
 import { randomSuffix } from '../../kinds/names.ts';

@@ -1,7 +1,10 @@
-// The controllers' API client: HTTPS to the server's own listener with the in-memory loopback
+// The controllers' API client: HTTPS to the server's own listener (or an in-process connection to its
+// handler: ClientOptions.connect) with the in-memory loopback
 // bearer token, trusting only the cluster CA (kube-controller-manager's loopback client config).
 // Requests share one undici Pool; watches use a second, unbounded one, because each open watch
 // holds its HTTP/1.1 connection for minutes.
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { ApiError } from '../types.ts';
@@ -22,6 +25,12 @@ export interface ClientOptions {
   /** Concurrent request connections (default 16). */
   readonly connections?: number;
   readonly userAgent?: string;
+  /**
+   * Connections to the API inside the server's own process (in-process-api.ts) instead of HTTPS
+   * to `url`: the controllers' requests and watches then cost no TLS and no TCP. Requests are the
+   * same HTTP/1.1 with the same credential, so the API serves them exactly as over HTTPS.
+   */
+  readonly connect?: () => Duplex;
 }
 
 export interface ClosableKubeClient extends KubeClient {
@@ -60,9 +69,17 @@ function parseAggregated(list: AggregatedList): ApiResource[] {
 const PAGE = 500;
 
 export function createKubeClient(o: ClientOptions): ClosableKubeClient {
-  const connect = { ca: o.caPem, ...(o.certPem && o.keyPem ? { cert: o.certPem, key: o.keyPem } : {}) };
-  const requests = new Pool(o.url, { connections: o.connections ?? 16, connect, keepAliveTimeout: 30_000 });
-  const watches = new Pool(o.url, { connect, keepAliveTimeout: 30_000, bodyTimeout: 0, headersTimeout: 60_000 });
+  const inProcess = o.connect;
+  const connect: Pool.Options['connect'] = inProcess
+    ? // undici takes any stream it can read and write; the callback is called asynchronously, as its own connector does.
+      (_opts, done) => {
+        const socket = inProcess() as unknown as Socket;
+        setImmediate(() => done(null, socket));
+      }
+    : { ca: o.caPem, ...(o.certPem && o.keyPem ? { cert: o.certPem, key: o.keyPem } : {}) };
+  const origin = inProcess ? 'http://in-process' : o.url;
+  const requests = new Pool(origin, { connections: o.connections ?? 16, connect, keepAliveTimeout: 30_000 });
+  const watches = new Pool(origin, { connect, keepAliveTimeout: 30_000, bodyTimeout: 0, headersTimeout: 60_000 });
   const headers: Record<string, string> = { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), 'user-agent': o.userAgent ?? 'edgeos-controller-manager', accept: 'application/json' };
 
   async function call(method: Dispatcher.HttpMethod, path: string, what: string, body?: unknown, contentType = 'application/json', signal?: AbortSignal): Promise<unknown> {

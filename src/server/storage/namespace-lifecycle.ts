@@ -1,15 +1,23 @@
 /**
  * The NamespaceLifecycle admission plugin: objects can only be created in a namespace that exists
- * and is not being deleted.
+ * and is not being deleted. The API's creates read the namespace from its watch-fed cache; the
+ * link's Event batch (link/event-batch.ts) from the store.
  */
-import type { ApiDeps } from './context.ts';
-import { decodeStored } from '../storage/objects.ts';
-import { ApiError, notFound } from '../storage/status.ts';
-import type { ResourceName } from '../storage/status.ts';
+import type { KeyValue } from '../../store/types.ts';
+import type { ResourceRegistry } from '../registry/index.ts';
+import { decodeStored } from './objects.ts';
+import { ApiError, notFound } from './status.ts';
+import type { ResourceName } from './status.ts';
 
 const NAMESPACES = { group: '', plural: 'namespaces' } as const;
 
-export async function requireActiveNamespace(d: ApiDeps, namespace: string, r: ResourceName, name: string): Promise<void> {
+/** What the check reads: the registry, and where Namespaces are read from (the API's watch-fed cache, or the store). */
+export interface NamespaceSource {
+  readonly registry: ResourceRegistry;
+  readonly cache: { get(key: string): Promise<KeyValue | undefined> };
+}
+
+export async function requireActiveNamespace(d: NamespaceSource, namespace: string, r: ResourceName, name: string): Promise<void> {
   const nsResource = d.registry.resolve('', 'v1', 'namespaces');
   if (!nsResource) return;
   // From the watch-fed cache (storage/watch-cache.ts), as NamespaceLifecycle reads an informer.
