@@ -5,9 +5,11 @@
  * the process idle). In the agent on the emulated arm64 gateway it never did: during a start of 20
  * pods old space grew to 14.6 MB committed for 9.3 MB used and stayed so (docs/arm64.md, "Memory").
  *
- * So, like the malloc trimmer (malloc.ts), the process checks every few seconds and, when old space
- * holds at least `thresholdBytes` more than it uses and no compaction ran for `intervalMs`, runs a
- * memory-reducing GC (`gc({ flavor: 'last-resort' })`: V8's CollectAllAvailableGarbage, which
+ * So, like the malloc trimmer (malloc.ts), the process checks every few seconds and, when no
+ * compaction ran for `intervalMs` and either old space holds at least `thresholdBytes` more than it
+ * uses (sparse pages) or what it uses grew by `growthBytes` over the least it used since the last
+ * compaction (garbage that a burst promoted and V8 leaves until its allocation limit — with live
+ * data of 8 MB that limit can be twice as much), runs a memory-reducing GC (`gc({ flavor: 'last-resort' })`: V8's CollectAllAvailableGarbage, which
  * compacts and releases the emptied pages). It needs the `gc` function (`--expose-gc`, in
  * v8Flags.agent); without it the component says so once and does nothing.
  * EDGEOS_HEAP_COMPACT=off switches it off (the A/B of bench/agent and bench/arm64).
@@ -25,6 +27,8 @@ export interface HeapCompactorOptions {
   readonly checkEveryMs?: number;
   /** Old space committed minus used that asks for a compaction (default 3 MiB). */
   readonly thresholdBytes?: number;
+  /** Old space used above the least seen since the last compaction that asks for one (default 2 MiB). */
+  readonly growthBytes?: number;
   /** At most one compaction per this (default 60 s). */
   readonly intervalMs?: number;
   /** The gc function (tests); default globalThis.gc, present under --expose-gc. */
@@ -53,6 +57,7 @@ export function oldSpace(): { committed: number; used: number } {
 
 export function heapCompactor(o: HeapCompactorOptions): HeapCompactor {
   const threshold = o.thresholdBytes ?? 3 * 1024 * 1024;
+  const growth = o.growthBytes ?? 2 * 1024 * 1024;
   const intervalMs = o.intervalMs ?? 60_000;
   const log = o.log.child({ component: 'heap-compact' });
   let gc: GcFunction | undefined;
@@ -60,16 +65,22 @@ export function heapCompactor(o: HeapCompactorOptions): HeapCompactor {
   let compactions = 0;
   let cpuSeconds = 0;
   let releasedBytes = 0;
+  /** The least old space used since the last compaction: about the live data after V8's own full GCs. */
+  let floor = Infinity;
 
   const check = (): void => {
-    if (!gc || performance.now() - last < intervalMs) return;
+    if (!gc) return;
     const before = oldSpace();
-    if (before.committed - before.used < threshold) return;
+    floor = Math.min(floor, before.used);
+    if (performance.now() - last < intervalMs) return;
+    if (before.committed - before.used < threshold && before.used - floor < growth) return;
     const collect = gc;
     cpuSeconds += threadCpuSeconds(() => collect({ type: 'major', execution: 'sync', flavor: 'last-resort' }));
     last = performance.now();
     compactions++;
-    releasedBytes += Math.max(0, before.committed - oldSpace().committed);
+    const after = oldSpace();
+    releasedBytes += Math.max(0, before.committed - after.committed);
+    floor = after.used;
   };
 
   const component = periodicCheck({
