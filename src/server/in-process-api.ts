@@ -12,14 +12,30 @@ import type { InProcessIdentities } from './auth/in-process.ts';
 import type { UserInfo } from './auth/types.ts';
 import type { ApiAs, ApiResponse } from './link/types.ts';
 
-export function createInProcessApi(o: { handle: (req: IncomingMessage, res: ServerResponse) => void; identities: InProcessIdentities }): ApiAs {
-  // Never listens: connections are handed to it one request at a time.
-  const server = createServer(o.handle);
+type Handle = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * Opens connections to `handle` inside this process: an HTTP server that never listens is handed
+ * the served end of an in-memory stream pair (after `bind`, which may tie an identity to it), and
+ * the caller gets the client end. Its keep-alive timeout closes a connection left idle, as the
+ * listener's does.
+ */
+function inProcessServer(handle: Handle): (bind?: (served: Duplex) => void) => Duplex {
+  const server = createServer(handle);
+  return (bind) => {
+    const [client, served] = duplexPair();
+    bind?.(served);
+    server.emit('connection', served);
+    return client;
+  };
+}
+
+export function createInProcessApi(o: { handle: Handle; identities: InProcessIdentities }): ApiAs {
+  // One connection per request, bound to the user it is made as.
+  const open = inProcessServer(o.handle);
   return (user: UserInfo, userAgent: string) => ({
     request(method, path, body, contentType = 'application/json') {
-      const [client, served] = duplexPair();
-      o.identities.bind(served, user);
-      server.emit('connection', served);
+      const client = open((served) => o.identities.bind(served, user));
       const text = body === undefined ? undefined : JSON.stringify(body);
       return new Promise<ApiResponse>((resolve, reject) => {
         const req = request(
@@ -65,12 +81,7 @@ export function createInProcessApi(o: { handle: (req: IncomingMessage, res: Serv
  * the client's requests carry their own credential (the loopback token) and are authenticated,
  * authorized and served as over HTTPS.
  */
-export function createInProcessConnector(handle: (req: IncomingMessage, res: ServerResponse) => void): () => Duplex {
-  // Never listens; its keep-alive timeout closes a connection left idle, as the listener's does.
-  const server = createServer(handle);
-  return () => {
-    const [client, served] = duplexPair();
-    server.emit('connection', served);
-    return client;
-  };
+export function createInProcessConnector(handle: Handle): () => Duplex {
+  const open = inProcessServer(handle);
+  return () => open();
 }
