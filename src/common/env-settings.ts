@@ -26,7 +26,7 @@ export function readEnvSetting<T>(env: Env, setting: EnvSetting<T>): T | undefin
 }
 
 /** A switch that is on unless set to `off`. */
-function onOff(variable: string): EnvSetting<'on' | 'off'> {
+export function onOff(variable: string): EnvSetting<'on' | 'off'> {
   return { variable, accepted: 'on or off', parse: (v) => (v === 'on' || v === 'off' ? v : undefined) };
 }
 
@@ -41,9 +41,9 @@ export const POD_START_CONCURRENCY: EnvSetting<number> = {
   },
 };
 
-/** heap-compactor.ts's A/B switch (it reads `off` itself; refused here when it is neither). */
+/** heap-compactor.ts's A/B switch (read by periodic-check.ts; the agent's config refuses a bad one before). */
 export const HEAP_COMPACT = onOff('EDGEOS_HEAP_COMPACT');
-/** malloc.ts's A/B switch (it reads `off` itself; refused here when it is neither). */
+/** malloc.ts's A/B switch (read by periodic-check.ts; the agent's config refuses a bad one before). */
 export const MALLOC_TRIM = onOff('EDGEOS_MALLOC_TRIM');
 
 /**

@@ -16,6 +16,7 @@
  */
 import { getHeapSpaceStatistics } from 'node:v8';
 import type { Logger } from './log.ts';
+import { HEAP_COMPACT } from './env-settings.ts';
 import { periodicCheck, threadCpuSeconds } from './periodic-check.ts';
 import type { Component } from './supervisor.ts';
 
@@ -87,7 +88,7 @@ export function heapCompactor(o: HeapCompactorOptions): HeapCompactor {
     name: 'heap-compact',
     log,
     everyMs: o.checkEveryMs ?? 5_000,
-    offEnv: 'EDGEOS_HEAP_COMPACT',
+    off: HEAP_COMPACT,
     offMessage: 'heap compaction switched off (EDGEOS_HEAP_COMPACT=off)',
     prepare: () => {
       gc = o.gc ?? (globalThis as { gc?: GcFunction }).gc;

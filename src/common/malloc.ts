@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import type { Logger } from './log.ts';
 import { errorMessage } from './errors.ts';
 import { MALLOC_ADDON, embeddedAddon } from './sea.ts';
+import { MALLOC_TRIM } from './env-settings.ts';
 import { periodicCheck, threadCpuSeconds } from './periodic-check.ts';
 import type { Component } from './supervisor.ts';
 
@@ -173,7 +174,7 @@ export function mallocTrimmer(o: MallocTrimmerOptions): MallocTrimmer {
     name: 'malloc-trim',
     log,
     everyMs: o.checkEveryMs ?? 5_000,
-    offEnv: 'EDGEOS_MALLOC_TRIM',
+    off: MALLOC_TRIM,
     offMessage: 'malloc_trim switched off (EDGEOS_MALLOC_TRIM=off)',
     prepare: () => {
       if (o.addon) {

@@ -5,6 +5,8 @@
  * check on an unref'd timer (it never holds the process), doing the costly work only when the
  * check's rule asks; and the main thread's CPU time that work took, for its metrics.
  */
+import { readEnvSetting } from './env-settings.ts';
+import type { EnvSetting } from './env-settings.ts';
 import type { Logger } from './log.ts';
 import type { Component } from './supervisor.ts';
 
@@ -14,8 +16,8 @@ export interface PeriodicCheckOptions {
   readonly log: Logger;
   /** How often `check` runs. */
   readonly everyMs: number;
-  /** The environment variable whose value `off` switches the component off (bench A/Bs). */
-  readonly offEnv: string;
+  /** The environment switch whose `off` switches the component off (bench A/Bs; env-settings.ts). */
+  readonly off: EnvSetting<'on' | 'off'>;
   /** The one log line then ("malloc_trim switched off (EDGEOS_MALLOC_TRIM=off)"). */
   readonly offMessage: string;
   /** Finds what the check needs; false when it is not there (it logs why): no timer then. */
@@ -29,7 +31,7 @@ export function periodicCheck(o: PeriodicCheckOptions): Component {
   return {
     name: o.name,
     start: async () => {
-      if (process.env[o.offEnv] === 'off') {
+      if (readEnvSetting(process.env, o.off) === 'off') {
         o.log.info(o.offMessage);
         return;
       }

@@ -2,6 +2,7 @@
 // timer only after a successful prepare, never when switched off by its environment variable,
 // and no more after stop; threadCpuSeconds counts the calling thread's CPU time of the work.
 import { afterEach, describe, expect, it } from 'vitest';
+import { onOff } from '../../../src/common/env-settings.ts';
 import { silentLogger } from '../../../src/common/log.ts';
 import { periodicCheck, threadCpuSeconds } from '../../../src/common/periodic-check.ts';
 
@@ -14,7 +15,7 @@ describe('periodicCheck', () => {
   const counting = (prepared: boolean) => {
     const n = { prepares: 0, checks: 0 };
     const c = periodicCheck({
-      name: 't', log: silentLogger(), everyMs: 5, offEnv: ENV, offMessage: 'off',
+      name: 't', log: silentLogger(), everyMs: 5, off: onOff(ENV), offMessage: 'off',
       prepare: () => { n.prepares++; return prepared; },
       check: () => { n.checks++; },
     });
